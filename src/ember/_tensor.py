@@ -1,0 +1,457 @@
+"""Tensor: an array plus autograd metadata. Its operators and methods live in ember.ops."""
+
+import warnings
+
+import numpy as np
+
+from . import _dtype
+from ._dtype import from_np
+from .autograd import grad_mode
+from .autograd.graph import RemovableHandle, accumulator
+
+_new = object.__new__
+_ndarray = np.ndarray
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple of ints, printed as ``ember.Size([2, 3])``."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"ember.Size({list(self)!r})"
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, i):
+        r = tuple.__getitem__(self, i)
+        return Size(r) if isinstance(i, slice) else r
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    ``_data`` is always an ndarray (0-d for scalars). ``_version`` is a one-item list shared by
+    a tensor, its views and its ``detach()``; in-place ops bump it so that backward can tell
+    when a saved tensor was changed.
+    """
+
+    __slots__ = ("_data", "_requires_grad", "_grad_fn", "_output_nr", "_grad", "_version",
+                 "_base", "_acc", "_hooks", "__weakref__")
+
+    __array_priority__ = 1000  # NumPy defers `ndarray * tensor` to Tensor.__rmul__
+
+    def __init__(self, *args, **kwargs):
+        # ember.Tensor(data) or ember.Tensor(*sizes): float32 (the legacy constructor)
+        from ._creation import legacy_new
+
+        _init(self, legacy_new(_dtype.float32, args, kwargs))
+
+    # -- metadata --------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self):
+        return from_np[self._data.dtype]
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self):
+        return self._data.itemsize
+
+    @property
+    def itemsize(self):
+        return self._data.itemsize
+
+    @property
+    def nbytes(self):
+        return self._data.nbytes
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self):
+        return self._data.dtype.kind == "c"
+
+    @property
+    def is_cuda(self):
+        return False
+
+    @property
+    def device(self):
+        from ._device import cpu
+
+        return cpu
+
+    def stride(self, dim=None):
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
+
+    def is_contiguous(self, memory_format=None):
+        return self._data.flags.c_contiguous
+
+    def data_ptr(self):
+        return self._data.__array_interface__["data"][0]
+
+    def _is_view(self):
+        return self._base is not None
+
+    # -- autograd metadata -----------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        flag = bool(flag)
+        if self._grad_fn is not None:
+            exc = RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+            if not flag:
+                raise exc
+            return
+        if flag and self._data.dtype.kind not in "fc":
+            exc = RuntimeError("only Tensors of floating point dtype can require gradients")
+            exc.add_note(f"This tensor is {self.dtype}; create it with floats, e.g. "
+                         "ember.tensor([1.0, 2.0]), or convert it with .float().")
+            raise exc
+        self._requires_grad = flag
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad_fn(self):
+        return self._grad_fn
+
+    @property
+    def is_leaf(self):
+        return self._grad_fn is None
+
+    @property
+    def output_nr(self):
+        return self._output_nr
+
+    @property
+    def _version_number(self):
+        return self._version[0]
+
+    @property
+    def grad(self):
+        if self._grad_fn is not None and not (self._hooks and self._hooks.retains_grad):
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
+                ".grad attribute won't be populated during autograd.backward(). If you indeed want "
+                "the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the "
+                "non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you "
+                "access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for "
+                "more information.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}"
+                )
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def retains_grad(self):
+        return bool(self._hooks and self._hooks.retains_grad)
+
+    def retain_grad(self):
+        if self._grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        _tensor_hooks(self).retains_grad = True
+
+    def register_hook(self, hook):
+        """hook(grad) runs when this tensor's gradient is computed; it may return a new one."""
+        if not self._requires_grad:
+            raise RuntimeError(
+                "cannot register a hook on a tensor that doesn't require gradient"
+            )
+        return RemovableHandle(_tensor_hooks(self).hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        if self._grad_fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        return RemovableHandle(_tensor_hooks(self).post_accumulate, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from .autograd.engine import backward
+
+        backward((self,), None if gradient is None else (gradient,), retain_graph,
+                 create_graph, inputs=inputs)
+
+    # -- .data, detach ---------------------------------------------------------------------
+    @property
+    def data(self):
+        t = _make(self._data)
+        return t
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, not {type(value).__name__}")
+        self._data = value._data
+
+    def detach(self):
+        t = _make(self._data)
+        t._version = self._version
+        return t
+
+    def detach_(self):
+        if self._base is not None and self._base._requires_grad:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+                "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
+                "called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution."
+            )
+        self._grad_fn = None
+        self._requires_grad = False
+        self._output_nr = 0
+        return self
+
+    # -- conversion to Python and NumPy ----------------------------------------------------
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
+        return self._data.item() if self._data.ndim else self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self, *, force=False):
+        if self._requires_grad and not force:
+            exc = RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+            exc.add_note("numpy() shares memory with the tensor; detach() first so the "
+                         "array is not part of the autograd graph.")
+            raise exc
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        if self._requires_grad:
+            self.numpy()  # raises PyTorch's error
+        a = self._data
+        if dtype is not None and a.dtype != dtype:
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    def __float__(self):
+        return float(self._scalar("float"))
+
+    def __int__(self):
+        return int(self._scalar("int"))
+
+    def __index__(self):
+        if self._data.dtype.kind not in "biu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self._data.reshape(()).item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            if self._data.size == 0:
+                raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+            exc = RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+            exc.add_note("`if` and `while` need one True/False: reduce first, e.g. with "
+                         "(a == b).all() or (a > 0).any().")
+            raise exc
+        return bool(self._data.reshape(()).item())
+
+    def __complex__(self):
+        return complex(self._scalar("complex"))
+
+    def _scalar(self, kind):
+        if self._data.size != 1:
+            raise ValueError(f"only one element tensors can be converted to Python scalars")
+        return self._data.reshape(()).item()
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self):
+        return id(self)
+
+    def __format__(self, spec):
+        if self._data.ndim == 0 and spec:
+            return format(self._data.item(), spec)
+        return object.__format__(self.__repr__(), spec)
+
+    def __repr__(self, *, tensor_contents=None):
+        from ._tensor_str import tensor_repr
+
+        fn = self._grad_fn
+        return tensor_repr(
+            self._data,
+            dtype_name=self.dtype.name,
+            default_dtype_name=_dtype.get_default_dtype().name,
+            requires_grad=self._requires_grad,
+            grad_fn_name=None if fn is None else type(fn).__name__,
+        )
+
+    __str__ = __repr__
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (self._data.copy(), self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if self._grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol at the moment.  If you were attempting to deepcopy a module, this may "
+                "be because of a torch.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001"
+            )
+        t = type(self).__new__(type(self))
+        _init(t, _make(self._data.copy(), self._requires_grad))
+        if self._grad is not None:
+            t._grad = self._grad.__deepcopy__(memo)
+        memo[id(self)] = t
+        return t
+
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        if dtype is None:
+            return _type_name(self._data)
+        from ._creation import legacy_type
+
+        return self.to(legacy_type(dtype))
+
+
+def _rebuild(data, requires_grad):
+    return _make(data, requires_grad)
+
+
+_TYPE_NAMES = {
+    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+    "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
+    "uint8": "ByteTensor", "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
+    "complex128": "ComplexDoubleTensor",
+}
+
+
+def _type_name(data):
+    return "ember." + _TYPE_NAMES[from_np[data.dtype].name]
+
+
+class _TensorHooks:
+    """Rarely used per-tensor state, kept off the hot path: hooks and retain_grad."""
+
+    __slots__ = ("hooks", "post_accumulate", "retains_grad")
+
+    def __init__(self):
+        self.hooks = []
+        self.post_accumulate = []
+        self.retains_grad = False
+
+
+def _tensor_hooks(t):
+    if t._hooks is None:
+        t._hooks = _TensorHooks()
+    return t._hooks
+
+
+def _make(data, requires_grad=False, grad_fn=None):
+    """A new Tensor around an ndarray, with a fresh version counter (the hot constructor)."""
+    t = _new(Tensor)
+    t._data = data
+    t._requires_grad = requires_grad
+    t._grad_fn = grad_fn
+    t._output_nr = 0
+    t._grad = None
+    t._version = [0]
+    t._base = None
+    t._acc = None
+    t._hooks = None
+    return t
+
+
+def _init(t, src):
+    """Fill an already created tensor (a subclass instance) from another's fields."""
+    for name in Tensor.__slots__[:-1]:
+        object.__setattr__(t, name, getattr(src, name))
+
+
+def _wrap_dim(dim, ndim):
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        exc = IndexError(
+            f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, "
+            f"{max(ndim, 1) - 1}], but got {dim})"
+        )
+        raise exc
+    return dim % ndim if ndim else 0
+
+
+def _edge(t):
+    """The graph edge through which a gradient flows back into t."""
+    fn = t._grad_fn
+    if fn is not None:
+        return (fn, t._output_nr)
+    if t._requires_grad:
+        return (accumulator(t), 0)
+    return (None, 0)
+
+
+is_grad_enabled = grad_mode.is_grad_enabled

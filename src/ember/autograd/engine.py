@@ -1,0 +1,296 @@
+"""The backward engine: iterative, driven by dependency counts.
+
+Nodes run in decreasing sequence number among those whose every consumer has already sent its
+gradient (a node is always created after its inputs' nodes, so this is a topological order, the
+same one PyTorch's CPU engine uses). Gradients for one input arriving from several consumers
+are summed in arrival order before that input's node runs.
+"""
+
+import heapq
+
+import numpy as np
+
+from .._dtype import from_np
+from .._tensor import Size, Tensor, _edge, _make
+from . import grad_mode
+from .graph import AccumulateGrad, accumulator
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             grad_variables=None, inputs=None):
+    """Accumulate d(tensors)/d(leaf) into each leaf's ``.grad`` (or only into ``inputs``)."""
+    tensors = _as_tuple(tensors)
+    if grad_tensors is None:
+        grad_tensors = grad_variables
+    grads = _make_grads(tensors, _as_tuple(grad_tensors) if grad_tensors is not None else None,
+                        create_graph, "backward")
+    if retain_graph is None:
+        retain_graph = create_graph
+    targets = None
+    if inputs is not None:
+        inputs = _as_tuple(inputs)
+        if not inputs:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+        targets = {_input_edge(t, i) for i, t in enumerate(inputs)}
+    _run(tensors, grads, retain_graph, create_graph, targets, None)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated)."""
+    outputs = _as_tuple(outputs)
+    inputs = _as_tuple(inputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if materialize_grads and not allow_unused:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads "
+                         "is True, but got allow_unused=False.")
+    for i, t in enumerate(inputs):
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    grads = _make_grads(outputs, _as_tuple(grad_outputs) if grad_outputs is not None else None,
+                        create_graph, "grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    edges = [_input_edge(t, i) for i, t in enumerate(inputs)]
+    captured = {}
+    _run(outputs, grads, retain_graph, create_graph, set(edges), captured)
+    result = []
+    for i, (edge, t) in enumerate(zip(edges, inputs)):
+        g = captured.get(edge)
+        if g is None:
+            if not allow_unused:
+                exc = RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior."
+                )
+                exc.add_note("No path leads from the outputs to this input, so it has no "
+                             "gradient; check that the output was computed from it.")
+                raise exc
+            if materialize_grads:
+                g = _make(np.zeros_like(t._data))
+        result.append(g)
+    return tuple(result)
+
+
+def _as_tuple(x):
+    if isinstance(x, Tensor) or x is None:
+        return (x,)
+    return tuple(x)
+
+
+def _input_edge(t, i):
+    if t._grad_fn is not None:
+        return (t._grad_fn, t._output_nr)
+    if not t._requires_grad:
+        raise RuntimeError("One of the differentiated Tensors does not require grad")
+    return (accumulator(t), 0)
+
+
+def _make_grads(outputs, grads, create_graph, caller):
+    if grads is None:
+        grads = (None,) * len(outputs)
+    if len(grads) != len(outputs):
+        raise RuntimeError(
+            f"got {len(grads)} tensors and {len(outputs)} gradients"
+            if caller == "grad" else
+            f"grad_tensors/grad_outputs should be a sequence of length {len(outputs)}, "
+            f"got {len(grads)}"
+        )
+    result = []
+    for i, (out, g) in enumerate(zip(outputs, grads)):
+        if not out._requires_grad:
+            exc = RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+            exc.add_note(
+                "Nothing this value was computed from requires grad: set requires_grad=True on "
+                "the parameters (before computing the output), and do not compute it under "
+                "no_grad() or from .data / .detach()."
+            )
+            raise exc
+        if g is None:
+            if out._data.size != 1:
+                exc = RuntimeError("grad can be implicitly created only for scalar outputs")
+                exc.add_note(
+                    f"The output has shape {tuple(out._data.shape)}. Reduce it to one number "
+                    "first (e.g. loss.sum() or loss.mean()), or pass gradient= with the same "
+                    "shape as the output."
+                )
+                raise exc
+            g = _make(np.ones_like(out._data))
+        else:
+            if not isinstance(g, Tensor):
+                from .._creation import tensor
+
+                g = tensor(g, dtype=out.dtype)
+            if g._data.shape != out._data.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {Size(g._data.shape)!r}"
+                    f" and output[{i}] has a shape of {Size(out._data.shape)!r}."
+                )
+            if g._data.dtype.kind != out._data.dtype.kind:
+                raise RuntimeError(
+                    f"For complex Tensors, both grad_output and output are required to have the "
+                    f"same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of "
+                    f"{g.dtype} and output[{i}] has a dtype of {out.dtype}."
+                    if out.is_complex() else
+                    "invalid gradient at index 0 - expected dtype " + repr(out.dtype)
+                )
+        result.append(g)
+    return result
+
+
+def _run(roots, grads, retain_graph, create_graph, targets, captured):
+    """Propagate ``grads`` from ``roots`` through the graph.
+
+    ``targets``: the edges whose gradient is wanted (None: every leaf). ``captured``: when a
+    dict, gradients at the targets are stored there instead of accumulated into ``.grad``.
+    """
+    root_edges = [_edge(t) for t in roots]
+    deps = {}
+    seen = {fn for fn, _ in root_edges}
+    stack = list(seen)
+    while stack:
+        for nxt, _ in stack.pop().next_functions:
+            if nxt is not None:
+                deps[nxt] = deps.get(nxt, 0) + 1
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+    needed = None if targets is None else _needed(seen, targets)
+
+    buffers = {}
+    for (fn, nr), g in zip(root_edges, grads):
+        _add_to_buffer(buffers, fn, nr, g)
+    ready = [(-fn._seq, id(fn), fn) for fn in {fn for fn, _ in root_edges}
+             if deps.get(fn, 0) == 0]
+    heapq.heapify(ready)
+
+    state = grad_mode.state
+    prev = state.enabled
+    state.enabled = create_graph
+    try:
+        while ready:
+            fn = heapq.heappop(ready)[2]
+            buf = buffers.pop(fn)
+            if fn._retain_hooks is not None:
+                _run_tensor_hooks(fn, buf)
+            if captured is not None:
+                for nr, g in enumerate(buf):
+                    if (fn, nr) in targets and g is not None:
+                        captured[(fn, nr)] = g
+            if fn.__class__ is AccumulateGrad:
+                if captured is None and (targets is None or (fn, 0) in targets):
+                    _accumulate(fn.variable, buf[0], create_graph)
+                continue
+            if needed is not None and fn not in needed:
+                grads_in = (None,) * len(fn.next_functions)
+            elif all(g is None for g in buf):
+                grads_in = (None,) * len(fn.next_functions)
+            else:
+                if fn._pre_hooks:
+                    for hook in fn._pre_hooks:
+                        new = hook(tuple(buf))
+                        if new is not None:
+                            buf = list(new)
+                grads_in = fn.apply(buf, create_graph)
+                if fn._hooks:
+                    for hook in fn._hooks:
+                        new = hook(grads_in, tuple(buf))
+                        if new is not None:
+                            grads_in = tuple(new)
+                if not retain_graph:
+                    fn.release()
+            meta = fn._meta
+            for i, ((nxt, nr), g) in enumerate(zip(fn.next_functions, grads_in)):
+                if nxt is None:
+                    continue
+                if g is not None:
+                    shape, dtype = meta[i]
+                    gd = g._data
+                    if gd.shape != shape:
+                        g = _reduce_to(g, shape)
+                    if gd.dtype is not dtype:
+                        g = g.to(from_np[dtype])
+                    _add_to_buffer(buffers, nxt, nr, g)
+                elif nxt not in buffers:
+                    buffers[nxt] = [None] * nxt.n_outputs
+                left = deps[nxt] - 1
+                deps[nxt] = left
+                if left == 0:
+                    heapq.heappush(ready, (-nxt._seq, id(nxt), nxt))
+    finally:
+        state.enabled = prev
+
+
+def _add_to_buffer(buffers, fn, nr, g):
+    buf = buffers.get(fn)
+    if buf is None:
+        buffers[fn] = buf = [None] * fn.n_outputs
+    old = buf[nr]
+    buf[nr] = g if old is None else old + g
+
+
+def _needed(nodes, targets):
+    """The nodes from which some target edge can be reached (only those need to run)."""
+    target_nodes = {fn for fn, _ in targets}
+    needed = set()
+    # inputs are created before their consumers, so ascending sequence visits inputs first
+    for fn in sorted(nodes, key=lambda n: n._seq):
+        if fn in target_nodes or any(n in needed for n, _ in fn.next_functions):
+            needed.add(fn)
+    return needed
+
+
+def _reduce_to(g, shape):
+    """Sum a broadcast gradient back to its input's shape (PyTorch's sum_to)."""
+    from ..ops.reduction import sum_to
+
+    gshape = g._data.shape
+    lead = len(gshape) - len(shape)
+    ok = lead >= 0 and all(s == 1 or s == gs for s, gs in zip(shape, gshape[lead:]))
+    if not ok:
+        raise RuntimeError(
+            f"Function backward returned an invalid gradient at index 0 - got "
+            f"{list(gshape)} but expected shape compatible with {list(shape)}"
+        )
+    return sum_to(g, shape)
+
+
+def _run_tensor_hooks(fn, buf):
+    """Hooks registered on non-leaf tensors (register_hook, retain_grad) see their gradient."""
+    for nr, ref in fn._retain_hooks:
+        t = ref()
+        if t is None or buf[nr] is None:
+            continue
+        hooks = t._hooks
+        g = buf[nr]
+        for hook in list(hooks.hooks):
+            new = hook(g)
+            if new is not None:
+                g = new
+        buf[nr] = g
+        if hooks.retains_grad:
+            t._grad = g.detach().clone() if t._grad is None else t._grad + g.detach()
+
+
+def _accumulate(leaf, g, create_graph):
+    hooks = leaf._hooks
+    if hooks is not None:
+        for hook in list(hooks.hooks):
+            new = hook(g)
+            if new is not None:
+                g = new
+    old = leaf._grad
+    if old is None:
+        # own a copy: the same gradient object may reach several leaves or be the caller's
+        leaf._grad = g if create_graph else _make(g._data.copy())
+    elif create_graph or old._requires_grad:
+        leaf._grad = old + g
+    else:
+        od = old._data
+        np.add(od, g._data, out=od, casting="unsafe")
+    if hooks is not None:
+        for hook in list(hooks.post_accumulate):
+            hook(leaf)

@@ -1,0 +1,108 @@
+"""Grad mode: whether ops record the graph. Thread-local, on by default in every thread."""
+
+import functools
+import threading
+
+
+class _GradState(threading.local):
+    # class attributes are each new thread's starting values
+    enabled = True
+    inference = False
+
+
+state = _GradState()
+
+
+def is_grad_enabled():
+    return state.enabled
+
+
+def is_inference_mode_enabled():
+    return state.inference
+
+
+class _GradModeContext:
+    """Base for the context managers: also usable as a decorator, like PyTorch's."""
+
+    def __call__(self, func):
+        if isinstance(func, type):
+            raise TypeError(f"{type(self).__name__} can decorate functions, not classes")
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.clone():
+                return func(*args, **kwargs)
+
+        return wrapper
+
+    def clone(self):
+        return type(self)()
+
+    def __enter__(self):
+        self.prev = state.enabled
+        state.enabled = self._mode
+
+    def __exit__(self, *exc):
+        state.enabled = self.prev
+        return False
+
+
+class no_grad(_GradModeContext):
+    _mode = False
+
+    def __init__(self, orig_func=None):
+        if orig_func is not None and callable(orig_func):
+            # bare `@no_grad` without parentheses
+            self._wrapped = self.__call__(orig_func)
+
+    def __new__(cls, orig_func=None):
+        self = super().__new__(cls)
+        if orig_func is not None and callable(orig_func):
+            return self(orig_func)
+        return self
+
+
+class enable_grad(no_grad):
+    _mode = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """Sets grad mode at once (usable as a plain call) and restores it on exit."""
+
+    def __init__(self, mode):
+        self.prev = state.enabled
+        self._mode = bool(mode)
+        state.enabled = self._mode
+
+    def __enter__(self):
+        pass
+
+    def clone(self):
+        return type(self)(self._mode)
+
+
+class inference_mode(_GradModeContext):
+    def __init__(self, mode=True):
+        self._mode = not mode
+        self._inference = bool(mode)
+
+    def __new__(cls, mode=True):
+        self = super().__new__(cls)
+        if callable(mode):  # bare @inference_mode
+            self.__init__(True)
+            return self(mode)
+        return self
+
+    def __enter__(self):
+        self.prev = state.enabled
+        self.prev_inference = state.inference
+        state.enabled = self._mode
+        state.inference = self._inference
+
+    def __exit__(self, *exc):
+        state.enabled = self.prev
+        state.inference = self.prev_inference
+        return False
+
+    def clone(self):
+        return type(self)(self._inference)

@@ -1,0 +1,727 @@
+"""Elementwise ops: each forward on arrays beside its backward written in ember ops.
+
+Tables map an op name to (forward on arrays, one gradient formula per input). The formulas
+receive the incoming gradient ``g``, the saved inputs and, when the op saves it, the output ``y``.
+"""
+
+import math
+
+import numpy as np
+
+from .. import _dtype
+from .._dtype import from_np, result_type
+from .._tensor import Tensor, _make
+from ..autograd.grad_mode import state as _grad_state
+from ._op import broadcast_shapes_error, check_tensor, formula_node, record
+
+_ndarray = np.ndarray
+_SCALARS = (int, float, bool, complex, np.number, np.bool_)
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+
+
+# -- dtype handling ---------------------------------------------------------------------------
+def _as_operand(x):
+    """A Tensor or a Python number, as ops take them (NumPy arrays and lists become tensors)."""
+    if isinstance(x, (Tensor, *_SCALARS)):
+        return x
+    from .._creation import tensor
+
+    return tensor(x)
+
+
+def _float_dtype(d):
+    """Ops such as exp or true division compute integer inputs in the default float dtype."""
+    return d if d.kind in "fc" else _dtype.get_default_dtype().np
+
+
+def _arrays(a, b, floating=False):
+    """The two operands as arrays/numbers, cast to the dtype PyTorch computes the op in."""
+    if isinstance(b, Tensor):
+        ad, bd = a._data, b._data
+        if ad.dtype is bd.dtype and (not floating or ad.dtype.kind in "fc"):
+            return ad, bd
+        rt = result_type(a, b).np
+        if floating:
+            rt = _float_dtype(rt)
+        return (ad if ad.dtype is rt else ad.astype(rt)), (bd if bd.dtype is rt else bd.astype(rt))
+    ad = a._data
+    # a Python number keeps the tensor's dtype unless it lifts the category (int tensor * 0.5)
+    kind = ad.dtype.kind
+    if kind == "f" and type(b) is not complex or kind == "c":
+        return ad, b
+    rt = result_type(a, b).np
+    if floating:
+        rt = _float_dtype(rt)
+    return (ad if ad.dtype is rt else ad.astype(rt)), b
+
+
+def _binary(fwd, node_cls, a, b, floating=False):
+    """Apply a broadcasting binary op to two operands, at least one of them a Tensor."""
+    if not isinstance(a, Tensor):
+        # number (op) tensor: compute in the tensor's terms, keep argument order for the formula
+        b = _as_operand(b)
+        bd, ad = _arrays(b, _as_operand(a), floating)
+    else:
+        ad, bd = _arrays(a, _as_operand(b), floating)
+    try:
+        out = fwd(ad, bd)
+    except ValueError:
+        exc = broadcast_shapes_error(np.shape(ad), np.shape(bd))
+        if exc is None:
+            raise
+        raise exc from None
+    if node_cls is None:
+        return _make(np.asarray(out))
+    return record(out, node_cls, (a, b), (a, b))
+
+
+# -- unary ops ----------------------------------------------------------------------------------
+# name: (forward(array), formula(g, x, y), what the formula reads: "x", "y", "xy" or "")
+UNARY = {
+    "neg": (np.negative, lambda g, x: -g, ""),
+    "exp": (np.exp, lambda g, y: g * y, "y"),
+    "exp2": (np.exp2, lambda g, y: g * y * _LN2, "y"),
+    "expm1": (np.expm1, lambda g, y: g * (y + 1), "y"),
+    "log": (np.log, lambda g, x: g / x, "x"),
+    "log2": (np.log2, lambda g, x: g / (x * _LN2), "x"),
+    "log10": (np.log10, lambda g, x: g / (x * _LN10), "x"),
+    "log1p": (np.log1p, lambda g, x: g / (x + 1), "x"),
+    "sqrt": (np.sqrt, lambda g, y: g / (2 * y), "y"),
+    "rsqrt": (lambda x: 1 / np.sqrt(x), lambda g, y: -0.5 * g * y * y * y, "y"),
+    "sin": (np.sin, lambda g, x: g * x.cos(), "x"),
+    "cos": (np.cos, lambda g, x: g * -x.sin(), "x"),
+    "tan": (np.tan, lambda g, y: g * (1 + y * y), "y"),
+    "asin": (np.arcsin, lambda g, x: g * (1 - x * x).rsqrt(), "x"),
+    "acos": (np.arccos, lambda g, x: -g * (1 - x * x).rsqrt(), "x"),
+    "atan": (np.arctan, lambda g, x: g / (x * x + 1), "x"),
+    "sinh": (np.sinh, lambda g, x: g * x.cosh(), "x"),
+    "cosh": (np.cosh, lambda g, x: g * x.sinh(), "x"),
+    "tanh": (np.tanh, lambda g, y: g * (1 - y * y), "y"),
+    "asinh": (np.arcsinh, lambda g, x: g * (x * x + 1).rsqrt(), "x"),
+    "acosh": (np.arccosh, lambda g, x: g * (x * x - 1).rsqrt(), "x"),
+    "atanh": (np.arctanh, lambda g, x: g / (1 - x * x), "x"),
+    "sigmoid": (lambda x: _sigmoid(x), lambda g, y: g * (y * (1 - y)), "y"),
+    "relu": (lambda x: np.maximum(x, 0, dtype=x.dtype), lambda g, y: g * (y > 0), "y"),
+    "reciprocal": (np.reciprocal, lambda g, y: -g * (y * y), "y"),
+    "abs": (np.abs, lambda g, x: g * x.sign(), "x"),
+    "erf": (lambda x: _erf(x), lambda g, x: g * (2 / math.sqrt(math.pi)) * (-x * x).exp(), "x"),
+    "erfc": (lambda x: 1 - _erf(x), lambda g, x: g * (-2 / math.sqrt(math.pi)) * (-x * x).exp(),
+             "x"),
+    "frac": (lambda x: x - np.trunc(x), lambda g: g, ""),
+    # piecewise-constant ops: zero gradient, as in PyTorch
+    "sign": (np.sign, lambda g: g * 0, ""),
+    "floor": (np.floor, lambda g: g * 0, ""),
+    "ceil": (np.ceil, lambda g: g * 0, ""),
+    "round": (np.round, lambda g: g * 0, ""),
+    "trunc": (np.trunc, lambda g: g * 0, ""),
+}
+# ops that keep integer dtypes (the rest compute integers in the default float dtype)
+_KEEPS_INT = {"neg", "abs", "sign", "floor", "ceil", "round", "trunc", "relu", "frac"}
+_NODE_NAMES = {"relu": "ReluBackward0", "abs": "AbsBackward0", "round": "RoundBackward0"}
+
+
+def _sigmoid(x):
+    # 1 / (1 + exp(-x)) overflows exp for large negative x; this form never does
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+_erf_scalar = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _erf(x):
+    return _erf_scalar(x).astype(x.dtype, copy=False)
+
+
+def _make_unary(name, fwd, formula, reads):
+    node_cls = formula_node(_NODE_NAMES.get(name, name.capitalize() + "Backward0"), formula)
+    keeps_int = name in _KEEPS_INT
+    save_x, save_y = "x" in reads, "y" in reads
+
+    def op(input):
+        d = input._data if isinstance(input, Tensor) else check_tensor(input, name)
+        if not keeps_int and d.dtype.kind not in "fc":
+            d = d.astype(_dtype.get_default_dtype().np)
+        elif keeps_int and d.dtype.kind == "b" and name in ("neg", "frac"):
+            raise RuntimeError(
+                "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+                "to invert a mask, use the `~` or `logical_not()` operator instead."
+            )
+        return record(fwd(d), node_cls, (input,), (input,) if save_x else (), save_y)
+
+    op.__name__ = name
+    return op
+
+
+for _name, (_fwd, _formula, _reads) in UNARY.items():
+    globals()[_name] = _make_unary(_name, _fwd, _formula, _reads)
+
+negative, absolute, arcsin, arccos, arctan = neg, abs, asin, acos, atan  # noqa: F821
+arcsinh, arccosh, arctanh, fix = asinh, acosh, atanh, trunc  # noqa: F821
+
+
+def positive(input):
+    return input
+
+
+def square(input):
+    return pow(input, 2)
+
+
+# -- binary ops ---------------------------------------------------------------------------------
+def _pow_base_grad(g, a, b):
+    if isinstance(b, Tensor):
+        return g * b * a ** (b - 1)
+    if b == 0:
+        return g * 0
+    return g * (b * a ** (b - 1))
+
+
+def _pow_exp_grad(g, a, b):
+    # d/db a**b = a**b * log(a); where a == 0 and b >= 0 PyTorch defines it as 0
+    if isinstance(a, Tensor):
+        return where((a == 0) & (b >= 0), 0.0, g * a**b * a.log())
+    return g * a**b * math.log(a) if a != 0 else g * 0
+
+
+def _min_max_grad(pick):
+    def grad_a(g, a, b):
+        return where(a == b, g / 2, where(pick(a, b), g, 0.0))
+
+    def grad_b(g, a, b):
+        return where(a == b, g / 2, where(pick(b, a), g, 0.0))
+
+    return grad_a, grad_b
+
+
+def _np_pow(a, b):
+    if type(b) is int and b < 0 and a.dtype.kind in "iu":
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return np.power(a, b)
+
+
+# name: (forward, node name, formula for a, formula for b, computes in floats)
+BINARY = {
+    "add": (np.add, "AddBackward0", lambda g, a, b: g, lambda g, a, b: g, False),
+    "sub": (np.subtract, "SubBackward0", lambda g, a, b: g, lambda g, a, b: -g, False),
+    "mul": (np.multiply, "MulBackward0", lambda g, a, b: g * b, lambda g, a, b: g * a, False),
+    "div": (np.true_divide, "DivBackward0", lambda g, a, b: g / b,
+            lambda g, a, b: -g * a / (b * b), True),
+    "pow": (_np_pow, "PowBackward1", _pow_base_grad, _pow_exp_grad, False),
+    "atan2": (np.arctan2, "Atan2Backward0", lambda g, a, b: g * b / (a * a + b * b),
+              lambda g, a, b: -g * a / (a * a + b * b), True),
+    "remainder": (np.remainder, "RemainderBackward0", lambda g, a, b: g,
+                  lambda g, a, b: -g * floor_divide(a, b), False),
+    "fmod": (np.fmod, "FmodBackward0", lambda g, a, b: g,
+             lambda g, a, b: -g * (a / b).trunc(), False),
+    "maximum": (np.maximum, "MaximumBackward0", *_min_max_grad(lambda x, y: x > y), False),
+    "minimum": (np.minimum, "MinimumBackward0", *_min_max_grad(lambda x, y: x < y), False),
+}
+
+
+def _make_binary(name, fwd, node_name, grad_a, grad_b, floating):
+    node_cls = formula_node(node_name, grad_a, grad_b)
+
+    def op(input, other):
+        return _binary(fwd, node_cls, input, other, floating)
+
+    op.__name__ = name
+    return op
+
+
+for _name, _spec in BINARY.items():
+    globals()[_name] = _make_binary(_name, *_spec)
+
+multiply, subtract, divide, true_divide = mul, sub, div, div  # noqa: F821
+_PowScalar = formula_node("PowBackward0", _pow_base_grad)
+_PowExp = formula_node("PowBackward2", _pow_exp_grad)
+
+
+def add(input, other, *, alpha=1):  # noqa: F811
+    if alpha != 1:
+        other = other * alpha
+    return _binary(np.add, _ADD, input, other)
+
+
+def sub(input, other, *, alpha=1):  # noqa: F811
+    if alpha != 1:
+        other = other * alpha
+    return _binary(np.subtract, _SUB, input, other)
+
+
+_ADD = formula_node("AddBackward0", lambda g, a, b: g, lambda g, a, b: g)
+_SUB = formula_node("SubBackward0", lambda g, a, b: g, lambda g, a, b: -g)
+_RSUB = formula_node("RsubBackward1", lambda g: -g)
+
+
+def _rsub(self, other):
+    """other - self, for a number other (PyTorch records it as one op on self)."""
+    sd, od = _arrays(self, _as_operand(other))
+    return record(od - sd, _RSUB, (self,))
+subtract = sub
+
+
+def pow(input, exponent):  # noqa: A001
+    """tensor ** number (PowBackward0), tensor ** tensor (PowBackward1), number ** tensor."""
+    if isinstance(input, Tensor):
+        if isinstance(exponent, Tensor):
+            return _binary(_np_pow, _POW, input, exponent)
+        d = input._data
+        if d.dtype.kind in "biu" and isinstance(exponent, float):
+            d = d.astype(_dtype.get_default_dtype().np)
+        try:
+            out = _np_pow(d, exponent)
+        except ValueError:
+            raise RuntimeError("Integers to negative integer powers are not allowed.") from None
+        return record(out, _PowScalar, (input,), (input, exponent))
+    # number ** tensor
+    ed, nd = _arrays(exponent, input, floating=True)
+    return record(np.power(nd, ed), _PowExp, (exponent,), (input, exponent))
+
+
+_POW = formula_node("PowBackward1", _pow_base_grad, _pow_exp_grad)
+
+
+def _floor_div(a, b):
+    if a.dtype.kind in "iu" and not np.all(b):
+        raise ZeroDivisionError("ZeroDivisionError")
+    return np.floor_divide(a, b)
+
+
+def floor_divide(input, other):
+    out = _binary(_floor_div, None, input, other)
+    return out
+
+
+def div(input, other, *, rounding_mode=None):  # noqa: F811
+    if rounding_mode is None:
+        return _binary(np.true_divide, _DIV, input, other, True)
+    if rounding_mode == "floor":
+        if _is_int(input) and _is_int(other):
+            return _binary(_floor_div, None, input, other)
+        return _binary(np.true_divide, _DIV, input, other, True).floor()
+    if rounding_mode == "trunc":
+        if _is_int(input) and _is_int(other):
+            return _binary(lambda a, b: np.trunc(a / b).astype(np.result_type(a, b)), None,
+                           input, other)
+        return _binary(np.true_divide, _DIV, input, other, True).trunc()
+    raise RuntimeError(
+        "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+        f"'{rounding_mode}'"
+    )
+
+
+_DIV = formula_node("DivBackward0", lambda g, a, b: g / b, lambda g, a, b: -g * a / (b * b))
+divide = true_divide = div
+
+
+def _is_int(x):
+    if isinstance(x, Tensor):
+        return x._data.dtype.kind in "biu"
+    return isinstance(x, (int, np.integer))
+
+
+# -- comparisons and logic (not differentiable: bool results) ----------------------------------
+def _compare(fwd):
+    def op(input, other):
+        return _binary(fwd, None, input, other)
+
+    return op
+
+
+eq, ne, lt, le, gt, ge = (_compare(f) for f in (np.equal, np.not_equal, np.less, np.less_equal,
+                                                np.greater, np.greater_equal))
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def _logical(fwd):
+    def op(input, other):
+        a = input._data.astype(bool, copy=False)
+        b = other._data.astype(bool, copy=False) if isinstance(other, Tensor) else bool(other)
+        return _make(np.asarray(fwd(a, b)))
+
+    return op
+
+
+logical_and, logical_or, logical_xor = (_logical(f) for f in (np.logical_and, np.logical_or,
+                                                               np.logical_xor))
+
+
+def logical_not(input):
+    return _make(np.logical_not(input._data))
+
+
+def _bitwise(fwd, name):
+    def op(input, other):
+        d = input._data
+        if d.dtype.kind == "f" or isinstance(other, Tensor) and other._data.dtype.kind == "f":
+            raise RuntimeError(f'"{name}_cpu" not implemented for \'Float\'')
+        return _binary(fwd, None, input, other)
+
+    return op
+
+
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
+
+
+def bitwise_not(input):
+    if input._data.dtype.kind == "f":
+        raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'")
+    return _make(np.asarray(np.invert(input._data)))
+
+
+def isnan(input):
+    return _make(np.asarray(np.isnan(input._data)))
+
+
+def isinf(input):
+    return _make(np.asarray(np.isinf(input._data)))
+
+
+def isfinite(input):
+    return _make(np.asarray(np.isfinite(input._data)))
+
+
+def isposinf(input):
+    return _make(np.asarray(np.isposinf(input._data)))
+
+
+def isneginf(input):
+    return _make(np.asarray(np.isneginf(input._data)))
+
+
+def signbit(input):
+    return _make(np.asarray(np.signbit(input._data)))
+
+
+def equal(input, other):
+    return input._data.shape == other._data.shape and bool(np.array_equal(input._data,
+                                                                          other._data))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    a, b = _arrays(input, _as_operand(other))
+    return _make(np.asarray(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+# -- ternary ops --------------------------------------------------------------------------------
+def _where_a(g, cond, a, b):
+    return where(cond, g, 0.0)
+
+
+def _where_b(g, cond, a, b):
+    return where(cond, 0.0, g)
+
+
+_WhereNode = formula_node("WhereBackward0", None, _where_a, _where_b)
+
+
+def where(condition, input=None, other=None):
+    """where(cond, a, b): a where cond holds, else b; where(cond): the indices of True."""
+    if input is None and other is None:
+        from .indexing import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    c = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if c.dtype != np.bool_:
+        if c.dtype == np.uint8:
+            c = c.astype(bool)
+        else:
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a "
+                               f"tensor with dtype {from_np[c.dtype].name.capitalize()}")
+    if isinstance(input, Tensor):
+        ad, bd = _arrays(input, _as_operand(other))
+    elif isinstance(other, Tensor):
+        bd, ad = _arrays(other, _as_operand(input))
+    else:
+        rt = result_type(input, other).np
+        ad, bd = np.asarray(input, rt), np.asarray(other, rt)
+    try:
+        out = np.where(c, ad, bd)
+    except ValueError:
+        shapes = (c.shape, np.shape(ad), np.shape(bd))
+        raise broadcast_shapes_error(shapes[0], np.broadcast_shapes(*shapes[1:])) or \
+            RuntimeError("where: shapes do not broadcast") from None
+    cond_t = condition if isinstance(condition, Tensor) else _make(c)
+    return record(out, _WhereNode, (None, input, other), (cond_t, input, other))
+
+
+def lerp(input, end, weight):
+    return input + weight * (end - input)
+
+
+def _clamp_grad(g, x, lo, hi):
+    mask = None
+    if lo is not None:
+        mask = x >= lo
+    if hi is not None:
+        mask = x <= hi if mask is None else mask & (x <= hi)
+    return g * mask
+
+
+_Clamp = formula_node("ClampBackward1", _clamp_grad)
+
+
+def clamp(input, min=None, max=None):  # noqa: A002
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    d = input._data
+    if d.dtype.kind in "biu" and (isinstance(min, float) or isinstance(max, float)):
+        d = d.astype(_dtype.get_default_dtype().np)
+    out = np.clip(d, min, max)
+    if out.dtype != d.dtype:
+        out = out.astype(d.dtype)
+    return record(out, _Clamp, (input,), (input, min, max))
+
+
+clip = clamp
+
+
+def clamp_min(input, min):  # noqa: A002
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):  # noqa: A002
+    return clamp(input, max=max)
+
+
+# -- in-place ops -------------------------------------------------------------------------------
+def check_inplace(self):
+    """PyTorch's rule: a leaf that requires grad cannot be modified while grad mode is on."""
+    if self._requires_grad and self._grad_fn is None and _grad_state.enabled:
+        exc = RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
+        exc.add_note(
+            "Update parameters under `with torch.no_grad():` (or through `w.data`), e.g. "
+            "`with torch.no_grad(): w -= lr * w.grad`."
+        )
+        raise exc
+
+
+_TORCH_TYPE_WORD = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                    "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                    "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def _check_castable(result, self):
+    rd, sd = result._data.dtype, self._data.dtype
+    if rd is not sd and from_np[rd]._cat > from_np[sd]._cat:
+        raise RuntimeError(
+            f"result type {_TORCH_TYPE_WORD[from_np[rd].name]} can't be cast to the desired "
+            f"output type {_TORCH_TYPE_WORD[from_np[sd].name]}"
+        )
+
+
+def _inplace(self, op, *args):
+    """Run ``op(self, *args)`` and write its result into self's storage.
+
+    When autograd records it, the op is applied to a snapshot of self and the result's node
+    becomes self's grad_fn, so self continues the graph from its old history.
+    """
+    check_inplace(self)
+    recording = _grad_state.enabled and (
+        self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args)
+    )
+    if not recording:
+        result = op(self, *args)
+        _check_castable(result, self)
+        np.copyto(self._data, result._data, casting="unsafe")
+        self._version[0] += 1
+        return self
+    base = self._base
+    if base is not None and (base._requires_grad or self._requires_grad):
+        from .shape import inplace_on_view
+
+        return inplace_on_view(self, op, args)
+    old = _make(self._data.copy(), self._requires_grad, self._grad_fn)
+    old._output_nr = self._output_nr
+    result = op(old, *args)
+    _check_castable(result, self)
+    np.copyto(self._data, result._data, casting="unsafe")
+    self._grad_fn = result._grad_fn
+    self._output_nr = result._output_nr
+    self._requires_grad = True
+    self._version[0] += 1
+    return self
+
+
+def _fast_inplace(ufunc, op):
+    """In-place arithmetic: a single ufunc call with out= when autograd has nothing to record."""
+
+    def inplace(self, other):
+        if not (_grad_state.enabled and (self._requires_grad or isinstance(other, Tensor)
+                                         and other._requires_grad)):
+            d = self._data
+            od = other._data if isinstance(other, Tensor) else other
+            if (d.dtype.kind == "f" and (type(od) is not np.ndarray or od.dtype is d.dtype)):
+                try:
+                    ufunc(d, od, out=d)
+                except ValueError:
+                    raise _inplace_shape_error(d, od) from None
+                self._version[0] += 1
+                return self
+        return _inplace(self, op, other)
+
+    return inplace
+
+
+def _inplace_shape_error(d, od):
+    exc = broadcast_shapes_error(d.shape, np.shape(od))
+    if exc is not None and np.broadcast_shapes(d.shape, np.shape(od)) != d.shape:
+        return RuntimeError(
+            f"output with shape {list(d.shape)} doesn't match the broadcast shape "
+            f"{list(np.broadcast_shapes(d.shape, np.shape(od)))}"
+        )
+    return exc or RuntimeError(
+        f"output with shape {list(d.shape)} doesn't match the broadcast shape "
+        f"{list(np.shape(od))}"
+    )
+
+
+add_ = _fast_inplace(np.add, add)
+sub_ = _fast_inplace(np.subtract, sub)
+mul_ = _fast_inplace(np.multiply, mul)
+_div_ = _fast_inplace(np.true_divide, div)
+
+
+def div_(self, other, *, rounding_mode=None):  # noqa: F811
+    if rounding_mode is None:
+        return _div_(self, other)
+    return _inplace(self, lambda a, b: div(a, b, rounding_mode=rounding_mode), other)
+
+
+def _add_inplace(self, other, *, alpha=1):
+    return add_(self, other if alpha == 1 else other * alpha)
+
+
+def _sub_inplace(self, other, *, alpha=1):
+    return sub_(self, other if alpha == 1 else other * alpha)
+
+
+def zero_(self):
+    check_inplace(self)
+    if _grad_state.enabled and self._requires_grad:
+        return _inplace(self, lambda a: a * 0)
+    self._data.fill(0)
+    self._version[0] += 1
+    return self
+
+
+def fill_(self, value):
+    check_inplace(self)
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(
+                "fill_ only supports 0-dimension value tensor but got tensor with "
+                f"{value._data.ndim} dimensions."
+            )
+        if _grad_state.enabled and (self._requires_grad or value._requires_grad):
+            return _inplace(self, lambda a, v: a * 0 + v, value)
+        value = value._data.item()
+    if _grad_state.enabled and self._requires_grad:
+        return _inplace(self, lambda a: a * 0 + value)
+    self._data.fill(value)
+    self._version[0] += 1
+    return self
+
+
+def copy_(self, src, non_blocking=False):
+    check_inplace(self)
+    src = _as_operand(src)
+    if _grad_state.enabled and (self._requires_grad or src._requires_grad):
+        return _inplace(self, lambda a, s: a * 0 + s.to(a.dtype), src)
+    try:
+        np.copyto(self._data, src._data, casting="unsafe")
+    except ValueError:
+        raise RuntimeError(
+            f"The size of tensor a ({self._data.shape[-1] if self._data.ndim else 1}) must match "
+            f"the size of tensor b ({src._data.shape[-1] if src._data.ndim else 1}) at "
+            "non-singleton dimension 0"
+        ) from None
+    self._version[0] += 1
+    return self
+
+
+def _inplace_of(op):
+    def inplace(self, *args, **kwargs):
+        return _inplace(self, lambda a, *r: op(a, *r, **kwargs), *args)
+
+    inplace.__name__ = op.__name__ + "_"
+    return inplace
+
+
+def _method_table():
+    """Tensor methods and operators this module provides."""
+    g = globals()
+    m = {name: g[name] for name in list(UNARY) + list(BINARY)}
+    m["square"] = square
+    m.update(
+        add=add, sub=sub, subtract=sub, mul=mul, multiply=mul, div=div, divide=div,
+        true_divide=div, pow=pow, floor_divide=floor_divide, where=lambda self, c, o: where(
+            c, self, o), lerp=lerp, clamp=clamp, clip=clamp, clamp_min=clamp_min,
+        clamp_max=clamp_max, eq=eq, ne=ne, lt=lt, le=le, gt=gt, ge=ge, greater=gt,
+        greater_equal=ge, less=lt, less_equal=le, not_equal=ne, logical_and=logical_and,
+        logical_or=logical_or, logical_xor=logical_xor, logical_not=logical_not,
+        bitwise_and=bitwise_and, bitwise_or=bitwise_or, bitwise_xor=bitwise_xor,
+        bitwise_not=bitwise_not, isnan=isnan, isinf=isinf, isfinite=isfinite,
+        isposinf=isposinf, isneginf=isneginf, signbit=signbit, equal=equal, isclose=isclose,
+        allclose=allclose, negative=neg, absolute=abs, arcsin=asin, arccos=acos, arctan=atan,
+        arcsinh=asinh, arccosh=acosh, arctanh=atanh, fix=trunc, positive=positive,
+        # in-place
+        add_=_add_inplace, sub_=_sub_inplace, subtract_=_sub_inplace, mul_=mul_,
+        multiply_=mul_, div_=div_, divide_=div_, true_divide_=div_, zero_=zero_, fill_=fill_,
+        copy_=copy_,
+        # operators
+        __add__=add, __radd__=add, __sub__=sub,
+        __rsub__=_rsub,
+        __mul__=mul, __rmul__=mul, __truediv__=div,
+        __rtruediv__=lambda self, other: reciprocal(self) * other,  # noqa: F821 __floordiv__=floor_divide,
+        __rfloordiv__=lambda self, other: floor_divide(other, self), __mod__=remainder,
+        __rmod__=lambda self, other: remainder(other, self), __pow__=pow,
+        __rpow__=lambda self, other: pow(other, self), __neg__=neg, __abs__=abs,
+        __pos__=positive, __eq__=eq, __ne__=ne, __lt__=lt, __le__=le, __gt__=gt, __ge__=ge,
+        __and__=lambda a, b: _bool_or_bits(np.logical_and, bitwise_and, a, b),
+        __or__=lambda a, b: _bool_or_bits(np.logical_or, bitwise_or, a, b),
+        __xor__=lambda a, b: _bool_or_bits(np.logical_xor, bitwise_xor, a, b),
+        __rand__=lambda a, b: _bool_or_bits(np.logical_and, bitwise_and, a, b),
+        __ror__=lambda a, b: _bool_or_bits(np.logical_or, bitwise_or, a, b),
+        __invert__=lambda a: logical_not(a) if a._data.dtype == np.bool_ else bitwise_not(a),
+        __iadd__=add_, __isub__=sub_, __imul__=mul_, __itruediv__=_div_,
+        __ipow__=_inplace_of(pow), __ifloordiv__=_inplace_of(floor_divide),
+        __imod__=_inplace_of(remainder),
+    )
+    for name in list(UNARY) + ["square", "clamp", "clip", "clamp_min", "clamp_max", "pow", "remainder",
+                               "fmod", "atan2", "floor_divide", "lerp", "maximum", "minimum",
+                               "sigmoid", "relu", "where"]:
+        if name + "_" not in m:
+            m[name + "_"] = _inplace_of(m[name] if name != "where" else where)
+    return m
+
+
+def _bool_or_bits(logic, bits, a, b):
+    bd = b._data.dtype if isinstance(b, Tensor) else np.dtype(type(b))
+    if a._data.dtype == np.bool_ and bd == np.bool_:
+        return _make(np.asarray(logic(a._data, b._data if isinstance(b, Tensor) else b)))
+    return bits(a, b)
+
+
+remainder = globals()["remainder"]
+fmod = globals()["fmod"]
+atan2 = globals()["atan2"]
+maximum = globals()["maximum"]
+minimum = globals()["minimum"]
+TENSOR_METHODS = _method_table()
