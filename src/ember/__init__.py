@@ -24,19 +24,12 @@ from ._creation import (
     manual_seed, multinomial, normal, ones, ones_like, rand, rand_like, randint, randint_like,
     randn, randn_like, randperm, seed, set_rng_state, tensor, zeros, zeros_like,
 )
-from .ops.elementwise import (
-    abs, absolute, acos, acosh, add, allclose, arccos, arccosh, arcsin, arcsinh, arctan,
-    arctanh, asin, asinh, atan, atan2, atanh, bitwise_and, bitwise_not, bitwise_or,
-    bitwise_xor, ceil, clamp, clamp_max, clamp_min, clip, cos, cosh, div, divide, eq, equal,
-    erf, erfc, exp, exp2, expm1, fix, floor, floor_divide, fmod, frac, ge, greater,
-    greater_equal, gt, isclose, isfinite, isinf, isnan, isneginf, isposinf, le, lerp, less,
-    less_equal, log, log1p, log2, log10, logical_and, logical_not, logical_or, logical_xor, lt,
-    maximum, minimum, mul, multiply, ne, neg, negative, not_equal, positive, pow, reciprocal,
-    relu, remainder, round, rsqrt, sigmoid, sign, signbit, sin, sinh, sqrt, square, sub,
-    subtract, tan, tanh, true_divide, trunc, where,
-)
-from .ops.reduction import mean, sum
-from .ops.shape import permute, reshape, squeeze, swapaxes, swapdims, t, transpose, unsqueeze
+from .ops.elementwise import *
+from .ops.reduction import *
+from .ops.shape import *
+from .ops.indexing import *
+from .ops.linalg import *
+from .ops.nn_ops import *
 from .ops.copy import clone
 from .autograd.grad_mode import (
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,

@@ -2,21 +2,11 @@
 
 from .. import _creation
 from .._tensor import Tensor
-from . import copy, elementwise, reduction, shape
-
-_MODULES = [elementwise, reduction, shape, copy, _creation]
+from . import copy, elementwise, indexing, linalg, nn_ops, reduction, shape
 
 
 def _install():
-    import importlib
-
-    for name in ("indexing", "linalg", "nn_ops"):
-        try:
-            _MODULES.append(importlib.import_module(f"{__name__}.{name}"))
-        except ModuleNotFoundError as e:
-            if e.name != f"{__name__}.{name}":
-                raise
-    for module in _MODULES:
+    for module in (elementwise, reduction, shape, indexing, linalg, nn_ops, copy, _creation):
         for name, fn in module.TENSOR_METHODS.items():
             setattr(Tensor, name, fn)
 

@@ -14,6 +14,20 @@ from .._tensor import Tensor, _make
 from ..autograd.grad_mode import state as _grad_state
 from ._op import broadcast_shapes_error, check_tensor, formula_node, record
 
+__all__ = [
+    "abs", "absolute", "acos", "acosh", "add", "allclose", "arccos", "arccosh", "arcsin",
+    "arcsinh", "arctan", "arctanh", "asin", "asinh", "atan", "atan2", "atanh", "bitwise_and",
+    "bitwise_not", "bitwise_or", "bitwise_xor", "ceil", "clamp", "clamp_max", "clamp_min", "clip",
+    "cos", "cosh", "div", "divide", "eq", "equal", "erf", "erfc", "exp", "exp2", "expm1", "fix",
+    "floor", "floor_divide", "fmod", "frac", "ge", "greater", "greater_equal", "gt", "isclose",
+    "isfinite", "isinf", "isnan", "isneginf", "isposinf", "le", "lerp", "less", "less_equal",
+    "log", "log1p", "log2", "log10", "logical_and", "logical_not", "logical_or", "logical_xor",
+    "lt", "maximum", "minimum", "mul", "multiply", "ne", "neg", "negative", "not_equal",
+    "positive", "pow", "reciprocal", "relu", "remainder", "round", "rsqrt", "sigmoid", "sign",
+    "signbit", "sin", "sinh", "sqrt", "square", "sub", "subtract", "tan", "tanh", "true_divide",
+    "trunc", "where",
+]
+
 _ndarray = np.ndarray
 _SCALARS = (int, float, bool, complex, np.number, np.bool_)
 _LN2, _LN10 = math.log(2.0), math.log(10.0)

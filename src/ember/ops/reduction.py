@@ -6,6 +6,8 @@ from .. import _dtype
 from .._tensor import Tensor, _make
 from ._op import formula_node, record
 
+__all__ = ["sum", "mean"]
+
 
 def _dims(dim, ndim):
     """Normalise PyTorch's dim argument (None, int, or a sequence) to a tuple of axes."""

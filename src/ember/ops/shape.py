@@ -6,6 +6,10 @@ from .._tensor import Tensor, _make, _wrap_dim
 from ..autograd.grad_mode import state as _grad_state
 from ._op import formula_node, record
 
+__all__ = [
+    "reshape", "squeeze", "unsqueeze", "transpose", "swapaxes", "swapdims", "t", "permute",
+]
+
 
 def as_view(base, out, node_cls, saved):
     """Record a view of ``base``: same storage and version counter, ``_base`` set."""

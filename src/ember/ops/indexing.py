@@ -1,0 +1,4 @@
+"""indexing ops (to be filled)."""
+
+__all__ = []
+TENSOR_METHODS = {}

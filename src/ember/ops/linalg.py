@@ -1,0 +1,4 @@
+"""linalg ops (to be filled)."""
+
+__all__ = []
+TENSOR_METHODS = {}

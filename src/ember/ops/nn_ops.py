@@ -1,0 +1,4 @@
+"""nn_ops ops (to be filled)."""
+
+__all__ = []
+TENSOR_METHODS = {}
