@@ -118,7 +118,7 @@ def _make_grads(outputs, grads, create_graph, caller):
                     "shape as the output."
                 )
                 raise exc
-            g = _make(np.ones_like(out._data))
+            g = _make(np.ones(out._data.shape, out._data.dtype))
         else:
             if not isinstance(g, Tensor):
                 from .._creation import tensor
@@ -148,64 +148,64 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
     dict, gradients at the targets are stored there instead of accumulated into ``.grad``.
     """
     root_edges = [_edge(t) for t in roots]
+    root_fns = {fn for fn, _ in root_edges}
+    # count, for every node, how many edges lead into it
     deps = {}
-    seen = {fn for fn, _ in root_edges}
-    stack = list(seen)
+    stack = list(root_fns)
     while stack:
         for nxt, _ in stack.pop().next_functions:
             if nxt is not None:
-                deps[nxt] = deps.get(nxt, 0) + 1
-                if nxt not in seen:
-                    seen.add(nxt)
-                    stack.append(nxt)
-    needed = None if targets is None else _needed(seen, targets)
+                count = deps.get(nxt)
+                if count is None:
+                    deps[nxt] = 1
+                    if nxt not in root_fns:
+                        stack.append(nxt)
+                else:
+                    deps[nxt] = count + 1
+    needed = None if targets is None else _needed(root_fns | deps.keys(), targets)
 
     buffers = {}
     for (fn, nr), g in zip(root_edges, grads):
         _add_to_buffer(buffers, fn, nr, g)
-    ready = [(-fn._seq, id(fn), fn) for fn in {fn for fn, _ in root_edges}
-             if deps.get(fn, 0) == 0]
+    ready = [(-fn._seq, id(fn), fn) for fn in root_fns if fn not in deps]
     heapq.heapify(ready)
+    pop, push = heapq.heappop, heapq.heappush
 
     state = grad_mode.state
     prev = state.enabled
     state.enabled = create_graph
     try:
         while ready:
-            fn = heapq.heappop(ready)[2]
+            fn = pop(ready)[2]
             buf = buffers.pop(fn)
             if fn._retain_hooks is not None:
                 _run_tensor_hooks(fn, buf)
             if captured is not None:
                 for nr, g in enumerate(buf):
-                    if (fn, nr) in targets and g is not None:
+                    if g is not None and (fn, nr) in targets:
                         captured[(fn, nr)] = g
             if fn.__class__ is AccumulateGrad:
                 if captured is None and (targets is None or (fn, 0) in targets):
                     _accumulate(fn.variable, buf[0], create_graph)
                 continue
-            if needed is not None and fn not in needed:
-                grads_in = (None,) * len(fn.next_functions)
-            elif all(g is None for g in buf):
-                grads_in = (None,) * len(fn.next_functions)
+            edges = fn.next_functions
+            if (needed is not None and fn not in needed) or _all_none(buf):
+                grads_in = (None,) * len(edges)
             else:
                 if fn._pre_hooks:
-                    for hook in fn._pre_hooks:
-                        new = hook(tuple(buf))
-                        if new is not None:
-                            buf = list(new)
+                    buf = _run_pre_hooks(fn, buf)
                 grads_in = fn.apply(buf, create_graph)
                 if fn._hooks:
-                    for hook in fn._hooks:
-                        new = hook(grads_in, tuple(buf))
-                        if new is not None:
-                            grads_in = tuple(new)
-                if not retain_graph:
+                    grads_in = _run_post_hooks(fn, grads_in, buf)
+                if not retain_graph and fn._saved is not None:
                     fn.release()
             meta = fn._meta
-            for i, ((nxt, nr), g) in enumerate(zip(fn.next_functions, grads_in)):
+            i = -1
+            for nxt, nr in edges:
+                i += 1
                 if nxt is None:
                     continue
+                g = grads_in[i]
                 if g is not None:
                     shape, dtype = meta[i]
                     gd = g._data
@@ -213,15 +213,42 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
                         g = _reduce_to(g, shape)
                     if gd.dtype is not dtype:
                         g = g.to(from_np[dtype])
-                    _add_to_buffer(buffers, nxt, nr, g)
+                    b = buffers.get(nxt)
+                    if b is None:
+                        buffers[nxt] = b = [None] * nxt.n_outputs
+                    old = b[nr]
+                    b[nr] = g if old is None else old + g
                 elif nxt not in buffers:
                     buffers[nxt] = [None] * nxt.n_outputs
                 left = deps[nxt] - 1
                 deps[nxt] = left
-                if left == 0:
-                    heapq.heappush(ready, (-nxt._seq, id(nxt), nxt))
+                if not left:
+                    push(ready, (-nxt._seq, id(nxt), nxt))
     finally:
         state.enabled = prev
+
+
+def _all_none(buf):
+    for g in buf:
+        if g is not None:
+            return False
+    return True
+
+
+def _run_pre_hooks(fn, buf):
+    for hook in fn._pre_hooks:
+        new = hook(tuple(buf))
+        if new is not None:
+            buf = list(new)
+    return buf
+
+
+def _run_post_hooks(fn, grads_in, buf):
+    for hook in fn._hooks:
+        new = hook(grads_in, tuple(buf))
+        if new is not None:
+            grads_in = tuple(new)
+    return grads_in
 
 
 def _add_to_buffer(buffers, fn, nr, g):

@@ -83,8 +83,11 @@ class Node:
         return t
 
     def release(self):
-        """Free what was saved for backward (after a backward without retain_graph)."""
-        if self._saved is not None:
+        """Free the tensors saved for backward (after a backward without retain_graph).
+
+        Nodes that saved only shapes or numbers keep them: PyTorch lets those run again.
+        """
+        if self._versions is not None or self._out is not None:
             self._saved = None
             self._out = None
 

@@ -6,9 +6,9 @@ class holding its backward, the tensors it differentiates through and what the b
 
 import numpy as np
 
-from .._tensor import Tensor, _edge, _make
+from .._tensor import Tensor, _make
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.graph import Node
+from ..autograd.graph import Node, accumulator
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -25,32 +25,34 @@ def record(out, node_cls, inputs, saved=(), save_out=False):
         out = _asarray(out)  # NumPy returns scalars for 0-d results; tensors hold arrays
     if _grad_state.enabled:
         for x in inputs:
-            if x.__class__ is Tensor or isinstance(x, Tensor):
-                if x._requires_grad:
-                    return _attach(out, node_cls, inputs, saved, save_out)
+            if (x.__class__ is Tensor or isinstance(x, Tensor)) and x._requires_grad:
+                return _attach(out, node_cls, inputs, saved, save_out)
     return _make(out)
+
+
+_NO_EDGE = (None, 0)
 
 
 def _attach(out, node_cls, inputs, saved, save_out):
     edges = []
     meta = []
     for x in inputs:
-        if isinstance(x, Tensor) and x._requires_grad:
-            edges.append(_edge(x))
-            meta.append(x._data)
+        if (x.__class__ is Tensor or isinstance(x, Tensor)) and x._requires_grad:
+            fn = x._grad_fn
+            edges.append((fn, x._output_nr) if fn is not None else (accumulator(x), 0))
+            d = x._data
+            meta.append((d.shape, d.dtype))
         else:
-            edges.append((None, 0))
+            edges.append(_NO_EDGE)
             meta.append(None)
     versions = None
-    for i, s in enumerate(saved):
-        if isinstance(s, Tensor):
-            if versions is None:
-                versions = [None] * len(saved)
-            versions[i] = s._version[0]
+    for s in saved:
+        if s.__class__ is Tensor or isinstance(s, Tensor):
+            versions = [s._version[0] if isinstance(s, Tensor) else None for s in saved]
+            break
     t = _make(out, True)
-    node = node_cls(tuple(edges), [(m.shape, m.dtype) if m is not None else None for m in meta],
-                    saved, versions, (out, t._version, 0) if save_out else None)
-    t._grad_fn = node
+    t._grad_fn = node_cls(tuple(edges), meta, saved, versions,
+                          (out, t._version, 0) if save_out else None)
     return t
 
 
@@ -76,9 +78,26 @@ class FormulaNode(Node):
         )
 
 
+class UnaryFormulaNode(FormulaNode):
+    """The common one-input case, without the general loop (it runs on every backward)."""
+
+    __slots__ = ()
+
+    def apply(self, grads, create_graph):
+        saved = self._saved
+        if saved is None:
+            saved = self.unpack_saved()  # raises the freed-graph error
+        elif self._versions is not None:
+            saved = self.unpack_saved()
+        if self._out is not None:
+            return (self.vjps[0](grads[0], *saved, self.unpack_out(create_graph)),)
+        return (self.vjps[0](grads[0], *saved),)
+
+
 def formula_node(name, *vjps):
     """A FormulaNode class named as PyTorch names it (e.g. 'MulBackward0')."""
-    return type(name, (FormulaNode,), {"__slots__": (), "vjps": vjps})
+    base = UnaryFormulaNode if len(vjps) == 1 else FormulaNode
+    return type(name, (base,), {"__slots__": (), "vjps": vjps})
 
 
 def broadcast_shapes_error(sa, sb):

@@ -71,6 +71,18 @@ def _arrays(a, b, floating=False):
 
 def _binary(fwd, node_cls, a, b, floating=False):
     """Apply a broadcasting binary op to two operands, at least one of them a Tensor."""
+    # fast path: a tensor with a same-dtype tensor or with a Python float (no casts needed)
+    if a.__class__ is Tensor and (b.__class__ is Tensor or b.__class__ is float):
+        ad = a._data
+        bd = b._data if b.__class__ is Tensor else b
+        if ad.dtype.kind == "f" and (bd.__class__ is float or bd.dtype is ad.dtype):
+            try:
+                out = fwd(ad, bd)
+            except ValueError:
+                raise broadcast_shapes_error(ad.shape, bd.shape) from None
+            if node_cls is None:
+                return _make(np.asarray(out))
+            return record(out, node_cls, (a, b), (a, b))
     if not isinstance(a, Tensor):
         # number (op) tensor: compute in the tensor's terms, keep argument order for the formula
         b = _as_operand(b)
@@ -92,7 +104,7 @@ def _binary(fwd, node_cls, a, b, floating=False):
 # -- unary ops ----------------------------------------------------------------------------------
 # name: (forward(array), formula(g, x, y), what the formula reads: "x", "y", "xy" or "")
 UNARY = {
-    "neg": (np.negative, lambda g, x: -g, ""),
+    "neg": (np.negative, lambda g: -g, ""),
     "exp": (np.exp, lambda g, y: g * y, "y"),
     "exp2": (np.exp2, lambda g, y: g * y * _LN2, "y"),
     "expm1": (np.expm1, lambda g, y: g * (y + 1), "y"),
@@ -186,6 +198,8 @@ def square(input):
 def _pow_base_grad(g, a, b):
     if isinstance(b, Tensor):
         return g * b * a ** (b - 1)
+    if b == 2:
+        return g * (a * 2.0)
     if b == 0:
         return g * 0
     return g * (b * a ** (b - 1))

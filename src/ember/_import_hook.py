@@ -1,0 +1,86 @@
+"""Make `import torch` give ember, so scripts written for PyTorch run unchanged.
+
+A finder on sys.meta_path answers every `torch` / `torch.<sub>` import with the module
+`ember` / `ember.<sub>`: the very same module object, so `torch.nn is ember.nn`.
+"""
+
+import importlib
+import importlib.machinery
+import sys
+
+__all__ = ["install_torch_alias"]
+
+
+# plain classes rather than importlib.abc subclasses: importlib.abc costs ~20 ms to import
+class _TorchAliasLoader:
+    def __init__(self, ember_name):
+        self.ember_name = ember_name
+
+    def create_module(self, spec):
+        return None  # a placeholder module; exec_module replaces it
+
+    def exec_module(self, module):
+        fullname = module.__name__
+        try:
+            target = importlib.import_module(self.ember_name)
+        except ModuleNotFoundError as exc:
+            # only the aliased module itself (or a parent) being absent is "not provided";
+            # a missing import deeper inside ember is a real bug and keeps its own error
+            missing = exc.name or ""
+            if self.ember_name != missing and not self.ember_name.startswith(missing + "."):
+                raise
+            err = ModuleNotFoundError(
+                f"No module named '{fullname}': ember does not provide "
+                f"'{self.ember_name}' yet",
+                name=fullname,
+            )
+            err.add_note(
+                f"With the torch alias on, `import {fullname}` loads {self.ember_name}; "
+                "that part of PyTorch is not implemented in ember."
+            )
+            raise err from None
+        # the import system returns whatever sys.modules holds after exec_module, so the
+        # placeholder module is swapped for ember's own, leaving ember's __spec__ untouched
+        sys.modules[fullname] = target
+
+
+class _TorchAliasFinder:
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "torch" and not fullname.startswith("torch."):
+            return None
+        ember_name = "ember" + fullname[len("torch"):]
+        return importlib.machinery.ModuleSpec(fullname, _TorchAliasLoader(ember_name))
+
+
+_finder = _TorchAliasFinder()
+
+
+def install_torch_alias():
+    """Make later `import torch` (and `torch.nn`, `torch.optim`, ...) load ember.
+
+    Call it once, before anything imports torch, e.g. in the first cell of a notebook::
+
+        import ember
+        ember.install_torch_alias()
+        import torch            # this is ember
+        from torch import nn    # this is ember.nn
+    """
+    loaded = sys.modules.get("torch")
+    if loaded is not None and getattr(loaded, "__name__", None) != "ember":
+        raise RuntimeError(
+            "PyTorch is already imported in this process, so `import torch` can no longer be "
+            "redirected to ember. Restart the interpreter (or notebook kernel) and call "
+            "ember.install_torch_alias() before importing torch."
+        )
+    if _finder not in sys.meta_path:
+        # first, so it wins over an installed PyTorch
+        sys.meta_path.insert(0, _finder)
+
+
+def _uninstall_torch_alias():
+    """Undo install_torch_alias() (used by tests): later imports of torch find PyTorch again."""
+    while _finder in sys.meta_path:
+        sys.meta_path.remove(_finder)
+    for name in [n for n in sys.modules if n == "torch" or n.startswith("torch.")]:
+        if getattr(sys.modules[name], "__name__", "").startswith("ember"):
+            del sys.modules[name]
