@@ -1,0 +1,127 @@
+"""Run every workload on ember, PyTorch and NumPy, each in a fresh process, and print ratios.
+
+    python benchmarks/run.py [--repeat 3] [--only W1,W2] [--out benchmarks/RESULTS.md]
+
+Runs are interleaved (ember, torch, numpy, ember, ...) so that a noisy neighbour slows all
+libraries alike; each cell is the median over the repeats. Ratios are to PyTorch with one
+thread, measured in the same run.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LIBS = ("ember", "torch", "torch-mt", "numpy")
+DESCRIPTIONS = {
+    "W1": "scalar loop: (x*w-y)**2, backward, w.data update, grad.zero_() (per step)",
+    "W2": "batch linear regression, x (20,1) (per step)",
+    "W6-import": "`python -c 'import LIB'` (whole process)",
+    "W6-script": "W1 as a complete 100-epoch script (whole process)",
+}
+
+
+def _env():
+    env = dict(os.environ)
+    src = os.path.join(os.path.dirname(HERE), "src")
+    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def _step_time(workload, lib):
+    out = subprocess.run([sys.executable, os.path.join(HERE, "workloads.py"), workload, lib],
+                         capture_output=True, text=True, env=_env(), check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
+
+
+def _process_time(code):
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, env=_env(),
+                   capture_output=True)
+    return time.perf_counter() - t0
+
+
+def _process_workloads():
+    sys.path.insert(0, HERE)
+    from workloads import W1_SCRIPT
+
+    return {
+        "W6-import": {lib: (f"import {lib}" if lib != "numpy" else "import numpy")
+                      for lib in ("ember", "torch", "numpy")},
+        "W6-script": {lib: W1_SCRIPT.format(lib=lib) for lib in ("ember", "torch")},
+    }
+
+
+def run(only, repeat):
+    results = {}
+    step_workloads = [w for w in ("W1", "W2") if not only or w in only]
+    for _ in range(repeat):
+        for w in step_workloads:
+            for lib in LIBS:
+                if lib == "torch-mt" and w in ("W1",):
+                    continue
+                results.setdefault(w, {}).setdefault(lib, []).append(_step_time(w, lib))
+        for w, codes in _process_workloads().items():
+            if only and w not in only and "W6" not in only:
+                continue
+            for lib, code in codes.items():
+                results.setdefault(w, {}).setdefault(lib, []).append(_process_time(code))
+    return {w: {lib: statistics.median(v) for lib, v in libs.items()}
+            for w, libs in results.items()}
+
+
+def _fmt(seconds):
+    if seconds >= 0.1:
+        return f"{seconds:.3f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds * 1e6:.1f} µs"
+
+
+def table(medians):
+    lines = [
+        "| workload | ember | PyTorch (1 thread) | PyTorch (default threads) | NumPy floor "
+        "| ember / PyTorch-1 | ember / NumPy |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for w, libs in medians.items():
+        e, t = libs.get("ember"), libs.get("torch")
+        tm, n = libs.get("torch-mt"), libs.get("numpy")
+        lines.append(
+            f"| {w}: {DESCRIPTIONS.get(w, '')} | {_fmt(e)} | {_fmt(t) if t else '-'} | "
+            f"{_fmt(tm) if tm else '-'} | {_fmt(n) if n else '-'} | "
+            f"{e / t:.2f} | {f'{e / n:.2f}' if n else '-'} |"
+        )
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--only", default="")
+    ap.add_argument("--out", default=None, help="also write the table to this Markdown file")
+    args = ap.parse_args()
+    only = {x for x in args.only.split(",") if x}
+    medians = run(only, args.repeat)
+    text = table(medians)
+    print(text)
+    if args.out:
+        import numpy
+        import torch
+
+        with open(args.out, "w") as f:
+            f.write("# Benchmark results\n\n")
+            f.write(f"`python benchmarks/run.py --repeat {args.repeat}`: medians of "
+                    f"{args.repeat} interleaved runs, each library in a fresh process. "
+                    f"Python {platform.python_version()}, NumPy {numpy.__version__}, "
+                    f"PyTorch {torch.__version__}, {os.cpu_count()} CPU cores.\n\n")
+            f.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
