@@ -5,7 +5,7 @@ This is plain PyTorch code. Run it on ember (no PyTorch needed) or on PyTorch:
     ember run examples/linear_regression.py
     python examples/linear_regression.py
 
-Options: --epochs N (default 200), --lr LR (default 0.05), --out PATH (default
+Options: --epochs N (default 200), --lr LR (default 0.02), --out PATH (default
 linear_regression.png; the plot needs matplotlib: pip install matplotlib).
 """
 
@@ -18,15 +18,15 @@ from torch import nn, optim
 def main():
     parser = argparse.ArgumentParser(description="Linear regression with nn.Linear and SGD.")
     parser.add_argument("--epochs", type=int, default=200, help="training epochs (default 200)")
-    parser.add_argument("--lr", type=float, default=0.05, help="learning rate (default 0.05)")
+    parser.add_argument("--lr", type=float, default=0.02, help="learning rate (default 0.02)")
     parser.add_argument("--out", default="linear_regression.png", help="where to save the plot")
     args = parser.parse_args()
 
     torch.manual_seed(0)
 
-    # data: y = 2x + 1, plus a little noise; one feature per row, shape (100, 1)
+    # data: y = 2x + 1, plus noise; one feature per row, shape (100, 1)
     x = torch.randn(100, 1)
-    y = 2 * x + 1 + 0.1 * torch.randn(100, 1)
+    y = 2 * x + 1 + 0.3 * torch.randn(100, 1)
 
     # model: y_hat = w * x + b, with w and b learned
     model = nn.Linear(1, 1)
@@ -66,7 +66,9 @@ def plot(x, y, model, path):
 
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.scatter(x.numpy().ravel(), y.numpy().ravel(), s=12, alpha=0.6, label="data")
-    ax.plot(xs.numpy().ravel(), ys.numpy().ravel(), color="C1", linewidth=2, label="fitted line")
+    w, b = model.weight.item(), model.bias.item()
+    label = f"fit: y = {w:.2f}x + {b:.2f}"
+    ax.plot(xs.numpy().ravel(), ys.numpy().ravel(), color="C1", linewidth=2, label=label)
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     ax.set_title("Linear regression: y = 2x + 1 + noise")

@@ -19,13 +19,16 @@ commands:
 options:
   -h, --help             show this message and exit
   -V, --version          show ember's version and exit
+
+example:
+  ember run examples/linear_regression.py --epochs 100
 """
 
 RUN_USAGE = """\
 usage: ember run SCRIPT [ARGS...]
 
-Run SCRIPT as `python SCRIPT ARGS...` would, except that `import torch` loads ember.
-ARGS are passed to the script untouched (sys.argv == [SCRIPT, *ARGS]).
+Run SCRIPT as `python SCRIPT ARGS...` would, except that `import torch` (and
+torch.nn, torch.optim, ...) loads ember. ARGS reach the script untouched in sys.argv[1:].
 """
 
 

@@ -19,7 +19,11 @@ def _np_dtype(dtype, default=None):
 def _finish(data, requires_grad):
     t = _make(data)
     if requires_grad:
-        t.requires_grad_(True)
+        if data.dtype.kind not in "fc":
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients"
+            )
+        t._requires_grad = True
     return t
 
 
@@ -38,6 +42,8 @@ def _infer_array(data):
         return data._data
     if isinstance(data, np.ndarray):
         return data
+    if isinstance(data, np.generic):
+        return np.asarray(data)  # NumPy scalars keep their dtype
     if isinstance(data, (bool, np.bool_)):
         return np.array(data, dtype=np.bool_)
     if isinstance(data, (int, np.integer)) and not isinstance(data, bool):
@@ -56,7 +62,16 @@ def _infer_array(data):
         except ValueError as e:
             raise ValueError(str(e)) from None
         kind = arr.dtype.kind
-        if kind == "f" and not _has_np_floats(data):
+        if isinstance(_first_leaf(data), np.ndarray):
+            pass  # NumPy arrays keep their dtype
+        elif _has_np_scalars(data):
+            # each NumPy scalar counts with its own dtype, each Python number with PyTorch's
+            dt = None
+            for x in np.asarray(data, dtype=object).ravel():
+                xd = from_np[x.dtype] if isinstance(x, np.generic) else _dtype.scalar_dtype(x)
+                dt = xd if dt is None else _dtype.promote_types(dt, xd)
+            arr = arr.astype(dt.np)
+        elif kind == "f":
             arr = arr.astype(get_default_dtype().np)
         elif kind == "i":
             arr = arr.astype(np.int64, copy=False)
@@ -68,12 +83,13 @@ def _infer_array(data):
         return arr
     if hasattr(data, "__array__"):
         return np.asarray(data)
+    if isinstance(data, str):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
 
 
-def _has_np_floats(data):
-    leaf = _first_leaf(data)
-    return isinstance(leaf, np.ndarray) and leaf.dtype.kind == "f"
+def _has_np_scalars(data):
+    return builtins.any(isinstance(x, np.generic) for x in np.asarray(data, dtype=object).ravel())
 
 
 def _first_leaf(data):
@@ -215,7 +231,7 @@ def legacy_type(name):
 
 
 # -- factories ----------------------------------------------------------------------------------
-def _size(size):
+def _size(size, name=None):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
     for s in size:
@@ -225,6 +241,8 @@ def _size(size):
                 f"of type {type(s).__name__} at pos 0"
             )
         if s < 0:
+            if len(size) == 1 and name == "zeros":
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
             raise RuntimeError(
                 f"Trying to create tensor with negative dimension {s}: {list(size)}"
             )
@@ -233,7 +251,7 @@ def _size(size):
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     _check_device(device)
-    return _finish(np.zeros(_size(size), _np_dtype(dtype)), requires_grad)
+    return _finish(np.zeros(_size(size, "zeros"), _np_dtype(dtype)), requires_grad)
 
 
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
@@ -287,16 +305,20 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
     if dtype is None:
         is_float = builtins.any(isinstance(v, float) for v in vals)
         dt = get_default_dtype().np if is_float else np.dtype(np.int64)
     else:
         dt = _np_dtype(dtype)
     s, e, st = vals
+    if st == 0:
+        raise RuntimeError("step must be nonzero")
+    if dt.kind in "iu":
+        st = builtins.int(st)  # PyTorch casts the step to the integer dtype first
+        if st == 0:
+            raise ValueError("step must be nonzero")
     if (e - s) * st < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     n = int(np.ceil((e - s) / st))
     # computed in double precision then cast, so the values match PyTorch's
     data = (s + st * np.arange(n, dtype=np.float64)) if dt.kind == "f" else np.arange(s, e, st)
@@ -404,9 +426,15 @@ def _rng(generator):
     return (generator or default_generator)._rng
 
 
+_TYPE_WORDS = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+               "bool": "Bool"}
+
+
 def _float_check(dt, name):
     if dt.kind not in "fc":
-        raise RuntimeError(f'"{name}" not implemented for \'{from_np[dt].name.capitalize()}\'')
+        raise NotImplementedError(
+            f'"{name}" not implemented for \'{_TYPE_WORDS[from_np[dt].name]}\''
+        )
 
 
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,

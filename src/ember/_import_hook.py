@@ -34,10 +34,11 @@ class _TorchAliasLoader:
                 f"'{self.ember_name}' yet",
                 name=fullname,
             )
-            err.add_note(
-                f"With the torch alias on, `import {fullname}` loads {self.ember_name}; "
-                "that part of PyTorch is not implemented in ember."
-            )
+            if hasattr(err, "add_note"):  # Python 3.11+
+                err.add_note(
+                    f"With the torch alias on, `import {fullname}` loads {self.ember_name}; "
+                    "that part of PyTorch is not implemented in ember."
+                )
             raise err from None
         # the import system returns whatever sys.modules holds after exec_module, so the
         # placeholder module is swapped for ember's own, leaving ember's __spec__ untouched
@@ -76,11 +77,3 @@ def install_torch_alias():
         # first, so it wins over an installed PyTorch
         sys.meta_path.insert(0, _finder)
 
-
-def _uninstall_torch_alias():
-    """Undo install_torch_alias() (used by tests): later imports of torch find PyTorch again."""
-    while _finder in sys.meta_path:
-        sys.meta_path.remove(_finder)
-    for name in [n for n in sys.modules if n == "torch" or n.startswith("torch.")]:
-        if getattr(sys.modules[name], "__name__", "").startswith("ember"):
-            del sys.modules[name]

@@ -1,6 +1,7 @@
 """Tensor: an array plus autograd metadata. Its operators and methods live in ember.ops."""
 
 import warnings
+import weakref
 
 import numpy as np
 
@@ -46,13 +47,12 @@ class Tensor:
     __slots__ = ("_data", "_requires_grad", "_grad_fn", "_output_nr", "_grad", "_version",
                  "_base", "_acc", "_hooks", "__weakref__")
 
-    __array_priority__ = 1000  # NumPy defers `ndarray * tensor` to Tensor.__rmul__
 
     def __init__(self, *args, **kwargs):
         # ember.Tensor(data) or ember.Tensor(*sizes): float32 (the legacy constructor)
         from ._creation import legacy_new
 
-        _init(self, legacy_new(_dtype.float32, args, kwargs))
+        _init(self, legacy_new(_dtype.get_default_dtype(), args, kwargs))
 
     # -- metadata --------------------------------------------------------------------------
     @property
@@ -129,26 +129,31 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag):
-        flag = bool(flag)
+        self._set_requires_grad(bool(flag), "only Tensors of floating point and complex dtype "
+                                "can require gradients", setter=True)
+
+    def requires_grad_(self, requires_grad=True):
+        self._set_requires_grad(bool(requires_grad), "only Tensors of floating point dtype can "
+                                "require gradients", setter=False)
+        return self
+
+    def _set_requires_grad(self, flag, dtype_message, setter):
         if self._grad_fn is not None:
-            exc = RuntimeError(
-                "you can only change requires_grad flags of leaf variables. If you want to use a "
-                "computed variable in a subgraph that doesn't require differentiation use "
-                "var_no_grad = var.detach()."
-            )
             if not flag:
-                raise exc
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to "
+                    "use a computed variable in a subgraph that doesn't require differentiation "
+                    "use var_no_grad = var.detach()."
+                )
+            if setter:
+                raise RuntimeError("you can only change requires_grad flags of leaf variables.")
             return
         if flag and self._data.dtype.kind not in "fc":
-            exc = RuntimeError("only Tensors of floating point dtype can require gradients")
+            exc = RuntimeError(dtype_message)
             exc.add_note(f"This tensor is {self.dtype}; create it with floats, e.g. "
                          "ember.tensor([1.0, 2.0]), or convert it with .float().")
             raise exc
         self._requires_grad = flag
-
-    def requires_grad_(self, requires_grad=True):
-        self.requires_grad = requires_grad
-        return self
 
     @property
     def grad_fn(self):
@@ -189,10 +194,22 @@ class Tensor:
                     f"assigned grad expected to be a Tensor or None but got grad of type "
                     f"{type(value).__name__}"
                 )
-            if value._data.dtype != self._data.dtype:
-                raise RuntimeError("assigned grad has data of a different type")
             if value._data.shape != self._data.shape:
-                raise RuntimeError("assigned grad has data of a different size")
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value._data.shape)}' to a "
+                    f"tensor of size '{list(self._data.shape)}'. Please ensure that the gradient "
+                    "and the tensor are the same size"
+                )
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_C_NAMES[value.dtype.name]}' "
+                    f"to a tensor with grad_dtype '{_TYPE_NAMES[self.dtype.name][:-6]}'. The "
+                    "gradient must match the tensor's grad_dtype (defaults to the tensor's "
+                    "dtype). You can set the tensor's grad_dtype attribute with a specific dtype, "
+                    "or None to allow any dtype. Set grad_dtype with caution. Diverging the dtypes "
+                    "of a tensor and its gradient may break downstream systems that assume they "
+                    "match."
+                )
         self._grad = value
 
     @grad.deleter
@@ -208,7 +225,7 @@ class Tensor:
             if not self._requires_grad:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
             return
-        _tensor_hooks(self).retains_grad = True
+        _node_hooks(self).retains_grad = True
 
     def register_hook(self, hook):
         """hook(grad) runs when this tensor's gradient is computed; it may return a new one."""
@@ -216,7 +233,8 @@ class Tensor:
             raise RuntimeError(
                 "cannot register a hook on a tensor that doesn't require gradient"
             )
-        return RemovableHandle(_tensor_hooks(self).hooks, hook)
+        hooks = _node_hooks(self) if self._grad_fn is not None else _tensor_hooks(self)
+        return RemovableHandle(hooks.hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
         if self._grad_fn is not None:
@@ -290,6 +308,13 @@ class Tensor:
         if dtype is not None and a.dtype != dtype:
             return a.astype(dtype)
         return a.copy() if copy else a
+
+    # NumPy defers `ndarray * tensor` and `np.float64(2) * tensor` to Tensor's reflected
+    # operators; ufuncs such as np.sin(tensor) give back a tensor (as in PyTorch)
+    __array_priority__ = 1000
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        return _make(np.asarray(array))
 
     def __float__(self):
         return float(self._scalar("float"))
@@ -391,6 +416,11 @@ _TYPE_NAMES = {
 }
 
 
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "half", "int64": "long",
+            "int32": "int", "int16": "short", "int8": "signed char", "uint8": "unsigned char",
+            "bool": "bool", "complex64": "complex<float>", "complex128": "complex<double>"}
+
+
 def _type_name(data):
     return "ember." + _TYPE_NAMES[from_np[data.dtype].name]
 
@@ -410,6 +440,21 @@ def _tensor_hooks(t):
     if t._hooks is None:
         t._hooks = _TensorHooks()
     return t._hooks
+
+
+def _node_hooks(t):
+    """A non-leaf's hooks run when its grad_fn receives the gradient: register them there.
+
+    The node holds the tensor weakly, so hooks never keep a tensor alive.
+    """
+    hooks = _tensor_hooks(t)
+    fn = t._grad_fn
+    entries = fn._retain_hooks
+    if entries is None:
+        entries = fn._retain_hooks = []
+    if not any(ref() is t for nr, ref in entries):
+        entries.append((t._output_nr, weakref.ref(t)))
+    return hooks
 
 
 def _make(data, requires_grad=False, grad_fn=None):

@@ -30,7 +30,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     if inputs is not None:
         inputs = _as_tuple(inputs)
         if not inputs:
-            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
         targets = {_input_edge(t, i) for i, t in enumerate(inputs)}
     _run(tensors, grads, retain_graph, create_graph, targets, None)
 
@@ -185,11 +185,12 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
                     if g is not None and (fn, nr) in targets:
                         captured[(fn, nr)] = g
             if fn.__class__ is AccumulateGrad:
-                if captured is None and (targets is None or (fn, 0) in targets):
+                if buf[0] is not None and captured is None and (
+                        targets is None or (fn, 0) in targets):
                     _accumulate(fn.variable, buf[0], create_graph)
                 continue
             edges = fn.next_functions
-            if (needed is not None and fn not in needed) or _all_none(buf):
+            if (buf[0] is None and _all_none(buf)) or (needed is not None and fn not in needed):
                 grads_in = (None,) * len(edges)
             else:
                 if fn._pre_hooks:
@@ -262,7 +263,7 @@ def _add_to_buffer(buffers, fn, nr, g):
 def _needed(nodes, targets):
     """The nodes from which some target edge can be reached (only those need to run)."""
     target_nodes = {fn for fn, _ in targets}
-    needed = set()
+    needed = set(target_nodes)  # leaf targets (AccumulateGrad) sort last: seed them first
     # inputs are created before their consumers, so ascending sequence visits inputs first
     for fn in sorted(nodes, key=lambda n: n._seq):
         if fn in target_nodes or any(n in needed for n, _ in fn.next_functions):

@@ -50,16 +50,14 @@ class _GradModeContext:
 class no_grad(_GradModeContext):
     _mode = False
 
-    def __init__(self, orig_func=None):
-        if orig_func is not None and callable(orig_func):
-            # bare `@no_grad` without parentheses
-            self._wrapped = self.__call__(orig_func)
-
     def __new__(cls, orig_func=None):
         self = super().__new__(cls)
         if orig_func is not None and callable(orig_func):
-            return self(orig_func)
+            return self(orig_func)  # bare `@no_grad` without parentheses
         return self
+
+    def __init__(self, orig_func=None):
+        pass
 
 
 class enable_grad(no_grad):
@@ -76,6 +74,11 @@ class set_grad_enabled(_GradModeContext):
 
     def __enter__(self):
         pass
+
+    def __call__(self, func):
+        # used as a decorator: undo the switch made at construction, apply it per call instead
+        state.enabled = self.prev
+        return super().__call__(func)
 
     def clone(self):
         return type(self)(self._mode)

@@ -147,6 +147,9 @@ class AccumulateGrad(Node):
         self._seq = float("inf")  # runs as soon as it is ready
         self._hooks = self._pre_hooks = self._retain_hooks = self._state = None
 
+    def name(self):
+        return "ember::autograd::AccumulateGrad"
+
 
 def accumulator(leaf):
     """The AccumulateGrad node of a leaf, created on first use."""

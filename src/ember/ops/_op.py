@@ -94,9 +94,24 @@ class UnaryFormulaNode(FormulaNode):
         return (self.vjps[0](grads[0], *saved),)
 
 
+class BinaryFormulaNode(FormulaNode):
+    """The common two-input case (arithmetic), without the general loop."""
+
+    __slots__ = ()
+
+    def apply(self, grads, create_graph):
+        g = grads[0]
+        saved = self.unpack_saved()
+        if self._out is not None:
+            saved = (*saved, self.unpack_out(create_graph))
+        (fa, _), (fb, _) = self.next_functions
+        va, vb = self.vjps
+        return (None if fa is None else va(g, *saved), None if fb is None else vb(g, *saved))
+
+
 def formula_node(name, *vjps):
     """A FormulaNode class named as PyTorch names it (e.g. 'MulBackward0')."""
-    base = UnaryFormulaNode if len(vjps) == 1 else FormulaNode
+    base = {1: UnaryFormulaNode, 2: BinaryFormulaNode}.get(len(vjps), FormulaNode)
     return type(name, (base,), {"__slots__": (), "vjps": vjps})
 
 

@@ -36,7 +36,9 @@ _LN2, _LN10 = math.log(2.0), math.log(10.0)
 # -- dtype handling ---------------------------------------------------------------------------
 def _as_operand(x):
     """A Tensor or a Python number, as ops take them (NumPy arrays and lists become tensors)."""
-    if isinstance(x, (Tensor, *_SCALARS)):
+    if isinstance(x, np.generic):
+        return x.item()  # NumPy scalars act as Python numbers, as in PyTorch
+    if isinstance(x, (Tensor, int, float, bool, complex)):
         return x
     from .._creation import tensor
 
@@ -63,6 +65,12 @@ def _arrays(a, b, floating=False):
     kind = ad.dtype.kind
     if kind == "f" and type(b) is not complex or kind == "c":
         return ad, b
+    if kind in "iu" and type(b) is int and not floating:
+        info = np.iinfo(ad.dtype)
+        if not info.min <= b <= info.max:
+            # PyTorch casts the number to the tensor's type first, wrapping around
+            b = np.array(b, np.int64).astype(ad.dtype)
+        return ad, b
     rt = result_type(a, b).np
     if floating:
         rt = _float_dtype(rt)
@@ -82,7 +90,7 @@ def _binary(fwd, node_cls, a, b, floating=False):
                 raise broadcast_shapes_error(ad.shape, bd.shape) from None
             if node_cls is None:
                 return _make(np.asarray(out))
-            return record(out, node_cls, (a, b), (a, b))
+            return record(out, node_cls, (a, b), _saved(node_cls, a, b))
     if not isinstance(a, Tensor):
         # number (op) tensor: compute in the tensor's terms, keep argument order for the formula
         b = _as_operand(b)
@@ -98,7 +106,21 @@ def _binary(fwd, node_cls, a, b, floating=False):
         raise exc from None
     if node_cls is None:
         return _make(np.asarray(out))
-    return record(out, node_cls, (a, b), (a, b))
+    return record(out, node_cls, (a, b), _saved(node_cls, a, b))
+
+
+def _saved(node_cls, a, b):
+    """Keep only the operands a backward formula will read (PyTorch saves no more).
+
+    ``node_cls.reads`` says, for each input's formula, which operands it reads: add reads
+    none, mul's formula for a reads b and for b reads a.
+    """
+    reads_a, reads_b = node_cls.reads
+    need_a = isinstance(a, Tensor) and a._requires_grad
+    need_b = isinstance(b, Tensor) and b._requires_grad
+    keep_a = need_a and "a" in reads_a or need_b and "a" in reads_b
+    keep_b = need_a and "b" in reads_a or need_b and "b" in reads_b
+    return (a if keep_a else None, b if keep_b else None)
 
 
 # -- unary ops ----------------------------------------------------------------------------------
@@ -228,27 +250,38 @@ def _np_pow(a, b):
     return np.power(a, b)
 
 
-# name: (forward, node name, formula for a, formula for b, computes in floats)
+# name: (forward, node name, formula for a, formula for b, what each formula reads,
+#        computes in floats)
 BINARY = {
-    "add": (np.add, "AddBackward0", lambda g, a, b: g, lambda g, a, b: g, False),
-    "sub": (np.subtract, "SubBackward0", lambda g, a, b: g, lambda g, a, b: -g, False),
-    "mul": (np.multiply, "MulBackward0", lambda g, a, b: g * b, lambda g, a, b: g * a, False),
+    "add": (np.add, "AddBackward0", lambda g, a, b: g, lambda g, a, b: g, ("", ""), False),
+    "sub": (np.subtract, "SubBackward0", lambda g, a, b: g, lambda g, a, b: -g, ("", ""), False),
+    "mul": (np.multiply, "MulBackward0", lambda g, a, b: g * b, lambda g, a, b: g * a,
+            ("b", "a"), False),
     "div": (np.true_divide, "DivBackward0", lambda g, a, b: g / b,
-            lambda g, a, b: -g * a / (b * b), True),
-    "pow": (_np_pow, "PowBackward1", _pow_base_grad, _pow_exp_grad, False),
+            lambda g, a, b: -g * a / (b * b), ("b", "ab"), True),
+    "pow": (_np_pow, "PowBackward1", _pow_base_grad, _pow_exp_grad, ("ab", "ab"), False),
     "atan2": (np.arctan2, "Atan2Backward0", lambda g, a, b: g * b / (a * a + b * b),
-              lambda g, a, b: -g * a / (a * a + b * b), True),
+              lambda g, a, b: -g * a / (a * a + b * b), ("ab", "ab"), True),
     "remainder": (np.remainder, "RemainderBackward0", lambda g, a, b: g,
-                  lambda g, a, b: -g * floor_divide(a, b), False),
+                  lambda g, a, b: -g * floor_divide(a, b), ("", "ab"), False),
     "fmod": (np.fmod, "FmodBackward0", lambda g, a, b: g,
-             lambda g, a, b: -g * (a / b).trunc(), False),
-    "maximum": (np.maximum, "MaximumBackward0", *_min_max_grad(lambda x, y: x > y), False),
-    "minimum": (np.minimum, "MinimumBackward0", *_min_max_grad(lambda x, y: x < y), False),
+             lambda g, a, b: -g * (a / b).trunc(), ("", "ab"), False),
+    "maximum": (np.maximum, "MaximumBackward0", *_min_max_grad(lambda x, y: x > y),
+                ("ab", "ab"), False),
+    "minimum": (np.minimum, "MinimumBackward0", *_min_max_grad(lambda x, y: x < y),
+                ("ab", "ab"), False),
 }
 
 
-def _make_binary(name, fwd, node_name, grad_a, grad_b, floating):
-    node_cls = formula_node(node_name, grad_a, grad_b)
+def binary_node(name, grad_a, grad_b, reads):
+    """A node class for a binary op, knowing which operands each formula reads."""
+    node_cls = formula_node(name, grad_a, grad_b)
+    node_cls.reads = reads
+    return node_cls
+
+
+def _make_binary(name, fwd, node_name, grad_a, grad_b, reads, floating):
+    node_cls = binary_node(node_name, grad_a, grad_b, reads)
 
     def op(input, other):
         return _binary(fwd, node_cls, input, other, floating)
@@ -272,18 +305,32 @@ def add(input, other, *, alpha=1):  # noqa: F811
 
 
 def sub(input, other, *, alpha=1):  # noqa: F811
+    _check_bool_sub(input, other)
     if alpha != 1:
         other = other * alpha
     return _binary(np.subtract, _SUB, input, other)
 
 
-_ADD = formula_node("AddBackward0", lambda g, a, b: g, lambda g, a, b: g)
-_SUB = formula_node("SubBackward0", lambda g, a, b: g, lambda g, a, b: -g)
+def _check_bool_sub(a, b):
+    a_bool = isinstance(a, Tensor) and a._data.dtype.kind == "b"
+    b_bool = isinstance(b, Tensor) and b._data.dtype.kind == "b"
+    if a_bool and b_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if a_bool or b_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+
+
+_ADD = binary_node("AddBackward0", lambda g, a, b: g, lambda g, a, b: g, ("", ""))
+_SUB = binary_node("SubBackward0", lambda g, a, b: g, lambda g, a, b: -g, ("", ""))
 _RSUB = formula_node("RsubBackward1", lambda g: -g)
 
 
 def _rsub(self, other):
     """other - self, for a number other (PyTorch records it as one op on self)."""
+    _check_bool_sub(self, other)
     sd, od = _arrays(self, _as_operand(other))
     return record(od - sd, _RSUB, (self,))
 subtract = sub
@@ -307,7 +354,7 @@ def pow(input, exponent):  # noqa: A001
     return record(np.power(nd, ed), _PowExp, (exponent,), (input, exponent))
 
 
-_POW = formula_node("PowBackward1", _pow_base_grad, _pow_exp_grad)
+_POW = binary_node("PowBackward1", _pow_base_grad, _pow_exp_grad, ("ab", "ab"))
 
 
 def _floor_div(a, b):
@@ -339,7 +386,8 @@ def div(input, other, *, rounding_mode=None):  # noqa: F811
     )
 
 
-_DIV = formula_node("DivBackward0", lambda g, a, b: g / b, lambda g, a, b: -g * a / (b * b))
+_DIV = binary_node("DivBackward0", lambda g, a, b: g / b, lambda g, a, b: -g * a / (b * b),
+                   ("b", "ab"))
 divide = true_divide = div
 
 
@@ -714,13 +762,12 @@ def _method_table():
         multiply_=mul_, div_=div_, divide_=div_, true_divide_=div_, zero_=zero_, fill_=fill_,
         copy_=copy_,
         # operators
-        __add__=add, __radd__=add, __sub__=sub,
-        __rsub__=_rsub,
-        __mul__=mul, __rmul__=mul, __truediv__=div,
-        __rtruediv__=lambda self, other: reciprocal(self) * other,  # noqa: F821 __floordiv__=floor_divide,
-        __rfloordiv__=lambda self, other: floor_divide(other, self), __mod__=remainder,
-        __rmod__=lambda self, other: remainder(other, self), __pow__=pow,
-        __rpow__=lambda self, other: pow(other, self), __neg__=neg, __abs__=abs,
+        __add__=add, __radd__=_reflected(add), __sub__=sub, __rsub__=_reflected(_rsub, False),
+        __mul__=mul, __rmul__=_reflected(mul), __truediv__=div,
+        __rtruediv__=_reflected(lambda self, other: reciprocal(self) * other, False),  # noqa: F821
+        __floordiv__=floor_divide, __rfloordiv__=_reflected(floor_divide),
+        __mod__=remainder, __rmod__=_reflected(remainder), __pow__=pow,
+        __rpow__=_reflected(pow), __neg__=neg, __abs__=abs,
         __pos__=positive, __eq__=eq, __ne__=ne, __lt__=lt, __le__=le, __gt__=gt, __ge__=ge,
         __and__=lambda a, b: _bool_or_bits(np.logical_and, bitwise_and, a, b),
         __or__=lambda a, b: _bool_or_bits(np.logical_or, bitwise_or, a, b),
@@ -738,6 +785,17 @@ def _method_table():
         if name + "_" not in m:
             m[name + "_"] = _inplace_of(m[name] if name != "where" else where)
     return m
+
+
+def _reflected(op, swap=True):
+    """`other (op) tensor`: NumPy arrays on the left are refused, as in PyTorch."""
+
+    def reflected(self, other):
+        if isinstance(other, np.ndarray):
+            return NotImplemented
+        return op(other, self) if swap else op(self, other)
+
+    return reflected
 
 
 def _bool_or_bits(logic, bits, a, b):

@@ -1,4 +1,834 @@
-"""indexing ops (to be filled)."""
+"""Indexing: tensor[key], tensor[key] = value, gather/scatter, masks and index lists.
 
-__all__ = []
-TENSOR_METHODS = {}
+A key is split in two stages, as PyTorch applies it: first the basic part (ints, slices, None,
+Ellipsis) picks a view; then the advanced part (index and mask arrays, with full slices between
+them) is applied to that view and copies. Both stages are kept as a pair ``(basic, adv)`` of
+NumPy keys, so forward, backward and assignment all read one representation.
+"""
+
+import numpy as np
+
+from .._dtype import from_np
+from .._tensor import Tensor, _make
+from ..autograd.grad_mode import state as _grad_state
+from ..autograd.graph import Node
+from ._op import FormulaNode, broadcast_shapes_error, formula_node, record
+from .shape import (
+    _Alias,
+    _Select,
+    _Slice,
+    _UnsqueezeKey,
+    check_view_inplace,
+    inplace_on_view,
+    key_view,
+    overlap_error,
+)
+
+__all__ = [
+    "index_select", "gather", "scatter", "scatter_add", "masked_fill", "masked_select", "take",
+    "take_along_dim", "nonzero", "argwhere", "index_add", "put", "index_put",
+]
+
+_INTS = (int, np.integer)
+_ALL = (Ellipsis,)
+
+
+# -- parsing a key --------------------------------------------------------------------------
+def _invalid_index(item):
+    name = type(item).__name__
+    return IndexError(
+        "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+        f"valid indices (got {name})"
+    )
+
+
+def _as_index_array(item):
+    """An index given as a tensor, list or array: an int64 or bool ndarray."""
+    if isinstance(item, Tensor):
+        a = item._data
+    else:
+        try:
+            a = np.asarray(item)
+        except (TypeError, ValueError):
+            raise _invalid_index(item) from None
+        if a.dtype == object:
+            raise _invalid_index(item)
+        if a.size == 0 and a.dtype.kind == "f":
+            a = a.astype(np.int64)  # [] is an empty list of indices
+    kind = a.dtype.kind
+    if kind == "u" and a.dtype.itemsize == 1:
+        return a.astype(bool)  # uint8 masks (deprecated in PyTorch, still accepted)
+    if kind not in "biu":
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    return a
+
+
+def _seq_as_tuple(key):
+    """PyTorch (like old NumPy) reads x[[0, slice]] or x[[[0, 1]]] as a tuple of indices."""
+    if len(key) >= 32:
+        return False
+    return any(isinstance(k, (Tensor, list, tuple, slice, np.ndarray)) or k is None
+               or k is Ellipsis for k in key)
+
+
+def _slice_bounds(s, n):
+    start, stop, step = s.start, s.stop, s.step
+    if step is not None:
+        step = int(step)
+        if step <= 0:
+            if step == 0:
+                raise ValueError("slice step cannot be zero")
+            raise ValueError("step must be greater than zero")
+    return slice(None if start is None else int(start), None if stop is None else int(stop), step)
+
+
+def parse_key(key, shape):
+    """Split a PyTorch key into ((basic NumPy key), adv NumPy key or None, grad_fn class,
+    the last view op PyTorch runs for an assignment or None).
+
+    The basic key always ends with Ellipsis, so NumPy returns a view even for 0-d results.
+    """
+    single = not isinstance(key, tuple)
+    if single:
+        if isinstance(key, list) and _seq_as_tuple(key):
+            key = tuple(key)
+            single = False
+        else:
+            key = (key,)
+    ndim = len(shape)
+    # how many input dims the key consumes, to size the Ellipsis
+    used = 0
+    items = []
+    for k in key:
+        if k is None or k is Ellipsis or isinstance(k, slice):
+            items.append(k)
+            if isinstance(k, slice):
+                used += 1
+            continue
+        if isinstance(k, (bool, np.bool_)):
+            items.append(np.array(bool(k)))
+            continue
+        if isinstance(k, _INTS):
+            items.append(int(k))
+            used += 1
+            continue
+        if isinstance(k, (Tensor, list, tuple, np.ndarray)):
+            a = _as_index_array(k)
+            if a.ndim == 0 and a.dtype.kind != "b":
+                items.append(int(a))  # a 0-d integer tensor selects, like an int
+                used += 1
+            else:
+                items.append(a)
+                used += a.ndim if a.dtype.kind == "b" else 1
+            continue
+        raise _invalid_index(k)
+    if used > ndim:
+        if ndim == 0 and any(isinstance(k, int) for k in items):
+            raise IndexError(
+                "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number"
+            )
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+
+    basic, adv = [], []
+    has_adv = False
+    node = None
+    op = None  # the last view op that assignment goes through
+    dim = 0  # position in the input
+    for k in items:
+        if k is Ellipsis:
+            n = ndim - used
+            used = ndim  # a second Ellipsis stands for no dims (as in PyTorch)
+            basic.extend([slice(None)] * n)
+            adv.extend([slice(None)] * n)
+            dim += n
+        elif k is None:
+            basic.append(None)
+            adv.append(slice(None))
+            node = _UnsqueezeKey
+            op = "Unsqueeze"
+        elif isinstance(k, int):
+            n = shape[dim]
+            if not -n <= k < n:
+                raise IndexError(f"index {k} is out of bounds for dimension {dim} with size {n}")
+            basic.append(k % n)
+            node = _Select
+            op = "Select"
+            dim += 1
+        elif isinstance(k, slice):
+            s = _slice_bounds(k, shape[dim])
+            basic.append(s)
+            adv.append(slice(None))
+            # PyTorch skips a slice only when it is written to cover the whole dim
+            if not (s.start in (None, 0) and s.step in (None, 1)
+                    and (s.stop is None or s.stop >= shape[dim])):
+                node = _Slice
+                op = "Slice"
+            elif single:
+                node = _Slice
+            dim += 1
+        else:  # an array
+            has_adv = True
+            if k.dtype.kind == "b":
+                if k.ndim == 0:
+                    basic.append(None)
+                    adv.append(k.reshape(1))
+                    node = _UnsqueezeKey
+                    op = "Unsqueeze"
+                    continue
+                for j in range(k.ndim):
+                    if k.shape[j] != shape[dim + j]:
+                        raise IndexError(
+                            f"The shape of the mask {list(k.shape)} at index {j} does not match "
+                            f"the shape of the indexed tensor {list(shape)} at index {dim + j}"
+                        )
+                basic.extend([slice(None)] * k.ndim)
+                adv.append(k)
+                dim += k.ndim
+            else:
+                basic.append(slice(None))
+                adv.append(k)
+                dim += 1
+    basic.append(Ellipsis)
+    if not has_adv:
+        return tuple(basic), None, node or _Alias, op
+    return tuple(basic), tuple(adv), node, op
+
+
+def _check_adv(adv, shape):
+    """PyTorch's errors for index arrays: out of bounds, shapes that do not broadcast."""
+    arrays = []
+    pos = 0  # which indexed dimension, counted as PyTorch reports it
+    k = 0  # the dimension of the view this item indexes
+    for item in adv:
+        if isinstance(item, slice):
+            k += 1
+            continue
+        if item.dtype.kind == "b":
+            arrays.append(item.nonzero()[0])
+            pos += item.ndim
+            k += item.ndim
+            continue
+        n = shape[k]
+        k += 1
+        if item.size:
+            bad = (item >= n) | (item < -n)
+            if bad.any():
+                v = item.reshape(-1)[np.argmax(bad.reshape(-1))]
+                raise IndexError(f"index {v} is out of bounds for dimension {pos} with size {n}")
+        arrays.append(item)
+        pos += 1
+    if len(arrays) > 1:
+        try:
+            np.broadcast_shapes(*(a.shape for a in arrays))
+        except ValueError:
+            shapes = ", ".join(str(list(a.shape)) for a in arrays)
+            raise IndexError(
+                "shape mismatch: indexing tensors could not be broadcast together with shapes "
+                f"{shapes}"
+            ) from None
+
+
+# -- the two differentiable primitives: gather by key, put by key -----------------------------
+def _index_grad(g, shape, key):
+    zeros = _make(np.zeros(shape, g._data.dtype))
+    return index_put_values(zeros, key, g, True)
+
+
+IndexBackward0 = formula_node("IndexBackward0", _index_grad)
+
+
+def _take_key(d, key):
+    basic, adv = key
+    v = d[basic]
+    return v if adv is None else v[adv]
+
+
+def index_key(input, key):
+    """``input[key]`` for a parsed key pair, as a copy (IndexBackward0)."""
+    d = input._data
+    return record(np.array(_take_key(d, key)), IndexBackward0, (input,), (d.shape, key))
+
+
+def _put_self_grad(g, key, accumulate):
+    return g if accumulate else index_put_values(g, key, 0, False)
+
+
+def _put_values_grad(g, key, accumulate):
+    return index_key(g, key)
+
+
+IndexPutBackward0 = formula_node("IndexPutBackward0", _put_self_grad, _put_values_grad)
+
+
+class _CopySlicesPut(FormulaNode):
+    """x[basic key] = value: PyTorch records it as CopySlices on x."""
+
+    __slots__ = ()
+    vjps = (_put_self_grad, _put_values_grad)
+
+    def name(self):
+        return "ember::autograd::CopySlices"
+
+
+_CopySlicesPut.__name__ = _CopySlicesPut.__qualname__ = "CopySlices"
+
+
+class _CopyBackwards(FormulaNode):
+    """x[...] = value: PyTorch records it as x.copy_(value)."""
+
+    __slots__ = ()
+    vjps = (_put_self_grad, _put_values_grad)
+
+    def name(self):
+        return "ember::autograd::CopyBackwards"
+
+
+_CopyBackwards.__name__ = _CopyBackwards.__qualname__ = "CopyBackwards"
+
+
+def _value_array(value, dtype):
+    if isinstance(value, Tensor):
+        v = value._data
+        return v if v.dtype is dtype else v.astype(dtype)
+    return np.asarray(value).astype(dtype, copy=False)
+
+
+def _write(target, key, v, accumulate):
+    """Write v into the array target at key (in place), with PyTorch's errors."""
+    basic, adv = key
+    region = target[basic]
+    if adv is None:
+        try:
+            np.copyto(region, v, casting="unsafe") if not accumulate else np.add(
+                region, v, out=region, casting="unsafe")
+        except ValueError:
+            raise _expand_error(np.shape(v), region.shape) from None
+        return
+    try:
+        if accumulate:
+            np.add.at(region, adv, v)
+        else:
+            region[adv] = v
+    except ValueError:
+        out_shape = region[adv].shape
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be broadcast to "
+            f"indexing result of shape {list(out_shape)}"
+        ) from None
+
+
+def _expand_error(vshape, target):
+    lead = len(target) - len(vshape)
+    for i in range(len(vshape) - 1, -1, -1):
+        t = target[i + lead] if i + lead >= 0 else None
+        if vshape[i] != 1 and vshape[i] != t:
+            return RuntimeError(
+                f"The expanded size of the tensor ({t}) must match the existing size "
+                f"({vshape[i]}) at non-singleton dimension {i + lead}.  Target sizes: "
+                f"{list(target)}.  Tensor sizes: {list(vshape)}"
+            )
+    return RuntimeError(f"expand: the number of sizes provided ({len(target)}) must be greater or "
+                        f"equal to the number of dimensions in the tensor ({len(vshape)})")
+
+
+def index_put_values(input, key, values, accumulate=False):
+    """A copy of input with values written (or added) at the parsed key, differentiable."""
+    d = input._data
+    out = d.copy()
+    _write(out, key, _value_array(values, d.dtype), accumulate)
+    return record(out, IndexPutBackward0, (input, values), (key, accumulate))
+
+
+# -- tensor[key] ------------------------------------------------------------------------------
+def getitem(self, key):
+    d = self._data
+    if key.__class__ is int:
+        # the common case first: x[i]
+        if d.ndim == 0:
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                             "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+        n = d.shape[0]
+        if not -n <= key < n:
+            raise IndexError(f"index {key} is out of bounds for dimension 0 with size {n}")
+        return key_view(self, (key % n, Ellipsis), _Select)
+    basic, adv, node, _ = parse_key(key, d.shape)
+    if adv is None:
+        return key_view(self, basic, node)
+    t = self if node is None else key_view(self, basic, node)
+    _check_adv(adv, t._data.shape)
+    return index_key(t, (_ALL, adv))
+
+
+def _strip_leading_ones(value):
+    """PyTorch drops a value's leading size-1 dims before broadcasting it into the target."""
+    shape = value._data.shape
+    k = 0
+    while k < len(shape) and shape[k] == 1:
+        k += 1
+    return value if k == 0 else value.reshape(shape[k:])
+
+
+def setitem(self, key, value):
+    d = self._data
+    if not d.flags.writeable:
+        raise overlap_error()
+    basic, adv, _, via = parse_key(key, d.shape)
+    if isinstance(value, Tensor):
+        value = _strip_leading_ones(value)
+    elif isinstance(value, (list, tuple)) or not isinstance(
+            value, (int, float, bool, complex, np.number, np.bool_)):
+        raise TypeError(
+            f"can't assign a {type(value).__name__} to a "
+            f"{'ember.' + _torch_type(d)}"
+        )
+    if adv is not None:
+        _check_adv(adv, d[basic].shape)
+    key2 = (basic, adv)
+    vreq = isinstance(value, Tensor) and value._requires_grad
+    if _grad_state.enabled and self._base is not None and self._base._requires_grad:
+        check_view_inplace(self, via)
+    if not (_grad_state.enabled and (self._requires_grad or vreq)):
+        _write(d, key2, _value_array(value, d.dtype), False)
+        self._version[0] += 1
+        return
+    if self._requires_grad and self._grad_fn is None:
+        exc = RuntimeError(
+            ("a view of a leaf Variable" if via else "a leaf Variable")
+            + " that requires grad is being used in an in-place operation."
+        )
+        exc.add_note("Assign into a clone (`y = x.clone(); y[i] = v`) or do the update under "
+                     "`with torch.no_grad():`.")
+        raise exc
+    if self._base is not None:
+        inplace_on_view(self, lambda old, v: index_put_values(old, key2, v, False), (value,))
+        return
+    if via:
+        node_cls = _CopySlicesPut
+    else:
+        node_cls = _CopyBackwards if adv is None else IndexPutBackward0
+    t = record(d, node_cls, (self, value), (key2, False))
+    _write(d, key2, _value_array(value, d.dtype), False)
+    self._version[0] += 1
+    self._grad_fn = t._grad_fn
+    self._output_nr = 0
+    self._requires_grad = True
+
+
+def _torch_type(d):
+    from .._tensor import _TYPE_NAMES
+
+    return _TYPE_NAMES[from_np[d.dtype].name]
+
+
+# -- index_select, index_add ------------------------------------------------------------------
+def _int_index(index, op, allowed="int32 or int64"):
+    a = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if a.dtype.kind not in "iu" or a.dtype.itemsize < 4:
+        raise RuntimeError(f"{op}(): Expected dtype {allowed} for index")
+    return a
+
+
+def _dim(dim, ndim):
+    from .._tensor import _wrap_dim
+
+    return _wrap_dim(dim, ndim)
+
+
+def _index_select_grad(g, shape, dim, idx):
+    zeros = _make(np.zeros(shape, g._data.dtype))
+    return index_add(zeros, dim, _make(idx), g)
+
+
+IndexSelectBackward0 = formula_node("IndexSelectBackward0", _index_select_grad)
+
+
+def index_select(input, dim, index):
+    d = input._data
+    idx = _int_index(index, "index_select")
+    if idx.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    idx = idx.reshape(-1)
+    dim = _dim(dim, d.ndim)
+    n = d.shape[dim] if d.ndim else 1
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexError("index out of range in self")
+    out = np.take(d, idx, axis=dim) if d.ndim else d.reshape(1)[idx].reshape(())
+    return record(out, IndexSelectBackward0, (input,), (d.shape, dim, idx))
+
+
+IndexAddBackward0 = formula_node(
+    "IndexAddBackward0",
+    lambda g, dim, idx, alpha: g,
+    lambda g, dim, idx, alpha: index_select(g, dim, _make(idx)) * alpha if alpha != 1
+    else index_select(g, dim, _make(idx)),
+)
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    d = input._data
+    idx = _int_index(index, "index_add_").reshape(-1)
+    dim = _dim(dim, d.ndim)
+    s = source._data
+    if s.dtype != d.dtype:
+        raise RuntimeError(
+            f"index_add_(): self ({_torch_word(d)}) and source ({_torch_word(s)}) must have the "
+            "same scalar type"
+        )
+    if s.ndim and s.shape[dim] != idx.size:
+        raise RuntimeError(
+            f"index_add_(): Number of indices ({idx.size}) should be equal to source.size(dim): "
+            f"({s.shape[dim]}), for dim: {dim}"
+        )
+    out = d.copy()
+    np.add.at(out, (slice(None),) * dim + (idx,), s * alpha if alpha != 1 else s)
+    return record(out, IndexAddBackward0, (input, source), (dim, idx, alpha))
+
+
+def _torch_word(d):
+    from .elementwise import _TORCH_TYPE_WORD
+
+    return _TORCH_TYPE_WORD[from_np[d.dtype].name]
+
+
+# -- gather, scatter, scatter_add -------------------------------------------------------------
+def _scatter_coords(idx, dim):
+    coords = list(np.indices(idx.shape, sparse=True))
+    coords[dim] = idx
+    return tuple(coords)
+
+
+def _check_gather(d, idx, dim, op, other=None):
+    if idx.ndim != d.ndim and not (idx.ndim <= 1 and d.ndim <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as "
+                           + ("input" if op == "gather" else "self") + " tensor")
+    for k in range(idx.ndim):
+        if k != dim and idx.shape[k] > d.shape[k]:
+            raise RuntimeError(
+                f"Size does not match at dimension {k} expected index {list(idx.shape)} to be no "
+                f"larger than self {list(d.shape)} apart from dimension {dim}"
+            )
+    n = d.shape[dim] if d.ndim else 1
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = idx.reshape(-1)[np.argmax(((idx < 0) | (idx >= n)).reshape(-1))]
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
+
+
+def _gather_grad(g, shape, dim, idx):
+    zeros = _make(np.zeros(shape, g._data.dtype))
+    return scatter_add(zeros, dim, _make(idx), g)
+
+
+GatherBackward0 = formula_node("GatherBackward0", _gather_grad)
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    d = input._data
+    idx = _int_index(index, "gather", "int32/int64")
+    dim = _dim(dim, d.ndim)
+    _check_gather(d, idx, dim, "gather")
+    if d.ndim == 0:
+        out = d.reshape(1)[idx.reshape(-1)].reshape(idx.shape)
+    else:
+        out = d[_scatter_coords(idx, dim)]
+    return record(out, GatherBackward0, (input,), (d.shape, dim, idx))
+
+
+def _src_grad(g, dim, idx, src_shape):
+    """g.gather(dim, idx), padded with zeros when src is larger than the index."""
+    r = gather(g, dim, _make(idx))
+    if r._data.shape != tuple(src_shape):
+        from .shape import _embed
+
+        key = tuple(slice(0, n) for n in r._data.shape) + (Ellipsis,)
+        r = _embed(r, src_shape, key, _Slice)
+    return r
+
+
+def _scatter_self_grad(g, dim, idx, src_shape):
+    return scatter(g, dim, _make(idx), 0)
+
+
+ScatterBackward0 = formula_node("ScatterBackward0", _scatter_self_grad, _src_grad)
+ScatterBackward1 = formula_node("ScatterBackward1", _scatter_self_grad)
+ScatterAddBackward0 = formula_node("ScatterAddBackward0", lambda g, dim, idx, s: g, _src_grad)
+
+
+class _NotImplemented(Node):
+    """PyTorch's node for an op whose derivative it does not provide."""
+
+    __slots__ = ()
+
+    def name(self):
+        return "ember::autograd::NotImplemented"
+
+    def apply(self, grads, create_graph):
+        raise RuntimeError(f"derivative for aten::{self._saved[0]} is not implemented")
+
+
+_NotImplemented.__name__ = _NotImplemented.__qualname__ = "NotImplemented"
+
+
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+    d = input._data
+    idx = _int_index(index, "scatter", "int64")
+    dim = _dim(dim, d.ndim)
+    if src is None:
+        src = value
+    _check_gather(d, idx, dim, "scatter")
+    coords = _scatter_coords(idx, dim)
+    out = d.copy()
+    if isinstance(src, Tensor):
+        s = src._data
+        if s.dtype != d.dtype:
+            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+        if s.ndim != idx.ndim:
+            raise RuntimeError("Index tensor must have the same number of dimensions as src "
+                               "tensor")
+        v = s[tuple(slice(0, n) for n in idx.shape)]
+    else:
+        v = np.asarray(src).astype(d.dtype)
+    if reduce is None:
+        out[coords] = v
+    elif reduce == "add":
+        np.add.at(out, coords, v)
+    elif reduce == "multiply":
+        np.multiply.at(out, coords, v)
+    else:
+        raise RuntimeError(f"reduce argument must be either add or multiply. Got {reduce}")
+    if reduce is not None:
+        return record(out, _NotImplemented, (input, src), ("scatter",))
+    if isinstance(src, Tensor):
+        return record(out, ScatterBackward0, (input, src), (dim, idx, src._data.shape))
+    return record(out, ScatterBackward1, (input,), (dim, idx, None))
+
+
+def scatter_add(input, dim, index, src):
+    d = input._data
+    idx = _int_index(index, "scatter_add", "int64")
+    dim = _dim(dim, d.ndim)
+    _check_gather(d, idx, dim, "scatter_add")
+    s = src._data
+    if s.dtype != d.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    out = d.copy()
+    np.add.at(out, _scatter_coords(idx, dim), s[tuple(slice(0, n) for n in idx.shape)])
+    return record(out, ScatterAddBackward0, (input, src), (dim, idx, s.shape))
+
+
+def take_along_dim(input, indices, dim=None):
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    d, idx = input._data, indices._data
+    dim = _dim(dim, d.ndim)
+    if idx.ndim != d.ndim:
+        raise RuntimeError(
+            "torch.take_along_dim(): input and indices should have the same number of "
+            f"dimensions, but got {d.ndim} dimensions for input, and {idx.ndim} dimensions for "
+            "indices"
+        )
+    ishape, jshape = list(d.shape), list(idx.shape)
+    ishape[dim] = jshape[dim] = 1
+    b = list(np.broadcast_shapes(tuple(ishape), tuple(jshape)))
+    bi, bj = list(b), list(b)
+    bi[dim], bj[dim] = d.shape[dim], idx.shape[dim]
+    x = input if tuple(bi) == d.shape else input.expand(bi)
+    return gather(x, dim, _make(np.broadcast_to(idx, bj)))
+
+
+# -- masks ------------------------------------------------------------------------------------
+_MASK_WORDS = {"uint8": "unsigned char", "int8": "signed char", "int16": "short int",
+               "int32": "int", "int64": "long int", "float16": "c10::Half", "float32": "float",
+               "float64": "double"}
+
+
+def _bool_mask(mask, op):
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(
+            f"{op} only supports boolean masks, but got mask with dtype "
+            f"{_MASK_WORDS.get(from_np[m.dtype].name, from_np[m.dtype].name)}"
+        )
+    return m
+
+
+MaskedFillBackward0 = formula_node("MaskedFillBackward0", lambda g, m: g.masked_fill(_make(m), 0))
+MaskedFillBackward1 = formula_node(
+    "MaskedFillBackward1",
+    lambda g, m: g.masked_fill(_make(m), 0),
+    lambda g, m: (g * _make(m)).sum(),
+)
+
+
+def masked_fill(input, mask, value):
+    d = input._data
+    m = _bool_mask(mask, "masked_fill_")
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(
+                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value._data.ndim} dimension(s)."
+            )
+        v = value._data.astype(d.dtype)
+    else:
+        v = np.asarray(value).astype(d.dtype)
+    try:
+        out = np.where(m, v, d)
+    except ValueError:
+        raise broadcast_shapes_error(m.shape, d.shape) from None
+    if isinstance(value, Tensor):
+        return record(out, MaskedFillBackward1, (input, value), (m,))
+    return record(out, MaskedFillBackward0, (input,), (m,))
+
+
+def _masked_select_grad(g, shape, m):
+    zeros = _make(np.zeros(shape, g._data.dtype))
+    return index_put_values(zeros, (_ALL, (m,)), g, True)
+
+
+MaskedSelectBackward0 = formula_node("MaskedSelectBackward0", _masked_select_grad)
+
+
+def masked_select(input, mask):
+    d = input._data
+    m = _bool_mask(mask, "masked_select:")
+    try:
+        shape = np.broadcast_shapes(d.shape, m.shape)
+    except ValueError:
+        raise broadcast_shapes_error(d.shape, m.shape) from None
+    mb = np.broadcast_to(m, shape)
+    out = np.broadcast_to(d, shape)[mb]
+    return record(out, MaskedSelectBackward0, (input,), (shape, mb))
+
+
+# -- flat indices: take, put ------------------------------------------------------------------
+def _flat_index(d, idx):
+    n = d.size
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx.reshape(-1)[np.argmax(((idx < -n) | (idx >= n)).reshape(-1))]
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+    return idx
+
+
+def _take_grad(g, shape, idx):
+    zeros = _make(np.zeros(int(np.prod(shape, dtype=np.int64)), g._data.dtype))
+    return index_put_values(zeros, (_ALL, (idx,)), g, True).reshape(shape)
+
+
+TakeBackward0 = formula_node("TakeBackward0", _take_grad)
+
+
+def take(input, index):
+    d = input._data
+    idx = _flat_index(d, _int_index(index, "take", "int64"))
+    return record(d.reshape(-1)[idx], TakeBackward0, (input,), (d.shape, idx))
+
+
+PutBackward0 = formula_node(
+    "PutBackward0",
+    lambda g, idx, acc: g if acc else put(g, _make(idx), _make(np.zeros(idx.shape,
+                                                                         g._data.dtype))),
+    lambda g, idx, acc: take(g, _make(idx)),
+)
+
+
+def put(input, index, source, accumulate=False):
+    d = input._data
+    idx = _flat_index(d, _int_index(index, "put", "int64"))
+    out = d.copy()
+    flat = out.reshape(-1)
+    s = source._data.reshape(-1).astype(d.dtype, copy=False)
+    if accumulate:
+        np.add.at(flat, idx.reshape(-1), s)
+    else:
+        flat[idx.reshape(-1)] = s
+    return record(out, PutBackward0, (input, source), (idx, accumulate))
+
+
+def index_put(input, indices, values, accumulate=False):
+    d = input._data
+    basic, adv, _, _ = parse_key(tuple(indices), d.shape)
+    if adv is not None:
+        _check_adv(adv, d[basic].shape)
+    key = (basic, adv)
+    if isinstance(values, Tensor):
+        values = _strip_leading_ones(values)
+    return index_put_values(input, key, values, accumulate)
+
+
+# -- nonzero, argwhere ------------------------------------------------------------------------
+def nonzero(input, *, out=None, as_tuple=False):
+    d = input._data
+    nz = np.nonzero(d.reshape(1) if d.ndim == 0 else d)
+    if as_tuple:
+        if d.ndim == 0:
+            return (_make(nz[0].astype(np.int64)),)
+        return tuple(_make(a.astype(np.int64)) for a in nz)
+    if d.ndim == 0:
+        return _make(np.zeros((nz[0].size, 0), np.int64))
+    return _make(np.stack(nz, axis=1).astype(np.int64))
+
+
+def argwhere(input):
+    return nonzero(input)
+
+
+# -- in-place forms ---------------------------------------------------------------------------
+def _inplace(self, op, *args):
+    from .elementwise import _inplace as run
+
+    return run(self, op, *args)
+
+
+def masked_fill_(self, mask, value):
+    m = _bool_mask(mask, "masked_fill_")
+    if np.broadcast_shapes(self._data.shape, m.shape) != self._data.shape:
+        raise RuntimeError(
+            f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+            f"{list(np.broadcast_shapes(self._data.shape, m.shape))}"
+        )
+    if isinstance(value, Tensor):
+        return _inplace(self, lambda a, v: masked_fill(a, m, v), value)
+    if not (_grad_state.enabled and self._requires_grad):
+        from .elementwise import check_inplace
+
+        check_inplace(self)
+        np.copyto(self._data, value, casting="unsafe", where=m)
+        self._version[0] += 1
+        return self
+    return _inplace(self, lambda a: masked_fill(a, m, value))
+
+
+def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
+    if src is None:
+        src = value
+    if isinstance(src, Tensor):
+        return _inplace(self, lambda a, s: scatter(a, dim, index, s, reduce=reduce), src)
+    return _inplace(self, lambda a: scatter(a, dim, index, src, reduce=reduce))
+
+
+def scatter_add_(self, dim, index, src):
+    return _inplace(self, lambda a, s: scatter_add(a, dim, index, s), src)
+
+
+def index_add_(self, dim, index, source, *, alpha=1):
+    return _inplace(self, lambda a, s: index_add(a, dim, index, s, alpha=alpha), source)
+
+
+def put_(self, index, source, accumulate=False):
+    return _inplace(self, lambda a, s: put(a, index, s, accumulate), source)
+
+
+def index_put_(self, indices, values, accumulate=False):
+    return _inplace(self, lambda a, v: index_put(a, indices, v, accumulate), values)
+
+
+TENSOR_METHODS = {
+    "__getitem__": getitem, "__setitem__": setitem, "index_select": index_select,
+    "gather": gather, "scatter": scatter, "scatter_": scatter_, "scatter_add": scatter_add,
+    "scatter_add_": scatter_add_, "masked_fill": masked_fill, "masked_fill_": masked_fill_,
+    "masked_select": masked_select, "take": take, "take_along_dim": take_along_dim,
+    "nonzero": lambda self, *, as_tuple=False: nonzero(self, as_tuple=as_tuple),
+    "argwhere": argwhere, "index_add": index_add, "index_add_": index_add_, "put": put,
+    "put_": put_, "index_put": index_put, "index_put_": index_put_,
+}

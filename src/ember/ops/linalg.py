@@ -1,4 +1,692 @@
-"""linalg ops (to be filled)."""
+"""Matrix products: matmul (@), mm, bmm, mv, dot, outer, einsum, tensordot, addmm, baddbmm.
 
-__all__ = []
-TENSOR_METHODS = {}
+Every forward is one NumPy matmul/einsum call on the arrays. Each gradient is again a matrix
+product written in ember ops (so double backward works); the engine sums gradients over
+broadcast batch dimensions. matmul records a single node named as PyTorch's outermost node
+for that case of shapes (PyTorch builds its result from several view/mm/bmm steps).
+"""
+
+import numpy as np
+
+from .._dtype import from_np
+from .._tensor import Tensor
+from ..autograd.grad_mode import state as _grad_state
+from ..autograd.graph import Node
+from ._op import broadcast_shapes_error, check_tensor, formula_node, record
+
+__all__ = [
+    "addmm", "baddbmm", "bmm", "dot", "einsum", "ger", "inner", "matmul", "mm", "mv", "outer",
+    "tensordot", "vdot",
+]
+
+_ndarray = np.ndarray
+_matmul = np.matmul
+
+# PyTorch's names for dtypes in its messages: the scalar type, and the C++ type of mm's check
+_TYPE_WORD = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+              "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+              "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+_CPP_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half",
+             "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+             "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
+             "complex128": "c10::complex<double>"}
+
+
+def _word(d):
+    return _TYPE_WORD[from_np[d].name]
+
+
+def _cpp(d):
+    return _CPP_TYPE[from_np[d].name]
+
+
+def _prod(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+# -- gradient formulas --------------------------------------------------------------------------
+def _dot_grad_a(g, a, b):
+    return g * b
+
+
+def _dot_grad_b(g, a, b):
+    return g * a
+
+
+def _mv_grad_mat(g, m, v):
+    return g.unsqueeze(-1) * v
+
+
+def _mv_grad_vec(g, m, v):
+    return mv(m.t(), g)
+
+
+def _mm_grad_a(g, a, b):
+    return mm(g, b.t())
+
+
+def _mm_grad_b(g, a, b):
+    return mm(a.t(), g)
+
+
+def _bmm_grad_a(g, a, b):
+    return bmm(g, b.transpose(1, 2))
+
+
+def _bmm_grad_b(g, a, b):
+    return bmm(a.transpose(1, 2), g)
+
+
+def _matmul_grad_a(g, a, b):
+    """d(a @ b)/da for any matmul shapes; broadcast batch dims are summed by the engine."""
+    if b.ndim == 1:
+        return g.unsqueeze(-1) * b
+    if a.ndim == 1:
+        return matmul(g.unsqueeze(-2), b.mT).squeeze(-2)
+    return matmul(g, b.mT)
+
+
+def _matmul_grad_b(g, a, b):
+    if a.ndim == 1:
+        return a.unsqueeze(-1) * g.unsqueeze(-2)
+    if b.ndim <= 2 and a.ndim >= 3:
+        # fold the batch into the rows: one matrix product instead of a batch then a sum
+        rows = _prod(a.shape[:-1])
+        af = a.reshape(rows, a.shape[-1]).t()
+        return mv(af, g.reshape(rows)) if b.ndim == 1 else mm(af, g.reshape(rows, g.shape[-1]))
+    if b.ndim == 1:
+        return matmul(a.mT, g.unsqueeze(-1)).squeeze(-1)
+    return matmul(a.mT, g)
+
+
+_Dot = formula_node("DotBackward0", _dot_grad_a, _dot_grad_b)
+_Mv = formula_node("MvBackward0", _mv_grad_mat, _mv_grad_vec)
+_Mm = formula_node("MmBackward0", _mm_grad_a, _mm_grad_b)
+_Bmm = formula_node("BmmBackward0", _bmm_grad_a, _bmm_grad_b)
+# PyTorch computes vector @ matrix as unsqueeze -> mm -> squeeze, batched products through
+# reshapes ending in _unsafe_view, and 2-D @ batch (when the matrix needs grad) ending in a clone
+_MatmulSqueeze = formula_node("SqueezeBackward4", _matmul_grad_a, _matmul_grad_b)
+_MatmulView = formula_node("UnsafeViewBackward0", _matmul_grad_a, _matmul_grad_b)
+_MatmulClone = formula_node("CloneBackward0", _matmul_grad_a, _matmul_grad_b)
+
+
+# -- errors -------------------------------------------------------------------------------------
+def _mm_shape_error(sa, sb):
+    exc = RuntimeError(
+        f"mat1 and mat2 shapes cannot be multiplied ({sa[0]}x{sa[1]} and {sb[0]}x{sb[1]})"
+    )
+    exc.add_note(
+        f"For A @ B the last dimension of A ({sa[1]}) must equal the first dimension of B "
+        f"({sb[0]}). Check the shapes, or transpose one operand (.T / .t())."
+    )
+    return exc
+
+
+def _mv_shape_error(sm, n):
+    exc = RuntimeError(f"size mismatch, got input ({sm[0]}), mat ({sm[0]}x{sm[1]}), vec ({n})")
+    exc.add_note(f"A matrix with {sm[1]} columns can only multiply a vector of length {sm[1]}.")
+    return exc
+
+
+def _dot_size_error(n, m):
+    return RuntimeError(
+        f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the same number "
+        f"of elements, but got {n} and {m} elements respectively"
+    )
+
+
+def _bmm_size_error(batch, m1, m2):
+    exc = RuntimeError(
+        f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {m1}] but "
+        f"got: [{batch}, {m2}]."
+    )
+    exc.add_note(f"The inner dimensions of the matrix product differ ({m1} and {m2}).")
+    return exc
+
+
+def _folds(a, b):
+    """Whether PyTorch's matmul folds the batch of the larger operand into mm/mv rows.
+
+    It decides which error message a shape mismatch produces (and nothing else here)."""
+    da, db = a._data.ndim, b._data.ndim
+    a_larger = da >= db
+    big, small_dim = (a, db) if a_larger else (b, da)
+    if not (big._data.ndim >= 3 and small_dim <= 2):
+        return False
+    if (b if a_larger else a)._requires_grad:
+        return True
+    if da == 2:
+        return False
+    shape = list(big._data.shape)
+    strides = [s // big._data.itemsize for s in big._data.strides]
+    if not a_larger:
+        shape[-1], shape[-2] = shape[-2], shape[-1]
+        strides[-1], strides[-2] = strides[-2], strides[-1]
+    if _prod(shape) == 0:
+        return True
+    return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(len(shape) - 2))
+
+
+def _fold_operands(a, b):
+    """Shapes (and tensors) of the mm/mv that PyTorch's folded matmul runs."""
+    sa, sb = a._data.shape, b._data.shape
+    if len(sb) > len(sa):
+        t1 = (*sb[:-2], sb[-1], sb[-2])
+        t2 = sa[::-1] if len(sa) == 2 else sa
+        return t1, t2, b, a
+    return sa, sb, a, b
+
+
+def _matmul_check(a, b):
+    """PyTorch's error for operands matmul cannot multiply (shapes first, then dtypes)."""
+    ad, bd = a._data, b._data
+    sa, sb = ad.shape, bd.shape
+    da, db = ad.ndim, bd.ndim
+    if da == 0 or db == 0:
+        return RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D"
+        )
+    same = ad.dtype == bd.dtype
+    if da == 1 and db == 1:
+        if not same:
+            return _dot_dtype_error(ad.dtype, bd.dtype)
+        return _dot_size_error(sa[0], sb[0]) if sa != sb else None
+    if da == 2 and db == 1:
+        if sa[1] != sb[0]:
+            return _mv_shape_error(sa, sb[0])
+        return None if same else _mv_dtype_error(ad.dtype, bd.dtype)
+    if da <= 2 and db == 2:
+        rows = sa if da == 2 else (1, sa[0])
+        if rows[1] != sb[0]:
+            return _mm_shape_error(rows, sb)
+        return None if same else _mm_dtype_error(ad.dtype, bd.dtype)
+    if _folds(a, b):
+        s1, s2, t1, t2 = _fold_operands(a, b)
+        rows = (_prod(s1[:-1]), s1[-1])
+        if len(s2) == 2:
+            if rows[1] != s2[0]:
+                return _mm_shape_error(rows, s2)
+            return None if same else _mm_dtype_error(t1._data.dtype, t2._data.dtype)
+        if rows[1] != s2[0]:
+            return _mv_shape_error(rows, s2[0])
+        return None if same else _mv_dtype_error(t1._data.dtype, t2._data.dtype)
+    exc = broadcast_shapes_error(sa[:-2], sb[:-2])
+    if exc is not None:
+        return exc
+    m1, m2 = sa[-1], (sb[-2] if db > 1 else sb[0])
+    if m1 != m2:
+        batch = _prod(np.broadcast_shapes(sa[:-2], sb[:-2]))
+        return _bmm_size_error(batch, m1, m2)
+    return None if same else _bmm_dtype_error(ad.dtype, bd.dtype)
+
+
+def _dot_dtype_error(x, y):
+    return RuntimeError(
+        f"dot : expected both vectors to have same dtype, but found {_word(x)} and {_word(y)}"
+    )
+
+
+def _mv_dtype_error(mat, vec):
+    return RuntimeError(
+        f"addmv input tensors must have the same dtype, but got {_word(vec)}, {_word(mat)}, "
+        f"and {_word(vec)}"
+    )
+
+
+def _mm_dtype_error(x, y):
+    exc = RuntimeError(
+        f"expected m1 and m2 to have the same dtype, but got: {_cpp(x)} != {_cpp(y)}"
+    )
+    exc.add_note("Matrix products do not promote dtypes: convert one operand first, e.g. "
+                 "b.to(a.dtype) or a.float().")
+    return exc
+
+
+def _bmm_dtype_error(x, y):
+    return RuntimeError(f"expected scalar type {_word(x)} but found {_word(y)}")
+
+
+def _not_bool(d, name):
+    if d.dtype == np.bool_:
+        raise NotImplementedError(f"\"{name}\" not implemented for 'Bool'")
+
+
+# -- matmul and its named special cases ---------------------------------------------------------
+def matmul(input, other):
+    if not isinstance(other, Tensor):
+        check_tensor(input, "matmul", "input", 1)
+        check_tensor(other, "matmul", "other", 2)
+    ad, bd = input._data, other._data
+    na, nb = ad.ndim, bd.ndim
+    if ad.dtype is not bd.dtype and ad.dtype != bd.dtype or not na or not nb:
+        raise _matmul_check(input, other)
+    if ad.dtype.kind == "b":
+        _not_bool(ad, "dot" if na == nb == 1 else "addmv_impl_cpu" if nb == 1 else
+                  "addmm_impl_cpu_" if na <= 2 and nb <= 2 else "bmm")
+    try:
+        if na == 2 and nb == 2:
+            return record(_matmul(ad, bd), _Mm, (input, other), (input, other))
+        if na >= 3 and nb <= 2 and ad.flags.c_contiguous:
+            # fold the batch into the rows: one 2-D product
+            out = _matmul(ad.reshape(_prod(ad.shape[:-1]), ad.shape[-1]), bd)
+            out = out.reshape(ad.shape[:-1] + bd.shape[1:])
+        else:
+            out = _matmul(ad, bd)
+    except ValueError:
+        raise _matmul_check(input, other) from None
+    if na == 1:
+        if nb == 1:
+            return record(out, _Dot, (input, other), (input, other))
+        node = _MatmulSqueeze if nb == 2 else _MatmulView
+    elif nb == 1 and na == 2:
+        node = _Mv
+    elif na == 2 and input._requires_grad and _grad_state.enabled:
+        node = _MatmulClone
+    else:
+        node = _MatmulView
+    return record(out, node, (input, other), (input, other))
+
+
+def _rmatmul(self, other):
+    if not isinstance(other, Tensor):
+        return NotImplemented
+    return matmul(other, self)
+
+
+def _matmul_op(self, other):
+    if not isinstance(other, Tensor):
+        return NotImplemented
+    return matmul(self, other)
+
+
+def mm(input, mat2):
+    check_tensor(input, "mm", "input", 1)
+    check_tensor(mat2, "mm", "mat2", 2)
+    ad, bd = input._data, mat2._data
+    if ad.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if bd.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    if ad.shape[1] != bd.shape[0]:
+        raise _mm_shape_error(ad.shape, bd.shape)
+    if ad.dtype != bd.dtype:
+        raise _mm_dtype_error(ad.dtype, bd.dtype)
+    _not_bool(ad, "addmm_impl_cpu_")
+    return record(_matmul(ad, bd), _Mm, (input, mat2), (input, mat2))
+
+
+def mv(input, vec):
+    check_tensor(input, "mv", "input", 1)
+    check_tensor(vec, "mv", "vec", 2)
+    ad, vd = input._data, vec._data
+    if ad.ndim != 2 or vd.ndim != 1:
+        raise RuntimeError(
+            f"vector + matrix @ vector expected, got 1, {ad.ndim}, {vd.ndim}"
+        )
+    if ad.shape[1] != vd.shape[0]:
+        raise _mv_shape_error(ad.shape, vd.shape[0])
+    if ad.dtype != vd.dtype:
+        raise _mv_dtype_error(ad.dtype, vd.dtype)
+    _not_bool(ad, "addmv_impl_cpu")
+    return record(_matmul(ad, vd), _Mv, (input, vec), (input, vec))
+
+
+def dot(input, tensor):
+    check_tensor(input, "dot", "input", 1)
+    check_tensor(tensor, "dot", "tensor", 2)
+    ad, bd = input._data, tensor._data
+    if ad.ndim != 1 or bd.ndim != 1:
+        exc = RuntimeError(f"1D tensors expected, but got {ad.ndim}D and {bd.ndim}D tensors")
+        exc.add_note("dot takes two vectors; use matmul (@) for matrices, or flatten first.")
+        raise exc
+    if ad.dtype != bd.dtype:
+        raise _dot_dtype_error(ad.dtype, bd.dtype)
+    if ad.shape != bd.shape:
+        raise _dot_size_error(ad.shape[0], bd.shape[0])
+    _not_bool(ad, "dot")
+    return record(_matmul(ad, bd), _Dot, (input, tensor), (input, tensor))
+
+
+def vdot(input, other):
+    return dot(input, other)  # real tensors: conjugation changes nothing
+
+
+def bmm(input, mat2):
+    check_tensor(input, "bmm", "input", 1)
+    check_tensor(mat2, "bmm", "mat2", 2)
+    ad, bd = input._data, mat2._data
+    if ad.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if bd.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if bd.shape[:2] != (ad.shape[0], ad.shape[2]):
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{ad.shape[0]}, {ad.shape[2]}] but got: [{bd.shape[0]}, {bd.shape[1]}]."
+        )
+    if ad.dtype != bd.dtype:
+        raise _bmm_dtype_error(ad.dtype, bd.dtype)
+    _not_bool(ad, "bmm")
+    return record(_matmul(ad, bd), _Bmm, (input, mat2), (input, mat2))
+
+
+def outer(input, vec2):
+    check_tensor(input, "outer", "input", 1)
+    check_tensor(vec2, "outer", "vec2", 2)
+    if input._data.ndim != 1:
+        raise RuntimeError(f"outer: Expected 1-D argument self, but got {input._data.ndim}-D")
+    if vec2._data.ndim != 1:
+        raise RuntimeError(f"outer: Expected 1-D argument vec2, but got {vec2._data.ndim}-D")
+    return input.reshape(-1, 1) * vec2
+
+
+ger = outer
+
+
+def inner(input, other):
+    if input._data.ndim == 0 or other._data.ndim == 0:
+        return input * other
+    return tensordot(input, other, ([-1], [-1]))
+
+
+def _addmm_grad_self(g, s, m1, m2, beta, alpha):
+    return g * beta if beta != 1 else g
+
+
+def _addmm_grad_m1(g, s, m1, m2, beta, alpha):
+    r = mm(g, m2.t())
+    return r * alpha if alpha != 1 else r
+
+
+def _addmm_grad_m2(g, s, m1, m2, beta, alpha):
+    r = mm(m1.t(), g)
+    return r * alpha if alpha != 1 else r
+
+
+_Addmm = formula_node("AddmmBackward0", _addmm_grad_self, _addmm_grad_m1, _addmm_grad_m2)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat1 @ mat2)."""
+    prod = mm(mat1, mat2)._data
+    out = _scaled_sum(input._data, prod, beta, alpha)
+    return record(out, _Addmm, (input, mat1, mat2), (input, mat1, mat2, beta, alpha))
+
+
+def _scaled_sum(s, prod, beta, alpha):
+    if alpha != 1:
+        prod = prod * prod.dtype.type(alpha)
+    if beta == 0:
+        # beta == 0 ignores input entirely (nan and inf included), as in PyTorch
+        return np.broadcast_to(prod, np.broadcast_shapes(s.shape, prod.shape)).copy()
+    if beta != 1:
+        s = s * s.dtype.type(beta)
+    try:
+        return (s + prod).astype(prod.dtype, copy=False)
+    except ValueError:
+        raise broadcast_shapes_error(s.shape, prod.shape) from None
+
+
+def _baddbmm_grad_b1(g, s, b1, b2, beta, alpha):
+    r = bmm(g, b2.transpose(1, 2))
+    return r * alpha if alpha != 1 else r
+
+
+def _baddbmm_grad_b2(g, s, b1, b2, beta, alpha):
+    r = bmm(b1.transpose(1, 2), g)
+    return r * alpha if alpha != 1 else r
+
+
+_Baddbmm = formula_node("BaddbmmBackward0", _addmm_grad_self, _baddbmm_grad_b1,
+                        _baddbmm_grad_b2)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta * input + alpha * (batch1 @ batch2), batch by batch."""
+    prod = bmm(batch1, batch2)._data
+    out = _scaled_sum(input._data, prod, beta, alpha)
+    return record(out, _Baddbmm, (input, batch1, batch2), (input, batch1, batch2, beta, alpha))
+
+
+# -- einsum -------------------------------------------------------------------------------------
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+class _EinsumNode(Node):
+    """Gradient of an einsum for each operand: an einsum of the incoming gradient with the
+    other operands. Saved: (spec, *operands), spec = (operand subscripts, output subscripts,
+    letter sizes)."""
+
+    __slots__ = ()
+
+    def apply(self, grads, create_graph):
+        g = grads[0]
+        spec, *ops = self.unpack_saved()
+        subs, out_subs, sizes = spec
+        return tuple(
+            _einsum_grad(i, g, ops, subs, out_subs, sizes) if fn is not None else None
+            for i, (fn, _) in enumerate(self.next_functions)
+        )
+
+
+def _einsum_node(name):
+    return type(name, (_EinsumNode,), {"__slots__": ()})
+
+
+# PyTorch's outermost node depends on how it evaluates the equation: a contraction ends in a
+# view of bmm's result, a product without contraction in a mul, one operand in a sum or permute
+_EinsumView = _einsum_node("ViewBackward0")
+_EinsumMul = _einsum_node("MulBackward0")
+_EinsumSum = _einsum_node("SumBackward1")
+_EinsumPermute = _einsum_node("PermuteBackward0")
+
+
+def _einsum_grad(i, g, ops, subs, out_subs, sizes):
+    from .._creation import eye, ones
+
+    dt = g.dtype
+    mine = subs[i]
+    used = set(out_subs).union(*(s for j, s in enumerate(subs) if j != i))
+    free = iter(c for c in _LETTERS if c not in sizes)
+    terms, operands = [out_subs], [g]
+    for j, s in enumerate(subs):
+        if j != i:
+            terms.append(s)
+            operands.append(ops[j])
+    target = []
+    seen = set()
+    for c in mine:
+        if c in seen:
+            # a repeated subscript (a diagonal): the gradient lives on the diagonal only
+            fresh = next(free)
+            terms.append(c + fresh)
+            operands.append(eye(sizes[c], dtype=dt))
+            target.append(fresh)
+            continue
+        seen.add(c)
+        n = ops[i]._data.shape[mine.index(c)]
+        if c not in used or n != 1 and not _has_size(c, n, terms, operands):
+            # summed over in this operand alone: the gradient is the same along it
+            terms.append(c)
+            operands.append(ones(n, dtype=dt))
+            used.add(c)
+        target.append(c)
+    return _einsum_explicit(terms, "".join(target), operands, _EinsumView)
+
+
+def _has_size(c, n, terms, operands):
+    """Whether some term gives subscript c its full size n (others may broadcast it from 1)."""
+    for t, op in zip(terms, operands):
+        k = t.find(c)
+        if k >= 0 and op._data.shape[k] == n:
+            return True
+    return False
+
+
+def _parse_term(term, eq, pos):
+    for k, c in enumerate(term):
+        if c not in _LETTERS and c != ".":
+            raise RuntimeError(
+                f"einsum(): invalid subscript given at index {pos + k} in the equation string, "
+                "subscripts must be in [a-zA-Z]"
+            )
+
+
+def einsum(*args):
+    """einsum(equation, *operands), operands also as one list; '...' broadcasts."""
+    if not args:
+        raise TypeError("einsum(): must specify the equation string and at least one operand, "
+                        "or at least one operand and its subscripts list")
+    equation, operands = args[0], args[1:]
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    for op in operands:
+        check_tensor(op, "einsum", "operands", 2)
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    pos = 0
+    for t in terms:
+        _parse_term(t, eq, pos)
+        pos += len(t) + 1
+    if arrow:
+        _parse_term(rhs, eq, len(lhs) + 2)
+    if len(terms) > len(operands):
+        raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
+    if len(terms) < len(operands):
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
+    # expand '...' into letters the equation does not use, aligned from the right
+    spare = [c for c in _LETTERS if c not in eq]
+    n_ell = 0
+    for k, (t, op) in enumerate(zip(terms, operands)):
+        nd = op._data.ndim
+        if "..." in t:
+            labels = len(t) - 3
+            if labels > nd:
+                raise RuntimeError(
+                    f"einsum(): the number of subscripts in the equation ({labels}) is more than "
+                    f"the number of dimensions ({nd}) for operand {k}"
+                )
+            n_ell = max(n_ell, nd - labels)
+        elif len(t) != nd:
+            raise RuntimeError(
+                f"einsum(): the number of subscripts in the equation ({len(t)}) does not match "
+                f"the number of dimensions ({nd}) for operand {k} and no ellipsis was given"
+            )
+    ell = "".join(spare[:n_ell])
+    subs = []
+    for t, op in zip(terms, operands):
+        if "..." in t:
+            e = op._data.ndim - (len(t) - 3)
+            t = t.replace("...", ell[n_ell - e:] if e else "")
+        subs.append(t)
+    if arrow:
+        out_subs = rhs.replace("...", ell)
+    else:
+        counts = {}
+        for s in subs:
+            for c in s:
+                counts[c] = counts.get(c, 0) + 1
+        out_subs = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    for c in out_subs:
+        if not any(c in s for s in subs):
+            raise RuntimeError(
+                f"einsum(): output subscript {c} does not appear in the equation for any input "
+                "operand"
+            )
+        if out_subs.count(c) > 1:
+            raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the "
+                               "output")
+    contracted = any(c not in out_subs and sum(c in s for s in subs) > 1
+                     for c in set("".join(subs)))
+    if len(operands) > 1:
+        node = _EinsumView if contracted else _EinsumMul
+    else:
+        node = _EinsumSum if len(set(subs[0])) > len(out_subs) else _EinsumPermute
+    return _einsum_explicit(subs, out_subs, operands, node)
+
+
+def _einsum_explicit(subs, out_subs, operands, node):
+    """einsum with every subscript spelled out (no '...'); size-1 dimensions broadcast."""
+    sizes = {}
+    first = operands[0]._data.dtype
+    for k, (s, op) in enumerate(zip(subs, operands)):
+        shape = op._data.shape
+        if op._data.dtype != first:
+            raise _bmm_dtype_error(first, op._data.dtype)
+        mine = {}
+        for c, n in zip(s, shape):
+            if c in mine and mine[c] != n:
+                raise RuntimeError(
+                    f"einsum(): subscript {c} is repeated for operand {k} but the sizes don't "
+                    f"match, {mine[c]} != {n}"
+                )
+            mine[c] = n
+            seen = sizes.get(c)
+            if seen is None or seen == 1:
+                sizes[c] = n
+            elif n != seen and n != 1:
+                raise RuntimeError(
+                    f"einsum(): subscript {c} has size {n} for operand {k} which does not "
+                    f"broadcast with previously seen size {seen}"
+                )
+    arrays = []
+    for s, op in zip(subs, operands):
+        d = op._data
+        full = tuple(sizes[c] for c in s)
+        arrays.append(d if d.shape == full else np.broadcast_to(d, full))
+    big = _prod(sizes.values()) > 4096 and len(arrays) > 1
+    out = np.einsum(",".join(subs) + "->" + out_subs, *arrays, optimize=big)
+    if out.__class__ is not _ndarray:
+        out = np.asarray(out)
+    if out.base is not None and any(np.may_share_memory(out, a) for a in arrays):
+        out = out.copy()  # einsum may return a view of an operand; results own their data
+    return record(out, node, operands, ((tuple(subs), out_subs, sizes), *operands))
+
+
+def tensordot(a, b, dims=2, out=None):
+    """Sum over the last ``dims`` dimensions of a and the first of b (or explicit lists)."""
+    check_tensor(a, "tensordot", "a", 1)
+    check_tensor(b, "tensordot", "b", 2)
+    na, nb = a._data.ndim, b._data.ndim
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > min(na, nb):
+            raise RuntimeError(
+                f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}"
+            )
+        da, db = list(range(-dims, 0)), list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, int) else list(da)
+        db = [db] if isinstance(db, int) else list(db)
+        if len(da) != len(db):
+            raise RuntimeError("both dimension lists should have same length")
+    sa, sb = a._data.shape, b._data.shape
+    letters = iter(_LETTERS)
+    ta = [next(letters) for _ in range(na)]
+    tb = [next(letters) for _ in range(nb)]
+    for x, y in zip(da, db):
+        if sa[x] != sb[y]:
+            raise RuntimeError(
+                f"contracted dimensions need to match, but first has size {sa[x]} in dim {x} "
+                f"and second has size {sb[y]} in dim {y}"
+            )
+        tb[y % nb] = ta[x % na]
+    contracted = {ta[x % na] for x in da}
+    out_subs = "".join(c for c in ta if c not in contracted) + "".join(
+        c for c in tb if c not in contracted)
+    return _einsum_explicit(["".join(ta), "".join(tb)], out_subs, (a, b), _EinsumView)
+
+
+TENSOR_METHODS = {
+    "matmul": matmul, "__matmul__": _matmul_op, "__rmatmul__": _rmatmul, "mm": mm, "mv": mv,
+    "dot": dot, "vdot": vdot, "bmm": bmm, "outer": outer, "ger": ger, "inner": inner,
+    "addmm": addmm, "baddbmm": baddbmm,
+}

@@ -1,41 +1,190 @@
-"""Reductions: sum, mean, prod, max/min, var/std, norm, logsumexp, cumulative ops, all/any."""
+"""Reductions: sum, mean, prod, max/min, var/std, norm, logsumexp, cumulative ops, all/any.
+
+Each forward runs on arrays; each backward is written in ember ops so it can be differentiated
+again. Masks that pick where a gradient goes (the argmax, the ties, the zeros of a product) are
+constants of the backward: they do not depend differentiably on the input.
+"""
+
+import builtins as _b
+import math
+import sys
+import types
+import warnings
 
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor, _make
-from ._op import formula_node, record
+from .._tensor import Tensor, _edge, _make
+from ..autograd.grad_mode import state as _grad_state
+from ..autograd.graph import Node
+from ._op import check_tensor, formula_node, record
+from .elementwise import maximum, minimum, where
 
-__all__ = ["sum", "mean"]
+__all__ = [
+    "all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "count_nonzero", "cumprod",
+    "cumsum", "logsumexp", "max", "mean", "median", "min", "mode", "nanmean", "nanmedian",
+    "nansum", "norm", "prod", "return_types", "std", "std_mean", "sum", "var", "var_mean",
+]
+
+_INT_KINDS = "biu"
+_builtin_any = _b.any
+_TYPE_WORD = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+              "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+              "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def _type_word(np_dtype):
+    """PyTorch's word for a dtype in messages: Long, Float, Bool, ..."""
+    return _TYPE_WORD[_dtype.from_np[np_dtype].name]
+
+
+def _data(input, op):
+    try:
+        return input._data
+    except AttributeError:
+        check_tensor(input, op)
+        raise
+
+
+# -- named results (ember.return_types) -----------------------------------------------------------
+return_types = types.ModuleType(
+    "ember.return_types", "Named tuples returned by ops such as max(dim) or median(dim)."
+)
+sys.modules["ember.return_types"] = return_types
+
+
+class _NamedResult(tuple):
+    """A tuple with named fields, printed as PyTorch prints its return types."""
+
+    __slots__ = ()
+    _fields = ()
+
+    def __new__(cls, seq):
+        return tuple.__new__(cls, seq)
+
+    def __repr__(self):
+        body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
+        return f"ember.return_types.{type(self).__name__}(\n{body})"
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        return (type(self), (tuple(self),))
+
+
+def _itemgetter(i):
+    return property(lambda self: tuple.__getitem__(self, i))
+
+
+def return_type(name, fields=("values", "indices")):
+    """The class ``ember.return_types.<name>`` (created once, shared by every module)."""
+    cls = getattr(return_types, name, None)
+    if cls is None:
+        attrs = {"__slots__": (), "_fields": fields, "__module__": "ember.return_types",
+                 "n_fields": len(fields), "n_sequence_fields": len(fields)}
+        attrs.update({f: _itemgetter(i) for i, f in enumerate(fields)})
+        cls = type(name, (_NamedResult,), attrs)
+        setattr(return_types, name, cls)
+    return cls
+
+
+_MaxResult, _MinResult = return_type("max"), return_type("min")
+_MedianResult, _NanmedianResult = return_type("median"), return_type("nanmedian")
+_ModeResult = return_type("mode")
+_AminmaxResult = return_type("aminmax", ("min", "max"))
+
+
+# -- dims -----------------------------------------------------------------------------------------
+def _dim_error(d, n):
+    return IndexError(
+        f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})"
+    )
 
 
 def _dims(dim, ndim):
-    """Normalise PyTorch's dim argument (None, int, or a sequence) to a tuple of axes."""
+    """PyTorch's dim argument (None, an int, or a sequence; empty means all) as axes.
+
+    Returns None for "every axis", else a tuple of non-negative axes (empty for a 0-d input).
+    """
     if dim is None:
         return None
-    if isinstance(dim, int):
-        dim = (dim,)
-    n = max(ndim, 1)
+    n = ndim if ndim else 1
+    if isinstance(dim, (int, np.integer)):
+        d = int(dim)
+        if not -n <= d < n:
+            raise _dim_error(d, n)
+        return (d % n,) if ndim else ()
+    if not dim:
+        return None
     out = []
     for d in dim:
+        d = int(d)
         if not -n <= d < n:
-            raise IndexError(
-                f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})"
-            )
-        out.append(d % n if ndim else 0)
+            raise _dim_error(d, n)
+        d %= n
+        if d in out:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        out.append(d)
     return tuple(out) if ndim else ()
+
+
+def _one_dim(dim, ndim):
+    d = int(dim)
+    n = ndim if ndim else 1
+    if not -n <= d < n:
+        raise _dim_error(d, n)
+    return d % n if ndim else 0
+
+
+def _arg_error(op, got, signatures):
+    lines = "".join(f"\n * {s}" for s in signatures)
+    return TypeError(
+        f"{op}() received an invalid combination of arguments - got ({got}), but expected one "
+        f"of:{lines}\n"
+    )
+
+
+_SUM_SIGS = ("(*, ember.dtype dtype = None)",
+             "(tuple of ints dim, bool keepdim = False, *, ember.dtype dtype = None)")
+
+
+def _check_dims_type(op, dim):
+    if dim is None or isinstance(dim, (int, np.integer, tuple, list)):
+        return
+    raise _arg_error(op, type(dim).__name__, _SUM_SIGS)
+
+
+def _reduced_count(shape, axes):
+    if axes is None:
+        return math.prod(shape)
+    return math.prod(shape[a] for a in axes)
+
+
+def _restore(g, ndim, axes, keepdim):
+    """Put back the reduced axes (as size 1) so that g broadcasts against the input."""
+    if keepdim or not ndim:
+        return g
+    if axes is None:
+        return g.reshape((1,) * ndim)
+    for a in sorted(axes):
+        g = g.unsqueeze(a)
+    return g
+
+
+def _restore_np(a, ndim, axes, keepdim):
+    if keepdim or not ndim:
+        return a
+    if axes is None:
+        return a.reshape((1,) * ndim)
+    return np.expand_dims(a, tuple(sorted(axes)))
 
 
 def _expand_back(g, shape, axes, keepdim):
     """Broadcast a reduced gradient back over the reduced axes."""
-    if not keepdim and axes:
-        for a in sorted(axes):
-            g = g.unsqueeze(a)
-    elif not keepdim and axes is None:
-        g = g.reshape((1,) * len(shape))
-    return g.expand(shape)
+    return _restore(g, len(shape), axes, keepdim).expand(shape)
 
 
+# -- sum, mean, nansum, nanmean --------------------------------------------------------------------
 def _sum_grad(g, shape, axes, keepdim):
     return _expand_back(g, shape, axes, keepdim)
 
@@ -47,18 +196,43 @@ _SumDim = formula_node("SumBackward1", _sum_grad)
 def _sum_dtype(d, dtype):
     if dtype is not None:
         return _dtype.as_dtype(dtype).np
-    return np.dtype(np.int64) if d.dtype.kind in "biu" else d.dtype
+    return np.dtype(np.int64) if d.dtype.kind in _INT_KINDS else d.dtype
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
-    d = input._data
+def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None):  # noqa: A001
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    d = _data(input, "sum")
+    if dim is None:
+        out = np.sum(d, keepdims=keepdim, dtype=_sum_dtype(d, dtype))
+        return record(out, _Sum, (input,), (d.shape, None, keepdim))
+    _check_dims_type("sum", dim)
     axes = _dims(dim, d.ndim)
     out = np.sum(d, axis=axes, keepdims=keepdim, dtype=_sum_dtype(d, dtype))
-    node = _Sum if dim is None else _SumDim
-    return record(out, node, (input,), (d.shape, axes, keepdim))
+    return record(out, _SumDim, (input,), (d.shape, axes, keepdim))
+
+
+def _nansum_grad(g, x, axes, keepdim):
+    xd = x._data
+    return _restore(g, xd.ndim, axes, keepdim) * _make(~np.isnan(xd))
+
+
+_Nansum = formula_node("NansumBackward0", _nansum_grad)
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None, axis=None):
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    d = _data(input, "nansum")
+    _check_dims_type("nansum", dim)
+    axes = _dims(dim, d.ndim)
+    out = np.nansum(d, axis=axes, keepdims=keepdim, dtype=_sum_dtype(d, dtype))
+    return record(out, _Nansum, (input,), (input, axes, keepdim))
 
 
 def _mean_grad(g, shape, axes, keepdim, count):
+    if not count:  # empty input: divide after expanding, so d/dg sums nothing (0, not nan)
+        return _expand_back(g, shape, axes, keepdim) / count
     return _expand_back(g / count, shape, axes, keepdim)
 
 
@@ -66,21 +240,764 @@ _Mean = formula_node("MeanBackward0", _mean_grad)
 _MeanDim = formula_node("MeanBackward1", _mean_grad)
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None):
-    d = input._data
-    if dtype is None and d.dtype.kind not in "fc":
+def _mean_dtype(d, dtype, op="mean"):
+    if dtype is None:
+        if d.dtype.kind not in "fc":
+            exc = RuntimeError(
+                f"{op}(): could not infer output dtype. Input dtype must be either a floating "
+                f"point or complex dtype. Got: {_type_word(d.dtype)}"
+            )
+            exc.add_note("Convert the tensor first, e.g. x.float().mean(), or pass "
+                         "dtype=ember.float32.")
+            raise exc
+        return d.dtype
+    dt = _dtype.as_dtype(dtype)
+    if not (dt.is_floating_point or dt.is_complex):
         raise RuntimeError(
-            "mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {_dtype.from_np[d.dtype].name.capitalize().replace('Int64', 'Long')}"
+            f"{op}(): could not infer output dtype. Optional dtype must be either a floating "
+            f"point or complex dtype. Got: {_type_word(dt.np)}"
         )
+    return dt.np
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None):
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    d = _data(input, "mean")
+    dt = _mean_dtype(d, dtype)
+    if dim is not None:
+        _check_dims_type("mean", dim)
     axes = _dims(dim, d.ndim)
-    out = np.mean(d, axis=axes, keepdims=keepdim,
-                  dtype=None if dtype is None else _dtype.as_dtype(dtype).np)
-    count = d.size if axes is None else int(np.prod([d.shape[a] for a in axes]))
+    count = _reduced_count(d.shape, axes)
+    # sum / count rather than np.mean: no warning for empty inputs (PyTorch gives nan quietly)
+    out = np.sum(d, axis=axes, keepdims=keepdim, dtype=dt)
+    out = np.true_divide(out, count, out=out) if out.ndim else np.asarray(out / count)
     node = _Mean if dim is None else _MeanDim
     return record(out, node, (input,), (d.shape, axes, keepdim, count))
 
 
+def nanmean(input, dim=None, keepdim=False, *, dtype=None, axis=None):
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    d = _data(input, "nanmean")
+    if d.dtype.kind not in "fc":
+        raise RuntimeError(
+            "nanmean(): expected input to have floating point or complex dtype but got "
+            f"{_type_word(d.dtype)}"
+        )
+    count = _make(~np.isnan(d)).sum(dim, keepdim)
+    return nansum(input, dim, keepdim, dtype=dtype) / count
+
+
+# -- prod ------------------------------------------------------------------------------------------
+def _reduce_keep(fn, t, axes):
+    """fn(t) over axes, keeping them as size 1 (axes None: every axis)."""
+    if axes is None:
+        return fn(t).reshape((1,) * t._data.ndim)
+    return fn(t, axes[0] if axes else 0, True) if len(axes) <= 1 else fn(t, axes, True)
+
+
+def _prod_grad(g, x, axes, keepdim, y):
+    xd = x._data
+    nd = xd.ndim
+    gk = _restore(g, nd, axes, keepdim)
+    zero = xd == 0
+    if not zero.any():
+        return gk * (_restore(y, nd, axes, keepdim) / x)
+    # d prod / d x_i = the product of the others. With zeros in a slice: one zero -> only that
+    # position gets (product of the non-zeros); two or more -> all zero. Writing the zeros' own
+    # values back in (s, which is 0) keeps the second derivative right as well.
+    nz = zero.sum(axis=axes, keepdims=True)
+    z = _make(zero)
+    xs = where(z, 1.0, x)
+    p = _reduce_keep(prod, xs, axes)
+    s = _reduce_keep(sum, where(z, x, 0.0), axes)
+    one = where(z, p, s * p / xs)
+    two = where(z, (s - x) * p, 0.0)
+    factor = where(_make(nz == 0), p / xs,
+                   where(_make(nz == 1), one, where(_make(nz == 2), two, 0.0)))
+    return gk * factor
+
+
+_Prod = formula_node("ProdBackward0", _prod_grad)
+_ProdDim = formula_node("ProdBackward1", _prod_grad)
+_PROD_SIGS = ("(*, ember.dtype dtype = None)",
+              "(int dim, bool keepdim = False, *, ember.dtype dtype = None)")
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None):
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    d = _data(input, "prod")
+    dt = _sum_dtype(d, dtype)
+    if dim is None:
+        return record(np.prod(d, dtype=dt), _Prod, (input,), (input, None, False), True)
+    if not isinstance(dim, (int, np.integer)):
+        raise _arg_error("prod", type(dim).__name__, _PROD_SIGS)
+    axes = _dims(dim, d.ndim)
+    out = np.prod(d, axis=axes, keepdims=keepdim, dtype=dt)
+    return record(out, _ProdDim, (input,), (input, axes, keepdim), True)
+
+
+# -- max, min, amax, amin, argmax, argmin ----------------------------------------------------------
+def _tie_mask(xd, yd):
+    """Where x equals its reduced value y (nan positions when y is nan, as PyTorch does)."""
+    mask = xd == yd
+    nan = np.isnan(yd) if yd.dtype.kind in "fc" else None
+    if nan is not None and nan.any():
+        mask |= np.isnan(xd) & nan
+    return mask
+
+
+def _evenly_grad(g, x, y):
+    # the gradient of a full reduction that picks a value: shared evenly among its ties
+    mask = _tie_mask(x._data, y._data)
+    return where(_make(mask), g / int(mask.sum()), 0.0)
+
+
+def _index_grad(g, shape, axis, idx, keepdim):
+    # the gradient of a reduction along axis that picks one element: it goes to that element
+    onehot = np.zeros(shape, dtype=bool)
+    if onehot.ndim:
+        np.put_along_axis(onehot, idx, True, axis)
+    else:
+        onehot = np.asarray(True)
+    gk = g if keepdim or not len(shape) else g.unsqueeze(axis)
+    return where(_make(onehot), gk, 0.0)
+
+
+_MaxAll = formula_node("MaxBackward1", _evenly_grad)
+_MinAll = formula_node("MinBackward1", _evenly_grad)
+_MaxDim = formula_node("MaxBackward0", _index_grad)
+_MinDim = formula_node("MinBackward0", _index_grad)
+
+
+def _empty_all_error(op):
+    return RuntimeError(
+        f"{op}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
+        "reduction dim with the 'dim' argument."
+    )
+
+
+def _select_along(d, axis, keepdim, argfn, name):
+    """(values, indices) of a reduction along one axis that picks an element."""
+    if d.ndim == 0:
+        return d.copy(), np.zeros((), np.int64), np.zeros((), np.int64)
+    if d.shape[axis] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
+    idx = argfn(d, axis=axis, keepdims=True)
+    values = np.take_along_axis(d, idx, axis)
+    if not keepdim:
+        return values.squeeze(axis), idx.squeeze(axis), idx
+    return values, idx, idx
+
+
+def _minmax(name, input, dim, keepdim, other, npfn, argfn, all_node, dim_node, result):
+    if other is not None:
+        return (maximum if name == "max" else minimum)(input, other)
+    if isinstance(dim, Tensor):
+        return (maximum if name == "max" else minimum)(input, dim)
+    d = _data(input, name)
+    if dim is None:
+        if d.size == 0:
+            raise _empty_all_error(name)
+        return record(npfn(d), all_node, (input,), (input,), True)
+    if not isinstance(dim, (int, np.integer)):
+        got = type(dim).__name__
+        if isinstance(dim, tuple):
+            got = f"tuple of ({', '.join(type(x).__name__ for x in dim)})"
+        why = f"\n      didn't match because some of the arguments have invalid types: (!{got}!)"
+        raise _arg_error(name, type(dim).__name__, (
+            "()" + why, "(Tensor other)" + why, "(int dim, bool keepdim = False)"))
+    axis = _one_dim(dim, d.ndim)
+    values, indices, idx = _select_along(d, axis, keepdim, argfn, name)
+    return result((record(values, dim_node, (input,), (d.shape, axis, idx, keepdim)),
+                   _make(indices)))
+
+
+def max(input, dim=None, keepdim=False, *, other=None, axis=None):  # noqa: A001
+    """max(input) -> 0-d; max(input, dim, keepdim) -> (values, indices); max(input, other)."""
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    return _minmax("max", input, dim, keepdim, other, np.max, np.argmax, _MaxAll, _MaxDim,
+                   _MaxResult)
+
+
+def min(input, dim=None, keepdim=False, *, other=None, axis=None):  # noqa: A001
+    """min(input) -> 0-d; min(input, dim, keepdim) -> (values, indices); min(input, other)."""
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    return _minmax("min", input, dim, keepdim, other, np.min, np.argmin, _MinAll, _MinDim,
+                   _MinResult)
+
+
+def _amax_grad(g, x, axes, keepdim, y):
+    xd = x._data
+    nd = xd.ndim
+    mask = xd == _restore_np(y._data, nd, axes, keepdim)
+    count = mask.sum(axis=axes, keepdims=True)
+    # multiply (not where): a nan maximum has no tie, so 0/0 spreads nan as in PyTorch
+    return _restore(g, nd, axes, keepdim) * _make((mask / count).astype(xd.dtype, copy=False))
+
+
+_Amax = formula_node("AmaxBackward0", _amax_grad)
+_Amin = formula_node("AminBackward0", _amax_grad)
+
+
+def _check_nonempty(op, d, axes, dim):
+    if d.size:
+        return
+    if axes is None:
+        raise _empty_all_error(op)
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    for a, given in zip(axes, dims):
+        if d.shape[a] == 0:
+            raise IndexError(f"{op}(): Expected reduction dim {given} to have non-zero size.")
+
+
+def _amax_like(op, npfn, node, input, dim, keepdim):
+    d = _data(input, op)
+    axes = _dims(dim, d.ndim)
+    _check_nonempty(op, d, axes, dim)
+    out = npfn(d, axis=axes, keepdims=keepdim)
+    return record(out, node, (input,), (input, axes, keepdim), True)
+
+
+def amax(input, dim=(), keepdim=False, *, axis=None):
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    return _amax_like("amax", np.max, _Amax, input, dim, keepdim)
+
+
+def amin(input, dim=(), keepdim=False, *, axis=None):
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    return _amax_like("amin", np.min, _Amin, input, dim, keepdim)
+
+
+def _arg(op, npfn, input, dim, keepdim):
+    d = _data(input, op)
+    if d.dtype == np.bool_:
+        raise RuntimeError(f"{op}(): does not support bool input")
+    if dim is None:
+        if d.size == 0:
+            raise IndexError(
+                f"{op}(): Expected reduction dim to be specified for input.numel() == 0."
+            )
+        out = np.asarray(npfn(d), dtype=np.int64)
+        return _make(out.reshape((1,) * d.ndim) if keepdim else out)
+    axis = _one_dim(dim, d.ndim)
+    if d.ndim == 0:
+        return _make(np.zeros((), np.int64))
+    if d.shape[axis] == 0:
+        raise IndexError(f"{op}(): Expected reduction dim {axis} to have non-zero size.")
+    return _make(npfn(d, axis=axis, keepdims=keepdim).astype(np.int64, copy=False))
+
+
+def argmax(input, dim=None, keepdim=False, *, axis=None):
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    return _arg("argmax", np.argmax, input, dim, keepdim)
+
+
+def argmin(input, dim=None, keepdim=False, *, axis=None):
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    return _arg("argmin", np.argmin, input, dim, keepdim)
+
+
+def _aminmax_grad(self, grads, create_graph):
+    x, axes, keepdim, lo, hi = self.unpack_saved()
+    out = None
+    for g, y in zip(grads, (lo, hi)):
+        if g is not None:
+            part = _amax_grad(g, x, axes, keepdim, _make(y))
+            out = part if out is None else out + part
+    return (out,)
+
+
+AminmaxBackward0 = type("AminmaxBackward0", (Node,), {
+    "__slots__": (), "n_outputs": 2, "apply": _aminmax_grad})
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    d = _data(input, "aminmax")
+    axes = None if dim is None else _dims(dim, d.ndim)
+    if d.size == 0 and (axes is None or _builtin_any(d.shape[a] == 0 for a in axes)):
+        raise RuntimeError(
+            "aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
+            "identity."
+        )
+    lo = np.asarray(np.min(d, axis=axes, keepdims=keepdim))
+    hi = np.asarray(np.max(d, axis=axes, keepdims=keepdim))
+    return _AminmaxResult(_record2(lo, hi, AminmaxBackward0, input, (input, axes, keepdim, lo, hi)))
+
+
+# -- var, std, var_mean, std_mean ------------------------------------------------------------------
+def _var_args(op, input, dim, unbiased, keepdim, correction):
+    d = _data(input, op)
+    if isinstance(dim, bool):  # var(x, True): the legacy unbiased flag in first place
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise _arg_error(op, f"correction={type(correction).__name__}, unbiased=bool, ", (
+            "(tuple of ints dim, bool unbiased = True, bool keepdim = False)",
+            "(tuple of ints dim = None, *, Number correction = None, bool keepdim = False)",
+            "(bool unbiased = True)"))
+    if d.dtype.kind not in "fc":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    axes = _dims(dim, d.ndim)
+    n = _reduced_count(d.shape, axes)
+    dof = n - correction
+    if dof <= 0:
+        warnings.warn(
+            f"{op}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+            "reduction factor (input numel divided by output numel).", UserWarning, stacklevel=3
+        )
+    # the forward divides by max(dof, 0); PyTorch's backward divides by dof itself when a dim
+    # of a non-0-d input was given, by max(dof, 0) otherwise (nan gradients)
+    if dof < 0 and (dim is None or not d.ndim):
+        dof = 0
+    return d, axes, dof
+
+
+def _var_np(d, axes, keepdim, dof):
+    n = _reduced_count(d.shape, axes)
+    m = np.sum(d, axis=axes, keepdims=True) / n  # not np.mean: no warning when empty
+    diff = d - m
+    if d.dtype.kind == "c":
+        diff = np.abs(diff)
+    v = np.asarray(np.sum(diff * diff, axis=axes, keepdims=keepdim) / (dof if dof > 0 else 0))
+    return v, m if keepdim else m.reshape(v.shape)
+
+
+def _var_grad(g, x, axes, keepdim, dof):
+    gk = _restore(g, x._data.ndim, axes, keepdim)
+    centred = x - _reduce_keep(mean, x, axes)
+    return gk * centred * (2 / dof if dof else math.inf)
+
+
+def _std_grad(g, x, axes, keepdim, dof, y):
+    # d std = d var / (2 std); PyTorch sets it to 0 where std is 0 (constant slices)
+    # (PyTorch divides by max(dof, 0) here, unlike var's backward: nan when dof <= 0)
+    return _var_grad(where(y == 0, 0.0, g / (2 * y)), x, axes, keepdim, dof if dof > 0 else 0)
+
+
+_Var = formula_node("VarBackward0", _var_grad)
+_Std = formula_node("StdBackward0", _std_grad)
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    d, axes, dof = _var_args("var", input, dim, unbiased, keepdim, correction)
+    v, _ = _var_np(d, axes, keepdim, dof)
+    return record(v, _Var, (input,), (input, axes, keepdim, dof))
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    d, axes, dof = _var_args("std", input, dim, unbiased, keepdim, correction)
+    v, _ = _var_np(d, axes, keepdim, dof)
+    return record(np.sqrt(v), _Std, (input,), (input, axes, keepdim, dof), True)
+
+
+def _record2(a, b, node_cls, input, saved, out=None):
+    """Two outputs of one node (var_mean, aminmax): output_nr 0 and 1."""
+    if not (_grad_state.enabled and isinstance(input, Tensor) and input._requires_grad):
+        return _make(a), _make(b)
+    t0, t1 = _make(a, True), _make(b, True)
+    t1._output_nr = 1
+    versions = [s._version[0] if isinstance(s, Tensor) else None for s in saved]
+    d = input._data
+    node = node_cls((_edge(input),), [(d.shape, d.dtype)], saved, versions,
+                    (a, t0._version, 0) if out == 0 else None)
+    t0._grad_fn = t1._grad_fn = node
+    return t0, t1
+
+
+class _MomentsNode(Node):
+    __slots__ = ()
+    n_outputs = 2
+    std = False
+
+    def apply(self, grads, create_graph):
+        x, axes, keepdim, dof, count = self.unpack_saved()
+        g0, g1 = grads
+        out = None
+        if g0 is not None:
+            if self.std:
+                out = _std_grad(g0, x, axes, keepdim, dof, self.unpack_out(create_graph))
+            else:
+                out = _var_grad(g0, x, axes, keepdim, dof)
+        if g1 is not None:
+            gm = _expand_back(g1 / count, x._data.shape, axes, keepdim)
+            out = gm if out is None else out + gm
+        return (out,)
+
+
+VarMeanBackward0 = type("VarMeanBackward0", (_MomentsNode,), {"__slots__": ()})
+StdMeanBackward0 = type("StdMeanBackward0", (_MomentsNode,), {"__slots__": (), "std": True})
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    d, axes, dof = _var_args("var_mean", input, dim, unbiased, keepdim, correction)
+    v, m = _var_np(d, axes, keepdim, dof)
+    saved = (input, axes, keepdim, dof, _reduced_count(d.shape, axes))
+    return _record2(v, m, VarMeanBackward0, input, saved)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    d, axes, dof = _var_args("std_mean", input, dim, unbiased, keepdim, correction)
+    v, m = _var_np(d, axes, keepdim, dof)
+    saved = (input, axes, keepdim, dof, _reduced_count(d.shape, axes))
+    return _record2(np.sqrt(v), m, StdMeanBackward0, input, saved, out=0)
+
+
+# -- logsumexp -------------------------------------------------------------------------------------
+def _lse_grad(g, x, axes, keepdim, y):
+    nd = x._data.ndim
+    return _restore(g, nd, axes, keepdim) * (x - _restore(y, nd, axes, keepdim)).exp()
+
+
+_Logsumexp = formula_node("LogsumexpBackward0", _lse_grad)
+
+
+def logsumexp(input, dim=None, keepdim=False, *, axis=None):
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    if dim is None:
+        raise TypeError('logsumexp() missing 1 required positional arguments: "dim"')
+    d = _data(input, "logsumexp")
+    if d.dtype.kind in _INT_KINDS:
+        d = d.astype(_dtype.get_default_dtype().np)
+    axes = _dims(dim, d.ndim)
+    # subtract the maximum so exp cannot overflow; an infinite maximum is left out, so that
+    # rows of -inf give -inf and rows holding +inf give +inf
+    if d.size:
+        m = np.max(d, axis=axes, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0).astype(d.dtype, copy=False)
+    else:
+        m = np.zeros((1,) * d.ndim, d.dtype)
+    s = np.sum(np.exp(d - m), axis=axes, keepdims=True)
+    out = np.log(s) + m
+    if not keepdim:
+        out = out.reshape(() if axes is None else
+                          tuple(n for i, n in enumerate(d.shape) if i not in axes))
+    return record(out, _Logsumexp, (input,), (input, axes, keepdim), True)
+
+
+# -- norm ------------------------------------------------------------------------------------------
+def _norm_grad(g, x, p, axes, keepdim, y):
+    nd = x._data.ndim
+    gk = _restore(g, nd, axes, keepdim)
+    yk = _restore(y, nd, axes, keepdim)
+    if p == 0:
+        return None  # the count of non-zeros has no gradient (PyTorch leaves it undefined)
+    if not x._data.size:
+        return _expand_back(g, x._data.shape, axes, keepdim)
+    if p == 1:
+        return gk * x.sign()
+    if p == 2:
+        return x * where(yk == 0, 0.0, gk / yk)
+    if math.isinf(p):
+        mask = x._data.__abs__() == yk._data
+        count = mask.sum(axis=axes, keepdims=True)
+        return where(_make(mask), gk * x.sign() / _make(count.astype(x._data.dtype)), 0.0)
+    a = x.abs()
+    term = x.sign() * a ** (p - 1)
+    if p < 1:
+        term = where(_make(x._data == 0), 0.0, term)
+    return term * where(yk == 0, 0.0, gk / yk ** (p - 1))
+
+
+_Norm = formula_node("LinalgVectorNormBackward0", _norm_grad)
+
+
+def _vector_norm(d, p, axes, keepdim):
+    a = np.abs(d)
+    if p == 2:
+        return np.sqrt(np.sum(a * a, axis=axes, keepdims=keepdim))
+    if p == 1:
+        return np.sum(a, axis=axes, keepdims=keepdim)
+    if p == 0:
+        return np.sum(a != 0, axis=axes, keepdims=keepdim, dtype=a.dtype)
+    if math.isinf(p):
+        word = "inf" if p > 0 else "-inf"
+        if a.size == 0:
+            if axes is None:
+                raise RuntimeError(
+                    f"linalg.vector_norm cannot compute the {word} norm on an empty tensor "
+                    "because the operation does not have an identity"
+                )
+            for ax in axes:
+                if a.shape[ax] == 0:
+                    raise RuntimeError(
+                        f"linalg.vector_norm cannot compute the {word} norm on the dimension "
+                        f"{ax}because this dimension is empty and the operation does not have "
+                        "an identity"
+                    )
+        return (np.max if p > 0 else np.min)(a, axis=axes, keepdims=keepdim)
+    return np.sum(a**p, axis=axes, keepdims=keepdim) ** (1.0 / p)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+    """The vector p-norm over dim (every element by default); 'fro' is the 2-norm."""
+    d = _data(input, "norm")
+    if d.dtype.kind not in "fc":
+        raise RuntimeError(
+            "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+            f"{_type_word(d.dtype)}"
+        )
+    if dtype is not None:
+        input = input.to(dtype)
+        d = input._data
+    if isinstance(p, str):
+        if p not in ("fro", "nuc"):
+            raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+        ndims = None if dim is None else ((dim,) if isinstance(dim, int) else tuple(dim))
+        if p == "nuc" or ndims is not None and len(ndims) > 2:
+            if ndims is None or len(ndims) != 2:
+                got = "" if ndims is None else " ".join(str(x) for x in ndims)
+                raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {got}")
+            raise NotImplementedError("norm(p='nuc') is not supported by ember yet")
+        p = 2
+    p = float(p) if not isinstance(p, int) else p
+    axes = _dims(dim, d.ndim)
+    res = _vector_norm(d, p, axes, keepdim)
+    if d.dtype.kind == "c":
+        res = res.real
+    return record(np.asarray(res), _Norm, (input,), (input, p, axes, keepdim), True)
+
+
+# -- cumulative ops --------------------------------------------------------------------------------
+_Flip = formula_node("FlipBackward0", lambda g, axis: _flip(g, axis))
+
+
+def _flip(t, axis):
+    # private: the reversed cumulative sum in the backward of cumsum/cumprod needs it
+    d = t._data
+    return record(np.flip(d, axis).copy() if d.ndim else d.copy(), _Flip, (t,), (axis,))
+
+
+def _rev_cumsum(g, axis):
+    if not g._data.ndim:
+        return g
+    return _flip(cumsum(_flip(g, axis), axis), axis)
+
+
+_Cumsum = formula_node("CumsumBackward0", lambda g, axis: _rev_cumsum(g, axis))
+
+
+def cumsum(input, dim=None, *, dtype=None, axis=None):
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    if dim is None:
+        raise TypeError('cumsum() missing 1 required positional arguments: "dim"')
+    d = _data(input, "cumsum")
+    axis = _one_dim(dim, d.ndim)
+    dt = _sum_dtype(d, dtype)
+    out = np.cumsum(d, axis=axis, dtype=dt) if d.ndim else d.astype(dt)
+    return record(out, _Cumsum, (input,), (axis,))
+
+
+def _cumprod_grad_np(xd, gd, axis):
+    """The gradient of cumprod (values only), exact with zeros in the input.
+
+    grad_i = sum_{k>=i} g_k * prod_{j<=k, j!=i} x_j. Before a slice's first zero z this is
+    revcumsum(g * out)_i / x_i; at z it is prod(x before z) * revcumsum(g * cumprod(x after z));
+    after z every term holds x_z = 0.
+    """
+    zero = xd == 0
+    out = np.cumprod(xd, axis=axis)
+    rc = lambda a: np.flip(np.cumsum(np.flip(a, axis), axis=axis), axis)  # noqa: E731
+    if not zero.any():
+        return rc(gd * out) / xd
+    cz = np.cumsum(zero, axis=axis)
+    before = cz == 0
+    first = zero & (cz == 1)
+    xb = np.where(before, xd, 1)
+    grad = np.where(before, rc(gd * out) / xb, 0)
+    lead = np.prod(xb, axis=axis, keepdims=True)
+    tail = np.where(before | first, 1, xd)
+    at_zero = lead * rc(gd * np.cumprod(tail, axis=axis))
+    return np.where(first, at_zero, grad).astype(xd.dtype, copy=False)
+
+
+def _cumprod_grad(g, x, axis, y):
+    xd = x._data
+    if not xd.ndim:
+        return g * 1
+    zero = xd == 0
+    if not zero.any():
+        return _rev_cumsum(g * y, axis) / x
+    if not _grad_state.enabled:  # a first derivative only: values suffice
+        return _make(_cumprod_grad_np(xd, g._data, axis))
+    # Differentiable form (see _cumprod_grad_np): before the first zero and at it, ember ops;
+    # after it the gradient is x_z * (the gradient with x_z set to 1): its value is 0 and its
+    # derivative picks x_z.
+    cz = np.cumsum(zero, axis=axis)
+    before, first = cz == 0, zero & (cz == 1)
+    bt, ft = _make(before), _make(first)
+    xb = where(bt, x, 1.0)
+    part_before = _rev_cumsum(g * y, axis) / xb
+    lead = prod(xb, axis, True)
+    tail = where(_make(before | first), 1.0, x)
+    part_zero = lead * _rev_cumsum(g * cumprod(tail, axis), axis)
+    xz = sum(where(ft, x, 0.0), axis, True)
+    rest = _make(_cumprod_grad_np(np.where(first, 1, xd).astype(xd.dtype), g._data, axis))
+    return where(bt, part_before, where(ft, part_zero, xz * rest))
+
+
+_Cumprod = formula_node("CumprodBackward0", _cumprod_grad)
+
+
+def cumprod(input, dim=None, *, dtype=None, axis=None):
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    if dim is None:
+        raise TypeError('cumprod() missing 1 required positional arguments: "dim"')
+    d = _data(input, "cumprod")
+    axis = _one_dim(dim, d.ndim)
+    dt = _sum_dtype(d, dtype)
+    out = np.cumprod(d, axis=axis, dtype=dt) if d.ndim else d.astype(dt)
+    return record(out, _Cumprod, (input,), (input, axis), True)
+
+
+# -- all, any, count_nonzero -----------------------------------------------------------------------
+def _logical_reduce(op, npfn, input, dim, keepdim):
+    d = _data(input, op)
+    # unlike sum, all/any read an empty dim list as "reduce nothing"
+    axes = () if isinstance(dim, (tuple, list)) and not dim else _dims(dim, d.ndim)
+    out = np.asarray(npfn(d, axis=axes, keepdims=keepdim))
+    # uint8 inputs give uint8 results (a PyTorch legacy); everything else gives bool
+    return _make(out.astype(np.uint8) if d.dtype == np.uint8 else out)
+
+
+def all(input, dim=None, keepdim=False, *, axis=None):  # noqa: A001
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    return _logical_reduce("all", np.all, input, dim, keepdim)
+
+
+def any(input, dim=None, keepdim=False, *, axis=None):  # noqa: A001
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    return _logical_reduce("any", np.any, input, dim, keepdim)
+
+
+def count_nonzero(input, dim=None, *, axis=None):
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    d = _data(input, "count_nonzero")
+    axes = _dims(dim, d.ndim)
+    return _make(np.asarray(np.count_nonzero(d, axis=axes), dtype=np.int64))
+
+
+# -- median, nanmedian, mode ----------------------------------------------------------------------
+_MedianAll = formula_node("MedianBackward0", _evenly_grad)
+_MedianDim = formula_node("MedianBackward1", _index_grad)
+_NanmedianAll = formula_node("NanmedianBackward0", _evenly_grad)
+_NanmedianDim = formula_node("NanmedianBackward1", _index_grad)
+_ModeDim = formula_node("ModeBackward0", _index_grad)
+
+
+def _median_index(d, axis, skip_nan):
+    """Index (keepdims) of the lower median along axis; nan wins unless skip_nan."""
+    order = np.argsort(d, axis=axis, kind="stable")  # nan sorts last
+    n = d.shape[axis]
+    if d.dtype.kind in "fc":
+        isnan = np.isnan(d)
+        if skip_nan:
+            k = np.maximum((n - isnan.sum(axis=axis, keepdims=True) - 1) // 2, 0)
+            return np.take_along_axis(order, k, axis)
+        idx = np.take_along_axis(order, np.full((1,) * d.ndim, (n - 1) // 2), axis)
+        has_nan = isnan.any(axis=axis, keepdims=True)
+        if has_nan.any():
+            idx = np.where(has_nan, np.argmax(isnan, axis=axis, keepdims=True), idx)
+        return idx
+    return np.take_along_axis(order, np.full((1,) * d.ndim, (n - 1) // 2), axis)
+
+
+def _median(op, input, dim, keepdim, skip_nan, all_node, dim_node, result):
+    d = _data(input, op)
+    if d.dtype == np.bool_:
+        raise NotImplementedError(f'"{op}_cpu" not implemented for \'Bool\'')
+    if dim is None:
+        if d.size == 0:
+            return record(np.asarray(np.nan, d.dtype), all_node, (input,), (input,), True)
+        flat = d.reshape(-1)
+        value = flat[_median_index(flat, 0, skip_nan)[0]]
+        return record(np.asarray(value), all_node, (input,), (input,), True)
+    axis = _one_dim(dim, d.ndim)
+    if d.ndim == 0:
+        values, indices, idx = d.copy(), np.zeros((), np.int64), np.zeros((), np.int64)
+    else:
+        if d.shape[axis] == 0:
+            raise IndexError(f"{op}(): Expected reduction dim {axis} to have non-zero size.")
+        idx = _median_index(d, axis, skip_nan)
+        values = np.take_along_axis(d, idx, axis)
+        indices = idx
+        if not keepdim:
+            values, indices = values.squeeze(axis), idx.squeeze(axis)
+    return result((record(values, dim_node, (input,), (d.shape, axis, idx, keepdim)),
+                   _make(indices.astype(np.int64, copy=False))))
+
+
+def median(input, dim=None, keepdim=False, *, axis=None):
+    """The lower median: of every element (0-d), or along dim as (values, indices)."""
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    return _median("median", input, dim, keepdim, False, _MedianAll, _MedianDim, _MedianResult)
+
+
+def nanmedian(input, dim=None, keepdim=False, *, axis=None):
+    """median ignoring nan (nan only where a slice holds nothing else)."""
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    return _median("nanmedian", input, dim, keepdim, True, _NanmedianAll, _NanmedianDim,
+                   _NanmedianResult)
+
+
+def _mode_index(d, axis):
+    """Index (keepdims) of the most frequent value (the smallest such; its last occurrence)."""
+    moved = np.moveaxis(d, axis, -1)
+    rows = moved.reshape(-1, moved.shape[-1])
+    out = np.empty(rows.shape[0], np.int64)
+    for r, row in enumerate(rows):
+        values, counts = np.unique(row, return_counts=True)
+        best = values[np.argmax(counts)]
+        out[r] = np.flatnonzero(row == best)[-1] if best == best else np.flatnonzero(
+            np.isnan(row))[-1]
+    return np.expand_dims(out.reshape(moved.shape[:-1]), axis)
+
+
+def mode(input, dim=-1, keepdim=False, *, axis=None):
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    d = _data(input, "mode")
+    axis = _one_dim(dim, d.ndim)
+    if d.ndim == 0:
+        return _ModeResult((record(d.copy(), _ModeDim, (input,), (d.shape, 0, None, keepdim)),
+                            _make(np.zeros((), np.int64))))
+    if d.shape[axis] == 0:
+        raise IndexError(f"mode(): Expected reduction dim {axis} to have non-zero size.")
+    idx = _mode_index(d, axis)
+    values = np.take_along_axis(d, idx, axis)
+    indices = idx
+    if not keepdim:
+        values, indices = values.squeeze(axis), idx.squeeze(axis)
+    return _ModeResult((record(values, _ModeDim, (input,), (d.shape, axis, idx, keepdim)),
+                        _make(indices)))
+
+
+# -- the engine's reverse broadcasting ------------------------------------------------------------
 _SumTo = formula_node("SumToBackward0", lambda g, shape: g.expand(shape))
 
 
@@ -97,5 +1014,15 @@ def sum_to(g, shape):
     return record(out, _SumTo, (g,), (d.shape,))
 
 
-TENSOR_METHODS = {"sum": sum, "mean": mean, "sum_to_size": lambda self, *s: sum_to(
-    self, s[0] if len(s) == 1 and not isinstance(s[0], int) else s)}
+def _sum_to_size(self, *size):
+    return sum_to(self, size[0] if len(size) == 1 and not isinstance(size[0], int) else size)
+
+
+TENSOR_METHODS = {
+    "sum": sum, "mean": mean, "nansum": nansum, "nanmean": nanmean, "prod": prod, "max": max,
+    "min": min, "amax": amax, "amin": amin, "aminmax": aminmax, "argmax": argmax,
+    "argmin": argmin, "var": var, "std": std, "logsumexp": logsumexp, "norm": norm,
+    "cumsum": cumsum, "cumprod": cumprod, "all": all, "any": any,
+    "count_nonzero": count_nonzero, "median": median, "nanmedian": nanmedian, "mode": mode,
+    "sum_to_size": _sum_to_size,
+}

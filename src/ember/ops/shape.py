@@ -2,12 +2,17 @@
 
 import numpy as np
 
-from .._tensor import Tensor, _make, _wrap_dim
+from .._dtype import from_np, result_type
+from .._tensor import Tensor, _edge, _make, _wrap_dim
 from ..autograd.grad_mode import state as _grad_state
-from ._op import formula_node, record
+from ..autograd.graph import Node
+from ._op import FormulaNode, formula_node, record
 
 __all__ = [
     "reshape", "squeeze", "unsqueeze", "transpose", "swapaxes", "swapdims", "t", "permute",
+    "flatten", "unflatten", "ravel", "tile", "flip", "fliplr", "flipud", "roll", "cat",
+    "concat", "concatenate", "stack", "hstack", "vstack", "split", "chunk", "unbind", "narrow",
+    "movedim", "moveaxis", "diagonal", "diag", "tril", "triu", "atleast_1d", "atleast_2d",
 ]
 
 
@@ -94,10 +99,12 @@ def expand(input, *sizes):
     sizes = _shape_arg(sizes)
     lead = len(sizes) - d.ndim
     if lead < 0:
+        from .._tensor import _type_name
+
         raise RuntimeError(
-            f"expand(torch.FloatTensor{{[{', '.join(map(str, d.shape))}]}}, size=[{', '.join(map(str, sizes))}]): "
-            f"the number of sizes provided ({len(sizes)}) must be greater or equal to the number "
-            f"of dimensions in the tensor ({d.ndim})"
+            f"expand({_type_name(d)}{{[{', '.join(map(str, d.shape))}]}}, "
+            f"size=[{', '.join(map(str, sizes))}]): the number of sizes provided ({len(sizes)}) "
+            f"must be greater or equal to the number of dimensions in the tensor ({d.ndim})"
         )
     shape = []
     for i, s in enumerate(sizes):
@@ -142,6 +149,7 @@ def unsqueeze(input, dim):
 
 _Squeeze = formula_node("SqueezeBackward0", lambda g, shape: g.reshape(shape))
 _SqueezeDim = formula_node("SqueezeBackward1", lambda g, shape: g.reshape(shape))
+_SqueezeDims = formula_node("SqueezeBackward2", lambda g, shape: g.reshape(shape))
 
 
 def squeeze(input, dim=None):
@@ -152,7 +160,7 @@ def squeeze(input, dim=None):
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     axes = {_wrap_dim(x, d.ndim) for x in dims} if d.ndim else set()
     out = d.reshape(tuple(s for i, s in enumerate(d.shape) if not (i in axes and s == 1)))
-    return as_view(input, out, _SqueezeDim, (d.shape,))
+    return as_view(input, out, _SqueezeDim if isinstance(dim, int) else _SqueezeDims, (d.shape,))
 
 
 _Transpose = formula_node("TransposeBackward0", lambda g, a, b: g.transpose(a, b))
@@ -197,20 +205,747 @@ def permute(input, *dims):
     return as_view(input, d.transpose(dims), _Permute, (dims,))
 
 
-def inplace_on_view(view, op, args):
-    """In-place op on a view of a base that requires grad: PyTorch's CopySlices, simplified.
+# -- views picked out by a NumPy basic-index key (select, slice, narrow, alias) ---------------
+def _embed(g, shape, key, view_cls):
+    """Zeros of ``shape`` with ``g`` written at ``key``: the backward of a basic-index view."""
+    gd = g._data
+    out = np.zeros(shape, gd.dtype)
+    out[key] = gd
+    return record(out, _Embed, (g,), (key, view_cls))
 
-    The base gets a new history (its old value with the view's region replaced by the result).
+
+def key_view(input, key, view_cls):
+    """``input._data[key]`` as a view, for a key of ints, slices and None only."""
+    d = input._data
+    return as_view(input, d[key], view_cls, (d.shape, key, view_cls))
+
+
+def _key_view_grad(g, shape, key, view_cls):
+    return _embed(g, shape, key, view_cls)
+
+
+_Embed = formula_node("SliceBackwardBackward0", lambda g, key, cls: key_view(g, key, cls))
+_Select = formula_node("SelectBackward0", _key_view_grad)
+_Slice = formula_node("SliceBackward0", _key_view_grad)
+_Alias = formula_node("AliasBackward0", _key_view_grad)
+_UnsqueezeKey = formula_node("UnsqueezeBackward0", _key_view_grad)
+
+
+def select(input, dim, index):
+    d = input._data
+    dim = _wrap_dim(dim, d.ndim)
+    n = d.shape[dim]
+    index = int(index)
+    if not -n <= index < n:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(d.shape)} at "
+            f"dimension {dim}"
+        )
+    return key_view(input, (slice(None),) * dim + (index % n,), _Select)
+
+
+def narrow(input, dim, start, length):
+    d = input._data
+    dim = _wrap_dim(dim, d.ndim)
+    n = d.shape[dim]
+    start, length = int(start), int(length)
+    if not -n <= start <= n:
+        raise IndexError(
+            f"start out of range (expected to be in range of [{-n}, {n}], but got {start})"
+        )
+    if start < 0:
+        start += n
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > n:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return key_view(input, (slice(None),) * dim + (slice(start, start + length),), _Slice)
+
+
+# -- flatten, unflatten, ravel, view_as, reshape_as ----------------------------------------
+def flatten(input, start_dim=0, end_dim=-1):
+    d = input._data
+    if d.ndim == 0:
+        return reshape(input, (1,))
+    a, b = _wrap_dim(start_dim, d.ndim), _wrap_dim(end_dim, d.ndim)
+    if a > b:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if a == b:
+        return input
+    return reshape(input, d.shape[:a] + (-1,) + d.shape[b + 1:])
+
+
+def unflatten(input, dim, sizes):
+    d = input._data
+    dim = _wrap_dim(dim, d.ndim)
+    sizes = tuple(int(s) for s in sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    n = d.shape[dim]
+    known = 1
+    for s in sizes:
+        if s != -1:
+            known *= s
+    if (-1 in sizes and (known == 0 or n % known)) or (-1 not in sizes and known != n):
+        raise RuntimeError(
+            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+            f"({n}) in the input tensor"
+        )
+    return view(input, d.shape[:dim] + sizes + d.shape[dim + 1:])
+
+
+def ravel(input):
+    if not input._data.flags.c_contiguous:
+        from .copy import clone
+
+        input = clone(input)  # PyTorch: contiguous() then view(-1)
+    return view(input, -1)
+
+
+def view_as(input, other):
+    return view(input, other._data.shape)
+
+
+def reshape_as(input, other):
+    return reshape(input, other._data.shape)
+
+
+def movedim(input, source, destination):
+    d = input._data
+    n = d.ndim
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
+            f"contain the same number of dims as destination ({list(dst)} dims)"
+        )
+    src = tuple(_wrap_dim(s, n) for s in src)
+    dst = tuple(_wrap_dim(s, n) for s in dst)
+    if len(set(src)) != len(src):
+        raise RuntimeError(f"movedim: repeated dim in `source` ({list(src)})")
+    if len(set(dst)) != len(dst):
+        raise RuntimeError(f"movedim: repeated dim in `destination` ({list(dst)})")
+    order = [i for i in range(n) if i not in src]
+    for s, t_ in sorted(zip(dst, src)):
+        order.insert(s, t_)
+    return permute(input, tuple(order))
+
+
+moveaxis = movedim
+
+
+def _mT(self):
+    if self._data.ndim < 2:
+        raise RuntimeError(
+            "tensor.mT is only supported on matrices or batches of matrices. Got "
+            f"{self._data.ndim}-D tensor."
+        )
+    return transpose(self, -2, -1)
+
+
+# -- copies: repeat, tile, flip, roll, tril/triu ------------------------------------------------
+def _repeat_grad(g, shape, reps):
+    lead = len(reps) - len(shape)
+    full = (1,) * lead + tuple(shape)
+    inter = []
+    for r, s in zip(reps, full):
+        inter += [r, s]
+    g = g.reshape(tuple(inter)).sum(tuple(range(0, 2 * len(reps), 2)))
+    return g.reshape(shape)
+
+
+_Repeat = formula_node("RepeatBackward0", _repeat_grad)
+
+
+def repeat(input, *sizes):
+    d = input._data
+    reps = _shape_arg(sizes)
+    if len(reps) < d.ndim:
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions of "
+            "tensor"
+        )
+    if any(r < 0 for r in reps):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(reps)}: "
+                           f"{list(reps)}")
+    full = d.reshape((1,) * (len(reps) - d.ndim) + d.shape)
+    return record(np.tile(full, reps), _Repeat, (input,), (d.shape, reps))
+
+
+def tile(input, dims):
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    nd = input._data.ndim
+    if len(dims) < nd:
+        dims = (1,) * (nd - len(dims)) + dims
+    return repeat(input, dims)
+
+
+_Flip = formula_node("FlipBackward0", lambda g, dims: g.flip(dims))
+
+
+def flip(input, *dims):
+    d = input._data
+    dims = _shape_arg(dims)
+    axes = tuple(_wrap_dim(a, d.ndim) for a in dims)
+    if len(set(axes)) != len(axes):
+        dup = next(a for a in axes if axes.count(a) > 1)
+        raise RuntimeError(f"dim {dup} appears multiple times in the list of dims")
+    out = np.flip(d, axes).copy() if d.ndim else d.copy()
+    return record(out, _Flip, (input,), (axes,))
+
+
+def fliplr(input):
+    if input._data.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, (1,))
+
+
+def flipud(input):
+    if input._data.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, (0,))
+
+
+def _roll_grad(g, shifts, dims):
+    return g.roll(tuple(-s for s in shifts), dims)
+
+
+_Roll = formula_node("RollBackward0", _roll_grad)
+
+
+def roll(input, shifts, dims=None):
+    d = input._data
+    shifts = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
+    if dims is None or dims == () or dims == []:
+        if len(shifts) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
+        out = np.roll(d.reshape(-1), shifts[0]).reshape(d.shape)
+        return record(out, _RollFlat, (input,), (shifts[0],))
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(
+            f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}"
+        )
+    axes = tuple(_wrap_dim(a, d.ndim) for a in dims)
+    shifts = tuple(int(s) for s in shifts)
+    return record(np.roll(d, shifts, axes), _Roll, (input,), (shifts, axes))
+
+
+_RollFlat = formula_node("RollBackward0", lambda g, shift: g.roll(-shift))
+
+
+def _tri_check(d, name):
+    if d.ndim < 2:
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+
+
+_Tril = formula_node("TrilBackward0", lambda g, k: g.tril(k))
+_Triu = formula_node("TriuBackward0", lambda g, k: g.triu(k))
+
+
+def tril(input, diagonal=0):
+    d = input._data
+    _tri_check(d, "tril")
+    return record(np.tril(d, diagonal), _Tril, (input,), (diagonal,))
+
+
+def triu(input, diagonal=0):
+    d = input._data
+    _tri_check(d, "triu")
+    return record(np.triu(d, diagonal), _Triu, (input,), (diagonal,))
+
+
+# -- diagonal (a view) and diag ----------------------------------------------------------------
+def _diagonal_array(d, offset, a, b):
+    """A writable strided view of d's diagonal (NumPy's own diagonal view is read-only)."""
+    if offset >= 0:
+        sub = d[(slice(None),) * b + (slice(offset, None),)] if offset else d
+    else:
+        sub = d[(slice(None),) * a + (slice(-offset, None),)]
+    n = max(min(sub.shape[a], sub.shape[b]), 0)
+    keep = [i for i in range(d.ndim) if i not in (a, b)]
+    shape = tuple(sub.shape[i] for i in keep) + (n,)
+    strides = tuple(sub.strides[i] for i in keep) + (sub.strides[a] + sub.strides[b],)
+    return np.lib.stride_tricks.as_strided(sub, shape, strides)
+
+
+def _diag_embed(g, shape, offset, a, b):
+    out = np.zeros(shape, g._data.dtype)
+    _diagonal_array(out, offset, a, b)[...] = g._data
+    return record(out, _DiagonalBack, (g,), (offset, a, b))
+
+
+_Diagonal = formula_node("DiagonalBackward0", _diag_embed)
+_DiagonalBack = formula_node("DiagonalBackwardBackward0",
+                             lambda g, offset, a, b: diagonal(g, offset, a, b))
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    d = input._data
+    a, b = _wrap_dim(dim1, d.ndim), _wrap_dim(dim2, d.ndim)
+    if a == b:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    out = _diagonal_array(d, offset, a, b)
+    return as_view(input, out, _Diagonal, (d.shape, offset, a, b))
+
+
+_DiagCopy = formula_node("DiagonalBackward0_copy", _diag_embed)
+_DiagEmbed = formula_node("DiagEmbedBackward0", lambda g, k: diagonal(g, k, 0, 1))
+
+
+def diag(input, diagonal=0):
+    d = input._data
+    if d.ndim == 1:
+        n = d.shape[0] + abs(diagonal)
+        out = np.zeros((n, n), d.dtype)
+        _diagonal_array(out, diagonal, 0, 1)[...] = d
+        return record(out, _DiagEmbed, (input,), (diagonal,))
+    if d.ndim != 2:
+        raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " f"{d.ndim}D")
+    out = _diagonal_array(d, diagonal, 0, 1).copy()
+    return record(out, _DiagCopy, (input,), (d.shape, diagonal, 0, 1))
+
+
+# -- joining: cat, stack, hstack, vstack ---------------------------------------------------------
+class CatBackward0(Node):
+    """Gradient of cat: each input gets its slice of the incoming gradient."""
+
+    __slots__ = ()
+
+    def apply(self, grads, create_graph):
+        g = grads[0]
+        dim, sizes = self.unpack_saved()
+        out = []
+        start = 0
+        pre = (slice(None),) * dim
+        for (fn, _), n in zip(self.next_functions, sizes):
+            if n is None:  # a skipped legacy empty input
+                out.append(None if fn is None else _make(np.zeros(0, g._data.dtype)))
+                continue
+            if fn is not None:
+                out.append(key_view(g, pre + (slice(start, start + n),), _Slice))
+            else:
+                out.append(None)
+            start += n
+        return tuple(out)
+
+
+def _tensor_seq(tensors, op):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(
+            f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+            f"{type(tensors).__name__}"
+        )
+    return tensors
+
+
+def cat(tensors, dim=0, *, out=None):
+    tensors = _tensor_seq(tensors, "cat")
+    if not tensors:
+        raise ValueError("ember.cat(): expected a non-empty list of Tensors")
+    # legacy rule: 1-d empty tensors are skipped
+    arrays = [t._data for t in tensors]
+    ref = next((a for a in arrays if not (a.ndim == 1 and a.shape[0] == 0)), arrays[0])
+    for i, a in enumerate(arrays):
+        if a.ndim == 0:
+            raise RuntimeError(
+                f"zero-dimensional tensor (at position {i}) cannot be concatenated"
+            )
+    dim = _wrap_dim(dim, ref.ndim)
+    dt = result_type(*tensors).np if len(tensors) > 1 else ref.dtype
+    parts = []
+    for i, a in enumerate(arrays):
+        if a.ndim == 1 and a.shape[0] == 0 and a is not ref:
+            continue
+        if a.ndim != ref.ndim:
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {ref.ndim} and {a.ndim}"
+            )
+        for k in range(ref.ndim):
+            if k != dim and a.shape[k] != ref.shape[k]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {dim}. Expected size "
+                    f"{ref.shape[k]} but got size {a.shape[k]} for tensor number {i} in the list."
+                )
+        parts.append(a if a.dtype == dt else a.astype(dt))
+    result = np.concatenate(parts, axis=dim) if len(parts) > 1 else parts[0].copy()
+    sizes = tuple(None if a.ndim == 1 and a.shape[0] == 0 and a is not ref else a.shape[dim]
+                  for a in arrays)
+    r = record(result, CatBackward0, tensors, (dim, sizes))
+    if out is not None:
+        return _write_out(out, r)
+    return r
+
+
+concat = concatenate = cat
+
+
+def _write_out(out, r):
+    out._data = r._data
+    out._version[0] += 1
+    return out
+
+
+class StackBackward0(Node):
+    __slots__ = ()
+
+    def apply(self, grads, create_graph):
+        g = grads[0]
+        (dim,) = self.unpack_saved()
+        pre = (slice(None),) * dim
+        return tuple(key_view(g, pre + (i,), _Select) if fn is not None else None
+                     for i, (fn, _) in enumerate(self.next_functions))
+
+
+def stack(tensors, dim=0, *, out=None):
+    tensors = _tensor_seq(tensors, "stack")
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shape0 = tensors[0]._data.shape
+    for i, t_ in enumerate(tensors):
+        if t_._data.shape != shape0:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(shape0)} at entry 0 "
+                f"and {list(t_._data.shape)} at entry {i}"
+            )
+    dim = _wrap_dim(dim, len(shape0) + 1)
+    dt = result_type(*tensors).np if len(tensors) > 1 else tensors[0]._data.dtype
+    result = np.stack([t_._data for t_ in tensors], axis=dim).astype(dt, copy=False)
+    r = record(result, StackBackward0, tensors, (dim,))
+    return r if out is None else _write_out(out, r)
+
+
+def atleast_1d(*tensors):
+    if len(tensors) == 1 and not isinstance(tensors[0], Tensor):
+        return tuple(atleast_1d(t_) for t_ in tensors[0])
+    if len(tensors) > 1:
+        return tuple(atleast_1d(t_) for t_ in tensors)
+    x = tensors[0]
+    return reshape(x, (1,)) if x._data.ndim == 0 else x
+
+
+def atleast_2d(*tensors):
+    if len(tensors) == 1 and not isinstance(tensors[0], Tensor):
+        return tuple(atleast_2d(t_) for t_ in tensors[0])
+    if len(tensors) > 1:
+        return tuple(atleast_2d(t_) for t_ in tensors)
+    x = tensors[0]
+    if x._data.ndim == 0:
+        return reshape(x, (1, 1))
+    return unsqueeze(x, 0) if x._data.ndim == 1 else x
+
+
+def hstack(tensors, *, out=None):
+    tensors = atleast_1d(_tensor_seq(tensors, "hstack"))
+    if not tensors:
+        raise ValueError("ember.cat(): expected a non-empty list of Tensors")
+    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1, out=out)
+
+
+def vstack(tensors, *, out=None):
+    tensors = atleast_2d(_tensor_seq(tensors, "vstack"))
+    if not tensors:
+        raise ValueError("ember.cat(): expected a non-empty list of Tensors")
+    return cat(tensors, 0, out=out)
+
+
+# -- splitting: split, chunk, unbind (one node, several outputs) -------------------------------
+class _MultiView(Node):
+    """A node with several outputs, each a view of the one input (PyTorch's SplitBackward0).
+
+    Gradients of outputs that were not used arrive as None and count as zeros.
     """
-    raise RuntimeError(
-        "in-place operations on views of tensors that require grad are not supported yet"
+
+    __slots__ = ("n_outputs",)
+
+    def apply(self, grads, create_graph):
+        shape, dim, sizes = self.unpack_saved()
+        dt = self._meta[0][1]
+        filled = []
+        for g, n in zip(grads, sizes):
+            if g is None:
+                s = list(shape)
+                if self.stacks:
+                    del s[dim]
+                else:
+                    s[dim] = n
+                g = _make(np.zeros(s, dt))
+            filled.append(g)
+        return (stack(filled, dim) if self.stacks else cat(filled, dim),)
+
+
+class SplitBackward0(_MultiView):
+    __slots__ = ()
+    stacks = False
+
+
+class SplitWithSizesBackward0(_MultiView):
+    __slots__ = ()
+    stacks = False
+
+
+class UnbindBackward0(_MultiView):
+    __slots__ = ()
+    stacks = True
+
+
+def _multi_view(input, arrays, node_cls, dim, sizes):
+    d = input._data
+    outs = [_make(a) for a in arrays]
+    root = input if input._base is None else input._base
+    for o in outs:
+        o._version = input._version
+        o._base = root
+    if _grad_state.enabled and input._requires_grad:
+        node = node_cls((_edge(input),), [(d.shape, d.dtype)], (d.shape, dim, sizes))
+        node.n_outputs = len(outs)
+        for i, o in enumerate(outs):
+            o._requires_grad = True
+            o._grad_fn = node
+            o._output_nr = i
+    return tuple(outs)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    d = tensor._data
+    dim = _wrap_dim(dim, d.ndim)
+    n = d.shape[dim]
+    pre = (slice(None),) * dim
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size < 0:
+            raise RuntimeError(
+                f"split expects split_size be non-negative, but got split_size={size}"
+            )
+        if size == 0 and n != 0:
+            raise RuntimeError(
+                "split_size can only be 0 if dimension size is 0, but got dimension size of "
+                f"{n}"
+            )
+        sizes = [size] * (n // size) + ([n % size] if n % size else []) if size else [0]
+        if not sizes:
+            sizes = [0]
+        node_cls = SplitBackward0
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
+                f"at dimension {dim}), but got split_sizes={sizes}"
+            )
+        node_cls = SplitWithSizesBackward0
+    arrays, start = [], 0
+    for s in sizes:
+        arrays.append(d[pre + (slice(start, start + s),)])
+        start += s
+    return _multi_view(tensor, arrays, node_cls, dim, tuple(sizes))
+
+
+def chunk(input, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    d = input._data
+    n = d.shape[_wrap_dim(dim, d.ndim)]
+    size = -(-n // chunks)
+    if n == 0:
+        return split(input, [0] * chunks, dim)
+    return split(input, size, dim)
+
+
+def unbind(input, dim=0):
+    d = input._data
+    if d.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    dim = _wrap_dim(dim, d.ndim)
+    pre = (slice(None),) * dim
+    arrays = [d[pre + (i,)] for i in range(d.shape[dim])]
+    return _multi_view(input, arrays, UnbindBackward0, dim, (1,) * len(arrays))
+
+
+# -- in-place ops on views: PyTorch's CopySlices --------------------------------------------
+def _flat_positions(base, view):
+    """For each element of the array ``view``, its position in ``base`` in C order.
+
+    Works for any view of base's memory (slices, selects, transposes, views of views), from
+    byte offsets alone; None when view does not lie inside base.
+    """
+    item = base.itemsize
+    off = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    addr = np.full(view.shape, off, np.int64)
+    for k, (n, st) in enumerate(zip(view.shape, view.strides)):
+        shape = [1] * view.ndim
+        shape[k] = n
+        addr = addr + (np.arange(n, dtype=np.int64) * st).reshape(shape)
+    if base.flags.c_contiguous:
+        pos = addr // item
+        if pos.size and (pos.min() < 0 or pos.max() >= base.size or np.any(addr % item)):
+            return None
+        return pos
+    baddr = np.zeros(base.shape, np.int64)
+    for k, (n, st) in enumerate(zip(base.shape, base.strides)):
+        shape = [1] * base.ndim
+        shape[k] = n
+        baddr = baddr + (np.arange(n, dtype=np.int64) * st).reshape(shape)
+    baddr = baddr.reshape(-1)
+    order = np.argsort(baddr, kind="stable")
+    found = np.searchsorted(baddr[order], addr).clip(0, max(base.size - 1, 0))
+    pos = order[found] if base.size else found
+    if pos.size and np.any(baddr[pos] != addr):
+        return None
+    return pos
+
+
+_FLAT = ((Ellipsis,),)  # the basic half of an indexing key that picks everything
+
+
+def _scatter_flat(g, shape, pos):
+    """Zeros of ``shape`` with g added at the flat positions ``pos`` (differentiable)."""
+    from .indexing import index_put_values
+
+    gd = g._data
+    zeros = _make(np.zeros(int(np.prod(shape, dtype=np.int64)), gd.dtype))
+    return index_put_values(zeros, _FLAT + ((pos,),), g, True).reshape(shape)
+
+
+def _gather_flat(g, pos):
+    from .indexing import index_key
+
+    return index_key(g.reshape(-1), _FLAT + ((pos,),))
+
+
+def _copy_slices_base(g, shape, pos):
+    from .indexing import index_put_values
+
+    return index_put_values(g.reshape(-1), _FLAT + ((pos,),), 0, False).reshape(shape)
+
+
+def _copy_slices_src(g, shape, pos):
+    return _gather_flat(g, pos)
+
+
+class CopySlices(FormulaNode):
+    """The base's history after an in-place op on one of its views.
+
+    Input 0 is the base before the op (its gradient is zero where the view was overwritten);
+    input 1 is the op's result (it gets the gradient of the view's region).
+    """
+
+    __slots__ = ()
+    vjps = (_copy_slices_base, _copy_slices_src)
+
+    def name(self):
+        return "ember::autograd::CopySlices"
+
+
+_AsStrided = formula_node("AsStridedBackward0", _scatter_flat)
+
+
+def _multi_output_error(fn, nr):
+    name = type(fn).__name__
+    exc = RuntimeError(
+        f"Output {nr} of {name[:name.rfind('Backward')]} is a view and is being modified "
+        "inplace. This view is the output of a function that returns multiple views. Such "
+        "functions do not allow the output views to be modified inplace. You should replace "
+        "the inplace operation by an out-of-place one."
     )
+    exc.add_note("Clone the piece first, e.g. `part = x.split(2)[0].clone()`.")
+    return exc
+
+
+_NO_GRAD_VIEW = (
+    "created in no_grad mode and is being modified inplace with grad mode enabled. Given that "
+    "this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
+    "moving both the view and the inplace either both inside the no_grad block (if you don't "
+    "want the inplace to be tracked) or both outside (if you want the inplace to be tracked)."
+)
+
+
+def check_view_inplace(view, through=None):
+    """PyTorch's refusals for an in-place op on a view while autograd records.
+
+    ``through``: the view op (e.g. 'Select') by which an indexing assignment reaches the view.
+    """
+    base = view._base
+    fn = view._grad_fn
+    if fn is not None and fn.n_outputs > 1:
+        raise _multi_output_error(fn, view._output_nr)
+    if base._requires_grad and base._grad_fn is None:
+        exc = RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place operation."
+        )
+        exc.add_note("Update parameters under `with torch.no_grad():`, or clone() the leaf "
+                     "before modifying part of it.")
+        raise exc
+    if base._requires_grad and not view._requires_grad:
+        if through is not None:
+            raise RuntimeError(f"Output 0 of {through} is a view of a view which was "
+                               + _NO_GRAD_VIEW)
+        raise RuntimeError("A view was " + _NO_GRAD_VIEW)
+
+
+def overlap_error():
+    exc = RuntimeError(
+        "unsupported operation: more than one element of the written-to tensor refers to a "
+        "single memory location. Please clone() the tensor before performing the operation."
+    )
+    exc.add_note("expand() makes a read-only view whose elements share memory; clone() it "
+                 "(or use repeat()) before writing into it.")
+    return exc
+
+
+def inplace_on_view(view, op, args):
+    """``op(view, *args)`` written into ``view`` while autograd records (PyTorch's CopySlices).
+
+    The view's old values (a gathered copy, linked to the base's old history) go through op;
+    the base's new history is a CopySlices node taking the base's old history and op's result,
+    and the view's new history reads its region back from the base (AsStridedBackward0).
+    Other views of the same base made earlier keep their old history (PyTorch regenerates it).
+    """
+    base = view._base
+    check_view_inplace(view)
+    bd, vd = base._data, view._data
+    pos = _flat_positions(bd, vd)
+    if pos is None:
+        raise RuntimeError("in-place operation on a view whose base no longer holds its memory")
+    if pos.size != np.unique(pos).size:
+        raise overlap_error()
+    shape = bd.shape
+    old = record(vd.copy(), _AsStrided, (base,), (shape, pos))
+    result = op(old, *args)
+    rd = result._data
+    if rd.dtype is not vd.dtype and from_np[rd.dtype]._cat > from_np[vd.dtype]._cat:
+        from .elementwise import _check_castable
+
+        _check_castable(result, view)
+    if rd.shape != vd.shape:
+        rd = np.broadcast_to(rd, vd.shape)
+    node_t = record(bd, CopySlices, (base, result), (shape, pos))
+    np.copyto(vd, rd, casting="unsafe")
+    view._version[0] += 1
+    fn = node_t._grad_fn
+    if fn is not None:
+        base._grad_fn = fn
+        base._output_nr = 0
+        base._requires_grad = True
+        view._grad_fn = record(vd, _AsStrided, (base,), (shape, pos))._grad_fn
+        view._output_nr = 0
+        view._requires_grad = True
+    return view
+
+
+def _T_prop(self):
+    return permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
 
 
 TENSOR_METHODS = {
     "view": view, "reshape": reshape, "expand": expand, "expand_as": expand_as,
     "unsqueeze": unsqueeze, "squeeze": squeeze, "transpose": transpose, "swapaxes": transpose,
     "swapdims": transpose, "t": t, "permute": permute,
-    "T": property(lambda self: permute(self, tuple(range(self._data.ndim - 1, -1, -1)))),
-    "mT": property(lambda self: transpose(self, -2, -1)),
+    "T": property(_T_prop), "mT": property(_mT),
+    "flatten": flatten, "unflatten": unflatten, "ravel": ravel, "view_as": view_as,
+    "reshape_as": reshape_as, "movedim": movedim, "moveaxis": movedim, "repeat": repeat,
+    "tile": tile, "flip": flip, "fliplr": fliplr, "flipud": flipud, "roll": roll,
+    "tril": tril, "triu": triu, "diagonal": diagonal, "diag": diag, "narrow": narrow,
+    "select": select, "split": split, "chunk": chunk, "unbind": unbind,
 }

@@ -1,0 +1,39 @@
+"""ember.nn.functional: the stateless forms of the layers and losses."""
+
+from ..ops import elementwise as _ew
+from ..ops import nn_ops as _nn
+from ..ops.nn_ops import cross_entropy, linear, mse_loss, nll_loss, softplus
+
+__all__ = [
+    "cross_entropy", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid",
+    "softmax", "softplus", "tanh",
+]
+
+
+def relu(input, inplace=False):
+    return input.relu_() if inplace else _ew.relu(input)
+
+
+def sigmoid(input):
+    return _ew.sigmoid(input)
+
+
+def tanh(input):
+    return _ew.tanh(input)
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax along dim (PyTorch's legacy rule picks a dim, with a warning, when none is
+    given)."""
+    if dim is None:
+        dim = _nn.implicit_softmax_dim(input.ndim)
+    return _nn.softmax(input, dim, dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _nn.implicit_softmax_dim(input.ndim)
+    return _nn.log_softmax(input, dim, dtype)
+
+
+_ = (cross_entropy, linear, mse_loss, nll_loss, softplus)

@@ -1,0 +1,741 @@
+"""The one table of differentiable ops: how to call each on ember and on PyTorch, with samples.
+
+An entry is ``OpInfo(name, ember_fn, torch_fn, samples)``:
+
+- ``ember_fn`` / ``torch_fn``: a callable, or a dotted path resolved when the test runs
+  ("ember.cumsum", "Tensor.flip" for a method, "nn.functional.softmax"). An entry whose
+  ember side does not exist yet is collected as xfail("not implemented yet"), so the table can
+  list ops before they land. For a lambda that works on both libraries (``lambda x: x[1:]``),
+  list the ember names it relies on in ``needs``.
+- ``samples(rng)``: a list of ``Sample(*args, **kwargs)``. In args, float arrays become leaf
+  tensors with requires_grad=True (float64; float32 in the float32 run), integer and bool
+  arrays become plain tensors, ``NoGrad(array)`` a float tensor without grad, ``DType("x")``
+  the library's dtype; lists and tuples are converted item by item; anything else is passed
+  as is. Array layouts are kept, so a transposed array gives a non-contiguous tensor.
+
+Inputs must stay away from non-differentiable points (abs at 0, ties for max, integers for
+floor), since gradcheck compares with central differences (eps=1e-6).
+
+To add an op: append an entry to the section list of its module (or use the ``unary`` /
+``binary`` / ``reduction`` helpers); OP_DB at the bottom joins the sections.
+"""
+
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+# -- samples --------------------------------------------------------------------------------
+class Sample:
+    __slots__ = ("args", "kwargs")
+
+    def __init__(self, *args, **kwargs):
+        self.args = args
+        self.kwargs = kwargs
+
+    def __repr__(self):
+        def show(a):
+            if isinstance(a, np.ndarray):
+                return f"array{list(a.shape)}{'' if a.flags.c_contiguous else '(nc)'}"
+            if isinstance(a, (list, tuple)):
+                return "[" + ", ".join(show(x) for x in a) + "]"
+            return repr(a)
+
+        parts = [show(a) for a in self.args] + [f"{k}={show(v)}" for k, v in self.kwargs.items()]
+        return f"Sample({', '.join(parts)})"
+
+
+class NoGrad:
+    """A float array that becomes a tensor without requires_grad (e.g. a loss target)."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array):
+        self.array = array
+
+
+class DType:
+    """A dtype argument, given by name: ember.float32 on one side, torch.float32 on the other."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+
+@dataclass
+class OpInfo:
+    name: str
+    ember_fn: object
+    torch_fn: object
+    samples: object
+    needs: tuple = ()  # ember attributes a lambda relies on ("Tensor.__getitem__", "ember.cat")
+    gradcheck: bool = True  # False for ops whose output is not float64 (casts)
+    gradgradcheck: bool = True
+    float32: bool = True
+    rtol: float = 1e-9  # float64 forward/backward parity
+    atol: float = 1e-12
+    # known differences from PyTorch, per check name: {"grad_fn": "why"} -> xfail(strict=False)
+    known: dict = field(default_factory=dict)
+
+    def resolve(self, lib):
+        """The callable for "ember" or "torch"; raises AttributeError/ImportError if missing."""
+        fn = self.ember_fn if lib == "ember" else self.torch_fn
+        return _resolve(fn, lib)
+
+    def missing(self):
+        """The first ember name this entry needs that does not exist yet (None if all do)."""
+        names = list(self.needs)
+        if isinstance(self.ember_fn, str):
+            names.append(self.ember_fn)
+        for name in names:
+            try:
+                _resolve(name, "ember")
+            except (AttributeError, ImportError):
+                return name
+        return None
+
+    def sample_list(self):
+        rng = np.random.default_rng(zlib.crc32(self.name.encode()))
+        return self.samples(rng)
+
+
+def _name(torch_name):
+    """``known`` for an op whose grad_fn is not yet named as PyTorch names it."""
+    return {"grad_fn": f"known mismatch: PyTorch's grad_fn is {torch_name}"}
+
+
+def _resolve(fn, lib):
+    if not isinstance(fn, str):
+        return fn
+    import importlib
+
+    parts = fn.split(".")
+    if parts[0] in ("ember", "torch"):
+        parts = parts[1:]
+    obj = importlib.import_module(lib)
+    if parts[0] == "Tensor":
+        obj = obj.Tensor
+        parts = parts[1:]
+    elif parts[0] == "nn":
+        obj = importlib.import_module(f"{lib}.nn.functional")
+        parts = parts[2:]
+    for p in parts:
+        obj = getattr(obj, p)
+    return obj
+
+
+# -- array helpers ----------------------------------------------------------------------------
+def U(rng, *shape, lo=-2.0, hi=2.0):
+    """Uniform float64 values in [lo, hi)."""
+    return rng.uniform(lo, hi, shape)
+
+
+def away(rng, *shape, lo=0.3, hi=2.0):
+    """Values with lo <= |x| < hi and random signs: no zeros (abs, sign, division)."""
+    return rng.uniform(lo, hi, shape) * rng.choice([-1.0, 1.0], shape)
+
+
+def T(a):
+    """The same values in transposed memory order: a non-contiguous input of a's shape."""
+    return np.ascontiguousarray(a.T).T
+
+
+def nc(rng, shape, lo=-2.0, hi=2.0):
+    """A non-contiguous (transposed) array of the given 2-D shape."""
+    return T(U(rng, *shape, lo=lo, hi=hi))
+
+
+def off_integers(rng, *shape, margin=0.15):
+    """Values at least ``margin`` from every integer (floor, ceil, trunc, frac, fmod)."""
+    return rng.integers(-3, 3, shape) + rng.uniform(margin, 1 - margin, shape)
+
+
+def off_halves(rng, *shape):
+    """Values away from integers and from halves (round)."""
+    return rng.integers(-3, 3, shape) + rng.choice([0.2, 0.3, 0.7, 0.8], shape) + rng.uniform(
+        -0.05, 0.05, shape)
+
+
+def distinct(rng, *shape):
+    """Values whose pairwise gaps are at least 0.1: no ties for max/min/sort/median."""
+    n = int(np.prod(shape)) if shape else 1
+    vals = (np.arange(n) - n / 2) * 0.37 + rng.uniform(-0.05, 0.05, n)
+    return rng.permutation(vals).reshape(shape)
+
+
+# -- elementwise: unary -----------------------------------------------------------------------
+def _unary_samples(domain):
+    lo, hi = domain
+
+    def samples(rng):
+        return [
+            Sample(U(rng, lo=lo, hi=hi)),  # 0-d
+            Sample(U(rng, 2, 3, lo=lo, hi=hi)),
+            Sample(nc(rng, (3, 2), lo=lo, hi=hi)),  # non-contiguous
+            Sample(U(rng, 0, 3, lo=lo, hi=hi)),  # empty
+        ]
+
+    return samples
+
+
+def unary(name, domain=(-2.0, 2.0), samples=None, **kw):
+    """ember.<name>(x) vs torch.<name>(x), on values in ``domain``."""
+    return OpInfo(name, f"ember.{name}", f"torch.{name}", samples or _unary_samples(domain),
+                  **kw)
+
+
+def _special(gen):
+    def samples(rng):
+        return [Sample(gen(rng)), Sample(gen(rng, 2, 3)), Sample(T(gen(rng, 3, 2))),
+                Sample(gen(rng, 0, 2))]
+
+    return samples
+
+
+UNARY_OPS = [
+    unary("neg"), unary("exp"), unary("exp2"), unary("expm1"),
+    unary("log", (0.3, 3.0)), unary("log2", (0.3, 3.0)), unary("log10", (0.3, 3.0)),
+    unary("log1p", (-0.5, 2.0), known=_name("Log1PBackward0")), unary("sqrt", (0.3, 3.0)), unary("rsqrt", (0.3, 3.0)),
+    unary("sin"), unary("cos"), unary("tan", (-1.2, 1.2)),
+    unary("asin", (-0.9, 0.9)), unary("acos", (-0.9, 0.9)), unary("atan"),
+    unary("sinh"), unary("cosh"), unary("tanh"), unary("asinh"),
+    unary("acosh", (1.2, 3.0)), unary("atanh", (-0.9, 0.9)),
+    unary("sigmoid"), unary("erf"), unary("erfc"),
+    unary("reciprocal", samples=_special(away)),
+    unary("abs", samples=_special(away)), unary("relu", samples=_special(away)),
+    unary("sign", samples=_special(away)),
+    unary("floor", samples=_special(off_integers)), unary("ceil", samples=_special(off_integers)),
+    unary("trunc", samples=_special(off_integers)), unary("frac", samples=_special(off_integers)),
+    unary("round", samples=_special(off_halves)),
+    unary("square"), unary("positive"),
+    OpInfo("neg_operator", lambda x: -x, lambda x: -x, _unary_samples((-2, 2))),
+    OpInfo("abs_operator", abs, abs, _special(away)),
+    unary("logit", (0.1, 0.9)),
+    unary("sinc", samples=_special(away)),
+    unary("deg2rad"), unary("rad2deg"),
+    unary("nan_to_num"),
+]
+
+
+# -- elementwise: binary ------------------------------------------------------------------------
+def _binary_samples(gen_a, gen_b):
+    def samples(rng):
+        return [
+            Sample(gen_a(rng, 2, 3), gen_b(rng, 2, 3)),
+            Sample(gen_a(rng, 2, 3), gen_b(rng, 3)),  # broadcast
+            Sample(gen_a(rng, 2, 1), gen_b(rng, 1, 3)),  # broadcast both ways
+            Sample(gen_a(rng), gen_b(rng, 2, 3)),  # 0-d with 2-d
+            Sample(T(gen_a(rng, 2, 3)), gen_b(rng, 2, 3)),  # non-contiguous
+            Sample(gen_a(rng, 0, 3), gen_b(rng, 3)),  # empty
+        ]
+
+    return samples
+
+
+def _pos(rng, *shape):
+    return U(rng, *shape, lo=0.5, hi=2.0)
+
+
+def _u(rng, *shape):
+    return U(rng, *shape)
+
+
+def binary(name, gen_a=_u, gen_b=_u, fn=None, **kw):
+    """ember.<name>(a, b) vs torch.<name>(a, b), broadcasting shapes."""
+    e = fn if fn is not None else f"ember.{name}"
+    t = fn if fn is not None else f"torch.{name}"
+    return OpInfo(name, e, t, _binary_samples(gen_a, gen_b), **kw)
+
+
+def _fmod_samples(rng):
+    # a / b stays away from integers, where fmod and remainder jump
+    def b(*shape):
+        return U(rng, *shape, lo=0.8, hi=1.6) * rng.choice([-1.0, 1.0], shape)
+
+    b1, b2 = b(2, 3), b(3)
+    return [Sample(off_integers(rng, 2, 3) * b1, b1), Sample(off_integers(rng, 2, 3) * b2, b2),
+            Sample(np.float64(0.5), U(rng, 2, 3, lo=0.8, hi=1.6)),
+            Sample(T(off_integers(rng, 3, 2) * 1.3), np.float64(-1.3))]
+
+
+def _min_max_samples(rng):
+    # the two arguments never tie
+    a = U(rng, 2, 3)
+    gap = rng.uniform(0.2, 1.0, (2, 3)) * rng.choice([-1.0, 1.0], (2, 3))
+    c = U(rng, 3)
+    return [Sample(a, a + gap), Sample(a, c + np.where(np.abs(a - c) < 0.2, 0.5, 0.0)),
+            Sample(np.float64(0.25), U(rng, 2, 3) + 1.0), Sample(T(a), T(a - gap))]
+
+
+def _scalar_samples(*scalars, gen=_u):
+    def samples(rng):
+        out = []
+        for s in scalars:
+            out += [Sample(gen(rng, 2, 3), s), Sample(gen(rng), s), Sample(T(gen(rng, 3, 2)), s)]
+        return out
+
+    return samples
+
+
+def _rev_scalar_samples(*scalars, gen=_u):
+    def samples(rng):
+        return [Sample(s, gen(rng, 2, 3)) for s in scalars] + [Sample(scalars[0], gen(rng))]
+
+    return samples
+
+
+def _away(rng, *shape):
+    return away(rng, *shape)
+
+
+BINARY_OPS = [
+    binary("add"), binary("sub"), binary("mul"), binary("div", gen_b=_away),
+    binary("true_divide", gen_b=_away), binary("atan2", gen_a=_pos, gen_b=_pos),
+    binary("pow", gen_a=_pos, gen_b=lambda rng, *s: U(rng, *s, lo=-1.5, hi=1.5)),
+    OpInfo("add_alpha", lambda a, b: a.add(b, alpha=0.5), lambda a, b: a.add(b, alpha=0.5),
+           _binary_samples(_u, _u)),
+    OpInfo("sub_alpha", lambda a, b: a.sub(b, alpha=2), lambda a, b: a.sub(b, alpha=2),
+           _binary_samples(_u, _u)),
+    OpInfo("add_operator", lambda a, b: a + b, lambda a, b: a + b, _binary_samples(_u, _u)),
+    OpInfo("sub_operator", lambda a, b: a - b, lambda a, b: a - b, _binary_samples(_u, _u)),
+    OpInfo("mul_operator", lambda a, b: a * b, lambda a, b: a * b, _binary_samples(_u, _u)),
+    OpInfo("div_operator", lambda a, b: a / b, lambda a, b: a / b, _binary_samples(_u, _away)),
+    OpInfo("pow_operator", lambda a, b: a ** b, lambda a, b: a ** b,
+           _binary_samples(_pos, _u)),
+    OpInfo("remainder", "ember.remainder", "torch.remainder", _fmod_samples,
+           known=_name("RemainderBackward1 (tensor other; Backward0 is for a number)")),
+    OpInfo("fmod", "ember.fmod", "torch.fmod", _fmod_samples,
+           known=_name("FmodBackward1 (tensor other; Backward0 is for a number)")),
+    OpInfo("maximum", "ember.maximum", "torch.maximum", _min_max_samples),
+    OpInfo("minimum", "ember.minimum", "torch.minimum", _min_max_samples),
+    OpInfo("fmax", "ember.fmax", "torch.fmax", _min_max_samples),
+    OpInfo("fmin", "ember.fmin", "torch.fmin", _min_max_samples),
+    OpInfo("hypot", "ember.hypot", "torch.hypot", _binary_samples(_away, _away)),
+    OpInfo("xlogy", "ember.xlogy", "torch.xlogy", _binary_samples(_u, _pos)),
+    OpInfo("copysign", "ember.copysign", "torch.copysign", _binary_samples(_u, _away)),
+    # a tensor and a Python number
+    OpInfo("add_scalar", lambda x, s: x + s, lambda x, s: x + s, _scalar_samples(2.5, -1)),
+    OpInfo("radd_scalar", lambda s, x: s + x, lambda s, x: s + x, _rev_scalar_samples(2.5)),
+    OpInfo("sub_scalar", lambda x, s: x - s, lambda x, s: x - s, _scalar_samples(2.5)),
+    OpInfo("rsub_scalar", lambda s, x: s - x, lambda s, x: s - x, _rev_scalar_samples(2.5, 3)),
+    OpInfo("mul_scalar", lambda x, s: x * s, lambda x, s: x * s, _scalar_samples(2.5, -3)),
+    OpInfo("rmul_scalar", lambda s, x: s * x, lambda s, x: s * x, _rev_scalar_samples(-1.5)),
+    OpInfo("div_scalar", lambda x, s: x / s, lambda x, s: x / s, _scalar_samples(2.5, 4)),
+    OpInfo("rdiv_scalar", lambda s, x: s / x, lambda s, x: s / x,
+           _rev_scalar_samples(2.5, gen=_away)),
+    OpInfo("pow_scalar", lambda x, s: x ** s, lambda x, s: x ** s,
+           _scalar_samples(2, 3, 0, 1.5, -2.0, gen=_pos)),
+    OpInfo("pow_scalar_neg_base", lambda x, s: x ** s, lambda x, s: x ** s,
+           _scalar_samples(2, 3, gen=_away)),
+    OpInfo("rpow_scalar", lambda s, x: s ** x, lambda s, x: s ** x,
+           _rev_scalar_samples(2.5, 0.5)),
+    OpInfo("torch_pow_scalar_base", "ember.pow", "torch.pow", _rev_scalar_samples(2.5)),
+    # ternary
+    OpInfo("where", "ember.where", "torch.where", lambda rng: [
+        Sample(rng.random((2, 3)) > 0.5, U(rng, 2, 3), U(rng, 2, 3)),
+        Sample(rng.random((2, 3)) > 0.5, U(rng, 2, 3), U(rng, 3)),  # broadcast
+        Sample(rng.random((3,)) > 0.5, U(rng, 2, 1), U(rng)),  # broadcast, 0-d
+        Sample(rng.random((2, 3)) > 0.5, U(rng, 2, 3), 0.0),  # a Python number
+        Sample(rng.random((3, 2)) > 0.5, T(U(rng, 3, 2)), U(rng, 3, 2)),  # non-contiguous
+    ]),
+    OpInfo("lerp", "ember.lerp", "torch.lerp", lambda rng: [
+        Sample(U(rng, 2, 3), U(rng, 2, 3), 0.3),
+        Sample(U(rng, 2, 3), U(rng, 3), U(rng, 2, 3)),
+        Sample(U(rng, 3), U(rng, 2, 3), U(rng)),
+    ], known=_name("LerpBackward0 (number weight) / LerpBackward1 (tensor weight)")),
+    OpInfo("clamp", "ember.clamp", "torch.clamp", lambda rng: [
+        Sample(away(rng, 2, 3, lo=0.1, hi=0.9) + 0.5 * rng.choice([-2.0, 0, 2.0], (2, 3)),
+               -0.5, 0.5),
+        Sample(away(rng, 2, 3, lo=0.1, hi=0.9) + 0.5 * rng.choice([-2.0, 0, 2.0], (2, 3)),
+               min=-0.5),
+        Sample(away(rng, 2, 3, lo=0.1, hi=0.9) + 0.5 * rng.choice([-2.0, 0, 2.0], (2, 3)),
+               max=0.5),
+        Sample(np.float64(1.7), -1.0, 1.0),
+        Sample(T(U(rng, 3, 2, lo=-0.45, hi=0.45)), -0.5, 0.5),
+    ]),
+    OpInfo("clamp_tensor_bounds", "ember.clamp", "torch.clamp", lambda rng: [
+        Sample(np.array([[-1.5, 0.2, 1.5], [0.7, -0.9, 0.1]]), np.array([-1.0, 0.5, 0.0]),
+               np.array([1.0, 1.0, 1.0])),
+    ], known=_name("ClampBackward0 (tensor bounds)")),
+    OpInfo("clamp_min", "ember.clamp_min", "torch.clamp_min",
+           lambda rng: [Sample(np.array([[-1.5, 0.2, 1.5], [0.7, -0.9, 0.1]]), 0.0)],
+           known=_name("ClampMinBackward0")),
+    OpInfo("clamp_max", "ember.clamp_max", "torch.clamp_max",
+           lambda rng: [Sample(np.array([[-1.5, 0.2, 1.5], [0.7, -0.9, 0.1]]), 0.0)],
+           known=_name("ClampMaxBackward0")),
+]
+
+
+# -- reductions -------------------------------------------------------------------------------
+def _reduction_samples(gen=_u, dims=True, empty=True):
+    def samples(rng):
+        out = [Sample(gen(rng, 2, 3)), Sample(gen(rng))]
+        if dims:
+            out += [Sample(gen(rng, 2, 3), 1), Sample(gen(rng, 2, 3), 0, keepdim=True),
+                    Sample(gen(rng, 2, 3, 2), -1), Sample(T(gen(rng, 3, 2)), 0),
+                    Sample(gen(rng), 0)]
+        if empty:
+            out.append(Sample(gen(rng, 0, 3), 1) if dims else Sample(gen(rng, 0, 3)))
+        return out
+
+    return samples
+
+
+def reduction(name, gen=_u, dims=True, empty=True, **kw):
+    return OpInfo(name, f"ember.{name}", f"torch.{name}", _reduction_samples(gen, dims, empty),
+                  **kw)
+
+
+def _distinct(rng, *shape):
+    return distinct(rng, *shape)
+
+
+def _nonzero(rng, *shape):
+    return away(rng, *shape, lo=0.5, hi=1.5)
+
+
+REDUCTION_OPS = [
+    reduction("sum"),
+    OpInfo("sum_dims", "ember.sum", "torch.sum", lambda rng: [
+        Sample(U(rng, 2, 3, 2), (0, 2)), Sample(U(rng, 2, 3, 2), (0, -1), keepdim=True),
+        Sample(U(rng, 2, 3), ()), Sample(U(rng, 0, 3), 0),
+    ]),
+    reduction("mean", empty=False),
+    OpInfo("mean_dims", "ember.mean", "torch.mean",
+           lambda rng: [Sample(U(rng, 2, 3, 2), (0, 2), keepdim=True)]),
+    reduction("nansum"),
+    reduction("nanmean", empty=False),
+    reduction("prod", gen=_nonzero, empty=False),
+    reduction("amax", gen=_distinct, empty=False),
+    reduction("amin", gen=_distinct, empty=False),
+    reduction("max", gen=_distinct, empty=False),
+    reduction("min", gen=_distinct, empty=False),
+    OpInfo("max_binary", "ember.max", "torch.max", _min_max_samples),
+    reduction("median", gen=_distinct, empty=False),
+    OpInfo(
+        "logsumexp", "ember.logsumexp", "torch.logsumexp", lambda rng: [
+            Sample(U(rng, 2, 3), 1), Sample(U(rng, 2, 3), 0, keepdim=True),
+            Sample(U(rng, 2, 3, 2), (0, 2)), Sample(U(rng), 0), Sample(T(U(rng, 3, 2)), 1)]),
+    OpInfo("var", "ember.var", "torch.var", lambda rng: [
+        Sample(U(rng, 2, 3)), Sample(U(rng, 2, 3), 1), Sample(U(rng, 2, 3), 0, keepdim=True),
+        Sample(U(rng, 2, 3), 1, correction=0), Sample(T(U(rng, 3, 2)), 0, unbiased=False)]),
+    OpInfo("std", "ember.std", "torch.std", lambda rng: [
+        Sample(U(rng, 2, 3)), Sample(U(rng, 2, 3), 1), Sample(U(rng, 2, 3), 0, keepdim=True),
+        Sample(U(rng, 2, 3), 1, correction=0)]),
+    OpInfo("var_mean", "ember.var_mean", "torch.var_mean",
+           lambda rng: [Sample(U(rng, 2, 3)), Sample(U(rng, 2, 3), 1)]),
+    OpInfo("std_mean", "ember.std_mean", "torch.std_mean",
+           lambda rng: [Sample(U(rng, 2, 3)), Sample(U(rng, 2, 3), 1)]),
+    OpInfo("norm", "ember.norm", "torch.norm", lambda rng: [
+        Sample(away(rng, 2, 3)), Sample(away(rng, 2, 3), 1), Sample(away(rng, 2, 3), p=1),
+        Sample(away(rng, 2, 3), p=3, dim=1), Sample(away(rng, 2, 3), "fro"),
+        Sample(_distinct(rng, 2, 3), float("inf"))]),
+    OpInfo("aminmax", "ember.aminmax", "torch.aminmax", lambda rng: [
+        Sample(_distinct(rng, 2, 3)), Sample(_distinct(rng, 2, 3), dim=1),
+        Sample(_distinct(rng, 2, 3), dim=0, keepdim=True)]),
+    # distinct values: with repeats the mode jumps when one copy is perturbed
+    reduction("mode", gen=_distinct, empty=False),
+    reduction("nanmedian", gen=_distinct, empty=False),
+    OpInfo("cumsum", "ember.cumsum", "torch.cumsum", lambda rng: [
+        Sample(U(rng, 2, 3), 1), Sample(U(rng, 2, 3), 0), Sample(U(rng), 0),
+        Sample(T(U(rng, 3, 2)), 1), Sample(U(rng, 0, 3), 1)]),
+    OpInfo("cumprod", "ember.cumprod", "torch.cumprod", lambda rng: [
+        Sample(_nonzero(rng, 2, 3), 1), Sample(_nonzero(rng, 2, 3), 0),
+        Sample(_nonzero(rng), 0), Sample(T(_nonzero(rng, 3, 2)), 1)]),
+]
+
+
+# -- shape ops and views ----------------------------------------------------------------------
+def _shape(name, samples, path=None, **kw):
+    p = path or f"ember.{name}"
+    return OpInfo(name, p, p.replace("ember.", "torch."), samples, **kw)
+
+
+SHAPE_OPS = [
+    _shape("reshape", lambda rng: [
+        Sample(U(rng, 2, 3), (3, 2)), Sample(U(rng, 2, 3), (-1,)), Sample(U(rng), (1, 1)),
+        Sample(T(U(rng, 3, 2)), (6,)), Sample(U(rng, 0, 3), (3, 0))]),
+    _shape("view", lambda rng: [
+        Sample(U(rng, 2, 3), 3, 2), Sample(U(rng, 2, 3), (-1,)), Sample(U(rng), 1)],
+        path="Tensor.view"),
+    _shape("expand", lambda rng: [
+        Sample(U(rng, 3, 1), 2, 3, 4), Sample(U(rng, 1), (3,)), Sample(U(rng), 2, 2),
+        Sample(U(rng, 3, 1), -1, 2)], path="Tensor.expand"),
+    _shape("expand_as", lambda rng: [Sample(U(rng, 3, 1), NoGrad(U(rng, 2, 3, 4)))],
+           path="Tensor.expand_as"),
+    _shape("squeeze", lambda rng: [
+        Sample(U(rng, 2, 1, 3)), Sample(U(rng, 2, 1, 3), 1), Sample(U(rng, 2, 1, 3), 0),
+        Sample(U(rng, 1, 1), (0, 1)), Sample(U(rng))]),
+    _shape("unsqueeze", lambda rng: [
+        Sample(U(rng, 2, 3), 0), Sample(U(rng, 2, 3), -1), Sample(U(rng), 0),
+        Sample(T(U(rng, 3, 2)), 1)]),
+    _shape("transpose", lambda rng: [
+        Sample(U(rng, 2, 3), 0, 1), Sample(U(rng, 2, 3, 2), 0, -1), Sample(U(rng), 0, 0)]),
+    _shape("swapaxes", lambda rng: [Sample(U(rng, 2, 3), 0, 1)]),
+    _shape("t", lambda rng: [Sample(U(rng, 2, 3)), Sample(U(rng, 3)), Sample(T(U(rng, 3, 2)))]),
+    _shape("permute", lambda rng: [
+        Sample(U(rng, 2, 3, 2), (2, 0, 1)), Sample(U(rng, 2, 3), (1, 0)),
+        Sample(U(rng), ())]),
+    OpInfo("T", lambda x: x.T, lambda x: x.T, lambda rng: [Sample(U(rng, 2, 3))],
+           needs=("Tensor.T",)),
+    OpInfo("mT", lambda x: x.mT, lambda x: x.mT, lambda rng: [Sample(U(rng, 2, 2, 3))],
+           needs=("Tensor.mT",)),
+    _shape("clone", lambda rng: [Sample(U(rng, 2, 3)), Sample(U(rng)), Sample(T(U(rng, 3, 2)))]),
+    _shape("contiguous", lambda rng: [Sample(T(U(rng, 3, 2))), Sample(U(rng, 2, 3))],
+           path="Tensor.contiguous"),
+    OpInfo("to_float32", "Tensor.to", "Tensor.to",
+           lambda rng: [Sample(U(rng, 2, 3), DType("float32"))], gradcheck=False,
+           gradgradcheck=False, float32=False, rtol=1e-6, atol=1e-7),
+    OpInfo("to_same_dtype_copy", lambda x: x.to(x.dtype, copy=True),
+           lambda x: x.to(x.dtype, copy=True), lambda rng: [Sample(U(rng, 2, 3))],
+           needs=("Tensor.to",), known=_name("ToCopyBackward0")),
+    _shape("flatten", lambda rng: [
+        Sample(U(rng, 2, 3, 2)), Sample(U(rng, 2, 3, 2), 1), Sample(U(rng)),
+        Sample(T(U(rng, 3, 2)))]),
+    _shape("unflatten", lambda rng: [Sample(U(rng, 2, 6), 1, (2, 3))]),
+    _shape("ravel", lambda rng: [Sample(T(U(rng, 3, 2)))]),
+    _shape("flip", lambda rng: [
+        Sample(U(rng, 2, 3), (0,)), Sample(U(rng, 2, 3), (0, 1)), Sample(T(U(rng, 3, 2)), (1,))]),
+    _shape("fliplr", lambda rng: [Sample(U(rng, 2, 3))]),
+    _shape("flipud", lambda rng: [Sample(U(rng, 2, 3))]),
+    _shape("roll", lambda rng: [
+        Sample(U(rng, 2, 3), 1, 1), Sample(U(rng, 2, 3), (1, -1), (0, 1)),
+        Sample(U(rng, 2, 3), 2)]),
+    _shape("tile", lambda rng: [Sample(U(rng, 2, 3), (2, 1)), Sample(U(rng, 3), (2, 2))]),
+    _shape("repeat", lambda rng: [Sample(U(rng, 2, 3), 2, 1), Sample(U(rng, 3), (2, 1, 2))],
+           path="Tensor.repeat"),
+    _shape("cat", lambda rng: [
+        Sample([U(rng, 2, 3), U(rng, 1, 3)]), Sample([U(rng, 2, 3), U(rng, 2, 1)], 1),
+        Sample([U(rng, 2, 3), T(U(rng, 2, 3)), U(rng, 0, 3)], 0)]),
+    _shape("stack", lambda rng: [
+        Sample([U(rng, 2, 3), U(rng, 2, 3)]), Sample([U(rng, 2, 3), U(rng, 2, 3)], -1),
+        Sample([U(rng), U(rng)])]),
+    _shape("hstack", lambda rng: [Sample([U(rng, 2, 3), U(rng, 2, 1)])]),
+    _shape("vstack", lambda rng: [Sample([U(rng, 2, 3), U(rng, 3)])]),
+    _shape("split", lambda rng: [
+        Sample(U(rng, 5, 2), 2), Sample(U(rng, 2, 5), [2, 3], 1)]),
+    _shape("chunk", lambda rng: [Sample(U(rng, 5, 2), 3), Sample(U(rng, 2, 4), 2, 1)]),
+    _shape("unbind", lambda rng: [Sample(U(rng, 2, 3)), Sample(U(rng, 2, 3), 1)]),
+    _shape("narrow", lambda rng: [Sample(U(rng, 4, 3), 0, 1, 2), Sample(U(rng, 2, 3), 1, 0, 2)]),
+    _shape("movedim", lambda rng: [Sample(U(rng, 2, 3, 2), 0, -1)]),
+    _shape("diagonal", lambda rng: [Sample(U(rng, 3, 3)), Sample(U(rng, 2, 3), 1)]),
+    _shape("diag", lambda rng: [Sample(U(rng, 3)), Sample(U(rng, 3, 3))]),
+    _shape("tril", lambda rng: [Sample(U(rng, 3, 3)), Sample(U(rng, 2, 3), -1)]),
+    _shape("triu", lambda rng: [Sample(U(rng, 3, 3)), Sample(U(rng, 2, 3), 1)]),
+    _shape("atleast_2d", lambda rng: [Sample(U(rng)), Sample(U(rng, 3))]),
+]
+
+
+# -- indexing ---------------------------------------------------------------------------------
+def _idx(*values):
+    return np.array(values, dtype=np.int64)
+
+
+INDEXING_OPS = [
+    OpInfo("getitem_slices", lambda x: x[1:, ::2], lambda x: x[1:, ::2],
+           lambda rng: [Sample(U(rng, 3, 4)), Sample(T(U(rng, 4, 3)))],
+           needs=("Tensor.__getitem__",)),
+    OpInfo("getitem_int", lambda x: x[1], lambda x: x[1], lambda rng: [Sample(U(rng, 3, 2))],
+           needs=("Tensor.__getitem__",)),
+    OpInfo("getitem_none_ellipsis", lambda x: x[None, ..., -1], lambda x: x[None, ..., -1],
+           lambda rng: [Sample(U(rng, 2, 3))], needs=("Tensor.__getitem__",)),
+    OpInfo("getitem_int_array", lambda x, i: x[i], lambda x, i: x[i],
+           lambda rng: [Sample(U(rng, 3, 2), _idx(2, 0, 2))],  # repeated index: grads add
+           needs=("Tensor.__getitem__",)),
+    OpInfo("getitem_bool_mask", lambda x, m: x[m], lambda x, m: x[m],
+           lambda rng: [Sample(U(rng, 2, 3), np.array([[True, False, True], [False, True, True]]))],
+           needs=("Tensor.__getitem__",)),
+    _shape("index_select", lambda rng: [Sample(U(rng, 3, 2), 0, _idx(2, 0, 2)),
+                                        Sample(U(rng, 2, 3), 1, _idx(1))]),
+    _shape("gather", lambda rng: [Sample(U(rng, 2, 3), 1, _idx(0, 2, 1, 1).reshape(2, 2)),
+                                  Sample(U(rng, 3, 2), 0, _idx(2, 0, 1).reshape(3, 1))]),
+    _shape("take_along_dim", lambda rng: [Sample(U(rng, 2, 3), _idx(0, 2, 1, 1).reshape(2, 2),
+                                                 dim=1)]),
+    _shape("scatter", lambda rng: [
+        Sample(U(rng, 2, 3), 1, _idx(0, 2, 1, 0).reshape(2, 2), U(rng, 2, 2))]),
+    _shape("scatter_add", lambda rng: [
+        Sample(U(rng, 2, 3), 1, _idx(0, 0, 1, 2).reshape(2, 2), U(rng, 2, 2))]),
+    _shape("index_add", lambda rng: [Sample(U(rng, 3, 2), 0, _idx(0, 2, 0), U(rng, 3, 2))]),
+    _shape("masked_fill", lambda rng: [
+        Sample(U(rng, 2, 3), np.array([True, False, True]), 0.5),
+        Sample(U(rng, 2, 3), rng.random((2, 3)) > 0.5, -1.0)]),
+    _shape("masked_select", lambda rng: [Sample(U(rng, 2, 3), np.array([True, False, True]))]),
+    _shape("take", lambda rng: [Sample(U(rng, 2, 3), _idx(5, 0, 3))]),
+    _shape("put", lambda rng: [Sample(U(rng, 2, 3), _idx(5, 0, 3), U(rng, 3)),
+                               Sample(U(rng, 2, 3), _idx(1, 1), U(rng, 2), accumulate=True)]),
+    _shape("index_put", lambda rng: [
+        Sample(U(rng, 3, 2), (_idx(2, 0),), U(rng, 2, 2)),
+        Sample(U(rng, 3, 2), (_idx(1, 1),), U(rng, 2), accumulate=True)]),
+    _shape("select", lambda rng: [Sample(U(rng, 3, 2), 0, 1), Sample(U(rng, 2, 3), -1, 0)],
+           path="Tensor.select"),
+]
+
+
+# -- linear algebra ---------------------------------------------------------------------------
+LINALG_OPS = [
+    _shape("matmul", lambda rng: [
+        Sample(U(rng, 2, 3), U(rng, 3, 2)), Sample(U(rng, 3), U(rng, 3, 2)),
+        Sample(U(rng, 2, 3), U(rng, 3)), Sample(U(rng, 3), U(rng, 3)),
+        Sample(U(rng, 2, 2, 3), U(rng, 3, 2)),  # batched with broadcast
+        Sample(T(U(rng, 3, 2)), T(U(rng, 2, 3)))]),
+    OpInfo("matmul_operator", lambda a, b: a @ b, lambda a, b: a @ b,
+           lambda rng: [Sample(U(rng, 2, 3), U(rng, 3, 2))], needs=("Tensor.__matmul__",)),
+    _shape("mm", lambda rng: [Sample(U(rng, 2, 3), U(rng, 3, 2)),
+                              Sample(T(U(rng, 2, 3)), U(rng, 3, 1))]),
+    _shape("bmm", lambda rng: [Sample(U(rng, 2, 2, 3), U(rng, 2, 3, 2))]),
+    _shape("mv", lambda rng: [Sample(U(rng, 2, 3), U(rng, 3))]),
+    _shape("dot", lambda rng: [Sample(U(rng, 3), U(rng, 3))]),
+    _shape("vdot", lambda rng: [Sample(U(rng, 3), U(rng, 3))], known=_name("VdotBackward0")),
+    _shape("inner", lambda rng: [Sample(U(rng, 2, 3), U(rng, 3))]),
+    _shape("outer", lambda rng: [Sample(U(rng, 3), U(rng, 2))]),
+    _shape("addmm", lambda rng: [Sample(U(rng, 2), U(rng, 2, 3), U(rng, 3, 2)),
+                                 Sample(U(rng, 2, 2), U(rng, 2, 3), U(rng, 3, 2), beta=0.5,
+                                        alpha=2.0)]),
+    _shape("baddbmm", lambda rng: [Sample(U(rng, 2, 2), U(rng, 2, 2, 3), U(rng, 2, 3, 2))]),
+    _shape("einsum", lambda rng: [
+        Sample("ij,jk->ik", U(rng, 2, 3), U(rng, 3, 2)), Sample("bij->bji", U(rng, 2, 2, 3)),
+        Sample("i,i->", U(rng, 3), U(rng, 3)), Sample("ii->i", U(rng, 3, 3))]),
+    _shape("tensordot", lambda rng: [
+        Sample(U(rng, 2, 3), U(rng, 3, 2), 1), Sample(U(rng, 2, 3, 2), U(rng, 3, 2, 2),
+                                                     ([1, 2], [0, 1]))]),
+]
+
+
+# -- nn.functional ----------------------------------------------------------------------------
+def _f(name, samples, **kw):
+    return OpInfo(f"F.{name}", f"nn.functional.{name}", f"nn.functional.{name}", samples, **kw)
+
+
+def _logits_and_targets(rng):
+    return [Sample(U(rng, 3, 4), _idx(0, 3, 1)),
+            Sample(U(rng, 3, 4), _idx(2, 2, 0), reduction="sum"),
+            Sample(U(rng, 3, 4), _idx(1, 0, 3), reduction="none"),
+            Sample(U(rng, 4), np.array(2))]
+
+
+def _log_probs_and_targets(rng):
+    lp = np.log(np.random.default_rng(1).dirichlet(np.ones(4), 3))
+    return [Sample(lp, _idx(0, 3, 1)), Sample(lp, _idx(2, 2, 0), reduction="sum"),
+            Sample(lp, _idx(1, 0, 3), reduction="none")]
+
+
+NN_OPS = [
+    _f("softmax", lambda rng: [Sample(U(rng, 2, 3), 1), Sample(U(rng, 2, 3), dim=0),
+                               Sample(T(U(rng, 3, 2)), -1), Sample(U(rng), 0)]),
+    _f("log_softmax", lambda rng: [Sample(U(rng, 2, 3), 1), Sample(U(rng, 2, 3), dim=0),
+                                   Sample(T(U(rng, 3, 2)), -1)]),
+    _f("softplus", lambda rng: [Sample(U(rng, 2, 3)), Sample(U(rng, 2, 3), beta=2.0),
+                                Sample(U(rng, 2, 3) * 10, threshold=5.0)]),
+    _f("relu", lambda rng: [Sample(away(rng, 2, 3))]),
+    _f("leaky_relu", lambda rng: [Sample(away(rng, 2, 3)), Sample(away(rng, 2, 3), 0.2)]),
+    _f("elu", lambda rng: [Sample(away(rng, 2, 3))]),
+    _f("gelu", lambda rng: [Sample(U(rng, 2, 3)), Sample(U(rng, 2, 3), approximate="tanh")]),
+    _f("silu", lambda rng: [Sample(U(rng, 2, 3))]),
+    _f("linear", lambda rng: [
+        Sample(U(rng, 2, 3), U(rng, 4, 3), U(rng, 4)), Sample(U(rng, 2, 3), U(rng, 4, 3)),
+        Sample(U(rng, 2, 2, 3), U(rng, 4, 3), U(rng, 4)), Sample(U(rng, 3), U(rng, 4, 3))]),
+    _f("mse_loss", lambda rng: [
+        Sample(U(rng, 2, 3), U(rng, 2, 3)), Sample(U(rng, 2, 3), NoGrad(U(rng, 2, 3))),
+        Sample(U(rng, 2, 3), U(rng, 2, 3), reduction="sum"),
+        Sample(U(rng, 2, 3), U(rng, 2, 3), reduction="none"), Sample(U(rng), U(rng))]),
+    _f("l1_loss", lambda rng: [Sample(U(rng, 2, 3), NoGrad(U(rng, 2, 3) + 5.0))]),
+    _f("cross_entropy", _logits_and_targets),
+    OpInfo("F.cross_entropy_probs", "nn.functional.cross_entropy",
+           "nn.functional.cross_entropy", lambda rng: [
+               Sample(U(rng, 3, 4), NoGrad(np.random.default_rng(2).dirichlet(np.ones(4), 3)))]),
+    _f("nll_loss", _log_probs_and_targets),
+    _f("binary_cross_entropy", lambda rng: [
+        Sample(U(rng, 2, 3, lo=0.1, hi=0.9), NoGrad(U(rng, 2, 3, lo=0.0, hi=1.0)))]),
+    _f("binary_cross_entropy_with_logits", lambda rng: [
+        Sample(U(rng, 2, 3), NoGrad(U(rng, 2, 3, lo=0.0, hi=1.0)))]),
+    _f("layer_norm", lambda rng: [Sample(U(rng, 2, 3), (3,), U(rng, 3), U(rng, 3))]),
+    _f("sigmoid", lambda rng: [Sample(U(rng, 2, 3))]),
+    _f("tanh", lambda rng: [Sample(U(rng, 2, 3))]),
+    OpInfo("Tensor.softmax", "Tensor.softmax", "Tensor.softmax",
+           lambda rng: [Sample(U(rng, 2, 3), 1), Sample(U(rng, 2, 3), dim=0)]),
+    OpInfo("Tensor.log_softmax", "Tensor.log_softmax", "Tensor.log_softmax",
+           lambda rng: [Sample(U(rng, 2, 3), -1)]),
+]
+
+
+# -- more Tensor methods, and in-place ops (applied to a clone, so the leaf stays intact) ----
+def _method(name, samples, **kw):
+    return OpInfo(f"Tensor.{name}", f"Tensor.{name}", f"Tensor.{name}", samples, **kw)
+
+
+def _inplace(name, samples, **kw):
+    def fn(x, *args, **kwargs):
+        return getattr(x.clone(), name)(*args, **kwargs)
+
+    return OpInfo(f"inplace.{name}", fn, fn, samples, needs=(f"Tensor.{name}",), **kw)
+
+
+METHOD_OPS = [
+    _method("view_as", lambda rng: [Sample(U(rng, 2, 3), NoGrad(U(rng, 3, 2)))]),
+    _method("reshape_as", lambda rng: [Sample(T(U(rng, 2, 3)), NoGrad(U(rng, 6)))]),
+    _method("type_as", lambda rng: [Sample(U(rng, 2, 3), NoGrad(U(rng, 1)))]),
+    _method("sum_to_size", lambda rng: [Sample(U(rng, 2, 3), 1, 3), Sample(U(rng, 2, 3), (2, 1))],
+            known=_name("SumBackward1")),
+    _method("where", lambda rng: [Sample(U(rng, 2, 3), rng.random((2, 3)) > 0.5, U(rng, 3))]),
+    _method("new_tensor", lambda rng: [Sample(U(rng, 2), [1.0, 2.0])], gradcheck=False,
+            gradgradcheck=False),
+]
+
+def _inplace_binary_samples(gen_b):
+    # self keeps its shape in place: only the other argument broadcasts
+    def samples(rng):
+        return [Sample(U(rng, 2, 3), gen_b(rng, 2, 3)), Sample(U(rng, 2, 3), gen_b(rng, 3)),
+                Sample(U(rng, 2, 3), gen_b(rng)), Sample(T(U(rng, 2, 3)), gen_b(rng, 2, 3)),
+                Sample(U(rng, 0, 3), gen_b(rng, 3))]
+
+    return samples
+
+
+INPLACE_OPS = [
+    _inplace("add_", _inplace_binary_samples(_u)), _inplace("sub_", _inplace_binary_samples(_u)),
+    _inplace("mul_", _inplace_binary_samples(_u)),
+    _inplace("div_", _inplace_binary_samples(_away)),
+    _inplace("pow_", _scalar_samples(2, 0.5, gen=_pos)),
+    _inplace("exp_", _unary_samples((-2, 2))), _inplace("sigmoid_", _unary_samples((-2, 2))),
+    _inplace("tanh_", _unary_samples((-2, 2))), _inplace("neg_", _unary_samples((-2, 2))),
+    _inplace("clamp_", lambda rng: [Sample(np.array([[-1.5, 0.2, 1.5], [0.7, -0.9, 0.1]]),
+                                           -1.0, 1.0)]),
+    _inplace("masked_fill_", lambda rng: [
+        Sample(U(rng, 2, 3), np.array([True, False, True]), 0.5)]),
+    _inplace("index_add_", lambda rng: [Sample(U(rng, 3, 2), 0, _idx(0, 2, 0), U(rng, 3, 2))]),
+    _inplace("scatter_", lambda rng: [
+        Sample(U(rng, 2, 3), 1, _idx(0, 2, 1, 0).reshape(2, 2), U(rng, 2, 2))]),
+    _inplace("copy_", lambda rng: [Sample(U(rng, 2, 3), U(rng, 3))],
+             known=_name("CopyBackwards (name() 'torch::autograd::CopyBackwards')")),
+    _inplace("zero_", lambda rng: [Sample(U(rng, 2, 3))], known=_name("ZeroBackward0")),
+    _inplace("fill_", lambda rng: [Sample(U(rng, 2, 3), 1.5)], known=_name("FillBackward2")),
+]
+
+
+# -- aliases: the same op under another name (PyTorch names the node after the original) ----
+_ALIASES = {
+    "absolute": "abs", "arccos": "acos", "arccosh": "acosh", "arcsin": "asin",
+    "arcsinh": "asinh", "arctan": "atan", "arctanh": "atanh", "clip": "clamp", "fix": "trunc",
+    "negative": "neg", "divide": "div", "multiply": "mul", "subtract": "sub",
+    "concat": "cat", "concatenate": "cat", "moveaxis": "movedim", "swapdims": "swapaxes",
+    "atleast_1d": "atleast_2d", "ger": "outer",
+}
+
+
+def _aliases(table):
+    by_name = {op.name: op for op in table}
+    out = []
+    for alias, original in _ALIASES.items():
+        op = by_name[original]
+        out.append(OpInfo(alias, f"ember.{alias}", f"torch.{alias}", op.samples,
+                          known=op.known))
+    return out
+
+
+
+# -- the table ------------------------------------------------------------------------------
+OP_DB = (UNARY_OPS + BINARY_OPS + REDUCTION_OPS + SHAPE_OPS + INDEXING_OPS + LINALG_OPS
+         + NN_OPS + METHOD_OPS + INPLACE_OPS)
+OP_DB += _aliases(OP_DB)
