@@ -10,14 +10,6 @@ import torch
 import ember
 from parity import assert_same, dtype_name, same_error
 
-# engine bug (see reason); the lead removes this marker once engine._needed is fixed
-NEEDED_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="engine._needed seeds `needed` by walking nodes in ascending _seq, but "
-    "AccumulateGrad._seq is inf, so a leaf target is never marked before its consumers are "
-    "visited: autograd.grad and backward(inputs=...) find no path to leaves ('appears to not "
-    "have been used in the graph'). Fix: start with needed = set(target_nodes)")
-
 
 def both(fn, **kw):
     e, t = fn(ember), fn(torch)

@@ -48,13 +48,6 @@ def write(path, code):
     return path
 
 
-def _has_nn():
-    try:
-        import ember.nn
-        import ember.optim
-    except ImportError:
-        return False
-    return hasattr(ember.nn, "Linear") and hasattr(ember.optim, "SGD")
 
 
 def _has_real_torch():
@@ -64,7 +57,6 @@ def _has_real_torch():
     return r.returncode == 0 and "torch" in r.stdout
 
 
-needs_nn = pytest.mark.skipif(not _has_nn(), reason="ember.nn / ember.optim not available yet")
 
 
 # ---------------------------------------------------------------- torch imports resolve to ember
@@ -100,7 +92,6 @@ def test_import_torch_is_ember(tmp_path):
     assert lines[3] == "[2.0, 4.0, 6.0]"
 
 
-@needs_nn
 def test_torch_nn_optim_are_ember_modules(tmp_path):
     script = write(tmp_path / "s.py", """
         import torch
@@ -370,7 +361,6 @@ def _parse_example(stdout):
     return losses, float(m.group(1)), float(m.group(2)), float(final.group(1))
 
 
-@needs_nn
 def test_example_linear_regression_trains(tmp_path):
     out = tmp_path / "fit.png"
     r = ember_cli("run", EXAMPLE, "--epochs", 100, "--out", out, cwd=tmp_path)
@@ -389,7 +379,6 @@ def test_example_linear_regression_trains(tmp_path):
         assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@needs_nn
 def test_example_without_matplotlib_skips_the_plot(tmp_path):
     r = python(f"""
         import sys

@@ -8,10 +8,10 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from parity import assert_same, same_error
-from test_shape import check, err, rand, ver
 
 import ember
+from parity import assert_same
+from test_shape import check, err, rand, ver
 
 RNG = np.random.default_rng(1)
 
@@ -309,6 +309,9 @@ SETITEM_ERRORS = [
     lambda m: m.zeros(3, 4).__setitem__(0, m.ones(3)),
     lambda m: m.zeros(3, 4).__setitem__([0, 1], m.ones(3)),
     lambda m: m.zeros(3, 4).__setitem__(0, [1, 2, 3, 4]),
+    lambda m: m.zeros(3, 4).__setitem__(0, np.ones(4)),
+    lambda m: m.zeros(3, 4, dtype=m.int64).__setitem__(0, "a"),
+    lambda m: m.zeros(3, 4).__setitem__(0, None),
     lambda m: m.zeros(3, 4).__setitem__(5, 1.0),
     lambda m: m.zeros(3, 4, requires_grad=True).__setitem__(0, 1.0),
     lambda m: m.zeros(3, 4, requires_grad=True).__setitem__([0], 1.0),

@@ -13,14 +13,6 @@ import torch
 
 import ember
 
-# engine bug (see reason); the lead removes this marker once engine._needed is fixed
-NEEDED_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="engine._needed seeds `needed` by walking nodes in ascending _seq, but "
-    "AccumulateGrad._seq is inf, so a leaf target is never marked before its consumers are "
-    "visited: autograd.grad and backward(inputs=...) find no path to leaves ('appears to not "
-    "have been used in the graph'). Fix: start with needed = set(target_nodes)")
-
 
 @pytest.fixture
 def no_gc():

@@ -165,6 +165,21 @@ def _outs_map(r, f):
     return tuple(f(x) for x in r) if isinstance(r, tuple) else f(r)
 
 
+def test_T_warns_beyond_2d():
+    import warnings
+
+    def fn(m, shape):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            r = m.zeros(shape).T
+        return r.shape, [str(x.message).split(" (Triggered")[0].replace("torch.", "ember.")
+                         for x in w]
+
+    for shape in [(2, 3, 4), (3,), (), (2, 3)]:
+        e, t = fn(ember, shape), fn(torch, shape)
+        assert tuple(e[0]) == tuple(t[0]) and e[1] == t[1]
+
+
 def test_float32_stays_float32():
     x = rand(2, 3, dtype=np.float32)
     for fn in (lambda m, x: m.cat([x, x]), lambda m, x: x.repeat(2, 2), lambda m, x: x.flip(0),

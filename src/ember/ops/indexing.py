@@ -247,7 +247,10 @@ def _take_key(d, key):
 def index_key(input, key):
     """``input[key]`` for a parsed key pair, as a copy (IndexBackward0)."""
     d = input._data
-    return record(np.array(_take_key(d, key)), IndexBackward0, (input,), (d.shape, key))
+    out = _take_key(d, key)
+    if key[1] is None:
+        out = out.copy()  # advanced indexing copies already; a basic key gives a view
+    return record(out, IndexBackward0, (input,), (d.shape, key))
 
 
 def _put_self_grad(g, key, accumulate):
@@ -378,10 +381,9 @@ def setitem(self, key, value):
         value = _strip_leading_ones(value)
     elif isinstance(value, (list, tuple)) or not isinstance(
             value, (int, float, bool, complex, np.number, np.bool_)):
-        raise TypeError(
-            f"can't assign a {type(value).__name__} to a "
-            f"{'ember.' + _torch_type(d)}"
-        )
+        cls = type(value)
+        name = cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
+        raise TypeError(f"can't assign a {name} to a ember.{_torch_type(d)}")
     if adv is not None:
         _check_adv(adv, d[basic].shape)
     key2 = (basic, adv)

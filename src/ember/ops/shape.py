@@ -13,6 +13,7 @@ __all__ = [
     "flatten", "unflatten", "ravel", "tile", "flip", "fliplr", "flipud", "roll", "cat",
     "concat", "concatenate", "stack", "hstack", "vstack", "split", "chunk", "unbind", "narrow",
     "movedim", "moveaxis", "diagonal", "diag", "tril", "triu", "atleast_1d", "atleast_2d",
+    "select",
 ]
 
 
@@ -935,6 +936,22 @@ def inplace_on_view(view, op, args):
 
 
 def _T_prop(self):
+    if self._data.ndim == 0:
+        import warnings
+
+        warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in "
+                      "these cases.", UserWarning, stacklevel=2)
+    elif self._data.ndim > 2:
+        import warnings
+
+        warnings.warn(
+            "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+            "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+            "transpose batches of matrices or `x.permute(*ember.arange(x.ndim - 1, -1, -1))` to "
+            "reverse the dimensions of a tensor.",
+            UserWarning,
+            stacklevel=2,
+        )
     return permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
 
 
