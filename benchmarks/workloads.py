@@ -44,20 +44,24 @@ def w1(lib, name):
     xs, ys = [1.0, 2.0, 3.0], [2.0, 4.0, 6.0]
     if lib is None:
         w = np.array([1.0], np.float32)
+        i = 0
 
-        def step_np(i=[0]):
-            x, y = xs[i[0] % 3], ys[i[0] % 3]
-            i[0] += 1
+        def step_np():
+            nonlocal i
+            x, y = xs[i % 3], ys[i % 3]
+            i += 1
             pred = x * w
             grad = 2 * (pred - y) * x
             w[...] -= np.float32(0.01) * grad
 
         return _timeit(step_np, 20000, 2000)
     w = lib.tensor([1.0], requires_grad=True)
+    i = 0
 
-    def step(i=[0]):
-        x, y = xs[i[0] % 3], ys[i[0] % 3]
-        i[0] += 1
+    def step():
+        nonlocal i
+        x, y = xs[i % 3], ys[i % 3]
+        i += 1
         loss = (x * w - y) ** 2
         loss.backward()
         w.data -= 0.01 * w.grad.data

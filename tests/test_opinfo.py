@@ -22,9 +22,9 @@ def _params(check):
         for i, sample in enumerate(op.sample_list()):
             marks = []
             if missing is not None:
-                marks.append(pytest.mark.xfail(strict=False, reason="not implemented yet"))
+                marks.append(pytest.mark.xfail(strict=True, reason="not implemented yet"))
             elif check in op.known:
-                marks.append(pytest.mark.xfail(strict=False, reason=op.known[check]))
+                marks.append(pytest.mark.xfail(strict=True, reason=op.known[check]))
             params.append(pytest.param(op, sample, id=f"{op.name}-{i}", marks=marks))
     return params
 

@@ -509,7 +509,7 @@ def int_scalar_out_of_range(label):
     return label.startswith("uint8") and "neg_int" in label
 
 
-KNOWN = (bool_sub, int_scalar_out_of_range)  # each has its own xfail test below
+KNOWN = ()
 
 
 def mismatches(cases, known=KNOWN):
@@ -550,9 +550,6 @@ def test_promotion_tensor_scalar(op, side):
     assert not bad, "\n".join(bad)
 
 
-@pytest.mark.xfail(strict=True, reason="ember computes `-` with bool tensors (TypeError from "
-                   "NumPy for bool - bool); PyTorch raises RuntimeError('Subtraction, the `-` "
-                   "operator, with a bool tensor is not supported. ...')")
 def test_sub_with_bool_raises():
     cases = []
     for da, db in itertools.product(DTYPES, DTYPES):
@@ -593,8 +590,6 @@ def test_true_division_of_ints_is_float32():
     both(fn)
 
 
-@xfail("Tensor has no __floordiv__/__rfloordiv__/__ifloordiv__ (elementwise._method_table); "
-       "`t // 2` raises TypeError")
 def test_floordiv_operator():
     def fn(m):
         t = m.tensor([-7, 7])

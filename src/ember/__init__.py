@@ -8,35 +8,101 @@ import numpy as _np
 # NumPy warns on overflow / division by zero; PyTorch computes inf and nan silently
 _np.seterr(all="ignore")
 
-from . import _dtype
-from ._dtype import (
-    bool, cdouble, cfloat, complex64, complex128, double, dtype, float, float16, float32,
-    float64, get_default_dtype, half, int, int8, int16, int32, int64, long, promote_types,
-    result_type, set_default_dtype, short, uint8,
-)
-from ._tensor import Size, Tensor
-from ._device import device
+from . import _dtype, autograd
 from . import ops as _ops  # installs Tensor's methods
 from ._creation import (
-    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, Generator, HalfTensor,
-    IntTensor, LongTensor, ShortTensor, arange, as_tensor, bernoulli, default_generator, empty,
-    empty_like, eye, from_numpy, full, full_like, get_rng_state, initial_seed, linspace, logspace,
-    manual_seed, multinomial, normal, ones, ones_like, rand, rand_like, randint, randint_like,
-    randn, randn_like, randperm, seed, set_rng_state, tensor, zeros, zeros_like,
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    Generator,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+    arange,
+    as_tensor,
+    bernoulli,
+    default_generator,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    get_rng_state,
+    initial_seed,
+    linspace,
+    logspace,
+    manual_seed,
+    multinomial,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    seed,
+    set_rng_state,
+    tensor,
+    zeros,
+    zeros_like,
 )
+from ._device import device
+from ._dtype import (
+    bool,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
+    double,
+    dtype,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    promote_types,
+    result_type,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from ._import_hook import install_torch_alias
+from ._tensor import Size, Tensor
+from ._tensor_str import get_printoptions, set_printoptions
+from .autograd import gradcheck as _gradcheck_module
+from .autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .ops.copy import clone
 from .ops.elementwise import *
-from .ops.reduction import *
-from .ops.shape import *
 from .ops.indexing import *
 from .ops.linalg import *
 from .ops.nn_ops import *
-from .ops.copy import clone
-from .autograd.grad_mode import (
-    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
-    set_grad_enabled,
-)
-from . import autograd
-from ._tensor_str import get_printoptions, set_printoptions
+from .ops.reduction import *
+from .ops.shape import *
+
+# as in PyTorch, ember.autograd.gradcheck is the function, not its module
+autograd.gradcheck = _gradcheck_module.gradcheck
+autograd.gradgradcheck = _gradcheck_module.gradgradcheck
 
 __version__ = "0.1.0"
 

@@ -1,5 +1,7 @@
 """Devices. ember computes on the CPU through NumPy; 'cuda' fails as in a CPU-only PyTorch."""
 
+from ._errors import note
+
 
 class device:
     __slots__ = ("type", "index")
@@ -39,7 +41,7 @@ class device:
     def _check_available(self):
         if self.type == "cuda":
             exc = AssertionError("Torch not compiled with CUDA enabled")
-            exc.add_note("ember runs on the CPU: use device='cpu', or branch on "
+            note(exc, "ember runs on the CPU: use device='cpu', or branch on "
                          "ember.cuda.is_available().")
             raise exc
         if self.type not in ("cpu", "meta"):

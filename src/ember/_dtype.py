@@ -1,5 +1,7 @@
 """dtypes, PyTorch's type promotion, and the default floating dtype."""
 
+import builtins
+
 import numpy as np
 
 
@@ -98,7 +100,8 @@ def scalar_dtype(x):
     return _default.dtype
 
 
-builtin_bool, builtin_int, builtin_complex = type(True), type(1), type(1j)
+# the builtins, which this module's dtype names (bool, int, float) shadow
+builtin_bool, builtin_int, builtin_complex = builtins.bool, builtins.int, builtins.complex
 
 
 def result_type(*operands):
@@ -107,7 +110,8 @@ def result_type(*operands):
     for x in operands:
         d = getattr(x, "_data", None)
         if d is None:
-            wrapped = scalar_dtype(x) if wrapped is None else promote_types(wrapped, scalar_dtype(x))
+            s = scalar_dtype(x)
+            wrapped = s if wrapped is None else promote_types(wrapped, s)
         elif d.ndim:
             t = from_np[d.dtype]
             dim = t if dim is None else promote_types(dim, t)
@@ -125,7 +129,7 @@ def as_dtype(x):
         return bool
     if x is builtin_int:
         return int64
-    if x is type(1.0):
+    if x is builtins.float:
         return float64
     try:
         return from_np[np.dtype(x)]

@@ -7,6 +7,7 @@ import numpy as np
 
 from . import _dtype
 from ._dtype import from_np
+from ._errors import note
 from .autograd import grad_mode
 from .autograd.graph import RemovableHandle, accumulator
 
@@ -110,7 +111,16 @@ class Tensor:
         return cpu
 
     def stride(self, dim=None):
-        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        d = self._data
+        if d.size == 0:
+            # NumPy reports 0 strides for empty arrays; PyTorch reports contiguous ones
+            st, acc = [], 1
+            for s in reversed(d.shape):
+                st.append(acc)
+                acc *= max(s, 1)
+            st = tuple(reversed(st))
+        else:
+            st = tuple(s // d.itemsize for s in d.strides)
         return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
 
     def is_contiguous(self, memory_format=None):
@@ -150,7 +160,7 @@ class Tensor:
             return
         if flag and self._data.dtype.kind not in "fc":
             exc = RuntimeError(dtype_message)
-            exc.add_note(f"This tensor is {self.dtype}; create it with floats, e.g. "
+            note(exc, f"This tensor is {self.dtype}; create it with floats, e.g. "
                          "ember.tensor([1.0, 2.0]), or convert it with .float().")
             raise exc
         self._requires_grad = flag
@@ -296,7 +306,7 @@ class Tensor:
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."
             )
-            exc.add_note("numpy() shares memory with the tensor; detach() first so the "
+            note(exc, "numpy() shares memory with the tensor; detach() first so the "
                          "array is not part of the autograd graph.")
             raise exc
         return self._data
@@ -333,7 +343,7 @@ class Tensor:
             if self._data.size == 0:
                 raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
             exc = RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-            exc.add_note("`if` and `while` need one True/False: reduce first, e.g. with "
+            note(exc, "`if` and `while` need one True/False: reduce first, e.g. with "
                          "(a == b).all() or (a > 0).any().")
             raise exc
         return bool(self._data.reshape(()).item())
@@ -343,7 +353,7 @@ class Tensor:
 
     def _scalar(self, kind):
         if self._data.size != 1:
-            raise ValueError(f"only one element tensors can be converted to Python scalars")
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return self._data.reshape(()).item()
 
     def __len__(self):

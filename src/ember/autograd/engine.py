@@ -11,6 +11,7 @@ import heapq
 import numpy as np
 
 from .._dtype import from_np
+from .._errors import note
 from .._tensor import Size, Tensor, _edge, _make
 from . import grad_mode
 from .graph import AccumulateGrad, accumulator
@@ -45,7 +46,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if materialize_grads and not allow_unused:
         raise ValueError("Expected allow_unused to be True or not passed when materialize_grads "
                          "is True, but got allow_unused=False.")
-    for i, t in enumerate(inputs):
+    for t in inputs:
         if not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     grads = _make_grads(outputs, _as_tuple(grad_outputs) if grad_outputs is not None else None,
@@ -64,7 +65,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                     f"The differentiated Tensor at index {i} appears to not have been used in "
                     "the graph. Set allow_unused=True if this is the desired behavior."
                 )
-                exc.add_note("No path leads from the outputs to this input, so it has no "
+                note(exc, "No path leads from the outputs to this input, so it has no "
                              "gradient; check that the output was computed from it.")
                 raise exc
             if materialize_grads:
@@ -103,7 +104,7 @@ def _make_grads(outputs, grads, create_graph, caller):
             exc = RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn"
             )
-            exc.add_note(
+            note(exc,
                 "Nothing this value was computed from requires grad: set requires_grad=True on "
                 "the parameters (before computing the output), and do not compute it under "
                 "no_grad() or from .data / .detach()."
@@ -112,7 +113,7 @@ def _make_grads(outputs, grads, create_graph, caller):
         if g is None:
             if out._data.size != 1:
                 exc = RuntimeError("grad can be implicitly created only for scalar outputs")
-                exc.add_note(
+                note(exc,
                     f"The output has shape {tuple(out._data.shape)}. Reduce it to one number "
                     "first (e.g. loss.sum() or loss.mean()), or pass gradient= with the same "
                     "shape as the output."

@@ -3,6 +3,7 @@
 import numpy as np
 
 from .. import _dtype
+from .._errors import note
 from .._tensor import Tensor, _init, _make
 from .._tensor_str import tensor_repr
 
@@ -35,7 +36,7 @@ class Parameter(Tensor):
                 exc = RuntimeError(
                     "Only Tensors of floating point and complex dtype can require gradients"
                 )
-                exc.add_note("Pass requires_grad=False for an integer Parameter, or convert "
+                note(exc, "Pass requires_grad=False for an integer Parameter, or convert "
                              "the data with .float().")
                 raise exc
             self._requires_grad = True

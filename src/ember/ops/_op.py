@@ -6,6 +6,7 @@ class holding its backward, the tensors it differentiates through and what the b
 
 import numpy as np
 
+from .._errors import note
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, accumulator
@@ -127,7 +128,7 @@ def broadcast_shapes_error(sa, sb):
                 f"The size of tensor a ({da}) must match the size of tensor b ({db}) at "
                 f"non-singleton dimension {i}"
             )
-            exc.add_note(
+            note(exc,
                 f"Shapes {tuple(sa)} and {tuple(sb)} do not broadcast: aligned from the right, "
                 "each pair of sizes must be equal or one of them must be 1."
             )

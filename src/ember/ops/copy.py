@@ -23,7 +23,7 @@ def contiguous(input, memory_format=None):
 def _cast(input, dt, copy=False):
     d = input._data
     if d.dtype == dt.np:
-        return clone(input) if copy else input
+        return record(d.copy(), _ToCopy, (input,), (dt,)) if copy else input
     if dt.np.kind not in "fc" and input._requires_grad:
         # integer results are not differentiable
         return record(d.astype(dt.np), _ToCopy, (), ())

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _dtype
 from .._dtype import from_np, result_type
+from .._errors import note
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import state as _grad_state
 from ._op import broadcast_shapes_error, check_tensor, formula_node, record
@@ -165,7 +166,7 @@ UNARY = {
 }
 # ops that keep integer dtypes (the rest compute integers in the default float dtype)
 _KEEPS_INT = {"neg", "abs", "sign", "floor", "ceil", "round", "trunc", "relu", "frac"}
-_NODE_NAMES = {"relu": "ReluBackward0", "abs": "AbsBackward0", "round": "RoundBackward0"}
+_NODE_NAMES = {"log1p": "Log1PBackward0"}
 
 
 def _sigmoid(x):
@@ -262,9 +263,9 @@ BINARY = {
     "pow": (_np_pow, "PowBackward1", _pow_base_grad, _pow_exp_grad, ("ab", "ab"), False),
     "atan2": (np.arctan2, "Atan2Backward0", lambda g, a, b: g * b / (a * a + b * b),
               lambda g, a, b: -g * a / (a * a + b * b), ("ab", "ab"), True),
-    "remainder": (np.remainder, "RemainderBackward0", lambda g, a, b: g,
+    "remainder": (np.remainder, "RemainderBackward1", lambda g, a, b: g,
                   lambda g, a, b: -g * floor_divide(a, b), ("", "ab"), False),
-    "fmod": (np.fmod, "FmodBackward0", lambda g, a, b: g,
+    "fmod": (np.fmod, "FmodBackward1", lambda g, a, b: g,
              lambda g, a, b: -g * (a / b).trunc(), ("", "ab"), False),
     "maximum": (np.maximum, "MaximumBackward0", *_min_max_grad(lambda x, y: x > y),
                 ("ab", "ab"), False),
@@ -311,9 +312,14 @@ def sub(input, other, *, alpha=1):  # noqa: F811
     return _binary(np.subtract, _SUB, input, other)
 
 
+def _is_bool(x):
+    if isinstance(x, Tensor):
+        return x._data.dtype.kind == "b"
+    return isinstance(x, (bool, np.bool_))
+
+
 def _check_bool_sub(a, b):
-    a_bool = isinstance(a, Tensor) and a._data.dtype.kind == "b"
-    b_bool = isinstance(b, Tensor) and b._data.dtype.kind == "b"
+    a_bool, b_bool = _is_bool(a), _is_bool(b)
     if a_bool and b_bool:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
@@ -358,7 +364,7 @@ _POW = binary_node("PowBackward1", _pow_base_grad, _pow_exp_grad, ("ab", "ab"))
 
 
 def _floor_div(a, b):
-    if a.dtype.kind in "iu" and not np.all(b):
+    if np.result_type(a, b).kind in "iu" and not np.all(b):
         raise ZeroDivisionError("ZeroDivisionError")
     return np.floor_divide(a, b)
 
@@ -528,8 +534,18 @@ def where(condition, input=None, other=None):
     return record(out, _WhereNode, (None, input, other), (cond_t, input, other))
 
 
+_Lerp = formula_node("LerpBackward0", lambda g, w: g * (1 - w), lambda g, w: g * w)
+_LerpT = formula_node("LerpBackward1", lambda g, a, b, w: g * (1 - w), lambda g, a, b, w: g * w,
+                      lambda g, a, b, w: g * (b - a))
+
+
 def lerp(input, end, weight):
-    return input + weight * (end - input)
+    """input + weight * (end - input), recorded as one op as in PyTorch."""
+    a, b = _arrays(input, _as_operand(end))
+    if isinstance(weight, Tensor):
+        w = weight._data.astype(a.dtype, copy=False)
+        return record(a + w * (b - a), _LerpT, (input, end, weight), (input, end, weight))
+    return record(a + weight * (b - a), _Lerp, (input, end), (weight,))
 
 
 def _clamp_grad(g, x, lo, hi):
@@ -548,12 +564,7 @@ def clamp(input, min=None, max=None):  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input
-        if min is not None:
-            out = maximum(out, min)
-        if max is not None:
-            out = minimum(out, max)
-        return out
+        return _clamp_tensors(input, min, max)
     d = input._data
     if d.dtype.kind in "biu" and (isinstance(min, float) or isinstance(max, float)):
         d = d.astype(_dtype.get_default_dtype().np)
@@ -566,12 +577,45 @@ def clamp(input, min=None, max=None):  # noqa: A002
 clip = clamp
 
 
+def _clamp_tensors(input, lo, hi):
+    d = input._data
+    lod = None if lo is None else _as_operand(lo)
+    hid = None if hi is None else _as_operand(hi)
+    out = d
+    if lod is not None:
+        out = np.maximum(out, lod._data if isinstance(lod, Tensor) else lod)
+    if hid is not None:
+        out = np.minimum(out, hid._data if isinstance(hid, Tensor) else hid)
+    return record(out.astype(d.dtype, copy=False), _ClampT, (input, lod, hid), (input, lod, hid))
+
+
+def _clamp_bound_grad(outside):
+    def grad(g, x, lo, hi):
+        return g * outside(x, lo, hi)
+
+    return grad
+
+
+_ClampT = formula_node(
+    "ClampBackward0",
+    _clamp_grad,
+    _clamp_bound_grad(lambda x, lo, hi: (x < lo) if hi is None else (x < lo) & (lo <= hi)),
+    _clamp_bound_grad(lambda x, lo, hi: (x > hi) if lo is None else (x > hi) | (lo > hi)),
+)
+_ClampMin = formula_node("ClampMinBackward0", lambda g, x, lo: g * (x >= lo))
+_ClampMax = formula_node("ClampMaxBackward0", lambda g, x, hi: g * (x <= hi))
+
+
 def clamp_min(input, min):  # noqa: A002
-    return clamp(input, min=min)
+    if isinstance(min, Tensor):
+        return clamp(input, min=min)
+    return record(clamp(input.detach(), min=min)._data, _ClampMin, (input,), (input, min))
 
 
 def clamp_max(input, max):  # noqa: A002
-    return clamp(input, max=max)
+    if isinstance(max, Tensor):
+        return clamp(input, max=max)
+    return record(clamp(input.detach(), max=max)._data, _ClampMax, (input,), (input, max))
 
 
 # -- in-place ops -------------------------------------------------------------------------------
@@ -581,7 +625,7 @@ def check_inplace(self):
         exc = RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation."
         )
-        exc.add_note(
+        note(exc,
             "Update parameters under `with torch.no_grad():` (or through `w.data`), e.g. "
             "`with torch.no_grad(): w -= lr * w.grad`."
         )
@@ -688,10 +732,16 @@ def _sub_inplace(self, other, *, alpha=1):
     return sub_(self, other if alpha == 1 else other * alpha)
 
 
+_Zero = formula_node("ZeroBackward0", lambda g: g * 0)
+_Fill = formula_node("FillBackward2", lambda g: g * 0)
+_FillT = formula_node("FillBackward3", lambda g: g * 0, lambda g: g.sum())
+_Copy = formula_node("CopyBackwards", lambda g, dt: g * 0, lambda g, dt: g.to(dt))
+
+
 def zero_(self):
     check_inplace(self)
     if _grad_state.enabled and self._requires_grad:
-        return _inplace(self, lambda a: a * 0)
+        return _inplace(self, lambda a: record(np.zeros_like(a._data), _Zero, (a,)))
     self._data.fill(0)
     self._version[0] += 1
     return self
@@ -706,10 +756,11 @@ def fill_(self, value):
                 f"{value._data.ndim} dimensions."
             )
         if _grad_state.enabled and (self._requires_grad or value._requires_grad):
-            return _inplace(self, lambda a, v: a * 0 + v, value)
+            return _inplace(self, lambda a, v: record(
+                np.full_like(a._data, v._data), _FillT, (a, v)), value)
         value = value._data.item()
     if _grad_state.enabled and self._requires_grad:
-        return _inplace(self, lambda a: a * 0 + value)
+        return _inplace(self, lambda a: record(np.full_like(a._data, value), _Fill, (a,)))
     self._data.fill(value)
     self._version[0] += 1
     return self
@@ -719,7 +770,9 @@ def copy_(self, src, non_blocking=False):
     check_inplace(self)
     src = _as_operand(src)
     if _grad_state.enabled and (self._requires_grad or src._requires_grad):
-        return _inplace(self, lambda a, s: a * 0 + s.to(a.dtype), src)
+        return _inplace(self, lambda a, s: record(
+            np.broadcast_to(s._data, a._data.shape).astype(a._data.dtype), _Copy, (a, s),
+            (s.dtype,)), src)
     try:
         np.copyto(self._data, src._data, casting="unsafe")
     except ValueError:
@@ -779,9 +832,9 @@ def _method_table():
         __ipow__=_inplace_of(pow), __ifloordiv__=_inplace_of(floor_divide),
         __imod__=_inplace_of(remainder),
     )
-    for name in list(UNARY) + ["square", "clamp", "clip", "clamp_min", "clamp_max", "pow", "remainder",
-                               "fmod", "atan2", "floor_divide", "lerp", "maximum", "minimum",
-                               "sigmoid", "relu", "where"]:
+    for name in list(UNARY) + ["square", "clamp", "clip", "clamp_min", "clamp_max", "pow",
+                               "remainder", "fmod", "atan2", "floor_divide", "lerp", "maximum",
+                               "minimum", "sigmoid", "relu", "where"]:
         if name + "_" not in m:
             m[name + "_"] = _inplace_of(m[name] if name != "where" else where)
     return m
@@ -805,8 +858,22 @@ def _bool_or_bits(logic, bits, a, b):
     return bits(a, b)
 
 
-remainder = globals()["remainder"]
-fmod = globals()["fmod"]
+def _scalar_overload(fwd, tensor_op, node_name):
+    """remainder/fmod: `tensor op number` is a one-input op in PyTorch (...Backward0)."""
+    node_cls = formula_node(node_name, lambda g: g)
+
+    def op(input, other):
+        if isinstance(input, Tensor) and not isinstance(other, Tensor):
+            ad, bd = _arrays(input, _as_operand(other))
+            return record(fwd(ad, bd), node_cls, (input,))
+        return tensor_op(input, other)
+
+    op.__name__ = tensor_op.__name__
+    return op
+
+
+remainder = _scalar_overload(np.remainder, globals()["remainder"], "RemainderBackward0")
+fmod = _scalar_overload(np.fmod, globals()["fmod"], "FmodBackward0")
 atan2 = globals()["atan2"]
 maximum = globals()["maximum"]
 minimum = globals()["minimum"]

@@ -9,6 +9,7 @@ for that case of shapes (PyTorch builds its result from several view/mm/bmm step
 import numpy as np
 
 from .._dtype import from_np
+from .._errors import note
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node
@@ -118,7 +119,7 @@ def _mm_shape_error(sa, sb):
     exc = RuntimeError(
         f"mat1 and mat2 shapes cannot be multiplied ({sa[0]}x{sa[1]} and {sb[0]}x{sb[1]})"
     )
-    exc.add_note(
+    note(exc,
         f"For A @ B the last dimension of A ({sa[1]}) must equal the first dimension of B "
         f"({sb[0]}). Check the shapes, or transpose one operand (.T / .t())."
     )
@@ -127,7 +128,7 @@ def _mm_shape_error(sa, sb):
 
 def _mv_shape_error(sm, n):
     exc = RuntimeError(f"size mismatch, got input ({sm[0]}), mat ({sm[0]}x{sm[1]}), vec ({n})")
-    exc.add_note(f"A matrix with {sm[1]} columns can only multiply a vector of length {sm[1]}.")
+    note(exc, f"A matrix with {sm[1]} columns can only multiply a vector of length {sm[1]}.")
     return exc
 
 
@@ -143,7 +144,7 @@ def _bmm_size_error(batch, m1, m2):
         f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {m1}] but "
         f"got: [{batch}, {m2}]."
     )
-    exc.add_note(f"The inner dimensions of the matrix product differ ({m1} and {m2}).")
+    note(exc, f"The inner dimensions of the matrix product differ ({m1} and {m2}).")
     return exc
 
 
@@ -240,7 +241,7 @@ def _mm_dtype_error(x, y):
     exc = RuntimeError(
         f"expected m1 and m2 to have the same dtype, but got: {_cpp(x)} != {_cpp(y)}"
     )
-    exc.add_note("Matrix products do not promote dtypes: convert one operand first, e.g. "
+    note(exc, "Matrix products do not promote dtypes: convert one operand first, e.g. "
                  "b.to(a.dtype) or a.float().")
     return exc
 
@@ -334,24 +335,27 @@ def mv(input, vec):
     return record(_matmul(ad, vd), _Mv, (input, vec), (input, vec))
 
 
-def dot(input, tensor):
+def dot(input, tensor, *, _node=_Dot):
     check_tensor(input, "dot", "input", 1)
     check_tensor(tensor, "dot", "tensor", 2)
     ad, bd = input._data, tensor._data
     if ad.ndim != 1 or bd.ndim != 1:
         exc = RuntimeError(f"1D tensors expected, but got {ad.ndim}D and {bd.ndim}D tensors")
-        exc.add_note("dot takes two vectors; use matmul (@) for matrices, or flatten first.")
+        note(exc, "dot takes two vectors; use matmul (@) for matrices, or flatten first.")
         raise exc
     if ad.dtype != bd.dtype:
         raise _dot_dtype_error(ad.dtype, bd.dtype)
     if ad.shape != bd.shape:
         raise _dot_size_error(ad.shape[0], bd.shape[0])
     _not_bool(ad, "dot")
-    return record(_matmul(ad, bd), _Dot, (input, tensor), (input, tensor))
+    return record(_matmul(ad, bd), _node, (input, tensor), (input, tensor))
+
+
+_Vdot = formula_node("VdotBackward0", _dot_grad_a, _dot_grad_b)
 
 
 def vdot(input, other):
-    return dot(input, other)  # real tensors: conjugation changes nothing
+    return dot(input, other, _node=_Vdot)  # real tensors: conjugation changes nothing
 
 
 def bmm(input, mat2):

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _dtype
 from .._dtype import from_np, result_type
+from .._errors import note
 from .._tensor import Size, Tensor, _make, _wrap_dim
 from ._op import broadcast_shapes_error, check_tensor, formula_node, record
 from .elementwise import where
@@ -339,7 +340,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
             f"Expected input batch_size ({xd.shape[0]}) to match target batch_size "
             f"({td.shape[0] if td.ndim else 1})."
         )
-        exc.add_note("input is (batch, classes, ...) and target (batch, ...): their first "
+        note(exc, "input is (batch, classes, ...) and target (batch, ...): their first "
                      "dimensions must be equal.")
         raise exc
     if nd <= 2:
@@ -371,7 +372,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
                                f"{_word(wd.dtype)}")
     if td.dtype != np.int64 and td.dtype != np.uint8:
         exc = RuntimeError(f"expected target dtype to be Long or Byte, but got {_word(td.dtype)}")
-        exc.add_note("Class-index targets must be integers: use target.long(). (For class "
+        note(exc, "Class-index targets must be integers: use target.long(). (For class "
                      "probabilities, cross_entropy takes a float target shaped like the input.)")
         raise exc
     if xd.dtype.kind not in "fc":
@@ -387,7 +388,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     bad &= ~ignored
     if bad.any():
         exc = IndexError(f"Target {t[bad].flat[0]} is out of bounds.")
-        exc.add_note(f"Class indices must lie in [0, {n_classes - 1}] (the input has "
+        note(exc, f"Class indices must lie in [0, {n_classes - 1}] (the input has "
                      f"{n_classes} classes), or equal ignore_index ({ignore_index}).")
         raise exc
     safe = np.where(ignored, 0, t) if ignored.any() else t

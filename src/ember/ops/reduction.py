@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype
+from .._errors import note
 from .._tensor import Tensor, _edge, _make
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node
@@ -181,6 +182,8 @@ def _restore_np(a, ndim, axes, keepdim):
 
 def _expand_back(g, shape, axes, keepdim):
     """Broadcast a reduced gradient back over the reduced axes."""
+    if axes is None and not keepdim:
+        return g.expand(shape)  # a 0-d gradient broadcasts to any shape as it is
     return _restore(g, len(shape), axes, keepdim).expand(shape)
 
 
@@ -204,11 +207,11 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None):  # noqa: A001
         dim = axis
     d = _data(input, "sum")
     if dim is None:
-        out = np.sum(d, keepdims=keepdim, dtype=_sum_dtype(d, dtype))
+        out = np.add.reduce(d, axis=None, keepdims=keepdim, dtype=_sum_dtype(d, dtype))
         return record(out, _Sum, (input,), (d.shape, None, keepdim))
     _check_dims_type("sum", dim)
     axes = _dims(dim, d.ndim)
-    out = np.sum(d, axis=axes, keepdims=keepdim, dtype=_sum_dtype(d, dtype))
+    out = np.add.reduce(d, axis=axes, keepdims=keepdim, dtype=_sum_dtype(d, dtype))
     return record(out, _SumDim, (input,), (d.shape, axes, keepdim))
 
 
@@ -247,7 +250,7 @@ def _mean_dtype(d, dtype, op="mean"):
                 f"{op}(): could not infer output dtype. Input dtype must be either a floating "
                 f"point or complex dtype. Got: {_type_word(d.dtype)}"
             )
-            exc.add_note("Convert the tensor first, e.g. x.float().mean(), or pass "
+            note(exc, "Convert the tensor first, e.g. x.float().mean(), or pass "
                          "dtype=ember.float32.")
             raise exc
         return d.dtype
@@ -270,7 +273,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None):
     axes = _dims(dim, d.ndim)
     count = _reduced_count(d.shape, axes)
     # sum / count rather than np.mean: no warning for empty inputs (PyTorch gives nan quietly)
-    out = np.sum(d, axis=axes, keepdims=keepdim, dtype=dt)
+    out = np.add.reduce(d, axis=axes, keepdims=keepdim, dtype=dt)
     out = np.true_divide(out, count, out=out) if out.ndim else np.asarray(out / count)
     node = _Mean if dim is None else _MeanDim
     return record(out, node, (input,), (d.shape, axes, keepdim, count))
@@ -998,7 +1001,8 @@ def mode(input, dim=-1, keepdim=False, *, axis=None):
 
 
 # -- the engine's reverse broadcasting ------------------------------------------------------------
-_SumTo = formula_node("SumToBackward0", lambda g, shape: g.expand(shape))
+# PyTorch sums with keepdim and names the node as sum over dims does
+_SumTo = formula_node("SumBackward1", lambda g, shape: g.expand(shape))
 
 
 def sum_to(g, shape):
@@ -1008,7 +1012,7 @@ def sum_to(g, shape):
     axes = tuple(range(lead)) + tuple(
         lead + i for i, s in enumerate(shape) if s == 1 and d.shape[lead + i] != 1
     )
-    out = np.sum(d, axis=axes, keepdims=True) if axes else d
+    out = np.add.reduce(d, axis=axes, keepdims=True) if axes else d
     if lead:
         out = out.reshape(shape)
     return record(out, _SumTo, (g,), (d.shape,))

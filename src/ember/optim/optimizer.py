@@ -4,6 +4,7 @@ import warnings
 from collections import defaultdict
 from copy import deepcopy
 
+from .._errors import note
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad
 
@@ -47,7 +48,7 @@ class Optimizer:
         param_groups = list(params)
         if not param_groups:
             exc = ValueError("optimizer got an empty parameter list")
-            exc.add_note("Pass the parameters to optimize, e.g. model.parameters() after the "
+            note(exc, "Pass the parameters to optimize, e.g. model.parameters() after the "
                          "model has its layers, or a list such as [w, b].")
             raise exc
         if not isinstance(param_groups[0], dict):
@@ -99,7 +100,7 @@ class Optimizer:
                 )
             if not self.defaults.get("differentiable", None) and param._grad_fn is not None:
                 exc = ValueError("can't optimize a non-leaf Tensor")
-                exc.add_note("The tensor was computed from others (it has a grad_fn). Create "
+                note(exc, "The tensor was computed from others (it has a grad_fn). Create "
                              "parameters as leaves, e.g. w = ember.randn(3, requires_grad=True)"
                              ", not ember.randn(3, requires_grad=True) * 0.1.")
                 raise exc

@@ -8,6 +8,7 @@ keeps its place in that order.
 
 from collections import OrderedDict, namedtuple
 
+from ..._errors import note
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ...autograd.graph import RemovableHandle
@@ -117,7 +118,7 @@ class Module:
                     f"cannot assign '{typename(value)}' as parameter '{name}' "
                     "(ember.nn.Parameter or None expected)"
                 )
-                exc.add_note(f"Wrap the tensor: self.{name} = nn.Parameter(tensor), or update "
+                note(exc, f"Wrap the tensor: self.{name} = nn.Parameter(tensor), or update "
                              f"the values in place under no_grad: self.{name}.copy_(tensor).")
                 raise exc
             params[name] = None
