@@ -656,17 +656,24 @@ def _inplace(self, op, *args):
     recording = _grad_state.enabled and (
         self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args)
     )
+    base = self._base
+    if base is not None and _grad_state.enabled and (recording or base._requires_grad):
+        from .shape import check_view_inplace, inplace_on_view
+
+        if not recording:
+            check_view_inplace(self)  # e.g. a view made under no_grad of a base that needs grad
+        else:
+            return inplace_on_view(self, op, args)
+    if not self._data.flags.writeable:
+        from .shape import overlap_error
+
+        raise overlap_error()
     if not recording:
         result = op(self, *args)
         _check_castable(result, self)
         np.copyto(self._data, result._data, casting="unsafe")
         self._version[0] += 1
         return self
-    base = self._base
-    if base is not None and (base._requires_grad or self._requires_grad):
-        from .shape import inplace_on_view
-
-        return inplace_on_view(self, op, args)
     old = _make(self._data.copy(), self._requires_grad, self._grad_fn)
     old._output_nr = self._output_nr
     result = op(old, *args)
@@ -687,7 +694,8 @@ def _fast_inplace(ufunc, op):
                                          and other._requires_grad)):
             d = self._data
             od = other._data if isinstance(other, Tensor) else other
-            if (d.dtype.kind == "f" and (type(od) is not np.ndarray or od.dtype is d.dtype)):
+            if (d.dtype.kind == "f" and (type(od) is not np.ndarray or od.dtype is d.dtype)
+                    and d.flags.writeable and (self._base is None or not _grad_state.enabled)):
                 try:
                     ufunc(d, od, out=d)
                 except ValueError:

@@ -9,6 +9,7 @@ NumPy keys, so forward, backward and assignment all read one representation.
 import numpy as np
 
 from .._dtype import from_np
+from .._errors import note
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node
@@ -399,7 +400,7 @@ def setitem(self, key, value):
             ("a view of a leaf Variable" if via else "a leaf Variable")
             + " that requires grad is being used in an in-place operation."
         )
-        exc.add_note("Assign into a clone (`y = x.clone(); y[i] = v`) or do the update under "
+        note(exc, "Assign into a clone (`y = x.clone(); y[i] = v`) or do the update under "
                      "`with torch.no_grad():`.")
         raise exc
     if self._base is not None:

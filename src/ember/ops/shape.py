@@ -3,6 +3,7 @@
 import numpy as np
 
 from .._dtype import from_np, result_type
+from .._errors import note
 from .._tensor import Tensor, _edge, _make, _wrap_dim
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node
@@ -68,7 +69,7 @@ def view(input, *shape):
             "view size is not compatible with input tensor's size and stride (at least one "
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
         )
-        exc.add_note("The tensor is not contiguous (e.g. after transpose or permute); "
+        note(exc, "The tensor is not contiguous (e.g. after transpose or permute); "
                      "call .contiguous() first or use .reshape().")
         raise exc from None
     return as_view(input, out, _View, (d.shape,))
@@ -850,7 +851,7 @@ def _multi_output_error(fn, nr):
         "functions do not allow the output views to be modified inplace. You should replace "
         "the inplace operation by an out-of-place one."
     )
-    exc.add_note("Clone the piece first, e.g. `part = x.split(2)[0].clone()`.")
+    note(exc, "Clone the piece first, e.g. `part = x.split(2)[0].clone()`.")
     return exc
 
 
@@ -871,18 +872,19 @@ def check_view_inplace(view, through=None):
     fn = view._grad_fn
     if fn is not None and fn.n_outputs > 1:
         raise _multi_output_error(fn, view._output_nr)
-    if base._requires_grad and base._grad_fn is None:
-        exc = RuntimeError(
-            "a view of a leaf Variable that requires grad is being used in an in-place operation."
-        )
-        exc.add_note("Update parameters under `with torch.no_grad():`, or clone() the leaf "
-                     "before modifying part of it.")
-        raise exc
     if base._requires_grad and not view._requires_grad:
+        # the view does not follow its base's history: it was made under no_grad
         if through is not None:
             raise RuntimeError(f"Output 0 of {through} is a view of a view which was "
                                + _NO_GRAD_VIEW)
         raise RuntimeError("A view was " + _NO_GRAD_VIEW)
+    if base._requires_grad and base._grad_fn is None:
+        exc = RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place operation."
+        )
+        note(exc, "Update parameters under `with torch.no_grad():`, or clone() the leaf "
+                  "before modifying part of it.")
+        raise exc
 
 
 def overlap_error():
@@ -890,8 +892,8 @@ def overlap_error():
         "unsupported operation: more than one element of the written-to tensor refers to a "
         "single memory location. Please clone() the tensor before performing the operation."
     )
-    exc.add_note("expand() makes a read-only view whose elements share memory; clone() it "
-                 "(or use repeat()) before writing into it.")
+    note(exc, "expand() makes a read-only view whose elements share memory; clone() it "
+              "(or use repeat()) before writing into it.")
     return exc
 
 
