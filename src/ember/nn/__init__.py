@@ -4,29 +4,8 @@
     import ember.nn.functional as F
 """
 
-from . import functional, init
-from .modules import (
-    CrossEntropyLoss,
-    Flatten,
-    Identity,
-    Linear,
-    LogSoftmax,
-    Module,
-    ModuleDict,
-    ModuleList,
-    MSELoss,
-    NLLLoss,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    Softmax,
-    Softplus,
-    Tanh,
-)
+from . import functional, init, modules, utils
+from .modules import *
 from .parameter import Parameter
 
-__all__ = [
-    "CrossEntropyLoss", "Flatten", "Identity", "Linear", "LogSoftmax", "MSELoss", "Module",
-    "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid",
-    "Softmax", "Softplus", "Tanh", "functional", "init",
-]
+__all__ = ["Parameter", "functional", "init", "utils", *modules.__all__]

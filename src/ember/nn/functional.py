@@ -1,5 +1,6 @@
 """ember.nn.functional: the stateless forms of the layers and losses."""
 
+from ..ops import conv as _conv
 from ..ops import elementwise as _ew
 from ..ops import nn_ops as _nn
 from ..ops.nn_ops import cross_entropy, linear, mse_loss, nll_loss, softplus
@@ -37,3 +38,14 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 _ = (cross_entropy, linear, mse_loss, nll_loss, softplus)
+
+
+def _export(module):
+    """Each ops module lists its functional forms in FUNCTIONAL."""
+    for name in getattr(module, "FUNCTIONAL", ()):
+        globals()[name] = getattr(module, name)
+        __all__.append(name)
+
+
+_export(_nn)
+_export(_conv)

@@ -2,11 +2,12 @@
 
 from .. import _creation
 from .._tensor import Tensor
-from . import copy, elementwise, indexing, linalg, nn_ops, reduction, shape
+from . import conv, copy, elementwise, indexing, linalg, nn_ops, reduction, shape
 
 
 def _install():
-    for module in (elementwise, reduction, shape, indexing, linalg, nn_ops, copy, _creation):
+    for module in (elementwise, reduction, shape, indexing, linalg, nn_ops, conv, copy,
+                   _creation):
         for name, fn in module.TENSOR_METHODS.items():
             setattr(Tensor, name, fn)
 

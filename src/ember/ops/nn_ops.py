@@ -510,4 +510,5 @@ def _div_scalar(t, s):
 
 _ = (_dtype, from_np, _bmm_dtype_error, _cpp)
 
+FUNCTIONAL = []  # more names exported by ember.nn.functional (besides those it defines)
 TENSOR_METHODS = {"softmax": softmax, "log_softmax": log_softmax}

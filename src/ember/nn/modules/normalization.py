@@ -1,0 +1,3 @@
+"""Normalisation layers: BatchNorm, LayerNorm, GroupNorm."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""ember.nn.utils: gradient clipping and parameter vectors."""
+
+__all__ = []
