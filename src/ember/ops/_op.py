@@ -35,22 +35,27 @@ _NO_EDGE = (None, 0)
 
 
 def _attach(out, node_cls, inputs, saved, save_out):
+    """Record node_cls as the grad_fn of a new tensor around ``out`` (something needs grad)."""
     edges = []
     meta = []
     for x in inputs:
         if (x.__class__ is Tensor or isinstance(x, Tensor)) and x._requires_grad:
             fn = x._grad_fn
-            edges.append((fn, x._output_nr) if fn is not None else (accumulator(x), 0))
+            if fn is None:
+                edges.append((accumulator(x), 0))
+            else:
+                edges.append((fn, x._output_nr))
             d = x._data
             meta.append((d.shape, d.dtype))
         else:
             edges.append(_NO_EDGE)
             meta.append(None)
     versions = None
-    for s in saved:
-        if s.__class__ is Tensor or isinstance(s, Tensor):
-            versions = [s._version[0] if isinstance(s, Tensor) else None for s in saved]
-            break
+    if saved:
+        for s in saved:
+            if s.__class__ is Tensor or isinstance(s, Tensor):
+                versions = [x._version[0] if isinstance(x, Tensor) else None for x in saved]
+                break
     t = _make(out, True)
     t._grad_fn = node_cls(tuple(edges), meta, saved, versions,
                           (out, t._version, 0) if save_out else None)

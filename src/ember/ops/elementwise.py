@@ -13,7 +13,7 @@ from .._dtype import from_np, result_type
 from .._errors import note
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import state as _grad_state
-from ._op import broadcast_shapes_error, check_tensor, formula_node, record
+from ._op import _attach, broadcast_shapes_error, check_tensor, formula_node, record
 
 __all__ = [
     "abs", "absolute", "acos", "acosh", "add", "allclose", "arccos", "arccosh", "arcsin",
@@ -89,9 +89,12 @@ def _binary(fwd, node_cls, a, b, floating=False):
                 out = fwd(ad, bd)
             except ValueError:
                 raise broadcast_shapes_error(ad.shape, bd.shape) from None
-            if node_cls is None:
-                return _make(np.asarray(out))
-            return record(out, node_cls, (a, b), _saved(node_cls, a, b))
+            if out.__class__ is not _ndarray:
+                out = np.asarray(out)
+            if node_cls is not None and _grad_state.enabled and (
+                    a._requires_grad or bd.__class__ is not float and b._requires_grad):
+                return _attach(out, node_cls, (a, b), _saved(node_cls, a, b), False)
+            return _make(out)
     if not isinstance(a, Tensor):
         # number (op) tensor: compute in the tensor's terms, keep argument order for the formula
         b = _as_operand(b)
