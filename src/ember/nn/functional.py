@@ -49,3 +49,11 @@ def _export(module):
 
 _export(_nn)
 _export(_conv)
+
+# attention lives with its layers
+from .modules.transformer import (  # noqa: E402
+    multi_head_attention_forward,
+    scaled_dot_product_attention,
+)
+
+__all__ += ["multi_head_attention_forward", "scaled_dot_product_attention"]

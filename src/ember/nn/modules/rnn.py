@@ -1,3 +1,565 @@
-"""Recurrent layers: RNN, LSTM, GRU and their cells."""
+"""Recurrent layers: RNN, LSTM, GRU and their single-step cells.
 
-__all__ = []
+Parameter names, shapes, gate order and initialisation follow PyTorch, so a PyTorch
+state_dict loads unchanged:
+
+- LSTM gates (rows of weight_ih / weight_hh): input i, forget f, cell g, output o
+      c' = f * c + i * g,  h' = o * tanh(c')   (then h' = weight_hr @ h' with proj_size)
+- GRU gates: reset r, update z, new n
+      n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),  h' = (1 - z) * n + z * h
+
+The input projections of a whole sequence are one matmul per layer and direction; only the
+hidden-state part runs step by step. Everything is built from differentiable ember ops, so
+gradients of any order flow through.
+"""
+
+import math
+import numbers
+import warnings
+
+from ... import _creation
+from ..._errors import note
+from ..._tensor import Tensor
+from ...ops.shape import cat, stack
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
+from .module import Module
+
+__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase"]
+
+_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+
+
+# -- one time step (shared by the layers and the cells) ----------------------------------------
+# ``xg``: the input's contribution to the gates at this step (input projection with biases).
+# F.linear(h, w_hh, xg) computes h @ w_hh.T + xg as one op (xg acts as a per-row bias).
+
+def _fast_weight(w):
+    """w as a view of a contiguous copy of w.T: F.linear multiplies by w.T, and BLAS is about
+    twice as fast on a contiguous right-hand matrix (paid once per layer, not per step)."""
+    return w.t().contiguous().t()
+
+
+def _rnn_step(xg, h, w_hh, relu):
+    pre = F.linear(h, w_hh, xg)
+    return pre.relu() if relu else pre.tanh()
+
+
+def _lstm_step(xg, h, c, w_hh, w_hr):
+    i, f, g, o = F.linear(h, w_hh, xg).chunk(4, 1)
+    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    h = o.sigmoid() * c.tanh()
+    if w_hr is not None:
+        h = F.linear(h, w_hr)
+    return h, c
+
+
+def _gru_step(xrz, xn, h, w_hrz, w_hn, b_hn):
+    # xrz holds both biases of r and z; b_hn stays inside, since r multiplies (W_hn h + b_hn)
+    r, z = F.linear(h, w_hrz, xrz).sigmoid().chunk(2, 1)
+    n = (xn + r * F.linear(h, w_hn, b_hn)).tanh()
+    return n + z * (h - n)
+
+
+def _gru_inputs(x, w_ih, w_hh, b_ih, b_hh, hidden, fast=True):
+    """GRU's input projections split as _gru_step takes them, and its hidden weights."""
+    h2 = 2 * hidden
+    w_irz, w_in = w_ih[:h2], w_ih[h2:]
+    b_irz = b_in = b_hn = None
+    if b_ih is not None:
+        b_irz, b_in, b_hn = b_ih[:h2] + b_hh[:h2], b_ih[h2:], b_hh[h2:]
+    w_hrz, w_hn = w_hh[:h2], w_hh[h2:]
+    if fast:
+        w_hrz, w_hn = _fast_weight(w_hrz), _fast_weight(w_hn)
+    return F.linear(x, w_irz, b_irz), F.linear(x, w_in, b_in), w_hrz, w_hn, b_hn
+
+
+def _is_packed(x):
+    return not isinstance(x, Tensor) and hasattr(x, "batch_sizes")
+
+
+def _packed_error(name):
+    exc = NotImplementedError(f"{name}: PackedSequence inputs are not supported by ember yet")
+    note(exc, "Pad the sequences to one length and pass a (seq, batch, feature) tensor instead.")
+    return exc
+
+
+class RNNBase(Module):
+    """What RNN, LSTM and GRU share: parameters, checks and the layer/direction loop."""
+
+    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True,
+                 batch_first=False, dropout=0.0, bidirectional=False, proj_size=0,
+                 device=None, dtype=None):
+        super().__init__()
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        num_directions = 2 if bidirectional else 1
+
+        if (not isinstance(dropout, numbers.Number) or not 0 <= dropout <= 1
+                or isinstance(dropout, bool)):
+            raise ValueError("dropout should be a number in range [0, 1] representing the "
+                             "probability of an element being zeroed")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(
+                "dropout option adds dropout after all but last recurrent layer, so non-zero "
+                f"dropout expects num_layers greater than 1, but got dropout={dropout} and "
+                f"num_layers={num_layers}",
+                stacklevel=2,
+            )
+        if not isinstance(bias, bool):
+            raise TypeError(f"bias should be of type bool, got: {type(bias).__name__}")
+        if not isinstance(batch_first, bool):
+            raise TypeError(
+                f"batch_first should be of type bool, got: {type(batch_first).__name__}"
+            )
+        if not isinstance(input_size, int):
+            raise TypeError(f"input_size should be of type int, got: {type(input_size).__name__}")
+        if input_size <= 0:
+            raise ValueError("input_size must be greater than zero")
+        if not isinstance(hidden_size, int):
+            raise TypeError(
+                f"hidden_size should be of type int, got: {type(hidden_size).__name__}"
+            )
+        if hidden_size <= 0:
+            raise ValueError("hidden_size must be greater than zero")
+        if num_layers <= 0:
+            raise ValueError("num_layers must be greater than zero")
+        if proj_size < 0:
+            raise ValueError(
+                "proj_size should be a positive integer or zero to disable projections"
+            )
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if mode not in _GATES:
+            raise ValueError("Unrecognized RNN mode: " + mode)
+        gate_size = _GATES[mode] * hidden_size
+        real_hidden = proj_size if proj_size > 0 else hidden_size
+
+        def empty(*shape):
+            return Parameter(_creation.empty(shape, dtype=dtype, device=device))
+
+        self._flat_weights_names = []
+        self._all_weights = []
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else real_hidden * num_directions
+            for direction in range(num_directions):
+                sfx = f"_l{layer}" + ("_reverse" if direction == 1 else "")
+                names = ["weight_ih" + sfx, "weight_hh" + sfx]
+                params = [empty(gate_size, layer_input), empty(gate_size, real_hidden)]
+                if bias:
+                    names += ["bias_ih" + sfx, "bias_hh" + sfx]
+                    params += [empty(gate_size), empty(gate_size)]
+                if proj_size > 0:
+                    names.append("weight_hr" + sfx)
+                    params.append(empty(proj_size, hidden_size))
+                for name, p in zip(names, params):
+                    setattr(self, name, p)
+                self._flat_weights_names.extend(names)
+                self._all_weights.append(names)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    @property
+    def _flat_weights(self):
+        params = self._parameters
+        return [params.get(n) for n in self._flat_weights_names]
+
+    @property
+    def all_weights(self):
+        return [[getattr(self, n) for n in names] for names in self._all_weights]
+
+    def flatten_parameters(self):
+        """A no-op (PyTorch packs the weights for cuDNN here)."""
+
+    # -- checks -----------------------------------------------------------------------------
+    def check_input(self, input, batch_sizes):
+        wdt = self._flat_weights[0].dtype
+        if input.dtype != wdt:
+            raise ValueError(
+                f"RNN input dtype ({input.dtype}) does not match weight dtype ({wdt}). Convert "
+                f"input: input.to({wdt}), or convert model: model.to({input.dtype})"
+            )
+        expected = 2 if batch_sizes is not None else 3
+        if input.dim() != expected:
+            raise RuntimeError(f"input must have {expected} dimensions, got {input.dim()}")
+        if self.input_size != input.size(-1):
+            exc = RuntimeError(
+                "input.size(-1) must be equal to input_size. Expected "
+                f"{self.input_size}, got {input.size(-1)}"
+            )
+            note(exc, "The last dimension of the input holds the features of one time step; "
+                      "it must equal the layer's input_size.")
+            raise exc
+
+    def get_expected_hidden_size(self, input, batch_sizes):
+        mini_batch = input.size(0) if self.batch_first else input.size(1)
+        d = 2 if self.bidirectional else 1
+        h = self.proj_size if self.proj_size > 0 else self.hidden_size
+        return (self.num_layers * d, mini_batch, h)
+
+    def check_hidden_size(self, hx, expected, msg="Expected hidden size {}, got {}"):
+        if tuple(hx.size()) != expected:
+            raise RuntimeError(msg.format(expected, list(hx.size())))
+
+    def check_forward_args(self, input, hidden, batch_sizes):
+        self.check_input(input, batch_sizes)
+        self.check_hidden_size(hidden, self.get_expected_hidden_size(input, batch_sizes))
+
+    def permute_hidden(self, hx, permutation):
+        return hx if permutation is None else hx.index_select(1, permutation)
+
+    # -- the computation ----------------------------------------------------------------------
+    def _run(self, input, hx, cx):
+        """Every layer and direction over a batched input; returns (output, h_n, c_n)."""
+        mode = self.mode
+        tdim = 1 if self.batch_first else 0
+        nd = 2 if self.bidirectional else 1
+        params = self._parameters
+        h0s = hx.unbind(0)
+        c0s = cx.unbind(0) if cx is not None else None
+        h_n, c_n = [], []
+        x = input
+        for layer in range(self.num_layers):
+            if layer > 0 and self.dropout > 0 and self.training:
+                x = F.dropout(x, self.dropout, True)
+            outs = []
+            for direction in range(nd):
+                idx = layer * nd + direction
+                names = self._all_weights[idx]
+                w_ih, w_hh = params[names[0]], params[names[1]]
+                b_ih = b_hh = w_hr = None
+                if self.bias:
+                    b_ih, b_hh = params[names[2]], params[names[3]]
+                if self.proj_size > 0:
+                    w_hr = params[names[-1]]
+                h = h0s[idx]
+                hs = []
+                if mode == "GRU":
+                    xrz, xn, w_hrz, w_hn, b_hn = _gru_inputs(x, w_ih, w_hh, b_ih, b_hh,
+                                                             self.hidden_size)
+                    xrz, xn = xrz.unbind(tdim), xn.unbind(tdim)
+                    order = range(len(xrz) - 1, -1, -1) if direction == 1 else range(len(xrz))
+                    for t in order:
+                        h = _gru_step(xrz[t], xn[t], h, w_hrz, w_hn, b_hn)
+                        hs.append(h)
+                else:
+                    # both biases join the input projection of the whole sequence
+                    b_in = b_ih + b_hh if b_ih is not None else None
+                    steps = F.linear(x, w_ih, b_in).unbind(tdim)
+                    if direction == 1:
+                        steps = steps[::-1]
+                    w_hh = _fast_weight(w_hh)
+                    if mode == "LSTM":
+                        c = c0s[idx]
+                        if w_hr is not None:
+                            w_hr = _fast_weight(w_hr)
+                        for xg in steps:
+                            h, c = _lstm_step(xg, h, c, w_hh, w_hr)
+                            hs.append(h)
+                        c_n.append(c)
+                    else:
+                        relu = mode == "RNN_RELU"
+                        for xg in steps:
+                            h = _rnn_step(xg, h, w_hh, relu)
+                            hs.append(h)
+                h_n.append(h)
+                if direction == 1:
+                    hs.reverse()
+                outs.append(stack(hs, tdim))
+            x = outs[0] if nd == 1 else cat(outs, 2)
+        return x, stack(h_n, 0), (stack(c_n, 0) if c_n else None)
+
+    def _prepare(self, input, hx, name):
+        """Shared front of RNN/GRU forward: unbatched inputs, default hx, checks."""
+        if _is_packed(input):
+            raise _packed_error(name)
+        if input.dim() not in (2, 3):
+            raise ValueError(
+                f"{name}: Expected input to be 2D or 3D, got {input.dim()}D"
+                + (" tensor instead" if name == "RNN" else " instead")
+            )
+        batched = input.dim() == 3
+        if not batched:
+            input = input.unsqueeze(0 if self.batch_first else 1)
+            if hx is not None:
+                if hx.dim() != 2:
+                    raise RuntimeError("For unbatched 2-D input, hx should also be 2-D but got "
+                                       f"{hx.dim()}-D tensor")
+                hx = hx.unsqueeze(1)
+        elif hx is not None and hx.dim() != 3:
+            raise RuntimeError(
+                f"For batched 3-D input, hx should also be 3-D but got {hx.dim()}-D tensor"
+            )
+        if hx is None:
+            batch = input.size(0) if self.batch_first else input.size(1)
+            nd = 2 if self.bidirectional else 1
+            hx = _creation.zeros((self.num_layers * nd, batch, self.hidden_size),
+                                 dtype=input.dtype)
+        self.check_forward_args(input, hx, None)
+        return input, hx, batched
+
+    def _finish(self, output, hidden, batched):
+        if not batched:
+            output = output.squeeze(0 if self.batch_first else 1)
+            hidden = hidden.squeeze(1)
+        return output, hidden
+
+    def extra_repr(self):
+        s = "{input_size}, {hidden_size}"
+        if self.proj_size != 0:
+            s += ", proj_size={proj_size}"
+        if self.num_layers != 1:
+            s += ", num_layers={num_layers}"
+        if self.bias is not True:
+            s += ", bias={bias}"
+        if self.batch_first is not False:
+            s += ", batch_first={batch_first}"
+        if self.dropout != 0:
+            s += ", dropout={dropout}"
+        if self.bidirectional is not False:
+            s += ", bidirectional={bidirectional}"
+        return s.format(**self.__dict__)
+
+
+class RNN(RNNBase):
+    """Elman RNN: h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) (or relu), per layer.
+
+    forward(input, hx=None) -> (output, h_n); input is (seq, batch, feature), or (batch, seq,
+    feature) with batch_first=True, or (seq, feature) unbatched."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
+                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None,
+                 **kwargs):
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if kwargs:
+            raise TypeError(
+                f"RNN.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'"
+            )
+        self.nonlinearity = nonlinearity
+        if nonlinearity == "tanh":
+            mode = "RNN_TANH"
+        elif nonlinearity == "relu":
+            mode = "RNN_RELU"
+        else:
+            raise ValueError(
+                f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'."
+            )
+        super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, 0, device, dtype)
+
+    def forward(self, input, hx=None):
+        input, hx, batched = self._prepare(input, hx, "RNN")
+        output, h_n, _ = self._run(input, hx, None)
+        return self._finish(output, h_n, batched)
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit (PyTorch's formulation); forward(input, hx=None) -> (output, h_n).
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, device=None, dtype=None, **kwargs):
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if kwargs:
+            raise TypeError(
+                f"GRU.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'"
+            )
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, 0, device, dtype)
+
+    def forward(self, input, hx=None):
+        input, hx, batched = self._prepare(input, hx, "GRU")
+        output, h_n, _ = self._run(input, hx, None)
+        return self._finish(output, h_n, batched)
+
+
+class LSTM(RNNBase):
+    """Long short-term memory; forward(input, (h_0, c_0)=None) -> (output, (h_n, c_n)).
+
+    With proj_size > 0 the hidden state is projected to proj_size features (weight_hr)."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, proj_size, device, dtype)
+
+    def get_expected_cell_size(self, input, batch_sizes):
+        mini_batch = input.size(0) if self.batch_first else input.size(1)
+        d = 2 if self.bidirectional else 1
+        return (self.num_layers * d, mini_batch, self.hidden_size)
+
+    def check_forward_args(self, input, hidden, batch_sizes):
+        self.check_input(input, batch_sizes)
+        self.check_hidden_size(hidden[0], self.get_expected_hidden_size(input, batch_sizes),
+                               "Expected hidden[0] size {}, got {}")
+        self.check_hidden_size(hidden[1], self.get_expected_cell_size(input, batch_sizes),
+                               "Expected hidden[1] size {}, got {}")
+
+    def permute_hidden(self, hx, permutation):
+        if permutation is None:
+            return hx
+        return hx[0].index_select(1, permutation), hx[1].index_select(1, permutation)
+
+    def forward(self, input, hx=None):
+        if _is_packed(input):
+            raise _packed_error("LSTM")
+        if input.dim() not in (2, 3):
+            raise ValueError(f"LSTM: Expected input to be 2D or 3D, got {input.dim()}D instead")
+        batched = input.dim() == 3
+        if not batched:
+            input = input.unsqueeze(0 if self.batch_first else 1)
+        if hx is None:
+            batch = input.size(0) if self.batch_first else input.size(1)
+            layers = self.num_layers * (2 if self.bidirectional else 1)
+            real = self.proj_size if self.proj_size > 0 else self.hidden_size
+            hx = (_creation.zeros((layers, batch, real), dtype=input.dtype),
+                  _creation.zeros((layers, batch, self.hidden_size), dtype=input.dtype))
+        else:
+            h0, c0 = hx[0], hx[1]
+            if batched:
+                if h0.dim() != 3 or c0.dim() != 3:
+                    raise RuntimeError("For batched 3-D input, hx and cx should also be 3-D but "
+                                       f"got ({h0.dim()}-D, {c0.dim()}-D) tensors")
+            else:
+                if h0.dim() != 2 or c0.dim() != 2:
+                    raise RuntimeError("For unbatched 2-D input, hx and cx should also be 2-D "
+                                       f"but got ({h0.dim()}-D, {c0.dim()}-D) tensors")
+                hx = (h0.unsqueeze(1), c0.unsqueeze(1))
+        self.check_forward_args(input, hx, None)
+        output, h_n, c_n = self._run(input, hx[0], hx[1])
+        if not batched:
+            output = output.squeeze(0 if self.batch_first else 1)
+            h_n, c_n = h_n.squeeze(1), c_n.squeeze(1)
+        return output, (h_n, c_n)
+
+
+# -- cells --------------------------------------------------------------------------------------
+class RNNCellBase(Module):
+    """What the one-step cells share: weight_ih, weight_hh, bias_ih, bias_hh and their init."""
+
+    def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        g = num_chunks * hidden_size
+        self.weight_ih = Parameter(_creation.empty((g, input_size), dtype=dtype, device=device))
+        self.weight_hh = Parameter(_creation.empty((g, hidden_size), dtype=dtype, device=device))
+        if bias:
+            self.bias_ih = Parameter(_creation.empty(g, dtype=dtype, device=device))
+            self.bias_hh = Parameter(_creation.empty(g, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def extra_repr(self):
+        s = "{input_size}, {hidden_size}"
+        if "bias" in self.__dict__ and self.bias is not True:
+            s += ", bias={bias}"
+        if "nonlinearity" in self.__dict__ and self.nonlinearity != "tanh":
+            s += ", nonlinearity={nonlinearity}"
+        return s.format(**self.__dict__)
+
+    def reset_parameters(self):
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    def _batch(self, input, hx, name, what="hidden"):
+        """Unbatched (1-D) input and state become a batch of one; checks the sizes."""
+        if input.dim() not in (1, 2):
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
+        states = () if hx is None else (hx if isinstance(hx, (tuple, list)) else (hx,))
+        for i, s in enumerate(states):
+            if s.dim() not in (1, 2):
+                label = f"hx[{i}]" if what == "hx" else "hidden"
+                raise ValueError(f"{name}: Expected {label} to be 1D or 2D, got {s.dim()}D "
+                                 "instead")
+        batched = input.dim() == 2
+        if not batched:
+            input = input.unsqueeze(0)
+            states = tuple(s.unsqueeze(0) for s in states)
+        if input.size(1) != self.input_size:
+            raise RuntimeError(f"input has inconsistent input_size: got {input.size(1)} "
+                               f"expected {self.input_size}")
+        for i, s in enumerate(states):
+            if s.size(0) != input.size(0):
+                raise RuntimeError(f"Input batch size {input.size(0)} doesn't match hidden{i} "
+                                   f"batch size {s.size(0)}")
+            if s.size(1) != self.hidden_size:
+                raise RuntimeError(f"hidden{i} has inconsistent hidden_size: got {s.size(1)}, "
+                                   f"expected {self.hidden_size}")
+        return input, states, batched
+
+    def _zeros(self, input):
+        return _creation.zeros((input.size(0), self.hidden_size), dtype=input.dtype)
+
+
+class RNNCell(RNNCellBase):
+    """One step of an Elman RNN: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu)."""
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None,
+                 dtype=None):
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):
+        input, states, batched = self._batch(input, hx, "RNNCell")
+        h = states[0] if states else self._zeros(input)
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        xg = F.linear(input, self.weight_ih, self.bias_ih)
+        if self.bias_hh is not None:
+            xg = xg + self.bias_hh
+        out = _rnn_step(xg, h, self.weight_hh, self.nonlinearity == "relu")
+        return out if batched else out.squeeze(0)
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step: forward(input, (h, c)=None) -> (h', c')."""
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype)
+
+    def forward(self, input, hx=None):
+        input, states, batched = self._batch(input, hx, "LSTMCell", "hx")
+        if states:
+            h, c = states
+        else:
+            h = c = self._zeros(input)
+        xg = F.linear(input, self.weight_ih, self.bias_ih)
+        if self.bias_hh is not None:
+            xg = xg + self.bias_hh
+        h, c = _lstm_step(xg, h, c, self.weight_hh, None)
+        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step: forward(input, hx=None) -> h'."""
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype)
+
+    def forward(self, input, hx=None):
+        input, states, batched = self._batch(input, hx, "GRUCell")
+        h = states[0] if states else self._zeros(input)
+        xrz, xn, w_hrz, w_hn, b_hn = _gru_inputs(input, self.weight_ih, self.weight_hh,
+                                                 self.bias_ih, self.bias_hh, self.hidden_size,
+                                                 fast=False)
+        out = _gru_step(xrz, xn, h, w_hrz, w_hn, b_hn)
+        return out if batched else out.squeeze(0)
