@@ -107,6 +107,20 @@ autograd.gradgradcheck = _gradcheck_module.gradgradcheck
 __version__ = "0.1.0"
 
 
+def save(obj, f, *args, **kwargs):
+    """Save tensors and nested containers of them (safetensors; never pickle)."""
+    from .serialization import save as _save  # imported on first use: keeps `import ember` fast
+
+    return _save(obj, f, *args, **kwargs)
+
+
+def load(f, *args, **kwargs):
+    """Load what ember.save wrote, a safetensors file, or a torch.save checkpoint (safely)."""
+    from .serialization import load as _load
+
+    return _load(f, *args, **kwargs)
+
+
 def is_tensor(obj):
     return isinstance(obj, Tensor)
 

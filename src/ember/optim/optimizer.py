@@ -4,8 +4,10 @@ import warnings
 from collections import defaultdict
 from copy import deepcopy
 
+import numpy as np
+
 from .._errors import note
-from .._tensor import Tensor
+from .._tensor import Tensor, _make
 from ..autograd.grad_mode import enable_grad
 
 __all__ = ["Optimizer", "required"]
@@ -169,9 +171,14 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
-        state_dict = deepcopy(state_dict)
+        """Load a state dict from state_dict(), PyTorch's or ember's.
+
+        As in PyTorch: param_groups are copied, state tensors are matched to parameters by
+        index and cast to each parameter's floating dtype ('step' keeps its own dtype).
+        """
+        state_dict = dict(state_dict)
         groups = self.param_groups
-        saved = state_dict["param_groups"]
+        saved = deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved):
             raise ValueError("loaded state dict has a different number of parameter groups")
         if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved)):
@@ -183,19 +190,41 @@ class Optimizer:
         for g, s in zip(groups, saved):
             for i, p in zip(s["params"], g["params"]):
                 id_map[i] = p
-        self.state = defaultdict(dict)
+        state = defaultdict(dict)
         for k, v in state_dict["state"].items():
             if k in id_map:
                 p = id_map[k]
-                self.state[p] = {
-                    name: (val.to(p.dtype) if isinstance(val, Tensor) and val.is_floating_point()
-                           and name != "step" else val)
-                    for name, val in v.items()
-                }
+                state[p] = _cast(p, v, None)
+            else:
+                state[k] = v
         new_groups = []
         for g, s in zip(groups, saved):
             s["params"] = g["params"]
             if "param_names" in g and "param_names" not in s:
                 s["param_names"] = g["param_names"]
             new_groups.append(s)
-        self.param_groups = new_groups
+        self.__setstate__({"state": state, "param_groups": new_groups})
+
+
+def _cast(param, value, key):
+    # floating state follows the parameter's dtype; 'step' is kept as saved (PyTorch's rule)
+    if isinstance(value, Tensor):
+        if key != "step" and param._data.dtype.kind == "f" and value._data.dtype != \
+                param._data.dtype:
+            return _make(value._data.astype(param._data.dtype))
+        return value
+    if isinstance(value, dict):
+        return {k: _cast(param, v, k) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast(param, v, None) for v in value)
+    return value
+
+
+def _step_tensor(st):
+    """state['step'] as a float32 0-d tensor (PyTorch keeps it as a tensor); make it one when
+    a state dict carried a plain number."""
+    step = st.get("step")
+    if not isinstance(step, Tensor):
+        step = _make(np.array(0.0 if step is None else float(step), dtype=np.float32))
+        st["step"] = step
+    return step

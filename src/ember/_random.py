@@ -1,0 +1,504 @@
+"""PyTorch's CPU random stream, reproduced on NumPy arrays.
+
+PyTorch's CPU generator is a 32-bit Mersenne Twister seeded with the classic ``init_genrand``
+recurrence on the low 32 bits of the seed. NumPy's MT19937 bit generator runs the same
+twister, so ``random_raw`` yields exactly PyTorch's 32-bit words once its key is set the same
+way. Every distribution below consumes those words as PyTorch's CPU kernels do (PyTorch 2.13):
+
+* a "word" is one 32-bit draw; a "double word" is two draws, the first the high half;
+* float32 uniforms use the low 24 bits of a word, float64 uniforms the low 53 bits of a double
+  word, scaled into [0, 1) and then stretched to [from, to) with one fused multiply-add;
+* normals for tensors of 16+ contiguous elements are filled in blocks of 16 (Box-Muller on the
+  pairs j, j+8; a ragged tail recomputes the last 16 from fresh uniforms). float32 blocks use
+  the AVX2 Cephes-style log and sincos polynomials that PyTorch uses on AVX2/AVX-512 CPUs;
+  smaller or strided tensors draw one double-precision Box-Muller pair per two elements and
+  keep the spare sample in the generator, as PyTorch does;
+* the kernels are compiled with fused multiply-add (x86-64 with AVX2/FMA), so ``a * b + c`` in
+  them rounds once; ``_fma32``/``_fma64`` reproduce that exactly on NumPy.
+
+Elements are produced in memory order (what PyTorch's TensorIterator does for one output).
+Transcendentals in double precision that must match the C library bit for bit (log, log1p,
+tan, exp) go through Python's ``math`` module, which calls the same C library PyTorch uses.
+"""
+
+import math
+import secrets
+import struct
+
+import numpy as np
+
+_f32 = np.float32
+_f64 = np.float64
+_MASK24 = np.uint64(0xFFFFFF)
+_MASK53 = np.uint64((1 << 53) - 1)
+_SH32 = np.uint64(32)
+_TWO_M24 = _f32(2.0 ** -24)
+_TWO_M53 = 2.0 ** -53
+DEFAULT_SEED = 67280421310721
+_U64 = (1 << 64) - 1
+
+
+class MT19937:
+    """One generator's state: the twister, its seed, and Box-Muller's cached spare samples."""
+
+    __slots__ = ("bg", "raw", "seed", "fresh", "next_double", "next_float")
+
+    def __init__(self, seed=DEFAULT_SEED):
+        self.bg = np.random.MT19937()
+        self.raw = self.bg.random_raw
+        self.manual_seed(seed)
+
+    def manual_seed(self, seed):
+        seed = int(seed)
+        if not -(1 << 63) <= seed <= _U64:
+            raise ValueError("Overflow when unpacking long long")
+        seed &= _U64  # negative seeds wrap to their unsigned 64-bit value, as in PyTorch
+        try:
+            self.bg._legacy_seeding(seed & 0xFFFFFFFF)  # NumPy's init_genrand, ~1 us
+        except AttributeError:  # pragma: no cover - a NumPy without the legacy seeding hook
+            self._set_key(_init_genrand(seed & 0xFFFFFFFF), 624)
+        self.seed = seed
+        self.fresh = True  # PyTorch's freshly seeded engine reports next=0 rather than 624
+        self.next_double = None
+        self.next_float = None
+
+    def _set_key(self, key, pos):
+        self.bg.state = {"bit_generator": "MT19937",
+                         "state": {"key": np.asarray(key, np.uint32), "pos": int(pos)}}
+
+    # -- raw words ----------------------------------------------------------------------------
+    def words(self, n):
+        """n 32-bit draws (as uint64)."""
+        self.fresh = False
+        return self.raw(n)
+
+    def words64(self, n):
+        """n 64-bit draws, each made of two 32-bit draws (the first is the high half)."""
+        self.fresh = False
+        w = self.raw(2 * n)
+        return (w[0::2] << _SH32) | w[1::2]
+
+    def word(self):
+        self.fresh = False
+        return int(self.raw())
+
+    def word64(self):
+        self.fresh = False
+        hi, lo = self.raw(2).tolist()
+        return (hi << 32) | lo
+
+    # -- state bytes, laid out as PyTorch's CPUGeneratorImplState (5056 bytes) ------------------
+    def get_state(self):
+        st = self.bg.state["state"]
+        pos = int(st["pos"])
+        left, nxt = 625 - pos, (0 if self.fresh else pos)
+        head = struct.pack("<QiiQ", self.seed, left, 1, nxt)
+        key = np.asarray(st["key"], np.uint64).astype("<u8").tobytes()
+        nd = self.next_double
+        tail = struct.pack("<dddi4x", 0.0, 0.0 if nd is None else nd, 0.0, nd is not None)
+        nf = self.next_float
+        tail2 = struct.pack("<f?3x", 0.0 if nf is None else nf, nf is not None)
+        return head + key + tail + tail2
+
+    def set_state(self, data):
+        seed, left, seeded, nxt = struct.unpack_from("<QiiQ", data, 0)
+        key = np.frombuffer(data, "<u8", 624, 24).astype(np.uint32)
+        _, ny, _, nvalid = struct.unpack_from("<dddi", data, 24 + 8 * 624)
+        nf, fvalid = struct.unpack_from("<f?", data, 24 + 8 * 624 + 32)
+        if not (seeded == 1 and 0 < left <= 624 and 0 <= nxt <= 624):
+            raise RuntimeError("Invalid mt19937 state")
+        self._set_key(key, 625 - left)
+        self.seed = seed
+        self.fresh = left == 1 and nxt == 0
+        self.next_double = ny if nvalid else None
+        self.next_float = float(np.float32(nf)) if fvalid else None
+
+    def clone(self):
+        other = MT19937.__new__(MT19937)
+        other.bg = np.random.MT19937()
+        other.raw = other.bg.random_raw
+        other.bg.state = self.bg.state
+        other.seed, other.fresh = self.seed, self.fresh
+        other.next_double, other.next_float = self.next_double, self.next_float
+        return other
+
+
+def _init_genrand(s):
+    key = [s]
+    for j in range(1, 624):
+        s = (1812433253 * (s ^ (s >> 30)) + j) & 0xFFFFFFFF
+        key.append(s)
+    return key
+
+
+def nondeterministic_seed():
+    return secrets.randbits(64)
+
+
+# -- exact fused multiply-add on NumPy --------------------------------------------------------
+def _fma32(a, b, c):
+    """float32 a * b + c rounded once (a, b, c: float32 arrays or scalars)."""
+    s = np.multiply(a, b, dtype=_f64)  # exact: 24 + 24 bits fit in 53
+    s += c
+    # rounding the double to float32 is wrong only when s sits exactly halfway between two
+    # float32 values while the exact sum does not; find those and nudge them off the tie
+    if ((s.view(np.uint64) & _LOW29) == _HALF29).any():
+        s = _fix_ties(s, a, b, c)
+    return s.astype(_f32)
+
+
+_LOW29 = np.uint64(0x1FFFFFFF)
+_HALF29 = np.uint64(0x10000000)
+
+
+def _fix_ties(s, a, b, c):
+    p = np.multiply(a, b, dtype=_f64)
+    c64 = np.broadcast_to(np.asarray(c, _f64), s.shape)
+    bb = s - p
+    err = (p - (s - bb)) + (c64 - bb)
+    fix = ((s.view(np.uint64) & _LOW29) == _HALF29) & (err != 0)
+    s[fix] = np.nextafter(s[fix], np.where(err[fix] > 0, np.inf, -np.inf))
+    return s
+
+
+_SPLIT = 134217729.0  # 2**27 + 1
+
+
+def _fma64(a, b, c):
+    """float64 a * b + c rounded once: error-free product and sum, then one rounding."""
+    a = np.asarray(a, _f64)
+    b = np.asarray(b, _f64)
+    p = a * b
+    t = _SPLIT * a
+    ah = t - (t - a)
+    al = a - ah
+    t = _SPLIT * b
+    bh = t - (t - b)
+    bl = b - bh
+    ep = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    s = p + c
+    bb = s - p
+    es = (p - (s - bb)) + (c - bb)
+    out = s + (ep + es)
+    # a zero or non-finite product carries no error term
+    bad = ~np.isfinite(p) | (p == 0)
+    if bad.any():
+        out = np.where(bad, s, out)
+    return out
+
+
+def _fma1(a, b, c):
+    """Scalar double fma (Python floats)."""
+    if hasattr(math, "fma"):
+        return math.fma(a, b, c)
+    return float(_fma64(_f64(a), _f64(b), _f64(c)))
+
+
+# -- uniform ------------------------------------------------------------------------------------
+def unit32(g, n):
+    """n float32 uniforms in [0, 1) (24 random bits each, one word each)."""
+    return (g.words(n) & _MASK24).astype(_f32) * _TWO_M24
+
+
+def unit64(g, n):
+    """n float64 uniforms in [0, 1) (53 random bits each, two words each)."""
+    return (g.words64(n) & _MASK53).astype(_f64) * _TWO_M53
+
+
+def unit64_list(g, n):
+    """unit64 as a list of Python floats (cheaper for a handful of draws)."""
+    if n > 64:
+        return unit64(g, n).tolist()
+    g.fresh = False
+    it = iter(g.raw(2 * n).tolist())
+    # the 53 bits are the high word's low 21 bits then the low word: both terms are exact
+    return [(hi & 0x1FFFFF) * _TWO_M21 + lo * _TWO_M53 for hi, lo in zip(it, it)]
+
+
+_TWO_M21 = 2.0 ** -21
+
+
+def uniform(g, n, dt, lo=0.0, hi=1.0):
+    """PyTorch's uniform_(lo, hi) for n elements of NumPy dtype dt, in memory order."""
+    if dt == _f64:
+        x = unit64(g, n)
+        if lo == 0.0 and hi == 1.0:
+            return x
+        return _fma64(x, hi - lo, lo)
+    if dt == _f32:
+        x = unit32(g, n)
+        if lo == 0.0 and hi == 1.0:
+            return x
+        f, t = _f32(lo), _f32(hi)
+        return _fma32(x, t - f, f)
+    if dt == np.float16:
+        # 11 random bits; the arithmetic runs in float32, then rounds to half
+        x = (g.words(n) & np.uint64(0x7FF)).astype(_f32) * _f32(2.0 ** -11)
+        f, t = _f32(np.float16(lo)), _f32(np.float16(hi))
+        return _fma32(x, _f32(np.float16(t - f)), f).astype(np.float16)
+    raise TypeError(dt)
+
+
+# -- normal -------------------------------------------------------------------------------------
+_TWO_PI = 2.0 * math.pi
+
+
+def normal_pairs(g, n):
+    """n standard normals (float64) from PyTorch's scalar Box-Muller, using the cached spare
+    sample first and leaving a new spare behind when n is odd."""
+    out = []
+    if n and g.next_double is not None:
+        out.append(g.next_double)
+        g.next_double = None
+        n -= 1
+    if n:
+        pairs = (n + 1) // 2
+        u = unit64_list(g, 2 * pairs)
+        log1p, sqrt, sin, cos = math.log1p, math.sqrt, math.sin, math.cos
+        it = iter(u)
+        for u1, u2 in zip(it, it):
+            r = sqrt(-2.0 * log1p(-u2))
+            theta = _TWO_PI * u1
+            out.append(r * cos(theta))
+            out.append(r * sin(theta))
+        if n % 2:
+            g.next_double = out.pop()
+    return out
+
+
+def normal_small(g, n, dt, mean=0.0, std=1.0):
+    """The element-by-element path (fewer than 16 elements, or not contiguous)."""
+    z = normal_pairs(g, n)
+    if mean == 0.0 and std == 1.0:
+        return np.array(z, dt)
+    if hasattr(math, "fma"):
+        fma = math.fma
+        return np.array([fma(v, std, mean) for v in z], dt)
+    return _fma64(np.array(z, _f64), std, mean).astype(dt)
+
+
+def normal(g, n, dt, mean=0.0, std=1.0, contiguous=True):
+    """PyTorch's normal_(mean, std) for n elements of NumPy dtype dt, in memory order."""
+    if n < 16 or not contiguous or dt not in (_f32, _f64):
+        return normal_small(g, n, dt, mean, std)
+    if dt == _f32:
+        u, tail = unit32(g, n), (unit32(g, 16) if n % 16 else None)
+        block = _normal16_f32
+        mean, std = _f32(mean), _f32(std)
+    else:
+        u, tail = unit64(g, n), (unit64(g, 16) if n % 16 else None)
+        block = _normal16_f64
+    full = n - n % 16
+    out = np.empty(n, dt)
+    for i in range(0, full, _CHUNK):  # chunks that stay in cache
+        out[i:min(i + _CHUNK, full)] = block(u[i:min(i + _CHUNK, full)], mean, std)
+    if tail is not None:
+        out[n - 16:] = block(tail, mean, std)
+    return out
+
+
+_CHUNK = 16 * 2048
+
+
+def _normal16_f64(u, mean, std):
+    """Box-Muller over blocks of 16 doubles: u1 = 1 - u[j], u2 = u[j + 8]."""
+    b = u.reshape(-1, 2, 8)
+    u1 = (1.0 - b[:, 0]).ravel()
+    theta = _TWO_PI * b[:, 1]
+    # the C library's log, bit for bit (NumPy's own log may differ in the last place)
+    lg = np.fromiter(map(math.log, u1.tolist()), _f64, u1.size).reshape(theta.shape)
+    radius = np.sqrt(-2.0 * lg)
+    out = np.empty(b.shape, _f64)
+    out[:, 0] = radius * np.cos(theta)
+    out[:, 1] = radius * np.sin(theta)
+    out = out.ravel()
+    if mean == 0.0 and std == 1.0:
+        return out
+    return _fma64(out, std, mean)
+
+
+def _normal16_f32(u, mean, std):
+    """The AVX2 float32 kernel: Cephes log and sincos polynomials, fused as GCC fuses them."""
+    b = u.reshape(-1, 2, 8)
+    u1 = _f32(1.0) - b[:, 0]
+    theta = _f32(_TWO_PI) * b[:, 1]
+    radius = np.sqrt(_f32(-2.0) * _log_ps(u1))
+    s, c = _sincos_ps(theta)
+    out = np.empty(b.shape, _f32)
+    out[:, 0] = radius * c
+    out[:, 1] = radius * s
+    out = out.ravel()
+    if mean == 0.0 and std == 1.0:
+        return out
+    return _fma32(out, std, mean)
+
+
+_LOG_P = [_f32(v) for v in (
+    7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1, 1.4249322787E-1,
+    -1.6668057665E-1, 2.0000714765E-1, -2.4999993993E-1, 3.3333331174E-1)]
+_MIN_NORM = np.array([0x00800000], np.int32).view(_f32)[0]
+
+
+def _log_ps(x):
+    """Natural log, float32, the Cephes polynomial of avx_mathfun (inputs in (0, 1])."""
+    bits = np.maximum(x, _MIN_NORM).view(np.int32)
+    e = ((bits >> 23) - 0x7F).astype(_f32)
+    e += _f32(1.0)
+    x = ((bits & ~0x7F800000) | 0x3F000000).view(_f32)  # mantissa in [0.5, 1)
+    small = x < _f32(0.707106781186547524)
+    tmp = x * small
+    x -= _f32(1.0)
+    e -= small
+    x += tmp
+    z = x * x
+    y = _fma32(_LOG_P[0], x, _LOG_P[1])
+    for c in _LOG_P[2:]:
+        y = _fma32(y, x, c)
+    y *= x
+    y = _fma32(y, z, e * _f32(-2.12194440e-4))
+    z *= _f32(0.5)
+    y -= z
+    x += y
+    return _fma32(e, _f32(0.693359375), x)
+
+
+_DP = [_f32(v) for v in (-0.78515625, -2.4187564849853515625e-4, -3.77489497744594108e-8)]
+_COS_P = [_f32(v) for v in (2.443315711809948E-005, -1.388731625493765E-003,
+                            4.166664568298827E-002)]
+_SIN_P = [_f32(v) for v in (-1.9515295891E-4, 8.3321608736E-3, -1.6666654611E-1)]
+
+
+def _sincos_ps(x):
+    """sin and cos, float32, the Cephes polynomials of avx_mathfun's sincos256_ps.
+    Returns their bit patterns (int32) for the caller to finish."""
+    sign = x.view(np.int32) & np.int32(-0x80000000)
+    x = np.abs(x)
+    j = (x * _f32(1.27323954473516)).astype(np.int32)
+    j += 1
+    j &= ~1
+    y = j.astype(_f32)
+    sin_sign = sign ^ ((j & 4) << 29)
+    cos_sign = (~(j - 2) & 4) << 29
+    poly = -((j >> 1) & 1)  # all ones where the sine polynomial serves cos (octants 2, 3)
+    for dp in _DP:  # extended-precision reduction, x - y * pi / 4
+        x = _fma32(y, dp, x)
+    z = x * x
+    yc = _fma32(_COS_P[0], z, _COS_P[1])
+    yc = _fma32(yc, z, _COS_P[2])
+    yc *= z
+    yc = _fma32(yc, z, -(z * _f32(0.5)))
+    yc += _f32(1.0)
+    ys = _fma32(_SIN_P[0], z, _SIN_P[1])
+    ys = _fma32(ys, z, _SIN_P[2])
+    ys *= z
+    ys = _fma32(ys, x, x)
+    ci, si = yc.view(np.int32), ys.view(np.int32)
+    diff = (ci ^ si) & poly
+    s = si ^ diff  # sine where poly is clear, cosine polynomial otherwise
+    c = ci ^ diff
+    s ^= sin_sign
+    c ^= cos_sign
+    return s.view(_f32), c.view(_f32)
+
+
+# -- integers -----------------------------------------------------------------------------------
+_INT_MAX = {np.dtype(np.int64): (1 << 63) - 1, np.dtype(np.int32): (1 << 31) - 1,
+            np.dtype(np.int16): (1 << 15) - 1, np.dtype(np.int8): (1 << 7) - 1,
+            np.dtype(np.uint8): (1 << 8) - 1}
+
+
+def random_from_to(g, n, dt, lo, rng):
+    """random_(lo, lo + rng): word (or double word when rng >= 2**32) modulo rng, plus lo."""
+    wide = rng >= (1 << 32) and dt in (np.int64, _f64, _f32)
+    v = g.words64(n) if wide else g.words(n)
+    r = (v % np.uint64(rng)).astype(np.int64)
+    return (r + np.int64(lo)).astype(dt) if lo else r.astype(dt)
+
+
+def random_full(g, n, dt):
+    """random_(-2**63, None): a double word reinterpreted as int64."""
+    return g.words64(n).view(np.int64).astype(dt)
+
+
+def random_default(g, n, dt):
+    """random_() with no bounds: [0, 2**mantissa] for floats, [0, max] for integers."""
+    dt = np.dtype(dt)
+    if dt == np.bool_:
+        return (g.words(n) & np.uint64(1)).astype(np.bool_)
+    if dt == np.int64:
+        return (g.words64(n) & np.uint64((1 << 63) - 1)).astype(np.int64)
+    if dt == _f64:
+        return (g.words64(n) % np.uint64((1 << 53) + 1)).astype(_f64)
+    if dt == _f32:
+        return (g.words(n) % np.uint64((1 << 24) + 1)).astype(_f32)
+    if dt == np.float16:
+        return (g.words(n) % np.uint64((1 << 11) + 1)).astype(np.float16)
+    return (g.words(n) % np.uint64(_INT_MAX[dt] + 1)).astype(dt)
+
+
+def randperm(g, n):
+    """Fisher-Yates as PyTorch runs it: swap i with i + word % (n - i)."""
+    perm = list(range(n))
+    if n > 1:
+        z = (g.words(n - 1) % np.arange(n, 1, -1, dtype=np.uint64)).tolist()
+        for i, k in enumerate(z):
+            if k:
+                j = i + k
+                perm[i], perm[j] = perm[j], perm[i]
+    return np.array(perm, np.int64)
+
+
+# -- other distributions --------------------------------------------------------------------------
+def bernoulli_scalar(g, n, p):
+    """bernoulli_(p) with a number p: a double uniform below p (CPUs other than Intel's)."""
+    return unit64(g, n) < p
+
+
+def bernoulli_tensor(g, p):
+    """bernoulli_(p) with a tensor p (flat, in the output's memory order): float64 p compares
+    with a double uniform, other dtypes with a float32 uniform."""
+    if p.dtype == _f64:
+        return unit64(g, p.size) < p
+    return unit32(g, p.size) < p.astype(_f32)
+
+
+def exponential(g, n, lambd):
+    """(-1 / lambda) * log1p(-u) with double uniforms."""
+    u = unit64_list(g, n)
+    log1p = math.log1p
+    k = -1.0 / lambd
+    return np.array([k * log1p(-x) for x in u], _f64)
+
+
+def cauchy(g, n, median, sigma):
+    u = unit64(g, n).tolist()
+    tan, pi = math.tan, math.pi
+    return np.array([median + sigma * tan(pi * (x - 0.5)) for x in u], _f64)
+
+
+def log_normal(g, n, mean, std):
+    z = normal_pairs(g, n)
+    exp, fma = math.exp, _fma1
+    return np.array([exp(fma(v, std, mean)) for v in z], _f64)
+
+
+def geometric(g, n, p):
+    u = unit64(g, n).tolist()
+    log, ceil = math.log, math.ceil
+    q = log(1.0 - p)
+    return np.array([ceil(log(x) / q) for x in u], _f64)
+
+
+def multinomial_with_replacement(g, probs, num_samples):
+    """Inverse-CDF sampling per row: cumulative sums in the input's dtype, normalised, the
+    last bucket forced to 1, then a double uniform located by binary search."""
+    rows = probs.shape[0]
+    out = np.empty((rows, num_samples), np.int64)
+    for i in range(rows):
+        cum = np.cumsum(probs[i])
+        total = cum[-1]
+        cum = cum / total
+        cum[-1] = 1
+        u = unit64(g, num_samples)
+        out[i] = np.searchsorted(cum.astype(_f64), u, side="left")
+    return out
