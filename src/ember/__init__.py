@@ -97,6 +97,7 @@ from .ops.elementwise import *
 from .ops.indexing import *
 from .ops.linalg import *
 from .ops.nn_ops import *
+from .ops.conv import *
 from .ops.reduction import *
 from .ops.shape import *
 
