@@ -110,6 +110,233 @@ def w2(lib, name):
     return _timeit(step, 10000, 1000)
 
 
+# -- W3: MLP 784-256-128-10 -----------------------------------------------------------------------
+def _mlp_params(seed=0):
+    rng = np.random.default_rng(seed)
+    sizes = [(784, 256), (256, 128), (128, 10)]
+    params = []
+    for fan_in, fan_out in sizes:
+        bound = 1 / np.sqrt(fan_in)
+        params.append(rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32))
+        params.append(rng.uniform(-bound, bound, fan_out).astype(np.float32))
+    x = rng.standard_normal((128, 784)).astype(np.float32)
+    y = rng.integers(0, 10, 128)
+    return params, x, y
+
+
+def w3(lib, name, steps=300):
+    params, x, y = _mlp_params()
+    if lib is None:
+        return _timeit(_mlp_numpy_step(params, x, y), steps, 20)
+    nn, F = lib.nn, lib.nn.functional
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
+                          nn.Linear(128, 10))
+    with lib.no_grad():
+        for p, v in zip(model.parameters(), params):
+            p.copy_(lib.from_numpy(v))
+    opt = lib.optim.SGD(model.parameters(), lr=0.01)
+    xt, yt = lib.from_numpy(x), lib.from_numpy(y)
+
+    def step():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(xt), yt)
+        loss.backward()
+        opt.step()
+
+    return _timeit(step, steps, 20)
+
+
+def _mlp_numpy_step(params, x, y):
+    """Forward, backward and SGD for the MLP by hand: the floor no autograd library can beat."""
+    w1, b1, w2, b2, w3, b3 = params
+    onehot = np.eye(10, dtype=np.float32)[y]
+
+    def step():
+        h1 = np.maximum(x @ w1.T + b1, 0)
+        h2 = np.maximum(h1 @ w2.T + b2, 0)
+        z = h2 @ w3.T + b3
+        z = z - z.max(1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(1, keepdims=True)
+        gz = (p - onehot) / len(y)
+        gh2 = (gz @ w3) * (h2 > 0)
+        gh1 = (gh2 @ w2) * (h1 > 0)
+        for w, b, g, a in ((w3, b3, gz, h2), (w2, b2, gh2, h1), (w1, b1, gh1, x)):
+            w -= np.float32(0.01) * (g.T @ a)
+            b -= np.float32(0.01) * g.sum(0)
+
+    return step
+
+
+# -- W4: small CNN -----------------------------------------------------------------------------------
+def _cnn_data(seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, 64)
+    return x, y
+
+
+def w4(lib, name, steps=40):
+    x, y = _cnn_data()
+    if lib is None:
+        return _timeit(_cnn_numpy_step(x, y), steps, 3)
+    lib.manual_seed(0)
+    nn, F = lib.nn, lib.nn.functional
+    model = nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(784, 10),
+    )
+    opt = lib.optim.SGD(model.parameters(), lr=0.01)
+    xt, yt = lib.from_numpy(x), lib.from_numpy(y)
+
+    def step():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(xt), yt)
+        loss.backward()
+        opt.step()
+
+    return _timeit(step, steps, 3)
+
+
+def _im2col(a, k):
+    """(N, C, H, W) padded by k//2 -> (N, H*W, C*k*k) windows (stride 1)."""
+    n, c, h, w = a.shape
+    p = k // 2
+    ap = np.pad(a, ((0, 0), (0, 0), (p, p), (p, p)))
+    win = np.lib.stride_tricks.sliding_window_view(ap, (k, k), axis=(2, 3))
+    return win.transpose(0, 2, 3, 1, 4, 5).reshape(n, h * w, c * k * k)
+
+
+def _col2im(cols, shape, k):
+    n, c, h, w = shape
+    p = k // 2
+    out = np.zeros((n, c, h + 2 * p, w + 2 * p), cols.dtype)
+    cols = cols.reshape(n, h, w, c, k, k)
+    for i in range(k):
+        for j in range(k):
+            out[:, :, i:i + h, j:j + w] += cols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+    return out[:, :, p:p + h, p:p + w]
+
+
+def _cnn_numpy_step(x, y):
+    rng = np.random.default_rng(1)
+    w1 = (rng.standard_normal((8, 9)) / 3).astype(np.float32)
+    b1 = np.zeros(8, np.float32)
+    w2 = (rng.standard_normal((16, 72)) / 8.5).astype(np.float32)
+    b2 = np.zeros(16, np.float32)
+    w3 = (rng.standard_normal((10, 784)) / 28).astype(np.float32)
+    b3 = np.zeros(10, np.float32)
+    onehot = np.eye(10, dtype=np.float32)[y]
+    n = len(y)
+
+    def conv(a, w, b):
+        cols = _im2col(a, 3)
+        out = cols @ w.T + b  # (N, HW, O)
+        hw = int(np.sqrt(out.shape[1]))
+        return out.transpose(0, 2, 1).reshape(n, -1, hw, hw), cols
+
+    def pool(a):
+        nn_, c, h, w = a.shape
+        r = a.reshape(nn_, c, h // 2, 2, w // 2, 2)
+        m = r.max(axis=(3, 5))
+        mask = r == m[:, :, :, None, :, None]
+        return m, mask
+
+    def unpool(g, mask):
+        return (mask * g[:, :, :, None, :, None]).reshape(g.shape[0], g.shape[1],
+                                                           g.shape[2] * 2, g.shape[3] * 2)
+
+    def step():
+        z1, c1 = conv(x, w1, b1)
+        a1 = np.maximum(z1, 0)
+        p1, m1 = pool(a1)
+        z2, c2 = conv(p1, w2, b2)
+        a2 = np.maximum(z2, 0)
+        p2, m2 = pool(a2)
+        f = p2.reshape(n, -1)
+        z = f @ w3.T + b3
+        z = z - z.max(1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(1, keepdims=True)
+        gz = (p - onehot) / n
+        gf = gz @ w3
+        gw3, gb3 = gz.T @ f, gz.sum(0)
+        ga2 = unpool(gf.reshape(p2.shape), m2) * (z2 > 0)
+        g2 = ga2.reshape(n, 16, -1).transpose(0, 2, 1)  # (N, HW, O)
+        gw2 = np.einsum("nho,nhk->ok", g2, c2)
+        gb2 = g2.sum((0, 1))
+        gp1 = _col2im(g2 @ w2, p1.shape, 3)
+        ga1 = unpool(gp1, m1) * (z1 > 0)
+        g1 = ga1.reshape(n, 8, -1).transpose(0, 2, 1)
+        gw1 = np.einsum("nho,nhk->ok", g1, c1)
+        gb1 = g1.sum((0, 1))
+        for w, g in ((w1, gw1), (b1, gb1), (w2, gw2), (b2, gb2), (w3, gw3), (b3, gb3)):
+            w -= np.float32(0.01) * g
+
+    return step
+
+
+# -- W5: Hessian-vector product by double backward ---------------------------------------------------
+def w5(lib, name, steps=300):
+    rng = np.random.default_rng(0)
+    a = (rng.standard_normal((256, 256)) / 16).astype(np.float32)
+    x0 = rng.standard_normal(256).astype(np.float32)
+    v0 = rng.standard_normal(256).astype(np.float32)
+    if lib is None:
+        def hvp_np():
+            t = np.tanh(a @ x0)
+            # f = sum(t^2); H = A^T diag(d/dz 2 t (1 - t^2)) A
+            d = 2 * (1 - t * t) * (1 - 3 * t * t)
+            return a.T @ (d * (a @ v0))
+
+        return _timeit(hvp_np, steps, 20)
+    at, v = lib.from_numpy(a), lib.from_numpy(v0)
+    x = lib.from_numpy(x0.copy()).requires_grad_()
+
+    def hvp():
+        f = (lib.tanh(at @ x) ** 2).sum()
+        (g,) = lib.autograd.grad(f, x, create_graph=True)
+        (h,) = lib.autograd.grad(g, x, grad_outputs=v)
+        return h
+
+    return _timeit(hvp, steps, 20)
+
+
+# -- M1: memory ----------------------------------------------------------------------------------------
+def _rss_mib():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 2**20
+
+
+def m1_peak(lib, name):
+    """Peak RSS (MiB) of the MLP workload over 500 steps, in a fresh process."""
+    import resource
+
+    w3(lib, name, steps=500)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def m1_growth(lib, name):
+    """RSS growth (MiB) of the batch linear regression between step 1,000 and step 10,000."""
+    x, y = _w2_data()
+    xt, yt = lib.from_numpy(x), lib.from_numpy(y)
+    w = lib.ones(1, requires_grad=True)
+    b = lib.zeros(1, requires_grad=True)
+    before = 0.0
+    for i in range(10_000):
+        loss = (0.5 * (yt - (w * xt + b)) ** 2).mean()
+        loss.backward()
+        with lib.no_grad():
+            w -= 0.01 * w.grad
+            b -= 0.01 * b.grad
+        w.grad.zero_()
+        b.grad.zero_()
+        if i == 999:
+            before = _rss_mib()
+    return _rss_mib() - before
+
+
 # -- W6: a whole process: import, and the W1 script for 100 epochs --------------------------------
 W1_SCRIPT = """
 import {lib} as torch
@@ -125,14 +352,17 @@ for epoch in range(100):
 print(w.item())
 """
 
-WORKLOADS = {"W1": w1, "W2": w2}
+
+
+WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "M1-peak": m1_peak,
+             "M1-growth": m1_growth}
 
 
 def main():
     workload, name = sys.argv[1], sys.argv[2]
     lib = _lib(name)
-    seconds = WORKLOADS[workload](lib, name)
-    print(json.dumps({"workload": workload, "lib": name, "seconds": seconds}))
+    value = WORKLOADS[workload](lib, name)
+    print(json.dumps({"workload": workload, "lib": name, "value": value}))
 
 
 if __name__ == "__main__":

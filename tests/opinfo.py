@@ -653,6 +653,13 @@ NN_OPS = [
            lambda rng: [Sample(U(rng, 2, 3), 1), Sample(U(rng, 2, 3), dim=0)]),
     OpInfo("Tensor.log_softmax", "Tensor.log_softmax", "Tensor.log_softmax",
            lambda rng: [Sample(U(rng, 2, 3), -1)]),
+    # -- attention (layers: tests/test_transformer.py) -------------------------------------
+    _f("scaled_dot_product_attention", lambda rng: [
+        Sample(U(rng, 1, 2, 3, 2), U(rng, 1, 2, 4, 2), U(rng, 1, 2, 4, 3)),
+        Sample(U(rng, 2, 3, 2), U(rng, 2, 3, 2), U(rng, 2, 3, 2), is_causal=True),
+        Sample(U(rng, 2, 3, 2), U(rng, 2, 4, 2), U(rng, 2, 4, 2),
+               attn_mask=NoGrad(U(rng, 3, 4)), scale=0.7)]),
+    # -- end of attention --------------------------------------------------------------------
 ]
 
 
@@ -734,3 +741,103 @@ def _aliases(table):
 OP_DB = (UNARY_OPS + BINARY_OPS + REDUCTION_OPS + SHAPE_OPS + INDEXING_OPS + LINALG_OPS
          + NN_OPS + METHOD_OPS + INPLACE_OPS)
 OP_DB += _aliases(OP_DB)
+
+
+# -- nn layers: activations, normalization, embedding, bilinear, losses (nn building blocks) --
+def _probs(rng, *shape, lo=0.05, hi=0.95):
+    return rng.uniform(lo, hi, shape)
+
+
+NN_LAYER_OPS = [
+    _f("relu6", lambda rng: [Sample(U(rng, 2, 3, lo=-2.0, hi=8.0))]),
+    _f("selu", lambda rng: [Sample(away(rng, 2, 3))]),
+    _f("celu", lambda rng: [Sample(away(rng, 2, 3)), Sample(away(rng, 2, 3), 1.5)]),
+    _f("mish", lambda rng: [Sample(U(rng, 2, 3)), Sample(T(U(rng, 3, 2)))]),
+    _f("hardtanh", lambda rng: [Sample(U(rng, 2, 3)), Sample(U(rng, 2, 3), -0.5, 0.7)]),
+    _f("hardsigmoid", lambda rng: [Sample(U(rng, 2, 3, lo=-4.0, hi=4.0))],
+       gradgradcheck=False),  # PyTorch has no double backward for it (ember's is zero)
+    _f("hardswish", lambda rng: [Sample(U(rng, 2, 3, lo=-4.0, hi=4.0))]),
+    _f("softmin", lambda rng: [Sample(U(rng, 2, 3), 1), Sample(U(rng, 2, 3), dim=0)]),
+    _f("logsigmoid", lambda rng: [Sample(U(rng, 2, 3)), Sample(U(rng) * 10)]),
+    _f("threshold", lambda rng: [Sample(away(rng, 2, 3), 0.1, 2.0)]),
+    _f("hardshrink", lambda rng: [Sample(away(rng, 2, 3, lo=0.7))]),
+    _f("softshrink", lambda rng: [Sample(away(rng, 2, 3, lo=0.7), 0.5)]),
+    _f("softsign", lambda rng: [Sample(U(rng, 2, 3))]),
+    _f("tanhshrink", lambda rng: [Sample(U(rng, 2, 3))]),
+    _f("smooth_l1_loss", lambda rng: [
+        Sample(U(rng, 2, 3), U(rng, 2, 3)), Sample(U(rng, 2, 3), U(rng, 2, 3), beta=0.5,
+                                                   reduction="sum"),
+        Sample(U(rng, 2, 3), NoGrad(U(rng, 2, 3)), reduction="none")]),
+    _f("huber_loss", lambda rng: [
+        Sample(U(rng, 2, 3), U(rng, 2, 3)), Sample(U(rng, 2, 3), U(rng, 2, 3), delta=0.5,
+                                                   reduction="none")]),
+    OpInfo("F.l1_loss_reductions", "nn.functional.l1_loss", "nn.functional.l1_loss",
+           lambda rng: [Sample(U(rng, 2, 3), U(rng, 2, 3) + 5.0, reduction="sum"),
+                        Sample(U(rng, 2, 3), U(rng, 2, 3) + 5.0, reduction="none")]),
+    OpInfo("F.bce_weight", "nn.functional.binary_cross_entropy",
+           "nn.functional.binary_cross_entropy",
+           lambda rng: [Sample(_probs(rng, 2, 3), _probs(rng, 2, 3), NoGrad(U(rng, 3, lo=0.5)),
+                               reduction="sum")]),
+    OpInfo("F.bce_with_logits_pos_weight", "nn.functional.binary_cross_entropy_with_logits",
+           "nn.functional.binary_cross_entropy_with_logits",
+           lambda rng: [Sample(U(rng, 2, 3), _probs(rng, 2, 3),
+                               pos_weight=NoGrad(U(rng, 3, lo=0.5)), reduction="none")]),
+    _f("kl_div", lambda rng: [
+        Sample(U(rng, 2, 3), _probs(rng, 2, 3), reduction="batchmean"),
+        Sample(U(rng, 2, 3), U(rng, 2, 3), reduction="sum", log_target=True),
+        Sample(U(rng, 2, 3), NoGrad(_probs(rng, 2, 3)), reduction="none")]),
+    _f("batch_norm", lambda rng: [
+        Sample(U(rng, 4, 3), NoGrad(U(rng, 3)), NoGrad(U(rng, 3, lo=0.5)), U(rng, 3),
+               U(rng, 3)),
+        Sample(U(rng, 4, 3, 2), None, None, U(rng, 3), U(rng, 3), training=True),
+        Sample(U(rng, 3, 2, 2, 2), NoGrad(U(rng, 2)), NoGrad(U(rng, 2, lo=0.5)),
+               training=True)]),
+    OpInfo("F.layer_norm_more", "nn.functional.layer_norm", "nn.functional.layer_norm",
+           lambda rng: [Sample(U(rng, 2, 3, 2), (3, 2)),
+                        Sample(T(U(rng, 3, 4)), [4], None, U(rng, 4), eps=1e-3)]),
+    _f("group_norm", lambda rng: [Sample(U(rng, 2, 4, 3), 2, U(rng, 4), U(rng, 4)),
+                                  Sample(U(rng, 3, 6), 3)]),
+    _f("embedding", lambda rng: [Sample(_idx(0, 2, 2, 1), U(rng, 3, 4)),
+                                 Sample(_idx(1, 0, 2, 1).reshape(2, 2), U(rng, 3, 2))]),
+    _f("bilinear", lambda rng: [Sample(U(rng, 3, 2), U(rng, 3, 4), U(rng, 5, 2, 4), U(rng, 5)),
+                                Sample(U(rng, 2, 2, 2), U(rng, 2, 2, 3), U(rng, 1, 2, 3))]),
+    _f("normalize", lambda rng: [Sample(U(rng, 2, 3)), Sample(U(rng, 2, 3), p=1.0, dim=0)]),
+]
+OP_DB += NN_LAYER_OPS
+
+
+# -- convolution, pooling and padding (ops/conv.py) -------------------------------------------
+CONV_OPS = [
+    _f("conv2d", lambda rng: [
+        Sample(U(rng, 1, 2, 5, 4), U(rng, 3, 2, 3, 2), U(rng, 3)),
+        Sample(U(rng, 2, 2, 5, 5), U(rng, 2, 2, 3, 3), None, 2, 1),
+        Sample(U(rng, 1, 4, 5, 5), U(rng, 4, 2, 2, 2), padding=1, dilation=2, groups=2),
+        Sample(T(U(rng, 1, 2, 4, 5)), U(rng, 2, 2, 2, 3), padding="same")]),
+    _f("conv1d", lambda rng: [Sample(U(rng, 2, 2, 6), U(rng, 3, 2, 3), U(rng, 3), stride=2),
+                              Sample(U(rng, 2, 6), U(rng, 2, 2, 2), padding=1)]),
+    _f("conv_transpose2d", lambda rng: [
+        Sample(U(rng, 1, 2, 3, 3), U(rng, 2, 3, 3, 3), U(rng, 3), stride=2, output_padding=1),
+        Sample(U(rng, 2, 4, 3, 2), U(rng, 4, 1, 2, 2), groups=2, padding=1, dilation=2)]),
+    _f("max_pool2d", lambda rng: [
+        Sample(distinct(rng, 1, 2, 4, 4), 2),
+        Sample(distinct(rng, 2, 5, 5), 3, 2, 1, ceil_mode=True),
+        Sample(distinct(rng, 1, 1, 6, 5), (2, 3), 1, dilation=(2, 1))]),
+    _f("max_pool1d", lambda rng: [Sample(distinct(rng, 2, 2, 7), 3, 2, 1)]),
+    _f("avg_pool2d", lambda rng: [
+        Sample(U(rng, 1, 2, 4, 4), 2),
+        Sample(U(rng, 2, 5, 5), 3, 2, 1, ceil_mode=True, count_include_pad=False),
+        Sample(U(rng, 1, 1, 5, 5), 2, 1, divisor_override=3)]),
+    _f("avg_pool1d", lambda rng: [Sample(U(rng, 2, 2, 7), 3, 2, 1)]),
+    _f("adaptive_avg_pool2d", lambda rng: [Sample(U(rng, 1, 2, 5, 7), (2, 3)),
+                                           Sample(U(rng, 2, 4, 4), 2),
+                                           Sample(U(rng, 1, 2, 3, 3), 1)]),
+    _f("adaptive_max_pool2d", lambda rng: [Sample(distinct(rng, 1, 2, 5, 7), (2, 3)),
+                                           Sample(distinct(rng, 2, 4, 4), 2)]),
+    _f("adaptive_avg_pool1d", lambda rng: [Sample(U(rng, 2, 2, 7), 3)]),
+    _f("adaptive_max_pool1d", lambda rng: [Sample(distinct(rng, 2, 2, 7), 3)]),
+    _f("pad", lambda rng: [
+        Sample(U(rng, 2, 3, 4), (1, 2)), Sample(U(rng, 2, 3, 4), (1, -1, 2, 0), value=0.5),
+        Sample(U(rng, 1, 2, 3, 4), (1, 2, 2, 1), mode="reflect"),
+        Sample(U(rng, 2, 3, 4), (2, 1), mode="replicate")]),
+]
+OP_DB += CONV_OPS

@@ -12,10 +12,12 @@ import numpy as np
 
 from .. import _creation
 from .._tensor import Tensor
+from ..autograd.grad_mode import no_grad
 
 __all__ = [
-    "calculate_gain", "constant_", "kaiming_normal_", "kaiming_uniform_", "normal_", "ones_",
-    "uniform_", "xavier_normal_", "xavier_uniform_", "zeros_",
+    "calculate_gain", "constant_", "dirac_", "eye_", "kaiming_normal_", "kaiming_uniform_",
+    "normal_", "ones_", "orthogonal_", "trunc_normal_", "uniform_", "xavier_normal_",
+    "xavier_uniform_", "zeros_",
 ]
 
 
@@ -58,19 +60,15 @@ def calculate_gain(nonlinearity, param=None):
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with U(a, b)."""
     _check(tensor, "uniform_")
-    d = tensor._data
-    u = _creation.rand(d.shape, dtype=tensor.dtype, generator=generator)._data
-    t = d.dtype.type
-    return _write(tensor, u * (t(b) - t(a)) + t(a))
+    with no_grad():
+        return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with N(mean, std**2)."""
     _check(tensor, "normal_")
-    d = tensor._data
-    z = _creation.randn(d.shape, dtype=tensor.dtype, generator=generator)._data
-    t = d.dtype.type
-    return _write(tensor, z * t(std) + t(mean))
+    with no_grad():
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def constant_(tensor, val):
@@ -144,3 +142,93 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return normal_(tensor, 0.0, std, generator)
+
+
+def eye_(tensor):
+    """Fill a 2-D tensor with the identity matrix (ones on the diagonal)."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    return _write(tensor, np.eye(*tensor.shape))
+
+
+def dirac_(tensor, groups=1):
+    """Fill a 3-, 4- or 5-D (convolution) weight so that the convolution is the identity,
+    keeping as many input channels as possible (per group)."""
+    dims = tensor.ndim
+    if dims not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tuple(tensor.shape)
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    per_group = sizes[0] // groups
+    values = np.zeros(sizes)
+    centre = tuple(s // 2 for s in sizes[2:])
+    for g in range(groups):
+        for d in range(min(per_group, sizes[1])):
+            values[(g * per_group + d, d) + centre] = 1
+    return _write(tensor, values)
+
+
+def orthogonal_(tensor, gain=1, generator=None):
+    """Fill with a (semi-)orthogonal matrix: Q of the QR decomposition of a standard normal
+    draw, its columns' signs fixed by R's diagonal (so Q is uniformly distributed); trailing
+    dims are flattened."""
+    if tensor.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    z = _creation.empty((rows, cols), dtype=tensor.dtype).normal_(0, 1, generator=generator)._data
+    if rows < cols:
+        z = z.T
+    q, r = np.linalg.qr(z)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _write(tensor, q.reshape(tensor.shape) * gain)
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """Fill with N(mean, std**2) truncated to [a, b], by rejection (as PyTorch 2.13 does).
+
+    When [a, b] holds more than 30% of the mass, normal draws outside it are redrawn (a whole
+    fresh normal draw per round); otherwise uniform proposals in [a, b] are accepted with
+    probability pdf(x) / pdf(mode)."""
+    _check(tensor, "trunc_normal_")
+
+    def cdf(x):
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    if (mean < a - 2 * std) or (mean > b + 2 * std):
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
+                      "distribution of values may be incorrect.", stacklevel=2)
+    d = tensor._data
+    with no_grad():
+        if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+            # the bounds as the tensor's dtype holds them, so the test matches stored values
+            lo, hi = d.dtype.type(a), d.dtype.type(b)
+            tensor.normal_(mean, std, generator=generator)
+            while True:
+                outside = (d < lo) | (d > hi)
+                if not outside.any():
+                    break
+                fresh = _creation.empty_like(tensor).normal_(mean, std, generator=generator)
+                np.copyto(d, fresh._data, where=outside)
+            return tensor
+        log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
+
+        def log_ratio(x):  # log(pdf(x) / pdf(mode)), in the tensor's dtype, step by step
+            return ((x - mean) / std) ** 2 * -0.5 - log_peak
+
+        def accept_draw():
+            return np.log(_creation.empty_like(tensor).uniform_(generator=generator)._data)
+
+        tensor.uniform_(a, b, generator=generator)
+        pending = accept_draw() > log_ratio(d)
+        while pending.any():
+            proposal = _creation.empty_like(tensor).uniform_(a, b, generator=generator)._data
+            np.copyto(d, proposal, where=pending)
+            pending &= accept_draw() > log_ratio(proposal)
+        tensor._version[0] += 1
+    return tensor
