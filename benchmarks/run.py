@@ -21,9 +21,16 @@ LIBS = ("ember", "torch", "torch-mt", "numpy")
 DESCRIPTIONS = {
     "W1": "scalar loop: (x*w-y)**2, backward, w.data update, grad.zero_() (per step)",
     "W2": "batch linear regression, x (20,1) (per step)",
+    "W3": "MLP 784-256-128-10, ReLU, cross-entropy, batch 128, SGD (per step)",
+    "W4": "CNN conv-relu-pool x2 + linear, batch 64 of 28x28, SGD (per step)",
+    "W5": "Hessian-vector product of sum(tanh(A@x)**2), A 256x256 (per HVP)",
     "W6-import": "`python -c 'import LIB'` (whole process)",
     "W6-script": "W1 as a complete 100-epoch script (whole process)",
+    "M1-peak": "peak RSS of W3 over 500 steps (MiB, not time)",
+    "M1-growth": "RSS growth of W2 between step 1,000 and 10,000 (MiB, not time)",
 }
+STEP_WORKLOADS = ("W1", "W2", "W3", "W4", "W5")
+MEMORY_WORKLOADS = ("M1-peak", "M1-growth")
 
 
 def _env():
@@ -36,7 +43,7 @@ def _env():
 def _step_time(workload, lib):
     out = subprocess.run([sys.executable, os.path.join(HERE, "workloads.py"), workload, lib],
                          capture_output=True, text=True, env=_env(), check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
+    return json.loads(out.stdout.strip().splitlines()[-1])["value"]
 
 
 def _process_time(code):
@@ -59,11 +66,13 @@ def _process_workloads():
 
 def run(only, repeat):
     results = {}
-    step_workloads = [w for w in ("W1", "W2") if not only or w in only]
+    step_workloads = [w for w in STEP_WORKLOADS + MEMORY_WORKLOADS if not only or w in only]
     for _ in range(repeat):
         for w in step_workloads:
             for lib in LIBS:
-                if lib == "torch-mt" and w in ("W1",):
+                if lib == "numpy" and w in MEMORY_WORKLOADS:
+                    continue
+                if lib == "torch-mt" and w in ("W1",) + MEMORY_WORKLOADS:
                     continue
                 results.setdefault(w, {}).setdefault(lib, []).append(_step_time(w, lib))
         for w, codes in _process_workloads().items():
@@ -75,7 +84,9 @@ def run(only, repeat):
             for w, libs in results.items()}
 
 
-def _fmt(seconds):
+def _fmt(seconds, workload=""):
+    if workload.startswith("M1"):
+        return f"{seconds:.1f} MiB"
     if seconds >= 0.1:
         return f"{seconds:.3f} s"
     if seconds >= 1e-3:
@@ -92,10 +103,11 @@ def table(medians):
     for w, libs in medians.items():
         e, t = libs.get("ember"), libs.get("torch")
         tm, n = libs.get("torch-mt"), libs.get("numpy")
+        growth = w == "M1-growth"  # a difference near zero: a ratio means nothing
         lines.append(
-            f"| {w}: {DESCRIPTIONS.get(w, '')} | {_fmt(e)} | {_fmt(t) if t else '-'} | "
-            f"{_fmt(tm) if tm else '-'} | {_fmt(n) if n else '-'} | "
-            f"{e / t:.2f} | {f'{e / n:.2f}' if n else '-'} |"
+            f"| {w}: {DESCRIPTIONS.get(w, '')} | {_fmt(e, w)} | {_fmt(t, w) if t else '-'} | "
+            f"{_fmt(tm, w) if tm else '-'} | {_fmt(n, w) if n else '-'} | "
+            f"{'-' if growth else f'{e / t:.2f}'} | {f'{e / n:.2f}' if n else '-'} |"
         )
     return "\n".join(lines)
 

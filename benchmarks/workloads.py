@@ -70,7 +70,7 @@ def w1(lib, name):
     return _timeit(step, 20000, 2000)
 
 
-# -- W2: batch linear regression -------------------------------------------------------------------
+# -- W2: batch linear regression ------------------------------------------------------------------
 def _w2_data():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((20, 1)).astype(np.float32)
@@ -168,7 +168,7 @@ def _mlp_numpy_step(params, x, y):
     return step
 
 
-# -- W4: small CNN -----------------------------------------------------------------------------------
+# -- W4: small CNN --------------------------------------------------------------------------------
 def _cnn_data(seed=0):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
@@ -277,7 +277,7 @@ def _cnn_numpy_step(x, y):
     return step
 
 
-# -- W5: Hessian-vector product by double backward ---------------------------------------------------
+# -- W5: Hessian-vector product by double backward ------------------------------------------------
 def w5(lib, name, steps=300):
     rng = np.random.default_rng(0)
     a = (rng.standard_normal((256, 256)) / 16).astype(np.float32)
@@ -303,7 +303,7 @@ def w5(lib, name, steps=300):
     return _timeit(hvp, steps, 20)
 
 
-# -- M1: memory ----------------------------------------------------------------------------------------
+# -- M1: memory -----------------------------------------------------------------------------------
 def _rss_mib():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * 4096 / 2**20
