@@ -370,13 +370,7 @@ def test_cell_param_names_and_errors():
     both("RNNCell", _array((1, 2, 3), 0))
 
 
-@pytest.mark.parametrize("bias", [
-    False,
-    pytest.param(True, marks=pytest.mark.xfail(
-        strict=True, reason="ember's F.linear with a bias says 'expected m1 and m2 ...'; "
-                            "PyTorch's addmm path says 'mat1 and mat2 must have the same "
-                            "dtype ...' (ops/nn_ops.py)")),
-])
+@pytest.mark.parametrize("bias", [False, True])
 @pytest.mark.parametrize("name", ["RNNCell", "LSTMCell", "GRUCell"])
 def test_cell_dtype_mismatch(name, bias):
     x = _array((2, 3), 0, np.float64)

@@ -190,6 +190,9 @@ def linear(input, weight, bias=None):
     if xd.shape[-1] != wd.shape[1]:
         raise _mm_shape_error((rows, xd.shape[-1]), wd.shape[::-1])
     if xd.dtype != wd.dtype:
+        if bias is not None:  # PyTorch takes its addmm path, which words the error so
+            raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                               f"{_word(xd.dtype)} and {_word(wd.dtype)}")
         raise _mm_dtype_error(xd.dtype, wd.dtype)
     if nx >= 3 and xd.flags.c_contiguous:
         out = _matmul(xd.reshape(rows, xd.shape[-1]), wd.T).reshape(xd.shape[:-1] + wd.shape[:1])
