@@ -254,9 +254,7 @@ class Tensor:
         return RemovableHandle(_tensor_hooks(self).post_accumulate, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd.engine import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _engine_backward()(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # -- .data, detach ---------------------------------------------------------------------
     @property
@@ -412,6 +410,17 @@ class Tensor:
         from ._creation import legacy_type
 
         return self.to(legacy_type(dtype))
+
+
+def _engine_backward():
+    """engine.backward, imported on first use (the engine imports this module)."""
+    global _backward
+    if _backward is None:
+        from .autograd.engine import backward as _backward
+    return _backward
+
+
+_backward = None
 
 
 def _rebuild(data, requires_grad):

@@ -88,6 +88,20 @@ def _input_edge(t, i):
     return (accumulator(t), 0)
 
 
+_ONES = {}
+
+
+def _ones(shape, dtype):
+    """The implicit gradient of a one-element output: cached, read-only (never written to)."""
+    key = (shape, dtype)
+    arr = _ONES.get(key)
+    if arr is None:
+        arr = np.ones(shape, dtype)
+        arr.flags.writeable = False
+        _ONES[key] = arr
+    return _make(arr)
+
+
 def _make_grads(outputs, grads, create_graph, caller):
     if grads is None:
         grads = (None,) * len(outputs)
@@ -111,7 +125,12 @@ def _make_grads(outputs, grads, create_graph, caller):
             )
             raise exc
         if g is None:
-            if out._data.size != 1:
+            d = out._data
+            if d.size == 1:
+                g = _ones(d.shape, d.dtype)
+                result.append(g)
+                continue
+            if d.size != 1:
                 exc = RuntimeError("grad can be implicitly created only for scalar outputs")
                 note(exc,
                     f"The output has shape {tuple(out._data.shape)}. Reduce it to one number "

@@ -80,11 +80,12 @@ def _arrays(a, b, floating=False):
 
 def _binary(fwd, node_cls, a, b, floating=False):
     """Apply a broadcasting binary op to two operands, at least one of them a Tensor."""
-    # fast path: a tensor with a same-dtype tensor or with a Python float (no casts needed)
-    if a.__class__ is Tensor and (b.__class__ is Tensor or b.__class__ is float):
+    # fast path: a float tensor with a same-dtype tensor or a Python number (no casts needed)
+    bc = b.__class__
+    if a.__class__ is Tensor and (bc is Tensor or bc is float or bc is int):
         ad = a._data
-        bd = b._data if b.__class__ is Tensor else b
-        if ad.dtype.kind == "f" and (bd.__class__ is float or bd.dtype is ad.dtype):
+        bd = b._data if bc is Tensor else b
+        if ad.dtype.kind == "f" and (bc is not Tensor or bd.dtype is ad.dtype):
             try:
                 out = fwd(ad, bd)
             except ValueError:
@@ -92,7 +93,7 @@ def _binary(fwd, node_cls, a, b, floating=False):
             if out.__class__ is not _ndarray:
                 out = np.asarray(out)
             if node_cls is not None and _grad_state.enabled and (
-                    a._requires_grad or bd.__class__ is not float and b._requires_grad):
+                    a._requires_grad or bc is Tensor and b._requires_grad):
                 return _attach(out, node_cls, (a, b), _saved(node_cls, a, b), False)
             return _make(out)
     if not isinstance(a, Tensor):
@@ -847,8 +848,10 @@ def _method_table():
         multiply_=mul_, div_=div_, divide_=div_, true_divide_=div_, zero_=zero_, fill_=fill_,
         copy_=copy_,
         # operators
-        __add__=add, __radd__=_reflected(add), __sub__=sub, __rsub__=_reflected(_rsub, False),
-        __mul__=mul, __rmul__=_reflected(mul), __truediv__=div,
+        # `2 * x` is x.__rmul__(2): PyTorch records it as mul(x, 2), like `x * 2`
+        __add__=add, __radd__=_reflected(add, False), __sub__=sub,
+        __rsub__=_reflected(_rsub, False), __mul__=mul, __rmul__=_reflected(mul, False),
+        __truediv__=div,
         __rtruediv__=_reflected(lambda self, other: reciprocal(self) * other, False),  # noqa: F821
         __floordiv__=floor_divide, __rfloordiv__=_reflected(floor_divide),
         __mod__=remainder, __rmod__=_reflected(remainder), __pow__=pow,

@@ -128,7 +128,19 @@ def expand(input, *sizes):
     shape = tuple(shape)
     if shape == d.shape:
         return as_view(input, d.view(), _Expand, (d.shape,))
-    return as_view(input, np.broadcast_to(d, shape), _Expand, (d.shape,))
+    return as_view(input, _broadcast_view(d, shape, lead), _Expand, (d.shape,))
+
+
+def _broadcast_view(d, shape, lead):
+    """np.broadcast_to without its argument checks (it runs in every reduction's backward)."""
+    if not d.flags.c_contiguous:
+        return np.broadcast_to(d, shape)
+    strides = (0,) * lead + tuple(
+        0 if n == 1 and s != 1 else st for n, s, st in zip(d.shape, shape[lead:], d.strides)
+    )
+    out = np.ndarray(shape, d.dtype, d, 0, strides)
+    out.flags.writeable = False  # elements share memory, as np.broadcast_to's views do
+    return out
 
 
 def expand_as(input, other):
