@@ -53,7 +53,7 @@ from ._creation import (
     zeros,
     zeros_like,
 )
-from ._device import device
+from ._device import device, get_default_device, set_default_device
 from ._dtype import (
     bool,
     cdouble,
@@ -105,6 +105,21 @@ from .ops.shape import *
 autograd.gradcheck = _gradcheck_module.gradcheck
 autograd.gradgradcheck = _gradcheck_module.gradgradcheck
 
+class memory_format:
+    """Memory layouts PyTorch code names; ember's arrays are always row-major."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"ember.{self.name}"
+
+
+contiguous_format = memory_format("contiguous_format")
+preserve_format = memory_format("preserve_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+
 __version__ = "0.1.0"
 
 
@@ -122,7 +137,7 @@ def load(f, *args, **kwargs):
     return _load(f, *args, **kwargs)
 
 
-def is_tensor(obj):
+def is_tensor(obj, /):
     return isinstance(obj, Tensor)
 
 
@@ -131,7 +146,12 @@ def is_floating_point(input):
 
 
 def numel(input):
-    return input.numel()
+    if not isinstance(input, Tensor):
+        from ._device import _typename
+
+        raise TypeError(f"numel(): argument 'input' (position 1) must be Tensor, not "
+                        f"{_typename(input)}")
+    return input._data.size
 
 
 def __getattr__(name):

@@ -2,13 +2,15 @@
 
 import builtins
 import math
+import operator
 import warnings
 
 import numpy as np
 
-from . import _dtype, _random
+from . import _device, _dtype, _random
 from ._dtype import as_dtype, from_np, get_default_dtype
-from ._tensor import Tensor, _init, _make
+from ._errors import note
+from ._tensor import Size, Tensor, _init, _make
 
 
 def _np_dtype(dtype, default=None):
@@ -28,17 +30,29 @@ def _finish(data, requires_grad):
     return t
 
 
-def _check_device(device):
-    if device is not None:
-        from ._device import device as _device
-
-        _device(device)._check_available()
+def _check_device(device, fname, op="empty.memory_format", default=True):
+    """Fail as a CPU-only PyTorch does unless ``device`` (or, when it is None and ``default``
+    is set, the default device) is the CPU. ``op``: the ATen operator named in the error for
+    backends without kernels (None for copies such as tensor())."""
+    if device is None:
+        if not default:
+            return
+        device = _device._state.default
+        if device is None:
+            return
+    elif device.__class__ is str and device == "cpu":
+        return
+    _device.check(device, op, fname)
 
 
 # -- from data ----------------------------------------------------------------------------------
-def _infer_array(data):
+def _infer_array(data, exact=False):
     """Python data (nested lists of numbers, bools, 0-d tensors) to an array with PyTorch's
-    inferred dtype: floats -> default dtype, ints -> int64, bools -> bool."""
+    inferred dtype: floats -> default dtype, ints -> int64, bools -> bool.
+
+    ``exact``: keep Python floats (and complex numbers) in double precision, for a caller that
+    casts to an explicit dtype next: ember.tensor([0.1], dtype=ember.float64) is exactly 0.1.
+    """
     if isinstance(data, Tensor):
         return data._data
     if isinstance(data, np.ndarray):
@@ -50,10 +64,10 @@ def _infer_array(data):
     if isinstance(data, (int, np.integer)) and not isinstance(data, bool):
         return np.array(data, dtype=np.int64)
     if isinstance(data, (float, np.floating)):
-        return np.array(data, dtype=get_default_dtype().np)
+        return np.array(data, dtype=np.float64 if exact else get_default_dtype().np)
     if isinstance(data, complex):
         return np.array(data, dtype=np.complex64 if get_default_dtype() is _dtype.float32
-                        else np.complex128)
+                        and not exact else np.complex128)
     if isinstance(data, (list, tuple)):
         _check_ragged(data)
         if any(isinstance(x, Tensor) for x in data):
@@ -73,12 +87,16 @@ def _infer_array(data):
                 dt = xd if dt is None else _dtype.promote_types(dt, xd)
             arr = arr.astype(dt.np)
         elif kind == "f":
-            arr = arr.astype(get_default_dtype().np)
+            if not exact:
+                arr = arr.astype(get_default_dtype().np)
         elif kind == "i":
             arr = arr.astype(np.int64, copy=False)
         elif kind == "c":
-            arr = arr.astype(np.complex64 if get_default_dtype() is _dtype.float32
-                             else np.complex128)
+            if not exact:
+                arr = arr.astype(np.complex64 if get_default_dtype() is _dtype.float32
+                                 else np.complex128)
+        elif kind == "u" and arr.dtype == np.uint64 or kind == "O" and _all_ints(data):
+            raise ValueError("Overflow when unpacking long long")
         elif kind not in "bfu":
             raise TypeError(f"Could not infer dtype of {type(_first_leaf(data)).__name__}")
         return arr
@@ -87,6 +105,29 @@ def _infer_array(data):
     if isinstance(data, str):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
+
+
+def _all_ints(data):
+    return builtins.all(isinstance(x, int) for x in np.asarray(data, dtype=object).ravel())
+
+
+def _checked_cast(arr, dt):
+    """Cast Python numbers to an explicit dtype; like PyTorch, refuse a value an integer dtype
+    cannot hold (negative ints wrap into unsigned types when their magnitude fits)."""
+    np_dt = dt.np
+    kind = np_dt.kind
+    if kind in "iu" and arr.size:
+        info = np.iinfo(np_dt)
+        if arr.dtype.kind == "f":
+            bad = np.isnan(arr) | (arr < info.min) | (arr > info.max)
+        elif arr.dtype.kind in "iu":
+            low = -info.max if kind == "u" else info.min
+            bad = (arr < low) | (arr > info.max)
+        else:
+            bad = None
+        if bad is not None and bad.any():
+            raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow")
+    return arr.astype(np_dt, copy=True)
 
 
 def _has_np_scalars(data):
@@ -113,22 +154,29 @@ def _check_ragged(data, dim=0):
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
-    _check_device(device)
+    _check_device(device, "tensor", None)
+    return _tensor(data, dtype, requires_grad, "ember.tensor")
+
+
+def _tensor(data, dtype, requires_grad, caller):
     if isinstance(data, Tensor):
         warnings.warn(
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
-            "clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
-            "torch.tensor(sourceTensor).",
+            f"clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
+            f"{caller}(sourceTensor).",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    arr = _infer_array(data)
     if dtype is not None:
-        arr = arr.astype(as_dtype(dtype).np, copy=True)
-    else:
-        arr = np.array(arr, copy=True)
-        if arr.dtype not in from_np:
-            arr = arr.astype(_supported(arr.dtype))
+        dt = as_dtype(dtype)
+        if isinstance(data, (list, tuple, int, float, bool, complex)):
+            arr = _checked_cast(_infer_array(data, exact=True), dt)
+        else:
+            arr = _infer_array(data).astype(dt.np, copy=True)
+        return _finish(arr, requires_grad)
+    arr = np.array(_infer_array(data), copy=True)
+    if arr.dtype not in from_np:
+        arr = arr.astype(_supported(arr.dtype))
     return _finish(arr, requires_grad)
 
 
@@ -144,6 +192,7 @@ def _supported(np_dt):
 
 
 def as_tensor(data, dtype=None, device=None):
+    _check_device(device, "as_tensor", None)
     if isinstance(data, Tensor) and (dtype is None or as_dtype(dtype) is data.dtype):
         return data
     if isinstance(data, np.ndarray) and (dtype is None or as_dtype(dtype).np == data.dtype):
@@ -159,49 +208,148 @@ def from_numpy(ndarray):
     return _make(ndarray)
 
 
+# -- the legacy constructors: Tensor(...), FloatTensor(...), LongTensor(...), ... --------------
+_LEGACY_SIGNATURES = (
+    " * (ember.Storage storage)\n * (Tensor other)\n"
+    " * (tuple of ints size, *, ember.device device = None)\n"
+    " * (object data, *, ember.device device = None)\n"
+)
+
+
+def _argname(a):
+    if isinstance(a, Tensor):
+        return "Tensor"
+    if isinstance(a, (_dtype.dtype, _device.device)):
+        return "ember." + type(a).__name__
+    return _device._typename(a)
+
+
+def _legacy_invalid(args, kwargs, why):
+    got = ", ".join([_argname(a) for a in args] + [f"{k}={_argname(v)}" for k, v in
+                                                    kwargs.items()])
+    return TypeError(
+        f"new() received an invalid combination of arguments - got ({got}), but expected one "
+        f"of:\n * (*, ember.device device = None)\n      didn't match because {why}\n"
+        + _LEGACY_SIGNATURES)
+
+
+def _is_int(a):
+    return isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_))
+
+
+def _legacy_sizes(dt, sizes):
+    for s in sizes:
+        if s < 0:
+            raise RuntimeError(
+                f"Trying to create tensor with negative dimension {s}: {list(sizes)}")
+    # PyTorch leaves the memory uninitialized; zeros are one valid choice of "anything"
+    return _make(np.zeros(tuple(int(s) for s in sizes), dt.np))
+
+
 def legacy_new(dt, args, kwargs):
-    """Tensor(data) / Tensor(*sizes) / FloatTensor(...): the old constructors."""
-    kwargs.pop("device", None)
+    """Tensor(data) / Tensor(*sizes) / FloatTensor(...): the old constructors, still accepted
+    by PyTorch: sizes give an (uninitialized) tensor of that shape, a sequence gives its
+    values converted to the class's dtype, a tensor of the same dtype gives an alias."""
+    device = kwargs.pop("device", None)
     if kwargs:
-        raise TypeError(f"new() received an invalid combination of arguments - got {kwargs}")
+        raise _legacy_invalid(args, kwargs, "some of the keywords were incorrect: "
+                              + ", ".join(kwargs))
+    if device is not None:
+        d = _device.as_device(device)
+        if d.type != "cpu":
+            exc = RuntimeError(f"legacy constructor expects device type: cpu but device type: "
+                               f"{d.type} was passed")
+            raise note(exc, _device._CPU_HINT)
     if not args:
         return _make(np.empty((0,), dt.np))
-    if len(args) == 1 and isinstance(args[0], Tensor):
-        src = args[0]
-        if src._data.dtype != dt.np:
-            raise TypeError(
-                f"expected {repr(dt).replace('ember.', 'ember.')} (got {src.dtype})"
-            )
-        return src
-    if builtins.all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
-        return _make(np.zeros(tuple(int(a) for a in args), dt.np))
-    if len(args) == 1 and isinstance(args[0], (tuple, list)) and args[0] and builtins.all(
-            isinstance(a, int) for a in args[0]) and False:
-        pass
+    a = args[0]
     if len(args) == 1:
-        if isinstance(args[0], np.ndarray) or isinstance(args[0], (list, tuple)):
-            return _make(np.array(_infer_array(args[0]), dtype=dt.np))
-        if hasattr(args[0], "__array__"):
-            return _make(np.array(args[0], dtype=dt.np))
-    raise TypeError(
-        f"new(): data must be a sequence (got {type(args[0]).__name__})"
-    )
+        if isinstance(a, Tensor):
+            if a._data.dtype != dt.np:
+                raise TypeError(f"expected {_options(dt)} (got {_options(a.dtype)})")
+            from .ops.shape import as_view
+
+            return as_view(a, a._data, _alias_node(), ())
+        if isinstance(a, Size) or _is_int(a):
+            return _legacy_sizes(dt, tuple(a) if isinstance(a, Size) else (a,))
+        if isinstance(a, (list, tuple, range)):
+            if dt.np.kind in "iub" and _holds_float_tensor(a):
+                # PyTorch reads each element of an integer tensor type through __index__
+                raise TypeError("only integer tensors of a single element can be converted to "
+                                "an index")
+            return _make(_checked_cast(_infer_array(list(a) if isinstance(a, range) else a,
+                                                    exact=True), dt))
+        if isinstance(a, np.ndarray):
+            return _make(np.array(a, dtype=dt.np))
+        if isinstance(a, str):
+            raise TypeError(f"new(): invalid data type '{type(a).__name__}'")
+        if hasattr(a, "__array__") and not isinstance(a, np.generic):
+            return _make(np.array(a, dtype=dt.np))
+        raise TypeError(f"new(): data must be a sequence (got {_device._typename(a)})")
+    if _is_int(a):
+        for i, s in enumerate(args):
+            if not _is_int(s):
+                raise TypeError(
+                    f"new(): argument 'size' failed to unpack the object at pos {i + 1} with "
+                    f"error \"type must be tuple of ints,but got {_device._typename(s)}\"")
+        return _legacy_sizes(dt, args)
+    names = ", ".join(f"!{_argname(x)}!" for x in args)
+    raise _legacy_invalid(args, {}, f"some of the arguments have invalid types: ({names})")
+
+
+def _holds_float_tensor(data):
+    for x in data:
+        if isinstance(x, Tensor) and x._data.dtype.kind in "fc":
+            return True
+        if isinstance(x, (list, tuple)) and _holds_float_tensor(x):
+            return True
+    return False
+
+
+_C_TYPES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+            "int32": "int", "int16": "short int", "int8": "signed char",
+            "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
+            "complex128": "c10::complex<double>"}
+
+
+def _options(dt):
+    return (f"TensorOptions(dtype={_C_TYPES[dt.name]}, device=cpu, layout=Strided, "
+            "requires_grad=false (default), pinned_memory=false (default), "
+            "memory_format=(nullopt))")
+
+
+_ALIAS = []
+
+
+def _alias_node():
+    if not _ALIAS:
+        from .ops._op import formula_node
+
+        _ALIAS.append(formula_node("AliasBackward0", lambda g: g))
+    return _ALIAS[0]
+
+
+class tensortype(type):
+    """The type of FloatTensor, LongTensor, ...: calling one runs the legacy constructor for
+    its dtype; isinstance(t, FloatTensor) asks whether t is a float32 tensor."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj._data.dtype == cls.dtype.np
+
+    def __call__(cls, *args, **kwargs):
+        return legacy_new(cls.dtype, args, kwargs)
+
+    def __repr__(cls):
+        return f"<class 'ember.{cls.__name__}'>"
+
+
+tensortype.__module__ = "ember"
 
 
 def _legacy_class(name, dt):
-    """FloatTensor, LongTensor, ...: constructors, and isinstance checks by dtype."""
-
-    class _Meta(type):
-        def __instancecheck__(cls, obj):
-            return isinstance(obj, Tensor) and obj._data.dtype == dt.np
-
-        def __call__(cls, *args, **kwargs):
-            return legacy_new(dt, args, kwargs)
-
-        def __repr__(cls):
-            return f"<class 'ember.{name}'>"
-
-    return _Meta(name, (), {"dtype": dt})
+    cls = tensortype(name, (), {"dtype": dt, "is_cuda": False, "is_sparse": False})
+    cls.__module__ = "ember"
+    return cls
 
 
 FloatTensor = _legacy_class("FloatTensor", _dtype.float32)
@@ -218,17 +366,45 @@ _LEGACY_NAMES = {c.__name__: c.dtype for c in (
     FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor,
     ByteTensor, BoolTensor)}
 
+_NO_CUDA_LIBRARY = (
+    "Cannot initialize CUDA without ATen_cuda library. PyTorch splits its backend into two "
+    "shared libraries: a CPU library and a CUDA library; this error has occurred because you "
+    "are trying to use some CUDA functionality, but the CUDA library has not been loaded by "
+    "the dynamic linker for some reason.  The CUDA library MUST be loaded, EVEN IF you don't "
+    "directly use any symbols from the CUDA library! One common culprit is a lack of "
+    "-Wl,--no-as-needed in your link arguments; many dynamic linkers will delete dynamic "
+    "library dependencies if you don't depend on any of their symbols.  You can check if this "
+    "has occurred by using ldd on your binary to see if there is a dependency on *_cuda.so "
+    "library."
+)
+
 
 def legacy_type(name):
-    """Tensor.type('torch.DoubleTensor') and friends: the dtype a type name stands for."""
+    """Tensor.type(x): the dtype that x (a dtype, a legacy class such as ember.DoubleTensor,
+    or its name 'torch.DoubleTensor' / 'ember.DoubleTensor') stands for."""
     if isinstance(name, _dtype.dtype):
         return name
-    if isinstance(name, type) and hasattr(name, "dtype"):
+    if isinstance(name, tensortype):
         return name.dtype
-    short = str(name).rsplit(".", 1)[-1]
-    if short in _LEGACY_NAMES:
+    if name is Tensor:
+        return get_default_dtype()
+    if isinstance(name, type):
+        if name.__module__ == "ember.cuda":
+            raise note(RuntimeError(_NO_CUDA_LIBRARY), _device._CPU_HINT)
+        raise ValueError(f"invalid type: '{_type_path(name)}'")
+    if not isinstance(name, str):
+        raise TypeError("dtype must be a type, str, or dtype object")
+    lib, _, short = name.rpartition(".")
+    if lib in ("torch", "ember") and short in _LEGACY_NAMES:
         return _LEGACY_NAMES[short]
+    if lib in ("torch.cuda", "ember.cuda") and short in _LEGACY_NAMES:
+        raise note(RuntimeError(_NO_CUDA_LIBRARY), _device._CPU_HINT)
     raise ValueError(f"invalid type: '{name}'")
+
+
+def _type_path(cls):
+    return cls.__qualname__ if cls.__module__ == "builtins" else \
+        f"{cls.__module__}.{cls.__qualname__}"
 
 
 # -- factories ----------------------------------------------------------------------------------
@@ -251,24 +427,24 @@ def _size(size, name=None):
 
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    _check_device(device)
+    _check_device(device, "zeros")
     return _finish(np.zeros(_size(size, "zeros"), _np_dtype(dtype)), requires_grad)
 
 
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    _check_device(device)
+    _check_device(device, "ones")
     return _finish(np.ones(_size(size), _np_dtype(dtype)), requires_grad)
 
 
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           memory_format=None, pin_memory=False):
-    _check_device(device)
+    _check_device(device, "empty")
     return _finish(np.zeros(_size(size), _np_dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
          requires_grad=False):
-    _check_device(device)
+    _check_device(device, "full")
     if dtype is None:
         dt = _infer_array(fill_value).dtype
     else:
@@ -282,27 +458,35 @@ def _like(input, dtype):
 
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None):
+    if device is not None:
+        _check_device(device, "zeros_like", "empty_strided")
     return _finish(np.zeros(input._data.shape, _like(input, dtype)), requires_grad)
 
 
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
+    if device is not None:
+        _check_device(device, "ones_like", "empty_strided")
     return _finish(np.ones(input._data.shape, _like(input, dtype)), requires_grad)
 
 
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None):
+    if device is not None:
+        _check_device(device, "empty_like", "empty_strided")
     return zeros_like(input, dtype=dtype, requires_grad=requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
+    if device is not None:
+        _check_device(device, "full_like", "empty_strided")
     return _finish(np.full(input._data.shape, fill_value, _like(input, dtype)), requires_grad)
 
 
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
            requires_grad=False):
-    _check_device(device)
+    _check_device(device, "arange")
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -328,7 +512,7 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False):
-    _check_device(device)
+    _check_device(device, "linspace")
     if steps < 0:
         raise RuntimeError("linspace(): number of steps must be non-negative")
     dt = _np_dtype(dtype)
@@ -355,13 +539,15 @@ def _linspace(start, end, steps, dt):
     return out.astype(dt)
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False):
+    _check_device(device, "logspace")
     lin = _linspace(float(start), float(end), int(steps), np.dtype(np.float64))
     return _finish((base ** lin).astype(_np_dtype(dtype)), requires_grad)
 
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    _check_device(device)
+    _check_device(device, "eye")
     return _finish(np.eye(n, n if m is None else m, dtype=_np_dtype(dtype)), requires_grad)
 
 
@@ -372,9 +558,10 @@ class Generator:
     """A source of random numbers; ``manual_seed`` makes draws reproducible."""
 
     def __init__(self, device="cpu"):
-        from ._device import device as _device
-
-        self.device = _device(device)
+        self.device = _device.as_device(device)
+        if self.device.type == "cuda":
+            text = _NO_CUDA_LIBRARY.replace("initialize CUDA", "get CUDA generator", 1)
+            raise note(RuntimeError(text), _device._CPU_HINT)
         self._mt = _random.MT19937()
 
     def manual_seed(self, seed):
@@ -485,7 +672,7 @@ def _result(data, out, requires_grad):
 
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
-    _check_device(device)
+    _check_device(device, "rand")
     dt = _np_dtype(dtype)
     _float_check(dt, "check_uniform_bounds")
     mt = _mt(generator)
@@ -499,7 +686,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False):
-    _check_device(device)
+    _check_device(device, "randn")
     dt = _np_dtype(dtype)
     _float_check(dt, "normal_kernel_cpu")
     mt = _mt(generator)
@@ -514,19 +701,23 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
 
 def rand_like(input, *, generator=None, dtype=None, layout=None, device=None,
               requires_grad=False, memory_format=None):
+    if device is not None:
+        _check_device(device, "rand_like", "empty_strided")
     return rand(input._data.shape, generator=generator, dtype=dtype or input.dtype,
-                requires_grad=requires_grad)
+                requires_grad=requires_grad, device="cpu")
 
 
 def randn_like(input, *, generator=None, dtype=None, layout=None, device=None,
                requires_grad=False, memory_format=None):
+    if device is not None:
+        _check_device(device, "randn_like", "empty_strided")
     return randn(input._data.shape, generator=generator, dtype=dtype or input.dtype,
-                 requires_grad=requires_grad)
+                 requires_grad=requires_grad, device="cpu")
 
 
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
             device=None, requires_grad=False, pin_memory=False):
-    _check_device(device)
+    _check_device(device, "randint")
     if size is None:
         # randint(high, size)
         low, high, size = 0, low, high
@@ -551,15 +742,17 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
 
 def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=None,
                  device=None, requires_grad=False, memory_format=None):
+    if device is not None:
+        _check_device(device, "randint_like", "empty_strided")
     if high is None:
         low, high = 0, low
     return randint(low, high, input._data.shape, generator=generator,
-                   dtype=dtype or input.dtype, requires_grad=requires_grad)
+                   dtype=dtype or input.dtype, requires_grad=requires_grad, device="cpu")
 
 
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
-    _check_device(device)
+    _check_device(device, "randperm")
     n = builtins.int(n)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
@@ -599,6 +792,8 @@ def _record(data, name, inputs):
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
            device=None, requires_grad=False, pin_memory=False):
+    if device is not None:
+        _check_device(device, "normal")
     mt = _mt(generator)
     mt_t, st_t = isinstance(mean, Tensor), isinstance(std, Tensor)
     if not (mt_t or st_t):
@@ -933,25 +1128,98 @@ class Variable(metaclass=_VariableMeta):
         return t
 
 
+_MISSING = object()
+
+
+def _missing(name, *params):
+    n = len(params)
+    plural = "argument" if n > 1 else "arguments"  # PyTorch's own wording, both ways round
+    raise TypeError(f"{name}() missing {n} required positional {plural}: "
+                    + ", ".join(f'"{p}"' for p in params))
+
+
+def _new_size(name, size, varargs=True):
+    """new_zeros(2, 3), new_zeros((2, 3)), new_zeros(size=[2, 3]): the size as ints."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    elif len(size) == 1 and not _index_like(size[0]) or not varargs:
+        raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{_device._typename(size[0])}")
+    out = []
+    for i, s in enumerate(size):
+        if not _index_like(s):
+            if varargs:
+                raise TypeError(
+                    f"{name}(): argument 'size' failed to unpack the object at pos {i + 1} with "
+                    f"error \"type must be tuple of ints,but got {_device._typename(s)}\"")
+            raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, but "
+                            f"found element of type {_device._typename(s)} at pos {i}")
+        out.append(operator.index(s))
+    for s in out:
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {out}")
+    return tuple(out)
+
+
+def _index_like(s):
+    return hasattr(s, "__index__") and not isinstance(s, (bool, np.bool_)) and (
+        not isinstance(s, Tensor) or s._data.dtype.kind in "iu")
+
+
 def _new_methods():
-    """Tensor.new_tensor / new_zeros / ...: same dtype as self unless told otherwise."""
+    """Tensor.new_tensor / new_zeros / ...: a fresh tensor with self's dtype (and device)
+    unless told otherwise; the size as varargs, a tuple, a list or ``size=``."""
 
-    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
-        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    def new_tensor(self, data=_MISSING, *, dtype=None, device=None, requires_grad=False,
+                   layout=None, pin_memory=False):
+        if data is _MISSING:
+            _missing("new_tensor", "data")
+        if device is not None:
+            _check_device(device, "new_tensor", None)
+        return _tensor(data, dtype or self.dtype, requires_grad, "tensor.new_tensor")
 
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    def _new(name, fill):
+        def method(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
+                   pin_memory=False, **kw):
+            if "size" in kw:
+                size = (kw.pop("size"),)
+            if kw:
+                raise TypeError(f"{name}() got an unexpected keyword argument '{next(iter(kw))}'")
+            if not size:
+                _missing(name, "size")
+            shape = _new_size(name, size)
+            if device is not None:
+                _check_device(device, name)
+            return _finish(fill(shape, _np_dtype(dtype or self.dtype)), requires_grad)
 
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        method.__name__ = method.__qualname__ = name
+        return method
 
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        return empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    def new_full(self, size=_MISSING, fill_value=_MISSING, *, dtype=None, device=None,
+                 requires_grad=False, layout=None, pin_memory=False):
+        if size is _MISSING:
+            _missing("new_full", "size", "fill_value")
+        if fill_value is _MISSING:
+            _missing("new_full", "fill_value")
+        shape = _new_size("new_full", (size,), varargs=False)
+        if isinstance(fill_value, Tensor):
+            fill_value = fill_value.item()
+        if not isinstance(fill_value, (int, float, complex, np.number, np.bool_)):
+            raise TypeError("new_full(): argument 'fill_value' (position 2) must be Number, not "
+                            f"{_device._typename(fill_value)}")
+        if device is not None:
+            _check_device(device, "new_full")
+        dt = _np_dtype(dtype or self.dtype)
+        if dt.kind in "iu" and isinstance(fill_value, float) and not (
+                np.iinfo(dt).min <= fill_value <= np.iinfo(dt).max):
+            raise RuntimeError(f"value cannot be converted to type {dt.name}_t without overflow")
+        return _finish(np.full(shape, fill_value, dt), requires_grad)
 
-    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
-        return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
-
-    return {f.__name__: f for f in (new_tensor, new_zeros, new_ones, new_empty, new_full)}
+    methods = {"new_tensor": new_tensor, "new_full": new_full,
+               "new_zeros": _new("new_zeros", np.zeros), "new_ones": _new("new_ones", np.ones),
+               # PyTorch leaves new_empty uninitialized; zeros are one valid "anything"
+               "new_empty": _new("new_empty", np.zeros)}
+    return methods
 
 
 TENSOR_METHODS = {**_new_methods(), **_RANDOM_METHODS}

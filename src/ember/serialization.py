@@ -26,6 +26,7 @@ from collections import OrderedDict
 import numpy as np
 
 from . import _dtype
+from ._errors import note
 from ._tensor import Size, Tensor, _make
 
 __all__ = ["load", "save"]
@@ -99,11 +100,16 @@ class _Writer:
             return {"tuple": [self.encode(v, [*path, str(i)]) for i, v in enumerate(obj)]}
         if isinstance(obj, (set, frozenset)):
             return {"set": [self.encode(v, path) for v in obj]}
-        raise TypeError(
+        exc = TypeError(
             f"ember.save cannot store an object of type {type(obj).__qualname__}: checkpoints "
             "hold tensors, numbers, strings, None, and dicts, lists and tuples of these "
             "(ember never pickles). Save a state_dict() rather than a whole model or optimizer."
         )
+        raise note(exc, "A file that holds a pickled model runs code when it is loaded, so "
+                   "PyTorch's torch.load refuses one by default and ember never writes one. "
+                   "Save the weights instead:\n"
+                   "    torch.save(model.state_dict(), path)\n"
+                   "    model = MyModel(); model.load_state_dict(torch.load(path))")
 
     def tensor(self, t, path):
         ref = {}
@@ -352,8 +358,21 @@ class _Storage:
         self.array = array
 
 
-class _Refused(Exception):
-    pass
+class UnpicklingError(pickle.UnpicklingError, ValueError):
+    """A PyTorch file that holds more than data (a whole pickled model, an optimizer, any
+    class): refused, as torch.load refuses it by default (weights_only=True), with the same
+    exception type. Also a ValueError, like every other file ember.load refuses."""
+
+
+_Refused = UnpicklingError
+
+_STATE_DICT_HINT = (
+    "ember.load only reads data (tensors, numbers, strings and containers of these), never "
+    "pickled objects such as a whole model: that would run code from the file. Save and load "
+    "the weights instead:\n"
+    "    torch.save(model.state_dict(), path)\n"
+    "    model = MyModel(); model.load_state_dict(torch.load(path))"
+)
 
 
 def _ints(x, what):
@@ -444,11 +463,14 @@ class _RestrictedUnpickler(pickle._Unpickler):
             return _StorageType(np.uint8)
         if module == "torch" and name in _TORCH_DTYPES:
             return _DtypeRef(name)
-        raise _Refused(
-            f"refusing to load the global '{module}.{name}': ember.load only rebuilds "
-            "tensors, OrderedDicts, dicts, lists, tuples and numbers from a PyTorch file, and "
-            "never runs code from it"
+        exc = _Refused(
+            f"Weights only load failed. ember.load is refusing to load the global "
+            f"'{module}.{name}': it only rebuilds tensors, OrderedDicts, dicts, lists, tuples "
+            "and numbers from a PyTorch file, and never runs code from it.\n\tWeightsUnpickler "
+            f"error: Unsupported global: GLOBAL {module}.{name} was not an allowed global by "
+            "default."
         )
+        raise note(exc, _STATE_DICT_HINT)
 
     def persistent_load(self, pid):
         if not isinstance(pid, tuple) or len(pid) != 5 or pid[0] != "storage":
@@ -533,8 +555,8 @@ def _load_torch_zip(data, source):
         unpickler = _RestrictedUnpickler(io.BytesIO(zf.read(pkl[0])), read_record, byteorder)
         obj = unpickler.load()
         return _swap_dtypes(obj)
-    except _Refused as exc:
-        raise ValueError(f"{source}: {exc}") from None
+    except _Refused:
+        raise
     except RecursionError:
         raise _bad(source, "structure nested too deeply") from None
     except Exception as exc:  # noqa: BLE001 - whatever a corrupt pickle raises

@@ -1,3 +1,3 @@
 """ember.backends: which accelerator backends exist (none: ember runs on the CPU)."""
 
-from . import cudnn, mps  # noqa: F401
+from . import cuda, cudnn, mps  # noqa: F401

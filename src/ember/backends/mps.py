@@ -1,3 +1,6 @@
+"""ember.backends.mps: Apple's GPU backend is neither built nor available."""
+
+
 def is_available():
     return False
 

@@ -1,8 +1,8 @@
-"""Copies and casts: clone, contiguous, to(dtype), float()/double()/... ."""
+"""Copies, casts and device moves: clone, contiguous, to(), cpu()/cuda(), float()/double()/... ."""
 
-import numpy as np
-
-from .._dtype import as_dtype, from_np
+from .. import _device as D
+from .._creation import _argname
+from .._dtype import as_dtype, dtype, from_np
 from .._tensor import Tensor
 from ._op import formula_node, record
 
@@ -30,50 +30,117 @@ def _cast(input, dt, copy=False):
     return record(d.astype(dt.np), _ToCopy, (input,), (from_np[d.dtype],))
 
 
+# -- to() ---------------------------------------------------------------------------------------
+def _is_dtype(a):
+    # to(float) means to(float64), as in PyTorch
+    return isinstance(a, dtype) or a is float or a is int or a is bool
+
+
+def _is_device(a):
+    return isinstance(a, (str, D.device)) or (isinstance(a, int) and not isinstance(a, bool))
+
+
 def to(input, *args, dtype=None, device=None, non_blocking=False, copy=False,
        memory_format=None):
-    """to(dtype), to(device), to(device, dtype), to(other_tensor)."""
-    from .._device import device as _device
-
-    for a in args:
-        if isinstance(a, Tensor):
-            dtype = a.dtype
-        elif isinstance(a, (str, _device)):
-            device = a
-        elif a is not None:
-            dtype = a
-    if device is not None:
-        _device(device)._check_available()
+    """to(dtype), to(device), to(device, dtype), to(other_tensor), each with non_blocking and
+    copy: the three overloads of PyTorch's Tensor.to. Only the CPU exists; other devices fail
+    as in a CPU-only PyTorch."""
+    if args or device is not None:
+        dtype, copy = _parse_to(args, dtype, device, copy)
     if dtype is None:
-        return clone(input) if copy else input
+        return _cast(input, input.dtype, True) if copy else input
     return _cast(input, as_dtype(dtype), copy)
 
 
-def _caster(name):
-    dt = as_dtype(name) if not isinstance(name, str) else None
+def _parse_to(args, dtype, device, copy):
+    """The target dtype and copy flag of a to() call; checks that the device is the CPU."""
+    if args:
+        kw = (args, dtype, device)  # as called, for the error message
+        a = args[0]
+        if isinstance(a, Tensor) or _is_dtype(a):
+            # to(tensor, non_blocking, copy) / to(dtype, non_blocking, copy)
+            if dtype is not None or device is not None:
+                _invalid_to(*kw)
+            dtype = a.dtype if isinstance(a, Tensor) else a
+            flags = args[1:]
+        elif a is None or _is_device(a):
+            # to(device, dtype, non_blocking, copy)
+            if device is not None:
+                _invalid_to(*kw)
+            device, flags = a, args[1:]
+            if flags and (flags[0] is None or _is_dtype(flags[0])):
+                if dtype is not None:
+                    _invalid_to(*kw)
+                dtype, flags = flags[0], flags[1:]
+        else:
+            _invalid_to(*kw)
+        if len(flags) > 2 or any(not isinstance(f, bool) for f in flags):
+            _invalid_to(*kw)
+        if len(flags) == 2:
+            copy = flags[1]
+    if device is not None and not (device.__class__ is str and device == "cpu"):
+        if not _is_device(device):
+            _invalid_to(args, dtype, device)
+        if D.check(D.as_device(device))._index is not None:
+            copy = True  # PyTorch copies for "cpu:0": not the tensor's own device, 'cpu'
+    return dtype, copy
 
-    def method(self, memory_format=None):
-        return _cast(self, dt)
 
-    return method
+def parse_to(args, kwargs):
+    """nn.Module.to's arguments (the same overloads as Tensor.to): the target dtype or None."""
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    for k in ("non_blocking", "copy", "memory_format"):
+        kwargs.pop(k, None)
+    if kwargs:
+        _invalid_to(args, dtype, device, kwargs)
+    dtype, _ = _parse_to(args, dtype, device, False)
+    return None if dtype is None else as_dtype(dtype)
+
+
+def _invalid_to(args, dtype, device, extra=None):
+    got = [_argname(a) for a in args]
+    kw = [f"{k}={_argname(v)}" for k, v in (("dtype", dtype), ("device", device))
+          if v is not None]
+    kw += [f"{k}={_argname(v)}" for k, v in (extra or {}).items()]
+    text = ", ".join(got + kw) if got else ", ".join(kw) + ", "
+    raise TypeError(
+        f"to() received an invalid combination of arguments - got ({text}), but expected one "
+        "of:\n"
+        " * (ember.device device = None, ember.dtype dtype = None, bool non_blocking = False, "
+        "bool copy = False, *, ember.memory_format memory_format = None)\n"
+        " * (ember.dtype dtype, bool non_blocking = False, bool copy = False, *, "
+        "ember.memory_format memory_format = None)\n"
+        " * (Tensor tensor, bool non_blocking = False, bool copy = False, *, "
+        "ember.memory_format memory_format = None)\n"
+    )
+
+
+def cpu(self, memory_format=None):
+    return self
+
+
+def cuda(self, device=None, non_blocking=False, memory_format=None):
+    # a bare index (cuda(0)) asks for the accelerator: none is there
+    d = D.device("cuda") if device is None else D.as_device(device)
+    if d.type != "cuda":
+        raise RuntimeError("Invalid device, must be cuda device")
+    D.check(d)
+
+
+def xpu(self, device=None, non_blocking=False, memory_format=None):
+    D.check(D.device("xpu"))
 
 
 def type_as(input, other):
+    if not isinstance(other, Tensor):
+        raise TypeError("type_as(): argument 'other' (position 1) must be Tensor, not "
+                        f"{D._typename(other)}")
     return _cast(input, other.dtype)
 
 
-def _methods():
-    from .. import _dtype as D
-
-    m = {"clone": clone, "contiguous": contiguous, "to": to, "type_as": type_as,
-         "cpu": lambda self, memory_format=None: self,
-         "cuda": lambda self, device=None, non_blocking=False, memory_format=None:
-             to(self, "cuda" if device is None else device)}
-    for name, dt in (("float", D.float32), ("double", D.float64), ("half", D.float16),
-                     ("long", D.int64), ("int", D.int32), ("short", D.int16), ("char", D.int8),
-                     ("byte", D.uint8), ("bool", D.bool)):
-        m[name] = _bind_cast(dt)
-    return m
+def pin_memory(self, device=None):
+    D.no_accelerator()
 
 
 def _bind_cast(dt):
@@ -83,5 +150,23 @@ def _bind_cast(dt):
     return method
 
 
+def _methods():
+    from .. import _dtype as T
+
+    m = {"clone": clone, "contiguous": contiguous, "to": to, "type_as": type_as, "cpu": cpu,
+         "cuda": cuda, "xpu": xpu, "pin_memory": pin_memory,
+         "is_pinned": lambda self, device=None: False,
+         "get_device": lambda self: -1,
+         # where a tensor lives: always the CPU
+         "is_cpu": property(lambda self: True),
+         "is_mps": property(lambda self: False),
+         "is_xpu": property(lambda self: False),
+         "is_meta": property(lambda self: False)}
+    for name, dt in (("float", T.float32), ("double", T.float64), ("half", T.float16),
+                     ("long", T.int64), ("int", T.int32), ("short", T.int16), ("char", T.int8),
+                     ("byte", T.uint8), ("bool", T.bool)):
+        m[name] = _bind_cast(dt)
+    return m
+
+
 TENSOR_METHODS = _methods()
-_ = np

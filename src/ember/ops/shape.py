@@ -773,7 +773,7 @@ def unbind(input, dim=0):
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     dim = _wrap_dim(dim, d.ndim)
     pre = (slice(None),) * dim
-    arrays = [d[pre + (i,)] for i in range(d.shape[dim])]
+    arrays = [d[pre + (i, Ellipsis)] for i in range(d.shape[dim])]
     return _multi_view(input, arrays, UnbindBackward0, dim, (1,) * len(arrays))
 
 

@@ -479,30 +479,19 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        """Convert floating-point parameters and buffers to a dtype (on ember's one device)."""
-        from ..._device import device as _device
-        from ..._dtype import dtype as _dt
+        """to(device), to(dtype), to(device, dtype), to(tensor): move (ember has only the CPU:
+        other devices fail as in a CPU-only PyTorch) and cast floating-point parameters and
+        buffers, in place."""
+        from ...ops.copy import parse_to
 
-        dtype = kwargs.get("dtype")
-        dev = kwargs.get("device")
-        for a in args:
-            if isinstance(a, _dt):
-                dtype = a
-            elif isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, bool) or a is None:
-                continue  # non_blocking
-            else:
-                dev = a
-        if dev is not None:
-            _device(dev)._check_available()
-        if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
+        dtype = parse_to(args, kwargs)
+        if dtype is None:
+            return self
+        if not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError(
                 "nn.Module.to only accepts floating point or complex dtypes, but got desired "
                 f"dtype={dtype}"
             )
-        if dtype is None:
-            return self
         return self._apply(lambda t: t.to(dtype) if t.is_floating_point() or t.is_complex()
                            else t)
 
@@ -510,7 +499,17 @@ class Module:
         return self
 
     def cuda(self, device=None):
-        return self.to("cuda" if device is None else device)
+        from ... import _device as D
+
+        d = D.device("cuda") if device is None else D.as_device(device)
+        D.check(d)  # no GPU: PyTorch's CPU-only error
+        return self
+
+    def xpu(self, device=None):
+        from ... import _device as D
+
+        D.check(D.device("xpu"))
+        return self
 
     def _float_to(self, name):
         from ... import _dtype
