@@ -309,7 +309,7 @@ def test_loader_errors(i):
     same_error(_loader_errors(ember)[i], _loader_errors(torch)[i])
 
 
-def test_num_workers_runs_in_process():
+def test_num_workers_keeps_batches_and_main_process_info():
     xe, ye = _data(ember)
     loader = edata.DataLoader(edata.TensorDataset(xe, ye), batch_size=4, num_workers=2)
     assert loader.prefetch_factor == 2

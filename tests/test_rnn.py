@@ -276,13 +276,6 @@ def test_forward_errors():
     check(tm, em, _array((2, 3), 0), (_array((1, 2, 2), 0), _array((1, 2, 4), 0)))
 
 
-def test_packed_sequence_is_refused_clearly():
-    em = nn.LSTM(3, 4)
-    packed = tnn.utils.rnn.pack_sequence([torch.randn(3, 3), torch.randn(2, 3)])
-    with pytest.raises(NotImplementedError, match="PackedSequence"):
-        em(packed)
-
-
 def test_output_matches_last_hidden_state():
     em = nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True)
     out, (h, c) = em(ember.from_numpy(_array((2, 5, 3), 1)))

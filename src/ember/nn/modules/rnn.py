@@ -11,6 +11,10 @@ state_dict loads unchanged:
 The input projections of a whole sequence are one matmul per layer and direction; only the
 hidden-state part runs step by step. Everything is built from differentiable ember ops, so
 gradients of any order flow through.
+
+A PackedSequence input (nn.utils.rnn) runs on its packed steps: at step t only the first
+batch_sizes[t] sequences advance; a sequence's final state is the one after its own last step,
+and the reverse direction starts each sequence at its own end.
 """
 
 import math
@@ -24,6 +28,7 @@ from ...ops.shape import cat, stack
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence
 from .module import Module
 
 __all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase"]
@@ -79,10 +84,46 @@ def _is_packed(x):
     return not isinstance(x, Tensor) and hasattr(x, "batch_sizes")
 
 
-def _packed_error(name):
-    exc = NotImplementedError(f"{name}: PackedSequence inputs are not supported by ember yet")
-    note(exc, "Pad the sequences to one length and pass a (seq, batch, feature) tensor instead.")
-    return exc
+# -- packed sequences: step t advances only the first sizes[t] rows ---------------------------
+# ``step(inp, h, c) -> (h, c)`` is one time step of the layer (c is None but for LSTM).
+
+def _packed_forward(xs, sizes, h, c, step):
+    """Forward in time; rows whose sequence has ended are set aside with their last state."""
+    hs, done_h, done_c = [], [], []
+    for xg, n in zip(xs, sizes):
+        if n < h.shape[0]:
+            done_h.append(h[n:])
+            h = h[:n]
+            if c is not None:
+                done_c.append(c[n:])
+                c = c[:n]
+        h, c = step(xg, h, c)
+        hs.append(h)
+    # the rows set aside last are the earliest ones: put them back in row order
+    if done_h:
+        h = cat([h, *reversed(done_h)], 0)
+        if c is not None:
+            c = cat([c, *reversed(done_c)], 0)
+    return hs, h, c
+
+
+def _packed_reverse(xs, sizes, h0, c0, step):
+    """Backward in time; a sequence joins (with its initial state) at its own last step."""
+    n = sizes[-1]
+    h = h0[:n]
+    c = c0[:n] if c0 is not None else None
+    hs = []
+    for t in range(len(sizes) - 1, -1, -1):
+        m = sizes[t]
+        if m > n:
+            h = cat([h, h0[n:m]], 0)
+            if c is not None:
+                c = cat([c, c0[n:m]], 0)
+            n = m
+        h, c = step(xs[t], h, c)
+        hs.append(h)
+    hs.reverse()
+    return hs, h, c
 
 
 class RNNBase(Module):
@@ -204,7 +245,10 @@ class RNNBase(Module):
             raise exc
 
     def get_expected_hidden_size(self, input, batch_sizes):
-        mini_batch = input.size(0) if self.batch_first else input.size(1)
+        if batch_sizes is not None:
+            mini_batch = int(batch_sizes[0])
+        else:
+            mini_batch = input.size(0) if self.batch_first else input.size(1)
         d = 2 if self.bidirectional else 1
         h = self.proj_size if self.proj_size > 0 else self.hidden_size
         return (self.num_layers * d, mini_batch, h)
@@ -281,10 +325,74 @@ class RNNBase(Module):
             x = outs[0] if nd == 1 else cat(outs, 2)
         return x, stack(h_n, 0), (stack(c_n, 0) if c_n else None)
 
+    def _run_packed(self, x, sizes, hx, cx):
+        """Every layer and direction over packed data x (sum(sizes), features), sizes[t] rows
+        at step t; returns (data, h_n, c_n)."""
+        mode = self.mode
+        nd = 2 if self.bidirectional else 1
+        params = self._parameters
+        h0s = hx.unbind(0)
+        c0s = cx.unbind(0) if cx is not None else None
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            if layer > 0 and self.dropout > 0 and self.training:
+                x = F.dropout(x, self.dropout, True)
+            outs = []
+            for direction in range(nd):
+                idx = layer * nd + direction
+                names = self._all_weights[idx]
+                w_ih, w_hh = params[names[0]], params[names[1]]
+                b_ih = b_hh = None
+                if self.bias:
+                    b_ih, b_hh = params[names[2]], params[names[3]]
+                w_hr = params[names[-1]] if self.proj_size > 0 else None
+                if mode == "GRU":
+                    xrz, xn, w_hrz, w_hn, b_hn = _gru_inputs(x, w_ih, w_hh, b_ih, b_hh,
+                                                             self.hidden_size)
+                    xs = list(zip(xrz.split(sizes, 0), xn.split(sizes, 0)))
+                    step = _gru_packed_step(w_hrz, w_hn, b_hn)
+                else:
+                    b_in = b_ih + b_hh if b_ih is not None else None
+                    xs = F.linear(x, w_ih, b_in).split(sizes, 0)
+                    w_hh = _fast_weight(w_hh)
+                    if mode == "LSTM":
+                        w_hr = _fast_weight(w_hr) if w_hr is not None else None
+                        step = _lstm_packed_step(w_hh, w_hr)
+                    else:
+                        step = _rnn_packed_step(w_hh, mode == "RNN_RELU")
+                c0 = c0s[idx] if c0s is not None else None
+                run = _packed_reverse if direction == 1 else _packed_forward
+                hs, h, c = run(xs, sizes, h0s[idx], c0, step)
+                h_n.append(h)
+                if c is not None:
+                    c_n.append(c)
+                outs.append(cat(hs, 0))
+            x = outs[0] if nd == 1 else cat(outs, 1)
+        return x, stack(h_n, 0), (stack(c_n, 0) if c_n else None)
+
+    def _forward_packed(self, input, hx):
+        """forward() for a PackedSequence: (PackedSequence output, h_n or (h_n, c_n)), the
+        states in the order of the sequences given to pack_padded_sequence."""
+        data, batch_sizes, sorted_indices, unsorted_indices = input
+        lstm = self.mode == "LSTM"
+        if hx is None:
+            batch = int(batch_sizes[0])
+            layers = self.num_layers * (2 if self.bidirectional else 1)
+            real = self.proj_size if self.proj_size > 0 else self.hidden_size
+            hx = _creation.zeros((layers, batch, real), dtype=data.dtype)
+            if lstm:
+                hx = (hx, _creation.zeros((layers, batch, self.hidden_size), dtype=data.dtype))
+        else:
+            hx = self.permute_hidden(hx, sorted_indices)
+        self.check_forward_args(data, hx, batch_sizes)
+        sizes = [int(n) for n in batch_sizes._data]
+        h0, c0 = hx if lstm else (hx, None)
+        out, h_n, c_n = self._run_packed(data, sizes, h0, c0)
+        output = PackedSequence(out, batch_sizes, sorted_indices, unsorted_indices)
+        return output, self.permute_hidden((h_n, c_n) if lstm else h_n, unsorted_indices)
+
     def _prepare(self, input, hx, name):
         """Shared front of RNN/GRU forward: unbatched inputs, default hx, checks."""
-        if _is_packed(input):
-            raise _packed_error(name)
         if input.dim() not in (2, 3):
             raise ValueError(
                 f"{name}: Expected input to be 2D or 3D, got {input.dim()}D"
@@ -361,6 +469,8 @@ class RNN(RNNBase):
                          bidirectional, 0, device, dtype)
 
     def forward(self, input, hx=None):
+        if _is_packed(input):
+            return self._forward_packed(input, hx)
         input, hx, batched = self._prepare(input, hx, "RNN")
         output, h_n, _ = self._run(input, hx, None)
         return self._finish(output, h_n, batched)
@@ -382,6 +492,8 @@ class GRU(RNNBase):
                          bidirectional, 0, device, dtype)
 
     def forward(self, input, hx=None):
+        if _is_packed(input):
+            return self._forward_packed(input, hx)
         input, hx, batched = self._prepare(input, hx, "GRU")
         output, h_n, _ = self._run(input, hx, None)
         return self._finish(output, h_n, batched)
@@ -398,7 +510,10 @@ class LSTM(RNNBase):
                          dropout, bidirectional, proj_size, device, dtype)
 
     def get_expected_cell_size(self, input, batch_sizes):
-        mini_batch = input.size(0) if self.batch_first else input.size(1)
+        if batch_sizes is not None:
+            mini_batch = int(batch_sizes[0])
+        else:
+            mini_batch = input.size(0) if self.batch_first else input.size(1)
         d = 2 if self.bidirectional else 1
         return (self.num_layers * d, mini_batch, self.hidden_size)
 
@@ -416,7 +531,7 @@ class LSTM(RNNBase):
 
     def forward(self, input, hx=None):
         if _is_packed(input):
-            raise _packed_error("LSTM")
+            return self._forward_packed(input, hx)
         if input.dim() not in (2, 3):
             raise ValueError(f"LSTM: Expected input to be 2D or 3D, got {input.dim()}D instead")
         batched = input.dim() == 3
@@ -445,6 +560,24 @@ class LSTM(RNNBase):
             output = output.squeeze(0 if self.batch_first else 1)
             h_n, c_n = h_n.squeeze(1), c_n.squeeze(1)
         return output, (h_n, c_n)
+
+
+def _rnn_packed_step(w_hh, relu):
+    def step(xg, h, c):
+        return _rnn_step(xg, h, w_hh, relu), None
+    return step
+
+
+def _lstm_packed_step(w_hh, w_hr):
+    def step(xg, h, c):
+        return _lstm_step(xg, h, c, w_hh, w_hr)
+    return step
+
+
+def _gru_packed_step(w_hrz, w_hn, b_hn):
+    def step(inp, h, c):
+        return _gru_step(inp[0], inp[1], h, w_hrz, w_hn, b_hn), None
+    return step
 
 
 # -- cells --------------------------------------------------------------------------------------
