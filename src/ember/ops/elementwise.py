@@ -26,7 +26,8 @@ __all__ = [
     "lt", "maximum", "minimum", "mul", "multiply", "ne", "neg", "negative", "not_equal",
     "positive", "pow", "reciprocal", "relu", "remainder", "round", "rsqrt", "sigmoid", "sign",
     "signbit", "sin", "sinh", "sqrt", "square", "sub", "subtract", "tan", "tanh", "true_divide",
-    "trunc", "where",
+    "trunc", "where", "deg2rad", "rad2deg", "sinc", "logit", "nan_to_num", "fmax", "fmin",
+    "hypot", "xlogy", "copysign",
 ]
 
 _ndarray = np.ndarray
@@ -161,6 +162,9 @@ UNARY = {
     "erfc": (lambda x: 1 - _erf(x), lambda g, x: g * (-2 / math.sqrt(math.pi)) * (-x * x).exp(),
              "x"),
     "frac": (lambda x: x - np.trunc(x), lambda g: g, ""),
+    "deg2rad": (lambda x: x * (math.pi / 180), lambda g: g * (math.pi / 180), ""),
+    "rad2deg": (lambda x: x * (180 / math.pi), lambda g: g * (180 / math.pi), ""),
+    "sinc": (np.sinc, lambda g, x: g * _sinc_grad(x), "x"),
     # piecewise-constant ops: zero gradient, as in PyTorch
     "sign": (np.sign, lambda g: g * 0, ""),
     "floor": (np.floor, lambda g: g * 0, ""),
@@ -170,7 +174,14 @@ UNARY = {
 }
 # ops that keep integer dtypes (the rest compute integers in the default float dtype)
 _KEEPS_INT = {"neg", "abs", "sign", "floor", "ceil", "round", "trunc", "relu", "frac"}
-_NODE_NAMES = {"log1p": "Log1PBackward0"}
+_NODE_NAMES = {"log1p": "Log1PBackward0", "deg2rad": "Deg2RadBackward0",
+               "rad2deg": "Rad2DegBackward0"}
+
+
+def _sinc_grad(x):
+    # d/dx sin(pi x) / (pi x) = (pi x cos(pi x) - sin(pi x)) / (pi x**2); 0 at x = 0
+    px = x * math.pi
+    return where(x == 0, 0.0, (px * px.cos() - px.sin()) / (px * x))
 
 
 def _sigmoid(x):
@@ -238,6 +249,33 @@ def positive(input):
     return input
 
 
+def _logit_grad(g, x, eps):
+    lo, hi = (0.0, 1.0) if eps is None else (eps, 1 - eps)
+    outside = (x < lo) | (x > hi)
+    return where(outside, math.nan if eps is None else 0.0, g / (x * (1 - x)))
+
+
+_Logit = formula_node("LogitBackward0", _logit_grad)
+
+
+def logit(input, eps=None):
+    d = input._data if input._data.dtype.kind in "fc" else input._data.astype(
+        _dtype.get_default_dtype().np)
+    z = d if eps is None else np.clip(d, eps, 1 - eps)
+    return record(np.log(z / (1 - z)), _Logit, (input,), (input, eps))
+
+
+_NanToNum = formula_node("NanToNumBackward0", lambda g, x: g * x.isfinite())
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    d = input._data
+    if d.dtype.kind not in "fc":
+        return input.clone()
+    out = np.nan_to_num(d, nan=nan, posinf=posinf, neginf=neginf)
+    return record(out, _NanToNum, (input,), (input,))
+
+
 def square(input):
     return pow(input, 2)
 
@@ -296,6 +334,20 @@ BINARY = {
                 ("ab", "ab"), False),
     "minimum": (np.minimum, "MinimumBackward0", *_min_max_grad(lambda x, y: x < y),
                 ("ab", "ab"), False),
+    # fmax/fmin ignore nan; ties send the whole gradient to the first input (PyTorch's rule)
+    "fmax": (np.fmax, "FmaxBackward0", lambda g, a, b: g * ((a >= b) | b.isnan()),
+             lambda g, a, b: g * ~((a >= b) | b.isnan()), ("ab", "ab"), False),
+    "fmin": (np.fmin, "FminBackward0", lambda g, a, b: g * ((a <= b) | b.isnan()),
+             lambda g, a, b: g * ~((a <= b) | b.isnan()), ("ab", "ab"), False),
+    "hypot": (np.hypot, "HypotBackward0", lambda g, a, b: g * a / hypot(a, b),
+              lambda g, a, b: g * b / hypot(a, b), ("ab", "ab"), True),
+    "xlogy": (lambda a, b: np.where((a == 0) & ~np.isnan(b), 0, a * np.log(b)).astype(
+        np.result_type(a, b), copy=False), "XlogyBackward0",
+        lambda g, a, b: where((a == 0) & (b <= 0), 0.0, xlogy(g, b)),
+        lambda g, a, b: g * a / b, ("b", "ab"), True),
+    "copysign": (np.copysign, "CopysignBackward0",
+                 lambda g, a, b: g * where(a == 0, 0.0, copysign(a, b) / a),
+                 lambda g, a, b: g * 0, ("ab", ""), True),
 }
 
 
@@ -831,6 +883,7 @@ def _method_table():
     g = globals()
     m = {name: g[name] for name in list(UNARY) + list(BINARY)}
     m["square"] = square
+    m.update(logit=logit, nan_to_num=nan_to_num)
     m.update(
         add=add, sub=sub, subtract=sub, mul=mul, multiply=mul, div=div, divide=div,
         true_divide=div, pow=pow, floor_divide=floor_divide, where=lambda self, c, o: where(
@@ -869,7 +922,8 @@ def _method_table():
     )
     for name in list(UNARY) + ["square", "clamp", "clip", "clamp_min", "clamp_max", "pow",
                                "remainder", "fmod", "atan2", "floor_divide", "lerp", "maximum",
-                               "minimum", "sigmoid", "relu", "where"]:
+                               "minimum", "sigmoid", "relu", "where", "logit",
+                               "nan_to_num"]:
         if name + "_" not in m:
             m[name + "_"] = _inplace_of(m[name] if name != "where" else where)
     return m
