@@ -821,6 +821,7 @@ _Zero = formula_node("ZeroBackward0", lambda g: g * 0)
 _Fill = formula_node("FillBackward2", lambda g: g * 0)
 _FillT = formula_node("FillBackward3", lambda g: g * 0, lambda g: g.sum())
 _Copy = formula_node("CopyBackwards", lambda g, dt: g * 0, lambda g, dt: g.to(dt))
+_Copy.name = lambda self: "ember::autograd::CopyBackwards"  # a C++-only node in PyTorch
 
 
 def zero_(self):
