@@ -82,7 +82,6 @@ from ._dtype import (
 )
 from ._import_hook import install_torch_alias
 from ._tensor import Size, Tensor
-from ._tensor_str import get_printoptions, set_printoptions
 from .autograd import gradcheck as _gradcheck_module
 from .autograd.grad_mode import (
     enable_grad,
@@ -135,6 +134,20 @@ def load(f, *args, **kwargs):
     from .serialization import load as _load
 
     return _load(f, *args, **kwargs)
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
+                     profile=None, sci_mode=None):
+    """How tensors print (as torch.set_printoptions)."""
+    from ._tensor_str import set_printoptions as _set  # the printer loads on first use
+
+    _set(precision, threshold, edgeitems, linewidth, profile, sci_mode)
+
+
+def get_printoptions():
+    from ._tensor_str import get_printoptions as _get
+
+    return _get()
 
 
 def is_tensor(obj, /):

@@ -22,7 +22,6 @@ tan, exp) go through Python's ``math`` module, which calls the same C library Py
 """
 
 import math
-import secrets
 import struct
 
 import numpy as np
@@ -132,6 +131,8 @@ def _init_genrand(s):
 
 
 def nondeterministic_seed():
+    import secrets  # only for non-deterministic seeds; keeps `import ember` light
+
     return secrets.randbits(64)
 
 
