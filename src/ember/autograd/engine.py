@@ -195,8 +195,10 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
     prev = state.enabled
     state.enabled = create_graph
     try:
-        while ready:
-            fn = pop(ready)[2]
+        fn = None  # the next node, when it is known without the heap
+        while fn is not None or ready:
+            if fn is None:
+                fn = pop(ready)[2]
             buf = buffers.pop(fn)
             if fn._retain_hooks is not None:
                 _run_tensor_hooks(fn, buf)
@@ -208,6 +210,7 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
                 if buf[0] is not None and captured is None and (
                         targets is None or (fn, 0) in targets):
                     _accumulate(fn.variable, buf[0], create_graph)
+                fn = None
                 continue
             edges = fn.next_functions
             if (buf[0] is None and _all_none(buf)) or (needed is not None and fn not in needed):
@@ -221,6 +224,7 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
                 if not retain_graph and fn._saved is not None:
                     fn.release()
             meta = fn._meta
+            fn = None
             i = -1
             for nxt, nr in edges:
                 i += 1
@@ -228,12 +232,14 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
                     continue
                 g = grads_in[i]
                 if g is not None:
-                    shape, dtype = meta[i]
-                    gd = g._data
-                    if gd.shape != shape:
-                        g = _reduce_to(g, shape)
-                    if gd.dtype is not dtype:
-                        g = g.to(from_np[dtype])
+                    m = meta[i]  # None: the input had the output's shape and dtype
+                    if m is not None:
+                        shape, dtype = m
+                        gd = g._data
+                        if gd.shape != shape:
+                            g = _reduce_to(g, shape)
+                        if gd.dtype is not dtype:
+                            g = g.to(from_np[dtype])
                     b = buffers.get(nxt)
                     if b is None:
                         buffers[nxt] = b = [None] * nxt.n_outputs
@@ -244,7 +250,14 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
                 left = deps[nxt] - 1
                 deps[nxt] = left
                 if not left:
-                    push(ready, (-nxt._seq, id(nxt), nxt))
+                    if fn is None and not ready:
+                        # the only ready node (a chain): it runs next, no heap needed
+                        fn = nxt
+                    else:
+                        if fn is not None:
+                            push(ready, (-fn._seq, id(fn), fn))
+                            fn = None
+                        push(ready, (-nxt._seq, id(nxt), nxt))
     finally:
         state.enabled = prev
 

@@ -62,6 +62,39 @@ def _attach(out, node_cls, inputs, saved, save_out):
     return t
 
 
+def attach_same_dtype(out, node_cls, a, b, saved):
+    """_attach for a binary op whose tensor operands have out's dtype (the arithmetic fast path).
+
+    An input shaped like the output gets no metadata (None): the engine then has nothing to
+    check or sum for it, which is the common case.
+    """
+    shape = out.shape
+    if a._requires_grad:
+        fn = a._grad_fn
+        ea = (fn, a._output_nr) if fn is not None else (accumulator(a), 0)
+        sa = a._data.shape
+        ma = None if sa == shape else (sa, out.dtype)
+    else:
+        ea = _NO_EDGE
+        ma = None
+    if b.__class__ is Tensor and b._requires_grad:
+        fn = b._grad_fn
+        eb = (fn, b._output_nr) if fn is not None else (accumulator(b), 0)
+        sb = b._data.shape
+        mb = None if sb == shape else (sb, out.dtype)
+    else:
+        eb = _NO_EDGE
+        mb = None
+    sa_, sb_ = saved
+    versions = None
+    if sa_.__class__ is Tensor or sb_.__class__ is Tensor:
+        versions = (sa_._version[0] if sa_.__class__ is Tensor else None,
+                    sb_._version[0] if sb_.__class__ is Tensor else None)
+    t = _make(out, True)
+    t._grad_fn = node_cls((ea, eb), (ma, mb), saved, versions, None)
+    return t
+
+
 class FormulaNode(Node):
     """A node whose backward is one formula per differentiable input (``vjps``).
 

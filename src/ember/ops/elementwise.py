@@ -13,7 +13,7 @@ from .._dtype import from_np, result_type
 from .._errors import note
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import state as _grad_state
-from ._op import _attach, broadcast_shapes_error, check_tensor, formula_node, record
+from ._op import attach_same_dtype, broadcast_shapes_error, check_tensor, formula_node, record
 
 __all__ = [
     "abs", "absolute", "acos", "acosh", "add", "allclose", "arccos", "arccosh", "arcsin",
@@ -95,7 +95,7 @@ def _binary(fwd, node_cls, a, b, floating=False):
                 out = np.asarray(out)
             if node_cls is not None and _grad_state.enabled and (
                     a._requires_grad or bc is Tensor and b._requires_grad):
-                return _attach(out, node_cls, (a, b), _saved(node_cls, a, b), False)
+                return attach_same_dtype(out, node_cls, a, b, _saved(node_cls, a, b))
             return _make(out)
     if not isinstance(a, Tensor):
         # number (op) tensor: compute in the tensor's terms, keep argument order for the formula
