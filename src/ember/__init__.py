@@ -8,6 +8,10 @@ import numpy as _np
 # NumPy warns on overflow / division by zero; PyTorch computes inf and nan silently
 _np.seterr(all="ignore")
 
+from . import _malloc
+
+_malloc.tune()  # reuse large freed blocks instead of page-faulting them in every step
+
 from . import _dtype, autograd
 from . import ops as _ops  # installs Tensor's methods
 from ._creation import (
