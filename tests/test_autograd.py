@@ -254,6 +254,35 @@ def test_grad_none_accumulation_zero_and_reset():
     both(fn)
 
 
+def test_grads_never_alias_each_other_or_the_callers_tensors():
+    """.grad may take over a fresh gradient instead of copying it, but never a shared one."""
+    def fn(m):
+        a = m.tensor([1.0, 2.0], requires_grad=True)
+        b = m.tensor([3.0, 4.0], requires_grad=True)
+        (a + b).sum().backward()  # add sends one gradient object to both leaves
+        a.grad.add_(10)
+        c = m.tensor([1.0, 2.0], requires_grad=True)
+        seen = []
+        y = c * 1
+        y.register_hook(seen.append)  # the user keeps y's gradient
+        z = y + 0
+        upstream = m.tensor([5.0, 6.0])
+        z.backward(upstream)  # the caller keeps this tensor
+        c.grad.mul_(100)
+        d = m.tensor([1.0, 2.0], requires_grad=True)
+        kept = []
+        d.register_hook(kept.append)  # a hook on the leaf sees its gradient
+        (d * 2).sum().backward()
+        d.grad.add_(1)
+        e = m.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        (e @ e).sum().backward()  # the fresh matmul gradients become .grad
+        e.grad.add_(1)
+        (e * 2).sum().backward()  # and are accumulated into in place later
+        return a.grad, b.grad, c.grad, seen[0], upstream, d.grad, kept[0], e.grad
+
+    both(fn)
+
+
 def test_grad_dtype_and_shape_follow_tensor():
     def fn(m):
         a = m.tensor([[1.0, 2.0]], dtype=m.float64, requires_grad=True)

@@ -407,7 +407,8 @@ def test_numpy_scalars_act_like_python_numbers():
         t = m.tensor([3.0, 4.0])
         return (np.float64(2.0) * t, t * np.float64(2.0), t + np.float32(1.5), t / np.int64(2),
                 m.tensor([3, 4]) * np.float64(0.5), m.tensor([3, 4]) + np.int32(1),
-                t > np.float64(3.5))
+                t > np.float64(3.5), t ** np.float64(2.0), t ** np.int64(3),
+                m.tensor([2, 3]) ** np.int64(2))
 
     both(fn)
 

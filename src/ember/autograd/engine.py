@@ -7,6 +7,7 @@ are summed in arrival order before that input's node runs.
 """
 
 import heapq
+from sys import getrefcount as _getrefcount
 
 import numpy as np
 
@@ -207,9 +208,10 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
                     if g is not None and (fn, nr) in targets:
                         captured[(fn, nr)] = g
             if fn.__class__ is AccumulateGrad:
-                if buf[0] is not None and captured is None and (
-                        targets is None or (fn, 0) in targets):
-                    _accumulate(fn.variable, buf[0], create_graph)
+                g = buf[0]
+                if g is not None and captured is None and (targets is None or (fn, 0) in targets):
+                    buf = b = grads_in = None  # g's only holders left: this frame and the next
+                    _accumulate(fn.variable, g, create_graph)
                 fn = None
                 continue
             edges = fn.next_functions
@@ -336,6 +338,22 @@ def _run_tensor_hooks(fn, buf):
             t._grad = g.detach().clone() if t._grad is None else t._grad + g.detach()
 
 
+def _sole_owner(g, leaf):
+    """Whether ``g`` (a Tensor the engine computed) can become ``leaf.grad`` without a copy.
+
+    It can when nothing but the engine holds the tensor (its references: the engine's frame,
+    _accumulate's and this function's arguments, getrefcount's), nothing but the tensor holds
+    its array (which is therefore no view and has no views; the other two references are ``d``
+    and getrefcount's), and the array is a writable, C-contiguous block
+    of the leaf's shape and dtype (``.grad`` is updated in place by later backwards).
+    """
+    d = g._data
+    ld = leaf._data
+    return (_getrefcount(g) <= 4 and _getrefcount(d) <= 3 and g.__class__ is Tensor
+            and not g._requires_grad and d.base is None and d.flags.c_contiguous
+            and d.flags.writeable and d.dtype is ld.dtype and d.shape == ld.shape)
+
+
 def _accumulate(leaf, g, create_graph):
     hooks = leaf._hooks
     if hooks is not None:
@@ -345,8 +363,13 @@ def _accumulate(leaf, g, create_graph):
                 g = new
     old = leaf._grad
     if old is None:
-        # own a copy: the same gradient object may reach several leaves or be the caller's
-        leaf._grad = g if create_graph else _make(g._data.copy())
+        if create_graph:
+            leaf._grad = g
+        elif hooks is None and _sole_owner(g, leaf):
+            leaf._grad = g  # a fresh gradient nobody else holds: keep it instead of copying it
+        else:
+            # own a copy: the same gradient object may reach several leaves or be the caller's
+            leaf._grad = _make(g._data.copy())
     elif create_graph or old._requires_grad:
         leaf._grad = old + g
     else:

@@ -101,20 +101,57 @@ class FormulaNode(Node):
     Each formula takes the incoming gradient, then the saved values, then (when the op saved
     it) the output, and returns the gradient for its input as a Tensor, written in ember ops
     so that it is itself differentiable.
+
+    ``arrays``: the formulas use only arithmetic operators, which mean the same on ndarrays.
+    Without create_graph they then run on the raw arrays (no Tensor or node per step of the
+    formula); NumPy gives the same result whenever the gradient and the saved tensors share a
+    dtype, which ``_array_args`` checks.
     """
 
     __slots__ = ()
     vjps = ()
+    arrays = False
 
     def apply(self, grads, create_graph):
         g = grads[0]
         saved = self.unpack_saved()
+        if self.arrays and not create_graph:
+            args = self._array_args(g, saved)
+            if args is not None:
+                return tuple(None if fn is None else _wrap(vjp(*args))
+                             for vjp, (fn, _) in zip(self.vjps, self.next_functions))
         if self._out is not None:
             saved = (*saved, self.unpack_out(create_graph))
         return tuple(
             vjp(g, *saved) if fn is not None else None
             for vjp, (fn, _) in zip(self.vjps, self.next_functions)
         )
+
+    def _array_args(self, g, saved):
+        """(gradient, *saved, output) as arrays and numbers, or None if a dtype differs."""
+        gd = g._data
+        dt = gd.dtype
+        args = [gd]
+        for s in saved:
+            c = s.__class__
+            if c is Tensor:
+                s = s._data
+                if s.dtype is not dt:
+                    return None
+            elif c is not float and c is not int and s is not None:
+                return None  # e.g. a NumPy scalar, which NumPy does not treat as weakly typed
+            args.append(s)
+        if self._out is not None:
+            data, counter, version = self._out
+            if counter[0] != version:
+                self.unpack_out(False)  # raises the in-place modification error
+            args.append(data)
+        return args
+
+
+def _wrap(result):
+    # NumPy returns scalars for 0-d results; tensors hold arrays
+    return _make(result if result.__class__ is _ndarray else _asarray(result))
 
 
 class UnaryFormulaNode(FormulaNode):
@@ -128,6 +165,10 @@ class UnaryFormulaNode(FormulaNode):
             saved = self.unpack_saved()  # raises the freed-graph error
         elif self._versions is not None:
             saved = self.unpack_saved()
+        if self.arrays and not create_graph:
+            args = self._array_args(grads[0], saved)
+            if args is not None:
+                return (_wrap(self.vjps[0](*args)),)
         if self._out is not None:
             return (self.vjps[0](grads[0], *saved, self.unpack_out(create_graph)),)
         return (self.vjps[0](grads[0], *saved),)
@@ -141,17 +182,25 @@ class BinaryFormulaNode(FormulaNode):
     def apply(self, grads, create_graph):
         g = grads[0]
         saved = self.unpack_saved()
-        if self._out is not None:
-            saved = (*saved, self.unpack_out(create_graph))
         (fa, _), (fb, _) = self.next_functions
         va, vb = self.vjps
+        if self.arrays and not create_graph:
+            args = self._array_args(g, saved)
+            if args is not None:
+                return (None if fa is None else _wrap(va(*args)),
+                        None if fb is None else _wrap(vb(*args)))
+        if self._out is not None:
+            saved = (*saved, self.unpack_out(create_graph))
         return (None if fa is None else va(g, *saved), None if fb is None else vb(g, *saved))
 
 
-def formula_node(name, *vjps):
-    """A FormulaNode class named as PyTorch names it (e.g. 'MulBackward0')."""
+def formula_node(name, *vjps, arrays=False):
+    """A FormulaNode class named as PyTorch names it (e.g. 'MulBackward0').
+
+    ``arrays=True`` declares that the formulas use only arithmetic operators (see FormulaNode).
+    """
     base = {1: UnaryFormulaNode, 2: BinaryFormulaNode}.get(len(vjps), FormulaNode)
-    return type(name, (base,), {"__slots__": (), "vjps": vjps})
+    return type(name, (base,), {"__slots__": (), "vjps": vjps, "arrays": arrays})
 
 
 def broadcast_shapes_error(sa, sb):

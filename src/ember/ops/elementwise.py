@@ -172,6 +172,12 @@ UNARY = {
     "round": (np.round, lambda g: g * 0, ""),
     "trunc": (np.trunc, lambda g: g * 0, ""),
 }
+# ops whose formulas use only arithmetic operators, so they also run on raw arrays
+_ARITHMETIC = {
+    "neg", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "tan",
+    "atan", "tanh", "atanh", "sigmoid", "relu", "reciprocal", "frac", "deg2rad", "rad2deg",
+    "sign", "floor", "ceil", "round", "trunc", "add", "sub", "mul", "div",
+}
 # ops that keep integer dtypes (the rest compute integers in the default float dtype)
 _KEEPS_INT = {"neg", "abs", "sign", "floor", "ceil", "round", "trunc", "relu", "frac"}
 _NODE_NAMES = {"log1p": "Log1PBackward0", "deg2rad": "Deg2RadBackward0",
@@ -219,7 +225,8 @@ def _erf(x):
 
 
 def _make_unary(name, fwd, formula, reads):
-    node_cls = formula_node(_NODE_NAMES.get(name, name.capitalize() + "Backward0"), formula)
+    node_cls = formula_node(_NODE_NAMES.get(name, name.capitalize() + "Backward0"), formula,
+                            arrays=name in _ARITHMETIC)
     keeps_int = name in _KEEPS_INT
     save_x, save_y = "x" in reads, "y" in reads
 
@@ -351,15 +358,15 @@ BINARY = {
 }
 
 
-def binary_node(name, grad_a, grad_b, reads):
+def binary_node(name, grad_a, grad_b, reads, arrays=False):
     """A node class for a binary op, knowing which operands each formula reads."""
-    node_cls = formula_node(name, grad_a, grad_b)
+    node_cls = formula_node(name, grad_a, grad_b, arrays=arrays)
     node_cls.reads = reads
     return node_cls
 
 
 def _make_binary(name, fwd, node_name, grad_a, grad_b, reads, floating):
-    node_cls = binary_node(node_name, grad_a, grad_b, reads)
+    node_cls = binary_node(node_name, grad_a, grad_b, reads, name in _ARITHMETIC)
 
     def op(input, other):
         return _binary(fwd, node_cls, input, other, floating)
@@ -372,7 +379,7 @@ for _name, _spec in BINARY.items():
     globals()[_name] = _make_binary(_name, *_spec)
 
 multiply, subtract, divide, true_divide = mul, sub, div, div  # noqa: F821
-_PowScalar = formula_node("PowBackward0", _pow_base_grad)
+_PowScalar = formula_node("PowBackward0", _pow_base_grad, arrays=True)  # a number exponent
 _PowExp = formula_node("PowBackward2", _pow_exp_grad)
 
 
@@ -406,9 +413,9 @@ def _check_bool_sub(a, b):
                            "operator instead.")
 
 
-_ADD = binary_node("AddBackward0", lambda g, a, b: g, lambda g, a, b: g, ("", ""))
-_SUB = binary_node("SubBackward0", lambda g, a, b: g, lambda g, a, b: -g, ("", ""))
-_RSUB = formula_node("RsubBackward1", lambda g: -g)
+_ADD = binary_node("AddBackward0", lambda g, a, b: g, lambda g, a, b: g, ("", ""), True)
+_SUB = binary_node("SubBackward0", lambda g, a, b: g, lambda g, a, b: -g, ("", ""), True)
+_RSUB = formula_node("RsubBackward1", lambda g: -g, arrays=True)
 
 
 def _rsub(self, other):
@@ -424,6 +431,8 @@ def pow(input, exponent):  # noqa: A001
     if isinstance(input, Tensor):
         if isinstance(exponent, Tensor):
             return _binary(_np_pow, _POW, input, exponent)
+        if isinstance(exponent, np.generic):
+            exponent = exponent.item()  # a NumPy scalar acts as a Python number, as in PyTorch
         d = input._data
         if d.dtype.kind in "biu" and isinstance(exponent, float):
             d = d.astype(_dtype.get_default_dtype().np)
