@@ -21,6 +21,13 @@ from .graph import AccumulateGrad, accumulator
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
              grad_variables=None, inputs=None):
     """Accumulate d(tensors)/d(leaf) into each leaf's ``.grad`` (or only into ``inputs``)."""
+    if (tensors.__class__ is Tensor and grad_tensors is None and grad_variables is None
+            and inputs is None and tensors._requires_grad and tensors._data.size == 1):
+        # loss.backward(), the common call: nothing to check or convert
+        d = tensors._data
+        _run((tensors,), (_ones(d.shape, d.dtype),),
+             create_graph if retain_graph is None else retain_graph, create_graph, None, None)
+        return
     tensors = _as_tuple(tensors)
     if grad_tensors is None:
         grad_tensors = grad_variables
@@ -169,7 +176,7 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
     dict, gradients at the targets are stored there instead of accumulated into ``.grad``.
     """
     root_edges = [_edge(t) for t in roots]
-    root_fns = {fn for fn, _ in root_edges}
+    root_fns = {root_edges[0][0]} if len(roots) == 1 else {fn for fn, _ in root_edges}
     # count, for every node, how many edges lead into it
     deps = {}
     stack = list(root_fns)
@@ -227,19 +234,15 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
                     fn.release()
             meta = fn._meta
             fn = None
-            i = -1
-            for nxt, nr in edges:
-                i += 1
+            for (nxt, nr), g, m in zip(edges, grads_in, meta) if edges else ():
                 if nxt is None:
                     continue
-                g = grads_in[i]
                 if g is not None:
-                    m = meta[i]  # None: the input had the output's shape and dtype
-                    if m is not None:
+                    if m is not None:  # None: the input had the output's shape and dtype
                         shape, dtype = m
                         gd = g._data
                         if gd.shape != shape:
-                            g = _reduce_to(g, shape)
+                            g = _reduce_to(g, shape, create_graph)
                         if gd.dtype is not dtype:
                             g = g.to(from_np[dtype])
                     b = buffers.get(nxt)
@@ -306,9 +309,9 @@ def _needed(nodes, targets):
     return needed
 
 
-def _reduce_to(g, shape):
+def _reduce_to(g, shape, create_graph):
     """Sum a broadcast gradient back to its input's shape (PyTorch's sum_to)."""
-    from ..ops.reduction import sum_to
+    from ..ops.reduction import sum_to, sum_to_array
 
     gshape = g._data.shape
     lead = len(gshape) - len(shape)
@@ -318,7 +321,10 @@ def _reduce_to(g, shape):
             f"Function backward returned an invalid gradient at index 0 - got "
             f"{list(gshape)} but expected shape compatible with {list(shape)}"
         )
-    return sum_to(g, shape)
+    if create_graph:
+        return sum_to(g, shape)
+    out = sum_to_array(g._data, shape)
+    return _make(out if out.__class__ is np.ndarray else np.asarray(out))
 
 
 def _run_tensor_hooks(fn, buf):

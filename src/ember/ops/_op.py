@@ -13,6 +13,7 @@ from ..autograd.graph import Node, accumulator
 
 _ndarray = np.ndarray
 _asarray = np.asarray
+_np_number = (np.generic, np.ndarray)
 
 
 def record(out, node_cls, inputs, saved=(), save_out=False):
@@ -133,13 +134,12 @@ class FormulaNode(Node):
         dt = gd.dtype
         args = [gd]
         for s in saved:
-            c = s.__class__
-            if c is Tensor:
+            if s.__class__ is Tensor or isinstance(s, Tensor):
                 s = s._data
                 if s.dtype is not dt:
                     return None
-            elif c is not float and c is not int and s is not None:
-                return None  # e.g. a NumPy scalar, which NumPy does not treat as weakly typed
+            elif isinstance(s, _np_number):
+                return None  # NumPy does not treat its scalars as weakly typed numbers
             args.append(s)
         if self._out is not None:
             data, counter, version = self._out

@@ -20,6 +20,9 @@ from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node
 from ._op import check_tensor, formula_node, record
 from .elementwise import maximum, minimum, where
+from .shape import _broadcast_view
+
+_asarray = np.asarray
 
 __all__ = [
     "all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "count_nonzero", "cumprod",
@@ -182,6 +185,12 @@ def _restore_np(a, ndim, axes, keepdim):
 
 def _expand_back(g, shape, axes, keepdim):
     """Broadcast a reduced gradient back over the reduced axes."""
+    if not isinstance(g, Tensor):  # an array: a first-order backward (see FormulaNode.arrays)
+        if not keepdim:
+            g = _asarray(g).reshape(
+                (1,) * len(shape) if axes is None else
+                tuple(1 if i in axes else n for i, n in enumerate(shape)))
+        return g if g.shape == shape else _broadcast_view(g, shape, 0)
     if axes is None and not keepdim:
         return g.expand(shape)  # a 0-d gradient broadcasts to any shape as it is
     return _restore(g, len(shape), axes, keepdim).expand(shape)
@@ -192,8 +201,8 @@ def _sum_grad(g, shape, axes, keepdim):
     return _expand_back(g, shape, axes, keepdim)
 
 
-_Sum = formula_node("SumBackward0", _sum_grad)
-_SumDim = formula_node("SumBackward1", _sum_grad)
+_Sum = formula_node("SumBackward0", _sum_grad, arrays=True)
+_SumDim = formula_node("SumBackward1", _sum_grad, arrays=True)
 
 
 def _sum_dtype(d, dtype):
@@ -239,8 +248,8 @@ def _mean_grad(g, shape, axes, keepdim, count):
     return _expand_back(g / count, shape, axes, keepdim)
 
 
-_Mean = formula_node("MeanBackward0", _mean_grad)
-_MeanDim = formula_node("MeanBackward1", _mean_grad)
+_Mean = formula_node("MeanBackward0", _mean_grad, arrays=True)
+_MeanDim = formula_node("MeanBackward1", _mean_grad, arrays=True)
 
 
 def _mean_dtype(d, dtype, op="mean"):
@@ -1008,6 +1017,11 @@ _SumTo = formula_node("SumBackward1", lambda g, shape: g.expand(shape))
 def sum_to(g, shape):
     """Sum g over the broadcast dimensions so that it has ``shape`` (reverse broadcasting)."""
     d = g._data
+    return record(sum_to_array(d, shape), _SumTo, (g,), (d.shape,))
+
+
+def sum_to_array(d, shape):
+    """sum_to on an array."""
     lead = d.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, s in enumerate(shape) if s == 1 and d.shape[lead + i] != 1
@@ -1015,7 +1029,7 @@ def sum_to(g, shape):
     out = np.add.reduce(d, axis=axes, keepdims=True) if axes else d
     if lead:
         out = out.reshape(shape)
-    return record(out, _SumTo, (g,), (d.shape,))
+    return out
 
 
 def _sum_to_size(self, *size):
