@@ -316,8 +316,11 @@ def _min_max_grad(pick):
 
 
 def _np_pow(a, b):
-    if type(b) is int and b < 0 and a.dtype.kind in "iu":
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if type(b) is int:
+        if b == 2 and a.dtype.kind == "f":
+            return np.square(a)  # x * x, as PyTorch computes it (and faster than power)
+        if b < 0 and a.dtype.kind in "iu":
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
     return np.power(a, b)
 
 
@@ -372,6 +375,7 @@ def _make_binary(name, fwd, node_name, grad_a, grad_b, reads, floating):
         return _binary(fwd, node_cls, input, other, floating)
 
     op.__name__ = name
+    op.binary = (fwd, node_cls, floating)
     return op
 
 
@@ -390,7 +394,10 @@ def add(input, other, *, alpha=1):  # noqa: F811
 
 
 def sub(input, other, *, alpha=1):  # noqa: F811
-    _check_bool_sub(input, other)
+    oc = other.__class__
+    if not (input.__class__ is Tensor and input._data.dtype.kind == "f" and (
+            oc is float or oc is int or oc is Tensor and other._data.dtype.kind == "f")):
+        _check_bool_sub(input, other)
     if alpha != 1:
         other = other * alpha
     return _binary(np.subtract, _SUB, input, other)
@@ -414,6 +421,7 @@ def _check_bool_sub(a, b):
 
 
 _ADD = binary_node("AddBackward0", lambda g, a, b: g, lambda g, a, b: g, ("", ""), True)
+add.binary = (np.add, _ADD, False)
 _SUB = binary_node("SubBackward0", lambda g, a, b: g, lambda g, a, b: -g, ("", ""), True)
 _RSUB = formula_node("RsubBackward1", lambda g: -g, arrays=True)
 
@@ -941,6 +949,15 @@ def _method_table():
 
 def _reflected(op, swap=True):
     """`other (op) tensor`: NumPy arrays on the left are refused, as in PyTorch."""
+    if not swap and hasattr(op, "binary"):
+        fwd, node_cls, floating = op.binary
+
+        def reflected_binary(self, other):  # `2 * x`: straight to the shared binary path
+            if isinstance(other, np.ndarray):
+                return NotImplemented
+            return _binary(fwd, node_cls, self, other, floating)
+
+        return reflected_binary
 
     def reflected(self, other):
         if isinstance(other, np.ndarray):
