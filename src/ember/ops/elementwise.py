@@ -292,7 +292,7 @@ def _pow_base_grad(g, a, b):
     if isinstance(b, Tensor):
         return g * b * a ** (b - 1)
     if b == 2:
-        return g * (a * 2.0)
+        return g * (a + a)  # 2a exactly, without converting a Python number
     if b == 0:
         return g * 0
     return g * (b * a ** (b - 1))
