@@ -323,8 +323,7 @@ def _reduce_to(g, shape, create_graph):
         )
     if create_graph:
         return sum_to(g, shape)
-    out = sum_to_array(g._data, shape)
-    return _make(out if out.__class__ is np.ndarray else np.asarray(out))
+    return _make(sum_to_array(g._data, shape))
 
 
 def _run_tensor_hooks(fn, buf):

@@ -180,16 +180,16 @@ def _restore_np(a, ndim, axes, keepdim):
         return a
     if axes is None:
         return a.reshape((1,) * ndim)
-    return np.expand_dims(a, tuple(sorted(axes)))
+    shape = list(a.shape)
+    for ax in sorted(axes):
+        shape.insert(ax, 1)
+    return a.reshape(shape)  # a reshape, not np.expand_dims: this runs in backward passes
 
 
 def _expand_back(g, shape, axes, keepdim):
     """Broadcast a reduced gradient back over the reduced axes."""
     if not isinstance(g, Tensor):  # an array: a first-order backward (see FormulaNode.arrays)
-        if not keepdim:
-            g = _asarray(g).reshape(
-                (1,) * len(shape) if axes is None else
-                tuple(1 if i in axes else n for i, n in enumerate(shape)))
+        g = _restore_np(_asarray(g), len(shape), axes, keepdim)
         return g if g.shape == shape else _broadcast_view(g, shape, 0)
     if axes is None and not keepdim:
         return g.expand(shape)  # a 0-d gradient broadcasts to any shape as it is
