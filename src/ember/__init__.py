@@ -14,49 +14,6 @@ _malloc.tune()  # reuse large freed blocks instead of page-faulting them in ever
 
 from . import _dtype, autograd
 from . import ops as _ops  # installs Tensor's methods
-from ._creation import (
-    BoolTensor,
-    ByteTensor,
-    CharTensor,
-    DoubleTensor,
-    FloatTensor,
-    Generator,
-    HalfTensor,
-    IntTensor,
-    LongTensor,
-    ShortTensor,
-    arange,
-    as_tensor,
-    bernoulli,
-    default_generator,
-    empty,
-    empty_like,
-    eye,
-    from_numpy,
-    full,
-    full_like,
-    get_rng_state,
-    initial_seed,
-    linspace,
-    logspace,
-    manual_seed,
-    multinomial,
-    normal,
-    ones,
-    ones_like,
-    rand,
-    rand_like,
-    randint,
-    randint_like,
-    randn,
-    randn_like,
-    randperm,
-    seed,
-    set_rng_state,
-    tensor,
-    zeros,
-    zeros_like,
-)
 from ._device import device, get_default_device, set_default_device
 from ._dtype import (
     bool,
@@ -97,10 +54,57 @@ from .autograd.grad_mode import (
 )
 from .ops.conv import *
 from .ops.copy import clone
+from .ops.creation import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    logspace,
+    ones,
+    ones_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
 from .ops.elementwise import *
 from .ops.indexing import *
+from .ops.legacy import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
 from .ops.linalg import *
 from .ops.nn_ops import *
+from .ops.random import (
+    Generator,
+    bernoulli,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    multinomial,
+    normal,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    seed,
+    set_rng_state,
+)
 from .ops.reduction import *
 from .ops.shape import *
 

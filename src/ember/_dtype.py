@@ -8,10 +8,15 @@ import numpy as np
 class dtype:
     """A tensor element type, printed as ``ember.float32``."""
 
-    __slots__ = ("name", "np", "is_floating_point", "is_complex", "is_signed", "itemsize", "_cat")
+    __slots__ = ("name", "np", "is_floating_point", "is_complex", "is_signed", "itemsize", "_cat",
+                 "word", "cpp")
 
-    def __init__(self, name, np_dtype, category):
+    def __init__(self, name, np_dtype, category, word, cpp):
         self.name = name
+        # PyTorch's names in messages: the scalar type ('Float', as in 'FloatTensor') and the
+        # C++ type ('float', 'c10::Half', 'long int')
+        self.word = word
+        self.cpp = cpp
         self.np = np.dtype(np_dtype)
         self._cat = category  # 0 bool, 1 integer, 2 floating, 3 complex: promotion categories
         self.is_floating_point = category == 2
@@ -26,17 +31,17 @@ class dtype:
         return self.name
 
 
-bool = dtype("bool", np.bool_, 0)  # noqa: A001 - ember.bool, like torch.bool
-uint8 = dtype("uint8", np.uint8, 1)
-int8 = dtype("int8", np.int8, 1)
-int16 = dtype("int16", np.int16, 1)
-int32 = dtype("int32", np.int32, 1)
-int64 = dtype("int64", np.int64, 1)
-float16 = dtype("float16", np.float16, 2)
-float32 = dtype("float32", np.float32, 2)
-float64 = dtype("float64", np.float64, 2)
-complex64 = dtype("complex64", np.complex64, 3)
-complex128 = dtype("complex128", np.complex128, 3)
+bool = dtype("bool", np.bool_, 0, "Bool", "bool")  # noqa: A001 - ember.bool, like torch.bool
+uint8 = dtype("uint8", np.uint8, 1, "Byte", "unsigned char")
+int8 = dtype("int8", np.int8, 1, "Char", "signed char")
+int16 = dtype("int16", np.int16, 1, "Short", "short int")
+int32 = dtype("int32", np.int32, 1, "Int", "int")
+int64 = dtype("int64", np.int64, 1, "Long", "long int")
+float16 = dtype("float16", np.float16, 2, "Half", "c10::Half")
+float32 = dtype("float32", np.float32, 2, "Float", "float")
+float64 = dtype("float64", np.float64, 2, "Double", "double")
+complex64 = dtype("complex64", np.complex64, 3, "ComplexFloat", "c10::complex<float>")
+complex128 = dtype("complex128", np.complex128, 3, "ComplexDouble", "c10::complex<double>")
 
 ALL = (bool, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128)
 # numpy dtype -> ember dtype; every array ember holds has one of these dtypes

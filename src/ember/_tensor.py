@@ -1,4 +1,9 @@
-"""Tensor: an array plus autograd metadata. Its operators and methods live in ember.ops."""
+"""Tensor: an array plus autograd metadata.
+
+Nothing here computes: every operator and op method (``+``, ``x.sum()``, ``x.backward()``,
+even the legacy ``Tensor(2, 3)`` constructor) is attached to the class by ember.ops, which
+registers them all in one place.
+"""
 
 import warnings
 import weakref
@@ -6,10 +11,10 @@ import weakref
 import numpy as np
 
 from . import _dtype
+from ._device import cpu
 from ._dtype import from_np
 from ._errors import note
-from .autograd import grad_mode
-from .autograd.graph import RemovableHandle, accumulator
+from ._hooks import RemovableHandle
 
 _new = object.__new__
 _ndarray = np.ndarray
@@ -48,12 +53,6 @@ class Tensor:
     __slots__ = ("_data", "_requires_grad", "_grad_fn", "_output_nr", "_grad", "_version",
                  "_base", "_acc", "_hooks", "__weakref__")
 
-
-    def __init__(self, *args, **kwargs):
-        # ember.Tensor(data) or ember.Tensor(*sizes): float32 (the legacy constructor)
-        from ._creation import legacy_new
-
-        _init(self, legacy_new(_dtype.get_default_dtype(), args, kwargs))
 
     # -- metadata --------------------------------------------------------------------------
     @property
@@ -106,8 +105,6 @@ class Tensor:
 
     @property
     def device(self):
-        from ._device import cpu
-
         return cpu
 
     def stride(self, dim=None):
@@ -213,7 +210,7 @@ class Tensor:
             if value._data.dtype != self._data.dtype:
                 raise RuntimeError(
                     f"attempting to assign a gradient with dtype '{_C_NAMES[value.dtype.name]}' "
-                    f"to a tensor with grad_dtype '{_TYPE_NAMES[self.dtype.name][:-6]}'. The "
+                    f"to a tensor with grad_dtype '{self.dtype.word}'. The "
                     "gradient must match the tensor's grad_dtype (defaults to the tensor's "
                     "dtype). You can set the tensor's grad_dtype attribute with a specific dtype, "
                     "or None to allow any dtype. Set grad_dtype with caution. Diverging the dtypes "
@@ -252,9 +249,6 @@ class Tensor:
                 "post accumulate grad hooks cannot be registered on non-leaf tensors"
             )
         return RemovableHandle(_tensor_hooks(self).post_accumulate, hook)
-
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        _engine_backward()(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # -- .data, detach ---------------------------------------------------------------------
     @property
@@ -404,35 +398,10 @@ class Tensor:
         memo[id(self)] = t
         return t
 
-    def type(self, dtype=None, non_blocking=False, **kwargs):
-        if dtype is None:
-            return _type_name(self._data)
-        from ._creation import legacy_type
-
-        return self.to(legacy_type(dtype))
-
-
-def _engine_backward():
-    """engine.backward, imported on first use (the engine imports this module)."""
-    global _backward
-    if _backward is None:
-        from .autograd.engine import backward as _backward
-    return _backward
-
-
-_backward = None
 
 
 def _rebuild(data, requires_grad):
     return _make(data, requires_grad)
-
-
-_TYPE_NAMES = {
-    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-    "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
-    "uint8": "ByteTensor", "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
-    "complex128": "ComplexDoubleTensor",
-}
 
 
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "half", "int64": "long",
@@ -441,7 +410,7 @@ _C_NAMES = {"float32": "float", "float64": "double", "float16": "half", "int64":
 
 
 def _type_name(data):
-    return "ember." + _TYPE_NAMES[from_np[data.dtype].name]
+    return f"ember.{from_np[data.dtype].word}Tensor"
 
 
 class _TensorHooks:
@@ -505,16 +474,3 @@ def _wrap_dim(dim, ndim):
         )
         raise exc
     return dim % ndim if ndim else 0
-
-
-def _edge(t):
-    """The graph edge through which a gradient flows back into t."""
-    fn = t._grad_fn
-    if fn is not None:
-        return (fn, t._output_nr)
-    if t._requires_grad:
-        return (accumulator(t), 0)
-    return (None, 0)
-
-
-is_grad_enabled = grad_mode.is_grad_enabled

@@ -13,9 +13,9 @@ import numpy as np
 
 from .._dtype import from_np
 from .._errors import note
-from .._tensor import Size, Tensor, _edge, _make
+from .._tensor import Size, Tensor, _make
 from . import grad_mode
-from .graph import AccumulateGrad, accumulator
+from .graph import AccumulateGrad, accumulator, edge
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
@@ -44,6 +44,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     _run(tensors, grads, retain_graph, create_graph, targets, None)
 
 
+def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """Tensor.backward: backward() from this tensor."""
+    backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """The gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated)."""
@@ -65,8 +70,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     captured = {}
     _run(outputs, grads, retain_graph, create_graph, set(edges), captured)
     result = []
-    for i, (edge, t) in enumerate(zip(edges, inputs)):
-        g = captured.get(edge)
+    for i, (e, t) in enumerate(zip(edges, inputs)):
+        g = captured.get(e)
         if g is None:
             if not allow_unused:
                 exc = RuntimeError(
@@ -149,9 +154,9 @@ def _make_grads(outputs, grads, create_graph, caller):
             g = _make(np.ones(out._data.shape, out._data.dtype))
         else:
             if not isinstance(g, Tensor):
-                from .._creation import tensor
-
-                g = tensor(g, dtype=out.dtype)
+                raise TypeError(
+                    f"gradients can be either Tensors or None, but got {type(g).__name__}"
+                )
             if g._data.shape != out._data.shape:
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{i}] has a shape of {Size(g._data.shape)!r}"
@@ -175,7 +180,7 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
     ``targets``: the edges whose gradient is wanted (None: every leaf). ``captured``: when a
     dict, gradients at the targets are stored there instead of accumulated into ``.grad``.
     """
-    root_edges = [_edge(t) for t in roots]
+    root_edges = [edge(t) for t in roots]
     root_fns = {root_edges[0][0]} if len(roots) == 1 else {fn for fn, _ in root_edges}
     # count, for every node, how many edges lead into it
     deps = {}
@@ -311,8 +316,6 @@ def _needed(nodes, targets):
 
 def _reduce_to(g, shape, create_graph):
     """Sum a broadcast gradient back to its input's shape (PyTorch's sum_to)."""
-    from ..ops.reduction import sum_to, sum_to_array
-
     gshape = g._data.shape
     lead = len(gshape) - len(shape)
     ok = lead >= 0 and all(s == 1 or s == gs for s, gs in zip(shape, gshape[lead:]))
@@ -322,8 +325,20 @@ def _reduce_to(g, shape, create_graph):
             f"{list(gshape)} but expected shape compatible with {list(shape)}"
         )
     if create_graph:
-        return sum_to(g, shape)
+        return g.sum_to_size(shape)  # the differentiable op, from ember.ops
     return _make(sum_to_array(g._data, shape))
+
+
+def sum_to_array(d, shape):
+    """Sum the array ``d`` over the dimensions that broadcasting added to ``shape``."""
+    lead = d.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and d.shape[lead + i] != 1
+    )
+    out = np.add.reduce(d, axis=axes, keepdims=True) if axes else d
+    if lead:
+        out = out.reshape(shape)
+    return out
 
 
 def _run_tensor_hooks(fn, buf):
@@ -383,3 +398,7 @@ def _accumulate(leaf, g, create_graph):
     if hooks is not None:
         for hook in list(hooks.post_accumulate):
             hook(leaf)
+
+
+# attached to Tensor by ember.ops, with every other Tensor method
+TENSOR_METHODS = {"backward": _tensor_backward}

@@ -11,7 +11,10 @@ import warnings
 
 import numpy as np
 
+from .._dtype import from_np
 from .._tensor import Tensor, _make
+from ..ops.random import rand
+from .engine import grad
 from .function import Function
 
 __all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
@@ -78,8 +81,6 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-06, atol=1e-05, rto
         raise AssertionError(
             "Setting check_batched_grad=True requires check_rev_over_rev to be True"
         )
-    from .engine import grad
-
     tupled_inputs = _as_tuple(inputs)
     if grad_outputs is None:
         outputs = _differentiable_outputs(func(*tupled_inputs))
@@ -237,8 +238,6 @@ def _check_same_dtype_and_shape(a, b, eps, idx):
 
 
 def _vjp(output, diff_inputs, grad_output):
-    from .engine import grad
-
     return grad(output, diff_inputs, _make(grad_output), retain_graph=True, allow_unused=True)
 
 
@@ -367,8 +366,6 @@ def _slow_mode_details(func, inputs, output, out_idx, in_idx, rtol, atol, eps):
 # -- backward sanity checks -------------------------------------------------------------------
 def _check_backward_mul_by_grad_output(outputs, inputs):
     """A zero grad_output must give zero gradients, of the input's dtype and size."""
-    from .engine import grad
-
     diff_inputs = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     if not outputs:
         return
@@ -399,8 +396,6 @@ class UndefinedGrad(Function):
 
 def _check_undefined_grad(func, outputs, inputs):
     """Backward must cope with outputs that get no gradient (None), one or all at a time."""
-    from .engine import grad
-
     diff_inputs = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     if not outputs:
         return
@@ -461,9 +456,6 @@ def _is_float(o):
 
 def _random_grad_output(o, noncontiguous):
     """Uniform in [-1, 1), like torch.testing.make_tensor, drawn from ember's generator."""
-    from .._creation import rand
-    from .._dtype import from_np
-
     dtype = from_np[o._data.dtype] if o._data.dtype.kind in "fc" else from_np[np.dtype("f8")]
     shape = o._data.shape
     wide = noncontiguous and o._data.size > 1

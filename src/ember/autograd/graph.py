@@ -7,6 +7,9 @@ tensors), never its own outputs, so a dropped graph is freed by reference counti
 import itertools
 import weakref
 
+from .._hooks import RemovableHandle
+from .._tensor import _make, _type_name
+
 _sequence = itertools.count()
 
 FREED_MESSAGE = (
@@ -76,8 +79,6 @@ class Node:
         data, counter, version = self._out
         if counter[0] != version:
             raise_modified(data, counter[0], version, self)
-        from .._tensor import _make
-
         t = _make(data, create_graph, self if create_graph else None)
         t._version = counter
         return t
@@ -110,8 +111,6 @@ class Node:
 
 
 def raise_modified(data, version, expected, fn):
-    from .._tensor import _type_name
-
     what = f"[{_type_name(data)} [{', '.join(str(s) for s in data.shape)}]]"
     if fn is not None:
         what += f", which is output 0 of {_op_name(fn)},"
@@ -161,24 +160,11 @@ def accumulator(leaf):
     return node
 
 
-class RemovableHandle:
-    __slots__ = ("_hooks", "_fn", "id")
-    _next_id = itertools.count()
-
-    def __init__(self, hooks, fn):
-        hooks.append(fn)
-        self._hooks = hooks
-        self._fn = fn
-        self.id = next(RemovableHandle._next_id)
-
-    def remove(self):
-        try:
-            self._hooks.remove(self._fn)
-        except ValueError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
+def edge(t):
+    """The graph edge through which a gradient flows back into t."""
+    fn = t._grad_fn
+    if fn is not None:
+        return (fn, t._output_nr)
+    if t._requires_grad:
+        return (accumulator(t), 0)
+    return (None, 0)

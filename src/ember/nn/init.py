@@ -10,9 +10,9 @@ import warnings
 
 import numpy as np
 
-from .. import _creation
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
+from ..ops import creation as _creation
 
 __all__ = [
     "calculate_gain", "constant_", "dirac_", "eye_", "kaiming_normal_", "kaiming_uniform_",

@@ -6,6 +6,7 @@ class holding its backward, the tensors it differentiates through and what the b
 
 import numpy as np
 
+from .. import _device, _dtype
 from .._errors import note
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import state as _grad_state
@@ -228,3 +229,12 @@ def check_tensor(x, op, arg="input", pos=1):
         raise TypeError(
             f"{op}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}"
         )
+
+
+def argname(a):
+    """How PyTorch's argument errors name the type of ``a`` ('Tensor', 'ember.dtype', 'int')."""
+    if isinstance(a, Tensor):
+        return "Tensor"
+    if isinstance(a, (_dtype.dtype, _device.device)):
+        return "ember." + type(a).__name__
+    return _device._typename(a)

@@ -1,10 +1,10 @@
 """Copies, casts and device moves: clone, contiguous, to(), cpu()/cuda(), float()/double()/... ."""
 
 from .. import _device as D
-from .._creation import _argname
+from .. import _dtype as T
 from .._dtype import as_dtype, dtype, from_np
 from .._tensor import Tensor
-from ._op import formula_node, record
+from ._op import argname, formula_node, record
 
 _Clone = formula_node("CloneBackward0", lambda g: g)
 _ToCopy = formula_node("ToCopyBackward0", lambda g, dt: g.to(dt))
@@ -99,10 +99,10 @@ def parse_to(args, kwargs):
 
 
 def _invalid_to(args, dtype, device, extra=None):
-    got = [_argname(a) for a in args]
-    kw = [f"{k}={_argname(v)}" for k, v in (("dtype", dtype), ("device", device))
+    got = [argname(a) for a in args]
+    kw = [f"{k}={argname(v)}" for k, v in (("dtype", dtype), ("device", device))
           if v is not None]
-    kw += [f"{k}={_argname(v)}" for k, v in (extra or {}).items()]
+    kw += [f"{k}={argname(v)}" for k, v in (extra or {}).items()]
     text = ", ".join(got + kw) if got else ", ".join(kw) + ", "
     raise TypeError(
         f"to() received an invalid combination of arguments - got ({text}), but expected one "
@@ -151,8 +151,6 @@ def _bind_cast(dt):
 
 
 def _methods():
-    from .. import _dtype as T
-
     m = {"clone": clone, "contiguous": contiguous, "to": to, "type_as": type_as, "cpu": cpu,
          "cuda": cuda, "xpu": xpu, "pin_memory": pin_memory,
          "is_pinned": lambda self, device=None: False,

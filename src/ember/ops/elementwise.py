@@ -10,10 +10,12 @@ import numpy as np
 
 from .. import _dtype
 from .._dtype import from_np, result_type
-from .._errors import note
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import state as _grad_state
+from ._inplace import apply_inplace, check_inplace
 from ._op import attach_same_dtype, broadcast_shapes_error, check_tensor, formula_node, record
+from .creation import tensor
+from .indexing import nonzero
 
 __all__ = [
     "abs", "absolute", "acos", "acosh", "add", "allclose", "arccos", "arccosh", "arcsin",
@@ -42,8 +44,6 @@ def _as_operand(x):
         return x.item()  # NumPy scalars act as Python numbers, as in PyTorch
     if isinstance(x, (Tensor, int, float, bool, complex)):
         return x
-    from .._creation import tensor
-
     return tensor(x)
 
 
@@ -601,8 +601,6 @@ _WhereNode = formula_node("WhereBackward0", None, _where_a, _where_b)
 def where(condition, input=None, other=None):
     """where(cond, a, b): a where cond holds, else b; where(cond): the indices of True."""
     if input is None and other is None:
-        from .indexing import nonzero
-
         return nonzero(condition, as_tuple=True)
     c = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if c.dtype != np.bool_:
@@ -713,77 +711,10 @@ def clamp_max(input, max):  # noqa: A002
 
 
 # -- in-place ops -------------------------------------------------------------------------------
-def check_inplace(self):
-    """PyTorch's rule: a leaf that requires grad cannot be modified while grad mode is on."""
-    if self._requires_grad and self._grad_fn is None and _grad_state.enabled:
-        exc = RuntimeError(
-            "a leaf Variable that requires grad is being used in an in-place operation."
-        )
-        note(exc,
-            "Update parameters under `with torch.no_grad():` (or through `w.data`), e.g. "
-            "`with torch.no_grad(): w -= lr * w.grad`."
-        )
-        raise exc
-
-
-_TORCH_TYPE_WORD = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-                    "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                    "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-
-
-def _check_castable(result, self):
-    rd, sd = result._data.dtype, self._data.dtype
-    if rd is not sd and from_np[rd]._cat > from_np[sd]._cat:
-        raise RuntimeError(
-            f"result type {_TORCH_TYPE_WORD[from_np[rd].name]} can't be cast to the desired "
-            f"output type {_TORCH_TYPE_WORD[from_np[sd].name]}"
-        )
-
-
-def _inplace(self, op, *args):
-    """Run ``op(self, *args)`` and write its result into self's storage.
-
-    When autograd records it, the op is applied to a snapshot of self and the result's node
-    becomes self's grad_fn, so self continues the graph from its old history.
-    """
-    check_inplace(self)
-    recording = _grad_state.enabled and (
-        self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args)
-    )
-    base = self._base
-    if base is not None and _grad_state.enabled and (recording or base._requires_grad):
-        from .shape import check_view_inplace, inplace_on_view
-
-        if not recording:
-            check_view_inplace(self)  # e.g. a view made under no_grad of a base that needs grad
-        else:
-            return inplace_on_view(self, op, args)
-    if not self._data.flags.writeable:
-        from .shape import overlap_error
-
-        raise overlap_error()
-    if not recording:
-        result = op(self, *args)
-        _check_castable(result, self)
-        np.copyto(self._data, result._data, casting="unsafe")
-        self._version[0] += 1
-        return self
-    old = _make(self._data.copy(), self._requires_grad, self._grad_fn)
-    old._output_nr = self._output_nr
-    result = op(old, *args)
-    _check_castable(result, self)
-    np.copyto(self._data, result._data, casting="unsafe")
-    self._grad_fn = result._grad_fn
-    self._output_nr = result._output_nr
-    self._requires_grad = True
-    self._version[0] += 1
-    return self
-
-
 def _fast_inplace(ufunc, op):
     """In-place arithmetic: a single ufunc call with out= when autograd has nothing to record."""
 
-    def inplace(self, other):
+    def method(self, other):
         if not (_grad_state.enabled and (self._requires_grad or isinstance(other, Tensor)
                                          and other._requires_grad)):
             d = self._data
@@ -796,9 +727,9 @@ def _fast_inplace(ufunc, op):
                     raise _inplace_shape_error(d, od) from None
                 self._version[0] += 1
                 return self
-        return _inplace(self, op, other)
+        return apply_inplace(self, op, other)
 
-    return inplace
+    return method
 
 
 def _inplace_shape_error(d, od):
@@ -823,7 +754,7 @@ _div_ = _fast_inplace(np.true_divide, div)
 def div_(self, other, *, rounding_mode=None):  # noqa: F811
     if rounding_mode is None:
         return _div_(self, other)
-    return _inplace(self, lambda a, b: div(a, b, rounding_mode=rounding_mode), other)
+    return apply_inplace(self, lambda a, b: div(a, b, rounding_mode=rounding_mode), other)
 
 
 def _add_inplace(self, other, *, alpha=1):
@@ -844,7 +775,7 @@ _Copy.name = lambda self: "ember::autograd::CopyBackwards"  # a C++-only node in
 def zero_(self):
     check_inplace(self)
     if _grad_state.enabled and self._requires_grad:
-        return _inplace(self, lambda a: record(np.zeros_like(a._data), _Zero, (a,)))
+        return apply_inplace(self, lambda a: record(np.zeros_like(a._data), _Zero, (a,)))
     self._data.fill(0)
     self._version[0] += 1
     return self
@@ -859,11 +790,11 @@ def fill_(self, value):
                 f"{value._data.ndim} dimensions."
             )
         if _grad_state.enabled and (self._requires_grad or value._requires_grad):
-            return _inplace(self, lambda a, v: record(
+            return apply_inplace(self, lambda a, v: record(
                 np.full_like(a._data, v._data), _FillT, (a, v)), value)
         value = value._data.item()
     if _grad_state.enabled and self._requires_grad:
-        return _inplace(self, lambda a: record(np.full_like(a._data, value), _Fill, (a,)))
+        return apply_inplace(self, lambda a: record(np.full_like(a._data, value), _Fill, (a,)))
     self._data.fill(value)
     self._version[0] += 1
     return self
@@ -873,7 +804,7 @@ def copy_(self, src, non_blocking=False):
     check_inplace(self)
     src = _as_operand(src)
     if _grad_state.enabled and (self._requires_grad or src._requires_grad):
-        return _inplace(self, lambda a, s: record(
+        return apply_inplace(self, lambda a, s: record(
             np.broadcast_to(s._data, a._data.shape).astype(a._data.dtype), _Copy, (a, s),
             (s.dtype,)), src)
     try:
@@ -889,11 +820,11 @@ def copy_(self, src, non_blocking=False):
 
 
 def _inplace_of(op):
-    def inplace(self, *args, **kwargs):
-        return _inplace(self, lambda a, *r: op(a, *r, **kwargs), *args)
+    def method(self, *args, **kwargs):
+        return apply_inplace(self, lambda a, *r: op(a, *r, **kwargs), *args)
 
-    inplace.__name__ = op.__name__ + "_"
-    return inplace
+    method.__name__ = op.__name__ + "_"
+    return method
 
 
 def _method_table():

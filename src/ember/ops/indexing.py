@@ -10,20 +10,18 @@ import numpy as np
 
 from .._dtype import from_np
 from .._errors import note
-from .._tensor import Tensor, _make
+from .._tensor import Tensor, _make, _wrap_dim
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node
-from ._op import FormulaNode, broadcast_shapes_error, formula_node, record
-from .shape import (
-    _Alias,
-    _Select,
-    _Slice,
-    _UnsqueezeKey,
+from ._inplace import (
+    apply_inplace,
+    check_inplace,
     check_view_inplace,
     inplace_on_view,
-    key_view,
     overlap_error,
 )
+from ._op import FormulaNode, broadcast_shapes_error, formula_node, record
+from .shape import _Alias, _embed, _Select, _Slice, _UnsqueezeKey, key_view
 
 __all__ = [
     "index_select", "gather", "scatter", "scatter_add", "masked_fill", "masked_select", "take",
@@ -384,7 +382,7 @@ def setitem(self, key, value):
             value, (int, float, bool, complex, np.number, np.bool_)):
         cls = type(value)
         name = cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
-        raise TypeError(f"can't assign a {name} to a ember.{_torch_type(d)}")
+        raise TypeError(f"can't assign a {name} to a ember.{from_np[d.dtype].word}Tensor")
     if adv is not None:
         _check_adv(adv, d[basic].shape)
     key2 = (basic, adv)
@@ -418,12 +416,6 @@ def setitem(self, key, value):
     self._requires_grad = True
 
 
-def _torch_type(d):
-    from .._tensor import _TYPE_NAMES
-
-    return _TYPE_NAMES[from_np[d.dtype].name]
-
-
 # -- index_select, index_add ------------------------------------------------------------------
 def _int_index(index, op, allowed="int32 or int64"):
     a = index._data if isinstance(index, Tensor) else np.asarray(index)
@@ -433,8 +425,6 @@ def _int_index(index, op, allowed="int32 or int64"):
 
 
 def _dim(dim, ndim):
-    from .._tensor import _wrap_dim
-
     return _wrap_dim(dim, ndim)
 
 
@@ -475,8 +465,8 @@ def index_add(input, dim, index, source, *, alpha=1):
     s = source._data
     if s.dtype != d.dtype:
         raise RuntimeError(
-            f"index_add_(): self ({_torch_word(d)}) and source ({_torch_word(s)}) must have the "
-            "same scalar type"
+            f"index_add_(): self ({from_np[d.dtype].word}) and source "
+            f"({from_np[s.dtype].word}) must have the same scalar type"
         )
     if s.ndim and s.shape[dim] != idx.size:
         raise RuntimeError(
@@ -486,12 +476,6 @@ def index_add(input, dim, index, source, *, alpha=1):
     out = d.copy()
     np.add.at(out, (slice(None),) * dim + (idx,), s * alpha if alpha != 1 else s)
     return record(out, IndexAddBackward0, (input, source), (dim, idx, alpha))
-
-
-def _torch_word(d):
-    from .elementwise import _TORCH_TYPE_WORD
-
-    return _TORCH_TYPE_WORD[from_np[d.dtype].name]
 
 
 # -- gather, scatter, scatter_add -------------------------------------------------------------
@@ -541,8 +525,6 @@ def _src_grad(g, dim, idx, src_shape):
     """g.gather(dim, idx), padded with zeros when src is larger than the index."""
     r = gather(g, dim, _make(idx))
     if r._data.shape != tuple(src_shape):
-        from .shape import _embed
-
         key = tuple(slice(0, n) for n in r._data.shape) + (Ellipsis,)
         r = _embed(r, src_shape, key, _Slice)
     return r
@@ -777,12 +759,6 @@ def argwhere(input):
 
 
 # -- in-place forms ---------------------------------------------------------------------------
-def _inplace(self, op, *args):
-    from .elementwise import _inplace as run
-
-    return run(self, op, *args)
-
-
 def masked_fill_(self, mask, value):
     m = _bool_mask(mask, "masked_fill_")
     if np.broadcast_shapes(self._data.shape, m.shape) != self._data.shape:
@@ -791,39 +767,37 @@ def masked_fill_(self, mask, value):
             f"{list(np.broadcast_shapes(self._data.shape, m.shape))}"
         )
     if isinstance(value, Tensor):
-        return _inplace(self, lambda a, v: masked_fill(a, m, v), value)
+        return apply_inplace(self, lambda a, v: masked_fill(a, m, v), value)
     if not (_grad_state.enabled and self._requires_grad):
-        from .elementwise import check_inplace
-
         check_inplace(self)
         np.copyto(self._data, value, casting="unsafe", where=m)
         self._version[0] += 1
         return self
-    return _inplace(self, lambda a: masked_fill(a, m, value))
+    return apply_inplace(self, lambda a: masked_fill(a, m, value))
 
 
 def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
     if src is None:
         src = value
     if isinstance(src, Tensor):
-        return _inplace(self, lambda a, s: scatter(a, dim, index, s, reduce=reduce), src)
-    return _inplace(self, lambda a: scatter(a, dim, index, src, reduce=reduce))
+        return apply_inplace(self, lambda a, s: scatter(a, dim, index, s, reduce=reduce), src)
+    return apply_inplace(self, lambda a: scatter(a, dim, index, src, reduce=reduce))
 
 
 def scatter_add_(self, dim, index, src):
-    return _inplace(self, lambda a, s: scatter_add(a, dim, index, s), src)
+    return apply_inplace(self, lambda a, s: scatter_add(a, dim, index, s), src)
 
 
 def index_add_(self, dim, index, source, *, alpha=1):
-    return _inplace(self, lambda a, s: index_add(a, dim, index, s, alpha=alpha), source)
+    return apply_inplace(self, lambda a, s: index_add(a, dim, index, s, alpha=alpha), source)
 
 
 def put_(self, index, source, accumulate=False):
-    return _inplace(self, lambda a, s: put(a, index, s, accumulate), source)
+    return apply_inplace(self, lambda a, s: put(a, index, s, accumulate), source)
 
 
 def index_put_(self, indices, values, accumulate=False):
-    return _inplace(self, lambda a, v: index_put(a, indices, v, accumulate), values)
+    return apply_inplace(self, lambda a, v: index_put(a, indices, v, accumulate), values)
 
 
 TENSOR_METHODS = {

@@ -14,6 +14,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node
 from ._op import broadcast_shapes_error, check_tensor, formula_node, record
+from .creation import eye, ones
 
 __all__ = [
     "addmm", "baddbmm", "bmm", "dot", "einsum", "ger", "inner", "matmul", "mm", "mv", "outer",
@@ -23,22 +24,12 @@ __all__ = [
 _ndarray = np.ndarray
 _matmul = np.matmul
 
-# PyTorch's names for dtypes in its messages: the scalar type, and the C++ type of mm's check
-_TYPE_WORD = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-              "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-              "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-_CPP_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half",
-             "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-             "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
-             "complex128": "c10::complex<double>"}
-
-
 def _word(d):
-    return _TYPE_WORD[from_np[d].name]
+    return from_np[d].word
 
 
 def _cpp(d):
-    return _CPP_TYPE[from_np[d].name]
+    return from_np[d].cpp
 
 
 def _prod(shape):
@@ -489,8 +480,6 @@ _EinsumPermute = _einsum_node("PermuteBackward0")
 
 
 def _einsum_grad(i, g, ops, subs, out_subs, sizes):
-    from .._creation import eye, ones
-
     dt = g.dtype
     mine = subs[i]
     used = set(out_subs).union(*(s for j, s in enumerate(subs) if j != i))

@@ -18,6 +18,7 @@ from .._tensor import Size, Tensor, _make, _wrap_dim
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
 from ..autograd.graph import Node
 from . import elementwise as _ew
+from ._inplace import apply_inplace
 from ._op import broadcast_shapes_error, check_tensor, formula_node, record
 from .elementwise import _erf, where
 from .indexing import index_add
@@ -32,6 +33,7 @@ from .linalg import (
     matmul,
     mm,
 )
+from .random import bernoulli
 
 __all__ = [
     "bilinear", "celu", "celu_", "group_norm", "hardshrink", "layer_norm", "log_softmax", "selu",
@@ -538,9 +540,9 @@ def _pointwise(input, name, fwd, node, params, inplace=False, node_out=None, ker
     if not inplace:
         return record(fwd(d, *params), node, (input,), (input, *params))
     if node_out is None:
-        return _ew._inplace(input, lambda a: record(fwd(a._data, *params), node, (a,),
+        return apply_inplace(input, lambda a: record(fwd(a._data, *params), node, (a,),
                                                     (a, *params)))
-    return _ew._inplace(input, lambda a: record(fwd(a._data, *params), node_out, (a,), params,
+    return apply_inplace(input, lambda a: record(fwd(a._data, *params), node_out, (a,), params,
                                                 True))
 
 
@@ -809,7 +811,7 @@ def threshold(input, threshold, value, inplace=False):
     if inplace:
         _float_data(input, "threshold")
         params = (threshold, value)
-        return _ew._inplace(input, lambda a: record(_threshold_np(a._data, *params),
+        return apply_inplace(input, lambda a: record(_threshold_np(a._data, *params),
                                                     _Threshold1, (a,), (a, *params)))
     return _pointwise(input, "threshold", _threshold_np, _Threshold, (threshold, value))
 
@@ -1109,13 +1111,11 @@ def _check_p(p):
 def _dropout(input, p, noise_shape, inplace):
     """input * mask / (1 - p), mask drawn with ember.bernoulli (so ember.manual_seed governs
     it); p == 1 multiplies by zero, as PyTorch does."""
-    from .. import _creation
-
     d = input._data
     if p == 1:
         noise = _make(np.zeros((), d.dtype))
     else:
-        noise = _creation.bernoulli(_make(np.empty(noise_shape, d.dtype)), 1 - p)
+        noise = bernoulli(_make(np.empty(noise_shape, d.dtype)), 1 - p)
         noise._data /= d.dtype.type(1 - p)
     return input.mul_(noise) if inplace else _ew.mul(input, noise)
 

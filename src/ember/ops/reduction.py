@@ -15,9 +15,9 @@ import numpy as np
 
 from .. import _dtype
 from .._errors import note
-from .._tensor import Tensor, _edge, _make
+from .._tensor import Tensor, _make
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.graph import Node
+from ..autograd.graph import Node, edge
 from ._op import check_tensor, formula_node, record
 from .elementwise import maximum, minimum, where
 from .shape import _broadcast_view
@@ -32,14 +32,9 @@ __all__ = [
 
 _INT_KINDS = "biu"
 _builtin_any = _b.any
-_TYPE_WORD = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-              "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-              "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-
-
 def _type_word(np_dtype):
     """PyTorch's word for a dtype in messages: Long, Float, Bool, ..."""
-    return _TYPE_WORD[_dtype.from_np[np_dtype].name]
+    return _dtype.from_np[np_dtype].word
 
 
 def _data(input, op):
@@ -624,7 +619,7 @@ def _record2(a, b, node_cls, input, saved, out=None):
     t1._output_nr = 1
     versions = [s._version[0] if isinstance(s, Tensor) else None for s in saved]
     d = input._data
-    node = node_cls((_edge(input),), [(d.shape, d.dtype)], saved, versions,
+    node = node_cls((edge(input),), [(d.shape, d.dtype)], saved, versions,
                     (a, t0._version, 0) if out == 0 else None)
     t0._grad_fn = t1._grad_fn = node
     return t0, t1
@@ -1009,38 +1004,10 @@ def mode(input, dim=-1, keepdim=False, *, axis=None):
                         _make(indices)))
 
 
-# -- the engine's reverse broadcasting ------------------------------------------------------------
-# PyTorch sums with keepdim and names the node as sum over dims does
-_SumTo = formula_node("SumBackward1", lambda g, shape: g.expand(shape))
-
-
-def sum_to(g, shape):
-    """Sum g over the broadcast dimensions so that it has ``shape`` (reverse broadcasting)."""
-    d = g._data
-    return record(sum_to_array(d, shape), _SumTo, (g,), (d.shape,))
-
-
-def sum_to_array(d, shape):
-    """sum_to on an array."""
-    lead = d.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, s in enumerate(shape) if s == 1 and d.shape[lead + i] != 1
-    )
-    out = np.add.reduce(d, axis=axes, keepdims=True) if axes else d
-    if lead:
-        out = out.reshape(shape)
-    return out
-
-
-def _sum_to_size(self, *size):
-    return sum_to(self, size[0] if len(size) == 1 and not isinstance(size[0], int) else size)
-
-
 TENSOR_METHODS = {
     "sum": sum, "mean": mean, "nansum": nansum, "nanmean": nanmean, "prod": prod, "max": max,
     "min": min, "amax": amax, "amin": amin, "aminmax": aminmax, "argmax": argmax,
     "argmin": argmin, "var": var, "std": std, "logsumexp": logsumexp, "norm": norm,
     "cumsum": cumsum, "cumprod": cumprod, "all": all, "any": any,
     "count_nonzero": count_nonzero, "median": median, "nanmedian": nanmedian, "mode": mode,
-    "sum_to_size": _sum_to_size,
 }

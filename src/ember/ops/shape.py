@@ -1,13 +1,16 @@
 """Shape ops and views. A view shares its base's storage and version counter."""
 
+import warnings
+
 import numpy as np
 
-from .._dtype import from_np, result_type
+from .._dtype import result_type
 from .._errors import note
-from .._tensor import Tensor, _edge, _make, _wrap_dim
+from .._tensor import Tensor, _make, _type_name, _wrap_dim
+from ..autograd.engine import sum_to_array
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.graph import Node
-from ._op import FormulaNode, formula_node, record
+from ..autograd.graph import Node, edge
+from ._op import formula_node, record
 
 __all__ = [
     "reshape", "squeeze", "unsqueeze", "transpose", "swapaxes", "swapdims", "t", "permute",
@@ -87,13 +90,20 @@ def reshape(input, *shape):
     return as_view(input, out, _View, (d.shape,))
 
 
-def _expand_grad(g, shape):
-    from .reduction import sum_to
+# expand and its reverse, sum_to (the engine sums broadcast gradients back with it)
+_Expand = formula_node("ExpandBackward0", lambda g, shape: sum_to(g, shape))
+# PyTorch sums with keepdim and names the node as sum over dims does
+_SumTo = formula_node("SumBackward1", lambda g, shape: g.expand(shape))
 
-    return sum_to(g, shape)
+
+def sum_to(g, shape):
+    """Sum g over the broadcast dimensions so that it has ``shape`` (reverse broadcasting)."""
+    d = g._data
+    return record(sum_to_array(d, shape), _SumTo, (g,), (d.shape,))
 
 
-_Expand = formula_node("ExpandBackward0", _expand_grad)
+def _sum_to_size(self, *size):
+    return sum_to(self, size[0] if len(size) == 1 and not isinstance(size[0], int) else size)
 
 
 def expand(input, *sizes):
@@ -101,8 +111,6 @@ def expand(input, *sizes):
     sizes = _shape_arg(sizes)
     lead = len(sizes) - d.ndim
     if lead < 0:
-        from .._tensor import _type_name
-
         raise RuntimeError(
             f"expand({_type_name(d)}{{[{', '.join(map(str, d.shape))}]}}, "
             f"size=[{', '.join(map(str, sizes))}]): the number of sizes provided ({len(sizes)}) "
@@ -310,9 +318,7 @@ def unflatten(input, dim, sizes):
 
 def ravel(input):
     if not input._data.flags.c_contiguous:
-        from .copy import clone
-
-        input = clone(input)  # PyTorch: contiguous() then view(-1)
+        input = input.clone()  # PyTorch: contiguous() then view(-1)
     return view(input, -1)
 
 
@@ -712,7 +718,7 @@ def _multi_view(input, arrays, node_cls, dim, sizes):
         o._version = input._version
         o._base = root
     if _grad_state.enabled and input._requires_grad:
-        node = node_cls((_edge(input),), [(d.shape, d.dtype)], (d.shape, dim, sizes))
+        node = node_cls((edge(input),), [(d.shape, d.dtype)], (d.shape, dim, sizes))
         node.n_outputs = len(outs)
         for i, o in enumerate(outs):
             o._requires_grad = True
@@ -777,187 +783,11 @@ def unbind(input, dim=0):
     return _multi_view(input, arrays, UnbindBackward0, dim, (1,) * len(arrays))
 
 
-# -- in-place ops on views: PyTorch's CopySlices --------------------------------------------
-def _flat_positions(base, view):
-    """For each element of the array ``view``, its position in ``base`` in C order.
-
-    Works for any view of base's memory (slices, selects, transposes, views of views), from
-    byte offsets alone; None when view does not lie inside base.
-    """
-    item = base.itemsize
-    off = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
-    addr = np.full(view.shape, off, np.int64)
-    for k, (n, st) in enumerate(zip(view.shape, view.strides)):
-        shape = [1] * view.ndim
-        shape[k] = n
-        addr = addr + (np.arange(n, dtype=np.int64) * st).reshape(shape)
-    if base.flags.c_contiguous:
-        pos = addr // item
-        if pos.size and (pos.min() < 0 or pos.max() >= base.size or np.any(addr % item)):
-            return None
-        return pos
-    baddr = np.zeros(base.shape, np.int64)
-    for k, (n, st) in enumerate(zip(base.shape, base.strides)):
-        shape = [1] * base.ndim
-        shape[k] = n
-        baddr = baddr + (np.arange(n, dtype=np.int64) * st).reshape(shape)
-    baddr = baddr.reshape(-1)
-    order = np.argsort(baddr, kind="stable")
-    found = np.searchsorted(baddr[order], addr).clip(0, max(base.size - 1, 0))
-    pos = order[found] if base.size else found
-    if pos.size and np.any(baddr[pos] != addr):
-        return None
-    return pos
-
-
-_FLAT = ((Ellipsis,),)  # the basic half of an indexing key that picks everything
-
-
-def _scatter_flat(g, shape, pos):
-    """Zeros of ``shape`` with g added at the flat positions ``pos`` (differentiable)."""
-    from .indexing import index_put_values
-
-    gd = g._data
-    zeros = _make(np.zeros(int(np.prod(shape, dtype=np.int64)), gd.dtype))
-    return index_put_values(zeros, _FLAT + ((pos,),), g, True).reshape(shape)
-
-
-def _gather_flat(g, pos):
-    from .indexing import index_key
-
-    return index_key(g.reshape(-1), _FLAT + ((pos,),))
-
-
-def _copy_slices_base(g, shape, pos):
-    from .indexing import index_put_values
-
-    return index_put_values(g.reshape(-1), _FLAT + ((pos,),), 0, False).reshape(shape)
-
-
-def _copy_slices_src(g, shape, pos):
-    return _gather_flat(g, pos)
-
-
-class CopySlices(FormulaNode):
-    """The base's history after an in-place op on one of its views.
-
-    Input 0 is the base before the op (its gradient is zero where the view was overwritten);
-    input 1 is the op's result (it gets the gradient of the view's region).
-    """
-
-    __slots__ = ()
-    vjps = (_copy_slices_base, _copy_slices_src)
-
-    def name(self):
-        return "ember::autograd::CopySlices"
-
-
-_AsStrided = formula_node("AsStridedBackward0", _scatter_flat)
-
-
-def _multi_output_error(fn, nr):
-    name = type(fn).__name__
-    exc = RuntimeError(
-        f"Output {nr} of {name[:name.rfind('Backward')]} is a view and is being modified "
-        "inplace. This view is the output of a function that returns multiple views. Such "
-        "functions do not allow the output views to be modified inplace. You should replace "
-        "the inplace operation by an out-of-place one."
-    )
-    note(exc, "Clone the piece first, e.g. `part = x.split(2)[0].clone()`.")
-    return exc
-
-
-_NO_GRAD_VIEW = (
-    "created in no_grad mode and is being modified inplace with grad mode enabled. Given that "
-    "this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
-    "moving both the view and the inplace either both inside the no_grad block (if you don't "
-    "want the inplace to be tracked) or both outside (if you want the inplace to be tracked)."
-)
-
-
-def check_view_inplace(view, through=None):
-    """PyTorch's refusals for an in-place op on a view while autograd records.
-
-    ``through``: the view op (e.g. 'Select') by which an indexing assignment reaches the view.
-    """
-    base = view._base
-    fn = view._grad_fn
-    if fn is not None and fn.n_outputs > 1:
-        raise _multi_output_error(fn, view._output_nr)
-    if base._requires_grad and not view._requires_grad:
-        # the view does not follow its base's history: it was made under no_grad
-        if through is not None:
-            raise RuntimeError(f"Output 0 of {through} is a view of a view which was "
-                               + _NO_GRAD_VIEW)
-        raise RuntimeError("A view was " + _NO_GRAD_VIEW)
-    if base._requires_grad and base._grad_fn is None:
-        exc = RuntimeError(
-            "a view of a leaf Variable that requires grad is being used in an in-place operation."
-        )
-        note(exc, "Update parameters under `with torch.no_grad():`, or clone() the leaf "
-                  "before modifying part of it.")
-        raise exc
-
-
-def overlap_error():
-    exc = RuntimeError(
-        "unsupported operation: more than one element of the written-to tensor refers to a "
-        "single memory location. Please clone() the tensor before performing the operation."
-    )
-    note(exc, "expand() makes a read-only view whose elements share memory; clone() it "
-              "(or use repeat()) before writing into it.")
-    return exc
-
-
-def inplace_on_view(view, op, args):
-    """``op(view, *args)`` written into ``view`` while autograd records (PyTorch's CopySlices).
-
-    The view's old values (a gathered copy, linked to the base's old history) go through op;
-    the base's new history is a CopySlices node taking the base's old history and op's result,
-    and the view's new history reads its region back from the base (AsStridedBackward0).
-    Other views of the same base made earlier keep their old history (PyTorch regenerates it).
-    """
-    base = view._base
-    check_view_inplace(view)
-    bd, vd = base._data, view._data
-    pos = _flat_positions(bd, vd)
-    if pos is None:
-        raise RuntimeError("in-place operation on a view whose base no longer holds its memory")
-    if pos.size != np.unique(pos).size:
-        raise overlap_error()
-    shape = bd.shape
-    old = record(vd.copy(), _AsStrided, (base,), (shape, pos))
-    result = op(old, *args)
-    rd = result._data
-    if rd.dtype is not vd.dtype and from_np[rd.dtype]._cat > from_np[vd.dtype]._cat:
-        from .elementwise import _check_castable
-
-        _check_castable(result, view)
-    if rd.shape != vd.shape:
-        rd = np.broadcast_to(rd, vd.shape)
-    node_t = record(bd, CopySlices, (base, result), (shape, pos))
-    np.copyto(vd, rd, casting="unsafe")
-    view._version[0] += 1
-    fn = node_t._grad_fn
-    if fn is not None:
-        base._grad_fn = fn
-        base._output_nr = 0
-        base._requires_grad = True
-        view._grad_fn = record(vd, _AsStrided, (base,), (shape, pos))._grad_fn
-        view._output_nr = 0
-        view._requires_grad = True
-    return view
-
-
 def _T_prop(self):
     if self._data.ndim == 0:
-        import warnings
-
         warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in "
                       "these cases.", UserWarning, stacklevel=2)
     elif self._data.ndim > 2:
-        import warnings
-
         warnings.warn(
             "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
             "deprecated and it will throw an error in a future release. Consider `x.mT` to "
@@ -979,4 +809,5 @@ TENSOR_METHODS = {
     "tile": tile, "flip": flip, "fliplr": fliplr, "flipud": flipud, "roll": roll,
     "tril": tril, "triu": triu, "diagonal": diagonal, "diag": diag, "narrow": narrow,
     "select": select, "split": split, "chunk": chunk, "unbind": unbind,
+    "sum_to_size": _sum_to_size,
 }

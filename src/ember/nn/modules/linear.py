@@ -2,7 +2,7 @@
 
 import math
 
-from ... import _creation
+from ...ops import creation as _creation
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter

@@ -2,8 +2,8 @@
 
 import numbers
 
-from ... import _creation
 from ... import _dtype as _dt
+from ...ops import creation as _creation
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter

@@ -21,9 +21,9 @@ import math
 import numbers
 import warnings
 
-from ... import _creation
 from ..._errors import note
 from ..._tensor import Tensor
+from ...ops import creation as _creation
 from ...ops.shape import cat, stack
 from .. import functional as F
 from .. import init

@@ -1,7 +1,7 @@
 """Embedding: a lookup table of learnable vectors, indexed by integers."""
 
-from ... import _creation
 from ...autograd.grad_mode import no_grad
+from ...ops import creation as _creation
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter

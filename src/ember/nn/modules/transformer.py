@@ -12,10 +12,10 @@ import warnings
 
 import numpy as np
 
-from ... import _creation
 from ..._errors import note
 from ..._tensor import _make
 from ...autograd.grad_mode import state as _grad_state
+from ...ops import creation as _creation
 from ...ops.elementwise import where
 from ...ops.shape import cat
 from .. import functional as F

@@ -15,10 +15,10 @@ from collections import namedtuple
 import numpy as np
 
 from ... import _dtype
-from ..._creation import as_tensor
 from ..._errors import note
 from ..._tensor import Tensor, _make
 from ...ops._op import FormulaNode, formula_node, record
+from ...ops.creation import as_tensor
 from ...ops.shape import cat
 
 __all__ = [

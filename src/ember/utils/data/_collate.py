@@ -7,8 +7,8 @@ import re
 import numpy as np
 
 from ... import _dtype
-from ..._creation import as_tensor, tensor
 from ..._tensor import Tensor
+from ...ops.creation import as_tensor, tensor
 from ...ops.shape import stack
 
 __all__ = ["default_collate", "default_convert"]

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...ops.random import manual_seed
+
 # how often a waiting worker checks that the main process is still there (seconds)
 STATUS_CHECK_INTERVAL = 1.0
 
@@ -138,11 +140,9 @@ class _IterableFetcher:
 def seed_worker(base_seed, worker_id):
     """PyTorch's per-worker seeding: random and ember get base_seed + worker_id, NumPy's global
     generator a SeedSequence of (worker_id, base_seed)."""
-    from ... import _creation
-
     seed = base_seed + worker_id
     random.seed(seed)
-    _creation.manual_seed(seed)
+    manual_seed(seed)
     np.random.seed(np.random.SeedSequence([worker_id, base_seed]).generate_state(4))
     return seed
 

@@ -4,7 +4,7 @@ import bisect
 import math
 import warnings
 
-from ..._creation import randperm
+from ...ops.random import randperm
 
 __all__ = [
     "ConcatDataset", "Dataset", "IterableDataset", "Subset", "TensorDataset", "random_split",

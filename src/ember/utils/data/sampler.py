@@ -1,7 +1,9 @@
 """Samplers: which dataset indices to visit, in which order (and BatchSampler: in groups)."""
 
 from ... import _dtype
-from ..._creation import Generator, empty, randint, randperm
+from ..._dtype import float64
+from ...ops.creation import as_tensor, empty
+from ...ops.random import Generator, multinomial, randint, randperm
 
 __all__ = [
     "BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler",
@@ -115,9 +117,6 @@ class WeightedRandomSampler(Sampler):
             raise ValueError(
                 f"replacement should be a boolean value, but got replacement={replacement}"
             )
-        from ..._creation import as_tensor
-        from ..._dtype import float64
-
         weights_tensor = as_tensor(weights, dtype=float64)
         if len(weights_tensor.shape) != 1:
             raise ValueError(
@@ -130,8 +129,6 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        from ..._creation import multinomial
-
         rand_tensor = multinomial(self.weights, self.num_samples, self.replacement,
                                   generator=self.generator)
         yield from iter(rand_tensor.tolist())

@@ -1,0 +1,229 @@
+"""In-place ops: the rules every one of them shares.
+
+A leaf that requires grad cannot be changed while grad mode is on; a result must be castable
+to the tensor's dtype; an in-place op bumps the version counter that the tensor shares with
+its views, so that backward can tell a saved tensor was changed. When autograd records an
+in-place op on a view, the base's history becomes PyTorch's CopySlices node.
+"""
+
+import numpy as np
+
+from .._dtype import from_np
+from .._errors import note
+from .._tensor import Tensor, _make
+from ..autograd.grad_mode import state as _grad_state
+from ._op import FormulaNode, formula_node, record
+
+
+def check_inplace(self):
+    """PyTorch's rule: a leaf that requires grad cannot be modified while grad mode is on."""
+    if self._requires_grad and self._grad_fn is None and _grad_state.enabled:
+        exc = RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
+        note(exc,
+            "Update parameters under `with torch.no_grad():` (or through `w.data`), e.g. "
+            "`with torch.no_grad(): w -= lr * w.grad`."
+        )
+        raise exc
+
+
+def check_castable(result, self):
+    rd, sd = result._data.dtype, self._data.dtype
+    if rd is not sd and from_np[rd]._cat > from_np[sd]._cat:
+        raise RuntimeError(
+            f"result type {from_np[rd].word} can't be cast to the desired "
+            f"output type {from_np[sd].word}"
+        )
+
+
+def apply_inplace(self, op, *args):
+    """Run ``op(self, *args)`` and write its result into self's storage.
+
+    When autograd records it, the op is applied to a snapshot of self and the result's node
+    becomes self's grad_fn, so self continues the graph from its old history.
+    """
+    check_inplace(self)
+    recording = _grad_state.enabled and (
+        self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args)
+    )
+    base = self._base
+    if base is not None and _grad_state.enabled and (recording or base._requires_grad):
+        if not recording:
+            check_view_inplace(self)  # e.g. a view made under no_grad of a base that needs grad
+        else:
+            return inplace_on_view(self, op, args)
+    if not self._data.flags.writeable:
+        raise overlap_error()
+    if not recording:
+        result = op(self, *args)
+        check_castable(result, self)
+        np.copyto(self._data, result._data, casting="unsafe")
+        self._version[0] += 1
+        return self
+    old = _make(self._data.copy(), self._requires_grad, self._grad_fn)
+    old._output_nr = self._output_nr
+    result = op(old, *args)
+    check_castable(result, self)
+    np.copyto(self._data, result._data, casting="unsafe")
+    self._grad_fn = result._grad_fn
+    self._output_nr = result._output_nr
+    self._requires_grad = True
+    self._version[0] += 1
+    return self
+
+
+def _flat_positions(base, view):
+    """For each element of the array ``view``, its position in ``base`` in C order.
+
+    Works for any view of base's memory (slices, selects, transposes, views of views), from
+    byte offsets alone; None when view does not lie inside base.
+    """
+    item = base.itemsize
+    off = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    addr = np.full(view.shape, off, np.int64)
+    for k, (n, st) in enumerate(zip(view.shape, view.strides)):
+        shape = [1] * view.ndim
+        shape[k] = n
+        addr = addr + (np.arange(n, dtype=np.int64) * st).reshape(shape)
+    if base.flags.c_contiguous:
+        pos = addr // item
+        if pos.size and (pos.min() < 0 or pos.max() >= base.size or np.any(addr % item)):
+            return None
+        return pos
+    baddr = np.zeros(base.shape, np.int64)
+    for k, (n, st) in enumerate(zip(base.shape, base.strides)):
+        shape = [1] * base.ndim
+        shape[k] = n
+        baddr = baddr + (np.arange(n, dtype=np.int64) * st).reshape(shape)
+    baddr = baddr.reshape(-1)
+    order = np.argsort(baddr, kind="stable")
+    found = np.searchsorted(baddr[order], addr).clip(0, max(base.size - 1, 0))
+    pos = order[found] if base.size else found
+    if pos.size and np.any(baddr[pos] != addr):
+        return None
+    return pos
+
+
+# The formulas below index with Tensor methods (index_put, []), which ember.ops attaches.
+def _scatter_flat(g, shape, pos):
+    """Zeros of ``shape`` with g added at the flat positions ``pos`` (differentiable)."""
+    zeros = _make(np.zeros(int(np.prod(shape, dtype=np.int64)), g._data.dtype))
+    return zeros.index_put((_make(pos),), g, True).reshape(shape)
+
+
+def _copy_slices_base(g, shape, pos):
+    return g.reshape(-1).index_put((_make(pos),), 0, False).reshape(shape)
+
+
+def _copy_slices_src(g, shape, pos):
+    return g.reshape(-1)[_make(pos)]
+
+
+class CopySlices(FormulaNode):
+    """The base's history after an in-place op on one of its views.
+
+    Input 0 is the base before the op (its gradient is zero where the view was overwritten);
+    input 1 is the op's result (it gets the gradient of the view's region).
+    """
+
+    __slots__ = ()
+    vjps = (_copy_slices_base, _copy_slices_src)
+
+    def name(self):
+        return "ember::autograd::CopySlices"
+
+
+_AsStrided = formula_node("AsStridedBackward0", _scatter_flat)
+
+
+def _multi_output_error(fn, nr):
+    name = type(fn).__name__
+    exc = RuntimeError(
+        f"Output {nr} of {name[:name.rfind('Backward')]} is a view and is being modified "
+        "inplace. This view is the output of a function that returns multiple views. Such "
+        "functions do not allow the output views to be modified inplace. You should replace "
+        "the inplace operation by an out-of-place one."
+    )
+    note(exc, "Clone the piece first, e.g. `part = x.split(2)[0].clone()`.")
+    return exc
+
+
+_NO_GRAD_VIEW = (
+    "created in no_grad mode and is being modified inplace with grad mode enabled. Given that "
+    "this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
+    "moving both the view and the inplace either both inside the no_grad block (if you don't "
+    "want the inplace to be tracked) or both outside (if you want the inplace to be tracked)."
+)
+
+
+def check_view_inplace(view, through=None):
+    """PyTorch's refusals for an in-place op on a view while autograd records.
+
+    ``through``: the view op (e.g. 'Select') by which an indexing assignment reaches the view.
+    """
+    base = view._base
+    fn = view._grad_fn
+    if fn is not None and fn.n_outputs > 1:
+        raise _multi_output_error(fn, view._output_nr)
+    if base._requires_grad and not view._requires_grad:
+        # the view does not follow its base's history: it was made under no_grad
+        if through is not None:
+            raise RuntimeError(f"Output 0 of {through} is a view of a view which was "
+                               + _NO_GRAD_VIEW)
+        raise RuntimeError("A view was " + _NO_GRAD_VIEW)
+    if base._requires_grad and base._grad_fn is None:
+        exc = RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place operation."
+        )
+        note(exc, "Update parameters under `with torch.no_grad():`, or clone() the leaf "
+                  "before modifying part of it.")
+        raise exc
+
+
+def overlap_error():
+    exc = RuntimeError(
+        "unsupported operation: more than one element of the written-to tensor refers to a "
+        "single memory location. Please clone() the tensor before performing the operation."
+    )
+    note(exc, "expand() makes a read-only view whose elements share memory; clone() it "
+              "(or use repeat()) before writing into it.")
+    return exc
+
+
+def inplace_on_view(view, op, args):
+    """``op(view, *args)`` written into ``view`` while autograd records (PyTorch's CopySlices).
+
+    The view's old values (a gathered copy, linked to the base's old history) go through op;
+    the base's new history is a CopySlices node taking the base's old history and op's result,
+    and the view's new history reads its region back from the base (AsStridedBackward0).
+    Other views of the same base made earlier keep their old history (PyTorch regenerates it).
+    """
+    base = view._base
+    check_view_inplace(view)
+    bd, vd = base._data, view._data
+    pos = _flat_positions(bd, vd)
+    if pos is None:
+        raise RuntimeError("in-place operation on a view whose base no longer holds its memory")
+    if pos.size != np.unique(pos).size:
+        raise overlap_error()
+    shape = bd.shape
+    old = record(vd.copy(), _AsStrided, (base,), (shape, pos))
+    result = op(old, *args)
+    rd = result._data
+    if rd.dtype is not vd.dtype and from_np[rd.dtype]._cat > from_np[vd.dtype]._cat:
+        check_castable(result, view)
+    if rd.shape != vd.shape:
+        rd = np.broadcast_to(rd, vd.shape)
+    node_t = record(bd, CopySlices, (base, result), (shape, pos))
+    np.copyto(vd, rd, casting="unsafe")
+    view._version[0] += 1
+    fn = node_t._grad_fn
+    if fn is not None:
+        base._grad_fn = fn
+        base._output_nr = 0
+        base._requires_grad = True
+        view._grad_fn = record(vd, _AsStrided, (base,), (shape, pos))._grad_fn
+        view._output_nr = 0
+        view._requires_grad = True
+    return view
