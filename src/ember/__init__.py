@@ -3,11 +3,6 @@
     import ember as torch
 """
 
-import numpy as _np
-
-# NumPy warns on overflow / division by zero; PyTorch computes inf and nan silently
-_np.seterr(all="ignore")
-
 from . import _malloc
 
 _malloc.tune()  # reuse large freed blocks instead of page-faulting them in every step
@@ -54,57 +49,13 @@ from .autograd.grad_mode import (
 )
 from .ops.conv import *
 from .ops.copy import clone
-from .ops.creation import (
-    arange,
-    as_tensor,
-    empty,
-    empty_like,
-    eye,
-    from_numpy,
-    full,
-    full_like,
-    linspace,
-    logspace,
-    ones,
-    ones_like,
-    tensor,
-    zeros,
-    zeros_like,
-)
+from .ops.creation import *
 from .ops.elementwise import *
 from .ops.indexing import *
-from .ops.legacy import (
-    BoolTensor,
-    ByteTensor,
-    CharTensor,
-    DoubleTensor,
-    FloatTensor,
-    HalfTensor,
-    IntTensor,
-    LongTensor,
-    ShortTensor,
-)
+from .ops.legacy import *
 from .ops.linalg import *
 from .ops.nn_ops import *
-from .ops.random import (
-    Generator,
-    bernoulli,
-    default_generator,
-    get_rng_state,
-    initial_seed,
-    manual_seed,
-    multinomial,
-    normal,
-    rand,
-    rand_like,
-    randint,
-    randint_like,
-    randn,
-    randn_like,
-    randperm,
-    seed,
-    set_rng_state,
-)
+from .ops.random import *
 from .ops.reduction import *
 from .ops.shape import *
 

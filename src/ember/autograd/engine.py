@@ -13,6 +13,7 @@ import numpy as np
 
 from .._dtype import from_np
 from .._errors import note
+from .._errstate import restore, silence
 from .._tensor import Size, Tensor, _make
 from . import grad_mode
 from .graph import AccumulateGrad, accumulator, edge
@@ -207,6 +208,7 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
     state = grad_mode.state
     prev = state.enabled
     state.enabled = create_graph
+    token = silence()  # PyTorch computes inf and nan without warnings
     try:
         fn = None  # the next node, when it is known without the heap
         while fn is not None or ready:
@@ -269,6 +271,7 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
                             fn = None
                         push(ready, (-nxt._seq, id(nxt), nxt))
     finally:
+        restore(token)
         state.enabled = prev
 
 

@@ -3,8 +3,15 @@
 This package is also the one place where Tensor gets its methods and operators: each module
 lists the ones it provides in TENSOR_METHODS, and ``_install`` attaches them all to the class.
 The modules import one another in one direction only, in the order listed here.
+
+Every public op runs with NumPy's floating-point warnings off (PyTorch makes inf and nan
+silently): ``_install`` wraps each one that does not already silence NumPy around its own
+array work (the arithmetic and unary kernels do, to keep the per-op cost small).
 """
 
+import types
+
+from .._errstate import quiet
 from .._tensor import Tensor
 from ..autograd import engine
 from . import (
@@ -26,9 +33,33 @@ from . import (
 _ = (_op, _inplace)  # the shared machinery: recording nodes, the rules of in-place ops
 
 
+_MODULES = (creation, shape, indexing, elementwise, reduction, copy, legacy, random, linalg,
+            nn_ops, conv)
+
+
+def _quiet(module, done):
+    """Wrap the module's public functions and Tensor methods in ``quiet`` (once each)."""
+
+    def wrap(fn):
+        if not isinstance(fn, types.FunctionType) or getattr(fn, "quiet", False):
+            return fn
+        if fn not in done:
+            done[fn] = quiet(fn)
+        return done[fn]
+
+    for name in (*getattr(module, "__all__", ()), *getattr(module, "FUNCTIONAL", ())):
+        setattr(module, name, wrap(getattr(module, name)))
+    methods = module.TENSOR_METHODS
+    for name, fn in methods.items():
+        if name != "__init__":
+            methods[name] = wrap(fn)
+
+
 def _install():
-    for module in (engine, creation, shape, indexing, elementwise, reduction, copy, legacy,
-                   random, linalg, nn_ops, conv):
+    done = {}
+    for module in _MODULES:
+        _quiet(module, done)
+    for module in (engine, *_MODULES):
         for name, fn in module.TENSOR_METHODS.items():
             setattr(Tensor, name, fn)
 

@@ -11,6 +11,11 @@ from .. import _device, _dtype
 from .._dtype import as_dtype, from_np, get_default_dtype
 from .._tensor import Tensor, _make
 
+__all__ = [
+    "arange", "as_tensor", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",
+    "linspace", "logspace", "ones", "ones_like", "tensor", "zeros", "zeros_like",
+]
+
 
 def _np_dtype(dtype, default=None):
     if dtype is None:

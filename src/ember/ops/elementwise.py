@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _dtype
 from .._dtype import from_np, result_type
+from .._errstate import mark_quiet, restore, silence
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import state as _grad_state
 from ._inplace import apply_inplace, check_inplace
@@ -87,10 +88,13 @@ def _binary(fwd, node_cls, a, b, floating=False):
         ad = a._data
         bd = b._data if bc is Tensor else b
         if ad.dtype.kind == "f" and (bc is not Tensor or bd.dtype is ad.dtype):
+            token = silence()
             try:
                 out = fwd(ad, bd)
             except ValueError:
                 raise broadcast_shapes_error(ad.shape, bd.shape) from None
+            finally:
+                restore(token)
             if out.__class__ is not _ndarray:
                 out = np.asarray(out)
             if node_cls is not None and _grad_state.enabled and (
@@ -103,6 +107,7 @@ def _binary(fwd, node_cls, a, b, floating=False):
         bd, ad = _arrays(b, _as_operand(a), floating)
     else:
         ad, bd = _arrays(a, _as_operand(b), floating)
+    token = silence()
     try:
         out = fwd(ad, bd)
     except ValueError:
@@ -110,6 +115,8 @@ def _binary(fwd, node_cls, a, b, floating=False):
         if exc is None:
             raise
         raise exc from None
+    finally:
+        restore(token)
     if node_cls is None:
         return _make(np.asarray(out))
     return record(out, node_cls, (a, b), _saved(node_cls, a, b))
@@ -239,10 +246,15 @@ def _make_unary(name, fwd, formula, reads):
                 "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
                 "to invert a mask, use the `~` or `logical_not()` operator instead."
             )
-        return record(fwd(d), node_cls, (input,), (input,) if save_x else (), save_y)
+        token = silence()
+        try:
+            out = fwd(d)
+        finally:
+            restore(token)
+        return record(out, node_cls, (input,), (input,) if save_x else (), save_y)
 
     op.__name__ = name
-    return op
+    return mark_quiet(op)
 
 
 for _name, (_fwd, _formula, _reads) in UNARY.items():
@@ -376,7 +388,7 @@ def _make_binary(name, fwd, node_name, grad_a, grad_b, reads, floating):
 
     op.__name__ = name
     op.binary = (fwd, node_cls, floating)
-    return op
+    return mark_quiet(op)
 
 
 for _name, _spec in BINARY.items():
@@ -387,12 +399,14 @@ _PowScalar = formula_node("PowBackward0", _pow_base_grad, arrays=True)  # a numb
 _PowExp = formula_node("PowBackward2", _pow_exp_grad)
 
 
+@mark_quiet
 def add(input, other, *, alpha=1):  # noqa: F811
     if alpha != 1:
         other = other * alpha
     return _binary(np.add, _ADD, input, other)
 
 
+@mark_quiet
 def sub(input, other, *, alpha=1):  # noqa: F811
     oc = other.__class__
     if not (input.__class__ is Tensor and input._data.dtype.kind == "f" and (
@@ -434,6 +448,7 @@ def _rsub(self, other):
 subtract = sub
 
 
+@mark_quiet
 def pow(input, exponent):  # noqa: A001
     """tensor ** number (PowBackward0), tensor ** tensor (PowBackward1), number ** tensor."""
     if isinstance(input, Tensor):
@@ -444,14 +459,22 @@ def pow(input, exponent):  # noqa: A001
         d = input._data
         if d.dtype.kind in "biu" and isinstance(exponent, float):
             d = d.astype(_dtype.get_default_dtype().np)
+        token = silence()
         try:
             out = _np_pow(d, exponent)
         except ValueError:
             raise RuntimeError("Integers to negative integer powers are not allowed.") from None
+        finally:
+            restore(token)
         return record(out, _PowScalar, (input,), (input, exponent))
     # number ** tensor
     ed, nd = _arrays(exponent, input, floating=True)
-    return record(np.power(nd, ed), _PowExp, (exponent,), (input, exponent))
+    token = silence()
+    try:
+        out = np.power(nd, ed)
+    finally:
+        restore(token)
+    return record(out, _PowExp, (exponent,), (input, exponent))
 
 
 _POW = binary_node("PowBackward1", _pow_base_grad, _pow_exp_grad, ("ab", "ab"))
@@ -721,15 +744,18 @@ def _fast_inplace(ufunc, op):
             od = other._data if isinstance(other, Tensor) else other
             if (d.dtype.kind == "f" and (type(od) is not np.ndarray or od.dtype is d.dtype)
                     and d.flags.writeable and (self._base is None or not _grad_state.enabled)):
+                token = silence()
                 try:
                     ufunc(d, od, out=d)
                 except ValueError:
                     raise _inplace_shape_error(d, od) from None
+                finally:
+                    restore(token)
                 self._version[0] += 1
                 return self
         return apply_inplace(self, op, other)
 
-    return method
+    return mark_quiet(method)
 
 
 def _inplace_shape_error(d, od):
@@ -888,7 +914,7 @@ def _reflected(op, swap=True):
                 return NotImplemented
             return _binary(fwd, node_cls, self, other, floating)
 
-        return reflected_binary
+        return mark_quiet(reflected_binary)
 
     def reflected(self, other):
         if isinstance(other, np.ndarray):

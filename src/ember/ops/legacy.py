@@ -6,10 +6,16 @@ import numpy as np
 from .. import _device, _dtype
 from .._dtype import get_default_dtype
 from .._errors import note
+from .._errstate import quiet
 from .._tensor import Size, Tensor, _init, _make, _type_name
 from ._op import argname, formula_node
 from .creation import _checked_cast, _infer_array
 from .shape import as_view
+
+__all__ = [
+    "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor",
+    "IntTensor", "LongTensor", "ShortTensor",
+]
 
 _LEGACY_SIGNATURES = (
     " * (ember.Storage storage)\n * (Tensor other)\n"
@@ -40,6 +46,7 @@ def _legacy_sizes(dt, sizes):
     return _make(np.zeros(tuple(int(s) for s in sizes), dt.np))
 
 
+@quiet  # casting Python numbers can overflow: PyTorch wraps them silently
 def legacy_new(dt, args, kwargs):
     """Tensor(data) / Tensor(*sizes) / FloatTensor(...): the old constructors, still accepted
     by PyTorch: sizes give an (uninitialized) tensor of that shape, a sequence gives its

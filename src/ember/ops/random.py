@@ -20,6 +20,12 @@ from ._op import formula_node, record
 from .creation import _check_device, _finish, _np_dtype, _size
 from .legacy import _NO_CUDA_LIBRARY
 
+__all__ = [
+    "Generator", "bernoulli", "default_generator", "get_rng_state", "initial_seed",
+    "manual_seed", "multinomial", "normal", "rand", "rand_like", "randint", "randint_like",
+    "randn", "randn_like", "randperm", "seed", "set_rng_state",
+]
+
 
 # numbers as torch.manual_seed on the CPU.
 class Generator:
