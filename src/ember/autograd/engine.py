@@ -24,10 +24,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     """Accumulate d(tensors)/d(leaf) into each leaf's ``.grad`` (or only into ``inputs``)."""
     if (tensors.__class__ is Tensor and grad_tensors is None and grad_variables is None
             and inputs is None and tensors._requires_grad and tensors._data.size == 1):
-        # loss.backward(), the common call: nothing to check or convert
-        d = tensors._data
-        _run((tensors,), (_ones(d.shape, d.dtype),),
-             create_graph if retain_graph is None else retain_graph, create_graph, None, None)
+        _backward_scalar(tensors, retain_graph, create_graph)
         return
     tensors = _as_tuple(tensors)
     if grad_tensors is None:
@@ -45,9 +42,20 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     _run(tensors, grads, retain_graph, create_graph, targets, None)
 
 
+def _backward_scalar(t, retain_graph, create_graph):
+    """loss.backward(), the common call: nothing to check or convert."""
+    d = t._data
+    _run((t,), (_ones(d.shape, d.dtype),), create_graph if retain_graph is None else retain_graph,
+         create_graph, None, None)
+
+
 def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
     """Tensor.backward: backward() from this tensor."""
-    backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+    if (gradient is None and inputs is None and self.__class__ is Tensor
+            and self._requires_grad and self._data.size == 1):
+        _backward_scalar(self, retain_graph, create_graph)
+    else:
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

@@ -798,6 +798,7 @@ _Copy = formula_node("CopyBackwards", lambda g, dt: g * 0, lambda g, dt: g.to(dt
 _Copy.name = lambda self: "ember::autograd::CopyBackwards"  # a C++-only node in PyTorch
 
 
+@mark_quiet  # writes zeros: no float arithmetic to warn about
 def zero_(self):
     check_inplace(self)
     if _grad_state.enabled and self._requires_grad:
