@@ -95,12 +95,14 @@ from .autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .ops.activation import *
 from .ops.conv import *
 from .ops.copy import clone
 from .ops.elementwise import *
 from .ops.indexing import *
 from .ops.linalg import *
-from .ops.nn_ops import *
+from .ops.linear import *
+from .ops.normalization import *
 from .ops.reduction import *
 from .ops.shape import *
 

@@ -2,12 +2,26 @@
 
 from .. import _creation
 from .._tensor import Tensor
-from . import conv, copy, elementwise, indexing, linalg, nn_ops, reduction, shape
+from . import (
+    activation,
+    conv,
+    copy,
+    dropout,
+    elementwise,
+    embedding,
+    indexing,
+    linalg,
+    linear,
+    loss,
+    normalization,
+    reduction,
+    shape,
+)
 
 
 def _install():
-    for module in (elementwise, reduction, shape, indexing, linalg, nn_ops, conv, copy,
-                   _creation):
+    for module in (elementwise, reduction, shape, indexing, linalg, activation, linear, loss,
+                   normalization, dropout, embedding, conv, copy, _creation):
         for name, fn in module.TENSOR_METHODS.items():
             setattr(Tensor, name, fn)
 
