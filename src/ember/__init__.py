@@ -103,6 +103,8 @@ from .ops.indexing import *
 from .ops.linalg import *
 from .ops.linear import *
 from .ops.normalization import *
+from .ops.padding import *
+from .ops.pooling import *
 from .ops.reduction import *
 from .ops.shape import *
 

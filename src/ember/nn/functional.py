@@ -8,6 +8,8 @@ from ..ops import embedding as _embedding
 from ..ops import linear as _linear
 from ..ops import loss as _loss
 from ..ops import normalization as _normalization
+from ..ops import padding as _padding
+from ..ops import pooling as _pooling
 from ..ops.activation import softplus
 from ..ops.linear import linear
 from ..ops.loss import cross_entropy, mse_loss, nll_loss
@@ -61,6 +63,8 @@ _export(_normalization)
 _export(_dropout)
 _export(_embedding)
 _export(_conv)
+_export(_pooling)
+_export(_padding)
 
 # attention lives with its layers
 from .modules.transformer import (  # noqa: E402

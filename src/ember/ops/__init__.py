@@ -14,6 +14,8 @@ from . import (
     linear,
     loss,
     normalization,
+    padding,
+    pooling,
     reduction,
     shape,
 )
@@ -21,7 +23,7 @@ from . import (
 
 def _install():
     for module in (elementwise, reduction, shape, indexing, linalg, activation, linear, loss,
-                   normalization, dropout, embedding, conv, copy, _creation):
+                   normalization, dropout, embedding, conv, pooling, padding, copy, _creation):
         for name, fn in module.TENSOR_METHODS.items():
             setattr(Tensor, name, fn)
 

@@ -1,10 +1,15 @@
-"""What the neural-network op families share: a float-only input check and the fused node (one
-function computing every input's gradient)."""
+"""What the neural-network op families share: a float-only input check, the fused node (one
+function computing every input's gradient) and the linear map with a plan (pooling, padding).
+"""
 
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ._op import check_tensor
+from ._op import check_tensor, formula_node, record
 from .linalg import _word
+
+
+def shape_list(shape):
+    return "[" + ", ".join(str(s) for s in shape) + "]"
 
 
 def float_data(input, name, kernel=None):
@@ -34,3 +39,29 @@ class _FusedNode(Node):
 def fused_node(name, fn):
     """A node class named ``name`` whose gradients are ``fn(node, g, create_graph, *saved)``."""
     return type(name, (_FusedNode,), {"__slots__": (), "grads": fn})
+
+
+# -- linear maps with a plan --------------------------------------------------------------------
+# Pooling at fixed indices, average pooling and padding are linear in their input: a *plan*
+# holds the forward array map and its adjoint, and ``linear_map`` applies either one, its
+# gradient being the other (so second derivatives work).
+def linear_map(x, plan, adjoint, node=None, keep=None):
+    """plan.forward(x) (or plan.adjoint): a recorded op whose gradient is the other map.
+    ``keep``: a tensor the node holds only so that changing it in place is caught."""
+    d = x._data
+    out = plan.adjoint(d) if adjoint else plan.forward(d)
+    if node is None:
+        node = plan.nodes[1 if adjoint else 0]
+    saved = (plan, adjoint) if keep is None else (plan, adjoint, keep)
+    return record(out, node, (x,), saved)
+
+
+def _linear_vjp(g, plan, adjoint, keep=None):
+    return linear_map(g, plan, not adjoint)
+
+
+def node_pair(name):
+    """The nodes of a planned map and of its adjoint (PyTorch's ...Backward0 and
+    ...BackwardBackward0)."""
+    return (formula_node(f"{name}Backward0", _linear_vjp),
+            formula_node(f"{name}BackwardBackward0", _linear_vjp))
