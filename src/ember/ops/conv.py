@@ -275,7 +275,9 @@ _ConvWeightBackward = formula_node(
 )
 
 
-# -- argument checks --------------------------------------------------------------------------
+# -- planning -----------------------------------------------------------------------------------
+# _plan checks any convolution (over nd spatial dims, transposed or not) with per-dim tuples and
+# computes its sizes; _spec lays the result onto the two-dim planes the kernels above work on.
 def _conv_tuple(v, n, name):
     t = (v,) * n if isinstance(v, int) else tuple(v)
     if len(t) != n:
@@ -353,40 +355,12 @@ def _same_padding(stride, dilation, kernel):
     if any(lo != hi for lo, hi in pads):
         warnings.warn(
             "Using padding='same' with even kernel lengths and odd dilation may require a "
-            "zero-padded copy of the input be created", UserWarning, stacklevel=3,
+            "zero-padded copy of the input be created", UserWarning, stacklevel=4,
         )
     return pads
 
 
-def _convnd(input, weight, bias, stride, padding, dilation, groups, nd, fname):
-    _check_conv_common(input, weight, bias, nd, fname, False)
-    xd, wd = input._data, weight._data
-    wnd = wd.ndim - 2
-    stride = _conv_tuple(stride, nd, "stride")
-    is_str = isinstance(padding, str)
-    if not is_str:
-        padding = _conv_tuple(padding, nd, "padding")
-    dilation = _conv_tuple(dilation, nd, "dilation")
-    if wnd != nd:
-        raise RuntimeError(
-            f"expected stride to be a single integer value or a list of {max(wnd, 0)} values to "
-            f"match the convolution dimensions, but got stride={shape_list(stride)}"
-        )
-    _check_params(stride, padding, dilation, groups, is_str)
-    if xd.ndim == nd + 1:  # unbatched: PyTorch adds the batch dim, then squeezes it off
-        out = _convnd(unsqueeze(input, 0), weight, bias, stride, padding, dilation, groups, nd,
-                      fname)
-        return squeeze(out, 0)
-    if is_str:
-        if padding == "valid":
-            pads = [(0, 0)] * nd
-        elif padding == "same":
-            pads = _same_padding(stride, dilation, wd.shape[2:])
-        else:
-            raise RuntimeError(f"Invalid padding string: '{padding}'")
-    else:
-        pads = [(p, p) for p in padding]
-    _check_groups(wd, groups)
+def _check_channels(xd, wd, groups):
     c = xd.shape[1]
     if c != wd.shape[1] * groups:
         exc = RuntimeError(
@@ -396,41 +370,126 @@ def _convnd(input, weight, bias, stride, padding, dilation, groups, nd, fname):
         )
         note(exc, "The layer's in_channels must equal the input's dim 1 (channels).")
         raise exc
-    _check_bias(bias, wd, wd.shape[0], False)
-    sp = _spec(nd, stride, dilation, pads, groups, wd.shape[2:])
-    sizes = xd.shape[2:]
+
+
+def _check_transposed_channels(xd, wd):
+    c = xd.shape[1]
+    if c != wd.shape[0]:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {shape_list(wd.shape)}, expected "
+            f"input{shape_list(xd.shape)} to have {wd.shape[0]} channels, but got {c} channels "
+            "instead"
+        )
+
+
+def _check_output_padding(output_padding, stride, dilation):
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+        names = ("height", "width") if len(stride) == 2 else ("",)
+        parts = [f"output_padding_{n}: {v}" for n, v in zip(names, output_padding)]
+        parts += [f"stride_{n}: {v}" for n, v in zip(names, stride)]
+        parts += [f"dilation_{n}: {v}" for n, v in zip(names, dilation)]
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but "
+                           "got " + " ".join(parts))
+
+
+def _output_sizes(sizes, kernel, stride, pads, dilation):
+    """A convolution's output sizes per spatial dim."""
     padded = [s + lo + hi for s, (lo, hi) in zip(sizes, pads)]
-    eff = [d * (k - 1) + 1 for d, k in zip(dilation, wd.shape[2:])]
+    eff = [d * (k - 1) + 1 for d, k in zip(dilation, kernel)]
     if any(p < e for p, e in zip(padded, eff)):
         raise RuntimeError(
             f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
             f"Kernel size: ({' x '.join(map(str, eff))}). Kernel size can't be greater than "
             "actual input size"
         )
-    outs = [(p - e) // s + 1 for p, e, s in zip(padded, eff, stride)]
-    _set_planes(sp, sizes, outs)
-    return _conv(input, weight, bias, sp)
+    return [(p - e) // s + 1 for p, e, s in zip(padded, eff, stride)]
 
 
-def _spec(nd, stride, dilation, pads, groups, kernel):
+def _transposed_output_sizes(sizes, kernel, stride, padding, dilation, output_padding):
+    """A transposed convolution's output sizes: the input sizes of the convolution whose
+    output sizes are ``sizes`` (output_padding picks one where the stride allows several)."""
+    outs = [(i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, k, s, p, d, op in
+            zip(sizes, kernel, stride, padding, dilation, output_padding)]
+    if any(o < 1 for o in outs):
+        raise RuntimeError(
+            f"Given input size per channel: ({' x '.join(map(str, sizes))}). Calculated output "
+            f"size per channel: ({' x '.join(map(str, outs))}). Output size is too small"
+        )
+    return outs
+
+
+def _plan(input, weight, bias, stride, padding, dilation, groups, output_padding, nd, fname):
+    """Check a convolution over ``nd`` spatial dims and plan its geometry: returns the input
+    with its batch dim (added when it has none) and the _ConvSpec. ``output_padding`` is None
+    unless the convolution is transposed; a transposed convolution is the input gradient of a
+    convolution, and its spec is that convolution's (its input and output sizes swapped)."""
+    transposed = output_padding is not None
+    _check_conv_common(input, weight, bias, nd, fname, transposed)
+    wd = weight._data
+    stride = _conv_tuple(stride, nd, "stride")
+    is_str = isinstance(padding, str) and not transposed
+    if not is_str:
+        padding = _conv_tuple(padding, nd, "padding")
+    if transposed:
+        output_padding = _conv_tuple(output_padding, nd, "output_padding")
+    dilation = _conv_tuple(dilation, nd, "dilation")
+    if wd.ndim - 2 != nd:
+        raise RuntimeError(
+            f"expected stride to be a single integer value or a list of {max(wd.ndim - 2, 0)} "
+            f"values to match the convolution dimensions, but got stride={shape_list(stride)}"
+        )
+    _check_params(stride, padding, dilation, groups, is_str)
+    if transposed and any(op < 0 for op in output_padding):
+        raise RuntimeError("negative output_padding is not supported")
+    if input._data.ndim == nd + 1:  # unbatched: PyTorch adds the batch dim, then squeezes it off
+        input = unsqueeze(input, 0)
+    xd = input._data
+    kernel = wd.shape[2:]
+    if not is_str:
+        pads = [(p, p) for p in padding]
+    elif padding == "valid":
+        pads = [(0, 0)] * nd
+    elif padding == "same":
+        pads = _same_padding(stride, dilation, kernel)  # warns from conv1d or conv2d
+    else:
+        raise RuntimeError(f"Invalid padding string: '{padding}'")
+    _check_groups(wd, groups)
+    sizes = xd.shape[2:]
+    if transposed:
+        _check_transposed_channels(xd, wd)
+        _check_bias(bias, wd, wd.shape[1] * groups, True)
+        _check_output_padding(output_padding, stride, dilation)
+        outs = _transposed_output_sizes(sizes, kernel, stride, padding, dilation, output_padding)
+        return input, _spec(stride, dilation, pads, groups, kernel, outs, sizes)
+    _check_channels(xd, wd, groups)
+    _check_bias(bias, wd, wd.shape[0], False)
+    outs = _output_sizes(sizes, kernel, stride, pads, dilation)
+    return input, _spec(stride, dilation, pads, groups, kernel, sizes, outs)
+
+
+def _spec(stride, dilation, pads, groups, kernel, sizes, outs):
+    """The geometry on the kernels' planes of two spatial dims (per-dim arguments; a 1-D
+    convolution gets a height of 1). ``sizes``/``outs``: the input/output sizes of the forward
+    convolution."""
     sp = _ConvSpec()
-    if nd == 1:
-        stride, dilation, pads, kernel = (1, *stride), (1, *dilation), [(0, 0), *pads], \
-            (1, *kernel)
+    sp.nd = len(stride)
+    if sp.nd == 1:
+        stride, dilation, pads = (1, *stride), (1, *dilation), [(0, 0), *pads]
+        kernel, sizes, outs = (1, *kernel), (1, *sizes), (1, *outs)
     sp.sh, sp.sw = stride
     sp.dh, sp.dw = dilation
     (sp.ph0, sp.ph1), (sp.pw0, sp.pw1) = pads
     sp.kh, sp.kw = kernel
+    sp.h, sp.w = sizes
+    sp.ho, sp.wo = outs
     sp.groups = groups
-    sp.nd = nd
     return sp
 
 
-def _set_planes(sp, sizes, outs):
-    if sp.nd == 1:
-        sizes, outs = (1, *sizes), (1, *outs)
-    sp.h, sp.w = sizes
-    sp.ho, sp.wo = outs
+def _convnd(input, weight, bias, stride, padding, dilation, groups, nd, fname):
+    x, sp = _plan(input, weight, bias, stride, padding, dilation, groups, None, nd, fname)
+    y = _conv(x, weight, bias, sp)
+    return y if x is input else squeeze(y, 0)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -446,56 +505,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """The adjoint of conv2d with the same weight (a 'deconvolution'): upsamples by stride."""
-    return _conv_transposend(input, weight, bias, stride, padding, output_padding, groups,
-                             dilation, 2, "conv_transpose2d")
-
-
-def _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, nd,
-                      fname):
-    _check_conv_common(input, weight, bias, nd, fname, True)
-    xd, wd = input._data, weight._data
-    stride = _conv_tuple(stride, nd, "stride")
-    padding = _conv_tuple(padding, nd, "padding")
-    output_padding = _conv_tuple(output_padding, nd, "output_padding")
-    dilation = _conv_tuple(dilation, nd, "dilation")
-    if wd.ndim - 2 != nd:
-        raise RuntimeError(
-            f"expected stride to be a single integer value or a list of {max(wd.ndim - 2, 0)} "
-            f"values to match the convolution dimensions, but got stride={shape_list(stride)}"
-        )
-    _check_params(stride, padding, dilation, groups, False)
-    if any(op < 0 for op in output_padding):
-        raise RuntimeError("negative output_padding is not supported")
-    if xd.ndim == nd + 1:
-        out = _conv_transposend(unsqueeze(input, 0), weight, bias, stride, padding,
-                                output_padding, groups, dilation, nd, fname)
-        return squeeze(out, 0)
-    _check_groups(wd, groups)
-    c = xd.shape[1]
-    if c != wd.shape[0]:
-        raise RuntimeError(
-            f"Given transposed=1, weight of size {shape_list(wd.shape)}, expected "
-            f"input{shape_list(xd.shape)} to have {wd.shape[0]} channels, but got {c} channels "
-            "instead"
-        )
-    _check_bias(bias, wd, wd.shape[1] * groups, True)
-    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
-        names = ("height", "width") if nd == 2 else ("",)
-        parts = [f"output_padding_{n}: {v}" for n, v in zip(names, output_padding)]
-        parts += [f"stride_{n}: {v}" for n, v in zip(names, stride)]
-        parts += [f"dilation_{n}: {v}" for n, v in zip(names, dilation)]
-        raise RuntimeError("output padding must be smaller than either stride or dilation, but "
-                           "got " + " ".join(parts))
-    sizes = xd.shape[2:]
-    outs = [(i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, s, p, d, k, op in
-            zip(sizes, stride, padding, dilation, wd.shape[2:], output_padding)]
-    if any(o < 1 for o in outs):
-        raise RuntimeError(
-            f"Given input size per channel: ({' x '.join(map(str, sizes))}). Calculated output "
-            f"size per channel: ({' x '.join(map(str, outs))}). Output size is too small"
-        )
-    # the forward geometry is that of the conv whose input grad this is
-    sp = _spec(nd, stride, dilation, [(p, p) for p in padding], groups, wd.shape[2:])
-    _set_planes(sp, outs, sizes)
-    return _conv_input(input, weight, bias, sp, _ConvTranspose)
-
+    x, sp = _plan(input, weight, bias, stride, padding, dilation, groups, output_padding, 2,
+                  "conv_transpose2d")
+    y = _conv_input(x, weight, bias, sp, _ConvTranspose)
+    return y if x is input else squeeze(y, 0)
