@@ -305,6 +305,64 @@ def _window_plan(cls, d, kernel, stride, padding, dilation, ceil_mode, nodes):
     return plan
 
 
+def _omitted(stride):
+    return stride is None or (not isinstance(stride, int) and len(stride) == 0)
+
+
+def _pool_plan(cls, input, kernel_size, stride, padding, dilation, ceil_mode, nodes, fname):
+    """max_pool2d's and avg_pool2d's argument checks (in PyTorch's order; avg_pool2d has no
+    dilation: None), then their window plan."""
+    if not isinstance(input, Tensor):
+        check_tensor(input, fname, "input", 1)
+    d = input._data
+    kernel = _pool_pair(kernel_size, "kernel_size", fname)
+    if _omitted(stride):
+        stride = kernel
+    else:
+        stride = _pool_pair(stride, "stride", fname,
+                            "must either be omitted, a single int, or a tuple of two ints")
+    if 0 in stride:
+        raise RuntimeError("stride should not be zero")
+    padding = _pool_pair(padding, "padding", fname)
+    if dilation is None:
+        dilation = (1, 1)
+    else:
+        dilation = _pool_pair(dilation, "dilation", fname,
+                              "must be either a single int, or a tuple of two ints")
+    _check_pool_input(d, fname)
+    if d.dtype.kind == "b":
+        raise NotImplementedError(f"\"{fname}\" not implemented for 'Bool'")
+    return _window_plan(cls, d, kernel, stride, padding, dilation, ceil_mode, nodes)
+
+
+# the 1-D forms pool planes of height 1
+def _single(v):
+    if isinstance(v, int):
+        return v
+    t = tuple(v)
+    return t[0] if len(t) == 1 else t
+
+
+def _single_window(kernel_size, stride):
+    k = _single(kernel_size)
+    return k, (k if _omitted(stride) else _single(stride))
+
+
+def _check_input_1d(input, fname):
+    if not isinstance(input, Tensor):
+        check_tensor(input, fname, "input", 1)
+    nd = input._data.ndim
+    if nd not in (2, 3):
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {nd}-dimensional tensor for "
+                           f"argument #1 'self' (while checking arguments for {fname})")
+
+
+def _squeeze_height(res, return_indices):
+    if return_indices:
+        return squeeze(res[0], -2), _make(res[1]._data.squeeze(-2))
+    return squeeze(res, -2)
+
+
 def _float_check(d, fname):
     if d.dtype.kind not in "fc":
         raise NotImplementedError(f"\"{fname}\" not implemented for '{_word(d.dtype)}'")
@@ -314,24 +372,8 @@ def _float_check(d, fname):
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """The maximum over each kernel_size window (stride defaults to kernel_size)."""
-    if not isinstance(input, Tensor):
-        check_tensor(input, "max_pool2d", "input", 1)
-    d = input._data
-    kernel = _pool_pair(kernel_size, "kernel_size", "max_pool2d")
-    if stride is None or (not isinstance(stride, int) and len(stride) == 0):
-        stride = kernel
-    else:
-        stride = _pool_pair(stride, "stride", "max_pool2d",
-                            "must either be omitted, a single int, or a tuple of two ints")
-    if 0 in stride:
-        raise RuntimeError("stride should not be zero")
-    padding = _pool_pair(padding, "padding", "max_pool2d")
-    dilation = _pool_pair(dilation, "dilation", "max_pool2d",
-                          "must be either a single int, or a tuple of two ints")
-    _check_pool_input(d, "max_pool2d")
-    if d.dtype.kind == "b":
-        raise NotImplementedError("\"max_pool2d\" not implemented for 'Bool'")
-    plan = _window_plan(_MaxPlan, d, kernel, stride, padding, dilation, ceil_mode, _MAX_NODES)
+    plan = _pool_plan(_MaxPlan, input, kernel_size, stride, padding, dilation, ceil_mode,
+                      _MAX_NODES, "max_pool2d")
     return _max_result(input, plan, return_indices)
 
 
@@ -349,9 +391,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if not isinstance(input, Tensor):
         check_tensor(input, "max_pool1d", "input", 1)
     d = input._data
-    k = _single(kernel_size)
-    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else \
-        _single(stride)
+    k, s = _single_window(kernel_size, stride)
     p, dl = _single(padding), _single(dilation)
     if d.ndim not in (2, 3) or any(x == 0 for x in d.shape[-2:]):
         raise RuntimeError("max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim "
@@ -372,16 +412,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         raise RuntimeError(f"max_pool1d() Invalid computed output size: {lo}")
     res = max_pool2d(unsqueeze(input, -2), (1, k), (1, s), (0, p), (1, dl), ceil_mode,
                      return_indices)
-    if return_indices:
-        return squeeze(res[0], -2), _make(res[1]._data.squeeze(-2))
-    return squeeze(res, -2)
-
-
-def _single(v):
-    if isinstance(v, int):
-        return v
-    t = tuple(v)
-    return t[0] if len(t) == 1 else t
+    return _squeeze_height(res, return_indices)
 
 
 # -- average pooling --------------------------------------------------------------------------
@@ -407,22 +438,9 @@ def _avg_divisor(plan, count_include_pad, divisor_override, dtype):
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """The mean over each kernel_size window (stride defaults to kernel_size)."""
-    if not isinstance(input, Tensor):
-        check_tensor(input, "avg_pool2d", "input", 1)
+    plan = _pool_plan(_AvgPlan, input, kernel_size, stride, padding, None, ceil_mode,
+                      _AVG_NODES, "avg_pool2d")
     d = input._data
-    kernel = _pool_pair(kernel_size, "kernel_size", "avg_pool2d")
-    if stride is None or (not isinstance(stride, int) and len(stride) == 0):
-        stride = kernel
-    else:
-        stride = _pool_pair(stride, "stride", "avg_pool2d",
-                            "must either be omitted, a single int, or a tuple of two ints")
-    if 0 in stride:
-        raise RuntimeError("stride should not be zero")
-    padding = _pool_pair(padding, "padding", "avg_pool2d")
-    _check_pool_input(d, "avg_pool2d")
-    if d.dtype.kind == "b":
-        raise NotImplementedError("\"avg_pool2d\" not implemented for 'Bool'")
-    plan = _window_plan(_AvgPlan, d, kernel, stride, padding, (1, 1), ceil_mode, _AVG_NODES)
     div_dtype = d.dtype if d.dtype.kind == "f" else np.dtype(np.float64)
     plan.div = _avg_divisor(plan, count_include_pad, divisor_override, div_dtype)
     return linear_map(input, plan, False, keep=input)
@@ -431,15 +449,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
     """avg_pool2d over (batch, channels, length) inputs (height 1)."""
-    if not isinstance(input, Tensor):
-        check_tensor(input, "avg_pool1d", "input", 1)
-    d = input._data
-    if d.ndim not in (2, 3):
-        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {d.ndim}-dimensional tensor for "
-                           "argument #1 'self' (while checking arguments for avg_pool1d)")
-    k = _single(kernel_size)
-    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else \
-        _single(stride)
+    _check_input_1d(input, "avg_pool1d")
+    k, s = _single_window(kernel_size, stride)
     out = avg_pool2d(unsqueeze(input, -2), (1, k), (1, s), (0, _single(padding)), ceil_mode,
                      count_include_pad)
     return squeeze(out, -2)
@@ -514,12 +525,7 @@ def adaptive_avg_pool2d(input, output_size):
 
 
 def adaptive_avg_pool1d(input, output_size):
-    if not isinstance(input, Tensor):
-        check_tensor(input, "adaptive_avg_pool1d", "input", 1)
-    d = input._data
-    if d.ndim not in (2, 3):
-        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {d.ndim}-dimensional tensor for "
-                           "argument #1 'self' (while checking arguments for adaptive_avg_pool1d)")
+    _check_input_1d(input, "adaptive_avg_pool1d")
     o = _one_int(output_size, "adaptive_avg_pool1d")
     return squeeze(adaptive_avg_pool2d(unsqueeze(input, -2), (1, o)), -2)
 
@@ -598,15 +604,8 @@ def _adaptive_max_arr(x3, plan):
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
-    if not isinstance(input, Tensor):
-        check_tensor(input, "adaptive_max_pool1d", "input", 1)
-    d = input._data
-    if d.ndim not in (2, 3):
-        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {d.ndim}-dimensional tensor for "
-                           "argument #1 'self' (while checking arguments for adaptive_max_pool1d)")
+    _check_input_1d(input, "adaptive_max_pool1d")
     o = _one_int(output_size, "adaptive_max_pool1d")
     res = adaptive_max_pool2d(unsqueeze(input, -2), (1, o), return_indices)
-    if return_indices:
-        return squeeze(res[0], -2), _make(res[1]._data.squeeze(-2))
-    return squeeze(res, -2)
+    return _squeeze_height(res, return_indices)
 
