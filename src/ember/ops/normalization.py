@@ -36,6 +36,13 @@ def _stats_input_grad(gh, xhat, invstd, axes, keepdim):
     return invstd * (gh - m1 - xhat * m2)
 
 
+def _affine_grads_np(gd, xhat, axes, need_w, need_b):
+    """The weight and bias gradients on arrays: gd * xhat and gd summed over axes."""
+    gw = _make(np.asarray((gd * xhat).sum(axes))) if need_w else None
+    gb = _make(np.asarray(gd.sum(axes))) if need_b else None
+    return gw, gb
+
+
 def _check_norm_param(t, name, n):
     if t is not None and t._data.size != n:
         raise RuntimeError(f"{name} should contain {n} elements not {t._data.size}")
@@ -57,16 +64,12 @@ def _batch_norm_grads(node, g, create_graph, x, w, mean, invstd, training, axes,
         return (gx, (g * xhat).sum(axes) if need_w else None, g.sum(axes) if need_b else None)
     gd = g._data
     xhat = (x._data - mean) * invstd
-    gx = gw = gb = None
+    gx = None
     if need_x:
         gh = gd if w is None else gd * w._data.reshape(shape)
         gx = _make(_stats_input_grad(gh, xhat, invstd, axes, "keepdims") if training
                    else gh * invstd)
-    if need_w:
-        gw = _make(np.asarray((gd * xhat).sum(axes)))
-    if need_b:
-        gb = _make(np.asarray(gd.sum(axes)))
-    return gx, gw, gb
+    return (gx, *_affine_grads_np(gd, xhat, axes, need_w, need_b))
 
 
 _NativeBatchNorm = fused_node("NativeBatchNormBackward0", _batch_norm_grads)
@@ -137,15 +140,11 @@ def _layer_norm_grads(node, g, create_graph, x, w, mean, invstd, axes, eps):
         return gx, gw, g if need_b else None
     gd = g._data
     xhat = (x._data - mean) * invstd
-    gx = gw = gb = None
+    gx = None
     if need_x:
         gx = _make(_stats_input_grad(gd if w is None else gd * w._data, xhat, invstd, axes,
                                      "keepdims"))
-    if need_w:
-        gw = _make(np.asarray((gd * xhat).sum(lead)))
-    if need_b:
-        gb = _make(np.asarray(gd.sum(lead)))
-    return gx, gw, gb
+    return (gx, *_affine_grads_np(gd, xhat, lead, need_w, need_b))
 
 
 _NativeLayerNorm = fused_node("NativeLayerNormBackward0", _layer_norm_grads)
@@ -194,15 +193,11 @@ def _group_norm_grads(node, g, create_graph, x, w, mean, invstd, groups, eps):
         return (gx, (g * xhat).sum(red) if need_w else None, g.sum(red) if need_b else None)
     xd, gd = x._data, g._data
     xhat_g = (xd.reshape(n, groups, -1) - mean) * invstd
-    gx = gw = gb = None
+    gx = None
     if need_x:
         gh = (gd if w is None else gd * w._data.reshape(shape)).reshape(n, groups, -1)
         gx = _make(_stats_input_grad(gh, xhat_g, invstd, (2,), "keepdims").reshape(xd.shape))
-    if need_w:
-        gw = _make(np.asarray((gd * xhat_g.reshape(xd.shape)).sum(red)))
-    if need_b:
-        gb = _make(np.asarray(gd.sum(red)))
-    return gx, gw, gb
+    return (gx, *_affine_grads_np(gd, xhat_g.reshape(xd.shape), red, need_w, need_b))
 
 
 _NativeGroupNorm = fused_node("NativeGroupNormBackward0", _group_norm_grads)
