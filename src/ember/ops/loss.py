@@ -19,6 +19,7 @@ from .activation import log_softmax, softplus
 from .elementwise import where
 from .linalg import _word
 
+# -- reductions and shared checks -------------------------------------------------------------
 _REDUCTIONS = ("none", "mean", "sum")
 
 
@@ -49,6 +50,55 @@ def _check_reduction(reduction):
         raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
+def _reduce(loss, reduction):
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.mean()
+
+
+def _reduce_np(loss, reduction):
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return np.asarray(loss.sum(), loss.dtype)
+    if not loss.size:
+        return np.array(np.nan, loss.dtype)
+    return np.asarray(loss.sum() / loss.dtype.type(loss.size), loss.dtype)
+
+
+def _scaled(g, reduction, n):
+    """The upstream gradient spread over the elements (divided by n for 'mean')."""
+    return g / n if reduction == "mean" and n else g
+
+
+def _size_warning(xd, td):
+    if xd.shape != td.shape:
+        warnings.warn(
+            f"Using a target size ({Size(td.shape)!r}) that is different to the input size "
+            f"({Size(xd.shape)!r}). This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size.",
+            UserWarning, stacklevel=3)
+
+
+def _loss_arrays(input, target, name):
+    check_tensor(input, name, "input", 1)
+    check_tensor(target, name, "target", 2)
+    xd, td = input._data, target._data
+    if xd.dtype is not td.dtype:
+        rt = result_type(input, target).np
+        xd, td = xd.astype(rt, copy=False), td.astype(rt, copy=False)
+    return xd, td
+
+
+def _check_no_grad(t, fn, arg):
+    if t is not None and t._requires_grad and _grad_enabled():
+        raise RuntimeError(f"The function '{fn}' is not differentiable with respect to argument "
+                           f"'{arg}'. This input cannot have requires_grad True.")
+
+
+# -- regression losses: functions of input - target -------------------------------------------
 def _mse_grad_x(g, x, t, reduction, n):
     scale = 2.0 / n if reduction == "mean" else 2.0
     return g * scale * (x - t)
@@ -62,14 +112,6 @@ def _mse_grad_t(g, x, t, reduction, n):
 _MseLoss = formula_node("MseLossBackward0", _mse_grad_x, _mse_grad_t)
 
 
-def _reduce(loss, reduction):
-    if reduction == "none":
-        return loss
-    if reduction == "sum":
-        return loss.sum()
-    return loss.mean()
-
-
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean (or sum) of the squared differences."""
     if size_average is not None or reduce is not None:
@@ -77,14 +119,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     check_tensor(input, "mse_loss", "input", 1)
     check_tensor(target, "mse_loss", "target", 2)
     xd, td = input._data, target._data
-    if xd.shape != td.shape:
-        warnings.warn(
-            f"Using a target size ({Size(td.shape)!r}) that is different to the input size "
-            f"({Size(xd.shape)!r}). This will likely lead to incorrect results due to "
-            "broadcasting. Please ensure they have the same size.",
-            UserWarning,
-            stacklevel=2,
-        )
+    _size_warning(xd, td)
     _check_reduction(reduction)
     if weight is not None:
         return _reduce(weight * (input - target) ** 2, reduction)
@@ -107,6 +142,88 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
                   (input, target, reduction, n))
 
 
+def _pair_loss_node(name, deriv):
+    """A loss of (input - target) elementwise: gradient deriv(d) for input, minus it for
+    target."""
+    def grad_x(g, x, t, reduction, n, param):
+        return _scaled(g, reduction, n) * deriv(x - t, param)
+
+    def grad_t(g, x, t, reduction, n, param):
+        return -(_scaled(g, reduction, n) * deriv(x - t, param))
+
+    return formula_node(name, grad_x, grad_t)
+
+
+def _pair_loss(input, target, reduction, name, fwd, node, param):
+    xd, td = _loss_arrays(input, target, name)
+    try:
+        diff = xd - td
+    except ValueError:
+        raise broadcast_shapes_error(xd.shape, td.shape) from None
+    loss = fwd(diff, param)
+    return record(_reduce_np(loss, reduction), node, (input, target),
+                  (input, target, reduction, loss.size, param))
+
+
+def _smooth_l1_np(d, beta):
+    a = np.abs(d)
+    return np.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta)
+
+
+def _huber_np(d, delta):
+    a = np.abs(d)
+    return np.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+
+
+_SmoothL1 = _pair_loss_node("SmoothL1LossBackward0", lambda d, beta: (d / beta).clamp(-1, 1))
+_Huber = _pair_loss_node("HuberLossBackward0", lambda d, delta: d.clamp(-delta, delta))
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean (or sum) of |input - target|; with weight, sum(weight * |.|) / sum(weight)."""
+    _size_warning(input._data, target._data)
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    err = (input - target).abs()
+    if weight is not None:
+        if weight.shape != input.shape:
+            raise ValueError("Weights and input must have the same size.")
+        err = err * weight
+        if reduction == "mean":
+            return err.sum() / weight.sum()
+    _check_reduction(reduction)
+    return _reduce(err, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5 * d**2 / beta where |d| < beta, |d| - 0.5 * beta elsewhere (d = input - target)."""
+    _size_warning(input._data, target._data)
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    if beta == 0.0:
+        return l1_loss(input, target, reduction=reduction)
+    _check_reduction(reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    return _pair_loss(input, target, reduction, "smooth_l1_loss", _smooth_l1_np, _SmoothL1,
+                      beta)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5 * d**2 where |d| < delta, delta * (|d| - 0.5 * delta) elsewhere."""
+    _size_warning(input._data, target._data)
+    _check_reduction(reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    if weight is None:
+        return _pair_loss(input, target, reduction, "huber_loss", _huber_np, _Huber, delta)
+    if weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    loss = _pair_loss(input, target, "none", "huber_loss", _huber_np, _Huber, delta) * weight
+    return _reduce(loss, reduction)
+
+
+# -- classification losses --------------------------------------------------------------------
 class _NllGrad:
     """The constant mask of nll_loss's gradient: -weight[target] / denominator at each target
     class, zero elsewhere. Built on first use (in the backward), not in the forward."""
@@ -320,127 +437,6 @@ def _div_scalar(t, s):
     d = t._data
     return record(d / d.dtype.type(s), _DivScalar, (t,), (s,))
 
-
-
-def _size_warning(xd, td):
-    if xd.shape != td.shape:
-        warnings.warn(
-            f"Using a target size ({Size(td.shape)!r}) that is different to the input size "
-            f"({Size(xd.shape)!r}). This will likely lead to incorrect results due to "
-            "broadcasting. Please ensure they have the same size.",
-            UserWarning, stacklevel=3)
-
-
-def _loss_arrays(input, target, name):
-    check_tensor(input, name, "input", 1)
-    check_tensor(target, name, "target", 2)
-    xd, td = input._data, target._data
-    if xd.dtype is not td.dtype:
-        rt = result_type(input, target).np
-        xd, td = xd.astype(rt, copy=False), td.astype(rt, copy=False)
-    return xd, td
-
-
-def _reduce_np(loss, reduction):
-    if reduction == "none":
-        return loss
-    if reduction == "sum":
-        return np.asarray(loss.sum(), loss.dtype)
-    if not loss.size:
-        return np.array(np.nan, loss.dtype)
-    return np.asarray(loss.sum() / loss.dtype.type(loss.size), loss.dtype)
-
-
-def _scaled(g, reduction, n):
-    """The upstream gradient spread over the elements (divided by n for 'mean')."""
-    return g / n if reduction == "mean" and n else g
-
-
-def _pair_loss_node(name, deriv):
-    """A loss of (input - target) elementwise: gradient deriv(d) for input, minus it for
-    target."""
-    def grad_x(g, x, t, reduction, n, param):
-        return _scaled(g, reduction, n) * deriv(x - t, param)
-
-    def grad_t(g, x, t, reduction, n, param):
-        return -(_scaled(g, reduction, n) * deriv(x - t, param))
-
-    return formula_node(name, grad_x, grad_t)
-
-
-def _pair_loss(input, target, reduction, name, fwd, node, param):
-    xd, td = _loss_arrays(input, target, name)
-    try:
-        diff = xd - td
-    except ValueError:
-        raise broadcast_shapes_error(xd.shape, td.shape) from None
-    loss = fwd(diff, param)
-    return record(_reduce_np(loss, reduction), node, (input, target),
-                  (input, target, reduction, loss.size, param))
-
-
-def _smooth_l1_np(d, beta):
-    a = np.abs(d)
-    return np.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta)
-
-
-def _huber_np(d, delta):
-    a = np.abs(d)
-    return np.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
-
-
-_SmoothL1 = _pair_loss_node("SmoothL1LossBackward0", lambda d, beta: (d / beta).clamp(-1, 1))
-_Huber = _pair_loss_node("HuberLossBackward0", lambda d, delta: d.clamp(-delta, delta))
-
-
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """Mean (or sum) of |input - target|; with weight, sum(weight * |.|) / sum(weight)."""
-    _size_warning(input._data, target._data)
-    if size_average is not None or reduce is not None:
-        reduction = legacy_reduction(size_average, reduce)
-    err = (input - target).abs()
-    if weight is not None:
-        if weight.shape != input.shape:
-            raise ValueError("Weights and input must have the same size.")
-        err = err * weight
-        if reduction == "mean":
-            return err.sum() / weight.sum()
-    _check_reduction(reduction)
-    return _reduce(err, reduction)
-
-
-def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
-    """0.5 * d**2 / beta where |d| < beta, |d| - 0.5 * beta elsewhere (d = input - target)."""
-    _size_warning(input._data, target._data)
-    if size_average is not None or reduce is not None:
-        reduction = legacy_reduction(size_average, reduce)
-    if beta == 0.0:
-        return l1_loss(input, target, reduction=reduction)
-    _check_reduction(reduction)
-    if beta < 0:
-        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    return _pair_loss(input, target, reduction, "smooth_l1_loss", _smooth_l1_np, _SmoothL1,
-                      beta)
-
-
-def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
-    """0.5 * d**2 where |d| < delta, delta * (|d| - 0.5 * delta) elsewhere."""
-    _size_warning(input._data, target._data)
-    _check_reduction(reduction)
-    if delta <= 0:
-        raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    if weight is None:
-        return _pair_loss(input, target, reduction, "huber_loss", _huber_np, _Huber, delta)
-    if weight.shape != input.shape:
-        raise ValueError("Weights and input must have the same size.")
-    loss = _pair_loss(input, target, "none", "huber_loss", _huber_np, _Huber, delta) * weight
-    return _reduce(loss, reduction)
-
-
-def _check_no_grad(t, fn, arg):
-    if t is not None and t._requires_grad and _grad_enabled():
-        raise RuntimeError(f"The function '{fn}' is not differentiable with respect to argument "
-                           f"'{arg}'. This input cannot have requires_grad True.")
 
 
 def _bce_grad_x(g, x, t, w, reduction, n):
