@@ -103,6 +103,16 @@ def implicit_softmax_dim(ndim):
     return 0 if ndim in (0, 1, 3) else 1
 
 
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x): the smallest entries get the largest weights."""
+    if dim is None:
+        warnings.warn(
+            "Implicit dimension choice for softmin has been deprecated. Change the call to "
+            "include dim=X as an argument.", UserWarning, stacklevel=2)
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+    return softmax(-input, dim, dtype)
+
+
 # -- softplus -----------------------------------------------------------------------------------
 def _softplus_grad(g, x, beta, threshold):
     z = x * beta
@@ -435,16 +445,6 @@ def softsign(input):
 
 def tanhshrink(input):
     return input - input.tanh()
-
-
-def softmin(input, dim=None, _stacklevel=3, dtype=None):
-    """softmax(-x): the smallest entries get the largest weights."""
-    if dim is None:
-        warnings.warn(
-            "Implicit dimension choice for softmin has been deprecated. Change the call to "
-            "include dim=X as an argument.", UserWarning, stacklevel=2)
-        dim = 0 if input.ndim in (0, 1, 3) else 1
-    return softmax(-input, dim, dtype)
 
 
 FUNCTIONAL = [  # more names exported by ember.nn.functional (besides those it defines)
