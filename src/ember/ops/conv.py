@@ -355,67 +355,35 @@ def _same_padding(stride, dilation, kernel):
     if any(lo != hi for lo, hi in pads):
         warnings.warn(
             "Using padding='same' with even kernel lengths and odd dilation may require a "
-            "zero-padded copy of the input be created", UserWarning, stacklevel=4,
+            "zero-padded copy of the input be created", UserWarning, stacklevel=3,
         )
     return pads
 
 
-def _check_channels(xd, wd, groups):
+def _channels_error(xd, wd, groups, transposed):
     c = xd.shape[1]
-    if c != wd.shape[1] * groups:
-        exc = RuntimeError(
-            f"Given groups={groups}, weight of size {shape_list(wd.shape)}, expected "
-            f"input{shape_list(xd.shape)} to have {wd.shape[1] * groups} channels, but got {c} "
-            "channels instead"
-        )
-        note(exc, "The layer's in_channels must equal the input's dim 1 (channels).")
-        raise exc
-
-
-def _check_transposed_channels(xd, wd):
-    c = xd.shape[1]
-    if c != wd.shape[0]:
-        raise RuntimeError(
+    if transposed:
+        return RuntimeError(
             f"Given transposed=1, weight of size {shape_list(wd.shape)}, expected "
             f"input{shape_list(xd.shape)} to have {wd.shape[0]} channels, but got {c} channels "
             "instead"
         )
+    exc = RuntimeError(
+        f"Given groups={groups}, weight of size {shape_list(wd.shape)}, expected "
+        f"input{shape_list(xd.shape)} to have {wd.shape[1] * groups} channels, but got {c} "
+        "channels instead"
+    )
+    note(exc, "The layer's in_channels must equal the input's dim 1 (channels).")
+    return exc
 
 
-def _check_output_padding(output_padding, stride, dilation):
-    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
-        names = ("height", "width") if len(stride) == 2 else ("",)
-        parts = [f"output_padding_{n}: {v}" for n, v in zip(names, output_padding)]
-        parts += [f"stride_{n}: {v}" for n, v in zip(names, stride)]
-        parts += [f"dilation_{n}: {v}" for n, v in zip(names, dilation)]
-        raise RuntimeError("output padding must be smaller than either stride or dilation, but "
-                           "got " + " ".join(parts))
-
-
-def _output_sizes(sizes, kernel, stride, pads, dilation):
-    """A convolution's output sizes per spatial dim."""
-    padded = [s + lo + hi for s, (lo, hi) in zip(sizes, pads)]
-    eff = [d * (k - 1) + 1 for d, k in zip(dilation, kernel)]
-    if any(p < e for p, e in zip(padded, eff)):
-        raise RuntimeError(
-            f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
-            f"Kernel size: ({' x '.join(map(str, eff))}). Kernel size can't be greater than "
-            "actual input size"
-        )
-    return [(p - e) // s + 1 for p, e, s in zip(padded, eff, stride)]
-
-
-def _transposed_output_sizes(sizes, kernel, stride, padding, dilation, output_padding):
-    """A transposed convolution's output sizes: the input sizes of the convolution whose
-    output sizes are ``sizes`` (output_padding picks one where the stride allows several)."""
-    outs = [(i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, k, s, p, d, op in
-            zip(sizes, kernel, stride, padding, dilation, output_padding)]
-    if any(o < 1 for o in outs):
-        raise RuntimeError(
-            f"Given input size per channel: ({' x '.join(map(str, sizes))}). Calculated output "
-            f"size per channel: ({' x '.join(map(str, outs))}). Output size is too small"
-        )
-    return outs
+def _output_padding_error(output_padding, stride, dilation):
+    names = ("height", "width") if len(stride) == 2 else ("",)
+    parts = [f"output_padding_{n}: {v}" for n, v in zip(names, output_padding)]
+    parts += [f"stride_{n}: {v}" for n, v in zip(names, stride)]
+    parts += [f"dilation_{n}: {v}" for n, v in zip(names, dilation)]
+    return RuntimeError("output padding must be smaller than either stride or dilation, but got "
+                        + " ".join(parts))
 
 
 def _plan(input, weight, bias, stride, padding, dilation, groups, output_padding, nd, fname):
@@ -456,14 +424,33 @@ def _plan(input, weight, bias, stride, padding, dilation, groups, output_padding
     _check_groups(wd, groups)
     sizes = xd.shape[2:]
     if transposed:
-        _check_transposed_channels(xd, wd)
+        if xd.shape[1] != wd.shape[0]:
+            raise _channels_error(xd, wd, groups, True)
         _check_bias(bias, wd, wd.shape[1] * groups, True)
-        _check_output_padding(output_padding, stride, dilation)
-        outs = _transposed_output_sizes(sizes, kernel, stride, padding, dilation, output_padding)
+        if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+            raise _output_padding_error(output_padding, stride, dilation)
+        # the output is the input of the convolution whose output sizes are ``sizes``
+        outs = [(i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, k, s, p, d, op in
+                zip(sizes, kernel, stride, padding, dilation, output_padding)]
+        if any(o < 1 for o in outs):
+            raise RuntimeError(
+                f"Given input size per channel: ({' x '.join(map(str, sizes))}). Calculated "
+                f"output size per channel: ({' x '.join(map(str, outs))}). Output size is too "
+                "small"
+            )
         return input, _spec(stride, dilation, pads, groups, kernel, outs, sizes)
-    _check_channels(xd, wd, groups)
+    if xd.shape[1] != wd.shape[1] * groups:
+        raise _channels_error(xd, wd, groups, False)
     _check_bias(bias, wd, wd.shape[0], False)
-    outs = _output_sizes(sizes, kernel, stride, pads, dilation)
+    padded = [s + lo + hi for s, (lo, hi) in zip(sizes, pads)]
+    eff = [d * (k - 1) + 1 for d, k in zip(dilation, kernel)]
+    if any(p < e for p, e in zip(padded, eff)):
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
+            f"Kernel size: ({' x '.join(map(str, eff))}). Kernel size can't be greater than "
+            "actual input size"
+        )
+    outs = [(p - e) // s + 1 for p, e, s in zip(padded, eff, stride)]
     return input, _spec(stride, dilation, pads, groups, kernel, sizes, outs)
 
 
@@ -486,20 +473,18 @@ def _spec(stride, dilation, pads, groups, kernel, sizes, outs):
     return sp
 
 
-def _convnd(input, weight, bias, stride, padding, dilation, groups, nd, fname):
-    x, sp = _plan(input, weight, bias, stride, padding, dilation, groups, None, nd, fname)
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution (cross-correlation) over (batch, channels, length) inputs."""
+    x, sp = _plan(input, weight, bias, stride, padding, dilation, groups, None, 1, "conv1d")
     y = _conv(x, weight, bias, sp)
     return y if x is input else squeeze(y, 0)
 
 
-def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """1-D convolution (cross-correlation) over (batch, channels, length) inputs."""
-    return _convnd(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
-
-
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation) over (batch, channels, H, W) inputs."""
-    return _convnd(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+    x, sp = _plan(input, weight, bias, stride, padding, dilation, groups, None, 2, "conv2d")
+    y = _conv(x, weight, bias, sp)
+    return y if x is input else squeeze(y, 0)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,

@@ -305,10 +305,6 @@ def _window_plan(cls, d, kernel, stride, padding, dilation, ceil_mode, nodes):
     return plan
 
 
-def _omitted(stride):
-    return stride is None or (not isinstance(stride, int) and len(stride) == 0)
-
-
 def _pool_plan(cls, input, kernel_size, stride, padding, dilation, ceil_mode, nodes, fname):
     """max_pool2d's and avg_pool2d's argument checks (in PyTorch's order; avg_pool2d has no
     dilation: None), then their window plan."""
@@ -316,7 +312,7 @@ def _pool_plan(cls, input, kernel_size, stride, padding, dilation, ceil_mode, no
         check_tensor(input, fname, "input", 1)
     d = input._data
     kernel = _pool_pair(kernel_size, "kernel_size", fname)
-    if _omitted(stride):
+    if stride is None or (not isinstance(stride, int) and len(stride) == 0):  # omitted
         stride = kernel
     else:
         stride = _pool_pair(stride, "stride", fname,
@@ -345,7 +341,9 @@ def _single(v):
 
 def _single_window(kernel_size, stride):
     k = _single(kernel_size)
-    return k, (k if _omitted(stride) else _single(stride))
+    if stride is None or (not isinstance(stride, int) and len(stride) == 0):
+        return k, k
+    return k, _single(stride)
 
 
 def _check_input_1d(input, fname):
