@@ -47,6 +47,7 @@ from .autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .ops.activation import *
 from .ops.conv import *
 from .ops.copy import clone
 from .ops.creation import *
@@ -54,7 +55,10 @@ from .ops.elementwise import *
 from .ops.indexing import *
 from .ops.legacy import *
 from .ops.linalg import *
-from .ops.nn_ops import *
+from .ops.linear import *
+from .ops.normalization import *
+from .ops.padding import *
+from .ops.pooling import *
 from .ops.random import *
 from .ops.reduction import *
 from .ops.shape import *

@@ -1,14 +1,17 @@
 """ember.nn.functional: the stateless forms of the layers and losses."""
 
+from ..ops import activation as _activation
 from ..ops import conv as _conv
+from ..ops import dropout as _dropout
 from ..ops import elementwise as _ew
-from ..ops import nn_ops as _nn
-from ..ops.nn_ops import cross_entropy, linear, mse_loss, nll_loss, softplus
+from ..ops import embedding as _embedding
+from ..ops import linear as _linear
+from ..ops import loss as _loss
+from ..ops import normalization as _normalization
+from ..ops import padding as _padding
+from ..ops import pooling as _pooling
 
-__all__ = [
-    "cross_entropy", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid",
-    "softmax", "softplus", "tanh",
-]
+__all__ = ["log_softmax", "relu", "sigmoid", "softmax", "tanh"]
 
 
 def relu(input, inplace=False):
@@ -27,17 +30,14 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """softmax along dim (PyTorch's legacy rule picks a dim, with a warning, when none is
     given)."""
     if dim is None:
-        dim = _nn.implicit_softmax_dim(input.ndim)
-    return _nn.softmax(input, dim, dtype)
+        dim = _activation.implicit_softmax_dim(input.ndim)
+    return _activation.softmax(input, dim, dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     if dim is None:
-        dim = _nn.implicit_softmax_dim(input.ndim)
-    return _nn.log_softmax(input, dim, dtype)
-
-
-_ = (cross_entropy, linear, mse_loss, nll_loss, softplus)
+        dim = _activation.implicit_softmax_dim(input.ndim)
+    return _activation.log_softmax(input, dim, dtype)
 
 
 def _export(module):
@@ -47,8 +47,15 @@ def _export(module):
         __all__.append(name)
 
 
-_export(_nn)
+_export(_activation)
+_export(_linear)
+_export(_loss)
+_export(_normalization)
+_export(_dropout)
+_export(_embedding)
 _export(_conv)
+_export(_pooling)
+_export(_padding)
 
 # attention lives with its layers
 from .modules.transformer import (  # noqa: E402

@@ -16,25 +16,33 @@ from .._tensor import Tensor
 from ..autograd import engine
 from . import (
     _inplace,
+    _nn_common,
     _op,
+    activation,
     conv,
     copy,
     creation,
+    dropout,
     elementwise,
+    embedding,
     indexing,
     legacy,
     linalg,
-    nn_ops,
+    linear,
+    loss,
+    normalization,
+    padding,
+    pooling,
     random,
     reduction,
     shape,
 )
 
-_ = (_op, _inplace)  # the shared machinery: recording nodes, the rules of in-place ops
+_ = (_op, _inplace, _nn_common)  # shared machinery: recording nodes, in-place rules, nn helpers
 
-
+# the op families, each importing only those before it
 _MODULES = (creation, shape, indexing, elementwise, reduction, copy, legacy, random, linalg,
-            nn_ops, conv)
+            activation, linear, loss, normalization, dropout, embedding, conv, pooling, padding)
 
 
 def _quiet(module, done):
@@ -59,8 +67,11 @@ def _install():
     done = {}
     for module in _MODULES:
         _quiet(module, done)
+    owner = {}
     for module in (engine, *_MODULES):
         for name, fn in module.TENSOR_METHODS.items():
+            assert name not in owner, f"Tensor.{name}: both {owner[name]} and {module.__name__}"
+            owner[name] = module.__name__
             setattr(Tensor, name, fn)
 
 

@@ -1,6 +1,6 @@
 """Loss modules: each holds its reduction (and weights) and calls its nn.functional form."""
 
-from ...ops.nn_ops import legacy_reduction
+from ...ops.loss import legacy_reduction
 from .. import functional as F
 from .module import Module
 

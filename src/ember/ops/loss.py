@@ -1,0 +1,571 @@
+"""Loss functions behind ember.nn.functional: mse_loss, l1_loss, smooth_l1_loss, huber_loss,
+nll_loss, cross_entropy, binary_cross_entropy (with and without logits) and kl_div, and the
+legacy size_average / reduce flags.
+
+The loss gradients are a constant mask (or a formula in ember ops) times the incoming
+gradient, so they can be differentiated again.
+"""
+
+import warnings
+
+import numpy as np
+
+from .._dtype import result_type
+from .._errors import note
+from .._tensor import Size, _make
+from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
+from ._op import broadcast_shapes_error, check_tensor, formula_node, record
+from .activation import log_softmax, softplus
+from .elementwise import where
+from .linalg import _word
+
+# -- reductions and shared checks -------------------------------------------------------------
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def legacy_reduction(size_average, reduce, emit_warning=True):
+    """The reduction the old size_average / reduce flags stand for."""
+    if size_average is None:
+        size_average = True
+    if reduce is None:
+        reduce = True
+    if size_average and reduce:
+        ret = "mean"
+    elif reduce:
+        ret = "sum"
+    else:
+        ret = "none"
+    if emit_warning:
+        warnings.warn(
+            f"size_average and reduce args will be deprecated, please use reduction='{ret}' "
+            "instead.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return ret
+
+
+def _check_reduction(reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _reduce(loss, reduction):
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.mean()
+
+
+def _reduce_np(loss, reduction):
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return np.asarray(loss.sum(), loss.dtype)
+    if not loss.size:
+        return np.array(np.nan, loss.dtype)
+    return np.asarray(loss.sum() / loss.dtype.type(loss.size), loss.dtype)
+
+
+def _scaled(g, reduction, n):
+    """The upstream gradient spread over the elements (divided by n for 'mean')."""
+    return g / n if reduction == "mean" and n else g
+
+
+def _size_warning(xd, td):
+    if xd.shape != td.shape:
+        warnings.warn(
+            f"Using a target size ({Size(td.shape)!r}) that is different to the input size "
+            f"({Size(xd.shape)!r}). This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size.",
+            UserWarning, stacklevel=3)
+
+
+def _loss_arrays(input, target, name):
+    check_tensor(input, name, "input", 1)
+    check_tensor(target, name, "target", 2)
+    xd, td = input._data, target._data
+    if xd.dtype is not td.dtype:
+        rt = result_type(input, target).np
+        xd, td = xd.astype(rt, copy=False), td.astype(rt, copy=False)
+    return xd, td
+
+
+def _check_no_grad(t, fn, arg):
+    if t is not None and t._requires_grad and _grad_enabled():
+        raise RuntimeError(f"The function '{fn}' is not differentiable with respect to argument "
+                           f"'{arg}'. This input cannot have requires_grad True.")
+
+
+# -- regression losses: functions of input - target -------------------------------------------
+def _mse_grad_x(g, x, t, reduction, n):
+    scale = 2.0 / n if reduction == "mean" else 2.0
+    return g * scale * (x - t)
+
+
+def _mse_grad_t(g, x, t, reduction, n):
+    scale = 2.0 / n if reduction == "mean" else 2.0
+    return g * scale * (t - x)
+
+
+_MseLoss = formula_node("MseLossBackward0", _mse_grad_x, _mse_grad_t)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean (or sum) of the squared differences."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    check_tensor(input, "mse_loss", "input", 1)
+    check_tensor(target, "mse_loss", "target", 2)
+    xd, td = input._data, target._data
+    _size_warning(xd, td)
+    _check_reduction(reduction)
+    if weight is not None:
+        return _reduce(weight * (input - target) ** 2, reduction)
+    if xd.dtype is not td.dtype:
+        rt = result_type(input, target).np
+        xd, td = xd.astype(rt, copy=False), td.astype(rt, copy=False)
+    try:
+        diff = xd - td
+    except ValueError:
+        raise broadcast_shapes_error(xd.shape, td.shape) from None
+    sq = diff * diff
+    n = sq.size
+    if reduction == "none":
+        out = sq
+    elif reduction == "sum":
+        out = sq.sum()
+    else:
+        out = sq.sum() / sq.dtype.type(n) if n else np.array(np.nan, sq.dtype)
+    return record(np.asarray(out, sq.dtype), _MseLoss, (input, target),
+                  (input, target, reduction, n))
+
+
+def _pair_loss_node(name, deriv):
+    """A loss of (input - target) elementwise: gradient deriv(d) for input, minus it for
+    target."""
+    def grad_x(g, x, t, reduction, n, param):
+        return _scaled(g, reduction, n) * deriv(x - t, param)
+
+    def grad_t(g, x, t, reduction, n, param):
+        return -(_scaled(g, reduction, n) * deriv(x - t, param))
+
+    return formula_node(name, grad_x, grad_t)
+
+
+def _pair_loss(input, target, reduction, name, fwd, node, param):
+    xd, td = _loss_arrays(input, target, name)
+    try:
+        diff = xd - td
+    except ValueError:
+        raise broadcast_shapes_error(xd.shape, td.shape) from None
+    loss = fwd(diff, param)
+    return record(_reduce_np(loss, reduction), node, (input, target),
+                  (input, target, reduction, loss.size, param))
+
+
+def _smooth_l1_np(d, beta):
+    a = np.abs(d)
+    return np.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta)
+
+
+def _huber_np(d, delta):
+    a = np.abs(d)
+    return np.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+
+
+_SmoothL1 = _pair_loss_node("SmoothL1LossBackward0", lambda d, beta: (d / beta).clamp(-1, 1))
+_Huber = _pair_loss_node("HuberLossBackward0", lambda d, delta: d.clamp(-delta, delta))
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean (or sum) of |input - target|; with weight, sum(weight * |.|) / sum(weight)."""
+    _size_warning(input._data, target._data)
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    err = (input - target).abs()
+    if weight is not None:
+        if weight.shape != input.shape:
+            raise ValueError("Weights and input must have the same size.")
+        err = err * weight
+        if reduction == "mean":
+            return err.sum() / weight.sum()
+    _check_reduction(reduction)
+    return _reduce(err, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5 * d**2 / beta where |d| < beta, |d| - 0.5 * beta elsewhere (d = input - target)."""
+    _size_warning(input._data, target._data)
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    if beta == 0.0:
+        return l1_loss(input, target, reduction=reduction)
+    _check_reduction(reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    return _pair_loss(input, target, reduction, "smooth_l1_loss", _smooth_l1_np, _SmoothL1,
+                      beta)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5 * d**2 where |d| < delta, delta * (|d| - 0.5 * delta) elsewhere."""
+    _size_warning(input._data, target._data)
+    _check_reduction(reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    if weight is None:
+        return _pair_loss(input, target, reduction, "huber_loss", _huber_np, _Huber, delta)
+    if weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    loss = _pair_loss(input, target, "none", "huber_loss", _huber_np, _Huber, delta) * weight
+    return _reduce(loss, reduction)
+
+
+# -- classification losses --------------------------------------------------------------------
+class _NllGrad:
+    """The constant mask of nll_loss's gradient: -weight[target] / denominator at each target
+    class, zero elsewhere. Built on first use (in the backward), not in the forward."""
+
+    __slots__ = ("shape", "dtype", "index", "coef")
+
+    def __init__(self, shape, dtype, index, coef):
+        self.shape, self.dtype, self.index, self.coef = shape, dtype, index, coef
+
+    def mask(self):
+        m = np.zeros(self.shape, self.dtype)
+        np.put_along_axis(m, self.index, -self.coef, axis=1)
+        return _make(m)
+
+
+def _nll_grad(g, spec, reduction, squeeze):
+    m = spec.mask()
+    if squeeze:
+        m = m.squeeze(0)
+    if reduction == "none" and g.ndim:
+        g = g.unsqueeze(1 if not squeeze else 0)
+    return g * m
+
+
+_NllLoss = formula_node("NllLossBackward0", _nll_grad)
+_NllLoss2d = formula_node("NllLoss2DBackward0", _nll_grad)
+_NllLossView = formula_node("ViewBackward0", _nll_grad)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    """-input[n, target[n]] (times weight[target[n]]), averaged over the batch by weight."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    check_tensor(input, "nll_loss", "input", 1)
+    check_tensor(target, "nll_loss", "target", 2)
+    _check_reduction(reduction)
+    xd, td = input._data, target._data
+    nd = xd.ndim
+    if nd < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {nd})")
+    if nd != 1 and xd.shape[0] != (td.shape[0] if td.ndim else 1):
+        exc = ValueError(
+            f"Expected input batch_size ({xd.shape[0]}) to match target batch_size "
+            f"({td.shape[0] if td.ndim else 1})."
+        )
+        note(exc, "input is (batch, classes, ...) and target (batch, ...): their first "
+                     "dimensions must be equal.")
+        raise exc
+    if nd <= 2:
+        if td.ndim > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if nd == 2 and td.shape[0] != xd.shape[0]:
+            raise RuntimeError(f"size mismatch (got input: {list(xd.shape)}, target: "
+                               f"{list(td.shape)})")
+    elif nd == 4:
+        if td.ndim != 3:
+            raise RuntimeError("only batches of spatial targets supported (3D tensors) but got "
+                               f"targets of dimension: {td.ndim}")
+        if td.shape != xd.shape[:1] + xd.shape[2:]:
+            raise RuntimeError(f"size mismatch (got input: {list(xd.shape)} , target: "
+                               f"{list(td.shape)}")
+    elif td.shape[1:] != xd.shape[2:]:
+        raise RuntimeError(f"Expected target size {list(xd.shape[:1] + xd.shape[2:])}, got "
+                           f"{list(td.shape)}")
+    n_classes = xd.shape[1] if nd >= 2 else xd.shape[0]
+    if weight is not None:
+        wd = weight._data
+        if wd.ndim != 1 or wd.size != n_classes:
+            raise RuntimeError(
+                f"weight tensor should be defined either for all {n_classes} classes or no "
+                f"classes but got weight tensor of shape: {list(wd.shape)}"
+            )
+        if wd.dtype != xd.dtype:
+            raise RuntimeError(f"expected scalar type {_word(xd.dtype)} but found "
+                               f"{_word(wd.dtype)}")
+    if td.dtype != np.int64 and td.dtype != np.uint8:
+        exc = RuntimeError(f"expected target dtype to be Long or Byte, but got {_word(td.dtype)}")
+        note(exc, "Class-index targets must be integers: use target.long(). (For class "
+                     "probabilities, cross_entropy takes a float target shaped like the input.)")
+        raise exc
+    if xd.dtype.kind not in "fc":
+        raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for "
+                                  f"'{_word(xd.dtype)}'")
+    squeeze = nd == 1
+    if squeeze:
+        xd = xd[None]
+        td = td.reshape(1)
+    t = td.astype(np.int64, copy=False)
+    ignored = t == ignore_index
+    bad = (t < 0) | (t >= n_classes)
+    bad &= ~ignored
+    if bad.any():
+        exc = IndexError(f"Target {t[bad].flat[0]} is out of bounds.")
+        note(exc, f"Class indices must lie in [0, {n_classes - 1}] (the input has "
+                     f"{n_classes} classes), or equal ignore_index ({ignore_index}).")
+        raise exc
+    safe = np.where(ignored, 0, t) if ignored.any() else t
+    index = np.expand_dims(safe, 1)
+    picked = np.take_along_axis(xd, index, axis=1).squeeze(1)
+    dt = xd.dtype
+    if weight is not None:
+        coef = weight._data[safe]
+        if ignored.any():
+            coef = np.where(ignored, dt.type(0), coef)
+    else:
+        coef = (~ignored).astype(dt)
+    loss = -picked * coef
+    if reduction == "none":
+        out = loss.reshape(()) if squeeze and target._data.ndim == 0 else loss
+        denom = None
+    elif reduction == "sum":
+        out = loss.sum()
+        denom = None
+    else:
+        total = coef.sum()
+        out = loss.sum() / total
+        denom = total
+    if denom is not None:
+        coef = coef / denom
+    spec = _NllGrad(xd.shape, dt, index, np.expand_dims(coef, 1).astype(dt, copy=False))
+    if nd <= 2:
+        node = _NllLoss
+    elif nd == 4 or reduction != "none":
+        node = _NllLoss2d
+    else:
+        node = _NllLossView
+    return record(np.asarray(out, dt), node, (input,), (spec, reduction, squeeze))
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """nll_loss(log_softmax(input, class dim)); or, for a float target shaped like the input,
+    -sum(target * log_softmax(input)) per sample (class probabilities)."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    check_tensor(input, "cross_entropy", "input", 1)
+    check_tensor(target, "cross_entropy", "target", 2)
+    _check_reduction(reduction)
+    xd, td = input._data, target._data
+    class_dim = 0 if xd.ndim == 1 else 1
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(
+            f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing:g}"
+        )
+    if xd.shape == td.shape:
+        return _cross_entropy_probs(input, target, weight, ignore_index, reduction,
+                                    label_smoothing, class_dim)
+    if xd.ndim == 0:
+        raise ValueError("Expected 1 or more dimensions (got 0)")
+    logp = log_softmax(input, class_dim)
+    nll = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
+    if label_smoothing <= 0.0:
+        return nll
+    n_classes = xd.shape[class_dim]
+    ignore = td == ignore_index
+    if weight is not None:
+        shape = [1] * xd.ndim
+        shape[class_dim] = n_classes
+        smooth = -(logp * weight.reshape(shape)).sum(class_dim)
+    else:
+        smooth = -logp.sum(class_dim)
+    if ignore.any():
+        smooth = where(_make(ignore), 0.0, smooth)
+    if reduction == "mean":
+        keep = ~ignore
+        if weight is not None:
+            denom = weight._data[td[keep]].sum()
+        else:
+            denom = keep.sum()
+        ret = smooth.sum() / float(denom)
+    elif reduction == "sum":
+        ret = smooth.sum()
+    else:
+        ret = smooth
+    return (1 - label_smoothing) * nll + ret * (label_smoothing / n_classes)
+
+
+def _cross_entropy_probs(input, target, weight, ignore_index, reduction, label_smoothing,
+                         class_dim):
+    td = target._data
+    if td.dtype.kind not in "fc":
+        raise RuntimeError("Expected floating point type for target with class probabilities, "
+                           f"got {_word(td.dtype)}")
+    if ignore_index != -100:
+        raise RuntimeError("ignore_index is not supported for floating point target")
+    xd = input._data
+    n_classes = xd.shape[class_dim] if xd.ndim else 1
+    logp = log_softmax(input, class_dim)
+    if label_smoothing > 0:
+        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+    prod = logp * target
+    if weight is not None:
+        shape = [1] * xd.ndim
+        shape[class_dim] = n_classes
+        prod = prod * weight.reshape(shape)
+    if reduction == "none":
+        return -prod.sum(class_dim)
+    if reduction == "sum":
+        return -prod.sum()
+    if xd.size == 0:
+        return _div_scalar(-prod.sum(), float("nan"))
+    return _div_scalar(-prod.sum(), xd.size // n_classes)
+
+
+# division by a number inside an op: PyTorch's Scalar overload of div
+_DivScalar = formula_node("DivBackward1", lambda g, s: g / s)
+
+
+def _div_scalar(t, s):
+    d = t._data
+    return record(d / d.dtype.type(s), _DivScalar, (t,), (s,))
+
+
+
+def _bce_grad_x(g, x, t, w, reduction, n):
+    gx = _scaled(g, reduction, n) * (x - t) / ((1 - x) * x).clamp_min(1e-12)
+    return gx if w is None else gx * w
+
+
+def _bce_grad_t(g, x, t, w, reduction, n):
+    # unlike the loss, PyTorch's target gradient does not clamp the logs
+    gt = _scaled(g, reduction, n) * ((1 - x).log() - x.log())
+    return gt if w is None else gt * w
+
+
+_BinaryCrossEntropy = formula_node("BinaryCrossEntropyBackward0", _bce_grad_x, _bce_grad_t)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    """-(t * log(x) + (1 - t) * log(1 - x)) for probabilities x; each log is clamped at -100,
+    so x = 0 or 1 gives a finite loss."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    _check_reduction(reduction)
+    check_tensor(input, "binary_cross_entropy", "input", 1)
+    check_tensor(target, "binary_cross_entropy", "target", 2)
+    xd, td = input._data, target._data
+    if xd.shape != td.shape:
+        exc = ValueError(
+            f"Using a target size ({Size(td.shape)!r}) that is different to the input size "
+            f"({Size(xd.shape)!r}) is deprecated. Please ensure they have the same size.")
+        note(exc, "binary_cross_entropy compares each probability with its own target: give "
+                  "the target the input's shape (e.g. target.float().view_as(input)).")
+        raise exc
+    if td.dtype != xd.dtype:
+        raise RuntimeError(f"Found dtype {_word(td.dtype)} but expected {_word(xd.dtype)}")
+    _check_no_grad(weight, "binary_cross_entropy", "weight")
+    if not ((xd >= 0) & (xd <= 1)).all():
+        exc = RuntimeError("all elements of input should be between 0 and 1")
+        note(exc, "binary_cross_entropy takes probabilities: apply sigmoid first, or use "
+                  "binary_cross_entropy_with_logits on raw scores (more stable).")
+        raise exc
+    if not ((td >= 0) & (td <= 1)).all():
+        raise RuntimeError("all elements of target should be between 0 and 1")
+    t = xd.dtype.type
+    loss = (td - 1) * np.maximum(np.log(t(1) - xd), t(-100)) \
+        - td * np.maximum(np.log(xd), t(-100))
+    if weight is not None:
+        try:
+            loss = loss * weight._data
+        except ValueError:
+            raise RuntimeError(
+                f"Attempting to broadcast a dimension of length {weight._data.shape[-1]} at -1! "
+                f"Mismatching argument at index 1 had {Size(weight._data.shape)!r}; but "
+                f"expected shape should be broadcastable to {list(xd.shape)}") from None
+    return record(_reduce_np(loss.astype(xd.dtype, copy=False), reduction), _BinaryCrossEntropy,
+                  (input, target), (input, target, weight, reduction, loss.size))
+
+
+def _bcel_grad_x(g, x, t, w, pw, reduction, n):
+    s = x.sigmoid()
+    base = s - t if pw is None else (1 + (pw - 1) * t) * s - pw * t
+    gx = _scaled(g, reduction, n) * base
+    return gx if w is None else gx * w
+
+
+def _bcel_grad_t(g, x, t, w, pw, reduction, n):
+    base = -x if pw is None else (pw - 1) * softplus(-x) - x
+    gt = _scaled(g, reduction, n) * base
+    return gt if w is None else gt * w
+
+
+_BCEWithLogits = formula_node("BinaryCrossEntropyWithLogitsBackward0", _bcel_grad_x,
+                              _bcel_grad_t)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """binary_cross_entropy(sigmoid(input), target) in one stable step (log-sum-exp form);
+    pos_weight multiplies the loss of the positive (target = 1) terms."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    _check_reduction(reduction)
+    xd, td = _loss_arrays(input, target, "binary_cross_entropy_with_logits")
+    if xd.shape != td.shape:
+        raise ValueError(f"Target size ({Size(td.shape)!r}) must be the same as input size "
+                         f"({Size(xd.shape)!r})")
+    _check_no_grad(weight, "binary_cross_entropy_with_logits", "weight")
+    _check_no_grad(pos_weight, "binary_cross_entropy_with_logits", "pos_weight")
+    sp = np.logaddexp(0, -xd)  # softplus(-x) = -log(sigmoid(x)), no overflow
+    if pos_weight is not None:
+        loss = (1 - td) * xd + (1 + (pos_weight._data - 1) * td) * sp
+    else:
+        loss = (1 - td) * xd + sp
+    if weight is not None:
+        loss = loss * weight._data
+    loss = loss.astype(xd.dtype, copy=False)
+    return record(_reduce_np(loss, reduction), _BCEWithLogits, (input, target),
+                  (input, target, weight, pos_weight, reduction, loss.size))
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """sum of target * (log(target) - input), input being log-probabilities ('batchmean'
+    divides the sum by the batch size, the mathematical KL divergence)."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    else:
+        if reduction == "mean":
+            warnings.warn(
+                "reduction: 'mean' divides the total loss by both the batch size and the support "
+                "size.'batchmean' divides only by the batch size, and aligns with the KL div "
+                "math definition.'mean' will be changed to behave the same as 'batchmean' in "
+                "the next major release.", UserWarning, stacklevel=2)
+        if reduction != "batchmean":
+            _check_reduction(reduction)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        # xlogy(t, t) - t * input; where t == 0 the term is 0 (and its gradient finite)
+        zero = target == 0
+        safe = where(zero, 1.0, target)
+        loss = target * safe.log() - target * input
+    if reduction == "batchmean":
+        out = loss.sum()
+        return out / input.shape[0] if input.ndim else out
+    return _reduce(loss, reduction)
+
+
+FUNCTIONAL = [  # the forms ember.nn.functional exports
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss",
+    "kl_div", "l1_loss", "mse_loss", "nll_loss", "smooth_l1_loss",
+]
+TENSOR_METHODS = {}

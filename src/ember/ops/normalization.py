@@ -1,0 +1,239 @@
+"""Normalization ops: batch_norm, layer_norm, group_norm (each one fused node computing the
+input, weight and bias gradients together) and normalize."""
+
+import numpy as np
+
+from .._errors import note
+from .._tensor import Size, _make
+from ._nn_common import float_data, fused_node
+from ._op import record
+
+__all__ = ["group_norm", "layer_norm"]
+
+
+def _stats_np(d, axes, eps):
+    """Mean and 1/sqrt(biased var + eps) over axes (kept as size-1 dims), the variance and
+    the centred input."""
+    mean = d.mean(axes, keepdims=True)
+    xc = d - mean
+    var = (xc * xc).mean(axes, keepdims=True)
+    return mean, 1 / np.sqrt(var + eps), var, xc
+
+
+def _normalized(x, axes, eps):
+    """(x - mean) / sqrt(var + eps) and the inverse std, in ember ops (differentiable)."""
+    mean = x.mean(axes, keepdim=True)
+    xc = x - mean
+    invstd = ((xc * xc).mean(axes, keepdim=True) + eps).rsqrt()
+    return xc * invstd, invstd
+
+
+def _stats_input_grad(gh, xhat, invstd, axes, keepdim):
+    """The input gradient of normalizing with the batch's own statistics, given gh, the
+    gradient reaching xhat (arrays use keepdims=, tensors keepdim=)."""
+    m1 = gh.mean(axes, **{keepdim: True})
+    m2 = (gh * xhat).mean(axes, **{keepdim: True})
+    return invstd * (gh - m1 - xhat * m2)
+
+
+def _affine_grads_np(gd, xhat, axes, need_w, need_b):
+    """The weight and bias gradients on arrays: gd * xhat and gd summed over axes."""
+    gw = _make(np.asarray((gd * xhat).sum(axes))) if need_w else None
+    gb = _make(np.asarray(gd.sum(axes))) if need_b else None
+    return gw, gb
+
+
+def _check_norm_param(t, name, n):
+    if t is not None and t._data.size != n:
+        raise RuntimeError(f"{name} should contain {n} elements not {t._data.size}")
+
+
+def _batch_norm_grads(node, g, create_graph, x, w, mean, invstd, training, axes, eps):
+    need_x, need_w, need_b = (fn is not None for fn, _ in node.next_functions)
+    shape = (1, -1) + (1,) * (len(axes) - 1)
+    if create_graph:
+        if training:
+            xhat, inv = _normalized(x, axes, eps)
+        else:
+            inv = _make(invstd)
+            xhat = (x - _make(mean)) * inv
+        gh = g if w is None else g * w.reshape(shape)
+        gx = None
+        if need_x:
+            gx = _stats_input_grad(gh, xhat, inv, axes, "keepdim") if training else gh * inv
+        return (gx, (g * xhat).sum(axes) if need_w else None, g.sum(axes) if need_b else None)
+    gd = g._data
+    xhat = (x._data - mean) * invstd
+    gx = None
+    if need_x:
+        gh = gd if w is None else gd * w._data.reshape(shape)
+        gx = _make(_stats_input_grad(gh, xhat, invstd, axes, "keepdims") if training
+                   else gh * invstd)
+    return (gx, *_affine_grads_np(gd, xhat, axes, need_w, need_b))
+
+
+_NativeBatchNorm = fused_node("NativeBatchNormBackward0", _batch_norm_grads)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Normalize each channel (dim 1) over the batch and spatial dims, then scale and shift.
+
+    Training uses the batch's statistics and, when running_mean/running_var are given, moves
+    them toward it: running = (1 - momentum) * running + momentum * batch, with the unbiased
+    variance. Otherwise the running statistics normalize."""
+    d = float_data(input, "batch_norm", "batch_norm")
+    if training:
+        size_prods = d.shape[0] if d.ndim else 1
+        for s in d.shape[2:]:
+            size_prods *= s
+        if size_prods == 1:
+            exc = ValueError("Expected more than 1 value per channel when training, got input "
+                             f"size {Size(d.shape)!r}")
+            note(exc, "Batch statistics need at least two values per channel: use a batch of "
+                      "two or more, or call model.eval() to use the running statistics.")
+            raise exc
+    elif running_mean is None or running_var is None:
+        raise RuntimeError("running_mean must be defined in evaluation mode")
+    c = d.shape[1] if d.ndim > 1 else 1
+    _check_norm_param(running_mean, "running_mean", c)
+    _check_norm_param(running_var, "running_var", c)
+    _check_norm_param(weight, "weight", c)
+    _check_norm_param(bias, "bias", c)
+    axes = (0,) + tuple(range(2, d.ndim))
+    shape = (1, c) + (1,) * (d.ndim - 2)
+    if training:
+        mean, invstd, var, out = _stats_np(d, axes, eps)
+        out *= invstd
+        m = float(momentum)
+        if running_mean is not None:
+            rm = running_mean._data
+            rm *= 1 - m
+            rm += (mean.reshape(c) * m).astype(rm.dtype, copy=False)
+            running_mean._version[0] += 1
+        if running_var is not None:
+            n = d.size // c
+            rv = running_var._data
+            rv *= 1 - m
+            rv += (var.reshape(c) * (m * n / (n - 1))).astype(rv.dtype, copy=False)
+            running_var._version[0] += 1
+    else:
+        mean = running_mean._data.reshape(shape).astype(d.dtype, copy=False)
+        invstd = 1 / np.sqrt(running_var._data.reshape(shape).astype(d.dtype, copy=False) + eps)
+        out = (d - mean) * invstd
+    if weight is not None:
+        out *= weight._data.reshape(shape)
+    if bias is not None:
+        out += bias._data.reshape(shape)
+    return record(out, _NativeBatchNorm, (input, weight, bias),
+                  (input, weight, mean, invstd, training, axes, eps))
+
+
+def _layer_norm_grads(node, g, create_graph, x, w, mean, invstd, axes, eps):
+    need_x, need_w, need_b = (fn is not None for fn, _ in node.next_functions)
+    lead = tuple(range(x.ndim - len(axes)))
+    if create_graph:
+        xhat, inv = _normalized(x, axes, eps)
+        gh = g if w is None else g * w
+        gx = _stats_input_grad(gh, xhat, inv, axes, "keepdim") if need_x else None
+        gw = g * xhat if need_w else None  # the engine sums it over the leading dims
+        return gx, gw, g if need_b else None
+    gd = g._data
+    xhat = (x._data - mean) * invstd
+    gx = None
+    if need_x:
+        gx = _make(_stats_input_grad(gd if w is None else gd * w._data, xhat, invstd, axes,
+                                     "keepdims"))
+    return (gx, *_affine_grads_np(gd, xhat, lead, need_w, need_b))
+
+
+_NativeLayerNorm = fused_node("NativeLayerNormBackward0", _layer_norm_grads)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalize over the last len(normalized_shape) dims, then scale and shift."""
+    d = float_data(input, "layer_norm", "LayerNormKernelImpl")
+    ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(ns)
+    if k == 0 or d.ndim < k or d.shape[d.ndim - k:] != ns:
+        exc = RuntimeError(
+            f"Given normalized_shape={list(ns)}, expected input with shape "
+            f"[*, {', '.join(str(s) for s in ns)}], but got input of size{list(d.shape)}")
+        note(exc, "normalized_shape names the trailing dimensions to normalize over: it must "
+                  "equal the input's last dimensions.")
+        raise exc
+    for t, name in ((weight, "weight"), (bias, "bias")):
+        if t is not None and tuple(t._data.shape) != ns:
+            raise RuntimeError(
+                f"Expected {name} to be of same shape as normalized_shape, but got {name} of "
+                f"shape {list(t._data.shape)} and normalized_shape = {list(ns)}")
+    axes = tuple(range(d.ndim - k, d.ndim))
+    mean, invstd, _, out = _stats_np(d, axes, eps)
+    out *= invstd
+    if weight is not None:
+        out *= weight._data
+    if bias is not None:
+        out += bias._data
+    return record(out, _NativeLayerNorm, (input, weight, bias),
+                  (input, weight, mean, invstd, axes, eps))
+
+
+def _group_norm_grads(node, g, create_graph, x, w, mean, invstd, groups, eps):
+    need_x, need_w, need_b = (fn is not None for fn, _ in node.next_functions)
+    n = x.shape[0]
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    red = (0,) + tuple(range(2, x.ndim))
+    if create_graph:
+        xg = x.reshape(n, groups, -1)
+        xhat_g, inv = _normalized(xg, (2,), eps)
+        gh = (g if w is None else g * w.reshape(shape)).reshape(n, groups, -1)
+        gx = _stats_input_grad(gh, xhat_g, inv, (2,), "keepdim").reshape(x.shape) \
+            if need_x else None
+        xhat = xhat_g.reshape(x.shape)
+        return (gx, (g * xhat).sum(red) if need_w else None, g.sum(red) if need_b else None)
+    xd, gd = x._data, g._data
+    xhat_g = (xd.reshape(n, groups, -1) - mean) * invstd
+    gx = None
+    if need_x:
+        gh = (gd if w is None else gd * w._data.reshape(shape)).reshape(n, groups, -1)
+        gx = _make(_stats_input_grad(gh, xhat_g, invstd, (2,), "keepdims").reshape(xd.shape))
+    return (gx, *_affine_grads_np(gd, xhat_g.reshape(xd.shape), red, need_w, need_b))
+
+
+_NativeGroupNorm = fused_node("NativeGroupNormBackward0", _group_norm_grads)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Split the channels (dim 1) into num_groups groups and normalize each group of each
+    sample over its channels and spatial dims, then scale and shift per channel."""
+    d = float_data(input, "group_norm", "GroupNormKernelImpl")
+    if d.ndim < 2:
+        raise RuntimeError("Expected at least 2 dimensions for input tensor but received "
+                           f"{d.ndim}")
+    n, c = d.shape[:2]
+    if c % num_groups:
+        raise RuntimeError(
+            "Expected number of channels in input to be divisible by num_groups, but got input "
+            f"of shape {list(d.shape)} and num_groups={num_groups}")
+    _check_norm_param(weight, "weight", c)
+    _check_norm_param(bias, "bias", c)
+    shape = (1, c) + (1,) * (d.ndim - 2)
+    xg = d.reshape(n, num_groups, -1)
+    mean, invstd, _, out = _stats_np(xg, (2,), eps)
+    out *= invstd
+    out = out.reshape(d.shape)
+    if weight is not None:
+        out *= weight._data.reshape(shape)
+    if bias is not None:
+        out += bias._data.reshape(shape)
+    return record(out, _NativeGroupNorm, (input, weight, bias),
+                  (input, weight, mean, invstd, num_groups, eps))
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """input / max(||input||_p along dim, eps)."""
+    denom = input.norm(p, dim, keepdim=True).clamp_min(eps)
+    return input / denom
+
+FUNCTIONAL = ["batch_norm", "group_norm", "layer_norm", "normalize"]
+TENSOR_METHODS = {}

@@ -1,0 +1,609 @@
+"""Pooling: max, average and adaptive pooling over 1-D and 2-D inputs.
+
+Every plan works on planes of two spatial dims, as (batch, h, w); a 1-D input carries a height
+of 1. Pooling is linear in its input once the max positions are fixed: each plan holds the
+forward array map and its adjoint (see ``linear_map``), so second derivatives work.
+"""
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .._tensor import Tensor, _make
+from ._nn_common import linear_map, node_pair, shape_list
+from ._op import check_tensor, record
+from .linalg import _word
+from .shape import squeeze, unsqueeze
+
+# the ones PyTorch also has at the top level (torch.max_pool2d, ...)
+__all__ = ["avg_pool1d", "adaptive_avg_pool1d", "max_pool1d", "max_pool2d"]
+FUNCTIONAL = [
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d",
+]
+TENSOR_METHODS = {}
+
+_MAX_NODES = node_pair("MaxPool2DWithIndices")
+_AVG_NODES = node_pair("AvgPool2D")
+_ADAPTIVE_AVG_NODES = node_pair("AdaptiveAvgPool2D")
+_ADAPTIVE_MAX_NODES = node_pair("AdaptiveMaxPool2D")
+
+
+class _Planes:
+    """Shared by the pooling plans: inputs are (*lead, h, w), worked on as (b, h, w)."""
+
+    __slots__ = ("lead", "h", "w", "ho", "wo", "nodes")
+
+    def _in3(self, a):
+        return a.reshape(math.prod(a.shape[:-2]), a.shape[-2], a.shape[-1])
+
+    def _out(self, a, h, w):
+        return a.reshape(self.lead + (h, w))
+
+
+class _WindowPlan(_Planes):
+    """Regular windows: kernel (kh, kw), stride, padding (ph, pw) plus the extra right/bottom
+    border that ceil_mode windows reach (hi_h, hi_w), dilation."""
+
+    __slots__ = ("kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw", "hi_h", "hi_w")
+
+    def _slices(self):
+        he, we = self.sh * (self.ho - 1) + 1, self.sw * (self.wo - 1) + 1
+        for i in range(self.kh):
+            r = i * self.dh
+            for j in range(self.kw):
+                s = j * self.dw
+                yield (slice(None), slice(r, r + he, self.sh), slice(s, s + we, self.sw))
+
+    def _pad(self, a, fill):
+        if not (self.ph or self.pw or self.hi_h or self.hi_w):
+            return a
+        b = a.shape[0]
+        out = np.full((b, self.ph + self.h + self.hi_h, self.pw + self.w + self.hi_w), fill,
+                      a.dtype)
+        out[:, self.ph:self.ph + self.h, self.pw:self.pw + self.w] = a
+        return out
+
+    def _crop(self, a):
+        if not (self.ph or self.pw or self.hi_h or self.hi_w):
+            return a
+        return np.ascontiguousarray(a[:, self.ph:self.ph + self.h, self.pw:self.pw + self.w])
+
+    def _disjoint(self):
+        # every input position lies in at most one window: slices can be assigned, not added
+        return self.dh * (self.kh - 1) < self.sh and self.dw * (self.kw - 1) < self.sw
+
+    def _covered(self):
+        # ... and in exactly one (no zero-filling needed)
+        return (self.kh == self.sh and self.kw == self.sw and self.dh == 1 and self.dw == 1
+                and self.ph + self.h + self.hi_h == self.sh * self.ho
+                and self.pw + self.w + self.hi_w == self.sw * self.wo)
+
+
+class _MaxPlan(_WindowPlan):
+    """Max pooling with its argmax fixed: forward gathers at the argmax positions, adjoint
+    scatters there. ``idx`` holds, per output, the kernel offset that won."""
+
+    __slots__ = ("idx",)
+
+    def _windows(self, a3, fill):
+        """All windows as one contiguous copy (kh*kw, b, ho, wo): arithmetic on strided views
+        is several times slower than one strided copy followed by contiguous ops."""
+        ap = self._pad(a3, fill)
+        s0, s1, s2 = ap.strides
+        win = as_strided(ap, (self.kh, self.kw, ap.shape[0], self.ho, self.wo),
+                         (s1 * self.dh, s2 * self.dw, s0, s1 * self.sh, s2 * self.sw),
+                         writeable=False)
+        return np.ascontiguousarray(win).reshape(self.kh * self.kw, ap.shape[0], self.ho,
+                                                 self.wo)
+
+    def pool(self, x):
+        """The max over each window (PyTorch's rule: the first maximum, or the last nan)."""
+        x3 = self._in3(x)
+        kind = x3.dtype.kind
+        if kind == "f":
+            fill = -np.inf
+        else:
+            fill = np.iinfo(x3.dtype).min if kind in "iu" else False
+        cols = self._windows(x3, fill)
+        n_off = cols.shape[0]
+        itype = np.uint8 if n_off <= 256 else np.int32
+        best = cols[0].copy()
+        idx = np.zeros(best.shape, itype)
+        has_nan = kind == "f" and x3.size and np.isnan(x3.sum())
+        # masked assignment (np.where, copyto(where=)) is slow in NumPy: update by arithmetic
+        for k in range(1, n_off):
+            v = cols[k]
+            upd = v > best
+            if has_nan:
+                upd |= np.isnan(v)
+            np.maximum(best, v, out=best)  # nan propagates, as in PyTorch
+            idx *= ~upd
+            idx += upd * itype(k)
+        self.idx = idx
+        return self._out(best, self.ho, self.wo)
+
+    def flat_indices(self):
+        """Each argmax as a flat index into its input plane (what return_indices gives)."""
+        ki, kj = np.divmod(self.idx.astype(np.int64), self.kw)
+        rows = (np.arange(self.ho, dtype=np.int64) * self.sh - self.ph)[:, None] + ki * self.dh
+        cols = (np.arange(self.wo, dtype=np.int64) * self.sw - self.pw)[None, :] + kj * self.dw
+        return self._out(rows * self.w + cols, self.ho, self.wo)
+
+    def forward(self, a):
+        cols = self._windows(self._in3(a), 0)
+        idx = self.idx
+        out = cols[0] * (idx == 0)
+        for k in range(1, cols.shape[0]):
+            out += cols[k] * (idx == k)
+        return self._out(out, self.ho, self.wo)
+
+    def adjoint(self, g):
+        g3 = self._in3(g)
+        b = g3.shape[0]
+        shape = (b, self.ph + self.h + self.hi_h, self.pw + self.w + self.hi_w)
+        disjoint = self._disjoint()
+        dx = np.empty(shape, g3.dtype) if disjoint and self._covered() else \
+            np.zeros(shape, g3.dtype)
+        idx = self.idx
+        for k, sl in enumerate(self._slices()):
+            if disjoint:
+                np.multiply(g3, idx == k, out=dx[sl])
+            else:
+                dx[sl] += g3 * (idx == k)
+        return self._out(self._crop(dx), self.h, self.w)
+
+
+class _AvgPlan(_WindowPlan):
+    """Average pooling: sums over the windows (rows, then columns) divided by ``div``."""
+
+    __slots__ = ("div",)
+
+    def forward(self, a):
+        ap = self._pad(self._in3(a), 0)
+        dt = ap.dtype
+        if dt.kind != "f":
+            ap = ap.astype(np.float64)
+        he, we = self.sh * (self.ho - 1) + 1, self.sw * (self.wo - 1) + 1
+        rows = None
+        for i in range(self.kh):
+            v = ap[:, i:i + he:self.sh, :]
+            rows = v.copy() if rows is None else np.add(rows, v, out=rows)
+        out = None
+        for j in range(self.kw):
+            v = rows[:, :, j:j + we:self.sw]
+            out = v.copy() if out is None else np.add(out, v, out=out)
+        out /= self.div
+        if dt.kind != "f":
+            out = np.trunc(out).astype(dt)
+        return self._out(out, self.ho, self.wo)
+
+    def adjoint(self, g):
+        g3 = self._in3(g)
+        gd = g3 / self.div
+        b = g3.shape[0]
+        hp, wp = self.ph + self.h + self.hi_h, self.pw + self.w + self.hi_w
+        he, we = self.sh * (self.ho - 1) + 1, self.sw * (self.wo - 1) + 1
+        rows = np.zeros((b, self.ho, wp), gd.dtype)
+        for j in range(self.kw):
+            rows[:, :, j:j + we:self.sw] += gd
+        dx = np.zeros((b, hp, wp), gd.dtype)
+        for i in range(self.kh):
+            dx[:, i:i + he:self.sh, :] += rows
+        return self._out(self._crop(dx), self.h, self.w)
+
+
+class _MatrixPlan(_Planes):
+    """Adaptive average pooling with uneven windows: out = Ah @ x @ Aw.T, Ah and Aw holding
+    1/len over each window."""
+
+    __slots__ = ("ah", "aw")
+
+    def forward(self, a):
+        x3 = self._in3(a)
+        b = x3.shape[0]
+        t = (x3.reshape(b * self.h, self.w) @ self.aw.T).reshape(b, self.h, self.wo)
+        return self._out(np.matmul(self.ah, t), self.ho, self.wo)
+
+    def adjoint(self, g):
+        g3 = self._in3(g)
+        b = g3.shape[0]
+        t = (g3.reshape(b * self.ho, self.wo) @ self.aw).reshape(b, self.ho, self.w)
+        return self._out(np.matmul(self.ah.T, t), self.h, self.w)
+
+
+class _IndexPlan(_Planes):
+    """Adaptive max pooling with uneven windows: gather/scatter at flat plane indices."""
+
+    __slots__ = ("flat",)
+
+    def forward(self, a):
+        x3 = self._in3(a)
+        b = x3.shape[0]
+        out = np.take_along_axis(x3.reshape(b, -1), self.flat.reshape(b, -1), 1)
+        return self._out(out, self.ho, self.wo)
+
+    def adjoint(self, g):
+        g3 = self._in3(g)
+        b = g3.shape[0]
+        hw = self.h * self.w
+        pos = (self.flat.reshape(b, -1) + (np.arange(b) * hw)[:, None]).ravel()
+        # bincount handles positions that several windows picked (adaptive windows overlap)
+        out = np.bincount(pos, weights=g3.reshape(-1), minlength=b * hw)
+        return self._out(out.astype(g3.dtype, copy=False), self.h, self.w)
+
+
+# -- pooling argument checks ------------------------------------------------------------------
+def _pool_pair(v, name, fname, what="must either be a single int, or a tuple of two ints"):
+    if isinstance(v, int):
+        return (v, v)
+    t = tuple(v)
+    if len(t) == 1:
+        return (t[0], t[0])
+    if len(t) != 2:
+        raise RuntimeError(f"{fname}: {name} {what}")
+    return t
+
+
+def _pool_out(size, k, s, p, d, ceil):
+    out = (size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil else 0)) // s + 1
+    if ceil and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def _check_pool_input(d, fname):
+    nd = d.ndim
+    if nd not in (3, 4):
+        if fname == "avg_pool2d" and nd < 3:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, "
+                             f"{nd - 1}], but got -3)")
+        if nd < 3 or fname == "max_pool2d":
+            raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size "
+                           f"for input, but got:{shape_list(d.shape)}")
+    if any(s == 0 for s in d.shape[-3:]):
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size "
+                           f"for input, but got:{shape_list(d.shape)}")
+
+
+def _window_plan(cls, d, kernel, stride, padding, dilation, ceil_mode, nodes):
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    if kh <= 0 or kw <= 0:
+        raise RuntimeError(f"kernel size should be greater than zero, but got kH: {kh} kW: {kw}")
+    if sh <= 0 or sw <= 0:
+        raise RuntimeError(f"stride should be greater than zero, but got dH: {sh} dW: {sw}")
+    if dh <= 0 or dw <= 0:
+        raise RuntimeError(
+            f"dilation should be greater than zero, but got dilationH: {dh} dilationW: {dw}"
+        )
+    if ph < 0 or pw < 0:
+        raise RuntimeError(f"pad must be non-negative, but got pad: {ph if ph < 0 else pw}")
+    for p, k, dl in ((ph, kh, dh), (pw, kw, dw)):
+        if p > ((k - 1) * dl + 1) // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={p}, kernel_size={k} and dilation={dl}")
+    if kw // 2 < pw or kh // 2 < ph:
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got "
+                           f"padW = {pw}, padH = {ph}, kW = {kw}, kH = {kh}")
+    h, w = d.shape[-2:]
+    ho = _pool_out(h, kh, sh, ph, dh, ceil_mode)
+    wo = _pool_out(w, kw, sw, pw, dw, ceil_mode)
+    if ho < 1 or wo < 1:
+        c = d.shape[-3]
+        raise RuntimeError(f"Given input size: ({c}x{h}x{w}). Calculated output size: "
+                           f"({c}x{ho}x{wo}). Output size is too small")
+    plan = cls()
+    plan.lead = d.shape[:-2]
+    plan.h, plan.w, plan.ho, plan.wo = h, w, ho, wo
+    plan.kh, plan.kw, plan.sh, plan.sw = kh, kw, sh, sw
+    plan.ph, plan.pw, plan.dh, plan.dw = ph, pw, dh, dw
+    plan.hi_h = max(0, (ho - 1) * sh + dh * (kh - 1) + 1 - h - ph)
+    plan.hi_w = max(0, (wo - 1) * sw + dw * (kw - 1) + 1 - w - pw)
+    plan.nodes = nodes
+    return plan
+
+
+def _pool_plan(cls, input, kernel_size, stride, padding, dilation, ceil_mode, nodes, fname):
+    """max_pool2d's and avg_pool2d's argument checks (in PyTorch's order; avg_pool2d has no
+    dilation: None), then their window plan."""
+    if not isinstance(input, Tensor):
+        check_tensor(input, fname, "input", 1)
+    d = input._data
+    kernel = _pool_pair(kernel_size, "kernel_size", fname)
+    if stride is None or (not isinstance(stride, int) and len(stride) == 0):  # omitted
+        stride = kernel
+    else:
+        stride = _pool_pair(stride, "stride", fname,
+                            "must either be omitted, a single int, or a tuple of two ints")
+    if 0 in stride:
+        raise RuntimeError("stride should not be zero")
+    padding = _pool_pair(padding, "padding", fname)
+    if dilation is None:
+        dilation = (1, 1)
+    else:
+        dilation = _pool_pair(dilation, "dilation", fname,
+                              "must be either a single int, or a tuple of two ints")
+    _check_pool_input(d, fname)
+    if d.dtype.kind == "b":
+        raise NotImplementedError(f"\"{fname}\" not implemented for 'Bool'")
+    return _window_plan(cls, d, kernel, stride, padding, dilation, ceil_mode, nodes)
+
+
+# the 1-D forms pool planes of height 1
+def _single(v):
+    if isinstance(v, int):
+        return v
+    t = tuple(v)
+    return t[0] if len(t) == 1 else t
+
+
+def _single_window(kernel_size, stride):
+    k = _single(kernel_size)
+    if stride is None or (not isinstance(stride, int) and len(stride) == 0):
+        return k, k
+    return k, _single(stride)
+
+
+def _check_input_1d(input, fname):
+    if not isinstance(input, Tensor):
+        check_tensor(input, fname, "input", 1)
+    nd = input._data.ndim
+    if nd not in (2, 3):
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {nd}-dimensional tensor for "
+                           f"argument #1 'self' (while checking arguments for {fname})")
+
+
+def _squeeze_height(res, return_indices):
+    if return_indices:
+        return squeeze(res[0], -2), _make(res[1]._data.squeeze(-2))
+    return squeeze(res, -2)
+
+
+def _float_check(d, fname):
+    if d.dtype.kind not in "fc":
+        raise NotImplementedError(f"\"{fname}\" not implemented for '{_word(d.dtype)}'")
+
+
+# -- max pooling ------------------------------------------------------------------------------
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """The maximum over each kernel_size window (stride defaults to kernel_size)."""
+    plan = _pool_plan(_MaxPlan, input, kernel_size, stride, padding, dilation, ceil_mode,
+                      _MAX_NODES, "max_pool2d")
+    return _max_result(input, plan, return_indices)
+
+
+def _max_result(input, plan, return_indices, node=None):
+    out = plan.pool(input._data)
+    t = record(out, node or plan.nodes[0], (input,), (plan, False, input))
+    if return_indices:
+        return t, _make(plan.flat_indices())
+    return t
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """max_pool2d over (batch, channels, length) inputs, as PyTorch does it (height 1)."""
+    if not isinstance(input, Tensor):
+        check_tensor(input, "max_pool1d", "input", 1)
+    d = input._data
+    k, s = _single_window(kernel_size, stride)
+    p, dl = _single(padding), _single(dilation)
+    if d.ndim not in (2, 3) or any(x == 0 for x in d.shape[-2:]):
+        raise RuntimeError("max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim "
+                           f"batch size for input, but got:{shape_list(d.shape)}")
+    if k <= 0:
+        raise RuntimeError(f"max_pool1d() kernel_size must be greater than zero, but got {k}")
+    if s <= 0:
+        raise RuntimeError(f"max_pool1d() stride must be greater than zero, but got {s}")
+    if p < 0:
+        raise RuntimeError(f"max_pool1d() padding must be non-negative, but got {p}")
+    if p > k // 2:
+        raise RuntimeError(f"max_pool1d() padding should be at most half of kernel size, but got "
+                           f"padding={p} and kernel_size={k}")
+    if dl <= 0:
+        raise RuntimeError(f"max_pool1d() dilation must be greater than zero, but got {dl}")
+    lo = _pool_out(d.shape[-1], k, s, p, dl, ceil_mode)
+    if lo <= 0:
+        raise RuntimeError(f"max_pool1d() Invalid computed output size: {lo}")
+    res = max_pool2d(unsqueeze(input, -2), (1, k), (1, s), (0, p), (1, dl), ceil_mode,
+                     return_indices)
+    return _squeeze_height(res, return_indices)
+
+
+# -- average pooling --------------------------------------------------------------------------
+def _avg_divisor(plan, count_include_pad, divisor_override, dtype):
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise RuntimeError("divisor must be not zero")
+        return dtype.type(divisor_override)
+    lens = []
+    for n, o, k, s, p in ((plan.h, plan.ho, plan.kh, plan.sh, plan.ph),
+                          (plan.w, plan.wo, plan.kw, plan.sw, plan.pw)):
+        start = np.arange(o) * s - p
+        end = np.minimum(start + k, n + p)
+        whole = end - start
+        valid = np.minimum(end, n) - np.maximum(start, 0)
+        lens.append(whole if count_include_pad else valid)
+    lh, lw = lens
+    if (lh == lh[0]).all() and (lw == lw[0]).all():
+        return dtype.type(lh[0] * lw[0])  # one number: the common case, cheaper to divide by
+    return np.multiply.outer(lh, lw).astype(dtype)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """The mean over each kernel_size window (stride defaults to kernel_size)."""
+    plan = _pool_plan(_AvgPlan, input, kernel_size, stride, padding, None, ceil_mode,
+                      _AVG_NODES, "avg_pool2d")
+    d = input._data
+    div_dtype = d.dtype if d.dtype.kind == "f" else np.dtype(np.float64)
+    plan.div = _avg_divisor(plan, count_include_pad, divisor_override, div_dtype)
+    return linear_map(input, plan, False, keep=input)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """avg_pool2d over (batch, channels, length) inputs (height 1)."""
+    _check_input_1d(input, "avg_pool1d")
+    k, s = _single_window(kernel_size, stride)
+    out = avg_pool2d(unsqueeze(input, -2), (1, k), (1, s), (0, _single(padding)), ceil_mode,
+                     count_include_pad)
+    return squeeze(out, -2)
+
+
+# -- adaptive pooling -------------------------------------------------------------------------
+def _adaptive_sizes(d, output_size, fname):
+    if isinstance(output_size, int):
+        output_size = (output_size, output_size)
+    output_size = tuple(output_size)
+    if len(output_size) != 2:
+        if fname == "adaptive_max_pool2d":
+            raise RuntimeError("adaptive_max_pool2d(): internal error: output_size.size() must "
+                               "be 2")
+        raise RuntimeError(f"{fname}: output_size must be 2")
+    h, w = d.shape[-2:]
+    ho = h if output_size[0] is None else output_size[0]
+    wo = w if output_size[1] is None else output_size[1]
+    if ho < 0 or wo < 0:
+        raise RuntimeError(f"{fname}: elements of output_size must be greater than or equal to 0 "
+                           f"but received {{{ho}, {wo}}}")
+    return ho, wo
+
+
+def _check_adaptive_input(d, fname):
+    if d.ndim not in (3, 4):
+        sep = ": " if fname == "adaptive_max_pool2d" else " "
+        raise RuntimeError(f"{fname}(): Expected 3D or 4D tensor, but got{sep}"
+                           f"{shape_list(d.shape)}")
+    for i in range(d.ndim - 3, d.ndim):
+        if d.shape[i] == 0:
+            raise RuntimeError(
+                f"{fname}(): Expected input to have non-zero size for non-batch dimensions, but "
+                f"input has sizes {shape_list(d.shape)} with dimension {i} being empty"
+            )
+
+
+def _bounds(n, o):
+    i = np.arange(o)
+    return (i * n) // o, -((-(i + 1) * n) // o)  # floor(i*n/o), ceil((i+1)*n/o)
+
+
+def _averaging_matrix(n, o, dtype):
+    start, end = _bounds(n, o)
+    pos = np.arange(n)
+    inside = (pos >= start[:, None]) & (pos < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Averages over output_size windows that evenly cover the input planes."""
+    if not isinstance(input, Tensor):
+        check_tensor(input, "adaptive_avg_pool2d", "input", 1)
+    d = input._data
+    _check_adaptive_input(d, "adaptive_avg_pool2d")
+    ho, wo = _adaptive_sizes(d, output_size, "adaptive_avg_pool2d")
+    _float_check(d, "adaptive_avg_pool2d")
+    h, w = d.shape[-2:]
+    if ho == 1 and wo == 1:
+        return input.mean((-2, -1), keepdim=True)  # PyTorch takes a mean here too
+    if ho and wo and h % ho == 0 and w % wo == 0:
+        plan = _window_plan(_AvgPlan, d, (h // ho, w // wo), (h // ho, w // wo), (0, 0), (1, 1),
+                            False, _ADAPTIVE_AVG_NODES)
+        plan.div = d.dtype.type((h // ho) * (w // wo))
+    else:
+        plan = _MatrixPlan()
+        plan.lead, plan.h, plan.w, plan.ho, plan.wo = d.shape[:-2], h, w, ho, wo
+        plan.ah = _averaging_matrix(h, ho, d.dtype)
+        plan.aw = _averaging_matrix(w, wo, d.dtype)
+        plan.nodes = _ADAPTIVE_AVG_NODES
+    return linear_map(input, plan, False, keep=input)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    _check_input_1d(input, "adaptive_avg_pool1d")
+    o = _one_int(output_size, "adaptive_avg_pool1d")
+    return squeeze(adaptive_avg_pool2d(unsqueeze(input, -2), (1, o)), -2)
+
+
+def _one_int(v, fname):
+    if isinstance(v, int):
+        return v
+    t = tuple(v)
+    if len(t) != 1:
+        raise RuntimeError(f"{fname}() argument 'output_size' should contain one int (got "
+                           f"{len(t)})")
+    return t[0]
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """The maximum over output_size windows that evenly cover the input planes."""
+    if not isinstance(input, Tensor):
+        check_tensor(input, "adaptive_max_pool2d", "input", 1)
+    d = input._data
+    _check_adaptive_input(d, "adaptive_max_pool2d")
+    ho, wo = _adaptive_sizes(d, output_size, "adaptive_max_pool2d")
+    if d.dtype.kind not in "f":
+        raise NotImplementedError(f"\"adaptive_max_pool2d\" not implemented for "
+                                  f"'{_word(d.dtype)}'")
+    h, w = d.shape[-2:]
+    if ho and wo and h % ho == 0 and w % wo == 0:
+        plan = _window_plan(_MaxPlan, d, (h // ho, w // wo), (h // ho, w // wo), (0, 0), (1, 1),
+                            False, _ADAPTIVE_MAX_NODES)
+        return _max_result(input, plan, return_indices)
+    plan = _IndexPlan()
+    plan.lead, plan.h, plan.w, plan.ho, plan.wo = d.shape[:-2], h, w, ho, wo
+    plan.nodes = _ADAPTIVE_MAX_NODES
+    out = _adaptive_max_arr(d.reshape(-1, h, w), plan)
+    t = record(plan._out(out, ho, wo), plan.nodes[0], (input,), (plan, False, input))
+    if return_indices:
+        return t, _make(plan._out(plan.flat, ho, wo))
+    return t
+
+
+def _adaptive_max_arr(x3, plan):
+    """Max over uneven windows, separably: along each row, then down the columns; scanning
+    each window's offsets in order gives PyTorch's first maximum (or last nan)."""
+    h, w, ho, wo = plan.h, plan.w, plan.ho, plan.wo
+    has_nan = x3.size and np.isnan(x3.sum())
+
+    def scan(a, axis, n, o, carry=None):
+        start, end = _bounds(n, o)
+        best = arg = picked = None
+        for t in range(int((end - start).max()) if o else 0):
+            pos = np.minimum(start + t, end - 1)  # short windows repeat their last element
+            v = np.take(a, pos, axis=axis)
+            c = None if carry is None else np.take(carry, pos, axis=axis)
+            if best is None:
+                best = v
+                arg = np.broadcast_to(pos.reshape((-1, 1) if axis == 1 else (1, -1)),
+                                      v.shape).copy()
+                picked = c
+                continue
+            upd = v > best
+            if has_nan:
+                upd |= np.isnan(v)
+            np.copyto(best, v, where=upd)
+            np.copyto(arg, pos.reshape((-1, 1) if axis == 1 else (1, -1)), where=upd)
+            if c is not None:
+                np.copyto(picked, c, where=upd)
+        return best, arg, picked
+
+    b = x3.shape[0]
+    if not ho or not wo:
+        plan.flat = np.zeros((b, ho, wo), np.int64)
+        return np.zeros((b, ho, wo), x3.dtype)
+    best_w, col, _ = scan(x3, 2, w, wo)
+    best, row, col = scan(best_w, 1, h, ho, col)
+    plan.flat = row * w + col
+    return best
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    _check_input_1d(input, "adaptive_max_pool1d")
+    o = _one_int(output_size, "adaptive_max_pool1d")
+    res = adaptive_max_pool2d(unsqueeze(input, -2), (1, o), return_indices)
+    return _squeeze_height(res, return_indices)
+
