@@ -1,13 +1,22 @@
-"""ember.nn.functional: the stateless forms of the layers and losses."""
+"""ember.nn.functional: the stateless forms of the layers and losses.
+
+Most are ember's ops (listed in each ops module's FUNCTIONAL); attention is in nn/_attention.py.
+The layers in nn/modules call these; nothing here imports the layers.
+"""
 
 from ..ops import conv as _conv
 from ..ops import elementwise as _ew
 from ..ops import nn_ops as _nn
 from ..ops.nn_ops import cross_entropy, linear, mse_loss, nll_loss, softplus
+from ._attention import (  # _canonical_mask: the layers' mask conversion, as in PyTorch
+    _canonical_mask,  # noqa: F401
+    multi_head_attention_forward,
+    scaled_dot_product_attention,
+)
 
 __all__ = [
-    "cross_entropy", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid",
-    "softmax", "softplus", "tanh",
+    "cross_entropy", "linear", "log_softmax", "mse_loss", "multi_head_attention_forward",
+    "nll_loss", "relu", "scaled_dot_product_attention", "sigmoid", "softmax", "softplus", "tanh",
 ]
 
 
@@ -49,11 +58,3 @@ def _export(module):
 
 _export(_nn)
 _export(_conv)
-
-# attention lives with its layers
-from .modules.transformer import (  # noqa: E402
-    multi_head_attention_forward,
-    scaled_dot_product_attention,
-)
-
-__all__ += ["multi_head_attention_forward", "scaled_dot_product_attention"]
