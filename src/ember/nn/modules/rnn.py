@@ -85,8 +85,8 @@ def _projected(x, w_ih, w_hh, b_ih, b_hh, w_hr):
     """RNN's and LSTM's input projection of a whole sequence, both biases in it, and their
     hidden weights prepared for the steps (_fast_weight)."""
     b_in = b_ih + b_hh if b_ih is not None else None
-    w_hr = _fast_weight(w_hr) if w_hr is not None else None
-    return F.linear(x, w_ih, b_in), _fast_weight(w_hh), w_hr
+    return (F.linear(x, w_ih, b_in), _fast_weight(w_hh),
+            _fast_weight(w_hr) if w_hr is not None else None)
 
 
 def _is_packed(x):
