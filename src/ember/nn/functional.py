@@ -1,4 +1,8 @@
-"""ember.nn.functional: the stateless forms of the layers and losses."""
+"""ember.nn.functional: the stateless forms of the layers and losses.
+
+Most are ember's ops (listed in each ops module's FUNCTIONAL); attention is in nn/_attention.py.
+The layers in nn/modules call these; nothing here imports the layers.
+"""
 
 from ..ops import activation as _activation
 from ..ops import conv as _conv
@@ -10,8 +14,16 @@ from ..ops import loss as _loss
 from ..ops import normalization as _normalization
 from ..ops import padding as _padding
 from ..ops import pooling as _pooling
+from ._attention import (  # _canonical_mask: the layers' mask conversion, as in PyTorch
+    _canonical_mask,  # noqa: F401
+    multi_head_attention_forward,
+    scaled_dot_product_attention,
+)
 
-__all__ = ["log_softmax", "relu", "sigmoid", "softmax", "tanh"]
+__all__ = [
+    "log_softmax", "multi_head_attention_forward", "relu", "scaled_dot_product_attention",
+    "sigmoid", "softmax", "tanh",
+]
 
 
 def relu(input, inplace=False):
@@ -56,11 +68,3 @@ _export(_embedding)
 _export(_conv)
 _export(_pooling)
 _export(_padding)
-
-# attention lives with its layers
-from .modules.transformer import (  # noqa: E402
-    multi_head_attention_forward,
-    scaled_dot_product_attention,
-)
-
-__all__ += ["multi_head_attention_forward", "scaled_dot_product_attention"]

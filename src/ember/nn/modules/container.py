@@ -18,7 +18,83 @@ def _index(idx, n):
     return idx % n
 
 
-class Sequential(Module):
+def _update(container, pairs):
+    """container[key] = value for a mapping's items, or for (key, value) pairs."""
+    items = pairs.items() if hasattr(pairs, "items") else pairs
+    for key, value in items:
+        container[key] = value
+
+
+class _ModuleContainer(Module):
+    """What the module containers share: their items are their children (``_modules``)."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def pop(self, key):
+        v = self[key]
+        del self[key]
+        return v
+
+
+class _ModuleSequence(_ModuleContainer):
+    """Sequential and ModuleList: children named '0', '1', ... by position, renumbered when
+    one is inserted or deleted (Module.__dir__ leaves the numbers out). Each subclass makes
+    its own kind of slice (_slice)."""
+
+    def _key(self, idx):
+        keys = list(self._modules)
+        return keys[_index(idx, len(keys))]
+
+    def _renumber(self, modules):
+        self.__dict__["_modules"] = {str(i): m for i, m in enumerate(modules)}
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return self._slice(idx)
+        modules = self._modules
+        return list(modules.values())[_index(idx, len(modules))]
+
+    def __setitem__(self, idx, module):
+        setattr(self, self._key(idx), module)
+
+    def __delitem__(self, idx):
+        if isinstance(idx, slice):
+            for key in list(self._modules)[idx]:
+                del self._modules[key]
+        else:
+            del self._modules[self._key(idx)]
+        self._renumber(self._modules.values())
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
+        return self
+
+    def _insert(self, index, module):
+        """module at position index (list.insert's rule), the later ones moving up one."""
+        mods = list(self._modules.values())
+        mods.insert(index, module)
+        self._renumber(mods)
+
+
+def _check_sequential(other):
+    if not isinstance(other, Sequential):
+        raise ValueError("add operator supports only objects of Sequential class, but "
+                         f"{type(other)} is given.")
+
+
+class Sequential(_ModuleSequence):
     """Runs its modules in order, each on the previous one's output.
 
     Sequential(m1, m2, ...) names them '0', '1', ...; Sequential(OrderedDict(name=module))
@@ -38,42 +114,15 @@ class Sequential(Module):
             input = module(input)
         return input
 
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return self.__class__(OrderedDict(list(self._modules.items())[idx]))
-        keys = list(self._modules)
-        return self._modules[keys[_index(idx, len(keys))]]
-
-    def __setitem__(self, idx, module):
-        keys = list(self._modules)
-        setattr(self, keys[_index(idx, len(keys))], module)
-
-    def __delitem__(self, idx):
-        keys = list(self._modules)
-        if isinstance(idx, slice):
-            for key in keys[idx]:
-                del self._modules[key]
-        else:
-            del self._modules[keys[_index(idx, len(keys))]]
-        # renumber, so that names stay 0..n-1
-        self.__dict__["_modules"] = {str(i): m for i, m in enumerate(self._modules.values())}
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
+    def _slice(self, idx):
+        return self.__class__(OrderedDict(list(self._modules.items())[idx]))
 
     def __add__(self, other):
-        if not isinstance(other, Sequential):
-            raise ValueError("add operator supports only objects of Sequential class, but "
-                             f"{type(other)} is given.")
+        _check_sequential(other)
         return Sequential(*self, *other)
 
     def __iadd__(self, other):
-        if not isinstance(other, Sequential):
-            raise ValueError("add operator supports only objects of Sequential class, but "
-                             f"{type(other)} is given.")
+        _check_sequential(other)
         return self.extend(other)
 
     def __mul__(self, other):
@@ -85,38 +134,17 @@ class Sequential(Module):
 
     __rmul__ = __mul__
 
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, sequential):
-        for module in sequential:
-            self.append(module)
-        return self
-
     def insert(self, index, module):
         if not isinstance(module, Module):
             raise AssertionError(f"module should be of type: {Module}")
         n = len(self._modules)
         if not -n <= index <= n:
             raise IndexError(f"Index out of range: {index}")
-        if index < 0:
-            index += n
-        mods = list(self._modules.values())
-        mods.insert(index, module)
-        self.__dict__["_modules"] = {str(i): m for i, m in enumerate(mods)}
+        self._insert(index + n if index < 0 else index, module)
         return self
 
-    def pop(self, key):
-        v = self[key]
-        del self[key]
-        return v
 
-    def __dir__(self):
-        return [k for k in super().__dir__() if not k.isdigit()]
-
-
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules, registered so that their parameters belong to the parent."""
 
     def __init__(self, modules=None):
@@ -124,52 +152,11 @@ class ModuleList(Module):
         if modules is not None:
             self.extend(modules)
 
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return self.__class__(list(self._modules.values())[idx])
-        keys = list(self._modules)
-        return self._modules[keys[_index(idx, len(keys))]]
-
-    def __setitem__(self, idx, module):
-        keys = list(self._modules)
-        setattr(self, keys[_index(idx, len(keys))], module)
-
-    def __delitem__(self, idx):
-        keys = list(self._modules)
-        if isinstance(idx, slice):
-            for key in keys[idx]:
-                del self._modules[key]
-        else:
-            del self._modules[keys[_index(idx, len(keys))]]
-        self.__dict__["_modules"] = {str(i): m for i, m in enumerate(self._modules.values())}
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __iadd__(self, modules):
-        return self.extend(modules)
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        for module in modules:
-            self.append(module)
-        return self
+    def _slice(self, idx):
+        return self.__class__(list(self._modules.values())[idx])
 
     def insert(self, index, module):
-        mods = list(self._modules.values())
-        mods.insert(index, module)
-        self.__dict__["_modules"] = {str(i): m for i, m in enumerate(mods)}
-
-    def pop(self, key):
-        v = self[key]
-        del self[key]
-        return v
+        self._insert(index, module)
 
     def __repr__(self):
         # PyTorch compresses runs of identical children: (0-2): 3 x Linear(...)
@@ -196,7 +183,7 @@ class ModuleList(Module):
         )
 
 
-class ModuleDict(Module):
+class ModuleDict(_ModuleContainer):
     """A dict of modules (insertion-ordered), registered with the parent."""
 
     def __init__(self, modules=None):
@@ -213,9 +200,6 @@ class ModuleDict(Module):
     def __delitem__(self, key):
         del self._modules[key]
 
-    def __len__(self):
-        return len(self._modules)
-
     def __iter__(self):
         return iter(self._modules)
 
@@ -231,27 +215,25 @@ class ModuleDict(Module):
     def values(self):
         return self._modules.values()
 
-    def pop(self, key):
-        v = self[key]
-        del self[key]
-        return v
-
     def clear(self):
         self._modules.clear()
 
     def update(self, modules):
-        items = modules.items() if hasattr(modules, "items") else modules
-        for key, module in items:
-            self[key] = module
+        _update(self, modules)
 
 
-def _param_line(key, p):
-    """PyTorch's one-line form of a ParameterList/ParameterDict entry."""
-    if isinstance(p, Tensor):
-        size = "x".join(str(s) for s in p.shape)
-        kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
-        return f"  ({key}): {kind} containing: [{{}} of size {size}]", p
-    return f"  ({key}): Object of type: {type(p).__name__}", None
+def _param_lines(items, type_name):
+    """PyTorch's printed form of ParameterList/ParameterDict entries, a line each; a tensor's
+    type is written as type_name(tensor) gives it."""
+    lines = []
+    for key, p in items:
+        if isinstance(p, Tensor):
+            size = "x".join(str(s) for s in p.shape)
+            kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
+            lines.append(f"  ({key}): {kind} containing: [{type_name(p)} of size {size}]")
+        else:
+            lines.append(f"  ({key}): Object of type: {type(p).__name__}")
+    return "\n".join(lines)
 
 
 class ParameterList(Module):
@@ -264,10 +246,7 @@ class ParameterList(Module):
             self += values
 
     def _abs_index(self, idx):
-        idx = operator.index(idx)
-        if not -len(self) <= idx < len(self):
-            raise IndexError(f"index {idx} is out of range")
-        return str(idx % len(self))
+        return str(_index(idx, len(self)))
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -292,9 +271,6 @@ class ParameterList(Module):
     def __iadd__(self, parameters):
         return self.extend(parameters)
 
-    def __dir__(self):
-        return [k for k in super().__dir__() if not k.isdigit()]
-
     def append(self, value):
         self.__dict__["_size"] += 1
         self[len(self) - 1] = value
@@ -306,11 +282,7 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self):
-        lines = []
-        for k, p in enumerate(self):
-            line, t = _param_line(k, p)
-            lines.append(line.format(t.dtype) if t is not None else line)
-        return "\n".join(lines)
+        return _param_lines(enumerate(self), lambda t: t.dtype)
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError("ParameterList should not be called.")
@@ -375,16 +347,10 @@ class ParameterDict(Module):
         return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
 
     def update(self, parameters):
-        items = parameters.items() if hasattr(parameters, "items") else parameters
-        for key, value in items:
-            self[key] = value
+        _update(self, parameters)
 
     def extra_repr(self):
-        lines = []
-        for k, p in self.items():
-            line, t = _param_line(k, p)
-            lines.append(line.format(t.type()) if t is not None else line)
-        return "\n".join(lines)
+        return _param_lines(self.items(), lambda t: t.type())
 
     def __call__(self, input):
         raise RuntimeError("ParameterDict should not be called.")

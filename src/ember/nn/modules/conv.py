@@ -1,11 +1,7 @@
 """Convolution layers: Conv1d, Conv2d, ConvTranspose2d."""
 
-import math
-
-from ...ops import creation as _creation
 from .. import functional as F
-from .. import init
-from ..parameter import Parameter
+from .linear import _bias_parameter, _empty_parameter, _reset_kaiming_uniform
 from .module import Module
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
@@ -76,20 +72,12 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups, *kernel_size)
         else:
             shape = (out_channels, in_channels // groups, *kernel_size)
-        self.weight = Parameter(_creation.empty(shape, dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(_creation.empty(out_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
+        self.weight = _empty_parameter(shape, device, dtype)
+        _bias_parameter(self, bias, out_channels, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        _reset_kaiming_uniform(self.weight, self.bias, draw_bias_without_fan_in=False)
 
     def extra_repr(self):
         n = len(self.kernel_size)

@@ -1,4 +1,5 @@
-"""Linear (fully connected) layer and Identity."""
+"""Linear (fully connected) layers, Bilinear and Identity; the parameter creation and the
+initialisation that Linear shares with the convolutions."""
 
 import math
 
@@ -9,6 +10,35 @@ from ..parameter import Parameter
 from .module import Module
 
 __all__ = ["Bilinear", "Identity", "Linear"]
+
+
+# -- what Linear shares with the convolutions ---------------------------------------------------
+def _empty_parameter(shape, device, dtype):
+    """A Parameter of this shape, uninitialised."""
+    return Parameter(_creation.empty(shape, dtype=dtype, device=device))
+
+
+def _bias_parameter(module, bias, size, device, dtype):
+    """module.bias: a Parameter of size entries (uninitialised), or registered as None."""
+    if bias:
+        module.bias = _empty_parameter(size, device, dtype)
+    else:
+        module.register_parameter("bias", None)
+
+
+def _reset_kaiming_uniform(weight, bias, draw_bias_without_fan_in=True):
+    """PyTorch's initial weight (kaiming_uniform_ with a=sqrt(5)) and bias (uniform in
+    +-1/sqrt(fan_in)) of Linear and the convolutions. At fan_in 0, Linear still draws the
+    bias (from [0, 0]); the convolutions leave it as it is."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is None:
+        return
+    fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+    if fan_in > 0:
+        bound = 1 / math.sqrt(fan_in)
+        init.uniform_(bias, -bound, bound)
+    elif draw_bias_without_fan_in:
+        init.uniform_(bias, 0, 0)
 
 
 class Identity(Module):
@@ -31,20 +61,12 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(_creation.empty((out_features, in_features), dtype=dtype,
-                                                device=device))
-        if bias:
-            self.bias = Parameter(_creation.empty(out_features, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
+        self.weight = _empty_parameter((out_features, in_features), device, dtype)
+        _bias_parameter(self, bias, out_features, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _reset_kaiming_uniform(self.weight, self.bias)
 
     def forward(self, input):
         return F.linear(input, self.weight, self.bias)
@@ -65,12 +87,9 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(_creation.empty((out_features, in1_features, in2_features),
-                                                dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(_creation.empty(out_features, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
+        self.weight = _empty_parameter((out_features, in1_features, in2_features), device,
+                                       dtype)
+        _bias_parameter(self, bias, out_features, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):

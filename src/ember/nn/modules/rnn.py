@@ -34,6 +34,7 @@ from .module import Module
 __all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase"]
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+_NAMES = {"LSTM": "LSTM", "GRU": "GRU", "RNN_TANH": "RNN", "RNN_RELU": "RNN"}  # in messages
 
 
 # -- one time step (shared by the layers and the cells) ----------------------------------------
@@ -78,6 +79,14 @@ def _gru_inputs(x, w_ih, w_hh, b_ih, b_hh, hidden, fast=True):
     if fast:
         w_hrz, w_hn = _fast_weight(w_hrz), _fast_weight(w_hn)
     return F.linear(x, w_irz, b_irz), F.linear(x, w_in, b_in), w_hrz, w_hn, b_hn
+
+
+def _projected(x, w_ih, w_hh, b_ih, b_hh, w_hr):
+    """RNN's and LSTM's input projection of a whole sequence, both biases in it, and their
+    hidden weights prepared for the steps (_fast_weight)."""
+    b_in = b_ih + b_hh if b_ih is not None else None
+    return (F.linear(x, w_ih, b_in), _fast_weight(w_hh),
+            _fast_weight(w_hr) if w_hr is not None else None)
 
 
 def _is_packed(x):
@@ -244,14 +253,21 @@ class RNNBase(Module):
                       "it must equal the layer's input_size.")
             raise exc
 
-    def get_expected_hidden_size(self, input, batch_sizes):
+    def _num_states(self):
+        """How many layer-and-direction states: num_layers, times 2 when bidirectional."""
+        return self.num_layers * (2 if self.bidirectional else 1)
+
+    def _state_size(self):
+        """The size of the hidden state h: proj_size if set, hidden_size otherwise."""
+        return self.proj_size if self.proj_size > 0 else self.hidden_size
+
+    def _mini_batch(self, input, batch_sizes):
         if batch_sizes is not None:
-            mini_batch = int(batch_sizes[0])
-        else:
-            mini_batch = input.size(0) if self.batch_first else input.size(1)
-        d = 2 if self.bidirectional else 1
-        h = self.proj_size if self.proj_size > 0 else self.hidden_size
-        return (self.num_layers * d, mini_batch, h)
+            return int(batch_sizes[0])
+        return input.size(0) if self.batch_first else input.size(1)
+
+    def get_expected_hidden_size(self, input, batch_sizes):
+        return (self._num_states(), self._mini_batch(input, batch_sizes), self._state_size())
 
     def check_hidden_size(self, hx, expected, msg="Expected hidden size {}, got {}"):
         if tuple(hx.size()) != expected:
@@ -265,164 +281,163 @@ class RNNBase(Module):
         return hx if permutation is None else hx.index_select(1, permutation)
 
     # -- the computation ----------------------------------------------------------------------
-    def _run(self, input, hx, cx):
-        """Every layer and direction over a batched input; returns (output, h_n, c_n)."""
-        mode = self.mode
-        tdim = 1 if self.batch_first else 0
-        nd = 2 if self.bidirectional else 1
+    def _layer_weights(self, idx):
+        """(w_ih, w_hh, b_ih, b_hh, w_hr) of layer-and-direction idx, None where absent."""
         params = self._parameters
+        names = self._all_weights[idx]
+        b_ih = b_hh = w_hr = None
+        if self.bias:
+            b_ih, b_hh = params[names[2]], params[names[3]]
+        if self.proj_size > 0:
+            w_hr = params[names[-1]]
+        return params[names[0]], params[names[1]], b_ih, b_hh, w_hr
+
+    def _over_layers(self, x, hx, cx, run_direction, cat_dim):
+        """Every layer and direction in turn, each on the previous layer's output (with dropout
+        between layers in training); run_direction(x, reverse, h0, c0, *weights) -> (output,
+        h_n, c_n) runs one. The directions' outputs join along cat_dim. Returns (output, h_n,
+        c_n), c_n None but for LSTM."""
+        nd = 2 if self.bidirectional else 1
         h0s = hx.unbind(0)
         c0s = cx.unbind(0) if cx is not None else None
         h_n, c_n = [], []
-        x = input
         for layer in range(self.num_layers):
             if layer > 0 and self.dropout > 0 and self.training:
                 x = F.dropout(x, self.dropout, True)
             outs = []
             for direction in range(nd):
                 idx = layer * nd + direction
-                names = self._all_weights[idx]
-                w_ih, w_hh = params[names[0]], params[names[1]]
-                b_ih = b_hh = w_hr = None
-                if self.bias:
-                    b_ih, b_hh = params[names[2]], params[names[3]]
-                if self.proj_size > 0:
-                    w_hr = params[names[-1]]
-                h = h0s[idx]
-                hs = []
-                if mode == "GRU":
-                    xrz, xn, w_hrz, w_hn, b_hn = _gru_inputs(x, w_ih, w_hh, b_ih, b_hh,
-                                                             self.hidden_size)
-                    xrz, xn = xrz.unbind(tdim), xn.unbind(tdim)
-                    order = range(len(xrz) - 1, -1, -1) if direction == 1 else range(len(xrz))
-                    for t in order:
-                        h = _gru_step(xrz[t], xn[t], h, w_hrz, w_hn, b_hn)
-                        hs.append(h)
-                else:
-                    # both biases join the input projection of the whole sequence
-                    b_in = b_ih + b_hh if b_ih is not None else None
-                    steps = F.linear(x, w_ih, b_in).unbind(tdim)
-                    if direction == 1:
-                        steps = steps[::-1]
-                    w_hh = _fast_weight(w_hh)
-                    if mode == "LSTM":
-                        c = c0s[idx]
-                        if w_hr is not None:
-                            w_hr = _fast_weight(w_hr)
-                        for xg in steps:
-                            h, c = _lstm_step(xg, h, c, w_hh, w_hr)
-                            hs.append(h)
-                        c_n.append(c)
-                    else:
-                        relu = mode == "RNN_RELU"
-                        for xg in steps:
-                            h = _rnn_step(xg, h, w_hh, relu)
-                            hs.append(h)
+                c0 = c0s[idx] if c0s is not None else None
+                out, h, c = run_direction(x, direction == 1, h0s[idx], c0,
+                                          *self._layer_weights(idx))
                 h_n.append(h)
-                if direction == 1:
-                    hs.reverse()
-                outs.append(stack(hs, tdim))
-            x = outs[0] if nd == 1 else cat(outs, 2)
+                if c is not None:
+                    c_n.append(c)
+                outs.append(out)
+            x = outs[0] if nd == 1 else cat(outs, cat_dim)
         return x, stack(h_n, 0), (stack(c_n, 0) if c_n else None)
+
+    def _run(self, input, hx, cx):
+        """Every layer and direction over a batched input; returns (output, h_n, c_n)."""
+        return self._over_layers(input, hx, cx, self._run_direction, 2)
+
+    def _run_direction(self, x, reverse, h, c, w_ih, w_hh, b_ih, b_hh, w_hr):
+        """One layer in one direction over a batched input x: (output, h_n, c_n)."""
+        tdim = 1 if self.batch_first else 0
+        hs = []
+        if self.mode == "GRU":
+            xrz, xn, w_hrz, w_hn, b_hn = _gru_inputs(x, w_ih, w_hh, b_ih, b_hh,
+                                                     self.hidden_size)
+            xrz, xn = xrz.unbind(tdim), xn.unbind(tdim)
+            order = range(len(xrz) - 1, -1, -1) if reverse else range(len(xrz))
+            for t in order:
+                h = _gru_step(xrz[t], xn[t], h, w_hrz, w_hn, b_hn)
+                hs.append(h)
+        else:
+            xg, w_hh, w_hr = _projected(x, w_ih, w_hh, b_ih, b_hh, w_hr)
+            steps = xg.unbind(tdim)
+            if reverse:
+                steps = steps[::-1]
+            if self.mode == "LSTM":
+                for xg in steps:
+                    h, c = _lstm_step(xg, h, c, w_hh, w_hr)
+                    hs.append(h)
+            else:
+                relu = self.mode == "RNN_RELU"
+                for xg in steps:
+                    h = _rnn_step(xg, h, w_hh, relu)
+                    hs.append(h)
+        if reverse:
+            hs.reverse()
+        return stack(hs, tdim), h, c
 
     def _run_packed(self, x, sizes, hx, cx):
         """Every layer and direction over packed data x (sum(sizes), features), sizes[t] rows
         at step t; returns (data, h_n, c_n)."""
-        mode = self.mode
-        nd = 2 if self.bidirectional else 1
-        params = self._parameters
-        h0s = hx.unbind(0)
-        c0s = cx.unbind(0) if cx is not None else None
-        h_n, c_n = [], []
-        for layer in range(self.num_layers):
-            if layer > 0 and self.dropout > 0 and self.training:
-                x = F.dropout(x, self.dropout, True)
-            outs = []
-            for direction in range(nd):
-                idx = layer * nd + direction
-                names = self._all_weights[idx]
-                w_ih, w_hh = params[names[0]], params[names[1]]
-                b_ih = b_hh = None
-                if self.bias:
-                    b_ih, b_hh = params[names[2]], params[names[3]]
-                w_hr = params[names[-1]] if self.proj_size > 0 else None
-                if mode == "GRU":
-                    xrz, xn, w_hrz, w_hn, b_hn = _gru_inputs(x, w_ih, w_hh, b_ih, b_hh,
-                                                             self.hidden_size)
-                    xs = list(zip(xrz.split(sizes, 0), xn.split(sizes, 0)))
-                    step = _gru_packed_step(w_hrz, w_hn, b_hn)
+        def run_direction(x, reverse, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
+            if self.mode == "GRU":
+                xrz, xn, w_hrz, w_hn, b_hn = _gru_inputs(x, w_ih, w_hh, b_ih, b_hh,
+                                                         self.hidden_size)
+                xs = list(zip(xrz.split(sizes, 0), xn.split(sizes, 0)))
+                step = _gru_packed_step(w_hrz, w_hn, b_hn)
+            else:
+                xg, w_hh, w_hr = _projected(x, w_ih, w_hh, b_ih, b_hh, w_hr)
+                xs = xg.split(sizes, 0)
+                if self.mode == "LSTM":
+                    step = _lstm_packed_step(w_hh, w_hr)
                 else:
-                    b_in = b_ih + b_hh if b_ih is not None else None
-                    xs = F.linear(x, w_ih, b_in).split(sizes, 0)
-                    w_hh = _fast_weight(w_hh)
-                    if mode == "LSTM":
-                        w_hr = _fast_weight(w_hr) if w_hr is not None else None
-                        step = _lstm_packed_step(w_hh, w_hr)
-                    else:
-                        step = _rnn_packed_step(w_hh, mode == "RNN_RELU")
-                c0 = c0s[idx] if c0s is not None else None
-                run = _packed_reverse if direction == 1 else _packed_forward
-                hs, h, c = run(xs, sizes, h0s[idx], c0, step)
-                h_n.append(h)
-                if c is not None:
-                    c_n.append(c)
-                outs.append(cat(hs, 0))
-            x = outs[0] if nd == 1 else cat(outs, 1)
-        return x, stack(h_n, 0), (stack(c_n, 0) if c_n else None)
+                    step = _rnn_packed_step(w_hh, self.mode == "RNN_RELU")
+            run = _packed_reverse if reverse else _packed_forward
+            hs, h, c = run(xs, sizes, h0, c0, step)
+            return cat(hs, 0), h, c
+
+        return self._over_layers(x, hx, cx, run_direction, 1)
+
+    def _zero_state(self, batch, dtype):
+        """The initial state when none is given: zeros; (h_0, c_0) for LSTM."""
+        h0 = _creation.zeros((self._num_states(), batch, self._state_size()), dtype=dtype)
+        if self.mode != "LSTM":
+            return h0
+        return h0, _creation.zeros((self._num_states(), batch, self.hidden_size), dtype=dtype)
+
+    def _split_state(self, hx):
+        """(h, c) of a state: LSTM's pair, or (h, None)."""
+        return (hx[0], hx[1]) if self.mode == "LSTM" else (hx, None)
+
+    def _forward(self, input, hx):
+        """forward() of RNN, GRU and LSTM: (output, h_n), or (output, (h_n, c_n)) for LSTM."""
+        if _is_packed(input):
+            return self._forward_packed(input, hx)
+        input, hx, batched = self._prepare(input, hx)
+        output, h_n, c_n = self._run(input, *self._split_state(hx))
+        if not batched:
+            output = output.squeeze(0 if self.batch_first else 1)
+            h_n = h_n.squeeze(1)
+            c_n = c_n.squeeze(1) if c_n is not None else None
+        return output, (h_n if c_n is None else (h_n, c_n))
 
     def _forward_packed(self, input, hx):
         """forward() for a PackedSequence: (PackedSequence output, h_n or (h_n, c_n)), the
         states in the order of the sequences given to pack_padded_sequence."""
         data, batch_sizes, sorted_indices, unsorted_indices = input
-        lstm = self.mode == "LSTM"
         if hx is None:
-            batch = int(batch_sizes[0])
-            layers = self.num_layers * (2 if self.bidirectional else 1)
-            real = self.proj_size if self.proj_size > 0 else self.hidden_size
-            hx = _creation.zeros((layers, batch, real), dtype=data.dtype)
-            if lstm:
-                hx = (hx, _creation.zeros((layers, batch, self.hidden_size), dtype=data.dtype))
+            hx = self._zero_state(int(batch_sizes[0]), data.dtype)
         else:
             hx = self.permute_hidden(hx, sorted_indices)
         self.check_forward_args(data, hx, batch_sizes)
         sizes = [int(n) for n in batch_sizes._data]
-        h0, c0 = hx if lstm else (hx, None)
-        out, h_n, c_n = self._run_packed(data, sizes, h0, c0)
+        out, h_n, c_n = self._run_packed(data, sizes, *self._split_state(hx))
         output = PackedSequence(out, batch_sizes, sorted_indices, unsorted_indices)
-        return output, self.permute_hidden((h_n, c_n) if lstm else h_n, unsorted_indices)
+        return output, self.permute_hidden(h_n if c_n is None else (h_n, c_n), unsorted_indices)
 
-    def _prepare(self, input, hx, name):
-        """Shared front of RNN/GRU forward: unbatched inputs, default hx, checks."""
+    def _prepare(self, input, hx):
+        """The front of forward(): an unbatched input (and state) becomes a batch of one, a
+        missing state zeros; all checked. Returns (input, hx, batched)."""
         if input.dim() not in (2, 3):
-            raise ValueError(
-                f"{name}: Expected input to be 2D or 3D, got {input.dim()}D"
-                + (" tensor instead" if name == "RNN" else " instead")
-            )
+            name = _NAMES[self.mode]
+            end = " tensor instead" if name == "RNN" else " instead"
+            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D{end}")
         batched = input.dim() == 3
         if not batched:
             input = input.unsqueeze(0 if self.batch_first else 1)
-            if hx is not None:
-                if hx.dim() != 2:
-                    raise RuntimeError("For unbatched 2-D input, hx should also be 2-D but got "
-                                       f"{hx.dim()}-D tensor")
-                hx = hx.unsqueeze(1)
-        elif hx is not None and hx.dim() != 3:
-            raise RuntimeError(
-                f"For batched 3-D input, hx should also be 3-D but got {hx.dim()}-D tensor"
-            )
         if hx is None:
-            batch = input.size(0) if self.batch_first else input.size(1)
-            nd = 2 if self.bidirectional else 1
-            hx = _creation.zeros((self.num_layers * nd, batch, self.hidden_size),
-                                 dtype=input.dtype)
+            hx = self._zero_state(input.size(0 if self.batch_first else 1), input.dtype)
+        else:
+            hx = self._batch_state(hx, batched)
         self.check_forward_args(input, hx, None)
         return input, hx, batched
 
-    def _finish(self, output, hidden, batched):
-        if not batched:
-            output = output.squeeze(0 if self.batch_first else 1)
-            hidden = hidden.squeeze(1)
-        return output, hidden
+    def _batch_state(self, hx, batched):
+        """A given state, checked against the input's batchedness (a batch of one if not)."""
+        if batched:
+            if hx.dim() != 3:
+                raise RuntimeError(
+                    f"For batched 3-D input, hx should also be 3-D but got {hx.dim()}-D tensor")
+            return hx
+        if hx.dim() != 2:
+            raise RuntimeError("For unbatched 2-D input, hx should also be 2-D but got "
+                               f"{hx.dim()}-D tensor")
+        return hx.unsqueeze(1)
 
     def extra_repr(self):
         s = "{input_size}, {hidden_size}"
@@ -441,6 +456,16 @@ class RNNBase(Module):
         return s.format(**self.__dict__)
 
 
+def _check_no_projection(name, kwargs):
+    """RNN and GRU take no proj_size, and no keyword beyond their parameters."""
+    if "proj_size" in kwargs:
+        raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+    if kwargs:
+        raise TypeError(
+            f"{name}.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'"
+        )
+
+
 class RNN(RNNBase):
     """Elman RNN: h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) (or relu), per layer.
 
@@ -450,12 +475,7 @@ class RNN(RNNBase):
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
                  batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None,
                  **kwargs):
-        if "proj_size" in kwargs:
-            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
-        if kwargs:
-            raise TypeError(
-                f"RNN.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'"
-            )
+        _check_no_projection("RNN", kwargs)
         self.nonlinearity = nonlinearity
         if nonlinearity == "tanh":
             mode = "RNN_TANH"
@@ -469,11 +489,7 @@ class RNN(RNNBase):
                          bidirectional, 0, device, dtype)
 
     def forward(self, input, hx=None):
-        if _is_packed(input):
-            return self._forward_packed(input, hx)
-        input, hx, batched = self._prepare(input, hx, "RNN")
-        output, h_n, _ = self._run(input, hx, None)
-        return self._finish(output, h_n, batched)
+        return self._forward(input, hx)
 
 
 class GRU(RNNBase):
@@ -482,21 +498,12 @@ class GRU(RNNBase):
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, device=None, dtype=None, **kwargs):
-        if "proj_size" in kwargs:
-            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
-        if kwargs:
-            raise TypeError(
-                f"GRU.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'"
-            )
+        _check_no_projection("GRU", kwargs)
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, 0, device, dtype)
 
     def forward(self, input, hx=None):
-        if _is_packed(input):
-            return self._forward_packed(input, hx)
-        input, hx, batched = self._prepare(input, hx, "GRU")
-        output, h_n, _ = self._run(input, hx, None)
-        return self._finish(output, h_n, batched)
+        return self._forward(input, hx)
 
 
 class LSTM(RNNBase):
@@ -510,12 +517,7 @@ class LSTM(RNNBase):
                          dropout, bidirectional, proj_size, device, dtype)
 
     def get_expected_cell_size(self, input, batch_sizes):
-        if batch_sizes is not None:
-            mini_batch = int(batch_sizes[0])
-        else:
-            mini_batch = input.size(0) if self.batch_first else input.size(1)
-        d = 2 if self.bidirectional else 1
-        return (self.num_layers * d, mini_batch, self.hidden_size)
+        return (self._num_states(), self._mini_batch(input, batch_sizes), self.hidden_size)
 
     def check_forward_args(self, input, hidden, batch_sizes):
         self.check_input(input, batch_sizes)
@@ -529,37 +531,20 @@ class LSTM(RNNBase):
             return hx
         return hx[0].index_select(1, permutation), hx[1].index_select(1, permutation)
 
+    def _batch_state(self, hx, batched):
+        h0, c0 = hx[0], hx[1]
+        if batched:
+            if h0.dim() != 3 or c0.dim() != 3:
+                raise RuntimeError("For batched 3-D input, hx and cx should also be 3-D but "
+                                   f"got ({h0.dim()}-D, {c0.dim()}-D) tensors")
+            return hx
+        if h0.dim() != 2 or c0.dim() != 2:
+            raise RuntimeError("For unbatched 2-D input, hx and cx should also be 2-D "
+                               f"but got ({h0.dim()}-D, {c0.dim()}-D) tensors")
+        return h0.unsqueeze(1), c0.unsqueeze(1)
+
     def forward(self, input, hx=None):
-        if _is_packed(input):
-            return self._forward_packed(input, hx)
-        if input.dim() not in (2, 3):
-            raise ValueError(f"LSTM: Expected input to be 2D or 3D, got {input.dim()}D instead")
-        batched = input.dim() == 3
-        if not batched:
-            input = input.unsqueeze(0 if self.batch_first else 1)
-        if hx is None:
-            batch = input.size(0) if self.batch_first else input.size(1)
-            layers = self.num_layers * (2 if self.bidirectional else 1)
-            real = self.proj_size if self.proj_size > 0 else self.hidden_size
-            hx = (_creation.zeros((layers, batch, real), dtype=input.dtype),
-                  _creation.zeros((layers, batch, self.hidden_size), dtype=input.dtype))
-        else:
-            h0, c0 = hx[0], hx[1]
-            if batched:
-                if h0.dim() != 3 or c0.dim() != 3:
-                    raise RuntimeError("For batched 3-D input, hx and cx should also be 3-D but "
-                                       f"got ({h0.dim()}-D, {c0.dim()}-D) tensors")
-            else:
-                if h0.dim() != 2 or c0.dim() != 2:
-                    raise RuntimeError("For unbatched 2-D input, hx and cx should also be 2-D "
-                                       f"but got ({h0.dim()}-D, {c0.dim()}-D) tensors")
-                hx = (h0.unsqueeze(1), c0.unsqueeze(1))
-        self.check_forward_args(input, hx, None)
-        output, h_n, c_n = self._run(input, hx[0], hx[1])
-        if not batched:
-            output = output.squeeze(0 if self.batch_first else 1)
-            h_n, c_n = h_n.squeeze(1), c_n.squeeze(1)
-        return output, (h_n, c_n)
+        return self._forward(input, hx)
 
 
 def _rnn_packed_step(w_hh, relu):
@@ -642,6 +627,13 @@ class RNNCellBase(Module):
     def _zeros(self, input):
         return _creation.zeros((input.size(0), self.hidden_size), dtype=input.dtype)
 
+    def _input_gates(self, input):
+        """The input's part of the gates, with both biases: x W_ih^T + b_ih + b_hh."""
+        xg = F.linear(input, self.weight_ih, self.bias_ih)
+        if self.bias_hh is not None:
+            xg = xg + self.bias_hh
+        return xg
+
 
 class RNNCell(RNNCellBase):
     """One step of an Elman RNN: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu)."""
@@ -656,9 +648,7 @@ class RNNCell(RNNCellBase):
         h = states[0] if states else self._zeros(input)
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
-        xg = F.linear(input, self.weight_ih, self.bias_ih)
-        if self.bias_hh is not None:
-            xg = xg + self.bias_hh
+        xg = self._input_gates(input)
         out = _rnn_step(xg, h, self.weight_hh, self.nonlinearity == "relu")
         return out if batched else out.squeeze(0)
 
@@ -675,9 +665,7 @@ class LSTMCell(RNNCellBase):
             h, c = states
         else:
             h = c = self._zeros(input)
-        xg = F.linear(input, self.weight_ih, self.bias_ih)
-        if self.bias_hh is not None:
-            xg = xg + self.bias_hh
+        xg = self._input_gates(input)
         h, c = _lstm_step(xg, h, c, self.weight_hh, None)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 

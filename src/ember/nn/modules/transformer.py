@@ -1,5 +1,5 @@
 """Attention and transformer layers: MultiheadAttention, TransformerEncoderLayer,
-TransformerEncoder, and the functional scaled_dot_product_attention.
+TransformerEncoder (their functional forms are in nn.functional).
 
 Shapes follow PyTorch: sequence-first (L, N, E) unless batch_first=True; unbatched (L, E)
 inputs work too. Masks are bool (True = may not attend, for the layers) or float (added to
@@ -7,7 +7,6 @@ the attention scores).
 """
 
 import copy
-import math
 import warnings
 
 import numpy as np
@@ -16,10 +15,12 @@ from ..._errors import note
 from ..._tensor import _make
 from ...autograd.grad_mode import state as _grad_state
 from ...ops import creation as _creation
-from ...ops.elementwise import where
-from ...ops.shape import cat
 from .. import functional as F
 from .. import init
+from ..functional import (  # scaled_dot_product_attention: still importable from here
+    multi_head_attention_forward,
+    scaled_dot_product_attention,  # noqa: F401
+)
 from ..parameter import Parameter
 from . import activation as _activation
 from . import dropout as _dropout
@@ -31,307 +32,6 @@ from .module import Module
 __all__ = ["MultiheadAttention", "TransformerEncoder", "TransformerEncoderLayer"]
 
 
-# -- functional ---------------------------------------------------------------------------------
-def _word(dtype):
-    """PyTorch's C++ name of a dtype in messages ('float', 'double', 'long int')."""
-    return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
-            "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-            "bool": "bool"}.get(dtype.name if hasattr(dtype, "name") else str(dtype), str(dtype))
-
-
-def _causal_bias(L, S, dtype):
-    """0 on and below the diagonal, -inf above it (position i sees positions <= i)."""
-    m = np.triu(np.full((L, S), -np.inf, dtype=dtype.np if hasattr(dtype, "np") else dtype), 1)
-    return _make(m)
-
-
-def _attention(q, k, v, bias, dropout_p, scale, safe):
-    """softmax(q @ k^T * scale + bias) @ v, over the last two dims; returns (output, weights).
-
-    ``safe``: rows where every score is -inf (fully masked) give zero weights instead of nan,
-    as PyTorch's scaled_dot_product_attention does."""
-    scores = (q * scale).matmul(k.transpose(-2, -1))
-    if bias is not None:
-        scores = scores + bias
-    dead = None
-    if safe and bias is not None:
-        s = scores._data
-        dead_rows = np.isneginf(s).all(-1, keepdims=True)
-        if dead_rows.any():
-            # keep these rows finite, so that neither the values nor the gradients hold nan
-            dead = _make(dead_rows)
-            scores = where(dead, 0.0, scores)
-    weights = F.softmax(scores, -1)
-    if dead is not None:
-        weights = where(dead, 0.0, weights)
-    if dropout_p > 0.0:
-        weights = F.dropout(weights, dropout_p, True)
-    return weights.matmul(v), weights
-
-
-def _repeat_heads(t, heads):
-    """(..., h, S, E) -> (..., heads, S, E), each head repeated heads // h times in a row."""
-    *lead, h, S, E = t.shape
-    return t.unsqueeze(-3).expand(*lead, h, heads // h, S, E).reshape(*lead, heads, S, E)
-
-
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
-                                 is_causal=False, scale=None, enable_gqa=False):
-    """softmax(query @ key^T / sqrt(E) + mask) @ value over the last two dims.
-
-    A bool attn_mask marks with True the positions that take part in attention (the opposite
-    of MultiheadAttention's masks); a float mask is added to the scores. is_causal=True lets
-    each query position see only key positions at or before it."""
-    qd, kd, vd = query.dtype, key.dtype, value.dtype
-    if not (qd == kd == vd):
-        raise RuntimeError(
-            "Expected query, key, and value to have the same dtype, but got query.dtype: "
-            f"{_word(qd)} key.dtype: {_word(kd)} and value.dtype: {_word(vd)} instead."
-        )
-    L, S = query.size(-2), key.size(-2)
-    bias = None
-    if is_causal:
-        if attn_mask is not None:
-            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
-                               "set when is_causal=True")
-        bias = _causal_bias(L, S, qd)
-    elif attn_mask is not None:
-        md = attn_mask.dtype
-        if md.name == "bool":
-            bias = where(attn_mask, 0.0, float("-inf")).to(qd)
-        elif md == qd or md.is_floating_point:
-            bias = attn_mask
-        else:
-            raise RuntimeError(
-                "Expected attn_mask dtype to be bool or float or to match query dtype, but got "
-                f"attn_mask.dtype: {_word(md)} and  query.dtype: {_word(qd)} instead."
-            )
-    if enable_gqa and query.dim() >= 3 and key.size(-3) != query.size(-3):
-        # grouped-query attention: each key/value head serves query.size(-3) // heads queries
-        key, value = _repeat_heads(key, query.size(-3)), _repeat_heads(value, query.size(-3))
-    if scale is None:
-        scale = 1.0 / math.sqrt(query.size(-1))
-    return _attention(query, key, value, bias, dropout_p, scale, True)[0]
-
-
-def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_other=True):
-    """A bool mask (True = masked) as a float mask of 0 and -inf; float masks pass through."""
-    if mask is None:
-        return None
-    md = mask.dtype
-    is_float = md.is_floating_point
-    if md.name != "bool" and not is_float:
-        raise AssertionError(f"only bool and floating types of {mask_name} are supported")
-    if check_other and other_type is not None and md != other_type:
-        warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use "
-                      "same type for both instead.", stacklevel=3)
-    if not is_float:
-        mask = _creation.zeros(tuple(mask.shape), dtype=target_type).masked_fill(
-            mask, float("-inf"))
-    return mask
-
-
-def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
-    qn = query.dim()
-    if qn == 3:
-        if key.dim() != 3 or value.dim() != 3:
-            raise AssertionError(
-                "For batched (3-D) `query`, expected `key` and `value` to be 3-D but found "
-                f"{key.dim()}-D and {value.dim()}-D tensors respectively"
-            )
-        if key_padding_mask is not None and key_padding_mask.dim() != 2:
-            raise AssertionError(
-                "For batched (3-D) `query`, expected `key_padding_mask` to be `None` or 2-D but "
-                f"found {key_padding_mask.dim()}-D tensor instead"
-            )
-        if attn_mask is not None and attn_mask.dim() not in (2, 3):
-            raise AssertionError(
-                "For batched (3-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D but "
-                f"found {attn_mask.dim()}-D tensor instead"
-            )
-        return True
-    if qn == 2:
-        if key.dim() != 2 or value.dim() != 2:
-            raise AssertionError(
-                "For unbatched (2-D) `query`, expected `key` and `value` to be 2-D but found "
-                f"{key.dim()}-D and {value.dim()}-D tensors respectively"
-            )
-        if key_padding_mask is not None and key_padding_mask.dim() != 1:
-            raise AssertionError(
-                "For unbatched (2-D) `query`, expected `key_padding_mask` to be `None` or 1-D "
-                f"but found {key_padding_mask.dim()}-D tensor instead"
-            )
-        if attn_mask is not None:
-            if attn_mask.dim() not in (2, 3):
-                raise AssertionError(
-                    "For unbatched (2-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D "
-                    f"but found {attn_mask.dim()}-D tensor instead"
-                )
-            if attn_mask.dim() == 3:
-                expected = (num_heads, query.shape[0], key.shape[0])
-                if tuple(attn_mask.shape) != expected:
-                    raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got "
-                                         f"{attn_mask.shape}")
-        return False
-    raise AssertionError("query should be unbatched 2D or batched 3D tensor but received "
-                         f"{qn}-D query tensor")
-
-
-def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads,
-                                 in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn,
-                                 dropout_p, out_proj_weight, out_proj_bias, training=True,
-                                 key_padding_mask=None, need_weights=True, attn_mask=None,
-                                 use_separate_proj_weight=False, q_proj_weight=None,
-                                 k_proj_weight=None, v_proj_weight=None, static_k=None,
-                                 static_v=None, average_attn_weights=True, is_causal=False):
-    """Multi-head attention on sequence-first (L, N, E) or unbatched (L, E) inputs."""
-    batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
-    if not batched:
-        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
-        if key_padding_mask is not None:
-            key_padding_mask = key_padding_mask.unsqueeze(0)
-    tgt_len, bsz, embed_dim = query.shape
-    src_len = key.shape[0]
-    key_padding_mask = _canonical_mask(
-        key_padding_mask, "key_padding_mask",
-        None if attn_mask is None else attn_mask.dtype, "attn_mask", query.dtype)
-    if is_causal and attn_mask is None:
-        raise RuntimeError(
-            "Need attn_mask if specifying the is_causal hint. You may use the Transformer "
-            "module method `generate_square_subsequent_mask` to create this mask."
-        )
-    if is_causal and key_padding_mask is None and not need_weights:
-        attn_mask = None  # the hint alone stands for the mask
-    else:
-        attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, False)
-        if key_padding_mask is not None:
-            is_causal = False
-    if embed_dim != embed_dim_to_check:
-        raise AssertionError(
-            f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}"
-        )
-    head_dim = embed_dim // num_heads
-    if head_dim * num_heads != embed_dim:
-        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
-    if use_separate_proj_weight:
-        if key.shape[:2] != value.shape[:2]:
-            raise AssertionError(f"key's sequence and batch dims {key.shape[:2]} do not match "
-                                 f"value's {value.shape[:2]}")
-    elif key.shape != value.shape:
-        raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
-
-    # input projections
-    if not use_separate_proj_weight:
-        if in_proj_weight is None:
-            raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
-        if query is key and key is value:
-            q, k, v = F.linear(query, in_proj_weight, in_proj_bias).chunk(3, -1)
-        else:
-            w_q, w_k, w_v = in_proj_weight.chunk(3)
-            b_q = b_k = b_v = None
-            if in_proj_bias is not None:
-                b_q, b_k, b_v = in_proj_bias.chunk(3)
-            q = F.linear(query, w_q, b_q)
-            if key is value:
-                k, v = F.linear(key, cat([w_k, w_v]),
-                                None if b_k is None else cat([b_k, b_v])).chunk(2, -1)
-            else:
-                k, v = F.linear(key, w_k, b_k), F.linear(value, w_v, b_v)
-    else:
-        for name, w in (("q", q_proj_weight), ("k", k_proj_weight), ("v", v_proj_weight)):
-            if w is None:
-                raise AssertionError(
-                    f"use_separate_proj_weight is True but {name}_proj_weight is None")
-        b_q = b_k = b_v = None
-        if in_proj_bias is not None:
-            b_q, b_k, b_v = in_proj_bias.chunk(3)
-        q = F.linear(query, q_proj_weight, b_q)
-        k = F.linear(key, k_proj_weight, b_k)
-        v = F.linear(value, v_proj_weight, b_v)
-
-    if attn_mask is not None:
-        if attn_mask.dim() == 2:
-            if tuple(attn_mask.shape) != (tgt_len, src_len):
-                raise RuntimeError(f"The shape of the 2D attn_mask is {attn_mask.shape}, but "
-                                   f"should be {(tgt_len, src_len)}.")
-            attn_mask = attn_mask.unsqueeze(0)
-        elif attn_mask.dim() == 3:
-            expected = (bsz * num_heads, tgt_len, src_len)
-            if tuple(attn_mask.shape) != expected:
-                raise RuntimeError(f"The shape of the 3D attn_mask is {attn_mask.shape}, but "
-                                   f"should be {expected}.")
-        else:
-            raise RuntimeError(f"attn_mask's dimension {attn_mask.dim()} is not supported")
-
-    def pad_one(m):  # one more key position, never masked
-        return cat([m, _creation.zeros((*m.shape[:-1], 1), dtype=m.dtype)], -1)
-
-    if bias_k is not None and bias_v is not None:
-        if static_k is not None:
-            raise AssertionError("bias cannot be added to static key.")
-        if static_v is not None:
-            raise AssertionError("bias cannot be added to static value.")
-        k = cat([k, bias_k.repeat(1, bsz, 1)])
-        v = cat([v, bias_v.repeat(1, bsz, 1)])
-        if attn_mask is not None:
-            attn_mask = pad_one(attn_mask)
-        if key_padding_mask is not None:
-            key_padding_mask = pad_one(key_padding_mask)
-    elif bias_k is not None:
-        raise AssertionError("bias_k is set but bias_v is None")
-    elif bias_v is not None:
-        raise AssertionError("bias_v is set but bias_k is None")
-
-    # heads: (L, N, E) -> (N * heads, L, head_dim)
-    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
-    k = (k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
-         if static_k is None else static_k)
-    v = (v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
-         if static_v is None else static_v)
-    if add_zero_attn:
-        zeros = (bsz * num_heads, 1, head_dim)
-        k = cat([k, _creation.zeros(zeros, dtype=k.dtype)], 1)
-        v = cat([v, _creation.zeros(zeros, dtype=v.dtype)], 1)
-        if attn_mask is not None:
-            attn_mask = pad_one(attn_mask)
-        if key_padding_mask is not None:
-            key_padding_mask = pad_one(key_padding_mask)
-    src_len = k.size(1)
-
-    if key_padding_mask is not None:
-        if key_padding_mask.shape[0] != bsz:
-            raise AssertionError(f"Expected key_padded_mask.shape[0] to be {bsz}, but got "
-                                 f"{key_padding_mask.shape[0]}")
-        if key_padding_mask.shape[1] != src_len:
-            raise AssertionError(f"Expected key_padded_mask.shape[1] to be {src_len}, but got "
-                                 f"{key_padding_mask.shape[1]}")
-        kpm = (key_padding_mask.reshape(bsz, 1, 1, src_len).expand(-1, num_heads, -1, -1)
-               .reshape(bsz * num_heads, 1, src_len))
-        attn_mask = kpm if attn_mask is None else attn_mask + kpm
-    if not training:
-        dropout_p = 0.0
-    if is_causal and attn_mask is None:
-        if need_weights:
-            raise AssertionError("FIXME: is_causal not implemented for need_weights")
-        attn_mask = _causal_bias(tgt_len, src_len, q.dtype)
-
-    # need_weights=False takes PyTorch's scaled_dot_product_attention path, where fully masked
-    # rows give zeros; the need_weights path gives nan there
-    out, weights = _attention(q, k, v, attn_mask, dropout_p, 1.0 / math.sqrt(head_dim),
-                              not need_weights)
-    out = out.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
-    out = F.linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
-    if not need_weights:
-        return (out if batched else out.squeeze(1)), None
-    weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
-    if average_attn_weights:
-        weights = weights.mean(1)
-    if not batched:
-        out, weights = out.squeeze(1), weights.squeeze(0)
-    return out, weights
-
-
-# -- layers -------------------------------------------------------------------------------------
 class NonDynamicallyQuantizableLinear(Linear):
     """A Linear under another name (MultiheadAttention.out_proj), as in PyTorch."""
 
@@ -474,10 +174,10 @@ class TransformerEncoderLayer(Module):
         self.activation = activation
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
-        src_key_padding_mask = _canonical_mask(
+        src_key_padding_mask = F._canonical_mask(
             src_key_padding_mask, "src_key_padding_mask",
             None if src_mask is None else src_mask.dtype, "src_mask", src.dtype)
-        src_mask = _canonical_mask(src_mask, "src_mask", None, "", src.dtype, False)
+        src_mask = F._canonical_mask(src_mask, "src_mask", None, "", src.dtype, False)
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -554,10 +254,10 @@ class TransformerEncoder(Module):
             self.use_nested_tensor = False
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
-        src_key_padding_mask = _canonical_mask(
+        src_key_padding_mask = F._canonical_mask(
             src_key_padding_mask, "src_key_padding_mask",
             None if mask is None else mask.dtype, "mask", src.dtype)
-        mask = _canonical_mask(mask, "mask", None, "", src.dtype, False)
+        mask = F._canonical_mask(mask, "mask", None, "", src.dtype, False)
         # PyTorch packs the unpadded positions into a nested tensor in this case (inference on
         # left-aligned padding) and returns zeros at the padded positions; do the same
         nested = (self.use_nested_tensor and not self.layers[0].training and src.dim() == 3
