@@ -564,3 +564,18 @@ def test_module_call_fast_path_has_no_hook_overhead():
     y = lin(x)
     assert type(y.grad_fn).__name__ == "AddmmBackward0"
     assert lin._call_impl(x).shape == (1, 2)
+
+
+def test_activation_classes_as_pytorch_defines_them():
+    import inspect
+
+    import torch
+
+    for lib in (torch, ember):
+        assert issubclass(lib.nn.ReLU6, lib.nn.Hardtanh)
+        assert (lib.nn.ReLU6().min_val, lib.nn.ReLU6().max_val) == (0.0, 6.0)
+    for make in (lambda nn: nn.ReLU6(True), lambda nn: nn.ReLU6(), lambda nn: nn.Hardsigmoid(True),
+                 lambda nn: nn.Hardswish(True), lambda nn: nn.Hardtanh(-2.0, 3.0, True)):
+        assert repr(make(ember.nn)) == repr(make(torch.nn))
+    assert list(inspect.signature(ember.nn.Sequential.extend).parameters) == \
+        list(inspect.signature(torch.nn.Sequential.extend).parameters)

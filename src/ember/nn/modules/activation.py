@@ -153,10 +153,6 @@ class ReLU(_Activation, fn=F.relu, params=_INPLACE):
     """max(x, 0) elementwise."""
 
 
-class ReLU6(_Activation, fn=F.relu6, params=_INPLACE):
-    """min(max(x, 0), 6) elementwise."""
-
-
 class LeakyReLU(_Activation, fn=F.leaky_relu, params={"negative_slope": 1e-2, "inplace": False}):
     """x for x > 0, negative_slope * x otherwise."""
 
@@ -214,12 +210,28 @@ class Hardtanh(_Activation, fn=F.hardtanh,
                 f"max_val ({self.max_val}) must be greater than min_val ({self.min_val})")
 
 
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6) elementwise: Hardtanh between 0 and 6, as in PyTorch."""
+
+    def __init__(self, inplace=False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
 class Hardsigmoid(_Activation, fn=F.hardsigmoid, params=_INPLACE):
     """relu6(x + 3) / 6."""
+
+    def extra_repr(self):
+        return ""  # PyTorch prints no inplace flag for it
 
 
 class Hardswish(_Activation, fn=F.hardswish, params=_INPLACE):
     """x * relu6(x + 3) / 6."""
+
+    def extra_repr(self):
+        return ""  # PyTorch prints no inplace flag for it
 
 
 class Threshold(_Activation, fn=F.threshold,

@@ -80,7 +80,6 @@ class _ModuleSequence(_ModuleContainer):
         for module in modules:
             self.append(module)
         return self
-
     def _insert(self, index, module):
         """module at position index (list.insert's rule), the later ones moving up one."""
         mods = list(self._modules.values())
@@ -133,6 +132,9 @@ class Sequential(_ModuleSequence):
         return Sequential(*(list(self) * other))
 
     __rmul__ = __mul__
+
+    def extend(self, sequential):  # PyTorch's parameter name
+        return super().extend(sequential)
 
     def insert(self, index, module):
         if not isinstance(module, Module):
