@@ -1,4 +1,5 @@
-"""The optimizers' multi-tensor core: blocks, packing and buckets change no number."""
+"""The optimizers' multi-tensor core: blocks, packing and buckets change no number; the
+foreach / fused / capturable / differentiable flags behave as in PyTorch on a CPU."""
 
 import numpy as np
 import pytest
@@ -139,6 +140,57 @@ def test_adagrad_parameter_added_later_gets_its_state_at_its_first_step():
         ot.step()
     assert_same(pe, pt, rtol=1e-6, atol=1e-7)
     assert_same(oe.state[pe[1]]["sum"], ot.state[pt[1]]["sum"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "RMSprop"])
+def test_capturable_raises_at_step_as_on_a_cpu(name):
+    def run(lib):
+        p = lib.ones(2, requires_grad=True)
+        opt = getattr(lib.optim, name)([p], capturable=True)
+        opt.step()  # no gradient: nothing to update, nothing raised
+        p.grad = lib.ones(2)
+        opt.step()
+
+    same_error(lambda: run(ember), lambda: run(torch))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_differentiable_raises_at_step(name):
+    def run(lib, leaf=True):
+        p = lib.ones(2, requires_grad=True)
+        if not leaf:
+            p = p * 2
+        opt = getattr(lib.optim, name)([p], lr=0.1, differentiable=True)
+        p.grad = lib.ones(2)
+        opt.step()
+
+    same_error(lambda: run(ember), lambda: run(torch))
+    with pytest.raises(NotImplementedError, match="differentiable=True"):
+        run(ember, leaf=False)
+
+
+@pytest.mark.parametrize("case", [
+    dict(fused=True, foreach=True), dict(fused=True, differentiable=True),
+], ids=str)
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "Adagrad", "SGD"])
+def test_fused_constructor_errors(name, case):
+    same_error(lambda: getattr(optim, name)([ember.ones(1, requires_grad=True)], **case),
+               lambda: getattr(torch.optim, name)([torch.ones(1, requires_grad=True)], **case))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_tensor_lr_must_have_one_element(name):
+    same_error(
+        lambda: getattr(optim, name)([ember.ones(1, requires_grad=True)], lr=ember.ones(2)),
+        lambda: getattr(torch.optim, name)([torch.ones(1, requires_grad=True)],
+                                           lr=torch.ones(2)))
+
+
+def test_sgd_accepts_nan_lr_like_pytorch():
+    assert np.isnan(optim.SGD([ember.ones(1, requires_grad=True)], lr=float("nan"))
+                    .param_groups[0]["lr"])
+    same_error(lambda: optim.Adam([ember.ones(1, requires_grad=True)], lr=float("nan")),
+               lambda: torch.optim.Adam([torch.ones(1, requires_grad=True)], lr=float("nan")))
 
 
 def test_versions_and_scratch_stay_out_of_the_state_dict():

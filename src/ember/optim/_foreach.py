@@ -144,6 +144,24 @@ def check_fused(fused, foreach, differentiable):
             raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
+def _check_step_flags(group, params):
+    """Flags ember cannot honour raise, as PyTorch raises for them on a CPU."""
+    if group.get("capturable"):
+        raise AssertionError(
+            "If capturable=True, params and state_steps must be on supported devices: "
+            "['cuda', 'xpu', 'hpu', 'privateuseone', 'xla']."
+        )
+    if group.get("differentiable"):
+        if any(p._grad_fn is None and p.requires_grad for p in params):
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation."
+            )
+        raise NotImplementedError(
+            "ember's optimizers do not support differentiable=True: the update is not "
+            "recorded by autograd"
+        )
+
+
 class ForeachOptimizer(Optimizer):
     """An optimizer whose step() updates each parameter group on the multi-tensor core."""
 
@@ -202,6 +220,8 @@ class ForeachOptimizer(Optimizer):
         """{(dtype, key): [(param, grad array, state tensors)]} for the group's parameters
         that have a gradient; their state is made, and their step counted, here."""
         params = [p for p in group["params"] if p._grad is not None]
+        if params:
+            _check_step_flags(group, params)
         keys = self._state_keys(group)
         buckets = {}
         for p in params:

@@ -23,11 +23,13 @@ class _Required:
 required = _Required()
 
 
-def check_lr(lr):
-    """PyTorch's check of a learning rate: a number or a 1-element tensor, not negative."""
+def check_lr(lr, *, nan_ok=False):
+    """PyTorch's check of a learning rate: a number or a 1-element tensor, not negative
+    (SGD's check, ``nan_ok``, lets nan through)."""
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")
-    check_nonnegative("learning rate", lr)
+    if lr < 0.0 if nan_ok else not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
 
 
 def check_nonnegative(what, value):

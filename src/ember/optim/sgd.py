@@ -4,7 +4,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ._foreach import ForeachOptimizer
+from ._foreach import ForeachOptimizer, check_fused
+from .optimizer import check_lr
 
 __all__ = ["SGD"]
 
@@ -29,8 +30,7 @@ class SGD(ForeachOptimizer):
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False,
                  fused=None):
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_lr(lr, nan_ok=True)
         if momentum < 0.0:
             raise ValueError(f"Invalid momentum value: {momentum}")
         if weight_decay < 0.0:
@@ -43,6 +43,7 @@ class SGD(ForeachOptimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
+        check_fused(fused, foreach, differentiable)
 
     def _state_keys(self, group):
         return ("momentum_buffer",) if group["momentum"] != 0 else ()
