@@ -36,19 +36,19 @@ _F64 = np.dtype(np.float64)
 
 
 class _Scratch:
-    """An optimizer's reusable scratch arrays of CHUNK elements, by dtype."""
+    """An optimizer's reusable scratch arrays of CHUNK elements, by dtype and role: the i-th
+    temporary of a block, the i-th gathered array of a pack, the float64 sum."""
 
     __slots__ = ("arrays",)
 
     def __init__(self):
         self.arrays = {}
 
-    def get(self, dtype, i):
-        """The i-th scratch array of ``dtype``."""
-        arrays = self.arrays.setdefault(dtype, [])
-        while len(arrays) <= i:
-            arrays.append(np.empty(CHUNK, dtype))
-        return arrays[i]
+    def get(self, dtype, role):
+        array = self.arrays.get((dtype, role))
+        if array is None:
+            array = self.arrays[dtype, role] = np.empty(CHUNK, dtype)
+        return array
 
 
 class Block:
@@ -57,25 +57,28 @@ class Block:
 
     __slots__ = ("p", "g", "state", "_scratch", "_used")
 
-    def __init__(self, p, g, state, scratch, used=0):
+    def __init__(self, p, g, state, scratch):
         self.p = p
         self.g = g
         self.state = state
         self._scratch = scratch
-        self._used = used  # scratch arrays already taken (by the gathered arrays)
+        self._used = 0
 
-    def tmp(self, dtype=None):
-        """A scratch array like p (of ``dtype`` if given), not handed out before."""
-        p = self.p
-        dtype = p.dtype if dtype is None else dtype
-        if p.size > CHUNK:
-            return np.empty(p.shape, dtype)
+    def tmp(self):
+        """A scratch array like p, not handed out before."""
         self._used += 1
-        return self._scratch.get(dtype, self._used - 1)[:p.size].reshape(p.shape)
+        return self._like(self.p.dtype, self._used - 1)
 
     def wide(self):
-        """A float64 scratch array like p, for float32 sums rounded once."""
-        return self.tmp(_F64)
+        """The float64 scratch array like p, for one float32 sum rounded once: each call
+        hands out the same array."""
+        return self._like(_F64, "wide")
+
+    def _like(self, dtype, role):
+        p = self.p
+        if p.size > CHUNK:
+            return np.empty(p.shape, dtype)
+        return self._scratch.get(dtype, role)[:p.size].reshape(p.shape)
 
 
 def _blocks(items, keys, scratch):
@@ -119,10 +122,11 @@ def _packed_blocks(pack, keys, scratch):
     dtype = pack[0][0].dtype
     columns = list(zip(*pack))  # params, grads, then each state array
     n = sum(pd.size for pd in columns[0])
-    flats = [np.concatenate([a.reshape(-1) for a in col], out=scratch.get(dtype, i)[:n])
+    flats = [np.concatenate([a.reshape(-1) for a in col],
+                            out=scratch.get(dtype, ("pack", i))[:n])
              for i, col in enumerate(columns)]
     p, g, *s = flats
-    yield Block(p, g, dict(zip(keys, s)), scratch, used=len(flats))
+    yield Block(p, g, dict(zip(keys, s)), scratch)
     for i, (col, flat) in enumerate(zip(columns, flats)):
         if i != 1:
             _scatter(flat, col)

@@ -64,7 +64,8 @@ class SGD(ForeachOptimizer):
         if k.maximize:
             g = np.negative(g, out=x.tmp())
         if k.weight_decay:  # g + weight_decay * p, rounded twice (not fused)
-            g = np.add(g, np.multiply(k.weight_decay, p, out=x.tmp()), out=x.tmp())
+            decay = np.multiply(k.weight_decay, p, out=x.tmp())
+            g = np.add(g, decay, out=decay)
         if "momentum_buffer" in x.state:
             buf = x.state["momentum_buffer"]
             if k.first:
@@ -74,7 +75,8 @@ class SGD(ForeachOptimizer):
                 buf += g if k.one_minus_dampening == 1 else np.multiply(
                     k.one_minus_dampening, g, out=x.tmp())
             if k.nesterov:
-                g = np.add(g, np.multiply(k.momentum, buf, out=x.tmp()), out=x.tmp())
+                ahead = np.multiply(k.momentum, buf, out=x.tmp())
+                g = np.add(g, ahead, out=ahead)
             else:
                 g = buf
         p -= np.multiply(k.lr, g, out=x.tmp())  # p -= lr * g
