@@ -4,6 +4,10 @@ PyTorch's vectorized CPU kernels compute ``add(x, alpha=a)``, ``addcmul``, ``ler
 fused multiply-add (one rounding). An optimizer amplifies last-bit differences over hundreds
 of steps, so for float32 ember computes the same expressions in float64 and rounds once: the
 product of two float32 numbers is exact in float64, so the result matches the fused one.
+
+Each function writes into its first argument and takes its temporaries from ``x``, the block
+being updated (see ``_foreach.Block``): ``x.tmp()`` and ``x.wide()`` give scratch arrays of the
+block's shape, so that no step allocates arrays as large as the parameters.
 """
 
 import numpy as np
@@ -11,33 +15,30 @@ import numpy as np
 _f32 = np.dtype(np.float32)
 
 
-def fma_(out, a, b, c):
+def fma_(out, a, b, c, x):
     """out[...] = a * b + c, rounded once (a may be a scalar)."""
     if out.dtype == _f32:
-        r = np.multiply(a, b, dtype=np.float64)
+        r = np.multiply(a, b, out=x.wide(), dtype=np.float64)
         r += c
-        out[...] = r
+        np.copyto(out, r, casting="same_kind")
     else:
-        np.add(np.multiply(a, b), c, out=out)
+        np.add(np.multiply(a, b, out=x.tmp()), c, out=out)
     return out
 
 
-def fma(a, b, c):
-    """a * b + c, rounded once, as a new array of c's dtype."""
-    return fma_(np.empty_like(c), a, b, c)
+def lerp_(a, b, w, x):
+    """a.lerp_(b, w): a + w * (b - a) for |w| < 0.5, else b - (1 - w) * (b - a).
 
-
-def lerp_(a, b, w):
-    """a.lerp_(b, w): a + w * (b - a) for |w| < 0.5, else b - (1 - w) * (b - a)."""
-    t = a.dtype.type
-    w = t(w)
-    diff = b - a
+    ``w`` is a scalar of a's dtype."""
+    diff = np.subtract(b, a, out=x.tmp())
     if abs(w) < 0.5:
-        return fma_(a, w, diff, a)
-    return fma_(a, w - t(1), diff, b)
+        return fma_(a, w, diff, a, x)
+    return fma_(a, w - w.dtype.type(1), diff, b, x)
 
 
-def addcmul_(a, b, c, value):
-    """a.addcmul_(b, c, value=value): a + (value * b) * c, fused."""
-    t = a.dtype.type
-    return fma_(a, t(value) * b, c, a)
+def addcmul_(a, b, c, value, x):
+    """a.addcmul_(b, c, value=value): a + (value * b) * c, fused; ``value`` a scalar of a's
+    dtype (a value of 1 multiplies nothing: 1 * b is b exactly)."""
+    if value != 1:
+        b = np.multiply(value, b, out=x.tmp())
+    return fma_(a, b, c, a, x)

@@ -10,7 +10,7 @@ from .._errors import note
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import enable_grad
 
-__all__ = ["Optimizer", "required"]
+__all__ = ["Optimizer", "check_lr", "check_nonnegative", "required"]
 
 
 class _Required:
@@ -21,6 +21,21 @@ class _Required:
 
 
 required = _Required()
+
+
+def check_lr(lr, *, nan_ok=False):
+    """PyTorch's check of a learning rate: a number or a 1-element tensor, not negative
+    (SGD's check, ``nan_ok``, lets nan through)."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if lr < 0.0 if nan_ok else not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def check_nonnegative(what, value):
+    """Raise PyTorch's ValueError("Invalid <what>: <value>") unless 0 <= value."""
+    if not 0.0 <= value:
+        raise ValueError(f"Invalid {what}: {value}")
 
 
 def _typename(obj):

@@ -1,15 +1,17 @@
 """RMSprop: divide each gradient by a running root mean square of recent gradients."""
 
+from types import SimpleNamespace
+
 import numpy as np
 
-from .._tensor import Tensor, _make
-from ._fused import addcmul_, fma, fma_, lerp_
-from .optimizer import Optimizer, _step_tensor
+from ._foreach import ForeachOptimizer, decayed_grad
+from ._fused import addcmul_, fma_, lerp_
+from .optimizer import check_lr, check_nonnegative
 
 __all__ = ["RMSprop"]
 
 
-class RMSprop(Optimizer):
+class RMSprop(ForeachOptimizer):
     """PyTorch's RMSprop. Per parameter p with gradient g, each step:
 
         g = -g if maximize;  g = g + weight_decay * p
@@ -22,21 +24,19 @@ class RMSprop(Optimizer):
     state[p]: 'step', 'square_avg', 'momentum_buffer' (momentum > 0), 'grad_avg' (centered).
     """
 
+    _group_defaults = {
+        "momentum": 0, "centered": False, "foreach": None, "maximize": False,
+        "differentiable": False, "capturable": False,
+    }
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,
                  differentiable=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        check_lr(lr)
+        check_nonnegative("epsilon value", eps)
+        check_nonnegative("momentum value", momentum)
+        check_nonnegative("weight_decay value", weight_decay)
+        check_nonnegative("alpha value", alpha)
         defaults = {
             "lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps, "centered": centered,
             "weight_decay": weight_decay, "capturable": capturable, "foreach": foreach,
@@ -44,76 +44,45 @@ class RMSprop(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("momentum", 0)
-            group.setdefault("centered", False)
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-            for p in group["params"]:
-                st = self.state.get(p)
-                if st:
-                    _step_tensor(st)
+    def _state_keys(self, group):
+        keys = ("square_avg",)
+        if group["momentum"] > 0:
+            keys += ("momentum_buffer",)
+        return keys + ("grad_avg",) if group["centered"] else keys
 
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns closure()'s loss."""
-        loss = self._closure_loss(closure)
-        state = self.state
-        for group in self.param_groups:
-            lr = float(group["lr"])
-            alpha = group["alpha"]
-            eps = group["eps"]
-            weight_decay = group["weight_decay"]
-            momentum = group["momentum"]
-            centered = group["centered"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                grad = p._grad
-                if grad is None:
-                    continue
-                pd = p._data
-                t = pd.dtype.type
-                st = state[p]
-                if not st:
-                    st["step"] = _make(np.array(0.0, dtype=np.float32))
-                    st["square_avg"] = _make(np.zeros_like(pd))
-                    if momentum > 0:
-                        st["momentum_buffer"] = _make(np.zeros_like(pd))
-                    if centered:
-                        st["grad_avg"] = _make(np.zeros_like(pd))
-                g = grad._data
-                if maximize:
-                    g = -g
-                step_t = st["step"]
-                step_t._data += 1
-                step_t._version[0] += 1
-                if weight_decay != 0:
-                    g = fma(t(weight_decay), pd, g)
-                sq = st["square_avg"]
-                sqd = sq._data
-                sqd *= t(alpha)
-                addcmul_(sqd, g, g, 1 - alpha)
-                sq._version[0] += 1
-                if centered:
-                    ga = st["grad_avg"]
-                    lerp_(ga._data, g, 1 - alpha)
-                    ga._version[0] += 1
-                    avg = addcmul_(sqd.copy(), ga._data, ga._data, -1)
-                    np.sqrt(avg, out=avg)
-                else:
-                    avg = np.sqrt(sqd)
-                avg += t(eps)
-                if momentum > 0:
-                    buf = st["momentum_buffer"]
-                    bd = buf._data
-                    bd *= t(momentum)
-                    bd += g / avg  # addcdiv_ with value 1
-                    buf._version[0] += 1
-                    fma_(pd, t(-lr), bd, pd)
-                else:
-                    pd += np.divide(t(-lr) * g, avg, out=avg)
-                p._version[0] += 1
-        return loss
+    def _bucket_key(self, state, fresh):
+        return None  # the step count is kept but not used
+
+    def _constants(self, group, step, t):
+        alpha = group["alpha"]
+        return SimpleNamespace(
+            maximize=group["maximize"], weight_decay=t(group["weight_decay"]),
+            alpha=t(alpha), one_minus_alpha=t(1 - alpha), minus_one=t(-1),
+            eps=t(group["eps"]),
+            momentum=t(group["momentum"]), neg_lr=t(-float(group["lr"])),
+        )
+
+    @staticmethod
+    def _update(x, k):
+        p = x.p
+        g = decayed_grad(x, k)
+        v = x.state["square_avg"]
+        v *= k.alpha  # v = alpha * v + (1 - alpha) * g * g
+        addcmul_(v, g, g, k.one_minus_alpha, x)
+        if "grad_avg" in x.state:  # centered
+            ga = x.state["grad_avg"]
+            lerp_(ga, g, k.one_minus_alpha, x)  # ga = lerp(ga, g, 1 - alpha)
+            avg = x.tmp()
+            np.copyto(avg, v)
+            addcmul_(avg, ga, ga, k.minus_one, x)
+            np.sqrt(avg, out=avg)  # avg = sqrt(v - ga * ga)
+        else:
+            avg = np.sqrt(v, out=x.tmp())  # avg = sqrt(v)
+        avg += k.eps
+        if "momentum_buffer" in x.state:  # momentum > 0
+            buf = x.state["momentum_buffer"]
+            buf *= k.momentum  # buf = momentum * buf + g / avg
+            buf += np.divide(g, avg, out=avg)
+            fma_(p, k.neg_lr, buf, p, x)  # p -= lr * buf
+        else:
+            p += np.divide(np.multiply(k.neg_lr, g, out=x.tmp()), avg, out=avg)  # p -= lr*g/avg

@@ -1,14 +1,16 @@
 """Stochastic gradient descent, with optional momentum, dampening, Nesterov, weight decay."""
 
+from types import SimpleNamespace
+
 import numpy as np
 
-from .._tensor import _make
-from .optimizer import Optimizer
+from ._foreach import ForeachOptimizer, check_fused
+from .optimizer import check_lr
 
 __all__ = ["SGD"]
 
 
-class SGD(Optimizer):
+class SGD(ForeachOptimizer):
     """PyTorch's SGD. Per parameter p with gradient g, each step:
 
         g = -g if maximize;  g = g + weight_decay * p
@@ -19,11 +21,16 @@ class SGD(Optimizer):
     Parameters are updated in place, outside autograd, so they remain leaves.
     """
 
+    _counts_steps = False
+    _group_defaults = {
+        "nesterov": False, "maximize": False, "foreach": None, "differentiable": False,
+        "fused": None,
+    }
+
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False,
                  fused=None):
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_lr(lr, nan_ok=True)
         if momentum < 0.0:
             raise ValueError(f"Invalid momentum value: {momentum}")
         if weight_decay < 0.0:
@@ -36,51 +43,40 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
+        check_fused(fused, foreach, differentiable)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
+    def _state_keys(self, group):
+        return ("momentum_buffer",) if group["momentum"] != 0 else ()
 
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns closure()'s loss."""
-        loss = self._closure_loss(closure)
-        state = self.state
-        for group in self.param_groups:
-            lr = float(group["lr"])
-            momentum = group["momentum"]
-            dampening = group["dampening"]
-            weight_decay = group["weight_decay"]
-            nesterov = group["nesterov"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                grad = p._grad
-                if grad is None:
-                    continue
-                pd = p._data
-                t = pd.dtype.type
-                g = grad._data
-                if maximize:
-                    g = -g
-                if weight_decay != 0:
-                    g = g + t(weight_decay) * pd
-                if momentum != 0:
-                    st = state[p]
-                    buf = st.get("momentum_buffer")
-                    if buf is None:
-                        buf = _make(np.array(g, dtype=pd.dtype, copy=True))
-                        st["momentum_buffer"] = buf
-                    else:
-                        bd = buf._data
-                        bd *= t(momentum)
-                        bd += t(1 - dampening) * g
-                        buf._version[0] += 1
-                    g = g + t(momentum) * buf._data if nesterov else buf._data
-                # p -= lr * g, in place: p stays the same leaf tensor
-                pd -= t(lr) * g if g.dtype is pd.dtype else (t(lr) * g).astype(pd.dtype)
-                p._version[0] += 1
-        return loss
+    def _bucket_key(self, state, fresh):
+        return fresh  # a new momentum buffer starts as the gradient
+
+    def _constants(self, group, fresh, t):
+        return SimpleNamespace(
+            maximize=group["maximize"], weight_decay=t(group["weight_decay"]),
+            momentum=t(group["momentum"]), one_minus_dampening=t(1 - group["dampening"]),
+            nesterov=group["nesterov"], first=fresh, lr=t(float(group["lr"])),
+        )
+
+    @staticmethod
+    def _update(x, k):
+        p, g = x.p, x.g
+        if k.maximize:
+            g = np.negative(g, out=x.tmp())
+        if k.weight_decay:  # g + weight_decay * p, rounded twice (not fused)
+            decay = np.multiply(k.weight_decay, p, out=x.tmp())
+            g = np.add(g, decay, out=decay)
+        if "momentum_buffer" in x.state:
+            buf = x.state["momentum_buffer"]
+            if k.first:
+                np.copyto(buf, g)  # buf = g
+            else:  # buf = momentum * buf + (1 - dampening) * g
+                buf *= k.momentum
+                buf += g if k.one_minus_dampening == 1 else np.multiply(
+                    k.one_minus_dampening, g, out=x.tmp())
+            if k.nesterov:
+                ahead = np.multiply(k.momentum, buf, out=x.tmp())
+                g = np.add(g, ahead, out=ahead)
+            else:
+                g = buf
+        p -= np.multiply(k.lr, g, out=x.tmp())  # p -= lr * g
