@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from .._errstate import quiet
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..ops import creation as _creation
@@ -189,6 +190,7 @@ def orthogonal_(tensor, gain=1, generator=None):
     return _write(tensor, q.reshape(tensor.shape) * gain)
 
 
+@quiet  # log(0) of a zero draw is -inf, without NumPy's warning
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """Fill with N(mean, std**2) truncated to [a, b], by rejection (as PyTorch 2.13 does).
 

@@ -24,6 +24,7 @@ PyTorch's implementations, and ember has this one.
 
 import numpy as np
 
+from .._errstate import restore, silence
 from .._tensor import _make
 from ._fused import fma_
 from .optimizer import Optimizer, _step_tensor
@@ -206,19 +207,26 @@ class ForeachOptimizer(Optimizer):
         """One update of every parameter that has a gradient; returns closure()'s loss."""
         loss = self._closure_loss(closure)
         scratch = self.__dict__.setdefault("_scratch", _Scratch())
-        for group in self.param_groups:
-            buckets = self._buckets(group)
-            keys = self._state_keys(group)
-            for (dtype, key), items in buckets.items():
-                k = self._constants(group, key, dtype.type)
-                arrays = [(p._data, g, *(s._data for s in st)) for p, g, st in items]
-                for x in _blocks(arrays, keys, scratch):
-                    self._update(x, k)
-                for p, _, st in items:
-                    p._version[0] += 1
-                    for s in st:
-                        s._version[0] += 1
+        token = silence()  # inf and nan without NumPy's warnings, as in PyTorch
+        try:
+            for group in self.param_groups:
+                self._step_group(group, scratch)
+        finally:
+            restore(token)
         return loss
+
+    def _step_group(self, group, scratch):
+        buckets = self._buckets(group)
+        keys = self._state_keys(group)
+        for (dtype, key), items in buckets.items():
+            k = self._constants(group, key, dtype.type)
+            arrays = [(p._data, g, *(s._data for s in st)) for p, g, st in items]
+            for x in _blocks(arrays, keys, scratch):
+                self._update(x, k)
+            for p, _, st in items:
+                p._version[0] += 1
+                for s in st:
+                    s._version[0] += 1
 
     def _buckets(self, group):
         """{(dtype, key): [(param, grad array, state tensors)]} for the group's parameters

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from ..._errstate import quiet
 from ..._tensor import Tensor, _make
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm"]
@@ -28,6 +29,7 @@ def _vector_norm(d, p):
     return (a ** p).sum() ** (1.0 / p)
 
 
+@quiet
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """The norm of the norms of the tensors (as if they were one concatenated vector)."""
     tensors = [t for t in _as_list(tensors) if t is not None]
@@ -45,6 +47,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     return _make(total)
 
 
+@quiet
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     """Multiply every gradient by min(1, max_norm / (total_norm + 1e-6))."""
     grads = [p._grad for p in _as_list(parameters) if p._grad is not None]
@@ -59,6 +62,7 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
         g._version[0] += 1
 
 
+@quiet
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
                     foreach=None):
     """Rescale the gradients so that their total norm is at most max_norm; returns the total
@@ -70,6 +74,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     return total
 
 
+@quiet
 def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient element into [-clip_value, clip_value], in place."""
     clip_value = float(clip_value)
