@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _dtype
 from .._dtype import from_np, result_type
-from .._errstate import mark_quiet, restore, silence
+from .._errstate import mark_quiet, silent
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import state as _grad_state
 from ._inplace import apply_inplace, check_inplace
@@ -88,13 +88,10 @@ def _binary(fwd, node_cls, a, b, floating=False):
         ad = a._data
         bd = b._data if bc is Tensor else b
         if ad.dtype.kind == "f" and (bc is not Tensor or bd.dtype is ad.dtype):
-            token = silence()
             try:
-                out = fwd(ad, bd)
+                out = silent.run(fwd, ad, bd)
             except ValueError:
                 raise broadcast_shapes_error(ad.shape, bd.shape) from None
-            finally:
-                restore(token)
             if out.__class__ is not _ndarray:
                 out = np.asarray(out)
             if node_cls is not None and _grad_state.enabled and (
@@ -107,16 +104,13 @@ def _binary(fwd, node_cls, a, b, floating=False):
         bd, ad = _arrays(b, _as_operand(a), floating)
     else:
         ad, bd = _arrays(a, _as_operand(b), floating)
-    token = silence()
     try:
-        out = fwd(ad, bd)
+        out = silent.run(fwd, ad, bd)
     except ValueError:
         exc = broadcast_shapes_error(np.shape(ad), np.shape(bd))
         if exc is None:
             raise
         raise exc from None
-    finally:
-        restore(token)
     if node_cls is None:
         return _make(np.asarray(out))
     return record(out, node_cls, (a, b), _saved(node_cls, a, b))
@@ -246,12 +240,7 @@ def _make_unary(name, fwd, formula, reads):
                 "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
                 "to invert a mask, use the `~` or `logical_not()` operator instead."
             )
-        token = silence()
-        try:
-            out = fwd(d)
-        finally:
-            restore(token)
-        return record(out, node_cls, (input,), (input,) if save_x else (), save_y)
+        return record(silent.run(fwd, d), node_cls, (input,), (input,) if save_x else (), save_y)
 
     op.__name__ = name
     return mark_quiet(op)
@@ -459,22 +448,14 @@ def pow(input, exponent):  # noqa: A001
         d = input._data
         if d.dtype.kind in "biu" and isinstance(exponent, float):
             d = d.astype(_dtype.get_default_dtype().np)
-        token = silence()
         try:
-            out = _np_pow(d, exponent)
+            out = silent.run(_np_pow, d, exponent)
         except ValueError:
             raise RuntimeError("Integers to negative integer powers are not allowed.") from None
-        finally:
-            restore(token)
         return record(out, _PowScalar, (input,), (input, exponent))
     # number ** tensor
     ed, nd = _arrays(exponent, input, floating=True)
-    token = silence()
-    try:
-        out = np.power(nd, ed)
-    finally:
-        restore(token)
-    return record(out, _PowExp, (exponent,), (input, exponent))
+    return record(silent.run(np.power, nd, ed), _PowExp, (exponent,), (input, exponent))
 
 
 _POW = binary_node("PowBackward1", _pow_base_grad, _pow_exp_grad, ("ab", "ab"))
@@ -744,13 +725,10 @@ def _fast_inplace(ufunc, op):
             od = other._data if isinstance(other, Tensor) else other
             if (d.dtype.kind == "f" and (type(od) is not np.ndarray or od.dtype is d.dtype)
                     and d.flags.writeable and (self._base is None or not _grad_state.enabled)):
-                token = silence()
                 try:
-                    ufunc(d, od, out=d)
+                    silent.run(ufunc, d, od, out=d)
                 except ValueError:
                     raise _inplace_shape_error(d, od) from None
-                finally:
-                    restore(token)
                 self._version[0] += 1
                 return self
         return apply_inplace(self, op, other)
