@@ -1,0 +1,133 @@
+"""The transport under ember.distributed: mpi4py, loaded on first use, and waits that poll.
+
+Every exchange is a non-blocking MPI call polled against the process group's timeout, so a
+rank that hangs or dies turns into an error on the others instead of a silent hang. A rank
+that fails tells the others on a private communicator before it exits; their next wait raises.
+"""
+
+import importlib.util
+import os
+import sys
+import time
+
+from .._errors import note
+
+_MPI = None
+_ctl = None          # a duplicate of COMM_WORLD that carries only failure notices
+_FAIL_TAG = 7
+_heard = {}          # world rank -> the failure text it sent us
+_failing = False
+
+
+def available():
+    """Whether mpi4py (and so an MPI library) can be imported, without importing it."""
+    return importlib.util.find_spec("mpi4py") is not None
+
+
+def load():
+    """mpi4py's MPI module, initialised on first use."""
+    global _MPI
+    if _MPI is None:
+        try:
+            from mpi4py import MPI
+        except ImportError as exc:
+            err = RuntimeError(
+                "ember.distributed needs mpi4py and an MPI library, and they are not installed")
+            note(err, "Install them with `pip install ember[distributed]` (mpi4py and MPICH from "
+                      "PyPI); then start the ranks with `ember run --nproc-per-node N script.py` "
+                      "or `mpiexec -n N python script.py`.")
+            raise err from exc
+        _MPI = MPI
+    return _MPI
+
+
+def launched_by_mpi():
+    """The (rank, size) the MPI launcher gave this process, or None when none started it."""
+    for r, s in (("PMI_RANK", "PMI_SIZE"), ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"),
+                 ("PMIX_RANK", "OMPI_COMM_WORLD_SIZE")):
+        if r in os.environ and s in os.environ:
+            return int(os.environ[r]), int(os.environ[s])
+    return None
+
+
+def start_watch():
+    """Open the failure channel and make an uncaught exception tell the other ranks."""
+    global _ctl
+    if _ctl is not None:
+        return
+    MPI = load()
+    _ctl = MPI.COMM_WORLD.Dup()
+    previous = sys.excepthook
+
+    def hook(tp, value, tb):
+        previous(tp, value, tb)
+        fail(f"{tp.__name__}: {value}")
+
+    sys.excepthook = hook
+
+
+def check_peers():
+    """Raise if another rank has announced that it failed."""
+    if _ctl is None:
+        return
+    MPI = _MPI
+    status = MPI.Status()
+    while _ctl.Iprobe(source=MPI.ANY_SOURCE, tag=_FAIL_TAG, status=status):
+        src = status.Get_source()
+        _heard[src] = _ctl.recv(source=src, tag=_FAIL_TAG)
+    if _heard and not _failing:
+        src = min(_heard)
+        err = RuntimeError(f"Connection closed by peer: rank {src} failed")
+        note(err, f"rank {src} stopped with: {_heard[src]}. Its own output shows the traceback; "
+                  "this rank stops too, since the collective can never complete.")
+        raise err
+
+
+def fail(text, grace=3.0):
+    """Tell every other rank that this one failed, give them a moment to report, and exit 1.
+
+    Pending MPI requests would make MPI_Finalize hang, so the process ends without it.
+    """
+    global _failing
+    if _ctl is None or _failing:
+        return
+    _failing = True
+    me, size = _ctl.Get_rank(), _ctl.Get_size()
+    reqs = [_ctl.isend(text, dest=r, tag=_FAIL_TAG) for r in range(size) if r != me]
+    deadline = time.monotonic() + grace
+    MPI = _MPI
+    status = MPI.Status()
+    # every other rank either fails in turn (and so tells us) or is left to the launcher
+    while time.monotonic() < deadline and len(_heard) < size - 1:
+        while _ctl.Iprobe(source=MPI.ANY_SOURCE, tag=_FAIL_TAG, status=status):
+            src = status.Get_source()
+            _heard[src] = _ctl.recv(source=src, tag=_FAIL_TAG)
+        time.sleep(0.01)
+    del reqs
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(1)
+
+
+def wait(requests, timeout, what, rank):
+    """Poll ``requests`` (one or a list) until done; raise on timeout or a failed peer."""
+    MPI = _MPI
+    many = isinstance(requests, list)
+    test = MPI.Request.Testall if many else MPI.Request.Test
+    if test(requests):
+        return
+    deadline = time.monotonic() + timeout
+    spins = 0
+    while not test(requests):
+        check_peers()
+        spins += 1
+        if spins > 64:
+            if time.monotonic() > deadline:
+                ms = int(timeout * 1000)
+                err = RuntimeError(f"[Rank {rank}]: Timed out waiting {ms}ms for {what} "
+                                   "operation to complete")
+                note(err, "another rank never reached the same collective: it hangs, died "
+                          "or runs a different sequence of collectives. The process group's "
+                          "timeout (init_process_group(timeout=...)) bounds this wait.")
+                raise err
+            time.sleep(min(0.001, 1e-5 * (spins - 64)))
