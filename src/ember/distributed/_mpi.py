@@ -5,6 +5,7 @@ rank that hangs or dies turns into an error on the others instead of a silent ha
 that fails tells the others on a private communicator before it exits; their next wait raises.
 """
 
+import atexit
 import importlib.util
 import os
 import sys
@@ -24,12 +25,17 @@ def available():
     return importlib.util.find_spec("mpi4py") is not None
 
 
-def load():
-    """mpi4py's MPI module, initialised on first use."""
+def load(timeout=None):
+    """mpi4py's MPI module, initialised on first use.
+
+    MPI_Init waits for every rank of the job and holds Python's lock while it does. With
+    ``timeout`` (seconds) it is called through ctypes in a thread, so that a rank that never
+    starts gives an error here instead of a hang.
+    """
     global _MPI
     if _MPI is None:
         try:
-            from mpi4py import MPI
+            import mpi4py
         except ImportError as exc:
             err = RuntimeError(
                 "ember.distributed needs mpi4py and an MPI library, and they are not installed")
@@ -37,8 +43,40 @@ def load():
                       "PyPI); then start the ranks with `ember run --nproc-per-node N script.py` "
                       "or `mpiexec -n N python script.py`.")
             raise err from exc
+        if timeout is not None:
+            mpi4py.rc.initialize = False
+            mpi4py.rc.finalize = True
+        from mpi4py import MPI
+
+        if timeout is not None and not MPI.Is_initialized():
+            _init_within(MPI, timeout)
         _MPI = MPI
     return _MPI
+
+
+def _init_within(MPI, timeout):
+    import ctypes
+    import threading
+
+    with open("/proc/self/maps") as maps:
+        paths = [line.split()[-1] for line in maps if "/libmpi" in line]
+    if not paths:
+        MPI.Init_thread()
+        return
+    lib = ctypes.CDLL(paths[0])
+    provided = ctypes.c_int()
+    thread = threading.Thread(
+        target=lambda: lib.MPI_Init_thread(None, None, MPI.THREAD_MULTIPLE,
+                                           ctypes.byref(provided)), daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        atexit.register(_exit_without_finalize)
+        err = RuntimeError(f"Timed out waiting {int(timeout * 1000)}ms for "
+                           "init_process_group operation to complete")
+        note(err, "MPI could not start: another rank of the job never reached "
+                  "init_process_group (it hangs, or died before it).")
+        raise err
 
 
 def launched_by_mpi():
@@ -109,6 +147,12 @@ def fail(text, grace=3.0):
     os._exit(1)
 
 
+def _exit_without_finalize():
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(1)
+
+
 def wait(requests, timeout, what, rank):
     """Poll ``requests`` (one or a list) until done; raise on timeout or a failed peer."""
     MPI = _MPI
@@ -123,6 +167,8 @@ def wait(requests, timeout, what, rank):
         spins += 1
         if spins > 64:
             if time.monotonic() > deadline:
+                # the request stays pending, and MPI_Finalize would wait for it forever
+                atexit.register(_exit_without_finalize)
                 ms = int(timeout * 1000)
                 err = RuntimeError(f"[Rank {rank}]: Timed out waiting {ms}ms for {what} "
                                    "operation to complete")

@@ -226,7 +226,7 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
         if world_size == -1:
             raise _rendezvous_error("env:// rendezvous: environment variable WORLD_SIZE "
                                     "expected, but not set")
-    MPI = _mpi.load()
+    MPI = _mpi.load(timeout.total_seconds())
     world = MPI.COMM_WORLD
     if world_size != world.Get_size():
         err = RuntimeError(f"init_process_group: world_size={world_size}, but this MPI job has "
@@ -238,6 +238,8 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     if not 0 <= rank < world_size:
         raise ValueError(f"Invalid rank {rank}, rank should be in the interval [0, "
                          f"{world_size - 1}]")
+    # every rank must arrive within the timeout; after this barrier the blocking calls are safe
+    _mpi.wait(world.Ibarrier(), timeout.total_seconds(), "init_process_group", rank)
     _mpi.start_watch()
     comm = world.Split(0, rank)  # ranks numbered as the caller numbers them
     ranks = comm.allgather(rank)

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 __all__ = ["find_mpiexec", "main", "mpiexec_command"]
 
@@ -96,13 +97,37 @@ def main(argv=None):
                "EMBER_RUN_ERRORS": errors}
         cmd = mpiexec_command(nproc, [sys.executable, "-m", "ember.distributed._worker",
                                       opts.script, *opts.args], env)
+        job = subprocess.Popen(cmd)
         try:
-            rc = subprocess.call(cmd)
+            rc = supervise(job, errors)
         except KeyboardInterrupt:
+            job.terminate()
             return 130
         if rc != 0:
             _report(errors, rc)
     return rc
+
+
+def supervise(job, errors, grace=5.0):
+    """Wait for the MPI job; once a rank has failed, give the others ``grace`` seconds to stop
+    and then end the job (a rank stuck outside MPI would otherwise keep it alive)."""
+    failed_at = None
+    while True:
+        try:
+            return job.wait(0.1)
+        except subprocess.TimeoutExpired:
+            pass
+        if failed_at is None:
+            if any(name.endswith(".err") for name in os.listdir(errors)):
+                failed_at = time.monotonic()
+        elif time.monotonic() - failed_at > grace:
+            job.terminate()
+            try:
+                job.wait(5)
+            except subprocess.TimeoutExpired:
+                job.kill()
+                job.wait()
+            return job.returncode or 1
 
 
 def _report(errors, rc):

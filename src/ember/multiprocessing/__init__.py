@@ -71,6 +71,7 @@ class ProcessContext:
         self._job = job
         self._nprocs = nprocs
         self._workdir = workdir
+        self._failed_at = None
 
     def pids(self):
         return [self._job.pid]
@@ -82,6 +83,13 @@ class ProcessContext:
         while self._job.poll() is None:
             if deadline is not None and time.monotonic() > deadline:
                 return False
+            if self._failed_at is None:
+                if any(n.endswith(".err") for n in os.listdir(self._workdir.name)):
+                    self._failed_at = time.monotonic()
+            elif time.monotonic() - self._failed_at > 5.0:
+                # a process failed and another is stuck outside MPI: end the job
+                self._job.terminate()
+                self._job.wait()
             time.sleep(0.01)
         try:
             self._raise_failure(self._job.returncode)
