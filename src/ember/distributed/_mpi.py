@@ -160,20 +160,26 @@ def wait(requests, timeout, what, rank):
     test = MPI.Request.Testall if many else MPI.Request.Test
     if test(requests):
         return
-    deadline = time.monotonic() + timeout
+    start = time.monotonic()
+    deadline = start + timeout
     spins = 0
     while not test(requests):
-        check_peers()
+        # Test drives MPI's progress: poll busily for the first milliseconds (a large
+        # non-blocking all-reduce advances one chunk per call), then back off to sleeps
         spins += 1
-        if spins > 64:
-            if time.monotonic() > deadline:
-                # the request stays pending, and MPI_Finalize would wait for it forever
-                atexit.register(_exit_without_finalize)
-                ms = int(timeout * 1000)
-                err = RuntimeError(f"[Rank {rank}]: Timed out waiting {ms}ms for {what} "
-                                   "operation to complete")
-                note(err, "another rank never reached the same collective: it hangs, died "
-                          "or runs a different sequence of collectives. The process group's "
-                          "timeout (init_process_group(timeout=...)) bounds this wait.")
-                raise err
-            time.sleep(min(0.001, 1e-5 * (spins - 64)))
+        if spins % 64:
+            continue
+        check_peers()
+        now = time.monotonic()
+        if now > deadline:
+            # the request stays pending, and MPI_Finalize would wait for it forever
+            atexit.register(_exit_without_finalize)
+            ms = int(timeout * 1000)
+            err = RuntimeError(f"[Rank {rank}]: Timed out waiting {ms}ms for {what} "
+                               "operation to complete")
+            note(err, "another rank never reached the same collective: it hangs, died "
+                      "or runs a different sequence of collectives. The process group's "
+                      "timeout (init_process_group(timeout=...)) bounds this wait.")
+            raise err
+        if now - start > 0.02:
+            time.sleep(min(0.0005, (now - start) * 0.01))
