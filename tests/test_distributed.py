@@ -183,12 +183,13 @@ def _params(path):
     return [z[f"p{i}"] for i in range(4)], list(z["keys"])
 
 
-@pytest.mark.parametrize("mode", ["plain", "buckets", "fp16", "view"])
+@pytest.mark.parametrize("mode", ["plain", "buckets", "fp16", "view", "unused"])
 def test_ddp_equals_pytorch_ddp(tmp_path, mode):
     _ok(_ember_run("ddp_script.py", tmp_path / "e.npz", mode))
     _ok(_torchrun("ddp_script.py", tmp_path / "t.npz", mode))
     (pe, ke), (pt, kt) = _params(tmp_path / "e.npz"), _params(tmp_path / "t.npz")
-    assert ke == kt == ["module.0.weight", "module.0.bias", "module.2.weight", "module.2.bias"]
+    prefix = "module.seq." if mode == "unused" else "module."
+    assert ke == kt == [prefix + k for k in ("0.weight", "0.bias", "2.weight", "2.bias")]
     for a, b in zip(pe, pt):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 

@@ -17,6 +17,17 @@ world = 1 if single else dist.get_world_size()
 
 torch.manual_seed(0)
 model = nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 4))
+if mode == "unused":
+    class Branchy(nn.Module):
+        def __init__(self, seq):
+            super().__init__()
+            self.seq = seq
+            self.extra = nn.Linear(8, 4)  # never used: DDP must not wait for its gradient
+
+        def forward(self, x):
+            return self.seq(x)
+
+    wrapped = Branchy(model)
 rng = np.random.default_rng(1)
 X = torch.tensor(rng.standard_normal((4, 8, 8)), dtype=torch.float32)  # steps x batch x in
 Y = torch.tensor(rng.standard_normal((4, 8, 4)), dtype=torch.float32)
@@ -28,7 +39,9 @@ else:
         kw["bucket_cap_mb"] = 0.0002  # one small bucket per layer: several all-reduces overlap
     if mode == "view":
         kw["gradient_as_bucket_view"] = True
-    net = nn.parallel.DistributedDataParallel(model, **kw)
+    if mode == "unused":
+        kw["find_unused_parameters"] = True
+    net = nn.parallel.DistributedDataParallel(wrapped if mode == "unused" else model, **kw)
     if mode == "fp16":
         from torch.distributed.algorithms.ddp_comm_hooks import default_hooks
 
@@ -49,7 +62,7 @@ for step in range(4):
         (loss / (8 // world)).backward()
     opt.step()
 if rank == 0:
-    keys = list(net.state_dict())
+    keys = [k for k in net.state_dict() if "extra" not in k]
     np.savez(out, keys=np.array(keys), **{f"p{i}": p.detach().numpy()
                                          for i, p in enumerate(model.parameters())})
 if not single:

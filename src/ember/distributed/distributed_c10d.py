@@ -530,6 +530,15 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     return _run(pg, req, "allreduce", finish, async_op, [tensor])
 
 
+def _all_reduce_unchecked(tensor, group=None):
+    """A non-blocking SUM all-reduce without the fingerprint exchange, for DDP's buckets (their
+    layout was checked across ranks once, at construction): returns a Work."""
+    pg = _pg(group)
+    buf, back = _inout(tensor)
+    req = pg._comm.Iallreduce(_mpi.load().IN_PLACE, buf, _mpi.load().SUM)
+    return Work(pg, req, "allreduce", back, [tensor])
+
+
 def _src(pg, src, group_src, name="src"):
     if group_src is not None:
         if src is not None:

@@ -16,6 +16,7 @@ from ... import distributed as dist
 from ..._dtype import from_np
 from ...autograd.grad_mode import no_grad
 from ...autograd.graph import AccumulateGrad
+from ...distributed.distributed_c10d import _all_reduce_unchecked
 from ...ops.creation import _make
 from ..modules.module import Module
 
@@ -213,7 +214,7 @@ class DistributedDataParallel(Module):
             bucket = GradBucket(b, b.index == len(self._buckets) - 1)
             b.future = self._comm_hook(self._comm_state, bucket)
         else:
-            b.work = dist.all_reduce(_make(b.buffer), group=self._pg, async_op=True)
+            b.work = _all_reduce_unchecked(_make(b.buffer), self._pg)
 
     def _finish(self):
         step, self._pending = self._pending, None
