@@ -125,6 +125,37 @@ def async_work():
 
 
 record("async all_reduce", async_work)
+
+
+def groups():
+    both = dist.new_group([0, 1])
+    only1 = dist.new_group([1])
+    t = data(torch.float32)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX, group=both)
+    out = [t, dist.get_rank(both), dist.get_world_size(both)]
+    if rank == 1:
+        u = data(torch.int64)
+        dist.all_reduce(u, group=only1)
+        out += [u, dist.get_rank(only1), dist.get_world_size(only1)]
+    else:
+        out += [only1 == dist.GroupMember.NON_GROUP_MEMBER]
+    return out
+
+
+record("new_group", groups)
+
+
+def p2p_async():
+    t = data(torch.float64)
+    if rank == 0:
+        dist.isend(t, dst=1, tag=5).wait()
+        return []
+    got = torch.zeros(2, 3, dtype=torch.float64)
+    dist.irecv(got, src=0, tag=5).wait()
+    return [got]
+
+
+record("isend/irecv", p2p_async)
 record("ranks", lambda: [dist.get_rank(), dist.get_world_size(), dist.get_backend(),
                          dist.is_initialized()])
 dist.barrier()
