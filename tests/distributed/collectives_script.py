@@ -90,6 +90,12 @@ for dt in DTYPES:
         return [out]
     record(f"reduce_scatter_tensor {name}", rs_tensor)
 
+    def rs_list(dt=dt):
+        out = torch.zeros(3, dtype=dt)
+        dist.reduce_scatter(out, list(data(dt).unbind(0)))
+        return [out]
+    record(f"reduce_scatter {name}", rs_list)
+
     def alltoall(dt=dt):
         out = [torch.zeros(3, dtype=dt) for _ in range(world)]
         dist.all_to_all(out, list(data(dt).unbind(0)))
