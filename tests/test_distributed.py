@@ -279,3 +279,9 @@ def test_mismatched_shapes_raise_on_every_rank():
 def test_monitored_barrier_names_the_missing_rank():
     r = _fault("monitored")
     assert "[Rank 0]: Rank 1 failed to pass monitoredBarrier in 1000 ms" in r.stderr
+
+
+def test_a_rank_that_dies_without_an_error_ends_the_job():
+    r = _fault("die")
+    assert r.returncode == 7  # the dead rank's own exit code, from mpiexec
+    assert "ember run: the job failed with exit code 7" in r.stderr

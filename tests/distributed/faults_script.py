@@ -1,4 +1,4 @@
-"""Faults on 2 ranks: argv[1] is raise | hang | mismatch | monitored."""
+"""Faults on 2 ranks: argv[1] is raise | die | hang | mismatch | monitored."""
 
 import sys
 import time
@@ -15,6 +15,10 @@ rank = dist.get_rank()
 if mode == "raise":
     if rank == 1:
         raise ValueError("rank one is broken")
+    dist.all_reduce(torch.ones(2))
+elif mode == "die":
+    if rank == 1:
+        __import__("os")._exit(7)  # dies without a Python error
     dist.all_reduce(torch.ones(2))
 elif mode == "hang":
     dist.all_reduce(torch.ones(2))
