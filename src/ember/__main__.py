@@ -2,6 +2,7 @@
 
     ember run script.py [args...]     run a PyTorch script on ember, unchanged
     python -m ember run script.py     the same, without the console script
+    ember run --nproc-per-node 2 script.py    two ranks for ember.distributed (torchrun's flags)
 """
 
 import os
@@ -15,6 +16,10 @@ ember: a PyTorch-compatible autograd library on NumPy.
 commands:
   run SCRIPT [ARGS...]   run a script written for PyTorch on ember: inside it,
                          `import torch` (and torch.nn, torch.optim, ...) loads ember
+  run --nproc-per-node N SCRIPT [ARGS...]
+                         run N ranks of the script for ember.distributed, as torchrun
+                         does (also --nnodes, --node-rank, --master-addr, --master-port,
+                         --standalone); the ranks are one MPI job started by mpiexec
 
 options:
   -h, --help             show this message and exit
@@ -26,9 +31,14 @@ example:
 
 RUN_USAGE = """\
 usage: ember run SCRIPT [ARGS...]
+       ember run --nproc-per-node N [--nnodes 1 --master-addr A --master-port P] SCRIPT [ARGS...]
 
 Run SCRIPT as `python SCRIPT ARGS...` would, except that `import torch` (and
 torch.nn, torch.optim, ...) loads ember. ARGS reach the script untouched in sys.argv[1:].
+
+With --nproc-per-node N (and torchrun's other flags: --nnodes, --node-rank,
+--master-addr, --master-port, --standalone), start N ranks of SCRIPT as one MPI job, each
+with RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT set as torchrun sets them.
 """
 
 
@@ -62,6 +72,11 @@ def _run(argv):
     if argv[0] in ("-h", "--help"):
         sys.stdout.write(RUN_USAGE)
         return 0
+    if argv[0].startswith("--"):
+        # torchrun's flags: start several ranks (ember.distributed's launcher)
+        from .distributed import run as launcher
+
+        return launcher.main(argv)
     script = argv[0]
     if not os.path.isfile(script):
         why = "Is a directory" if os.path.isdir(script) else "No such file or directory"

@@ -9,3 +9,12 @@ from .modules import *
 from .parameter import Parameter
 
 __all__ = ["Parameter", "functional", "init", "utils", *modules.__all__]
+
+
+def __getattr__(name):
+    # ember.nn.parallel needs ember.distributed: it loads on first use, as torch.nn.parallel
+    if name == "parallel":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.parallel")
+    raise AttributeError(f"module 'ember.nn' has no attribute '{name}'")
