@@ -62,7 +62,7 @@ def _layout_tb(sizes, edges, nodesep, ranksep, margin):
     reversed_pairs = _back_edges(n, pairs)
     dag = [(h, t) if (t, h) in reversed_pairs else (t, h) for t, h in pairs]
     dag = list(dict.fromkeys(dag))
-    rank = _ranks(n, dag)
+    rank, depth = _ranks(n, dag)
 
     # the layered graph: real nodes, then one dummy per rank an edge crosses
     node_rank = list(rank)
@@ -79,6 +79,7 @@ def _layout_tb(sizes, edges, nodesep, ranksep, margin):
             widths.append(0.0)
             up.append([prev])
             down.append([])
+            depth.append(depth[t])
             down[prev].append(d)
             chain.append(d)
             prev = d
@@ -90,7 +91,7 @@ def _layout_tb(sizes, edges, nodesep, ranksep, margin):
 
     layers = _initial_order(total, n_ranks, node_rank, up, down)
     layers = _reduce_crossings(layers, up, down, total)
-    x = _assign_x(layers, widths, up, down, n, nodesep, total)
+    x = _assign_x(layers, widths, up, down, n, nodesep, total, depth)
 
     heights = [0.0] * n_ranks
     for v in range(n):
@@ -158,7 +159,8 @@ def _back_edges(n, pairs):
 
 
 def _ranks(n, dag):
-    """Longest path from the sources, then each node moved down next to its first successor."""
+    """Ranks: longest path from the sources, then each node moved down next to its first
+    successor. Also returns each node's depth (its longest path from a source)."""
     succ = [[] for _ in range(n)]
     indeg = [0] * n
     for t, h in dag:
@@ -175,11 +177,12 @@ def _ranks(n, dag):
         for w in succ[v]:
             if rank[w] < rank[v] + 1:
                 rank[w] = rank[v] + 1
+    depth = list(rank)
     for v in reversed(order):
         if succ[v]:
             rank[v] = min(rank[w] for w in succ[v]) - 1
     low = min(rank, default=0)
-    return [r - low for r in rank]
+    return [r - low for r in rank], depth
 
 
 def _initial_order(total, n_ranks, node_rank, up, down):
@@ -284,7 +287,13 @@ def _place(layer, desired, widths, nodesep, n):
     return [y + o for y, o in zip(ys, offsets)]
 
 
-def _assign_x(layers, widths, up, down, n, nodesep, total):
+def _assign_x(layers, widths, up, down, n, nodesep, total, depth):
+    """x per node: sweeps toward the neighbours in the previous rank, then exact placement.
+
+    Of a node's neighbours only the deepest (longest path from a source) count, so a long
+    chain of ops stays straight and the short branches that feed it (a parameter and its
+    AccumulateGrad) move next to it, rather than pulling it sideways rank after rank.
+    """
     x = [0.0] * total
     for layer in layers:
         pos = _place(layer, [0.0] * len(layer), widths, nodesep, n)
@@ -292,9 +301,7 @@ def _assign_x(layers, widths, up, down, n, nodesep, total):
             x[v] = xv
     rounds = 8 if total < 2000 else 4 if total < 20000 else 2
     for k in range(rounds + 1):
-        if k == rounds:
-            neighbours, order = None, range(len(layers))
-        elif k % 2 == 0:
+        if k % 2 == 0:
             neighbours, order = up, range(1, len(layers))
         else:
             neighbours, order = down, range(len(layers) - 2, -1, -1)
@@ -302,8 +309,13 @@ def _assign_x(layers, widths, up, down, n, nodesep, total):
             layer = layers[r]
             desired = []
             for v in layer:
-                ws = (up[v] + down[v]) if neighbours is None else neighbours[v]
-                desired.append(sum(x[w] for w in ws) / len(ws) if ws else x[v])
+                ws = neighbours[v]
+                if not ws:
+                    desired.append(x[v])
+                    continue
+                deepest = max(depth[w] for w in ws)
+                main = [x[w] for w in ws if depth[w] == deepest]
+                desired.append(sum(main) / len(main))
             for v, xv in zip(layer, _place(layer, desired, widths, nodesep, n)):
                 x[v] = xv
     return x
