@@ -125,7 +125,7 @@ def collapse_repeats(graph):
     graph._folds = folds
     for k, fold in enumerate(folds):
         label = _fold_label(fold)
-        info[fold.name] = {"kind": "fold", "fold": k, "op": f"{fold.copies} x block",
+        info[fold.name] = {"kind": "fold", "fold": k, "op": f"block repeated {fold.copies} times",
                            "lines": [f"{fold.copies} copies of a block of {fold.period} "
                                      f"backward nodes ({len(fold.members)} nodes in all)"]}
         info[fold.name]["attrs"] = {"label": label, "style": "filled,rounded",
@@ -156,10 +156,10 @@ def _absorb_leaves(graph, folds, owner, neighbours, info):
 
 def _fold_label(fold):
     if fold.period == 1:
-        return f"{fold.ops[0]}\nx {fold.copies}"
+        return f"{fold.ops[0]}\n× {fold.copies}"
     shown = fold.ops[:6]
     more = [f"... (+{fold.period - 6} more)"] if fold.period > 6 else []
-    return "\n".join([f"x {fold.copies}  (block of {fold.period})", *shown, *more])
+    return "\n".join([f"× {fold.copies}  (block of {fold.period})", *shown, *more])
 
 
 def view(graph, expanded=()):

@@ -242,7 +242,7 @@ def frame(scene_):
     notes_h = len(scene_.notes) * NOTE_FONT * LINE_EM + (8 if scene_.notes else 0)
     graph_x, graph_y = 0.0, notes_h
     legend_x = scene_.width + 12 if lw else scene_.width
-    width = max(legend_x + lw + 4, max((text_width(s, NOTE_FONT) + 16 for s in scene_.notes),
+    width = max(legend_x + lw + 4, max((text_width(s, NOTE_FONT) + 32 for s in scene_.notes),
                                        default=0))
     height = max(notes_h + scene_.height, notes_h + lh + 8)
     return graph_x, graph_y, legend_x, notes_h + 4, width, height
@@ -372,7 +372,10 @@ def svg_parts(s, standalone=True):
                'fill="white"/>\n')
     for i, note in enumerate(s.notes):
         out.append(f'<g class="notes"><text x="8" y="{(i + 1) * NOTE_FONT * LINE_EM:.1f}" '
-                   f'font-size="{NOTE_FONT:g}" fill="#7a2a00">{escape(note)}</text></g>\n')
+                   f'font-size="{NOTE_FONT:g}" fill="#7a2a00" '
+                   f'textLength="{text_width(note, NOTE_FONT):.1f}" '
+                   'lengthAdjust="spacingAndGlyphs">'
+                   f"{escape(note)}</text></g>\n")
     out.append(f'<g class="graph" transform="translate({gx:.1f},{gy:.1f})">\n')
     for c in s.curves:
         pts, tri = arrow_head(c.points, s.vertical) if c.arrow else (c.points, None)
