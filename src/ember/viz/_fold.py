@@ -137,20 +137,30 @@ def collapse_repeats(graph):
     graph.body += [_dot.edge_line(t, h, None, a) for t, h, a in edges]
 
 
+_LEAFISH = ("accumulate", "leaf", "param", "saved")
+
+
 def _absorb_leaves(graph, folds, owner, neighbours, info):
-    """Leaves (and their AccumulateGrad, saved tensors) that only one fold touches join it."""
+    """Leaves (a parameter, its AccumulateGrad, saved tensors) that one copy of one fold alone
+    touches join that fold; a weight that every copy reads stays outside, drawn once."""
+    copy_of = {}
+    for k, fold in enumerate(folds):
+        for i, m in enumerate(fold.members):
+            copy_of[m] = (k, i // fold.period)
     changed = True
     while changed:
         changed = False
         for name in graph._nodes:
-            if name in owner or info.get(name, {}).get("kind") in ("op", "output", "base"):
+            if name in copy_of or info.get(name, {}).get("kind") not in _LEAFISH:
                 continue
-            around = {owner.get(m) for m in neighbours.get(name, ())}
+            around = {copy_of.get(m) for m in neighbours.get(name, ())
+                      if m in copy_of or info.get(m, {}).get("kind") not in _LEAFISH}
             if len(around) == 1:
-                k = around.pop()
-                if k is not None:
-                    owner[name] = k
-                    folds[k].members.append(name)
+                place = around.pop()
+                if place is not None:
+                    copy_of[name] = place
+                    owner[name] = place[0]
+                    folds[place[0]].members.append(name)
                     changed = True
 
 
