@@ -120,8 +120,29 @@ def _layout_tb(sizes, edges, nodesep, ranksep, margin):
         points = [(centers[a][0], centers[a][1] + sizes[a][1] / 2)]
         points += [(xs[d], rank_y[node_rank[d]]) for d in chains[(a, b)]]
         points.append((centers[b][0], centers[b][1] - sizes[b][1] / 2))
-        routes.append(points[::-1] if flipped else points)
+        routes.append(points)
+    _spread_ports(routes, centers, sizes, edges, reversed_pairs)
+    routes = [r[::-1] if (t, h) in reversed_pairs else r for r, (t, h) in zip(routes, edges)]
     return centers, routes, width, height, rank
+
+
+def _spread_ports(routes, centers, sizes, edges, reversed_pairs):
+    """Edges meeting one side of a box spread along it, ordered by where they come from."""
+    ends = {}
+    for i, (t, h) in enumerate(edges):
+        if t == h:
+            continue
+        a, b = (h, t) if (t, h) in reversed_pairs else (t, h)
+        ends.setdefault((a, "bottom"), []).append((i, 0, 1))
+        ends.setdefault((b, "top"), []).append((i, -1, -2))
+    for (v, _), items in ends.items():
+        if len(items) < 2:
+            continue
+        items.sort(key=lambda it: routes[it[0]][it[2]][0])
+        span = sizes[v][0] * 0.6
+        for k, (i, at, _) in enumerate(items):
+            x = centers[v][0] - span / 2 + span * k / (len(items) - 1)
+            routes[i][at] = (x, routes[i][at][1])
 
 
 def _loop(center, size):
