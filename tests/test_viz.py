@@ -464,6 +464,23 @@ def test_labels_do_not_overlap_in_chromium(tmp_path):
     assert any(p.startswith("labels overlap") for p in problems), problems
 
 
+def test_html_hover_and_click_to_unfold_in_chromium(tmp_path):
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import look_at_graph
+    finally:
+        sys.path.pop(0)
+    if look_at_graph.chromium() is None:
+        print("chromium is not installed: the browser check is skipped")
+        pytest.skip("chromium is not installed (apt-get install chromium to run this check)")
+    y, params = _rnn_graph()
+    make_dot(y, params=params, collapse=True).save_html(tmp_path / "g.html")
+    report = look_at_graph.unfold_in_browser(str(tmp_path / "g.html"))
+    assert report["folded"] and "5 copies of a block of 2" in report["tip"]
+    assert "click to unfold" in report["tip"]
+    assert report["visible"] == "view-1" and report["nodes"] > 20, report
+
+
 def test_notebook_cell_shows_the_svg(tmp_path):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")

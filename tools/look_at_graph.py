@@ -56,6 +56,31 @@ window.addEventListener('load', function () {
 """
 
 
+# Runs in the page after its own script: hover the first folded block, then click it.
+INTERACT = """
+<script>
+window.addEventListener('load', function () {
+  var node = document.querySelector('#view-0 .node[data-fold]');
+  var out = {folded: !!node};
+  if (node) {
+    var r = node.getBoundingClientRect();
+    var at = {bubbles: true, clientX: r.left + 5, clientY: r.top + 5};
+    node.dispatchEvent(new MouseEvent('mousemove', at));
+    out.tip = document.getElementById('tip').textContent;
+    node.dispatchEvent(new MouseEvent('click', at));
+    var shown = document.querySelector('.view:not([hidden])');
+    out.visible = shown.id;
+    out.nodes = shown.querySelectorAll('.node').length;
+  }
+  var pre = document.createElement('pre');
+  pre.id = 'report';
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>
+"""
+
+
 def examples():
     """(name, Digraph) pairs: the graphs the README and the tests talk about."""
     torch.manual_seed(0)
@@ -101,14 +126,14 @@ def browser(args, timeout=120):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
-def check_page(path):
+def check_page(path, script=MEASURE):
     """The measuring script's report for the page at ``path`` (an SVG is wrapped in one)."""
     with open(path, encoding="utf-8") as f:
         text = f.read()
     if path.endswith(".svg"):
         text = "<!DOCTYPE html><html><body style='margin:0'>" + text.split("?>", 1)[-1]
         text += "</body></html>"
-    text = text.replace("</body>", MEASURE + "</body>")
+    text = text.replace("</body>", script + "</body>")
     with tempfile.NamedTemporaryFile("w", suffix=".html", delete=False,
                                      encoding="utf-8") as f:
         f.write(text)
@@ -119,7 +144,13 @@ def check_page(path):
     found = re.search(r'<pre id="report">(.*?)</pre>', dom, re.S)
     if not found:
         return {"labels": 0, "problems": ["the page did not report (did its script run?)"]}
-    return json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    found = found.group(1).replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">")
+    return json.loads(found.replace("&amp;", "&"))
+
+
+def unfold_in_browser(path):
+    """Hover, then click, the first folded block of the page: its tooltip, the view shown."""
+    return check_page(path, INTERACT)
 
 
 def main(out_dir):
@@ -142,6 +173,12 @@ def main(out_dir):
             for p in report["problems"][:10]:
                 print("    " + p)
             failed |= bool(report["problems"]) or report["labels"] == 0
+        if dot._folds:
+            report = unfold_in_browser(html_path)
+            ok = report.get("visible") == "view-1"
+            print(f"{name + '.html':24s} click on the folded block shows {report.get('visible')} "
+                  f"({report.get('nodes')} boxes)  {'ok' if ok else 'PROBLEMS'}")
+            failed |= not ok
     print(f"screenshots in {out_dir}")
     return 1 if failed else 0
 
