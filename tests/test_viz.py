@@ -305,6 +305,31 @@ def test_boxes_fit_their_labels_and_never_overlap():
             assert apart_x or apart_y, (a.lines, c.lines)
 
 
+def test_custom_function_saved_tensors_and_rankdir():
+    class Square(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x * x
+            ctx.save_for_backward(x, y)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            x, _ = ctx.saved_tensors
+            return 2 * x * g
+
+    x = ember.randn(3, requires_grad=True)
+    y = Square.apply(x).sum()
+    dot = make_dot(y)
+    node = str(id(y.grad_fn.next_functions[0][0]))
+    assert dot._nodes[node]["label"] == "SquareBackward"
+    saved = [(t, a) for t, h, a in dot._edges if h == node and a == {"dir": "none"}]
+    assert len(saved) == 2  # torchviz always draws a custom Function's saved tensors
+    dot.graph_attr["rankdir"] = "LR"
+    at = {b.name: b.x for b in dot._scene().boxes}
+    assert at[str(id(x))] < at[node] < at[str(id(y))]
+
+
 def test_roots_above_leaves_below_in_every_edge():
     y = (ember.randn(3, requires_grad=True).exp() * 2).sum()
     s = make_dot(y)._scene()

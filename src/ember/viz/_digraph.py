@@ -20,7 +20,7 @@ class Digraph:
 
     directed = True
 
-    def __init__(self, name=None, comment=None, filename=None, directory="", format="svg",
+    def __init__(self, name=None, comment=None, filename=None, directory="", format="pdf",
                  engine=_OWN_ENGINE, graph_attr=None, node_attr=None, edge_attr=None,
                  body=None, strict=False):
         self.name = name
