@@ -297,13 +297,16 @@ def _isotonic(targets, weights):
     return out
 
 
-def _place(layer, desired, widths, nodesep, n):
-    """Positions nearest to ``desired`` that keep the layer's order and spacing."""
+def _place(layer, desired, widths, nodesep, n, depth):
+    """Positions nearest to ``desired`` that keep the layer's order and spacing.
+
+    Deeper nodes weigh more: where boxes compete for room, the long chain keeps its place
+    and its side inputs move, so the chain does not drift rank after rank."""
     offsets = [0.0]
     for a, b in zip(layer, layer[1:]):
         gap = nodesep if a < n and b < n else nodesep / 3
         offsets.append(offsets[-1] + (widths[a] + widths[b]) / 2 + gap)
-    weights = [1.0 if v < n else 2.0 for v in layer]
+    weights = [(1.0 if v < n else 2.0) * (1 + depth[v]) ** 2 for v in layer]
     ys = _isotonic([d - o for d, o in zip(desired, offsets)], weights)
     return [y + o for y, o in zip(ys, offsets)]
 
@@ -317,7 +320,7 @@ def _assign_x(layers, widths, up, down, n, nodesep, total, depth):
     """
     x = [0.0] * total
     for layer in layers:
-        pos = _place(layer, [0.0] * len(layer), widths, nodesep, n)
+        pos = _place(layer, [0.0] * len(layer), widths, nodesep, n, depth)
         for v, xv in zip(layer, pos):
             x[v] = xv
     rounds = 8 if total < 2000 else 4 if total < 20000 else 2
@@ -337,6 +340,6 @@ def _assign_x(layers, widths, up, down, n, nodesep, total, depth):
                 deepest = max(depth[w] for w in ws)
                 main = [x[w] for w in ws if depth[w] == deepest]
                 desired.append(sum(main) / len(main))
-            for v, xv in zip(layer, _place(layer, desired, widths, nodesep, n)):
+            for v, xv in zip(layer, _place(layer, desired, widths, nodesep, n, depth)):
                 x[v] = xv
     return x
