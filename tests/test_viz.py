@@ -452,6 +452,24 @@ def test_torchviz_alias_under_ember_run(tmp_path):
     assert out.stdout.split() == ["True", "4"]
 
 
+def test_torchviz_alias_without_torchviz_installed(tmp_path):
+    # the finder asks PathFinder whether torchviz is installed: make it see none
+    code = (
+        "import importlib.machinery as m, sys\n"
+        "real = m.PathFinder.find_spec\n"
+        "m.PathFinder.find_spec = classmethod(lambda cls, name, path=None, target=None: None "
+        "if name == 'torchviz' else real(name, path, target))\n"
+        "from ember._import_hook import install_torch_alias\n"
+        "install_torch_alias()\n"
+        "import torchviz, ember.viz\n"
+        "print(torchviz is ember.viz, torchviz.make_dot is ember.viz.make_dot)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.stdout.split() == ["True", "True"], out.stderr
+
+
 def test_import_ember_does_not_load_viz():
     code = ("import sys, ember; print('ember.viz' in sys.modules); ember.viz; "
             "print('ember.viz' in sys.modules)")
