@@ -135,6 +135,6 @@ def __getattr__(name):
     import importlib
 
     if name in ("nn", "optim", "utils", "cuda", "backends", "accelerator", "testing", "models",
-                "distributed", "multiprocessing"):
+                "distributed", "multiprocessing", "viz"):
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute '{name}'")

@@ -1,7 +1,8 @@
 """Make `import torch` give ember, so scripts written for PyTorch run unchanged.
 
 A finder on sys.meta_path answers every `torch` / `torch.<sub>` import with the module
-`ember` / `ember.<sub>`: the very same module object, so `torch.nn is ember.nn`.
+`ember` / `ember.<sub>`: the very same module object, so `torch.nn is ember.nn`. A second,
+narrow one answers `import torchviz` with `ember.viz` when torchviz itself is not installed.
 """
 
 import importlib
@@ -53,7 +54,20 @@ class _TorchAliasFinder:
         return importlib.machinery.ModuleSpec(fullname, _TorchAliasLoader(ember_name))
 
 
+class _TorchvizAliasFinder:
+    """`import torchviz` gives ember.viz (the same make_dot API), unless torchviz is
+    installed: then the real one loads, as the user installed it."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "torchviz":
+            return None
+        if importlib.machinery.PathFinder.find_spec(fullname) is not None:
+            return None
+        return importlib.machinery.ModuleSpec(fullname, _TorchAliasLoader("ember.viz"))
+
+
 _finder = _TorchAliasFinder()
+_torchviz_finder = _TorchvizAliasFinder()
 
 
 def install_torch_alias():
@@ -76,4 +90,6 @@ def install_torch_alias():
     if _finder not in sys.meta_path:
         # first, so it wins over an installed PyTorch
         sys.meta_path.insert(0, _finder)
+    if _torchviz_finder not in sys.meta_path:
+        sys.meta_path.insert(1, _torchviz_finder)
 
