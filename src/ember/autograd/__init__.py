@@ -6,7 +6,13 @@ ops, so it is loaded from above (the ``ember`` package attaches it on import).
 """
 
 from . import anomaly, engine, function, grad_mode, graph
-from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .anomaly import (
+    detect_anomaly,
+    diagnose,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
 from .engine import backward, grad
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (

@@ -15,8 +15,9 @@ from .._dtype import from_np
 from .._errors import note
 from .._errstate import restore, silence
 from .._tensor import Size, Tensor, _make
+from . import anomaly as _anomaly
 from . import grad_mode
-from .graph import AccumulateGrad, accumulator, edge
+from .graph import FREED_MESSAGE, AccumulateGrad, accumulator, edge
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
@@ -205,6 +206,12 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
                 else:
                     deps[nxt] = count + 1
     needed = None if targets is None else _needed(root_fns | deps.keys(), targets)
+    if len(deps) > _growth.size:
+        _growth.grew(len(deps), root_fns)
+    else:
+        _growth.size = len(deps)
+        _growth.steps = 0
+    anomaly = _anomaly.state.enabled
 
     buffers = {}
     for (fn, nr), g in zip(root_edges, grads):
@@ -242,7 +249,10 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
             else:
                 if fn._pre_hooks:
                     buf = _run_pre_hooks(fn, buf)
-                grads_in = fn.apply(buf, create_graph)
+                if anomaly:
+                    grads_in = _apply_anomaly(fn, buf, create_graph)
+                else:
+                    grads_in = fn.apply(buf, create_graph)
                 if fn._hooks:
                     grads_in = _run_post_hooks(fn, grads_in, buf)
                 if not retain_graph and fn._saved is not None:
@@ -278,9 +288,78 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
                             push(ready, (-fn._seq, id(fn), fn))
                             fn = None
                         push(ready, (-nxt._seq, id(nxt), nxt))
+    except RuntimeError as exc:
+        if exc.args and exc.args[0] == FREED_MESSAGE:
+            note(exc, _FREED_NOTE)
+        raise
     finally:
         restore(token)
         state.enabled = prev
+
+
+_FREED_NOTE = (
+    "A backward (or autograd.grad) already ran through part of this graph and freed what it "
+    "saved. Usual causes: calling loss.backward() twice on the same loss, or carrying a tensor "
+    "from one iteration to the next without cutting its graph (an RNN hidden state, a running "
+    "total). Fix: recompute the forward pass each iteration, cut the carried tensor with "
+    "`.detach()` (or use `.item()` for numbers you only log), or pass retain_graph=True to the "
+    "first backward if you really need to go through the graph twice."
+)
+
+
+class _Growth:
+    """The always-on check for a graph that grows at every backward (see viz.diagnostics).
+
+    The engine already counts the graph's nodes; a backward through a graph larger than the
+    previous one's ``steps`` times in a row calls ``hook`` (set by the diagnostics) once.
+    """
+
+    __slots__ = ("size", "steps", "hook", "fired")
+
+    def __init__(self):
+        self.size = 0
+        self.steps = 0
+        self.hook = None
+        self.fired = False
+
+    def grew(self, size, roots):
+        self.steps = steps = self.steps + 1 if self.size else 0
+        self.size = size
+        if steps >= GROWTH_STEPS and not self.fired:
+            self.fired = True
+            hook = self.hook
+            if hook is not None:
+                hook(size, steps, roots)
+
+
+GROWTH_STEPS = 8
+_growth = _Growth()
+
+
+def _apply_anomaly(fn, buf, create_graph):
+    """fn.apply under anomaly mode: warn with the forward traceback if it fails; NaN check."""
+    try:
+        grads_in = fn.apply(buf, create_graph)
+        if _anomaly.state.check_nan:
+            for i, g in enumerate(grads_in):
+                if g is not None and g._data.dtype.kind in "fc" and np.isnan(g._data).any():
+                    raise RuntimeError(
+                        f"Function '{fn.name()}' returned nan values in its {i}th output."
+                    )
+    except BaseException:
+        stack = fn._state.get("traceback_") if fn._state else None
+        import warnings
+
+        if stack:
+            warnings.warn(f"Error detected in {fn.name()}. Traceback of forward call that caused "
+                          f"the error:\n{_anomaly.format_stack(stack)}", UserWarning,
+                          stacklevel=2)
+        else:
+            warnings.warn(f"Error detected in {fn.name()}. No forward pass information "
+                          "available. Enable detect anomaly during forward pass for more "
+                          "information.", UserWarning, stacklevel=2)
+        raise
+    return grads_in
 
 
 def _all_none(buf):
