@@ -154,3 +154,94 @@ def bumps(counter):
     """[(version, op name, stack)] recorded for ``counter``."""
     entry = _bumps.get(id(counter))
     return entry[1] if entry is not None and entry[0] is counter else []
+
+
+# -- always-on diagnostics ----------------------------------------------------------------------
+class GraphGrowthWarning(UserWarning):
+    """A tensor that requires grad keeps growing its graph across training steps."""
+
+
+class NonLeafGradWarning(UserWarning):
+    """``.grad`` read on a tensor that is not a leaf (it stays None): plain words and the fix."""
+
+
+# what the diagnostics found, in order: (warning class name, message); `ember run --explain`
+# prints them at the end
+found = []
+
+
+def report(category, message, stacklevel_frames=None):
+    """Warn with ``category`` at the innermost user line, and remember it for the summary."""
+    frames = capture() if stacklevel_frames is None else stacklevel_frames
+    found.append((category.__name__, message, user_line(frames)))
+    if frames:
+        name, line, _ = frames[-1]
+        module = "__main__"
+        warnings.warn_explicit(message, category, name, line, module=module)
+    else:
+        warnings.warn(message, category, stacklevel=3)
+
+
+def report_growth(what, fix):
+    report(GraphGrowthWarning, f"{what}\n{fix}")
+
+
+def holder(node):
+    """' (a running sum: AddBackward0 uses it)' or ' (a list)': what keeps ``node`` alive.
+
+    Only called once, when graph growth is reported (gc.get_referrers is slow).
+    """
+    import gc
+
+    refs = gc.get_referrers(node)
+    for ref in refs:
+        if getattr(ref, "_grad_fn", None) is node:
+            for owner in gc.get_referrers(ref):
+                if owner.__class__ is list:
+                    return " (a list that the losses are appended to)"
+    for ref in refs:
+        if ref.__class__ is tuple and len(ref) == 2:  # an edge (node, nr) of a later node
+            for edges in gc.get_referrers(ref):
+                if edges.__class__ is not tuple:
+                    continue
+                for consumer in gc.get_referrers(edges):
+                    if getattr(consumer, "next_functions", None) is edges:
+                        return (f" (a running total: {type(consumer).__name__} adds each new "
+                                "loss to the previous ones)")
+    return ""
+
+
+_hinted = set()  # user lines already given the non-leaf .grad hint
+
+
+def nonleaf_grad_hint(t):
+    """After PyTorch's warning on a non-leaf ``.grad`` read: which mistake it is, and the fix."""
+    frames = capture()
+    where = user_line(frames)
+    if where in _hinted:
+        return
+    _hinted.add(where)
+    fn = t._grad_fn
+    leaf = None
+    for nxt, _ in fn.next_functions:
+        var = getattr(nxt, "variable", None)
+        if var is not None and var._grad is not None and var._data.shape == t._data.shape:
+            leaf = var
+            break
+    if leaf is not None:
+        message = (
+            f"This tensor is not a leaf: it was computed ({fn.name()}) from a parameter that has "
+            "a .grad, as `w = w - lr * w.grad` does. The name now holds a new tensor whose .grad "
+            "stays None, and the parameter is no longer updated.\n"
+            "Fix: update the parameter in place without recording it: "
+            "`with torch.no_grad(): w -= lr * w.grad`, then `w.grad.zero_()` (or use an "
+            "optimizer)."
+        )
+    else:
+        message = (
+            f"This tensor is not a leaf (its grad_fn is {fn.name()}), so backward() does not "
+            "fill its .grad.\n"
+            "Fix: read .grad on the leaf tensors (the parameters you created with "
+            "requires_grad=True), or call .retain_grad() on this tensor before backward()."
+        )
+    report(NonLeafGradWarning, message, frames)

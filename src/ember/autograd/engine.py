@@ -8,6 +8,7 @@ are summed in arrival order before that input's node runs.
 
 import heapq
 from sys import getrefcount as _getrefcount
+from weakref import ref as _weakref
 
 import numpy as np
 
@@ -206,11 +207,17 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
                 else:
                     deps[nxt] = count + 1
     needed = None if targets is None else _needed(root_fns | deps.keys(), targets)
-    if len(deps) > _growth.size:
-        _growth.grew(len(deps), root_fns)
+    growth = _growth
+    if len(deps) > growth.size:
+        growth.grew(len(deps))
     else:
-        _growth.size = len(deps)
-        _growth.steps = 0
+        growth.size = len(deps)
+        growth.steps = 0
+    i = growth.i
+    growth.roots[i] = _weakref(root_edges[0][0])
+    growth.i = i = (i + 1) & 7
+    if not i and not growth.fired:
+        growth.check_kept()
     anomaly = _anomaly.state.enabled
 
     buffers = {}
@@ -308,28 +315,50 @@ _FREED_NOTE = (
 
 
 class _Growth:
-    """The always-on check for a graph that grows at every backward (see viz.diagnostics).
+    """The always-on check for a graph that grows from one backward to the next. O(1) a step.
 
-    The engine already counts the graph's nodes; a backward through a graph larger than the
-    previous one's ``steps`` times in a row calls ``hook`` (set by the diagnostics) once.
+    Two signs, both read from the graph: the graph a backward runs through is larger than the
+    previous one's at GROWTH_STEPS backwards in a row (a tensor carried across iterations
+    without ``.detach()``), or the graphs of the last 8 backwards are all still alive (something
+    keeps every loss with its graph: ``total += loss``, ``losses.append(loss)``). Either is
+    reported once, as a GraphGrowthWarning at the user's line.
     """
 
-    __slots__ = ("size", "steps", "hook", "fired")
+    __slots__ = ("size", "steps", "fired", "roots", "i")
 
     def __init__(self):
         self.size = 0
         self.steps = 0
-        self.hook = None
         self.fired = False
+        self.roots = [None] * 8  # weak references to the last 8 backwards' root nodes
+        self.i = 0
 
-    def grew(self, size, roots):
+    def grew(self, size):
         self.steps = steps = self.steps + 1 if self.size else 0
         self.size = size
         if steps >= GROWTH_STEPS and not self.fired:
             self.fired = True
-            hook = self.hook
-            if hook is not None:
-                hook(size, steps, roots)
+            _anomaly.report_growth(
+                f"The graph behind this backward() has grown at each of the last {steps} "
+                f"backward calls (now {size} nodes): a tensor that requires grad is carried "
+                "from one iteration to the next and keeps the whole history behind it.",
+                "Fix: cut the carried tensor's history each iteration with `.detach()` (e.g. "
+                "`hidden = hidden.detach()`), and keep only numbers of what you log "
+                "(`loss.item()`).",
+            )
+
+    def check_kept(self):
+        nodes = [r() for r in self.roots]
+        if any(n is None for n in nodes) or len({id(n) for n in nodes}) < len(nodes):
+            return
+        self.fired = True
+        holder = _anomaly.holder(nodes[0])
+        _anomaly.report_growth(
+            "The graphs of the last 8 losses you called backward() on are all still alive: "
+            f"something keeps each loss with its graph{holder}, so memory grows every step.",
+            "Fix: keep numbers, not graphs: `total += loss.item()` or "
+            "`losses.append(loss.detach())` (or `loss.item()`).",
+        )
 
 
 GROWTH_STEPS = 8
