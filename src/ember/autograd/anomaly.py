@@ -215,7 +215,13 @@ _hinted = set()  # user lines already given the non-leaf .grad hint
 
 
 def nonleaf_grad_hint(t):
-    """After PyTorch's warning on a non-leaf ``.grad`` read: which mistake it is, and the fix."""
+    """After PyTorch's warning on a non-leaf ``.grad`` read: which mistake it is, and the fix.
+
+    Only while diagnosing (diagnose(), anomaly mode, ``ember run --explain``): outside them the
+    warnings stay exactly PyTorch's.
+    """
+    if not state.record:
+        return
     frames = capture()
     where = user_line(frames)
     if where in _hinted:
