@@ -15,6 +15,8 @@ ember: a PyTorch-compatible autograd library on NumPy.
 commands:
   run SCRIPT [ARGS...]   run a script written for PyTorch on ember: inside it,
                          `import torch` (and torch.nn, torch.optim, ...) loads ember
+  run --explain SCRIPT   the same, with autograd's diagnostics on; a summary of
+                         what they found is printed at the end
 
 options:
   -h, --help             show this message and exit
@@ -25,10 +27,13 @@ example:
 """
 
 RUN_USAGE = """\
-usage: ember run SCRIPT [ARGS...]
+usage: ember run [--explain] SCRIPT [ARGS...]
 
 Run SCRIPT as `python SCRIPT ARGS...` would, except that `import torch` (and
 torch.nn, torch.optim, ...) loads ember. ARGS reach the script untouched in sys.argv[1:].
+
+  --explain   record where tensors and in-place changes come from, explain autograd
+              mistakes as they happen, and print a summary of them at the end
 """
 
 
@@ -62,6 +67,11 @@ def _run(argv):
     if argv[0] in ("-h", "--help"):
         sys.stdout.write(RUN_USAGE)
         return 0
+    explain = argv[0] == "--explain"
+    if explain:
+        argv = argv[1:]
+        if not argv:
+            return _usage_error("missing SCRIPT to run", RUN_USAGE)
     script = argv[0]
     if not os.path.isfile(script):
         why = "Is a directory" if os.path.isdir(script) else "No such file or directory"
@@ -81,16 +91,38 @@ def _run(argv):
 
     import runpy
 
+    diagnosing = _explaining() if explain else None
     try:
         runpy.run_path(script, run_name="__main__")
     except SystemExit:
+        _explain_summary(diagnosing, None)
         raise
     except BaseException as exc:
         # the default hook prints exc.__traceback__ (not its tb argument), so trim it in place
         exc.__traceback__ = _script_frames(exc, script)
         sys.excepthook(type(exc), exc, exc.__traceback__)
+        _explain_summary(diagnosing, exc)
         return 130 if isinstance(exc, KeyboardInterrupt) else 1
+    _explain_summary(diagnosing, None)
     return 0
+
+
+def _explaining():
+    """--explain: autograd's diagnose mode on for the whole script."""
+    from .autograd.anomaly import diagnose
+
+    d = diagnose()
+    d.__enter__()
+    return d
+
+
+def _explain_summary(diagnosing, exc):
+    if diagnosing is None:
+        return
+    diagnosing.__exit__(None, None, None)
+    from .viz.diagnostics import summary
+
+    sys.stderr.write(summary(exc))
 
 
 def _script_frames(exc, script):
