@@ -27,7 +27,8 @@ example:
 """
 
 RUN_USAGE = """\
-usage: ember run [--explain] SCRIPT [ARGS...]
+usage: ember run SCRIPT [ARGS...]
+       ember run --explain SCRIPT [ARGS...]
 
 Run SCRIPT as `python SCRIPT ARGS...` would, except that `import torch` (and
 torch.nn, torch.optim, ...) loads ember. ARGS reach the script untouched in sys.argv[1:].
