@@ -229,11 +229,13 @@ def nonleaf_grad_hint(t):
     _hinted.add(where)
     fn = t._grad_fn
     leaf = None
-    for nxt, _ in fn.next_functions:
-        var = getattr(nxt, "variable", None)
+    edges = fn.next_functions
+    # `w - lr * w.grad`: a subtraction (or addition) whose only input needing grad is a leaf
+    # that already has a .grad of the same shape
+    if fn.name() in ("SubBackward0", "AddBackward0") and len(edges) == 2 and edges[1][0] is None:
+        var = getattr(edges[0][0], "variable", None)
         if var is not None and var._grad is not None and var._data.shape == t._data.shape:
             leaf = var
-            break
     if leaf is not None:
         message = (
             f"This tensor is not a leaf: it was computed ({fn.name()}) from a parameter that has "
