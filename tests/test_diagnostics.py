@@ -259,7 +259,7 @@ def test_running_total_of_losses_is_reported_once_with_the_fix():
     total = 0
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
-        for _ in range(30):
+        for _ in range(40):
             loss = ((w_ * 3 - 1) ** 2).sum()
             line = _line(1)
             loss.backward()
@@ -276,7 +276,7 @@ def test_list_of_losses_is_reported():
     losses = []
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
-        for _ in range(12):
+        for _ in range(40):
             loss = ((w_ - 1) ** 2).sum()
             loss.backward()
             losses.append(loss)
@@ -289,7 +289,7 @@ def test_carried_hidden_state_growth_is_reported():
     h = ember.zeros(1)
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
-        for _ in range(12):
+        for _ in range(40):
             h = h * w_ + 1
             loss = (h ** 2).sum()
             line = _line(1)
@@ -432,7 +432,7 @@ def test_run_explain_summarises_the_mistakes(tmp_path):
         "import torch\n"
         "w = torch.tensor([1.0, 2.0], requires_grad=True)\n"
         "total = 0\n"
-        "for step in range(10):\n"
+        "for step in range(40):\n"
         "    loss = ((w * 3 - 1) ** 2).sum()\n"
         "    loss.backward()\n"
         "    total += loss\n"

@@ -208,16 +208,12 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
                     deps[nxt] = count + 1
     needed = None if targets is None else _needed(root_fns | deps.keys(), targets)
     growth = _growth
-    if len(deps) > growth.size:
-        growth.grew(len(deps))
-    else:
-        growth.size = len(deps)
-        growth.steps = 0
-    i = growth.i
-    growth.roots[i] = _weakref(root_edges[0][0])
-    growth.i = i = (i + 1) & 7
-    if not i and not growth.fired:
-        growth.check_kept()
+    n = len(deps)
+    if n != growth.size or growth.steps:
+        growth.sized(n)
+    growth.n = k = growth.n + 1
+    if not k & 7:
+        growth.sample(root_edges[0][0])
     anomaly = _anomaly.state.enabled
 
     buffers = {}
@@ -319,21 +315,27 @@ class _Growth:
 
     Two signs, both read from the graph: the graph a backward runs through is larger than the
     previous one's at GROWTH_STEPS backwards in a row (a tensor carried across iterations
-    without ``.detach()``), or the graphs of the last 8 backwards are all still alive (something
-    keeps every loss with its graph: ``total += loss``, ``losses.append(loss)``). Either is
-    reported once, as a GraphGrowthWarning at the user's line.
+    without ``.detach()``), or the root nodes of every 8th backward over the last 32 are all
+    still alive (something keeps every loss with its graph: ``total += loss``,
+    ``losses.append(loss)``). Either is reported once, as a GraphGrowthWarning at the user's
+    line. In a steady loop the cost is a comparison and a counter per backward.
     """
 
-    __slots__ = ("size", "steps", "fired", "roots", "i")
+    __slots__ = ("size", "steps", "fired", "roots", "n")
 
     def __init__(self):
         self.size = 0
         self.steps = 0
         self.fired = False
-        self.roots = [None] * 8  # weak references to the last 8 backwards' root nodes
-        self.i = 0
+        self.roots = []  # weak references to the root nodes of every 8th backward, the last 4
+        self.n = 0  # backwards so far
 
-    def grew(self, size):
+    def sized(self, size):
+        """A backward through a graph of ``size`` nodes (called only when the size changed)."""
+        if size <= self.size:
+            self.size = size
+            self.steps = 0
+            return
         self.steps = steps = self.steps + 1 if self.size else 0
         self.size = size
         if steps >= GROWTH_STEPS and not self.fired:
@@ -347,6 +349,14 @@ class _Growth:
                 "(`loss.item()`).",
             )
 
+    def sample(self, root):
+        roots = self.roots
+        roots.append(_weakref(root))
+        if len(roots) > 4:
+            del roots[0]
+            if not self.fired:
+                self.check_kept()
+
     def check_kept(self):
         nodes = [r() for r in self.roots]
         if any(n is None for n in nodes) or len({id(n) for n in nodes}) < len(nodes):
@@ -354,7 +364,8 @@ class _Growth:
         self.fired = True
         holder = _anomaly.holder(nodes[0])
         _anomaly.report_growth(
-            "The graphs of the last 8 losses you called backward() on are all still alive: "
+            "The graphs of the losses you called backward() on in the last 32 steps are all "
+            "still alive: "
             f"something keeps each loss with its graph{holder}, so memory grows every step.",
             "Fix: keep numbers, not graphs: `total += loss.item()` or "
             "`losses.append(loss.detach())` (or `loss.item()`).",
