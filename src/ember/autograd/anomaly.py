@@ -9,7 +9,6 @@ plain-words notes the diagnostics add to errors.
 """
 
 import sys
-import traceback
 import warnings
 
 
@@ -124,6 +123,8 @@ def capture():
 
 def format_stack(frames):
     """PyTorch's form of a forward traceback: ``  File "...", line N, in f\\n    code\\n``."""
+    import traceback  # only when a stack is shown (keeps `import ember` light)
+
     summary = traceback.StackSummary.from_list(
         [(name, line, fn, None) for name, line, fn in frames]
     )

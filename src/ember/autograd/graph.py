@@ -106,14 +106,11 @@ class Node:
     def _saved_tensors(self):
         return self.unpack_saved()
 
-    def __getattr__(self, name):
-        """PyTorch's ``_saved_<field>`` (the value) and ``_raw_saved_<field>`` (SavedTensor)."""
-        fields = type(self).__dict__.get("saved_fields") or _inherited_fields(type(self))
-        raw = name.startswith("_raw_saved_")
-        key = name[11:] if raw else name[7:] if name.startswith("_saved_") else None
-        if fields is None or key not in fields:
-            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-        i = fields[key]
+    def _saved_field(self, i, raw):
+        """PyTorch's ``_saved_<field>`` (the value) or ``_raw_saved_<field>`` (SavedTensor).
+
+        ``i``: the position in the saved values, or -1 for the op's output.
+        """
         if i == -1:  # the op's output
             out = self._out
             if raw:
@@ -239,20 +236,16 @@ def edge(t):
     return (None, 0)
 
 
-def _inherited_fields(cls):
-    for c in cls.__mro__:
-        f = c.__dict__.get("saved_fields")
-        if f is not None:
-            return f
-    return None
-
-
 def name_saved(node_cls, **fields):
     """Name what node_cls saves, as PyTorch's ``grad_fn._saved_<name>`` attributes.
 
-    Each value is a position in the saved values, or -1 for the op's output.
+    Each value is a position in the saved values, or -1 for the op's output. They become
+    properties of the class (a ``__getattr__`` on Node would slow every attribute read).
     """
-    node_cls.saved_fields = fields
+    for name, i in fields.items():
+        setattr(node_cls, "_saved_" + name, property(lambda self, i=i: self._saved_field(i, False)))
+        setattr(node_cls, "_raw_saved_" + name,
+                property(lambda self, i=i: self._saved_field(i, True)))
     return node_cls
 
 
