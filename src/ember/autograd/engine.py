@@ -18,6 +18,7 @@ from .._errstate import restore, silence
 from .._tensor import Size, Tensor, _make
 from . import anomaly as _anomaly
 from . import grad_mode
+from .anomaly import state as _anomaly_state
 from .graph import FREED_MESSAGE, AccumulateGrad, accumulator, edge
 
 
@@ -214,7 +215,7 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
     growth.n = k = growth.n + 1
     if not k & 7:
         growth.sample(root_edges[0][0])
-    anomaly = _anomaly.state.enabled
+    anomaly = _anomaly_state.enabled
 
     buffers = {}
     for (fn, nr), g in zip(root_edges, grads):
