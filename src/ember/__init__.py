@@ -67,6 +67,25 @@ from .ops.shape import *
 autograd.gradcheck = _gradcheck_module.gradcheck
 autograd.gradgradcheck = _gradcheck_module.gradgradcheck
 
+
+def _explain(t):
+    """What ``t`` is in the autograd graph, in plain words (ember.viz.explain, loaded on use)."""
+    from .viz.explain import explain
+
+    return explain(t)
+
+
+def _tensor_explain(self):
+    """Tensor.explain(): the report of ember.autograd.explain(self)."""
+    return _explain(self)
+
+
+# attached here: ember.autograd's own package is the core layer and may not import viz
+autograd.explain = _explain
+Tensor.explain = _tensor_explain
+is_anomaly_enabled = autograd.anomaly.is_anomaly_enabled
+is_anomaly_check_nan_enabled = autograd.anomaly.is_anomaly_check_nan_enabled
+
 class memory_format:
     """Memory layouts PyTorch code names; ember's arrays are always row-major."""
 

@@ -16,6 +16,8 @@ ember: a PyTorch-compatible autograd library on NumPy.
 commands:
   run SCRIPT [ARGS...]   run a script written for PyTorch on ember: inside it,
                          `import torch` (and torch.nn, torch.optim, ...) loads ember
+  run --explain SCRIPT   the same, with autograd's diagnostics on; a summary of
+                         what they found is printed at the end
   run --nproc-per-node N SCRIPT [ARGS...]
                          run N ranks of the script for ember.distributed, as torchrun
                          does (also --nnodes, --node-rank, --master-addr, --master-port,
@@ -32,6 +34,7 @@ example:
 RUN_USAGE = """\
 usage: ember run SCRIPT [ARGS...]
        ember run --nproc-per-node N [--nnodes 1 --master-addr A --master-port P] SCRIPT [ARGS...]
+       ember run --explain SCRIPT [ARGS...]
 
 Run SCRIPT as `python SCRIPT ARGS...` would, except that `import torch` (and
 torch.nn, torch.optim, ...) loads ember. ARGS reach the script untouched in sys.argv[1:].
@@ -39,6 +42,9 @@ torch.nn, torch.optim, ...) loads ember. ARGS reach the script untouched in sys.
 With --nproc-per-node N (and torchrun's other flags: --nnodes, --node-rank,
 --master-addr, --master-port, --standalone), start N ranks of SCRIPT as one MPI job, each
 with RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT set as torchrun sets them.
+
+  --explain   record where tensors and in-place changes come from, explain autograd
+              mistakes as they happen, and print a summary of them at the end
 """
 
 
@@ -72,7 +78,15 @@ def _run(argv):
     if argv[0] in ("-h", "--help"):
         sys.stdout.write(RUN_USAGE)
         return 0
+    explain = argv[0] == "--explain"
+    if explain:
+        argv = argv[1:]
+        if not argv:
+            return _usage_error("missing SCRIPT to run", RUN_USAGE)
     if argv[0].startswith("--"):
+        if explain:
+            return _usage_error("--explain runs one process: it does not combine with "
+                                "--nproc-per-node and torchrun's other flags", RUN_USAGE)
         # torchrun's flags: start several ranks (ember.distributed's launcher)
         from .distributed import run as launcher
 
@@ -96,16 +110,38 @@ def _run(argv):
 
     import runpy
 
+    diagnosing = _explaining() if explain else None
     try:
         runpy.run_path(script, run_name="__main__")
     except SystemExit:
+        _explain_summary(diagnosing, None)
         raise
     except BaseException as exc:
         # the default hook prints exc.__traceback__ (not its tb argument), so trim it in place
         exc.__traceback__ = _script_frames(exc, script)
         sys.excepthook(type(exc), exc, exc.__traceback__)
+        _explain_summary(diagnosing, exc)
         return 130 if isinstance(exc, KeyboardInterrupt) else 1
+    _explain_summary(diagnosing, None)
     return 0
+
+
+def _explaining():
+    """--explain: autograd's diagnose mode on for the whole script."""
+    from .autograd.anomaly import diagnose
+
+    d = diagnose()
+    d.__enter__()
+    return d
+
+
+def _explain_summary(diagnosing, exc):
+    if diagnosing is None:
+        return
+    diagnosing.__exit__(None, None, None)
+    from .viz.diagnostics import summary
+
+    sys.stderr.write(summary(exc))
 
 
 def _script_frames(exc, script):

@@ -191,6 +191,8 @@ class Tensor:
                 UserWarning,
                 stacklevel=2,
             )
+            if grad_hint is not None:
+                grad_hint(self)
         return self._grad
 
     @grad.setter
@@ -443,6 +445,11 @@ def _node_hooks(t):
     if not any(ref() is t for nr, ref in entries):
         entries.append((t._output_nr, weakref.ref(t)))
     return hooks
+
+
+# set by ember.autograd: explains a non-leaf .grad read in plain words (a seam: the Tensor layer
+# knows no graph nodes)
+grad_hint = None
 
 
 def _make(data, requires_grad=False, grad_fn=None):

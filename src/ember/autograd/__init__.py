@@ -5,8 +5,17 @@ are autograd's core: they know Tensors and Nodes, never the ops. gradcheck is bu
 ops, so it is loaded from above (the ``ember`` package attaches it on import).
 """
 
+from .. import _tensor
 from . import anomaly, engine, function, grad_mode, graph
-from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .anomaly import (
+    GraphGrowthWarning,
+    NonLeafGradWarning,
+    detect_anomaly,
+    diagnose,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
 from .engine import backward, grad
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (
@@ -18,6 +27,8 @@ from .grad_mode import (
 )
 from .graph import Node
 from .variable import Variable
+
+_tensor.grad_hint = anomaly.nonleaf_grad_hint
 
 __all__ = [
     "Function", "Node", "Variable", "backward", "enable_grad", "grad", "gradcheck",

@@ -8,6 +8,7 @@ are summed in arrival order before that input's node runs.
 
 import heapq
 from sys import getrefcount as _getrefcount
+from weakref import ref as _weakref
 
 import numpy as np
 
@@ -15,8 +16,10 @@ from .._dtype import from_np
 from .._errors import note
 from .._errstate import restore, silence
 from .._tensor import Size, Tensor, _make
+from . import anomaly as _anomaly
 from . import grad_mode
-from .graph import AccumulateGrad, accumulator, edge
+from .anomaly import state as _anomaly_state
+from .graph import FREED_MESSAGE, AccumulateGrad, accumulator, edge
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
@@ -205,6 +208,14 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
                 else:
                     deps[nxt] = count + 1
     needed = None if targets is None else _needed(root_fns | deps.keys(), targets)
+    growth = _growth
+    n = len(deps)
+    if n != growth.size or growth.steps:
+        growth.sized(n)
+    growth.n = k = growth.n + 1
+    if not k & 7:
+        growth.sample(root_edges[0][0])
+    anomaly = _anomaly_state.enabled
 
     buffers = {}
     for (fn, nr), g in zip(root_edges, grads):
@@ -242,7 +253,10 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
             else:
                 if fn._pre_hooks:
                     buf = _run_pre_hooks(fn, buf)
-                grads_in = fn.apply(buf, create_graph)
+                if anomaly:
+                    grads_in = _apply_anomaly(fn, buf, create_graph)
+                else:
+                    grads_in = fn.apply(buf, create_graph)
                 if fn._hooks:
                     grads_in = _run_post_hooks(fn, grads_in, buf)
                 if not retain_graph and fn._saved is not None:
@@ -278,9 +292,115 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
                             push(ready, (-fn._seq, id(fn), fn))
                             fn = None
                         push(ready, (-nxt._seq, id(nxt), nxt))
+    except RuntimeError as exc:
+        if exc.args and exc.args[0] == FREED_MESSAGE:
+            note(exc, _FREED_NOTE)
+        raise
     finally:
         restore(token)
         state.enabled = prev
+
+
+_FREED_NOTE = (
+    "A backward (or autograd.grad) already ran through part of this graph and freed what it "
+    "saved. Usual causes: calling loss.backward() twice on the same loss, or carrying a tensor "
+    "from one iteration to the next without cutting its graph (an RNN hidden state, a running "
+    "total). Fix: recompute the forward pass each iteration, cut the carried tensor with "
+    "`.detach()` (or use `.item()` for numbers you only log), or pass retain_graph=True to the "
+    "first backward if you really need to go through the graph twice."
+)
+
+
+class _Growth:
+    """The always-on check for a graph that grows from one backward to the next. O(1) a step.
+
+    Two signs, both read from the graph: the graph a backward runs through is larger than the
+    previous one's at GROWTH_STEPS backwards in a row (a tensor carried across iterations
+    without ``.detach()``), or the root nodes of every 8th backward over the last 32 are all
+    still alive (something keeps every loss with its graph: ``total += loss``,
+    ``losses.append(loss)``). Either is reported once, as a GraphGrowthWarning at the user's
+    line. In a steady loop the cost is a comparison and a counter per backward.
+    """
+
+    __slots__ = ("size", "steps", "fired", "roots", "n")
+
+    def __init__(self):
+        self.size = 0
+        self.steps = 0
+        self.fired = False
+        self.roots = []  # weak references to the root nodes of every 8th backward, the last 4
+        self.n = 0  # backwards so far
+
+    def sized(self, size):
+        """A backward through a graph of ``size`` nodes (called only when the size changed)."""
+        if size <= self.size:
+            self.size = size
+            self.steps = 0
+            return
+        self.steps = steps = self.steps + 1 if self.size else 0
+        self.size = size
+        if steps >= GROWTH_STEPS and not self.fired:
+            self.fired = True
+            _anomaly.report_growth(
+                f"The graph behind this backward() has grown at each of the last {steps} "
+                f"backward calls (now {size} nodes): a tensor that requires grad is carried "
+                "from one iteration to the next and keeps the whole history behind it.",
+                "Fix: cut the carried tensor's history each iteration with `.detach()` (e.g. "
+                "`hidden = hidden.detach()`), and keep only numbers of what you log "
+                "(`loss.item()`).",
+            )
+
+    def sample(self, root):
+        roots = self.roots
+        roots.append(_weakref(root))
+        if len(roots) > 4:
+            del roots[0]
+            if not self.fired:
+                self.check_kept()
+
+    def check_kept(self):
+        nodes = [r() for r in self.roots]
+        if any(n is None for n in nodes) or len({id(n) for n in nodes}) < len(nodes):
+            return
+        self.fired = True
+        holder = _anomaly.holder(nodes[0])
+        _anomaly.report_growth(
+            "The graphs of the losses you called backward() on in the last 32 steps are all "
+            "still alive: "
+            f"something keeps each loss with its graph{holder}, so memory grows every step.",
+            "Fix: keep numbers, not graphs: `total += loss.item()` or "
+            "`losses.append(loss.detach())` (or `loss.item()`).",
+        )
+
+
+GROWTH_STEPS = 8
+_growth = _Growth()
+
+
+def _apply_anomaly(fn, buf, create_graph):
+    """fn.apply under anomaly mode: warn with the forward traceback if it fails; NaN check."""
+    try:
+        grads_in = fn.apply(buf, create_graph)
+        if _anomaly.state.check_nan:
+            for i, g in enumerate(grads_in):
+                if g is not None and g._data.dtype.kind in "fc" and np.isnan(g._data).any():
+                    raise RuntimeError(
+                        f"Function '{fn.name()}' returned nan values in its {i}th output."
+                    )
+    except BaseException:
+        stack = fn._state.get("traceback_") if fn._state else None
+        import warnings
+
+        if stack:
+            warnings.warn(f"Error detected in {fn.name()}. Traceback of forward call that caused "
+                          f"the error:\n{_anomaly.format_stack(stack)}", UserWarning,
+                          stacklevel=2)
+        else:
+            warnings.warn(f"Error detected in {fn.name()}. No forward pass information "
+                          "available. Enable detect anomaly during forward pass for more "
+                          "information.", UserWarning, stacklevel=2)
+        raise
+    return grads_in
 
 
 def _all_none(buf):

@@ -26,7 +26,15 @@ import numpy as np
 
 from .._tensor import Tensor, _make, _type_name
 from .grad_mode import state as _grad_state
-from .graph import FREED_MESSAGE, Node, _op_name, accumulator, raise_modified
+from .graph import (
+    FREED_MESSAGE,
+    Node,
+    SavedTensor,
+    _op_name,
+    accumulator,
+    raise_modified,
+    saved_hooks,
+)
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable", "BackwardCFunction"]
 
@@ -106,7 +114,9 @@ class BackwardCFunction(FunctionCtx, Node):
             raise RuntimeError(FREED_MESSAGE)
         out = []
         for s, v in zip(saved, self._versions):
-            if s.__class__ is _SavedOutput:
+            if s.__class__ is SavedTensor:
+                out.append(s.unpack())
+            elif s.__class__ is _SavedOutput:
                 if s.counter[0] != s.version:
                     _raise_output_modified(s, self)
                 t = _make(s.data, True, self)
@@ -115,7 +125,7 @@ class BackwardCFunction(FunctionCtx, Node):
                 out.append(t)
             else:
                 if v is not None and s._version[0] != v:
-                    raise_modified(s._data, s._version[0], v, s._grad_fn)
+                    raise_modified(s._data, s._version[0], v, s._grad_fn, self, s._version)
                 out.append(s)
         return tuple(out)
 
@@ -364,6 +374,16 @@ def _connect(node, args, output):
             else:
                 saved.append(t)
                 versions.append(t._version[0])
+        if saved_hooks.stack:
+            pack_hook, unpack_hook = saved_hooks.stack[-1]
+            for i, t in enumerate(to_save):
+                if t is not None:
+                    st = SavedTensor(t, node, None)
+                    st._packed = pack_hook(t)
+                    st._unpack_hook = unpack_hook
+                    st._tensor = None
+                    saved[i] = st
+                    versions[i] = None
         node._saved = saved
         node._versions = versions
     return tuple(new_outs) if is_tuple else new_outs[0]

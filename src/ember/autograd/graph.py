@@ -7,8 +7,12 @@ tensors), never its own outputs, so a dropped graph is freed by reference counti
 import itertools
 import weakref
 
+from .._errors import note
 from .._hooks import RemovableHandle
+from .._tensor import Tensor as _Tensor
 from .._tensor import _make, _type_name
+from . import anomaly as _anomaly
+from .anomaly import state as _anomaly_state
 
 _sequence = itertools.count()
 
@@ -45,6 +49,8 @@ class Node:
         self._out = out
         self._seq = next(_sequence)
         self._hooks = self._pre_hooks = self._retain_hooks = self._state = None
+        if _anomaly_state.record:
+            self._state = {"traceback_": _anomaly.capture()}
 
     def name(self):
         return type(self).__name__
@@ -67,18 +73,22 @@ class Node:
         saved = self._saved
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
+        if saved.__class__ is Packed:
+            return tuple(s.unpack() if s.__class__ is SavedTensor else s for s in saved)
         versions = self._versions
         if versions is not None:
             for x, v in zip(saved, versions):
                 if v is not None and x._version[0] != v:
-                    raise_modified(x._data, x._version[0], v, x._grad_fn)
+                    raise_modified(x._data, x._version[0], v, x._grad_fn, self, x._version)
         return saved
 
     def unpack_out(self, create_graph):
         """The op's output, rebuilt from its array; attached to this node under create_graph."""
         data, counter, version = self._out
+        if data is None:  # packed by saved-tensor hooks
+            return self._out.saved.unpack()
         if counter[0] != version:
-            raise_modified(data, counter[0], version, self)
+            raise_modified(data, counter[0], version, self, self, counter)
         t = _make(data, create_graph, self if create_graph else None)
         t._version = counter
         return t
@@ -96,6 +106,28 @@ class Node:
     def _saved_tensors(self):
         return self.unpack_saved()
 
+    def _saved_field(self, i, raw):
+        """PyTorch's ``_saved_<field>`` (the value) or ``_raw_saved_<field>`` (SavedTensor).
+
+        ``i``: the position in the saved values, or -1 for the op's output.
+        """
+        if i == -1:  # the op's output
+            out = self._out
+            if raw:
+                return out.saved if out is not None and out[0] is None else SavedTensor(
+                    None, self, out)
+            if out is None:
+                raise RuntimeError(FREED_MESSAGE)
+            return self.unpack_out(False) if out[0] is None else _make(out[0])
+        saved = self._saved
+        if raw:
+            item = None if saved is None else saved[i]
+            return item if item.__class__ is SavedTensor else SavedTensor(item, self, None)
+        if saved is None:
+            raise RuntimeError(FREED_MESSAGE)
+        item = saved[i]
+        return item.unpack() if item.__class__ is SavedTensor else item
+
     # hooks ------------------------------------------------------------------------------
     def register_hook(self, fn):
         """fn(grad_inputs, grad_outputs) runs after this node's backward."""
@@ -110,16 +142,50 @@ class Node:
         return RemovableHandle(self._pre_hooks, fn)
 
 
-def raise_modified(data, version, expected, fn):
+def raise_modified(data, version, expected, fn, saver=None, counter=None):
+    """PyTorch's error for a saved tensor modified in place, with a note on what happened.
+
+    ``fn``: the node that made the tensor; ``saver``: the node whose backward needed it;
+    ``counter``: its version counter (in-place ops recorded on it while diagnosing).
+    """
     what = f"[{_type_name(data)} [{', '.join(str(s) for s in data.shape)}]]"
     if fn is not None:
         what += f", which is output 0 of {_op_name(fn)},"
-    raise RuntimeError(
+    if _anomaly_state.enabled:
+        hint = ("Hint: the backtrace further above shows the operation that failed to compute "
+                "its gradient. The variable in question was changed in there or anywhere later. "
+                "Good luck!")
+    else:
+        hint = ("Hint: enable anomaly detection to find the operation that failed to compute "
+                "its gradient, with ember.autograd.set_detect_anomaly(True, check_nan=False).")
+    exc = RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: {what} is at version {version}; expected version {expected} instead. Hint: "
-        "enable anomaly detection to find the operation that failed to compute its gradient, "
-        "with ember.autograd.set_detect_anomaly(True, check_nan=False)."
+        f"operation: {what} is at version {version}; expected version {expected} instead. "
+        + hint
     )
+    if saver is not None:
+        note(exc, modified_note(saver, counter, version, expected))
+    raise exc
+
+
+def modified_note(saver, counter, version, expected):
+    """Plain words: which op saved the tensor, where, and which in-place ops changed it."""
+    lines = [f"{saver.name()} saved this tensor (at version {expected}) to compute its "
+             f"gradient; it was modified in place afterwards (now at version {version})."]
+    stack = saver._state.get("traceback_") if saver._state else None
+    where = _anomaly.user_line(stack)
+    if where is not None:
+        lines.append(f"  {saver.name()} was created at {where}")
+    events = [e for e in _anomaly.bumps(counter) if e[0] > expected] if counter else []
+    for v, op, st in events:
+        at = _anomaly.user_line(st)
+        lines.append(f"  {op} moved it to version {v}" + (f" at {at}" if at else ""))
+    if not events:
+        lines.append("  Run the forward pass under ember.autograd.diagnose() (or "
+                     "set_detect_anomaly(True)) to see the lines that created and modified it.")
+    lines.append("Fix: use the out-of-place op (e.g. `x = x + 1` instead of `x += 1`, `relu` "
+                 "instead of `relu_`), or clone the tensor before modifying it.")
+    return "\n".join(lines)
 
 
 def _op_name(node):
@@ -168,3 +234,182 @@ def edge(t):
     if t._requires_grad:
         return (accumulator(t), 0)
     return (None, 0)
+
+
+def name_saved(node_cls, **fields):
+    """Name what node_cls saves, as PyTorch's ``grad_fn._saved_<name>`` attributes.
+
+    Each value is a position in the saved values, or -1 for the op's output. They become
+    properties of the class (a ``__getattr__`` on Node would slow every attribute read).
+    """
+    for name, i in fields.items():
+        setattr(node_cls, "_saved_" + name, property(lambda self, i=i: self._saved_field(i, False)))
+        setattr(node_cls, "_raw_saved_" + name,
+                property(lambda self, i=i: self._saved_field(i, True)))
+    return node_cls
+
+
+# -- saved-tensor hooks ---------------------------------------------------------------------------
+class _SavedHooks:
+    __slots__ = ("stack", "disabled")
+
+    def __init__(self):
+        self.stack = []  # (pack, unpack) pairs; the innermost is used
+        self.disabled = None  # the error message while disable_saved_tensors_hooks is active
+
+
+saved_hooks = _SavedHooks()
+
+
+class Packed(tuple):
+    """The saved values of a node whose tensors went through pack hooks (SavedTensor items)."""
+
+    __slots__ = ()
+
+
+class PackedOut(tuple):
+    """``Node._out`` when the output went through pack hooks: (None, counter, version).
+
+    Its ``saved`` attribute is the SavedTensor (rare: a __dict__ is fine here).
+    """
+
+
+class SavedTensor:
+    """A tensor saved for backward (PyTorch's ``torch._C._autograd.SavedTensor``)."""
+
+    __slots__ = ("_tensor", "_packed", "_unpack_hook", "_counter", "_version", "_node", "_out")
+
+    def __init__(self, tensor, node, out):
+        self._tensor = tensor
+        self._packed = self._unpack_hook = None
+        self._node = node
+        self._out = out
+        self._counter = tensor._version if isinstance(tensor, _Tensor) else None
+        self._version = self._counter[0] if self._counter is not None else None
+
+    def register_hooks(self, pack_hook, unpack_hook):
+        if not callable(pack_hook) or not callable(unpack_hook):
+            raise TypeError("register_hooks(): incompatible function arguments.")
+        if self._unpack_hook is not None:
+            raise RuntimeError(
+                "Calling register_hooks on a saved tensor whose hooks have already been set. "
+                "Hint: only one pair of hooks is allowed at a time."
+            )
+        t = self._value()
+        self._packed = pack_hook(t)
+        self._unpack_hook = unpack_hook
+        self._tensor = None
+        node = self._node
+        if node is not None and node._saved is not None and self._out is None:
+            saved = list(node._saved)
+            for i, s in enumerate(saved):
+                if s is t:
+                    saved[i] = self
+            node._saved = Packed(saved)
+
+    def _value(self):
+        if self._out is not None:
+            data = self._out[0]
+            return None if data is None else _make(data)
+        return self._tensor
+
+    @property
+    def data(self):
+        return self.unpack()
+
+    @property
+    def unpack_hook(self):
+        return self._unpack_hook
+
+    def unpack(self):
+        if self._unpack_hook is None:
+            return self._value()
+        t = self._unpack_hook(self._packed)
+        if not isinstance(t, _Tensor):
+            raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but got "
+                            f"result of type {type(t).__name__}")
+        counter = self._counter
+        if counter is not None and counter[0] != self._version:
+            raise_modified(t._data, counter[0], self._version, t._grad_fn, self._node, counter)
+        return t
+
+
+def pack(saved, node_out=None):
+    """Run the innermost pack hook on each tensor of ``saved`` (called only when hooks are set)."""
+    pack_hook, unpack_hook = saved_hooks.stack[-1]
+    items = []
+    for s in saved:
+        if isinstance(s, _Tensor):
+            st = SavedTensor(s, None, None)
+            st._packed = pack_hook(s)
+            st._unpack_hook = unpack_hook
+            st._tensor = None
+            s = st
+        items.append(s)
+    return Packed(items)
+
+
+def pack_out(t):
+    """Node._out for output ``t`` packed by the innermost pack hook."""
+    pack_hook, unpack_hook = saved_hooks.stack[-1]
+    st = SavedTensor(t, None, None)
+    st._packed = pack_hook(t)
+    st._unpack_hook = unpack_hook
+    st._tensor = None
+    out = PackedOut((None, t._version, t._version[0]))
+    out.saved = st
+    return out
+
+
+class saved_tensors_hooks:
+    """Context manager: pack_hook(tensor) runs when a tensor is saved for backward, and
+    unpack_hook(packed) when backward (or ``grad_fn._saved_*``) reads it."""
+
+    def __init__(self, pack_hook, unpack_hook):
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self):
+        if saved_hooks.disabled is not None:
+            raise RuntimeError(saved_hooks.disabled)
+        saved_hooks.stack.append((self.pack_hook, self.unpack_hook))
+
+    def __exit__(self, *exc):
+        saved_hooks.stack.pop()
+        return False
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Keep saved tensors in CPU memory: ember's tensors always are, so they pass through."""
+
+    def __init__(self, pin_memory=False, device_type="cuda"):
+        super().__init__(_identity, _identity)
+
+
+def _identity(t):
+    return t
+
+
+class disable_saved_tensors_hooks:
+    """Inside it, entering saved_tensors_hooks raises RuntimeError(error_message)."""
+
+    def __init__(self, error_message):
+        self.error_message = error_message
+
+    def __enter__(self):
+        self.prev = saved_hooks.disabled
+        saved_hooks.disabled = self.error_message
+
+    def __exit__(self, *exc):
+        saved_hooks.disabled = self.prev
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with disable_saved_tensors_hooks(self.error_message):
+                return fn(*args, **kwargs)
+
+        return wrapper

@@ -11,7 +11,10 @@ import numpy as np
 from .._dtype import from_np
 from .._errors import note
 from .._tensor import Tensor, _make
+from ..autograd.anomaly import record_bump
+from ..autograd.anomaly import state as _anomaly_state
 from ..autograd.grad_mode import state as _grad_state
+from ..autograd.graph import _op_name
 from ._op import FormulaNode, formula_node, record
 
 
@@ -60,6 +63,8 @@ def apply_inplace(self, op, *args):
         check_castable(result, self)
         np.copyto(self._data, result._data, casting="unsafe")
         self._version[0] += 1
+        if _anomaly_state.record:
+            record_bump(self._version, inplace_name(result._grad_fn, op))
         return self
     old = _make(self._data.copy(), self._requires_grad, self._grad_fn)
     old._output_nr = self._output_nr
@@ -70,7 +75,20 @@ def apply_inplace(self, op, *args):
     self._output_nr = result._output_nr
     self._requires_grad = True
     self._version[0] += 1
+    if _anomaly_state.record:
+        record_bump(self._version, inplace_name(result._grad_fn, op))
     return self
+
+
+_UFUNC_NAMES = {"add": "add_", "subtract": "sub_", "multiply": "mul_", "true_divide": "div_"}
+
+
+def inplace_name(fn, op):
+    """How a diagnostic names an in-place op: 'add_' from its node, else from the function."""
+    if fn is not None:
+        return _op_name(fn).lower() + "_"
+    name = getattr(op, "__name__", "<lambda>")
+    return _UFUNC_NAMES.get(name, name if name.endswith("_") else "an in-place op")
 
 
 def _flat_positions(base, view):
@@ -218,6 +236,8 @@ def inplace_on_view(view, op, args):
     node_t = record(bd, CopySlices, (base, result), (shape, pos))
     np.copyto(vd, rd, casting="unsafe")
     view._version[0] += 1
+    if _anomaly_state.record:
+        record_bump(view._version, inplace_name(result._grad_fn, op))
     fn = node_t._grad_fn
     if fn is not None:
         base._grad_fn = fn

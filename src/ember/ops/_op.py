@@ -10,7 +10,7 @@ from .. import _device, _dtype
 from .._errors import note
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.graph import Node, accumulator
+from ..autograd.graph import Node, accumulator, pack, pack_out, saved_hooks
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -59,6 +59,13 @@ def _attach(out, node_cls, inputs, saved, save_out):
                 versions = [x._version[0] if isinstance(x, Tensor) else None for x in saved]
                 break
     t = _make(out, True)
+    if saved_hooks.stack:
+        if versions is not None:
+            saved = pack(saved)
+        t._grad_fn = node = node_cls(tuple(edges), meta, saved, versions, None)
+        if save_out:
+            node._out = pack_out(t)
+        return t
     t._grad_fn = node_cls(tuple(edges), meta, saved, versions,
                           (out, t._version, 0) if save_out else None)
     return t
@@ -92,6 +99,8 @@ def attach_same_dtype(out, node_cls, a, b, saved):
     if sa_.__class__ is Tensor or sb_.__class__ is Tensor:
         versions = (sa_._version[0] if sa_.__class__ is Tensor else None,
                     sb_._version[0] if sb_.__class__ is Tensor else None)
+        if saved_hooks.stack:
+            saved = pack(saved)
     t = _make(out, True)
     t._grad_fn = node_cls((ea, eb), (ma, mb), saved, versions, None)
     return t
@@ -144,6 +153,8 @@ class FormulaNode(Node):
             args.append(s)
         if self._out is not None:
             data, counter, version = self._out
+            if data is None:
+                return None  # packed by saved-tensor hooks: the Tensor path unpacks it
             if counter[0] != version:
                 self.unpack_out(False)  # raises the in-place modification error
             args.append(data)

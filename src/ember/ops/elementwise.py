@@ -12,8 +12,11 @@ from .. import _dtype
 from .._dtype import from_np, result_type
 from .._errstate import mark_quiet, silent
 from .._tensor import Tensor, _make
+from ..autograd.anomaly import record_bump
+from ..autograd.anomaly import state as _anomaly_state
 from ..autograd.grad_mode import state as _grad_state
-from ._inplace import apply_inplace, check_inplace
+from ..autograd.graph import name_saved
+from ._inplace import apply_inplace, check_inplace, inplace_name
 from ._op import attach_same_dtype, broadcast_shapes_error, check_tensor, formula_node, record
 from .creation import tensor
 from .indexing import nonzero
@@ -230,6 +233,10 @@ def _make_unary(name, fwd, formula, reads):
                             arrays=name in _ARITHMETIC)
     keeps_int = name in _KEEPS_INT
     save_x, save_y = "x" in reads, "y" in reads
+    if save_y:
+        name_saved(node_cls, result=-1)
+    elif save_x:
+        name_saved(node_cls, self=0)
 
     def op(input):
         d = input._data if isinstance(input, Tensor) else check_tensor(input, name)
@@ -371,6 +378,10 @@ def binary_node(name, grad_a, grad_b, reads, arrays=False):
 
 def _make_binary(name, fwd, node_name, grad_a, grad_b, reads, floating):
     node_cls = binary_node(node_name, grad_a, grad_b, reads, name in _ARITHMETIC)
+    if name == "pow":
+        name_saved(node_cls, self=0, exponent=1)
+    else:
+        name_saved(node_cls, self=0, other=1)
 
     def op(input, other):
         return _binary(fwd, node_cls, input, other, floating)
@@ -385,6 +396,7 @@ for _name, _spec in BINARY.items():
 
 multiply, subtract, divide, true_divide = mul, sub, div, div  # noqa: F821
 _PowScalar = formula_node("PowBackward0", _pow_base_grad, arrays=True)  # a number exponent
+name_saved(_PowScalar, self=0, exponent=1)
 _PowExp = formula_node("PowBackward2", _pow_exp_grad)
 
 
@@ -730,6 +742,8 @@ def _fast_inplace(ufunc, op):
                 except ValueError:
                     raise _inplace_shape_error(d, od) from None
                 self._version[0] += 1
+                if _anomaly_state.record:
+                    record_bump(self._version, inplace_name(None, ufunc))
                 return self
         return apply_inplace(self, op, other)
 

@@ -12,7 +12,7 @@ from .._dtype import from_np
 from .._errors import note
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.graph import Node
+from ..autograd.graph import Node, name_saved
 from ._op import broadcast_shapes_error, check_tensor, formula_node, record
 from .creation import eye, ones
 
@@ -96,7 +96,7 @@ def _matmul_grad_b(g, a, b):
 
 _Dot = formula_node("DotBackward0", _dot_grad_a, _dot_grad_b)
 _Mv = formula_node("MvBackward0", _mv_grad_mat, _mv_grad_vec)
-_Mm = formula_node("MmBackward0", _mm_grad_a, _mm_grad_b)
+_Mm = name_saved(formula_node("MmBackward0", _mm_grad_a, _mm_grad_b), self=0, mat2=1)
 _Bmm = formula_node("BmmBackward0", _bmm_grad_a, _bmm_grad_b)
 # PyTorch computes vector @ matrix as unsqueeze -> mm -> squeeze, batched products through
 # reshapes ending in _unsafe_view, and 2-D @ batch (when the matrix needs grad) ending in a clone
@@ -401,7 +401,10 @@ def _addmm_grad_m2(g, s, m1, m2, beta, alpha):
     return r * alpha if alpha != 1 else r
 
 
-_Addmm = formula_node("AddmmBackward0", _addmm_grad_self, _addmm_grad_m1, _addmm_grad_m2)
+_Addmm = name_saved(
+    formula_node("AddmmBackward0", _addmm_grad_self, _addmm_grad_m1, _addmm_grad_m2),
+    mat1=1, mat2=2, beta=3, alpha=4,
+)
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):

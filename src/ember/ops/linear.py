@@ -4,6 +4,7 @@ and bilinear."""
 import numpy as np
 
 from .._tensor import Tensor
+from ..autograd.graph import name_saved
 from ._op import check_tensor, formula_node, record
 from .linalg import _mm_dtype_error, _mm_shape_error, _prod, _word, einsum, matmul, mm
 
@@ -30,7 +31,10 @@ def _linear_grad_b(g, x, w):
 
 
 def _linear_node(name):
-    return formula_node(name, _linear_grad_x, _linear_grad_w, _linear_grad_b)
+    node = formula_node(name, _linear_grad_x, _linear_grad_w, _linear_grad_b)
+    if name == "AddmmBackward0":
+        return name_saved(node, mat1=0, mat2=1)
+    return name_saved(node, self=0, mat2=1) if name == "MmBackward0" else node
 
 
 # PyTorch's outermost node: addmm for a batch of rows with bias, mm without; other input ranks
