@@ -153,7 +153,7 @@ def __getattr__(name):
     # heavier submodules load on first use, keeping `import ember` fast
     import importlib
 
-    if name in ("nn", "optim", "utils", "cuda", "backends", "accelerator", "testing", "models",
+    if name in ("nn", "optim", "utils", "cuda", "backends", "accelerator", "models",
                 "distributed", "multiprocessing", "viz"):
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
