@@ -224,13 +224,18 @@ def test_plain_mpiexec_takes_ranks_from_mpi(tmp_path):
 
 def test_ember_run_sets_torchruns_environment(tmp_path):
     script = tmp_path / "s.py"
+    # each rank writes its own file: the ranks' stdout reaches the launcher through mpiexec,
+    # which may interleave two ranks' lines, so the test does not read it
     script.write_text("import os, sys, torch\n"
-                      "print(*(os.environ[k] for k in ('RANK', 'LOCAL_RANK', 'WORLD_SIZE', "
-                      "'MASTER_ADDR', 'MASTER_PORT')), sys.argv[1:], torch.__name__)\n")
-    r = _ok(_run([*EMBER, "run", "--nproc_per_node", "2", "--master-port", "29999",
-                  "--standalone", str(script), "a", "--b"]))
-    assert sorted(r.stdout.splitlines()) == [
-        "0 0 2 127.0.0.1 29999 ['a', '--b'] ember", "1 1 2 127.0.0.1 29999 ['a', '--b'] ember"]
+                      "seen = [os.environ[k] for k in ('RANK', 'LOCAL_RANK', 'WORLD_SIZE', "
+                      "'MASTER_ADDR', 'MASTER_PORT')] + [sys.argv[1:], torch.__name__]\n"
+                      f"with open({str(tmp_path)!r} + f'/rank{{seen[0]}}.txt', 'w') as f:\n"
+                      "    f.write(repr(seen))\n")
+    _ok(_run([*EMBER, "run", "--nproc_per_node", "2", "--master-port", "29999",
+              "--standalone", str(script), "a", "--b"]))
+    for rank in (0, 1):
+        assert (tmp_path / f"rank{rank}.txt").read_text() == repr(
+            [str(rank), str(rank), "2", "127.0.0.1", "29999", ["a", "--b"], "ember"])
     r = _run([*EMBER, "run", "--nnodes", "2", "--nproc-per-node", "2", str(script)])
     assert r.returncode == 2 and "mpiexec -f hosts" in r.stderr
 

@@ -421,8 +421,10 @@ def test_hypothesis_random_options(arr, precision, threshold, edgeitems, linewid
             if grad == "requires_grad":
                 kw["requires_grad"] = True
             else:
-                t = t * 1  # keeps -0. and nan intact, unlike t + 0
+                t = t * 1  # keeps a real -0. and nan intact, unlike t + 0
                 kw["grad_fn_name"] = grad
+                # complex (0-0j) * 1 is (0+0j): print the values torch holds
+                arr = t.detach().numpy()
         assert ours(arr, t, **kw) == expected(t)
     finally:
         torch.set_printoptions(profile="default")
