@@ -208,6 +208,28 @@ def test_ddp_no_sync_equals_pytorch(tmp_path):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+def test_ddp_arguments_as_pytorch_takes_them():
+    """Each argument is honoured, refused or warned about as PyTorch does (one process)."""
+    script = str(HERE / "ddp_arguments_script.py")
+    ours = _ok(_run([sys.executable, script, "ember"])).stdout
+    theirs = _ok(_run([sys.executable, script, "torch"])).stdout
+    assert ours == theirs
+    assert ours.count("ok [") == 15 and "FutureWarning" in ours
+
+
+def test_ddp_refuses_what_it_cannot_honour():
+    code = ("import ember, ember.distributed as d, ember.nn as nn\n"
+            "d.init_process_group('gloo', rank=0, world_size=1)\n"
+            "for kw in [dict(mixed_precision=object()), dict(device_mesh=object())]:\n"
+            "    try:\n"
+            "        nn.parallel.DistributedDataParallel(nn.Linear(2, 2), **kw)\n"
+            "    except NotImplementedError as e:\n"
+            "        print(e, '|', e.__notes__[0])\n")
+    lines = _ok(_run([sys.executable, "-c", code])).stdout.splitlines()
+    assert "mixed_precision" in lines[0] and "model.half()" in lines[0]
+    assert "no DeviceMesh" in lines[1] and "process_group=" in lines[1]
+
+
 def test_plain_mpiexec_takes_ranks_from_mpi(tmp_path):
     script = tmp_path / "s.py"
     script.write_text("import ember, ember.distributed as d\n"

@@ -9,6 +9,7 @@ and writes the averages back into ``.grad``.
 """
 
 import contextlib
+import warnings
 
 import numpy as np
 
@@ -71,26 +72,58 @@ class DistributedDataParallel(Module):
     """Data parallelism across the ranks of a process group (see the module's docstring)."""
 
     def __init__(self, module, device_ids=None, output_device=None, dim=0,
-                 broadcast_buffers=True, init_sync=True, process_group=None, bucket_cap_mb=None,
+                 broadcast_buffers=None, init_sync=True, process_group=None, bucket_cap_mb=None,
                  find_unused_parameters=False, check_reduction=False,
                  gradient_as_bucket_view=False, static_graph=False,
                  delay_all_reduce_named_params=None, param_to_hook_all_reduce=None,
                  mixed_precision=None, device_mesh=None,
-                 skip_all_reduce_unused_params=False):
+                 skip_all_reduce_unused_params=False, bucket_cap_mb_list=None,
+                 batched_grad_copy=False, forward_sync_buffers=None):
         super().__init__()
+        _check_arguments(device_ids, output_device, process_group, device_mesh, mixed_precision,
+                         delay_all_reduce_named_params, param_to_hook_all_reduce)
+        if check_reduction:
+            warnings.warn("The `check_reduction` argument in `DistributedDataParallel` module "
+                          "is deprecated. Please avoid using it.", FutureWarning, stacklevel=2)
+        # broadcast_buffers (deprecated) also keeps the buffers out of the sync at construction;
+        # forward_sync_buffers, its replacement, only decides the sync before each forward
+        init_sync_buffers = True
+        if forward_sync_buffers is not None:
+            if broadcast_buffers is not None:
+                warnings.warn("Both `broadcast_buffers` and `forward_sync_buffers` were "
+                              "specified. `broadcast_buffers` is deprecated and its value is "
+                              "ignored when `forward_sync_buffers` is provided.",
+                              FutureWarning, stacklevel=2)
+        elif broadcast_buffers is not None:
+            warnings.warn("`broadcast_buffers` is deprecated. Use `forward_sync_buffers` "
+                          "instead. IMPORTANT: unlike `broadcast_buffers=False`, "
+                          "`forward_sync_buffers=False` still syncs buffers at init. If you rely "
+                          "on buffers NOT being synced at init (e.g. rank-local buffers), keep "
+                          "using `broadcast_buffers=False` until `init_sync_buffers` is "
+                          "available.", FutureWarning, stacklevel=2)
+            forward_sync_buffers = init_sync_buffers = bool(broadcast_buffers)
+        else:
+            forward_sync_buffers = True
         self.module = module
         self.process_group = process_group
         self._pg = process_group
         self.dim = dim
         self.device_ids = device_ids
         self.output_device = output_device
-        self.broadcast_buffers = broadcast_buffers
+        self.forward_sync_buffers = forward_sync_buffers
         self.find_unused_parameters = find_unused_parameters
         self.gradient_as_bucket_view = gradient_as_bucket_view
         self.static_graph = static_graph
+        self.skip_all_reduce_unused_params = skip_all_reduce_unused_params
+        self.batched_grad_copy = batched_grad_copy
+        self.mixed_precision = None
         self.require_backward_grad_sync = True
         self.require_forward_param_sync = True
-        self.bucket_bytes_cap = int((25 if bucket_cap_mb is None else bucket_cap_mb) * 1024 * 1024)
+        cap = 25 if bucket_cap_mb is None else bucket_cap_mb
+        if bucket_cap_mb_list:
+            cap = max(bucket_cap_mb_list)
+        self.bucket_bytes_cap = int(cap * 1024 * 1024)
+        self.bucket_bytes_cap_list = [int(c * 1024 * 1024) for c in bucket_cap_mb_list or ()]
         self._world = dist.get_world_size(process_group)
         params = [p for p in module.parameters() if p.requires_grad]
         if not params:
@@ -98,7 +131,7 @@ class DistributedDataParallel(Module):
                                "any parameter that requires a gradient.")
         self._verify_same_model(params)
         if init_sync:
-            self._sync_states()
+            self._sync_states(init_sync_buffers)
         self._params = params
         self._buckets = self._make_buckets(params)
         self._where = {}
@@ -129,16 +162,19 @@ class DistributedDataParallel(Module):
                         f"{dist.get_rank(self._pg)} has parameter {i} of shape {mine[0]} and "
                         f"dtype {mine[1]}, while rank {rank} has {theirs[0]} and {theirs[1]}.")
 
-    def _sync_states(self):
+    def _sync_states(self, buffers):
         with no_grad():
-            for t in [*self.module.parameters(), *self.module.buffers()]:
+            for t in [*self.module.parameters(), *(self.module.buffers() if buffers else ())]:
                 dist.broadcast(t, src=_global_src(self._pg), group=self._pg)
 
     def _make_buckets(self, params):
+        """Cut the parameters (reversed) into buckets: bucket i holds at most the i-th size of
+        bucket_cap_mb_list (its last size repeats), else bucket_cap_mb; one dtype per bucket."""
+        caps = self.bucket_bytes_cap_list or [self.bucket_bytes_cap]
         buckets, current, size = [], [], 0
         for p in reversed(params):
-            if current and (p.dtype is not current[0].dtype
-                            or size + p._data.nbytes > self.bucket_bytes_cap):
+            cap = caps[min(len(buckets), len(caps) - 1)]
+            if current and (p.dtype is not current[0].dtype or size + p._data.nbytes > cap):
                 buckets.append(current)
                 current, size = [], 0
             current.append(p)
@@ -159,7 +195,7 @@ class DistributedDataParallel(Module):
             self._pending = None
             raise err
         sync = self.require_backward_grad_sync
-        if sync and self.broadcast_buffers and self._world > 1:
+        if sync and self.forward_sync_buffers and self._world > 1:
             with no_grad():
                 for b in self.module.buffers():
                     dist.broadcast(b, src=_global_src(self._pg), group=self._pg)
@@ -267,6 +303,37 @@ class DistributedDataParallel(Module):
     def __getstate__(self):
         raise RuntimeError("DistributedDataParallel is not picklable: save "
                            "ddp.module.state_dict() instead")
+
+
+def _check_arguments(device_ids, output_device, process_group, device_mesh, mixed_precision,
+                     delay_all_reduce_named_params, param_to_hook_all_reduce):
+    """Refuse what ember's DDP cannot honour, with PyTorch's errors where it has them."""
+    if (delay_all_reduce_named_params is None) != (param_to_hook_all_reduce is None):
+        raise ValueError("delay_all_reduce_named_params and param_to_hook_all_reduce need to be "
+                         "set at the same time.")
+    if device_ids:
+        if len(device_ids) > 1:
+            raise ValueError("device_ids can only be None or contain a single element.")
+        err = ValueError(
+            "DistributedDataParallel device_ids and output_device arguments only work with "
+            "single-device/multiple-device GPU modules or CPU modules, but got device_ids "
+            f"{device_ids}, output_device {output_device}, and module parameters "
+            "{device(type='cpu')}.")
+        err.add_note("ember runs on the CPU: leave device_ids out (None) for CPU modules.")
+        raise err
+    if process_group is not None and device_mesh is not None:
+        raise RuntimeError("Cannot specify both process_group and device_mesh arguments.")
+    if device_mesh is not None:
+        err = NotImplementedError("DistributedDataParallel(device_mesh=...): ember has no "
+                                  "DeviceMesh")
+        err.add_note("pass the mesh's process group instead: process_group=mesh.get_group().")
+        raise err
+    if mixed_precision is not None:
+        err = NotImplementedError("DistributedDataParallel(mixed_precision=...) is not "
+                                  "supported by ember")
+        err.add_note("ember's DDP reduces gradients in the parameters' own dtype; cast the "
+                     "model (model.half()) if you want low-precision training.")
+        raise err
 
 
 def _global_src(pg):
