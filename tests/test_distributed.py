@@ -208,6 +208,35 @@ def test_ddp_no_sync_equals_pytorch(tmp_path):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+def test_pytorch_ddp_tutorial_runs_unchanged(tmp_path):
+    """PyTorch's "Getting Started with DDP" tutorial (CPU path, mp.spawn, checkpoint through
+    torch.save/torch.load) under `ember run`, and the same file under PyTorch."""
+    script = str(HERE / "ddp_tutorial_script.py")
+    (tmp_path / "e").mkdir()
+    (tmp_path / "t").mkdir()
+    r = _ok(_run([*EMBER, "run", script, str(tmp_path / "e")]))
+    assert r.stdout.count("Finished running") == 4, r.stdout
+    pytest.importorskip("torch")
+    for _ in range(2):  # gloo at exit sometimes aborts: one more try
+        _port[0] += 1
+        t = _run([sys.executable, script, str(tmp_path / "t"), str(_port[0])])
+        if t.returncode == 0:
+            break
+    _ok(t)
+    for demo in ("basic", "checkpoint"):
+        runs = {(who, rank): np.load(tmp_path / who / f"{demo}.{rank}.npz")
+                for who in ("e", "t") for rank in (0, 1)}
+        keys = ["module." + k for k in ("net1.weight", "net1.bias", "net2.weight", "net2.bias")]
+        for z in runs.values():
+            assert list(z["keys"]) == keys
+        for i in range(4):
+            e0, e1, t0, t1 = (runs[k][f"p{i}"] for k in runs)
+            np.testing.assert_array_equal(e0, e1)  # the ranks agree after the step
+            np.testing.assert_array_equal(t0, t1)
+            np.testing.assert_allclose(e0, t0, rtol=1e-5, atol=1e-6)
+        assert not (tmp_path / "e" / "model.checkpoint").exists()  # rank 0 removed it
+
+
 def test_ddp_arguments_as_pytorch_takes_them():
     """Each argument is honoured, refused or warned about as PyTorch does (one process)."""
     script = str(HERE / "ddp_arguments_script.py")
