@@ -3,9 +3,11 @@
     python benchmarks/distributed.py            # runs everything, prints Markdown tables
 
 all_reduce of float32 tensors from 1 KB to 64 MB: ember (ember.distributed over MPI) vs raw
-mpi4py ``Allreduce`` on NumPy arrays (the floor ember builds on) vs PyTorch gloo. DDP: the W3
-MLP (784-256-128-10, global batch 128, SGD) per step with 2 ranks (64 samples each) vs 1
-process with the whole batch, ember vs PyTorch DDP (gloo, 1 thread per rank).
+mpi4py ``Allreduce`` on NumPy arrays (the floor ember builds on) vs PyTorch gloo. DDP: a
+training step (forward, backward, SGD) of the W3 MLP (784-256-128-10, global batch 128) and of
+the W4 CNN (benchmarks/workloads.py: two 3x3 conv + ReLU + max-pool layers and a linear layer,
+global batch 64 of 1x28x28) with 2 ranks (half the batch each) vs 1 process with the whole
+batch, ember vs PyTorch DDP (gloo, 1 thread per rank).
 """
 
 import json
@@ -73,7 +75,27 @@ def _fixed(fn, dist, torch):
     return float(np.median(times))
 
 
-def ddp_worker(lib, world):
+def _mlp(nn):
+    return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
+                         nn.Linear(128, 10))
+
+
+def _cnn(nn):
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(784, 10),
+    )
+
+
+# name: (model, global batch, one sample's shape, warm-up steps, timed steps, table heading)
+DDP_WORKLOADS = {
+    "W3": (_mlp, 128, (784,), 10, 100, "W3 MLP step, global batch 128"),
+    "W4": (_cnn, 64, (1, 28, 28), 5, 100, "W4 CNN step, global batch 64"),
+}
+
+
+def ddp_worker(lib, world, workload):
     if lib == "ember":
         import ember as torch
         import ember.distributed as dist
@@ -82,18 +104,18 @@ def ddp_worker(lib, world):
         import torch.distributed as dist
 
         torch.set_num_threads(1)
+    make, batch, shape, warmup, steps, _ = DDP_WORKLOADS[workload]
     nn, F = torch.nn, torch.nn.functional
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
-                          nn.Linear(128, 10))
+    model = make(nn)
     rank = 0
     if world > 1:
         dist.init_process_group("gloo")
         rank = dist.get_rank()
         model = nn.parallel.DistributedDataParallel(model)
     rng = np.random.default_rng(rank)
-    x = torch.from_numpy(rng.standard_normal((128 // world, 784)).astype(np.float32))
-    y = torch.from_numpy(rng.integers(0, 10, 128 // world))
+    x = torch.from_numpy(rng.standard_normal((batch // world, *shape)).astype(np.float32))
+    y = torch.from_numpy(rng.integers(0, 10, batch // world))
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
 
     def step():
@@ -101,12 +123,12 @@ def ddp_worker(lib, world):
         F.cross_entropy(model(x), y).backward()
         opt.step()
 
-    for _ in range(10):
+    for _ in range(warmup):
         step()
     t0 = time.perf_counter()
-    for _ in range(100):
+    for _ in range(steps):
         step()
-    per_step = (time.perf_counter() - t0) / 100
+    per_step = (time.perf_counter() - t0) / steps
     if rank == 0:
         print("RESULT " + json.dumps(per_step))
     if world > 1:
@@ -155,22 +177,25 @@ def main():
         print(f"| {_fmt_size(size)} | {e * 1e6:.1f} µs | {m * 1e6:.1f} µs | {g * 1e6:.1f} µs "
               f"| {e / m:.2f} | {e / g:.2f} | {size / e / 1e9:.2f} |")
     print()
-    rows = {}
-    for lib in ("ember", "torch"):
-        for nproc in (1, 2):
-            rows[lib, nproc] = _launch(lib, nproc, "_ddp", lib, str(nproc))
-    print("| W3 MLP step, global batch 128 | 1 process | 2 ranks (DDP) | speed-up |")
-    print("| --- | --- | --- | --- |")
-    for lib, name in (("ember", "ember"), ("torch", "PyTorch (gloo, 1 thread/rank)")):
-        one, two = rows[lib, 1], rows[lib, 2]
-        print(f"| {name} | {one * 1e3:.2f} ms | {two * 1e3:.2f} ms | {one / two:.2f} |")
-    print(f"\nember DDP / PyTorch DDP (2 ranks): {rows['ember', 2] / rows['torch', 2]:.2f}")
+    for workload, (*_, heading) in DDP_WORKLOADS.items():
+        rows = {}
+        for lib in ("ember", "torch"):
+            for nproc in (1, 2):
+                rows[lib, nproc] = _launch(lib, nproc, "_ddp", lib, str(nproc), workload)
+        print(f"| {heading} | 1 process | 2 ranks (DDP) | speed-up |")
+        print("| --- | --- | --- | --- |")
+        for lib, name in (("ember", "ember"), ("torch", "PyTorch (gloo, 1 thread/rank)")):
+            one, two = rows[lib, 1], rows[lib, 2]
+            print(f"| {name} | {one * 1e3:.2f} ms | {two * 1e3:.2f} ms | {one / two:.2f} |")
+        print(f"\n{workload}: ember / PyTorch, 1 process: "
+              f"{rows['ember', 1] / rows['torch', 1]:.2f}; "
+              f"2 ranks (DDP): {rows['ember', 2] / rows['torch', 2]:.2f}\n")
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_allreduce":
         allreduce_worker(sys.argv[2])
     elif len(sys.argv) > 1 and sys.argv[1] == "_ddp":
-        ddp_worker(sys.argv[2], int(sys.argv[3]))
+        ddp_worker(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     else:
         main()
