@@ -119,6 +119,8 @@ def _r(*s, dtype=np.float32, rg=False):
     ((5, 2, 3), (4,), False), ((3,), (5, 4, 5), False), ((5, 2, 3), (4, 5), False),
     ((2, 3), (5, 4, 5), False), ((5, 2, 3), (5, 4, 5), False), ((5, 2, 3), (4, 3, 5), False),
     ((7, 1, 2, 3), (5, 4, 5), False), ((3,), (5, 4, 4), True), ((2, 3), (5, 4, 4), True),
+    ((1, 4, 3), (2, 5, 2), True), ((1, 4, 3), (2, 5, 2), False), ((2, 4, 3), (1, 5, 2), False),
+    ((2, 4, 3), (1, 5, 2), True),
 ])
 def test_matmul_shape_errors(sa, sb, ga):
     (ea, ta), (eb, tb) = _r(*sa, rg=ga), _r(*sb)
@@ -263,3 +265,63 @@ def test_gradcheck(name):
     fn, make = GRADCHECK[name]
     assert gradcheck(fn, make())
     assert gradgradcheck(fn, make())
+
+
+# -- the graph a product records ----------------------------------------------------------------
+def _graph(fn):
+    """The node names below fn, depth first, as nested tuples (None for a missing edge)."""
+    if fn is None:
+        return None
+    name = fn.name().split("::")[-1]
+    return (name, tuple(_graph(f) for f, _ in fn.next_functions))
+
+
+def _graph_cases(lib):
+    def r(*shape, grad=True):
+        return lib.randn(*shape, requires_grad=grad)
+
+    lib.manual_seed(0)
+    yield r(3) @ r(3, 2)
+    yield r(2, 4, 3) @ r(3, 2)
+    yield r(4, 2, 3).transpose(0, 1) @ r(3, 2)
+    yield r(4, 2, 3).transpose(0, 1) @ r(3, 2, grad=False)
+    yield r(2, 4, 3) @ r(3)
+    yield r(4, 3) @ r(2, 3, 2)
+    yield r(4, 3, grad=False) @ r(2, 3, 2)
+    yield r(3) @ r(2, 3, 2)
+    yield r(3, grad=False) @ r(2, 3, 2)
+    yield r(2, 4, 3) @ r(2, 3, 2)
+    yield r(2, 1, 4, 3) @ r(3, 3, 2)
+    yield r(1, 4, 3) @ r(2, 3, 2)
+    yield r(1, 4, 3, grad=False) @ r(2, 3, 2)
+    yield r(1, 4, 3) @ r(2, 3, 2, grad=False)
+    yield r(2, 4, 3) @ r(1, 3, 2)
+    yield r(2, 4, 3, grad=False) @ r(1, 3, 2)
+    yield r(2, 4, 3) @ r(1, 3, 2, grad=False)
+    yield r(1, 1, 4, 3) @ r(2, 3, 2)
+    yield r(1, 4, 3) @ r(1, 3, 2)
+    yield r(3, 4).t().reshape(-1)
+    yield r(3, 4).t().reshape(2, 6)
+    yield r(2, 3, 4).transpose(1, 2).reshape(2, 4, 3)
+    for bias in (True, False):
+        layer = lib.nn.Linear(3, 2, bias=bias)
+        for x in (r(4, 3), r(3), r(2, 4, 3), r(2, 2, 4, 3), r(4, 2, 3).transpose(0, 1)):
+            yield layer(x)
+
+
+def test_products_record_pytorchs_graph():
+    """matmul, reshape and nn.Linear build PyTorch's nodes (t(), views, clones, expands)."""
+    for ours, theirs in zip(_graph_cases(ember), _graph_cases(torch), strict=True):
+        assert _graph(ours.grad_fn) == _graph(theirs.grad_fn)
+
+
+def test_linear_weight_grad_is_taken_over_without_a_copy():
+    # mm's gradient for a transposed weight comes in the weight's own layout (as in PyTorch),
+    # so .grad keeps the engine's array: no weight-sized copy per step
+    layer = ember.nn.Linear(5, 3)
+    x = ember.randn(4, 5)
+    layer(x).sum().backward()
+    layer_input_sum = x._data.sum(0, dtype=np.float64).astype(np.float32)
+    g = layer.weight.grad
+    assert g._data.flags.c_contiguous and g._data.base is not None and g._base is None
+    assert np.allclose(g._data, np.ones((3, 1), np.float32) * layer_input_sum)

@@ -136,7 +136,8 @@ def test_two_layer_mlp_names_every_parameter():
     assert set(dot._nodes) == nodes
     assert {(t, h) for t, h, _ in dot._edges} == edges
     ops = sorted(a["label"] for n, a in dot._nodes.items() if dot._info[n]["kind"] == "op")
-    assert ops == ["AddmmBackward0", "AddmmBackward0", "ReluBackward0", "SumBackward0"]
+    assert ops == ["AddmmBackward0", "AddmmBackward0", "ReluBackward0", "SumBackward0",
+                   "TBackward0", "TBackward0"]
 
 
 def test_tuple_and_list_of_outputs():
@@ -231,7 +232,11 @@ def _parity_graphs(lib):
     b = lib.randn(3, requires_grad=True)
     x = lib.randn(3)
     yield (w * x + b).sin().sum(), {"w": w, "b": b}
-    # (nn.Linear is left out: PyTorch's AddmmBackward0 reads a TBackward0 that ember's does not)
+    # nn.Linear on rows, on a batch of sequences and on one vector; batched matmuls
+    mlp = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.Tanh(), lib.nn.Linear(4, 2, bias=False))
+    seq = lib.randn(2, 5, 3, requires_grad=True)
+    out = mlp(seq).sum() + mlp(x).sum() + mlp(seq[0]).sum() + (seq.mT @ seq @ w).sum()
+    yield out, dict(mlp.named_parameters())
     h = (x.exp() * w - b / 2).relu()
     yield (h.mean() + (h * w).sum()).tanh(), {"weight": w}
     z = w.exp()
@@ -370,7 +375,8 @@ def test_rnn_over_five_steps_unfolded():
     y, params = _rnn_graph()
     dot = make_dot(y, params=params)
     ops = [a["label"] for n, a in dot._nodes.items() if dot._info[n].get("kind") == "op"]
-    assert ops.count("AddmmBackward0") == 5 and ops.count("TanhBackward0") == 5
+    # one addmm projects the whole input, one per step adds the hidden state (as in PyTorch)
+    assert ops.count("AddmmBackward0") == 6 and ops.count("TanhBackward0") == 5
     assert not dot._folds
 
 
@@ -378,13 +384,13 @@ def test_rnn_over_five_steps_collapsed():
     y, params = _rnn_graph()
     dot = make_dot(y, params=params, collapse=True)
     assert [(f.copies, f.period, f.ops) for f in dot._folds] == [
-        (5, 2, ["AddmmBackward0", "TanhBackward0"])]
+        (5, 3, ["TBackward0", "AddmmBackward0", "TanhBackward0"])]
     labels = [a.get("label", "") for a in dot._nodes.values()]
-    assert "× 5  (block of 2)\nAddmmBackward0\nTanhBackward0" in labels
-    assert not any(label == "AddmmBackward0" for label in labels)
+    assert "× 5  (block of 3)\nTBackward0\nAddmmBackward0\nTanhBackward0" in labels
+    assert labels.count("AddmmBackward0") == 1  # the input projection, outside the loop
     assert "fold0 [label=" in dot.source
     svg_labels, svg_edges = svg_graph(dot._repr_svg_())
-    assert svg_labels["fold0"][0] == "× 5  (block of 2)"
+    assert svg_labels["fold0"][0] == "× 5  (block of 3)"
     assert ("fold0", str(id(y.grad_fn.next_functions[0][0]))) in svg_edges
     # the weights every step reads stay outside the box, drawn once
     for name in ("weight_ih_l0", "weight_hh_l0"):
@@ -399,7 +405,8 @@ def test_loop_of_identical_layers_folds_with_its_parameters():
         h = layer(h).relu()
     dot = make_dot(h.sum(), collapse=True)
     (fold,) = dot._folds
-    assert (fold.copies, fold.period, fold.ops) == (6, 2, ["AddmmBackward0", "ReluBackward0"])
+    assert (fold.copies, fold.period, fold.ops) == (
+        6, 3, ["TBackward0", "AddmmBackward0", "ReluBackward0"])
     leaves = [n for n, a in dot._nodes.items() if a.get("fillcolor") == "lightblue"]
     assert len(leaves) <= 2  # the folded copies took their weights and biases with them
 
@@ -519,7 +526,7 @@ def test_html_hover_and_click_to_unfold_in_chromium(tmp_path):
     y, params = _rnn_graph()
     make_dot(y, params=params, collapse=True).save_html(tmp_path / "g.html")
     report = look_at_graph.unfold_in_browser(str(tmp_path / "g.html"))
-    assert report["folded"] and "5 copies of a block of 2" in report["tip"]
+    assert report["folded"] and "5 copies of a block of 3" in report["tip"]
     assert "click to unfold" in report["tip"]
     assert report["visible"] == "view-1" and report["nodes"] > 20, report
 

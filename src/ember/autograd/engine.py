@@ -21,6 +21,8 @@ from . import grad_mode
 from .anomaly import state as _anomaly_state
 from .graph import FREED_MESSAGE, AccumulateGrad, accumulator, edge
 
+_ndarray = np.ndarray
+
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
              grad_variables=None, inputs=None):
@@ -243,7 +245,7 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
             if fn.__class__ is AccumulateGrad:
                 g = buf[0]
                 if g is not None and captured is None and (targets is None or (fn, 0) in targets):
-                    buf = b = grads_in = None  # g's only holders left: this frame and the next
+                    buf = b = grads_in = gd = None  # g's only holders: this frame and the next
                     _accumulate(fn.variable, g, create_graph)
                 fn = None
                 continue
@@ -494,15 +496,18 @@ def _sole_owner(g, leaf):
 
     It can when nothing but the engine holds the tensor (its references: the engine's frame,
     _accumulate's and this function's arguments, getrefcount's), nothing but the tensor holds
-    its array (which is therefore no view and has no views; the other two references are ``d``
-    and getrefcount's), and the array is a writable, C-contiguous block
-    of the leaf's shape and dtype (``.grad`` is updated in place by later backwards).
+    its array (the other two references are ``d`` and getrefcount's), and the array is a
+    writable, C-contiguous block of the leaf's shape and dtype (``.grad`` is updated in place
+    by later backwards). The array may be a view (a transpose of a fresh product, say) when it
+    spans all of its base and nothing else holds the base: it then has no other views.
     """
     d = g._data
     ld = leaf._data
     return (_getrefcount(g) <= 4 and _getrefcount(d) <= 3 and g.__class__ is Tensor
-            and not g._requires_grad and d.base is None and d.flags.c_contiguous
-            and d.flags.writeable and d.dtype is ld.dtype and d.shape == ld.shape)
+            and not g._requires_grad and d.flags.c_contiguous and d.flags.writeable
+            and d.dtype is ld.dtype and d.shape == ld.shape
+            and (d.base is None or _getrefcount(d.base) <= 2 and d.base.size == d.size
+                 and d.base.__class__ is _ndarray and d.base.base is None))
 
 
 def _accumulate(leaf, g, create_graph):

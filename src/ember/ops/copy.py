@@ -5,10 +5,10 @@ from .. import _dtype as T
 from .._dtype import as_dtype, dtype, from_np
 from .._tensor import Tensor
 from ._op import argname, formula_node, record
+from .shape import _Clone
 
 __all__ = ["clone"]
 
-_Clone = formula_node("CloneBackward0", lambda g: g)
 _ToCopy = formula_node("ToCopyBackward0", lambda g, dt: g.to(dt))
 
 

@@ -11,10 +11,12 @@ import numpy as np
 from .._dtype import from_np
 from .._errors import note
 from .._tensor import Tensor
-from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, name_saved
 from ._op import broadcast_shapes_error, check_tensor, formula_node, record
+from .copy import contiguous
 from .creation import eye, ones
+from .shape import expand, reshape, squeeze, transpose, transposed, unsafe_view, unsqueeze
+from .shape import t as _t
 
 __all__ = [
     "addmm", "baddbmm", "bmm", "dot", "einsum", "ger", "inner", "matmul", "mm", "mv", "outer",
@@ -56,12 +58,23 @@ def _mv_grad_vec(g, m, v):
     return mv(m.t(), g)
 
 
+def _column_major(m):
+    d = m if m.__class__ is np.ndarray else m._data
+    return d.flags.f_contiguous and not d.flags.c_contiguous
+
+
 def _mm_grad_a(g, a, b):
-    return mm(g, b.t())
+    # a column-major input (a transposed matrix) gets its gradient in its own layout, as in
+    # PyTorch: the t() behind it then hands its input a row-major gradient, with no copy
+    if _column_major(a):
+        return transposed(b @ transposed(g))
+    return g @ transposed(b)
 
 
 def _mm_grad_b(g, a, b):
-    return mm(a.t(), g)
+    if _column_major(b):
+        return transposed(transposed(g) @ a)
+    return transposed(a) @ g
 
 
 def _bmm_grad_a(g, a, b):
@@ -72,37 +85,18 @@ def _bmm_grad_b(g, a, b):
     return bmm(a.transpose(1, 2), g)
 
 
-def _matmul_grad_a(g, a, b):
-    """d(a @ b)/da for any matmul shapes; broadcast batch dims are summed by the engine."""
-    if b.ndim == 1:
-        return g.unsqueeze(-1) * b
-    if a.ndim == 1:
-        return matmul(g.unsqueeze(-2), b.mT).squeeze(-2)
-    return matmul(g, b.mT)
-
-
-def _matmul_grad_b(g, a, b):
-    if a.ndim == 1:
-        return a.unsqueeze(-1) * g.unsqueeze(-2)
-    if b.ndim <= 2 and a.ndim >= 3:
-        # fold the batch into the rows: one matrix product instead of a batch then a sum
-        rows = _prod(a.shape[:-1])
-        af = a.reshape(rows, a.shape[-1]).t()
-        return mv(af, g.reshape(rows)) if b.ndim == 1 else mm(af, g.reshape(rows, g.shape[-1]))
-    if b.ndim == 1:
-        return matmul(a.mT, g.unsqueeze(-1)).squeeze(-1)
-    return matmul(a.mT, g)
-
-
 _Dot = formula_node("DotBackward0", _dot_grad_a, _dot_grad_b)
 _Mv = formula_node("MvBackward0", _mv_grad_mat, _mv_grad_vec)
-_Mm = name_saved(formula_node("MmBackward0", _mm_grad_a, _mm_grad_b), self=0, mat2=1)
+_Mm = name_saved(formula_node("MmBackward0", _mm_grad_a, _mm_grad_b, arrays=True),
+                 self=0, mat2=1)
 _Bmm = formula_node("BmmBackward0", _bmm_grad_a, _bmm_grad_b)
-# PyTorch computes vector @ matrix as unsqueeze -> mm -> squeeze, batched products through
-# reshapes ending in _unsafe_view, and 2-D @ batch (when the matrix needs grad) ending in a clone
-_MatmulSqueeze = formula_node("SqueezeBackward4", _matmul_grad_a, _matmul_grad_b)
-_MatmulView = formula_node("UnsafeViewBackward0", _matmul_grad_a, _matmul_grad_b)
-_MatmulClone = formula_node("CloneBackward0", _matmul_grad_a, _matmul_grad_b)
+_SqueezeRow = formula_node("SqueezeBackward4", lambda g, shape: g.reshape(shape))
+
+
+def _squeeze_row(m):
+    """A one-row product squeezed to a vector, as PyTorch's squeeze_(0) records it."""
+    d = m._data
+    return record(d.reshape(d.shape[1:]), _SqueezeRow, (m,), (d.shape,))
 
 
 # -- errors -------------------------------------------------------------------------------------
@@ -142,7 +136,7 @@ def _bmm_size_error(batch, m1, m2):
 def _folds(a, b):
     """Whether PyTorch's matmul folds the batch of the larger operand into mm/mv rows.
 
-    It decides which error message a shape mismatch produces (and nothing else here)."""
+    matmul folds when it does; it also decides which error a shape mismatch raises."""
     da, db = a._data.ndim, b._data.ndim
     a_larger = da >= db
     big, small_dim = (a, db) if a_larger else (b, da)
@@ -258,28 +252,69 @@ def matmul(input, other):
     if ad.dtype.kind == "b":
         _not_bool(ad, "dot" if na == nb == 1 else "addmv_impl_cpu" if nb == 1 else
                   "addmm_impl_cpu_" if na <= 2 and nb <= 2 else "bmm")
-    try:
-        if na == 2 and nb == 2:
+    if na == 2 and nb == 2:
+        try:
             return record(_matmul(ad, bd), _Mm, (input, other), (input, other))
-        if na >= 3 and nb <= 2 and ad.flags.c_contiguous:
-            # fold the batch into the rows: one 2-D product
-            out = _matmul(ad.reshape(_prod(ad.shape[:-1]), ad.shape[-1]), bd)
-            out = out.reshape(ad.shape[:-1] + bd.shape[1:])
-        else:
-            out = _matmul(ad, bd)
-    except ValueError:
-        raise _matmul_check(input, other) from None
-    if na == 1:
-        if nb == 1:
-            return record(out, _Dot, (input, other), (input, other))
-        node = _MatmulSqueeze if nb == 2 else _MatmulView
-    elif nb == 1 and na == 2:
-        node = _Mv
-    elif na == 2 and input._requires_grad and _grad_state.enabled:
-        node = _MatmulClone
+        except ValueError:
+            raise _matmul_check(input, other) from None
+    if na == 3 and nb == 3 and (ad.shape[0] == 1) != (bd.shape[0] == 1):
+        # a batch of one that needs a gradient, against a batch: PyTorch squeezes it to a
+        # matrix (whose gradient then needs no expand) and folds the other batch
+        one, a, b = ((input, squeeze(input, 0), other) if ad.shape[0] == 1 else
+                     (other, input, squeeze(other, 0)))
+        if one._requires_grad:
+            exc = _matmul_check(a, b)
+            if exc is not None:
+                raise exc
+            return _folded(a, b)
+    exc = _matmul_check(input, other)
+    if exc is not None:
+        raise exc
+    # the other shapes are built from named ops, recording PyTorch's graph for each case
+    if na == 1 and nb == 1:
+        return record(_matmul(ad, bd), _Dot, (input, other), (input, other))
+    if na == 2 and nb == 1:
+        return record(_matmul(ad, bd), _Mv, (input, other), (input, other))
+    if na == 1 and nb == 2:  # the vector as one row, squeezed back
+        row = unsqueeze(input, 0)
+        return _squeeze_row(record(_matmul(row._data, bd), _Mm, (row, other), (row, other)))
+    if _folds(input, other):
+        return _folded(input, other)
+    return _batched(input, other)
+
+
+def _folded(a, b):
+    """A batch against a matrix or vector: the batch folded into the rows of one mm (mv).
+    A matrix against a batch runs as the transposed product, transposed back."""
+    flip = b._data.ndim > a._data.ndim
+    big = transpose(b, -2, -1) if flip else a
+    small = (_t(a) if a._data.ndim == 2 else a) if flip else b
+    s1, s2 = big._data.shape, small._data.shape
+    rows = reshape(big, (_prod(s1[:-1]), s1[-1]))
+    node = _Mm if len(s2) == 2 else _Mv
+    out = record(_matmul(rows._data, small._data), node, (rows, small), (rows, small))
+    out = unsafe_view(out, s1[:-1] + s2[1:])
+    if flip and len(s2) == 2:
+        return contiguous(transpose(out, -2, -1))
+    return out
+
+
+def _batched(a, b):
+    """Batches broadcast against each other: both expanded and reshaped to 3-D, one bmm."""
+    sa, sb = a._data.shape, b._data.shape
+    n = sa[-2] if len(sa) > 1 else 1
+    m, p = sa[-1], (sb[-1] if len(sb) > 1 else 1)
+    batch = tuple(np.broadcast_shapes(sa[:-2], sb[:-2]))
+    count = _prod(batch)
+    a3 = reshape(expand(a, batch + (n, m)), (count, n, m))
+    if len(sb) == 1:
+        b3 = unsqueeze(reshape(expand(b, batch + (m,)), (count, m)), 2)
     else:
-        node = _MatmulView
-    return record(out, node, (input, other), (input, other))
+        b3 = reshape(expand(b, batch + (m, p)), (count, m, p))
+    out = record(_matmul(a3._data, b3._data), _Bmm, (a3, b3), (a3, b3))
+    if len(sb) == 1:
+        out = squeeze(out, -1)
+    return unsafe_view(out, batch + sa[-2:-1] * (len(sa) > 1) + sb[-1:] * (len(sb) > 1))
 
 
 def _rmatmul(self, other):
@@ -392,17 +427,19 @@ def _addmm_grad_self(g, s, m1, m2, beta, alpha):
 
 
 def _addmm_grad_m1(g, s, m1, m2, beta, alpha):
-    r = mm(g, m2.t())
+    r = _mm_grad_a(g, m1, m2)
     return r * alpha if alpha != 1 else r
 
 
 def _addmm_grad_m2(g, s, m1, m2, beta, alpha):
-    r = mm(m1.t(), g)
+    r = _mm_grad_b(g, m1, m2)
     return r * alpha if alpha != 1 else r
 
 
+# the formulas run on arrays too; the input itself is not saved (its gradient needs no value)
 _Addmm = name_saved(
-    formula_node("AddmmBackward0", _addmm_grad_self, _addmm_grad_m1, _addmm_grad_m2),
+    formula_node("AddmmBackward0", _addmm_grad_self, _addmm_grad_m1, _addmm_grad_m2,
+                 arrays=True),
     mat1=1, mat2=2, beta=3, alpha=4,
 )
 
@@ -411,7 +448,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """beta * input + alpha * (mat1 @ mat2)."""
     prod = mm(mat1, mat2)._data
     out = _scaled_sum(input._data, prod, beta, alpha)
-    return record(out, _Addmm, (input, mat1, mat2), (input, mat1, mat2, beta, alpha))
+    return record(out, _Addmm, (input, mat1, mat2), (None, mat1, mat2, beta, alpha))
 
 
 def _scaled_sum(s, prod, beta, alpha):

@@ -4,50 +4,27 @@ and bilinear."""
 import numpy as np
 
 from .._tensor import Tensor
-from ..autograd.graph import name_saved
 from ._op import check_tensor, formula_node, record
-from .linalg import _mm_dtype_error, _mm_shape_error, _prod, _word, einsum, matmul, mm
+from .linalg import (
+    _Addmm,
+    _Mm,
+    _mm_dtype_error,
+    _mm_shape_error,
+    _prod,
+    _squeeze_row,
+    _word,
+    einsum,
+    matmul,
+)
+from .shape import t, unsafe_view, unsqueeze, view
 
 __all__ = ["bilinear"]
 
 _matmul = np.matmul
 
 
-def _linear_grad_x(g, x, w):
-    return matmul(g, w)
-
-
-def _linear_grad_w(g, x, w):
-    if x.ndim == 1:
-        return g.unsqueeze(-1) * x
-    if x.ndim == 2:
-        return mm(g.t(), x)
-    rows = _prod(x.shape[:-1])
-    return mm(g.reshape(rows, g.shape[-1]).t(), x.reshape(rows, x.shape[-1]))
-
-
-def _linear_grad_b(g, x, w):
-    return g  # the engine sums it over the batch dimensions
-
-
-def _linear_node(name):
-    node = formula_node(name, _linear_grad_x, _linear_grad_w, _linear_grad_b)
-    if name == "AddmmBackward0":
-        return name_saved(node, mat1=0, mat2=1)
-    return name_saved(node, self=0, mat2=1) if name == "MmBackward0" else node
-
-
-# PyTorch's outermost node: addmm for a batch of rows with bias, mm without; other input ranks
-# go through a reshape (view), an _unsafe_view or a squeeze of the 2-D result
-_LINEAR_NODES = {
-    (2, True): _linear_node("AddmmBackward0"), (2, False): _linear_node("MmBackward0"),
-    (1, True): _linear_node("ViewBackward0"), (1, False): _linear_node("SqueezeBackward4"),
-    (3, True): _linear_node("ViewBackward0"), (3, False): _linear_node("UnsafeViewBackward0"),
-}
-
-
 def linear(input, weight, bias=None):
-    """input @ weight.T + bias, as one op."""
+    """input @ weight.T + bias, recorded as PyTorch records it (see the comment below)."""
     if not isinstance(input, Tensor):
         check_tensor(input, "linear", "input", 1)
     if not isinstance(weight, Tensor):
@@ -70,10 +47,6 @@ def linear(input, weight, bias=None):
             raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
                                f"{_word(xd.dtype)} and {_word(wd.dtype)}")
         raise _mm_dtype_error(xd.dtype, wd.dtype)
-    if nx >= 3 and xd.flags.c_contiguous:
-        out = _matmul(xd.reshape(rows, xd.shape[-1]), wd.T).reshape(xd.shape[:-1] + wd.shape[:1])
-    else:
-        out = _matmul(xd, wd.T)
     if bias is not None:
         bd = bias._data
         if bd.dtype != wd.dtype:
@@ -88,10 +61,33 @@ def linear(input, weight, bias=None):
                 f"({bd.shape[-1]}) at non-singleton dimension 1.  Target sizes: "
                 f"{target}.  Tensor sizes: {list(bd.shape)}"
             )
-        out += bd
-    node = _LINEAR_NODES[(min(nx, 3), bias is not None)]
-    return record(out, node, (input, weight, bias), (input, weight))
+    # PyTorch's graph: addmm(bias, x, weight.t()) (mm without bias) on rows; a 1-D input is
+    # viewed (unsqueezed) as one row and the result viewed (squeezed) back; a contiguous batch is
+    # viewed as rows and back; any other input takes matmul, then adds the bias
+    wt = t(weight)
+    if nx == 2:
+        return _rows(input, wt, bias)
+    if nx == 1:
+        if bias is None:
+            return _squeeze_row(_rows(unsqueeze(input, 0), wt, None))
+        return view(_rows(view(input, (1, wd.shape[1])), wt, bias), (wd.shape[0],))
+    if not xd.flags.c_contiguous:
+        out = matmul(input, wt)
+        return out if bias is None else out + bias
+    out = _rows(view(input, (rows, wd.shape[1])), wt, bias)
+    shape = xd.shape[:-1] + wd.shape[:1]
+    if bias is None:
+        return unsafe_view(out, shape)
+    return view(out, shape)
 
+
+def _rows(x, wt, bias):
+    """x @ wt (+ bias) for a matrix of rows, recorded as PyTorch's mm / addmm."""
+    out = _matmul(x._data, wt._data)
+    if bias is None:
+        return record(out, _Mm, (x, wt), (x, wt))
+    out += bias._data
+    return record(out, _Addmm, (bias, x, wt), (None, x, wt, 1, 1))
 
 
 _Trilinear = formula_node(

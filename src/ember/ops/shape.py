@@ -78,6 +78,9 @@ def view(input, *shape):
     return as_view(input, out, _View, (d.shape,))
 
 
+_Clone = formula_node("CloneBackward0", lambda g: g)  # clone()'s node (ops/copy.py)
+
+
 def reshape(input, *shape):
     d = input._data
     shape = _infer_shape(_shape_arg(shape), d.size)
@@ -85,9 +88,17 @@ def reshape(input, *shape):
     try:
         out.shape = shape
     except AttributeError:
-        # a copy, as in PyTorch when strides do not allow a view
-        return record(d.reshape(shape), _UnsafeView, (input,), (d.shape,))
-    return as_view(input, out, _View, (d.shape,))
+        # a copy when strides do not allow a view: PyTorch's _unsafe_view(clone(input))
+        return unsafe_view(record(d.copy(), _Clone, (input,)), shape)
+    # a view: PyTorch's view() of a contiguous input, else its _reshape_alias
+    return as_view(input, out, _View if d.flags.c_contiguous else _Reshape, (d.shape,))
+
+
+def unsafe_view(input, shape):
+    """PyTorch's _unsafe_view: the result shares input's array but is not tracked as its view
+    (the ops that call it made input themselves)."""
+    d = input._data
+    return record(d.reshape(shape), _UnsafeView, (input,), (d.shape,))
 
 
 # expand and its reverse, sum_to (the engine sums broadcast gradients back with it)
@@ -195,7 +206,12 @@ def transpose(input, dim0, dim1):
 
 
 swapaxes = swapdims = transpose
-_T = formula_node("TBackward0", lambda g: g.t())
+def transposed(m):
+    """m transposed: ``.T`` of a 2-D array, ``t()`` of a Tensor (a formula's either)."""
+    return m.T if m.__class__ is np.ndarray else m.t()
+
+
+_T = formula_node("TBackward0", transposed, arrays=True)
 
 
 def t(input):
