@@ -157,6 +157,12 @@ def test_saved_fields_match_torch():
         e = m.addmm(m.zeros(4), M, N)
         out += [e.grad_fn._saved_mat1 is M, e.grad_fn._saved_mat2 is N, e.grad_fn._saved_alpha]
         out.append(m.nn.functional.linear(M, N.t(), m.zeros(4)).grad_fn._saved_mat1 is M)
+        fn = m.nn.Linear(3, 4)(M).grad_fn  # addmm(bias, input, weight.t())
+        out += [fn._saved_mat2.shape, fn._saved_mat2.grad_fn.name(), fn.next_functions[2][0].name()]
+        for e in (a * 2, 2.5 * a, a / 2, a * True, a.mul(3)):  # numbers saved as PyTorch wraps them
+            other = e.grad_fn._saved_other
+            out += [e.grad_fn.name(), str(other.dtype).split(".")[1], other.ndim, other.item(),
+                    e.grad_fn._saved_self]
         out.append(type(y.grad_fn._raw_saved_self).__name__)
         y.sum().backward()
         with pytest.raises(RuntimeError) as info:

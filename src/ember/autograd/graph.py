@@ -7,6 +7,8 @@ tensors), never its own outputs, so a dropped graph is freed by reference counti
 import itertools
 import weakref
 
+import numpy as np
+
 from .._errors import note
 from .._hooks import RemovableHandle
 from .._tensor import Tensor as _Tensor
@@ -236,14 +238,24 @@ def edge(t):
     return (None, 0)
 
 
-def name_saved(node_cls, **fields):
+def name_saved(node_cls, numbers_as_tensors=False, **fields):
     """Name what node_cls saves, as PyTorch's ``grad_fn._saved_<name>`` attributes.
 
     Each value is a position in the saved values, or -1 for the op's output. They become
     properties of the class (a ``__getattr__`` on Node would slow every attribute read).
+    ``numbers_as_tensors``: the op takes a Python number where PyTorch's signature has a
+    Tensor, which PyTorch wraps as a 0-d tensor (int64, float64, bool or complex128): the
+    field shows it so.
     """
     for name, i in fields.items():
-        setattr(node_cls, "_saved_" + name, property(lambda self, i=i: self._saved_field(i, False)))
+        if numbers_as_tensors:
+            def value(self, i=i):
+                v = self._saved_field(i, False)
+                return _make(np.asarray(v)) if isinstance(v, (int, float, complex)) else v
+        else:
+            def value(self, i=i):
+                return self._saved_field(i, False)
+        setattr(node_cls, "_saved_" + name, property(value))
         setattr(node_cls, "_raw_saved_" + name,
                 property(lambda self, i=i: self._saved_field(i, True)))
     return node_cls

@@ -380,8 +380,8 @@ def _make_binary(name, fwd, node_name, grad_a, grad_b, reads, floating):
     node_cls = binary_node(node_name, grad_a, grad_b, reads, name in _ARITHMETIC)
     if name == "pow":
         name_saved(node_cls, self=0, exponent=1)
-    else:
-        name_saved(node_cls, self=0, other=1)
+    elif name not in ("add", "sub"):  # PyTorch's add and sub save only alpha
+        name_saved(node_cls, numbers_as_tensors=True, self=0, other=1)
 
     def op(input, other):
         return _binary(fwd, node_cls, input, other, floating)
@@ -484,6 +484,9 @@ def floor_divide(input, other):
     return out
 
 
+_DIV = div.binary[1]  # noqa: F821 - the table's node, which div with a rounding mode also uses
+
+
 def div(input, other, *, rounding_mode=None):  # noqa: F811
     if rounding_mode is None:
         return _binary(np.true_divide, _DIV, input, other, True)
@@ -502,8 +505,6 @@ def div(input, other, *, rounding_mode=None):  # noqa: F811
     )
 
 
-_DIV = binary_node("DivBackward0", lambda g, a, b: g / b, lambda g, a, b: -g * a / (b * b),
-                   ("b", "ab"))
 divide = true_divide = div
 
 
