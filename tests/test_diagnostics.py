@@ -417,9 +417,12 @@ def test_explain_leaf_non_leaf_freed_and_versions():
     rc = c.explain()
     assert "does not require grad" in rc and f"add_ -> version 1 at {__file__}:{line + 2}" in rc
     assert "version 0" in x.explain()
-    assert "does not require grad" in w_.detach().explain()
+    detached = w_.detach()
+    assert "does not require grad" in detached.explain()
+    assert "cut from a graph with .detach()" in detached.explain()
+    assert "but not its version counter" in w_.data.explain()
     with ember.no_grad():
-        assert "no_grad()" in (w_ * 2).explain()
+        assert "memory of its own" in (w_ * 2).explain() and "no_grad()" in (w_ * 2).explain()
     with ember.inference_mode():
         assert "does not require grad" in (w_ * 2).explain()
 

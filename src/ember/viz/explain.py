@@ -7,6 +7,8 @@ when they ran under ``ember.autograd.diagnose()`` or anomaly mode). Reads the gr
 nothing. The walk is iterative.
 """
 
+from sys import getrefcount as _getrefcount
+
 from ..autograd import anomaly
 from ..autograd.graph import AccumulateGrad
 
@@ -32,11 +34,26 @@ def _leaf(t):
         out.append("- .grad is " + ("None so far (no backward has reached it yet)."
                                     if t._grad is None else f"set, shape {tuple(t._grad.shape)}."))
         return out
-    return ["- a leaf that does not require grad: a constant for autograd. backward() never "
-            "gives it a .grad.",
-            "  It was created without requires_grad=True, or computed under no_grad() / "
-            "inference_mode(), or cut from its graph with .detach() or .data. To learn its "
-            "gradient, create it with requires_grad=True (or call .requires_grad_() on a leaf)."]
+    out = ["- a leaf that does not require grad: a constant for autograd. backward() never "
+           "gives it a .grad."]
+    # .detach() and views share the version counter of the tensor they come from; .data and
+    # from_numpy share only the memory
+    if _getrefcount(t._version) > 2:
+        out.append("  It shares its memory and version counter with another tensor: it was cut "
+                   "from a graph with .detach(), or is a view made under no_grad() or of a "
+                   "tensor that does not require grad. An in-place change to one shows in the "
+                   "other, and autograd sees it in the other's version.")
+    elif _getrefcount(t._data) > 2:
+        out.append("  It shares its memory, but not its version counter, with another tensor or "
+                   "array: it is a tensor's .data, or came from ember.from_numpy(). An in-place "
+                   "change through it changes the other too, unseen by autograd.")
+    else:
+        out.append("  It has memory of its own: it was created without requires_grad=True, or "
+                   "computed under no_grad() / inference_mode() or from tensors that do not "
+                   "require grad.")
+    out.append("  To learn its gradient, create it with requires_grad=True (or call "
+               ".requires_grad_() on a leaf), outside no_grad().")
+    return out
 
 
 def _non_leaf(t, fn):
