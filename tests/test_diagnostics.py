@@ -267,14 +267,15 @@ def test_running_total_of_losses_is_reported_once_with_the_fix():
         warnings.simplefilter("always")
         for _ in range(40):
             loss = ((w_ * 3 - 1) ** 2).sum()
-            line = _line(1)
             loss.backward()
+            line = _line(1)
             total += loss
     found = _growth_warnings(w)
     assert len(found) == 1
-    assert found[0].filename == __file__ and found[0].lineno == line
+    assert found[0].filename == __file__ and found[0].lineno == line  # the line that keeps it
     text = str(found[0].message)
     assert "running total" in text and "loss.item()" in text and "loss.detach()" in text
+    assert f"(`total` at line {line}: a running total" in text
 
 
 def test_list_of_losses_is_reported():
@@ -285,9 +286,31 @@ def test_list_of_losses_is_reported():
         for _ in range(40):
             loss = ((w_ - 1) ** 2).sum()
             loss.backward()
+            line = _line(1)
             losses.append(loss)
     found = _growth_warnings(w)
     assert len(found) == 1 and "a list" in str(found[0].message)
+    assert found[0].lineno == line and f"(`losses` at line {line}: a list" in str(found[0].message)
+
+
+def test_growth_names_a_list_kept_by_the_module_and_fed_in_a_function(tmp_path):
+    script = tmp_path / "s.py"
+    script.write_text(
+        "import torch\n"
+        "w = torch.tensor([1.0], requires_grad=True)\n"
+        "history = []\n"
+        "def step():\n"
+        "    loss = ((w - 1) ** 2).sum()\n"
+        "    history  .append(loss)\n"
+        "    loss.backward()\n"
+        "for _ in range(40):\n"
+        "    step()\n"
+    )
+    out = subprocess.run([sys.executable, "-m", "ember", "run", str(script)], capture_output=True,
+                         text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": os.path.join(ROOT, "src")})
+    assert f"{script}:6: GraphGrowthWarning" in out.stderr
+    assert "(`history` at line 6: a list" in out.stderr
 
 
 def test_carried_hidden_state_growth_is_reported():
@@ -455,7 +478,7 @@ def test_run_explain_summarises_the_mistakes(tmp_path):
     assert f"stopped with RuntimeError at {script}:10" in summary
     assert f"SigmoidBackward0 was created at {script}:8" in summary
     assert f"add_ moved it to version 1 at {script}:9" in summary
-    assert f"GraphGrowthWarning at {script}:6" in summary and "loss.item()" in summary
+    assert f"GraphGrowthWarning at {script}:7" in summary and "loss.item()" in summary
 
 
 def test_run_explain_is_silent_on_the_digits_example(tmp_path):

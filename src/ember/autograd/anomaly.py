@@ -183,12 +183,22 @@ def report(category, message, stacklevel_frames=None):
         warnings.warn(message, category, stacklevel=3)
 
 
-def report_growth(what, fix):
-    report(GraphGrowthWarning, f"{what}\n{fix}")
+def report_growth(what, fix, where=None):
+    """Warn once about a growing graph; ``where``: (file, line) of the user code that does it
+    (default: the innermost user line, the backward() call)."""
+    if where is None:
+        report(GraphGrowthWarning, f"{what}\n{fix}")
+        return
+    name, line = where
+    message = f"{what}\n{fix}"
+    found.append((GraphGrowthWarning.__name__, message, f"{name}:{line}"))
+    warnings.warn_explicit(message, GraphGrowthWarning, name, line, module="__main__")
 
 
 def holder(node):
-    """' (a running sum: AddBackward0 uses it)' or ' (a list)': what keeps ``node`` alive.
+    """What keeps the root ``node`` of an old backward alive, as (words, where): words such as
+    ' (a running total: `total += ...` at line 12 adds each new loss to the previous ones)',
+    where the (file, line) of that statement, or None when it cannot be found.
 
     Only called once, when graph growth is reported (gc.get_referrers is slow).
     """
@@ -197,9 +207,10 @@ def holder(node):
     refs = gc.get_referrers(node)
     for ref in refs:
         if getattr(ref, "_grad_fn", None) is node:
-            for owner in gc.get_referrers(ref):
-                if owner.__class__ is list:
-                    return " (a list that the losses are appended to)"
+            lists = [owner for owner in gc.get_referrers(ref) if owner.__class__ is list]
+            if lists:
+                return _kept_by(lists, "a list that the losses are appended to",
+                                r"\b{}\s*(\.\s*(append|extend|insert)\s*\(|\+=)")
     for ref in refs:
         if ref.__class__ is tuple and len(ref) == 2:  # an edge (node, nr) of a later node
             for edges in gc.get_referrers(ref):
@@ -207,9 +218,67 @@ def holder(node):
                     continue
                 for consumer in gc.get_referrers(edges):
                     if getattr(consumer, "next_functions", None) is edges:
-                        return (f" (a running total: {type(consumer).__name__} adds each new "
-                                "loss to the previous ones)")
-    return ""
+                        return _kept_by([consumer], f"a running total: {type(consumer).__name__} "
+                                        "adds each new loss to the previous ones",
+                                        r"\b{0}\s*([-+*/]=|=.*\b{0}\b)")
+    return "", None
+
+
+def _kept_by(keepers, words, statement):
+    """(' (words)', where) naming the user's variable that is one of ``keepers`` (lists that hold
+    a loss) or whose graph reaches one (a node of a running total's graph), and the line of the
+    statement that feeds it, when found."""
+    import re
+
+    frames = []
+    frame = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not name.startswith(_EMBER_DIR) and not name.endswith(_RUNNERS):
+            frames.append(frame)
+        frame = frame.f_back
+    for frame in frames:  # innermost first: its locals, then its module's globals
+        for scope in (frame.f_locals, frame.f_globals):
+            for var, value in list(scope.items()):
+                if any(value is k or _reaches(value, k) for k in keepers):
+                    pattern = re.compile(statement.format(re.escape(var)))
+                    for f in frames:
+                        line = _statement_line(f, pattern)
+                        if line:
+                            return (f" (`{var}` at line {line}: {words})",
+                                    (f.f_code.co_filename, line))
+                    return f" (`{var}`: {words})", None
+    return f" ({words})", None
+
+
+def _reaches(value, node, limit=2000):
+    """Whether the graph behind tensor ``value`` contains ``node`` (a bounded walk)."""
+    fn = getattr(value, "_grad_fn", None)
+    if fn is None or not hasattr(fn, "next_functions"):
+        return False
+    seen, stack = set(), [fn]
+    while stack and len(seen) < limit:
+        fn = stack.pop()
+        if fn is node:
+            return True
+        if id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        stack.extend(f for f, _ in fn.next_functions if f is not None)
+    return False
+
+
+def _statement_line(frame, pattern):
+    """The first line of the frame's code that matches ``pattern``, or None."""
+    import linecache
+
+    code = frame.f_code
+    name = code.co_filename
+    lines = sorted({line for _, _, line in code.co_lines() if line is not None})
+    for line in lines:
+        if pattern.search(linecache.getline(name, line)):
+            return line
+    return None
 
 
 _hinted = set()  # user lines already given the non-leaf .grad hint

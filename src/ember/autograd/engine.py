@@ -365,13 +365,14 @@ class _Growth:
         if any(n is None for n in nodes) or len({id(n) for n in nodes}) < len(nodes):
             return
         self.fired = True
-        holder = _anomaly.holder(nodes[0])
+        holder, where = _anomaly.holder(nodes[0])
         _anomaly.report_growth(
             "The graphs of the losses you called backward() on in the last 32 steps are all "
             "still alive: "
             f"something keeps each loss with its graph{holder}, so memory grows every step.",
             "Fix: keep numbers, not graphs: `total += loss.item()` or "
             "`losses.append(loss.detach())` (or `loss.item()`).",
+            where,
         )
 
 
