@@ -72,6 +72,13 @@ def test_backends():
     with pytest.raises(AssertionError, match="^Unknown backend type foo$"):
         dist.init_process_group("foo", rank=0, world_size=1)
     assert dist.Backend("GLOO") == "gloo" and dist.is_available()
+    import torch.distributed as tdist
+
+    for device in ("cpu", "cuda", "cpu:0", ember.device("cpu"), "mps", "xpu"):
+        assert dist.get_default_backend_for_device(device) == \
+            tdist.get_default_backend_for_device(str(device))
+    with pytest.raises(ValueError, match="^Default backend not registered for device : meta$"):
+        dist.get_default_backend_for_device("meta")
     assert repr(dist.ReduceOp.SUM) == "<RedOpType.SUM: 0>"
     assert str(dist.ReduceOp.MAX) == "RedOpType.MAX"
 

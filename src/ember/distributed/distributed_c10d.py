@@ -16,6 +16,7 @@ from datetime import timedelta
 import numpy as np
 
 from .. import _dtype
+from .._device import device as _device_cls
 from .._errors import note
 from .._tensor import Tensor
 from . import _mpi
@@ -24,7 +25,8 @@ __all__ = [
     "Backend", "GroupMember", "ProcessGroup", "ReduceOp", "Work", "all_gather",
     "all_gather_into_tensor", "all_gather_object", "all_reduce", "all_to_all", "barrier",
     "broadcast", "broadcast_object_list", "destroy_process_group", "gather", "gather_object",
-    "get_backend", "get_rank", "get_world_size", "group", "init_process_group", "irecv",
+    "get_backend", "get_default_backend_for_device", "get_rank", "get_world_size", "group",
+    "init_process_group", "irecv",
     "is_available", "is_gloo_available", "is_initialized", "is_mpi_available",
     "is_nccl_available", "is_torchelastic_launched", "isend", "monitored_barrier", "new_group",
     "recv", "reduce", "reduce_scatter", "reduce_scatter_tensor", "scatter", "send",
@@ -97,6 +99,8 @@ class Backend(str):
     UCC = "ucc"
     MPI = "mpi"
 
+    default_device_backend_map = {"cpu": "gloo", "cuda": "nccl", "xpu": "xccl", "mps": "gloo"}
+
     def __new__(cls, name):
         if not isinstance(name, str):
             raise ValueError(f"Backend constructor parameter must be string-ish, but got: "
@@ -105,6 +109,15 @@ class Backend(str):
         if value not in ("gloo", "nccl", "ucc", "mpi", "undefined"):
             raise AssertionError(f"Unknown backend type {name}")
         return str.__new__(cls, value)
+
+
+def get_default_backend_for_device(device):
+    """The backend PyTorch picks for a device type: "gloo" for the CPU."""
+    kind = (device if isinstance(device, _device_cls) else _device_cls(device)).type
+    backend = Backend.default_device_backend_map.get(kind)
+    if backend is None:
+        raise ValueError(f"Default backend not registered for device : {device}")
+    return backend
 
 
 # -- process groups ------------------------------------------------------------------------------
