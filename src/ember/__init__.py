@@ -48,6 +48,7 @@ from .autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .compiler import compile
 from .ops.activation import *
 from .ops.conv import *
 from .ops.copy import clone
@@ -155,6 +156,6 @@ def __getattr__(name):
     import importlib
 
     if name in ("nn", "optim", "utils", "cuda", "backends", "accelerator", "models",
-                "distributed", "multiprocessing", "viz"):
+                "distributed", "multiprocessing", "viz", "_dynamo"):
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
