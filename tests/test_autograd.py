@@ -1011,3 +1011,60 @@ def _grad_of(m):
     w = m.tensor([1.0, 2.0], requires_grad=True)
     (w ** 2).sum().backward()
     return w.grad
+
+
+def _hook_scenarios(lib):
+    """What in-place changes made by hooks to the gradients they get lead to (or raise)."""
+    def implicit_root():
+        x = lib.ones(3, requires_grad=True)
+        y = (x * 2).sum()
+        y.register_hook(lambda g: g.mul_(100))
+        y.backward()
+        return x.grad.tolist()
+
+    def node_prehook():
+        x = lib.ones(3, requires_grad=True)
+        z = (x * 3).sum()
+        z.grad_fn.register_prehook(lambda go: go[0].mul_(2) and None)
+        z.backward()
+        return x.grad.tolist()
+
+    def leaf_hook():
+        x = lib.ones(3, requires_grad=True)
+        x.register_hook(lambda g: g.mul_(3))
+        (x * 2).sum().backward()
+        return x.grad.tolist()
+
+    def expanded():  # sum's gradient is an expanded view: PyTorch refuses to write into it
+        x = lib.ones(3, requires_grad=True)
+        h = x * 2
+        h.register_hook(lambda g: g.add_(1))
+        h.sum().backward()
+        return x.grad.tolist()
+
+    def given_gradient():
+        x = lib.ones(3, requires_grad=True)
+        y = (x * 2).sum()
+        g0 = lib.tensor(1.0)
+        y.register_hook(lambda g: g.mul_(7))
+        y.backward(g0)
+        return [x.grad.tolist(), g0.tolist()]
+
+    def autograd_grad():
+        x = lib.ones(2, requires_grad=True)
+        y = (x ** 2).sum()
+        y.register_hook(lambda g: g.mul_(5))
+        return lib.autograd.grad(y, x)[0].tolist()
+
+    out = []
+    for case in (implicit_root, node_prehook, leaf_hook, expanded, given_gradient,
+                 autograd_grad):
+        try:
+            out.append(case())
+        except RuntimeError as e:
+            out.append(str(e).split(".")[0])
+    return out
+
+
+def test_hooks_may_change_their_gradient_in_place_as_in_pytorch():
+    assert _hook_scenarios(ember) == _hook_scenarios(torch)

@@ -119,14 +119,13 @@ _ONES = {}
 
 
 def _ones(shape, dtype):
-    """The implicit gradient of a one-element output: cached, read-only (never written to)."""
+    """The implicit gradient of a one-element output: a fresh, writable copy of a cached one
+    (hooks may change it in place, as they may PyTorch's)."""
     key = (shape, dtype)
     arr = _ONES.get(key)
     if arr is None:
-        arr = np.ones(shape, dtype)
-        arr.flags.writeable = False
-        _ONES[key] = arr
-    return _make(arr)
+        arr = _ONES[key] = np.ones(shape, dtype)
+    return _make(arr.copy())
 
 
 def _make_grads(outputs, grads, create_graph, caller):
