@@ -364,9 +364,12 @@ class Tensor:
         return id(self)
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and spec:
+        # PyTorch formats a plain 0-d tensor as its Python number, for every spec (the empty
+        # one too); any other tensor, a subclass's 0-d one included, formats as str() with the
+        # empty spec and raises object.__format__'s TypeError with any other
+        if self._data.ndim == 0 and type(self) is Tensor:
             return format(self._data.item(), spec)
-        return object.__format__(self.__repr__(), spec)
+        return object.__format__(self, spec)
 
     def __repr__(self, *, tensor_contents=None):
         from ._tensor_str import tensor_repr
