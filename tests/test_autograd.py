@@ -1,6 +1,7 @@
 """Autograd semantics against PyTorch: requires_grad, the graph, backward, grad, hooks, in-place
 rules, grad mode. Each test runs the same function on ember and on torch and compares."""
 
+import random
 import threading
 import warnings
 
@@ -1068,3 +1069,55 @@ def _hook_scenarios(lib):
 
 def test_hooks_may_change_their_gradient_in_place_as_in_pytorch():
     assert _hook_scenarios(ember) == _hook_scenarios(torch)
+
+
+# -- the order in which backward runs nodes and hooks --------------------------------------------
+def _random_program(seed):
+    rng = random.Random(seed)
+    leaves = rng.randint(2, 4)
+    steps, n = [], leaves
+    for _ in range(rng.randint(3, 9)):
+        if rng.random() < 0.4:
+            steps.append((rng.choice(["exp", "sin", "tanh", "sigmoid", "neg", "cos"]),
+                          rng.randrange(n)))
+        else:
+            steps.append((rng.choice(["add", "mul", "sub"]), rng.randrange(n), rng.randrange(n)))
+        n += 1
+    hooked = [i for i in range(n) if rng.random() < 0.5]
+    roots = sorted(set(rng.sample(range(leaves, n), k=min(2, n - leaves))))
+    return leaves, steps, hooked, roots, rng.choice(["backward", "several", "grad"])
+
+
+def _hook_order(lib, program):
+    """The sequence in which tensor hooks (t<i>) and node pre-hooks (node names) fire."""
+    leaves, steps, hooked, roots, how = program
+    log = []
+    vals = [lib.full((2,), 0.3 + 0.1 * i, requires_grad=True) for i in range(leaves)]
+    for op, *args in steps:
+        vals.append(getattr(vals[args[0]], op)(*(vals[a] for a in args[1:])))
+    for i in hooked:
+        vals[i].register_hook(lambda g, i=i: log.append(f"t{i}"))
+    seen, stack = set(), [vals[r].grad_fn for r in roots]
+    while stack:
+        fn = stack.pop()
+        if fn is None or fn in seen:
+            continue
+        seen.add(fn)
+        fn.register_prehook(lambda go, name=fn.name().split("::")[-1]: log.append(name))
+        stack.extend(f for f, _ in fn.next_functions)
+    outs = [vals[r].sum() for r in roots]
+    if how == "backward":
+        outs[0].backward()
+    elif how == "several":
+        lib.autograd.backward(outs)
+    else:
+        lib.autograd.grad(outs, vals[:leaves], allow_unused=True)
+    return log
+
+
+def test_backward_runs_nodes_and_hooks_in_pytorchs_order():
+    """The engine's ready queue orders nodes as PyTorch's (latest first, leaves as soon as
+    they are ready, ties as its heap breaks them): hooks fire in the same sequence."""
+    for seed in range(200):
+        program = _random_program(seed)
+        assert _hook_order(ember, program) == _hook_order(torch, program), program

@@ -6,7 +6,6 @@ same one PyTorch's CPU engine uses). Gradients for one input arriving from sever
 are summed in arrival order before that input's node runs.
 """
 
-import heapq
 from sys import getrefcount as _getrefcount
 from weakref import ref as _weakref
 
@@ -221,9 +220,11 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
     buffers = {}
     for (fn, nr), g in zip(root_edges, grads):
         _add_to_buffer(buffers, fn, nr, g)
-    ready = [(-fn._seq, id(fn), fn) for fn in root_fns if fn not in deps]
-    heapq.heapify(ready)
-    pop, push = heapq.heappop, heapq.heappush
+    ready = []
+    for fn, _ in root_edges:
+        if fn not in deps and fn not in ready:
+            _push(ready, fn)
+    pop, push = _pop, _push
 
     state = grad_mode.state
     prev = state.enabled
@@ -233,19 +234,24 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
         fn = None  # the next node, when it is known without the heap
         while fn is not None or ready:
             if fn is None:
-                fn = pop(ready)[2]
+                fn = pop(ready)
             buf = buffers.pop(fn)
             if fn._retain_hooks is not None:
                 _run_tensor_hooks(fn, buf)
             if captured is not None:
+                if fn.__class__ is AccumulateGrad and buf[0] is not None:
+                    _run_leaf_hooks(fn, buf)  # autograd.grad: a leaf's hooks see its gradient
                 for nr, g in enumerate(buf):
                     if g is not None and (fn, nr) in targets:
                         captured[(fn, nr)] = g
             if fn.__class__ is AccumulateGrad:
                 g = buf[0]
                 if g is not None and captured is None and (targets is None or (fn, 0) in targets):
-                    buf = b = grads_in = gd = None  # g's only holders: this frame and the next
-                    _accumulate(fn.variable, g, create_graph)
+                    if fn._pre_hooks or fn._hooks:
+                        _accumulate_with_node_hooks(fn, g, create_graph)
+                    else:
+                        buf = b = grads_in = gd = None  # g's only holders: this frame, the next
+                        _accumulate(fn.variable, g, create_graph)
                 fn = None
                 continue
             edges = fn.next_functions
@@ -290,9 +296,9 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
                         fn = nxt
                     else:
                         if fn is not None:
-                            push(ready, (-fn._seq, id(fn), fn))
+                            push(ready, fn)
                             fn = None
-                        push(ready, (-nxt._seq, id(nxt), nxt))
+                        push(ready, nxt)
     except RuntimeError as exc:
         if exc.args and exc.args[0] == FREED_MESSAGE:
             note(exc, _FREED_NOTE)
@@ -412,6 +418,76 @@ def _all_none(buf):
     return True
 
 
+# The ready queue orders nodes as PyTorch's does: the latest created first (AccumulateGrad, whose
+# number is infinite, as soon as it is ready), and nodes with equal numbers in the order a
+# binary max-heap with libstdc++'s push_heap / pop_heap gives them.
+def _push(heap, fn):
+    heap.append(fn)
+    hole = len(heap) - 1
+    seq = fn._seq
+    while hole > 0:
+        parent = (hole - 1) >> 1
+        up = heap[parent]
+        if not up._seq < seq:
+            break
+        heap[hole] = up
+        hole = parent
+    heap[hole] = fn
+
+
+def _pop(heap):
+    top = heap[0]
+    value = heap.pop()
+    n = len(heap)
+    if not n:
+        return top
+    hole = child = 0  # move the hole at the top down to a leaf, along the larger children
+    while child < (n - 1) // 2:
+        child = 2 * (child + 1)
+        if heap[child]._seq < heap[child - 1]._seq:
+            child -= 1
+        heap[hole] = heap[child]
+        hole = child
+    if not n & 1 and child == (n - 2) // 2:
+        child = 2 * (child + 1)
+        heap[hole] = heap[child - 1]
+        hole = child - 1
+    seq = value._seq  # then the former last element rises from there
+    while hole > 0:
+        parent = (hole - 1) >> 1
+        up = heap[parent]
+        if not up._seq < seq:
+            break
+        heap[hole] = up
+        hole = parent
+    heap[hole] = value
+    return top
+
+
+def _run_leaf_hooks(fn, buf):
+    hooks = fn.variable._hooks
+    if hooks is not None:
+        g = buf[0]
+        for hook in list(hooks.hooks):
+            new = hook(g)
+            if new is not None:
+                g = new
+        buf[0] = g
+
+
+def _accumulate_with_node_hooks(fn, g, create_graph):
+    """A leaf whose AccumulateGrad node has hooks: the tensor's hooks, then the node's
+    pre-hooks, the accumulation, and the node's hooks, in PyTorch's order."""
+    buf = [g]
+    _run_leaf_hooks(fn, buf)
+    if fn._pre_hooks:
+        buf = _run_pre_hooks(fn, buf)
+    g = buf[0]
+    _accumulate(fn.variable, g, create_graph, tensor_hooks=False)
+    if fn._hooks:
+        _run_post_hooks(fn, (), [g])
+
+
 def _run_pre_hooks(fn, buf):
     for hook in fn._pre_hooks:
         new = hook(tuple(buf))
@@ -510,9 +586,9 @@ def _sole_owner(g, leaf):
                  and d.base.__class__ is _ndarray and d.base.base is None))
 
 
-def _accumulate(leaf, g, create_graph):
+def _accumulate(leaf, g, create_graph, tensor_hooks=True):
     hooks = leaf._hooks
-    if hooks is not None:
+    if hooks is not None and tensor_hooks:
         for hook in list(hooks.hooks):
             new = hook(g)
             if new is not None:
