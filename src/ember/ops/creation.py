@@ -2,7 +2,9 @@
 full, arange, linspace, eye, ...) and Tensor.new_* methods."""
 
 import builtins
+import math
 import operator
+import os
 import warnings
 
 import numpy as np
@@ -13,7 +15,7 @@ from .._tensor import Tensor, _make
 
 __all__ = [
     "arange", "as_tensor", "empty", "empty_like", "eye", "from_numpy", "full", "full_like",
-    "linspace", "logspace", "ones", "ones_like", "tensor", "zeros", "zeros_like",
+    "linspace", "logspace", "ones", "ones_like", "range", "tensor", "zeros", "zeros_like",
 ]
 
 
@@ -289,68 +291,6 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
     return _finish(np.full(input._data.shape, fill_value, _like(input, dtype)), requires_grad)
 
 
-def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
-           requires_grad=False):
-    _check_device(device, "arange")
-    if end is None:
-        start, end = 0, start
-    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    if dtype is None:
-        is_float = builtins.any(isinstance(v, float) for v in vals)
-        dt = get_default_dtype().np if is_float else np.dtype(np.int64)
-    else:
-        dt = _np_dtype(dtype)
-    s, e, st = vals
-    if st == 0:
-        raise RuntimeError("step must be nonzero")
-    if dt.kind in "iu":
-        st = builtins.int(st)  # PyTorch casts the step to the integer dtype first
-        if st == 0:
-            raise ValueError("step must be nonzero")
-    if (e - s) * st < 0:
-        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
-    n = int(np.ceil((e - s) / st))
-    # computed in double precision then cast, so the values match PyTorch's
-    data = (s + st * np.arange(n, dtype=np.float64)) if dt.kind == "f" else np.arange(s, e, st)
-    return _finish(data.astype(dt), requires_grad)
-
-
-def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
-             requires_grad=False):
-    _check_device(device, "linspace")
-    if steps < 0:
-        raise RuntimeError("linspace(): number of steps must be non-negative")
-    dt = _np_dtype(dtype)
-    data = _linspace(float(start), float(end), int(steps), dt)
-    return _finish(data, requires_grad)
-
-
-def _linspace(start, end, steps, dt):
-    # PyTorch fills the first half forward from start and the second half backward from end
-    if steps == 1:
-        return np.array([start], dtype=dt)
-    step = (end - start) / (steps - 1)
-    idx = np.arange(steps, dtype=np.float64)
-    half = steps // 2
-    out = np.where(idx < half, start + step * idx, end - step * (steps - 1 - idx))
-    if dt.kind in "iu":
-        return np.trunc(out).astype(dt)
-    if dt == np.float32:
-        # PyTorch computes the float32 case in float32 arithmetic
-        st = np.float32(step)
-        i32 = idx.astype(np.float32)
-        out = np.where(idx < half, np.float32(start) + st * i32,
-                       np.float32(end) - st * (np.float32(steps - 1) - i32))
-    return out.astype(dt)
-
-
-def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
-             requires_grad=False):
-    _check_device(device, "logspace")
-    lin = _linspace(float(start), float(end), int(steps), np.dtype(np.float64))
-    return _finish((base ** lin).astype(_np_dtype(dtype)), requires_grad)
-
-
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     _check_device(device, "eye")
     return _finish(np.eye(n, n if m is None else m, dtype=_np_dtype(dtype)), requires_grad)
@@ -364,6 +304,338 @@ def _missing(name, *params):
     plural = "argument" if n > 1 else "arguments"  # PyTorch's own wording, both ways round
     raise TypeError(f"{name}() missing {n} required positional {plural}: "
                     + ", ".join(f'"{p}"' for p in params))
+
+
+# -- ranges -------------------------------------------------------------------------------------
+# PyTorch's CPU kernels fix every bit of these factories. linspace's and arange's kernels are
+# built for AVX2 with fused multiply-adds (start + step * i rounds once); logspace and range run
+# plain C++ (the product and the sum round apart). arange writes blocks of one AVX2 register
+# (32 bytes), twice per step of its loop: a block's first value is start + step * i, the others
+# base + k * step from that value rounded to the dtype; the tail of each thread's share is
+# computed one by one. Everything is vectorised here with the same roundings.
+_VEC_BYTES = 32
+_GRAIN = 32768  # at::internal::GRAIN_SIZE
+
+
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _round_to_odd(v, err):
+    """v, the nearest double of v + err, made inexact-odd: a later rounding to fewer bits then
+    rounds as v + err would (Boldo and Melquiond's emulation of the FMA)."""
+    bits = v.view(np.int64)
+    return np.where((err != 0) & (bits & 1 == 0), np.nextafter(v, v + err), v)
+
+
+def _fma(a, b, c, dt):
+    """a * b + c rounded once to dt (float32 or float64), as an FMA instruction gives it."""
+    a, b, c = (np.asarray(x, np.float64) for x in (a, b, c))
+    plain = a * b + c  # where it is inf or nan, as the instruction gives it
+    if dt == np.float32:  # float32 operands: the product is exact in double
+        s, err = _two_sum(a * b, c)
+        return np.where(~np.isfinite(plain), plain, _round_to_odd(s, err)).astype(np.float32)
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    perr = ((ah * bh - p) + ah * bl + al * bh) + al * bl  # Dekker: p + perr == a * b exactly
+    hi, lo = _two_sum(c, p)
+    v, verr = _two_sum(lo, perr)
+    return np.where(~np.isfinite(plain), plain, hi + _round_to_odd(v, verr))
+
+
+def _split(a):
+    t = 134217729.0 * a  # 2**27 + 1: Veltkamp's split into two 26-bit halves
+    hi = t - (t - a)
+    return hi, a - hi
+
+
+def _num_threads():
+    """The threads PyTorch's parallel_for splits a factory's range across by default."""
+    try:
+        n = int(os.environ.get("OMP_NUM_THREADS", ""))
+    except ValueError:
+        n = 0
+    return n if n > 0 else len(os.sched_getaffinity(0))
+
+
+def _chunks(n):
+    """at::parallel_for's shares of range(n): one unless n exceeds the grain size."""
+    threads = _num_threads()
+    if n <= _GRAIN or threads <= 1:
+        return [(0, n)]
+    size = -(-n // builtins.min(threads, -(-n // _GRAIN)))
+    return [(b, builtins.min(n, b + size)) for b in builtins.range(0, n, size)]
+
+
+_CPP = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
+        "int64": "int64_t", "float16": "c10::Half", "float32": "float", "float64": "double",
+        "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
+def _convert(v, dt):
+    """Scalar.to<T>() of PyTorch: v as a number of dtype dt, or its overflow error."""
+    if dt.kind == "c":
+        v = complex(v)
+        parts = (v.real, v.imag)
+    elif dt.kind in "iu":
+        v = v.real if isinstance(v, complex) else v
+        parts = (v,)
+    else:
+        v = float(v.real if isinstance(v, complex) else v)
+        parts = (v,)
+    for p in parts:
+        if dt.kind in "iu" and _int_overflows(p, dt) or dt.kind in "fc" and _float_overflows(
+                p, dt):
+            raise RuntimeError(f"value cannot be converted to type {_CPP[from_np[dt].name]} "
+                               "without overflow")
+    if dt.kind in "iu":
+        return np.array(int(v), np.int64).astype(dt)[()] if -2**63 <= v < 2**63 else dt.type(0)
+    return dt.type(v)
+
+
+def _int_overflows(v, dt):
+    info = np.iinfo(dt)
+    if isinstance(v, float) and math.isnan(v):
+        return True
+    if info.min == 0 and isinstance(v, int):  # negative ints wrap, as in two's complement
+        return v > info.max or v < 0 and -v > info.max
+    return v < info.min or v > info.max
+
+
+def _float_overflows(v, dt):
+    if not math.isfinite(v):
+        return False
+    return abs(v) > float(np.finfo(dt.type(0).real.dtype).max)
+
+
+def _scalar(v):
+    return v.item() if isinstance(v, Tensor) else v
+
+
+def _ends(name, start, end):
+    """linspace's and logspace's start and end as numbers (0-d tensors give their item)."""
+    given = [(w, v.dim()) for w, v in (("start", start), ("end", end)) if isinstance(v, Tensor)]
+    if builtins.any(d != 0 for _, d in given):  # PyTorch names every tensor given
+        raise RuntimeError(f"{name} only supports 0-dimensional start and end tensors, but got "
+                           + " and ".join(f"{w} with {d} dimension(s)" for w, d in given) + ".")
+    return _scalar(start), _scalar(end)
+
+
+def _space_dtype(name, start, end, steps, dtype):
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    dt = get_default_dtype().np
+    if isinstance(start, complex) or isinstance(end, complex):
+        dt = np.dtype(np.complex64 if dt == np.float32 else np.complex128)
+        if dtype is not None and _np_dtype(dtype).kind != "c":
+            raise RuntimeError(
+                f"torch.{name.removesuffix('_cpu')}(): inferred dtype {_CPP[from_np[dt].name]} "
+                f"can't be safely cast to passed dtype {as_dtype(dtype).word}")
+    if dtype is not None:
+        dt = _np_dtype(dtype)
+    if steps > 1:  # one value is a fill, which every dtype has
+        _no_kernel(name, dt, "b")
+    return dt
+
+
+def _halves(steps):
+    """Index i, steps - 1 - i and the mask of the first half, which counts from start."""
+    i = np.arange(steps)
+    return i, steps - 1 - i, i < steps // 2
+
+
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False):
+    _check_device(device, "linspace")
+    start, end = _ends("linspace", start, end)
+    dt = _space_dtype("linspace_cpu", start, end, steps, dtype)
+    return _finish(_linspace(start, end, int(steps), dt), requires_grad)
+
+
+def _linspace(start, end, steps, dt):
+    # start + step * i for the first half, end - step * (steps - 1 - i) for the second
+    if steps <= 1:  # fill_(start): a half takes any double, overflowing to infinity
+        one = dt.type(start) if dt.kind in "b" or dt == np.float16 else _convert(start, dt)
+        return np.array([one] * steps, dt)
+    if dt.kind == "c":
+        s, e = _convert(start, dt), _convert(end, dt)
+        out = np.empty(steps, dt)
+        out.real = _linspace(s.real, e.real, steps, out.real.dtype)
+        out.imag = _linspace(s.imag, e.imag, steps, out.real.dtype)
+        return out
+    i, back, first = _halves(steps)
+    if dt == np.float16:  # c10::Half arithmetic: each operation rounds to half, as NumPy's
+        s, e = _convert(start, dt), _convert(end, dt)
+        step = (e - s) / dt.type(steps - 1)
+        return np.where(first, s + step * i.astype(dt), e - step * back.astype(dt))
+    s, e = _convert(start, dt), _convert(end, dt)
+    if dt.kind in "iu":  # the step in double, the values truncated to the integer dtype
+        step = (float(e) - float(s)) / (steps - 1)
+        acc = np.dtype(np.float64)
+    else:
+        step, acc = (e - s) / dt.type(steps - 1), dt
+    lo = _fma(step, i.astype(acc), s, acc)
+    hi = _fma(-step, back.astype(acc), e, acc)
+    return np.where(first, lo, hi).astype(dt)
+
+
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False):
+    _check_device(device, "logspace")
+    start, end = _ends("logspace", start, end)
+    dt = _space_dtype("logspace_cpu", start, end, steps, dtype)
+    return _finish(_logspace(start, end, int(steps), float(_scalar(base)), dt), requires_grad)
+
+
+def _logspace(start, end, steps, base, dt):
+    # the exponents as linspace's halves in double, without a fused multiply-add, then pow
+    if steps == 0:
+        return np.empty(0, dt)
+    if steps == 1:
+        if dt.kind == "c":
+            z = complex(start)
+            if base > 0:  # libstdc++'s pow(double, complex): polar(pow(b, re), im * log(b))
+                r, theta = math.pow(base, z.real), z.imag * math.log(base)
+                return np.array([complex(r * math.cos(theta), r * math.sin(theta))], dt)
+            return np.array([_cpow(complex(base), np.array([z]))[0]], dt)
+        one = _pow1(base, float(start.real if isinstance(start, complex) else start))
+        return np.array([one if dt == np.float16 else _convert(one, dt)], dt)
+    i, back, first = _halves(steps)
+    s, e = _convert(start, dt), _convert(end, dt)
+    if dt.kind == "c":
+        step = (e - s) * (dt.type(1) / dt.type(steps - 1))  # c10's division: by the reciprocal
+        x = np.where(first, s + step * i.astype(dt), e - step * back.astype(dt))
+        return _cpow(dt.type(base), x).astype(dt)
+    diff = int(e) - int(s) if dt.kind in "iu" else e - s
+    step = float(diff) / (steps - 1)
+    x = np.where(first, float(s) + step * i, float(e) - step * back)
+    if dt == np.float16:  # C++ casts a double to half through float
+        return _pow(base, x).astype(np.float32).astype(dt)
+    return _pow(base, x).astype(dt)
+
+
+def _pow(base, x):
+    """glibc's pow(double, double), element by element (NumPy's SIMD power may differ)."""
+    return np.fromiter((_pow1(base, v) for v in x.tolist()), np.float64, len(x))
+
+
+def _pow1(base, v):
+    try:
+        return math.pow(base, v)
+    except (OverflowError, ValueError):  # glibc's inf and nan, which math.pow raises on
+        return float(np.power(base, v))
+
+
+def _cpow(base, x):
+    return np.exp(x * np.log(base))
+
+
+def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+           requires_grad=False):
+    _check_device(device, "arange")
+    if end is None:
+        start, end = 0, start
+    vals = [_scalar(v) for v in (start, end, step)]
+    if dtype is None:
+        is_float = builtins.any(isinstance(v, float) for v in vals)
+        dt = get_default_dtype().np if is_float else np.dtype(np.int64)
+    else:
+        dt = _np_dtype(dtype)
+    _no_kernel("arange_cpu", dt, "bc")
+    return _finish(_arange(*vals, dt), requires_grad)
+
+
+def _arange(start, end, step, dt):
+    d = [_double(v) for v in (start, end, step)]
+    _check_bounds(*d)
+    if dt == np.int64:  # the size in exact integers
+        s, e, st = (int(_convert(v, dt)) for v in (start, end, step))
+        if st == 0:
+            raise ValueError("step must be nonzero")
+        num = e - s + st - (1 if st > 0 else -1)
+        n = abs(num) // abs(st) * (1 if (num >= 0) == (st > 0) else -1)
+    else:
+        size = math.ceil((d[1] - d[0]) / d[2]) if math.isfinite((d[1] - d[0]) / d[2]) else -1
+        if not 0 <= size <= 2**63:
+            raise RuntimeError("invalid size, possible overflow?")
+        n = int(size)
+    if n < 0 or n >= 2**63:
+        raise RuntimeError("invalid size, possible overflow?")
+    if dt.kind in "iu":  # int64 arithmetic, wrapping, then the cast (wrapping too)
+        s, st = (np.int64(_convert(v, np.dtype(np.int64))) for v in (start, step))
+        return (s + st * np.arange(n, dtype=np.int64)).astype(dt)
+    acc = np.dtype(np.float32 if dt == np.float16 else np.float64)
+    s, st = _convert(start, acc), _convert(step, acc)
+    idx = np.arange(n, dtype=acc)
+    out = _fma(st, idx, s, acc).astype(dt)
+    width = _VEC_BYTES // dt.itemsize
+    lane = np.arange(width, dtype=acc)
+    for b, e in _chunks(n):
+        m = (e - b) // (2 * width) * (2 * width)
+        if m:
+            base = _fma(st, idx[b:b + m:width, None], s, acc).astype(dt).astype(acc)
+            out[b:b + m] = _fma(lane[None], st, base, acc).astype(dt).ravel()
+    return out
+
+
+def _double(v):
+    if isinstance(v, complex):
+        if v.imag != 0:
+            raise RuntimeError("value cannot be converted to type double without overflow")
+        v = v.real
+    return float(v)
+
+
+def _check_bounds(start, end, step):
+    if not (step > 0 or step < 0):
+        raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {_fmt(start)} -> {_fmt(end)}")
+    if not (step > 0 and end >= start or step < 0 and end <= start):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+
+
+def _fmt(x):
+    return f"{x:g}"  # C++'s ostream << double
+
+
+def range(start, end=_MISSING, step=1, *, out=None, dtype=None, layout=None, device=None,  # noqa: A001
+          requires_grad=False):
+    """The deprecated end-inclusive range: start + i * step for i up to (end - start) / step."""
+    if end is _MISSING:
+        _missing("range", "end")
+    warnings.warn(
+        "torch.range is deprecated and will be removed in a future release because its "
+        "behavior is inconsistent with Python's range builtin. Instead, use torch.arange, "
+        "which produces values in [start, end).", UserWarning, stacklevel=3)
+    _check_device(device, "range")
+    dt = _np_dtype(dtype)
+    _no_kernel("range_cpu", dt, "bc")
+    acc = np.dtype(np.int64 if dt.kind in "iu" else np.float32 if dt == np.float16 else
+                   np.float64)
+    s, e, st = (_convert(_scalar(v), acc) for v in (start, end, step))
+    if acc.kind == "f":
+        _check_bounds(s, e, st)
+    else:
+        _check_bounds(int(s), int(e), int(st))
+    if acc.kind in "iu":
+        q = int(e) - int(s)
+        n = abs(q) // abs(int(st)) * (1 if (q >= 0) == (st > 0) else -1) + 1
+        return _finish((s + st * np.arange(n, dtype=acc)).astype(dt), requires_grad)
+    size = (e - s) / st + acc.type(1)
+    if not size < 2**63:
+        raise RuntimeError("IntArrayRef contains an int that cannot be represented as a SymInt: "
+                           "-9223372036854775808")
+    values = s + np.arange(int(size), dtype=acc) * st  # plain C++: no fused multiply-add
+    return _finish(values.astype(dt), requires_grad)
+
+
+def _no_kernel(name, dt, kinds):
+    if dt.kind in kinds:
+        raise NotImplementedError(f'"{name}" not implemented for \'{from_np[dt].word}\'')
 
 
 def _new_size(name, size, varargs=True):
