@@ -313,6 +313,12 @@ BINARY_OPS = [
     OpInfo("hypot", "ember.hypot", "torch.hypot", _binary_samples(_away, _away)),
     OpInfo("xlogy", "ember.xlogy", "torch.xlogy", _binary_samples(_u, _pos)),
     OpInfo("copysign", "ember.copysign", "torch.copysign", _binary_samples(_u, _away)),
+    binary("logaddexp"), binary("logaddexp2"),
+    OpInfo("logaddexp_far", "ember.logaddexp", "torch.logaddexp", lambda rng: [
+        Sample(U(rng, 2, 3) * 40, U(rng, 3) * 40), Sample(U(rng, 2, 3) - 30, U(rng, 2, 3))]),
+    OpInfo("Tensor.logaddexp", "Tensor.logaddexp", "Tensor.logaddexp", _binary_samples(_u, _u)),
+    OpInfo("Tensor.logaddexp2", "Tensor.logaddexp2", "Tensor.logaddexp2",
+           _binary_samples(_u, _u)),
     # a tensor and a Python number
     OpInfo("add_scalar", lambda x, s: x + s, lambda x, s: x + s, _scalar_samples(2.5, -1)),
     OpInfo("radd_scalar", lambda s, x: s + x, lambda s, x: s + x, _rev_scalar_samples(2.5)),
@@ -388,6 +394,15 @@ def _distinct(rng, *shape):
     return distinct(rng, *shape)
 
 
+def _cumulative_samples(gen):
+    def samples(rng):
+        return [Sample(gen(rng, 2, 3), 1), Sample(gen(rng, 2, 3), 0), Sample(gen(rng), 0),
+                Sample(T(gen(rng, 3, 2)), 1), Sample(gen(rng, 2, 3, 2), -2),
+                Sample(gen(rng, 0, 3), 1), Sample(gen(rng, 4), dim=0)]
+
+    return samples
+
+
 def _nonzero(rng, *shape):
     return away(rng, *shape, lo=0.5, hi=1.5)
 
@@ -440,6 +455,61 @@ REDUCTION_OPS = [
     OpInfo("cumprod", "ember.cumprod", "torch.cumprod", lambda rng: [
         Sample(_nonzero(rng, 2, 3), 1), Sample(_nonzero(rng, 2, 3), 0),
         Sample(_nonzero(rng), 0), Sample(T(_nonzero(rng, 3, 2)), 1)]),
+    # distinct values: a tie moves the running extreme when one copy is perturbed
+    OpInfo("cummax", "ember.cummax", "torch.cummax", _cumulative_samples(_distinct)),
+    OpInfo("cummin", "ember.cummin", "torch.cummin", _cumulative_samples(_distinct)),
+    OpInfo("Tensor.cummax", "Tensor.cummax", "Tensor.cummax",
+           lambda rng: [Sample(_distinct(rng, 3, 4), -1)]),
+    OpInfo("logcumsumexp", "ember.logcumsumexp", "torch.logcumsumexp",
+           _cumulative_samples(_u)),
+    OpInfo("logcumsumexp_wide", "ember.logcumsumexp", "torch.logcumsumexp", lambda rng: [
+        Sample(U(rng, 3, 4) * 30, 1), Sample(U(rng, 5, 2) * 30, 0)]),
+    OpInfo("Tensor.logcumsumexp", "Tensor.logcumsumexp", "Tensor.logcumsumexp",
+           lambda rng: [Sample(U(rng, 3, 4), dim=0)]),
+]
+
+
+# -- sorting and selection (ops/sorting.py); distinct values: ties are not differentiable ----
+SORTING_OPS = [
+    OpInfo("sort", "ember.sort", "torch.sort", lambda rng: [
+        Sample(_distinct(rng, 2, 3)), Sample(_distinct(rng, 2, 3), 0),
+        Sample(_distinct(rng, 2, 3), 1, True), Sample(_distinct(rng, 2, 3, 2), -2),
+        Sample(T(_distinct(rng, 3, 2)), 0, descending=True), Sample(_distinct(rng)),
+        Sample(_distinct(rng), 0, True), Sample(_distinct(rng, 0, 3), 0),
+        Sample(_distinct(rng, 2, 4), stable=True),
+        Sample(_distinct(rng, 3, 2), dim=0, descending=True, stable=True)]),
+    OpInfo("Tensor.sort", "Tensor.sort", "Tensor.sort", lambda rng: [
+        Sample(_distinct(rng, 2, 3), 0), Sample(_distinct(rng, 4), descending=True)]),
+    OpInfo("argsort", "ember.argsort", "torch.argsort", lambda rng: [
+        Sample(_distinct(rng, 2, 3)), Sample(_distinct(rng, 2, 3), 0, True),
+        Sample(_distinct(rng, 3, 2), dim=0, stable=True), Sample(_distinct(rng))],
+        gradcheck=False, gradgradcheck=False),  # int64 indices
+    OpInfo("Tensor.argsort", "Tensor.argsort", "Tensor.argsort",
+           lambda rng: [Sample(_distinct(rng, 2, 3), -1, True)], gradcheck=False,
+           gradgradcheck=False),
+    OpInfo("msort", "ember.msort", "torch.msort", lambda rng: [
+        Sample(_distinct(rng, 3, 2)), Sample(_distinct(rng, 4)), Sample(_distinct(rng)),
+        Sample(T(_distinct(rng, 2, 3)))]),
+    OpInfo("Tensor.msort", "Tensor.msort", "Tensor.msort",
+           lambda rng: [Sample(_distinct(rng, 3, 2))]),
+    # sorted=False: PyTorch's order is its selection algorithm's; sorted for n <= 3 (insertion
+    # sort) and for k * 64 <= n (partial sort), which these samples keep to
+    OpInfo("topk", "ember.topk", "torch.topk", lambda rng: [
+        Sample(_distinct(rng, 2, 5), 2), Sample(_distinct(rng, 3, 4), 2, 0, largest=False),
+        Sample(_distinct(rng, 2, 3, 2), 1, -2), Sample(T(_distinct(rng, 4, 3)), 3),
+        Sample(_distinct(rng, 2, 3), 3, sorted=False),
+        Sample(_distinct(rng, 2, 70), 1, largest=False, sorted=False),
+        Sample(_distinct(rng), 1), Sample(_distinct(rng), 0), Sample(_distinct(rng, 2, 3), 0),
+        Sample(_distinct(rng, 0, 3), 2, 1)]),
+    OpInfo("Tensor.topk", "Tensor.topk", "Tensor.topk",
+           lambda rng: [Sample(_distinct(rng, 3, 4), 2, dim=0)]),
+    OpInfo("kthvalue", "ember.kthvalue", "torch.kthvalue", lambda rng: [
+        Sample(_distinct(rng, 2, 5), 2), Sample(_distinct(rng, 3, 4), 1, 0, True),
+        Sample(_distinct(rng, 2, 3, 2), 2, -2), Sample(T(_distinct(rng, 4, 3)), 3),
+        Sample(_distinct(rng), 1), Sample(_distinct(rng), 1, keepdim=True),
+        Sample(_distinct(rng, 2, 0), 1, 0)]),
+    OpInfo("Tensor.kthvalue", "Tensor.kthvalue", "Tensor.kthvalue",
+           lambda rng: [Sample(_distinct(rng, 3, 4), 3, keepdim=True)]),
 ]
 
 
@@ -737,7 +807,7 @@ def _aliases(table):
 
 
 # -- the table ------------------------------------------------------------------------------
-OP_DB = (UNARY_OPS + BINARY_OPS + REDUCTION_OPS + SHAPE_OPS + INDEXING_OPS + LINALG_OPS
+OP_DB = (UNARY_OPS + BINARY_OPS + REDUCTION_OPS + SORTING_OPS + SHAPE_OPS + INDEXING_OPS + LINALG_OPS
          + NN_OPS + METHOD_OPS + INPLACE_OPS)
 OP_DB += _aliases(OP_DB)
 

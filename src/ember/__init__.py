@@ -64,6 +64,7 @@ from .ops.pooling import *
 from .ops.random import *
 from .ops.reduction import *
 from .ops.shape import *
+from .ops.sorting import *
 
 # as in PyTorch, ember.autograd.gradcheck is the function, not its module
 autograd.gradcheck = _gradcheck_module.gradcheck

@@ -36,13 +36,15 @@ from . import (
     random,
     reduction,
     shape,
+    sorting,
 )
 
 _ = (_op, _inplace, _nn_common)  # shared machinery: recording nodes, in-place rules, nn helpers
 
 # the op families, each importing only those before it
-_MODULES = (creation, shape, indexing, elementwise, reduction, copy, legacy, random, linalg,
-            activation, linear, loss, normalization, dropout, embedding, conv, pooling, padding)
+_MODULES = (creation, shape, indexing, elementwise, reduction, sorting, copy, legacy, random,
+            linalg, activation, linear, loss, normalization, dropout, embedding, conv, pooling,
+            padding)
 
 
 def _quiet(module, done):

@@ -33,7 +33,7 @@ __all__ = [
     "positive", "pow", "reciprocal", "relu", "remainder", "round", "rsqrt", "sigmoid", "sign",
     "signbit", "sin", "sinh", "sqrt", "square", "sub", "subtract", "tan", "tanh", "true_divide",
     "trunc", "where", "deg2rad", "rad2deg", "sinc", "logit", "nan_to_num", "fmax", "fmin",
-    "hypot", "xlogy", "copysign",
+    "hypot", "xlogy", "copysign", "logaddexp", "logaddexp2",
 ]
 
 _ndarray = np.ndarray
@@ -366,7 +366,14 @@ BINARY = {
     "copysign": (np.copysign, "CopysignBackward0",
                  lambda g, a, b: g * where(a == 0, 0.0, copysign(a, b) / a),
                  lambda g, a, b: g * 0, ("ab", ""), True),
+    # log(exp(a) + exp(b)) and log2(2**a + 2**b); tensors only, of a floating result type
+    "logaddexp": (np.logaddexp, "LogaddexpBackward0", lambda g, a, b: g / ((b - a).exp() + 1),
+                  lambda g, a, b: g / ((a - b).exp() + 1), ("ab", "ab"), True),
+    "logaddexp2": (np.logaddexp2, "Logaddexp2Backward0", lambda g, a, b: g / (2 ** (b - a) + 1),
+                   lambda g, a, b: g / (2 ** (a - b) + 1), ("ab", "ab"), True),
 }
+# PyTorch takes no Python number for these, nor integer operands (name: the Tensor method)
+_TENSORS_ONLY = {"logaddexp": None, "logaddexp2": None}
 
 
 def binary_node(name, grad_a, grad_b, reads, arrays=False):
@@ -391,8 +398,29 @@ def _make_binary(name, fwd, node_name, grad_a, grad_b, reads, floating):
     return mark_quiet(op)
 
 
+def _tensors_only(name, op, method=False):
+    """op for tensor operands whose result type is floating (PyTorch's checks and texts)."""
+
+    def checked(input, other):
+        if not method:
+            check_tensor(input, name)
+        check_tensor(other, name, "other", 1 if method else 2)
+        rt = result_type(input, other)
+        if rt.is_complex:
+            raise NotImplementedError(f"{name}() of complex tensors is not supported by ember yet")
+        if not rt.is_floating_point:
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{rt.word}'")
+        return op(input, other)
+
+    checked.__name__ = name
+    return mark_quiet(checked)
+
+
 for _name, _spec in BINARY.items():
     globals()[_name] = _make_binary(_name, *_spec)
+    if _name in _TENSORS_ONLY:  # the function and the method check their arguments
+        _TENSORS_ONLY[_name] = _tensors_only(_name, globals()[_name], method=True)
+        globals()[_name] = _tensors_only(_name, globals()[_name])
 
 multiply, subtract, divide, true_divide = mul, sub, div, div  # noqa: F821
 _PowScalar = formula_node("PowBackward0", _pow_base_grad, arrays=True)  # a number exponent
@@ -851,6 +879,7 @@ def _method_table():
     """Tensor methods and operators this module provides."""
     g = globals()
     m = {name: g[name] for name in list(UNARY) + list(BINARY)}
+    m.update(_TENSORS_ONLY)
     m["square"] = square
     m.update(logit=logit, nan_to_num=nan_to_num)
     m.update(

@@ -17,17 +17,19 @@ from .. import _dtype
 from .._errors import note
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.graph import Node, edge
+from ..autograd.graph import Node, edge, name_saved
 from ._op import check_tensor, formula_node, record
 from .elementwise import maximum, minimum, where
+from .indexing import scatter_add
 from .shape import _broadcast_view
 
 _asarray = np.asarray
 
 __all__ = [
-    "all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "count_nonzero", "cumprod",
-    "cumsum", "logsumexp", "max", "mean", "median", "min", "mode", "nanmean", "nanmedian",
-    "nansum", "norm", "prod", "return_types", "std", "std_mean", "sum", "var", "var_mean",
+    "all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "count_nonzero", "cummax",
+    "cummin", "cumprod", "cumsum", "logcumsumexp", "logsumexp", "max", "mean", "median", "min",
+    "mode", "nanmean", "nanmedian", "nansum", "norm", "prod", "return_types", "std", "std_mean",
+    "sum", "var", "var_mean",
 ]
 
 _INT_KINDS = "biu"
@@ -877,6 +879,103 @@ def cumprod(input, dim=None, *, dtype=None, axis=None):
     return record(out, _Cumprod, (input,), (input, axis), True)
 
 
+def _check_dim_int(op, dim):
+    if isinstance(dim, (int, np.integer)) and not isinstance(dim, (bool, np.bool_)):
+        return dim
+    raise TypeError(f"{op}(): argument 'dim' (position 2) must be int, not {type(dim).__name__}")
+
+
+def _cum_select_grad(g, shape, axis, indices):
+    # each output took its value from x[indices]: the gradients add up there
+    if not len(shape) or not math.prod(shape):
+        return g
+    dt = g._data.dtype
+    if dt == np.float16:  # half gradients add up in float32, as in PyTorch
+        zeros = _make(np.zeros(shape, np.float32))
+        return scatter_add(zeros, axis, indices, g.to(_dtype.float32)).to(_dtype.float16)
+    return scatter_add(_make(np.zeros(shape, dt)), axis, indices, g)
+
+
+_Cummax = name_saved(formula_node("CummaxBackward0", _cum_select_grad), dim=1, indices=2)
+_Cummin = name_saved(formula_node("CumminBackward0", _cum_select_grad), dim=1, indices=2)
+_CummaxResult, _CumminResult = return_type("cummax"), return_type("cummin")
+
+
+def _cum_extreme(op, input, dim, axis, npfn, node, result):
+    """(values, indices) of the running max/min: a later equal value, or any nan, takes over."""
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    if dim is None:
+        raise TypeError(f'{op}() missing 1 required positional arguments: "dim"')
+    d = _data(input, op)
+    if not d.ndim and _check_dim_int(op, dim) not in (0, -1):
+        raise IndexError(f"{op}(): Expected reduction dim -1 or 0 for scalar but got {dim}")
+    ax = _one_dim(_check_dim_int(op, dim), d.ndim)
+    if not d.ndim or not d.size:
+        idx = np.zeros(d.shape, np.int64)
+    else:
+        # x_i takes over when it equals the running extreme so far (PyTorch compares with >=
+        # or <=), or when it is nan (the extreme is then nan from there on)
+        takes = d == npfn.accumulate(d, axis=ax)
+        if d.dtype.kind in "fc":
+            takes |= np.isnan(d)
+        n = d.shape[ax]
+        pos = np.arange(n).reshape([n if i == ax else 1 for i in range(d.ndim)])
+        idx = np.maximum.accumulate(np.where(takes, pos, 0), axis=ax)
+    values = np.take_along_axis(d, idx, ax) if d.ndim else d.copy()
+    indices = _make(idx)
+    return result((record(values, node, (input,), (d.shape, ax, indices)), indices))
+
+
+def cummax(input, dim=None, *, axis=None):
+    return _cum_extreme("cummax", input, dim, axis, np.maximum, _Cummax, _CummaxResult)
+
+
+def cummin(input, dim=None, *, axis=None):
+    return _cum_extreme("cummin", input, dim, axis, np.minimum, _Cummin, _CumminResult)
+
+
+def _rev_logcumsumexp(t, axis):
+    return _flip(logcumsumexp(_flip(t, axis), axis), axis)
+
+
+def _logcumsumexp_grad(g, x, axis, y):
+    # PyTorch's formula: the positive and the negative parts of g, each summed in log space
+    gd = g._data
+    if not gd.ndim or not gd.size:
+        return g
+    low = float(np.finfo(gd.dtype).min)
+    log_abs = g.abs().log()
+    pos = where(g > 0, log_abs, low)
+    neg = where(g < 0, log_abs, low)
+    return ((_rev_logcumsumexp(pos - y, axis) + x).exp()
+            - (_rev_logcumsumexp(neg - y, axis) + x).exp())
+
+
+_Logcumsumexp = name_saved(formula_node("LogcumsumexpBackward0", _logcumsumexp_grad),
+                           self=0, dim=1, result=-1)
+
+
+def logcumsumexp(input, dim=None, *, axis=None):
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    if dim is None:
+        raise TypeError('logcumsumexp() missing 1 required positional arguments: "dim"')
+    d = _data(input, "logcumsumexp")
+    ax = _one_dim(_check_dim_int("logcumsumexp", dim), d.ndim)
+    if d.dtype.kind not in "f":
+        raise NotImplementedError(
+            f"\"logcumsumexp_out_cpu\" not implemented for '{_type_word(d.dtype)}'"
+        )
+    if not d.ndim:
+        out = d.copy()
+    else:
+        # half precision accumulates in float32, as PyTorch does, and rounds each result
+        work = d.astype(np.float32) if d.dtype == np.float16 else d
+        out = np.logaddexp.accumulate(work, axis=ax).astype(d.dtype, copy=False)
+    return record(out, _Logcumsumexp, (input,), (input, ax), True)
+
+
 # -- all, any, count_nonzero -----------------------------------------------------------------------
 def _logical_reduce(op, npfn, input, dim, keepdim):
     d = _data(input, op)
@@ -1008,6 +1107,7 @@ TENSOR_METHODS = {
     "sum": sum, "mean": mean, "nansum": nansum, "nanmean": nanmean, "prod": prod, "max": max,
     "min": min, "amax": amax, "amin": amin, "aminmax": aminmax, "argmax": argmax,
     "argmin": argmin, "var": var, "std": std, "logsumexp": logsumexp, "norm": norm,
-    "cumsum": cumsum, "cumprod": cumprod, "all": all, "any": any,
+    "cumsum": cumsum, "cumprod": cumprod, "cummax": cummax, "cummin": cummin,
+    "logcumsumexp": logcumsumexp, "all": all, "any": any,
     "count_nonzero": count_nonzero, "median": median, "nanmedian": nanmedian, "mode": mode,
 }

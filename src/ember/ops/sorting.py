@@ -1,0 +1,188 @@
+"""Sorting and selection: sort, argsort, msort, topk, kthvalue.
+
+The order is PyTorch's: nan sorts as the largest value (last ascending, first descending).
+PyTorch's CPU sort is stable whether or not ``stable=True`` is asked for, and so is ember's:
+equal values keep their order of appearance, in both directions.
+
+The backward of an op that picks values puts each incoming gradient back at the position its
+value came from (a scatter into zeros), written in ember ops so that it can be differentiated
+again. The indices are saved as the tensor the op returns, so that writing into it in place is
+caught as PyTorch catches it.
+"""
+
+import numpy as np
+
+from .._tensor import _make
+from ..autograd.graph import name_saved
+from ._op import argname, formula_node, record
+from .indexing import scatter
+from .reduction import _arg_error, _data, _index_grad, _one_dim, _type_word, return_type
+
+__all__ = ["argsort", "kthvalue", "msort", "sort", "topk"]
+
+_SortResult = return_type("sort")
+_TopkResult = return_type("topk")
+_KthvalueResult = return_type("kthvalue")
+_UNSET = object()
+
+
+def _check_int(op, name, pos, value):
+    """PyTorch's argument error for an int parameter given something else (bools included)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value)
+    raise TypeError(
+        f"{op}(): argument '{name}' (position {pos}) must be int, not {type(value).__name__}"
+    )
+
+
+def order(d, axis, descending=False):
+    """Indices that sort the array d along axis, stably, nan largest (PyTorch's order)."""
+    if not d.ndim:
+        return np.zeros((), np.int64)
+    if not descending:
+        return np.argsort(d, axis=axis, kind="stable")
+    # a stable ascending sort of the reversed slice, reversed again: descending, and equal
+    # values still in their order of appearance
+    n = d.shape[axis]
+    flipped = np.argsort(np.flip(d, axis), axis=axis, kind="stable")
+    return (n - 1) - np.flip(flipped, axis)
+
+
+def _select_grad(g, shape, axis, indices):
+    """The gradient of values picked by indices along axis: scattered back into zeros."""
+    if not len(shape):
+        return g
+    zeros = _make(np.zeros(shape, g._data.dtype))
+    return scatter(zeros, axis, indices, g)
+
+
+def _named(node_cls):
+    return name_saved(node_cls, self_sym_sizes=0, dim=1, indices=2)
+
+
+_Sort = _named(formula_node("SortBackward0", _select_grad))
+_SortStable = _named(formula_node("SortBackward1", _select_grad))
+_Topk = _named(formula_node("TopkBackward0", _select_grad))
+
+
+def _kthvalue_grad(g, shape, axis, indices, keepdim):
+    idx = indices._data
+    if not keepdim and len(shape):
+        idx = np.expand_dims(idx, axis)
+    return _index_grad(g, shape, axis, idx, keepdim)
+
+
+_Kthvalue = name_saved(formula_node("KthvalueBackward0", _kthvalue_grad),
+                       self_sym_sizes=0, dim=1, indices=2, keepdim=3)
+
+
+def _pick(input, d, axis, idx, node, extra=()):
+    """(values, indices) of the elements idx (int64, along axis) of input, values recorded."""
+    values = np.take_along_axis(d, idx, axis) if d.ndim else d.copy()
+    indices = _make(idx.astype(np.int64, copy=False))
+    return record(values, node, (input,), (d.shape, axis, indices, *extra)), indices
+
+
+_SORT_SIGS = (
+    "(Tensor input, *, bool stable, int dim = -1, bool descending = False, tuple of Tensors out "
+    "= None)",
+    "(Tensor input, int dim = -1, bool descending = False, *, tuple of Tensors out = None)",
+)
+_ARGSORT_SIGS = (
+    "(Tensor input, *, bool stable, int dim = -1, bool descending = False, Tensor out = None)",
+    "(Tensor input, int dim = -1, bool descending = False)\n      didn't match because some of "
+    "the keywords were incorrect: stable",
+)
+
+
+def _sort_args(op, sigs, input, args, kwargs):
+    """(array, axis, descending, stable) as PyTorch's two overloads take them: with stable,
+    dim and descending are keywords only. PyTorch's text names the keywords last one first."""
+    for k in kwargs:
+        if k not in ("dim", "descending", "stable", "axis"):
+            raise TypeError(f"{op}() got an unexpected keyword argument '{k}'")
+    stable = kwargs.get("stable", _UNSET)
+    if args and (stable is not _UNSET or len(args) > 2) or "dim" in kwargs and args:
+        got = ", ".join([argname(a) for a in (input, *args)]
+                        + [f"{k}={argname(v)}" for k, v in reversed(kwargs.items())])
+        raise _arg_error(op, got, sigs)
+    dim = args[0] if args else kwargs.get("axis", kwargs.get("dim", -1))  # axis: NumPy's name
+    descending = args[1] if len(args) > 1 else kwargs.get("descending", False)
+    d = _data(input, op)
+    ax = _one_dim(_check_int(op, "dim", 2, dim), d.ndim)
+    return d, ax, bool(descending), stable
+
+
+def sort(input, *args, **kwargs):
+    """sort(input, dim=-1, descending=False) or sort(input, *, stable, dim=-1, descending=False):
+    (values, indices) along dim; nan is the largest value. Always stable."""
+    d, ax, desc, stable = _sort_args("sort", _SORT_SIGS, input, args, kwargs)
+    node = _Sort if stable is _UNSET else _SortStable  # PyTorch's sort.stable overload
+    return _SortResult(_pick(input, d, ax, order(d, ax, desc), node))
+
+
+def argsort(input, *args, **kwargs):
+    """argsort(input, dim=-1, descending=False) or argsort(input, *, stable, dim, descending):
+    the indices that sort input along dim (sort(...).indices)."""
+    d, ax, desc, _ = _sort_args("argsort", _ARGSORT_SIGS, input, args, kwargs)
+    return _make(order(d, ax, desc))
+
+
+def msort(input):
+    """input sorted along its first dim (the values of sort(input, 0))."""
+    return sort(input, 0)[0]
+
+
+def _k_args(op, input, k, dim, axis):
+    """(array, k, axis, size along it) of topk/kthvalue, their arguments checked as PyTorch."""
+    if axis is not None:  # NumPy's name, which PyTorch accepts too
+        dim = axis
+    d = _data(input, op)
+    if k is _UNSET:
+        raise TypeError(f'{op}() missing 1 required positional arguments: "k"')
+    k = _check_int(op, "k", 2, k)
+    ax = _one_dim(_check_int(op, "dim", 3, dim), d.ndim)
+    return d, k, ax, d.shape[ax] if d.ndim else 1
+
+
+def topk(input, k=_UNSET, dim=-1, largest=True, sorted=True, *, axis=None):  # noqa: A002
+    """The k largest (or smallest) elements along dim, as (values, indices), largest first.
+
+    Ties between equal values are broken by position (the first one wins); PyTorch's order
+    among ties, and its order when sorted=False, come from its selection algorithm.
+    """
+    d, k, ax, n = _k_args("topk", input, k, dim, axis)
+    if d.dtype == np.bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
+    if not 0 <= k <= n:
+        raise RuntimeError("selected index k out of range")
+    if not d.ndim:  # PyTorch gives the element itself even for k = 0
+        return _TopkResult(_pick(input, d, ax, np.zeros((), np.int64), _Topk))
+    # smallest first: nan is the largest, so it comes last; largest first: nan first
+    idx = np.take(order(d, ax, bool(largest)), np.arange(k), axis=ax)
+    return _TopkResult(_pick(input, d, ax, idx, _Topk))
+
+
+def kthvalue(input, k=_UNSET, dim=-1, keepdim=False, *, axis=None):
+    """The k-th smallest element along dim (1-based), as (values, indices)."""
+    d, k, ax, n = _k_args("kthvalue", input, k, dim, axis)
+    if d.dtype == np.bool_:
+        raise NotImplementedError(f"\"kthvalue_cpu\" not implemented for '{_type_word(d.dtype)}'")
+    if d.ndim and d.shape[ax] == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {ax} to have non-zero size.")
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {ax}")
+    if d.ndim:
+        idx = np.take(order(d, ax), [k - 1], axis=ax)  # keeping the dim
+        values = np.take_along_axis(d, idx, ax)
+        if not keepdim:
+            values, idx = values.squeeze(ax), idx.squeeze(ax)
+    else:
+        values, idx = d.copy(), np.zeros((), np.int64)
+    indices = _make(idx.astype(np.int64, copy=False))
+    saved = (d.shape, ax, indices, bool(keepdim))
+    return _KthvalueResult((record(values, _Kthvalue, (input,), saved), indices))
+
+
+TENSOR_METHODS = {"sort": sort, "argsort": argsort, "msort": msort, "topk": topk,
+                  "kthvalue": kthvalue}
