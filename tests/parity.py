@@ -65,3 +65,12 @@ def same_error(fe, ft):
     t_msg = str(t_exc).replace("torch.", "ember.").split("\n(Triggered internally")[0]
     assert str(e_exc) == t_msg, (str(e_exc), t_msg)
     return e_exc
+
+
+def graph_of(fn):
+    """The node names below grad_fn ``fn``, depth first, as nested tuples (None for a missing
+    edge): two graphs with the same structure give equal values, for ember and torch alike."""
+    if fn is None:
+        return None
+    name = fn.name().split("::")[-1]
+    return (name, tuple(graph_of(f) for f, _ in fn.next_functions))

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import ember
-from parity import assert_same, same_error, to_ember, to_torch
+from parity import assert_same, graph_of, same_error, to_ember, to_torch
 
 
 def _inputs(shapes, dtype=np.float32, seed=0, requires_grad=True):
@@ -268,14 +268,6 @@ def test_gradcheck(name):
 
 
 # -- the graph a product records ----------------------------------------------------------------
-def _graph(fn):
-    """The node names below fn, depth first, as nested tuples (None for a missing edge)."""
-    if fn is None:
-        return None
-    name = fn.name().split("::")[-1]
-    return (name, tuple(_graph(f) for f, _ in fn.next_functions))
-
-
 def _graph_cases(lib):
     def r(*shape, grad=True):
         return lib.randn(*shape, requires_grad=grad)
@@ -312,7 +304,7 @@ def _graph_cases(lib):
 def test_products_record_pytorchs_graph():
     """matmul, reshape and nn.Linear build PyTorch's nodes (t(), views, clones, expands)."""
     for ours, theirs in zip(_graph_cases(ember), _graph_cases(torch), strict=True):
-        assert _graph(ours.grad_fn) == _graph(theirs.grad_fn)
+        assert graph_of(ours.grad_fn) == graph_of(theirs.grad_fn)
 
 
 def test_linear_weight_grad_is_taken_over_without_a_copy():

@@ -12,7 +12,7 @@ import torch.nn as tnn
 import ember
 import ember.nn as nn
 from ember.autograd.gradcheck import gradcheck, gradgradcheck
-from parity import assert_same, same_error
+from parity import assert_same, graph_of, same_error
 
 RTOL, ATOL = 1e-4, 1e-5
 
@@ -437,3 +437,68 @@ def test_double_backward_matches_torch():
     (gge,) = ember.autograd.grad(ge.sum(), em.weight_hh_l0)
     (ggt,) = torch.autograd.grad(gt.sum(), tm.weight_hh_l0)
     assert_same(gge, ggt, 1e-9, 1e-11)
+
+
+def _recurrent_graphs(lib):
+    def r(*shape):
+        return lib.randn(*shape, requires_grad=True)
+
+    lib.manual_seed(0)
+    yield lib.nn.RNN(3, 2)(r(2, 1, 3))
+    yield lib.nn.RNN(3, 2, nonlinearity="relu")(r(2, 1, 3), r(1, 1, 2))
+    yield lib.nn.RNN(3, 2, batch_first=True)(r(1, 2, 3))
+    yield lib.nn.RNN(3, 2)(r(2, 3))
+    yield lib.nn.RNN(3, 2, bidirectional=True, num_layers=2)(r(2, 1, 3))
+    yield lib.nn.RNN(3, 2, bias=False)(r(2, 1, 3))
+    yield lib.nn.GRU(3, 2)(r(2, 1, 3), r(1, 1, 2))
+    yield lib.nn.GRU(3, 2, batch_first=True, bidirectional=True)(r(2, 2, 3))
+    yield lib.nn.RNNCell(3, 2)(r(1, 3), r(1, 2)), None
+    yield lib.nn.RNNCell(3, 2, nonlinearity="relu")(r(3)), None
+    yield lib.nn.GRUCell(3, 2)(r(1, 3), r(1, 2)), None
+    yield lib.nn.LSTMCell(3, 2)(r(1, 3), (r(1, 2), r(1, 2)))
+
+
+def test_recurrent_layers_record_pytorchs_graph():
+    """RNN, GRU and the cells build PyTorch's nodes step by step (the gates cut by
+    unsafe_chunk and changed in place, batch_first through transposes). PyTorch's nn.LSTM
+    layer runs one fused oneDNN node on the CPU, which ember does not imitate."""
+    for ours, theirs in zip(_recurrent_graphs(ember), _recurrent_graphs(torch), strict=True):
+        for a, b in zip(ours, theirs):
+            if a is not None:
+                assert graph_of(a.grad_fn) == graph_of(b.grad_fn)
+
+
+def test_in_place_view_ops_match_pytorch():
+    def run(lib):
+        x = lib.randn(2, 3, requires_grad=True)
+        out = []
+        for op in ("transpose_(0, 1)", "t_()", "squeeze_()", "unsqueeze_(0)", "squeeze_(0)"):
+            with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+                eval("x." + op)
+        y = x * 1
+        y.transpose_(0, 1)
+        out.append((y.grad_fn.name(), tuple(y.shape)))
+        y.t_()
+        y.unsqueeze_(0)
+        out.append((y.grad_fn.name(), tuple(y.shape)))
+        y.squeeze_()
+        y.unsqueeze_(1)
+        y.squeeze_(1)
+        y.unsqueeze_(1)
+        y.squeeze_((1,))
+        y.swapdims_(0, 1)
+        out.append((graph_of(y.grad_fn), tuple(y.shape)))
+        (y * lib.arange(6.0).reshape(3, 2)).sum().backward()
+        out.append(x.grad.tolist())
+        with lib.no_grad():
+            x.t_()
+        z = lib.zeros(2, 3, 4)
+        view = z[0]
+        z.transpose_(0, 2)
+        out += [tuple(x.shape), tuple(z.shape), tuple(view.shape)]
+        with pytest.raises(RuntimeError) as info:
+            z.t_()
+        out.append(str(info.value))
+        return out
+
+    assert run(ember) == run(torch)

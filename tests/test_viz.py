@@ -384,13 +384,13 @@ def test_rnn_over_five_steps_collapsed():
     y, params = _rnn_graph()
     dot = make_dot(y, params=params, collapse=True)
     assert [(f.copies, f.period, f.ops) for f in dot._folds] == [
-        (5, 3, ["TBackward0", "AddmmBackward0", "TanhBackward0"])]
+        (5, 4, ["TBackward0", "AddmmBackward0", "AddBackward0", "TanhBackward0"])]
     labels = [a.get("label", "") for a in dot._nodes.values()]
-    assert "× 5  (block of 3)\nTBackward0\nAddmmBackward0\nTanhBackward0" in labels
+    assert "× 5  (block of 4)\nTBackward0\nAddmmBackward0\nAddBackward0\nTanhBackward0" in labels
     assert labels.count("AddmmBackward0") == 1  # the input projection, outside the loop
     assert "fold0 [label=" in dot.source
     svg_labels, svg_edges = svg_graph(dot._repr_svg_())
-    assert svg_labels["fold0"][0] == "× 5  (block of 3)"
+    assert svg_labels["fold0"][0] == "× 5  (block of 4)"
     assert ("fold0", str(id(y.grad_fn.next_functions[0][0]))) in svg_edges
     # the weights every step reads stay outside the box, drawn once
     for name in ("weight_ih_l0", "weight_hh_l0"):
@@ -526,7 +526,7 @@ def test_html_hover_and_click_to_unfold_in_chromium(tmp_path):
     y, params = _rnn_graph()
     make_dot(y, params=params, collapse=True).save_html(tmp_path / "g.html")
     report = look_at_graph.unfold_in_browser(str(tmp_path / "g.html"))
-    assert report["folded"] and "5 copies of a block of 3" in report["tip"]
+    assert report["folded"] and "5 copies of a block of 4" in report["tip"]
     assert "click to unfold" in report["tip"]
     assert report["visible"] == "view-1" and report["nodes"] > 20, report
 

@@ -7,9 +7,12 @@ import numpy as np
 from .._dtype import result_type
 from .._errors import note
 from .._tensor import Tensor, _make, _type_name, _wrap_dim
+from ..autograd.anomaly import record_bump
+from ..autograd.anomaly import state as _anomaly_state
 from ..autograd.engine import sum_to_array
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, edge
+from ._inplace import check_inplace
 from ._op import formula_node, record
 
 __all__ = [
@@ -17,7 +20,7 @@ __all__ = [
     "flatten", "unflatten", "ravel", "tile", "flip", "fliplr", "flipud", "roll", "cat",
     "concat", "concatenate", "stack", "hstack", "vstack", "split", "chunk", "unbind", "narrow",
     "movedim", "moveaxis", "diagonal", "diag", "tril", "triu", "atleast_1d", "atleast_2d",
-    "select",
+    "select", "unsafe_chunk", "unsafe_split", "unsafe_split_with_sizes",
 ]
 
 
@@ -726,13 +729,28 @@ class UnbindBackward0(_MultiView):
     stacks = True
 
 
+class UnsafeSplitBackward0(_MultiView):
+    __slots__ = ()
+    stacks = False
+
+
+class UnsafeSplitWithSizesBackward0(_MultiView):
+    __slots__ = ()
+    stacks = False
+
+
+_UNSAFE = {SplitBackward0: UnsafeSplitBackward0,
+           SplitWithSizesBackward0: UnsafeSplitWithSizesBackward0}
+
+
 def _multi_view(input, arrays, node_cls, dim, sizes):
     d = input._data
     outs = [_make(a) for a in arrays]
-    root = input if input._base is None else input._base
-    for o in outs:
-        o._version = input._version
-        o._base = root
+    if node_cls not in _UNSAFE.values():  # unsafe_split's parts are not tracked as views
+        root = input if input._base is None else input._base
+        for o in outs:
+            o._version = input._version
+            o._base = root
     if _grad_state.enabled and input._requires_grad:
         node = node_cls((edge(input),), [(d.shape, d.dtype)], (d.shape, dim, sizes))
         node.n_outputs = len(outs)
@@ -743,7 +761,7 @@ def _multi_view(input, arrays, node_cls, dim, sizes):
     return tuple(outs)
 
 
-def split(tensor, split_size_or_sections, dim=0):
+def split(tensor, split_size_or_sections, dim=0, *, _unsafe=False):
     d = tensor._data
     dim = _wrap_dim(dim, d.ndim)
     n = d.shape[dim]
@@ -775,18 +793,36 @@ def split(tensor, split_size_or_sections, dim=0):
     for s in sizes:
         arrays.append(d[pre + (slice(start, start + s),)])
         start += s
-    return _multi_view(tensor, arrays, node_cls, dim, tuple(sizes))
+    return _multi_view(tensor, arrays, _UNSAFE[node_cls] if _unsafe else node_cls, dim,
+                       tuple(sizes))
 
 
-def chunk(input, chunks, dim=0):
+def chunk(input, chunks, dim=0, *, _unsafe=False):
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     d = input._data
     n = d.shape[_wrap_dim(dim, d.ndim)]
     size = -(-n // chunks)
     if n == 0:
-        return split(input, [0] * chunks, dim)
-    return split(input, size, dim)
+        return split(input, [0] * chunks, dim, _unsafe=_unsafe)
+    return split(input, size, dim, _unsafe=_unsafe)
+
+
+def unsafe_split(input, split_size, dim=0):
+    """split whose parts share input's memory without being tracked as its views (in-place
+    changes to them are not checked against input): what PyTorch's RNN cells use."""
+    if not isinstance(split_size, (int, np.integer)):
+        raise TypeError(f"unsafe_split(): argument 'split_size' (position 2) must be int, not "
+                        f"{type(split_size).__name__}")
+    return split(input, split_size, dim, _unsafe=True)
+
+
+def unsafe_split_with_sizes(input, split_sizes, dim=0):
+    return split(input, list(split_sizes), dim, _unsafe=True)
+
+
+def unsafe_chunk(input, chunks, dim=0):
+    return chunk(input, chunks, dim, _unsafe=True)
 
 
 def unbind(input, dim=0):
@@ -815,7 +851,66 @@ def _T_prop(self):
     return permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
 
 
+# -- in-place view ops: the tensor takes the new shape and strides of the same memory -----------
+_Transpose1 = formula_node("TransposeBackward1", lambda g, a, b: g.transpose(a, b))
+_T1 = formula_node("TBackward1", lambda g: g.t())
+_Unsqueeze1 = formula_node("UnsqueezeBackward1", lambda g, dim: g.squeeze(dim))
+_Squeeze3 = formula_node("SqueezeBackward3", lambda g, shape: g.reshape(shape))
+_Squeeze4 = formula_node("SqueezeBackward4", lambda g, shape: g.reshape(shape))
+_Squeeze5 = formula_node("SqueezeBackward5", lambda g, shape: g.reshape(shape))
+
+
+def _view_inplace(self, out, node_cls, saved, name):
+    """self becomes ``out`` (a view of its own array); while autograd records, its history
+    continues through node_cls. The version counter moves, as for any in-place op."""
+    check_inplace(self)
+    if _grad_state.enabled and self._requires_grad:
+        old = _make(self._data, True, self._grad_fn)
+        old._output_nr = self._output_nr
+        self._grad_fn = record(out, node_cls, (old,), saved)._grad_fn
+        self._output_nr = 0
+    self._data = out
+    self._version[0] += 1
+    if _anomaly_state.record:
+        record_bump(self._version, name)
+    return self
+
+
+def transpose_(self, dim0, dim1):
+    d = self._data
+    a, b = _wrap_dim(dim0, d.ndim), _wrap_dim(dim1, d.ndim)
+    return _view_inplace(self, np.swapaxes(d, a, b) if d.ndim else d.view(), _Transpose1,
+                         (a, b), "transpose_")
+
+
+def t_(self):
+    d = self._data
+    if d.ndim > 2:
+        raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {d.ndim}D")
+    return _view_inplace(self, d.T, _T1, (), "t_")
+
+
+def unsqueeze_(self, dim):
+    d = self._data
+    n = d.ndim + 1
+    if not -n <= dim < n:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
+        )
+    dim %= n
+    return _view_inplace(self, np.expand_dims(d, dim), _Unsqueeze1, (dim,), "unsqueeze_")
+
+
+def squeeze_(self, dim=None):
+    d = self._data
+    out = squeeze(_make(d), dim)._data  # the same checks and shape as squeeze
+    node = _Squeeze3 if dim is None else _Squeeze4 if isinstance(dim, int) else _Squeeze5
+    return _view_inplace(self, out, node, (d.shape,), "squeeze_")
+
+
 TENSOR_METHODS = {
+    "transpose_": transpose_, "swapaxes_": transpose_, "swapdims_": transpose_, "t_": t_,
+    "unsqueeze_": unsqueeze_, "squeeze_": squeeze_,
     "view": view, "reshape": reshape, "expand": expand, "expand_as": expand_as,
     "unsqueeze": unsqueeze, "squeeze": squeeze, "transpose": transpose, "swapaxes": transpose,
     "swapdims": transpose, "t": t, "permute": permute,
@@ -825,5 +920,6 @@ TENSOR_METHODS = {
     "tile": tile, "flip": flip, "fliplr": fliplr, "flipud": flipud, "roll": roll,
     "tril": tril, "triu": triu, "diagonal": diagonal, "diag": diag, "narrow": narrow,
     "select": select, "split": split, "chunk": chunk, "unbind": unbind,
-    "sum_to_size": _sum_to_size,
+    "unsafe_split": unsafe_split, "unsafe_split_with_sizes": unsafe_split_with_sizes,
+    "unsafe_chunk": unsafe_chunk, "sum_to_size": _sum_to_size,
 }

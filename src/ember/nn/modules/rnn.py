@@ -38,22 +38,23 @@ _NAMES = {"LSTM": "LSTM", "GRU": "GRU", "RNN_TANH": "RNN", "RNN_RELU": "RNN"}  #
 
 
 # -- one time step (shared by the layers and the cells) ----------------------------------------
-# ``xg``: the input's contribution to the gates at this step (input projection with biases).
-# F.linear(h, w_hh, xg) computes h @ w_hh.T + xg as one op (xg acts as a per-row bias).
+# ``xg``: the input's part of the gates at this step, x W_ih^T + b_ih (for a layer, one matmul
+# over the whole sequence, cut into steps). The steps compute as PyTorch's CPU cells do, in the
+# same order, so the graph has PyTorch's nodes (the gates cut by unsafe_chunk) and the sums
+# round as PyTorch's. PyTorch changes the gates in place (add_, sigmoid_, ...); the same ops
+# out of place record the same nodes without copying each gate first.
 
-def _fast_weight(w):
-    """w as a view of a contiguous copy of w.T: F.linear multiplies by w.T, and BLAS is about
-    twice as fast on a contiguous right-hand matrix (paid once per layer, not per step)."""
-    return w.t().contiguous().t()
-
-
-def _rnn_step(xg, h, w_hh, relu):
-    pre = F.linear(h, w_hh, xg)
+def _rnn_step(xg, h, w_hh, b_hh, relu):
+    pre = F.linear(h, w_hh, b_hh) + xg
     return pre.relu() if relu else pre.tanh()
 
 
-def _lstm_step(xg, h, c, w_hh, w_hr):
-    i, f, g, o = F.linear(h, w_hh, xg).chunk(4, 1)
+def _lstm_step(xg, h, c, w_hh, b_hh, w_hr):
+    return _lstm_gates(F.linear(h, w_hh, b_hh) + xg, c, w_hr)
+
+
+def _lstm_gates(gates, c, w_hr):
+    i, f, g, o = gates.unsafe_chunk(4, 1)
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
     h = o.sigmoid() * c.tanh()
     if w_hr is not None:
@@ -61,32 +62,23 @@ def _lstm_step(xg, h, c, w_hh, w_hr):
     return h, c
 
 
-def _gru_step(xrz, xn, h, w_hrz, w_hn, b_hn):
-    # xrz holds both biases of r and z; b_hn stays inside, since r multiplies (W_hn h + b_hn)
-    r, z = F.linear(h, w_hrz, xrz).sigmoid().chunk(2, 1)
-    n = (xn + r * F.linear(h, w_hn, b_hn)).tanh()
-    return n + z * (h - n)
+def _gru_step(xg, h, w_hh, b_hh):
+    ir, iz, in_ = xg.unsafe_chunk(3, 1)
+    hr, hz, hn = F.linear(h, w_hh, b_hh).unsafe_chunk(3, 1)
+    r = (hr + ir).sigmoid()
+    z = (hz + iz).sigmoid()
+    n = (in_ + hn * r).tanh()
+    return (h - n) * z + n
 
 
-def _gru_inputs(x, w_ih, w_hh, b_ih, b_hh, hidden, fast=True):
-    """GRU's input projections split as _gru_step takes them, and its hidden weights."""
-    h2 = 2 * hidden
-    w_irz, w_in = w_ih[:h2], w_ih[h2:]
-    b_irz = b_in = b_hn = None
-    if b_ih is not None:
-        b_irz, b_in, b_hn = b_ih[:h2] + b_hh[:h2], b_ih[h2:], b_hh[h2:]
-    w_hrz, w_hn = w_hh[:h2], w_hh[h2:]
-    if fast:
-        w_hrz, w_hn = _fast_weight(w_hrz), _fast_weight(w_hn)
-    return F.linear(x, w_irz, b_irz), F.linear(x, w_in, b_in), w_hrz, w_hn, b_hn
-
-
-def _projected(x, w_ih, w_hh, b_ih, b_hh, w_hr):
-    """RNN's and LSTM's input projection of a whole sequence, both biases in it, and their
-    hidden weights prepared for the steps (_fast_weight)."""
-    b_in = b_ih + b_hh if b_ih is not None else None
-    return (F.linear(x, w_ih, b_in), _fast_weight(w_hh),
-            _fast_weight(w_hr) if w_hr is not None else None)
+def _step(mode, w_hh, b_hh, w_hr):
+    """step(xg, h, c) -> (h, c) of one layer and direction (c is None but for LSTM)."""
+    if mode == "LSTM":
+        return lambda xg, h, c: _lstm_step(xg, h, c, w_hh, b_hh, w_hr)
+    if mode == "GRU":
+        return lambda xg, h, c: (_gru_step(xg, h, w_hh, b_hh), None)
+    relu = mode == "RNN_RELU"
+    return lambda xg, h, c: (_rnn_step(xg, h, w_hh, b_hh, relu), None)
 
 
 def _is_packed(x):
@@ -322,53 +314,24 @@ class RNNBase(Module):
         return self._over_layers(input, hx, cx, self._run_direction, 2)
 
     def _run_direction(self, x, reverse, h, c, w_ih, w_hh, b_ih, b_hh, w_hr):
-        """One layer in one direction over a batched input x: (output, h_n, c_n)."""
-        tdim = 1 if self.batch_first else 0
+        """One layer in one direction over a time-major batched input x: (output, h_n, c_n)."""
+        step = _step(self.mode, w_hh, b_hh, w_hr)
+        steps = F.linear(x, w_ih, b_ih).unbind(0)
         hs = []
-        if self.mode == "GRU":
-            xrz, xn, w_hrz, w_hn, b_hn = _gru_inputs(x, w_ih, w_hh, b_ih, b_hh,
-                                                     self.hidden_size)
-            xrz, xn = xrz.unbind(tdim), xn.unbind(tdim)
-            order = range(len(xrz) - 1, -1, -1) if reverse else range(len(xrz))
-            for t in order:
-                h = _gru_step(xrz[t], xn[t], h, w_hrz, w_hn, b_hn)
-                hs.append(h)
-        else:
-            xg, w_hh, w_hr = _projected(x, w_ih, w_hh, b_ih, b_hh, w_hr)
-            steps = xg.unbind(tdim)
-            if reverse:
-                steps = steps[::-1]
-            if self.mode == "LSTM":
-                for xg in steps:
-                    h, c = _lstm_step(xg, h, c, w_hh, w_hr)
-                    hs.append(h)
-            else:
-                relu = self.mode == "RNN_RELU"
-                for xg in steps:
-                    h = _rnn_step(xg, h, w_hh, relu)
-                    hs.append(h)
+        for xg in (reversed(steps) if reverse else steps):
+            h, c = step(xg, h, c)
+            hs.append(h)
         if reverse:
             hs.reverse()
-        return stack(hs, tdim), h, c
+        return stack(hs, 0), h, c
 
     def _run_packed(self, x, sizes, hx, cx):
         """Every layer and direction over packed data x (sum(sizes), features), sizes[t] rows
         at step t; returns (data, h_n, c_n)."""
         def run_direction(x, reverse, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
-            if self.mode == "GRU":
-                xrz, xn, w_hrz, w_hn, b_hn = _gru_inputs(x, w_ih, w_hh, b_ih, b_hh,
-                                                         self.hidden_size)
-                xs = list(zip(xrz.split(sizes, 0), xn.split(sizes, 0)))
-                step = _gru_packed_step(w_hrz, w_hn, b_hn)
-            else:
-                xg, w_hh, w_hr = _projected(x, w_ih, w_hh, b_ih, b_hh, w_hr)
-                xs = xg.split(sizes, 0)
-                if self.mode == "LSTM":
-                    step = _lstm_packed_step(w_hh, w_hr)
-                else:
-                    step = _rnn_packed_step(w_hh, self.mode == "RNN_RELU")
+            xs = F.linear(x, w_ih, b_ih).split(sizes, 0)
             run = _packed_reverse if reverse else _packed_forward
-            hs, h, c = run(xs, sizes, h0, c0, step)
+            hs, h, c = run(xs, sizes, h0, c0, _step(self.mode, w_hh, b_hh, w_hr))
             return cat(hs, 0), h, c
 
         return self._over_layers(x, hx, cx, run_direction, 1)
@@ -389,7 +352,11 @@ class RNNBase(Module):
         if _is_packed(input):
             return self._forward_packed(input, hx)
         input, hx, batched = self._prepare(input, hx)
+        if self.batch_first:
+            input = input.transpose(0, 1)  # the layers run time-major, as PyTorch's do
         output, h_n, c_n = self._run(input, *self._split_state(hx))
+        if self.batch_first:
+            output = output.transpose_(0, 1)
         if not batched:
             output = output.squeeze(0 if self.batch_first else 1)
             h_n = h_n.squeeze(1)
@@ -547,24 +514,6 @@ class LSTM(RNNBase):
         return self._forward(input, hx)
 
 
-def _rnn_packed_step(w_hh, relu):
-    def step(xg, h, c):
-        return _rnn_step(xg, h, w_hh, relu), None
-    return step
-
-
-def _lstm_packed_step(w_hh, w_hr):
-    def step(xg, h, c):
-        return _lstm_step(xg, h, c, w_hh, w_hr)
-    return step
-
-
-def _gru_packed_step(w_hrz, w_hn, b_hn):
-    def step(inp, h, c):
-        return _gru_step(inp[0], inp[1], h, w_hrz, w_hn, b_hn), None
-    return step
-
-
 # -- cells --------------------------------------------------------------------------------------
 class RNNCellBase(Module):
     """What the one-step cells share: weight_ih, weight_hh, bias_ih, bias_hh and their init."""
@@ -627,13 +576,6 @@ class RNNCellBase(Module):
     def _zeros(self, input):
         return _creation.zeros((input.size(0), self.hidden_size), dtype=input.dtype)
 
-    def _input_gates(self, input):
-        """The input's part of the gates, with both biases: x W_ih^T + b_ih + b_hh."""
-        xg = F.linear(input, self.weight_ih, self.bias_ih)
-        if self.bias_hh is not None:
-            xg = xg + self.bias_hh
-        return xg
-
 
 class RNNCell(RNNCellBase):
     """One step of an Elman RNN: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu)."""
@@ -648,8 +590,10 @@ class RNNCell(RNNCellBase):
         h = states[0] if states else self._zeros(input)
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
-        xg = self._input_gates(input)
-        out = _rnn_step(xg, h, self.weight_hh, self.nonlinearity == "relu")
+        # the hidden part first, as PyTorch's cell computes it
+        pre = (F.linear(h, self.weight_hh, self.bias_hh)
+               + F.linear(input, self.weight_ih, self.bias_ih))
+        out = pre.relu() if self.nonlinearity == "relu" else pre.tanh()
         return out if batched else out.squeeze(0)
 
 
@@ -665,8 +609,8 @@ class LSTMCell(RNNCellBase):
             h, c = states
         else:
             h = c = self._zeros(input)
-        xg = self._input_gates(input)
-        h, c = _lstm_step(xg, h, c, self.weight_hh, None)
+        gates = F.linear(h, self.weight_hh, self.bias_hh)
+        h, c = _lstm_gates(gates + F.linear(input, self.weight_ih, self.bias_ih), c, None)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -679,8 +623,6 @@ class GRUCell(RNNCellBase):
     def forward(self, input, hx=None):
         input, states, batched = self._batch(input, hx, "GRUCell")
         h = states[0] if states else self._zeros(input)
-        xrz, xn, w_hrz, w_hn, b_hn = _gru_inputs(input, self.weight_ih, self.weight_hh,
-                                                 self.bias_ih, self.bias_hh, self.hidden_size,
-                                                 fast=False)
-        out = _gru_step(xrz, xn, h, w_hrz, w_hn, b_hn)
+        xg = F.linear(input, self.weight_ih, self.bias_ih)
+        out = _gru_step(xg, h, self.weight_hh, self.bias_hh)
         return out if batched else out.squeeze(0)
