@@ -213,7 +213,7 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
     if n != growth.size or growth.steps:
         growth.sized(n)
     growth.n = k = growth.n + 1
-    if not k & 7:
+    if not k & 7 and root_edges:
         growth.sample(root_edges[0][0])
     anomaly = _anomaly_state.enabled
 
