@@ -423,7 +423,11 @@ def _all_none(buf):
 # binary max-heap with libstdc++'s push_heap / pop_heap gives them.
 def _push(heap, fn):
     heap.append(fn)
-    hole = len(heap) - 1
+    _rise(heap, len(heap) - 1, fn)
+
+
+def _rise(heap, hole, fn):
+    """Put fn at ``hole``, moving it up past the parents that come after it."""
     seq = fn._seq
     while hole > 0:
         parent = (hole - 1) >> 1
@@ -452,15 +456,7 @@ def _pop(heap):
         child = 2 * (child + 1)
         heap[hole] = heap[child - 1]
         hole = child - 1
-    seq = value._seq  # then the former last element rises from there
-    while hole > 0:
-        parent = (hole - 1) >> 1
-        up = heap[parent]
-        if not up._seq < seq:
-            break
-        heap[hole] = up
-        hole = parent
-    heap[hole] = value
+    _rise(heap, hole, value)  # then the former last element rises from there
     return top
 
 
