@@ -157,6 +157,6 @@ def __getattr__(name):
     import importlib
 
     if name in ("nn", "optim", "utils", "cuda", "backends", "accelerator", "models",
-                "distributed", "multiprocessing", "viz", "_dynamo"):
+                "distributed", "multiprocessing", "viz", "_dynamo", "func"):
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute '{name}'")

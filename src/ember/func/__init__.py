@@ -1,0 +1,6 @@
+"""Composable function transforms, as ``torch.func``: grad, vjp, jvp, jacrev, jacfwd, hessian,
+vmap, and functional_call to use them with nn.Module.
+
+Every transform takes a function and returns a function; they compose in any order
+(``vmap(grad(f))``, ``jacrev(jacrev(f))``, ``jacfwd(jacrev(f))``).
+"""
