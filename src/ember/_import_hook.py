@@ -2,7 +2,9 @@
 
 A finder on sys.meta_path answers every `torch` / `torch.<sub>` import with the module
 `ember` / `ember.<sub>`: the very same module object, so `torch.nn is ember.nn`. A second,
-narrow one answers `import torchviz` with `ember.viz` when torchviz itself is not installed.
+narrow one answers `import torchviz` with `ember.viz` when torchviz itself is not installed,
+and a third `import functorch` (and `functorch.<sub>`) with `ember.functorch`: PyTorch ships
+functorch, and the installed one only works on top of the real PyTorch.
 """
 
 import importlib
@@ -66,8 +68,20 @@ class _TorchvizAliasFinder:
         return importlib.machinery.ModuleSpec(fullname, _TorchAliasLoader("ember.viz"))
 
 
+class _FunctorchAliasFinder:
+    """`import functorch` gives ember.functorch, whether or not functorch is installed: the
+    installed one is PyTorch's own and needs the real torch underneath."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "functorch" and not fullname.startswith("functorch."):
+            return None
+        ember_name = "ember.functorch" + fullname[len("functorch"):]
+        return importlib.machinery.ModuleSpec(fullname, _TorchAliasLoader(ember_name))
+
+
 _finder = _TorchAliasFinder()
 _torchviz_finder = _TorchvizAliasFinder()
+_functorch_finder = _FunctorchAliasFinder()
 
 
 def install_torch_alias():
@@ -92,4 +106,6 @@ def install_torch_alias():
         sys.meta_path.insert(0, _finder)
     if _torchviz_finder not in sys.meta_path:
         sys.meta_path.insert(1, _torchviz_finder)
+    if _functorch_finder not in sys.meta_path:
+        sys.meta_path.insert(2, _functorch_finder)
 
