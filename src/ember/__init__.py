@@ -39,6 +39,7 @@ from ._dtype import (
 from ._import_hook import install_torch_alias
 from ._tensor import Size, Tensor
 from ._threads import *
+from .autograd import functional as _functional_module  # noqa: F401 (autograd.functional)
 from .autograd import gradcheck as _gradcheck_module
 from .autograd.grad_mode import (
     enable_grad,
