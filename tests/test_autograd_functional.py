@@ -225,6 +225,43 @@ def test_jacobian_create_graph_gives_second_derivatives(vectorize):
     same(*grads)
 
 
+@pytest.mark.parametrize("name", ["jacobian", "hessian", "vjp", "jvp", "vhp", "hvp"])
+def test_non_leaf_inputs_keep_their_history_with_create_graph(name):
+    # the results depend on the leaf the inputs were computed from, and only with create_graph
+    results = []
+    for lib, F in ((ember, EF), (torch, TF)):
+        leaf = lib.tensor(X, requires_grad=True)
+        x = leaf * 1.5
+        fn = getattr(F, name)
+        if name in ("jacobian", "hessian"):
+            r = fn(s_1, x, create_graph=True)
+            out = r
+            assert not fn(s_1, x).requires_grad
+        else:
+            _, out = fn(s_1 if name in ("vhp", "hvp") else f_11, x,
+                        lib.tensor(Y if name != "vjp" else X[:, 0]), create_graph=True)
+        results.append(lib.autograd.grad((out * out).sum(), leaf))
+    same(*results)
+
+
+@pytest.mark.parametrize("name", ["jacobian", "hessian", "vjp", "jvp", "vhp", "hvp"])
+def test_float32_stays_float32(name):
+    x = arr(2, 3, dtype=np.float32)
+    v = None if name in ("jacobian", "hessian") else (
+        arr(2, dtype=np.float32) if name == "vjp" else arr(2, 3, dtype=np.float32))
+    func = s_1 if name in ("hessian", "vhp", "hvp") else f_11
+
+    def call(lib, F):
+        args = (func, lib.tensor(x)) if v is None else (func, lib.tensor(x), lib.tensor(v))
+        return getattr(F, name)(*args)
+
+    e = call(ember, EF)
+    t = call(torch, TF)
+    for a, b in zip(e if isinstance(e, tuple) else (e,), t if isinstance(t, tuple) else (t,)):
+        assert a.dtype == ember.float32 and b.dtype == torch.float32
+        assert_same(a, b, rtol=1e-5, atol=1e-5)
+
+
 def test_vectorize_equals_the_loop():
     x, y = ember.tensor(X), ember.tensor(Y)
     a = EF.jacobian(f_22, (x, y))
