@@ -134,7 +134,9 @@ def _strict_error(text):
 
 
 def _require_grad(tensors, kind, strict):
-    """strict mode: each of ``tensors`` (what one stage produced) must depend on the inputs."""
+    """strict mode: each of ``tensors`` (what one stage produced) must depend on the inputs.
+    ``kind``: "outputs" (the function's), "grad_inputs" (jvp's first backward pass) or
+    "jacobian" (the gradient inside hessian, vhp and hvp)."""
     if not strict:
         return
     for i, t in enumerate(tensors):
@@ -152,17 +154,13 @@ def _require_grad(tensors, kind, strict):
             raise _strict_error(
                 f"The gradient with respect to input {i} is independent of the inputs of the "
                 f"user-provided function. {_STRICT}")
-        if kind == "jacobian":
+        if kind == "jacobian":  # while computing a hessian (second-order products too)
             raise _strict_error(
                 "While computing the hessian, found that the jacobian of the user-provided "
                 f"function with respect to input {i} is independent of the input. {_STRICT} "
                 "You should ensure that your function is twice differentiable and that the "
                 "jacobian depends on the inputs (this would be violated by a linear function "
                 "for example).")
-        raise _strict_error(
-            f"The hessian of the user-provided function with respect to input {i} is "
-            f"independent of the input. {_STRICT} You should ensure that your function is "
-            "thrice differentiable and that the hessian depends on the inputs.")
 
 
 _INDEPENDENT = {
@@ -317,8 +315,6 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
             func, inputs, v, create_graph, strict, "hvp")
         dummies = tuple(zeros_like(inp, requires_grad=True) for inp in inputs)
         double_back = _grads(jac, inputs, dummies, create_graph=True)
-        # (PyTorch checks the gradient here again, so this never raises a new error)
-        _require_grad(jac, "hessian", strict)
 
     with set_grad_enabled(True if create_graph else is_grad_enabled()):
         grads = _grads(double_back, dummies, v, create_graph=create_graph)
