@@ -87,6 +87,18 @@ def _tensor_explain(self):
 # attached here: ember.autograd's own package is the core layer and may not import viz
 autograd.explain = _explain
 Tensor.explain = _tensor_explain
+
+
+def _autograd_getattr(name):
+    """ember.autograd.profiler loads on first use (API layer, above autograd's package)."""
+    if name == "profiler":
+        import importlib
+
+        return importlib.import_module("ember.autograd.profiler")
+    raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")
+
+
+autograd.__getattr__ = _autograd_getattr
 is_anomaly_enabled = autograd.anomaly.is_anomaly_enabled
 is_anomaly_check_nan_enabled = autograd.anomaly.is_anomaly_check_nan_enabled
 
@@ -158,6 +170,6 @@ def __getattr__(name):
     import importlib
 
     if name in ("nn", "optim", "utils", "cuda", "backends", "accelerator", "models",
-                "distributed", "multiprocessing", "viz", "_dynamo", "func"):
+                "distributed", "multiprocessing", "viz", "_dynamo", "func", "profiler"):
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute '{name}'")

@@ -22,6 +22,10 @@ from .graph import FREED_MESSAGE, AccumulateGrad, accumulator, edge
 
 _ndarray = np.ndarray
 
+# The seam for ember.profiler: while a profile records, the recorder that times each node.
+# The engine reads it once per backward; with no profiler it is None and costs nothing per node.
+observer = None
+
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
              grad_variables=None, inputs=None):
@@ -216,6 +220,9 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
     if not k & 7 and root_edges:
         growth.sample(root_edges[0][0])
     anomaly = _anomaly_state.enabled
+    watch = observer  # the profiler, while one records (read once per backward)
+    careful = anomaly or watch is not None
+    accumulate = _accumulate if watch is None else watch.leaf(_accumulate)
 
     buffers = {}
     for (fn, nr), g in zip(root_edges, grads):
@@ -248,10 +255,10 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
                 g = buf[0]
                 if g is not None and captured is None and (targets is None or (fn, 0) in targets):
                     if fn._pre_hooks or fn._hooks:
-                        _accumulate_with_node_hooks(fn, g, create_graph)
+                        _accumulate_with_node_hooks(fn, g, create_graph, accumulate)
                     else:
                         buf = b = grads_in = gd = None  # g's only holders: this frame, the next
-                        _accumulate(fn.variable, g, create_graph)
+                        accumulate(fn.variable, g, create_graph)
                 fn = None
                 continue
             edges = fn.next_functions
@@ -260,8 +267,10 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
             else:
                 if fn._pre_hooks:
                     buf = _run_pre_hooks(fn, buf)
-                if anomaly:
-                    grads_in = _apply_anomaly(fn, buf, create_graph)
+                if careful:  # anomaly mode or a profiler
+                    grads_in = (_apply_anomaly(fn, buf, create_graph) if watch is None else
+                                watch.node(fn, buf, create_graph,
+                                           _apply_anomaly if anomaly else _apply))
                 else:
                     grads_in = fn.apply(buf, create_graph)
                 if fn._hooks:
@@ -411,6 +420,10 @@ def _apply_anomaly(fn, buf, create_graph):
     return grads_in
 
 
+def _apply(fn, buf, create_graph):
+    return fn.apply(buf, create_graph)
+
+
 def _all_none(buf):
     for g in buf:
         if g is not None:
@@ -471,15 +484,16 @@ def _run_leaf_hooks(fn, buf):
         buf[0] = g
 
 
-def _accumulate_with_node_hooks(fn, g, create_graph):
+def _accumulate_with_node_hooks(fn, g, create_graph, accumulate):
     """A leaf whose AccumulateGrad node has hooks: the tensor's hooks, then the node's
-    pre-hooks, the accumulation, and the node's hooks, in PyTorch's order."""
+    pre-hooks, the accumulation (``accumulate``: _accumulate, or the profiler's record of it),
+    and the node's hooks, in PyTorch's order."""
     buf = [g]
     _run_leaf_hooks(fn, buf)
     if fn._pre_hooks:
         buf = _run_pre_hooks(fn, buf)
     g = buf[0]
-    _accumulate(fn.variable, g, create_graph, tensor_hooks=False)
+    accumulate(fn.variable, g, create_graph, tensor_hooks=False)
     if fn._hooks:
         _run_post_hooks(fn, (), [g])
 
