@@ -79,7 +79,7 @@ def _finish(tensors, create_graph):
     """Results leave without their history unless the caller asked for the graph."""
     if create_graph:
         return tensors
-    if tensors and isinstance(tensors[0], Tensor):
+    if isinstance(tensors[0], Tensor):  # (nothing at all: IndexError, as in PyTorch)
         return tuple(t.detach() for t in tensors)
     return tuple(_finish(row, create_graph) for row in tensors)
 
@@ -330,6 +330,8 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
 def _standard_basis(tensors, numels):
     """The identity matrix of size sum(numels), cut into one column block per tensor: block i
     has shape (sum(numels), numels[i]) and the dtype of tensors[i]."""
+    if not tensors:
+        raise AssertionError("Expected at least one tensor")
     total = sum(numels)
     blocks = []
     offset = 0
@@ -380,10 +382,9 @@ def _jacobian_vectorized(outputs, inputs, create_graph):
     """The Jacobian from one batch of vector-Jacobian products: the output gradients are the
     rows of the identity, split across the outputs."""
     numels = tuple(out.numel() for out in outputs)
-    total = sum(numels)
-    if total == 0:
-        raise IndexError("index 0 is out of bounds for dimension 0 with size 0")
     basis = _standard_basis(outputs, numels)
+    if sum(numels) == 0:  # an empty batch of output gradients
+        raise IndexError("index 0 is out of bounds for dimension 0 with size 0")
     flat = tuple(out.reshape(-1) for out in outputs)
 
     def vjp_row(*grad_outputs):
