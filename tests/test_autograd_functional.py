@@ -747,11 +747,12 @@ needs_forward_ad = pytest.mark.skipif(not _has_forward_ad(), reason="no ember.au
 
 
 @needs_forward_ad
+@pytest.mark.parametrize("requires_grad", [False, True])
 @pytest.mark.parametrize("case", range(len(CASES)))
-def test_jacobian_forward_mode(case):
+def test_jacobian_forward_mode(case, requires_grad):
     func, inputs = CASES[case]
-    e, t = both(lambda lib, F: F.jacobian(func, tensors(lib, inputs), vectorize=True,
-                                          strategy="forward-mode"))
+    e, t = both(lambda lib, F: F.jacobian(func, tensors(lib, inputs, requires_grad),
+                                          vectorize=True, strategy="forward-mode"))
     same(e, t, grad_fn=False)
     # the same values as reverse mode
     r = EF.jacobian(func, tensors(ember, inputs))
@@ -766,6 +767,14 @@ def test_jacobian_forward_mode_constant_output_and_dtype():
     t = TF.jacobian(f(torch), tensors(torch, (X, Y)), vectorize=True, strategy="forward-mode")
     same(e, t, grad_fn=False)
     assert e[0][0].dtype == ember.float32  # forward mode: the output's dtype
+
+
+@needs_forward_ad
+def test_jacobian_forward_mode_empty_input():
+    e, t = both(lambda lib, F: F.jacobian(lambda x, y: (x * 2, y.exp()),
+                                          tensors(lib, (X[:0], X[0, :0])), vectorize=True,
+                                          strategy="forward-mode"))
+    same(e, t)
 
 
 @needs_forward_ad

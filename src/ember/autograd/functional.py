@@ -429,7 +429,7 @@ def _jacobian_forward(func, inputs, vectorize):
 
     if sum(numels) == 0:
         # no tangent to push: run once for the outputs' shapes, and no row comes out
-        jv = jvp_row(*(block.new_zeros((1,) + block.shape[1:]) for block in basis))
+        jv = jvp_row(*(block.new_zeros(block.shape[1:]) for block in basis))
         per_output = tuple(t.new_zeros((0,) + t.shape) for t in jv)
     else:
         per_output = _over_basis(jvp_row, basis)
