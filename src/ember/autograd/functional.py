@@ -347,7 +347,9 @@ def _over_basis(fn, basis):
     """``fn`` applied to each row of the basis blocks (one row of every block per call), its
     results stacked along a new dim 0; ``fn`` returns a tuple of Tensors.
 
-    The batched form of this loop is ``vmap(fn)(*basis)``; running the rows one by one gives the
+    This is where ``vectorize=True`` batches: its batched form is ``ember.func.vmap(fn)(*basis)``,
+    which needs autograd.grad to take a batch of output gradients (``is_grads_batched``) and
+    forward_ad.make_dual a batch of tangents. Until they do, the rows run one by one, with the
     same values."""
     rows = [fn(*(block[k] for block in basis)) for k in range(basis[0].shape[0])]
     return tuple(stack(column, 0) for column in zip(*rows))
