@@ -4,4 +4,9 @@ vmap, and functional_call to use them with nn.Module.
 Every transform takes a function and returns a function; they compose in any order
 (``vmap(grad(f))``, ``jacrev(jacrev(f))``, ``jacfwd(jacrev(f))``).
 """
-from ._functional_call import functional_call, stack_module_state  # noqa: F401
+
+from ._transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, linearize, vjp
+from ._vmap import vmap
+
+__all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize", "vjp",
+           "vmap"]

@@ -6,12 +6,16 @@ The modules import one another in one direction only, in the order listed here.
 
 Every public op runs with NumPy's floating-point warnings off (PyTorch makes inf and nan
 silently): ``_install`` wraps each one that does not already silence NumPy around its own
-array work (the arithmetic and unary kernels do, to keep the per-op cost small).
+array work (the arithmetic and unary kernels do, to keep the per-op cost small). The same
+wrapper is where a transform such as vmap sees the op (``_dispatch``); the arithmetic and unary
+kernels ask it themselves, off their fast path.
 """
 
+import functools
 import types
 
-from .._errstate import quiet
+from .._dispatch import state as _dispatch
+from .._errstate import restore, silence
 from .._tensor import Tensor
 from ..autograd import engine
 from . import (
@@ -47,14 +51,34 @@ _MODULES = (creation, shape, indexing, elementwise, reduction, sorting, copy, le
             padding)
 
 
+def public(fn):
+    """``fn`` as a public op: NumPy's floating-point warnings off while it runs, and the
+    dispatch seam asked first while a transform such as vmap is active."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        if _dispatch.depth:
+            out = _dispatch.handler(fn.__name__, fn, args, kwargs)
+            if out is not NotImplemented:
+                return out
+        token = silence()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            restore(token)
+
+    run.quiet = True
+    return run
+
+
 def _quiet(module, done):
-    """Wrap the module's public functions and Tensor methods in ``quiet`` (once each)."""
+    """Wrap the module's public functions and Tensor methods with ``public`` (once each)."""
 
     def wrap(fn):
         if not isinstance(fn, types.FunctionType) or getattr(fn, "quiet", False):
             return fn
         if fn not in done:
-            done[fn] = quiet(fn)
+            done[fn] = public(fn)
         return done[fn]
 
     for name in (*getattr(module, "__all__", ()), *getattr(module, "FUNCTIONAL", ())):

@@ -1,0 +1,954 @@
+"""Batching rules: how each op runs once on a whole batch inside vmap.
+
+A rule receives the vmap level, the op's name and function and its arguments (some batched at
+that level), and returns the batched result, computed by calling ordinary ops on the physical
+tensors (the batch at dimension 0). Most ops fall in a few families, each with one rule:
+
+- pointwise ops broadcast: pad the sample dimensions so the batch dimension lines up, run once;
+- ops with dimension arguments: shift each dimension past the batch dimension;
+- ops that already treat leading dimensions as a batch (linear, tril, layer_norm...): run as is;
+- ops on a fixed number of dimensions (conv, pooling): fold the batch into their batch dimension;
+- the rest have their own rule below (views with sizes, matmul, indexing, losses, ...).
+
+A rule returns NotImplemented for a case it does not cover; the op then runs per sample
+(``_vmap.fallback``).
+"""
+
+import inspect
+import string
+
+from .. import _dtype
+from .._tensor import Tensor
+from ._vmap import fallback, is_batched, levels, materialize, unwrap, wrap
+
+RULES = {}
+
+
+def _logical_ndim(x, level):
+    return x._value.ndim - 1 if is_batched(x, level) else x.ndim
+
+
+def _pad(x, level, r):
+    """x as a physical operand of logical rank r: a batched one gets size-1 dims after the
+    batch dimension, an unbatched one is left to broadcast from the right."""
+    if not is_batched(x, level):
+        return x
+    v = x._value
+    missing = r - (v.ndim - 1)
+    if missing > 0:
+        v = v.reshape((v.shape[0],) + (1,) * missing + tuple(v.shape[1:]))
+    return v
+
+
+def _wrap_out(out, level):
+    if isinstance(out, Tensor):
+        return wrap(out, level)
+    if isinstance(out, (tuple, list)):
+        items = [_wrap_out(o, level) for o in out]
+        if hasattr(out, "_fields"):
+            return type(out)(*items)
+        return type(out)(items)
+    return out
+
+
+def _tensors(args, kwargs):
+    for a in (*args, *kwargs.values()):
+        if isinstance(a, Tensor):
+            yield a
+
+
+# -- pointwise ------------------------------------------------------------------------------
+def pointwise(level, name, fn, args, kwargs):
+    r = max(_logical_ndim(t, level) for t in _tensors(args, kwargs))
+    inplace = name.endswith("_") and not name.endswith("__") or name in _INPLACE_DUNDER
+    if inplace and not is_batched(args[0], level):
+        shape = list(args[0].shape)
+        raise RuntimeError(f"output with shape {shape} doesn't match the broadcast shape "
+                           f"{[level.size] + shape}")
+    a = [_pad(x, level, r) if isinstance(x, Tensor) else x for x in args]
+    k = {key: _pad(v, level, r) if isinstance(v, Tensor) else v for key, v in kwargs.items()}
+    out = fn(*a, **k)
+    if inplace:
+        return args[0]
+    return _wrap_out(out, level)
+
+
+_INPLACE_DUNDER = {"__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__",
+                   "__imod__", "__ipow__", "__iand__", "__ior__", "__ixor__"}
+
+_POINTWISE = """
+abs absolute acos acosh add arccos arccosh arcsin arcsinh arctan arctanh asin asinh atan atan2
+atanh bitwise_and bitwise_not bitwise_or bitwise_xor ceil clamp clamp_max clamp_min clip copysign
+cos cosh deg2rad div divide eq erf erfc exp exp2 expm1 fix floor floor_divide fmax fmin fmod frac
+ge greater greater_equal gt hypot isclose isfinite isinf isnan isneginf isposinf le lerp less
+less_equal log log10 log1p log2 logaddexp logaddexp2 logical_and logical_not logical_or
+logical_xor logit lt maximum minimum mul multiply nan_to_num ne neg negative not_equal positive
+pow rad2deg reciprocal relu remainder round rsqrt sigmoid sign signbit sin sinc sinh sqrt square
+sub subtract tan tanh true_divide trunc where xlogy masked_fill addcmul addcdiv
+float double half int long bool byte char short to type type_as cpu cuda clone contiguous detach
+requires_grad_ zero_ fill_ copy_ zeros_like ones_like full_like empty_like
+relu6 gelu silu mish elu selu celu leaky_relu hardtanh hardsigmoid hardswish softplus softshrink
+hardshrink tanhshrink softsign logsigmoid threshold
+__add__ __sub__ __mul__ __truediv__ __floordiv__ __mod__ __pow__ __and__ __or__ __xor__
+__eq__ __ne__ __lt__ __le__ __gt__ __ge__ __neg__ __abs__ __invert__ __pos__
+""".split()
+for _n in list(_POINTWISE):
+    RULES[_n] = pointwise
+    if _n[0] != "_" and _n not in ("to", "type", "type_as", "cpu", "cuda", "clone", "contiguous",
+                                   "detach") and not _n.endswith("_like"):
+        RULES[_n + "_"] = pointwise
+for _n in _INPLACE_DUNDER:
+    RULES[_n] = pointwise
+
+
+def _reflected(op_name):
+    def rule(level, name, fn, args, kwargs):
+        import ember
+
+        return dispatch_named(op_name, getattr(ember, op_name), (args[1], args[0]), kwargs,
+                              level)
+
+    return rule
+
+
+def dispatch_named(name, fn, args, kwargs, level):
+    rule = RULES.get(name)
+    if rule is not None:
+        out = rule(level, name, fn, args, kwargs)
+        if out is not NotImplemented:
+            return out
+    return fallback(level, name, fn, args, kwargs)
+
+
+for _dunder, _op in {"__radd__": "add", "__rsub__": "sub", "__rmul__": "mul",
+                     "__rtruediv__": "div", "__rfloordiv__": "floor_divide",
+                     "__rmod__": "remainder", "__rpow__": "pow", "__rand__": "bitwise_and",
+                     "__ror__": "bitwise_or", "__rxor__": "bitwise_xor"}.items():
+    RULES[_dunder] = _reflected(_op)
+
+
+# -- ops with dimension arguments -----------------------------------------------------------
+def _range_error(d, n):
+    return IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                      f"but got {d})")
+
+
+def phys_dim(d, r):
+    """Logical dim d of a rank-r sample, as a dim of the physical tensor."""
+    n = max(r, 1)
+    if not isinstance(d, int) or isinstance(d, bool):
+        raise TypeError(f"dim must be an int, got {type(d).__name__}")
+    if not -n <= d < n:
+        raise _range_error(d, n)
+    return d % n + 1
+
+
+_SIGS = {}
+
+
+def _bind(fn, args, kwargs):
+    sig = _SIGS.get(fn)
+    if sig is None:
+        sig = _SIGS[fn] = inspect.signature(fn)
+    return sig.bind(*args, **kwargs)
+
+
+_ACCEPTS_TUPLE = {"sum", "mean", "nansum", "nanmean", "amax", "amin", "std", "var", "logsumexp",
+                  "count_nonzero", "norm", "all", "any", "std_mean", "var_mean", "aminmax"}
+
+
+def dim_rule(params, insert=False):
+    """A rule for ops whose ``params`` are dimensions of the input (ints, tuples or None)."""
+
+    def rule(level, name, fn, args, kwargs):
+        try:
+            bound = _bind(fn, args, kwargs)
+        except (TypeError, ValueError):
+            return NotImplemented
+        tensors = [v for v in bound.arguments.values() if isinstance(v, Tensor)]
+        r = max(_logical_ndim(t, level) for t in tensors)
+        for key, value in list(bound.arguments.items()):
+            if isinstance(value, Tensor):
+                bound.arguments[key] = materialize(_padded(value, level, r), level)
+        first = next(iter(bound.arguments))
+        scalar = r == 0 and not insert
+        if scalar:  # a 0-d sample: give it one dimension so the batch is never reduced
+            bound.arguments[first] = bound.arguments[first].unsqueeze(1)
+        rank = r + 1 if insert else r
+        reduce_all = False
+        for p in params:
+            if p not in bound.arguments and p != "axis":
+                default = bound.signature.parameters.get(p)
+                if default is None or default.default is inspect.Parameter.empty:
+                    continue
+                value = default.default
+            else:
+                value = bound.arguments.get(p)
+            if value is None or value == ():
+                if name in _NONE_IS_SOFTMAX:
+                    value = 0 if r in (0, 1, 3) else 1
+                elif name in _DIM_REQUIRED_OR_FLAT:
+                    return _flat(level, name, fn, bound, r)
+                elif name in _ACCEPTS_TUPLE and p == params[0]:
+                    value = tuple(range(max(r, 1)))
+                    reduce_all = True
+                else:
+                    continue
+            if isinstance(value, (tuple, list)):
+                bound.arguments[p] = type(value)(phys_dim(d, rank) for d in value)
+            else:
+                bound.arguments[p] = phys_dim(value, rank)
+        del reduce_all
+        out = fn(*bound.args, **bound.kwargs)
+        if scalar:
+            out = _squeeze_scalar(out)
+        return _wrap_out(out, level)
+
+    return rule
+
+
+def _padded(x, level, r):
+    if is_batched(x, level):
+        v = _pad(x, level, r)
+        return wrap(v, level)
+    return x
+
+
+def _squeeze_scalar(out):
+    if isinstance(out, Tensor):
+        return out.squeeze(1) if out.ndim == 2 else out
+    if isinstance(out, (tuple, list)):
+        items = [_squeeze_scalar(o) for o in out]
+        return type(out)(*items) if hasattr(out, "_fields") else type(out)(items)
+    return out
+
+
+_NONE_IS_SOFTMAX = {"softmax", "log_softmax", "softmin"}
+# without a dim these reduce everything to one value: run them on each sample flattened
+_DIM_REQUIRED_OR_FLAT = {"prod", "argmax", "argmin", "max", "min", "median", "nanmedian",
+                         "mode", "cumsum", "cumprod"}
+
+
+def _flat(level, name, fn, bound, r):
+    first = next(iter(bound.arguments))
+    v = bound.arguments[first]
+    b = v.shape[0]
+    keepdim = bound.arguments.get("keepdim", False)
+    bound.arguments[first] = v.reshape(b, -1)
+    if "dim" in bound.signature.parameters:
+        bound.arguments["dim"] = 1
+    out = fn(*bound.args, **bound.kwargs)
+    if name in ("max", "min", "median", "nanmedian", "mode"):
+        out = out[0]  # without a dim: the value only
+    if keepdim:
+        out = out.reshape((b,) + (1,) * r)
+    return wrap(out, level)
+
+
+_DIM_OPS = {
+    "sum": ("dim", "axis"), "mean": ("dim", "axis"), "nansum": ("dim",), "nanmean": ("dim",),
+    "prod": ("dim", "axis"), "amax": ("dim", "axis"), "amin": ("dim", "axis"),
+    "aminmax": ("dim",), "std": ("dim", "axis"), "var": ("dim", "axis"),
+    "std_mean": ("dim",), "var_mean": ("dim",), "logsumexp": ("dim", "axis"),
+    "norm": ("dim",), "count_nonzero": ("dim", "axis"), "all": ("dim", "axis"),
+    "any": ("dim", "axis"), "argmax": ("dim", "axis"), "argmin": ("dim", "axis"),
+    "max": ("dim", "axis"), "min": ("dim", "axis"), "median": ("dim", "axis"),
+    "nanmedian": ("dim",), "mode": ("dim",), "kthvalue": ("dim", "axis"),
+    "cumsum": ("dim", "axis"), "cumprod": ("dim", "axis"), "logcumsumexp": ("dim",),
+    "cummax": ("dim",), "cummin": ("dim",), "softmax": ("dim",), "log_softmax": ("dim",),
+    "softmin": ("dim",), "argsort": ("dim",), "topk": ("dim", "axis"),
+    "roll": ("dims",), "squeeze": ("dim",), "transpose": ("dim0", "dim1"),
+    "swapaxes": ("axis0", "axis1"), "swapdims": ("dim0", "dim1"),
+    "movedim": ("source", "destination"), "moveaxis": ("source", "destination"),
+    "select": ("dim",), "narrow": ("dim",), "split": ("dim",), "chunk": ("dim",),
+    "unbind": ("dim",), "unsafe_split": ("dim",), "unsafe_chunk": ("dim",),
+    "split_with_sizes": ("dim",), "unsafe_split_with_sizes": ("dim",),
+    "flatten": ("start_dim", "end_dim"), "unflatten": ("dim",),
+    "diagonal": ("dim1", "dim2"), "gather": ("dim",), "scatter": ("dim",),
+    "scatter_add": ("dim",), "scatter_reduce": ("dim",), "take_along_dim": ("dim",),
+    "normalize": ("dim",), "cosine_similarity": ("dim",), "glu": ("dim",), "cross": ("dim",),
+    "diff": ("dim",), "index_add": ("dim",), "index_copy": ("dim",), "index_fill": ("dim",),
+    "pairwise_distance": (), "repeat_interleave": ("dim",),
+}
+for _n, _params in _DIM_OPS.items():
+    RULES[_n] = dim_rule(_params)
+RULES["unsqueeze"] = dim_rule(("dim",), insert=True)
+
+
+def _roll(level, name, fn, args, kwargs):
+    bound = _bind(fn, args, kwargs)
+    if bound.arguments.get("dims") is None:  # roll the flattened sample
+        x = bound.arguments["input"]
+        v = x._value
+        rolled = fn(v.reshape(v.shape[0], -1), bound.arguments["shifts"], 1)
+        return wrap(rolled.reshape(v.shape), level)
+    return dim_rule(("dims",))(level, name, fn, args, kwargs)
+
+
+RULES["roll"] = _roll
+
+
+def _sort(level, name, fn, args, kwargs):
+    x = args[0]
+    rest = list(args[1:])
+    dim = kwargs.get("dim", rest.pop(0) if rest and isinstance(rest[0], int) and not isinstance(
+        rest[0], bool) else -1)
+    r = x.ndim
+    k = dict(kwargs)
+    k["dim"] = phys_dim(dim, r)
+    v = x._value.unsqueeze(1) if r == 0 else x._value
+    out = fn(v, *rest, **k)
+    return _wrap_out(_squeeze_scalar(out) if r == 0 else out, level)
+
+
+RULES["sort"] = _sort
+
+
+def _msort(level, name, fn, args, kwargs):
+    x = args[0]
+    if x.ndim == 0:
+        return x.clone()
+    return wrap(x._value.sort(dim=1).values, level)
+
+
+RULES["msort"] = _msort
+
+
+def _flip(level, name, fn, args, kwargs):
+    x = args[0]
+    dims = args[1:] if len(args) > 1 else kwargs.get("dims", ())
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = dims[0]
+    r = x.ndim
+    return wrap(x._value.flip(tuple(phys_dim(d, r) for d in dims)), level)
+
+
+RULES["flip"] = _flip
+RULES["fliplr"] = lambda level, name, fn, args, kw: wrap(args[0]._value.flip(2), level)
+RULES["flipud"] = lambda level, name, fn, args, kw: wrap(args[0]._value.flip(1), level)
+
+
+def _index_select(level, name, fn, args, kwargs):
+    bound = _bind(fn, args, kwargs)
+    x, dim, index = bound.arguments["input"], bound.arguments["dim"], bound.arguments["index"]
+    if is_batched(index, level) or not is_batched(x, level):
+        return NotImplemented
+    return wrap(fn(x._value, phys_dim(dim, x.ndim), index), level)
+
+
+RULES["index_select"] = _index_select
+
+
+# -- sizes and views ------------------------------------------------------------------------
+def _sizes(args):
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+def _resolve(shape, numel):
+    shape = [int(s) for s in shape]
+    if shape.count(-1) == 1:
+        known = 1
+        for s in shape:
+            if s != -1:
+                known *= s
+        shape[shape.index(-1)] = numel // known if known else 0
+    return tuple(shape)
+
+
+def _view_rule(method):
+    def rule(level, name, fn, args, kwargs):
+        x = args[0]
+        shape = _sizes(args[1:]) if len(args) > 1 else _sizes((kwargs.get("shape") or
+                                                                kwargs.get("size"),))
+        if any(isinstance(s, Tensor) for s in shape):
+            return NotImplemented
+        v = x._value
+        # let the op validate the sample's shape first (its error text names the sample)
+        n = x.numel()
+        target = _resolve(shape, n)
+        if _prod(target) != n or shape.count(-1) > 1:
+            from ..ops.creation import empty
+
+            getattr(empty(tuple(x.shape), dtype=x.dtype), method)(*shape)  # raises as usual
+        return wrap(getattr(v, method)((v.shape[0],) + target), level)
+
+    return rule
+
+
+def _prod(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+RULES["view"] = _view_rule("view")
+RULES["reshape"] = _view_rule("reshape")
+
+
+def _as_rule(method):
+    def rule(level, name, fn, args, kwargs):
+        x, other = args[0], args[1] if len(args) > 1 else kwargs["other"]
+        if not is_batched(x, level):
+            return NotImplemented
+        return dispatch_named(method, getattr(Tensor, method), (x, tuple(other.shape)), {},
+                              level)
+
+    return rule
+
+
+RULES["view_as"] = _as_rule("view")
+RULES["reshape_as"] = _as_rule("reshape")
+RULES["expand_as"] = _as_rule("expand")
+
+
+def _expand(level, name, fn, args, kwargs):
+    x = args[0]
+    sizes = _sizes(args[1:]) if len(args) > 1 else _sizes((kwargs["size"],))
+    v = x._value
+    r = v.ndim - 1
+    if len(sizes) < r:
+        return NotImplemented  # the op's own error, per sample
+    extra = len(sizes) - r
+    v = v.reshape((v.shape[0],) + (1,) * extra + tuple(v.shape[1:]))
+    return wrap(v.expand(v.shape[0], *sizes), level)
+
+
+RULES["expand"] = _expand
+RULES["broadcast_to"] = lambda level, name, fn, args, kw: _expand(level, name, fn, args, kw)
+
+
+def _repeat(level, name, fn, args, kwargs):
+    x = args[0]
+    sizes = _sizes(args[1:]) if len(args) > 1 else _sizes((kwargs["repeats"],))
+    v = x._value
+    r = v.ndim - 1
+    if len(sizes) < r:
+        return NotImplemented
+    extra = len(sizes) - r
+    v = v.reshape((v.shape[0],) + (1,) * extra + tuple(v.shape[1:]))
+    return wrap(v.repeat(1, *sizes), level)
+
+
+RULES["repeat"] = _repeat
+
+
+def _permute(level, name, fn, args, kwargs):
+    x = args[0]
+    dims = _sizes(args[1:]) if len(args) > 1 else _sizes((kwargs["dims"],))
+    r = x.ndim
+    if len(dims) != r:
+        return NotImplemented
+    return wrap(x._value.permute(0, *(phys_dim(d, r) for d in dims)), level)
+
+
+RULES["permute"] = _permute
+
+
+def _t(level, name, fn, args, kwargs):
+    x = args[0]
+    if x.ndim < 2:
+        return x
+    if name == "t" and x.ndim > 2:
+        return NotImplemented
+    return wrap(x._value.transpose(-2, -1) if name != "T" else x._value.permute(
+        0, *range(x.ndim, 0, -1)), level)
+
+
+RULES["t"] = _t
+RULES["T"] = _t
+RULES["mT"] = lambda level, name, fn, args, kw: wrap(args[0]._value.transpose(-2, -1), level)
+
+
+def _ravel(level, name, fn, args, kwargs):
+    v = args[0]._value
+    return wrap(v.reshape(v.shape[0], -1), level)
+
+
+RULES["ravel"] = _ravel
+
+
+def _squeeze(level, name, fn, args, kwargs):
+    x = args[0]
+    dim = args[1] if len(args) > 1 else kwargs.get("dim")
+    if dim is None:
+        v = x._value
+        keep = [0] + [i + 1 for i, s in enumerate(v.shape[1:]) if s != 1]
+        return wrap(v.reshape(tuple(v.shape[i] for i in keep)), level)
+    return dim_rule(("dim",))(level, name, fn, args, kwargs)
+
+
+RULES["squeeze"] = _squeeze
+
+
+def _sum_to_size(level, name, fn, args, kwargs):
+    x = args[0]
+    size = _sizes(args[1:])
+    v = x._value
+    lead = (v.ndim - 1) - len(size)
+    if lead > 0:
+        v = v.sum(tuple(range(1, lead + 1)))
+    dims = tuple(i + 1 for i, (a, b) in enumerate(zip(v.shape[1:], size)) if b == 1 and a != 1)
+    if dims:
+        v = v.sum(dims, keepdim=True)
+    return wrap(v, level)
+
+
+RULES["sum_to_size"] = _sum_to_size
+
+
+def _cat(level, name, fn, args, kwargs):
+    tensors = args[0] if args else kwargs["tensors"]
+    dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
+    insert = name == "stack"
+    ranks = [_logical_ndim(t, level) for t in tensors if not (
+        name != "stack" and _logical_ndim(t, level) == 1 and t.shape[-1] == 0)]
+    r = max(ranks) if ranks else 1
+    phys = [materialize(t, level) for t in tensors]
+    return wrap(fn(phys, phys_dim(dim, r + 1 if insert else r)), level)
+
+
+for _n in ("cat", "concat", "concatenate", "stack"):
+    RULES[_n] = _cat
+
+
+def _leading(level, name, fn, args, kwargs):
+    """Ops that treat every dimension before their own as a batch: only the first argument
+    may be batched."""
+    if any(is_batched(t, level) for t in list(args[1:]) + list(kwargs.values())
+           if isinstance(t, Tensor)):
+        return NotImplemented
+    return _wrap_out(fn(args[0]._value, *args[1:], **kwargs), level)
+
+
+for _n in ("tril", "triu", "tril_", "triu_", "diag_embed", "one_hot", "matrix_exp",
+           "interpolate", "pixel_shuffle"):
+    RULES[_n] = _leading
+
+
+def _one_hot(level, name, fn, args, kwargs):
+    bound = _bind(fn, args, kwargs)
+    if bound.arguments.get("num_classes", -1) == -1:
+        return NotImplemented  # the class count would come from the whole batch
+    return _leading(level, name, fn, args, kwargs)
+
+
+RULES["one_hot"] = _one_hot
+
+
+def _new(level, name, fn, args, kwargs):
+    """new_zeros/new_ones/...: a new tensor of the given size, the same for every sample."""
+    return fn(args[0]._value, *args[1:], **kwargs)
+
+
+for _n in ("new_zeros", "new_ones", "new_full", "new_empty", "new_tensor"):
+    RULES[_n] = _new
+
+
+# -- products -------------------------------------------------------------------------------
+def _matmul(level, name, fn, args, kwargs):
+    a, b = args[0], args[1] if len(args) > 1 else kwargs["other"]
+    ra, rb = _logical_ndim(a, level), _logical_ndim(b, level)
+    if ra == 0 or rb == 0:
+        return NotImplemented  # matmul's own error
+    pa, pb = _as_matrix(a, level, ra, True), _as_matrix(b, level, rb, False)
+    # both now logical rank >= 2; line up the sample's batch dims, then the vmap batch
+    ra2, rb2 = max(ra, 2), max(rb, 2)
+    r = max(ra2, rb2)
+    pa = _lift(pa, is_batched(a, level), ra2, r)
+    pb = _lift(pb, is_batched(b, level), rb2, r)
+    out = pa.matmul(pb)
+    if ra == 1:
+        out = out.squeeze(-2)
+    if rb == 1:
+        out = out.squeeze(-1)
+    return wrap(out, level)
+
+
+def _as_matrix(x, level, r, left):
+    v = unwrap(x, level)
+    if r == 1:
+        return v.unsqueeze(-2) if left else v.unsqueeze(-1)
+    return v
+
+
+def _lift(v, batched, r, target):
+    """A physical operand of logical rank r, as rank target + 1 with the batch first."""
+    if batched:
+        missing = target - r
+        if missing:
+            v = v.reshape((v.shape[0],) + (1,) * missing + tuple(v.shape[1:]))
+        return v
+    missing = target - r
+    return v.reshape((1,) * (missing + 1) + tuple(v.shape))
+
+
+RULES["matmul"] = RULES["__matmul__"] = _matmul
+RULES["__rmatmul__"] = lambda level, name, fn, args, kw: _matmul(
+    level, "matmul", fn, (args[1], args[0]), {})
+
+
+def _fixed_rank(ra, rb):
+    def rule(level, name, fn, args, kwargs):
+        a, b = args[0], args[1] if len(args) > 1 else kwargs.get("mat2", kwargs.get("vec"))
+        if _logical_ndim(a, level) != ra or _logical_ndim(b, level) != rb:
+            return NotImplemented  # the op's own error, per sample
+        return _matmul(level, "matmul", fn, (a, b), {})
+
+    return rule
+
+
+RULES["mm"] = _fixed_rank(2, 2)
+RULES["bmm"] = _fixed_rank(3, 3)
+RULES["mv"] = _fixed_rank(2, 1)
+RULES["dot"] = RULES["inner"] = RULES["vdot"] = _fixed_rank(1, 1)
+
+
+def _outer(level, name, fn, args, kwargs):
+    a, b = args[0], args[1] if len(args) > 1 else kwargs["vec2"]
+    if _logical_ndim(a, level) != 1 or _logical_ndim(b, level) != 1:
+        return NotImplemented
+    return a.unsqueeze(-1) * b.unsqueeze(-2)
+
+
+RULES["outer"] = RULES["ger"] = _outer
+
+
+def _linear(level, name, fn, args, kwargs):
+    bound = _bind(fn, args, kwargs)
+    x, w, bias = bound.arguments["input"], bound.arguments["weight"], bound.arguments.get("bias")
+    if not is_batched(w, level) and not (bias is not None and is_batched(bias, level)):
+        return wrap(fn(x._value, w, bias), level)
+    out = x.matmul(w.transpose(-1, -2) if w.ndim == 2 else w)
+    return out if bias is None else out + bias
+
+
+RULES["linear"] = _linear
+
+
+def _addmm(level, name, fn, args, kwargs):
+    bound = _bind(fn, args, kwargs)
+    a = bound.arguments
+    beta, alpha = a.get("beta", 1), a.get("alpha", 1)
+    prod = a["mat1"].matmul(a["mat2"])
+    return a["input"] * beta + prod * alpha if beta != 0 else prod * alpha
+
+
+RULES["addmm"] = _addmm
+
+
+def _einsum(level, name, fn, args, kwargs):
+    eq, operands = args[0], list(args[1:])
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = list(operands[0])
+    if not isinstance(eq, str):
+        return NotImplemented
+    eq = eq.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if "..." in eq or not arrow or len(terms) != len(operands):
+        return NotImplemented
+    free = next(c for c in string.ascii_letters if c not in eq)
+    new_terms = [free + t if is_batched(o, level) else t for t, o in zip(terms, operands)]
+    phys = [unwrap(o, level) for o in operands]
+    return wrap(fn(",".join(new_terms) + "->" + free + rhs, *phys), level)
+
+
+RULES["einsum"] = _einsum
+
+
+# -- indexing -------------------------------------------------------------------------------
+def _index_parts(idx):
+    return idx if isinstance(idx, tuple) else (idx,)
+
+
+def _getitem(level, name, fn, args, kwargs):
+    x, idx = args
+    parts = _index_parts(idx)
+    if not is_batched(x, level) or any(is_batched(p, level) for p in parts if isinstance(
+            p, Tensor)):
+        return NotImplemented
+    advanced = [i for i, p in enumerate(parts) if isinstance(p, (Tensor, list)) or (
+        hasattr(p, "dtype") and not isinstance(p, (int, slice)))]
+    if any(isinstance(p, Tensor) and p.dtype is _dtype.bool for p in parts):
+        return NotImplemented  # a mask: each sample may select a different count
+    if advanced and advanced[-1] - advanced[0] + 1 != len(advanced):
+        return NotImplemented  # split advanced indices move to the front: per sample
+    return wrap(x._value[(slice(None),) + parts], level)
+
+
+RULES["__getitem__"] = _getitem
+
+
+def _setitem(level, name, fn, args, kwargs):
+    x, idx, value = args
+    parts = _index_parts(idx)
+    if not is_batched(x, level):
+        if isinstance(value, Tensor) and is_batched(value, level):
+            shape = list(x[idx].shape)
+            raise RuntimeError(f"output with shape {shape} doesn't match the broadcast shape "
+                               f"{[level.size] + shape}")
+        return NotImplemented
+    if any(isinstance(p, Tensor) for p in parts):
+        return NotImplemented
+    target = _getitem(level, "__getitem__", None, (x, idx), {})
+    if target is NotImplemented:
+        return NotImplemented
+    if isinstance(value, Tensor):
+        value = _pad(value, level, max(target.ndim, _logical_ndim(value, level)))
+    x._value[(slice(None),) + parts] = value
+    return None
+
+
+RULES["__setitem__"] = _setitem
+
+
+# -- fixed-rank nn ops: fold the vmap batch into the op's own batch dimension ---------------
+def fold_rule(full_rank, weight_args=()):
+    """conv/pool-like ops on (N, C, *spatial) or unbatched (C, *spatial) inputs."""
+
+    def rule(level, name, fn, args, kwargs):
+        x = args[0]
+        others = [t for t in list(args[1:]) + list(kwargs.values()) if isinstance(t, Tensor)]
+        if not is_batched(x, level) or any(is_batched(t, level) for t in others):
+            if name.startswith("conv") and is_batched(_arg(fn, args, kwargs, "weight"), level):
+                return _conv_batched_weight(level, name, fn, args, kwargs)
+            return NotImplemented
+        v = x._value
+        r = v.ndim - 1
+        if r == full_rank - 1:  # a sample without N: the vmap batch is N
+            return _wrap_out(fn(v, *args[1:], **kwargs), level)
+        if r != full_rank:
+            return NotImplemented
+        b, n = v.shape[0], v.shape[1]
+        out = fn(v.reshape((b * n,) + tuple(v.shape[2:])), *args[1:], **kwargs)
+        return _wrap_out(_unfold(out, b, n), level)
+
+    return rule
+
+
+def _unfold(out, b, n):
+    if isinstance(out, Tensor):
+        return out.reshape((b, n) + tuple(out.shape[1:]))
+    return type(out)(_unfold(o, b, n) for o in out)
+
+
+def _arg(fn, args, kwargs, key):
+    try:
+        return _bind(fn, args, kwargs).arguments.get(key)
+    except TypeError:
+        return None
+
+
+def _conv_batched_weight(level, name, fn, args, kwargs):
+    """Per-sample weights: one grouped convolution with the batch folded into the channels."""
+    bound = _bind(fn, args, kwargs)
+    a = bound.arguments
+    x, w, bias = a["input"], a["weight"], a.get("bias")
+    if name.startswith("conv_transpose"):
+        return NotImplemented
+    groups = a.get("groups", 1)
+    spatial = w.ndim - 2
+    b = level.size
+    xv = materialize(x, level)  # (B, [N,] C, *spatial)
+    unbatched_sample = xv.ndim - 1 == spatial + 1
+    if unbatched_sample:
+        xv = xv.unsqueeze(1)
+    n = xv.shape[1]
+    xv = xv.transpose(0, 1).reshape((n, b * xv.shape[2]) + tuple(xv.shape[3:]))
+    wv = w._value
+    wv = wv.reshape((b * wv.shape[1],) + tuple(wv.shape[2:]))
+    bv = None
+    if bias is not None:
+        bv = materialize(bias, level).reshape(-1)
+    rest = {k: v for k, v in a.items() if k not in ("input", "weight", "bias", "groups")}
+    out = fn(xv, wv, bv, groups=groups * b, **rest)
+    out = out.reshape((n, b, -1) + tuple(out.shape[2:])).transpose(0, 1)
+    if unbatched_sample:
+        out = out.squeeze(1)
+    return wrap(out, level)
+
+
+for _n, _rank in {"conv1d": 3, "conv2d": 4, "conv3d": 5, "conv_transpose1d": 3,
+                  "conv_transpose2d": 4, "conv_transpose3d": 5, "max_pool1d": 3,
+                  "max_pool2d": 4, "max_pool3d": 5, "avg_pool1d": 3, "avg_pool2d": 4,
+                  "avg_pool3d": 5, "adaptive_avg_pool1d": 3, "adaptive_avg_pool2d": 4,
+                  "adaptive_avg_pool3d": 5, "adaptive_max_pool1d": 3,
+                  "adaptive_max_pool2d": 4, "adaptive_max_pool3d": 5, "lp_pool1d": 3,
+                  "lp_pool2d": 4, "max_pool1d_with_indices": 3,
+                  "max_pool2d_with_indices": 4}.items():
+    RULES[_n] = fold_rule(_rank)
+
+
+# -- nn ops on trailing dims ----------------------------------------------------------------
+def _layer_norm(level, name, fn, args, kwargs):
+    bound = _bind(fn, args, kwargs)
+    a = bound.arguments
+    x, w, b = a["input"], a.get("weight"), a.get("bias")
+    if not is_batched(x, level):
+        x = wrap(materialize(x, level), level)
+    out = wrap(fn(x._value, a["normalized_shape"], None, None, a.get("eps", 1e-5)), level)
+    if w is not None:
+        out = out * w
+    if b is not None:
+        out = out + b
+    return out
+
+
+RULES["layer_norm"] = _layer_norm
+
+
+def _embedding(level, name, fn, args, kwargs):
+    bound = _bind(fn, args, kwargs)
+    a = bound.arguments
+    idx, w = a["input"], a["weight"]
+    if not is_batched(w, level):
+        rest = {k: v for k, v in a.items() if k not in ("input", "weight")}
+        return wrap(fn(idx._value, w, **rest), level)
+    if a.get("max_norm") is not None:
+        return NotImplemented
+    from ..ops.creation import arange
+
+    iv = materialize(idx, level)
+    ar = arange(level.size).reshape((level.size,) + (1,) * (iv.ndim - 1))
+    return wrap(w._value[ar, iv], level)
+
+
+RULES["embedding"] = _embedding
+
+
+# -- losses: per element on the batch, then reduced per sample ------------------------------
+def _reduce_per_sample(out, reduction, level, batchmean=False):
+    if reduction == "none":
+        return out
+    v = out._value if is_batched(out, level) else materialize(out, level)
+    dims = tuple(range(1, v.ndim))
+    if reduction == "sum":
+        return wrap(v.sum(dims) if dims else v, level)
+    if batchmean:
+        return wrap((v.sum(dims) if dims else v) / (v.shape[1] if v.ndim > 1 else 1), level)
+    return wrap(v.mean(dims) if dims else v, level)
+
+
+def pointwise_loss(level, name, fn, args, kwargs):
+    bound = _bind(fn, args, kwargs)
+    a = bound.arguments
+    if a.get("size_average") is not None or a.get("reduce") is not None:
+        return NotImplemented
+    reduction = a.get("reduction", "mean")
+    a["reduction"] = "none"
+    batchmean = reduction == "batchmean"
+    out = pointwise(level, name, fn, bound.args, bound.kwargs)
+    return _reduce_per_sample(out, reduction, level, batchmean)
+
+
+for _n in ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "kl_div", "soft_margin_loss",
+           "poisson_nll_loss"):
+    RULES[_n] = pointwise_loss
+
+
+def _class_loss(level, name, fn, args, kwargs):
+    """cross_entropy / nll_loss with class indices: the samples' rows folded into one batch."""
+    bound = _bind(fn, args, kwargs)
+    a = bound.arguments
+    x, target, weight = a["input"], a["target"], a.get("weight")
+    if (a.get("size_average") is not None or a.get("reduce") is not None
+            or a.get("label_smoothing", 0.0) or (weight is not None and is_batched(weight, level))
+            or target.dtype.is_floating_point or x.ndim > 2 or x.ndim < 1):
+        return NotImplemented
+    reduction = a.get("reduction", "mean")
+    ignore = a.get("ignore_index", -100)
+    xv, tv = materialize(x, level), materialize(target, level)
+    b = level.size
+    if x.ndim == 2:
+        n = xv.shape[1]
+        xv, tv = xv.reshape(b * n, xv.shape[2]), tv.reshape(b * n)
+    else:
+        n = None
+    rest = {k: v for k, v in a.items() if k not in ("input", "target", "reduction")}
+    losses = fn(xv, tv, reduction="none", **rest)
+    if n is None:
+        losses = losses.reshape(b, 1)
+        tv = tv.reshape(b, 1)
+    else:
+        losses, tv = losses.reshape(b, n), tv.reshape(b, n)
+    if reduction == "none":
+        return wrap(losses.reshape(b) if n is None else losses, level)
+    total = losses.sum(1)
+    if reduction == "sum":
+        return wrap(total, level)
+    keep = (tv != ignore)
+    if weight is not None:
+        w = weight[tv.clamp(0, weight.shape[0] - 1)] * keep
+    else:
+        w = keep.to(losses.dtype)
+    return wrap(total / w.sum(1), level)
+
+
+RULES["cross_entropy"] = RULES["nll_loss"] = _class_loss
+
+
+# -- random ops -----------------------------------------------------------------------------
+def random_factory_batched(name, fn, args, kwargs, batch):
+    """A random factory with one independent draw per sample of the 'different' levels."""
+    if name in ("rand", "randn"):
+        size = _sizes(args) if args else _sizes((kwargs.pop("size"),))
+        return fn(*batch, *size, **kwargs)
+    if name == "normal" and "size" in kwargs or len(args) > 2:
+        bound = _bind(fn, args, kwargs)
+        bound.arguments["size"] = batch + tuple(bound.arguments["size"])
+        return fn(*bound.args, **bound.kwargs)
+    if name == "randint":
+        bound = _bind(fn, args, kwargs)
+        bound.arguments["size"] = batch + tuple(bound.arguments["size"])
+        return fn(*bound.args, **bound.kwargs)
+    from ..ops.shape import stack
+
+    count = _prod(batch)
+    out = stack([fn(*args, **kwargs) for _ in range(count)])
+    return out.reshape(batch + tuple(out.shape[1:]))
+
+
+def _random_on_tensor(level, name, fn, args, kwargs):
+    """dropout, bernoulli, rand_like, ... on a batched tensor, by the randomness mode."""
+    for lv in levels.stack:
+        if lv.randomness == "error":
+            from ._vmap import _RANDOMNESS_ERROR
+
+            raise RuntimeError(_RANDOMNESS_ERROR)
+    if name in ("dropout", "alpha_dropout", "feature_alpha_dropout", "dropout1d", "dropout2d",
+                "dropout3d"):
+        bound = _bind(fn, args, kwargs)
+        if not bound.arguments.get("training", True) or bound.arguments.get("p", 0.5) == 0:
+            return args[0] if not bound.arguments.get("inplace") else args[0]
+        if bound.arguments.get("inplace"):
+            return NotImplemented
+        if level.randomness == "same":
+            from ..ops.creation import ones
+
+            x = bound.arguments["input"]
+            bound.arguments["input"] = ones(tuple(x.shape), dtype=x.dtype)
+            mask = fn(*bound.args, **bound.kwargs)
+            return x * mask
+        if name in ("dropout1d", "dropout2d", "dropout3d"):
+            return fold_rule({"dropout1d": 3, "dropout2d": 4, "dropout3d": 5}[name])(
+                level, name, fn, args, kwargs)
+        return pointwise(level, name, fn, args, kwargs)
+    if level.randomness == "same":
+        if name in ("rand_like", "randn_like", "randint_like"):
+            x = args[0]
+            from ..ops.creation import empty
+
+            return fn(empty(tuple(x.shape), dtype=x.dtype), *args[1:], **kwargs)
+        return NotImplemented
+    return pointwise(level, name, fn, args, kwargs)
+
+
+for _n in ("dropout", "alpha_dropout", "feature_alpha_dropout", "dropout1d", "dropout2d",
+           "dropout3d", "bernoulli", "rand_like", "randn_like", "randint_like", "bernoulli_",
+           "uniform_", "normal_", "exponential_", "random_", "cauchy_", "log_normal_",
+           "geometric_", "poisson"):
+    RULES[_n] = _random_on_tensor
