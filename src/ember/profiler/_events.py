@@ -140,7 +140,6 @@ class FunctionEvent(_Times):
         self.stack = stack if stack is not None else []
         self.scope = scope
         self.cpu_memory_usage = cpu_memory_usage
-        self.self_cpu_memory_usage = cpu_memory_usage
         self.flops = flops
         self.sequence_nr = sequence_nr
         self.is_user_annotation = is_user_annotation
@@ -169,6 +168,10 @@ class FunctionEvent(_Times):
     @property
     def self_cpu_time_total(self):
         return self.cpu_time_total - sum(c.cpu_time_total for c in self.cpu_children)
+
+    @property
+    def self_cpu_memory_usage(self):
+        return self.cpu_memory_usage - sum(c.cpu_memory_usage for c in self.cpu_children)
 
     def __repr__(self):
         return (
@@ -450,7 +453,7 @@ def chrome_trace(events, base_ns=0, pid=None, record_shapes=False):
         args["Ev Idx"] = i
         trace.append({
             "ph": "X", "cat": "user_annotation" if e.is_user_annotation else "cpu_op",
-            "name": e.name, "pid": pid, "tid": e.thread,
+            "name": e.trace_name, "pid": pid, "tid": e.thread,
             "ts": round(base_us + e.time_range.start, 3),
             "dur": round(e.time_range.elapsed_us(), 3), "args": args,
         })

@@ -212,15 +212,11 @@ def _memory(raw, built):
         ids = {}
         for child in ev.children:
             ids.update(below.pop(id(child), {}))
-        own = 0
         for key, nbytes in ev.mem or ():
-            if key not in ids:
-                ids[key] = nbytes
-                own += nbytes
+            ids.setdefault(key, nbytes)
         below[id(ev)] = ids
         fe = built.get(id(ev))
-        if fe is not None:
-            fe.self_cpu_memory_usage = own
+        if fe is not None:  # its self memory is this less its children's: its own arrays
             fe.cpu_memory_usage = sum(ids.values())
 
 
@@ -243,8 +239,8 @@ class profile:
         activities = set(activities) if activities is not None else supported_activities()
         if use_cuda:
             activities.add(ProfilerActivity.CUDA)
-        if not activities:
-            raise AssertionError("No activities specified for the profiler")
+        if not any(isinstance(a, ProfilerActivity) for a in activities):
+            raise AssertionError("No valid profiler activities found")
         if execution_trace_observer is not None:
             raise NotImplementedError("ember's profiler does not write execution traces "
                                       "(execution_trace_observer)")
@@ -255,8 +251,8 @@ class profile:
             device = "CUDA" if a is ProfilerActivity.CUDA else a.name
             warnings.warn(f"{device} is not available, disabling {device} profiling",
                           stacklevel=2)
-        if ProfilerActivity.CPU not in activities:
-            raise AssertionError("No valid profiler activities found")
+        if ProfilerActivity.CPU not in activities:  # the devices dropped, nothing is left
+            raise AssertionError("No activities specified for the profiler")
         self.activities = activities
         self.record_shapes = record_shapes
         self.profile_memory = profile_memory

@@ -267,7 +267,7 @@ def _check_params(params):
 
 
 def make_dot(var, params=None, show_attrs=False, show_saved=False, max_attr_chars=50,
-             collapse=False):
+             collapse=False, profile=None):
     """The autograd graph that produced ``var``, as torchviz's ``make_dot`` draws it.
 
     Backward nodes are gray; tensors are blue (leaves that require grad, named from
@@ -282,6 +282,10 @@ def make_dot(var, params=None, show_attrs=False, show_saved=False, max_attr_char
         max_attr_chars: with show_attrs, the longest value shown.
         collapse: fold repeated blocks (a loop of identical layers, an unrolled RNN) into
             one box with a repeat count.
+        profile: an ember.profiler profile (or its events()) that recorded a backward
+            through this graph: each backward node is filled by the time it took, from the
+            grad_fn grey (none) through orange to red (the slowest), and its tooltip tells the
+            time (ember's own addition; torchviz has no such argument).
 
     Returns a Digraph: it shows itself in Jupyter, ``.render("name", format="png")``
     writes a picture (SVG without anything installed; PNG/PDF through matplotlib),
@@ -293,6 +297,8 @@ def make_dot(var, params=None, show_attrs=False, show_saved=False, max_attr_char
     for v in outputs:
         walk.add_base_tensor(v)
     _finish(walk, outputs)
+    if profile is not None:
+        _colour_by_time(walk, profile)
     _resize_graph(walk.dot)
     if collapse:
         from ._fold import collapse_repeats
@@ -338,6 +344,36 @@ def _finish(walk, outputs):
             dot._notes.append(f"no graph behind the tensor of shape {_size_str(v.shape)}: {why}")
     if dot._notes:
         dot.attr(label="\n".join(dot._notes))
+
+
+def _colour_by_time(walk, profile):
+    """Fill each backward node by the time its backward took in ``profile``."""
+    from ._profile import backward_times, heat
+
+    events = profile.events() if hasattr(profile, "events") else profile
+    if events is None:
+        raise RuntimeError("make_dot(profile=...): the profile has not finished; pass it "
+                           "after its `with` block ends")
+    times = backward_times(events)
+    found = {fn._seq: times[fn._seq] for fn in walk.fns if fn._seq in times}
+    slowest = max((t for t, _ in found.values()), default=0.0)
+    for fn in walk.fns:
+        key = str(id(fn))
+        hit = found.get(fn._seq)
+        if hit is None:
+            continue
+        t, n = hit
+        walk.dot.node(key, fillcolor=heat(t / slowest if slowest else 0.0))
+        calls = f" over {n} backward calls" if n > 1 else ""
+        walk.dot._info[key].setdefault("lines", []).append(f"backward time: {t:.1f} us{calls}")
+    if found:
+        for fn in walk.fns:  # a profiled graph has always been backpropagated: keep it vivid
+            walk.dot._info[str(id(fn))].pop("backpropagated", None)
+        walk.dot._notes.append(f"backward nodes coloured by their time in the profile "
+                               f"(grey: none, red: slowest, {slowest:.1f} us)")
+    else:
+        walk.dot._notes.append("the profile recorded no backward through this graph")
+    walk.dot.attr(label="\n".join(walk.dot._notes))
 
 
 def _saved_line(name, value):
