@@ -44,11 +44,15 @@ def _wrap_out(out, level):
     if isinstance(out, Tensor):
         return wrap(out, level)
     if isinstance(out, (tuple, list)):
-        items = [_wrap_out(o, level) for o in out]
-        if hasattr(out, "_fields"):
-            return type(out)(*items)
-        return type(out)(items)
+        return rebuild(out, [_wrap_out(o, level) for o in out])
     return out
+
+
+def rebuild(like, items):
+    """A tuple, list, namedtuple or return type like ``like`` holding ``items``."""
+    if hasattr(like, "_make"):
+        return like._make(items)  # a namedtuple
+    return type(like)(items)  # tuples, lists and ember's return types take one sequence
 
 
 def _tensors(args, kwargs):
@@ -157,7 +161,7 @@ _ACCEPTS_TUPLE = {"sum", "mean", "nansum", "nanmean", "amax", "amin", "std", "va
                   "count_nonzero", "norm", "all", "any", "std_mean", "var_mean", "aminmax"}
 
 
-def dim_rule(params, insert=False):
+def dim_rule(params, insert=False, keep=()):
     """A rule for ops whose ``params`` are dimensions of the input (ints, tuples or None)."""
 
     def rule(level, name, fn, args, kwargs):
@@ -165,23 +169,40 @@ def dim_rule(params, insert=False):
             bound = _bind(fn, args, kwargs)
         except (TypeError, ValueError):
             return NotImplemented
+        first = next(iter(bound.arguments))
+        if "axis" in bound.arguments and "dim" in params:  # NumPy's spelling of dim
+            if "dim" in bound.arguments:
+                return NotImplemented  # both given: the op's own error, per sample
+            bound.arguments["dim"] = bound.arguments.pop("axis")
+        if any(isinstance(bound.arguments.get(p), Tensor) for p in params):
+            return pointwise(level, name, fn, args, kwargs)  # max(a, b): the binary form
         tensors = [v for v in bound.arguments.values() if isinstance(v, Tensor)]
         r = max(_logical_ndim(t, level) for t in tensors)
         for key, value in list(bound.arguments.items()):
             if isinstance(value, Tensor):
+                if key in keep and not is_batched(value, level):
+                    continue  # an index list, whatever the input's rank
                 bound.arguments[key] = materialize(_padded(value, level, r), level)
-        first = next(iter(bound.arguments))
+        if name == "flatten" and r == 0:
+            v = bound.arguments[first]
+            return wrap(v.reshape(v.shape[0], 1), level)
         scalar = r == 0 and not insert
+        if scalar and name == "topk":
+            return NotImplemented  # k may be 0: per sample
         if scalar:  # a 0-d sample: give it one dimension so the batch is never reduced
             bound.arguments[first] = bound.arguments[first].unsqueeze(1)
         rank = r + 1 if insert else r
         reduce_all = False
         for p in params:
-            if p not in bound.arguments and p != "axis":
+            if p not in bound.arguments:
                 default = bound.signature.parameters.get(p)
-                if default is None or default.default is inspect.Parameter.empty:
-                    continue
+                if default is None:
+                    if p != params[0]:
+                        continue
+                    return NotImplemented  # a signature that hides the dim: per sample
                 value = default.default
+                if value is inspect.Parameter.empty or value is None and p != params[0]:
+                    continue
             else:
                 value = bound.arguments.get(p)
             if value is None or value == ():
@@ -218,8 +239,7 @@ def _squeeze_scalar(out):
     if isinstance(out, Tensor):
         return out.squeeze(1) if out.ndim == 2 else out
     if isinstance(out, (tuple, list)):
-        items = [_squeeze_scalar(o) for o in out]
-        return type(out)(*items) if hasattr(out, "_fields") else type(out)(items)
+        return rebuild(out, [_squeeze_scalar(o) for o in out])
     return out
 
 
@@ -256,7 +276,7 @@ _DIM_OPS = {
     "nanmedian": ("dim",), "mode": ("dim",), "kthvalue": ("dim", "axis"),
     "cumsum": ("dim", "axis"), "cumprod": ("dim", "axis"), "logcumsumexp": ("dim",),
     "cummax": ("dim",), "cummin": ("dim",), "softmax": ("dim",), "log_softmax": ("dim",),
-    "softmin": ("dim",), "argsort": ("dim",), "topk": ("dim", "axis"),
+    "softmin": ("dim",), "topk": ("dim", "axis"),
     "roll": ("dims",), "squeeze": ("dim",), "transpose": ("dim0", "dim1"),
     "swapaxes": ("axis0", "axis1"), "swapdims": ("dim0", "dim1"),
     "movedim": ("source", "destination"), "moveaxis": ("source", "destination"),
@@ -271,7 +291,7 @@ _DIM_OPS = {
     "pairwise_distance": (), "repeat_interleave": ("dim",),
 }
 for _n, _params in _DIM_OPS.items():
-    RULES[_n] = dim_rule(_params)
+    RULES[_n] = dim_rule(_params, keep=("index",) if _n.startswith("index_") else ())
 RULES["unsqueeze"] = dim_rule(("dim",), insert=True)
 
 
@@ -289,19 +309,24 @@ RULES["roll"] = _roll
 
 
 def _sort(level, name, fn, args, kwargs):
+    """sort/argsort(input, dim=-1, descending=False) or (input, *, stable, dim, descending)."""
     x = args[0]
     rest = list(args[1:])
-    dim = kwargs.get("dim", rest.pop(0) if rest and isinstance(rest[0], int) and not isinstance(
-        rest[0], bool) else -1)
-    r = x.ndim
     k = dict(kwargs)
-    k["dim"] = phys_dim(dim, r)
+    if rest and "dim" not in k:
+        k["dim"] = rest.pop(0)
+    if rest and "descending" not in k:
+        k["descending"] = rest.pop(0)
+    if rest or not is_batched(x, level):
+        return NotImplemented
+    r = x.ndim
+    k["dim"] = phys_dim(k.get("dim", -1), r)
     v = x._value.unsqueeze(1) if r == 0 else x._value
-    out = fn(v, *rest, **k)
+    out = fn(v, **k)
     return _wrap_out(_squeeze_scalar(out) if r == 0 else out, level)
 
 
-RULES["sort"] = _sort
+RULES["sort"] = RULES["argsort"] = _sort
 
 
 def _msort(level, name, fn, args, kwargs):

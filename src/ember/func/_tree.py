@@ -43,9 +43,9 @@ def _build(spec, it):
         return cls((k, _build(c, it)) for k, c in zip(keys, children))
     cls, children = spec
     items = [_build(c, it) for c in children]
-    if cls is tuple or cls is list:
-        return cls(items)
-    return cls(*items)
+    if hasattr(cls, "_make"):
+        return cls._make(items)  # a namedtuple
+    return cls(items)  # tuples, lists and ember's return types take one sequence
 
 
 def tree_map(fn, tree):

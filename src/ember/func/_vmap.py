@@ -327,8 +327,8 @@ def stack_results(results, level, name):
         return wrap(stack(results), level)
     if isinstance(first, (tuple, list)):
         parts = [stack_results([r[j] for r in results], level, name) for j in range(len(first))]
-        if hasattr(first, "_fields"):
-            return type(first)(*parts)
+        if hasattr(first, "_make"):
+            return first._make(parts)  # a namedtuple
         return type(first)(parts)
     if all(r == first for r in results):
         return first

@@ -46,12 +46,10 @@ def _attention(q, k, v, bias, dropout_p, scale, safe):
         scores = scores + bias
     dead = None
     if safe and bias is not None:
-        s = scores._data
-        dead_rows = np.isneginf(s).all(-1, keepdims=True)
-        if dead_rows.any():
-            # keep these rows finite, so that neither the values nor the gradients hold nan
-            dead = _make(dead_rows)
-            scores = where(dead, 0.0, scores)
+        # rows masked everywhere are kept finite, so that neither the values nor the gradients
+        # hold nan (written without reading the array, so it also runs batched under vmap)
+        dead = scores.isneginf().all(-1, keepdim=True)
+        scores = where(dead, 0.0, scores)
     weights = softmax(scores, -1)
     if dead is not None:
         weights = where(dead, 0.0, weights)
