@@ -5,8 +5,9 @@ Every transform takes a function and returns a function; they compose in any ord
 (``vmap(grad(f))``, ``jacrev(jacrev(f))``, ``jacfwd(jacrev(f))``).
 """
 
+from ._functional_call import functional_call, stack_module_state
 from ._transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, linearize, vjp
 from ._vmap import vmap
 
-__all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize", "vjp",
-           "vmap"]
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp",
+           "linearize", "stack_module_state", "vjp", "vmap"]
