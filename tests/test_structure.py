@@ -28,7 +28,8 @@ LAYERS = [
     ("tensor", ("ember._tensor",)),
     ("autograd core", ("ember.autograd", "ember.autograd.grad_mode", "ember.autograd.graph",
                        "ember.autograd.engine", "ember.autograd.function",
-                       "ember.autograd.anomaly", "ember.autograd.variable")),
+                       "ember.autograd.anomaly", "ember.autograd.variable",
+                       "ember.autograd.forward_ad")),
     ("ops", ("ember.ops", "ember.ops.*")),
     ("api", ("*",)),  # the ember namespace, nn, optim, utils, serialization, gradcheck, ...
 ]

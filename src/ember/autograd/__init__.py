@@ -6,7 +6,7 @@ ops, so it is loaded from above (the ``ember`` package attaches it on import).
 """
 
 from .. import _tensor
-from . import anomaly, engine, function, grad_mode, graph
+from . import anomaly, engine, forward_ad, function, grad_mode, graph
 from .anomaly import (
     GraphGrowthWarning,
     NonLeafGradWarning,

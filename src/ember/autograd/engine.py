@@ -18,6 +18,7 @@ from .._tensor import Size, Tensor, _make
 from . import anomaly as _anomaly
 from . import grad_mode
 from .anomaly import state as _anomaly_state
+from .forward_ad import state as _fw_state
 from .graph import FREED_MESSAGE, AccumulateGrad, accumulator, edge
 
 _ndarray = np.ndarray
@@ -223,6 +224,9 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
     watch = observer  # the profiler, while one records (read once per backward)
     careful = anomaly or watch is not None
     accumulate = _accumulate if watch is None else watch.leaf(_accumulate)
+    # formulas run on Tensors (never the raw-array fast path) under create_graph, and in
+    # forward mode, where saved tensors may carry tangents that the formulas propagate
+    tensors = create_graph or _fw_state.active
 
     buffers = {}
     for (fn, nr), g in zip(root_edges, grads):
@@ -268,11 +272,11 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
                 if fn._pre_hooks:
                     buf = _run_pre_hooks(fn, buf)
                 if careful:  # anomaly mode or a profiler
-                    grads_in = (_apply_anomaly(fn, buf, create_graph) if watch is None else
-                                watch.node(fn, buf, create_graph,
+                    grads_in = (_apply_anomaly(fn, buf, tensors) if watch is None else
+                                watch.node(fn, buf, tensors,
                                            _apply_anomaly if anomaly else _apply))
                 else:
-                    grads_in = fn.apply(buf, create_graph)
+                    grads_in = fn.apply(buf, tensors)
                 if fn._hooks:
                     grads_in = _run_post_hooks(fn, grads_in, buf)
                 if not retain_graph and fn._saved is not None:
@@ -287,7 +291,7 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
                         shape, dtype = m
                         gd = g._data
                         if gd.shape != shape:
-                            g = _reduce_to(g, shape, create_graph)
+                            g = _reduce_to(g, shape, tensors)
                         if gd.dtype is not dtype:
                             g = g.to(from_np[dtype])
                     b = buffers.get(nxt)

@@ -15,6 +15,8 @@ from .._tensor import Tensor as _Tensor
 from .._tensor import _make, _type_name
 from . import anomaly as _anomaly
 from .anomaly import state as _anomaly_state
+from .forward_ad import set_tangent as _set_tangent
+from .forward_ad import state as _fw_state
 
 _sequence = itertools.count()
 
@@ -36,12 +38,16 @@ class Node:
     counter, version) of the output when the backward reads it. ``_meta``: each input's
     (shape, numpy dtype), so the engine can sum a broadcast gradient back and cast it.
     Subclasses implement ``apply(grads) -> tuple`` (one gradient or None per edge).
+    ``jvp``: the op's forward-mode rule (see ``ops/_op.py``); None: derived from the backward.
+    ``_fw_out``: the output's tangent, set only in forward mode when the backward reads the
+    output (so a backward run on dual tensors sees it).
     """
 
     __slots__ = ("next_functions", "_saved", "_versions", "_out", "_meta", "_seq", "_hooks",
-                 "_pre_hooks", "_retain_hooks", "_state", "__weakref__")
+                 "_pre_hooks", "_retain_hooks", "_state", "_fw_out", "__weakref__")
 
     n_outputs = 1
+    jvp = None
 
     def __init__(self, next_functions, meta, saved=None, versions=None, out=None):
         self.next_functions = next_functions
@@ -93,6 +99,10 @@ class Node:
             raise_modified(data, counter[0], version, self, self, counter)
         t = _make(data, create_graph, self if create_graph else None)
         t._version = counter
+        if _fw_state.active:
+            tangent = getattr(self, "_fw_out", None)
+            if tangent is not None:
+                _set_tangent(t, tangent)
         return t
 
     def release(self):

@@ -11,11 +11,12 @@ import numpy as np
 from .._dtype import from_np
 from .._errors import note
 from .._tensor import Tensor, _make
+from ..autograd import forward_ad as _fw
 from ..autograd.anomaly import record_bump
 from ..autograd.anomaly import state as _anomaly_state
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import _op_name
-from ._op import FormulaNode, formula_node, record
+from ._op import FormulaNode, formula_node, inplace_tangent, record
 
 
 def check_inplace(self):
@@ -65,9 +66,13 @@ def apply_inplace(self, op, *args):
         self._version[0] += 1
         if _anomaly_state.record:
             record_bump(self._version, inplace_name(result._grad_fn, op))
+        if _fw.state.active:
+            inplace_tangent(self, result)
         return self
     old = _make(self._data.copy(), self._requires_grad, self._grad_fn)
     old._output_nr = self._output_nr
+    if _fw.state.active:
+        _fw.set_tangent(old, _fw.tangent_of(self))
     result = op(old, *args)
     check_castable(result, self)
     np.copyto(self._data, result._data, casting="unsafe")
@@ -77,6 +82,8 @@ def apply_inplace(self, op, *args):
     self._version[0] += 1
     if _anomaly_state.record:
         record_bump(self._version, inplace_name(result._grad_fn, op))
+    if _fw.state.active:
+        inplace_tangent(self, result)
     return self
 
 
@@ -226,8 +233,27 @@ def inplace_on_view(view, op, args):
     if pos.size != np.unique(pos).size:
         raise overlap_error()
     shape = bd.shape
-    old = record(vd.copy(), _AsStrided, (base,), (shape, pos))
-    result = op(old, *args)
+    fw = _fw.state.active
+    if fw:  # the op sees the view's tangent; the nodes below are bookkeeping without tangents
+        _fw.state.active = False
+    try:
+        old = record(vd.copy(), _AsStrided, (base,), (shape, pos))
+        if fw:
+            _fw.state.active = True
+            _fw.set_tangent(old, _fw.tangent_of(view))
+        result = op(old, *args)
+        if fw:
+            _fw.state.active = False
+        _write_view(view, base, result, vd, bd, shape, pos, op)
+    finally:
+        if fw:
+            _fw.state.active = True
+    if fw:
+        inplace_tangent(view, result)
+    return view
+
+
+def _write_view(view, base, result, vd, bd, shape, pos, op):
     rd = result._data
     if rd.dtype is not vd.dtype and from_np[rd.dtype]._cat > from_np[vd.dtype]._cat:
         check_castable(result, view)

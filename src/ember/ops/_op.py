@@ -9,8 +9,10 @@ import numpy as np
 from .. import _device, _dtype
 from .._errors import note
 from .._tensor import Tensor, _make
+from ..autograd import forward_ad as _fw
+from ..autograd.engine import grad as _engine_grad
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.graph import Node, accumulator, pack, pack_out, saved_hooks
+from ..autograd.graph import Node, PackedOut, accumulator, pack, pack_out, saved_hooks
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -30,10 +32,13 @@ def record(out, node_cls, inputs, saved=(), save_out=False):
         for x in inputs:
             if (x.__class__ is Tensor or isinstance(x, Tensor)) and x._requires_grad:
                 return _attach(out, node_cls, inputs, saved, save_out)
+    if _fw_state.active:
+        return dual(_make(out), node_cls, inputs, saved, save_out, None)
     return _make(out)
 
 
 _NO_EDGE = (None, 0)
+_fw_state = _fw.state
 
 
 def _attach(out, node_cls, inputs, saved, save_out):
@@ -65,9 +70,11 @@ def _attach(out, node_cls, inputs, saved, save_out):
         t._grad_fn = node = node_cls(tuple(edges), meta, saved, versions, None)
         if save_out:
             node._out = pack_out(t)
-        return t
-    t._grad_fn = node_cls(tuple(edges), meta, saved, versions,
-                          (out, t._version, 0) if save_out else None)
+    else:
+        t._grad_fn = node_cls(tuple(edges), meta, saved, versions,
+                              (out, t._version, 0) if save_out else None)
+    if _fw_state.active:
+        dual(t, node_cls, inputs, saved, save_out, t._grad_fn)
     return t
 
 
@@ -103,6 +110,8 @@ def attach_same_dtype(out, node_cls, a, b, saved):
             saved = pack(saved)
     t = _make(out, True)
     t._grad_fn = node_cls((ea, eb), (ma, mb), saved, versions, None)
+    if _fw_state.active:
+        dual(t, node_cls, (a, b), saved, False, t._grad_fn)
     return t
 
 
@@ -206,13 +215,208 @@ class BinaryFormulaNode(FormulaNode):
         return (None if fa is None else va(g, *saved), None if fb is None else vb(g, *saved))
 
 
-def formula_node(name, *vjps, arrays=False):
+def formula_node(name, *vjps, arrays=False, elementwise=False, jvp=None):
     """A FormulaNode class named as PyTorch names it (e.g. 'MulBackward0').
 
     ``arrays=True`` declares that the formulas use only arithmetic operators (see FormulaNode).
+    ``elementwise=True``: each formula is elementwise in the gradient (a diagonal Jacobian per
+    input), so the same formulas applied to the tangents give the forward rule. ``jvp``: an
+    explicit forward rule (see ``dual``); without either, the rule derived from the backward.
     """
     base = {1: UnaryFormulaNode, 2: BinaryFormulaNode}.get(len(vjps), FormulaNode)
-    return type(name, (base,), {"__slots__": (), "vjps": vjps, "arrays": arrays})
+    cls = type(name, (base,), {"__slots__": (), "vjps": vjps, "arrays": arrays})
+    if jvp is not None:
+        cls.jvp = staticmethod(jvp)
+    elif elementwise:
+        cls.jvp = staticmethod(elementwise_jvp(vjps))
+    return cls
+
+
+# -- forward mode -------------------------------------------------------------------------------
+# A node class carries its op's forward (jvp) rule beside its backward as ``jvp``, a function
+# ``jvp(tangents, inputs, saved, out) -> tangent of out``: ``tangents`` has one entry per input
+# (None where an input has no tangent), ``inputs`` and ``saved`` are what the op passed to
+# ``record`` and ``out`` is the output Tensor. Rules run with tangents off (their arithmetic
+# makes no tangents of its own) and in the caller's grad mode, so a tangent stays
+# differentiable. A class without a rule (``jvp = None``) gets the one derived from its backward
+# (``derived_jvp``); ``unsupported(name)`` marks an op PyTorch gives no forward rule.
+def dual(t, node_cls, inputs, saved, save_out, node):
+    """Give ``t`` (the output of node_cls's op) its tangent, if an input has one."""
+    ts = None
+    tangents = _fw_state.tangents
+    for i, x in enumerate(inputs):
+        if x.__class__ is Tensor or isinstance(x, Tensor):
+            entry = tangents.get(id(x))
+            if entry is not None and entry[0]() is x:
+                if ts is None:
+                    ts = [None] * len(inputs)
+                ts[i] = entry[1]
+    if ts is None or t._data.dtype.kind not in "fc":
+        return t
+    _fw_state.active = False
+    try:
+        rule = node_cls.jvp
+        tangent = NotImplemented if rule is None else rule(ts, inputs, saved, t)
+        if tangent is NotImplemented:
+            tangent = derived_jvp(node_cls, inputs, saved, save_out, (t,), ts)[0]
+        elif rule is view_jvp:
+            return _set_dual(t, tangent, node, save_out)  # a view of the input's tangent
+        tangent = fit_tangent(tangent, t, ts)
+    finally:
+        _fw_state.active = True
+    return _set_dual(t, tangent, node, save_out)
+
+
+def _set_dual(t, tangent, node, save_out):
+    _fw.set_tangent(t, tangent)
+    if node is not None and save_out:
+        node._fw_out = tangent  # the backward reads the output: it gets the tangent too
+    return t
+
+
+def input_tangents(inputs):
+    """Each input's tangent (or None), and whether any has one."""
+    ts = [_fw.tangent_of(x) if isinstance(x, Tensor) else None for x in inputs]
+    return ts, any(tx is not None for tx in ts)
+
+
+def fit_tangent(tangent, t, ts=()):
+    """A rule's result as the tangent of ``t``: t's shape and dtype, never an input's tangent
+    object itself (an in-place op on the output must not change the input's tangent)."""
+    d = t._data
+    if tangent is None:
+        return _make(np.zeros_like(d))
+    if not isinstance(tangent, Tensor):
+        tangent = _make(np.asarray(tangent, d.dtype))
+    td = tangent._data
+    if td.shape != d.shape:
+        tangent = tangent.expand(d.shape).clone()
+    elif any(tangent is tx for tx in ts):
+        tangent = tangent.clone()
+    if tangent._data.dtype is not d.dtype:
+        tangent = tangent.to(from_dtype(d.dtype))
+    return tangent
+
+
+def from_dtype(np_dtype):
+    return _dtype.from_np[np_dtype]
+
+
+def elementwise_jvp(vjps, operands=False):
+    """The forward rule of an elementwise op from its backward formulas (diagonal Jacobians).
+
+    The formulas take (gradient, *args[, output]) where args are the operands when
+    ``operands`` (the binary table, which saves only what a backward needs) and the saved
+    values otherwise. Sum over the inputs of each formula applied to that input's tangent.
+    """
+    def jvp(ts, inputs, saved, out):
+        return _elementwise_apply(vjps, ts, inputs if operands else saved, out)
+
+    return jvp
+
+
+def _elementwise_apply(vjps, ts, args, out):
+    total = None
+    for vjp, tx in zip(vjps, ts):
+        if tx is None:
+            continue
+        term = vjp(tx, *args, out) if _reads_out(vjp, args) else vjp(tx, *args)
+        total = term if total is None else total + term
+    return total
+
+
+def _reads_out(vjp, args):
+    """Whether a formula takes the output after the saved values (as FormulaNode passes it)."""
+    code = vjp.__code__
+    return code.co_argcount == len(args) + 2 and not code.co_flags & 4
+
+
+class _Held:
+    """Stands for a saved output in a node made only to derive a forward rule: the output
+    Tensor itself (so the rule is differentiable through it)."""
+
+    __slots__ = ("t",)
+
+    def __init__(self, t):
+        self.t = t
+
+    def unpack(self):
+        return self.t
+
+
+class _Source(Node):
+    """The edge a derived rule gives each input that has a tangent (nothing runs it)."""
+
+    __slots__ = ()
+
+    def __init__(self):
+        Node.__init__(self, (), None)
+
+
+_SOURCE = None
+
+
+def derived_jvp(node_cls, inputs, saved, save_out, outs, ts, node=None):
+    """The forward rule every op has: the transpose of its backward.
+
+    The backward is linear in the incoming gradients g: it computes vjp(g) = J^T g. Evaluated
+    on gradients that require grad (with create_graph), sum_i <vjp_i(g), t_i> = <g, J t>, whose
+    gradient with respect to g is J t, the tangent of each output. ``outs``: the op's outputs
+    in order (non-float ones get None). ``node``: a node to run instead of a new one.
+    """
+    global _SOURCE
+    if _SOURCE is None:
+        _SOURCE = _Source()
+    if node is None:
+        edges = tuple((_SOURCE, 0) if tx is not None else _NO_EDGE for tx in ts)
+        meta = [(x._data.shape, x._data.dtype) if isinstance(x, Tensor) else None
+                for x in inputs]
+        held = None
+        if save_out:
+            held = PackedOut((None, outs[0]._version, outs[0]._version[0]))
+            held.saved = _Held(outs[0])
+        node = node_cls(edges, meta, saved, None, held)
+    graph = _grad_state.enabled and (
+        any(isinstance(x, Tensor) and x._requires_grad for x in inputs)
+        or any(tx is not None and tx._requires_grad for tx in ts))
+    prev = _grad_state.enabled
+    _grad_state.enabled = True
+    try:
+        gs = [None if o is None or o._data.dtype.kind not in "fc"
+              else _make(np.ones(o._data.shape, o._data.dtype), True) for o in outs]
+        grads = node.apply(gs if len(gs) > 1 else [gs[0]], True)
+        total = None
+        for gi, x, tx in zip(grads, inputs, ts):
+            if tx is None or gi is None:
+                continue
+            shape = x._data.shape
+            if gi._data.shape != shape:
+                gi = gi.sum_to_size(shape)
+            term = (gi * tx).sum()
+            total = term if total is None else total + term
+        wanted = [g for g in gs if g is not None]
+        if total is None or not total._requires_grad:
+            return [None] * len(outs)
+        found = _engine_grad(total, wanted, create_graph=graph, allow_unused=True)
+    finally:
+        _grad_state.enabled = prev
+    found = iter(found)
+    return [None if g is None else next(found) for g in gs]
+
+
+def unsupported(name):
+    """A forward rule that raises PyTorch's error for an op without one (``name``: as PyTorch
+    names the op in it)."""
+    def jvp(ts, inputs, saved, out):
+        raise NotImplementedError(
+            f"Trying to use forward AD with {name} that does not support it because it has not "
+            "been implemented yet.\nPlease file an issue to PyTorch at "
+            "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so that "
+            "we can prioritize its implementation or submit a PR adding the implementation to "
+            "derivatives.yaml"
+        )
+
+    return jvp
 
 
 def broadcast_shapes_error(sa, sb):
@@ -249,3 +453,123 @@ def argname(a):
     if isinstance(a, (_dtype.dtype, _device.device)):
         return "ember." + type(a).__name__
     return _device._typename(a)
+
+
+def dual_multi(outs, node_cls, inputs, saved, save_out, node=None):
+    """``dual`` for an op with several outputs sharing one node (var_mean, aminmax, split).
+
+    node_cls.jvp, when set, returns one tangent per output (None for an output without one).
+    """
+    ts, found = input_tangents(inputs)
+    if not found:
+        return outs
+    _fw_state.active = False
+    try:
+        rule = node_cls.jvp
+        tangents = None if rule is None else rule(ts, inputs, saved, outs)
+        if tangents is None or tangents is NotImplemented:
+            tangents = derived_jvp(node_cls, inputs, saved, save_out, outs, ts, node)
+        fitted = [None if o is None or o._data.dtype.kind not in "fc" else fit_tangent(tx, o, ts)
+                  for o, tx in zip(outs, tangents)]
+    finally:
+        _fw_state.active = True
+    for o, tx in zip(outs, fitted):
+        if tx is not None:
+            _fw.set_tangent(o, tx)
+    return outs
+
+
+def _address(a):
+    return a.__array_interface__["data"][0]
+
+
+def tangent_view(tangent, base_data, view_data):
+    """The view of ``tangent`` that ``view_data`` is of ``base_data`` (same offset, strides),
+    as a Tensor sharing the tangent's memory; None when their layouts differ."""
+    td = tangent._data
+    if (td.strides != base_data.strides or td.shape != base_data.shape
+            or td.dtype.itemsize != base_data.dtype.itemsize or tangent._requires_grad):
+        return None
+    root = td
+    while isinstance(root.base, _ndarray):
+        root = root.base
+    if not root.flags.c_contiguous:
+        return None
+    start = _address(td) + _address(view_data) - _address(base_data) - _address(root)
+    try:
+        arr = _ndarray(view_data.shape, td.dtype, buffer=root, offset=start,
+                       strides=view_data.strides)
+    except (TypeError, ValueError):
+        return None
+    if not view_data.flags.writeable:
+        arr.flags.writeable = False
+    v = _make(arr)
+    v._version = tangent._version
+    v._base = tangent if tangent._base is None else tangent._base
+    return v
+
+
+def view_jvp(ts, inputs, saved, out):
+    """The forward rule of a view op: the same view of the input's tangent (it shares the
+    tangent's memory, as the view shares the input's); the derived rule where the layouts
+    differ."""
+    v = tangent_view(ts[0], inputs[0]._data, out._data)
+    if v is None:
+        return NotImplemented
+    return v
+
+
+def inplace_tangent(self, result):
+    """After an in-place op wrote ``result`` into ``self``: write result's tangent into
+    self's tangent in place (so views of self see it); a tensor without a tangent gets one
+    (zeros in its base's tangent, for a view)."""
+    rt = _fw.tangent_of(result) if result is not self else None
+    st = _fw.tangent_of(self)
+    if rt is None and st is None:
+        return
+    if st is None:
+        st = own_tangent(self)
+    sd = st._data
+    if rt is None:
+        sd[...] = 0
+    elif rt is not st:
+        if not sd.flags.writeable:
+            st = _make(np.zeros_like(self._data))
+            _fw.set_tangent(self, st)
+            sd = st._data
+        np.copyto(sd, rt._data, casting="unsafe")
+
+
+def own_tangent(t):
+    """t's tangent, made (zeros) if it has none: for a view, the view of its base's tangent."""
+    tangent = _fw.tangent_of(t)
+    if tangent is not None:
+        return tangent
+    base = t._base
+    if base is not None and base._data.dtype.kind in "fc":
+        bt = _fw.tangent_of(base)
+        if bt is None:
+            bt = _make(np.zeros_like(base._data))
+            _fw.set_tangent(base, bt)
+        v = tangent_view(bt, base._data, t._data)
+        if v is not None:
+            _fw.set_tangent(t, v)
+            return v
+    z = _make(np.zeros_like(t._data))
+    _fw.set_tangent(t, z)
+    return z
+
+
+def linear(fn):
+    """The forward rule of an op linear in its one tensor input: the op itself on the tangent,
+    ``fn(tangent, *saved)``."""
+    def jvp(ts, inputs, saved, out):
+        return fn(ts[0], *saved)
+
+    return jvp
+
+
+def zero_tangents(ts, inputs):
+    """Each input's tangent, zeros for tensor inputs without one (ops that join tensors)."""
+    return [tx if tx is not None else _make(np.zeros_like(x._data)) if isinstance(x, Tensor)
+            else None for x, tx in zip(inputs, ts)]

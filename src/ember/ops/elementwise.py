@@ -14,10 +14,18 @@ from .._errstate import mark_quiet, silent
 from .._tensor import Tensor, _make
 from ..autograd.anomaly import record_bump
 from ..autograd.anomaly import state as _anomaly_state
+from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import name_saved
 from ._inplace import apply_inplace, check_inplace, inplace_name
-from ._op import attach_same_dtype, broadcast_shapes_error, check_tensor, formula_node, record
+from ._op import (
+    attach_same_dtype,
+    broadcast_shapes_error,
+    check_tensor,
+    elementwise_jvp,
+    formula_node,
+    record,
+)
 from .creation import tensor
 from .indexing import nonzero
 
@@ -100,6 +108,8 @@ def _binary(fwd, node_cls, a, b, floating=False):
             if node_cls is not None and _grad_state.enabled and (
                     a._requires_grad or bc is Tensor and b._requires_grad):
                 return attach_same_dtype(out, node_cls, a, b, _saved(node_cls, a, b))
+            if _fw_state.active and node_cls is not None:
+                return record(out, node_cls, (a, b), (a, b))
             return _make(out)
     if not isinstance(a, Tensor):
         # number (op) tensor: compute in the tensor's terms, keep argument order for the formula
@@ -230,7 +240,7 @@ def _erf(x):
 
 def _make_unary(name, fwd, formula, reads):
     node_cls = formula_node(_NODE_NAMES.get(name, name.capitalize() + "Backward0"), formula,
-                            arrays=name in _ARITHMETIC)
+                            arrays=name in _ARITHMETIC, elementwise=True)
     keeps_int = name in _KEEPS_INT
     save_x, save_y = "x" in reads, "y" in reads
     if save_y:
@@ -270,7 +280,7 @@ def _logit_grad(g, x, eps):
     return where(outside, math.nan if eps is None else 0.0, g / (x * (1 - x)))
 
 
-_Logit = formula_node("LogitBackward0", _logit_grad)
+_Logit = formula_node("LogitBackward0", _logit_grad, elementwise=True)
 
 
 def logit(input, eps=None):
@@ -280,7 +290,7 @@ def logit(input, eps=None):
     return record(np.log(z / (1 - z)), _Logit, (input,), (input, eps))
 
 
-_NanToNum = formula_node("NanToNumBackward0", lambda g, x: g * x.isfinite())
+_NanToNum = formula_node("NanToNumBackward0", lambda g, x: g * x.isfinite(), elementwise=True)
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
@@ -380,6 +390,8 @@ def binary_node(name, grad_a, grad_b, reads, arrays=False):
     """A node class for a binary op, knowing which operands each formula reads."""
     node_cls = formula_node(name, grad_a, grad_b, arrays=arrays)
     node_cls.reads = reads
+    # forward rule: each formula on its operand's tangent, summed (no sum_to: the output's shape)
+    node_cls.jvp = staticmethod(elementwise_jvp((grad_a, grad_b), operands=True))
     return node_cls
 
 
@@ -423,9 +435,10 @@ for _name, _spec in BINARY.items():
         globals()[_name] = _tensors_only(_name, globals()[_name])
 
 multiply, subtract, divide, true_divide = mul, sub, div, div  # noqa: F821
-_PowScalar = formula_node("PowBackward0", _pow_base_grad, arrays=True)  # a number exponent
+_PowScalar = formula_node("PowBackward0", _pow_base_grad, arrays=True,  # a number exponent
+                          elementwise=True)
 name_saved(_PowScalar, self=0, exponent=1)
-_PowExp = formula_node("PowBackward2", _pow_exp_grad)
+_PowExp = formula_node("PowBackward2", _pow_exp_grad, elementwise=True)
 
 
 @mark_quiet
@@ -466,7 +479,7 @@ def _check_bool_sub(a, b):
 _ADD = binary_node("AddBackward0", lambda g, a, b: g, lambda g, a, b: g, ("", ""), True)
 add.binary = (np.add, _ADD, False)
 _SUB = binary_node("SubBackward0", lambda g, a, b: g, lambda g, a, b: -g, ("", ""), True)
-_RSUB = formula_node("RsubBackward1", lambda g: -g, arrays=True)
+_RSUB = formula_node("RsubBackward1", lambda g: -g, arrays=True, elementwise=True)
 
 
 def _rsub(self, other):
@@ -761,7 +774,7 @@ def _fast_inplace(ufunc, op):
 
     def method(self, other):
         if not (_grad_state.enabled and (self._requires_grad or isinstance(other, Tensor)
-                                         and other._requires_grad)):
+                                         and other._requires_grad) or _fw_state.active):
             d = self._data
             od = other._data if isinstance(other, Tensor) else other
             if (d.dtype.kind == "f" and (type(od) is not np.ndarray or od.dtype is d.dtype)
@@ -822,7 +835,7 @@ _Copy.name = lambda self: "ember::autograd::CopyBackwards"  # a C++-only node in
 @mark_quiet  # writes zeros: no float arithmetic to warn about
 def zero_(self):
     check_inplace(self)
-    if _grad_state.enabled and self._requires_grad:
+    if _grad_state.enabled and self._requires_grad or _fw_state.active:
         return apply_inplace(self, lambda a: record(np.zeros_like(a._data), _Zero, (a,)))
     self._data.fill(0)
     self._version[0] += 1
@@ -837,11 +850,12 @@ def fill_(self, value):
                 "fill_ only supports 0-dimension value tensor but got tensor with "
                 f"{value._data.ndim} dimensions."
             )
-        if _grad_state.enabled and (self._requires_grad or value._requires_grad):
+        if _grad_state.enabled and (self._requires_grad or value._requires_grad) or (
+                _fw_state.active):
             return apply_inplace(self, lambda a, v: record(
                 np.full_like(a._data, v._data), _FillT, (a, v)), value)
         value = value._data.item()
-    if _grad_state.enabled and self._requires_grad:
+    if _grad_state.enabled and self._requires_grad or _fw_state.active:
         return apply_inplace(self, lambda a: record(np.full_like(a._data, value), _Fill, (a,)))
     self._data.fill(value)
     self._version[0] += 1
@@ -851,7 +865,7 @@ def fill_(self, value):
 def copy_(self, src, non_blocking=False):
     check_inplace(self)
     src = _as_operand(src)
-    if _grad_state.enabled and (self._requires_grad or src._requires_grad):
+    if _grad_state.enabled and (self._requires_grad or src._requires_grad) or _fw_state.active:
         return apply_inplace(self, lambda a, s: record(
             np.broadcast_to(s._data, a._data.shape).astype(a._data.dtype), _Copy, (a, s),
             (s.dtype,)), src)

@@ -11,6 +11,8 @@ import numpy as np
 from .._dtype import from_np
 from .._errors import note
 from .._tensor import Tensor, _make, _wrap_dim
+from ..autograd import forward_ad as _fw
+from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node
 from ._inplace import (
@@ -20,7 +22,7 @@ from ._inplace import (
     inplace_on_view,
     overlap_error,
 )
-from ._op import FormulaNode, broadcast_shapes_error, formula_node, record
+from ._op import FormulaNode, broadcast_shapes_error, formula_node, own_tangent, record
 from .shape import _Alias, _embed, _Select, _Slice, _UnsqueezeKey, key_view
 
 __all__ = [
@@ -392,6 +394,8 @@ def setitem(self, key, value):
     if not (_grad_state.enabled and (self._requires_grad or vreq)):
         _write(d, key2, _value_array(value, d.dtype), False)
         self._version[0] += 1
+        if _fw_state.active:
+            _setitem_tangent(self, key2, value)
         return
     if self._requires_grad and self._grad_fn is None:
         exc = RuntimeError(
@@ -408,12 +412,28 @@ def setitem(self, key, value):
         node_cls = _CopySlicesPut
     else:
         node_cls = _CopyBackwards if adv is None else IndexPutBackward0
-    t = record(d, node_cls, (self, value), (key2, False))
+    if _fw_state.active:
+        with _fw.suspended():
+            t = record(d, node_cls, (self, value), (key2, False))
+    else:
+        t = record(d, node_cls, (self, value), (key2, False))
     _write(d, key2, _value_array(value, d.dtype), False)
     self._version[0] += 1
     self._grad_fn = t._grad_fn
     self._output_nr = 0
     self._requires_grad = True
+    if _fw_state.active:
+        _setitem_tangent(self, key2, value)
+
+
+def _setitem_tangent(self, key2, value):
+    """x[key] = value on dual tensors: x's tangent at key becomes value's tangent (or 0)."""
+    vt = _fw.tangent_of(value) if isinstance(value, Tensor) else None
+    if vt is None and _fw.tangent_of(self) is None or self._data.dtype.kind not in "fc":
+        return
+    st = own_tangent(self)
+    sd = st._data
+    _write(sd, key2, 0 if vt is None else _value_array(vt, sd.dtype), False)
 
 
 # -- index_select, index_add ------------------------------------------------------------------
@@ -768,7 +788,7 @@ def masked_fill_(self, mask, value):
         )
     if isinstance(value, Tensor):
         return apply_inplace(self, lambda a, v: masked_fill(a, m, v), value)
-    if not (_grad_state.enabled and self._requires_grad):
+    if not (_grad_state.enabled and self._requires_grad or _fw_state.active):
         check_inplace(self)
         np.copyto(self._data, value, casting="unsafe", where=m)
         self._version[0] += 1

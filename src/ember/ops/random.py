@@ -14,9 +14,10 @@ from .. import _device, _dtype, _random
 from .._dtype import from_np
 from .._errors import note
 from .._tensor import Tensor, _make
+from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import state as _grad_state
 from ._inplace import apply_inplace, check_inplace, overlap_error
-from ._op import formula_node, record
+from ._op import formula_node, inplace_tangent, record
 from .creation import _check_device, _finish, _np_dtype, _size
 from .legacy import _NO_CUDA_LIBRARY
 
@@ -428,6 +429,8 @@ def _fill_(self, flat, name):
     view = _mem_order(d)
     view[...] = flat.reshape(view.shape)
     self._version[0] += 1
+    if _fw_state.active:
+        inplace_tangent(self, self)  # a sample is a constant: its tangent is zero
     return self
 
 

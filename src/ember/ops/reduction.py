@@ -16,9 +16,10 @@ import numpy as np
 from .. import _dtype
 from .._errors import note
 from .._tensor import Tensor, _make
+from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, edge, name_saved
-from ._op import check_tensor, formula_node, record
+from ._op import check_tensor, dual_multi, formula_node, record
 from .elementwise import maximum, minimum, where
 from .indexing import scatter_add
 from .shape import _broadcast_view
@@ -616,6 +617,8 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
 def _record2(a, b, node_cls, input, saved, out=None):
     """Two outputs of one node (var_mean, aminmax): output_nr 0 and 1."""
     if not (_grad_state.enabled and isinstance(input, Tensor) and input._requires_grad):
+        if _fw_state.active:
+            return dual_multi((_make(a), _make(b)), node_cls, (input,), saved, out == 0)
         return _make(a), _make(b)
     t0, t1 = _make(a, True), _make(b, True)
     t1._output_nr = 1
@@ -624,6 +627,8 @@ def _record2(a, b, node_cls, input, saved, out=None):
     node = node_cls((edge(input),), [(d.shape, d.dtype)], saved, versions,
                     (a, t0._version, 0) if out == 0 else None)
     t0._grad_fn = t1._grad_fn = node
+    if _fw_state.active:
+        dual_multi((t0, t1), node_cls, (input,), saved, out == 0)
     return t0, t1
 
 
@@ -952,8 +957,22 @@ def _logcumsumexp_grad(g, x, axis, y):
             - (_rev_logcumsumexp(neg - y, axis) + x).exp())
 
 
-_Logcumsumexp = name_saved(formula_node("LogcumsumexpBackward0", _logcumsumexp_grad),
-                           self=0, dim=1, result=-1)
+def _logcumsumexp_jvp(ts, inputs, saved, y):
+    # dy_k = sum_{j<=k} exp(x_j - y_k) t_j, the positive and negative parts of t in log space
+    t = ts[0]
+    x, axis = saved
+    td = t._data
+    if not td.ndim or not td.size:
+        return t
+    low = float(np.finfo(td.dtype).min)
+    log_abs = t.abs().log()
+    pos = where(t > 0, log_abs, low) + x
+    neg = where(t < 0, log_abs, low) + x
+    return (logcumsumexp(pos, axis) - y).exp() - (logcumsumexp(neg, axis) - y).exp()
+
+
+_Logcumsumexp = name_saved(formula_node("LogcumsumexpBackward0", _logcumsumexp_grad,
+                                        jvp=_logcumsumexp_jvp), self=0, dim=1, result=-1)
 
 
 def logcumsumexp(input, dim=None, *, axis=None):

@@ -7,13 +7,14 @@ import numpy as np
 from .._dtype import result_type
 from .._errors import note
 from .._tensor import Tensor, _make, _type_name, _wrap_dim
+from ..autograd import forward_ad as _fw
 from ..autograd.anomaly import record_bump
 from ..autograd.anomaly import state as _anomaly_state
 from ..autograd.engine import sum_to_array
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, edge
 from ._inplace import check_inplace
-from ._op import formula_node, record
+from ._op import dual_multi, formula_node, linear, record, tangent_view, view_jvp, zero_tangents
 
 __all__ = [
     "reshape", "squeeze", "unsqueeze", "transpose", "swapaxes", "swapdims", "t", "permute",
@@ -59,7 +60,8 @@ def _infer_shape(shape, numel):
 
 _View = formula_node("ViewBackward0", lambda g, shape: g.reshape(shape))
 _Reshape = formula_node("ReshapeAliasBackward0", lambda g, shape: g.reshape(shape))
-_UnsafeView = formula_node("UnsafeViewBackward0", lambda g, shape: g.reshape(shape))
+_UnsafeView = formula_node("UnsafeViewBackward0", lambda g, shape: g.reshape(shape),
+                           jvp=lambda ts, inputs, saved, out: ts[0].reshape(out._data.shape))
 
 
 def view(input, *shape):
@@ -81,7 +83,8 @@ def view(input, *shape):
     return as_view(input, out, _View, (d.shape,))
 
 
-_Clone = formula_node("CloneBackward0", lambda g: g)  # clone()'s node (ops/copy.py)
+# clone()'s node (ops/copy.py)
+_Clone = formula_node("CloneBackward0", lambda g: g, elementwise=True)
 
 
 def reshape(input, *shape):
@@ -107,7 +110,8 @@ def unsafe_view(input, shape):
 # expand and its reverse, sum_to (the engine sums broadcast gradients back with it)
 _Expand = formula_node("ExpandBackward0", lambda g, shape: sum_to(g, shape))
 # PyTorch sums with keepdim and names the node as sum over dims does
-_SumTo = formula_node("SumBackward1", lambda g, shape: g.expand(shape))
+_SumTo = formula_node("SumBackward1", lambda g, shape: g.expand(shape),
+                      jvp=lambda ts, inputs, saved, out: sum_to(ts[0], out._data.shape))
 
 
 def sum_to(g, shape):
@@ -394,7 +398,8 @@ def _repeat_grad(g, shape, reps):
     return g.reshape(shape)
 
 
-_Repeat = formula_node("RepeatBackward0", _repeat_grad)
+_Repeat = formula_node("RepeatBackward0", _repeat_grad,
+                       jvp=linear(lambda t, shape, reps: t.repeat(reps)))
 
 
 def repeat(input, *sizes):
@@ -420,7 +425,7 @@ def tile(input, dims):
     return repeat(input, dims)
 
 
-_Flip = formula_node("FlipBackward0", lambda g, dims: g.flip(dims))
+_Flip = formula_node("FlipBackward0", lambda g, dims: g.flip(dims), elementwise=True)
 
 
 def flip(input, *dims):
@@ -450,7 +455,8 @@ def _roll_grad(g, shifts, dims):
     return g.roll(tuple(-s for s in shifts), dims)
 
 
-_Roll = formula_node("RollBackward0", _roll_grad)
+_Roll = formula_node("RollBackward0", _roll_grad,
+                     jvp=linear(lambda t, shifts, dims: t.roll(shifts, dims)))
 
 
 def roll(input, shifts, dims=None):
@@ -471,7 +477,8 @@ def roll(input, shifts, dims=None):
     return record(np.roll(d, shifts, axes), _Roll, (input,), (shifts, axes))
 
 
-_RollFlat = formula_node("RollBackward0", lambda g, shift: g.roll(-shift))
+_RollFlat = formula_node("RollBackward0", lambda g, shift: g.roll(-shift),
+                         jvp=linear(lambda t, shift: t.roll(shift)))
 
 
 def _tri_check(d, name):
@@ -479,8 +486,8 @@ def _tri_check(d, name):
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
 
 
-_Tril = formula_node("TrilBackward0", lambda g, k: g.tril(k))
-_Triu = formula_node("TriuBackward0", lambda g, k: g.triu(k))
+_Tril = formula_node("TrilBackward0", lambda g, k: g.tril(k), elementwise=True)
+_Triu = formula_node("TriuBackward0", lambda g, k: g.triu(k), elementwise=True)
 
 
 def tril(input, diagonal=0):
@@ -570,6 +577,15 @@ class CatBackward0(Node):
         return tuple(out)
 
 
+def _cat_jvp(ts, inputs, saved, out):
+    dim, sizes = saved
+    parts = [t_ for t_, n in zip(zero_tangents(ts, inputs), sizes) if n is not None]
+    return cat(parts, dim)
+
+
+CatBackward0.jvp = staticmethod(_cat_jvp)
+
+
 def _tensor_seq(tensors, op):
     if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
         raise TypeError(
@@ -635,6 +651,10 @@ class StackBackward0(Node):
         pre = (slice(None),) * dim
         return tuple(key_view(g, pre + (i,), _Select) if fn is not None else None
                      for i, (fn, _) in enumerate(self.next_functions))
+
+
+StackBackward0.jvp = staticmethod(
+    lambda ts, inputs, saved, out: stack(zero_tangents(ts, inputs), saved[0]))
 
 
 def stack(tensors, dim=0, *, out=None):
@@ -758,7 +778,22 @@ def _multi_view(input, arrays, node_cls, dim, sizes):
             o._requires_grad = True
             o._grad_fn = node
             o._output_nr = i
+    if _fw.state.active:
+        _multi_view_tangents(input, outs, node_cls, (d.shape, dim, sizes))
     return tuple(outs)
+
+
+def _multi_view_tangents(input, outs, node_cls, saved):
+    """split, chunk, unbind of a dual tensor: each part's tangent is that part of the tangent."""
+    t = _fw.tangent_of(input)
+    if t is None:
+        return
+    views = [tangent_view(t, input._data, o._data) for o in outs]
+    if any(v is None for v in views):
+        dual_multi(outs, node_cls, (input,), saved, False)
+        return
+    for o, v in zip(outs, views):
+        _fw.set_tangent(o, v)
 
 
 def split(tensor, split_size_or_sections, dim=0, *, _unsafe=False):
@@ -869,6 +904,15 @@ def _view_inplace(self, out, node_cls, saved, name):
         old._output_nr = self._output_nr
         self._grad_fn = record(out, node_cls, (old,), saved)._grad_fn
         self._output_nr = 0
+    if _fw.state.active:
+        t = _fw.tangent_of(self)
+        if t is not None:  # the tangent is viewed the same way
+            v = tangent_view(t, self._data, out)
+            if v is None:
+                old = _make(self._data)
+                _fw.set_tangent(old, t)
+                v = _fw.tangent_of(record(out, node_cls, (old,), saved))
+            _fw.set_tangent(self, v)
     self._data = out
     self._version[0] += 1
     if _anomaly_state.record:
@@ -923,3 +967,10 @@ TENSOR_METHODS = {
     "unsafe_split": unsafe_split, "unsafe_split_with_sizes": unsafe_split_with_sizes,
     "unsafe_chunk": unsafe_chunk, "sum_to_size": _sum_to_size,
 }
+
+
+# view ops: the tangent of a view is the same view of the input's tangent
+for _cls in (_View, _Reshape, _Expand, _Unsqueeze, _Squeeze, _SqueezeDim, _SqueezeDims,
+             _Transpose, _T, _Permute, _Select, _Slice, _Alias, _UnsqueezeKey, _Diagonal,
+             _Transpose1, _T1, _Unsqueeze1, _Squeeze3, _Squeeze4, _Squeeze5):
+    _cls.jvp = staticmethod(view_jvp)
