@@ -476,6 +476,36 @@ def test_tensorboard_trace_handler(tmp_path):
         "ProfilerStep#0", "ProfilerStep#1"}
 
 
+def _optimizer_labels(lib):
+    lib.manual_seed(0)
+    m = lib.nn.Linear(2, 2)
+    sgd, adam = lib.optim.SGD(m.parameters(), lr=0.1), lib.optim.Adam(m.parameters())
+    with _profile(lib)() as p:
+        m(lib.ones(1, 2)).sum().backward()
+        sgd.step()
+        sgd.zero_grad()
+        adam.step()
+    return [(e.name, e.is_user_annotation) for e in _roots(p) if e.name.startswith("Optim")]
+
+
+def test_optimizer_steps_are_labelled_as_in_torch():
+    step = ember.optim.SGD.step
+    assert _optimizer_labels(ember) == _optimizer_labels(torch) == [
+        ("Optimizer.step#SGD.step", True), ("Optimizer.zero_grad#SGD.zero_grad", True),
+        ("Optimizer.step#Adam.step", True)]
+    assert ember.optim.SGD.step is step and "zero_grad" not in vars(ember.optim.SGD)
+
+
+def test_custom_trace_id_and_unsupported_options(tmp_path):
+    x = ember.ones(2)
+    with eprof.profile(custom_trace_id_callback=lambda: "my-id") as p:
+        x.add(1)
+    p.export_chrome_trace(str(tmp_path / "t.json"))
+    assert json.loads((tmp_path / "t.json").read_text())["trace_id"] == "my-id"
+    with pytest.raises(NotImplementedError, match="experimental_config"):
+        eprof.profile(experimental_config=object())
+
+
 def test_nested_profile_takes_over_as_in_torch():
     x = ember.ones(2)
     with eprof.profile() as outer:

@@ -460,7 +460,8 @@ def chrome_trace(events, base_ns=0, pid=None, record_shapes=False):
     return trace
 
 
-def write_chrome_trace(events, path, base_ns=0, record_shapes=False, end_us=None):
+def write_chrome_trace(events, path, base_ns=0, record_shapes=False, end_us=None,
+                       trace_id=None):
     import socket
     import uuid
 
@@ -476,7 +477,7 @@ def write_chrome_trace(events, path, base_ns=0, record_shapes=False, end_us=None
     doc = {
         "schemaVersion": 1,
         "deviceProperties": [],
-        "trace_id": uuid.uuid4().hex.upper(),
+        "trace_id": trace_id if trace_id is not None else uuid.uuid4().hex.upper(),
         "record_shapes": int(bool(record_shapes)),
         "host_name": socket.gethostname(),
         "displayTimeUnit": "ms",

@@ -236,6 +236,26 @@ class Recorder:
         op._profiled = True
         return op
 
+    def optimizer_method(self, fn, method):
+        """An optimizer's step or zero_grad, labelled as PyTorch labels it."""
+        begin, end, stack_of = self.begin, self.end, self.stack
+
+        def labelled(opt, *args, **kwargs):
+            label = f"Optimizer.{method}#{type(opt).__name__}.{method}"
+            stack = stack_of()
+            if stack and stack[-1].name == label:  # a subclass's step calling super().step
+                return fn(opt, *args, **kwargs)
+            ev = begin(label, "user_annotation")
+            try:
+                return fn(opt, *args, **kwargs)
+            finally:
+                end(ev)
+
+        labelled.__wrapped__ = fn
+        labelled.__name__, labelled.__qualname__ = fn.__name__, fn.__qualname__
+        labelled.__doc__ = fn.__doc__
+        return labelled
+
     def install(self):
         """Put the recording wrappers in place (Tensor, the loaded ember modules, the engine)."""
         targets = _targets()
@@ -267,6 +287,16 @@ class Recorder:
                     if name is not None and not key.startswith("__"):
                         patched.append((mod, key, value))
                         d[key] = wrapper(value, name)
+        optim = sys.modules.get("ember.optim.optimizer")
+        if optim is not None:  # Optimizer.step#SGD.step, as PyTorch labels a step
+            classes = [optim.Optimizer]
+            for cls in classes:
+                classes.extend(cls.__subclasses__())
+                for method in ("step", "zero_grad"):
+                    fn = cls.__dict__.get(method)
+                    if fn.__class__ is _Function:
+                        patched.append((cls, method, fn))
+                        setattr(cls, method, self.optimizer_method(fn, method))
         ember = sys.modules.get("ember")
         if ember is not None:
             d = ember.__dict__
@@ -281,8 +311,8 @@ class Recorder:
         if _engine.observer is self:
             _engine.observer = None
         for owner, key, original in reversed(self.patched):
-            if owner is Tensor:
-                setattr(Tensor, key, original)
+            if isinstance(owner, type):
+                setattr(owner, key, original)
             else:
                 owner.__dict__[key] = original
         self.patched = []

@@ -241,6 +241,9 @@ class profile:
             activities.add(ProfilerActivity.CUDA)
         if not any(isinstance(a, ProfilerActivity) for a in activities):
             raise AssertionError("No valid profiler activities found")
+        if experimental_config is not None:
+            raise NotImplementedError("ember's profiler has no experimental options "
+                                      "(experimental_config)")
         if execution_trace_observer is not None:
             raise NotImplementedError("ember's profiler does not write execution traces "
                                       "(execution_trace_observer)")
@@ -390,8 +393,10 @@ class profile:
             raise AssertionError("Profiler must be initialized before exporting chrome trace")
         session = self.profiler
         _require_events(session.function_events)
+        trace_id = self.custom_trace_id_callback() if self.custom_trace_id_callback else None
         write_chrome_trace(session.function_events, path, record_shapes=self.record_shapes,
-                           end_us=(session._stop_ns - session._start_ns) / 1000.0)
+                           end_us=(session._stop_ns - session._start_ns) / 1000.0,
+                           trace_id=trace_id)
 
     def export_stacks(self, path, metric="self_cpu_time_total"):
         if not self.with_stack:
