@@ -278,7 +278,7 @@ _DIM_OPS = {
     "cummax": ("dim",), "cummin": ("dim",), "softmax": ("dim",), "log_softmax": ("dim",),
     "softmin": ("dim",), "topk": ("dim", "axis"),
     "roll": ("dims",), "squeeze": ("dim",), "transpose": ("dim0", "dim1"),
-    "swapaxes": ("axis0", "axis1"), "swapdims": ("dim0", "dim1"),
+    "swapaxes": ("dim0", "dim1"), "swapdims": ("dim0", "dim1"),
     "movedim": ("source", "destination"), "moveaxis": ("source", "destination"),
     "select": ("dim",), "narrow": ("dim",), "split": ("dim",), "chunk": ("dim",),
     "unbind": ("dim",), "unsafe_split": ("dim",), "unsafe_chunk": ("dim",),
@@ -919,6 +919,7 @@ RULES["cross_entropy"] = RULES["nll_loss"] = _class_loss
 # -- random ops -----------------------------------------------------------------------------
 def random_factory_batched(name, fn, args, kwargs, batch):
     """A random factory with one independent draw per sample of the 'different' levels."""
+    fn = getattr(fn, "__wrapped__", fn)  # the op itself: it must not come back here
     if name in ("rand", "randn"):
         size = _sizes(args) if args else _sizes((kwargs.pop("size"),))
         return fn(*batch, *size, **kwargs)

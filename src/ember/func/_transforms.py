@@ -164,13 +164,12 @@ def _argnums(argnums, args, fname):
     return out
 
 
-def _split_aux(out, has_aux, fname):
+def _split_aux(out, has_aux, call):
     if not has_aux:
         return out, None
     if not (isinstance(out, tuple) and len(out) == 2):
         raise RuntimeError(
-            f"{fname}(f, ...)(*args): output of function f should be a tuple: (output, aux) "
-            "if has_aux is True")
+            f"{call}: output of function f should be a tuple: (output, aux) if has_aux is True")
     return out
 
 
@@ -195,7 +194,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
                 out = func(*new_args, **kwargs)
         finally:
             _Depth.n -= 1
-        out, aux = _split_aux(out, has_aux, "grad_and_value")
+        out, aux = _split_aux(out, has_aux, "grad_and_value(f)(*args)")
         if not isinstance(out, Tensor):
             raise RuntimeError(
                 f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got "
@@ -246,7 +245,7 @@ def vjp(func, *primals, has_aux=False):
             out = func(*unflatten(inputs.wrapped, spec))
     finally:
         _Depth.n -= 1
-    out, aux = _split_aux(out, has_aux, "vjp")
+    out, aux = _split_aux(out, has_aux, "vjp(f, *primals)")
     out_leaves, out_spec = flatten(out)
     for o in out_leaves:
         if not isinstance(o, Tensor):
@@ -365,7 +364,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
             out = func(*unflatten(inputs.wrapped, spec))
     finally:
         _Depth.n -= 1
-    out, aux = _split_aux(out, has_aux, "jvp")
+    out, aux = _split_aux(out, has_aux, "jvp(f, primals, tangents)")
     out_leaves, out_spec = flatten(out)
     for o in out_leaves:
         if not isinstance(o, Tensor):

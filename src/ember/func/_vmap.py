@@ -189,16 +189,26 @@ _REFLECTED = {"__radd__": "add", "__rsub__": "sub", "__rmul__": "mul", "__rtrued
 
 
 def _method(name, fn):
+    def call(self, *args, **kwargs):
+        # through the object's class: a tensor batched at an outer level dispatches again
+        return getattr(self, name)(*args, **kwargs)
+
+    call.__name__ = name
+    call.__wrapped__ = fn  # its signature, for the rules that bind arguments
+
     def method(self, *args, **kwargs):
-        return dispatch(name, fn, (self, *args), kwargs)
+        return dispatch(name, call, (self, *args), kwargs)
 
     method.__name__ = name
     return method
 
 
 def _property(name, prop):
+    def call(self):
+        return getattr(self, name)
+
     def get(self):
-        return dispatch(name, prop.fget, (self,), {})
+        return dispatch(name, call, (self,), {})
 
     return property(get)
 
@@ -394,7 +404,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
 
 def _check_dims_spec(func, dims, what):
-    if not isinstance(dims, (int, tuple)) and dims is not None:
+    if not isinstance(dims, (int, tuple, dict)) and dims is not None:
         raise ValueError(
             f"vmap({_fname(func)}, {what}={dims}, ...): expected `{what}` to be int or a "
             f"(potentially nested) tuple matching the structure of inputs, got: {type(dims)}.")
@@ -405,6 +415,11 @@ def _broadcast_spec(spec, tree_args, func, what, ctx):
     if isinstance(spec, int) or spec is None:
         leaves, _ = flatten(tree_args)
         return [spec] * len(leaves)
+    if isinstance(spec, dict) and isinstance(tree_args, dict) and spec.keys() == tree_args.keys():
+        out = []
+        for key in tree_args:
+            out.extend(_broadcast_spec(spec[key], tree_args[key], func, what, ctx))
+        return out
     if not isinstance(tree_args, (tuple, list)) or len(spec) != len(tree_args):
         raise ValueError(
             f"vmap({_fname(func)}, {what}={spec}, ...)({ctx}): {what} is not compatible "

@@ -51,14 +51,14 @@ _MODULES = (creation, shape, indexing, elementwise, reduction, sorting, copy, le
             padding)
 
 
-def public(fn):
-    """``fn`` as a public op: NumPy's floating-point warnings off while it runs, and the
-    dispatch seam asked first while a transform such as vmap is active."""
+def public(fn, name):
+    """``fn`` as the public op ``name``: NumPy's floating-point warnings off while it runs, and
+    the dispatch seam asked first while a transform such as vmap is active."""
 
     @functools.wraps(fn)
     def run(*args, **kwargs):
         if _dispatch.depth:
-            out = _dispatch.handler(fn.__name__, fn, args, kwargs)
+            out = _dispatch.handler(name, run, args, kwargs)
             if out is not NotImplemented:
                 return out
         token = silence()
@@ -74,19 +74,20 @@ def public(fn):
 def _quiet(module, done):
     """Wrap the module's public functions and Tensor methods with ``public`` (once each)."""
 
-    def wrap(fn):
+    def wrap(fn, name):
         if not isinstance(fn, types.FunctionType) or getattr(fn, "quiet", False):
             return fn
-        if fn not in done:
-            done[fn] = public(fn)
-        return done[fn]
+        key = (fn, name)  # one wrapper per name: the dispatch seam is told which op it is
+        if key not in done:
+            done[key] = public(fn, name)
+        return done[key]
 
     for name in (*getattr(module, "__all__", ()), *getattr(module, "FUNCTIONAL", ())):
-        setattr(module, name, wrap(getattr(module, name)))
+        setattr(module, name, wrap(getattr(module, name), name))
     methods = module.TENSOR_METHODS
     for name, fn in methods.items():
         if name != "__init__":
-            methods[name] = wrap(fn)
+            methods[name] = wrap(fn, name)
 
 
 def _install():
