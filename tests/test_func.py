@@ -324,3 +324,11 @@ def test_wgan_gp_gradient_penalty():
         return [loss] + [p.grad for p in critic.parameters()]
 
     both(run)
+
+
+def test_chunks_with_same_randomness_draw_the_same_numbers():
+    x = ember.zeros(6, 3)
+    out = ember.func.vmap(lambda t: t + ember.rand(3), randomness="same", chunk_size=2)(x)
+    assert np.allclose(out.numpy(), out[0].numpy())
+    out = ember.func.vmap(lambda t: t + ember.rand(3), randomness="different", chunk_size=2)(x)
+    assert len({tuple(r) for r in out.numpy().round(8)}) == 6

@@ -308,7 +308,7 @@ def _newer_level(tensors, active):
 
 def _per_sample(fn, level, args):
     """fn over each sample of a vmap level that fn's graph was not built under."""
-    from ._vmap import stack_results, _sample
+    from ._vmap import _sample, stack_results
 
     results = [fn(*[_sample(a, level, i) for a in args]) for i in range(level.size)]
     return stack_results(results, level, "vjp")
@@ -334,8 +334,8 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     """``(func(*primals), J @ tangents)``: the Jacobian-vector product."""
     if not isinstance(primals, tuple):
         raise RuntimeError(
-            f"jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be "
-            f"valid to call f(*primals).")
+            "jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be "
+            "valid to call f(*primals).")
     if not isinstance(tangents, tuple) or len(flatten(tangents)[0]) != len(flatten(primals)[0]):
         raise RuntimeError(
             "jvp(f, primals, tangents): Expected primals and tangents to have the same python "

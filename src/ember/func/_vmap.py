@@ -491,21 +491,23 @@ def _vmap_call(func, in_dims, out_dims, randomness, chunk_size, args, kwargs):
 
 
 def _chunked(func, in_dims, out_dims, randomness, chunk_size, leaves, spec, dims, size, kwargs):
+    from ..ops.random import get_rng_state, set_rng_state
     from ..ops.shape import cat
 
     pieces = []
+    state = get_rng_state() if randomness == "same" else None
     for start in range(0, size, chunk_size):
         n = min(chunk_size, size - start)
         part = [leaf.narrow(d, start, n) if d is not None else leaf
                 for leaf, d in zip(leaves, dims)]
+        if state is not None:  # 'same': every chunk draws the same random numbers
+            set_rng_state(state)
         pieces.append(_run_level(func, out_dims, randomness, part, spec, dims, n, kwargs))
-    if randomness == "same":
-        pass
     first = pieces[0]
     out_leaves, out_spec = flatten(first)
     odims = _broadcast_spec(out_dims, first, func, "out_dims", "<inputs>")
     joined = []
-    for j, (o, d) in enumerate(zip(out_leaves, odims)):
+    for j, d in enumerate(odims):
         parts = [flatten(p)[0][j] for p in pieces]
         joined.append(parts[0] if d is None else cat(parts, d))
     return unflatten(joined, out_spec)
