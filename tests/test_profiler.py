@@ -441,6 +441,28 @@ def test_memory_and_flops():
     assert "Total FLOPs" in table and "CPU Mem" in table
 
 
+def _memory_rows(lib, tmp_path):
+    x = lib.ones(100, 100)
+    with _profile(lib)(profile_memory=True) as p:
+        y = x * 2
+        z = y.sum()
+        del y
+    assert z.item() == 20000
+    rows = {e.key: e.cpu_memory_usage for e in p.key_averages()}
+    path = tmp_path / f"{lib.__name__}.json"
+    p.export_chrome_trace(str(path))
+    instants = [e for e in json.loads(path.read_text())["traceEvents"]
+                if e.get("name") == "[memory]"]
+    assert instants and all(e["ph"] == "i" and e["cat"] == "cpu_instant_event"
+                            for e in instants)
+    return rows["aten::mul"], rows["aten::sum"], rows["[memory]"]
+
+
+def test_memory_frees_as_torch_counts_them(tmp_path):
+    # the product's 40000 bytes, made in aten::mul and freed by `del y` outside any op
+    assert _memory_rows(ember, tmp_path) == _memory_rows(torch, tmp_path) == (40000, 4, -40000)
+
+
 def test_with_stack_and_export_stacks(tmp_path):
     x = ember.ones(2)
     with eprof.profile(with_stack=True) as prof:

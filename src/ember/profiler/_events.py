@@ -444,6 +444,13 @@ def chrome_trace(events, base_ns=0, pid=None, record_shapes=False):
         trace.append({"ph": "M", "name": "thread_sort_index", "ts": base_us, "pid": pid,
                       "tid": tid, "args": {"sort_index": tid}})
     for i, e in enumerate(sorted(events, key=lambda e: e.time_range.start)):
+        if e.name == "[memory]":  # a free outside any op: an instant event, as PyTorch's
+            trace.append({"ph": "i", "cat": "cpu_instant_event", "s": "t", "name": e.name,
+                          "pid": pid, "tid": e.thread,
+                          "ts": round(base_us + e.time_range.start, 3),
+                          "args": {"Total Reserved": 0, "Bytes": e.cpu_memory_usage,
+                                   "Device Id": -1, "Device Type": 0, "Ev Idx": i}})
+            continue
         args = {"External id": e.id + 1, "Record function id": 0}
         if not e.is_user_annotation:
             args["Sequence number"] = e.sequence_nr if e.sequence_nr >= 0 else 0

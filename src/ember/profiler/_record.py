@@ -18,6 +18,7 @@ import os
 import sys
 import threading
 import types
+import weakref
 from time import perf_counter_ns
 
 from .. import ops as _ops
@@ -91,7 +92,7 @@ class Event:
     """One call that ran, as recorded (FunctionEvent is built from it when the profile stops)."""
 
     __slots__ = ("name", "cat", "start", "end", "tid", "parent", "children", "shapes",
-                 "stack", "mem", "flops", "seq", "module")
+                 "stack", "mem", "freed", "flops", "seq", "module")
 
     def __init__(self, name, cat, parent, tid):
         self.name = name
@@ -102,6 +103,7 @@ class Event:
         self.shapes = None
         self.stack = None
         self.mem = None
+        self.freed = 0
         self.flops = 0
         self.seq = -1
         self.start = self.end = 0
@@ -123,11 +125,11 @@ def _shapes(args, kwargs):
 
 
 def _new_arrays(out, found):
-    """(id, bytes) of the new arrays in an op's result (views of existing arrays are free)."""
+    """(array, bytes) of the new arrays in an op's result (views of existing arrays are free)."""
     if isinstance(out, Tensor):
         d = out._data
         if d.base is None:
-            found.append((id(d), d.nbytes))
+            found.append((d, d.nbytes))
     elif isinstance(out, (tuple, list)):
         for o in out:
             _new_arrays(o, found)
@@ -224,7 +226,7 @@ class Recorder:
             finally:
                 end(ev)
             if memory:
-                ev.mem = _new_arrays(out, [])
+                ev.mem = self.watch_arrays(_new_arrays(out, []))
             if flops:
                 ev.flops = _flops(label, args, out)
             return out
@@ -318,6 +320,31 @@ class Recorder:
         self.patched = []
         self.enabled = False
 
+    # -- memory -----------------------------------------------------------------------------
+    def watch_arrays(self, arrays):
+        """Keep (id, bytes) of each new array, and count its bytes as freed when it goes."""
+        out = []
+        me = weakref.ref(self)  # a long-lived array must not keep the whole profile alive
+        for arr, nbytes in arrays:
+            out.append((id(arr), nbytes))
+            if nbytes:
+                weakref.finalize(arr, _freed, me, nbytes)
+        return out
+
+    def freed(self, nbytes):
+        """An array made during the profile was freed: inside the innermost open event, or as
+        a ``[memory]`` event of its own (as PyTorch reports a free outside any op)."""
+        if not self.enabled:
+            return
+        stack = self.stack()
+        if stack:
+            stack[-1].freed += nbytes
+            return
+        ev = Event("[memory]", "memory", None, _get_ident())
+        ev.start = ev.end = perf_counter_ns()
+        ev.freed = nbytes
+        self.events.append(ev)
+
     # -- the engine's observer ------------------------------------------------------------------
     def node(self, fn, buf, create_graph, apply):
         """Run one backward node as PyTorch records it: evaluate_function around the node."""
@@ -334,7 +361,7 @@ class Recorder:
             self.end(inner)
             self.end(outer)
         if self.profile_memory:
-            inner.mem = _new_arrays(list(grads), [])
+            inner.mem = self.watch_arrays(_new_arrays(list(grads), []))
         return grads
 
     def leaf(self, accumulate):
@@ -357,6 +384,12 @@ class Recorder:
                 end(outer)
 
         return run
+
+
+def _freed(recorder, nbytes):
+    rec = recorder()
+    if rec is not None:
+        rec.freed(nbytes)
 
 
 def _user_stack():

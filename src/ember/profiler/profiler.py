@@ -173,7 +173,7 @@ def _build(raw, start_ns):
     built = {}
     events = []
     for i, ev in enumerate(raw):
-        if ev.end == 0:
+        if ev.end == 0 and ev.cat != "memory":
             continue  # still open when the profile stopped (a record_function not exited)
         name = ev.name
         trace_name = name
@@ -204,20 +204,23 @@ def _build(raw, start_ns):
 
 
 def _memory(raw, built):
-    """Each event's new bytes: its own (not already counted in a child) and its subtree's."""
-    if not any(ev.mem for ev in raw):
+    """Each event's memory, as PyTorch counts it: the bytes of the arrays made inside it (an
+    array an op returns from an op it called counts once) less the bytes freed inside it."""
+    if not any(ev.mem or ev.freed for ev in raw):
         return
-    below = {}  # id(ev) -> {array id: nbytes} of the subtree
+    below = {}  # id(ev) -> ({array id: nbytes}, bytes freed) of the subtree
     for ev in reversed(raw):  # children come after their parents
-        ids = {}
+        ids, freed = {}, ev.freed
         for child in ev.children:
-            ids.update(below.pop(id(child), {}))
+            child_ids, child_freed = below.pop(id(child), ({}, 0))
+            ids.update(child_ids)
+            freed += child_freed
         for key, nbytes in ev.mem or ():
             ids.setdefault(key, nbytes)
-        below[id(ev)] = ids
+        below[id(ev)] = ids, freed
         fe = built.get(id(ev))
-        if fe is not None:  # its self memory is this less its children's: its own arrays
-            fe.cpu_memory_usage = sum(ids.values())
+        if fe is not None:  # its self memory is this less its children's
+            fe.cpu_memory_usage = sum(ids.values()) - freed
 
 
 class profile:
