@@ -111,6 +111,8 @@ def _elementwise(lib):
             loss.backward()
         z = (-(2 - x.exp().sin()) / 3).abs()
         z.sum()
+        m = lib.ones(2, 3)
+        m.T, m.mT, m[0], m[:, 1:], m[None], m.float(), m.t(), m.reshape(3, 2)
     roots = [e.name for e in _roots(prof) if e.name != "aten::ones_like"]
     # the top-level calls (PyTorch's backward formulas call ops; ember's run on arrays)
     counts = collections.Counter(e.name for e in _roots(prof))

@@ -81,6 +81,7 @@ def _setitem_name(args, kwargs):
 
 
 _DYNAMIC = {"__getitem__": _getitem_name, "__setitem__": _setitem_name}
+_PROPERTIES = ("T", "mT")
 
 
 def aten_name(name):
@@ -276,6 +277,12 @@ class Recorder:
             if tdict.get(name) is fn:
                 patched.append((Tensor, name, fn))
                 setattr(Tensor, name, wrapper(fn, name))
+        for name in _PROPERTIES:  # x.T, x.mT: properties that run an op
+            prop = tdict.get(name)
+            if prop.__class__ is property and prop.fget.__class__ is _Function:
+                patched.append((Tensor, name, prop))
+                setattr(Tensor, name, property(wrapper(prop.fget, name), prop.fset,
+                                               prop.fdel, prop.__doc__))
         for modname, mod in list(sys.modules.items()):
             if (mod is None or not modname.startswith("ember.") or modname.startswith(
                     ("ember.profiler", "ember.viz", "ember.autograd.profiler"))):

@@ -248,9 +248,17 @@ _SCRIPT = """
 """
 
 
+MAX_TIMELINE_EVENTS = 20000  # more boxes than a browser pans smoothly
+
+
 def profile_page(events, title="ember profile"):
     """The page's text for ``events`` (a profile's events(): FunctionEvents)."""
     events = [e for e in events if e.time_range.end >= e.time_range.start]
+    everything = events
+    if len(events) > MAX_TIMELINE_EVENTS:  # the timeline keeps the longest; the table all
+        keep = set(map(id, sorted(events, key=lambda e: e.time_range.elapsed_us(),
+                                  reverse=True)[:MAX_TIMELINE_EVENTS]))
+        events = [e for e in events if id(e) in keep]
     facts = _depth_and_kind(events)
     threads = sorted({e.thread for e in events})
     max_depth = {t: 0 for t in threads}
@@ -282,7 +290,9 @@ def profile_page(events, title="ember profile"):
             "fill": {k: fill for k, _, fill in KINDS}}
     payload = json.dumps(data).replace("</", "<\\/")
 
-    table, total = _table_rows(events)
+    table, total = _table_rows(everything)
+    shown = (f"{len(everything)} events" if len(events) == len(everything) else
+             f"{len(everything)} events (the timeline shows the {len(events)} longest)")
     head = ["Name", "Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg",
             "# of Calls"]
     body = []
@@ -308,7 +318,7 @@ def profile_page(events, title="ember profile"):
     return "".join([
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
         f"<title>{escape(title)}</title><style>{_STYLE}</style>{label_style}</head><body>\n",
-        f"<div id=\"bar\"><b>{escape(title)}</b> &middot; {len(events)} events &middot; "
+        f"<div id=\"bar\"><b>{escape(title)}</b> &middot; {shown} &middot; "
         f"wheel: zoom time &middot; drag: pan &middot; hover a box for details"
         f"<button id=\"fit\">fit</button><span class=\"legend\">{legend}</span></div>\n",
         "<h2>Timeline</h2>\n<div id=\"timeline\"><svg id=\"tl\" "
