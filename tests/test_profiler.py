@@ -569,6 +569,7 @@ def test_export_html_is_one_self_contained_page(tmp_path):
     assert kinds["AddmmBackward0"] == "backward"
     assert kinds[BACKWARD + "AddmmBackward0"] == "evaluate"
     assert data["fill"]["backward"] == "#d3d3d3"  # the grad_fn boxes' grey
+    assert [e["row"] for e in data["events"]][:2] == [0, 1]  # nesting depth is the row
     assert "<th>Self CPU %</th>" in page and "Self CPU time total:" in page
     rows = re.findall(r'<td class="name" data-v="([^"]+)"', page)
     assert sorted(rows) == sorted({e.name for e in prof.events()})

@@ -281,7 +281,8 @@ def profile_page(events, title="ember profile"):
         if e.cpu_children:
             tip.append(f"{len(e.cpu_children)} nested call"
                        f"{'s' if len(e.cpu_children) != 1 else ''}")
-        items.append({"name": e.name, "start": round(e.time_range.start, 3),
+        items.append({"name": getattr(e, "trace_name", None) or e.name,  # ProfilerStep#3
+                      "start": round(e.time_range.start, 3),
                       "end": round(e.time_range.end, 3), "row": first_row[e.thread] + depth,
                       "kind": kind, "tip": "\n".join(tip)})
     start = min((e.time_range.start for e in events), default=0.0)
