@@ -4,7 +4,7 @@ function computing every input's gradient) and the linear map with a plan (pooli
 
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from ._op import check_tensor, formula_node, record
+from ._op import check_tensor, formula_node, linear, record
 from .linalg import _word
 
 
@@ -63,5 +63,7 @@ def _linear_vjp(g, plan, adjoint, keep=None):
 def node_pair(name):
     """The nodes of a planned map and of its adjoint (PyTorch's ...Backward0 and
     ...BackwardBackward0)."""
-    return (formula_node(f"{name}Backward0", _linear_vjp),
-            formula_node(f"{name}BackwardBackward0", _linear_vjp))
+    # forward rule: the map itself on the tangent
+    jvp = linear(lambda t, plan, adjoint, keep=None: linear_map(t, plan, adjoint))
+    return (formula_node(f"{name}Backward0", _linear_vjp, jvp=jvp),
+            formula_node(f"{name}BackwardBackward0", _linear_vjp, jvp=jvp))

@@ -573,3 +573,18 @@ def zero_tangents(ts, inputs):
     """Each input's tangent, zeros for tensor inputs without one (ops that join tensors)."""
     return [tx if tx is not None else _make(np.zeros_like(x._data)) if isinstance(x, Tensor)
             else None for x, tx in zip(inputs, ts)]
+
+
+def bilinear(product):
+    """The forward rule of ``product(a, b)``, linear in each of its first two inputs:
+    product(t_a, b) + product(a, t_b)."""
+    def jvp(ts, inputs, saved, out):
+        a, b = inputs[0], inputs[1]
+        ta, tb = ts[0], ts[1]
+        total = None if ta is None else product(ta, b)
+        if tb is not None:
+            term = product(a, tb)
+            total = term if total is None else total + term
+        return total
+
+    return jvp

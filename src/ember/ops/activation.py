@@ -35,8 +35,20 @@ def _log_softmax_grad(g, dim, y):
     return g - y.exp() * g.sum(dim, keepdim=True)
 
 
-_Softmax = formula_node("SoftmaxBackward0", _softmax_grad)
-_LogSoftmax = formula_node("LogSoftmaxBackward0", _log_softmax_grad)
+def _softmax_jvp(ts, inputs, saved, y):
+    # dy = y * (t - <y, t>) along dim
+    t = ts[0]
+    return y * (t - (y * t).sum(saved[0], keepdim=True))
+
+
+def _log_softmax_jvp(ts, inputs, saved, y):
+    # dy = t - <softmax, t> along dim
+    t = ts[0]
+    return t - (y.exp() * t).sum(saved[0], keepdim=True)
+
+
+_Softmax = formula_node("SoftmaxBackward0", _softmax_grad, jvp=_softmax_jvp)
+_LogSoftmax = formula_node("LogSoftmaxBackward0", _log_softmax_grad, jvp=_log_softmax_jvp)
 
 
 def _shifted(d, axis):
@@ -120,7 +132,7 @@ def _softplus_grad(g, x, beta, threshold):
     return where(z > threshold, g, g * z.sigmoid())
 
 
-_Softplus = formula_node("SoftplusBackward0", _softplus_grad)
+_Softplus = formula_node("SoftplusBackward0", _softplus_grad, elementwise=True)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -153,8 +165,10 @@ def _leaky_np(d, slope):
     return np.where(d > 0, d, d * slope)
 
 
-_LeakyRelu = formula_node("LeakyReluBackward0", lambda g, x, s: where(x > 0, g, g * s))
-_LeakyRelu1 = formula_node("LeakyReluBackward1", lambda g, s, y: where(y > 0, g, g * s))
+_LeakyRelu = formula_node("LeakyReluBackward0", lambda g, x, s: where(x > 0, g, g * s),
+                          elementwise=True)
+_LeakyRelu1 = formula_node("LeakyReluBackward1", lambda g, s, y: where(y > 0, g, g * s),
+                           elementwise=True)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
@@ -187,8 +201,8 @@ def _elu_grad_out(g, alpha, scale, input_scale, y):
     return where(y > 0, g * scale, g * input_scale * (y + alpha * scale))
 
 
-_Elu = formula_node("EluBackward0", _elu_grad)
-_Elu1 = formula_node("EluBackward1", _elu_grad_out)
+_Elu = formula_node("EluBackward0", _elu_grad, elementwise=True)
+_Elu1 = formula_node("EluBackward1", _elu_grad_out, elementwise=True)
 # PyTorch's celu gradient takes 1 / alpha in single precision (alpha.toFloat()); so do we
 def _celu_grad(g, x, alpha, scale, input_scale):
     return _elu_grad(g, x, alpha, scale, 1.0 / float(np.float32(alpha)))
@@ -198,8 +212,8 @@ def _celu_grad_out(g, alpha, scale, input_scale, y):
     return _elu_grad_out(g, alpha, scale, 1.0 / float(np.float32(alpha)), y)
 
 
-_Celu = formula_node("CeluBackward0", _celu_grad)
-_Celu1 = formula_node("CeluBackward1", _celu_grad_out)
+_Celu = formula_node("CeluBackward0", _celu_grad, elementwise=True)
+_Celu1 = formula_node("CeluBackward1", _celu_grad_out, elementwise=True)
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
@@ -239,8 +253,9 @@ def _hardtanh_grad(g, x, lo, hi):
     return g * ((x > lo) & (x < hi))
 
 
-_Hardtanh = formula_node("HardtanhBackward0", _hardtanh_grad)
-_HardtanhOut = formula_node("HardtanhBackward0", lambda g, lo, hi, y: _hardtanh_grad(g, y, lo, hi))
+_Hardtanh = formula_node("HardtanhBackward0", _hardtanh_grad, elementwise=True)
+_HardtanhOut = formula_node("HardtanhBackward0", lambda g, lo, hi, y: _hardtanh_grad(g, y, lo, hi),
+                            elementwise=True)
 
 
 def _clip_np(d, lo, hi):
@@ -319,7 +334,7 @@ def _gelu_grad(g, x, approximate):
     return g * (cdf + x * pdf)
 
 
-_Gelu = formula_node("GeluBackward0", _gelu_grad)
+_Gelu = formula_node("GeluBackward0", _gelu_grad, elementwise=True)
 
 
 def gelu(input, approximate="none"):
@@ -338,7 +353,7 @@ def _silu_grad(g, x):
     return g * (s * (1 + x * (1 - s)))
 
 
-_Silu = formula_node("SiluBackward0", _silu_grad)
+_Silu = formula_node("SiluBackward0", _silu_grad, elementwise=True)
 
 
 def silu(input, inplace=False):
@@ -355,7 +370,7 @@ def _mish_grad(g, x):
     return g * (t + x * x.sigmoid() * (1 - t * t))
 
 
-_Mish = formula_node("MishBackward0", _mish_grad)
+_Mish = formula_node("MishBackward0", _mish_grad, elementwise=True)
 
 
 def mish(input, inplace=False):
@@ -369,7 +384,8 @@ def _hardsigmoid_np(d):
 
 _ONE_SIXTH = float(np.float32(1.0) / np.float32(6.0))  # PyTorch's constant, in single precision
 _Hardsigmoid = formula_node("HardsigmoidBackward0",
-                            lambda g, x: where((x > -3) & (x < 3), g * _ONE_SIXTH, 0.0))
+                            lambda g, x: where((x > -3) & (x < 3), g * _ONE_SIXTH, 0.0),
+                            elementwise=True)
 
 
 def hardsigmoid(input, inplace=False):
@@ -383,7 +399,7 @@ def _hardswish_np(d):
 
 _Hardswish = formula_node(
     "HardswishBackward0",
-    lambda g, x: where(x < -3, 0.0, where(x <= 3, g * (x / 3 + 0.5), g)))
+    lambda g, x: where(x < -3, 0.0, where(x <= 3, g * (x / 3 + 0.5), g)), elementwise=True)
 
 
 def hardswish(input, inplace=False):
@@ -391,7 +407,7 @@ def hardswish(input, inplace=False):
     return _pointwise(input, "hardswish", _hardswish_np, _Hardswish, (), inplace)
 
 
-_LogSigmoid = formula_node("LogSigmoidBackward0", lambda g, x: g * (-x).sigmoid())
+_LogSigmoid = formula_node("LogSigmoidBackward0", lambda g, x: g * (-x).sigmoid(), elementwise=True)
 
 
 def logsigmoid(input):
@@ -404,9 +420,9 @@ def _threshold_np(d, threshold, value):
     return np.where(d > threshold, d, d.dtype.type(value))
 
 
-_Threshold = formula_node("ThresholdBackward0", lambda g, x, th, v: g * (x > th))
+_Threshold = formula_node("ThresholdBackward0", lambda g, x, th, v: g * (x > th), elementwise=True)
 # in place, PyTorch still masks with the input (a snapshot of it), under another name
-_Threshold1 = formula_node("ThresholdBackward1", lambda g, x, th, v: g * (x > th))
+_Threshold1 = formula_node("ThresholdBackward1", lambda g, x, th, v: g * (x > th), elementwise=True)
 
 
 def threshold(input, threshold, value, inplace=False):
@@ -423,8 +439,10 @@ def threshold_(input, threshold, value):
     return globals()["threshold"](input, threshold, value, True)
 
 
-_Hardshrink = formula_node("HardshrinkBackward0", lambda g, x, lambd: g * (x.abs() > lambd))
-_Softshrink = formula_node("SoftshrinkBackward0", lambda g, x, lambd: g * (x.abs() > lambd))
+_Hardshrink = formula_node("HardshrinkBackward0", lambda g, x, lambd: g * (x.abs() > lambd),
+                           elementwise=True)
+_Softshrink = formula_node("SoftshrinkBackward0", lambda g, x, lambd: g * (x.abs() > lambd),
+                           elementwise=True)
 
 
 def hardshrink(input, lambd=0.5):

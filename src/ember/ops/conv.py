@@ -265,7 +265,27 @@ def _conv_input_vjps():
             lambda gg, g, w, sp: _bias_grad(gg, sp))
 
 
-_ConvTranspose = formula_node("ConvolutionBackward0", *_conv_input_vjps())
+def _conv_jvp(conv):
+    # conv is linear in the input and in the weight, and adds the bias
+    def jvp(ts, inputs, saved, out):
+        x, w, _ = inputs
+        tx, tw, tb = ts
+        sp = saved[2]
+        total = None if tx is None else conv(tx, w, None, sp)
+        if tw is not None:
+            term = conv(x, tw, None, sp)
+            total = term if total is None else total + term
+        if tb is not None:
+            term = tb.reshape((-1,) + (1,) * sp.nd)
+            total = term if total is None else total + term
+        return total
+
+    return jvp
+
+
+_Convolution.jvp = staticmethod(_conv_jvp(_conv))
+_ConvTranspose = formula_node("ConvolutionBackward0", *_conv_input_vjps(),
+                              jvp=_conv_jvp(_conv_input))
 _ConvInputBackward = formula_node("ConvolutionBackwardBackward0", *_conv_input_vjps())
 # <conv_weight(x, g), W> = B(x, W, g)
 _ConvWeightBackward = formula_node(

@@ -9,7 +9,9 @@ from .shape import _Clone
 
 __all__ = ["clone"]
 
-_ToCopy = formula_node("ToCopyBackward0", lambda g, dt: g.to(dt))
+# forward rule: the tangent, cast to the output's dtype
+_ToCopy = formula_node("ToCopyBackward0", lambda g, dt: g.to(dt),
+                       jvp=lambda ts, inputs, saved, out: ts[0].to(out.dtype))
 
 
 def clone(input, *, memory_format=None):

@@ -653,7 +653,7 @@ def _where_b(g, cond, a, b):
     return where(cond, 0.0, g)
 
 
-_WhereNode = formula_node("WhereBackward0", None, _where_a, _where_b)
+_WhereNode = formula_node("WhereBackward0", None, _where_a, _where_b, elementwise=True)
 
 
 def where(condition, input=None, other=None):
@@ -684,9 +684,10 @@ def where(condition, input=None, other=None):
     return record(out, _WhereNode, (None, input, other), (cond_t, input, other))
 
 
-_Lerp = formula_node("LerpBackward0", lambda g, w: g * (1 - w), lambda g, w: g * w)
+_Lerp = formula_node("LerpBackward0", lambda g, w: g * (1 - w), lambda g, w: g * w,
+                     elementwise=True)
 _LerpT = formula_node("LerpBackward1", lambda g, a, b, w: g * (1 - w), lambda g, a, b, w: g * w,
-                      lambda g, a, b, w: g * (b - a))
+                      lambda g, a, b, w: g * (b - a), elementwise=True)
 
 
 def lerp(input, end, weight):
@@ -707,7 +708,7 @@ def _clamp_grad(g, x, lo, hi):
     return g * mask
 
 
-_Clamp = formula_node("ClampBackward1", _clamp_grad)
+_Clamp = formula_node("ClampBackward1", _clamp_grad, elementwise=True)
 
 
 def clamp(input, min=None, max=None):  # noqa: A002
@@ -751,9 +752,10 @@ _ClampT = formula_node(
     _clamp_grad,
     _clamp_bound_grad(lambda x, lo, hi: (x < lo) if hi is None else (x < lo) & (lo <= hi)),
     _clamp_bound_grad(lambda x, lo, hi: (x > hi) if lo is None else (x > hi) | (lo > hi)),
+    elementwise=True,
 )
-_ClampMin = formula_node("ClampMinBackward0", lambda g, x, lo: g * (x >= lo))
-_ClampMax = formula_node("ClampMaxBackward0", lambda g, x, hi: g * (x <= hi))
+_ClampMin = formula_node("ClampMinBackward0", lambda g, x, lo: g * (x >= lo), elementwise=True)
+_ClampMax = formula_node("ClampMaxBackward0", lambda g, x, hi: g * (x <= hi), elementwise=True)
 
 
 def clamp_min(input, min):  # noqa: A002

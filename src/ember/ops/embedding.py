@@ -38,6 +38,8 @@ def _embedding_grads(node, g, create_graph, idx, num, padding_idx, by_freq):
 
 
 _Embedding = fused_node("EmbeddingBackward0", _embedding_grads)
+# forward rule: the rows of the weight's tangent
+_Embedding.jvp = staticmethod(lambda ts, inputs, saved, out: ts[0][_make(saved[0])])
 
 
 def _embedding_renorm(weight, idx, max_norm, norm_type):

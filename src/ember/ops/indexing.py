@@ -22,7 +22,15 @@ from ._inplace import (
     inplace_on_view,
     overlap_error,
 )
-from ._op import FormulaNode, broadcast_shapes_error, formula_node, own_tangent, record
+from ._op import (
+    FormulaNode,
+    broadcast_shapes_error,
+    formula_node,
+    linear,
+    own_tangent,
+    record,
+    zero_tangents,
+)
 from .shape import _Alias, _embed, _Select, _Slice, _UnsqueezeKey, key_view
 
 __all__ = [
@@ -236,7 +244,8 @@ def _index_grad(g, shape, key):
     return index_put_values(zeros, key, g, True)
 
 
-IndexBackward0 = formula_node("IndexBackward0", _index_grad)
+IndexBackward0 = formula_node("IndexBackward0", _index_grad,
+                              jvp=linear(lambda t, shape, key: index_key(t, key)))
 
 
 def _take_key(d, key):
@@ -453,7 +462,9 @@ def _index_select_grad(g, shape, dim, idx):
     return index_add(zeros, dim, _make(idx), g)
 
 
-IndexSelectBackward0 = formula_node("IndexSelectBackward0", _index_select_grad)
+IndexSelectBackward0 = formula_node(
+    "IndexSelectBackward0", _index_select_grad,
+    jvp=linear(lambda t, shape, dim, idx: index_select(t, dim, _make(idx))))
 
 
 def index_select(input, dim, index):
@@ -475,7 +486,14 @@ IndexAddBackward0 = formula_node(
     lambda g, dim, idx, alpha: g,
     lambda g, dim, idx, alpha: index_select(g, dim, _make(idx)) * alpha if alpha != 1
     else index_select(g, dim, _make(idx)),
+    jvp=lambda ts, inputs, saved, out: _index_add_jvp(ts, inputs, *saved),
 )
+
+
+def _index_add_jvp(ts, inputs, dim, idx, alpha):
+    # linear in both: the source's tangent added into the input's
+    tx, tsrc = zero_tangents(ts, inputs)
+    return index_add(tx, dim, _make(idx), tsrc, alpha=alpha)
 
 
 def index_add(input, dim, index, source, *, alpha=1):
@@ -526,7 +544,8 @@ def _gather_grad(g, shape, dim, idx):
     return scatter_add(zeros, dim, _make(idx), g)
 
 
-GatherBackward0 = formula_node("GatherBackward0", _gather_grad)
+GatherBackward0 = formula_node("GatherBackward0", _gather_grad,
+                               jvp=linear(lambda t, shape, dim, idx: gather(t, dim, _make(idx))))
 
 
 def gather(input, dim, index, *, sparse_grad=False):
@@ -657,11 +676,26 @@ def _bool_mask(mask, op):
     return m
 
 
-MaskedFillBackward0 = formula_node("MaskedFillBackward0", lambda g, m: g.masked_fill(_make(m), 0))
+MaskedFillBackward0 = formula_node("MaskedFillBackward0", lambda g, m: g.masked_fill(_make(m), 0),
+                                   elementwise=True)
+
+
+def _masked_fill_value_jvp(ts, inputs, saved, out):
+    # the input's tangent outside the mask, the value's tangent inside it
+    m = _make(saved[0])
+    tx, tv = ts
+    total = None if tx is None else tx.masked_fill(m, 0)
+    if tv is not None:
+        term = tv * m
+        total = term if total is None else total + term
+    return total
+
+
 MaskedFillBackward1 = formula_node(
     "MaskedFillBackward1",
     lambda g, m: g.masked_fill(_make(m), 0),
     lambda g, m: (g * _make(m)).sum(),
+    jvp=_masked_fill_value_jvp,
 )
 
 

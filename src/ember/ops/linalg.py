@@ -12,7 +12,7 @@ from .._dtype import from_np
 from .._errors import note
 from .._tensor import Tensor
 from ..autograd.graph import Node, name_saved
-from ._op import broadcast_shapes_error, check_tensor, formula_node, record
+from ._op import bilinear, broadcast_shapes_error, check_tensor, formula_node, record
 from .copy import contiguous
 from .creation import eye, ones
 from .shape import expand, reshape, squeeze, transpose, transposed, unsafe_view, unsqueeze
@@ -85,11 +85,14 @@ def _bmm_grad_b(g, a, b):
     return bmm(a.transpose(1, 2), g)
 
 
-_Dot = formula_node("DotBackward0", _dot_grad_a, _dot_grad_b)
-_Mv = formula_node("MvBackward0", _mv_grad_mat, _mv_grad_vec)
-_Mm = name_saved(formula_node("MmBackward0", _mm_grad_a, _mm_grad_b, arrays=True),
-                 self=0, mat2=1)
-_Bmm = formula_node("BmmBackward0", _bmm_grad_a, _bmm_grad_b)
+# forward rules: products are linear in each factor (one term per factor with a tangent)
+_Dot = formula_node("DotBackward0", _dot_grad_a, _dot_grad_b,
+                    jvp=bilinear(lambda a, b: dot(a, b)))
+_Mv = formula_node("MvBackward0", _mv_grad_mat, _mv_grad_vec, jvp=bilinear(lambda a, b: mv(a, b)))
+_Mm = name_saved(formula_node("MmBackward0", _mm_grad_a, _mm_grad_b, arrays=True,
+                              jvp=bilinear(lambda a, b: mm(a, b))), self=0, mat2=1)
+_Bmm = formula_node("BmmBackward0", _bmm_grad_a, _bmm_grad_b,
+                    jvp=bilinear(lambda a, b: bmm(a, b)))
 _SqueezeRow = formula_node("SqueezeBackward4", lambda g, shape: g.reshape(shape))
 
 
@@ -377,7 +380,8 @@ def dot(input, tensor, *, _node=_Dot):
     return record(_matmul(ad, bd), _node, (input, tensor), (input, tensor))
 
 
-_Vdot = formula_node("VdotBackward0", _dot_grad_a, _dot_grad_b)
+_Vdot = formula_node("VdotBackward0", _dot_grad_a, _dot_grad_b,
+                     jvp=bilinear(lambda a, b: vdot(a, b)))
 
 
 def vdot(input, other):
@@ -437,9 +441,26 @@ def _addmm_grad_m2(g, s, m1, m2, beta, alpha):
 
 
 # the formulas run on arrays too; the input itself is not saved (its gradient needs no value)
+def _addmm_jvp(product):
+    # beta * t_input + alpha * (product(t_1, m_2) + product(m_1, t_2))
+    prod = bilinear(product)
+
+    def jvp(ts, inputs, saved, out):
+        beta, alpha = saved[3], saved[4]
+        total = prod(ts[1:], inputs[1:], saved, out)
+        if total is not None and alpha != 1:
+            total = total * alpha
+        if ts[0] is not None and beta != 0:
+            term = ts[0] * beta if beta != 1 else ts[0]
+            total = term if total is None else total + term
+        return total
+
+    return jvp
+
+
 _Addmm = name_saved(
     formula_node("AddmmBackward0", _addmm_grad_self, _addmm_grad_m1, _addmm_grad_m2,
-                 arrays=True),
+                 arrays=True, jvp=_addmm_jvp(lambda a, b: mm(a, b))),
     mat1=1, mat2=2, beta=3, alpha=4,
 )
 
@@ -476,7 +497,7 @@ def _baddbmm_grad_b2(g, s, b1, b2, beta, alpha):
 
 
 _Baddbmm = formula_node("BaddbmmBackward0", _addmm_grad_self, _baddbmm_grad_b1,
-                        _baddbmm_grad_b2)
+                        _baddbmm_grad_b2, jvp=_addmm_jvp(lambda a, b: bmm(a, b)))
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):

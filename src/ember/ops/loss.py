@@ -109,7 +109,18 @@ def _mse_grad_t(g, x, t, reduction, n):
     return g * scale * (t - x)
 
 
-_MseLoss = formula_node("MseLossBackward0", _mse_grad_x, _mse_grad_t)
+def _mse_jvp(ts, inputs, saved, out):
+    # 2 (x - t) (t_x - t_t), reduced as the loss is
+    x, t, reduction, n = saved
+    tx, tt = ts
+    d = tx if tt is None else -tt if tx is None else tx - tt
+    e = 2 * (x - t) * d
+    if reduction == "none":
+        return e
+    return e.sum() / n if reduction == "mean" else e.sum()
+
+
+_MseLoss = formula_node("MseLossBackward0", _mse_grad_x, _mse_grad_t, jvp=_mse_jvp)
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -248,9 +259,21 @@ def _nll_grad(g, spec, reduction, squeeze):
     return g * m
 
 
-_NllLoss = formula_node("NllLossBackward0", _nll_grad)
-_NllLoss2d = formula_node("NllLoss2DBackward0", _nll_grad)
-_NllLossView = formula_node("ViewBackward0", _nll_grad)
+def _nll_jvp(ts, inputs, saved, out):
+    # linear in the input: the weighted (negated) tangent at each target, reduced
+    spec, reduction, squeeze = saved
+    m = spec.mask()
+    if squeeze:
+        m = m.squeeze(0)
+    picked = ts[0] * m
+    if reduction == "none":
+        return picked.sum(0 if squeeze else 1)
+    return picked.sum()
+
+
+_NllLoss = formula_node("NllLossBackward0", _nll_grad, jvp=_nll_jvp)
+_NllLoss2d = formula_node("NllLoss2DBackward0", _nll_grad, jvp=_nll_jvp)
+_NllLossView = formula_node("ViewBackward0", _nll_grad, jvp=_nll_jvp)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,

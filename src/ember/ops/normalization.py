@@ -147,7 +147,24 @@ def _layer_norm_grads(node, g, create_graph, x, w, mean, invstd, axes, eps):
     return (gx, *_affine_grads_np(gd, xhat, lead, need_w, need_b))
 
 
+def _layer_norm_jvp(ts, inputs, saved, out):
+    # d xhat = invstd * (t - mean(t) - xhat * mean(xhat * t)); y = xhat * w + b
+    x, w, _, _, axes, eps = saved
+    tx, tw, tb = ts
+    xhat, inv = _normalized(x, axes, eps)
+    total = None
+    if tx is not None:
+        total = _stats_input_grad(tx, xhat, inv, axes, "keepdim")
+        if w is not None:
+            total = total * w
+    for term in (None if tw is None else xhat * tw, tb):
+        if term is not None:
+            total = term if total is None else total + term
+    return total
+
+
 _NativeLayerNorm = fused_node("NativeLayerNormBackward0", _layer_norm_grads)
+_NativeLayerNorm.jvp = staticmethod(_layer_norm_jvp)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):

@@ -4,7 +4,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._nn_common import linear_map, node_pair, shape_list
-from ._op import check_tensor, formula_node, record
+from ._op import check_tensor, formula_node, linear, record
 
 __all__ = ["constant_pad_nd"]  # PyTorch has it at the top level
 FUNCTIONAL = ["pad"]
@@ -12,7 +12,8 @@ TENSOR_METHODS = {}
 
 
 _ConstantPad = formula_node("ConstantPadNdBackward0",
-                            lambda g, pads: _constant_pad(g, tuple(-p for p in pads), 0))
+                            lambda g, pads: _constant_pad(g, tuple(-p for p in pads), 0),
+                            jvp=linear(lambda t, pads: _constant_pad(t, pads, 0)))
 
 
 def _constant_pad(input, pads, value):

@@ -21,7 +21,7 @@ from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, edge, name_saved
 from ._op import check_tensor, dual_multi, formula_node, record
 from .elementwise import maximum, minimum, where
-from .indexing import scatter_add
+from .indexing import gather, scatter_add
 from .shape import _broadcast_view
 
 _asarray = np.asarray
@@ -199,8 +199,13 @@ def _sum_grad(g, shape, axes, keepdim):
     return _expand_back(g, shape, axes, keepdim)
 
 
-_Sum = formula_node("SumBackward0", _sum_grad, arrays=True)
-_SumDim = formula_node("SumBackward1", _sum_grad, arrays=True)
+def _sum_jvp(ts, inputs, saved, out):
+    _, axes, keepdim = saved
+    return sum(ts[0], axes, keepdim)
+
+
+_Sum = formula_node("SumBackward0", _sum_grad, arrays=True, jvp=_sum_jvp)
+_SumDim = formula_node("SumBackward1", _sum_grad, arrays=True, jvp=_sum_jvp)
 
 
 def _sum_dtype(d, dtype):
@@ -227,7 +232,8 @@ def _nansum_grad(g, x, axes, keepdim):
     return _restore(g, xd.ndim, axes, keepdim) * _make(~np.isnan(xd))
 
 
-_Nansum = formula_node("NansumBackward0", _nansum_grad)
+_Nansum = formula_node("NansumBackward0", _nansum_grad, jvp=lambda ts, inputs, saved, out: sum(
+    ts[0] * _make(~np.isnan(saved[0]._data)), saved[1], saved[2]))
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None, axis=None):
@@ -246,8 +252,13 @@ def _mean_grad(g, shape, axes, keepdim, count):
     return _expand_back(g / count, shape, axes, keepdim)
 
 
-_Mean = formula_node("MeanBackward0", _mean_grad, arrays=True)
-_MeanDim = formula_node("MeanBackward1", _mean_grad, arrays=True)
+def _mean_jvp(ts, inputs, saved, out):
+    _, axes, keepdim, count = saved
+    return sum(ts[0], axes, keepdim) / count if count else mean(ts[0], axes, keepdim)
+
+
+_Mean = formula_node("MeanBackward0", _mean_grad, arrays=True, jvp=_mean_jvp)
+_MeanDim = formula_node("MeanBackward1", _mean_grad, arrays=True, jvp=_mean_jvp)
 
 
 def _mean_dtype(d, dtype, op="mean"):
@@ -376,10 +387,26 @@ def _index_grad(g, shape, axis, idx, keepdim):
     return where(_make(onehot), gk, 0.0)
 
 
-_MaxAll = formula_node("MaxBackward1", _evenly_grad)
-_MinAll = formula_node("MinBackward1", _evenly_grad)
-_MaxDim = formula_node("MaxBackward0", _index_grad)
-_MinDim = formula_node("MinBackward0", _index_grad)
+def _evenly_jvp(ts, inputs, saved, y):
+    # the mean of the tangent over the ties of the picked value
+    mask = _tie_mask(saved[0]._data, y._data)
+    return sum(ts[0] * _make(mask)) / int(mask.sum())
+
+
+def _index_jvp(ts, inputs, saved, out):
+    # the tangent of the picked element
+    shape, axis, idx, keepdim = saved
+    t = ts[0]
+    if not len(shape):
+        return t
+    picked = gather(t, axis, _make(idx))
+    return picked if keepdim else picked.squeeze(axis)
+
+
+_MaxAll = formula_node("MaxBackward1", _evenly_grad, jvp=_evenly_jvp)
+_MinAll = formula_node("MinBackward1", _evenly_grad, jvp=_evenly_jvp)
+_MaxDim = formula_node("MaxBackward0", _index_grad, jvp=_index_jvp)
+_MinDim = formula_node("MinBackward0", _index_grad, jvp=_index_jvp)
 
 
 def _empty_all_error(op):
@@ -450,8 +477,17 @@ def _amax_grad(g, x, axes, keepdim, y):
     return _restore(g, nd, axes, keepdim) * _make((mask / count).astype(xd.dtype, copy=False))
 
 
-_Amax = formula_node("AmaxBackward0", _amax_grad)
-_Amin = formula_node("AminBackward0", _amax_grad)
+def _amax_jvp(ts, inputs, saved, y):
+    # the mean of the tangent over the ties of each maximum
+    x, axes, keepdim = saved
+    xd = x._data
+    mask = xd == _restore_np(y._data, xd.ndim, axes, keepdim)
+    count = mask.sum(axis=axes, keepdims=True)
+    return sum(ts[0] * _make((mask / count).astype(xd.dtype, copy=False)), axes, keepdim)
+
+
+_Amax = formula_node("AmaxBackward0", _amax_grad, jvp=_amax_jvp)
+_Amin = formula_node("AminBackward0", _amax_grad, jvp=_amax_jvp)
 
 
 def _check_nonempty(op, d, axes, dim):
@@ -680,7 +716,13 @@ def _lse_grad(g, x, axes, keepdim, y):
     return _restore(g, nd, axes, keepdim) * (x - _restore(y, nd, axes, keepdim)).exp()
 
 
-_Logsumexp = formula_node("LogsumexpBackward0", _lse_grad)
+def _lse_jvp(ts, inputs, saved, y):
+    # the tangent averaged with the softmax weights exp(x - y)
+    x, axes, keepdim = saved
+    return sum(ts[0] * (x - _restore(y, x._data.ndim, axes, keepdim)).exp(), axes, keepdim)
+
+
+_Logsumexp = formula_node("LogsumexpBackward0", _lse_grad, jvp=_lse_jvp)
 
 
 def logsumexp(input, dim=None, keepdim=False, *, axis=None):
@@ -806,7 +848,8 @@ def _rev_cumsum(g, axis):
     return _flip(cumsum(_flip(g, axis), axis), axis)
 
 
-_Cumsum = formula_node("CumsumBackward0", lambda g, axis: _rev_cumsum(g, axis))
+_Cumsum = formula_node("CumsumBackward0", lambda g, axis: _rev_cumsum(g, axis),
+                       jvp=lambda ts, inputs, saved, out: cumsum(ts[0], saved[0]))
 
 
 def cumsum(input, dim=None, *, dtype=None, axis=None):
@@ -1026,11 +1069,11 @@ def count_nonzero(input, dim=None, *, axis=None):
 
 
 # -- median, nanmedian, mode ----------------------------------------------------------------------
-_MedianAll = formula_node("MedianBackward0", _evenly_grad)
-_MedianDim = formula_node("MedianBackward1", _index_grad)
-_NanmedianAll = formula_node("NanmedianBackward0", _evenly_grad)
-_NanmedianDim = formula_node("NanmedianBackward1", _index_grad)
-_ModeDim = formula_node("ModeBackward0", _index_grad)
+_MedianAll = formula_node("MedianBackward0", _evenly_grad, jvp=_evenly_jvp)
+_MedianDim = formula_node("MedianBackward1", _index_grad, jvp=_index_jvp)
+_NanmedianAll = formula_node("NanmedianBackward0", _evenly_grad, jvp=_evenly_jvp)
+_NanmedianDim = formula_node("NanmedianBackward1", _index_grad, jvp=_index_jvp)
+_ModeDim = formula_node("ModeBackward0", _index_grad, jvp=_index_jvp)
 
 
 def _median_index(d, axis, skip_nan):
