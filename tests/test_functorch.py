@@ -410,3 +410,46 @@ def test_doc_example_combine_state_for_ensemble_with_vmap():
     eo = _quiet(efunctorch.vmap, ef, (0, 0, None))(ep, eb, edata)
     assert eo.shape == (num_models, batch_size, out_features)
     assert_same(eo, to, rtol=1e-5, atol=1e-6)
+
+
+_TRANSFORMS = {
+    "vjp": lambda ft, x: ft.vjp(lambda t: t.sin() * t, x)[1](x.cos()),
+    "jvp": lambda ft, x: ft.jvp(lambda t: t.sin() * t, (x,), (x.cos(),)),
+    "jacrev": lambda ft, x: ft.jacrev(lambda t: t.sin() * t.sum())(x),
+    "jacfwd": lambda ft, x: ft.jacfwd(lambda t: t.sin() * t.sum())(x),
+    "hessian": lambda ft, x: ft.hessian(lambda t: (t.sin() * t).sum())(x),
+    "grad_argnums": lambda ft, x: ft.grad(lambda a, b: (a * b.exp()).sum(), argnums=(0, 1))(
+        x, x * 2),
+    "grad_has_aux": lambda ft, x: ft.grad(lambda t: ((t ** 2).sum(), t.mean()), has_aux=True)(x),
+    "vmap": lambda ft, x: ft.vmap(lambda r, s: r * s, in_dims=(0, None))(x.reshape(2, 2), x[:2]),
+    "vmap_out_dims": lambda ft, x: ft.vmap(lambda r: r.exp(), out_dims=1)(x.reshape(2, 2)),
+    "vmap_grad": lambda ft, x: ft.vmap(ft.grad(lambda r: (r ** 3).sum()))(x.reshape(2, 2)),
+    "jacrev_has_aux": lambda ft, x: ft.jacrev(lambda t: (t.exp(), t.sum()), has_aux=True)(x),
+}
+
+
+@pytest.mark.skipif(not all(_HAS.values()), reason="ember.func's transforms are not there yet")
+@pytest.mark.parametrize("name", sorted(_TRANSFORMS))
+def test_transforms_through_functorch_match(name):
+    vals = [0.3, -1.2, 2.0, 0.7]
+    eo = _quiet(_TRANSFORMS[name], efunctorch, ember.tensor(vals, dtype=ember.float64))
+    to = _quiet(_TRANSFORMS[name], functorch, torch.tensor(vals, dtype=torch.float64))
+    assert_same(eo, to, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.skipif(not all(_HAS.values()), reason="ember.func's transforms are not there yet")
+def test_experimental_names_do_not_warn():
+    import ember.functorch.experimental as experimental
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = experimental.jacfwd(lambda t: t ** 2)(ember.tensor([1.0, 2.0]))
+    assert out.tolist() == [[2.0, 0.0], [0.0, 4.0]]
+    assert experimental.hessian is ember.func.hessian
+
+
+def test_functionalize_is_refused_plainly():
+    if hasattr(ember.func, "functionalize"):
+        pytest.skip("ember.func.functionalize exists")
+    with pytest.raises(NotImplementedError, match="ember.func.functionalize"):
+        _quiet(efunctorch.functionalize, lambda x: x)
