@@ -24,12 +24,18 @@ DESCRIPTIONS = {
     "W3": "MLP 784-256-128-10, ReLU, cross-entropy, batch 128, SGD (per step)",
     "W4": "CNN conv-relu-pool x2 + linear, batch 64 of 28x28, SGD (per step)",
     "W5": "Hessian-vector product of sum(tanh(A@x)**2), A 256x256 (per HVP)",
+    "F1": "per-sample gradients, MLP 64-32-10, batch 64: vmap(grad) (per batch)",
+    "F1-loop": "the same per-sample gradients by a loop of backward passes (per batch)",
+    "F2": "jacrev of tanh(W x + b), 100 -> 100 (per Jacobian)",
+    "F3": "jacfwd of tanh(W x + b), 100 -> 100 (per Jacobian)",
+    "F4": "hessian of sum(tanh(A x)**2), 50 parameters (per Hessian)",
+    "F5": "jvp of the W3 MLP's logits with respect to its input, batch 128 (per jvp)",
     "W6-import": "`python -c 'import LIB'` (whole process)",
     "W6-script": "W1 as a complete 100-epoch script (whole process)",
     "M1-peak": "peak RSS of W3 over 500 steps (MiB, not time)",
     "M1-growth": "RSS growth of W2 between step 1,000 and 10,000 (MiB, not time)",
 }
-STEP_WORKLOADS = ("W1", "W2", "W3", "W4", "W5")
+STEP_WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "F1", "F1-loop", "F2", "F3", "F4", "F5")
 MEMORY_WORKLOADS = ("M1-peak", "M1-growth")
 
 

@@ -354,8 +354,162 @@ print(w.item())
 
 
 
+# -- F1..F5: function transforms (torch.func) -----------------------------------------------------
+def _ps_data(seed=0):
+    rng = np.random.default_rng(seed)
+    sizes = [(64, 32), (32, 10)]
+    params = []
+    for fan_in, fan_out in sizes:
+        bound = 1 / np.sqrt(fan_in)
+        params.append(rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32))
+        params.append(rng.uniform(-bound, bound, fan_out).astype(np.float32))
+    x = rng.standard_normal((64, 64)).astype(np.float32)
+    y = rng.integers(0, 10, 64)
+    return params, x, y
+
+
+def _ps_numpy(params, x, y):
+    """Per-sample gradients of the MLP by hand, all samples at once."""
+    w1, b1, w2, b2 = params
+    n = x.shape[0]
+
+    def step():
+        h = np.maximum(x @ w1.T + b1, 0)
+        z = h @ w2.T + b2
+        p = np.exp(z - z.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        p[np.arange(n), y] -= 1  # d loss / d z of each sample's own loss
+        gh = (p @ w2) * (h > 0)
+        return (p[:, :, None] * h[:, None, :], p, gh[:, :, None] * x[:, None, :], gh)
+
+    return step
+
+
+def _ps_model(lib, params):
+    nn = lib.nn
+    model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+    with lib.no_grad():
+        for p, v in zip(model.parameters(), params):
+            p.copy_(lib.from_numpy(v))
+    return model
+
+
+def f1(lib, name, steps=100):
+    """Per-sample gradients of a small MLP (batch 64) with vmap(grad) through functional_call."""
+    params, x, y = _ps_data()
+    if lib is None:
+        return _timeit(_ps_numpy(params, x, y), steps, 10)
+    model = _ps_model(lib, params)
+    F, func = lib.nn.functional, lib.func
+    p = {k: v.detach() for k, v in model.named_parameters()}
+    xt, yt = lib.from_numpy(x), lib.from_numpy(y)
+
+    def loss(p, xi, yi):
+        out = func.functional_call(model, p, (xi.unsqueeze(0),))
+        return F.cross_entropy(out, yi.unsqueeze(0))
+
+    per_sample = func.vmap(func.grad(loss), in_dims=(None, 0, 0))
+    return _timeit(lambda: per_sample(p, xt, yt), steps, 10)
+
+
+def f1_loop(lib, name, steps=10):
+    """The same per-sample gradients by a Python loop over the samples (backward per sample)."""
+    params, x, y = _ps_data()
+    if lib is None:
+        return _timeit(_ps_numpy(params, x, y), steps, 2)
+    model = _ps_model(lib, params)
+    F = lib.nn.functional
+    xt, yt = lib.from_numpy(x), lib.from_numpy(y)
+    ps = list(model.parameters())
+
+    def step():
+        out = []
+        for i in range(xt.shape[0]):
+            loss = F.cross_entropy(model(xt[i:i + 1]), yt[i:i + 1])
+            out.append(lib.autograd.grad(loss, ps))
+        return out
+
+    return _timeit(step, steps, 2)
+
+
+def _jac_data():
+    rng = np.random.default_rng(0)
+    w = (rng.standard_normal((100, 100)) / 10).astype(np.float32)
+    b = rng.standard_normal(100).astype(np.float32)
+    x = rng.standard_normal(100).astype(np.float32)
+    return w, b, x
+
+
+def _jac(lib, name, steps, transform):
+    w, b, x = _jac_data()
+    if lib is None:
+        def jac_np():
+            t = np.tanh(w @ x + b)
+            return (1 - t * t)[:, None] * w
+
+        return _timeit(jac_np, steps, 10)
+    wt, bt, xt = lib.from_numpy(w), lib.from_numpy(b), lib.from_numpy(x)
+    jac = getattr(lib.func, transform)(lambda v: lib.tanh(wt @ v + bt))
+    return _timeit(lambda: jac(xt), steps, 10)
+
+
+def f2(lib, name, steps=100):
+    """jacrev of tanh(W x + b), 100 -> 100."""
+    return _jac(lib, name, steps, "jacrev")
+
+
+def f3(lib, name, steps=100):
+    """jacfwd of tanh(W x + b), 100 -> 100."""
+    return _jac(lib, name, steps, "jacfwd")
+
+
+def f4(lib, name, steps=100):
+    """hessian of sum(tanh(A x)**2) over 50 parameters, A 50x50."""
+    rng = np.random.default_rng(0)
+    a = (rng.standard_normal((50, 50)) / 7).astype(np.float32)
+    x = rng.standard_normal(50).astype(np.float32)
+    if lib is None:
+        def hess_np():
+            t = np.tanh(a @ x)
+            d = 2 * (1 - t * t) * (1 - 3 * t * t)
+            return a.T @ (d[:, None] * a)
+
+        return _timeit(hess_np, steps, 10)
+    at, xt = lib.from_numpy(a), lib.from_numpy(x)
+    hess = lib.func.hessian(lambda v: (lib.tanh(at @ v) ** 2).sum())
+    return _timeit(lambda: hess(xt), steps, 10)
+
+
+def f5(lib, name, steps=100):
+    """Forward-mode jvp of the W3 MLP's logits with respect to its input (batch 128)."""
+    params, x, _ = _mlp_params()
+    v = np.random.default_rng(1).standard_normal(x.shape).astype(np.float32)
+    if lib is None:
+        w1, b1, w2, b2, w3_, b3 = params
+
+        def jvp_np():
+            z1 = x @ w1.T + b1
+            m1 = z1 > 0
+            h1, t1 = z1 * m1, (v @ w1.T) * m1
+            z2 = h1 @ w2.T + b2
+            m2 = z2 > 0
+            h2, t2 = z2 * m2, (t1 @ w2.T) * m2
+            return h2 @ w3_.T + b3, t2 @ w3_.T
+
+        return _timeit(jvp_np, steps, 10)
+    nn = lib.nn
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
+                          nn.Linear(128, 10))
+    with lib.no_grad():
+        for p, val in zip(model.parameters(), params):
+            p.copy_(lib.from_numpy(val))
+    xt, vt = lib.from_numpy(x), lib.from_numpy(v)
+    return _timeit(lambda: lib.func.jvp(model, (xt,), (vt,)), steps, 10)
+
+
 WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "M1-peak": m1_peak,
-             "M1-growth": m1_growth}
+             "M1-growth": m1_growth, "F1": f1, "F1-loop": f1_loop, "F2": f2, "F3": f3, "F4": f4,
+             "F5": f5}
 
 
 def main():

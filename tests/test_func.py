@@ -332,3 +332,26 @@ def test_chunks_with_same_randomness_draw_the_same_numbers():
     assert np.allclose(out.numpy(), out[0].numpy())
     out = ember.func.vmap(lambda t: t + ember.rand(3), randomness="different", chunk_size=2)(x)
     assert len({tuple(r) for r in out.numpy().round(8)}) == 6
+
+
+def test_autograd_grad_with_batched_grad_outputs():
+    def run(L):
+        x = L.tensor(X[0]).requires_grad_()
+        w = L.tensor(W[:, :3]).requires_grad_()
+        y = (x @ w).tanh() * x.sum()
+        out = L.autograd.grad(y, (x, w), L.tensor(np.eye(3) * 2 + 1), is_grads_batched=True)
+        z = (x * 2).cumsum(0)  # a backward formula that runs once per sample
+        out2 = L.autograd.grad(z, x, L.eye(4, dtype=L.float64), is_grads_batched=True)
+        return list(out) + list(out2)
+
+    both(run)
+
+
+def test_batched_grad_outputs_of_the_wrong_shape_fail_as_in_pytorch():
+    def run(L):
+        x = L.tensor(X).requires_grad_()
+        return L.autograd.grad(x.sum(0), x, L.ones(2, 3, dtype=L.float64),
+                               is_grads_batched=True)
+
+    (tt, tm), (et, em) = _error(run)
+    assert et is tt and "is_grads_batched=True" in em and "[2, 3]" in em

@@ -84,6 +84,15 @@ def _tensor_explain(self):
     return _explain(self)
 
 
+def _batched_grad(*args):
+    """autograd.grad(..., is_grads_batched=True): vmap over the backward (ember.func)."""
+    from .func._transforms import batched_grad
+
+    return batched_grad(*args)
+
+
+autograd.engine.batched_grad = _batched_grad
+
 # attached here: ember.autograd's own package is the core layer and may not import viz
 autograd.explain = _explain
 Tensor.explain = _tensor_explain

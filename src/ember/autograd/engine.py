@@ -80,6 +80,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for t in inputs:
         if not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
+    if is_grads_batched:  # a batch of grad_outputs: vmap over this backward (ember.func)
+        return batched_grad(outputs, inputs, _as_tuple(grad_outputs), retain_graph,
+                            create_graph, allow_unused, materialize_grads)
     grads = _make_grads(outputs, _as_tuple(grad_outputs) if grad_outputs is not None else None,
                         create_graph, "grad")
     if retain_graph is None:
@@ -103,6 +106,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 g = _make(np.zeros_like(t._data))
         result.append(g)
     return tuple(result)
+
+
+def batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                 materialize_grads):
+    """grad with is_grads_batched=True; set by ``ember`` to ember.func's (a seam: the engine
+    does not import the transforms)."""
+    raise NotImplementedError("is_grads_batched=True needs ember.func")
 
 
 def _as_tuple(x):
@@ -174,12 +184,13 @@ def _make_grads(outputs, grads, create_graph, caller):
                 raise TypeError(
                     f"gradients can be either Tensors or None, but got {type(g).__name__}"
                 )
-            if g._data.shape != out._data.shape:
+            gshape = g._data.shape if g.__class__ is Tensor else tuple(g.shape)
+            if gshape != out._data.shape:
                 raise RuntimeError(
-                    f"Mismatch in shape: grad_output[{i}] has a shape of {Size(g._data.shape)!r}"
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {Size(gshape)!r}"
                     f" and output[{i}] has a shape of {Size(out._data.shape)!r}."
                 )
-            if g._data.dtype.kind != out._data.dtype.kind:
+            if g.dtype.np.kind != out._data.dtype.kind:
                 raise RuntimeError(
                     f"For complex Tensors, both grad_output and output are required to have the "
                     f"same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of "
@@ -289,7 +300,7 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
                 if g is not None:
                     if m is not None:  # None: the input had the output's shape and dtype
                         shape, dtype = m
-                        gd = g._data
+                        gd = g._data if g.__class__ is Tensor else _Meta(g)
                         if gd.shape != shape:
                             g = _reduce_to(g, shape, tensors)
                         if gd.dtype is not dtype:
@@ -537,9 +548,20 @@ def _needed(nodes, targets):
     return needed
 
 
+class _Meta:
+    """The shape and NumPy dtype of a gradient that is not a plain Tensor (a batched one
+    under vmap, whose per-sample shape is what the graph's metadata describes)."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, g):
+        self.shape = tuple(g.shape)
+        self.dtype = g.dtype.np
+
+
 def _reduce_to(g, shape, create_graph):
     """Sum a broadcast gradient back to its input's shape (PyTorch's sum_to)."""
-    gshape = g._data.shape
+    gshape = g._data.shape if g.__class__ is Tensor else tuple(g.shape)
     lead = len(gshape) - len(shape)
     ok = lead >= 0 and all(s == 1 or s == gs for s, gs in zip(shape, gshape[lead:]))
     if not ok:

@@ -21,7 +21,7 @@ from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..autograd.graph import AccumulateGrad
 from ..ops.creation import ones_like, zeros, zeros_like
 from ._tree import flatten, unflatten
-from ._vmap import BatchedTensor, levels, vmap, wrap
+from ._vmap import BatchedTensor, NoBatchingRule, levels, vmap, wrap
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian"]
 
@@ -274,6 +274,13 @@ def vjp(func, *primals, has_aux=False):
                     f"has a shape of {o.shape}.")
         newer = _newer_level(ct_leaves, active)
         if newer is not None:
+            if _plain(out_leaves) and _plain(leaves) and all(
+                    c.__class__ is not BatchedTensor or c._level is newer and
+                    c._value.__class__ is not BatchedTensor for c in ct_leaves):
+                try:
+                    return _batched_backward(roots, inputs, ct_leaves, spec, keep, retain_graph)
+                except NoBatchingRule:
+                    pass  # a backward formula without a batching rule: one pass per sample
             return _per_sample(vjp_fn, newer, cotangents)
         cts = [_align(c, o) for c, o in zip(ct_leaves, out_leaves)]
         cg = keep if create_graph is None else create_graph
@@ -304,6 +311,71 @@ def _newer_level(tensors, active):
                 return x._level
             x = x._value
     return None
+
+
+def _plain(tensors):
+    return all(t.__class__ is not BatchedTensor for t in tensors)
+
+
+def _batched_backward(roots, inputs, cotangents, spec, keep, retain_graph):
+    """One backward pass for a whole batch of cotangents (vmap over a vjp, as jacrev does):
+    the gradients flowing through the graph are batched tensors, so every backward formula
+    runs once, through its batching rule. Formulas then take their Tensor path (create_graph);
+    the graph they record is dropped unless an enclosing transform needs it."""
+    with enable_grad():
+        g = _grads(roots, inputs.bases, cotangents, True, retain_graph=retain_graph)
+    result = unflatten(inputs.rewrap(g), spec)
+    return _detach_tree(tuple(result), keep)
+
+
+def batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                 materialize_grads):
+    """autograd.grad with is_grads_batched=True: grad_outputs carry a leading batch dimension,
+    and the backward runs once for the whole batch (vmap over it)."""
+    if grad_outputs is None or any(g is None for g in grad_outputs):
+        raise RuntimeError("If `is_grads_batched=True`, we interpret the first dimension of "
+                           "each grad_output as the batch dimension. The sizes of the "
+                           "remaining dimensions are expected to match the shape of "
+                           "corresponding output, but a mismatch was detected: grad_output[0] "
+                           "is None")
+    for i, (g, o) in enumerate(zip(grad_outputs, outputs)):
+        if g.dim() == 0 or tuple(g.shape[1:]) != tuple(o.shape):
+            raise RuntimeError(
+                "If `is_grads_batched=True`, we interpret the first dimension of each "
+                "grad_output as the batch dimension. The sizes of the remaining dimensions are "
+                "expected to match the shape of corresponding output, but a mismatch was "
+                f"detected: grad_output[{i}] has a shape of {g.shape} and output[{i}] has a "
+                f"shape of {o.shape}. If you only want some tensors in `grad_output` to be "
+                "considered batched, consider using vmap.")
+    unused = set()
+
+    def one(*cts):
+        got = engine.grad(outputs, inputs, cts, retain_graph=True, create_graph=True,
+                          allow_unused=True)
+        out = []
+        for i, (g, x) in enumerate(zip(got, inputs)):
+            if g is None:
+                unused.add(i)
+                g = zeros_like(x)
+            out.append(g)
+        return tuple(out)
+
+    try:
+        result = vmap(one)(*grad_outputs)
+    except NoBatchingRule:  # a backward formula without a batching rule: once per sample
+        from ..ops.shape import stack
+
+        rows = [one(*[g[k] for g in grad_outputs]) for k in range(grad_outputs[0].shape[0])]
+        result = tuple(stack([r[i] for r in rows]) for i in range(len(inputs)))
+    if unused and not allow_unused:
+        i = min(unused)
+        raise RuntimeError(
+            f"The differentiated Tensor at index {i} appears to not have been used in the "
+            "graph. Set allow_unused=True if this is the desired behavior.")
+    if not create_graph:
+        result = tuple(r.detach() for r in result)
+    return tuple(None if i in unused and not materialize_grads else r
+                 for i, r in enumerate(result))
 
 
 def _per_sample(fn, level, args):

@@ -41,8 +41,12 @@ class _Levels(threading.local):
 levels = _Levels()
 
 
+class NoBatchingRule(RuntimeError):
+    """An op read a batched tensor's array directly: it has no batching rule."""
+
+
 def _no_array(self):
-    raise RuntimeError(
+    raise NoBatchingRule(
         "vmap: an operation read the data of a batched tensor without a batching rule; "
         "this is a bug in ember, please report it with the operation's name"
     )

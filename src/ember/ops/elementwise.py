@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from .. import _dtype
+from .._dispatch import state as _dispatch
 from .._dtype import from_np, result_type
 from .._errstate import mark_quiet, silent
 from .._tensor import Tensor, _make
@@ -111,6 +112,10 @@ def _binary(fwd, node_cls, a, b, floating=False):
             if _fw_state.active and node_cls is not None:
                 return record(out, node_cls, (a, b), (a, b))
             return _make(out)
+    if _dispatch.depth and node_cls is not None:  # a transform (vmap) may own an argument
+        out = _dispatch.handler(node_cls.op.__name__, node_cls.op, (a, b), {})
+        if out is not NotImplemented:
+            return out
     if not isinstance(a, Tensor):
         # number (op) tensor: compute in the tensor's terms, keep argument order for the formula
         b = _as_operand(b)
@@ -249,7 +254,14 @@ def _make_unary(name, fwd, formula, reads):
         name_saved(node_cls, self=0)
 
     def op(input):
-        d = input._data if isinstance(input, Tensor) else check_tensor(input, name)
+        if input.__class__ is Tensor:
+            d = input._data
+        else:
+            if _dispatch.depth:  # a transform (vmap) may own this argument
+                out = _dispatch.handler(name, op, (input,), {})
+                if out is not NotImplemented:
+                    return out
+            d = input._data if isinstance(input, Tensor) else check_tensor(input, name)
         if not keeps_int and d.dtype.kind not in "fc":
             d = d.astype(_dtype.get_default_dtype().np)
         elif keeps_int and d.dtype.kind == "b" and name in ("neg", "frac"):
@@ -407,6 +419,7 @@ def _make_binary(name, fwd, node_name, grad_a, grad_b, reads, floating):
 
     op.__name__ = name
     op.binary = (fwd, node_cls, floating)
+    node_cls.op = op
     return mark_quiet(op)
 
 
@@ -414,6 +427,10 @@ def _tensors_only(name, op, method=False):
     """op for tensor operands whose result type is floating (PyTorch's checks and texts)."""
 
     def checked(input, other):
+        if _dispatch.depth:  # a transform (vmap) may own an argument
+            out = _dispatch.handler(name, checked, (input, other), {})
+            if out is not NotImplemented:
+                return out
         if not method:
             check_tensor(input, name)
         check_tensor(other, name, "other", 1 if method else 2)
@@ -461,7 +478,7 @@ def sub(input, other, *, alpha=1):  # noqa: F811
 
 def _is_bool(x):
     if isinstance(x, Tensor):
-        return x._data.dtype.kind == "b"
+        return x.dtype is _dtype.bool
     return isinstance(x, (bool, np.bool_))
 
 
@@ -479,6 +496,7 @@ def _check_bool_sub(a, b):
 _ADD = binary_node("AddBackward0", lambda g, a, b: g, lambda g, a, b: g, ("", ""), True)
 add.binary = (np.add, _ADD, False)
 _SUB = binary_node("SubBackward0", lambda g, a, b: g, lambda g, a, b: -g, ("", ""), True)
+_ADD.op, _SUB.op = add, sub
 _RSUB = formula_node("RsubBackward1", lambda g: -g, arrays=True, elementwise=True)
 
 
@@ -493,6 +511,10 @@ subtract = sub
 @mark_quiet
 def pow(input, exponent):  # noqa: A001
     """tensor ** number (PowBackward0), tensor ** tensor (PowBackward1), number ** tensor."""
+    if _dispatch.depth:  # a transform (vmap) may own an argument
+        out = _dispatch.handler("pow", pow, (input, exponent), {})
+        if out is not NotImplemented:
+            return out
     if isinstance(input, Tensor):
         if isinstance(exponent, Tensor):
             return _binary(_np_pow, _POW, input, exponent)
@@ -512,6 +534,7 @@ def pow(input, exponent):  # noqa: A001
 
 
 _POW = binary_node("PowBackward1", _pow_base_grad, _pow_exp_grad, ("ab", "ab"))
+_POW.op = pow
 
 
 def _floor_div(a, b):
