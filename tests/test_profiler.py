@@ -339,10 +339,32 @@ def test_activities_as_torch():
     with pytest.raises(AssertionError, match="No valid profiler activities found"):
         eprof.profile(activities=[])
     assert eprof.supported_activities() == {eprof.ProfilerActivity.CPU}
-    assert list(eprof.ProfilerActivity.__members__) == list(tprof.ProfilerActivity.__members__)
+    assert ({k: v.value for k, v in eprof.ProfilerActivity.__members__.items()}
+            == {k: v.value for k, v in tprof.ProfilerActivity.__members__.items()})
     assert list(eprof.ProfilerAction.__members__) == list(tprof.ProfilerAction.__members__)
     with pytest.raises(AssertionError, match="Profiler must be initialized before getting key"):
         eprof.profile().key_averages()
+
+
+def _device_activity(module, names):
+    acts = [getattr(module.ProfilerActivity, n) for n in names]
+    lib = torch if module is tprof else ember
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with module.profile(activities=acts) as p:
+                lib.ones(1).add(1)
+            outcome = [e.name for e in p.events() if e.cpu_parent is None]
+        except AssertionError as exc:
+            outcome = str(exc)
+    return outcome, [str(w.message) for w in caught]
+
+
+@pytest.mark.parametrize("names", [("CPU", "XPU"), ("CPU", "MTIA"), ("CPU", "HPU"),
+                                   ("CPU", "PrivateUse1"), ("CPU", "CUDA", "XPU"),
+                                   ("CPU", "CUDA")])
+def test_device_activities_as_torch_without_devices(names):
+    assert _device_activity(eprof, names) == _device_activity(tprof, names)
 
 
 def test_record_function_decorator_and_manual():

@@ -24,9 +24,9 @@ __all__ = [
 class ProfilerActivity(enum.Enum):
     CPU = 0
     XPU = 1
-    MTIA = 2
-    CUDA = 3
-    HPU = 4
+    MTIA = 4
+    CUDA = 2
+    HPU = 3
     PrivateUse1 = 5
 
     def __repr__(self):
@@ -250,12 +250,17 @@ class profile:
         if execution_trace_observer is not None:
             raise NotImplementedError("ember's profiler does not write execution traces "
                                       "(execution_trace_observer)")
-        devices = {a for a in activities if a in (ProfilerActivity.CUDA, ProfilerActivity.XPU,
-                                                   ProfilerActivity.MTIA, ProfilerActivity.HPU,
-                                                   ProfilerActivity.PrivateUse1)}
-        for a in sorted(devices, key=lambda a: a.value):
-            device = "CUDA" if a is ProfilerActivity.CUDA else a.name
-            warnings.warn(f"{device} is not available, disabling {device} profiling",
+        # PyTorch profiles one device, the first of these asked for; ember has none of them
+        A = ProfilerActivity
+        device = next((a for a in (A.CUDA, A.XPU, A.MTIA, A.HPU, A.PrivateUse1)
+                       if a in activities), None)
+        if device is A.MTIA:
+            raise AssertionError("Legacy MTIA profiling is not supported. Requires "
+                                 "use_kineto=True on MTIA devices.")
+        if device is A.PrivateUse1:
+            warnings.warn("The privateuseone is not a valid device option.", stacklevel=2)
+        elif device is not None:
+            warnings.warn(f"{device.name} is not available, disabling {device.name} profiling",
                           stacklevel=2)
         if ProfilerActivity.CPU not in activities:  # the devices dropped, nothing is left
             raise AssertionError("No activities specified for the profiler")
