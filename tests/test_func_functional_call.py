@@ -307,3 +307,51 @@ def test_ensemble_by_loop_matches_torch():
     eo.sum().backward()
     to.sum().backward()
     assert_same(ep["weight"].grad, tp["weight"].grad, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.skipif(not hasattr(ember.func, "vmap"), reason="ember.func.vmap is not there yet")
+def test_doc_example_stack_module_state_with_vmap():
+    # stack_module_state's docstring: ensembling with vmap over functional_call
+    num_models, batch_size, in_features, out_features = 5, 64, 3, 3
+    torch.manual_seed(0)
+    tmodels = [torch.nn.Linear(in_features, out_features) for _ in range(num_models)]
+    emodels = [enn.Linear(in_features, out_features) for _ in range(num_models)]
+    for e, t in zip(emodels, tmodels):
+        e.load_state_dict({k: to_ember(v) for k, v in t.state_dict().items()})
+    tdata = torch.randn(batch_size, 3)
+    edata = to_ember(tdata)
+
+    def twrapper(params, buffers, data):
+        return torch.func.functional_call(tmodels[0], (params, buffers), data)
+
+    def ewrapper(params, buffers, data):
+        return functional_call(emodels[0], (params, buffers), data)
+
+    tp, tb = torch.func.stack_module_state(tmodels)
+    ep, eb = stack_module_state(emodels)
+    to = torch.func.vmap(twrapper, (0, 0, None))(tp, tb, tdata)
+    eo = ember.func.vmap(ewrapper, (0, 0, None))(ep, eb, edata)
+    assert eo.shape == (num_models, batch_size, out_features)
+    assert_same(eo, to, rtol=1e-5, atol=1e-6)
+    to.sum().backward()
+    eo.sum().backward()
+    assert_same(ep["weight"].grad, tp["weight"].grad, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.skipif(not hasattr(ember.func, "grad"), reason="ember.func.grad is not there yet")
+def test_grad_of_functional_call_over_parameters():
+    em, tm = _pair()
+    em.eval()
+    tm.eval()
+    ep, tp = _dicts()
+
+    def loss(lib, fc, m):
+        return lambda params, x: fc(m, params, (x,)).pow(2).sum()
+
+    eg = ember.func.grad(loss(ember, functional_call, em))(
+        {k: v.detach() for k, v in ep.items()}, ember.tensor(X))
+    tg = torch.func.grad(loss(torch, torch.func.functional_call, tm))(
+        {k: v.detach() for k, v in tp.items()}, torch.tensor(X))
+    assert list(eg) == list(tg)
+    for k in tg:
+        assert_same(eg[k], tg[k], rtol=1e-4, atol=1e-5)
