@@ -271,6 +271,24 @@ def test_vectorize_equals_the_loop():
             np.testing.assert_allclose(ta.numpy(), tb.numpy(), rtol=1e-14)
 
 
+def test_vectorize_runs_one_batched_backward_pass(monkeypatch):
+    # vectorize=True: the one-hot output gradients go through ember.func.vmap as one batch
+    calls = []
+    grad = EF._autograd_grad
+    monkeypatch.setattr(EF, "_autograd_grad", lambda *a, **k: calls.append(1) or grad(*a, **k))
+    x, y = ember.tensor(X), ember.tensor(Y)
+    for create_graph in (False, True):
+        calls.clear()
+        j = EF.jacobian(f_22, (x, y), vectorize=True, create_graph=create_graph)
+        assert len(calls) == 1
+        ref = EF.jacobian(f_22, (x, y))
+        assert len(calls) == 1 + 2 * 3 + 3
+        for ra, rb in zip(j, ref):
+            for ta, tb in zip(ra, rb):
+                np.testing.assert_allclose(ta.detach().numpy(), tb.numpy(), rtol=1e-14)
+                assert ta.requires_grad == create_graph
+
+
 def test_jacobian_docs_examples():
     inputs = arr(2, 2)
 

@@ -10,8 +10,9 @@ products are one or two calls of ``autograd.grad``:
 - jvp: the double backward trick: ``g -> J^T g`` is linear in ``g``, so differentiating
   ``<J^T g, v>`` with respect to ``g`` gives ``J v`` (hvp uses the same trick one level up);
 - jacobian: one backward pass per output element, the rows stacked (``vectorize=True`` feeds
-  the one-hot output gradients as one batch); ``strategy="forward-mode"`` pushes one tangent per
-  input element through ``autograd.forward_ad`` instead;
+  the one-hot output gradients as one batch to a single backward pass, ``autograd.grad``'s
+  ``is_grads_batched``); ``strategy="forward-mode"`` pushes one tangent per input element through
+  ``autograd.forward_ad`` instead;
 - hessian: the jacobian of the jacobian (the inner one always reverse-mode).
 
 Results are detached unless ``create_graph=True``; an input that no output depends on gets
@@ -196,7 +197,8 @@ def _zeros_for_none(grads, refs, strict, create_graph, stage):
     return tuple(filled)
 
 
-def _grads(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None):
+def _grads(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None,
+           is_grads_batched=False):
     """autograd.grad over the outputs that are in the graph (None entries and outputs that do
     not require grad are skipped); None for an input no output reaches."""
     if grad_outputs is None:
@@ -206,7 +208,8 @@ def _grads(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=
         return (None,) * len(inputs)
     outs, gos = zip(*used)
     return _autograd_grad(outs, inputs, gos, retain_graph=retain_graph,
-                          create_graph=create_graph, allow_unused=True)
+                          create_graph=create_graph, allow_unused=True,
+                          is_grads_batched=is_grads_batched)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -345,12 +348,9 @@ def _standard_basis(tensors, numels):
 
 def _over_basis(fn, basis):
     """``fn`` applied to each row of the basis blocks (one row of every block per call), its
-    results stacked along a new dim 0; ``fn`` returns a tuple of Tensors.
-
-    This is where ``vectorize=True`` batches: its batched form is ``ember.func.vmap(fn)(*basis)``,
-    which needs autograd.grad to take a batch of output gradients (``is_grads_batched``) and
-    forward_ad.make_dual a batch of tangents. Until they do, the rows run one by one, with the
-    same values."""
+    results stacked along a new dim 0; ``fn`` returns a tuple of Tensors. Forward mode's
+    vectorize runs its rows so: forward_ad.make_dual takes no batch of tangents (under vmap
+    this would be ``vmap(fn)(*basis)``)."""
     rows = [fn(*(block[k] for block in basis)) for k in range(basis[0].shape[0])]
     return tuple(stack(column, 0) for column in zip(*rows))
 
@@ -388,14 +388,12 @@ def _jacobian_vectorized(outputs, inputs, create_graph):
     if sum(numels) == 0:  # an empty batch of output gradients
         raise IndexError("index 0 is out of bounds for dimension 0 with size 0")
     flat = tuple(out.reshape(-1) for out in outputs)
-
-    def vjp_row(*grad_outputs):
-        grads = _grads(flat, inputs, grad_outputs, create_graph=create_graph,
-                       retain_graph=True)
-        # an input no output reaches: the same None in every row (the graph is the same)
-        return tuple(zeros_like(inp) if g is None else g for g, inp in zip(grads, inputs))
-
-    per_input = _over_basis(vjp_row, basis)
+    # one backward pass for the whole basis: row k of the blocks is the k-th output gradient
+    grads = _grads(flat, inputs, basis, create_graph=create_graph, retain_graph=True,
+                   is_grads_batched=True)
+    total = sum(numels)
+    per_input = tuple(zeros_like(inp).expand((total,) + tuple(inp.shape)) if g is None else g
+                      for g, inp in zip(grads, inputs))
     by_input = [[block.view(out.shape + inp.shape)
                  for block, out in zip(jac.split(numels, dim=0), outputs)]
                 for jac, inp in zip(per_input, inputs)]
