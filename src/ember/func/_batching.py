@@ -19,9 +19,8 @@ import string
 
 from .. import _dtype
 from .._tensor import Tensor
-from ._vmap import fallback, is_batched, levels, materialize, unwrap, wrap
-
-RULES = {}
+from ..ops import elementwise
+from ._vmap import RULES, fallback, is_batched, levels, materialize, unwrap, wrap
 
 
 def _logical_ndim(x, level):
@@ -107,10 +106,8 @@ for _n in _INPLACE_DUNDER:
 
 def _reflected(op_name):
     def rule(level, name, fn, args, kwargs):
-        import ember
-
-        return dispatch_named(op_name, getattr(ember, op_name), (args[1], args[0]), kwargs,
-                              level)
+        return dispatch_named(op_name, getattr(elementwise, op_name), (args[1], args[0]),
+                              kwargs, level)
 
     return rule
 
@@ -917,7 +914,7 @@ RULES["cross_entropy"] = RULES["nll_loss"] = _class_loss
 
 
 # -- random ops -----------------------------------------------------------------------------
-def random_factory_batched(name, fn, args, kwargs, batch):
+def _random_factory_batched(name, fn, args, kwargs, batch):
     """A random factory with one independent draw per sample of the 'different' levels."""
     fn = getattr(fn, "__wrapped__", fn)  # the op itself: it must not come back here
     if name in ("rand", "randn"):
@@ -936,6 +933,9 @@ def random_factory_batched(name, fn, args, kwargs, batch):
     count = _prod(batch)
     out = stack([fn(*args, **kwargs) for _ in range(count)])
     return out.reshape(batch + tuple(out.shape[1:]))
+
+
+RULES["<random factory>"] = _random_factory_batched
 
 
 def _random_on_tensor(level, name, fn, args, kwargs):

@@ -22,6 +22,10 @@ from ._tree import flatten, unflatten
 __all__ = ["vmap", "BatchedTensor"]
 
 
+# op name -> batching rule; filled by _batching.py, which registers its rules on import
+RULES = {}
+
+
 class Level:
     """One active vmap: its batch size and how random ops behave in it."""
 
@@ -283,9 +287,7 @@ def dispatch(name, fn, args, kwargs):
         if random_rule is not None and levels.stack:
             return random_rule(name, fn, args, kwargs)
         return NotImplemented
-    from . import _batching
-
-    rule = _batching.RULES.get(name)
+    rule = RULES.get(name)
     if rule is not None:
         out = rule(level, name, fn, args, kwargs)
         if out is not NotImplemented:
@@ -368,9 +370,7 @@ def _random_factory(name, fn, args, kwargs):
     different = [lv for lv in levels.stack if lv.randomness == "different"]
     if not different:
         return NotImplemented
-    from . import _batching
-
-    out = _batching.random_factory_batched(name, fn, args, kwargs,
+    out = RULES["<random factory>"](name, fn, args, kwargs,
                                            tuple(lv.size for lv in different))
     for lv in different:  # outermost first: an inner level's value is an outer level's tensor
         out = wrap(out, lv)
