@@ -749,7 +749,10 @@ def test_hints_in_notes():
     assert any(".sum()" in n and "(2, 3)" in n for n in info.value.__notes__)
     with pytest.raises(RuntimeError) as info:
         EF.vjp(f_11, ember.tensor(X))
-    assert any("Pass v" in n for n in info.value.__notes__)
+    assert any("shaped like each of the outputs ((2,))" in n for n in info.value.__notes__)
+    with pytest.raises(RuntimeError) as info:
+        EF.hvp(s_2, (ember.tensor(X), ember.tensor(Y[0])))
+    assert any("inputs ((2, 3), (3,))" in n for n in info.value.__notes__)
     with pytest.raises(NotImplementedError) as info:
         EF.jacobian(f_11, ember.tensor(X), strategy="forward-mode")
     assert any("vectorize=True" in n for n in info.value.__notes__)

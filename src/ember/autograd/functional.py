@@ -100,12 +100,15 @@ def _check_v(v, against, is_tuple):
                                f"{vi.size()}.")
 
 
-def _v_none(what):
+def _v_none(what, like, name):
+    """v left out where it is not the number 1: ``like`` are the tensors v must match (the
+    outputs or the inputs, called ``name``)."""
     exc = RuntimeError(f"The vector v can only be None if {what} a single Tensor with a "
                        "single element.")
-    return _errors.note(exc, "v is the vector multiplied with the derivative; it can be left "
-                             "out only when it would be the number 1. Pass v with the shape "
-                             "described above.")
+    shapes = ", ".join(str(tuple(t.shape)) for t in like)
+    return _errors.note(exc, f"v is the vector multiplied with the derivative: pass one tensor "
+                             f"shaped like each of the {name} ({shapes}), as a tuple if there "
+                             "are several.")
 
 
 def _single_output(outs, is_tuple, fn):
@@ -232,7 +235,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
             v = _fresh(v, create_graph, need_graph=False)
             _check_v(v, outputs, is_outputs_tuple)
         elif len(outputs) != 1 or outputs[0].numel() != 1:
-            raise _v_none("the user-provided function returns")
+            raise _v_none("the user-provided function returns", outputs, "outputs")
 
     with set_grad_enabled(True if create_graph else is_grad_enabled()):
         grads = _grads(outputs, inputs, v, create_graph=create_graph)
@@ -253,7 +256,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
             v = _fresh(v, create_graph, need_graph=False)
             _check_v(v, inputs, is_inputs_tuple)
         elif len(inputs) != 1 or inputs[0].numel() != 1:
-            raise _v_none("the input to the user-provided function is")
+            raise _v_none("the input to the user-provided function is", inputs, "inputs")
         outputs = func(*inputs)
         is_outputs_tuple, outputs = _tuplify(outputs, "outputs of the user-provided function",
                                              "jvp")
@@ -287,7 +290,7 @@ def _second_order_setup(func, inputs, v, create_graph, strict, fn):
         v = _fresh(v, create_graph, need_graph=False)
         _check_v(v, inputs, is_inputs_tuple)
     elif len(inputs) != 1 or inputs[0].numel() != 1:
-        raise _v_none("the input to the user-provided function is")
+        raise _v_none("the input to the user-provided function is", inputs, "inputs")
     is_outputs_tuple, outputs = _scalar_output(func, inputs, fn, strict)
     jac = _grads(outputs, inputs, create_graph=True)
     _require_grad(jac, "jacobian", strict)
