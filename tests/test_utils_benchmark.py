@@ -376,3 +376,99 @@ def test_public_names():
     assert [c.value for c in EB.Language] == [c.value for c in TB.Language]
     assert EB.Timer().timeit.__defaults__ == TB.Timer().timeit.__defaults__
     assert torch  # the oracle is imported
+
+
+# -- Fuzzer -------------------------------------------------------------------------------------
+def _fuzzer(B, seed=0, constraints=None, dtype="float32", **tensor_kwargs):
+    lib = ember if B is EB else torch
+    return B.Fuzzer(
+        parameters=[
+            [B.FuzzedParameter(name=f"k{i}", minval=4, maxval=64, distribution="loguniform")
+             for i in range(3)],
+            B.FuzzedParameter(name="d", minval=1, maxval=3, distribution="uniform"),
+            B.FuzzedParameter(name="s", minval=1, maxval=3, distribution="uniform",
+                              strict=True),
+            B.FuzzedParameter(name="alpha", minval=0.5, maxval=2.0, distribution="uniform"),
+        ],
+        tensors=[
+            [B.FuzzedTensor(name=name, size=("k0", "k1", "k2"), steps=("s", 1, "s"),
+                            dim_parameter="d", probability_contiguous=0.5,
+                            min_elements=32, max_elements=8 * 1024,
+                            dtype=getattr(lib, dtype), **tensor_kwargs)
+             for name in ("x", "y")],
+        ],
+        constraints=constraints, seed=seed)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64"])
+def test_fuzzer_draws_what_pytorch_draws(dtype):
+    fe, ft = _fuzzer(EB, seed=3, dtype=dtype), _fuzzer(TB, seed=3, dtype=dtype)
+    for (et, ep, epar), (tt, tp, tpar) in zip(fe.take(12), ft.take(12)):
+        assert epar == tpar
+        for name in ("x", "y"):
+            assert tuple(et[name].shape) == tuple(tt[name].shape)
+            assert et[name].stride() == tt[name].stride()
+            assert np.array_equal(et[name].numpy(), tt[name].numpy())
+            e, t = dict(ep[name]), dict(tp[name])
+            assert np.array_equal(e.pop("order"), t.pop("order"))
+            assert e == {**t, "dtype": t["dtype"].replace("torch.", "ember.")}
+    assert fe.rejection_rate == ft.rejection_rate > 0
+
+
+def test_fuzzer_constraints_and_max_allocation():
+    def small(params):
+        return params["k0"] < 16
+
+    fe = _fuzzer(EB, seed=1, constraints=[small], max_allocation_bytes=4096)
+    ft = _fuzzer(TB, seed=1, constraints=[small], max_allocation_bytes=4096)
+    pe = [p for _, _, p in fe.take(10)]
+    assert pe == [p for _, _, p in ft.take(10)]
+    assert all(p["k0"] < 16 for p in pe)
+    assert fe.rejection_rate == ft.rejection_rate
+
+
+def test_fuzzer_tensor_constructor_and_aliases():
+    def run(B, lib):
+        f = B.Fuzzer(
+            parameters=[B.FuzzedParameter("n", minval=2, maxval=9, distribution="uniform"),
+                        B.FuzzedParameter("m", minval=1, maxval=5, distribution="uniform")],
+            tensors=[B.FuzzedTensor("x", size=("n", "m"), probability_contiguous=1.0,
+                                    tensor_constructor=lambda size, dtype, **kw:
+                                    lib.full(size, float(kw["n"]), dtype=dtype))],
+            seed=7)
+        return [(p, t["x"].tolist(), props["x"]["is_contiguous"]) for t, props, p in f.take(5)]
+
+    assert run(EB, ember) == run(TB, torch)
+    assert EB.Fuzzer._resolve_aliases({"a": 1, "b": EB.ParameterAlias("c"),
+                                       "c": EB.ParameterAlias("a")}) == {"a": 1, "b": 1, "c": 1}
+    assert repr(EB.ParameterAlias("k")) == repr(TB.ParameterAlias("k"))
+
+
+def test_fuzzer_errors():
+    for B in (EB, TB):
+        with pytest.raises(ValueError, match="ParameterAlias cycle detected"):
+            B.Fuzzer._resolve_aliases({"a": B.ParameterAlias("b"), "b": B.ParameterAlias("a")})
+        with pytest.raises(ValueError, match="Duplicate names in parameters and tensors"):
+            B.Fuzzer([B.FuzzedParameter("x", 1, 2, "uniform")], [B.FuzzedTensor("x", (2,))])
+        with pytest.raises(AssertionError, match="Unknown distribution: normal"):
+            B.FuzzedParameter("x", 1, 2, "normal")
+        f = B.Fuzzer([B.FuzzedParameter("x", 1, 2, "uniform")], [], constraints=[lambda p: 0])
+        with pytest.raises(ValueError, match="Failed to generate a set of valid parameters."):
+            next(f.take(1))
+        assert f.rejection_rate == 1.0
+    with pytest.raises(AssertionError, match="'minval' must be None"):
+        EB.FuzzedParameter("x", 1, distribution={1: 1.0})
+    with pytest.raises(RuntimeError, match="CPU only"):
+        EB.FuzzedTensor("x", (2,), cuda=True)
+
+
+def test_fuzzer_custom_distribution():
+    # PyTorch 2.13 refuses every normalized table (its check is inverted), so this follows
+    # the documented rule: choices drawn with NumPy's RandomState.choice and these weights
+    with pytest.raises(AssertionError, match="Distribution is not normalized"):
+        EB.FuzzedParameter("d", distribution={2: 0.6, 3: 0.5})
+    p = EB.FuzzedParameter("d", distribution={2: 0.6, 3: 0.4})
+    state, ref = np.random.RandomState(0), np.random.RandomState(0)
+    draws = [p.sample(state) for _ in range(200)]
+    assert draws == [[2, 3][ref.choice(np.arange(2), p=(0.6, 0.4))] for _ in range(200)]
+    assert 0.5 < draws.count(2) / 200 < 0.7

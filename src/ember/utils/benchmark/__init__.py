@@ -16,8 +16,9 @@ from .utils.common import (
     unit_to_english,
 )
 from .utils.compare import Colorize, Compare
+from .utils.fuzzer import FuzzedParameter, FuzzedTensor, Fuzzer, ParameterAlias
 from .utils.timer import Language, Timer, timer
 
-__all__ = ["Colorize", "Compare", "Language", "Measurement", "TaskSpec", "Timer",
-           "ordered_unique", "select_unit", "set_torch_threads", "timer", "trim_sigfig",
-           "unit_to_english"]
+__all__ = ["Colorize", "Compare", "FuzzedParameter", "FuzzedTensor", "Fuzzer", "Language",
+           "Measurement", "ParameterAlias", "TaskSpec", "Timer", "ordered_unique",
+           "select_unit", "set_torch_threads", "timer", "trim_sigfig", "unit_to_english"]
