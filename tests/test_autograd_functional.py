@@ -762,18 +762,6 @@ def test_hints_in_notes():
 # forward mode
 
 
-def _has_forward_ad():
-    try:
-        importlib.import_module("ember.autograd.forward_ad")
-    except ImportError:
-        return False
-    return True
-
-
-needs_forward_ad = pytest.mark.skipif(not _has_forward_ad(), reason="no ember.autograd.forward_ad")
-
-
-@needs_forward_ad
 @pytest.mark.parametrize("requires_grad", [False, True])
 @pytest.mark.parametrize("case", range(len(CASES)))
 def test_jacobian_forward_mode(case, requires_grad):
@@ -786,7 +774,6 @@ def test_jacobian_forward_mode(case, requires_grad):
     assert_same(r, t, rtol=1e-12, atol=1e-14)
 
 
-@needs_forward_ad
 def test_jacobian_forward_mode_constant_output_and_dtype():
     def f(lib):
         return lambda x, y: (x.float() * 2, lib.ones(2, dtype=lib.float64))
@@ -796,7 +783,6 @@ def test_jacobian_forward_mode_constant_output_and_dtype():
     assert e[0][0].dtype == ember.float32  # forward mode: the output's dtype
 
 
-@needs_forward_ad
 def test_jacobian_forward_mode_empty_input():
     e, t = both(lambda lib, F: F.jacobian(lambda x, y: (x * 2, y.exp()),
                                           tensors(lib, (X[:0], X[0, :0])), vectorize=True,
@@ -804,7 +790,6 @@ def test_jacobian_forward_mode_empty_input():
     same(e, t)
 
 
-@needs_forward_ad
 def test_jacobian_forward_mode_output_error():
     same_error(lambda: EF.jacobian(lambda x: [x], ember.tensor(X), vectorize=True,
                                    strategy="forward-mode"),
@@ -812,7 +797,6 @@ def test_jacobian_forward_mode_output_error():
                                    strategy="forward-mode"))
 
 
-@needs_forward_ad
 @pytest.mark.parametrize("case", range(len(H_CASES)))
 def test_hessian_forward_over_reverse(case):
     func, inputs = H_CASES[case]

@@ -23,6 +23,7 @@ from .. import _errors
 from .._tensor import Tensor
 from ..ops.creation import zeros_like
 from ..ops.shape import stack
+from . import forward_ad as fwad
 from .engine import grad as _autograd_grad
 from .grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
 
@@ -387,14 +388,14 @@ def _jacobian_vectorized(outputs, inputs, create_graph):
     """The Jacobian from one batch of vector-Jacobian products: the output gradients are the
     rows of the identity, split across the outputs."""
     numels = tuple(out.numel() for out in outputs)
+    total = sum(numels)
     basis = _standard_basis(outputs, numels)
-    if sum(numels) == 0:  # an empty batch of output gradients
+    if total == 0:  # an empty batch of output gradients
         raise IndexError("index 0 is out of bounds for dimension 0 with size 0")
     flat = tuple(out.reshape(-1) for out in outputs)
     # one backward pass for the whole basis: row k of the blocks is the k-th output gradient
     grads = _grads(flat, inputs, basis, create_graph=create_graph, retain_graph=True,
                    is_grads_batched=True)
-    total = sum(numels)
     per_input = tuple(zeros_like(inp).expand((total,) + tuple(inp.shape)) if g is None else g
                       for g, inp in zip(grads, inputs))
     by_input = [[block.view(out.shape + inp.shape)
@@ -410,7 +411,6 @@ def _jacobian_forward(func, inputs, vectorize):
         exc = NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse "
                                   "Hessian isonly implemented for `vectorize=True`.")
         raise _errors.note(exc, "Pass vectorize=True with the forward-mode strategy.")
-    from . import forward_ad as fwad
 
     numels = tuple(inp.numel() for inp in inputs)
     basis = _standard_basis(inputs, numels)
