@@ -472,3 +472,55 @@ def test_fuzzer_custom_distribution():
     draws = [p.sample(state) for _ in range(200)]
     assert draws == [[2, 3][ref.choice(np.arange(2), p=(0.6, 0.4))] for _ in range(200)]
     assert 0.5 < draws.count(2) / 200 < 0.7
+
+
+def test_benchmark_recipe_runs_under_ember_run(tmp_path):
+    # the shape of PyTorch's benchmark recipe: functions from __main__, Timer.timeit,
+    # blocked_autorange over sizes and thread counts, Compare of the results
+    script = tmp_path / "recipe.py"
+    script.write_text(textwrap.dedent("""
+        from itertools import product
+
+        import torch
+        import torch.utils.benchmark as benchmark
+
+        def batched_dot_mul_sum(a, b):
+            return a.mul(b).sum(-1)
+
+        def batched_dot_bmm(a, b):
+            a = a.reshape(-1, 1, a.shape[-1])
+            b = b.reshape(-1, b.shape[-1], 1)
+            return torch.bmm(a, b).flatten(-3)
+
+        x = torch.randn(100, 64)
+        assert batched_dot_mul_sum(x, x).allclose(batched_dot_bmm(x, x))
+        t0 = benchmark.Timer(stmt="batched_dot_mul_sum(x, x)",
+                             setup="from __main__ import batched_dot_mul_sum", globals={"x": x})
+        print(t0.timeit(10))
+        results = []
+        for b, n in product([1, 64], [1, 64]):
+            x = torch.ones((b, n))
+            for num_threads in [1, 2]:
+                for fn, desc in (("batched_dot_mul_sum", "mul/sum"), ("batched_dot_bmm", "bmm")):
+                    results.append(benchmark.Timer(
+                        stmt=f"{fn}(x, x)", setup=f"from __main__ import {fn}",
+                        globals={"x": x}, num_threads=num_threads, label="Batched dot",
+                        sub_label=f"[{b}, {n}]", description=desc,
+                    ).blocked_autorange(min_run_time=0.005))
+        compare = benchmark.Compare(results)
+        compare.trim_significant_figures()
+        compare.print()
+    """))
+    r = subprocess.run([sys.executable, "-m", "ember", "run", str(script)], capture_output=True,
+                       text=True, env={"PYTHONPATH": SRC, "PATH": ""}, timeout=300)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[1:3] == ["batched_dot_mul_sum(x, x)",
+                          "setup: from __main__ import batched_dot_mul_sum"]
+    assert "1 measurement, 10 runs , 1 thread" in lines[4]
+    table = lines[lines.index(next(x for x in lines if "Batched dot" in x)):]
+    assert re.match(r"\s+\|\s+mul/sum\s+\|\s+bmm", table[1])
+    assert table[2].startswith("1 threads: ") and table[7].startswith("2 threads: ")
+    assert [row.split("|")[0].strip() for row in table[3:7]] == \
+        ["[1, 1]", "[1, 64]", "[64, 1]", "[64, 64]"]
+    assert table[-3:] == ["", "Times are in microseconds (us).", ""]
