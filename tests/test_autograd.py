@@ -1121,3 +1121,18 @@ def test_backward_runs_nodes_and_hooks_in_pytorchs_order():
     for seed in range(200):
         program = _random_program(seed)
         assert _hook_order(ember, program) == _hook_order(torch, program), program
+
+
+def test_grad_outputs_are_cast_to_the_output_dtype_and_inputs_must_not_be_empty():
+    import torch
+
+    for lib in (ember, torch):
+        x = lib.ones(3, dtype=lib.float64, requires_grad=True)
+        y = x * 2
+        for dt in (lib.float32, lib.int64, lib.bool):
+            g = lib.autograd.grad(y, x, lib.ones(3, dtype=dt), retain_graph=True)[0]
+            assert g.dtype == lib.float64
+        with pytest.raises(RuntimeError, match="`inputs` argument to `grad\\(\\)` cannot be empty"):
+            lib.autograd.grad(y, ())
+        with pytest.raises(RuntimeError, match="For complex Tensors"):
+            lib.autograd.grad(y, x, lib.ones(3, dtype=lib.complex64))

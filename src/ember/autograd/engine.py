@@ -77,6 +77,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if materialize_grads and not allow_unused:
         raise ValueError("Expected allow_unused to be True or not passed when materialize_grads "
                          "is True, but got allow_unused=False.")
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     for t in inputs:
         if not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
@@ -190,14 +192,15 @@ def _make_grads(outputs, grads, create_graph, caller):
                     f"Mismatch in shape: grad_output[{i}] has a shape of {Size(gshape)!r}"
                     f" and output[{i}] has a shape of {Size(out._data.shape)!r}."
                 )
-            if g.dtype.np.kind != out._data.dtype.kind:
-                raise RuntimeError(
-                    f"For complex Tensors, both grad_output and output are required to have the "
-                    f"same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of "
-                    f"{g.dtype} and output[{i}] has a dtype of {out.dtype}."
-                    if out.is_complex() else
-                    "invalid gradient at index 0 - expected dtype " + repr(out.dtype)
-                )
+            gdt, odt = g.dtype.np, out._data.dtype
+            if gdt is not odt:
+                if gdt.kind == "c" or odt.kind == "c":
+                    raise RuntimeError(
+                        f"For complex Tensors, both grad_output and output are required to have "
+                        f"the same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of "
+                        f"{g.dtype} and output[{i}] has a dtype of {out.dtype}."
+                    )
+                g = g.to(out.dtype)  # PyTorch casts a real gradient to the output's dtype
         result.append(g)
     return result
 

@@ -145,13 +145,60 @@ def phys_dim(d, r):
 
 
 _SIGS = {}
+_P = inspect.Parameter
+
+
+class _Bound:
+    """The arguments of one call by parameter name: inspect's BoundArguments, made cheaply
+    (it is made on every batched call of an op with dimension arguments)."""
+
+    __slots__ = ("signature", "arguments", "_params")
+
+    def __init__(self, signature, params, arguments):
+        self.signature = signature
+        self._params = params
+        self.arguments = arguments
+
+    @property
+    def args(self):
+        out = []
+        for name, kind in self._params:
+            if kind == _P.KEYWORD_ONLY or name not in self.arguments:
+                break
+            out.append(self.arguments[name])
+        return tuple(out)
+
+    @property
+    def kwargs(self):
+        n = len(self.args)
+        positional = {name for name, _ in self._params[:n]}
+        return {k: v for k, v in self.arguments.items() if k not in positional}
 
 
 def _bind(fn, args, kwargs):
-    sig = _SIGS.get(fn)
-    if sig is None:
-        sig = _SIGS[fn] = inspect.signature(fn)
-    return sig.bind(*args, **kwargs)
+    entry = _SIGS.get(fn)
+    if entry is None:
+        sig = inspect.signature(fn)
+        params = [(p.name, p.kind) for p in sig.parameters.values()]
+        simple = all(k in (_P.POSITIONAL_OR_KEYWORD, _P.KEYWORD_ONLY) for _, k in params)
+        required = {p.name for p in sig.parameters.values() if p.default is _P.empty}
+        entry = _SIGS[fn] = (sig, params if simple else None, required)
+    sig, params, required = entry
+    if params is None:  # *args, **kwargs or positional-only: inspect's own binding
+        return sig.bind(*args, **kwargs)
+    positional = [name for name, kind in params if kind == _P.POSITIONAL_OR_KEYWORD]
+    if len(args) > len(positional):
+        return sig.bind(*args, **kwargs)  # raises inspect's TypeError
+    arguments = dict(zip(positional, args))
+    for key, value in kwargs.items():
+        if key in arguments:
+            return sig.bind(*args, **kwargs)
+        arguments[key] = value
+    order = {name: i for i, (name, _) in enumerate(params)}
+    if any(k not in order for k in arguments) or not required <= arguments.keys():
+        return sig.bind(*args, **kwargs)  # raises inspect's TypeError
+    arguments = dict(sorted(arguments.items(), key=lambda kv: order[kv[0]]))
+    return _Bound(sig, params, arguments)
 
 
 _ACCEPTS_TUPLE = {"sum", "mean", "nansum", "nanmean", "amax", "amin", "std", "var", "logsumexp",
