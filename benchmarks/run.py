@@ -30,12 +30,16 @@ DESCRIPTIONS = {
     "F3": "jacfwd of tanh(W x + b), 100 -> 100 (per Jacobian)",
     "F4": "hessian of sum(tanh(A x)**2), 50 parameters (per Hessian)",
     "F5": "jvp of the W3 MLP's logits with respect to its input, batch 128 (per jvp)",
+    **{f"O1-{opt}": f"one {opt}{' (momentum 0.9)' if opt == 'SGD' else ''} step over resnet18's "
+       "62 parameters, 11.7M floats (per step)"
+       for opt in ("Adam", "AdamW", "RMSprop", "Adagrad", "SGD")},
     "W6-import": "`python -c 'import LIB'` (whole process)",
     "W6-script": "W1 as a complete 100-epoch script (whole process)",
     "M1-peak": "peak RSS of W3 over 500 steps (MiB, not time)",
     "M1-growth": "RSS growth of W2 between step 1,000 and 10,000 (MiB, not time)",
 }
-STEP_WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "F1", "F1-loop", "F2", "F3", "F4", "F5")
+STEP_WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "F1", "F1-loop", "F2", "F3", "F4", "F5",
+                  "O1-Adam", "O1-AdamW", "O1-RMSprop", "O1-Adagrad", "O1-SGD")
 MEMORY_WORKLOADS = ("M1-peak", "M1-growth")
 
 

@@ -507,9 +507,121 @@ def f5(lib, name, steps=100):
     return _timeit(lambda: lib.func.jvp(model, (xt,), (vt,)), steps, 10)
 
 
+# -- O1: one optimizer step over resnet18's parameters --------------------------------------------
+O1_OPTIMIZERS = {
+    "Adam": {"lr": 1e-3},
+    "AdamW": {"lr": 1e-3},
+    "RMSprop": {"lr": 1e-2},
+    "Adagrad": {"lr": 1e-2},
+    "SGD": {"lr": 1e-2, "momentum": 0.9},
+}
+
+
+def _resnet18_shapes():
+    """The 62 parameter shapes of resnet18 (11,689,512 floats), in model.parameters() order."""
+    shapes = [(64, 3, 7, 7), (64,), (64,)]
+    inplanes = 64
+    for planes in (64, 128, 256, 512):
+        for block in range(2):
+            shapes += [(planes, inplanes, 3, 3), (planes,), (planes,),
+                       (planes, planes, 3, 3), (planes,), (planes,)]
+            if block == 0 and inplanes != planes:  # downsample: 1x1 conv + BatchNorm
+                shapes += [(planes, inplanes, 1, 1), (planes,), (planes,)]
+            inplanes = planes
+    return shapes + [(1000, 512), (1000,)]
+
+
+def _o1_data(seed=0):
+    rng = np.random.default_rng(seed)
+    shapes = _resnet18_shapes()
+    params = [rng.uniform(-0.1, 0.1, s).astype(np.float32) for s in shapes]
+    grads = [(0.01 * rng.standard_normal(s)).astype(np.float32) for s in shapes]
+    return params, grads
+
+
+def _o1_numpy_step(opt, params, grads):
+    """The optimizer's arithmetic by hand on one flat buffer per array (parameters, gradients,
+    state), in place: the fewest NumPy passes over the 11.7M floats."""
+    f32, mul, add, sub, div = np.float32, np.multiply, np.add, np.subtract, np.divide
+    p = np.concatenate([a.ravel() for a in params])
+    g = np.concatenate([a.ravel() for a in grads])
+    tmp = np.empty_like(p)
+    lr = O1_OPTIMIZERS[opt]["lr"]
+    t = 0
+    if opt in ("Adam", "AdamW"):
+        m, v = np.zeros_like(p), np.zeros_like(p)
+        b1, b2, eps, wd = 0.9, 0.999, 1e-8, 1e-2 if opt == "AdamW" else 0.0
+
+        def step():
+            nonlocal t
+            t += 1
+            if wd:
+                mul(p, f32(1 - lr * wd), out=p)
+            mul(m, f32(b1), out=m)
+            add(m, mul(g, f32(1 - b1), out=tmp), out=m)
+            mul(v, f32(b2), out=v)
+            mul(g, g, out=tmp)
+            add(v, mul(tmp, f32(1 - b2), out=tmp), out=v)
+            np.sqrt(v, out=tmp)
+            div(tmp, f32((1 - b2**t) ** 0.5), out=tmp)
+            add(tmp, f32(eps), out=tmp)
+            div(m, tmp, out=tmp)
+            sub(p, mul(tmp, f32(lr / (1 - b1**t)), out=tmp), out=p)
+    elif opt == "RMSprop":
+        v = np.zeros_like(p)
+        alpha, eps = 0.99, 1e-8
+
+        def step():
+            mul(v, f32(alpha), out=v)
+            mul(g, g, out=tmp)
+            add(v, mul(tmp, f32(1 - alpha), out=tmp), out=v)
+            np.sqrt(v, out=tmp)
+            add(tmp, f32(eps), out=tmp)
+            div(g, tmp, out=tmp)
+            sub(p, mul(tmp, f32(lr), out=tmp), out=p)
+    elif opt == "Adagrad":
+        s = np.zeros_like(p)
+        eps = 1e-10
+
+        def step():
+            add(s, mul(g, g, out=tmp), out=s)
+            np.sqrt(s, out=tmp)
+            add(tmp, f32(eps), out=tmp)
+            div(g, tmp, out=tmp)
+            sub(p, mul(tmp, f32(lr), out=tmp), out=p)
+    else:
+        buf = None
+        momentum = f32(O1_OPTIMIZERS[opt]["momentum"])
+
+        def step():
+            nonlocal buf
+            if buf is None:
+                buf = g.copy()
+            else:
+                add(mul(buf, momentum, out=buf), g, out=buf)
+            sub(p, mul(buf, f32(lr), out=tmp), out=p)
+
+    return step
+
+
+def o1(lib, name, opt, steps=10):
+    """One step of optimizer ``opt`` (default hyperparameters, SGD with momentum 0.9) over
+    resnet18's 62 parameters, gradients fixed."""
+    params, grads = _o1_data()
+    if lib is None:
+        return _timeit(_o1_numpy_step(opt, params, grads), steps, 2)
+    ps = [lib.from_numpy(a).requires_grad_() for a in params]
+    for p, g in zip(ps, grads):
+        p.grad = lib.from_numpy(g)
+    optimizer = getattr(lib.optim, opt)(ps, **O1_OPTIMIZERS[opt])
+    return _timeit(optimizer.step, steps, 2)
+
+
 WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "M1-peak": m1_peak,
              "M1-growth": m1_growth, "F1": f1, "F1-loop": f1_loop, "F2": f2, "F3": f3, "F4": f4,
              "F5": f5}
+WORKLOADS.update({f"O1-{opt}": (lambda lib, name, opt=opt: o1(lib, name, opt))
+                  for opt in O1_OPTIMIZERS})
 
 
 def main():
