@@ -292,7 +292,30 @@ def dispatch(name, fn, args, kwargs):
         out = rule(level, name, fn, args, kwargs)
         if out is not NotImplemented:
             return out
+    elif not _inplace_name(name):
+        out = _composite(fn, args, kwargs)
+        if out is not NotImplemented:
+            return out
     return fallback(level, name, fn, args, kwargs)
+
+
+def _inplace_name(name):
+    return name.endswith("_") and not name.endswith("__") or name.startswith("__i")
+
+
+def _composite(fn, args, kwargs):
+    """An op without a rule of its own, run as written on the batched tensors: when it is
+    built from other ops, each of those finds its rule. One that reads an array directly
+    raises NoBatchingRule before any effect, and then runs once per sample instead."""
+    raw = fn
+    while hasattr(raw, "__wrapped__"):
+        raw = raw.__wrapped__
+    if raw is fn:
+        return NotImplemented
+    try:
+        return raw(*args, **kwargs)
+    except NoBatchingRule:
+        return NotImplemented
 
 
 _warned = set()

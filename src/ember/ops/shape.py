@@ -419,7 +419,7 @@ def repeat(input, *sizes):
 
 def tile(input, dims):
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    nd = input._data.ndim
+    nd = input.dim()
     if len(dims) < nd:
         dims = (1,) * (nd - len(dims)) + dims
     return repeat(input, dims)
