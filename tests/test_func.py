@@ -167,6 +167,18 @@ ERRORS = {
     "grad_aux_not_tuple": lambda L: L.func.grad(lambda x: x.sum(), has_aux=True)(T(L, X)),
     "grad_argnums_range": lambda L: L.func.grad(lambda x: x.sum(), argnums=3)(T(L, X)),
     "inplace_unbatched": lambda L: L.func.vmap(lambda t: L.zeros(4).add_(t))(T(L, X)),
+    "jvp_tangent_shape": lambda L: L.func.jvp(lambda x: x, (T(L, X),), (L.ones(2),)),
+    "vjp_not_tensor": lambda L: L.func.vjp(lambda x: 3, T(L, X)),
+    "vjp_cotangent_shape": lambda L: L.func.vjp(lambda x: x * 2, T(L, X))[1](L.ones(2)),
+    "in_dims_float": lambda L: L.func.vmap(lambda x: x, in_dims=0.5)(T(L, X)),
+    "out_none_leaf": lambda L: L.func.vmap(lambda x: (x, None))(T(L, X)),
+    "out_dims_range": lambda L: L.func.vmap(lambda x: x * 2, out_dims=3)(T(L, X)),
+    "argnums_unique": lambda L: L.func.grad(lambda a, b: (a * b).sum(), argnums=(0, 0))(
+        T(L, X), T(L, X)),
+    "argnums_type": lambda L: L.func.grad(lambda a: a.sum(), argnums="0")(T(L, X)),
+    "hessian_not_scalar": lambda L: L.func.hessian(lambda x: x * 2)(T(L, X[0])),
+    "chunk_size": lambda L: L.func.vmap(lambda x: x, chunk_size=0)(T(L, X)),
+    "int_grad": lambda L: L.func.grad(lambda x: x.sum())(L.arange(3)),
 }
 
 

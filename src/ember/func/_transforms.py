@@ -148,10 +148,9 @@ def _argnums(argnums, args, fname):
             isinstance(a, int) and not isinstance(a, bool) for a in argnums):
         nums = argnums
     elif isinstance(argnums, tuple) and not argnums:
-        raise RuntimeError(f"{fname}: 'argnums' must be non-empty")
+        raise RuntimeError("argnums must be non-empty")
     else:
-        raise RuntimeError(
-            f"{fname}: argnums must be int or Tuple[int, ...], got: {type(argnums)}")
+        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
     n = len(args)
     out = []
     for a in nums:
@@ -160,7 +159,7 @@ def _argnums(argnums, args, fname):
                 f"Got argnum={a}, but only {n} positional inputs")
         out.append(a % n)
     if len(set(out)) != len(out):
-        raise RuntimeError(f"{fname}: 'argnums' must be unique, got {argnums}")
+        raise RuntimeError(f"argnums elements must be unique, got {argnums}")
     return out
 
 
@@ -250,8 +249,8 @@ def vjp(func, *primals, has_aux=False):
     for o in out_leaves:
         if not isinstance(o, Tensor):
             raise RuntimeError(
-                "vjp(f, *primals): Expected f to be a function that has non-empty output, "
-                f"with only Tensors as output, got {type(o)}")
+                "vjp(f, *primals): expected f(*primals) to return only tensors, got "
+                f"unsupported type {type(o)}")
     roots = [_base(o) for o in out_leaves]
     keep = _need_graph(grad_enabled, inputs, roots)
     active = list(levels.stack)
@@ -425,9 +424,9 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
                 "Tensors")
         if tuple(p.shape) != tuple(t.shape):
             raise RuntimeError(
-                "jvp(f, primals, tangents): Expected primals and tangents to have the same "
-                f"shape. Got primal of shape {tuple(p.shape)} and tangent of shape "
-                f"{tuple(t.shape)}")
+                "Trying to set a forward gradient that has a different size than that of the "
+                f"original Tensor, this is not supported. Tensor is of size {list(p.shape)} "
+                f"while the given forward gradient is of size {list(t.shape)}.")
     grad_enabled = is_grad_enabled()
     inputs = _Inputs(p_leaves)
     _Depth.n += 1

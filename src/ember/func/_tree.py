@@ -7,22 +7,22 @@ leaf. ``flatten(tree) -> (leaves, spec)``, ``unflatten(leaves, spec) -> tree``.
 __all__ = ["flatten", "unflatten", "tree_map"]
 
 
-def flatten(tree):
+def flatten(tree, none_is_leaf=False):
     leaves = []
-    spec = _flatten(tree, leaves)
+    spec = _flatten(tree, leaves, none_is_leaf)
     return leaves, spec
 
 
-def _flatten(tree, leaves):
+def _flatten(tree, leaves, none_is_leaf=False):
     cls = tree.__class__
     if cls is tuple or cls is list:
-        return (cls, [_flatten(t, leaves) for t in tree])
+        return (cls, [_flatten(t, leaves, none_is_leaf) for t in tree])
     if isinstance(tree, tuple) and hasattr(tree, "_fields"):  # a namedtuple
-        return (cls, [_flatten(t, leaves) for t in tree])
+        return (cls, [_flatten(t, leaves, none_is_leaf) for t in tree])
     if isinstance(tree, dict):
         keys = list(tree)
-        return (cls, keys, [_flatten(tree[k], leaves) for k in keys])
-    if tree is None:
+        return (cls, keys, [_flatten(tree[k], leaves, none_is_leaf) for k in keys])
+    if tree is None and not none_is_leaf:
         return None
     leaves.append(tree)
     return "*"

@@ -420,9 +420,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size <= 0):
         raise ValueError(
             f"vmap: chunk_size should be None or greater than 0. (got {chunk_size})")
-    _check_dims_spec(func, in_dims, "in_dims")
-
     def wrapped(*args, **kwargs):
+        _check_dims_spec(func, in_dims, "in_dims")
         return _vmap_call(func, in_dims, out_dims, randomness, chunk_size, args, kwargs)
 
     wrapped.__name__ = f"vmap({_fname(func)})"
@@ -433,14 +432,14 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 def _check_dims_spec(func, dims, what):
     if not isinstance(dims, (int, tuple, dict)) and dims is not None:
         raise ValueError(
-            f"vmap({_fname(func)}, {what}={dims}, ...): expected `{what}` to be int or a "
+            f"vmap({_fname(func)}, {what}={dims}, ...)(<inputs>): expected `{what}` to be int or a "
             f"(potentially nested) tuple matching the structure of inputs, got: {type(dims)}.")
 
 
 def _broadcast_spec(spec, tree_args, func, what, ctx):
     """One in_dim per leaf of ``tree_args`` (an int broadcasts over a subtree)."""
     if isinstance(spec, int) or spec is None:
-        leaves, _ = flatten(tree_args)
+        leaves, _ = flatten(tree_args, none_is_leaf=what == "out_dims")
         return [spec] * len(leaves)
     if isinstance(spec, dict) and isinstance(tree_args, dict) and spec.keys() == tree_args.keys():
         out = []
@@ -531,11 +530,11 @@ def _chunked(func, in_dims, out_dims, randomness, chunk_size, leaves, spec, dims
             set_rng_state(state)
         pieces.append(_run_level(func, out_dims, randomness, part, spec, dims, n, kwargs))
     first = pieces[0]
-    out_leaves, out_spec = flatten(first)
+    out_leaves, out_spec = flatten(first, none_is_leaf=True)
     odims = _broadcast_spec(out_dims, first, func, "out_dims", "<inputs>")
     joined = []
     for j, d in enumerate(odims):
-        parts = [flatten(p)[0][j] for p in pieces]
+        parts = [flatten(p, none_is_leaf=True)[0][j] for p in pieces]
         joined.append(parts[0] if d is None else cat(parts, d))
     return unflatten(joined, out_spec)
 
@@ -558,7 +557,7 @@ def _run_level(func, out_dims, randomness, leaves, spec, dims, size, kwargs):
 
 def _unbatch_outputs(func, out, out_dims, level):
     name = _fname(func)
-    out_leaves, out_spec = flatten(out)
+    out_leaves, out_spec = flatten(out, none_is_leaf=True)
     if isinstance(out_dims, tuple) and (not isinstance(out, (tuple, list))
                                         or len(out_dims) != len(out)):
         raise ValueError(
