@@ -5,7 +5,7 @@ Every transform takes a function and returns a function; they compose in any ord
 (``vmap(grad(f))``, ``jacrev(jacrev(f))``, ``jacfwd(jacrev(f))``).
 """
 
-from . import _batching  # registers the batching rules with vmap
+from . import _batching  # noqa: F401 - registers the batching rules with vmap
 from ._functional_call import functional_call, stack_module_state
 from ._transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, linearize, vjp
 from ._vmap import vmap
