@@ -375,12 +375,14 @@ class Tensor:
         from ._tensor_str import tensor_repr
 
         fn = self._grad_fn
+        tangent = None if tangent_of is None else tangent_of(self)
         return tensor_repr(
             self._data,
             dtype_name=self.dtype.name,
             default_dtype_name=_dtype.get_default_dtype().name,
             requires_grad=self._requires_grad,
             grad_fn_name=None if fn is None else type(fn).__name__,
+            tangent=None if tangent is None else f"{tangent}",
         )
 
     __str__ = __repr__
@@ -453,6 +455,9 @@ def _node_hooks(t):
 # set by ember.autograd: explains a non-leaf .grad read in plain words (a seam: the Tensor layer
 # knows no graph nodes)
 grad_hint = None
+# set by ember.autograd.forward_ad while a dual level is entered: a tensor's tangent (or None),
+# which printing shows as PyTorch does
+tangent_of = None
 
 
 def _make(data, requires_grad=False, grad_fn=None):

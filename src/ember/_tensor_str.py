@@ -308,6 +308,7 @@ def tensor_repr(
     module: str = "ember",
     prefix: str = "tensor(",
     indent: int | None = None,
+    tangent: str | None = None,
 ) -> str:
     """Render ``data`` exactly as PyTorch renders a CPU tensor with the same values.
 
@@ -321,6 +322,7 @@ def tensor_repr(
         prefix: text before the opening bracket.
         indent: indentation of continuation lines; defaults to the length of the last line of
             ``prefix`` (so a prefix like "Parameter containing:\\ntensor(" indents by 7).
+        tangent: the forward-mode tangent as printed, shown as ``tangent=...`` last.
     """
     data = np.asarray(data)
     if indent is None:
@@ -346,4 +348,6 @@ def tensor_repr(
         suffixes.append(f"grad_fn=<{grad_fn_name}>")
     elif requires_grad:
         suffixes.append("requires_grad=True")
+    if tangent is not None:
+        suffixes.append(f"tangent={tangent}")
     return _add_suffixes(prefix + body, suffixes, indent)

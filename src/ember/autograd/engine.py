@@ -227,13 +227,14 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
                 else:
                     deps[nxt] = count + 1
     needed = None if targets is None else _needed(root_fns | deps.keys(), targets)
-    growth = _growth
-    n = len(deps)
-    if n != growth.size or growth.steps:
-        growth.sized(n)
-    growth.n = k = growth.n + 1
-    if not k & 7 and root_edges:
-        growth.sample(root_edges[0][0])
+    if not _fw_state.deriving:  # a forward rule's own small backward is not the user's
+        growth = _growth
+        n = len(deps)
+        if n != growth.size or growth.steps:
+            growth.sized(n)
+        growth.n = k = growth.n + 1
+        if not k & 7 and root_edges:
+            growth.sample(root_edges[0][0])
     anomaly = _anomaly_state.enabled
     watch = observer  # the profiler, while one records (read once per backward)
     careful = anomaly or watch is not None

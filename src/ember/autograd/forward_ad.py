@@ -15,12 +15,12 @@ As in PyTorch only one level exists at a time (nesting raises); higher-order for
 derivatives come from ``ember.func.jvp``.
 """
 
-import threading
 import weakref
 from collections import namedtuple
 
 import numpy as _np
 
+from .. import _tensor
 from .._tensor import Tensor, _make
 from .grad_mode import state as _grad_state
 
@@ -30,15 +30,17 @@ __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_du
 
 class _FwState:
     """``active``: a level is entered and tangents propagate (the one flag the ops read);
-    ``level``: the current level (-1: none); ``tangents``: id(tensor) -> (weakref, tangent)."""
+    ``level``: the current level (-1: none); ``tangents``: id(tensor) -> (weakref, tangent);
+    ``deriving``: a forward rule derived from a backward is running its own small backward
+    (the engine then leaves its graph-growth check alone)."""
 
-    __slots__ = ("active", "level", "tangents", "lock")
+    __slots__ = ("active", "level", "tangents", "deriving")
 
     def __init__(self):
         self.active = False
         self.level = -1
         self.tangents = {}
-        self.lock = threading.Lock()
+        self.deriving = False
 
 
 state = _FwState()
@@ -92,6 +94,7 @@ def enter_dual_level():
     state.level = 0
     state.tangents = {}
     state.active = True
+    _tensor.tangent_of = _printed_tangent
     return 0
 
 
@@ -109,6 +112,11 @@ def exit_dual_level(*, level=None):
     state.active = False
     state.level = -1
     state.tangents = {}
+    _tensor.tangent_of = None
+
+
+def _printed_tangent(t):
+    return tangent_of(t) if state.active else None
 
 
 class dual_level:
@@ -152,7 +160,10 @@ def _alias(t):
     state.active = False
     try:
         if t._requires_grad and _grad_state.enabled:
-            return t[...]  # AliasBackward0
+            try:
+                return t.view(t._data.shape)  # ViewBackward0, as PyTorch records it
+            except RuntimeError:  # a layout view() refuses (some 0-d results)
+                return t[...]
         a = _make(t._data)
         a._version = t._version
         a._base = t if t._base is None else t._base
@@ -228,8 +239,11 @@ def unpack_dual(tensor, *, level=None):
         raise TypeError("_unpack_dual(): argument 'dual' (position 1) must be Tensor, not "
                         f"{type(tensor).__name__}")
     if level != state.level:
+        if tangent_of(tensor) is None:
+            return UnpackedDualTensor(tensor, None)
         raise RuntimeError("Invalid level given to _fw_primal")
-    tangent = tangent_of(tensor)
+    # inside a custom Function's forward (tangents suspended) tensors look plain, as in PyTorch
+    tangent = tangent_of(tensor) if state.active else None
     if tangent is None:
         return UnpackedDualTensor(tensor, None)
     return UnpackedDualTensor(_alias(tensor), tangent)

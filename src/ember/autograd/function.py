@@ -25,6 +25,8 @@ import warnings
 import numpy as np
 
 from .._tensor import Tensor, _make, _type_name
+from . import forward_ad as _fw
+from .forward_ad import state as _fw_state
 from .grad_mode import state as _grad_state
 from .graph import (
     FREED_MESSAGE,
@@ -47,9 +49,11 @@ class FunctionCtx:
 
     # defaults read after forward; forward sets them per call through the methods below
     to_save = None
+    to_save_forward = None
     dirty_tensors = None
     non_differentiable = None
     materialize_grads = True
+    _in_jvp = None  # the tensors saved for forward, while jvp runs (saved_tensors gives them)
 
     def save_for_backward(self, *tensors):
         """Keep tensors (inputs, outputs or None) for backward, checked against in-place changes."""
@@ -60,6 +64,16 @@ class FunctionCtx:
                     f"{type(t).__name__}"
                 )
         self.to_save = tensors
+
+    def save_for_forward(self, *tensors):
+        """Keep tensors for jvp (forward mode), where ``ctx.saved_tensors`` gives them."""
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise AssertionError(
+                    "save_for_forward expects all arguments to be tensors; you should save "
+                    "non-tensors as attributes on ctx."
+                )
+        self.to_save_forward = tensors
 
     def mark_dirty(self, *args):
         """Declare inputs that forward modified in place (and returns as outputs)."""
@@ -109,6 +123,8 @@ class BackwardCFunction(FunctionCtx, Node):
 
     @property
     def saved_tensors(self):
+        if self._in_jvp is not None:
+            return self._in_jvp
         saved = self._saved
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
@@ -259,6 +275,13 @@ class Function:
 
     vjp = backward
 
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it with "
+            "forward mode AD."
+        )
+
     @classmethod
     def apply(cls, *args, **kwargs):
         if kwargs:
@@ -275,6 +298,8 @@ class Function:
         recording = state.enabled and True in needs
         prev = state.enabled
         state.enabled = False
+        fw = _fw_state.active  # forward sees plain tensors: tangents come from jvp
+        _fw_state.active = False
         try:
             if cls.setup_context is not Function.setup_context:
                 output = cls.forward(*args)
@@ -283,12 +308,48 @@ class Function:
                 output = cls.forward(ctx, *args)
         finally:
             state.enabled = prev
+            _fw_state.active = fw
         if not recording:
             if ctx.to_save is not None:
                 ctx._saved = ctx.to_save
                 ctx._versions = tuple(_version_of(t) for t in ctx.to_save)
-            return output
-        return _connect(ctx, args, output)
+            return _forward_tangents(cls, ctx, args, output) if fw else output
+        output = _connect(ctx, args, output)
+        return _forward_tangents(cls, ctx, args, output) if fw else output
+
+
+def _forward_tangents(cls, ctx, args, output):
+    """Forward mode: the outputs' tangents from ``cls.jvp(ctx, *input tangents)`` (zeros for a
+    tensor input without one, None for other arguments), when an input has a tangent."""
+    tangents = [_fw.tangent_of(a) if isinstance(a, Tensor) else None for a in args]
+    if all(t is None for t in tangents):
+        return output
+    tangents = [t if t is not None or not isinstance(a, Tensor) else _make(np.zeros_like(a._data))
+                for a, t in zip(args, tangents)]
+    saved = ctx.to_save_forward
+    ctx._in_jvp = () if saved is None else tuple(saved)
+    _fw_state.active = False
+    try:
+        result = cls.jvp(ctx, *tangents)
+    finally:
+        _fw_state.active = True
+        ctx._in_jvp = None
+    outs = output if output.__class__ is tuple else (output,)
+    results = result if isinstance(result, tuple) else (result,)
+    if len(results) != len(outs):
+        raise RuntimeError("Function's jvp returned an invalid number of forward gradients "
+                           f"(expected {len(outs)} but got {len(results)})")
+    for o, t in zip(outs, results):
+        if isinstance(o, Tensor) and t is not None and o._data.dtype.kind in "fc":
+            if t._data.shape != o._data.shape:
+                raise RuntimeError(
+                    "Trying to set a forward gradient that has a different size than that of "
+                    "the original Tensor, this is not supported. Tensor is of size "
+                    f"[{', '.join(map(str, o._data.shape))}] while the given forward gradient "
+                    f"is of size [{', '.join(map(str, t._data.shape))}]."
+                )
+            _fw.set_tangent(o, t)
+    return output
 
 
 def _version_of(t):

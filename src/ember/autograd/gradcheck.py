@@ -2,7 +2,8 @@
 
 The numerical Jacobian perturbs each input element in place by +-eps (central differences);
 the analytical one is built row by row from vector-Jacobian products (``autograd.grad`` with a
-one-hot grad_output). Both have one row per input element and one column per output element,
+one-hot grad_output) and, with check_forward_ad, column by column from forward mode (a one-hot
+tangent per input element). Both have one row per input element and one column per output element,
 as in PyTorch, and are compared with PyTorch's rule |analytical - numerical| <= atol +
 rtol * |numerical|.
 """
@@ -14,6 +15,7 @@ import numpy as np
 from .._dtype import from_np
 from .._tensor import Tensor, _make
 from ..ops.random import rand
+from . import forward_ad as fwAD
 from .engine import grad
 from .function import Function
 
@@ -46,13 +48,11 @@ def gradcheck(func, inputs, *, eps=1e-06, atol=1e-05, rtol=0.001, raise_exceptio
         raise AssertionError(
             "Setting check_batched_forward_grad=True requires check_forward_ad to be True"
         )
-    if check_forward_ad:
-        raise NotImplementedError("ember has no forward-mode AD: use check_forward_ad=False")
     # check_batched_grad: ember has no vmap, so batched and one-by-one backward are the same
     # computation; masked: ember has no sparse tensors. Both are accepted and have no effect.
     try:
         return _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad,
-                          check_grad_dtypes, fast_mode)
+                          check_grad_dtypes, fast_mode, check_forward_ad, check_backward_ad)
     except GradcheckError:
         if raise_exception:
             raise
@@ -117,17 +117,24 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-06, atol=1e-05, rto
 
 # -- the checks, in PyTorch's order -------------------------------------------------------------
 def _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad,
-               check_grad_dtypes, fast_mode):
+               check_grad_dtypes, fast_mode, check_forward_ad=False, check_backward_ad=True):
     inputs = _as_tuple(inputs)
     _check_inputs(inputs)
     func_out = func(*inputs)
     outputs = _differentiable_outputs(func_out)
-    if fast_mode:
-        _fast_check(func, func_out, inputs, outputs, eps, rtol, atol, nondet_tol,
-                    check_grad_dtypes)
-    else:
-        _slow_check(func, func_out, inputs, outputs, eps, rtol, atol, nondet_tol,
-                    check_grad_dtypes)
+    if check_backward_ad:
+        if fast_mode:
+            _fast_check(func, func_out, inputs, outputs, eps, rtol, atol, nondet_tol,
+                        check_grad_dtypes)
+        else:
+            _slow_check(func, func_out, inputs, outputs, eps, rtol, atol, nondet_tol,
+                        check_grad_dtypes)
+    if check_forward_ad:
+        # fast mode compares the same Jacobians (ember's fast mode projects them; forward mode
+        # builds them whole, column by column)
+        _forward_check(func, func_out, inputs, eps, rtol, atol)
+    if not check_backward_ad:
+        return True
     _check_backward_mul_by_grad_output(outputs, inputs)
     if check_undefined_grad:
         _check_undefined_grad(func, outputs, inputs)
@@ -179,6 +186,56 @@ def _slow_check(func, func_out, inputs, outputs, eps, rtol, atol, nondet_tol,
             n = per_input[keep[i]]
             if not _allclose(a, n, rtol, atol):
                 raise GradcheckError(_mismatch_message(a, n, i, j))
+
+
+def _forward_check(func, func_out, inputs, eps, rtol, atol):
+    """Forward mode's Jacobians (one-hot tangents) against finite differences."""
+    keep = [i for i, o in enumerate(o for o in _as_tuple(func_out) if _is_float(o))
+            if o.requires_grad]
+    numerical = _numerical_jacobians(func, inputs, eps)
+    analytical = _forward_jacobians(func, inputs)
+    for i, k in enumerate(keep):
+        for j, (a, per_input) in enumerate(zip(analytical, numerical)):
+            n = per_input[k]
+            if not _allclose(a[k], n, rtol, atol):
+                raise GradcheckError(
+                    f"Jacobian computed with forward mode mismatch for output {i:d} with "
+                    f"respect to input {j:d},\nnumerical:{_make(n)}\nanalytical:{_make(a[k])}\n")
+
+
+def _forward_jacobians(func, inputs):
+    """For each input that requires grad, one Jacobian (numel_in x numel_out) per float output,
+    from forward mode: the inputs become dual tensors (of detached copies, as in PyTorch) and
+    each column is the outputs' tangents for a one-hot tangent."""
+    result = []
+    with fwAD.dual_level():
+        duals, tangents = [], []
+        for x in inputs:
+            if isinstance(x, Tensor) and x.requires_grad:
+                t = _make(np.zeros_like(x._data))
+                x = fwAD.make_dual(x.detach(), t)
+                tangents.append(fwAD.unpack_dual(x).tangent)
+            duals.append(x)
+        for t in tangents:
+            d = t._data
+            columns = []
+            for idx in np.ndindex(d.shape):
+                d[idx] = 1
+                outs = [o for o in _as_tuple(func(*duals)) if _is_float(o)]
+                col = []
+                for o in outs:  # read before the reset: a view's tangent views this one
+                    tan = fwAD.unpack_dual(o).tangent
+                    col.append(np.zeros(o._data.size, o._data.dtype) if tan is None
+                               else tan._data.reshape(-1).copy())
+                d[idx] = 0
+                columns.append(col)
+            if not columns:
+                outs = [o for o in _as_tuple(func(*duals)) if _is_float(o)]
+                result.append([np.zeros((0, o._data.size), o._data.dtype) for o in outs])
+            else:
+                result.append([np.stack([c[i] for c in columns])
+                               for i in range(len(columns[0]))])
+    return result
 
 
 def _mismatch_message(a, n, out_idx, in_idx):

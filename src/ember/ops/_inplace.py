@@ -71,8 +71,8 @@ def apply_inplace(self, op, *args):
         return self
     old = _make(self._data.copy(), self._requires_grad, self._grad_fn)
     old._output_nr = self._output_nr
-    if _fw.state.active:
-        _fw.set_tangent(old, _fw.tangent_of(self))
+    if _fw.state.active:  # old keeps the tangent it had (self's is updated in place below)
+        _fw.set_tangent(old, _tangent_copy(self))
     result = op(old, *args)
     check_castable(result, self)
     np.copyto(self._data, result._data, casting="unsafe")
@@ -85,6 +85,15 @@ def apply_inplace(self, op, *args):
     if _fw.state.active:
         inplace_tangent(self, result)
     return self
+
+
+def _tangent_copy(t):
+    """A copy of t's tangent (None if it has none)."""
+    tangent = _fw.tangent_of(t)
+    if tangent is None:
+        return None
+    with _fw.suspended():
+        return tangent.clone()
 
 
 _UFUNC_NAMES = {"add": "add_", "subtract": "sub_", "multiply": "mul_", "true_divide": "div_"}
@@ -240,7 +249,7 @@ def inplace_on_view(view, op, args):
         old = record(vd.copy(), _AsStrided, (base,), (shape, pos))
         if fw:
             _fw.state.active = True
-            _fw.set_tangent(old, _fw.tangent_of(view))
+            _fw.set_tangent(old, _tangent_copy(view))
         result = op(old, *args)
         if fw:
             _fw.state.active = False

@@ -293,7 +293,10 @@ def fit_tangent(tangent, t, ts=()):
         tangent = tangent.expand(d.shape).clone()
     elif any(tangent is tx for tx in ts):
         tangent = tangent.clone()
-    if tangent._data.dtype is not d.dtype:
+    td = tangent._data.dtype
+    if td is not d.dtype and np.promote_types(td, d.dtype) != td:
+        # a tangent of a lower dtype is raised to the output's (PyTorch computes the rule in
+        # the promoted type; a float64 tangent of a float32 output stays float64)
         tangent = tangent.to(from_dtype(d.dtype))
     return tangent
 
@@ -356,26 +359,24 @@ class _Source(Node):
 _SOURCE = None
 
 
-def derived_jvp(node_cls, inputs, saved, save_out, outs, ts, node=None):
+def derived_jvp(node_cls, inputs, saved, save_out, outs, ts):
     """The forward rule every op has: the transpose of its backward.
 
     The backward is linear in the incoming gradients g: it computes vjp(g) = J^T g. Evaluated
     on gradients that require grad (with create_graph), sum_i <vjp_i(g), t_i> = <g, J t>, whose
     gradient with respect to g is J t, the tangent of each output. ``outs``: the op's outputs
-    in order (non-float ones get None). ``node``: a node to run instead of a new one.
+    in order (non-float ones get None).
     """
     global _SOURCE
     if _SOURCE is None:
         _SOURCE = _Source()
-    if node is None:
-        edges = tuple((_SOURCE, 0) if tx is not None else _NO_EDGE for tx in ts)
-        meta = [(x._data.shape, x._data.dtype) if isinstance(x, Tensor) else None
-                for x in inputs]
-        held = None
-        if save_out:
-            held = PackedOut((None, outs[0]._version, outs[0]._version[0]))
-            held.saved = _Held(outs[0])
-        node = node_cls(edges, meta, saved, None, held)
+    edges = tuple((_SOURCE, 0) if tx is not None else _NO_EDGE for tx in ts)
+    meta = [(x._data.shape, x._data.dtype) if isinstance(x, Tensor) else None for x in inputs]
+    held = None
+    if save_out:
+        held = PackedOut((None, outs[0]._version, outs[0]._version[0]))
+        held.saved = _Held(outs[0])
+    node = node_cls(edges, meta, saved, None, held)
     graph = _grad_state.enabled and (
         any(isinstance(x, Tensor) and x._requires_grad for x in inputs)
         or any(tx is not None and tx._requires_grad for tx in ts))
@@ -397,7 +398,12 @@ def derived_jvp(node_cls, inputs, saved, save_out, outs, ts, node=None):
         wanted = [g for g in gs if g is not None]
         if total is None or not total._requires_grad:
             return [None] * len(outs)
-        found = _engine_grad(total, wanted, create_graph=graph, allow_unused=True)
+        deriving = _fw_state.deriving
+        _fw_state.deriving = True
+        try:
+            found = _engine_grad(total, wanted, create_graph=graph, allow_unused=True)
+        finally:
+            _fw_state.deriving = deriving
     finally:
         _grad_state.enabled = prev
     found = iter(found)
@@ -455,10 +461,12 @@ def argname(a):
     return _device._typename(a)
 
 
-def dual_multi(outs, node_cls, inputs, saved, save_out, node=None):
+def dual_multi(outs, node_cls, inputs, saved, save_out, recorded=None):
     """``dual`` for an op with several outputs sharing one node (var_mean, aminmax, split).
 
     node_cls.jvp, when set, returns one tangent per output (None for an output without one).
+    ``recorded``: the op's node, if one was recorded (it keeps output 0's tangent when its
+    backward reads that output).
     """
     ts, found = input_tangents(inputs)
     if not found:
@@ -468,7 +476,7 @@ def dual_multi(outs, node_cls, inputs, saved, save_out, node=None):
         rule = node_cls.jvp
         tangents = None if rule is None else rule(ts, inputs, saved, outs)
         if tangents is None or tangents is NotImplemented:
-            tangents = derived_jvp(node_cls, inputs, saved, save_out, outs, ts, node)
+            tangents = derived_jvp(node_cls, inputs, saved, save_out, outs, ts)
         fitted = [None if o is None or o._data.dtype.kind not in "fc" else fit_tangent(tx, o, ts)
                   for o, tx in zip(outs, tangents)]
     finally:
@@ -476,6 +484,8 @@ def dual_multi(outs, node_cls, inputs, saved, save_out, node=None):
     for o, tx in zip(outs, fitted):
         if tx is not None:
             _fw.set_tangent(o, tx)
+    if recorded is not None and save_out:
+        recorded._fw_out = fitted[0]
     return outs
 
 

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from .._tensor import Tensor, _make, _wrap_dim
+from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
 from . import elementwise as _ew
 from ._inplace import apply_inplace
@@ -314,8 +315,9 @@ def _gelu_np(d, approximate):
 
 
 def _gelu_grad(g, x, approximate):
-    if not _grad_enabled():
-        # a first-order backward: on arrays (the ember-op form below is for create_graph)
+    if not (_grad_enabled() or _fw_state.active):
+        # a first-order backward: on arrays (the ember-op form below is for create_graph, and
+        # for forward mode, whose tangents ride on the tensors)
         d = x._data
         if approximate == "tanh":
             x2 = d * d

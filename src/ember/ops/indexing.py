@@ -593,6 +593,14 @@ class _NotImplemented(Node):
 _NotImplemented.__name__ = _NotImplemented.__qualname__ = "NotImplemented"
 
 
+def _no_forward_rule(ts, inputs, saved, out):
+    raise NotImplementedError(f"Trying to use forward AD with aten::{saved[0]} that does not "
+                              "support it.")
+
+
+_NotImplemented.jvp = staticmethod(_no_forward_rule)
+
+
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     d = input._data
     idx = _int_index(index, "scatter", "int64")

@@ -664,7 +664,7 @@ def _record2(a, b, node_cls, input, saved, out=None):
                     (a, t0._version, 0) if out == 0 else None)
     t0._grad_fn = t1._grad_fn = node
     if _fw_state.active:
-        dual_multi((t0, t1), node_cls, (input,), saved, out == 0)
+        dual_multi((t0, t1), node_cls, (input,), saved, out == 0, node)
     return t0, t1
 
 
@@ -894,7 +894,7 @@ def _cumprod_grad(g, x, axis, y):
     zero = xd == 0
     if not zero.any():
         return _rev_cumsum(g * y, axis) / x
-    if not _grad_state.enabled:  # a first derivative only: values suffice
+    if not (_grad_state.enabled or _fw_state.active):  # first derivative: values suffice
         return _make(_cumprod_grad_np(xd, g._data, axis))
     # Differentiable form (see _cumprod_grad_np): before the first zero and at it, ember ops;
     # after it the gradient is x_z * (the gradient with x_z set to 1): its value is 0 and its
