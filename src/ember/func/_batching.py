@@ -690,8 +690,21 @@ def _linear(level, name, fn, args, kwargs):
     x, w, bias = bound.arguments["input"], bound.arguments["weight"], bound.arguments.get("bias")
     if not is_batched(w, level) and not (bias is not None and is_batched(bias, level)):
         return wrap(fn(x._value, w, bias), level)
-    out = x.matmul(w.transpose(-1, -2) if w.ndim == 2 else w)
-    return out if bias is None else out + bias
+    if w.ndim != 2 or x.ndim == 0:
+        return NotImplemented  # the op's own error, per sample
+    # per-sample weights (grad inside vmap expands them): x (B, *, in) @ w (B, in, out)
+    wv = materialize(w, level).transpose(-1, -2)
+    xv = materialize(x, level)
+    if x.ndim == 1:
+        out = wv.__rmatmul__(xv.unsqueeze(1)).squeeze(1)
+    else:
+        lead = xv.shape[1:-1]
+        out = xv.reshape(level.size, -1, xv.shape[-1]).matmul(wv)
+        out = out.reshape((level.size,) + tuple(lead) + (out.shape[-1],))
+    if bias is not None:
+        bv = materialize(bias, level)
+        out = out + bv.reshape((level.size,) + (1,) * (out.ndim - 2) + (bv.shape[-1],))
+    return wrap(out, level)
 
 
 RULES["linear"] = _linear

@@ -26,6 +26,20 @@ __all__ = [
 _ndarray = np.ndarray
 _matmul = np.matmul
 
+
+def _bmm_arrays(a, b):
+    """np.matmul of two stacks of matrices, the same numbers, without its slow cases: an
+    inner size of 1 (per-sample outer products, the weight gradients of per-sample gradient
+    computations) goes through einsum, and a stack broadcast along its first dimension (a
+    zero stride, as vmap's expanded weights have) is copied first."""
+    if a.shape[-1] == 1:
+        return np.einsum("bik,bkj->bij", a, b)
+    if a.strides[0] == 0 and a.shape[0] > 1:
+        a = np.ascontiguousarray(a)
+    if b.strides[0] == 0 and b.shape[0] > 1:
+        b = np.ascontiguousarray(b)
+    return _matmul(a, b)
+
 def _word(d):
     return from_np[d].word
 
@@ -314,7 +328,7 @@ def _batched(a, b):
         b3 = unsqueeze(reshape(expand(b, batch + (m,)), (count, m)), 2)
     else:
         b3 = reshape(expand(b, batch + (m, p)), (count, m, p))
-    out = record(_matmul(a3._data, b3._data), _Bmm, (a3, b3), (a3, b3))
+    out = record(_bmm_arrays(a3._data, b3._data), _Bmm, (a3, b3), (a3, b3))
     if len(sb) == 1:
         out = squeeze(out, -1)
     return unsafe_view(out, batch + sa[-2:-1] * (len(sa) > 1) + sb[-1:] * (len(sb) > 1))
@@ -404,7 +418,7 @@ def bmm(input, mat2):
     if ad.dtype != bd.dtype:
         raise _bmm_dtype_error(ad.dtype, bd.dtype)
     _not_bool(ad, "bmm")
-    return record(_matmul(ad, bd), _Bmm, (input, mat2), (input, mat2))
+    return record(_bmm_arrays(ad, bd), _Bmm, (input, mat2), (input, mat2))
 
 
 def outer(input, vec2):
