@@ -90,13 +90,46 @@ def test_vmap_matches_per_sample(op, sample):
         batched = vmap(call, in_dims=(0,) * n)(*[ember.tensor(s) for s in stacks])
     if any("performance drop" in str(w.message) for w in caught):
         FALLBACK.add(op.name)
-    want = [_flat(r) for r in per_sample]
+    _compare(batched, [_flat(r) for r in per_sample])
+
+
+def _compare(batched, want):
     got = _flat(batched)
     assert len(got) == len(want[0])
     for j, g in enumerate(got):
         expect = np.stack([w[j].detach().numpy() for w in want])
         assert tuple(g.shape) == expect.shape
         np.testing.assert_allclose(g.detach().numpy(), expect, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("op,sample", _params())
+def test_nested_vmap_matches_per_sample(op, sample):
+    """vmap(vmap(f)) over a 2 x 2 batch, the inner level over dimension 1 of each input."""
+    fn = op.resolve("ember")
+    found = []
+    _leaves(list(sample.args) + list(sample.kwargs.values()), found)
+    if not found:
+        pytest.skip("no float argument to batch")
+    stacks = [np.stack([np.stack([a * (1 + 0.01 * (2 * i + k)) if a.size else a
+                                  for i in range(2)], axis=0) for k in range(2)], axis=1)
+              for a in map(np.asarray, found)]  # (outer 2, inner 2, *sample)
+
+    def call(*tensors):
+        arrays = list(tensors)
+        args = _build(list(sample.args), arrays, True)
+        kwargs = {k: _build(v, arrays, True) for k, v in sample.kwargs.items()}
+        return fn(*args, **kwargs)
+
+    n = len(stacks)
+    want = [_flat(call(*[ember.tensor(s[i, k]) for s in stacks])) for i in range(2)
+            for k in range(2)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # the outer level maps dimension 0; the inner one maps (what is left of) dimension 0
+        batched = vmap(vmap(call, in_dims=(0,) * n), in_dims=(0,) * n)(
+            *[ember.tensor(s) for s in stacks])
+    flat = [t.reshape((4,) + tuple(t.shape[2:])) for t in _flat(batched)]
+    _compare(flat, want)
 
 
 # The op-table entries that still run once per sample under vmap (no batching rule yet)
