@@ -594,3 +594,178 @@ def test_seeded_training_script_prints_pytorch_text():
     out_t = _run_script(torch, torch.utils.data, torch.nn)
     assert out_e.count("\n") == 50
     assert out_e == out_t
+
+
+# -- sizes around PyTorch's internal thresholds, and the vectorised paths -----------------------------
+# 16 (normal's blocks of 16 vs element-by-element), 64 (ember's randperm: swap loop vs vectorised),
+# 256 and 65536 (one radix sort pass vs two; keys that need 17 bits), 1e5+ (many cache chunks).
+BIG_SIZES = [15, 16, 17, 31, 32, 33, 63, 64, 65, 255, 256, 257, 4096, 65535, 65536, 65537,
+             100003]
+
+
+def _advance_both(k):
+    """Move both generators k words on (a ragged start for what follows)."""
+    if k:
+        bitwise(ember.randint(0, 2**31, (k,)), torch.randint(0, 2**31, (k,)))
+
+
+@pytest.mark.parametrize("n", BIG_SIZES + [2, 3, 100, 60000, 300007])
+def test_randperm_sizes(n):
+    """BITWISE: randperm over sizes on both sides of ember's loop / vectorised switch and of
+    the 16-bit sort keys, from fresh and advanced generator states, int64 and int32."""
+    for s, skip in [(0, 0), (2**32 + 5, 1), (12345, 623), (7, 625)]:
+        seed_both(s)
+        _advance_both(skip)
+        bitwise(ember.randperm(n), torch.randperm(n))
+        bitwise(ember.randperm(n, dtype=ember.int32), torch.randperm(n, dtype=torch.int32))
+        ge, gt = ember.Generator().manual_seed(s + 1), torch.Generator().manual_seed(s + 1)
+        bitwise(ember.randperm(n, generator=ge), torch.randperm(n, generator=gt))
+        bitwise(ember.rand(3), torch.rand(3))  # the stream is where PyTorch left it
+
+
+@pytest.mark.parametrize("dt", ["int64", "int32", "int16", "int8", "uint8", "float32",
+                                "float64"])
+def test_randint_sizes_and_dtypes(dt):
+    """BITWISE: randint over sizes and dtypes, narrow and 64-bit ranges, negative lows."""
+    ranges = [(0, 10), (-100, 100), (0, 2)]
+    if dt in ("int64", "int32", "float32", "float64"):  # 64-bit draws from a range of 2**28
+        ranges += [(0, 2**28 - 1), (5, 5 + 2**28), (-2**27, 2**27), (0, 2**31 - 1)]
+    if dt in ("int64", "float32", "float64"):
+        ranges += [(-5, 2**33), (0, 2**32), (-2**40, 2**35)]
+    if dt == "uint8":
+        ranges = [(0, 10), (3, 255)]
+    for n in BIG_SIZES[::3] + [100003]:
+        for s in SEEDS[:2]:
+            seed_both(s)
+            for lo, hi in ranges:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    bitwise(ember.randint(lo, hi, (n,), dtype=getattr(ember, dt)),
+                            torch.randint(lo, hi, (n,), dtype=getattr(torch, dt)))
+            bitwise(ember.rand(2), torch.rand(2))
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_uniform_normal_sizes(dt):
+    """BITWISE for uniforms; ULP1 (bitwise on the reference setup) for normals: sizes around
+    normal's block of 16 and past its cache chunks, defaults and mean/std, after draws that
+    leave a spare normal or a ragged stream behind."""
+    for n in BIG_SIZES:
+        for s, skip in [(0, 0), (42, 3)]:
+            seed_both(s)
+            _advance_both(skip)
+            ulp1(ember.randn(1, dtype=dt[0]), torch.randn(1, dtype=dt[1]))  # a spare sample
+            e, t = ember.empty(n, dtype=dt[0]), torch.empty(n, dtype=dt[1])
+            ulp1(e.normal_(), t.normal_())
+            ulp1(e.normal_(0.25, 3.5), t.normal_(0.25, 3.5))
+            ulp1(ember.randn(n, dtype=dt[0]), torch.randn(n, dtype=dt[1]))
+            bitwise(e.uniform_(), t.uniform_())
+            bitwise(e.uniform_(-2, 0.5), t.uniform_(-2, 0.5))
+            bitwise(ember.rand(n, dtype=dt[0]), torch.rand(n, dtype=dt[1]))
+            ulp1(e.exponential_(), t.exponential_())
+            bitwise(e.geometric_(0.2), t.geometric_(0.2))
+    seed_both(3)
+    ulp1(ember.randn(1000, 1001, dtype=dt[0]), torch.randn(1000, 1001, dtype=dt[1]))
+
+
+def test_normal_float32_is_bitwise_at_size():
+    """BITWISE: float32 normals of a million elements (the AVX2 kernel's polynomials)."""
+    seed_both(0)
+    bitwise(ember.randn(10**6), torch.randn(10**6))
+    seed_both(1)
+    e, t = ember.empty(10**6 + 5), torch.empty(10**6 + 5)
+    bitwise(e.normal_(1.5, 0.5), t.normal_(1.5, 0.5))
+
+
+@pytest.mark.parametrize("n", [15, 16, 17, 256, 257, 100003])
+def test_bernoulli_dropout_multinomial_sizes(n):
+    """BITWISE: Bernoulli masks by number and by tensor, dropout's masks, multinomial draws,
+    at sizes past the small cases."""
+    for s in SEEDS[:2]:
+        seed_both(s)
+        e, t = ember.empty(n), torch.empty(n)
+        bitwise(e.bernoulli_(0.3), t.bernoulli_(0.3))
+        pe, pt = ember.rand(n), torch.rand(n)
+        bitwise(ember.bernoulli(pe), torch.bernoulli(pt))
+        x = ember.ones(n, dtype=ember.float64)
+        bitwise(ember.nn.functional.dropout(x, 0.4),
+                torch.nn.functional.dropout(torch.ones(n, dtype=torch.float64), 0.4))
+        bitwise(pe.multinomial(min(n, 10)), pt.multinomial(min(n, 10)))
+        bitwise(pe.multinomial(20, True), pt.multinomial(20, True))
+        bitwise(ember.rand(2), torch.rand(2))
+
+
+def _fma32_ref(a, b, c):
+    """Reference float32 fused multiply-add: the double sum rounded once, a halfway case
+    rounded by the sign of the exact remainder."""
+    from ember._random import _fma32
+
+    return _fma32(np.asarray(a, np.float32), np.asarray(b, np.float32), np.float32(c)
+                  if np.ndim(c) == 0 else c)
+
+
+def _log_ps_ref(x):
+    f32 = np.float32
+    from ember._random import _LOG_P
+
+    bits = x.view(np.int32)
+    e = ((bits >> 23) - 0x7F).astype(f32) + f32(1.0)
+    x = ((bits & ~0x7F800000) | 0x3F000000).view(f32)
+    small = x < f32(0.707106781186547524)
+    tmp = x * small
+    x = x - f32(1.0)
+    e -= small
+    x += tmp
+    z = x * x
+    y = _fma32_ref(f32(_LOG_P[0]), x, f32(_LOG_P[1]))
+    for c in _LOG_P[2:]:
+        y = _fma32_ref(y, x, f32(c))
+    y *= x
+    y = _fma32_ref(y, z, e * f32(-2.12194440e-4))
+    y -= z * f32(0.5)
+    x += y
+    return _fma32_ref(e, f32(0.693359375), x)
+
+
+def _sincos_ps_ref(x):
+    f32 = np.float32
+    from ember._random import _COS_P, _DP, _SIN_P
+
+    j = (x * f32(1.27323954473516)).astype(np.int32)
+    j = (j + 1) & ~1
+    y = j.astype(f32)
+    sin_sign = (j & 4) << 29
+    cos_sign = (~(j - 2) & 4) << 29
+    poly = -((j >> 1) & 1)
+    for dp in _DP:
+        x = _fma32_ref(y, f32(dp), x)
+    z = x * x
+    yc = _fma32_ref(f32(_COS_P[0]), z, f32(_COS_P[1]))
+    yc = _fma32_ref(yc, z, f32(_COS_P[2]))
+    yc = _fma32_ref(yc * z, z, -(z * f32(0.5))) + f32(1.0)
+    ys = _fma32_ref(f32(_SIN_P[0]), z, f32(_SIN_P[1]))
+    ys = _fma32_ref(ys, z, f32(_SIN_P[2]))
+    ys = _fma32_ref(ys * z, x, x)
+    ci, si = yc.view(np.int32), ys.view(np.int32)
+    diff = (ci ^ si) & poly
+    return ((si ^ diff) ^ sin_sign).view(f32), ((ci ^ diff) ^ cos_sign).view(f32)
+
+
+def test_float32_normal_kernel_exhaustive():
+    """BITWISE: ember's float32 log and sincos (each fma as a double sum rounded once) equal
+    the exactly rounded fma versions for every input the normal kernel can give them: 1 - u
+    and 2*pi*u for all 2**24 float32 uniforms u."""
+    from ember._random import _log_ps, _sincos_ps
+
+    f32 = np.float32
+    step = 1 << 20
+    for start in range(0, 1 << 24, step):
+        u = np.arange(start, start + step, dtype=np.uint64).astype(f32) * f32(2.0 ** -24)
+        u1 = f32(1.0) - u
+        ref = _log_ps_ref(u1)
+        assert np.array_equal(_log_ps(u1.copy()).view(np.int32), ref.view(np.int32)), start
+        theta = f32(2 * np.pi) * u
+        s_ref, c_ref = _sincos_ps_ref(theta)
+        s, c = _sincos_ps(theta.copy())
+        assert np.array_equal(s.view(np.int32), s_ref.view(np.int32)), start
+        assert np.array_equal(c.view(np.int32), c_ref.view(np.int32)), start

@@ -18,7 +18,10 @@ way. Every distribution below consumes those words as PyTorch's CPU kernels do (
 
 Elements are produced in memory order (what PyTorch's TensorIterator does for one output).
 Transcendentals in double precision that must match the C library bit for bit (log, log1p,
-tan, exp) go through Python's ``math`` module, which calls the same C library PyTorch uses.
+tan, exp) go through Python's ``math`` module, which calls the same C library PyTorch uses, or
+through NumPy's ufunc where a check at first use shows it gives the same bits (``c_log``).
+randperm's Fisher-Yates shuffle, a chain of dependent swaps, is reconstructed from its swap
+targets with sorts and gathers instead of being run swap by swap (``_perm_from_swaps``).
 """
 
 import math
@@ -198,12 +201,26 @@ def _fma1(a, b, c):
 # -- uniform ------------------------------------------------------------------------------------
 def unit32(g, n):
     """n float32 uniforms in [0, 1) (24 random bits each, one word each)."""
-    return (g.words(n) & _MASK24).astype(_f32) * _TWO_M24
+    w = g.words(n)
+    w &= _MASK24
+    x = w.astype(_f32)
+    x *= _TWO_M24
+    return x
 
 
 def unit64(g, n):
     """n float64 uniforms in [0, 1) (53 random bits each, two words each)."""
-    return (g.words64(n) & _MASK53).astype(_f64) * _TWO_M53
+    g.fresh = False
+    w = g.raw(2 * n)
+    bits = w[0::2] & _MASK21  # the high word's low 21 bits, then the low word
+    bits <<= _SH32
+    bits |= w[1::2]
+    x = bits.astype(_f64)
+    x *= _TWO_M53
+    return x
+
+
+_MASK21 = np.uint64((1 << 21) - 1)
 
 
 def unit64_list(g, n):
@@ -304,102 +321,182 @@ _CHUNK = 16 * 2048
 def _normal16_f64(u, mean, std):
     """Box-Muller over blocks of 16 doubles: u1 = 1 - u[j], u2 = u[j + 8]."""
     b = u.reshape(-1, 2, 8)
-    u1 = (1.0 - b[:, 0]).ravel()
+    u1 = 1.0 - b[:, 0]
     theta = _TWO_PI * b[:, 1]
-    # the C library's log, bit for bit (NumPy's own log may differ in the last place)
-    lg = np.fromiter(map(math.log, u1.tolist()), _f64, u1.size).reshape(theta.shape)
-    radius = np.sqrt(-2.0 * lg)
+    radius = c_log(u1)
+    radius *= -2.0
+    np.sqrt(radius, out=radius)
     out = np.empty(b.shape, _f64)
-    out[:, 0] = radius * np.cos(theta)
-    out[:, 1] = radius * np.sin(theta)
-    out = out.ravel()
+    np.cos(theta, out=out[:, 0])
+    out[:, 0] *= radius
+    np.sin(theta, out=out[:, 1])
+    out[:, 1] *= radius
+    out = out.reshape(-1)
     if mean == 0.0 and std == 1.0:
         return out
     return _fma64(out, std, mean)
 
 
+# -- the C library's transcendentals on arrays --------------------------------------------
+_LIBM_UFUNC = {}
+
+
+def _libm_ufunc(name):
+    """NumPy's ufunc ``name`` when it gives the C library's results bit for bit on this machine
+    (NumPy calls the C library for float64 log and log1p unless it has a SIMD loop of its own
+    for the CPU, as on AVX-512), else None. Checked once, on values across the domain."""
+    fn = _LIBM_UFUNC.get(name, False)
+    if fn is False:
+        ufunc, scalar = getattr(np, name), getattr(math, name)
+        g = np.random.Generator(np.random.PCG64(20240229))
+        x = np.concatenate([g.random(4096), g.random(1024) * 2.0 ** -40,
+                            1.0 - g.random(1024) * 2.0 ** -30,
+                            np.exp(g.uniform(-700.0, 700.0, 1024)),
+                            [2.0 ** -53, 2.0 ** -1074, 0.5, 1.0 - 2.0 ** -53, 1.0]])
+        if name == "log1p":  # its samples come as log1p(-u), u in [0, 1)
+            x = np.concatenate([x, -g.random(4096), -1.0 + g.random(1024) * 2.0 ** -30])
+        same = np.array_equal(ufunc(x), np.array([scalar(v) for v in x.tolist()]))
+        fn = _LIBM_UFUNC[name] = ufunc if same else None
+    return fn
+
+
+def c_log(x):
+    """The C library's log of a float64 array (x > 0)."""
+    fn = _libm_ufunc("log")
+    if fn is not None:
+        return fn(x)
+    return np.fromiter(map(math.log, x.ravel().tolist()), _f64, x.size).reshape(x.shape)
+
+
+def c_log1p(x):
+    """The C library's log1p of a float64 array (x > -1)."""
+    fn = _libm_ufunc("log1p")
+    if fn is not None:
+        return fn(x)
+    return np.fromiter(map(math.log1p, x.ravel().tolist()), _f64, x.size).reshape(x.shape)
+
+
 def _normal16_f32(u, mean, std):
     """The AVX2 float32 kernel: Cephes log and sincos polynomials, fused as GCC fuses them."""
     b = u.reshape(-1, 2, 8)
-    u1 = _f32(1.0) - b[:, 0]
-    theta = _f32(_TWO_PI) * b[:, 1]
-    radius = np.sqrt(_f32(-2.0) * _log_ps(u1))
-    s, c = _sincos_ps(theta)
+    radius = _f32(1.0) - b[:, 0]
+    radius = _log_ps(radius)
+    radius *= _f32(-2.0)
+    np.sqrt(radius, out=radius)
+    s, c = _sincos_ps(_f32(_TWO_PI) * b[:, 1])
+    c *= radius
+    s *= radius
     out = np.empty(b.shape, _f32)
-    out[:, 0] = radius * c
-    out[:, 1] = radius * s
-    out = out.ravel()
+    out[:, 0] = c
+    out[:, 1] = s
+    out = out.reshape(-1)
     if mean == 0.0 and std == 1.0:
         return out
     return _fma32(out, std, mean)
 
 
-_LOG_P = [_f32(v) for v in (
+# Each fused multiply-add of the two polynomials below is computed as a double product and sum
+# rounded once to float32. That equals the single-rounding fma as long as the double sum never
+# lands on a float32 halfway point while the exact one does not; for the inputs these kernels
+# get (log of 1 - u, sincos of 2*pi*u, u one of the 2**24 float32 uniforms) every result has
+# been checked bit for bit against the exactly rounded fma (tests/test_random.py does so).
+_LOG_P = [float(_f32(v)) for v in (
     7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1, 1.4249322787E-1,
     -1.6668057665E-1, 2.0000714765E-1, -2.4999993993E-1, 3.3333331174E-1)]
 _MIN_NORM = np.array([0x00800000], np.int32).view(_f32)[0]
 
 
 def _log_ps(x):
-    """Natural log, float32, the Cephes polynomial of avx_mathfun (inputs in (0, 1])."""
-    bits = np.maximum(x, _MIN_NORM).view(np.int32)
-    e = ((bits >> 23) - 0x7F).astype(_f32)
-    e += _f32(1.0)
-    x = ((bits & ~0x7F800000) | 0x3F000000).view(_f32)  # mantissa in [0.5, 1)
+    """Natural log, float32, the Cephes polynomial of avx_mathfun (inputs in (0, 1]).
+    Overwrites x."""
+    np.maximum(x, _MIN_NORM, out=x)
+    bits = x.view(np.int32)
+    e = (bits >> 23).astype(_f32)
+    e -= _f32(0x7F - 1)
+    bits &= ~0x7F800000
+    bits |= 0x3F000000  # x is now the mantissa, in [0.5, 1)
     small = x < _f32(0.707106781186547524)
     tmp = x * small
     x -= _f32(1.0)
     e -= small
     x += tmp
-    z = x * x
-    y = _fma32(_LOG_P[0], x, _LOG_P[1])
+    x64 = x.astype(_f64)
+    y = x64 * _LOG_P[0]
+    y += _LOG_P[1]
+    y32 = np.empty(x.shape, _f32)
     for c in _LOG_P[2:]:
-        y = _fma32(y, x, c)
-    y *= x
-    y = _fma32(y, z, e * _f32(-2.12194440e-4))
+        np.copyto(y32, y, casting="unsafe")
+        np.multiply(y32, x64, out=y)
+        y += c
+    np.copyto(y32, y, casting="unsafe")
+    y32 *= x
+    z = x * x
+    np.multiply(y32, z, out=y, dtype=_f64)
+    y += e * _f32(-2.12194440e-4)
+    np.copyto(y32, y, casting="unsafe")
     z *= _f32(0.5)
-    y -= z
-    x += y
-    return _fma32(e, _f32(0.693359375), x)
+    y32 -= z
+    x += y32
+    np.multiply(e, 0.693359375, out=y, dtype=_f64)
+    y += x
+    np.copyto(y32, y, casting="unsafe")
+    return y32
 
 
-_DP = [_f32(v) for v in (-0.78515625, -2.4187564849853515625e-4, -3.77489497744594108e-8)]
-_COS_P = [_f32(v) for v in (2.443315711809948E-005, -1.388731625493765E-003,
-                            4.166664568298827E-002)]
-_SIN_P = [_f32(v) for v in (-1.9515295891E-4, 8.3321608736E-3, -1.6666654611E-1)]
+_DP = [float(_f32(v)) for v in (-0.78515625, -2.4187564849853515625e-4,
+                                -3.77489497744594108e-8)]
+_COS_P = [float(_f32(v)) for v in (2.443315711809948E-005, -1.388731625493765E-003,
+                                   4.166664568298827E-002)]
+_SIN_P = [float(_f32(v)) for v in (-1.9515295891E-4, 8.3321608736E-3, -1.6666654611E-1)]
 
 
 def _sincos_ps(x):
-    """sin and cos, float32, the Cephes polynomials of avx_mathfun's sincos256_ps.
-    Returns their bit patterns (int32) for the caller to finish."""
-    sign = x.view(np.int32) & np.int32(-0x80000000)
-    x = np.abs(x)
+    """sin and cos, float32, the Cephes polynomials of avx_mathfun's sincos256_ps, for
+    x >= 0. Overwrites x."""
     j = (x * _f32(1.27323954473516)).astype(np.int32)
     j += 1
     j &= ~1
-    y = j.astype(_f32)
-    sin_sign = sign ^ ((j & 4) << 29)
+    y = j.astype(_f64)
+    sin_sign = (j & 4) << 29
     cos_sign = (~(j - 2) & 4) << 29
-    poly = -((j >> 1) & 1)  # all ones where the sine polynomial serves cos (octants 2, 3)
+    poly = (j >> 1) & 1
+    np.negative(poly, out=poly)  # all ones where the sine polynomial serves cos (octants 2, 3)
+    t = np.empty(x.shape, _f64)
     for dp in _DP:  # extended-precision reduction, x - y * pi / 4
-        x = _fma32(y, dp, x)
+        np.multiply(y, dp, out=t)
+        t += x
+        np.copyto(x, t, casting="unsafe")
     z = x * x
-    yc = _fma32(_COS_P[0], z, _COS_P[1])
-    yc = _fma32(yc, z, _COS_P[2])
+    z64 = z.astype(_f64)
+    np.multiply(z64, _COS_P[0], out=t)
+    t += _COS_P[1]
+    yc = t.astype(_f32)
+    np.multiply(yc, z64, out=t)
+    t += _COS_P[2]
+    np.copyto(yc, t, casting="unsafe")
     yc *= z
-    yc = _fma32(yc, z, -(z * _f32(0.5)))
+    np.multiply(yc, z64, out=t)
+    t -= z * _f32(0.5)
+    np.copyto(yc, t, casting="unsafe")
     yc += _f32(1.0)
-    ys = _fma32(_SIN_P[0], z, _SIN_P[1])
-    ys = _fma32(ys, z, _SIN_P[2])
+    np.multiply(z64, _SIN_P[0], out=t)
+    t += _SIN_P[1]
+    ys = t.astype(_f32)
+    np.multiply(ys, z64, out=t)
+    t += _SIN_P[2]
+    np.copyto(ys, t, casting="unsafe")
     ys *= z
-    ys = _fma32(ys, x, x)
+    np.multiply(ys, x, out=t, dtype=_f64)
+    t += x
+    np.copyto(ys, t, casting="unsafe")
     ci, si = yc.view(np.int32), ys.view(np.int32)
-    diff = (ci ^ si) & poly
-    s = si ^ diff  # sine where poly is clear, cosine polynomial otherwise
-    c = ci ^ diff
-    s ^= sin_sign
-    c ^= cos_sign
-    return s.view(_f32), c.view(_f32)
+    diff = ci ^ si
+    diff &= poly
+    si ^= diff  # sine where poly is clear, cosine polynomial otherwise
+    ci ^= diff
+    si ^= sin_sign
+    ci ^= cos_sign
+    return ys, yc
 
 
 # -- integers -----------------------------------------------------------------------------------
@@ -409,11 +506,15 @@ _INT_MAX = {np.dtype(np.int64): (1 << 63) - 1, np.dtype(np.int32): (1 << 31) - 1
 
 
 def random_from_to(g, n, dt, lo, rng):
-    """random_(lo, lo + rng): word (or double word when rng >= 2**32) modulo rng, plus lo."""
-    wide = rng >= (1 << 32) and dt in (np.int64, _f64, _f32)
+    """random_(lo, lo + rng): word (or double word when rng >= 2**28, whatever the dtype, as
+    PyTorch's released builds do) modulo rng, plus lo."""
+    wide = rng >= (1 << 28)
     v = g.words64(n) if wide else g.words(n)
-    r = (v % np.uint64(rng)).astype(np.int64)
-    return (r + np.int64(lo)).astype(dt) if lo else r.astype(dt)
+    np.remainder(v, np.uint64(rng), out=v)
+    r = v.view(np.int64)  # below 2**63
+    if lo:
+        r += np.int64(lo)
+    return r if dt == np.int64 else r.astype(dt)
 
 
 def random_full(g, n, dt):
@@ -438,15 +539,65 @@ def random_default(g, n, dt):
 
 
 def randperm(g, n):
-    """Fisher-Yates as PyTorch runs it: swap i with i + word % (n - i)."""
-    perm = list(range(n))
-    if n > 1:
-        z = (g.words(n - 1) % np.arange(n, 1, -1, dtype=np.uint64)).tolist()
-        for i, k in enumerate(z):
+    """Fisher-Yates as PyTorch runs it: for i = 0 .. n-2, swap i with i + word % (n - i)."""
+    if n < 2:
+        return np.arange(n, dtype=np.int64)
+    w = g.words(n - 1)
+    if n <= _PERM_LOOP:
+        perm = list(range(n))
+        for i, k in enumerate((w % np.arange(n, 1, -1, dtype=np.uint64)).tolist()):
             if k:
                 j = i + k
                 perm[i], perm[j] = perm[j], perm[i]
-    return np.array(perm, np.int64)
+        return np.array(perm, np.int64)
+    return _perm_from_swaps(w, n)
+
+
+_PERM_LOOP = 64
+
+
+def _perm_from_swaps(w, n):
+    """The Fisher-Yates result without running the swaps one by one.
+
+    Step i swaps positions i and t_i = i + w_i % (n - i) (t_i >= i); afterwards position i is
+    final. Position i holds, when step i reads it, the value V[i] left there by the last
+    earlier step aimed at i (that step moved its own position's value V[m] there), or i itself
+    when no earlier step aimed at i: V is a forest (each i points to an earlier m), resolved by
+    pointer doubling. The step i then keeps the value its target holds: that of the previous
+    step aimed at the same target, or the target's own value when it is the first. Grouping
+    the steps by target (a stable sort) gives both "previous step aimed here" links.
+    """
+    m = n - 1
+    idx = np.arange(m, dtype=np.int64)
+    tgt = (w % np.arange(n, 1, -1, dtype=np.uint64)).astype(np.int64)
+    tgt += idx
+    if n <= 65536:
+        order = np.argsort(tgt.astype(np.uint16), kind="stable")  # a radix sort
+    else:
+        shift = (n - 1).bit_length()
+        order = np.argsort((tgt << shift) | idx)  # distinct keys: any sort is stable
+    st = tgt[order]
+    same = st[1:] == st[:-1]
+    prev = np.empty(m, np.int64)  # for each step (by time), the previous step aimed alike
+    prev[order[0]] = -1
+    prev[order[1:]] = np.where(same, order[:-1], -1)
+    # last[t]: the last step before t aimed at t; a step t aimed at itself is its group's end
+    ends = np.flatnonzero(~same)
+    ends = np.append(ends, m - 1)
+    last = np.full(n, -1, np.int64)
+    last[st[ends]] = order[ends]
+    own = last[:m] == idx
+    last[:m][own] = prev[own]
+    root = np.where(last < 0, np.arange(n, dtype=np.int64), last)
+    while True:
+        nxt = root[root]
+        if np.array_equal(nxt, root):
+            break
+        root = nxt
+    perm = np.empty(n, np.int64)
+    perm[:m] = np.where(prev < 0, tgt, root[prev])
+    perm[m] = root[m]
+    return perm
 
 
 # -- other distributions --------------------------------------------------------------------------
@@ -465,10 +616,11 @@ def bernoulli_tensor(g, p):
 
 def exponential(g, n, lambd):
     """(-1 / lambda) * log1p(-u) with double uniforms."""
-    u = unit64_list(g, n)
-    log1p = math.log1p
-    k = -1.0 / lambd
-    return np.array([k * log1p(-x) for x in u], _f64)
+    u = unit64(g, n)
+    np.negative(u, out=u)
+    out = c_log1p(u)
+    out *= -1.0 / lambd
+    return out
 
 
 def cauchy(g, n, median, sigma):
@@ -484,10 +636,9 @@ def log_normal(g, n, mean, std):
 
 
 def geometric(g, n, p):
-    u = unit64(g, n).tolist()
-    log, ceil = math.log, math.ceil
-    q = log(1.0 - p)
-    return np.array([ceil(log(x) / q) for x in u], _f64)
+    out = c_log(unit64(g, n))
+    out /= math.log(1.0 - p)
+    return np.ceil(out, out=out)
 
 
 def multinomial_with_replacement(g, probs, num_samples):
