@@ -1,0 +1,191 @@
+"""Parity tests for the rest of torch.nn: the encoder-decoder transformer, 1-D and 3-D
+(transposed) convolutions, and the remaining losses, pooling, padding, activation and
+normalization layers (their functional forms are in tests/opinfo.py)."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as tnn
+
+import ember
+import ember.nn as nn
+from ember.autograd.gradcheck import gradcheck, gradgradcheck
+from parity import assert_same, same_error
+
+pytestmark = [pytest.mark.filterwarnings("ignore:enable_nested_tensor is True"),
+              pytest.mark.filterwarnings("ignore:Support for mismatched key_padding_mask")]
+
+
+def _arr(shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def _copy(tm, em):
+    em.load_state_dict({k: ember.from_numpy(v.detach().numpy().copy())
+                        for k, v in tm.state_dict().items()})
+
+
+def _pair(a):
+    return (ember.from_numpy(a.copy()).requires_grad_(a.dtype.kind == "f"),
+            torch.from_numpy(a.copy()).requires_grad_(a.dtype.kind == "f"))
+
+
+def _modules_agree(em, tm, *arrays, rtol=1e-7, atol=1e-9, train=False):
+    """Same repr, state_dict names, forward values and input/parameter gradients."""
+    assert repr(em) == repr(tm)
+    assert list(em.state_dict()) == list(tm.state_dict())
+    _copy(tm, em)
+    em.train(train)
+    tm.train(train)
+    pairs = [_pair(a) if isinstance(a, np.ndarray) else (a, a) for a in arrays]
+    eo = em(*[e for e, _ in pairs])
+    to = tm(*[t for _, t in pairs])
+    assert_same(eo, to, rtol=rtol, atol=atol)
+    if isinstance(to, tuple):
+        eo, to = eo[0], to[0]
+    if not to.requires_grad:
+        return eo, to
+    w = _arr(tuple(to.shape), 5)
+    (to * torch.from_numpy(w)).sum().backward()
+    (eo * ember.from_numpy(w)).sum().backward()
+    for (e, t) in pairs:
+        if isinstance(t, torch.Tensor) and t.requires_grad:
+            assert_same(e.grad, t.grad, rtol=rtol * 10, atol=atol * 10)
+    for (name, ep), (_, tp) in zip(em.named_parameters(), tm.named_parameters()):
+        assert_same(ep.grad, tp.grad, rtol=rtol * 10, atol=atol * 10), name
+    return eo, to
+
+
+# -- transformer -------------------------------------------------------------------------------
+def _transformers(**kw):
+    torch.manual_seed(0)
+    act = kw.pop("activation", "relu")  # "F.name": the function itself
+    fn = act.startswith("F.")
+    tm = tnn.Transformer(8, 2, 2, 2, 16, dropout=0.0, dtype=torch.float64,
+                         activation=getattr(tnn.functional, act[2:]) if fn else act, **kw)
+    em = nn.Transformer(8, 2, 2, 2, 16, dropout=0.0, dtype=ember.float64,
+                        activation=getattr(nn.functional, act[2:]) if fn else act, **kw)
+    return em, tm
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("activation", ["relu", "gelu", "F.silu"])
+def test_transformer_matches_torch(batch_first, norm_first, activation):
+    em, tm = _transformers(batch_first=batch_first, norm_first=norm_first,
+                           activation=activation)
+    src, tgt = _arr((5, 3, 8), 1), _arr((4, 3, 8), 2)
+    kpm = np.zeros((3, 5), bool)
+    kpm[1, 3:] = True
+    tkpm = np.zeros((3, 4), bool)
+    tkpm[2, 2:] = True
+    if batch_first:
+        src, tgt = src.transpose(1, 0, 2).copy(), tgt.transpose(1, 0, 2).copy()
+    es, ts = _pair(src)
+    et, tt = _pair(tgt)
+    e_mask = nn.Transformer.generate_square_subsequent_mask(4, dtype=ember.float64)
+    t_mask = tnn.Transformer.generate_square_subsequent_mask(4, dtype=torch.float64)
+    for train in (True, False):  # eval: the encoder zeroes padded positions, as PyTorch's
+        em.train(train)
+        tm.train(train)
+        _copy(tm, em)
+        eo = em(es, et, tgt_mask=e_mask, src_key_padding_mask=ember.tensor(kpm),
+                memory_key_padding_mask=ember.tensor(kpm),
+                tgt_key_padding_mask=ember.tensor(tkpm))
+        to = tm(ts, tt, tgt_mask=t_mask, src_key_padding_mask=torch.tensor(kpm),
+                memory_key_padding_mask=torch.tensor(kpm),
+                tgt_key_padding_mask=torch.tensor(tkpm))
+        assert_same(eo, to, rtol=1e-9, atol=1e-10)
+    w = _arr(tuple(to.shape), 3)
+    (to * torch.from_numpy(w)).sum().backward()
+    (eo * ember.from_numpy(w)).sum().backward()
+    assert_same(es.grad, ts.grad, rtol=1e-8, atol=1e-9)
+    assert_same(et.grad, tt.grad, rtol=1e-8, atol=1e-9)
+
+
+def test_transformer_structure_and_init():
+    em, tm = _transformers()
+    assert repr(em) == repr(tm)
+    assert list(em.state_dict()) == list(tm.state_dict())
+    assert [tuple(v.shape) for v in em.state_dict().values()] == \
+        [tuple(v.shape) for v in tm.state_dict().values()]
+    # xavier_uniform_ on every matrix: all within the bound, none left at Linear's init
+    w = em.decoder.layers[0].linear1.weight.detach().numpy()
+    bound = np.sqrt(6.0 / (8 + 16))
+    assert np.abs(w).max() <= bound and np.abs(w).max() > np.sqrt(1.0 / 8)
+    assert em.d_model == 8 and em.nhead == 2 and em.batch_first is False
+    assert isinstance(em.encoder.norm, nn.LayerNorm) and em.decoder.num_layers == 2
+
+
+def test_decoder_layer_masks_and_causal():
+    torch.manual_seed(1)
+    tl = tnn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, dtype=torch.float64)
+    el = nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, dtype=ember.float64)
+    td = tnn.TransformerDecoder(tl, 2, norm=tnn.LayerNorm(8, dtype=torch.float64))
+    ed = nn.TransformerDecoder(el, 2, norm=nn.LayerNorm(8, dtype=ember.float64))
+    bool_causal = np.triu(np.ones((4, 4), bool), 1)
+    mem_mask = np.zeros((4, 5))
+    mem_mask[:, 4] = -np.inf
+    _modules_agree(ed, td, _arr((4, 2, 8), 1), _arr((5, 2, 8), 2))
+    for args in [dict(tgt_mask=bool_causal), dict(tgt_mask=bool_causal, tgt_is_causal=True),
+                 dict(memory_mask=mem_mask)]:
+        e = ed(ember.tensor(_arr((4, 2, 8), 1)), ember.tensor(_arr((5, 2, 8), 2)),
+               **{k: ember.tensor(v) if isinstance(v, np.ndarray) else v
+                  for k, v in args.items()})
+        t = td(torch.tensor(_arr((4, 2, 8), 1)), torch.tensor(_arr((5, 2, 8), 2)),
+               **{k: torch.tensor(v) if isinstance(v, np.ndarray) else v
+                  for k, v in args.items()})
+        assert_same(e, t, rtol=1e-9, atol=1e-10)
+    # unbatched (T, E) inputs
+    e = ed(ember.tensor(_arr((4, 8), 1)), ember.tensor(_arr((5, 8), 2)))
+    t = td(torch.tensor(_arr((4, 8), 1)), torch.tensor(_arr((5, 8), 2)))
+    assert_same(e, t, rtol=1e-9, atol=1e-10)
+
+
+def test_decoder_layer_callable_activation_and_no_bias():
+    torch.manual_seed(2)
+    tl = tnn.TransformerDecoderLayer(6, 3, 12, dropout=0.0, activation=tnn.functional.gelu,
+                                     norm_first=True, bias=False, batch_first=True,
+                                     dtype=torch.float64)
+    el = nn.TransformerDecoderLayer(6, 3, 12, dropout=0.0, activation=nn.functional.gelu,
+                                    norm_first=True, bias=False, batch_first=True,
+                                    dtype=ember.float64)
+    _modules_agree(el, tl, _arr((2, 4, 6), 1), _arr((2, 3, 6), 2), train=True)
+
+
+def test_transformer_gradcheck():
+    em, _ = _transformers()
+    em.double()
+    src = ember.tensor(_arr((3, 1, 8), 1), requires_grad=True)
+    tgt = ember.tensor(_arr((2, 1, 8), 2), requires_grad=True)
+    assert gradcheck(lambda s, t: em(s, t), (src, tgt))
+    small = nn.Transformer(4, 2, 1, 1, 6, dropout=0.0, dtype=ember.float64)
+    src = ember.tensor(_arr((2, 1, 4), 1), requires_grad=True)
+    tgt = ember.tensor(_arr((2, 1, 4), 2), requires_grad=True)
+    assert gradgradcheck(lambda s, t: small(s, t), (src, tgt))
+
+
+def test_transformer_errors():
+    em, tm = _transformers()
+    same_error(lambda: em(ember.zeros(5, 3, 8), ember.zeros(4, 2, 8)),
+               lambda: tm(torch.zeros(5, 3, 8), torch.zeros(4, 2, 8)))
+    same_error(lambda: em(ember.zeros(5, 3, 6), ember.zeros(4, 3, 6)),
+               lambda: tm(torch.zeros(5, 3, 6), torch.zeros(4, 3, 6)))
+    same_error(lambda: nn.TransformerDecoderLayer(8, 2, activation="tanh"),
+               lambda: tnn.TransformerDecoderLayer(8, 2, activation="tanh"))
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        nn.Transformer(8, 2, 1, 1, 16)
+    with warnings.catch_warnings(record=True) as want:
+        warnings.simplefilter("always")
+        tnn.Transformer(8, 2, 1, 1, 16)
+    assert [str(w.message) for w in got] == [str(w.message) for w in want]
+
+
+def test_generate_square_subsequent_mask():
+    assert_same(nn.Transformer.generate_square_subsequent_mask(3),
+                tnn.Transformer.generate_square_subsequent_mask(3))
+    assert_same(nn.Transformer.generate_square_subsequent_mask(2, dtype=ember.float64),
+                tnn.Transformer.generate_square_subsequent_mask(2, dtype=torch.float64))
