@@ -133,7 +133,8 @@ def test_gradcheck(op, sample):
         pytest.skip("no input requires grad")
     # gradcheck passes the same leaf tensors back in (perturbed in place), so the closure
     # can call fn with the arguments built once
-    assert gradcheck(lambda *_: fn(*args, **kwargs), tuple(leaves))
+    # check_batched_grad: the backward also runs batched (vmap over two grad_outputs)
+    assert gradcheck(lambda *_: fn(*args, **kwargs), tuple(leaves), check_batched_grad=True)
 
 
 @pytest.mark.parametrize("op, sample", _params("gradgradcheck"))
@@ -144,7 +145,7 @@ def test_gradgradcheck(op, sample):
     if not leaves:
         pytest.skip("no input requires grad")
     ember.manual_seed(0)
-    assert gradgradcheck(lambda *_: fn(*args, **kwargs), tuple(leaves))
+    assert gradgradcheck(lambda *_: fn(*args, **kwargs), tuple(leaves), check_batched_grad=True)
 
 
 @pytest.mark.parametrize("op, sample", _params("float32"))

@@ -137,8 +137,9 @@ def _range_error(d, n):
 def phys_dim(d, r):
     """Logical dim d of a rank-r sample, as a dim of the physical tensor."""
     n = max(r, 1)
-    if not isinstance(d, int) or isinstance(d, bool):
+    if isinstance(d, bool) or not hasattr(d, "__index__"):
         raise TypeError(f"dim must be an int, got {type(d).__name__}")
+    d = d.__index__()  # NumPy integers too
     if not -n <= d < n:
         raise _range_error(d, n)
     return d % n + 1
