@@ -762,7 +762,8 @@ def _take_grad(g, shape, idx):
     return index_put_values(zeros, (_ALL, (idx,)), g, True).reshape(shape)
 
 
-TakeBackward0 = formula_node("TakeBackward0", _take_grad)
+TakeBackward0 = formula_node("TakeBackward0", _take_grad,
+                             jvp=linear(lambda t, shape, idx: take(t, _make(idx))))
 
 
 def take(input, index):

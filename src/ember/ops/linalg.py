@@ -542,6 +542,23 @@ class _EinsumNode(Node):
         )
 
 
+def _einsum_jvp(ts, inputs, saved, out):
+    # multilinear: one einsum per operand with a tangent, that operand replaced by it
+    subs, out_subs, _ = saved[0]
+    total = None
+    for i, tx in enumerate(ts):
+        if tx is None:
+            continue
+        ops = list(inputs)
+        ops[i] = tx if tx._data.dtype is inputs[i]._data.dtype else tx.to(inputs[i].dtype)
+        term = _einsum_explicit(list(subs), out_subs, ops, _EinsumView)
+        total = term if total is None else total + term
+    return total
+
+
+_EinsumNode.jvp = staticmethod(_einsum_jvp)
+
+
 def _einsum_node(name):
     return type(name, (_EinsumNode,), {"__slots__": ()})
 

@@ -453,7 +453,7 @@ def _cross_entropy_probs(input, target, weight, ignore_index, reduction, label_s
 
 
 # division by a number inside an op: PyTorch's Scalar overload of div
-_DivScalar = formula_node("DivBackward1", lambda g, s: g / s)
+_DivScalar = formula_node("DivBackward1", lambda g, s: g / s, elementwise=True)
 
 
 def _div_scalar(t, s):

@@ -29,7 +29,7 @@ _asarray = np.asarray
 __all__ = [
     "all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "count_nonzero", "cummax",
     "cummin", "cumprod", "cumsum", "logcumsumexp", "logsumexp", "max", "mean", "median", "min",
-    "mode", "nanmean", "nanmedian", "nansum", "norm", "prod", "return_types", "std", "std_mean",
+    "mode", "nanmean", "nanmedian", "nansum", "prod", "return_types", "std", "std_mean",
     "sum", "var", "var_mean",
 ]
 
@@ -944,8 +944,18 @@ def _cum_select_grad(g, shape, axis, indices):
     return scatter_add(_make(np.zeros(shape, dt)), axis, indices, g)
 
 
-_Cummax = name_saved(formula_node("CummaxBackward0", _cum_select_grad), dim=1, indices=2)
-_Cummin = name_saved(formula_node("CumminBackward0", _cum_select_grad), dim=1, indices=2)
+def _cum_select_jvp(ts, inputs, saved, out):
+    # each output's tangent is that of the element it took its value from
+    shape, axis, indices = saved
+    if not len(shape) or not math.prod(shape):
+        return ts[0]
+    return gather(ts[0], axis, indices)
+
+
+_Cummax = name_saved(formula_node("CummaxBackward0", _cum_select_grad, jvp=_cum_select_jvp),
+                     dim=1, indices=2)
+_Cummin = name_saved(formula_node("CumminBackward0", _cum_select_grad, jvp=_cum_select_jvp),
+                     dim=1, indices=2)
 _CummaxResult, _CumminResult = return_type("cummax"), return_type("cummin")
 
 
@@ -1168,7 +1178,7 @@ def mode(input, dim=-1, keepdim=False, *, axis=None):
 TENSOR_METHODS = {
     "sum": sum, "mean": mean, "nansum": nansum, "nanmean": nanmean, "prod": prod, "max": max,
     "min": min, "amax": amax, "amin": amin, "aminmax": aminmax, "argmax": argmax,
-    "argmin": argmin, "var": var, "std": std, "logsumexp": logsumexp, "norm": norm,
+    "argmin": argmin, "var": var, "std": std, "logsumexp": logsumexp,
     "cumsum": cumsum, "cumprod": cumprod, "cummax": cummax, "cummin": cummin,
     "logcumsumexp": logcumsumexp, "all": all, "any": any,
     "count_nonzero": count_nonzero, "median": median, "nanmedian": nanmedian, "mode": mode,

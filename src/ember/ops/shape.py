@@ -537,7 +537,8 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 
 
 _DiagCopy = formula_node("DiagonalBackward0_copy", _diag_embed)
-_DiagEmbed = formula_node("DiagEmbedBackward0", lambda g, k: diagonal(g, k, 0, 1))
+_DiagEmbed = formula_node("DiagEmbedBackward0", lambda g, k: diagonal(g, k, 0, 1),
+                          jvp=linear(lambda t, k: diag(t, k)))
 
 
 def diag(input, diagonal=0):
@@ -785,15 +786,17 @@ def _multi_view(input, arrays, node_cls, dim, sizes):
 
 def _multi_view_tangents(input, outs, node_cls, saved):
     """split, chunk, unbind of a dual tensor: each part's tangent is that part of the tangent."""
-    t = _fw.tangent_of(input)
-    if t is None:
-        return
-    views = [tangent_view(t, input._data, o._data) for o in outs]
-    if any(v is None for v in views):
-        dual_multi(outs, node_cls, (input,), saved, False)
-        return
-    for o, v in zip(outs, views):
-        _fw.set_tangent(o, v)
+    dual_multi(outs, node_cls, (input,), saved, False)
+
+
+def _multi_view_jvp(ts, inputs, saved, outs):
+    # each output's tangent: the same view of the input's tangent (the derived rule when the
+    # layouts differ)
+    views = [tangent_view(ts[0], inputs[0]._data, o._data) for o in outs]
+    return NotImplemented if any(v is None for v in views) else views
+
+
+_MultiView.jvp = staticmethod(_multi_view_jvp)
 
 
 def split(tensor, split_size_or_sections, dim=0, *, _unsafe=False):

@@ -15,7 +15,7 @@ import numpy as np
 from .._tensor import _make
 from ..autograd.graph import name_saved
 from ._op import argname, formula_node, record
-from .indexing import scatter
+from .indexing import gather, scatter
 from .reduction import _arg_error, _data, _index_grad, _one_dim, _type_word, return_type
 
 __all__ = ["argsort", "kthvalue", "msort", "sort", "topk"]
@@ -60,9 +60,15 @@ def _named(node_cls):
     return name_saved(node_cls, self_sym_sizes=0, dim=1, indices=2)
 
 
-_Sort = _named(formula_node("SortBackward0", _select_grad))
-_SortStable = _named(formula_node("SortBackward1", _select_grad))
-_Topk = _named(formula_node("TopkBackward0", _select_grad))
+def _select_jvp(ts, inputs, saved, out):
+    # the tangents of the picked elements
+    shape, axis, indices = saved
+    return gather(ts[0], axis, indices) if len(shape) else ts[0]
+
+
+_Sort = _named(formula_node("SortBackward0", _select_grad, jvp=_select_jvp))
+_SortStable = _named(formula_node("SortBackward1", _select_grad, jvp=_select_jvp))
+_Topk = _named(formula_node("TopkBackward0", _select_grad, jvp=_select_jvp))
 
 
 def _kthvalue_grad(g, shape, axis, indices, keepdim):
@@ -72,7 +78,16 @@ def _kthvalue_grad(g, shape, axis, indices, keepdim):
     return _index_grad(g, shape, axis, idx, keepdim)
 
 
-_Kthvalue = name_saved(formula_node("KthvalueBackward0", _kthvalue_grad),
+def _kthvalue_jvp(ts, inputs, saved, out):
+    shape, axis, indices, keepdim = saved
+    if not len(shape):
+        return ts[0]
+    idx = indices._data if keepdim else np.expand_dims(indices._data, axis)
+    picked = gather(ts[0], axis, _make(idx))
+    return picked if keepdim else picked.squeeze(axis)
+
+
+_Kthvalue = name_saved(formula_node("KthvalueBackward0", _kthvalue_grad, jvp=_kthvalue_jvp),
                        self_sym_sizes=0, dim=1, indices=2, keepdim=3)
 
 
