@@ -51,6 +51,7 @@ from .autograd.grad_mode import (
 )
 from .compiler import compile
 from .ops.activation import *
+from .ops.complex import *
 from .ops.conv import *
 from .ops.copy import clone
 from .ops.creation import *
@@ -179,6 +180,7 @@ def __getattr__(name):
     import importlib
 
     if name in ("nn", "optim", "utils", "cuda", "backends", "accelerator", "models",
-                "distributed", "multiprocessing", "viz", "_dynamo", "func", "profiler"):
+                "distributed", "multiprocessing", "viz", "_dynamo", "func", "profiler",
+                "fft"):
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute '{name}'")

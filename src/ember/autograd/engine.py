@@ -308,6 +308,8 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
                         if gd.shape != shape:
                             g = _reduce_to(g, shape, tensors)
                         if gd.dtype is not dtype:
+                            if gd.dtype.kind == "c" and dtype.kind != "c":
+                                g = g.real  # a real input of a complex op: the real part
                             g = g.to(from_np[dtype])
                     b = buffers.get(nxt)
                     if b is None:

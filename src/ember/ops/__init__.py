@@ -23,6 +23,7 @@ from . import (
     _nn_common,
     _op,
     activation,
+    complex,
     conv,
     copy,
     creation,
@@ -41,14 +42,15 @@ from . import (
     reduction,
     shape,
     sorting,
+    spectral,
 )
 
 _ = (_op, _inplace, _nn_common)  # shared machinery: recording nodes, in-place rules, nn helpers
 
 # the op families, each importing only those before it
 _MODULES = (creation, shape, indexing, elementwise, reduction, sorting, copy, legacy, random,
-            linalg, activation, linear, loss, normalization, dropout, embedding, conv, pooling,
-            padding)
+            linalg, complex, activation, linear, loss, normalization, dropout, embedding, conv,
+            pooling, padding, spectral)
 
 
 def public(fn, name):

@@ -12,6 +12,8 @@ __all__ = ["clone"]
 # forward rule: the tangent, cast to the output's dtype
 _ToCopy = formula_node("ToCopyBackward0", lambda g, dt: g.to(dt),
                        jvp=lambda ts, inputs, saved, out: ts[0].to(out.dtype))
+_ToCopyReal = formula_node("ToCopyBackward0", lambda g, dt: g.real.to(dt),
+                           jvp=lambda ts, inputs, saved, out: ts[0].to(out.dtype))
 
 
 def clone(input, *, memory_format=None):
@@ -31,6 +33,8 @@ def _cast(input, dt, copy=False):
     if dt.np.kind not in "fc" and input._requires_grad:
         # integer results are not differentiable
         return record(d.astype(dt.np), _ToCopy, (), ())
+    if dt.np.kind == "c" and d.dtype.kind != "c":  # the gradient's real part goes back
+        return record(d.astype(dt.np), _ToCopyReal, (input,), (from_np[d.dtype],))
     return record(d.astype(dt.np), _ToCopy, (input,), (from_np[d.dtype],))
 
 

@@ -131,7 +131,18 @@ def _binary(fwd, node_cls, a, b, floating=False):
         raise exc from None
     if node_cls is None:
         return _make(np.asarray(out))
+    if out.dtype.kind == "c":
+        node_cls = _complex_node(node_cls)
     return record(out, node_cls, (a, b), _saved(node_cls, a, b))
+
+
+def _complex_node(node_cls):
+    """The node for a binary op with a complex result (PyTorch's conjugated gradients)."""
+    cls = node_cls.__dict__.get("complex_cls")
+    if cls is None:
+        op = getattr(node_cls, "op", None)
+        raise complex_error(node_cls.__name__ if op is None else op.__name__, np.complex64)
+    return cls
 
 
 def _saved(node_cls, a, b):
@@ -243,15 +254,82 @@ def _erf(x):
     return np.where(a < 0.6, series, tail).astype(x.dtype)
 
 
+# -- complex inputs ------------------------------------------------------------------------------
+# A holomorphic op's gradient is the conjugate of its derivative times the incoming gradient
+# (PyTorch's convention); its real formula g * f'(x) gives that as conj(formula(conj(g), ...)).
+# Its forward rule is the formula itself, f'(x) t. Ops PyTorch refuses for complex raise its text.
+_HOLOMORPHIC = {
+    "neg", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin",
+    "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
+    "sigmoid", "reciprocal", "sinc", "mul", "div", "pow", "logaddexp",
+}
+_COMPLEX_ERRORS = {
+    "relu": (NotImplementedError, "clamp is not supported for complex types"),
+    "sign": (NotImplementedError, "Unlike NumPy, torch.sign is not intended to support complex "
+             "numbers. Please use torch.sgn instead."),
+    "floor": (NotImplementedError, "floor is not supported for complex inputs"),
+    "ceil": (NotImplementedError, "ceil is not supported for complex inputs"),
+    "trunc": (NotImplementedError, "trunc is not supported for complex inputs"),
+    "deg2rad": (RuntimeError, "deg2rad is not supported for complex tensors."),
+    "rad2deg": (RuntimeError, "rad2deg is not supported for complex tensors."),
+    "maximum": (RuntimeError, "maximum not implemented for complex tensors."),
+    "minimum": (RuntimeError, "minimum not implemented for complex tensors."),
+    "fmax": (RuntimeError, "fmax not implemented for complex tensors."),
+    "fmin": (RuntimeError, "fmin not implemented for complex tensors."),
+}
+_COMPLEX_KERNELS = {"erf": "erf_vml", "erfc": "erfc_vml", "frac": "frac", "round": "round_vml",
+                    "atan2": "atan2", "remainder": "remainder", "fmod": "fmod", "hypot": "hypot",
+                    "xlogy": "xlogy", "copysign": "copysign", "lt": "lt", "le": "le", "gt": "gt",
+                    "ge": "ge"}
+
+
+def complex_error(name, dt):
+    """PyTorch's error for op ``name`` on a complex tensor of NumPy dtype ``dt``."""
+    if name in _COMPLEX_ERRORS:
+        cls, text = _COMPLEX_ERRORS[name]
+        return cls(text)
+    word = from_np[np.dtype(dt)].word
+    kernel = _COMPLEX_KERNELS.get(name)
+    if kernel is not None:
+        return NotImplementedError(f'"{kernel}_cpu" not implemented for \'{word}\'')
+    return NotImplementedError(f"{name}() of complex tensors is not supported by ember yet")
+
+
+def _conj_formula(formula):
+    def conj_formula(g, *args):
+        return formula(g.conj(), *args).conj()
+
+    return conj_formula
+
+
+def _complex_unary_node(name, node_name, formula):
+    if name == "abs":  # |z|: the real gradient times sgn(z)
+        return formula_node(node_name, lambda g, x: g * x.sgn(),
+                            jvp=lambda ts, inputs, saved, out: (ts[0] * saved[0].sgn().conj()).real)
+    if name not in _HOLOMORPHIC:
+        return None
+    return formula_node(node_name, _conj_formula(formula), arrays=name in _ARITHMETIC,
+                        jvp=elementwise_jvp((formula,)))
+
+
+def _complex_sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
 def _make_unary(name, fwd, formula, reads):
-    node_cls = formula_node(_NODE_NAMES.get(name, name.capitalize() + "Backward0"), formula,
-                            arrays=name in _ARITHMETIC, elementwise=True)
+    node_name = _NODE_NAMES.get(name, name.capitalize() + "Backward0")
+    node_cls = formula_node(node_name, formula, arrays=name in _ARITHMETIC, elementwise=True)
+    complex_cls = _complex_unary_node(name, node_name, formula)
+    complex_fwd = _complex_sigmoid if name == "sigmoid" else fwd
     keeps_int = name in _KEEPS_INT
     save_x, save_y = "x" in reads, "y" in reads
-    if save_y:
-        name_saved(node_cls, result=-1)
-    elif save_x:
-        name_saved(node_cls, self=0)
+    for cls in (node_cls, complex_cls):
+        if cls is None:
+            continue
+        if save_y:
+            name_saved(cls, result=-1)
+        elif save_x:
+            name_saved(cls, self=0)
 
     def op(input):
         if input.__class__ is Tensor:
@@ -262,7 +340,13 @@ def _make_unary(name, fwd, formula, reads):
                 if out is not NotImplemented:
                     return out
             d = input._data if isinstance(input, Tensor) else check_tensor(input, name)
-        if not keeps_int and d.dtype.kind not in "fc":
+        kind = d.dtype.kind
+        if kind == "c":
+            if complex_cls is None:
+                raise complex_error(name, d.dtype)
+            return record(silent.run(complex_fwd, d), complex_cls, (input,),
+                          (input,) if save_x else (), save_y)
+        if not keeps_int and kind not in "fc":
             d = d.astype(_dtype.get_default_dtype().np)
         elif keeps_int and d.dtype.kind == "b" and name in ("neg", "frac"):
             raise RuntimeError(
@@ -398,21 +482,35 @@ BINARY = {
 _TENSORS_ONLY = {"logaddexp": None, "logaddexp2": None}
 
 
-def binary_node(name, grad_a, grad_b, reads, arrays=False):
-    """A node class for a binary op, knowing which operands each formula reads."""
+def binary_node(name, grad_a, grad_b, reads, arrays=False, holomorphic=False):
+    """A node class for a binary op, knowing which operands each formula reads.
+
+    ``holomorphic``: the op takes complex operands; ``complex_cls`` is then its node for a
+    complex result (the formulas conjugated). Linear formulas (add, sub) serve both.
+    """
     node_cls = formula_node(name, grad_a, grad_b, arrays=arrays)
     node_cls.reads = reads
     # forward rule: each formula on its operand's tangent, summed (no sum_to: the output's shape)
     node_cls.jvp = staticmethod(elementwise_jvp((grad_a, grad_b), operands=True))
+    node_cls.complex_cls = node_cls
+    if holomorphic:
+        cls = formula_node(name, _conj_formula(grad_a), _conj_formula(grad_b), arrays=arrays)
+        cls.reads = reads
+        cls.jvp = staticmethod(elementwise_jvp((grad_a, grad_b), operands=True))
+        node_cls.complex_cls = cls
+    elif reads != ("", ""):
+        node_cls.complex_cls = None
     return node_cls
 
 
 def _make_binary(name, fwd, node_name, grad_a, grad_b, reads, floating):
-    node_cls = binary_node(node_name, grad_a, grad_b, reads, name in _ARITHMETIC)
-    if name == "pow":
-        name_saved(node_cls, self=0, exponent=1)
-    elif name not in ("add", "sub"):  # PyTorch's add and sub save only alpha
-        name_saved(node_cls, numbers_as_tensors=True, self=0, other=1)
+    node_cls = binary_node(node_name, grad_a, grad_b, reads, name in _ARITHMETIC,
+                           name in _HOLOMORPHIC)
+    for cls in {node_cls, node_cls.complex_cls} - {None}:
+        if name == "pow":
+            name_saved(cls, self=0, exponent=1)
+        elif name not in ("add", "sub"):  # PyTorch's add and sub save only alpha
+            name_saved(cls, numbers_as_tensors=True, self=0, other=1)
 
     def op(input, other):
         return _binary(fwd, node_cls, input, other, floating)
@@ -456,6 +554,11 @@ _PowScalar = formula_node("PowBackward0", _pow_base_grad, arrays=True,  # a numb
                           elementwise=True)
 name_saved(_PowScalar, self=0, exponent=1)
 _PowExp = formula_node("PowBackward2", _pow_exp_grad, elementwise=True)
+_PowScalarC = formula_node("PowBackward0", _conj_formula(_pow_base_grad), arrays=True,
+                           jvp=elementwise_jvp((_pow_base_grad,)))
+name_saved(_PowScalarC, self=0, exponent=1)
+_PowExpC = formula_node("PowBackward2", _conj_formula(_pow_exp_grad),
+                        jvp=elementwise_jvp((_pow_exp_grad,)))
 
 
 @mark_quiet
@@ -527,13 +630,17 @@ def pow(input, exponent):  # noqa: A001
             out = silent.run(_np_pow, d, exponent)
         except ValueError:
             raise RuntimeError("Integers to negative integer powers are not allowed.") from None
-        return record(out, _PowScalar, (input,), (input, exponent))
+        node = _PowScalarC if out.dtype.kind == "c" else _PowScalar
+        return record(out, node, (input,), (input, exponent))
     # number ** tensor
     ed, nd = _arrays(exponent, input, floating=True)
-    return record(silent.run(np.power, nd, ed), _PowExp, (exponent,), (input, exponent))
+    out = silent.run(np.power, nd, ed)
+    node = _PowExpC if out.dtype.kind == "c" else _PowExp
+    return record(out, node, (exponent,), (input, exponent))
 
 
-_POW = binary_node("PowBackward1", _pow_base_grad, _pow_exp_grad, ("ab", "ab"))
+_POW = binary_node("PowBackward1", _pow_base_grad, _pow_exp_grad, ("ab", "ab"),
+                   holomorphic=True)
 _POW.op = pow
 
 
@@ -579,15 +686,26 @@ def _is_int(x):
 
 
 # -- comparisons and logic (not differentiable: bool results) ----------------------------------
-def _compare(fwd):
-    def op(input, other):
+def _compare(fwd, name=None):
+    if name is None:
+        def op(input, other):
+            return _binary(fwd, None, input, other)
+        return op
+
+    def ordered(input, other):
+        for x in (input, other):
+            if isinstance(x, Tensor) and x._data.dtype.kind == "c":
+                raise complex_error(name, x._data.dtype)
         return _binary(fwd, None, input, other)
+
+    return ordered
 
     return op
 
 
-eq, ne, lt, le, gt, ge = (_compare(f) for f in (np.equal, np.not_equal, np.less, np.less_equal,
-                                                np.greater, np.greater_equal))
+eq, ne = _compare(np.equal), _compare(np.not_equal)
+lt, le = _compare(np.less, "lt"), _compare(np.less_equal, "le")
+gt, ge = _compare(np.greater, "gt"), _compare(np.greater_equal, "ge")
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
