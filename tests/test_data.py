@@ -393,3 +393,110 @@ def test_shuffle_order_matches_torch():
     st = tdata.RandomSampler(range(7), replacement=True, num_samples=40,
                              generator=torch.Generator().manual_seed(2))
     assert list(se) == list(st)
+
+
+# -- TensorDataset batches by gathering rows --------------------------------------------------------
+def _mnist_like(lib, n=3000, d=20):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((n, d)).astype(np.float32)
+    y = rng.integers(0, 10, n)
+    m = rng.integers(0, 2, (n, 2, 3)).astype(bool)
+    return lib.from_numpy(x), lib.from_numpy(y), lib.from_numpy(m)
+
+
+def _same_epochs(le, lt, epochs=2):
+    for _ in range(epochs):
+        be, bt = list(le), list(lt)
+        assert len(be) == len(bt)
+        for e, t in zip(be, bt):
+            same_batch(e, t)
+            for a in e:  # fresh, contiguous tensors that own their rows
+                assert a.is_contiguous() and a.grad_fn is None
+
+
+@pytest.mark.parametrize("batch_size, drop_last", [(128, False), (128, True), (1, False),
+                                                   (3000, False), (7, True)])
+def test_tensor_dataset_shuffled_batches_match_torch(batch_size, drop_last):
+    """A shuffled TensorDataset loader (one gather per tensor and batch) gives PyTorch's
+    batches for the same seed: values, dtypes (float32, int64, bool), shapes, epoch after epoch,
+    from the global seed and from a generator."""
+    n = 3000 if batch_size > 8 else 300
+    de = edata.TensorDataset(*_mnist_like(ember, n))
+    dt = tdata.TensorDataset(*_mnist_like(torch, n))
+    ember.manual_seed(0)
+    torch.manual_seed(0)
+    _same_epochs(edata.DataLoader(de, batch_size=batch_size, shuffle=True, drop_last=drop_last),
+                 tdata.DataLoader(dt, batch_size=batch_size, shuffle=True, drop_last=drop_last))
+    ge, gt = ember.Generator().manual_seed(9), torch.Generator().manual_seed(9)
+    _same_epochs(edata.DataLoader(de, batch_size=batch_size, shuffle=True, generator=ge),
+                 tdata.DataLoader(dt, batch_size=batch_size, shuffle=True, generator=gt))
+    _same_epochs(edata.DataLoader(de, batch_size=batch_size),
+                 tdata.DataLoader(dt, batch_size=batch_size), epochs=1)
+    assert ember.rand(3).tolist() == torch.rand(3).tolist()  # the streams stayed in step
+
+
+def test_tensor_dataset_gather_at_full_size():
+    """The benchmark's case: 60000x784 float32 plus labels, batch 128, shuffled: every batch
+    equals PyTorch's."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((60000, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 60000)
+    ember.manual_seed(1)
+    torch.manual_seed(1)
+    le = edata.DataLoader(edata.TensorDataset(ember.from_numpy(x), ember.from_numpy(y)),
+                          batch_size=128, shuffle=True)
+    lt = tdata.DataLoader(tdata.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)),
+                          batch_size=128, shuffle=True)
+    n = 0
+    for (xe, ye), (xt, yt) in zip(le, lt, strict=True):
+        assert np.array_equal(xe.numpy(), xt.numpy()) and np.array_equal(ye.numpy(), yt.numpy())
+        n += 1
+    assert n == 469
+
+
+def test_tensor_dataset_gather_falls_back_where_it_must():
+    """Where the gather does not apply, batches still come sample by sample as PyTorch's:
+    Subsets of a TensorDataset, negative and out-of-range indices (PyTorch's error),
+    a custom collate_fn, tensors that require grad (the stack's grad_fn), a subclass with its
+    own __getitem__, non-int indices."""
+    xe, ye, _ = _mnist_like(ember, 50)
+    xt, yt, _ = _mnist_like(torch, 50)
+    de, dt = edata.TensorDataset(xe, ye), tdata.TensorDataset(xt, yt)
+    se, st = edata.Subset(de, list(range(10, 40))), tdata.Subset(dt, list(range(10, 40)))
+    ember.manual_seed(4)
+    torch.manual_seed(4)
+    _same_epochs(edata.DataLoader(se, batch_size=8, shuffle=True),
+                 tdata.DataLoader(st, batch_size=8, shuffle=True))
+    order = [0, -1, 7, 49, -50, 3]
+    _same_epochs(edata.DataLoader(de, batch_size=4, sampler=order),
+                 tdata.DataLoader(dt, batch_size=4, sampler=order), epochs=1)
+    same_error(lambda: list(edata.DataLoader(de, batch_size=2, sampler=[1, 50])),
+               lambda: list(tdata.DataLoader(dt, batch_size=2, sampler=[1, 50])))
+    for e, t in zip(edata.DataLoader(de, batch_size=5, collate_fn=lambda b: len(b)),
+                    tdata.DataLoader(dt, batch_size=5, collate_fn=lambda b: len(b))):
+        assert e == t
+    wx = ember.ones(6, 2, requires_grad=True)
+    (b,) = edata.DataLoader(edata.TensorDataset(wx), batch_size=6)
+    (bt,) = tdata.DataLoader(tdata.TensorDataset(torch.ones(6, 2, requires_grad=True)),
+                             batch_size=6)
+    assert type(b[0].grad_fn).__name__ == bt[0].grad_fn.name()
+
+    class Doubled(edata.TensorDataset):
+        def __getitem__(self, i):
+            return tuple(2 * t[i] for t in self.tensors)
+
+    (b,) = edata.DataLoader(Doubled(ember.arange(4)), batch_size=4)
+    assert b[0].tolist() == [0, 2, 4, 6]
+    (b,) = edata.DataLoader(de, batch_size=2, sampler=[np.int64(3), ember.tensor(4)])
+    (bt,) = tdata.DataLoader(dt, batch_size=2, sampler=[np.int64(3), torch.tensor(4)])
+    same_batch(b, bt)
+
+
+def test_tensor_dataset_gather_in_workers():
+    """Worker processes gather TensorDataset batches too: the same batches as PyTorch's."""
+    de = edata.TensorDataset(*_mnist_like(ember, 300))
+    dt = tdata.TensorDataset(*_mnist_like(torch, 300))
+    ember.manual_seed(2)
+    torch.manual_seed(2)
+    _same_epochs(edata.DataLoader(de, batch_size=32, shuffle=True, num_workers=1),
+                 tdata.DataLoader(dt, batch_size=32, shuffle=True, num_workers=1), epochs=1)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...ops.random import manual_seed
+from ._collate import default_collate
+from .dataset import _rows_batch
 
 # how often a waiting worker checks that the main process is still there (seconds)
 STATUS_CHECK_INTERVAL = 1.0
@@ -104,6 +106,10 @@ class _MapFetcher:
     def fetch(self, index):
         dataset = self.dataset
         if self.auto_collation:
+            if self.collate_fn is default_collate:
+                batch = _rows_batch(dataset, index)
+                if batch is not None:
+                    return batch
             getitems = getattr(dataset, "__getitems__", None)
             data = getitems(index) if getitems else [dataset[i] for i in index]
         else:

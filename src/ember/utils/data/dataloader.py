@@ -13,7 +13,7 @@ import warnings
 from ..._errors import note
 from . import _collate, _worker
 from ._worker import ExceptionWrapper, get_worker_info
-from .dataset import IterableDataset
+from .dataset import IterableDataset, _rows_batch
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _random_seed
 
 __all__ = ["DataLoader", "get_worker_info"]
@@ -258,7 +258,13 @@ class DataLoader:
                 yield collate(dataset[idx])
             return
         getitems = getattr(dataset, "__getitems__", None)
+        rows = collate is _collate.default_collate  # a TensorDataset's batch by gathers
         for indices in self.batch_sampler:
+            if rows:
+                batch = _rows_batch(dataset, indices)
+                if batch is not None:
+                    yield batch
+                    continue
             if getitems is not None:
                 data = getitems(indices)
             else:

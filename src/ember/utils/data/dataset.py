@@ -4,6 +4,8 @@ import bisect
 import math
 import warnings
 
+from ..._tensor import Tensor, _make
+from ...autograd.forward_ad import state as _fw_state
 from ...ops.random import randperm
 
 __all__ = [
@@ -69,6 +71,39 @@ class TensorDataset(Dataset):
 
     def __len__(self):
         return self.tensors[0].size(0)
+
+
+def _rows_batch(dataset, indices):
+    """``default_collate([dataset[i] for i in indices])`` for a TensorDataset (or a Subset of
+    one): one gather of rows per tensor instead of a getitem per sample and a stack, the same
+    batch. None where this shortcut does not apply (the caller then goes sample by sample, and
+    raises that path's errors): other datasets, indices other than Python ints, tensors that
+    need autograd, indices out of range."""
+    if type(dataset) is Subset:
+        outer = dataset.indices
+        dataset = dataset.dataset
+        if type(outer) not in (list, range) or type(indices) is not list:
+            return None
+        try:
+            indices = [outer[i] for i in indices]
+        except (IndexError, TypeError):
+            return None
+    if (type(dataset).__getitem__ is not TensorDataset.__getitem__
+            or hasattr(dataset, "__getitems__") or type(indices) is not list or not indices
+            or _fw_state.active):
+        return None
+    for i in indices:
+        if type(i) is not int:
+            return None
+    batch = []
+    for t in dataset.tensors:
+        if type(t) is not Tensor or t._requires_grad:
+            return None
+        try:
+            batch.append(_make(t._data.take(indices, axis=0)))
+        except IndexError:
+            return None
+    return batch
 
 
 class StackDataset(Dataset):

@@ -1,5 +1,7 @@
 """Samplers: which dataset indices to visit, in which order (and BatchSampler: in groups)."""
 
+import itertools
+
 from ... import _dtype
 from ..._dtype import float64
 from ...ops.creation import as_tensor, empty
@@ -156,14 +158,14 @@ class BatchSampler(Sampler):
         self.drop_last = drop_last
 
     def __iter__(self):
-        batch = []
+        it = iter(self.sampler)
         size = self.batch_size
-        for idx in self.sampler:
-            batch.append(idx)
-            if len(batch) == size:
-                yield batch
-                batch = []
-        if batch and not self.drop_last:
+        while True:
+            batch = list(itertools.islice(it, size))
+            if len(batch) < size:
+                if batch and not self.drop_last:
+                    yield batch
+                return
             yield batch
 
     def __len__(self):
