@@ -55,6 +55,7 @@ from .ops.complex import *
 from .ops.conv import *
 from .ops.copy import clone
 from .ops.creation import *
+from .ops.decomposition import *
 from .ops.elementwise import *
 from .ops.indexing import *
 from .ops.legacy import *
@@ -181,6 +182,6 @@ def __getattr__(name):
 
     if name in ("nn", "optim", "utils", "cuda", "backends", "accelerator", "models",
                 "distributed", "multiprocessing", "viz", "_dynamo", "func", "profiler",
-                "fft"):
+                "linalg", "fft"):
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute '{name}'")

@@ -27,6 +27,7 @@ from . import (
     conv,
     copy,
     creation,
+    decomposition,
     dropout,
     elementwise,
     embedding,
@@ -49,8 +50,8 @@ _ = (_op, _inplace, _nn_common)  # shared machinery: recording nodes, in-place r
 
 # the op families, each importing only those before it
 _MODULES = (creation, shape, indexing, elementwise, reduction, sorting, copy, legacy, random,
-            linalg, complex, activation, linear, loss, normalization, dropout, embedding, conv,
-            pooling, padding, spectral)
+            linalg, complex, decomposition, activation, linear, loss, normalization, dropout,
+            embedding, conv, pooling, padding, spectral)
 
 
 def public(fn, name):
@@ -84,7 +85,8 @@ def _quiet(module, done):
             done[key] = public(fn, name)
         return done[key]
 
-    for name in (*getattr(module, "__all__", ()), *getattr(module, "FUNCTIONAL", ())):
+    for name in (*getattr(module, "__all__", ()), *getattr(module, "FUNCTIONAL", ()),
+                 *getattr(module, "LINALG", ())):
         setattr(module, name, wrap(getattr(module, name), name))
     methods = module.TENSOR_METHODS
     for name, fn in methods.items():
