@@ -189,3 +189,61 @@ def test_generate_square_subsequent_mask():
                 tnn.Transformer.generate_square_subsequent_mask(3))
     assert_same(nn.Transformer.generate_square_subsequent_mask(2, dtype=ember.float64),
                 tnn.Transformer.generate_square_subsequent_mask(2, dtype=torch.float64))
+
+
+# -- 1-D and 3-D (transposed) convolution layers ------------------------------------------------
+_CONV_LAYERS = [
+    ("Conv3d", (2, 4, 3), dict(stride=(1, 2, 1), padding=1, groups=2), (2, 2, 4, 5, 4)),
+    ("Conv3d", (2, 3, 2), dict(padding="same", padding_mode="circular", bias=False),
+     (2, 3, 4, 3)),
+    ("ConvTranspose1d", (2, 4, 3), dict(stride=2, padding=1, output_padding=1, groups=2),
+     (2, 2, 5)),
+    ("ConvTranspose3d", (2, 3, (2, 1, 2)), dict(stride=2, dilation=(1, 2, 1), bias=False),
+     (1, 2, 2, 3, 2)),
+]
+
+
+@pytest.mark.parametrize("name, args, kw, shape", _CONV_LAYERS)
+def test_conv_layers_match_torch(name, args, kw, shape):
+    torch.manual_seed(0)
+    tm = getattr(tnn, name)(*args, **kw, dtype=torch.float64)
+    em = getattr(nn, name)(*args, **kw, dtype=ember.float64)
+    _modules_agree(em, tm, _arr(shape, 1))
+
+
+def test_conv_transpose_output_size():
+    torch.manual_seed(0)
+    for name, x in (("ConvTranspose1d", (1, 2, 4)), ("ConvTranspose3d", (1, 2, 2, 3, 2))):
+        tm = getattr(tnn, name)(2, 3, 3, stride=2, dtype=torch.float64)
+        em = getattr(nn, name)(2, 3, 3, stride=2, dtype=ember.float64)
+        _copy(tm, em)
+        size = [2 * s + 2 for s in x[2:]]
+        assert_same(em(ember.tensor(_arr(x)), output_size=size),
+                    tm(torch.tensor(_arr(x)), output_size=size))
+        same_error(lambda: em(ember.tensor(_arr(x)), output_size=[40] * len(size)),
+                   lambda: tm(torch.tensor(_arr(x)), output_size=[40] * len(size)))
+
+
+def test_conv3d_init_and_errors():
+    em = nn.Conv3d(2, 4, 3)
+    bound = 1 / np.sqrt(2 * 27)
+    assert np.abs(em.weight.detach().numpy()).max() <= bound
+    assert tuple(em.weight.shape) == (4, 2, 3, 3, 3)
+    assert tuple(nn.ConvTranspose3d(2, 4, 3, groups=2).weight.shape) == (2, 2, 3, 3, 3)
+    F, TF = nn.functional, tnn.functional
+    same_error(lambda: F.conv3d(ember.zeros(1, 3, 4, 4, 4), ember.zeros(2, 2, 3, 3, 3)),
+               lambda: TF.conv3d(torch.zeros(1, 3, 4, 4, 4), torch.zeros(2, 2, 3, 3, 3)))
+    same_error(lambda: F.conv3d(ember.zeros(1, 2, 4, 4), ember.zeros(2, 2, 3, 3, 3)),
+               lambda: TF.conv3d(torch.zeros(1, 2, 4, 4), torch.zeros(2, 2, 3, 3, 3)))
+    same_error(lambda: F.conv3d(ember.zeros(1, 2, 2, 4, 4), ember.zeros(2, 2, 3, 3, 3)),
+               lambda: TF.conv3d(torch.zeros(1, 2, 2, 4, 4), torch.zeros(2, 2, 3, 3, 3)))
+    same_error(lambda: F.conv_transpose1d(ember.zeros(1, 2, 3), ember.zeros(2, 2, 3),
+                                          output_padding=2),
+               lambda: TF.conv_transpose1d(torch.zeros(1, 2, 3), torch.zeros(2, 2, 3),
+                                           output_padding=2))
+    same_error(lambda: F.conv_transpose3d(ember.zeros(1, 2, 3, 3, 3), ember.zeros(2, 2, 3, 3, 3),
+                                          output_padding=2),
+               lambda: TF.conv_transpose3d(torch.zeros(1, 2, 3, 3, 3),
+                                           torch.zeros(2, 2, 3, 3, 3), output_padding=2))
+    same_error(lambda: F.conv3d(ember.zeros(1, 2, 4, 4, 4), ember.zeros(2, 2, 3, 3)),
+               lambda: TF.conv3d(torch.zeros(1, 2, 4, 4, 4), torch.zeros(2, 2, 3, 3)))

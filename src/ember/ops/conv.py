@@ -20,12 +20,15 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import state as _grad_state
 from ._nn_common import shape_list
 from ._op import check_tensor, formula_node, record
+from .creation import zeros
 from .linalg import _cpp, _word
-from .shape import squeeze, unsqueeze
+from .shape import cat, narrow, permute, reshape, squeeze, unsqueeze
 
 # the ones PyTorch also has at the top level (torch.conv2d, ...)
-__all__ = ["conv1d", "conv2d", "conv_transpose2d"]
-FUNCTIONAL = ["conv1d", "conv2d", "conv_transpose2d"]
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+           "conv_transpose3d"]
+FUNCTIONAL = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+              "conv_transpose3d"]
 TENSOR_METHODS = {}
 
 
@@ -319,8 +322,8 @@ def _check_conv_common(input, weight, bias, nd, fname, transposed):
             f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {fname}, but got "
             f"input of size: {shape_list(xd.shape)}"
         )
-        note(exc, f"{fname} takes (batch, channels, {'length' if nd == 1 else 'H, W'}) or the "
-                  "same without the batch dim.")
+        dims = {1: "length", 2: "H, W", 3: "D, H, W"}[nd]
+        note(exc, f"{fname} takes (batch, channels, {dims}) or the same without the batch dim.")
         raise exc
     if xd.dtype != wd.dtype:
         raise RuntimeError(f"expected scalar type {_word(xd.dtype)} but found {_word(wd.dtype)}")
@@ -398,7 +401,9 @@ def _channels_error(xd, wd, groups, transposed):
 
 
 def _output_padding_error(output_padding, stride, dilation):
-    names = ("height", "width") if len(stride) == 2 else ("",)
+    if len(stride) == 1:  # PyTorch reports a 1-D convolution as a plane of height 1
+        output_padding, stride, dilation = (0, *output_padding), (1, *stride), (1, *dilation)
+    names = ("height", "width") if len(stride) == 2 else ("depth", "height", "width")
     parts = [f"output_padding_{n}: {v}" for n, v in zip(names, output_padding)]
     parts += [f"stride_{n}: {v}" for n, v in zip(names, stride)]
     parts += [f"dilation_{n}: {v}" for n, v in zip(names, dilation)]
@@ -478,6 +483,8 @@ def _spec(stride, dilation, pads, groups, kernel, sizes, outs):
     """The geometry on the kernels' planes of two spatial dims (per-dim arguments; a 1-D
     convolution gets a height of 1). ``sizes``/``outs``: the input/output sizes of the forward
     convolution."""
+    if len(stride) == 3:  # the 3-D convolutions run as 2-D ones over depth slices
+        return _Spec3(stride, dilation, pads, groups, kernel, sizes, outs)
     sp = _ConvSpec()
     sp.nd = len(stride)
     if sp.nd == 1:
@@ -514,3 +521,97 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                   "conv_transpose2d")
     y = _conv_input(x, weight, bias, sp, _ConvTranspose)
     return y if x is input else squeeze(y, 0)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """The adjoint of conv1d with the same weight: upsamples (batch, channels, length) by
+    stride."""
+    x, sp = _plan(input, weight, bias, stride, padding, dilation, groups, output_padding, 1,
+                  "conv_transpose1d")
+    y = _conv_input(x, weight, bias, sp, _ConvTranspose)
+    return y if x is input else squeeze(y, 0)
+
+
+# -- 3-D: 2-D convolutions over depth slices ----------------------------------------------------
+# A 3-D convolution is a sum over the kernel's depth offsets of 2-D convolutions: offset k reads
+# the input's depth slices k*dilation, k*dilation + stride, ... (folded into the batch) with the
+# weight's slice k. Built from differentiable ops, so every derivative order follows.
+class _Spec3:
+    __slots__ = ("stride", "dilation", "pads", "groups", "kernel", "sizes", "outs")
+
+    def __init__(self, stride, dilation, pads, groups, kernel, sizes, outs):
+        self.stride, self.dilation, self.pads, self.groups = stride, dilation, pads, groups
+        self.kernel, self.sizes, self.outs = kernel, sizes, outs
+
+
+def _zero_pad(x, dim, lo, hi):
+    """x with lo zeros before and hi after along dim (negative: that many removed)."""
+    if lo < 0 or hi < 0:
+        x = narrow(x, dim, max(-lo, 0), x.shape[dim] - max(-lo, 0) - max(-hi, 0))
+        lo, hi = max(lo, 0), max(hi, 0)
+    parts = []
+    for n in (lo, hi):
+        shape = list(x.shape)
+        shape[dim] = n
+        parts.append(zeros(shape, dtype=x.dtype) if n else None)
+    if parts[0] is None and parts[1] is None:
+        return x
+    return cat([p for p in (parts[0], x, parts[1]) if p is not None], dim)
+
+
+def _depth_fold(x):
+    """(n, c, d, h, w) -> (n * d, c, h, w)."""
+    n, c, d, h, w = x.shape
+    return reshape(permute(x, (0, 2, 1, 3, 4)), (n * d, c, h, w))
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution (cross-correlation) over (batch, channels, D, H, W) inputs."""
+    x, sp = _plan(input, weight, bias, stride, padding, dilation, groups, None, 3, "conv3d")
+    for dim, (lo, hi) in zip((2, 3, 4), sp.pads):
+        x = _zero_pad(x, dim, lo, hi)
+    (sd, sh, sw), (dd, dh, dw) = sp.stride, sp.dilation
+    do = sp.outs[0]
+    n = x.shape[0]
+    total = None
+    for k in range(sp.kernel[0]):
+        # depth slices k*dd, k*dd + sd, ..., one per output depth
+        xs = x[:, :, k * dd:k * dd + (do - 1) * sd + 1:sd]
+        y = conv2d(_depth_fold(xs), weight[:, :, k], None, (sh, sw), 0, (dh, dw), groups)
+        total = y if total is None else total + y
+    o, ho, wo = total.shape[1:]
+    y = permute(reshape(total, (n, do, o, ho, wo)), (0, 2, 1, 3, 4))
+    if bias is not None:
+        y = y + reshape(bias, (-1, 1, 1, 1))
+    return y if input.ndim == 5 else squeeze(y, 0)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """The adjoint of conv3d with the same weight: upsamples (batch, channels, D, H, W) by
+    stride."""
+    x, sp = _plan(input, weight, bias, stride, padding, dilation, groups, output_padding, 3,
+                  "conv_transpose3d")
+    (sd, sh, sw), (dd, dh, dw) = sp.stride, sp.dilation
+    pd, ph, pw = (lo for lo, _ in sp.pads)
+    n, _, d = x.shape[:3]
+    full = sp.sizes[0] + 2 * pd  # output depth before the padding is cut off
+    oph, opw = (o - ((i - 1) * s - 2 * p + dl * (kk - 1) + 1) for o, i, s, p, dl, kk in
+                zip(sp.sizes[1:], sp.outs[1:], (sh, sw), (ph, pw), (dh, dw), sp.kernel[1:]))
+    folded = _depth_fold(x)
+    total = None
+    for k in range(sp.kernel[0]):
+        z = conv_transpose2d(folded, weight[:, :, k], None, (sh, sw), (ph, pw), (oph, opw),
+                             groups, (dh, dw))
+        z = reshape(z, (n, d) + tuple(z.shape[1:]))  # (n, d, o, ho, wo)
+        if sd > 1:  # input slice i lands on output depth i * sd + k * dd
+            z = _zero_pad(unsqueeze(z, 2), 2, 0, sd - 1)
+            z = reshape(z, (n, d * sd) + tuple(z.shape[3:]))
+            z = narrow(z, 1, 0, (d - 1) * sd + 1)
+        z = _zero_pad(z, 1, k * dd, full - k * dd - z.shape[1])
+        total = z if total is None else total + z
+    y = permute(narrow(total, 1, pd, sp.sizes[0]), (0, 2, 1, 3, 4))
+    if bias is not None:
+        y = y + reshape(bias, (-1, 1, 1, 1))
+    return y if input.ndim == 5 else squeeze(y, 0)

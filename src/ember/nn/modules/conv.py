@@ -1,10 +1,13 @@
-"""Convolution layers: Conv1d, Conv2d, ConvTranspose2d."""
+"""Convolution layers: Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d,
+ConvTranspose3d."""
 
 from .. import functional as F
 from .linear import _bias_parameter, _empty_parameter, _reset_kaiming_uniform
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
+__all__ = [
+    "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+]
 
 # a set, built in PyTorch's order: its repr (in the error text) then iterates the same way
 _PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
@@ -130,10 +133,22 @@ class Conv2d(_ConvNd):
         return self._conv_forward(input, self.weight, self.bias, F.conv2d)
 
 
-class ConvTranspose2d(_ConvNd):
-    """The adjoint of Conv2d (a learned upsampling): (batch, in_channels, H, W) ->
-    (batch, out_channels, (H-1)*stride - 2*padding + dilation*(k-1) + output_padding + 1, ...).
-    """
+class Conv3d(_ConvNd):
+    """3-D convolution over (batch, in_channels, D, H, W) inputs."""
+
+    _n = 3
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         False, 0, groups, bias, padding_mode, device, dtype)
+
+    def forward(self, input):
+        return self._conv_forward(input, self.weight, self.bias, F.conv3d)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """What the transposed convolutions share: zeros padding only, output_size in forward."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
@@ -146,7 +161,7 @@ class ConvTranspose2d(_ConvNd):
     def _output_padding(self, input, output_size):
         if output_size is None:
             return self.output_padding
-        n = 2
+        n = self._n
         non_spatial = 2 if input.dim() == n + 2 else 1
         output_size = list(output_size)
         if len(output_size) == non_spatial + n:
@@ -172,5 +187,27 @@ class ConvTranspose2d(_ConvNd):
 
     def forward(self, input, output_size=None):
         output_padding = self._output_padding(input, output_size)
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
-                                  output_padding, self.groups, self.dilation)
+        return self._fn(input, self.weight, self.bias, self.stride, self.padding,
+                        output_padding, self.groups, self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """The adjoint of Conv1d (a learned upsampling) over (batch, in_channels, length) inputs."""
+
+    _n = 1
+    _fn = staticmethod(F.conv_transpose1d)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """The adjoint of Conv2d (a learned upsampling): (batch, in_channels, H, W) ->
+    (batch, out_channels, (H-1)*stride - 2*padding + dilation*(k-1) + output_padding + 1, ...).
+    """
+
+    _fn = staticmethod(F.conv_transpose2d)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """The adjoint of Conv3d (a learned upsampling) over (batch, in_channels, D, H, W)."""
+
+    _n = 3
+    _fn = staticmethod(F.conv_transpose3d)
