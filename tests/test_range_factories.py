@@ -98,13 +98,23 @@ def test_linspace_default_dtype_complex_and_grad():
 @pytest.mark.parametrize("dtype", ["bool", "uint8", "int8", "int16", "int32", "int64",
                                    "float16", "float32", "complex64"])
 def test_linspace_errors(args, dtype):
-    if args == (0, math.nan, 3) and dtype in ("float32", "complex64"):
-        # known difference: the sign bit of the second half's nans (PyTorch's are positive)
-        e = ember.linspace(*args, dtype=getattr(ember, dtype)).numpy()
-        t = torch.linspace(*args, dtype=getattr(torch, dtype)).numpy()
-        assert np.isnan(e.real).all() and np.isnan(t.real).all()
-        return
     check("linspace", *args, dtype=dtype)
+
+
+NAN = math.nan
+NON_FINITE = [NAN, -NAN, math.inf, -math.inf, 0.0, 1.5]
+
+
+@pytest.mark.parametrize("dtype", FLOATS + COMPLEX)
+def test_nan_signs(dtype):
+    # which operand's NaN (and so which sign bit) comes out follows the kernels' operand order
+    assert math.copysign(1, -NAN) == -1
+    for a in NON_FINITE:
+        for b in NON_FINITE:
+            for steps in (1, 2, 3, 4, 7, 40):
+                check("linspace", a, b, steps, dtype=dtype)
+                for base in (10.0, -2, 0.5):
+                    check("logspace", a, b, steps, base=base, dtype=dtype)
 
 
 def test_tensor_ends():
@@ -167,17 +177,46 @@ def test_arange_bits(dtype):
 
 
 def check_arange(args, kw):
-    if kw.get("dtype") == "float16":
-        try:
-            n = len(torch.arange(*args, dtype=torch.float16))
-        except RuntimeError:
-            n = 0
-        if n >= 32:  # known difference: half's vectorised blocks
-            e = ember.arange(*args, dtype=ember.float16).numpy().astype(np.float64)
-            t = torch.arange(*args, dtype=torch.float16).numpy().astype(np.float64)
-            assert np.allclose(e, t, rtol=1e-3, atol=0, equal_nan=True), args
-            return
     check("arange", *args, **kw)
+
+
+# Half arange: start + step * i in float with one rounding (a fused multiply-add), then half;
+# blocks of 16 lanes, two per step of the loop, from a block's first value rounded to half.
+# These float32 (start, step, length) make a fused and an unfused sum round to different
+# halves: in a block's first value, in a lane, and in the scalar tail.
+HALF_FMA_CASES = [
+    (0.04706668481230736, -1.0371133089065552, 83), (2.263103485107422, -0.08910319209098816, 33),
+    (-0.10499481111764908, 0.035017240792512894, 48), (-7.341127395629883, 1.2103220224380493, 45),
+    (-0.050523851066827774, 0.0010018429020419717, 77), (12.166991233825684, -0.18124695122241974, 74),
+    (1.2022255659103394, -0.01679159700870514, 86), (0.2594922184944153, -0.007857907563447952, 50),
+]
+HALF_LENGTHS = [1, 2, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 95, 96, 97, 127, 128, 129, 250,
+                1000, 4099]
+
+
+@pytest.mark.parametrize("threads", [None, 1, 3])
+def test_arange_float16_sweep(threads, monkeypatch):
+    if threads is not None:  # parallel_for's shares, which need not be multiples of a block
+        monkeypatch.setenv("OMP_NUM_THREADS", str(threads))
+        torch.set_num_threads(threads)
+    for start, step, n in HALF_FMA_CASES:
+        check("arange", start, start + step * (n - 0.5), step, dtype="float16")
+    rng = np.random.default_rng(8)
+    for n in HALF_LENGTHS:
+        check("arange", n, dtype="float16")
+        for _ in range(6):
+            sign = float(rng.choice([-1, 1]))
+            whole = float(rng.integers(-3000, 3000)), sign * float(rng.integers(1, 9))
+            binary = float(rng.integers(-512, 512)) / 8, sign * float(rng.integers(1, 64)) / 16
+            scale = 10.0 ** rng.integers(-3, 3)
+            fraction = float(rng.normal() * scale * 10), sign * float(rng.uniform(0.01, 1) * scale)
+            for start, step in (whole, binary, fraction):
+                check("arange", start, start + step * (n - 0.5), step, dtype="float16")
+                check("arange", start, start + step * n, step, dtype="float16")  # n or n + 1
+    for args in [(0, 70_000, 1), (65_400, 65_600, 1.5), (-65_600, 0, 7), (0, 1e-4, 1e-7),
+                 (0, -3e-5, -1e-8), (2048, 4096), (-1, 1, 2**-10), (0, 40_000, 0.999),
+                 (-0.3, 33_000 * 0.01, 0.01), (1, -70_000 * 0.33, -0.33)]:
+        check("arange", *args, dtype="float16")
 
 
 def test_arange_long_and_grad():

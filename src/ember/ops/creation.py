@@ -441,6 +441,19 @@ def _space_dtype(name, start, end, steps, dtype):
     return dt
 
 
+def _nan_first(result, *operands):
+    """``result``, unless an operand is NaN: then the first NaN operand, sign included.
+
+    An x86 instruction given NaNs returns its first NaN source as it is (a NaN it makes up,
+    from inf - inf or 0 * inf, is the negative default NaN). PyTorch's kernels therefore give
+    NaNs whose sign follows the operand order of the C++ expression, while NumPy's loops may
+    take a commutative operation's operands either way round; the order is fixed here."""
+    for x in operands:
+        if np.isnan(x):
+            return x
+    return result
+
+
 def _halves(steps):
     """Index i, steps - 1 - i and the mask of the first half, which counts from start."""
     i = np.arange(steps)
@@ -469,14 +482,21 @@ def _linspace(start, end, steps, dt):
     i, back, first = _halves(steps)
     if dt == np.float16:  # c10::Half arithmetic: each operation rounds to half, as NumPy's
         s, e = _convert(start, dt), _convert(end, dt)
-        step = (e - s) / dt.type(steps - 1)
+        step = _nan_first((e - s) / dt.type(steps - 1), e, s)
+        if np.isnan(step):  # start + step * i: start's NaN, if any, before the product's
+            return np.where(first, _nan_first(step, s), _nan_first(step, e))
         return np.where(first, s + step * i.astype(dt), e - step * back.astype(dt))
     s, e = _convert(start, dt), _convert(end, dt)
     if dt.kind in "iu":  # the step in double, the values truncated to the integer dtype
         step = (float(e) - float(s)) / (steps - 1)
         acc = np.dtype(np.float64)
     else:
-        step, acc = (e - s) / dt.type(steps - 1), dt
+        step, acc = _nan_first((e - s) / dt.type(steps - 1), e, s), dt
+        if np.isnan(step):
+            # The fused multiply-add returns its NaN multiplicand before its addend, and the
+            # negated form that makes end - step * k leaves that NaN's sign alone: every value
+            # is step's NaN (negating step first, as _fma's caller below does, would flip it).
+            return np.full(steps, step, dt)
     lo = _fma(step, i.astype(acc), s, acc)
     hi = _fma(-step, back.astype(acc), e, acc)
     return np.where(first, lo, hi).astype(dt)
@@ -509,9 +529,12 @@ def _logspace(start, end, steps, base, dt):
         step = (e - s) * (dt.type(1) / dt.type(steps - 1))  # c10's division: by the reciprocal
         x = np.where(first, s + step * i.astype(dt), e - step * back.astype(dt))
         return _cpow(dt.type(base), x).astype(dt)
-    diff = int(e) - int(s) if dt.kind in "iu" else e - s
+    diff = int(e) - int(s) if dt.kind in "iu" else _nan_first(e - s, e, s)
     step = float(diff) / (steps - 1)
-    x = np.where(first, float(s) + step * i, float(e) - step * back)
+    if math.isnan(step):  # the compiled sums take the product's NaN first: step's everywhere
+        x = np.full(steps, step)
+    else:
+        x = np.where(first, float(s) + step * i, float(e) - step * back)
     if dt == np.float16:  # C++ casts a double to half through float
         return _pow(base, x).astype(np.float32).astype(dt)
     return _pow(base, x).astype(dt)
@@ -567,6 +590,13 @@ def _arange(start, end, step, dt):
     if dt.kind in "iu":  # int64 arithmetic, wrapping, then the cast (wrapping too)
         s, st = (np.int64(_convert(v, np.dtype(np.int64))) for v in (start, step))
         return (s + st * np.arange(n, dtype=np.int64)).astype(dt)
+    # The kernel computes in the accumulate type (float for half, double for float and double):
+    # start and step are converted to it, the index too, and start + step * i is one fused
+    # multiply-add rounded once to that type, then once more to the dtype. For a vector block
+    # that sum is the block's first value, rounded to the dtype (Vectorized<Half>::arange takes
+    # its base as a half); lane k is then base + k * step, again one fused multiply-add in the
+    # accumulate type rounded to the dtype. Half shows this most: a tail value and a lane of the
+    # same index can differ by an ulp of half.
     acc = np.dtype(np.float32 if dt == np.float16 else np.float64)
     s, st = _convert(start, acc), _convert(step, acc)
     idx = np.arange(n, dtype=acc)
