@@ -49,10 +49,7 @@ def view_as_real(input):
     d = input._data
     if d.dtype.kind != "c":
         raise RuntimeError("view_as_real is only supported for complex tensors")
-    size = _REAL_OF[d.dtype].itemsize
-    out = np.lib.stride_tricks.as_strided(d.real, d.shape + (2,), d.strides + (size,),
-                                          writeable=d.flags.writeable)
-    return as_view(input, out, _ViewAsReal, ())
+    return as_view(input, d[..., None].view(_REAL_OF[d.dtype]), _ViewAsReal, ())
 
 
 def view_as_complex(input):
@@ -235,15 +232,9 @@ def complex(real, imag):  # noqa: A001 (torch.complex)
     return record(out, _Complex, (real, imag))
 
 
-def _polar_grad_abs(g, r, theta):
-    return (g * complex(theta.cos(), -theta.sin())).real
-
-
-def _polar_grad_angle(g, r, theta):
-    return (g * complex(theta.cos(), -theta.sin())).imag * r
-
-
-_Polar = formula_node("PolarBackward0", _polar_grad_abs, _polar_grad_angle)
+# as PyTorch writes them: through sgn(result), so a negative abs turns its gradient around
+_Polar = formula_node("PolarBackward0", lambda g, y: (g.conj() * y.sgn()).real,
+                      lambda g, y: (g.conj() * (y * 1j)).real)
 
 
 def polar(abs, angle):  # noqa: A002 (PyTorch's argument names)
@@ -251,7 +242,7 @@ def polar(abs, angle):  # noqa: A002 (PyTorch's argument names)
     check_tensor(angle, "polar", "angle", 2)
     rd, td = _pair_check(abs, angle, "polar")
     out = (rd * np.cos(td) + 1j * (rd * np.sin(td))).astype(_COMPLEX_OF[rd.dtype], copy=False)
-    return record(out, _Polar, (abs, angle), (abs, angle))
+    return record(out, _Polar, (abs, angle), (), save_out=True)
 
 
 TENSOR_METHODS = {

@@ -415,7 +415,8 @@ def _pow_base_grad(g, a, b):
 def _pow_exp_grad(g, a, b):
     # d/db a**b = a**b * log(a); where a == 0 and b >= 0 PyTorch defines it as 0
     if isinstance(a, Tensor):
-        return where((a == 0) & (b >= 0), 0.0, g * a**b * a.log())
+        bb = b.real if isinstance(b, Tensor) and b.is_complex() else b
+        return where((a == 0) & (bb >= 0), 0.0, g * a**b * a.log())
     return g * a**b * math.log(a) if a != 0 else g * 0
 
 

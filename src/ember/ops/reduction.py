@@ -342,6 +342,19 @@ def _prod_grad(g, x, axes, keepdim, y):
 
 _Prod = formula_node("ProdBackward0", _prod_grad)
 _ProdDim = formula_node("ProdBackward1", _prod_grad)
+
+
+def _conj_grad(formula):
+    """A holomorphic reduction's gradient for complex input: conj(formula(conj(g), ...))."""
+    def conj_formula(g, *args):
+        return formula(g.conj(), *args).conj()
+
+    return conj_formula
+
+
+# complex inputs (PyTorch's convention: the conjugate of the derivative times the gradient)
+_ProdC = formula_node("ProdBackward0", _conj_grad(_prod_grad))
+_ProdDimC = formula_node("ProdBackward1", _conj_grad(_prod_grad))
 _PROD_SIGS = ("(*, ember.dtype dtype = None)",
               "(int dim, bool keepdim = False, *, ember.dtype dtype = None)")
 
@@ -352,12 +365,14 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None):
     d = _data(input, "prod")
     dt = _sum_dtype(d, dtype)
     if dim is None:
-        return record(np.prod(d, dtype=dt), _Prod, (input,), (input, None, False), True)
+        return record(np.prod(d, dtype=dt), _ProdC if d.dtype.kind == "c" else _Prod, (input,),
+                      (input, None, False), True)
     if not isinstance(dim, (int, np.integer)):
         raise _arg_error("prod", type(dim).__name__, _PROD_SIGS)
     axes = _dims(dim, d.ndim)
     out = np.prod(d, axis=axes, keepdims=keepdim, dtype=dt)
-    return record(out, _ProdDim, (input,), (input, axes, keepdim), True)
+    return record(out, _ProdDimC if d.dtype.kind == "c" else _ProdDim, (input,),
+                  (input, axes, keepdim), True)
 
 
 # -- max, min, amax, amin, argmax, argmin ----------------------------------------------------------
@@ -913,6 +928,7 @@ def _cumprod_grad(g, x, axis, y):
 
 
 _Cumprod = formula_node("CumprodBackward0", _cumprod_grad)
+_CumprodC = formula_node("CumprodBackward0", _conj_grad(_cumprod_grad))
 
 
 def cumprod(input, dim=None, *, dtype=None, axis=None):
@@ -924,7 +940,8 @@ def cumprod(input, dim=None, *, dtype=None, axis=None):
     axis = _one_dim(dim, d.ndim)
     dt = _sum_dtype(d, dtype)
     out = np.cumprod(d, axis=axis, dtype=dt) if d.ndim else d.astype(dt)
-    return record(out, _Cumprod, (input,), (input, axis), True)
+    return record(out, _CumprodC if out.dtype.kind == "c" else _Cumprod, (input,), (input, axis),
+                  True)
 
 
 def _check_dim_int(op, dim):
