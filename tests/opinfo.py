@@ -1171,6 +1171,70 @@ NN_MORE_OPS = [
 OP_DB += NN_MORE_OPS
 
 
+# built from other ops: the output's grad_fn is the last of them, not PyTorch's fused node
+_COMPOSITE = {"grad_fn": "known mismatch: built from other ops, its grad_fn is theirs"}
+
+
+def _pm1(rng, *shape):
+    """Targets of 1 and -1."""
+    return NoGrad(rng.choice([-1.0, 1.0], shape))
+
+
+def _ml_target(rows):
+    return np.array(rows, dtype=np.int64)
+
+
+NN_LOSS_OPS = [
+    _f("margin_ranking_loss", lambda rng: [
+        Sample(U(rng, 5), U(rng, 5), _pm1(rng, 5)),
+        Sample(U(rng, 2, 3), U(rng, 2, 3), _pm1(rng, 2, 3), 0.3, reduction="none")]),
+    _f("hinge_embedding_loss", lambda rng: [
+        Sample(away(rng, 2, 3, lo=0.1, hi=0.9), _pm1(rng, 2, 3)),
+        Sample(U(rng, 4, lo=-0.5, hi=0.4), _pm1(rng, 4), margin=0.5, reduction="sum")]),
+    _f("soft_margin_loss", lambda rng: [
+        Sample(U(rng, 2, 3), _pm1(rng, 2, 3)), Sample(U(rng, 4), _pm1(rng, 4), reduction="none")], known=_COMPOSITE),
+    _f("multilabel_soft_margin_loss", lambda rng: [
+        Sample(U(rng, 3, 4), NoGrad(rng.integers(0, 2, (3, 4)).astype(float))),
+        Sample(U(rng, 3, 4), NoGrad(rng.integers(0, 2, (3, 4)).astype(float)),
+               NoGrad(U(rng, 4, lo=0.5)), reduction="none")]),
+    _f("cosine_embedding_loss", lambda rng: [
+        Sample(U(rng, 3, 4), U(rng, 3, 4), _pm1(rng, 3)),
+        Sample(U(rng, 4), U(rng, 4), NoGrad(np.array(-1.0)), margin=-0.5),
+        Sample(U(rng, 3, 4), U(rng, 3, 4), _pm1(rng, 3), 0.1, reduction="none")]),
+    _f("multi_margin_loss", lambda rng: [
+        Sample(distinct(rng, 3, 4) / 4, _idx(0, 3, 1)),
+        Sample(distinct(rng, 3, 4) / 4, _idx(2, 2, 0), p=2, margin=0.7,
+               weight=NoGrad(U(rng, 4, lo=0.5)), reduction="none"),
+        Sample(distinct(rng, 5) / 4, np.array(3), reduction="sum")], known=_COMPOSITE),
+    _f("multilabel_margin_loss", lambda rng: [
+        Sample(distinct(rng, 2, 4) / 4, _ml_target([[3, 0, -1, 1], [1, 2, 3, -1]])),
+        Sample(distinct(rng, 4) / 4, _ml_target([2, -1, 0, 0]), reduction="none")], known=_COMPOSITE),
+    _f("pairwise_distance", lambda rng: [
+        Sample(U(rng, 3, 4), U(rng, 3, 4)), Sample(U(rng, 3, 4), U(rng, 4), p=1.5, keepdim=True),
+        Sample(U(rng, 2, 3, 4), U(rng, 2, 3, 4), 3.0, eps=1e-3)], known=_COMPOSITE),
+    _f("cosine_similarity", lambda rng: [
+        Sample(U(rng, 3, 4), U(rng, 3, 4)), Sample(U(rng, 3, 4), U(rng, 1, 4), dim=-1),
+        Sample(U(rng, 2, 3, 4), U(rng, 2, 3, 4), 0, 1e-3)]),
+    _f("pdist", lambda rng: [Sample(U(rng, 4, 3)), Sample(U(rng, 3, 2), 1.5)], known=_COMPOSITE),
+    _f("triplet_margin_loss", lambda rng: [
+        Sample(U(rng, 3, 4), U(rng, 3, 4), U(rng, 3, 4)),
+        Sample(U(rng, 3, 4), U(rng, 3, 4), U(rng, 3, 4), 2.0, 1, swap=True, reduction="none")]),
+    _f("triplet_margin_with_distance_loss", lambda rng: [
+        Sample(U(rng, 3, 4), U(rng, 3, 4), U(rng, 3, 4), margin=2.0, swap=True)]),
+    _f("gaussian_nll_loss", lambda rng: [
+        Sample(U(rng, 3, 2), U(rng, 3, 2), U(rng, 3, 2, lo=0.2)),
+        Sample(U(rng, 3, 2), NoGrad(U(rng, 3, 2)), U(rng, 3, lo=0.2), full=True,
+               reduction="sum"),
+        Sample(U(rng, 3, 2), U(rng, 3, 2), U(rng, 3, 1, lo=0.2), reduction="none")]),
+    _f("poisson_nll_loss", lambda rng: [
+        Sample(U(rng, 2, 3), NoGrad(rng.integers(0, 4, (2, 3)).astype(float))),
+        Sample(U(rng, 2, 3, lo=0.2), NoGrad(rng.integers(0, 4, (2, 3)).astype(float)),
+               log_input=False, full=True, reduction="none")]),
+]
+OP_DB += NN_LOSS_OPS
+# -- end of more nn -----------------------------------------------------------------------------
+
+
 # -- discrete Fourier transforms (torch.fft) and complex helpers -----------------------------------
 # A complex result is compared, and gradchecked, through view_as_real (its real and imaginary
 # parts as a last dim of 2), or through abs() where a real loss of complex values is the point.

@@ -247,3 +247,111 @@ def test_conv3d_init_and_errors():
                                            torch.zeros(2, 2, 3, 3, 3), output_padding=2))
     same_error(lambda: F.conv3d(ember.zeros(1, 2, 4, 4, 4), ember.zeros(2, 2, 3, 3)),
                lambda: TF.conv3d(torch.zeros(1, 2, 4, 4, 4), torch.zeros(2, 2, 3, 3)))
+
+
+# -- layers without parameters: losses, distances, padding ---------------------------------------
+def _pm1(shape, seed):
+    return np.random.default_rng(seed).choice([-1.0, 1.0], shape)
+
+
+def _run_both(name, args, kw, inputs, n_grad):
+    """Module name(*args, **kw) on ember and torch; the first n_grad inputs require grad."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        em = getattr(nn, name)(*args, **kw)
+        tm = getattr(tnn, name)(*args, **kw)
+    assert repr(em) == repr(tm)
+    es, ts = [], []
+    for i, a in enumerate(inputs):
+        e, t = ember.from_numpy(a.copy()), torch.from_numpy(a.copy())
+        if i < n_grad:
+            e.requires_grad_(True)
+            t.requires_grad_(True)
+        es.append(e)
+        ts.append(t)
+    eo, to = em(*es), tm(*ts)
+    assert_same(eo, to, rtol=1e-9, atol=1e-10)
+    w = _arr(tuple(to.shape), 9)
+    (to * torch.from_numpy(w)).sum().backward()
+    (eo * ember.from_numpy(w)).sum().backward()
+    for e, t in zip(es[:n_grad], ts[:n_grad]):
+        assert_same(e.grad, t.grad, rtol=1e-8, atol=1e-9)
+
+
+_LOSS_LAYERS = [
+    ("MarginRankingLoss", (0.2,), {}, [_arr(5, 1), _arr(5, 2), _pm1(5, 3)], 2),
+    ("HingeEmbeddingLoss", (), {"reduction": "sum"}, [_arr((2, 3), 1), _pm1((2, 3), 2)], 1),
+    ("SoftMarginLoss", (), {}, [_arr((2, 3), 1), _pm1((2, 3), 2)], 1),
+    ("MultiLabelSoftMarginLoss", (), {"weight": None}, [_arr((3, 4), 1), (_arr((3, 4), 2) > 0)
+                                                        .astype(float)], 1),
+    ("CosineEmbeddingLoss", (), {"margin": 0.1}, [_arr((3, 4), 1), _arr((3, 4), 2),
+                                                  _pm1(3, 3)], 2),
+    ("MultiMarginLoss", (), {"p": 2, "reduction": "none"}, [_arr((3, 4), 1),
+                                                            np.array([0, 3, 1])], 1),
+    ("MultiLabelMarginLoss", (), {}, [_arr((2, 4), 1), np.array([[3, 0, -1, 1], [1, -1, 0, 0]])],
+     1),
+    ("TripletMarginLoss", (), {"margin": 2.0, "swap": True}, [_arr((3, 4), i) for i in range(3)],
+     3),
+    ("TripletMarginWithDistanceLoss", (), {"margin": 1.5}, [_arr((3, 4), i) for i in range(3)],
+     3),
+    ("GaussianNLLLoss", (), {"full": True}, [_arr((3, 2), 1), _arr((3, 2), 2),
+                                             np.abs(_arr((3, 2), 3)) + 0.1], 3),
+    ("PoissonNLLLoss", (), {"log_input": False, "full": True},
+     [np.abs(_arr((2, 3), 1)) + 0.1, np.array([[0.0, 1.0, 3.0], [2.0, 5.0, 0.0]])], 1),
+    ("NLLLoss2d", (), {}, [_arr((2, 3, 2, 2), 1), np.array([[[0, 2], [1, 1]], [[2, 2], [0, 1]]])],
+     1),
+    ("PairwiseDistance", (1.0, 1e-3, True), {}, [_arr((3, 4), 1), _arr((3, 4), 2)], 2),
+    ("CosineSimilarity", (0,), {}, [_arr((3, 4), 1), _arr((3, 4), 2)], 2),
+    ("ReflectionPad1d", ((2, 1),), {}, [_arr((2, 3, 4), 1)], 1),
+    ("ReflectionPad2d", (1,), {}, [_arr((1, 2, 3, 4), 1)], 1),
+    ("ReflectionPad3d", ((1, 0, 1, 1, 0, 1),), {}, [_arr((1, 2, 2, 3, 4), 1)], 1),
+    ("ReplicationPad1d", (2,), {}, [_arr((3, 4), 1)], 1),
+    ("ReplicationPad2d", ((1, 2, 0, 3),), {}, [_arr((1, 2, 3, 4), 1)], 1),
+    ("ReplicationPad3d", (1,), {}, [_arr((2, 2, 3, 4), 1)], 1),
+    ("CircularPad1d", (1,), {}, [_arr((2, 3, 4), 1)], 1),
+    ("CircularPad2d", ((1, 2, 2, 0),), {}, [_arr((2, 3, 4), 1)], 1),
+    ("CircularPad3d", (1,), {}, [_arr((1, 1, 2, 3, 4), 1)], 1),
+    ("ZeroPad1d", ((1, 2),), {}, [_arr((2, 4), 1)], 1),
+    ("ZeroPad2d", ((1, -1, 2, 0),), {}, [_arr((2, 3, 4), 1)], 1),
+    ("ZeroPad3d", (1,), {}, [_arr((1, 2, 3, 4), 1)], 1),
+    ("ConstantPad1d", (2, 3.5), {}, [_arr((2, 4), 1)], 1),
+    ("ConstantPad2d", ((1, 0, 2, 1), -1.0), {}, [_arr((2, 3, 4), 1)], 1),
+    ("ConstantPad3d", (1, 0.5), {}, [_arr((2, 2, 3, 4), 1)], 1),
+]
+
+
+@pytest.mark.parametrize("name, args, kw, inputs, n_grad", _LOSS_LAYERS,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(_LOSS_LAYERS)])
+def test_parameterless_layers_match_torch(name, args, kw, inputs, n_grad):
+    _run_both(name, args, kw, inputs, n_grad)
+
+
+def test_loss_and_padding_errors():
+    F, TF = nn.functional, tnn.functional
+    e, t = ember.zeros(2, 3), torch.zeros(2, 3)
+    same_error(lambda: F.margin_ranking_loss(e, e, ember.zeros(2)),
+               lambda: TF.margin_ranking_loss(t, t, torch.zeros(2)))
+    same_error(lambda: F.multi_margin_loss(e, ember.tensor([0, 1]), p=3),
+               lambda: TF.multi_margin_loss(t, torch.tensor([0, 1]), p=3))
+    same_error(lambda: F.triplet_margin_loss(e, e, e, margin=0.0),
+               lambda: TF.triplet_margin_loss(t, t, t, margin=0.0))
+    same_error(lambda: F.triplet_margin_loss(e, e, ember.zeros(3)),
+               lambda: TF.triplet_margin_loss(t, t, torch.zeros(3)))
+    same_error(lambda: F.gaussian_nll_loss(e, e, ember.ones(3, 3)),
+               lambda: TF.gaussian_nll_loss(t, t, torch.ones(3, 3)))
+    same_error(lambda: F.gaussian_nll_loss(e, e, -ember.ones(2, 3)),
+               lambda: TF.gaussian_nll_loss(t, t, -torch.ones(2, 3)))
+    same_error(lambda: F.soft_margin_loss(e, e, reduction="avg"),
+               lambda: TF.soft_margin_loss(t, t, reduction="avg"))
+    same_error(lambda: F.poisson_nll_loss(e, e, reduction="avg"),
+               lambda: TF.poisson_nll_loss(t, t, reduction="avg"))
+    same_error(lambda: F.pdist(ember.zeros(2, 3, 4)), lambda: TF.pdist(torch.zeros(2, 3, 4)))
+    same_error(lambda: nn.MultiMarginLoss(p=3), lambda: tnn.MultiMarginLoss(p=3))
+    same_error(lambda: nn.TripletMarginLoss(margin=-1.0), lambda: tnn.TripletMarginLoss(margin=-1.0))
+    same_error(lambda: nn.TripletMarginWithDistanceLoss(margin=0),
+               lambda: tnn.TripletMarginWithDistanceLoss(margin=0))
+    same_error(lambda: nn.CircularPad2d(1)(ember.zeros(2, 3)),
+               lambda: tnn.CircularPad2d(1)(torch.zeros(2, 3)))
+    same_error(lambda: nn.ReflectionPad2d(1)(ember.zeros(2, 3)),
+               lambda: tnn.ReflectionPad2d(1)(torch.zeros(2, 3)))
+    assert isinstance(nn.ZeroPad2d(1), nn.ConstantPad2d)

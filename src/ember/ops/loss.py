@@ -6,16 +6,17 @@ The loss gradients are a constant mask (or a formula in ember ops) times the inc
 gradient, so they can be differentiated again.
 """
 
+import math
 import warnings
 
 import numpy as np
 
 from .._dtype import result_type
 from .._errors import note
-from .._tensor import Size, _make
+from .._tensor import Size, Tensor, _make
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
 from ._op import broadcast_shapes_error, check_tensor, formula_node, record
-from .activation import log_softmax, softplus
+from .activation import log_softmax, logsigmoid, softplus
 from .elementwise import where
 from .linalg import _word
 
@@ -587,8 +588,273 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _reduce(loss, reduction)
 
 
+# -- margin, embedding and likelihood losses -------------------------------------------------
+# Built from differentiable ops (their gradients of every order follow from those ops).
+def _reduction_of(size_average, reduce, reduction):
+    if size_average is not None or reduce is not None:
+        return legacy_reduction(size_average, reduce)
+    _check_reduction(reduction)
+    return reduction
+
+
+def _tensor_args(fname, *tensors):
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            check_tensor(t, fname, ("input", "target", "var")[min(i, 2)], i + 1)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                        reduction="mean"):
+    """max(0, -target * (input1 - input2) + margin): input1 should rank above input2 where
+    target is 1, below where it is -1."""
+    reduction = _reduction_of(size_average, reduce, reduction)
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError(
+            "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+            f"input1: {input1.size()}, input2: {input2.size()}, target: {target.size()} ")
+    loss = (-target * (input1 - input2) + margin).clamp_min(0)
+    return _reduce(loss, reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
+                         reduction="mean"):
+    """input where target is 1, max(0, margin - input) where it is -1."""
+    reduction = _reduction_of(size_average, reduce, reduction)
+    zero = input.new_zeros(())
+    loss = (where(target != 1, (margin - input).clamp_min(0), zero)
+            + where(target != -1, input, zero))
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + exp(-target * input)), for targets of 1 and -1."""
+    reduction = _reduction_of(size_average, reduce, reduction)
+    return _reduce(softplus(-target * input), reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction="mean"):
+    """Binary cross entropy of sigmoid(input) per class, averaged over the classes."""
+    reduction = _reduction_of(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    c = input.dim() - 1
+    loss = loss.sum(dim=c) / input.size(c)
+    return _reduce(loss, reduction)
+
+
+def _cosine_parts(input1, input2, dim):
+    eps = 1e-12
+    prod = (input1 * input2).sum(dim)
+    mag = ((input1 * input1).sum(dim) + eps) * ((input2 * input2).sum(dim) + eps)
+    return prod / mag.sqrt()
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                          reduction="mean"):
+    """1 - cos(input1, input2) where target is 1, max(0, cos - margin) where it is -1."""
+    reduction = _reduction_of(size_average, reduce, reduction)
+    d1, d2 = input1.dim(), input2.dim()
+    if d1 != d2:
+        raise RuntimeError(f"cosine_embedding_loss : All input tensors should have same "
+                           f"dimension but got sizes: input1: {input1.size()}, input2: "
+                           f"{input2.size()}, target: {target.size()} ")
+    if target.dim() != d1 - 1:
+        raise RuntimeError(f"{d1 - 1}D target tensor expects {d1}D input tensors, but found "
+                           f"inputs with sizes {input1.size()} and {input2.size()}.")
+    cos = _cosine_parts(input1, input2, 1 if d1 == 2 else 0)
+    zero = cos.new_zeros(())
+    loss = (where(target == 1, 1 - cos, zero)
+            + where(target == -1, (cos - margin).clamp_min(0), zero))
+    return _reduce(loss, reduction)
+
+
+def _class_indices(target, n, c, fname):
+    t = target._data.reshape(-1) if n else target._data.reshape(1)
+    if t.dtype.kind not in "iu":
+        raise RuntimeError(f"expected scalar type Long but found {_word(t.dtype)}")
+    if ((t < 0) | (t >= c)).any():
+        raise IndexError(f"Target {int(t[(t < 0) | (t >= c)][0])} is out of bounds.")
+    return t
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
+                      reduce=None, reduction="mean"):
+    """sum over the classes i != y of max(0, margin - x[y] + x[i])^p / C, per sample."""
+    reduction = _reduction_of(size_average, reduce, reduction)
+    if p != 1 and p != 2:
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.dim() != 1:
+        raise ValueError("weight must be one-dimensional")
+    x = input if input.dim() == 2 else input.reshape(1, -1)
+    n, c = x.shape
+    t = _class_indices(target, input.dim() == 2, c, "multi_margin_loss")
+    if t.shape[0] != n:
+        raise RuntimeError(f"inconsistent target size, expected {n} but got "
+                           f"{list(target.shape)}")
+    idx = _make(t.reshape(n, 1).astype(np.int64))
+    xy = x.gather(1, idx)
+    z = (margin - xy + x).clamp_min(0)
+    if p == 2:
+        z = z * z
+    if weight is not None:
+        z = z * weight.gather(0, idx.reshape(-1)).reshape(n, 1)
+    others = np.ones((n, c), bool)
+    others[np.arange(n), t] = False
+    loss = where(_make(others), z, z.new_zeros(())).sum(1) / c
+    if input.dim() != 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """sum over target classes j and non-target classes i of max(0, 1 - (x[j] - x[i])) / C;
+    each row of target lists class indices, ended by the first -1."""
+    reduction = _reduction_of(size_average, reduce, reduction)
+    x = input if input.dim() == 2 else input.reshape(1, -1)
+    n, c = x.shape
+    td = target._data.reshape(n, -1) if target._data.ndim else target._data.reshape(1, 1)
+    if tuple(td.shape) != (n, c):
+        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: "
+                           f"{list(input.shape)}")
+    is_target = np.zeros((n, c), bool)
+    for row in range(n):
+        for k in td[row]:
+            if k < 0:
+                break
+            if k >= c:
+                raise RuntimeError(f"multilabel_margin_loss: target {int(k)} is out of range "
+                                   f"[0, {c})")  # PyTorch checks this only in debug builds
+            is_target[row, k] = True
+    # pairs (j, i): j a target, i not a target
+    pair = is_target[:, :, None] & ~is_target[:, None, :]
+    z = (1 - (x.unsqueeze(2) - x.unsqueeze(1))).clamp_min(0)
+    loss = where(_make(pair), z, z.new_zeros(())).sum((1, 2)) / c
+    if input.dim() != 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """The p-norm of x1 - x2 + eps along the last dim."""
+    d = max(x1.dim(), x2.dim())
+    diff = x1 - x2 + eps
+    if d == 0:
+        return diff.abs() if not keepdim else diff.abs()
+    return diff.norm(p, dim=-1, keepdim=keepdim)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """sum(x1 * x2) / (max(|x1|, eps) * max(|x2|, eps)) along dim."""
+    n1 = x1.norm(2, dim=dim, keepdim=True).clamp_min(eps)
+    n2 = x2.norm(2, dim=dim, keepdim=True).clamp_min(eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pdist(input, p=2):
+    """The p-norm distances between every pair of rows (i < j) of a 2-D input, as a 1-D
+    tensor."""
+    if input.dim() != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
+    n = input.shape[0]
+    i, j = np.triu_indices(n, 1)
+    if not len(i):
+        return input.new_zeros((0,))
+    diff = input[_make(i.astype(np.int64))] - input[_make(j.astype(np.int64))]
+    return diff.norm(p, dim=1)
+
+
+def _triplet(anchor, positive, negative, margin, swap, reduction, dist):
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    d_pos = dist(anchor, positive)
+    d_neg = dist(anchor, negative)
+    if swap:
+        d_neg = d_neg.minimum(dist(positive, negative))
+    return _reduce((margin + d_pos - d_neg).clamp_min(0), reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    """max(0, margin + d(anchor, positive) - d(anchor, negative)) with the p-norm distance."""
+    reduction = _reduction_of(size_average, reduce, reduction)
+    a, pd, nd = anchor.dim(), positive.dim(), negative.dim()
+    if not (a == pd == nd):
+        raise RuntimeError(
+            f"The anchor, positive, and negative tensors are expected to have the same number "
+            f"of dimensions, but got: anchor {a}D, positive {pd}D, and negative {nd}D inputs")
+    return _triplet(anchor, positive, negative, margin, swap, reduction,
+                    lambda x, y: pairwise_distance(x, y, p, eps))
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin=1.0, swap=False, reduction="mean"):
+    """triplet_margin_loss with any distance (pairwise_distance by default)."""
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    a, pd, nd = anchor.ndim, positive.ndim, negative.ndim
+    if not (a == pd == nd):
+        raise RuntimeError(
+            f"The anchor, positive, and negative tensors are expected to have the same number "
+            f"of dimensions, but got: anchor {a}D, positive {pd}D, and negative {nd}D inputs")
+    return _triplet(anchor, positive, negative, margin, swap, reduction,
+                    distance_function or pairwise_distance)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """0.5 * (log(var) + (input - target)^2 / var) (+ 0.5 * log(2 pi) if full); var is
+    clamped to eps without blocking its gradient."""
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = var * input.new_ones(tuple(input.shape))
+    elif bool((var._data < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif input.ndim == var.ndim and sum(
+                y for x, y in zip(input.shape, var.shape) if x != y) == 1:
+            pass
+        else:
+            raise ValueError("var is of incorrect size")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(reduction + " is not valid")
+    # clamp the values only: the gradient passes as if var were unclamped
+    var = var + _make(np.maximum(var._data, eps) - var._data)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
+                     reduce=None, reduction="mean"):
+    """exp(input) - target * input (log_input), or input - target * log(input + eps); full
+    adds Stirling's approximation of log(target!) where target > 1."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(reduction + " is not a valid value for reduction")
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        big = target > 1
+        safe = where(big, target, target.new_ones(()))
+        stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
+        loss = loss + where(big, stirling, stirling.new_zeros(()))
+    return _reduce(loss, reduction)
+
+
 FUNCTIONAL = [  # the forms ember.nn.functional exports
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss",
-    "kl_div", "l1_loss", "mse_loss", "nll_loss", "smooth_l1_loss",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_embedding_loss",
+    "cosine_similarity", "cross_entropy", "gaussian_nll_loss", "hinge_embedding_loss",
+    "huber_loss", "kl_div", "l1_loss", "margin_ranking_loss", "mse_loss", "multi_margin_loss",
+    "multilabel_margin_loss", "multilabel_soft_margin_loss", "nll_loss", "pairwise_distance",
+    "pdist", "poisson_nll_loss", "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
 ]
 TENSOR_METHODS = {}

@@ -4,12 +4,14 @@ from . import (
     activation,
     container,
     conv,
+    distance,
     dropout,
     flatten,
     linear,
     loss,
     module,
     normalization,
+    padding,
     pooling,
     rnn,
     sparse,
@@ -18,16 +20,19 @@ from . import (
 from .activation import *
 from .container import *
 from .conv import *
+from .distance import *
 from .dropout import *
 from .flatten import *
 from .linear import *
 from .loss import *
 from .module import *
 from .normalization import *
+from .padding import *
 from .pooling import *
 from .rnn import *
 from .sparse import *
 from .transformer import *
 
-__all__ = [name for m in (activation, container, conv, dropout, flatten, linear, loss, module,
-                          normalization, pooling, rnn, sparse, transformer) for name in m.__all__]
+_MODULES = (activation, container, conv, distance, dropout, flatten, linear, loss, module,
+            normalization, padding, pooling, rnn, sparse, transformer)
+__all__ = [name for m in _MODULES for name in m.__all__]
