@@ -129,6 +129,10 @@ def _binary(fwd, node_cls, a, b, floating=False):
         if exc is None:
             raise
         raise exc from None
+    except TypeError:
+        if node_cls is not None and np.result_type(ad, bd).kind == "c":
+            _complex_node(node_cls)  # raises PyTorch's error for an op without complex support
+        raise
     if node_cls is None:
         return _make(np.asarray(out))
     if out.dtype.kind == "c":
@@ -265,8 +269,8 @@ _HOLOMORPHIC = {
 }
 _COMPLEX_ERRORS = {
     "relu": (NotImplementedError, "clamp is not supported for complex types"),
-    "sign": (NotImplementedError, "Unlike NumPy, torch.sign is not intended to support complex "
-             "numbers. Please use torch.sgn instead."),
+    "sign": (NotImplementedError, "Unlike NumPy, ember.sign is not intended to support complex "
+             "numbers. Please use ember.sgn instead."),
     "floor": (NotImplementedError, "floor is not supported for complex inputs"),
     "ceil": (NotImplementedError, "ceil is not supported for complex inputs"),
     "trunc": (NotImplementedError, "trunc is not supported for complex inputs"),
