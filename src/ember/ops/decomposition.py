@@ -126,6 +126,16 @@ def _batch_prefix(idx, batched):
     return f"(Batch element {idx}): " if batched else ""
 
 
+_WARNED = set()
+
+
+def _warn_once(key, message):
+    """A deprecation warning given once per process, as PyTorch's TORCH_WARN_ONCE."""
+    if key not in _WARNED:
+        _WARNED.add(key)
+        warnings.warn(message, UserWarning, stacklevel=4)
+
+
 # -- recording a node with several outputs ------------------------------------------------------
 class _Outs:
     """The outputs of a linalg node, kept for its backward as (array, version counter, version):
@@ -440,7 +450,7 @@ def linalg_solve(A, B, *, left=True, out=None):
             "linalg.solve: Expected A and B to have the same dtype, but found A of type "
             f"{_word(A._data.dtype)} and B of type {_word(B._data.dtype)} instead")
     vector = _solve_shapes(A, B, "linalg.solve", left)
-    x, info = _solve_np(A._data, B._data, left, vector, "torch.linalg.solve")
+    x, info = _solve_np(A._data, B._data, left, vector, "ember.linalg.solve")
     return _record((x, info), _SolveNode, (A, B), (A, left, vector))[0]
 
 
@@ -449,7 +459,7 @@ def linalg_solve_ex(A, B, *, left=True, check_errors=False, out=None):
     _float_check(A, "linalg.solve_ex")
     _square_check(A, "linalg.solve_ex")
     vector = _solve_shapes(A, B, "linalg.solve_ex", left)
-    x, info = _solve_np(A._data, B._data, left, vector, "torch.linalg.solve_ex")
+    x, info = _solve_np(A._data, B._data, left, vector, "ember.linalg.solve_ex")
     r, i = _record((x, info), _SolveNode, (A, B), (A, left, vector))
     return _SolveEx((r, i))
 
@@ -575,7 +585,8 @@ def _cholesky_np(d):
 
 def _cholesky(A, upper, op, check, node):
     d = A._data
-    L, info = _cholesky_np(d)
+    # upper=True factors the upper triangle (as LAPACK reads it): U^T is the lower factor of A^T
+    L, info = _cholesky_np(np.swapaxes(d, -1, -2) if upper else d)
     if check:
         bad = _first_bad(info)
         if bad is not None:
@@ -607,15 +618,15 @@ def linalg_cholesky(A, *, upper=False, out=None):
 
 
 _CHOLESKY_WARNING = (
-    "torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a "
-    "future PyTorch release.\nL = torch.cholesky(A)\nshould be replaced with\nL = "
-    "torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, upper=True)\nshould be replaced "
-    "with\nU = torch.linalg.cholesky(A).mH\nThis transform will produce equivalent results for "
+    "ember.cholesky is deprecated in favor of ember.linalg.cholesky and will be removed in a "
+    "future PyTorch release.\nL = ember.cholesky(A)\nshould be replaced with\nL = "
+    "ember.linalg.cholesky(A)\nand\nU = ember.cholesky(A, upper=True)\nshould be replaced "
+    "with\nU = ember.linalg.cholesky(A).mH\nThis transform will produce equivalent results for "
     "all valid (symmetric positive definite) inputs.")
 
 
 def cholesky(input, upper=False, *, out=None):
-    warnings.warn(_CHOLESKY_WARNING.replace("torch.", "ember."), UserWarning, stacklevel=3)
+    _warn_once("cholesky", _CHOLESKY_WARNING)
     check_tensor(input, "cholesky")
     _square_check(input, "cholesky")
     _float_check(input, "cholesky")
@@ -1008,11 +1019,12 @@ def linalg_qr(A, mode="reduced", *, out=None):
 
 
 def qr(input, some=True, *, out=None):
-    warnings.warn(
+    _warn_once(
+        "qr",
         "ember.qr is deprecated in favor of ember.linalg.qr and will be removed in a future "
         "PyTorch release.\nThe boolean parameter 'some' has been replaced with a string "
         "parameter 'mode'.\nQ, R = ember.qr(A, some)\nshould be replaced with\nQ, R = "
-        "ember.linalg.qr(A, 'reduced' if some else 'complete')", UserWarning, stacklevel=3)
+        "ember.linalg.qr(A, 'reduced' if some else 'complete')")
     return _QrOld(_qr(input, "reduced" if some else "complete"))
 
 
@@ -1095,7 +1107,7 @@ def _lu_check(A, op):
     check_tensor(A, op, "A")
     d = A._data
     if d.ndim < 2:
-        raise RuntimeError(f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got "
+        raise RuntimeError(f"ember.lu_factor: Expected tensor with 2 or more dimensions. Got "
                            f"size: {list(d.shape)} instead")
     _not_impl_check(A, "lu_cpu")
 
@@ -1124,7 +1136,7 @@ def _lu_error(info, batched):
     if bad is not None:
         idx, i = bad
         raise RuntimeError(
-            f"torch.linalg.lu_factor: {_batch_prefix(idx, batched)}U[{i},{i}] is zero and using "
+            f"ember.linalg.lu_factor: {_batch_prefix(idx, batched)}U[{i},{i}] is zero and using "
             "it on lu_solve would result in a division by zero. If you still want to perform "
             "the factorization, consider calling linalg.lu(A, pivot) or "
             "linalg.lu_factor_ex(A, pivot)")
@@ -1156,13 +1168,14 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
 
 
 def lu(A, pivot=True, get_infos=False, out=None):
-    warnings.warn(
+    _warn_once(
+        "lu",
         "ember.lu is deprecated in favor of ember.linalg.lu_factor / ember.linalg.lu_factor_ex "
         "and will be removed in a future PyTorch release.\nLU, pivots = ember.lu(A, "
         "compute_pivots)\nshould be replaced with\nLU, pivots = ember.linalg.lu_factor(A, "
         "compute_pivots)\nand\nLU, pivots, info = ember.lu(A, compute_pivots, get_infos=True)\n"
         "should be replaced with\nLU, pivots, info = ember.linalg.lu_factor_ex(A, "
-        "compute_pivots)", UserWarning, stacklevel=3)
+        "compute_pivots)")
     LU, piv, info = _lu_factor(A, pivot, "lu")
     if get_infos:
         return LU, piv, info
@@ -1212,7 +1225,7 @@ def linalg_lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     a = P @ L @ U
     if adjoint:
         a = np.swapaxes(a, -1, -2)
-    x, _ = _solve_np(a, B._data, left, False, "torch.linalg.lu_solve")
+    x, _ = _solve_np(a, B._data, left, False, "ember.linalg.lu_solve")
     return _record((x.astype(B._data.dtype, copy=False),), _LuSolveNode, (LU, B),
                    (LU, pivots, _make(P), left, adjoint))[0]
 
@@ -1317,16 +1330,16 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
     check_tensor(A, "linalg_lstsq", "A")
     check_tensor(B, "linalg_lstsq", "B", 2)
     if driver is not None and driver not in ("gels", "gelsy", "gelsd", "gelss"):
-        raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, "
+        raise RuntimeError("ember.linalg.lstsq: parameter `driver` should be one of (gels, "
                            "gelsy, gelsd, gelss)")
     driver = driver or "gelsy"
-    _float_check(A, "torch.linalg.lstsq")
-    _matrix_check(A, "torch.linalg.lstsq")
+    _float_check(A, "ember.linalg.lstsq")
+    _matrix_check(A, "ember.linalg.lstsq")
     da, db = A._data, B._data
     vector = db.ndim == da.ndim - 1
     b = db[..., None] if vector else db
     if da.shape[-2] != b.shape[-2]:
-        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+        raise RuntimeError("ember.linalg.lstsq: input.size(-2) should match other.size(-2)")
     m, n = da.shape[-2:]
     batch = np.broadcast_shapes(da.shape[:-2], b.shape[:-2])
     a_b = np.broadcast_to(da, (*batch, m, n)).reshape(-1, m, n)
@@ -1355,7 +1368,7 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
         if res.size:
             res = res[..., 0]
     outs = _record((x.astype(da.dtype), res.astype(da.dtype), rank, sv), _LstsqNode, (A, B),
-                   (A, B, vector), diff=(True, res.size > 0, False, False))
+                   (A, B, vector), diff=(True, True, False, False))
     return _Lstsq(outs)
 
 
@@ -1449,11 +1462,11 @@ def linalg_cross(input, other, *, dim=-1, out=None):
 
 def cross(input, other, dim=None, *, out=None):
     if dim is None:
-        warnings.warn(
+        _warn_once(
+            "cross",
             "Using ember.cross without specifying the dim arg is deprecated.\nPlease either "
             "pass the dim explicitly or simply use ember.linalg.cross.\nThe default value of "
-            "dim will change to agree with that of linalg.cross in a future release.",
-            UserWarning, stacklevel=3)
+            "dim will change to agree with that of linalg.cross in a future release.")
         shape = np.broadcast_shapes(input._data.shape, other._data.shape)
         dims = [i for i, s in enumerate(shape) if s == 3]
         if not dims:
@@ -1548,12 +1561,12 @@ def _chain(mats):
 def linalg_vander(x, *, N=None):
     check_tensor(x, "linalg_vander", "x")
     d = x._data
-    if d.ndim < 1:
-        raise RuntimeError("x must have at least one dimension.")
     if N is None:
-        N = d.shape[-1]
+        N = d.shape[-1] if d.ndim else 1
     if N <= 1:
         raise RuntimeError("N must be greater than 1.")
+    if d.ndim < 1:
+        raise RuntimeError("x must have at least one dimension.")
     ones = _make(np.ones((*d.shape, 1), d.dtype))
     powers = x.unsqueeze(-1).expand(*d.shape, N - 1).cumprod(-1)
     return cat([ones, powers], -1)
@@ -1626,9 +1639,18 @@ def _matrix_dims(dim, nd):
 def linalg_matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
     check_tensor(A, "linalg_matrix_norm", "A")
     d = A._data
+    if isinstance(ord, str):
+        if ord not in ("fro", "nuc"):
+            raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    elif ord not in (1, -1, 2, -2, math.inf, -math.inf):
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if d.ndim < 2:
         raise RuntimeError(
             "linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    dim = (dim,) if isinstance(dim, int) else tuple(dim)
+    if len(dim) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got "
+                           f"{' '.join(str(x) for x in dim)}")
     if d.dtype.kind not in "fc":
         raise RuntimeError("linalg.matrix_norm: Expected a floating point or complex tensor as "
                            f"input. Got {_word(d.dtype)}")
@@ -1682,14 +1704,10 @@ def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
             raise RuntimeError("linalg.norm: If dim is not specified but ord is, the input must "
                                f"be 1D or 2D. Got {nd}D.")
     if ord is None:
-        return _vector_norm_op(A, 2, dims, keepdim, dtype=dtype) if A._data.dtype.kind in "fc" \
-            else linalg_vector_norm(A, 2, dims, keepdim, dtype=dtype)
-    if (dims is not None and len(dims) == 2) or (dims is None and nd == 2):
+        return linalg_vector_norm(A, 2, dims, keepdim, dtype=dtype)
+    if isinstance(ord, str) or (dims is not None and len(dims) == 2) or (dims is None and nd == 2):
         return linalg_matrix_norm(A, ord, dims if dims is not None else (-2, -1), keepdim,
                                   dtype=dtype)
-    if isinstance(ord, str):
-        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
-                           "dimensions.")
     return linalg_vector_norm(A, ord, dims, keepdim, dtype=dtype)
 
 
@@ -1705,9 +1723,6 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
                 f"Got {_word(d.dtype)}")
         dims = tuple(range(d.ndim)) if dim is None else (
             (dim,) if isinstance(dim, int) else tuple(dim))
-        if len(dims) != 2:
-            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got "
-                               f"{' '.join(str(x) for x in dims)}")
         return linalg_matrix_norm(input, "nuc", dims, keepdim, dtype=dtype)
     return _vector_norm_op(input, p, dim, keepdim, dtype=dtype)
 
