@@ -150,11 +150,14 @@ def check_fused(fused, foreach, differentiable):
 
 
 def _check_step_flags(group, params):
-    """Flags ember cannot honour raise, as PyTorch raises for them on a CPU."""
-    if group.get("capturable"):
+    """Flags ember cannot honour raise, as PyTorch raises for them on a CPU (its fused CPU
+    kernels take capturable=True and compute as without it)."""
+    if group.get("capturable") and not group.get("fused"):
+        devices = "['cuda', 'xpu', 'hpu', 'privateuseone', 'xla']"
+        if group.get("foreach") and "betas" in group:  # Adam's multi-tensor check
+            devices = "['cuda', 'xpu', 'hpu', 'privateuseone']"
         raise AssertionError(
-            "If capturable=True, params and state_steps must be on supported devices: "
-            "['cuda', 'xpu', 'hpu', 'privateuseone', 'xla']."
+            f"If capturable=True, params and state_steps must be on supported devices: {devices}."
         )
     if group.get("differentiable"):
         if any(p._grad_fn is None and p.requires_grad for p in params):
