@@ -309,32 +309,31 @@ def normal(g, n, dt, mean=0.0, std=1.0, contiguous=True):
     full = n - n % 16
     out = np.empty(n, dt)
     for i in range(0, full, _CHUNK):  # chunks that stay in cache
-        out[i:min(i + _CHUNK, full)] = block(u[i:min(i + _CHUNK, full)], mean, std)
+        j = min(i + _CHUNK, full)
+        block(u[i:j], mean, std, out[i:j])
     if tail is not None:
-        out[n - 16:] = block(tail, mean, std)
+        block(tail, mean, std, out[n - 16:])
     return out
 
 
 _CHUNK = 16 * 2048
 
 
-def _normal16_f64(u, mean, std):
-    """Box-Muller over blocks of 16 doubles: u1 = 1 - u[j], u2 = u[j + 8]."""
+def _normal16_f64(u, mean, std, out):
+    """Box-Muller over blocks of 16 doubles: u1 = 1 - u[j], u2 = u[j + 8]; into out."""
     b = u.reshape(-1, 2, 8)
     u1 = 1.0 - b[:, 0]
     theta = _TWO_PI * b[:, 1]
     radius = c_log(u1)
     radius *= -2.0
     np.sqrt(radius, out=radius)
-    out = np.empty(b.shape, _f64)
-    np.cos(theta, out=out[:, 0])
-    out[:, 0] *= radius
-    np.sin(theta, out=out[:, 1])
-    out[:, 1] *= radius
-    out = out.reshape(-1)
-    if mean == 0.0 and std == 1.0:
-        return out
-    return _fma64(out, std, mean)
+    o = out.reshape(b.shape)
+    np.cos(theta, out=o[:, 0])
+    o[:, 0] *= radius
+    np.sin(theta, out=o[:, 1])
+    o[:, 1] *= radius
+    if not (mean == 0.0 and std == 1.0):
+        out[...] = _fma64(out, std, mean)
 
 
 # -- the C library's transcendentals on arrays --------------------------------------------
@@ -376,23 +375,20 @@ def c_log1p(x):
     return np.fromiter(map(math.log1p, x.ravel().tolist()), _f64, x.size).reshape(x.shape)
 
 
-def _normal16_f32(u, mean, std):
-    """The AVX2 float32 kernel: Cephes log and sincos polynomials, fused as GCC fuses them."""
+def _normal16_f32(u, mean, std, out):
+    """The AVX2 float32 kernel: Cephes log and sincos polynomials, fused as GCC fuses them;
+    into out."""
     b = u.reshape(-1, 2, 8)
     radius = _f32(1.0) - b[:, 0]
     radius = _log_ps(radius)
     radius *= _f32(-2.0)
     np.sqrt(radius, out=radius)
     s, c = _sincos_ps(_f32(_TWO_PI) * b[:, 1])
-    c *= radius
-    s *= radius
-    out = np.empty(b.shape, _f32)
-    out[:, 0] = c
-    out[:, 1] = s
-    out = out.reshape(-1)
-    if mean == 0.0 and std == 1.0:
-        return out
-    return _fma32(out, std, mean)
+    o = out.reshape(b.shape)
+    np.multiply(radius, c, out=o[:, 0])
+    np.multiply(radius, s, out=o[:, 1])
+    if not (mean == 0.0 and std == 1.0):
+        out[...] = _fma32(out, std, mean)
 
 
 # Each fused multiply-add of the two polynomials below is computed as a double product and sum
@@ -403,13 +399,11 @@ def _normal16_f32(u, mean, std):
 _LOG_P = [float(_f32(v)) for v in (
     7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1, 1.4249322787E-1,
     -1.6668057665E-1, 2.0000714765E-1, -2.4999993993E-1, 3.3333331174E-1)]
-_MIN_NORM = np.array([0x00800000], np.int32).view(_f32)[0]
 
 
 def _log_ps(x):
-    """Natural log, float32, the Cephes polynomial of avx_mathfun (inputs in (0, 1]).
-    Overwrites x."""
-    np.maximum(x, _MIN_NORM, out=x)
+    """Natural log, float32, the Cephes polynomial of avx_mathfun, for normal (not subnormal)
+    inputs in (0, 1] (the kernel's 1 - u is at least 2**-24). Overwrites x."""
     bits = x.view(np.int32)
     e = (bits >> 23).astype(_f32)
     e -= _f32(0x7F - 1)
@@ -568,14 +562,16 @@ def _perm_from_swaps(w, n):
     the steps by target (a stable sort) gives both "previous step aimed here" links.
     """
     m = n - 1
-    idx = np.arange(m, dtype=np.int64)
-    tgt = (w % np.arange(n, 1, -1, dtype=np.uint64)).astype(np.int64)
+    idx, ar, div = _perm_aranges(n)
+    np.remainder(w, div, out=w)
+    tgt = w.view(np.int64)
     tgt += idx
-    if n <= 65536:
-        order = np.argsort(tgt.astype(np.uint16), kind="stable")  # a radix sort
+    if n > 1 << 32:
+        order = np.argsort(tgt, kind="stable")
     else:
-        shift = (n - 1).bit_length()
-        order = np.argsort((tgt << shift) | idx)  # distinct keys: any sort is stable
+        order = np.argsort(tgt.astype(np.uint16), kind="stable")  # a radix sort on 16 bits
+        if n > 1 << 16:  # then on the next 16 (a stable sort keeps the first one's order)
+            order = order[np.argsort((tgt[order] >> 16).astype(np.uint16), kind="stable")]
     st = tgt[order]
     same = st[1:] == st[:-1]
     prev = np.empty(m, np.int64)  # for each step (by time), the previous step aimed alike
@@ -588,16 +584,32 @@ def _perm_from_swaps(w, n):
     last[st[ends]] = order[ends]
     own = last[:m] == idx
     last[:m][own] = prev[own]
-    root = np.where(last < 0, np.arange(n, dtype=np.int64), last)
-    while True:
-        nxt = root[root]
-        if np.array_equal(nxt, root):
-            break
-        root = nxt
+    # roots of the forest t -> last[t]: two jumps for all, then only where chains go on
+    root = np.where(last < 0, ar, last)
+    root = root[root]
+    nxt = root[root]
+    act = np.flatnonzero(nxt != root)
+    root = nxt
+    while act.size:
+        r = root[act]
+        rr = root[r]
+        root[act] = rr
+        act = act[rr != r]
     perm = np.empty(n, np.int64)
     perm[:m] = np.where(prev < 0, tgt, root[prev])
     perm[m] = root[m]
     return perm
+
+
+_PERM_CACHE = [0, None]
+
+
+def _perm_aranges(n):
+    """0..n-2, 0..n-1 and the divisors n..2 (uint64), kept for the last n asked for."""
+    if _PERM_CACHE[0] != n:
+        _PERM_CACHE[:] = [n, (np.arange(n - 1, dtype=np.int64), np.arange(n, dtype=np.int64),
+                              np.arange(n, 1, -1, dtype=np.uint64))]
+    return _PERM_CACHE[1]
 
 
 # -- other distributions --------------------------------------------------------------------------
