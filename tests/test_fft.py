@@ -422,3 +422,26 @@ def test_is_complex():
     assert ember.is_complex(ember.zeros(2, dtype=ember.complex64))
     assert not ember.is_complex(ember.zeros(2))
     assert ember.zeros(1, dtype=ember.complex128).is_complex()
+
+
+@pytest.mark.parametrize("write", [
+    lambda lib, y, x: y.real.mul_(3),
+    lambda lib, y, x: y.imag.__setitem__(0, 5.0),
+    lambda lib, y, x: lib.view_as_real(y)[1].mul_(x.real[1]),
+    lambda lib, y, x: y.imag.add_(x.abs()),
+])
+def test_inplace_through_real_views_with_autograd(write):
+    """Writing a complex tensor's real or imaginary part in place is recorded (CopySlices)."""
+    a = np.array([1 + 2j, 3 - 1j, 0.5 + 0.5j])
+    results = []
+    for lib in (ember, torch):
+        x = lib.tensor(a, requires_grad=True)
+        y = x * 2
+        write(lib, y, x)
+        (g,) = lib.autograd.grad((y.abs() * lib.tensor([1.0, 2.0, 3.0])).sum(), x,
+                                 create_graph=True)
+        (gg,) = lib.autograd.grad(g.abs().sum(), x)
+        results.append((y, g, gg))
+    for e, t in zip(*results):
+        assert_close(e, t, 1e-9, 1e-12)
+    assert results[0][0].grad_fn.name() == "ember::autograd::CopySlices"

@@ -171,6 +171,35 @@ class CopySlices(FormulaNode):
 _AsStrided = formula_node("AsStridedBackward0", _scatter_flat)
 
 
+# A real view of a complex base (.real, .imag, view_as_real) is placed by positions in the
+# base's real view (its values as (re, im) pairs). ops/complex.py sets the two conversions
+# (differentiable view_as_real / view_as_complex) when it loads: the seam these formulas use.
+complex_views = None
+
+
+def _as_real(g):
+    return complex_views[0](g.contiguous())
+
+
+def _as_complex(g):
+    return complex_views[1](g.contiguous())
+
+
+class ComplexCopySlices(FormulaNode):
+    """CopySlices for a complex base written through a real view of it."""
+
+    __slots__ = ()
+    vjps = (lambda g, shape, pos: _as_complex(_copy_slices_base(_as_real(g), shape, pos)),
+            lambda g, shape, pos: _copy_slices_src(_as_real(g), shape, pos))
+
+    def name(self):
+        return "ember::autograd::CopySlices"
+
+
+_AsStridedComplex = formula_node(
+    "AsStridedBackward0", lambda g, shape, pos: _as_complex(_scatter_flat(g, shape, pos)))
+
+
 def _multi_output_error(fn, nr):
     name = type(fn).__name__
     exc = RuntimeError(
@@ -236,6 +265,9 @@ def inplace_on_view(view, op, args):
     base = view._base
     check_view_inplace(view)
     bd, vd = base._data, view._data
+    through_real = bd.dtype.kind == "c" and vd.dtype.kind != "c"
+    if through_real:  # positions in the base's (re, im) pairs
+        bd = bd[..., None].view(vd.dtype)
     pos = _flat_positions(bd, vd)
     if pos is None:
         raise RuntimeError("in-place operation on a view whose base no longer holds its memory")
@@ -246,7 +278,8 @@ def inplace_on_view(view, op, args):
     if fw:  # the op sees the view's tangent; the nodes below are bookkeeping without tangents
         _fw.state.active = False
     try:
-        old = record(vd.copy(), _AsStrided, (base,), (shape, pos))
+        old = record(vd.copy(), _AsStridedComplex if through_real else _AsStrided, (base,),
+                     (shape, pos))
         if fw:
             _fw.state.active = True
             _fw.set_tangent(old, _tangent_copy(view))
@@ -268,7 +301,9 @@ def _write_view(view, base, result, vd, bd, shape, pos, op):
         check_castable(result, view)
     if rd.shape != vd.shape:
         rd = np.broadcast_to(rd, vd.shape)
-    node_t = record(bd, CopySlices, (base, result), (shape, pos))
+    through_real = base._data.dtype.kind == "c" and vd.dtype.kind != "c"
+    node_t = record(bd, ComplexCopySlices if through_real else CopySlices, (base, result),
+                    (shape, pos))
     np.copyto(vd, rd, casting="unsafe")
     view._version[0] += 1
     if _anomaly_state.record:
@@ -278,7 +313,8 @@ def _write_view(view, base, result, vd, bd, shape, pos, op):
         base._grad_fn = fn
         base._output_nr = 0
         base._requires_grad = True
-        view._grad_fn = record(vd, _AsStrided, (base,), (shape, pos))._grad_fn
+        view._grad_fn = record(vd, _AsStridedComplex if through_real else _AsStrided, (base,),
+                               (shape, pos))._grad_fn
         view._output_nr = 0
         view._requires_grad = True
     return view

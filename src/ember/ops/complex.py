@@ -18,6 +18,7 @@ import numpy as np
 from .. import _dtype
 from .._dtype import from_np
 from .._tensor import _make
+from . import _inplace
 from ._op import check_tensor, formula_node, linear, record
 from .elementwise import where
 from .shape import as_view, select
@@ -78,6 +79,9 @@ def view_as_complex(input):
         raise RuntimeError("Tensor must have a storage_offset divisible by 2")
     out = d.view(_COMPLEX_OF[d.dtype])[..., 0]
     return as_view(input, out, _ViewAsComplex, ())
+
+
+_inplace.complex_views = (view_as_real, view_as_complex)  # in-place writes through real views
 
 
 def real(input):
