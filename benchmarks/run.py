@@ -33,13 +33,18 @@ DESCRIPTIONS = {
     **{f"O1-{opt}": f"one {opt}{' (momentum 0.9)' if opt == 'SGD' else ''} step over resnet18's "
        "62 parameters, 11.7M floats (per step)"
        for opt in ("Adam", "AdamW", "RMSprop", "Adagrad", "SGD")},
+    "R1-randperm": "randperm(60000), PyTorch's numbers (NumPy floor: its own permutation)",
+    "R1-randint": "randint(0, 10, (10**6,)), PyTorch's numbers (NumPy floor: its own integers)",
+    "R1-normal": "normal_ of 10**6 float32, PyTorch's numbers (NumPy floor: its own normals)",
+    "D1": "DataLoader epoch, TensorDataset 60000x784 float32 + labels, batch 128, shuffle",
     "W6-import": "`python -c 'import LIB'` (whole process)",
     "W6-script": "W1 as a complete 100-epoch script (whole process)",
     "M1-peak": "peak RSS of W3 over 500 steps (MiB, not time)",
     "M1-growth": "RSS growth of W2 between step 1,000 and 10,000 (MiB, not time)",
 }
 STEP_WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "F1", "F1-loop", "F2", "F3", "F4", "F5",
-                  "O1-Adam", "O1-AdamW", "O1-RMSprop", "O1-Adagrad", "O1-SGD")
+                  "O1-Adam", "O1-AdamW", "O1-RMSprop", "O1-Adagrad", "O1-SGD",
+                  "R1-randperm", "R1-randint", "R1-normal", "D1")
 MEMORY_WORKLOADS = ("M1-peak", "M1-growth")
 
 

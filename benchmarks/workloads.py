@@ -617,11 +617,68 @@ def o1(lib, name, opt, steps=10):
     return _timeit(optimizer.step, steps, 2)
 
 
+# -- R1: random draws with PyTorch's numbers; D1: a shuffled DataLoader epoch -------------------
+def _r1(lib, what):
+    """One draw: randperm(60000), randint(0, 10, (10**6,)) or normal_ of 10**6 float32 values.
+    The NumPy floor draws the same sizes with NumPy's own samplers on the same Mersenne
+    Twister (other numbers: NumPy's algorithms, not PyTorch's)."""
+    n = 10**6
+    steps = 100 if what == "randperm" else 20
+    if lib is None:
+        g = np.random.Generator(np.random.MT19937(0))
+        x = np.empty(n, np.float32)
+        step = {"randperm": lambda: g.permutation(60000),
+                "randint": lambda: g.integers(0, 10, n),
+                "normal": lambda: g.standard_normal(out=x, dtype=np.float32)}[what]
+        return _timeit(step, steps, 3)
+    lib.manual_seed(0)
+    x = lib.empty(n)
+    step = {"randperm": lambda: lib.randperm(60000),
+            "randint": lambda: lib.randint(0, 10, (n,)),
+            "normal": lambda: x.normal_()}[what]
+    return _timeit(step, steps, 3)
+
+
+def _d1_data(seed=0):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((60000, 784), dtype=np.float32),
+            rng.integers(0, 10, 60000))
+
+
+def d1(lib, name, epochs=3):
+    """One epoch of DataLoader(TensorDataset(x, y), batch_size=128, shuffle=True), x 60000x784
+    float32, y 60000 int64. The NumPy floor: a permutation, then x[idx], y[idx] per batch."""
+    x, y = _d1_data()
+    if lib is None:
+        g = np.random.Generator(np.random.MT19937(0))
+
+        def epoch_np():
+            perm = g.permutation(60000)
+            for i in range(0, 60000, 128):
+                idx = perm[i:i + 128]
+                x[idx], y[idx]
+
+        return _timeit(epoch_np, epochs, 1)
+    lib.manual_seed(0)
+    data = lib.utils.data
+    loader = data.DataLoader(data.TensorDataset(lib.from_numpy(x), lib.from_numpy(y)),
+                             batch_size=128, shuffle=True)
+
+    def epoch():
+        for _ in loader:
+            pass
+
+    return _timeit(epoch, epochs, 1)
+
+
 WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "M1-peak": m1_peak,
              "M1-growth": m1_growth, "F1": f1, "F1-loop": f1_loop, "F2": f2, "F3": f3, "F4": f4,
              "F5": f5}
 WORKLOADS.update({f"O1-{opt}": (lambda lib, name, opt=opt: o1(lib, name, opt))
                   for opt in O1_OPTIMIZERS})
+WORKLOADS.update({f"R1-{what}": (lambda lib, name, what=what: _r1(lib, what))
+                  for what in ("randperm", "randint", "normal")})
+WORKLOADS["D1"] = d1
 
 
 def main():
