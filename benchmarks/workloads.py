@@ -1,13 +1,19 @@
 """One benchmark workload on one library, in this process: prints seconds per step as JSON.
 
     python benchmarks/workloads.py W1 ember|torch|numpy
+    python benchmarks/workloads.py W1,W2,S1 ember --smoke --kwargs '{"S1": {"points": [[32, 8]]}}'
+
+Several workloads (comma-separated) run one after the other in this process, one JSON line
+each. ``--kwargs`` maps a workload to the keyword arguments of its function (sizes, step
+counts). ``--smoke`` is the quick check that every workload still runs: each function gets its
+tiny sizes from SMOKE_KWARGS and every timing loop runs one step after at most one warm-up. A
+new workload takes its step count (or size) as a keyword argument and has an entry there.
 
 Every workload uses the same data and initial weights for all three libraries. The NumPy
 variant is the floor: the same arithmetic written by hand, with no autograd.
 """
 
 import json
-import sys
 import time
 
 import numpy as np
@@ -30,7 +36,12 @@ def _lib(name):
     return None
 
 
+SMOKE = False  # set by --smoke: every timing loop runs one step after at most one warm-up
+
+
 def _timeit(step, n, warmup):
+    if SMOKE:
+        n, warmup = 1, min(warmup, 1)
     for _ in range(warmup):
         step()
     t0 = time.perf_counter()
@@ -40,7 +51,7 @@ def _timeit(step, n, warmup):
 
 
 # -- W1: the beginner's per-sample scalar loop ----------------------------------------------------
-def w1(lib, name):
+def w1(lib, name, steps=20000):
     xs, ys = [1.0, 2.0, 3.0], [2.0, 4.0, 6.0]
     if lib is None:
         w = np.array([1.0], np.float32)
@@ -54,7 +65,7 @@ def w1(lib, name):
             grad = 2 * (pred - y) * x
             w[...] -= np.float32(0.01) * grad
 
-        return _timeit(step_np, 20000, 2000)
+        return _timeit(step_np, steps, steps // 10)
     w = lib.tensor([1.0], requires_grad=True)
     i = 0
 
@@ -67,7 +78,7 @@ def w1(lib, name):
         w.data -= 0.01 * w.grad.data
         w.grad.zero_()
 
-    return _timeit(step, 20000, 2000)
+    return _timeit(step, steps, steps // 10)
 
 
 # -- W2: batch linear regression ------------------------------------------------------------------
@@ -78,7 +89,7 @@ def _w2_data():
     return x, y
 
 
-def w2(lib, name):
+def w2(lib, name, steps=10000):
     x, y = _w2_data()
     if lib is None:
         w = np.ones(1, np.float32)
@@ -92,7 +103,7 @@ def w2(lib, name):
             w[...] -= np.float32(0.01) * gw
             b[...] -= np.float32(0.01) * gb
 
-        return _timeit(step_np, 10000, 1000)
+        return _timeit(step_np, steps, steps // 10)
     xt, yt = lib.from_numpy(x), lib.from_numpy(y)
     w = lib.ones(1, requires_grad=True)
     b = lib.zeros(1, requires_grad=True)
@@ -107,20 +118,20 @@ def w2(lib, name):
         w.grad.zero_()
         b.grad.zero_()
 
-    return _timeit(step, 10000, 1000)
+    return _timeit(step, steps, steps // 10)
 
 
 # -- W3: MLP 784-256-128-10 -----------------------------------------------------------------------
-def _mlp_params(seed=0):
+def _mlp_params(seed=0, hidden=(256, 128), batch=128):
     rng = np.random.default_rng(seed)
-    sizes = [(784, 256), (256, 128), (128, 10)]
+    sizes = [(784, hidden[0]), (hidden[0], hidden[1]), (hidden[1], 10)]
     params = []
     for fan_in, fan_out in sizes:
         bound = 1 / np.sqrt(fan_in)
         params.append(rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32))
         params.append(rng.uniform(-bound, bound, fan_out).astype(np.float32))
-    x = rng.standard_normal((128, 784)).astype(np.float32)
-    y = rng.integers(0, 10, 128)
+    x = rng.standard_normal((batch, 784)).astype(np.float32)
+    y = rng.integers(0, 10, batch)
     return params, x, y
 
 
@@ -309,22 +320,22 @@ def _rss_mib():
         return int(f.read().split()[1]) * 4096 / 2**20
 
 
-def m1_peak(lib, name):
+def m1_peak(lib, name, steps=500):
     """Peak RSS (MiB) of the MLP workload over 500 steps, in a fresh process."""
     import resource
 
-    w3(lib, name, steps=500)
+    w3(lib, name, steps=steps)
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def m1_growth(lib, name):
+def m1_growth(lib, name, steps=10_000):
     """RSS growth (MiB) of the batch linear regression between step 1,000 and step 10,000."""
     x, y = _w2_data()
     xt, yt = lib.from_numpy(x), lib.from_numpy(y)
     w = lib.ones(1, requires_grad=True)
     b = lib.zeros(1, requires_grad=True)
     before = 0.0
-    for i in range(10_000):
+    for i in range(steps):
         loss = (0.5 * (yt - (w * xt + b)) ** 2).mean()
         loss.backward()
         with lib.no_grad():
@@ -332,7 +343,7 @@ def m1_growth(lib, name):
             b -= 0.01 * b.grad
         w.grad.zero_()
         b.grad.zero_()
-        if i == 999:
+        if i == steps // 10 - 1:
             before = _rss_mib()
     return _rss_mib() - before
 
@@ -531,9 +542,9 @@ def _resnet18_shapes():
     return shapes + [(1000, 512), (1000,)]
 
 
-def _o1_data(seed=0):
+def _o1_data(seed=0, n_params=None):
     rng = np.random.default_rng(seed)
-    shapes = _resnet18_shapes()
+    shapes = _resnet18_shapes()[:n_params]
     params = [rng.uniform(-0.1, 0.1, s).astype(np.float32) for s in shapes]
     grads = [(0.01 * rng.standard_normal(s)).astype(np.float32) for s in shapes]
     return params, grads
@@ -604,10 +615,10 @@ def _o1_numpy_step(opt, params, grads):
     return step
 
 
-def o1(lib, name, opt, steps=10):
+def o1(lib, name, opt, steps=10, n_params=None):
     """One step of optimizer ``opt`` (default hyperparameters, SGD with momentum 0.9) over
-    resnet18's 62 parameters, gradients fixed."""
-    params, grads = _o1_data()
+    resnet18's 62 parameters (or its first ``n_params``), gradients fixed."""
+    params, grads = _o1_data(n_params=n_params)
     if lib is None:
         return _timeit(_o1_numpy_step(opt, params, grads), steps, 2)
     ps = [lib.from_numpy(a).requires_grad_() for a in params]
@@ -671,21 +682,140 @@ def d1(lib, name, epochs=3):
     return _timeit(epoch, epochs, 1)
 
 
+# -- S1: the W3 MLP step as the work grows (hidden width, batch) ----------------------------------
+def _timeit_budget(step, budget, steps=None):
+    """Seconds per step: two warm-up steps, then as many as fill ``budget`` seconds (3 to 1000),
+    or exactly ``steps``."""
+    if steps is not None:
+        return _timeit(step, steps, 1)
+    step()
+    t0 = time.perf_counter()
+    step()
+    steps = min(1000, max(3, round(budget / max(time.perf_counter() - t0, 1e-9))))
+    return _timeit(step, steps, 0)
+
+
+def s1(lib, name, points=((512, 128),), budget=0.3, steps=None):
+    """Seconds per step of the W3 MLP (784-W-W/2-10, ReLU, cross-entropy, SGD) at each
+    (width W, batch) point: {"WxB": seconds}."""
+    out = {}
+    for width, batch in points:
+        params, x, y = _mlp_params(hidden=(width, width // 2), batch=batch)
+        if lib is None:
+            step = _mlp_numpy_step(params, x, y)
+        else:
+            nn, F = lib.nn, lib.nn.functional
+            model = nn.Sequential(nn.Linear(784, width), nn.ReLU(),
+                                  nn.Linear(width, width // 2), nn.ReLU(),
+                                  nn.Linear(width // 2, 10))
+            with lib.no_grad():
+                for p, v in zip(model.parameters(), params):
+                    p.copy_(lib.from_numpy(v))
+            opt = lib.optim.SGD(model.parameters(), lr=0.01)
+            xt, yt = lib.from_numpy(x), lib.from_numpy(y)
+
+            def step(model=model, opt=opt, xt=xt, yt=yt, F=F):
+                opt.zero_grad()
+                loss = F.cross_entropy(model(xt), yt)
+                loss.backward()
+                opt.step()
+
+        out[f"{width}x{batch}"] = _timeit_budget(step, budget, steps)
+    return out
+
+
+# -- S2: backward and memory of a graph of n nodes ------------------------------------------------
+def _rss_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096
+
+
+def _reset_peak_rss():
+    """Restart the kernel's peak-RSS count (VmHWM) from the current RSS; False where it can't."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_rss_bytes():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def s2(lib, name, ns=(1000,)):
+    """A chain of n cheap elementwise ops (n/2 of ``y = y * 1.0001 + 0.0001``) on 16 floats, then
+    sum and backward. Per n: {"forward", "backward"} seconds, "graph_bytes" (RSS with the graph
+    built, minus before) and "peak_bytes" (peak RSS over forward and backward, minus before)."""
+    w = lib.ones(16, requires_grad=True)
+    (w * 1.0001 + 0.0001).sum().backward()  # first-call costs (allocator, kernels) out of n
+    out = {}
+    for n in ns:
+        x = lib.ones(16, requires_grad=True)
+        exact_peak = _reset_peak_rss()
+        rss0 = _rss_bytes()
+        t0 = time.perf_counter()
+        y = x
+        for _ in range(n // 2):
+            y = y * 1.0001 + 0.0001
+        loss = y.sum()
+        t1 = time.perf_counter()
+        rss1 = _rss_bytes()
+        loss.backward()
+        t2 = time.perf_counter()
+        peak = _peak_rss_bytes() if exact_peak else max(rss1, _rss_bytes())
+        if not np.isfinite(x.grad.sum().item()):
+            raise RuntimeError(f"S2: gradient not finite at n={n}")
+        del y, loss
+        out[str(n)] = {"forward": t1 - t0, "backward": t2 - t1,
+                       "graph_bytes": rss1 - rss0, "peak_bytes": peak - rss0}
+    return out
+
+
 WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "M1-peak": m1_peak,
              "M1-growth": m1_growth, "F1": f1, "F1-loop": f1_loop, "F2": f2, "F3": f3, "F4": f4,
              "F5": f5}
-WORKLOADS.update({f"O1-{opt}": (lambda lib, name, opt=opt: o1(lib, name, opt))
+WORKLOADS.update({f"O1-{opt}": (lambda lib, name, opt=opt, **kw: o1(lib, name, opt, **kw))
                   for opt in O1_OPTIMIZERS})
 WORKLOADS.update({f"R1-{what}": (lambda lib, name, what=what: _r1(lib, what))
                   for what in ("randperm", "randint", "normal")})
 WORKLOADS["D1"] = d1
+WORKLOADS.update({"S1": s1, "S2": s2})
+
+# --smoke: tiny sizes for every workload (SMOKE also caps every timing loop at one step)
+SMOKE_KWARGS = {
+    "W1": {"steps": 20}, "W2": {"steps": 20}, "W3": {"steps": 1}, "W4": {"steps": 1},
+    "W5": {"steps": 1}, "F1": {"steps": 1}, "F1-loop": {"steps": 1}, "F2": {"steps": 1},
+    "F3": {"steps": 1}, "F4": {"steps": 1}, "F5": {"steps": 1},
+    "M1-peak": {"steps": 2}, "M1-growth": {"steps": 20},
+    **{f"O1-{opt}": {"steps": 1, "n_params": 3} for opt in O1_OPTIMIZERS},
+    "S1": {"points": [[32, 8], [64, 8], [32, 1], [32, 4]], "steps": 1},
+    "S2": {"ns": [100, 1000]},
+}
 
 
 def main():
-    workload, name = sys.argv[1], sys.argv[2]
-    lib = _lib(name)
-    value = WORKLOADS[workload](lib, name)
-    print(json.dumps({"workload": workload, "lib": name, "value": value}))
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("workloads", help="comma-separated workload names")
+    ap.add_argument("lib", choices=("ember", "torch", "torch-mt", "numpy"))
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes, one step per timing")
+    ap.add_argument("--kwargs", default="{}", help="JSON: workload -> keyword arguments")
+    args = ap.parse_args()
+    global SMOKE
+    SMOKE = args.smoke
+    kwargs = json.loads(args.kwargs)
+    lib = _lib(args.lib)
+    for workload in args.workloads.split(","):
+        kw = {**(SMOKE_KWARGS.get(workload, {}) if SMOKE else {}), **kwargs.get(workload, {})}
+        value = WORKLOADS[workload](lib, args.lib, **kw)
+        print(json.dumps({"workload": workload, "lib": args.lib, "value": value}), flush=True)
 
 
 if __name__ == "__main__":

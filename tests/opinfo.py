@@ -1232,6 +1232,18 @@ NN_LOSS_OPS = [
                log_input=False, full=True, reduction="none")]),
 ]
 OP_DB += NN_LOSS_OPS
+
+
+NN_ACTIVATION_OPS = [
+    _f("glu", lambda rng: [Sample(U(rng, 2, 4)), Sample(U(rng, 4, 3), 0),
+                           Sample(T(U(rng, 3, 4)), dim=-1)], known=_COMPOSITE),
+    _f("prelu", lambda rng: [Sample(away(rng, 2, 3, 2), U(rng, 3)),
+                             Sample(away(rng, 2, 3), U(rng, 1)), Sample(away(rng, 4), U(rng, 1))],
+       known=_COMPOSITE),
+    _f("rrelu", lambda rng: [Sample(away(rng, 2, 3)), Sample(away(rng, 2, 3), 0.1, 0.4)],
+       known=_COMPOSITE),
+]
+OP_DB += NN_ACTIVATION_OPS
 # -- end of more nn -----------------------------------------------------------------------------
 
 

@@ -355,3 +355,39 @@ def test_loss_and_padding_errors():
     same_error(lambda: nn.ReflectionPad2d(1)(ember.zeros(2, 3)),
                lambda: tnn.ReflectionPad2d(1)(torch.zeros(2, 3)))
     assert isinstance(nn.ZeroPad2d(1), nn.ConstantPad2d)
+
+
+# -- activations ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("name, args, shape, train", [
+    ("PReLU", (), (2, 3, 4), False), ("PReLU", (3, 0.1), (2, 3, 4), False),
+    ("PReLU", (4,), (2, 4), False), ("GLU", (1,), (2, 4, 3), False), ("GLU", (), (3, 4), False),
+    ("RReLU", (0.2, 0.4), (2, 3), False), ("RReLU", (), (3, 5), True),
+    ("Softmax2d", (), (2, 3, 2, 2), False), ("Softmax2d", (), (3, 2, 2), False),
+])
+def test_activation_layers_match_torch(name, args, shape, train):
+    em = getattr(nn, name)(*args, dtype=ember.float64) if name == "PReLU" else \
+        getattr(nn, name)(*args)
+    tm = getattr(tnn, name)(*args, dtype=torch.float64) if name == "PReLU" else \
+        getattr(tnn, name)(*args)
+    torch.manual_seed(4)
+    ember.manual_seed(4)  # RReLU's slopes: the same random stream
+    _modules_agree(em, tm, _arr(shape, 1), train=train)
+
+
+def test_gumbel_softmax_and_activation_errors():
+    F, TF = nn.functional, tnn.functional
+    x = _arr((3, 5), 2)
+    for kw in ({"tau": 0.5}, {"hard": True}, {"dim": 0, "hard": True}):
+        torch.manual_seed(7)
+        ember.manual_seed(7)
+        e = F.gumbel_softmax(ember.tensor(x, requires_grad=True), **kw)
+        t = TF.gumbel_softmax(torch.tensor(x, requires_grad=True), **kw)
+        assert_same(e, t, rtol=1e-12, atol=1e-12)
+    same_error(lambda: F.glu(ember.zeros(2, 3)), lambda: TF.glu(torch.zeros(2, 3)))
+    same_error(lambda: F.glu(ember.zeros(())), lambda: TF.glu(torch.zeros(())))
+    same_error(lambda: F.prelu(ember.zeros(2, 3), ember.zeros(2)),
+               lambda: TF.prelu(torch.zeros(2, 3), torch.zeros(2)))
+    same_error(lambda: F.prelu(ember.zeros(4), ember.zeros(4)),
+               lambda: TF.prelu(torch.zeros(4), torch.zeros(4)))
+    same_error(lambda: nn.Softmax2d()(ember.zeros(2, 3)),
+               lambda: tnn.Softmax2d()(torch.zeros(2, 3)))

@@ -20,6 +20,7 @@ from ._nn_common import float_data
 from ._op import check_tensor, formula_node, record
 from .elementwise import _erf, where
 from .linalg import _word
+from .random import exponential_, uniform_
 
 __all__ = [
     "celu", "celu_", "hardshrink", "log_softmax", "selu", "selu_", "softmax", "threshold",
@@ -68,7 +69,7 @@ def _prepare(input, dim, dtype, name):
         input = input.to(dtype)
     d = input._data
     dim = _wrap_dim(dim, d.ndim)
-    if d.dtype.kind not in "fc":
+    if d.dtype.kind != "f":
         last = "lastdim_" if dim == d.ndim - 1 or d.ndim == 0 else ""
         raise NotImplementedError(
             f"\"{name}_{last}kernel_impl\" not implemented for '{_word(d.dtype)}'"
@@ -148,11 +149,16 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 
 # -- elementwise activations --------------------------------------------------------------------
+_CLAMPS = ("hardtanh",)  # PyTorch's clamp refuses complex input first
 def _pointwise(input, name, fwd, node, params, inplace=False, node_out=None, kernel=None):
     """An elementwise activation: ``fwd(array, *params)`` recorded with ``node``, whose formula
     reads the input. In place, ``node_out`` (a formula reading the result, PyTorch's
     ...Backward1) replaces it when the op has one; otherwise ``node`` reads a snapshot."""
-    d = float_data(input, name, kernel)
+    if name in _CLAMPS and isinstance(input, Tensor) and input._data.dtype.kind == "c":
+        raise NotImplementedError("clamp is not supported for complex types")
+    d = float_data(input, name, kernel, node is _Silu)
+    if d.dtype.kind == "c":  # silu: holomorphic, its gradient conjugated
+        fwd, node = _silu_complex_np, _SiluComplex
     if not inplace:
         return record(fwd(d, *params), node, (input,), (input, *params))
     if node_out is None:
@@ -356,6 +362,12 @@ def _silu_grad(g, x):
 
 
 _Silu = formula_node("SiluBackward0", _silu_grad, elementwise=True)
+_SiluComplex = formula_node("SiluBackward0", lambda g, x: _silu_grad(g.conj(), x).conj(),
+                            jvp=lambda ts, inputs, saved, out: _silu_grad(ts[0], saved[0]))
+
+
+def _silu_complex_np(d):
+    return d / (1 + np.exp(-d))
 
 
 def silu(input, inplace=False):
@@ -468,10 +480,76 @@ def tanhshrink(input):
     return input - input.tanh()
 
 
+# -- gated and parametric rectifiers (built from differentiable ops) ---------------------------
+def glu(input, dim=-1):
+    """a * sigmoid(b), a and b the two halves of input along dim."""
+    if not isinstance(input, Tensor):
+        check_tensor(input, "glu")
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    ax = _wrap_dim(dim, input.ndim)
+    n = input.shape[ax]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {ax} is size {n}")
+    a, b = input.narrow(ax, 0, n // 2), input.narrow(ax, n // 2, n // 2)
+    return a * b.sigmoid()
+
+
+def prelu(input, weight):
+    """x where x >= 0, weight * x elsewhere; weight has one value, or one per channel (dim
+    1)."""
+    if not isinstance(input, Tensor):
+        check_tensor(input, "prelu")
+    w = weight
+    k = weight.numel()
+    if k != 1:
+        channels = input.shape[1] if input.ndim >= 2 else 1
+        if k != channels:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
+                               f"parameter numbers = {k} and channel size = {channels}.")
+        if input.ndim >= 2:
+            w = weight.reshape((k,) + (1,) * (input.ndim - 2))
+    elif input.ndim:
+        w = weight.reshape(())
+    return where(input > 0, input, w * input)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """leaky_relu with a random slope in [lower, upper) per element while training, and the
+    mean slope (lower + upper) / 2 otherwise."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    # PyTorch draws one slope (a double) per element <= 0, in memory order
+    neg = input._data <= 0
+    slopes = uniform_(_make(np.empty(int(neg.sum()), np.float64)), lower, upper)._data
+    noise = np.ones(input.shape, input._data.dtype)
+    noise[neg] = slopes
+    out = input * _make(noise)
+    return input.copy_(out) if inplace else out
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, True)
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """softmax((logits + g) / tau) with g Gumbel noise; hard: the one-hot argmax in the forward
+    pass, the soft sample's gradient in the backward (straight-through)."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    gumbels = -exponential_(logits.new_empty(tuple(logits.shape))).log()
+    y = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y
+    index = y.argmax(dim, keepdim=True)
+    y_hard = logits.new_zeros(tuple(logits.shape)).scatter(dim, index, 1.0)
+    return y_hard - y.detach() + y
+
+
 FUNCTIONAL = [  # the forms ember.nn.functional exports
-    "celu", "celu_", "elu", "elu_", "gelu", "hardshrink", "hardsigmoid", "hardswish",
-    "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_", "logsigmoid", "mish", "relu_",
-    "relu6", "selu", "selu_", "silu", "softmin", "softplus", "softshrink", "softsign",
-    "tanhshrink", "threshold", "threshold_",
+    "celu", "celu_", "elu", "elu_", "gelu", "glu", "gumbel_softmax", "hardshrink",
+    "hardsigmoid", "hardswish", "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_",
+    "logsigmoid", "mish", "prelu", "relu_", "relu6", "rrelu", "rrelu_", "selu", "selu_", "silu",
+    "softmin", "softplus", "softshrink", "softsign", "tanhshrink", "threshold", "threshold_",
 ]
 TENSOR_METHODS = {"softmax": softmax, "log_softmax": log_softmax, "hardshrink": hardshrink}

@@ -18,13 +18,17 @@ import warnings
 from operator import attrgetter
 
 from ..._tensor import Tensor
+from ...ops import creation as _creation
 from .. import functional as F
+from .. import init as _nn_init
+from ..parameter import Parameter
 from .module import Module
 
 __all__ = [
-    "CELU", "ELU", "GELU", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU",
-    "LogSigmoid", "LogSoftmax", "Mish", "ReLU", "ReLU6", "SELU", "SiLU", "Sigmoid", "Softmax",
-    "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold",
+    "CELU", "ELU", "GELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh",
+    "LeakyReLU", "LogSigmoid", "LogSoftmax", "Mish", "PReLU", "RReLU", "ReLU", "ReLU6", "SELU",
+    "SiLU", "Sigmoid", "Softmax", "Softmax2d", "Softmin", "Softplus", "Softshrink", "Softsign",
+    "Tanh", "Tanhshrink", "Threshold",
 ]
 
 _REQUIRED = inspect.Parameter.empty  # a parameter without a default
@@ -286,3 +290,46 @@ class LogSoftmax(_SoftmaxBase, fn=F.log_softmax, params={"dim": None}):
 
 class Softmin(_SoftmaxBase, fn=F.softmin, params={"dim": None}):
     """softmax(-x) along ``dim``: the smallest entries get the largest weights."""
+
+
+class Softmax2d(_Activation):
+    """Softmax over the channels at each spatial position of (N, C, H, W) or (C, H, W)."""
+
+    def forward(self, input):
+        if input.dim() not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D "
+                             "instead")
+        return F.softmax(input, -3)
+
+
+class GLU(_Activation, fn=F.glu, params={"dim": -1}):
+    """a * sigmoid(b), a and b the halves of the input along ``dim``."""
+
+
+class RReLU(_Activation, fn=F.rrelu, params={"lower": 1.0 / 8, "upper": 1.0 / 3,
+                                             "inplace": False}):
+    """leaky_relu with a random slope in [lower, upper) while training, the mean slope in
+    eval mode."""
+
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+
+class PReLU(Module):
+    """leaky_relu with a learned slope: one shared (num_parameters=1) or one per channel."""
+
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        self.num_parameters = num_parameters
+        super().__init__()
+        self.init = init
+        self.weight = Parameter(_creation.empty(num_parameters, device=device, dtype=dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        _nn_init.constant_(self.weight, self.init)
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
