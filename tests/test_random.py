@@ -664,6 +664,12 @@ def test_uniform_normal_sizes(dt):
             bitwise(ember.rand(n, dtype=dt[0]), torch.rand(n, dtype=dt[1]))
             ulp1(e.exponential_(), t.exponential_())
             bitwise(e.geometric_(0.2), t.geometric_(0.2))
+            ulp1(e.cauchy_(0.5, 2.0), t.cauchy_(0.5, 2.0))
+            ulp1(e.log_normal_(0.5, 0.7), t.log_normal_(0.5, 0.7))
+            # a strided view: the element-by-element Box-Muller, with its spare sample
+            be, bt = ember.empty(n, 3, dtype=dt[0]), torch.empty(n, 3, dtype=dt[1])
+            ulp1(be[:, 1].normal_(1.5, 0.5), bt[:, 1].normal_(1.5, 0.5))
+            ulp1(be.t().normal_(), bt.t().normal_())
     seed_both(3)
     ulp1(ember.randn(1000, 1001, dtype=dt[0]), torch.randn(1000, 1001, dtype=dt[1]))
 

@@ -191,13 +191,6 @@ def _fma64(a, b, c):
     return out
 
 
-def _fma1(a, b, c):
-    """Scalar double fma (Python floats)."""
-    if hasattr(math, "fma"):
-        return math.fma(a, b, c)
-    return float(_fma64(_f64(a), _f64(b), _f64(c)))
-
-
 # -- uniform ------------------------------------------------------------------------------------
 def unit32(g, n):
     """n float32 uniforms in [0, 1) (24 random bits each, one word each)."""
@@ -269,6 +262,21 @@ def normal_pairs(g, n):
         out.append(g.next_double)
         g.next_double = None
         n -= 1
+    if n > 32:
+        pairs = (n + 1) // 2
+        u = unit64(g, 2 * pairs).reshape(pairs, 2)
+        radius = c_ufunc("log1p", -u[:, 1])
+        radius *= -2.0
+        np.sqrt(radius, out=radius)
+        theta = _TWO_PI * u[:, 0]
+        z = np.empty((pairs, 2), _f64)
+        np.multiply(radius, c_ufunc("cos", theta), out=z[:, 0])
+        np.multiply(radius, c_ufunc("sin", theta), out=z[:, 1])
+        z = z.reshape(-1)
+        if n % 2:
+            g.next_double = float(z[-1])
+            z = z[:-1]
+        return np.concatenate([out, z]) if out else z
     if n:
         pairs = (n + 1) // 2
         u = unit64_list(g, 2 * pairs)
@@ -281,18 +289,15 @@ def normal_pairs(g, n):
             out.append(r * sin(theta))
         if n % 2:
             g.next_double = out.pop()
-    return out
+    return np.array(out, _f64)
 
 
 def normal_small(g, n, dt, mean=0.0, std=1.0):
     """The element-by-element path (fewer than 16 elements, or not contiguous)."""
     z = normal_pairs(g, n)
     if mean == 0.0 and std == 1.0:
-        return np.array(z, dt)
-    if hasattr(math, "fma"):
-        fma = math.fma
-        return np.array([fma(v, std, mean) for v in z], dt)
-    return _fma64(np.array(z, _f64), std, mean).astype(dt)
+        return z.astype(dt)
+    return _fma64(z, std, mean).astype(dt)
 
 
 def normal(g, n, dt, mean=0.0, std=1.0, contiguous=True):
@@ -328,10 +333,13 @@ def _normal16_f64(u, mean, std, out):
     radius *= -2.0
     np.sqrt(radius, out=radius)
     o = out.reshape(b.shape)
-    np.cos(theta, out=o[:, 0])
-    o[:, 0] *= radius
-    np.sin(theta, out=o[:, 1])
-    o[:, 1] *= radius
+    for k, name in enumerate(("cos", "sin")):
+        fn = _libm_ufunc(name)
+        if fn is not None:
+            fn(theta, out=o[:, k])
+        else:
+            o[:, k] = c_ufunc(name, theta)
+        o[:, k] *= radius
     if not (mean == 0.0 and std == 1.0):
         out[...] = _fma64(out, std, mean)
 
@@ -342,8 +350,9 @@ _LIBM_UFUNC = {}
 
 def _libm_ufunc(name):
     """NumPy's ufunc ``name`` when it gives the C library's results bit for bit on this machine
-    (NumPy calls the C library for float64 log and log1p unless it has a SIMD loop of its own
-    for the CPU, as on AVX-512), else None. Checked once, on values across the domain."""
+    (NumPy calls the C library for float64 log, log1p, exp, sin, cos and tan unless it has a
+    SIMD loop of its own for the CPU, as on AVX-512), else None. Checked once, on values
+    across the domain the samplers give it."""
     fn = _LIBM_UFUNC.get(name, False)
     if fn is False:
         ufunc, scalar = getattr(np, name), getattr(math, name)
@@ -354,25 +363,33 @@ def _libm_ufunc(name):
                             [2.0 ** -53, 2.0 ** -1074, 0.5, 1.0 - 2.0 ** -53, 1.0]])
         if name == "log1p":  # its samples come as log1p(-u), u in [0, 1)
             x = np.concatenate([x, -g.random(4096), -1.0 + g.random(1024) * 2.0 ** -30])
+        elif name in ("sin", "cos", "tan"):  # 2 pi u, and pi (u - 1/2)
+            x = np.concatenate([x[:4096] * _TWO_PI, (x[:4096] - 0.5) * math.pi])
+        elif name == "exp":
+            x = np.concatenate([g.standard_normal(4096) * 3.0, g.uniform(-700.0, 700.0, 1024)])
         same = np.array_equal(ufunc(x), np.array([scalar(v) for v in x.tolist()]))
         fn = _LIBM_UFUNC[name] = ufunc if same else None
     return fn
 
 
-def c_log(x):
-    """The C library's log of a float64 array (x > 0)."""
-    fn = _libm_ufunc("log")
+def c_ufunc(name, x):
+    """The C library's ``name`` (log, log1p, exp, sin, cos, tan) of a float64 array."""
+    fn = _libm_ufunc(name)
     if fn is not None:
         return fn(x)
-    return np.fromiter(map(math.log, x.ravel().tolist()), _f64, x.size).reshape(x.shape)
+    x = np.asarray(x, _f64)
+    return np.fromiter(map(getattr(math, name), x.ravel().tolist()), _f64,
+                       x.size).reshape(x.shape)
+
+
+def c_log(x):
+    """The C library's log of a float64 array (x > 0)."""
+    return c_ufunc("log", x)
 
 
 def c_log1p(x):
     """The C library's log1p of a float64 array (x > -1)."""
-    fn = _libm_ufunc("log1p")
-    if fn is not None:
-        return fn(x)
-    return np.fromiter(map(math.log1p, x.ravel().tolist()), _f64, x.size).reshape(x.shape)
+    return c_ufunc("log1p", x)
 
 
 def _normal16_f32(u, mean, std, out):
@@ -636,15 +653,17 @@ def exponential(g, n, lambd):
 
 
 def cauchy(g, n, median, sigma):
-    u = unit64(g, n).tolist()
-    tan, pi = math.tan, math.pi
-    return np.array([median + sigma * tan(pi * (x - 0.5)) for x in u], _f64)
+    x = unit64(g, n)
+    x -= 0.5
+    x *= math.pi
+    x = c_ufunc("tan", x)
+    x *= sigma
+    x += median
+    return x
 
 
 def log_normal(g, n, mean, std):
-    z = normal_pairs(g, n)
-    exp, fma = math.exp, _fma1
-    return np.array([exp(fma(v, std, mean)) for v in z], _f64)
+    return c_ufunc("exp", _fma64(normal_pairs(g, n), std, mean))
 
 
 def geometric(g, n, p):
