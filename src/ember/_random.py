@@ -550,10 +550,11 @@ def random_default(g, n, dt):
 
 
 def randperm(g, n):
-    """Fisher-Yates as PyTorch runs it: for i = 0 .. n-2, swap i with i + word % (n - i)."""
+    """Fisher-Yates as PyTorch runs it: for i = 0 .. n-2, swap i with i + word % (n - i)
+    (a double word from n = (2**32 - 1) // 20 up)."""
     if n < 2:
         return np.arange(n, dtype=np.int64)
-    w = g.words(n - 1)
+    w = g.words(n - 1) if n < _PERM_WIDE else g.words64(n - 1)
     if n <= _PERM_LOOP:
         perm = list(range(n))
         for i, k in enumerate((w % np.arange(n, 1, -1, dtype=np.uint64)).tolist()):
@@ -565,6 +566,7 @@ def randperm(g, n):
 
 
 _PERM_LOOP = 64
+_PERM_WIDE = (2**32 - 1) // 20
 
 
 def _perm_from_swaps(w, n):
