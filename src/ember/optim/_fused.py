@@ -18,16 +18,17 @@ _f32 = np.dtype(np.float32)
 def fma_(out, a, b, c, x):
     """out[...] = a * b + c, rounded once (a may be a scalar).
 
-    With two arrays, ``a`` is widened by a plain copy and multiplied in place: NumPy's
-    mixed-type loops cast both operands buffer by buffer, which costs more than one copy
-    (a * a, a square, widens once)."""
+    The array ``b`` (``a`` too, when it is an array) is widened by a plain copy and the
+    product taken in place: NumPy's mixed-type loops cast their operands buffer by buffer,
+    which costs more than one copy (a * a, a square, widens once)."""
     if out.dtype == _f32:
+        r = x.wide()
         if isinstance(a, np.ndarray):
-            r = x.wide()
             np.copyto(r, a)
             np.multiply(r, r if b is a else b, out=r)
         else:
-            r = np.multiply(a, b, out=x.wide(), dtype=np.float64)
+            np.copyto(r, b)
+            np.multiply(r, a, out=r)
         r += c
         np.copyto(out, r, casting="same_kind")
     else:
