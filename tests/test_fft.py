@@ -344,6 +344,22 @@ def test_real_of_real_tensor():
     lambda lib: lib.atan2(lib.tensor([1j]), lib.tensor([1j])),
     lambda lib: lib.tensor([1j]) < lib.tensor([1j]),
     lambda lib: lib.tensor([1j]).erf(),
+    lambda lib: lib.tensor([1j, 2.0]).max(), lambda lib: lib.tensor([1j, 2.0]).max(0),
+    lambda lib: lib.tensor([1j, 2.0]).amin(), lambda lib: lib.tensor([1j, 2.0]).argmax(),
+    lambda lib: lib.tensor([1j, 2.0]).sort(), lambda lib: lib.tensor([1j, 2.0]).argsort(),
+    lambda lib: lib.tensor([1j, 2.0]).topk(1), lambda lib: lib.tensor([1j, 2.0]).kthvalue(1),
+    lambda lib: lib.tensor([1j, 2.0]).median(), lambda lib: lib.tensor([1j, 2.0]).cummax(0),
+    lambda lib: lib.tensor([1j, 2.0]).nansum(), lambda lib: lib.tensor([1j, 2.0]).clamp(0, 1),
+    lambda lib: lib.tensor([1j, 2.0]) // 2, lambda lib: lib.tensor([1j, 2.0]) % 2,
+    lambda lib: lib.nn.functional.softmax(lib.tensor([1j, 2.0]), 0),
+    lambda lib: lib.nn.functional.log_softmax(lib.tensor([[1j, 2.0]]), 0),
+    lambda lib: lib.nn.functional.mse_loss(lib.tensor([1j]), lib.tensor([1j])),
+    lambda lib: lib.nn.functional.gelu(lib.tensor([1j])),
+    lambda lib: lib.nn.functional.elu(lib.tensor([1j])),
+    lambda lib: lib.nn.functional.hardtanh(lib.tensor([1j])),
+    lambda lib: lib.nn.functional.leaky_relu(lib.tensor([1j])),
+    lambda lib: lib.nn.functional.dropout(lib.tensor([1j])),
+    lambda lib: lib.nn.functional.silu(lib.tensor([1j], requires_grad=True)),
 ])
 def test_complex_errors(case):
     same_error(lambda: case(ember), lambda: case(torch))
@@ -371,6 +387,9 @@ def test_view_as_complex_values_and_views():
     lambda lib, z: lib.polar(z.abs() + 1, z.real), lambda lib, z: z - z.real * 1j,
     lambda lib, z: lib.where(z.real > 0, z, z * 2), lambda lib, z: z[[0, 2]].flip(0),
     lambda lib, z: lib.cat([z, z * 1j]), lambda lib, z: z.to(lib.complex64),
+    lambda lib, z: z.reshape(2, 2).logsumexp(0), lambda lib, z: z.var(),
+    lambda lib, z: z.norm(), lambda lib, z: lib.nn.functional.tanh(z),
+    lambda lib, z: lib.nn.functional.softsign(z), lambda lib, z: z.reshape(2, 2).prod(1),
 ])
 def test_complex_gradients(fn):
     """The gradient of a real loss with respect to a complex leaf (PyTorch's convention)."""
@@ -416,6 +435,12 @@ def test_helper_values(case):
     e, t = case(ember), case(torch)
     assert_close(e, t, 1e-6, 1e-7)
     assert str(e) == str(t.resolve_conj()).replace("torch.", "ember.")
+
+
+def test_silu_values_of_complex():
+    z = np.array([1 + 2j, -1 + 0.5j])
+    assert_close(ember.nn.functional.silu(ember.tensor(z)),
+                 torch.nn.functional.silu(torch.tensor(z)))
 
 
 def test_is_complex():

@@ -12,11 +12,12 @@ def shape_list(shape):
     return "[" + ", ".join(str(s) for s in shape) + "]"
 
 
-def float_data(input, name, kernel=None):
-    """input's array, which must be floating point or complex (PyTorch's error names the
-    kernel: ``name + '_cpu'`` unless ``kernel`` is given)."""
+def float_data(input, name, kernel=None, complex_ok=False):
+    """input's array, which must be floating point (or complex, for the ops that take it:
+    ``complex_ok``); PyTorch's error names the kernel: ``name + '_cpu'`` unless ``kernel`` is
+    given."""
     d = input._data if isinstance(input, Tensor) else check_tensor(input, name)
-    if d.dtype.kind not in "fc":
+    if d.dtype.kind != "f" and not (complex_ok and d.dtype.kind == "c"):
         raise NotImplementedError(
             f"\"{kernel or name + '_cpu'}\" not implemented for '{_word(d.dtype)}'"
         )

@@ -157,8 +157,11 @@ def _pointwise(input, name, fwd, node, params, inplace=False, node_out=None, ker
     if name in _CLAMPS and isinstance(input, Tensor) and input._data.dtype.kind == "c":
         raise NotImplementedError("clamp is not supported for complex types")
     d = float_data(input, name, kernel, node is _Silu)
-    if d.dtype.kind == "c":  # silu: holomorphic, its gradient conjugated
-        fwd, node = _silu_complex_np, _SiluComplex
+    if d.dtype.kind == "c":  # silu of complex values: the values only, as in PyTorch
+        if input._requires_grad and _grad_enabled():
+            raise RuntimeError("silu does not support automatic differentiation for outputs "
+                               "with complex dtype.")
+        fwd = _silu_complex_np
     if not inplace:
         return record(fwd(d, *params), node, (input,), (input, *params))
     if node_out is None:
@@ -362,8 +365,6 @@ def _silu_grad(g, x):
 
 
 _Silu = formula_node("SiluBackward0", _silu_grad, elementwise=True)
-_SiluComplex = formula_node("SiluBackward0", lambda g, x: _silu_grad(g.conj(), x).conj(),
-                            jvp=lambda ts, inputs, saved, out: _silu_grad(ts[0], saved[0]))
 
 
 def _silu_complex_np(d):

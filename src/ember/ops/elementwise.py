@@ -650,7 +650,11 @@ _POW.op = pow
 
 
 def _floor_div(a, b):
-    if np.result_type(a, b).kind in "iu" and not np.all(b):
+    rk = np.result_type(a, b).kind
+    if rk == "c":
+        raise NotImplementedError(
+            f"\"div_floor_cpu\" not implemented for '{from_np[np.result_type(a, b)].word}'")
+    if rk in "iu" and not np.all(b):
         raise ZeroDivisionError("ZeroDivisionError")
     return np.floor_divide(a, b)
 
@@ -863,6 +867,8 @@ def clamp(input, min=None, max=None):  # noqa: A002
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _clamp_tensors(input, min, max)
     d = input._data
+    if d.dtype.kind == "c":
+        raise NotImplementedError("clamp is not supported for complex types")
     if d.dtype.kind in "biu" and (isinstance(min, float) or isinstance(max, float)):
         d = d.astype(_dtype.get_default_dtype().np)
     out = np.clip(d, min, max)
@@ -1123,6 +1129,8 @@ def _scalar_overload(fwd, tensor_op, node_name):
     def op(input, other):
         if isinstance(input, Tensor) and not isinstance(other, Tensor):
             ad, bd = _arrays(input, _as_operand(other))
+            if ad.dtype.kind == "c" or isinstance(bd, complex):
+                raise complex_error(tensor_op.__name__, np.result_type(ad, bd))
             return record(fwd(ad, bd), node_cls, (input,))
         return tensor_op(input, other)
 

@@ -131,6 +131,9 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     check_tensor(input, "mse_loss", "input", 1)
     check_tensor(target, "mse_loss", "target", 2)
     xd, td = input._data, target._data
+    if xd.dtype.kind == "c" or td.dtype.kind == "c":
+        rt = result_type(input, target)
+        raise NotImplementedError(f"\"mse_cpu\" not implemented for '{rt.word}'")
     _size_warning(xd, td)
     _check_reduction(reduction)
     if weight is not None:

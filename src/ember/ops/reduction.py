@@ -48,6 +48,13 @@ def _data(input, op):
         raise
 
 
+def refuse_complex(d, cls, text):
+    """Raise PyTorch's error (``text``, '{}' for the dtype's name) if d is complex: orderings
+    and the ops PyTorch does not define for complex numbers."""
+    if d.dtype.kind == "c":
+        raise cls(text.replace("{}", _dtype.from_np[d.dtype].word))
+
+
 # -- named results (ember.return_types) -----------------------------------------------------------
 return_types = types.ModuleType(
     "ember.return_types", "Named tuples returned by ops such as max(dim) or median(dim)."
@@ -240,6 +247,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, axis=None):
     if axis is not None:  # NumPy's name, which PyTorch accepts too
         dim = axis
     d = _data(input, "nansum")
+    refuse_complex(d, RuntimeError, "nansum on CPU does not support complex inputs")
     _check_dims_type("nansum", dim)
     axes = _dims(dim, d.ndim)
     out = np.nansum(d, axis=axes, keepdims=keepdim, dtype=_sum_dtype(d, dtype))
@@ -451,9 +459,11 @@ def _minmax(name, input, dim, keepdim, other, npfn, argfn, all_node, dim_node, r
         return (maximum if name == "max" else minimum)(input, dim)
     d = _data(input, name)
     if dim is None:
+        refuse_complex(d, NotImplementedError, f'"{name}_all" not implemented for \'{{}}\'')
         if d.size == 0:
             raise _empty_all_error(name)
         return record(npfn(d), all_node, (input,), (input,), True)
+    refuse_complex(d, RuntimeError, f"{name}(): does not support complex input")
     if not isinstance(dim, (int, np.integer)):
         got = type(dim).__name__
         if isinstance(dim, tuple):
@@ -518,6 +528,7 @@ def _check_nonempty(op, d, axes, dim):
 
 def _amax_like(op, npfn, node, input, dim, keepdim):
     d = _data(input, op)
+    refuse_complex(d, NotImplementedError, f'"{op[1:]}_values_cpu" not implemented for \'{{}}\'')
     axes = _dims(dim, d.ndim)
     _check_nonempty(op, d, axes, dim)
     out = npfn(d, axis=axes, keepdims=keepdim)
@@ -538,6 +549,7 @@ def amin(input, dim=(), keepdim=False, *, axis=None):
 
 def _arg(op, npfn, input, dim, keepdim):
     d = _data(input, op)
+    refuse_complex(d, RuntimeError, f"{op}(): does not support complex input")
     if d.dtype == np.bool_:
         raise RuntimeError(f"{op}(): does not support bool input")
     if dim is None:
@@ -738,6 +750,7 @@ def _lse_jvp(ts, inputs, saved, y):
 
 
 _Logsumexp = formula_node("LogsumexpBackward0", _lse_grad, jvp=_lse_jvp)
+_LogsumexpC = formula_node("LogsumexpBackward0", _conj_grad(_lse_grad), jvp=_lse_jvp)
 
 
 def logsumexp(input, dim=None, keepdim=False, *, axis=None):
@@ -761,7 +774,8 @@ def logsumexp(input, dim=None, keepdim=False, *, axis=None):
     if not keepdim:
         out = out.reshape(() if axes is None else
                           tuple(n for i, n in enumerate(d.shape) if i not in axes))
-    return record(out, _Logsumexp, (input,), (input, axes, keepdim), True)
+    return record(out, _LogsumexpC if out.dtype.kind == "c" else _Logsumexp, (input,),
+                  (input, axes, keepdim), True)
 
 
 # -- norm ------------------------------------------------------------------------------------------
@@ -983,6 +997,7 @@ def _cum_extreme(op, input, dim, axis, npfn, node, result):
     if dim is None:
         raise TypeError(f'{op}() missing 1 required positional arguments: "dim"')
     d = _data(input, op)
+    refuse_complex(d, NotImplementedError, f'"{op}_cpu" not implemented for \'{{}}\'')
     if not d.ndim and _check_dim_int(op, dim) not in (0, -1):
         raise IndexError(f"{op}(): Expected reduction dim -1 or 0 for scalar but got {dim}")
     ax = _one_dim(_check_dim_int(op, dim), d.ndim)
@@ -1122,6 +1137,7 @@ def _median_index(d, axis, skip_nan):
 
 def _median(op, input, dim, keepdim, skip_nan, all_node, dim_node, result):
     d = _data(input, op)
+    refuse_complex(d, NotImplementedError, f'"{op}_cpu" not implemented for \'{{}}\'')
     if d.dtype == np.bool_:
         raise NotImplementedError(f'"{op}_cpu" not implemented for \'Bool\'')
     if dim is None:

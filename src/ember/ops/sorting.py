@@ -16,7 +16,15 @@ from .._tensor import _make
 from ..autograd.graph import name_saved
 from ._op import argname, formula_node, record
 from .indexing import gather, scatter
-from .reduction import _arg_error, _data, _index_grad, _one_dim, _type_word, return_type
+from .reduction import (
+    _arg_error,
+    _data,
+    _index_grad,
+    _one_dim,
+    _type_word,
+    refuse_complex,
+    return_type,
+)
 
 __all__ = ["argsort", "kthvalue", "msort", "sort", "topk"]
 
@@ -124,6 +132,7 @@ def _sort_args(op, sigs, input, args, kwargs):
     dim = args[0] if args else kwargs.get("axis", kwargs.get("dim", -1))  # axis: NumPy's name
     descending = args[1] if len(args) > 1 else kwargs.get("descending", False)
     d = _data(input, op)
+    refuse_complex(d, RuntimeError, " Sort does not support complex dtypes on CPU")
     ax = _one_dim(_check_int(op, "dim", 2, dim), d.ndim)
     return d, ax, bool(descending), stable
 
@@ -157,6 +166,10 @@ def _k_args(op, input, k, dim, axis):
         raise TypeError(f'{op}() missing 1 required positional arguments: "k"')
     k = _check_int(op, "k", 2, k)
     ax = _one_dim(_check_int(op, "dim", 3, dim), d.ndim)
+    if op == "topk":
+        refuse_complex(d, RuntimeError, " topk does not support complex dtypes on CPU")
+    else:
+        refuse_complex(d, NotImplementedError, f'"{op}_cpu" not implemented for \'{{}}\'')
     return d, k, ax, d.shape[ax] if d.ndim else 1
 
 
