@@ -391,3 +391,52 @@ def test_gumbel_softmax_and_activation_errors():
                lambda: TF.prelu(torch.zeros(4), torch.zeros(4)))
     same_error(lambda: nn.Softmax2d()(ember.zeros(2, 3)),
                lambda: tnn.Softmax2d()(torch.zeros(2, 3)))
+
+
+# -- normalization -------------------------------------------------------------------------------
+@pytest.mark.parametrize("name, args, kw, shape", [
+    ("InstanceNorm1d", (3,), {}, (2, 3, 5)),
+    ("InstanceNorm1d", (3,), {"affine": True}, (3, 5)),
+    ("InstanceNorm2d", (2,), {"affine": True, "track_running_stats": True, "momentum": 0.3},
+     (2, 2, 3, 4)),
+    ("InstanceNorm3d", (2,), {"track_running_stats": True, "momentum": None}, (2, 2, 2, 3, 2)),
+    ("LocalResponseNorm", (3,), {"alpha": 0.2, "beta": 0.5}, (2, 4, 3)),
+    ("RMSNorm", ((3, 4),), {}, (2, 3, 4)), ("RMSNorm", (4,), {"eps": 1e-3}, (2, 4)),
+    ("RMSNorm", (4,), {"elementwise_affine": False}, (3, 4)),
+])
+def test_normalization_layers_match_torch(name, args, kw, shape):
+    f64 = {} if name == "LocalResponseNorm" else {"dtype": torch.float64}
+    tm = getattr(tnn, name)(*args, **kw, **f64)
+    em = getattr(nn, name)(*args, **kw, **({"dtype": ember.float64} if f64 else {}))
+    # weights that are not ones, running statistics that are not 0 and 1
+    with torch.no_grad():
+        for v in tm.state_dict().values():
+            if v.is_floating_point():
+                v.copy_(torch.from_numpy(np.abs(_arr(tuple(v.shape), 3)) + 0.5))
+    _modules_agree(em, tm, _arr(shape, 1), train=True)
+    assert_same(list(em.state_dict().values()), list(tm.state_dict().values()),
+                rtol=1e-10, atol=1e-12)  # the running statistics moved alike
+    if "track_running_stats" in kw:  # eval mode: normalized by the running statistics
+        em.eval()
+        tm.eval()
+        x = _arr(shape, 2)
+        assert_same(em(ember.tensor(x)), tm(torch.tensor(x)), rtol=1e-9, atol=1e-10)
+
+
+def test_normalization_errors():
+    same_error(lambda: nn.InstanceNorm2d(3)(ember.zeros(2, 3)),
+               lambda: tnn.InstanceNorm2d(3)(torch.zeros(2, 3)))
+    same_error(lambda: nn.InstanceNorm1d(3, affine=True)(ember.zeros(2, 4, 5)),
+               lambda: tnn.InstanceNorm1d(3, affine=True)(torch.zeros(2, 4, 5)))
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        nn.InstanceNorm1d(3)(ember.zeros(2, 4, 5))
+    assert "does not match num_features" in str(got[0].message)
+    same_error(lambda: nn.functional.instance_norm(ember.zeros(2, 3, 1)),
+               lambda: tnn.functional.instance_norm(torch.zeros(2, 3, 1)))
+    same_error(lambda: nn.functional.local_response_norm(ember.zeros(2, 3), 2),
+               lambda: tnn.functional.local_response_norm(torch.zeros(2, 3), 2))
+    same_error(lambda: nn.functional.rms_norm(ember.zeros(2, 4), (3,)),
+               lambda: tnn.functional.rms_norm(torch.zeros(2, 4), (3,)))
+    same_error(lambda: nn.functional.rms_norm(ember.zeros(4), (2, 4)),
+               lambda: tnn.functional.rms_norm(torch.zeros(4), (2, 4)))

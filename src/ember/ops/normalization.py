@@ -7,8 +7,9 @@ from .._errors import note
 from .._tensor import Size, _make
 from ._nn_common import float_data, fused_node
 from ._op import record
+from .shape import cat
 
-__all__ = ["group_norm", "layer_norm"]
+__all__ = ["group_norm", "instance_norm", "layer_norm", "rms_norm"]
 
 
 def _stats_np(d, axes, eps):
@@ -252,5 +253,81 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     denom = input.norm(p, dim, keepdim=True).clamp_min(eps)
     return input / denom
 
-FUNCTIONAL = ["batch_norm", "group_norm", "layer_norm", "normalize"]
+# -- instance, local response and RMS normalization (built from the ops above) -------------------
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """Normalizes each channel of each sample over its spatial dims: batch_norm on the input
+    seen as one sample of N * C channels (the running statistics, if given, move toward the
+    batch's average of the per-sample statistics)."""
+    d = float_data(input, "instance_norm", "batch_norm")
+    if use_input_stats:
+        spatial = 1
+        for s in d.shape[2:]:
+            spatial *= s
+        if spatial == 1:
+            raise ValueError(f"Expected more than 1 spatial element when training, got input "
+                             f"size {Size(d.shape)!r}")
+    n, c = d.shape[:2]
+    x = input.reshape((1, n * c) + tuple(d.shape[2:]))
+    rm = None if running_mean is None else _make(np.tile(running_mean._data, n))
+    rv = None if running_var is None else _make(np.tile(running_var._data, n))
+    w = None if weight is None else weight.repeat(n)
+    b = None if bias is None else bias.repeat(n)
+    out = batch_norm(x, rm, rv, w, b, use_input_stats, momentum, eps)
+    if use_input_stats:
+        for run, rep in ((running_mean, rm), (running_var, rv)):
+            if run is not None:
+                run._data[...] = rep._data.reshape(n, c).mean(0)
+                run._version[0] += 1
+    return out.reshape(tuple(d.shape))
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """input / (k + alpha * mean of input^2 over size neighbouring channels)^beta."""
+    dim = input.dim()
+    if dim < 3:
+        # PyTorch's text has a run of spaces in the middle
+        raise ValueError(f"Expected 3D or higher dimensionality{' ' * 26}input (got {dim} "
+                         "dimensions)")
+    if input.numel() == 0:
+        return input
+    sq = input * input
+    c = input.shape[1]
+    lo, hi = size // 2, (size - 1) // 2
+    # zeros before and after the channels: each output channel sums a window of size channels
+    rest = tuple(sq.shape[2:])
+    parts = [p for p in (sq.new_zeros((sq.shape[0], lo) + rest), sq,
+                         sq.new_zeros((sq.shape[0], hi) + rest)) if p.shape[1]]
+    padded = cat(parts, 1) if len(parts) > 1 else parts[0]
+    total = padded.narrow(1, 0, c)
+    for j in range(1, size):
+        total = total + padded.narrow(1, j, c)
+    div = (total * (alpha / size) + k) ** beta
+    return input / div
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """input / sqrt(mean(input^2 over the trailing normalized_shape dims) + eps) * weight
+    (eps: the dtype's machine epsilon when None)."""
+    shape = tuple(normalized_shape) if not isinstance(normalized_shape, int) else \
+        (normalized_shape,)
+    nd = len(shape)
+    if nd > input.ndim:
+        raise ValueError(f"Input tensor must have at least {nd} dimensions, but got "
+                         f"{input.ndim}")
+    if tuple(input.shape[input.ndim - nd:]) != shape:
+        # PyTorch's text has no ", " after the "*" here (layer_norm's has one)
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape "
+            f"[*{', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    dims = tuple(range(input.ndim - nd, input.ndim))
+    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt() if dims else \
+        input * (input * input + eps).rsqrt()
+    return out * weight if weight is not None else out
+
+
+FUNCTIONAL = ["batch_norm", "group_norm", "instance_norm", "layer_norm", "local_response_norm",
+              "normalize", "rms_norm"]
 TENSOR_METHODS = {}
