@@ -470,3 +470,17 @@ def test_inplace_through_real_views_with_autograd(write):
     for e, t in zip(*results):
         assert_close(e, t, 1e-9, 1e-12)
     assert results[0][0].grad_fn.name() == "ember::autograd::CopySlices"
+
+
+def test_backward_from_a_complex_scalar_needs_a_gradient():
+    for fn in (lambda lib, z: (z * z).sum().backward(),
+               lambda lib, z: lib.autograd.grad((z * z).sum(), z)):
+        same_error(lambda: fn(ember, ember.tensor([1 + 2j, 3 - 1j], requires_grad=True)),
+                   lambda: fn(torch, torch.tensor([1 + 2j, 3 - 1j], requires_grad=True)))
+    results = []
+    for lib in (ember, torch):
+        r = lib.tensor([1.0, 2.0, -0.5], requires_grad=True)
+        y = lib.fft.fft(r)
+        y.backward(lib.tensor([1 + 1j, 0.5j, -1.0]))
+        results.append(r.grad)
+    assert_close(results[0], results[1], 1e-6, 1e-6)

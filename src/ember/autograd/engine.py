@@ -51,9 +51,19 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     _run(tensors, grads, retain_graph, create_graph, targets, None)
 
 
+def _complex_implicit_error(d):
+    exc = RuntimeError("grad can be implicitly created only for real scalar outputs but got "
+                       f"{from_np[d.dtype]}")
+    note(exc, "Backpropagate from a real number: loss = z.abs().sum() or z.real.sum(), say; or "
+              "pass gradient= (a complex tensor of the output's shape).")
+    return exc
+
+
 def _backward_scalar(t, retain_graph, create_graph):
     """loss.backward(), the common call: nothing to check or convert."""
     d = t._data
+    if d.dtype.kind == "c":
+        raise _complex_implicit_error(d)
     _run((t,), (_ones(d.shape, d.dtype),), create_graph if retain_graph is None else retain_graph,
          create_graph, None, None)
 
@@ -169,6 +179,8 @@ def _make_grads(outputs, grads, create_graph, caller):
         if g is None:
             d = out._data
             if d.size == 1:
+                if d.dtype.kind == "c":
+                    raise _complex_implicit_error(d)
                 g = _ones(d.shape, d.dtype)
                 result.append(g)
                 continue
