@@ -1244,6 +1244,23 @@ NN_ACTIVATION_OPS = [
        known=_COMPOSITE),
 ]
 OP_DB += NN_ACTIVATION_OPS
+
+
+NN_NORM_OPS = [
+    _f("instance_norm", lambda rng: [
+        Sample(U(rng, 2, 3, 4)), Sample(U(rng, 2, 2, 3, 2), weight=U(rng, 2), bias=U(rng, 2)),
+        Sample(U(rng, 2, 2, 3), NoGrad(U(rng, 2)), NoGrad(U(rng, 2, lo=0.5)), U(rng, 2),
+               U(rng, 2), use_input_stats=False)]),
+    _f("local_response_norm", lambda rng: [
+        Sample(U(rng, 2, 5, 3), 3), Sample(U(rng, 1, 4, 2, 3), 2, 0.3, 0.6, 1.5),
+        Sample(U(rng, 2, 3, 2, 2, 2), 4, k=2.0)]),
+    _f("rms_norm", lambda rng: [
+        Sample(U(rng, 2, 3), (3,)), Sample(U(rng, 2, 3, 4), (3, 4), U(rng, 3, 4), 1e-3)]),
+    OpInfo("F.rms_norm_noncontiguous", "nn.functional.rms_norm", "nn.functional.rms_norm",
+           lambda rng: [Sample(T(U(rng, 4, 3)), [3], U(rng, 3), eps=1e-3)],
+           known={"grad_fn": "known mismatch: PyTorch's output is a copy (CloneBackward0)"}),
+]
+OP_DB += NN_NORM_OPS
 # -- end of more nn -----------------------------------------------------------------------------
 
 
