@@ -484,3 +484,22 @@ def test_backward_from_a_complex_scalar_needs_a_gradient():
         y.backward(lib.tensor([1 + 1j, 0.5j, -1.0]))
         results.append(r.grad)
     assert_close(results[0], results[1], 1e-6, 1e-6)
+
+
+def test_inplace_complex_arithmetic():
+    a = np.array([1 + 2j, 3 - 1j, 0.5j])
+    grads = []
+    for lib in (ember, torch):
+        z = lib.tensor(a, requires_grad=True)
+        w = lib.tensor(a[::-1].copy(), requires_grad=True)
+        y = z * 1
+        y.mul_(w)
+        y.add_(z * 2j)
+        y.div_(w + 3)
+        y.sub_(1j)
+        y.pow_(2)
+        grads.append(lib.autograd.grad(y.abs().sum(), (z, w)))
+    for e, t in zip(*grads):
+        assert_close(e, t, 1e-9, 1e-12)
+    same_error(lambda: ember.tensor([1.0, 2.0]).mul_(1j),
+               lambda: torch.tensor([1.0, 2.0]).mul_(1j))

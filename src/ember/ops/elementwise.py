@@ -931,7 +931,8 @@ def _fast_inplace(ufunc, op):
                                          and other._requires_grad) or _fw_state.active):
             d = self._data
             od = other._data if isinstance(other, Tensor) else other
-            if (d.dtype.kind == "f" and (type(od) is not np.ndarray or od.dtype is d.dtype)
+            if (d.dtype.kind == "f" and (type(od) is not np.ndarray and type(od) is not complex
+                                         or type(od) is np.ndarray and od.dtype is d.dtype)
                     and d.flags.writeable and (self._base is None or not _grad_state.enabled)):
                 try:
                     silent.run(ufunc, d, od, out=d)
