@@ -293,6 +293,28 @@ def test_out_argument():
     torch.fft.fft(t, out=to)
     assert r is eo
     assert_close(eo, to)
+    eo, to = ember.empty(4, dtype=ember.float64), torch.empty(4, dtype=torch.float64)
+    with pytest.warns(UserWarning, match="was resized"):
+        ember.fft.irfft(ember.fft.rfft(e), out=eo)
+    with pytest.warns(UserWarning, match="was resized"):
+        torch.fft.irfft(torch.fft.rfft(t), out=to)
+    assert_close(eo, to)
+    eo, to = ember.zeros(6, dtype=ember.complex64), torch.zeros(6, dtype=torch.complex64)
+    ember.fft.fft(e.float(), out=eo)
+    torch.fft.fft(t.float(), out=to)
+    assert_close(eo, to, 1e-6, 1e-6)
+    for f in ("fft2", "rfft2", "ihfft2", "ifft", "ihfft", "rfftn"):
+        same_error(lambda: getattr(ember.fft, f)(ember.ones(4, 6), out=ember.empty(0)),
+                   lambda: getattr(torch.fft, f)(torch.ones(4, 6), out=torch.empty(0)))
+    for f in ("irfft2", "hfft2", "irfft", "hfftn"):
+        same_error(
+            lambda: getattr(ember.fft, f)(ember.ones(4, 6), out=ember.empty(0, dtype=ember.cfloat)),
+            lambda: getattr(torch.fft, f)(torch.ones(4, 6), out=torch.empty(0, dtype=torch.cfloat)))
+
+
+def test_shift_of_zero_dim():
+    same_error(lambda: ember.fft.fftshift(ember.tensor(1.0)),
+               lambda: torch.fft.fftshift(torch.tensor(1.0)))
 
 
 def test_import_forms():

@@ -19,6 +19,7 @@ is the number of points of the transformed dims (the signal's, for c2r).
 
 import math
 import operator
+import warnings
 
 import numpy as np
 
@@ -306,15 +307,33 @@ def _c2r_shape_and_dims(input, s, dim, fname):
     return shape, dims, last
 
 
-def _out(result, out):
+def _out(result, out, fname):
+    """out= as PyTorch's FFTs take it: the result written into out (resized, with PyTorch's
+    warning if it held elements of another shape); out must be complex for a complex result
+    and real for a real one."""
     if out is None:
         return result
     if not isinstance(out, Tensor):
-        raise TypeError(f"argument 'out' must be Tensor, not {_typename(out)}")
-    if out._data.dtype != result._data.dtype:
-        raise RuntimeError(f"Expected out tensor to have dtype {from_np[result._data.dtype]}, "
-                           f"but got {from_np[out._data.dtype]} instead")
-    out._data = result._data.copy()
+        raise TypeError(f"fft_{fname}(): argument 'out' must be Tensor, not {_typename(out)}")
+    rd, od = result._data, out._data
+    if rd.dtype.kind == "c" and od.dtype.kind != "c":
+        raise RuntimeError(f"{fname} expects a complex output tensor, but got "
+                           f"{from_np[od.dtype].word}")
+    if rd.dtype.kind != "c" and od.dtype.kind == "c":
+        raise RuntimeError(f"{fname} expects a floating point output tensor, but got "
+                           f"{from_np[od.dtype].word}")
+    if od.size and od.shape != rd.shape:
+        warnings.warn(
+            f"An output with one or more elements was resized since it had shape "
+            f"{list(od.shape)}, which does not match the required output shape "
+            f"{list(rd.shape)}. This behavior is deprecated, and in a future PyTorch release "
+            "outputs will not be resized unless they have zero elements. You can explicitly "
+            "reuse an out tensor t by resizing it, inplace, to zero elements with "
+            "t.resize_(0).", UserWarning, stacklevel=3)
+    if od.shape == rd.shape and od.flags.writeable:
+        np.copyto(od, rd, casting="unsafe")
+    else:
+        out._data = rd.astype(od.dtype)
     out._version[0] += 1
     return out
 
@@ -357,35 +376,35 @@ def _c2r_1d(input, n, dim, norm, forward):
 def fft_fft(input, n=None, dim=-1, norm=None, *, out=None):
     n, dim = _one_dim(input, n, dim, norm, "fft_fft")
     if input._data.dtype.kind == "c":
-        return _out(_c2c_1d(input, n, dim, norm, True), out)
-    return _out(_r2c_1d(input, n, dim, norm, True, False, "fft"), out)
+        return _out(_c2c_1d(input, n, dim, norm, True), out, "fft")
+    return _out(_r2c_1d(input, n, dim, norm, True, False, "fft"), out, "fft")
 
 
 def fft_ifft(input, n=None, dim=-1, norm=None, *, out=None):
     n, dim = _one_dim(input, n, dim, norm, "fft_ifft")
     if input._data.dtype.kind == "c":
-        return _out(_c2c_1d(input, n, dim, norm, False), out)
-    return _out(_r2c_1d(input, n, dim, norm, False, False, "ifft"), out)
+        return _out(_c2c_1d(input, n, dim, norm, False), out, "ifft")
+    return _out(_r2c_1d(input, n, dim, norm, False, False, "ifft"), out, "ifft")
 
 
 def fft_rfft(input, n=None, dim=-1, norm=None, *, out=None):
     n, dim = _one_dim(input, n, dim, norm, "fft_rfft")
-    return _out(_r2c_1d(input, n, dim, norm, True, True, "rfft"), out)
+    return _out(_r2c_1d(input, n, dim, norm, True, True, "rfft"), out, "rfft")
 
 
 def fft_irfft(input, n=None, dim=-1, norm=None, *, out=None):
     n, dim = _one_dim(input, n, dim, norm, "fft_irfft")
-    return _out(_c2r_1d(input, n, dim, norm, False), out)
+    return _out(_c2r_1d(input, n, dim, norm, False), out, "irfft")
 
 
 def fft_hfft(input, n=None, dim=-1, norm=None, *, out=None):
     n, dim = _one_dim(input, n, dim, norm, "fft_hfft")
-    return _out(_c2r_1d(input, n, dim, norm, True), out)
+    return _out(_c2r_1d(input, n, dim, norm, True), out, "hfft")
 
 
 def fft_ihfft(input, n=None, dim=-1, norm=None, *, out=None):
     n, dim = _one_dim(input, n, dim, norm, "fft_ihfft")
-    return _out(_r2c_1d(input, n, dim, norm, False, True, "ihfft"), out)
+    return _out(_r2c_1d(input, n, dim, norm, False, True, "ihfft"), out, "ihfft")
 
 
 # -- n-dimensional transforms --------------------------------------------------------------------
@@ -396,19 +415,19 @@ def _fftn_c2c(input, s, dim, norm, forward, fname):
 
 
 def fft_fftn(input, s=None, dim=None, norm=None, *, out=None):
-    return _out(_fftn_c2c(input, s, dim, norm, True, "fft_fftn"), out)
+    return _out(_fftn_c2c(input, s, dim, norm, True, "fft_fftn"), out, "fftn")
 
 
 def fft_ifftn(input, s=None, dim=None, norm=None, *, out=None):
-    return _out(_fftn_c2c(input, s, dim, norm, False, "fft_ifftn"), out)
+    return _out(_fftn_c2c(input, s, dim, norm, False, "fft_ifftn"), out, "ifftn")
 
 
 def fft_fft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
-    return _out(_fftn_c2c(input, s, dim, norm, True, "fft_fft2"), out)
+    return _out(_fftn_c2c(input, s, dim, norm, True, "fft_fft2"), out, "fftn")
 
 
 def fft_ifft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
-    return _out(_fftn_c2c(input, s, dim, norm, False, "fft_ifft2"), out)
+    return _out(_fftn_c2c(input, s, dim, norm, False, "fft_ifft2"), out, "ifftn")
 
 
 def _rfftn(input, s, dim, norm, fname):
@@ -424,11 +443,11 @@ def _rfftn(input, s, dim, norm, fname):
 
 
 def fft_rfftn(input, s=None, dim=None, norm=None, *, out=None):
-    return _out(_rfftn(input, s, dim, norm, "fft_rfftn"), out)
+    return _out(_rfftn(input, s, dim, norm, "fft_rfftn"), out, "rfftn")
 
 
 def fft_rfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
-    return _out(_rfftn(input, s, dim, norm, "fft_rfft2"), out)
+    return _out(_rfftn(input, s, dim, norm, "fft_rfft2"), out, "rfftn")
 
 
 def _irfftn(input, s, dim, norm, fname):
@@ -442,11 +461,11 @@ def _irfftn(input, s, dim, norm, fname):
 
 
 def fft_irfftn(input, s=None, dim=None, norm=None, *, out=None):
-    return _out(_irfftn(input, s, dim, norm, "fft_irfftn"), out)
+    return _out(_irfftn(input, s, dim, norm, "fft_irfftn"), out, "irfftn")
 
 
 def fft_irfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
-    return _out(_irfftn(input, s, dim, norm, "fft_irfft2"), out)
+    return _out(_irfftn(input, s, dim, norm, "fft_irfft2"), out, "irfftn")
 
 
 def _hfftn(input, s, dim, norm, fname):
@@ -463,11 +482,11 @@ def _hfftn(input, s, dim, norm, fname):
 
 
 def fft_hfftn(input, s=None, dim=None, norm=None, *, out=None):
-    return _out(_hfftn(input, s, dim, norm, "fft_hfftn"), out)
+    return _out(_hfftn(input, s, dim, norm, "fft_hfftn"), out, "hfftn")
 
 
 def fft_hfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
-    return _out(_hfftn(input, s, dim, norm, "fft_hfft2"), out)
+    return _out(_hfftn(input, s, dim, norm, "fft_hfft2"), out, "hfftn")
 
 
 def _ihfftn(input, s, dim, norm, fname):
@@ -483,11 +502,11 @@ def _ihfftn(input, s, dim, norm, fname):
 
 
 def fft_ihfftn(input, s=None, dim=None, norm=None, *, out=None):
-    return _out(_ihfftn(input, s, dim, norm, "fft_ihfftn"), out)
+    return _out(_ihfftn(input, s, dim, norm, "fft_ihfftn"), out, "ihfftn")
 
 
 def fft_ihfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
-    return _out(_ihfftn(input, s, dim, norm, "fft_ihfft2"), out)
+    return _out(_ihfftn(input, s, dim, norm, "fft_ihfft2"), out, "ihfftn")
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -543,7 +562,7 @@ def _shift(input, dim, fname, inverse):
     else:
         dims = [_wrap_shift(a, ndim) for a in _check_ints(dim, fname, "dim")]
     if not dims:
-        return input.clone() if ndim == 0 else input
+        raise RuntimeError("`shifts` required")
     sizes = input._data.shape
     shifts = [(sizes[a] + 1) // 2 if inverse else sizes[a] // 2 for a in dims]
     return roll(input, shifts, dims)
