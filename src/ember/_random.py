@@ -321,7 +321,7 @@ def normal(g, n, dt, mean=0.0, std=1.0, contiguous=True):
     return out
 
 
-_CHUNK = 16 * 2048
+_CHUNK = 16 * 4096
 
 
 def _normal16_f64(u, mean, std, out):
@@ -620,15 +620,20 @@ def _perm_from_swaps(w, n):
     return perm
 
 
-_PERM_CACHE = [0, None]
+_PERM_CACHE = [(0, None)]
 
 
 def _perm_aranges(n):
-    """0..n-2, 0..n-1 and the divisors n..2 (uint64), kept for the last n asked for."""
-    if _PERM_CACHE[0] != n:
-        _PERM_CACHE[:] = [n, (np.arange(n - 1, dtype=np.int64), np.arange(n, dtype=np.int64),
-                              np.arange(n, 1, -1, dtype=np.uint64))]
-    return _PERM_CACHE[1]
+    """0..n-2, 0..n-1 and the divisors n..2 (uint64, read-only), kept for the last n asked
+    for (swapped in as one tuple, so that threads never see another n's arrays)."""
+    cached = _PERM_CACHE[0]
+    if cached[0] != n:
+        arrays = (np.arange(n - 1, dtype=np.int64), np.arange(n, dtype=np.int64),
+                  np.arange(n, 1, -1, dtype=np.uint64))
+        for a in arrays:
+            a.flags.writeable = False
+        cached = _PERM_CACHE[0] = (n, arrays)
+    return cached[1]
 
 
 # -- other distributions --------------------------------------------------------------------------
