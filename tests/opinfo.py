@@ -1261,6 +1261,58 @@ NN_NORM_OPS = [
            known={"grad_fn": "known mismatch: PyTorch's output is a copy (CloneBackward0)"}),
 ]
 OP_DB += NN_NORM_OPS
+
+
+def _unpool_sample(rng, shape, kernel, pool):
+    """A max_unpool sample: pooled values and their indices from PyTorch's max pooling."""
+    import torch
+
+    x = torch.from_numpy(distinct(rng, *shape))
+    vals, idx = pool(x, kernel, return_indices=True)
+    return vals.numpy(), idx.numpy()
+
+
+def _unpool_samples(nd, shape, kernel, **kw):
+    def samples(rng):
+        import torch
+
+        pool = getattr(torch.nn.functional, f"max_pool{nd}d")
+        vals, idx = _unpool_sample(rng, shape, kernel, pool)
+        return [Sample(vals, idx, kernel, **kw)]
+
+    return samples
+
+
+NN_POOL_OPS = [
+    _f("max_pool3d", lambda rng: [
+        Sample(distinct(rng, 1, 2, 4, 4, 3), 2),
+        Sample(distinct(rng, 2, 3, 5, 4), (2, 3, 2), (1, 2, 1), (1, 1, 0), ceil_mode=True),
+        Sample(distinct(rng, 1, 1, 5, 4, 5), 2, 1, dilation=(2, 1, 2))], known=_COMPOSITE),
+    _f("avg_pool3d", lambda rng: [
+        Sample(U(rng, 1, 2, 4, 4, 3), 2),
+        Sample(U(rng, 2, 5, 4, 5), 3, 2, 1, ceil_mode=True, count_include_pad=False),
+        Sample(U(rng, 1, 1, 3, 4, 5), (2, 2, 3), 1, (1, 0, 1), divisor_override=5)],
+       known=_COMPOSITE),
+    _f("adaptive_avg_pool3d", lambda rng: [Sample(U(rng, 1, 2, 5, 4, 7), (2, 3, 4)),
+                                           Sample(U(rng, 2, 3, 3, 5), (2, None, 3))],
+       known=_COMPOSITE),
+    _f("adaptive_max_pool3d", lambda rng: [Sample(distinct(rng, 1, 2, 5, 4, 7), (2, 3, 4)),
+                                           Sample(distinct(rng, 2, 3, 3, 5), 2)],
+       known=_COMPOSITE),
+    _f("lp_pool1d", lambda rng: [Sample(U(rng, 2, 3, 7, lo=0.2), 2, 3, 2),
+                                 Sample(U(rng, 2, 6, lo=0.2), 1.5, 2, ceil_mode=True)]),
+    _f("lp_pool2d", lambda rng: [Sample(U(rng, 1, 2, 5, 4, lo=0.2), 2, 2),
+                                 Sample(U(rng, 2, 5, 5, lo=0.2), 3.0, (2, 3), 1)]),
+    _f("lp_pool3d", lambda rng: [Sample(U(rng, 1, 2, 4, 4, 3, lo=0.2), 2, 2)]),
+    _f("max_unpool1d", _unpool_samples(1, (2, 3, 6), 2), known=_COMPOSITE),
+    _f("max_unpool2d", _unpool_samples(2, (1, 2, 4, 5), 2, output_size=(5, 5)),
+       known=_COMPOSITE),
+    _f("max_unpool3d", _unpool_samples(3, (1, 2, 4, 4, 2), 2), known=_COMPOSITE),
+    _f("max_pool2d_with_indices", lambda rng: [Sample(distinct(rng, 1, 2, 4, 4), 2)]),
+    _f("max_pool3d_with_indices", lambda rng: [Sample(distinct(rng, 1, 2, 4, 4, 2), 2, 1)],
+       known=_COMPOSITE),
+]
+OP_DB += NN_POOL_OPS
 # -- end of more nn -----------------------------------------------------------------------------
 
 

@@ -440,3 +440,75 @@ def test_normalization_errors():
                lambda: tnn.functional.rms_norm(torch.zeros(2, 4), (3,)))
     same_error(lambda: nn.functional.rms_norm(ember.zeros(4), (2, 4)),
                lambda: tnn.functional.rms_norm(torch.zeros(4), (2, 4)))
+
+
+# -- pooling -------------------------------------------------------------------------------------
+def _distinct(shape, seed):
+    n = int(np.prod(shape))
+    return np.random.default_rng(seed).permutation((np.arange(n) - n / 2) * 0.37).reshape(shape)
+
+
+@pytest.mark.parametrize("name, args, kw, shape", [
+    ("MaxPool3d", (2,), {}, (1, 2, 4, 4, 3)),
+    ("MaxPool3d", ((2, 3, 2), (1, 2, 1), (1, 1, 0)), {"ceil_mode": True}, (2, 5, 4, 4)),
+    ("AvgPool3d", (3, 2, 1), {"ceil_mode": True, "count_include_pad": False}, (1, 2, 5, 4, 5)),
+    ("AvgPool3d", ((2, 1, 2),), {"divisor_override": 3}, (2, 4, 3, 4)),
+    ("AdaptiveAvgPool3d", ((2, None, 3),), {}, (1, 2, 5, 4, 7)),
+    ("AdaptiveMaxPool3d", (2,), {}, (2, 3, 5, 4)),
+    ("LPPool1d", (2, 3, 2), {}, (2, 3, 7)), ("LPPool2d", (1.5, 2), {"ceil_mode": True},
+                                            (1, 2, 5, 5)),
+    ("LPPool3d", (2, (2, 1, 2)), {}, (1, 2, 4, 3, 4)),
+])
+def test_pooling_layers_match_torch(name, args, kw, shape):
+    a = _distinct(shape, 1)
+    if name.startswith("LP"):
+        a = np.abs(a) + 0.1
+    _run_both(name, args, kw, [a], 1)
+
+
+@pytest.mark.parametrize("nd, shape, kw", [(1, (2, 3, 7), {}), (2, (1, 2, 5, 4), {"stride": 1}),
+                                           (3, (1, 2, 4, 4, 3), {"padding": 1})])
+def test_max_pool_indices_and_unpool(nd, shape, kw):
+    a = _distinct(shape, 2)
+    e, t = _pair(a)
+    em_pool = getattr(nn, f"MaxPool{nd}d")(2, return_indices=True, **kw)
+    tm_pool = getattr(tnn, f"MaxPool{nd}d")(2, return_indices=True, **kw)
+    (ev, ei), (tv, ti) = em_pool(e), tm_pool(t)
+    assert_same((ev, ei), (tv, ti))
+    em_un = getattr(nn, f"MaxUnpool{nd}d")(2, **kw)
+    tm_un = getattr(tnn, f"MaxUnpool{nd}d")(2, **kw)
+    assert repr(em_un) == repr(tm_un)
+    eo, to = em_un(ev, ei, output_size=shape), tm_un(tv, ti, output_size=shape)
+    assert_same(eo, to)
+    w = _arr(shape, 3)
+    (to * torch.from_numpy(w)).sum().backward()
+    (eo * ember.from_numpy(w)).sum().backward()
+    assert_same(e.grad, t.grad)
+    F, TF = nn.functional, tnn.functional
+    fn = f"max_unpool{nd}d"
+    same_error(lambda: getattr(F, fn)(ev, ei, 2, output_size=[s + 9 for s in shape[-nd:]]),
+               lambda: getattr(TF, fn)(tv, ti, 2, output_size=[s + 9 for s in shape[-nd:]]))
+    same_error(lambda: getattr(F, fn)(ev, ei.float(), 2), lambda: getattr(TF, fn)(tv, ti.float(), 2))
+
+
+def test_pool3d_errors():
+    F, TF = nn.functional, tnn.functional
+    for fe, ft in [
+        (lambda: F.max_pool3d(ember.zeros(2, 3, 4, 4), 2, padding=2),
+         lambda: TF.max_pool3d(torch.zeros(2, 3, 4, 4), 2, padding=2)),
+        (lambda: F.max_pool3d(ember.zeros(3, 4, 4), 2), lambda: TF.max_pool3d(torch.zeros(3, 4, 4), 2)),
+        (lambda: F.avg_pool3d(ember.zeros(3, 4, 4), 2), lambda: TF.avg_pool3d(torch.zeros(3, 4, 4), 2)),
+        (lambda: F.max_pool3d(ember.zeros(1, 1, 1, 4, 4), 2),
+         lambda: TF.max_pool3d(torch.zeros(1, 1, 1, 4, 4), 2)),
+        (lambda: F.adaptive_avg_pool3d(ember.zeros(3, 4, 4), 2),
+         lambda: TF.adaptive_avg_pool3d(torch.zeros(3, 4, 4), 2)),
+        (lambda: F.adaptive_max_pool3d(ember.zeros(3, 4, 4), 2),
+         lambda: TF.adaptive_max_pool3d(torch.zeros(3, 4, 4), 2)),
+        (lambda: F.max_pool3d(ember.zeros(1, 1, 4, 4, 4), (2, 2)),
+         lambda: TF.max_pool3d(torch.zeros(1, 1, 4, 4, 4), (2, 2))),
+        (lambda: F.max_unpool2d(ember.zeros(1, 1, 2, 2), ember.full((1, 1, 2, 2), 30), 2),
+         lambda: TF.max_unpool2d(torch.zeros(1, 1, 2, 2), torch.full((1, 1, 2, 2), 30), 2)),
+        (lambda: F.max_unpool2d(ember.zeros(1, 1, 2, 2), ember.zeros(1, 1, 2, 3).long(), 2),
+         lambda: TF.max_unpool2d(torch.zeros(1, 1, 2, 2), torch.zeros(1, 1, 2, 3).long(), 2)),
+    ]:
+        same_error(fe, ft)

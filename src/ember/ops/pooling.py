@@ -1,4 +1,5 @@
-"""Pooling: max, average and adaptive pooling over 1-D and 2-D inputs.
+"""Pooling: max, average and adaptive pooling over 1-D and 2-D inputs (planned kernels), and
+over 3-D inputs, power-average pooling and max unpooling (built from differentiable ops).
 
 Every plan works on planes of two spatial dims, as (batch, h, w); a 1-D input carries a height
 of 1. Pooling is linear in its input once the max positions are fixed: each plan holds the
@@ -607,3 +608,311 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     res = adaptive_max_pool2d(unsqueeze(input, -2), (1, o), return_indices)
     return _squeeze_height(res, return_indices)
 
+
+
+# -- 3-D, power-average and unpooling (built from differentiable ops) ---------------------------
+# A window op over nd spatial dims gathers every window of the input at once with one advanced
+# index: (n, c, *out, *kernel), positions outside the input masked; max, mean and sums over the
+# last axes then give the pooled values, and their gradients of every order follow.
+def _gather_windows(x, positions, fill):
+    """x (n, c, *spatial) and per spatial dim an (out, k) array of input positions (outside
+    [0, size) where padding is) -> (n, c, *out, k_total), the outside positions set to
+    fill."""
+    nd = len(positions)
+    idx, mask = [], None
+    for i, (pos, size) in enumerate(zip(positions, x.shape[2:])):
+        o, k = pos.shape
+        shape = [1] * (2 * nd)
+        shape[i], shape[nd + i] = o, k
+        valid = ((pos >= 0) & (pos < size)).reshape(shape)
+        mask = valid if mask is None else mask & valid
+        idx.append(_make(np.clip(pos, 0, size - 1).reshape(shape).astype(np.int64)))
+    win = x[(slice(None), slice(None), *idx)]
+    outs = tuple(p.shape[0] for p in positions)
+    k_total = int(np.prod([p.shape[1] for p in positions]))
+    win = win.reshape(tuple(x.shape[:2]) + outs + (k_total,))
+    if not mask.all():
+        keep = _make(np.broadcast_to(mask, mask.shape).reshape(outs + (k_total,)))
+        win = win.masked_fill(~keep, fill)
+    return win, mask
+
+
+def _tuple3(v, name, fname, what="must either be a single int, or a tuple of three ints"):
+    if isinstance(v, int):
+        return (v,) * 3
+    t = tuple(v)
+    if len(t) == 1:
+        return t * 3
+    if len(t) != 3:
+        raise RuntimeError(f"{fname}: {name} {what}")
+    return t
+
+
+def _window_positions(size, k, s, p, d, o):
+    return np.arange(o)[:, None] * s - p + np.arange(k)[None, :] * d
+
+
+def _pool3d_plan(input, kernel_size, stride, padding, dilation, ceil_mode, fname):
+    if not isinstance(input, Tensor):
+        check_tensor(input, fname, "input", 1)
+    d = input._data
+    kernel = _tuple3(kernel_size, "kernel_size", fname)
+    if stride is None or (not isinstance(stride, int) and len(stride) == 0):
+        stride = kernel
+    else:
+        stride = _tuple3(stride, "stride", fname,
+                         "must either be omitted, a single int, or a tuple of three ints")
+    padding = _tuple3(padding, "padding", fname)
+    dilation = _tuple3(dilation if dilation is not None else 1, "dilation", fname,
+                       "must be either a single int, or a tuple of three ints")
+    if d.ndim not in (4, 5) or any(s == 0 for s in d.shape[-4:]):
+        raise RuntimeError("non-empty 4D or 5D (batch mode) tensor expected for input")
+    if any(k <= 0 for k in kernel):
+        raise RuntimeError(f"kernel size should be greater than zero, but got kT: {kernel[0]} "
+                           f"kH: {kernel[1]} kW: {kernel[2]}")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError(f"stride should be greater than zero, but got dT: {stride[0]} dH: "
+                           f"{stride[1]} dW: {stride[2]}")
+    for p, k, dl in zip(padding, kernel, dilation):
+        if p > ((k - 1) * dl + 1) // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={p}, kernel_size={k} and dilation={dl}")
+    sizes = d.shape[-3:]
+    outs = [_pool_out(n, k, s, p, dl, ceil_mode)
+            for n, k, s, p, dl in zip(sizes, kernel, stride, padding, dilation)]
+    if any(o < 1 for o in outs):
+        c = d.shape[-4]
+        raise RuntimeError(f"Given input size: ({c}x{'x'.join(map(str, sizes))}). Calculated "
+                           f"output size: ({c}x{'x'.join(map(str, outs))}). Output size is too "
+                           "small")
+    x = input if d.ndim == 5 else unsqueeze(input, 0)
+    positions = [_window_positions(n, k, s, p, dl, o) for n, k, s, p, dl, o in
+                 zip(sizes, kernel, stride, padding, dilation, outs)]
+    return x, positions, (kernel, stride, padding, outs)
+
+
+def _flat_indices(positions, sizes, arg):
+    """The input's flat spatial index of each window's maximum (arg: the argmax over the
+    window's flattened kernel axis, shape (n, c, *out))."""
+    ks = [p.shape[1] for p in positions]
+    offs = np.unravel_index(arg, ks)
+    flat = np.zeros(arg.shape, np.int64)
+    for i, (pos, size) in enumerate(zip(positions, sizes)):
+        shape = [1] * arg.ndim
+        shape[2 + i] = pos.shape[0]
+        row = np.arange(pos.shape[0]).reshape(shape)
+        flat = flat * size + pos[row, offs[i]]
+    return flat
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """The maximum over sliding windows of (batch, channels, D, H, W) inputs."""
+    if not isinstance(input, Tensor):
+        check_tensor(input, "max_pool3d", "input", 1)
+    _float_check(input._data, "max_pool3d")
+    x, positions, _ = _pool3d_plan(input, kernel_size, stride, padding, dilation, ceil_mode,
+                                   "max_pool3d")
+    win, _ = _gather_windows(x, positions, float("-inf"))
+    out, arg = win.max(-1)
+    if x is not input:
+        out = squeeze(out, 0)
+    if not return_indices:
+        return out
+    idx = _flat_indices(positions, x.shape[2:], arg._data)
+    return out, _make(idx if x is input else idx[0])
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=False):
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=False):
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=False):
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """The mean over sliding windows of (batch, channels, D, H, W) inputs."""
+    if not isinstance(input, Tensor):
+        check_tensor(input, "avg_pool3d", "input", 1)
+    _float_check(input._data, "avg_pool3d_out_frame")
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    x, positions, (kernel, stride, padding, outs) = _pool3d_plan(
+        input, kernel_size, stride, padding, 1, ceil_mode, "avg_pool3d")
+    win, _ = _gather_windows(x, positions, 0.0)
+    total = win.sum(-1)
+    if divisor_override is not None:
+        out = total / divisor_override
+    else:
+        div = np.ones(outs, np.int64)
+        for i, (n, k, s, p, o) in enumerate(zip(x.shape[2:], kernel, stride, padding, outs)):
+            start = np.arange(o) * s - p
+            end = np.minimum(start + k, n + p)
+            if count_include_pad:
+                length = end - start
+            else:
+                length = np.minimum(end, n) - np.maximum(start, 0)
+            shape = [1, 1, 1]
+            shape[i] = o
+            div = div * length.reshape(shape)
+        out = total / _make(div.astype(input._data.dtype))
+    return out if x is input else squeeze(out, 0)
+
+
+def _adaptive_positions(n, o):
+    start = (np.arange(o) * n) // o
+    end = -((-(np.arange(o) + 1) * n) // o)
+    k = int((end - start).max())
+    pos = start[:, None] + np.arange(k)[None, :]
+    return np.where(pos < end[:, None], pos, -1)  # -1: outside the window (masked)
+
+
+def _adaptive3d(input, output_size, fname, shape_word):
+    if not isinstance(input, Tensor):
+        check_tensor(input, fname, "input", 1)
+    d = input._data
+    if d.ndim not in (4, 5):
+        raise RuntimeError(f"{fname}(): Expected 4D or 5D tensor, but got{shape_word}"
+                           f"{shape_list(d.shape)}")
+    sizes = d.shape[-3:]
+    outs = _tuple3(output_size, "output_size", fname)
+    outs = tuple(n if o is None else o for n, o in zip(sizes, outs))
+    x = input if d.ndim == 5 else unsqueeze(input, 0)
+    return x, [_adaptive_positions(n, o) for n, o in zip(sizes, outs)]
+
+
+def adaptive_avg_pool3d(input, output_size):
+    """Averages over an output_size grid of windows that evenly cover each volume."""
+    x, positions = _adaptive3d(input, output_size, "adaptive_avg_pool3d", " ")
+    win, mask = _gather_windows(x, positions, 0.0)
+    counts = mask.reshape(mask.shape[:3] + (-1,)).sum(-1)
+    out = win.sum(-1) / _make(counts.astype(input._data.dtype))
+    return out if x is input else squeeze(out, 0)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """The maximum over an output_size grid of windows that evenly cover each volume."""
+    x, positions = _adaptive3d(input, output_size, "adaptive_max_pool3d", ": ")
+    win, _ = _gather_windows(x, positions, float("-inf"))
+    out, arg = win.max(-1)
+    if x is not input:
+        out = squeeze(out, 0)
+    if not return_indices:
+        return out
+    idx = _flat_indices(positions, x.shape[2:], arg._data)
+    return out, _make(idx if x is input else idx[0])
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool3d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def _lp(avg, norm_type, count):
+    """(sum of x^p over the window)^(1/p) from the window mean of x^p."""
+    return (avg.sign() * avg.abs().relu()).mul(count).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """The p-norm over sliding windows of (batch, channels, length) inputs."""
+    avg = avg_pool1d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return _lp(avg, norm_type, kernel_size if isinstance(kernel_size, int) else kernel_size[0])
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """The p-norm over sliding windows of (batch, channels, H, W) inputs."""
+    kh, kw = _pool_pair(kernel_size, "kernel_size", "avg_pool2d")
+    avg = avg_pool2d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return _lp(avg, norm_type, kh * kw)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """The p-norm over sliding windows of (batch, channels, D, H, W) inputs."""
+    kd, kh, kw = _tuple3(kernel_size, "kernel_size", "avg_pool3d")
+    avg = avg_pool3d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return _lp(avg, norm_type, kd * kh * kw)
+
+
+def _unpool(input, indices, kernel_size, stride, padding, output_size, nd, fname):
+    if not isinstance(input, Tensor):
+        check_tensor(input, fname, "input", 1)
+    k = (kernel_size,) * nd if isinstance(kernel_size, int) else tuple(kernel_size)
+    s = k if stride is None else ((stride,) * nd if isinstance(stride, int) else tuple(stride))
+    p = (padding,) * nd if isinstance(padding, int) else tuple(padding)
+    sizes = tuple(input.shape[-nd:])
+    default = [(n - 1) * st - 2 * pd + kk for n, st, pd, kk in zip(sizes, s, p, k)]
+    if output_size is None:
+        outs = default
+    else:
+        outs = output_size  # kept as given: the error text shows it so
+        if len(outs) == nd + 2:
+            outs = outs[2:]
+        elif len(outs) == nd + 1 and input.dim() == nd + 2:
+            outs = outs[1:]
+        if len(outs) != nd:
+            raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} "
+                             f"elements, but it has a length of '{len(outs)}'")
+        for i, (o, dflt) in enumerate(zip(outs, default)):
+            lo, hi = dflt - s[i], dflt + s[i]
+            if not lo < o < hi:
+                raise ValueError(f'invalid output_size "{outs}" (dim {i} must be between '
+                                 f"{lo} and {hi})")
+    idx = indices._data
+    if idx.dtype != np.int64:
+        got = "" if nd == 3 else f" but got: {_word(idx.dtype)}"  # PyTorch's 3-D text stops
+        raise RuntimeError(f"elements in indices should be type int64{got}")
+    if idx.shape != input._data.shape:
+        raise RuntimeError(
+            f"Expected shape of indices to be same as that of the input tensor "
+            f"({shape_list(input.shape)}) but got indices tensor with shape: "
+            f"{shape_list(idx.shape)}")
+    total = int(np.prod(outs))
+    if idx.size and (idx.min() < 0 or idx.max() >= total):
+        bad = int(idx[(idx < 0) | (idx >= total)].flat[0])
+        raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
+                           f"{'x'.join(map(str, outs))})")
+    lead = tuple(input.shape[:-nd])
+    rows = int(np.prod(lead)) if lead else 1
+    flat_in = input.reshape((rows, -1))
+    out = flat_in.new_zeros((rows, total)).scatter(1, _make(idx.reshape(rows, -1)), flat_in)
+    return out.reshape(lead + tuple(int(o) for o in outs))
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Puts each value back at its index (from max_pool1d), zeros elsewhere."""
+    return _unpool(input, indices, kernel_size, stride, padding, output_size, 1, "max_unpool1d")
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Puts each value back at its index (from max_pool2d), zeros elsewhere."""
+    return _unpool(input, indices, kernel_size, stride, padding, output_size, 2, "max_unpool2d")
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Puts each value back at its index (from max_pool3d), zeros elsewhere."""
+    return _unpool(input, indices, kernel_size, stride, padding, output_size, 3, "max_unpool3d")
+
+
+FUNCTIONAL += [
+    "adaptive_avg_pool3d", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices", "avg_pool3d", "lp_pool1d",
+    "lp_pool2d", "lp_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
+    "max_pool3d", "max_pool3d_with_indices", "max_unpool1d", "max_unpool2d", "max_unpool3d",
+]
+__all__ += ["max_pool1d_with_indices", "max_pool3d"]
