@@ -2,6 +2,8 @@
 n/s/dim/norm form, errors, printing, complex gradients (a real loss of complex values), double
 backward, the graphs' node names, and the complex helpers (views, conj, angle, polar, ...)."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -526,3 +528,26 @@ def test_inplace_complex_arithmetic():
         assert_close(e, t, 1e-9, 1e-12)
     same_error(lambda: ember.tensor([1.0, 2.0]).mul_(1j),
                lambda: torch.tensor([1.0, 2.0]).mul_(1j))
+
+
+def test_python_numbers_from_complex_tensors():
+    for fn in (lambda lib: complex(lib.tensor(1 + 2j)), lambda lib: float(lib.tensor(1.5 + 0j)),
+               lambda lib: int(lib.tensor(2.5 + 0j)), lambda lib: lib.tensor([1 + 2j]).item()):
+        assert fn(ember) == fn(torch)
+    same_error(lambda: float(ember.tensor(1 + 2j)), lambda: float(torch.tensor(1 + 2j)))
+    same_error(lambda: int(ember.tensor(1 + 2j)), lambda: int(torch.tensor(1 + 2j)))
+
+
+def test_cast_of_complex_to_real_warns_and_keeps_the_real_part():
+    x = np.array([1 + 2j, -3 + 0.5j])
+    with pytest.warns(UserWarning, match="discards the imaginary part"):  # PyTorch warns once
+        r = ember.tensor(x).to(ember.float64)
+    assert r.tolist() == [1.0, -3.0]
+    grads = []
+    for lib in (ember, torch):
+        z = lib.tensor(x, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            y = z.to(lib.float64)
+        grads.append(lib.autograd.grad((y * y).sum(), z)[0])
+    assert_close(grads[0], grads[1])

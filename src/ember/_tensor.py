@@ -348,7 +348,13 @@ class Tensor:
     def _scalar(self, kind):
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
-        return self._data.reshape(()).item()
+        v = self._data.reshape(()).item()
+        if v.__class__ is complex and kind != "complex":  # a real number only when imag is 0
+            if v.imag:
+                raise RuntimeError("value cannot be converted to type "
+                                   f"{'double' if kind == 'float' else 'int64_t'} without overflow")
+            v = v.real
+        return v
 
     def __len__(self):
         if self._data.ndim == 0:

@@ -1,5 +1,7 @@
 """Copies, casts and device moves: clone, contiguous, to(), cpu()/cuda(), float()/double()/... ."""
 
+import warnings
+
 from .. import _device as D
 from .. import _dtype as T
 from .._dtype import as_dtype, dtype, from_np
@@ -35,7 +37,13 @@ def _cast(input, dt, copy=False):
         return record(d.astype(dt.np), _ToCopy, (), ())
     if dt.np.kind == "c" and d.dtype.kind != "c":  # the gradient's real part goes back
         return record(d.astype(dt.np), _ToCopyReal, (input,), (from_np[d.dtype],))
-    return record(d.astype(dt.np), _ToCopy, (input,), (from_np[d.dtype],))
+    if d.dtype.kind == "c" and dt.np.kind != "c":
+        warnings.warn("Casting complex values to real discards the imaginary part",
+                      UserWarning, stacklevel=4)
+        d = d.real
+        if dt.np.kind not in "fc":  # no gradient flows to an integer result
+            return record(d.astype(dt.np), _ToCopy, (), ())
+    return record(d.astype(dt.np), _ToCopy, (input,), (from_np[input._data.dtype],))
 
 
 # -- to() ---------------------------------------------------------------------------------------
