@@ -1313,6 +1313,35 @@ NN_POOL_OPS = [
        known=_COMPOSITE),
 ]
 OP_DB += NN_POOL_OPS
+
+
+NN_SAMPLING_OPS = [
+    _f("pixel_shuffle", lambda rng: [Sample(U(rng, 1, 8, 2, 3), 2), Sample(U(rng, 9, 2, 2), 3)],
+       known=_COMPOSITE),
+    _f("pixel_unshuffle", lambda rng: [Sample(U(rng, 1, 2, 4, 6), 2),
+                                       Sample(U(rng, 2, 3, 3), 3)], known=_COMPOSITE),
+    _f("channel_shuffle", lambda rng: [Sample(U(rng, 2, 6, 2, 2), 3), Sample(U(rng, 1, 4, 3), 2)],
+       known=_COMPOSITE),
+    _f("unfold", lambda rng: [Sample(U(rng, 1, 2, 4, 5), 2),
+                              Sample(U(rng, 2, 5, 5), (2, 3), 2, 1, (2, 1))], known=_COMPOSITE),
+    _f("fold", lambda rng: [Sample(U(rng, 1, 8, 12), (4, 5), 2),
+                            Sample(U(rng, 12, 12), (5, 4), (2, 3), padding=1, stride=(2, 1))],
+       known=_COMPOSITE),
+    _f("interpolate", lambda rng: [
+        Sample(U(rng, 1, 2, 5), scale_factor=1.7),
+        Sample(U(rng, 1, 2, 3, 4), size=(5, 7), mode="nearest-exact"),
+        Sample(U(rng, 1, 2, 4), size=7, mode="linear"),
+        Sample(U(rng, 1, 2, 4), scale_factor=2.5, mode="linear", align_corners=True),
+        Sample(U(rng, 1, 2, 3, 4), scale_factor=(1.5, 0.8), mode="bilinear"),
+        Sample(U(rng, 1, 1, 4, 3), size=(6, 5), mode="bicubic"),
+        Sample(U(rng, 1, 1, 4, 3), scale_factor=1.6, mode="bicubic", align_corners=True,
+               recompute_scale_factor=True),
+        Sample(U(rng, 1, 1, 2, 3, 2), scale_factor=(1.5, 1.0, 2.0), mode="trilinear"),
+        Sample(U(rng, 1, 1, 3, 4, 5), scale_factor=0.6, mode="area")], known=_COMPOSITE),
+    OpInfo("F.interpolate_area", "nn.functional.interpolate", "nn.functional.interpolate",
+           lambda rng: [Sample(U(rng, 1, 2, 6, 5), size=(4, 3), mode="area")]),
+]
+OP_DB += NN_SAMPLING_OPS
 # -- end of more nn -----------------------------------------------------------------------------
 
 

@@ -512,3 +512,77 @@ def test_pool3d_errors():
          lambda: TF.max_unpool2d(torch.zeros(1, 1, 2, 2), torch.zeros(1, 1, 2, 3).long(), 2)),
     ]:
         same_error(fe, ft)
+
+
+# -- resampling ----------------------------------------------------------------------------------
+_SAMPLING_LAYERS = [
+    ("PixelShuffle", (2,), {}, [_arr((2, 8, 2, 3), 1)], 1),
+    ("PixelUnshuffle", (2,), {}, [_arr((2, 2, 4, 6), 1)], 1),
+    ("ChannelShuffle", (3,), {}, [_arr((2, 6, 2), 1)], 1),
+    ("Unfold", ((2, 3),), {"padding": 1, "stride": 2}, [_arr((2, 3, 4, 5), 1)], 1),
+    ("Fold", ((4, 5), 2), {}, [_arr((2, 12, 12), 1)], 1),
+    ("Upsample", (), {"scale_factor": 2}, [_arr((1, 2, 3, 4), 1)], 1),
+    ("Upsample", ((5, 6, 7),), {"mode": "trilinear", "align_corners": True},
+     [_arr((1, 2, 3, 4, 5), 1)], 1),
+    ("Upsample", (), {"scale_factor": 0.7, "mode": "bicubic", "recompute_scale_factor": True},
+     [_arr((1, 1, 6, 7), 1)], 1),
+    ("Upsample", (9,), {"mode": "linear"}, [_arr((2, 3, 4), 1)], 1),
+    ("UpsamplingNearest2d", (), {"scale_factor": 3}, [_arr((1, 2, 3, 4), 1)], 1),
+    ("UpsamplingBilinear2d", ((5, 3),), {}, [_arr((1, 2, 3, 4), 1)], 1),
+]
+
+
+@pytest.mark.parametrize("name, args, kw, inputs, n_grad", _SAMPLING_LAYERS,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(_SAMPLING_LAYERS)])
+def test_sampling_layers_match_torch(name, args, kw, inputs, n_grad):
+    _run_both(name, args, kw, inputs, n_grad)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "bilinear", "bicubic", "area"])
+@pytest.mark.parametrize("size", [(7, 3), (2, 9), (4, 4)])
+def test_interpolate_float32_sizes(mode, size):
+    # float32 index arithmetic as PyTorch's kernels do it (odd ratios, down and up)
+    a = _arr((2, 3, 4, 6), 4).astype(np.float32)
+    assert_same(nn.functional.interpolate(ember.tensor(a), size=size, mode=mode),
+                tnn.functional.interpolate(torch.tensor(a), size=size, mode=mode),
+                rtol=1e-5, atol=1e-6)
+    for sf in (1.3, 0.45, 3):
+        assert_same(nn.functional.interpolate(ember.tensor(a), scale_factor=sf, mode=mode),
+                    tnn.functional.interpolate(torch.tensor(a), scale_factor=sf, mode=mode),
+                    rtol=1e-5, atol=1e-6)
+
+
+def test_sampling_errors():
+    F, TF = nn.functional, tnn.functional
+    z3, t3 = ember.zeros(1, 1, 4), torch.zeros(1, 1, 4)
+    for fe, ft in [
+        (lambda: F.pixel_shuffle(ember.zeros(1, 3, 2, 2), 2),
+         lambda: TF.pixel_shuffle(torch.zeros(1, 3, 2, 2), 2)),
+        (lambda: F.pixel_shuffle(ember.zeros(3, 2), 2), lambda: TF.pixel_shuffle(torch.zeros(3, 2), 2)),
+        (lambda: F.pixel_unshuffle(ember.zeros(1, 1, 3, 4), 2),
+         lambda: TF.pixel_unshuffle(torch.zeros(1, 1, 3, 4), 2)),
+        (lambda: F.channel_shuffle(ember.zeros(1, 3, 2, 2), 2),
+         lambda: TF.channel_shuffle(torch.zeros(1, 3, 2, 2), 2)),
+        (lambda: F.channel_shuffle(ember.zeros(3), 3), lambda: TF.channel_shuffle(torch.zeros(3), 3)),
+        (lambda: F.unfold(ember.zeros(1, 2, 3, 3), 4), lambda: TF.unfold(torch.zeros(1, 2, 3, 3), 4)),
+        (lambda: F.fold(ember.zeros(1, 5, 4), (3, 3), 2),
+         lambda: TF.fold(torch.zeros(1, 5, 4), (3, 3), 2)),
+        (lambda: F.fold(ember.zeros(1, 4, 5), (3, 3), 2),
+         lambda: TF.fold(torch.zeros(1, 4, 5), (3, 3), 2)),
+        (lambda: F.interpolate(z3, mode="bilinear", scale_factor=2),
+         lambda: TF.interpolate(t3, mode="bilinear", scale_factor=2)),
+        (lambda: F.interpolate(z3, scale_factor=2, align_corners=True),
+         lambda: TF.interpolate(t3, scale_factor=2, align_corners=True)),
+        (lambda: F.interpolate(z3), lambda: TF.interpolate(t3)),
+        (lambda: F.interpolate(z3, size=3, scale_factor=2),
+         lambda: TF.interpolate(t3, size=3, scale_factor=2)),
+        (lambda: F.interpolate(z3, size=(3, 3)), lambda: TF.interpolate(t3, size=(3, 3))),
+        (lambda: F.interpolate(ember.zeros(1, 4), size=3), lambda: TF.interpolate(torch.zeros(1, 4), size=3)),
+        (lambda: F.interpolate(z3, size=3, mode="foo"), lambda: TF.interpolate(t3, size=3, mode="foo")),
+        (lambda: F.interpolate(z3, scale_factor=0.1), lambda: TF.interpolate(t3, scale_factor=0.1)),
+        (lambda: F.interpolate(z3, size=3, recompute_scale_factor=True),
+         lambda: TF.interpolate(t3, size=3, recompute_scale_factor=True)),
+    ]:
+        same_error(fe, ft)
+    with pytest.warns(UserWarning, match="upsample_bilinear` is deprecated"):
+        F.upsample_bilinear(ember.zeros(1, 1, 2, 2), scale_factor=2)

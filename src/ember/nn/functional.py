@@ -14,6 +14,7 @@ from ..ops import loss as _loss
 from ..ops import normalization as _normalization
 from ..ops import padding as _padding
 from ..ops import pooling as _pooling
+from ..ops import sampling as _sampling
 from ._attention import (  # _canonical_mask: the layers' mask conversion, as in PyTorch
     _canonical_mask,  # noqa: F401
     multi_head_attention_forward,
@@ -68,3 +69,4 @@ _export(_embedding)
 _export(_conv)
 _export(_pooling)
 _export(_padding)
+_export(_sampling)

@@ -41,6 +41,7 @@ from . import (
     pooling,
     random,
     reduction,
+    sampling,
     shape,
     sorting,
     spectral,
@@ -51,7 +52,7 @@ _ = (_op, _inplace, _nn_common)  # shared machinery: recording nodes, in-place r
 # the op families, each importing only those before it
 _MODULES = (creation, shape, indexing, elementwise, reduction, sorting, copy, legacy, random,
             linalg, complex, decomposition, activation, linear, loss, normalization, dropout,
-            embedding, conv, pooling, padding, spectral)
+            embedding, conv, pooling, padding, sampling, spectral)
 
 
 def public(fn, name):

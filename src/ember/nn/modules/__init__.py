@@ -14,6 +14,7 @@ from . import (
     padding,
     pooling,
     rnn,
+    sampling,
     sparse,
     transformer,
 )
@@ -30,9 +31,10 @@ from .normalization import *
 from .padding import *
 from .pooling import *
 from .rnn import *
+from .sampling import *
 from .sparse import *
 from .transformer import *
 
 _MODULES = (activation, container, conv, distance, dropout, flatten, linear, loss, module,
-            normalization, padding, pooling, rnn, sparse, transformer)
+            normalization, padding, pooling, rnn, sampling, sparse, transformer)
 __all__ = [name for m in _MODULES for name in m.__all__]
