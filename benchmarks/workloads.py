@@ -650,22 +650,21 @@ def _r1(lib, what):
     return _timeit(step, steps, 3)
 
 
-def _d1_data(seed=0):
+def _d1_data(n, seed=0):
     rng = np.random.default_rng(seed)
-    return (rng.standard_normal((60000, 784), dtype=np.float32),
-            rng.integers(0, 10, 60000))
+    return rng.standard_normal((n, 784), dtype=np.float32), rng.integers(0, 10, n)
 
 
-def d1(lib, name, epochs=3):
-    """One epoch of DataLoader(TensorDataset(x, y), batch_size=128, shuffle=True), x 60000x784
-    float32, y 60000 int64. The NumPy floor: a permutation, then x[idx], y[idx] per batch."""
-    x, y = _d1_data()
+def d1(lib, name, epochs=3, n=60000):
+    """One epoch of DataLoader(TensorDataset(x, y), batch_size=128, shuffle=True), x n x 784
+    float32, y n int64. The NumPy floor: a permutation, then x[idx], y[idx] per batch."""
+    x, y = _d1_data(n)
     if lib is None:
         g = np.random.Generator(np.random.MT19937(0))
 
         def epoch_np():
-            perm = g.permutation(60000)
-            for i in range(0, 60000, 128):
+            perm = g.permutation(n)
+            for i in range(0, n, 128):
                 idx = perm[i:i + 128]
                 x[idx], y[idx]
 
@@ -796,6 +795,7 @@ SMOKE_KWARGS = {
     **{f"O1-{opt}": {"steps": 1, "n_params": 3} for opt in O1_OPTIMIZERS},
     "S1": {"points": [[32, 8], [64, 8], [32, 1], [32, 4]], "steps": 1},
     "S2": {"ns": [100, 1000]},
+    "D1": {"n": 1000},
 }
 
 
