@@ -583,6 +583,7 @@ def _perm_from_swaps(w, n):
     m = n - 1
     idx, ar, div = _perm_aranges(n)
     np.remainder(w, div, out=w)
+    zero = np.flatnonzero(w == 0)  # the steps that swap a position with itself
     tgt = w.view(np.int64)
     tgt += idx
     if n > 1 << 32:
@@ -592,20 +593,25 @@ def _perm_from_swaps(w, n):
         if n > 1 << 16:  # then on the next 16 (a stable sort keeps the first one's order)
             order = order[np.argsort((tgt[order] >> 16).astype(np.uint16), kind="stable")]
     st = tgt[order]
-    same = st[1:] == st[:-1]
-    prev = np.empty(m, np.int64)  # for each step (by time), the previous step aimed alike
+    end = np.empty(m, bool)  # the last step of its target's group
+    np.not_equal(st[1:], st[:-1], out=end[:-1])
+    end[-1] = True
+    # prev: for each step (by time), the previous step aimed alike, -1 for none (arithmetic
+    # rather than np.where, which is slow on unpredictable masks)
+    prev = np.empty(m, np.int64)
     prev[order[0]] = -1
-    prev[order[1:]] = np.where(same, order[:-1], -1)
-    # last[t]: the last step before t aimed at t; a step t aimed at itself is its group's end
-    ends = np.flatnonzero(~same)
-    ends = np.append(ends, m - 1)
-    last = np.full(n, -1, np.int64)
+    linked = order[:-1] * ~end[:-1]
+    linked -= end[:-1]
+    prev[order[1:]] = linked
+    # last[t], the last step before t aimed at t, or t itself where none (a root): a group's
+    # end, except where that is step t aimed at itself, whose previous step is the one
+    ends = np.flatnonzero(end)
+    last = ar.copy()
     last[st[ends]] = order[ends]
-    own = last[:m] == idx
-    last[:m][own] = prev[own]
+    before = prev[zero]
+    last[zero] = np.where(before < 0, zero, before)
     # roots of the forest t -> last[t]: two jumps for all, then only where chains go on
-    root = np.where(last < 0, ar, last)
-    root = root[root]
+    root = last[last]
     nxt = root[root]
     act = np.flatnonzero(nxt != root)
     root = nxt
@@ -615,7 +621,11 @@ def _perm_from_swaps(w, n):
         root[act] = rr
         act = act[rr != r]
     perm = np.empty(n, np.int64)
-    perm[:m] = np.where(prev < 0, tgt, root[prev])
+    got = root[prev]  # a stand-in where prev is -1: replaced by the target itself below
+    tgt -= got
+    tgt *= prev < 0
+    tgt += got
+    perm[:m] = tgt
     perm[m] = root[m]
     return perm
 
