@@ -1342,6 +1342,37 @@ NN_SAMPLING_OPS = [
            lambda rng: [Sample(U(rng, 1, 2, 6, 5), size=(4, 3), mode="area")]),
 ]
 OP_DB += NN_SAMPLING_OPS
+
+
+def _seeded(name):
+    """nn.functional.<name> after manual_seed(0) in the input's library: random ops that
+    draw the same numbers on both sides, and again on every call (gradcheck)."""
+    def fn(x, *args, **kwargs):
+        import importlib
+
+        lib = importlib.import_module(type(x).__module__.split(".")[0])
+        lib.manual_seed(0)
+        return getattr(lib.nn.functional, name)(x, *args, **kwargs)
+
+    return OpInfo(f"F.{name}", fn, fn, None, needs=(f"nn.functional.{name}",))
+
+
+def _seeded_op(name, samples, **kw):
+    op = _seeded(name)
+    op.samples = samples
+    for k, v in kw.items():
+        setattr(op, k, v)
+    return op
+
+
+NN_RANDOM_OPS = [
+    _seeded_op("alpha_dropout", lambda rng: [Sample(U(rng, 3, 4), 0.3, True),
+                                             Sample(U(rng, 2, 3, 2), p=0.6, training=True)]),
+    _seeded_op("feature_alpha_dropout", lambda rng: [Sample(U(rng, 3, 4, 2), 0.3, True)]),
+    _seeded_op("dropout3d", lambda rng: [Sample(U(rng, 2, 3, 2, 2, 2), 0.4),
+                                         Sample(U(rng, 3, 2, 1, 2), 0.5)]),
+]
+OP_DB += NN_RANDOM_OPS
 # -- end of more nn -----------------------------------------------------------------------------
 
 

@@ -586,3 +586,28 @@ def test_sampling_errors():
         same_error(fe, ft)
     with pytest.warns(UserWarning, match="upsample_bilinear` is deprecated"):
         F.upsample_bilinear(ember.zeros(1, 1, 2, 2), scale_factor=2)
+
+
+# -- dropout -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name, p, shape", [("Dropout3d", 0.4, (2, 3, 2, 2, 2)),
+                                            ("Dropout3d", 0.5, (3, 2, 2, 2)),
+                                            ("AlphaDropout", 0.3, (4, 5)),
+                                            ("FeatureAlphaDropout", 0.5, (2, 4, 3))])
+def test_dropout_layers_match_torch(name, p, shape):
+    torch.manual_seed(3)
+    ember.manual_seed(3)  # the same masks: ember draws PyTorch's random stream
+    _modules_agree(getattr(nn, name)(p), getattr(tnn, name)(p), _arr(shape, 1), train=True)
+    em = getattr(nn, name)(p).eval()
+    x = ember.tensor(_arr(shape, 1))
+    tm = getattr(tnn, name)(p).eval()
+    t = torch.tensor(_arr(shape, 1))
+    assert (em(x) is x) == (tm(t) is t)  # eval mode: the input itself (a view if unbatched)
+    assert_same(em(x), tm(t))
+
+
+def test_dropout3d_warns_and_alpha_dropout_keeps_moments():
+    with pytest.warns(UserWarning, match="Received a 3-D input to dropout3d"):
+        nn.functional.dropout3d(ember.zeros(2, 3, 4))
+    x = ember.randn(200000, dtype=ember.float64)
+    y = nn.functional.alpha_dropout(x, 0.2, True)
+    assert abs(float(y.mean())) < 0.02 and abs(float(y.std()) - 1) < 0.02
