@@ -65,6 +65,10 @@ def _flat(out):
 FALLBACK = set()
 
 
+def _random(op):
+    return any(w in op.name for w in ("dropout", "rand", "bernoulli", "multinomial", "normal"))
+
+
 @pytest.mark.parametrize("op,sample", _params())
 def test_vmap_matches_per_sample(op, sample):
     fn = op.resolve("ember")
@@ -87,7 +91,12 @@ def test_vmap_matches_per_sample(op, sample):
     per_sample = [call(*[ember.tensor(s[k]) for s in stacks]) for k in range(B)]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        batched = vmap(call, in_dims=(0,) * n)(*[ember.tensor(s) for s in stacks])
+        try:
+            batched = vmap(call, in_dims=(0,) * n)(*[ember.tensor(s) for s in stacks])
+        except RuntimeError as exc:
+            if "randomness error mode" in str(exc) and _random(op):
+                return  # a random op under vmap's default randomness="error": PyTorch's error
+            raise
     if any("performance drop" in str(w.message) for w in caught):
         FALLBACK.add(op.name)
     _compare(batched, [_flat(r) for r in per_sample])
@@ -126,8 +135,13 @@ def test_nested_vmap_matches_per_sample(op, sample):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # the outer level maps dimension 0; the inner one maps (what is left of) dimension 0
-        batched = vmap(vmap(call, in_dims=(0,) * n), in_dims=(0,) * n)(
-            *[ember.tensor(s) for s in stacks])
+        try:
+            batched = vmap(vmap(call, in_dims=(0,) * n), in_dims=(0,) * n)(
+                *[ember.tensor(s) for s in stacks])
+        except RuntimeError as exc:
+            if "randomness error mode" in str(exc) and _random(op):
+                return
+            raise
     flat = [t.reshape((4,) + tuple(t.shape[2:])) for t in _flat(batched)]
     _compare(flat, want)
 

@@ -594,8 +594,62 @@ def _leading(level, name, fn, args, kwargs):
 
 
 for _n in ("tril", "triu", "tril_", "triu_", "diag_embed", "one_hot", "matrix_exp",
-           "interpolate", "pixel_shuffle"):
+           "pixel_shuffle", "pixel_unshuffle"):
     RULES[_n] = _leading
+
+
+def _fold_always(level, name, fn, args, kwargs):
+    """Ops that need their own batch dimension (interpolate, channel_shuffle): the vmap batch
+    joins it."""
+    x = args[0]
+    if not is_batched(x, level) or x.ndim < 1 or any(
+            is_batched(t, level) for t in list(args[1:]) + list(kwargs.values())
+            if isinstance(t, Tensor)):
+        return NotImplemented
+    return fold_rule(x.ndim)(level, name, fn, args, kwargs)
+
+
+for _n in ("interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "channel_shuffle",
+           "grid_sample"):
+    RULES[_n] = _fold_always
+
+
+def _constant_pad(level, name, fn, args, kwargs):
+    """F.pad: constant padding of the last dims leaves the leading (batch) dims alone; the
+    other modes need a fixed rank, so a batched input runs per sample."""
+    bound = _bind(fn, args, kwargs)
+    if bound.arguments.get("mode", "constant") != "constant":
+        return NotImplemented
+    return _leading(level, name, fn, args, kwargs)
+
+
+RULES["pad"] = _constant_pad
+
+
+def _diag(level, name, fn, args, kwargs):
+    """diag of a vector is a matrix with it on a diagonal; of a matrix, a diagonal's vector."""
+    bound = _bind(fn, args, kwargs)
+    x, k = bound.arguments["input"], bound.arguments.get("diagonal", 0)
+    if not is_batched(x, level) or x.ndim not in (1, 2):
+        return NotImplemented
+    v = x._value
+    if x.ndim == 2:
+        return wrap(v.diagonal(k, 1, 2), level)
+    n = v.shape[1] + abs(k)
+    return wrap(_diag_embed(v, k, n), level)
+
+
+def _diag_embed(v, k, n):
+    """(B, m) -> (B, n, n) with each row of v on diagonal k (scatter: differentiable in v)."""
+    from ..ops.creation import tensor
+
+    b, m = v.shape
+    flat = tensor([(i + max(-k, 0)) * n + (i + max(k, 0)) for i in range(m)])
+    out = v.new_zeros((b, n * n)).scatter(1, flat.unsqueeze(0).expand(b, m), v)
+    return out.reshape(b, n, n)
+
+
+RULES["diag"] = _diag
 
 
 def _one_hot(level, name, fn, args, kwargs):
@@ -1001,16 +1055,21 @@ RULES["<random factory>"] = _random_factory_batched
 
 def _random_on_tensor(level, name, fn, args, kwargs):
     """dropout, bernoulli, rand_like, ... on a batched tensor, by the randomness mode."""
+    dropout = name in ("dropout", "alpha_dropout", "feature_alpha_dropout", "dropout1d",
+                       "dropout2d", "dropout3d")
+    if dropout:
+        bound = _bind(fn, args, kwargs)
+        params = bound.signature.parameters
+        training = bound.arguments.get("training", params["training"].default)
+        p = bound.arguments.get("p", params["p"].default)
+        if not training or p == 0:
+            return fn(*args, **kwargs)  # no randomness: the op's own checks, then its input
     for lv in levels.stack:
         if lv.randomness == "error":
             from ._vmap import _RANDOMNESS_ERROR
 
             raise RuntimeError(_RANDOMNESS_ERROR)
-    if name in ("dropout", "alpha_dropout", "feature_alpha_dropout", "dropout1d", "dropout2d",
-                "dropout3d"):
-        bound = _bind(fn, args, kwargs)
-        if not bound.arguments.get("training", True) or bound.arguments.get("p", 0.5) == 0:
-            return args[0] if not bound.arguments.get("inplace") else args[0]
+    if dropout:
         if bound.arguments.get("inplace"):
             return NotImplemented
         if level.randomness == "same":
