@@ -426,30 +426,39 @@ def _log_ps(x):
     e -= _f32(0x7F - 1)
     bits &= ~0x7F800000
     bits |= 0x3F000000  # x is now the mantissa, in [0.5, 1)
-    small = x < _f32(0.707106781186547524)
+    small = (x < _f32(0.707106781186547524)).astype(_f32)  # 1 where the mantissa < sqrt(1/2)
     tmp = x * small
     x -= _f32(1.0)
     e -= small
     x += tmp
+    # fma steps: a float32 product is exact in double; the operands go through double
+    # buffers (plain double loops are faster than NumPy's mixed float32/float64 ones)
     x64 = x.astype(_f64)
     y = x64 * _LOG_P[0]
     y += _LOG_P[1]
     y32 = np.empty(x.shape, _f32)
     for c in _LOG_P[2:]:
         np.copyto(y32, y, casting="unsafe")
-        np.multiply(y32, x64, out=y)
+        np.copyto(y, y32)
+        y *= x64
         y += c
     np.copyto(y32, y, casting="unsafe")
     y32 *= x
     z = x * x
-    np.multiply(y32, z, out=y, dtype=_f64)
-    y += e * _f32(-2.12194440e-4)
+    t = np.empty(x.shape, _f64)
+    np.copyto(y, y32)
+    np.copyto(t, z)
+    y *= t
+    np.copyto(t, e * _f32(-2.12194440e-4))
+    y += t
     np.copyto(y32, y, casting="unsafe")
     z *= _f32(0.5)
     y32 -= z
     x += y32
-    np.multiply(e, 0.693359375, out=y, dtype=_f64)
-    y += x
+    np.copyto(y, e)
+    y *= 0.693359375
+    np.copyto(t, x)
+    y += t
     np.copyto(y32, y, casting="unsafe")
     return y32
 
@@ -473,32 +482,40 @@ def _sincos_ps(x):
     poly = (j >> 1) & 1
     np.negative(poly, out=poly)  # all ones where the sine polynomial serves cos (octants 2, 3)
     t = np.empty(x.shape, _f64)
+    w = np.empty(x.shape, _f64)
     for dp in _DP:  # extended-precision reduction, x - y * pi / 4
         np.multiply(y, dp, out=t)
-        t += x
+        np.copyto(w, x)
+        t += w
         np.copyto(x, t, casting="unsafe")
     z = x * x
     z64 = z.astype(_f64)
     np.multiply(z64, _COS_P[0], out=t)
     t += _COS_P[1]
     yc = t.astype(_f32)
-    np.multiply(yc, z64, out=t)
+    np.copyto(t, yc)
+    t *= z64
     t += _COS_P[2]
     np.copyto(yc, t, casting="unsafe")
     yc *= z
-    np.multiply(yc, z64, out=t)
-    t -= z * _f32(0.5)
+    np.copyto(t, yc)
+    t *= z64
+    np.copyto(w, z * _f32(0.5))
+    t -= w
     np.copyto(yc, t, casting="unsafe")
     yc += _f32(1.0)
     np.multiply(z64, _SIN_P[0], out=t)
     t += _SIN_P[1]
     ys = t.astype(_f32)
-    np.multiply(ys, z64, out=t)
+    np.copyto(t, ys)
+    t *= z64
     t += _SIN_P[2]
     np.copyto(ys, t, casting="unsafe")
     ys *= z
-    np.multiply(ys, x, out=t, dtype=_f64)
-    t += x
+    np.copyto(t, ys)
+    np.copyto(w, x)
+    t *= w
+    t += w
     np.copyto(ys, t, casting="unsafe")
     ci, si = yc.view(np.int32), ys.view(np.int32)
     diff = ci ^ si
