@@ -1373,6 +1373,20 @@ NN_RANDOM_OPS = [
                                          Sample(U(rng, 3, 2, 1, 2), 0.5)]),
 ]
 OP_DB += NN_RANDOM_OPS
+
+
+NN_EMBEDDING_BAG_OPS = [
+    _f("embedding_bag", lambda rng: [
+        Sample(_idx(1, 2, 4, 4, 3, 0, 2), U(rng, 5, 3), _idx(0, 2, 2, 5)),
+        Sample(_idx(1, 2, 4, 4, 3, 0).reshape(2, 3), U(rng, 5, 3), mode="sum"),
+        Sample(_idx(1, 2, 4, 0, 3, 0, 2), distinct(rng, 5, 3), _idx(0, 3, 3, 7), mode="max",
+               include_last_offset=True),
+        Sample(_idx(1, 2, 4, 4, 3, 0, 2), U(rng, 5, 3), _idx(0, 1, 4), mode="sum",
+               per_sample_weights=U(rng, 7)),
+        Sample(_idx(1, 2, 4, 4, 3, 0, 2), U(rng, 5, 3), _idx(0, 3, 6), padding_idx=4)],
+       known=_COMPOSITE),
+]
+OP_DB += NN_EMBEDDING_BAG_OPS
 # -- end of more nn -----------------------------------------------------------------------------
 
 

@@ -611,3 +611,47 @@ def test_dropout3d_warns_and_alpha_dropout_keeps_moments():
     x = ember.randn(200000, dtype=ember.float64)
     y = nn.functional.alpha_dropout(x, 0.2, True)
     assert abs(float(y.mean())) < 0.02 and abs(float(y.std()) - 1) < 0.02
+
+
+# -- embedding bags ------------------------------------------------------------------------------
+@pytest.mark.parametrize("kw, inputs", [
+    ({"mode": "mean"}, [np.array([1, 2, 4, 4, 3, 0, 2]), np.array([0, 2, 2, 5])]),
+    ({"mode": "sum", "padding_idx": 2}, [np.array([[1, 2, 4], [4, 3, 2]])]),
+    ({"mode": "max", "include_last_offset": True},
+     [np.array([1, 2, 4, 0, 3, 0, 2]), np.array([0, 3, 3, 7])]),
+    ({"mode": "sum", "max_norm": 1.0}, [np.array([1, 1, 4, 1]), np.array([0, 2])]),
+])
+def test_embedding_bag_layer_matches_torch(kw, inputs):
+    torch.manual_seed(0)
+    tm = tnn.EmbeddingBag(5, 3, dtype=torch.float64, **kw)
+    em = nn.EmbeddingBag(5, 3, dtype=ember.float64, **kw)
+    _modules_agree(em, tm, *inputs)
+
+
+def test_embedding_bag_per_sample_weights_and_errors():
+    w = _arr((5, 2), 1)
+    idx, off, psw = np.array([1, 2, 3]), np.array([0, 1]), _arr(3, 2)
+    e = nn.functional.embedding_bag(ember.tensor(idx), ember.tensor(w), ember.tensor(off),
+                                    mode="sum", per_sample_weights=ember.tensor(psw))
+    t = tnn.functional.embedding_bag(torch.tensor(idx), torch.tensor(w), torch.tensor(off),
+                                     mode="sum", per_sample_weights=torch.tensor(psw))
+    assert_same(e, t)
+    F, TF = nn.functional, tnn.functional
+    ew, tw = ember.tensor(w), torch.tensor(w)
+    for args, kw in [(([[1, 2], [3, 4]], [0]), {}), (([1, 2, 3], None), {}),
+                     (([1, 2, 3], [0, 1]), {"mode": "foo"}),
+                     (([1, 2, 3], [1, 1]), {}), (([1, 2, 3], [0, 4]), {}),
+                     (([1, 2, 3], [0, 1]), {"mode": "mean", "per_sample_weights": [1.0] * 3})]:
+        def conv(lib, a):
+            return None if a is None else lib.tensor(a)
+
+        same_error(lambda: F.embedding_bag(conv(ember, args[0]), ew, conv(ember, args[1]),
+                                           **{k: conv(ember, v) if isinstance(v, list) else v
+                                              for k, v in kw.items()}),
+                   lambda: TF.embedding_bag(conv(torch, args[0]), tw, conv(torch, args[1]),
+                                            **{k: conv(torch, v) if isinstance(v, list) else v
+                                               for k, v in kw.items()}))
+    assert repr(nn.EmbeddingBag(10, 3, mode="max", padding_idx=2, max_norm=1.0,
+                                scale_grad_by_freq=True)) == \
+        repr(tnn.EmbeddingBag(10, 3, mode="max", padding_idx=2, max_norm=1.0,
+                              scale_grad_by_freq=True))

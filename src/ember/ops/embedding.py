@@ -4,10 +4,11 @@ one_hot."""
 import numpy as np
 
 from .._errors import note
-from .._tensor import _make
+from .._tensor import Tensor, _make
 from ._nn_common import fused_node
 from ._op import check_tensor, record
 from .indexing import index_add
+from .shape import stack
 
 
 def _embedding_grads(node, g, create_graph, idx, num, padding_idx, by_freq):
@@ -106,5 +107,99 @@ def one_hot(tensor, num_classes=-1):
     return _make((d[..., None] == np.arange(num_classes)).astype(np.int64))
 
 
-FUNCTIONAL = ["embedding", "one_hot"]
+def _type_name(obj):
+    return "<class 'ember.Tensor'>" if isinstance(obj, Tensor) else str(type(obj))
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
+                  scale_grad_by_freq=False, mode="mean", sparse=False, per_sample_weights=None,
+                  include_last_offset=False, padding_idx=None):
+    """The sum, mean or max of the embedding rows of each bag: the rows of a 2-D input, or
+    the runs of a 1-D input that start at offsets. Indices equal to padding_idx are left out
+    (an empty bag gives zeros)."""
+    if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
+        raise ValueError(
+            f"embedding_bag: If per_sample_weights ({tuple(per_sample_weights.shape)}) is not "
+            f"None, then it must have the same shape as the input ({tuple(input.shape)})")
+    if weight.dim() != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension "
+                         f"{weight.dim()}")
+    if input.dim() == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a "
+                "mini-batch of fixed length sequences. However, found offsets of type "
+                f"{_type_name(offsets)}")
+        b, n = input.shape
+        starts = np.arange(b) * n
+        flat = input.reshape(-1)
+        psw = None if per_sample_weights is None else per_sample_weights.reshape(-1)
+    elif input.dim() == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.dim() != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        starts = offsets._data.astype(np.int64)
+        flat, psw = input, per_sample_weights
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
+                         f"{input.dim()}")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if scale_grad_by_freq:
+        raise NotImplementedError("embedding_bag: scale_grad_by_freq=True is not supported by "
+                                  "ember")
+    if max_norm is not None:
+        _embedding_renorm(weight, flat._data, max_norm, norm_type)
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+            f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+            "GitHub.")
+    total = flat.shape[0]
+    if input.dim() == 1 and len(starts):
+        if starts[0] != 0:
+            raise RuntimeError(
+                "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to "
+                f"start from position 0. However, got {starts[0]}\n[ ember.LongTensor{{}} ]")
+        if starts[-1] > total:
+            raise RuntimeError(f"offsets[-1] can not be greater than input's length {total} but "
+                               f"got offsets[-1] of {starts[-1]}")
+    if include_last_offset and input.dim() == 1:
+        ends = starts[1:]
+        starts = starts[:-1]
+    else:
+        ends = np.append(starts[1:], total)
+    bags = len(starts)
+    num = weight.shape[0]
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += num
+    idx = flat._data
+    rows = embedding(flat, weight, None, None, norm_type, scale_grad_by_freq, sparse)
+    keep = np.ones(total, bool) if padding_idx is None else idx != padding_idx
+    bag_of = np.repeat(np.arange(bags), ends - starts)
+    if len(bag_of) < total:  # elements after the last bag's end (include_last_offset)
+        bag_of = np.append(bag_of, np.full(total - len(bag_of), -1))
+    keep &= bag_of >= 0
+    if mode == "max":
+        outs = []
+        for i in range(bags):
+            sel = np.nonzero(keep & (bag_of == i))[0]
+            if len(sel):
+                outs.append(rows[_make(sel)].amax(0))
+            else:
+                outs.append(rows.new_zeros((weight.shape[1],)))
+        return stack(outs) if outs else rows.new_zeros((0, weight.shape[1]))
+    if psw is not None:
+        rows = rows * psw.unsqueeze(1)
+    sel = np.nonzero(keep)[0]
+    out = rows.new_zeros((bags, weight.shape[1])).index_add(
+        0, _make(bag_of[sel]), rows[_make(sel)])
+    if mode == "mean":
+        counts = np.bincount(bag_of[sel], minlength=bags).astype(weight._data.dtype)
+        out = out / _make(np.maximum(counts, 1)[:, None])
+    return out
+
+
+FUNCTIONAL = ["embedding", "embedding_bag", "one_hot"]
 TENSOR_METHODS = {}
