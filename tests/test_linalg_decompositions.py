@@ -342,6 +342,8 @@ def test_matrix_norm_float32_and_dtype():
     ("lu_factor_ex", lambda L, a: L.linalg.lu_factor_ex(a)),
     ("cholesky_ex", lambda L, a: L.linalg.cholesky_ex(a @ a.mT)),
     ("inv_ex", lambda L, a: L.linalg.inv_ex(a)),
+    ("slogdet", lambda L, a: L.linalg.slogdet(a)),
+    ("torch_slogdet", lambda L, a: L.slogdet(a)),
     ("lstsq", lambda L, a: L.linalg.lstsq(a, a)),
     ("torch_qr", lambda L, a: L.qr(a)),
     ("torch_cholesky", lambda L, a: L.cholesky(a @ a.mT)),
@@ -461,3 +463,32 @@ def test_solve_left_false_and_vector_rules():
     b = rng.standard_normal((2, 4, 3))
     assert_same(ember.linalg.solve(ember.tensor(a), ember.tensor(b), left=False),
                 torch.linalg.solve(torch.tensor(a), torch.tensor(b), left=False), rtol=1e-10)
+
+
+def test_det_gradient_of_singular_matrices_is_zero_as_pytorch():
+    for m in (S2, S3, np.zeros((3, 3))):
+        e = ember.tensor(m, dtype=ember.float64, requires_grad=True)
+        t = torch.tensor(m, dtype=torch.float64, requires_grad=True)
+        ember.linalg.det(e).backward()
+        torch.linalg.det(t).backward()
+        assert_same(e.grad, t.grad)
+
+
+def test_forward_mode_matches_pytorch():
+    import torch.autograd.forward_ad as tfw
+
+    import ember.autograd.forward_ad as efw
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 3))
+    a = a @ a.T + 3 * np.eye(3)
+    v = rng.standard_normal((3, 3))
+    v = v + v.T
+    for fn in (lambda L, x: L.linalg.inv(x), lambda L, x: L.linalg.cholesky(x),
+               lambda L, x: L.linalg.eigvalsh(x), lambda L, x: L.linalg.slogdet(x)[1],
+               lambda L, x: L.linalg.lu_factor(x)[0], lambda L, x: L.linalg.pinv(x)):
+        with tfw.dual_level():
+            tt = tfw.unpack_dual(fn(torch, tfw.make_dual(torch.tensor(a), torch.tensor(v))))
+        with efw.dual_level():
+            et = efw.unpack_dual(fn(ember, efw.make_dual(ember.tensor(a), ember.tensor(v))))
+        assert_same(et.tangent, tt.tangent, rtol=1e-10, atol=1e-12)

@@ -19,9 +19,11 @@ import numpy as np
 from .._dtype import from_np
 from .._errors import note
 from .._tensor import Tensor, _make
+from ..autograd import forward_ad as _fw
+from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, edge
-from ._op import check_tensor
+from ._op import check_tensor, dual_multi, unsupported
 from .creation import eye, zeros
 from .elementwise import where
 from .linalg import matmul
@@ -141,10 +143,11 @@ class _Outs:
     """The outputs of a linalg node, kept for its backward as (array, version counter, version):
     rebuilt as tensors of this node (create_graph) or plain tensors."""
 
-    __slots__ = ("items",)
+    __slots__ = ("items", "tangents")
 
     def __init__(self, tensors):
         self.items = tuple((t._data, t._version, t._version[0]) for t in tensors)
+        self.tangents = None  # forward mode: the outputs' tangents, given back with them
 
     def unpack(self, node, create_graph):
         outs = []
@@ -157,6 +160,8 @@ class _Outs:
             t = _make(data, grad, node if grad else None)
             t._output_nr = k
             t._version = counter
+            if self.tangents is not None and _fw_state.active and self.tangents[k] is not None:
+                _fw.set_tangent(t, self.tangents[k])
             outs.append(t)
         return outs
 
@@ -188,10 +193,13 @@ def _record(arrays, node_cls, inputs, saved=(), diff=None):
     arrays = [a if a.__class__ is np.ndarray else np.asarray(a) for a in arrays]
     need = _grad_state.enabled and any(
         isinstance(x, Tensor) and x._requires_grad for x in inputs)
-    if not need:
-        return [_make(a) for a in arrays]
     if diff is None:
         diff = [a.dtype.kind in "fc" for a in arrays]
+    if not need:
+        outs = [_make(a) for a in arrays]
+        if _fw_state.active:
+            _dual(outs, diff, node_cls, inputs, (*saved, _Outs(outs)), None)
+        return outs
     outs = [_make(a, bool(d)) for a, d in zip(arrays, diff)]
     edges = tuple(edge(x) if isinstance(x, Tensor) else (None, 0) for x in inputs)
     meta = [(x._data.shape, x._data.dtype) if isinstance(x, Tensor) and x._requires_grad
@@ -203,7 +211,20 @@ def _record(arrays, node_cls, inputs, saved=(), diff=None):
         if d:
             t._grad_fn = node
             t._output_nr = k
+    if _fw_state.active:
+        _dual(outs, diff, node_cls, inputs, saved, node)
     return outs
+
+
+def _dual(outs, diff, node_cls, inputs, saved, node):
+    """Forward mode: the outputs' tangents, by the rule derived from the backward (its
+    transpose) or the node's own ``jvp``. The node keeps them all (its backward reads the
+    outputs, hidden ones included); only the differentiable outputs show theirs."""
+    dual_multi(outs, node_cls, inputs, saved, False, node)
+    saved[-1].tangents = [_fw.tangent_of(t) for t in outs]
+    for t, d in zip(outs, diff):
+        if not d:
+            _fw.set_tangent(t, None)
 
 
 # -- small differentiable helpers ---------------------------------------------------------------
@@ -470,8 +491,12 @@ def _det_rule(grads, outs, A):
     if g is None:
         return (None,)
     det = outs[0]
-    # d det = det tr(A^-1 dA): gA = g det A^-T
-    return ((g * det).unsqueeze(-1).unsqueeze(-1) * _mT(linalg_inv(A)),)
+    # d det = det tr(A^-1 dA): gA = g det A^-T; PyTorch gives a singular matrix zeros
+    gA = (g * det).unsqueeze(-1).unsqueeze(-1) * _mT(linalg_inv_ex(A)[0])
+    singular = det._data == 0
+    if singular.any():
+        gA = where(_make(singular[..., None, None]), 0.0, gA)
+    return (gA,)
 
 
 _DetNode = _node("LinalgDetBackward0", _det_rule)
@@ -493,7 +518,7 @@ def _slogdet_rule(grads, outs, A):
     g = grads[1]
     if g is None:
         return (None,)
-    return (g.unsqueeze(-1).unsqueeze(-1) * _mT(linalg_inv(A)),)
+    return (g.unsqueeze(-1).unsqueeze(-1) * _mT(linalg_inv_ex(A)[0]),)
 
 
 _SlogdetNode = _node("LinalgSlogdetBackward0", _slogdet_rule, 2)
@@ -553,6 +578,7 @@ def _cholesky_rule(grads, outs, upper):
 
 _CholeskyNode = _node("LinalgCholeskyExBackward0", _cholesky_rule, 2)
 _CholeskyOldNode = _node("CholeskyBackward0", _cholesky_rule)
+_CholeskyOldNode.jvp = staticmethod(unsupported("cholesky"))  # none in PyTorch
 
 
 def _cholesky_np(d):
@@ -1307,17 +1333,25 @@ def pinverse(input, rcond=1e-15):
 
 
 def _lstsq_rule(grads, outs, A, B, vector):
-    g = grads[0]
-    if grads[1] is not None:
-        raise NotImplementedError("linalg.lstsq: the gradient through residuals is not "
-                                  "implemented by ember yet")
-    if g is None:
+    g, gr = grads[0], grads[1]
+    if gr is not None and not gr._data.size:
+        gr = None  # no residuals were computed
+    if g is None and gr is None:
         return None, None
+    X = outs[0]
     if vector:
-        g, B = g.unsqueeze(-1), B.unsqueeze(-1)
-    pinvA = linalg_pinv(A)
-    gB = _mT(pinvA) @ g
-    gA = _pinv_grad(g @ _mT(B), A, pinvA)
+        B, X = B.unsqueeze(-1), X.unsqueeze(-1)
+        g = None if g is None else g.unsqueeze(-1)
+    gA = gB = None
+    if g is not None:  # X = pinv(A) B
+        pinvA = linalg_pinv(A)
+        gB = _mT(pinvA) @ g
+        gA = _pinv_grad(g @ _mT(B), A, pinvA)
+    if gr is not None:
+        # residuals r = sum((A X - B)^2) over rows, at the least-squares X (A^T R = 0)
+        R = (A @ X - B) * (2 * gr.unsqueeze(-2))
+        gA = R @ _mT(X) if gA is None else gA + R @ _mT(X)
+        gB = -R if gB is None else gB - R
     if vector:
         gB = gB.squeeze(-1)
     return gA, gB
@@ -1363,10 +1397,8 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
         rank = np.zeros(0, np.int64)
     if driver not in ("gelsd", "gelss"):
         sv = np.zeros(0, da.dtype)
-    if vector:
+    if vector:  # (the residuals keep their last dimension, as PyTorch's)
         x = x[..., 0]
-        if res.size:
-            res = res[..., 0]
     outs = _record((x.astype(da.dtype), res.astype(da.dtype), rank, sv), _LstsqNode, (A, B),
                    (A, B, vector), diff=(True, True, False, False))
     return _Lstsq(outs)
