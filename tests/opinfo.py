@@ -1392,6 +1392,14 @@ NN_EMBEDDING_BAG_OPS = [
        known=_COMPOSITE),
 ]
 OP_DB += NN_EMBEDDING_BAG_OPS
+
+
+NN_CONV_TBC_OPS = [
+    OpInfo("conv_tbc", "ember.conv_tbc", "torch.conv_tbc", lambda rng: [
+        Sample(U(rng, 5, 2, 3), U(rng, 2, 3, 4), U(rng, 4)),
+        Sample(U(rng, 4, 1, 2), U(rng, 3, 2, 2), U(rng, 2), 1)], known=_COMPOSITE),
+]
+OP_DB += NN_CONV_TBC_OPS
 # -- end of more nn -----------------------------------------------------------------------------
 
 

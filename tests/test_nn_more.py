@@ -655,3 +655,82 @@ def test_embedding_bag_per_sample_weights_and_errors():
                                 scale_grad_by_freq=True)) == \
         repr(tnn.EmbeddingBag(10, 3, mode="max", padding_idx=2, max_norm=1.0,
                               scale_grad_by_freq=True))
+
+
+# -- the remaining names: SyncBatchNorm, DataParallel, Container, factory_kwargs -----------------
+def test_sync_batch_norm_without_a_process_group():
+    torch.manual_seed(0)
+    tm = tnn.SyncBatchNorm(3, momentum=0.2, dtype=torch.float64)
+    em = nn.SyncBatchNorm(3, momentum=0.2, dtype=ember.float64)
+    _modules_agree(em, tm, _arr((4, 3, 2), 1), train=True)
+    assert_same(list(em.state_dict().values()), list(tm.state_dict().values()))
+    same_error(lambda: em(ember.zeros(3)), lambda: tm(torch.zeros(3)))
+    net = nn.Sequential(nn.Conv1d(3, 3, 1), nn.BatchNorm1d(3), nn.ReLU())
+    synced = nn.SyncBatchNorm.convert_sync_batchnorm(net)
+    assert type(synced[1]) is nn.SyncBatchNorm and synced[1].weight is net[1].weight
+    tnet = tnn.SyncBatchNorm.convert_sync_batchnorm(
+        tnn.Sequential(tnn.Conv1d(3, 3, 1), tnn.BatchNorm1d(3), tnn.ReLU()))
+    assert repr(synced) == repr(tnet)
+
+
+def test_data_parallel_container_and_factory_kwargs():
+    torch.manual_seed(0)
+    tm = tnn.DataParallel(tnn.Linear(2, 3, dtype=torch.float64))
+    em = nn.DataParallel(nn.Linear(2, 3, dtype=ember.float64))
+    _modules_agree(em, tm, _arr((4, 2), 1))
+    assert em.device_ids == tm.device_ids == []
+    with pytest.warns(FutureWarning, match="nn.Container` is deprecated"):
+        c = nn.Container(a=nn.Linear(1, 1))
+    with pytest.warns(FutureWarning):
+        assert repr(c) == repr(tnn.Container(a=tnn.Linear(1, 1)))
+    assert nn.factory_kwargs({"factory_kwargs": {"dtype": 1}, "device": "cpu"}) == \
+        tnn.factory_kwargs({"factory_kwargs": {"dtype": 1}, "device": "cpu"})
+    assert nn.factory_kwargs(None) == {}
+    same_error(lambda: nn.factory_kwargs({"foo": 1}), lambda: tnn.factory_kwargs({"foo": 1}))
+    same_error(lambda: nn.factory_kwargs({"dtype": 1, "factory_kwargs": {"dtype": 2}}),
+               lambda: tnn.factory_kwargs({"dtype": 1, "factory_kwargs": {"dtype": 2}}))
+    nn.functional.assert_int_or_pair((1, 2), "kernel", "{} must be int or pair")
+    with pytest.raises(AssertionError, match="kernel must be int or pair"):
+        nn.functional.assert_int_or_pair((1, 2, 3), "kernel", "{} must be int or pair")
+
+
+# -- what is missing is documented ----------------------------------------------------------------
+def _documented(section):
+    """The names listed under '## <section>' in docs/nn_coverage.md, with their reasons."""
+    import pathlib
+    import re
+
+    text = (pathlib.Path(__file__).parents[1] / "docs" / "nn_coverage.md").read_text()
+    body = text.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
+    return dict(re.findall(r"^- `([A-Za-z_0-9]+)`: (.+)$", body, re.M))
+
+
+def _functional_api():
+    """The functions (and enums) torch.nn.functional defines, not the names it imports."""
+    import types
+
+    import torch.nn.functional as TF
+
+    skip = ("typing", "collections", "torch._jit_internal", "torch.overrides", "builtins")
+    names = []
+    for name in dir(TF):
+        obj = getattr(TF, name)
+        if name.startswith("_") or isinstance(obj, types.ModuleType) or not callable(obj) \
+                or obj is torch.Tensor:
+            continue
+        module = getattr(obj, "__module__", None) or ""
+        if module.startswith(skip) or module == "torch._C":
+            continue
+        names.append(name)
+    return names
+
+
+def test_missing_nn_names_are_documented():
+    missing_nn = sorted(n for n in dir(tnn) if not n.startswith("_") and not hasattr(nn, n))
+    missing_f = sorted(n for n in _functional_api() if not hasattr(nn.functional, n))
+    print("torch.nn names missing from ember.nn:", missing_nn)
+    print("torch.nn.functional names missing from ember.nn.functional:", missing_f)
+    doc_nn, doc_f = _documented("torch.nn"), _documented("torch.nn.functional")
+    assert all(reason.strip() for reason in (*doc_nn.values(), *doc_f.values()))
+    assert missing_nn == sorted(doc_nn)
+    assert missing_f == sorted(doc_f)

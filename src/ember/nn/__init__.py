@@ -8,7 +8,25 @@ from . import functional, init, modules, utils
 from .modules import *
 from .parameter import Parameter
 
-__all__ = ["Parameter", "functional", "init", "utils", *modules.__all__]
+__all__ = ["Parameter", "factory_kwargs", "functional", "init", "utils", *modules.__all__]
+
+
+def factory_kwargs(kwargs):
+    """The device, dtype and memory_format of kwargs (or of its nested 'factory_kwargs'
+    dict), ready for a factory function; any other key is a TypeError."""
+    if kwargs is None:
+        return {}
+    simple = {"device", "dtype", "memory_format"}
+    expected = simple | {"factory_kwargs"}
+    if not kwargs.keys() <= expected:
+        raise TypeError(f"unexpected kwargs {kwargs.keys() - expected}")
+    r = dict(kwargs.get("factory_kwargs", {}))
+    for k in simple:
+        if k in kwargs:
+            if k in r:
+                raise TypeError(f"{k} specified twice, in **kwargs and in factory_kwargs")
+            r[k] = kwargs[k]
+    return r
 
 
 def __getattr__(name):

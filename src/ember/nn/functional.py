@@ -22,8 +22,8 @@ from ._attention import (  # _canonical_mask: the layers' mask conversion, as in
 )
 
 __all__ = [
-    "log_softmax", "multi_head_attention_forward", "relu", "scaled_dot_product_attention",
-    "sigmoid", "softmax", "tanh",
+    "assert_int_or_pair", "log_softmax", "multi_head_attention_forward", "relu",
+    "scaled_dot_product_attention", "sigmoid", "softmax", "tanh",
 ]
 
 
@@ -51,6 +51,12 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     if dim is None:
         dim = _activation.implicit_softmax_dim(input.ndim)
     return _activation.log_softmax(input, dim, dtype)
+
+
+def assert_int_or_pair(arg, arg_name, message):
+    """Checks that arg is an int or a pair (message names arg_name in '{}')."""
+    if not (isinstance(arg, int) or len(arg) == 2):
+        raise AssertionError(message.format(arg_name))
 
 
 def _export(module):

@@ -25,9 +25,9 @@ from .linalg import _cpp, _word
 from .shape import cat, narrow, permute, reshape, squeeze, unsqueeze
 
 # the ones PyTorch also has at the top level (torch.conv2d, ...)
-__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_tbc", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d"]
-FUNCTIONAL = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+FUNCTIONAL = ["conv1d", "conv2d", "conv3d", "conv_tbc", "conv_transpose1d", "conv_transpose2d",
               "conv_transpose3d"]
 TENSOR_METHODS = {}
 
@@ -615,3 +615,21 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if bias is not None:
         y = y + reshape(bias, (-1, 1, 1, 1))
     return y if input.ndim == 5 else squeeze(y, 0)
+
+
+def conv_tbc(input, weight, bias, pad=0):
+    """1-D convolution in (time, batch, channels) layout: weight (kernel, in, out), bias (out,),
+    pad zeros at both ends of time."""
+    if input.ndim != 3:
+        raise RuntimeError("Input must have 3 dims: time, batch, in_channel")
+    if weight.ndim != 3:
+        raise RuntimeError("Weight tensor must have 3 dims: kernel_width, in_channels, "
+                           "out_channels.")
+    if bias.ndim != 1:
+        raise RuntimeError("Bias must be 1-D")
+    if input.shape[2] != weight.shape[1]:
+        raise RuntimeError("Input dim 2 (input channels) is not == dim 1 in the weight tensor")
+    if weight.shape[2] != bias.shape[0]:
+        raise RuntimeError("Bias size must equal dim 2 in the weight tensor (output channels).")
+    y = conv1d(permute(input, (1, 2, 0)), permute(weight, (2, 1, 0)), bias, 1, pad)
+    return permute(y, (2, 0, 1))

@@ -4,6 +4,7 @@ from . import (
     activation,
     container,
     conv,
+    data_parallel,
     distance,
     dropout,
     flatten,
@@ -21,6 +22,7 @@ from . import (
 from .activation import *
 from .container import *
 from .conv import *
+from .data_parallel import *
 from .distance import *
 from .dropout import *
 from .flatten import *
@@ -35,6 +37,6 @@ from .sampling import *
 from .sparse import *
 from .transformer import *
 
-_MODULES = (activation, container, conv, distance, dropout, flatten, linear, loss, module,
-            normalization, padding, pooling, rnn, sampling, sparse, transformer)
+_MODULES = (activation, container, conv, data_parallel, distance, dropout, flatten, linear, loss,
+            module, normalization, padding, pooling, rnn, sampling, sparse, transformer)
 __all__ = [name for m in _MODULES for name in m.__all__]

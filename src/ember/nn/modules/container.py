@@ -1,13 +1,16 @@
 """Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict."""
 
 import operator
+import warnings
 from collections import OrderedDict
 
 from ..._tensor import Tensor
 from ..parameter import Parameter
 from .module import Module, _indent
 
-__all__ = ["ModuleDict", "ModuleList", "ParameterDict", "ParameterList", "Sequential"]
+__all__ = [
+    "Container", "ModuleDict", "ModuleList", "ParameterDict", "ParameterList", "Sequential",
+]
 
 
 def _index(idx, n):
@@ -356,3 +359,14 @@ class ParameterDict(Module):
 
     def __call__(self, input):
         raise RuntimeError("ParameterDict should not be called.")
+
+
+class Container(Module):
+    """The old base of the containers (deprecated): a Module holding the keyword modules."""
+
+    def __init__(self, **kwargs):
+        super().__init__()
+        warnings.warn("`nn.Container` is deprecated. All of its functionality is now implemented "
+                      "in `nn.Module`. Subclass that instead.", FutureWarning, stacklevel=2)
+        for key, value in kwargs.items():
+            self.add_module(key, value)

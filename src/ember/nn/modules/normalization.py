@@ -2,6 +2,7 @@
 InstanceNorm1d/2d/3d, LocalResponseNorm, RMSNorm."""
 
 import numbers
+import sys
 import warnings
 
 from ... import _dtype as _dt
@@ -13,7 +14,7 @@ from .module import Module
 
 __all__ = [
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
-    "InstanceNorm3d", "LayerNorm", "LocalResponseNorm", "RMSNorm",
+    "InstanceNorm3d", "LayerNorm", "LocalResponseNorm", "RMSNorm", "SyncBatchNorm",
 ]
 
 
@@ -285,3 +286,51 @@ class RMSNorm(Module):
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
+
+
+class SyncBatchNorm(_BatchNorm):
+    """BatchNorm whose batch statistics would be gathered over a process group. Without an
+    initialized group of several processes (the only case ember runs) it is BatchNorm over
+    inputs of any rank >= 2."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, process_group=None, device=None, dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+        self.process_group = process_group
+
+    def _check_input_dim(self, input):
+        if input.dim() < 2:
+            raise ValueError(f"expected at least 2D input (got {input.dim()}D input)")
+
+    def forward(self, input):
+        if self.training and _group_size(self.process_group) > 1:
+            raise NotImplementedError("SyncBatchNorm: synchronizing batch statistics across "
+                                      "processes is not supported by ember")
+        return super().forward(input)
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module, process_group=None):
+        """module with every BatchNorm*d layer replaced by a SyncBatchNorm holding the same
+        parameters and running statistics."""
+        out = module
+        if isinstance(module, _BatchNorm) and not isinstance(module, _InstanceNorm):
+            out = cls(module.num_features, module.eps, module.momentum, module.affine,
+                      module.track_running_stats, process_group)
+            if module.affine:
+                out.weight = module.weight
+                out.bias = module.bias
+            out.running_mean = module.running_mean
+            out.running_var = module.running_var
+            out.num_batches_tracked = module.num_batches_tracked
+            out.training = module.training
+        for name, child in module.named_children():
+            out.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        return out
+
+
+def _group_size(group):
+    """The world size of an initialized default (or given) process group; 1 without one."""
+    dist = sys.modules.get("ember.distributed")  # loaded only if the user started a group
+    if dist is None or not dist.is_initialized():
+        return 1
+    return dist.get_world_size(group)
