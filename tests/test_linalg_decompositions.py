@@ -492,3 +492,61 @@ def test_forward_mode_matches_pytorch():
         with efw.dual_level():
             et = efw.unpack_dual(fn(ember, efw.make_dual(ember.tensor(a), ember.tensor(v))))
         assert_same(et.tangent, tt.tangent, rtol=1e-10, atol=1e-12)
+
+
+def test_eig_gradient_of_a_phase_dependent_loss_is_refused_as_pytorch():
+    a = [[0.0, -2.0, 0.3], [1.0, 0.0, 0.2], [0.1, 0.4, 1.0]]  # complex eigenvectors
+
+    def run(lib):
+        x = lib.tensor(a, dtype=lib.float64, requires_grad=True)
+        lib.view_as_real(lib.linalg.eig(x)[1])[..., 0].sum().backward()
+
+    same_error(lambda: run(ember), lambda: run(torch))
+
+
+def test_eig_gradient_of_a_phase_free_loss():
+    rng = np.random.default_rng(0)
+    a = [[0.0, -2.0, 0.3], [1.0, 0.0, 0.2], [0.1, 0.4, 1.0]]
+    w = rng.standard_normal((3, 3))
+
+    def run(lib):
+        x = lib.tensor(a, dtype=lib.float64, requires_grad=True)
+        values, vectors = lib.linalg.eig(x)
+        loss = (vectors.abs() * lib.tensor(w)).sum() + lib.view_as_real(values)[:, 1].sum()
+        loss.backward()
+        return x.grad
+
+    assert_same(run(ember), run(torch), rtol=1e-9, atol=1e-12)
+
+
+EMPTY_OPS = {
+    "inv": lambda L, a: L.linalg.inv(a), "det": lambda L, a: L.linalg.det(a),
+    "slogdet": lambda L, a: L.linalg.slogdet(a), "svdvals": lambda L, a: L.linalg.svdvals(a),
+    "svd": lambda L, a: L.linalg.svd(a), "qr": lambda L, a: L.linalg.qr(a),
+    "qr_complete": lambda L, a: L.linalg.qr(a, mode="complete"),
+    "eigh": lambda L, a: L.linalg.eigh(a), "eig": lambda L, a: L.linalg.eig(a),
+    "cholesky": lambda L, a: L.linalg.cholesky(a), "lu_factor": lambda L, a: L.linalg.lu_factor(a),
+    "lu": lambda L, a: L.linalg.lu(a), "pinv": lambda L, a: L.linalg.pinv(a),
+    "matrix_rank": lambda L, a: L.linalg.matrix_rank(a),
+    "matrix_exp": lambda L, a: L.linalg.matrix_exp(a),
+    "nuc": lambda L, a: L.linalg.matrix_norm(a, "nuc"),
+    "spectral": lambda L, a: L.linalg.matrix_norm(a, 2),
+    "one": lambda L, a: L.linalg.matrix_norm(a, 1), "cond": lambda L, a: L.linalg.cond(a),
+    "lstsq": lambda L, a: L.linalg.lstsq(a, a), "solve": lambda L, a: L.linalg.solve(a, a),
+}
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (0, 3, 3), (2, 0, 0), (3, 0), (0, 3)], ids=str)
+@pytest.mark.parametrize("name", sorted(EMPTY_OPS))
+def test_empty_matrices_and_batches(name, shape):
+    def run(lib):
+        return EMPTY_OPS[name](lib, lib.zeros(shape, dtype=lib.float32))
+
+    try:
+        t = run(torch)
+    except Exception:  # noqa: BLE001
+        same_error(lambda: run(ember), lambda: run(torch))
+        return
+    e = run(ember)
+    for x, y in zip(e if isinstance(e, tuple) else (e,), t if isinstance(t, tuple) else (t,)):
+        assert_same(x, y)

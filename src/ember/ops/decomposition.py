@@ -267,8 +267,8 @@ def _lu_np(a):
     batch = a.shape[:-2]
     m, n = a.shape[-2:]
     k = min(m, n)
-    lu = np.array(a, copy=True).reshape(-1, m, n)
-    count = lu.shape[0]
+    count = math.prod(batch)
+    lu = np.array(a, copy=True).reshape(count, m, n)
     piv = np.zeros((count, k), np.int32)
     info = np.zeros(count, np.int32)
     rows = np.arange(count)
@@ -291,7 +291,7 @@ def _lu_np(a):
 def _perm_from_pivots(piv, m):
     """The row order ``perm`` with A[perm] = L U, from LAPACK's 1-based row swaps."""
     batch = piv.shape[:-1]
-    flat = piv.reshape(-1, piv.shape[-1]) - 1
+    flat = piv.reshape(math.prod(batch), piv.shape[-1]) - 1
     perm = np.broadcast_to(np.arange(m), (flat.shape[0], m)).copy()
     rows = np.arange(flat.shape[0])
     for j in range(flat.shape[1]):
@@ -844,6 +844,11 @@ def _eig_rule(grads, outs, A):
     if gV is not None:
         gv = gV._data
         VhgV = vh @ gv
+        if not np.allclose(np.imag(np.diagonal(VhgV, 0, -2, -1)), 0, rtol=1e-2, atol=1e-2):
+            raise RuntimeError(
+                "linalg_eig_backward: The eigenvectors in the complex case are specified up to "
+                "multiplication by e^{i phi}. The specified loss function depends on this "
+                "quantity, so it is ill-defined.")
         # PyTorch's normalization of the eigenvectors (unit norm) enters through the diagonal
         diag = np.real(np.diagonal(VhgV, 0, -2, -1))
         VhgV = VhgV - vh @ (vv * diag[..., None, :])
@@ -1376,18 +1381,24 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
         raise RuntimeError("ember.linalg.lstsq: input.size(-2) should match other.size(-2)")
     m, n = da.shape[-2:]
     batch = np.broadcast_shapes(da.shape[:-2], b.shape[:-2])
-    a_b = np.broadcast_to(da, (*batch, m, n)).reshape(-1, m, n)
-    b_b = np.broadcast_to(b, (*batch, m, b.shape[-1])).reshape(-1, m, b.shape[-1])
-    xs, ranks, svals = [], [], []
-    for a1, b1 in zip(a_b, b_b):
-        x, _, r, s = np.linalg.lstsq(a1, b1, rcond=rcond)
-        xs.append(x)
-        ranks.append(r)
-        svals.append(s)
     k = b.shape[-1]
-    x = np.array(xs, da.dtype).reshape(*batch, n, k)
-    rank = np.array(ranks, np.int64).reshape(batch)
-    sv = np.array(svals, da.dtype).reshape(*batch, min(m, n))
+    count = math.prod(batch)
+    a_b = np.broadcast_to(da, (*batch, m, n)).reshape(count, m, n)
+    b_b = np.broadcast_to(b, (*batch, m, k)).reshape(count, m, k)
+    if a_b.size and b_b.size:
+        xs, ranks, svals = [], [], []
+        for a1, b1 in zip(a_b, b_b):
+            x, _, r, s = np.linalg.lstsq(a1, b1, rcond=rcond)
+            xs.append(x)
+            ranks.append(r)
+            svals.append(s)
+        x = np.array(xs, da.dtype).reshape(*batch, n, k)
+        rank = np.array(ranks, np.int64).reshape(batch)
+        sv = np.array(svals, da.dtype).reshape(*batch, min(m, n))
+    else:  # empty matrices: the zero solution, of rank 0
+        x = np.zeros((*batch, n, k), da.dtype)
+        rank = np.zeros(batch, np.int64)
+        sv = np.zeros((*batch, min(m, n)), da.dtype)
     res = np.zeros(0, da.dtype)
     if driver != "gelsy" and m > n and np.all(rank == n) and driver != "gels":
         res = np.sum((np.broadcast_to(da, (*batch, m, n)) @ x - b) ** 2, axis=-2)
@@ -1690,6 +1701,8 @@ def linalg_matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None,
     r, c = _matrix_dims(dim, nd)
     if dtype is not None:
         A = A.to(dtype)
+    if not d.size and ord != "fro":  # PyTorch's norms of empty matrices are 0
+        return A.abs().sum((r, c), keepdim=keepdim)
     if isinstance(ord, str):
         if ord == "fro":
             return _vector_norm_op(A, 2, (r, c), keepdim)
@@ -1779,6 +1792,8 @@ def linalg_matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, ou
 def linalg_cond(A, p=None):
     check_tensor(A, "linalg_cond", "A")
     _matrix_check(A, "linalg.cond")
+    if not A._data.size:
+        return _make(np.zeros(A._data.shape[:-2], A._data.dtype))
     if p is None or p in (2, -2):
         s = linalg_svdvals(A)
         first, last = s[..., :1], s[..., -1:]
