@@ -364,8 +364,9 @@ def derived_jvp(node_cls, inputs, saved, save_out, outs, ts):
 
     The backward is linear in the incoming gradients g: it computes vjp(g) = J^T g. Evaluated
     on gradients that require grad (with create_graph), sum_i <vjp_i(g), t_i> = <g, J t>, whose
-    gradient with respect to g is J t, the tangent of each output. ``outs``: the op's outputs
-    in order (non-float ones get None).
+    gradient with respect to g is J t, the tangent of each output (for complex tensors the
+    inner product is Re(sum(conj(a) b)), for which PyTorch's backward is the adjoint).
+    ``outs``: the op's outputs in order (non-float ones get None).
     """
     global _SOURCE
     if _SOURCE is None:
@@ -393,7 +394,12 @@ def derived_jvp(node_cls, inputs, saved, save_out, outs, ts):
             shape = x._data.shape
             if gi._data.shape != shape:
                 gi = gi.sum_to_size(shape)
-            term = (gi * tx).sum()
+            if gi._data.dtype.kind == "c" or tx._data.dtype.kind == "c":
+                # complex: the backward is the adjoint for Re<a, b> = Re(sum(conj(a) b)), so
+                # J t is the gradient of Re<vjp(g), t> with respect to g
+                term = (gi.conj() * tx).sum().real
+            else:
+                term = (gi * tx).sum()
             total = term if total is None else total + term
         wanted = [g for g in gs if g is not None]
         if total is None or not total._requires_grad:
@@ -414,15 +420,30 @@ def unsupported(name):
     """A forward rule that raises PyTorch's error for an op without one (``name``: as PyTorch
     names the op in it)."""
     def jvp(ts, inputs, saved, out):
-        raise NotImplementedError(
-            f"Trying to use forward AD with {name} that does not support it because it has not "
-            "been implemented yet.\nPlease file an issue to PyTorch at "
-            "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so that "
-            "we can prioritize its implementation or submit a PR adding the implementation to "
-            "derivatives.yaml"
-        )
+        raise _no_forward_rule(name)
 
     return jvp
+
+
+def refuse_tangents(name, *tensors):
+    """For an op PyTorch gives no forward rule but ember builds from other ops: PyTorch's error
+    when an argument has a tangent (call it only while ``forward_ad.state.active``)."""
+    for t in tensors:
+        if isinstance(t, Tensor) and _fw.tangent_of(t) is not None:
+            raise _no_forward_rule(name)
+
+
+def _no_forward_rule(name):
+    exc = NotImplementedError(
+        f"Trying to use forward AD with {name} that does not support it because it has not "
+        "been implemented yet.\nPlease file an issue to PyTorch at "
+        "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so that "
+        "we can prioritize its implementation or submit a PR adding the implementation to "
+        "derivatives.yaml"
+    )
+    note(exc, "PyTorch has no forward-mode rule for this op, so ember refuses it too; compute "
+              "this derivative in reverse mode (autograd.grad) instead.")
+    return exc
 
 
 def broadcast_shapes_error(sa, sb):
@@ -477,8 +498,9 @@ def dual_multi(outs, node_cls, inputs, saved, save_out, recorded=None):
         tangents = None if rule is None else rule(ts, inputs, saved, outs)
         if tangents is None or tangents is NotImplemented:
             tangents = derived_jvp(node_cls, inputs, saved, save_out, outs, ts)
-        fitted = [None if o is None or o._data.dtype.kind not in "fc" else fit_tangent(tx, o, ts)
-                  for o, tx in zip(outs, tangents)]
+        # an output the backward ignores (lu's permutation) gets no tangent, as in PyTorch
+        fitted = [None if o is None or tx is None or o._data.dtype.kind not in "fc"
+                  else fit_tangent(tx, o, ts) for o, tx in zip(outs, tangents)]
     finally:
         _fw_state.active = True
     for o, tx in zip(outs, fitted):

@@ -14,8 +14,9 @@ import numpy as np
 from .._dtype import result_type
 from .._errors import note
 from .._tensor import Size, Tensor, _make
+from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
-from ._op import broadcast_shapes_error, check_tensor, formula_node, record
+from ._op import broadcast_shapes_error, check_tensor, formula_node, record, refuse_tangents
 from .activation import log_softmax, logsigmoid, softplus
 from .elementwise import where
 from .linalg import _word
@@ -686,6 +687,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
                       reduce=None, reduction="mean"):
     """sum over the classes i != y of max(0, margin - x[y] + x[i])^p / C, per sample."""
     reduction = _reduction_of(size_average, reduce, reduction)
+    if _fw_state.active:
+        refuse_tangents("multi_margin_loss", input, weight)
     if p != 1 and p != 2:
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.dim() != 1:
@@ -715,6 +718,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     """sum over target classes j and non-target classes i of max(0, 1 - (x[j] - x[i])) / C;
     each row of target lists class indices, ended by the first -1."""
     reduction = _reduction_of(size_average, reduce, reduction)
+    if _fw_state.active:
+        refuse_tangents("multilabel_margin_loss_forward", input)
     x = input if input.dim() == 2 else input.reshape(1, -1)
     n, c = x.shape
     td = target._data.reshape(n, -1) if target._data.ndim else target._data.reshape(1, 1)
@@ -760,6 +765,8 @@ def pdist(input, p=2):
     tensor."""
     if input.dim() != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
+    if _fw_state.active:
+        refuse_tangents("_pdist_forward", input)
     n = input.shape[0]
     i, j = np.triu_indices(n, 1)
     if not len(i):
