@@ -1400,6 +1400,32 @@ NN_CONV_TBC_OPS = [
         Sample(U(rng, 4, 1, 2), U(rng, 3, 2, 2), U(rng, 2), 1)], known=_COMPOSITE),
 ]
 OP_DB += NN_CONV_TBC_OPS
+
+
+def _ctc_logits(lib, x, *args, **kwargs):
+    return lib.nn.functional.ctc_loss(x.log_softmax(-1), *args, **kwargs)
+
+
+def _ctc(x, *args, **kwargs):
+    """ctc_loss of log_softmax(x): the gradient that reaches the logits is the true one (for
+    log_probs themselves PyTorch's gradient is that of the logits)."""
+    import importlib
+
+    lib = importlib.import_module(type(x).__module__.split(".")[0])
+    return _ctc_logits(lib, x, *args, **kwargs)
+
+
+NN_CTC_OPS = [
+    OpInfo("F.ctc_loss", _ctc, _ctc, lambda rng: [
+        Sample(U(rng, 6, 2, 4), _idx(1, 2, 3, 1, 1, 0).reshape(2, 3), [6, 5], [3, 2]),
+        Sample(U(rng, 5, 2, 4), _idx(1, 2, 3, 1, 1), _idx(5, 4), _idx(3, 2), reduction="sum"),
+        Sample(U(rng, 5, 3), _idx(1, 2), [5], [2])],
+        needs=("nn.functional.ctc_loss",)),
+    OpInfo("F.ctc_loss_none", _ctc, _ctc, lambda rng: [
+        Sample(U(rng, 5, 2, 3), _idx(0, 0, 2, 0).reshape(2, 2), [5, 4], [0, 2], blank=1,
+               reduction="none")], needs=("nn.functional.ctc_loss",), known=_COMPOSITE),
+]
+OP_DB += NN_CTC_OPS
 # -- end of more nn -----------------------------------------------------------------------------
 
 

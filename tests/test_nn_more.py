@@ -734,3 +734,26 @@ def test_missing_nn_names_are_documented():
     assert all(reason.strip() for reason in (*doc_nn.values(), *doc_f.values()))
     assert missing_nn == sorted(doc_nn)
     assert missing_f == sorted(doc_f)
+
+
+# -- CTC -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kw, targets, in_len, tg_len", [
+    ({}, [[1, 2, 3], [1, 1, 0]], [6, 5], [3, 2]),
+    ({"reduction": "sum", "blank": 3}, [0, 2, 1, 1, 2], [6, 4], [3, 2]),
+    ({"reduction": "none", "zero_infinity": True}, [[1, 1, 1], [1, 2, 0]], [2, 6], [3, 2]),
+    ({"reduction": "none"}, [[1, 1, 1], [1, 2, 0]], [2, 6], [3, 2]),
+])
+def test_ctc_loss_layer_matches_torch(kw, targets, in_len, tg_len):
+    lp = torch.randn(6, 2, 4, dtype=torch.float64).log_softmax(2).numpy()
+    em, tm = nn.CTCLoss(**kw), tnn.CTCLoss(**kw)
+    assert repr(em) == repr(tm)
+    e, t = _pair(lp)
+    eo = em(e, ember.tensor(targets), ember.tensor(in_len), ember.tensor(tg_len))
+    to = tm(t, torch.tensor(targets), torch.tensor(in_len), torch.tensor(tg_len))
+    assert_same(eo, to, rtol=1e-10, atol=1e-12)
+    if not np.isinf(to.detach().numpy()).any():  # PyTorch's gradient is nan for an inf loss
+        eo.sum().backward()
+        to.sum().backward()
+        assert_same(e.grad, t.grad, rtol=1e-9, atol=1e-12)
+    same_error(lambda: em(e, ember.tensor(targets), [7, 5], tg_len),
+               lambda: tm(t, torch.tensor(targets), [7, 5], tg_len))

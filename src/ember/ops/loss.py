@@ -20,6 +20,7 @@ from ._op import broadcast_shapes_error, check_tensor, formula_node, record, ref
 from .activation import log_softmax, logsigmoid, softplus
 from .elementwise import where
 from .linalg import _word
+from .shape import cat, stack
 
 # -- reductions and shared checks -------------------------------------------------------------
 _REDUCTIONS = ("none", "mean", "sum")
@@ -859,9 +860,96 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     return _reduce(loss, reduction)
 
 
+# -- connectionist temporal classification ----------------------------------------------------
+_NEG = -1e30  # "log 0" kept finite: exp(_NEG - x) is 0 and no gradient becomes nan
+
+
+def _lengths(v):
+    return np.asarray(v._data if isinstance(v, Tensor) else v, dtype=np.int64).reshape(-1)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
+             zero_infinity=False):
+    """-log of the total probability of every alignment of each target with its input
+    (log_probs: (T, N, C) log-softmax outputs), by the forward (alpha) recursion over time in
+    log space; 'mean' divides each loss by its target length, then averages."""
+    _check_reduction(reduction)
+    unbatched = log_probs.dim() == 2
+    lp = log_probs.unsqueeze(1) if unbatched else log_probs
+    t_max, n, _ = lp.shape
+    in_len, tg_len = _lengths(input_lengths), _lengths(target_lengths)
+    td = targets._data
+    if unbatched:
+        td = td.reshape(1, -1)
+    for length in in_len:
+        if length > t_max:
+            raise RuntimeError(f"Expected input_lengths to have value at most {t_max}, but got "
+                               f"value {length} (while checking arguments for "
+                               "ctc_loss_allocate_outputs)")
+    if td.ndim == 1:  # the targets of all samples, concatenated
+        starts = np.concatenate([[0], np.cumsum(tg_len)[:-1]])
+        rows = [td[a:a + b] for a, b in zip(starts, tg_len)]
+    else:
+        rows = [td[i, :tg_len[i]] for i in range(n)]
+    width = 2 * int(tg_len.max(initial=0)) + 1
+    labels = np.full((n, width), blank, np.int64)  # blank, l1, blank, l2, ..., blank
+    skip = np.zeros((n, width), bool)  # s may come from s - 2 (a label unlike the one before)
+    for i, row in enumerate(rows):
+        labels[i, 1:2 * len(row):2] = row
+        if len(row) > 1:
+            skip[i, 3:2 * len(row):2] = row[1:] != row[:-1]
+    ext = 2 * tg_len + 1
+    valid = np.arange(width)[None, :] < ext[:, None]
+    lab = _make(labels)
+    neg = lp.new_full((n, width), _NEG)
+    alpha = neg
+    start = np.zeros((n, width), bool)
+    start[:, 0] = True
+    start[:, 1] = ext > 1
+    for t in range(t_max):
+        emit = lp[t].gather(1, lab)
+        if t == 0:
+            new = where(_make(start & valid), emit, neg)
+        else:
+            a1 = _shift(alpha, 1, neg)
+            a2 = where(_make(skip), _shift(alpha, 2, neg), neg)
+            new = _stack3(alpha, a1, a2).logsumexp(0) + emit
+            new = where(_make(valid), new, neg)
+        live = _make((t < in_len)[:, None])
+        alpha = new if t == 0 else where(live, new, alpha)
+    last = _make((ext - 1)[:, None])
+    prev = _make(np.maximum(ext - 2, 0)[:, None])
+    end = alpha.gather(1, last).squeeze(1)
+    end2 = where(_make(ext > 1), alpha.gather(1, prev).squeeze(1), lp.new_full((n,), _NEG))
+    total = _stack3(end, end2, None).logsumexp(0)
+    impossible = _make(total._data < _NEG / 2)
+    # PyTorch's gradient for log_probs is the one for the logits under them (log_probs being
+    # a log_softmax): it adds exp(log_probs) at every step t < input_length, a term whose
+    # value is zero here
+    p = lp.exp()
+    steps = _make((np.arange(t_max)[:, None] < in_len[None, :])[:, :, None])
+    extra = where(steps, p - p.detach(), p.new_zeros(())).sum((0, 2))
+    loss = where(impossible, lp.new_full((n,), 0.0 if zero_infinity else math.inf),
+                 extra - total)
+    if reduction == "mean":
+        return (loss / _make(np.maximum(tg_len, 1).astype(lp._data.dtype))).mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss.squeeze(0) if unbatched else loss
+
+
+def _shift(a, k, neg):
+    """a moved k columns to the right, _NEG coming in on the left."""
+    return cat([neg.narrow(1, 0, k), a.narrow(1, 0, a.shape[1] - k)], 1)
+
+
+def _stack3(a, b, c):
+    return stack([a, b] if c is None else [a, b, c])
+
+
 FUNCTIONAL = [  # the forms ember.nn.functional exports
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_embedding_loss",
-    "cosine_similarity", "cross_entropy", "gaussian_nll_loss", "hinge_embedding_loss",
+    "cosine_similarity", "cross_entropy", "ctc_loss", "gaussian_nll_loss", "hinge_embedding_loss",
     "huber_loss", "kl_div", "l1_loss", "margin_ranking_loss", "mse_loss", "multi_margin_loss",
     "multilabel_margin_loss", "multilabel_soft_margin_loss", "nll_loss", "pairwise_distance",
     "pdist", "poisson_nll_loss", "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss",
