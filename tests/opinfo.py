@@ -1148,6 +1148,10 @@ DECOMPOSITION_OPS = [
         known=_name("ReshapeAliasBackward0"), **_DEC),
     _la("tensorsolve", lambda rng: [Sample(wc(rng, 6, 6).reshape(2, 3, 6), U(rng, 2, 3))],
         **_DEC),
+    _la("householder_product", lambda rng: [
+        Sample(U(rng, 4, 3), U(rng, 2)), Sample(U(rng, 2, 3, 3), U(rng, 2, 3)),
+        Sample(T(U(rng, 3, 2)), U(rng, 1))], **_DEC),
+    _both("orgqr", lambda lib: lib.orgqr, lambda rng: [Sample(U(rng, 3, 2), U(rng, 2))], **_DEC),
 ]
 OP_DB += DECOMPOSITION_OPS
 

@@ -122,6 +122,16 @@ ERRORS = {
     "cholesky_inverse_nonsquare": lambda L: L.cholesky_inverse(T(L, R23)),
     "lu_solve_shape": lambda L: L.linalg.lu_solve(*L.linalg.lu_factor(T(L, NPD)),
                                                   T(L, np.ones((3, 1)))),
+    "householder_wide": lambda L: L.linalg.householder_product(T(L, R23), T(L, [1.0])),
+    "householder_tau": lambda L: L.linalg.householder_product(T(L, np.ones((3, 2))),
+                                                              T(L, V3)),
+    "householder_ndim": lambda L: L.linalg.householder_product(T(L, np.ones((3, 2))),
+                                                               T(L, np.ones((1, 1)))),
+    "householder_dtype": lambda L: L.linalg.householder_product(T(L, np.ones((3, 2))),
+                                                                T(L, [1.0], "float32")),
+    "householder_1d": lambda L: L.linalg.householder_product(T(L, V3), T(L, [1.0])),
+    "householder_batch": lambda L: L.linalg.householder_product(T(L, np.ones((2, 4, 3))),
+                                                                T(L, np.ones((3, 2)))),
 }
 
 

@@ -10,11 +10,12 @@ from .ops.linalg import matmul
 LinAlgError = _d._LinAlgError
 
 __all__ = [
-    "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eig",
-    "eigh", "eigvals", "eigvalsh", "inv", "inv_ex", "lstsq", "lu", "lu_factor", "lu_factor_ex",
-    "lu_solve", "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank",
-    "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex", "solve_triangular",
-    "svd", "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot", "vector_norm",
+    "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eig", "eigh",
+    "eigvals", "eigvalsh", "householder_product", "inv", "inv_ex", "lstsq", "lu", "lu_factor",
+    "lu_factor_ex", "lu_solve", "matmul", "matrix_exp", "matrix_norm", "matrix_power",
+    "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex",
+    "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot",
+    "vector_norm",
 ]
 
 cholesky = _d.linalg_cholesky
@@ -27,6 +28,7 @@ eig = _d.linalg_eig
 eigh = _d.linalg_eigh
 eigvals = _d.linalg_eigvals
 eigvalsh = _d.linalg_eigvalsh
+householder_product = _d.linalg_householder_product
 inv = _d.linalg_inv
 inv_ex = _d.linalg_inv_ex
 lstsq = _d.linalg_lstsq

@@ -20,7 +20,9 @@ from .._dtype import from_np
 from .._errors import note
 from .._tensor import Tensor, _make
 from ..autograd import forward_ad as _fw
+from ..autograd.engine import grad as _engine_grad
 from ..autograd.forward_ad import state as _fw_state
+from ..autograd.grad_mode import enable_grad
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, edge
 from ._op import check_tensor, dual_multi, unsupported
@@ -33,13 +35,14 @@ from .shape import cat, tril, triu
 
 __all__ = [
     "cholesky", "cholesky_inverse", "cholesky_solve", "cross", "det", "inverse", "logdet", "lu",
-    "lu_solve", "lu_unpack", "matrix_exp", "matrix_power", "norm", "pinverse", "qr", "slogdet",
-    "svd",
+    "lu_solve", "lu_unpack", "matrix_exp", "matrix_power", "norm", "orgqr", "pinverse", "qr",
+    "slogdet", "svd",
 ]
 
 LINALG = (
     "linalg_cholesky", "linalg_cholesky_ex", "linalg_cond", "linalg_cross", "linalg_det",
     "linalg_diagonal", "linalg_eig", "linalg_eigh", "linalg_eigvals", "linalg_eigvalsh",
+    "linalg_householder_product",
     "linalg_inv", "linalg_inv_ex", "linalg_lstsq", "linalg_lu", "linalg_lu_factor",
     "linalg_lu_factor_ex", "linalg_lu_solve", "linalg_matrix_exp", "linalg_matrix_norm",
     "linalg_matrix_power", "linalg_matrix_rank", "linalg_multi_dot", "linalg_norm",
@@ -1518,6 +1521,78 @@ def cross(input, other, dim=None, *, out=None):
     return linalg_cross(input, other, dim=dim)
 
 
+# -- householder_product -----------------------------------------------------------------------
+def _reflectors(A, tau, xp_ops):
+    """The product H_1 ... H_k of H_i = I - tau_i v_i v_i^T (v_i: column i of A below the
+    diagonal, 1 on it), its first n columns. ``xp_ops``: (eye, matmul, column mask) for arrays
+    or tensors."""
+    eye_, mask = xp_ops
+    m, n = A.shape[-2], A.shape[-1]
+    Q = eye_
+    rows = np.arange(m)
+    for i in range(tau.shape[-1]):
+        below = (rows > i).astype(A.dtype if isinstance(A, np.ndarray) else A._data.dtype)
+        one = (rows == i).astype(below.dtype)
+        v = A[..., :, i] * mask(below) + mask(one)
+        tv = tau[..., i:i + 1] * v
+        Q = Q - (Q @ v[..., :, None]) @ tv[..., None, :]
+    return Q[..., :, :n]
+
+
+def _householder_np(a, t):
+    m = a.shape[-2]
+    eye_ = np.broadcast_to(np.eye(m, dtype=a.dtype), (*a.shape[:-2], m, m))
+    return _reflectors(a, t, (eye_, lambda x: x))
+
+
+def _householder_rule(grads, outs, A, tau):
+    # the backward of the same product written in ember ops (grad mode is on under
+    # create_graph, so the gradient stays differentiable)
+    g = grads[0]
+    if g is None:
+        return None, None
+    create = _grad_state.enabled
+    a = A if create and A._requires_grad else A.detach().requires_grad_()
+    t = tau if create and tau._requires_grad else tau.detach().requires_grad_()
+    with enable_grad():
+        m = a._data.shape[-2]
+        out = _reflectors(a, t, (eye(m, dtype=from_np[a._data.dtype]), _make))
+    return _engine_grad(out, (a, t), g, create_graph=create, allow_unused=True)
+
+
+_HouseholderNode = _node("LinalgHouseholderProductBackward0", _householder_rule)
+
+
+def linalg_householder_product(A, tau, *, out=None):
+    check_tensor(A, "linalg_householder_product", "A")
+    check_tensor(tau, "linalg_householder_product", "tau", 2)
+    op = "ember.linalg.householder_product"
+    a, t = A._data, tau._data
+    if a.ndim < 2:
+        raise RuntimeError(f"{op}: input must have at least 2 dimensions.")
+    if a.shape[-2] < a.shape[-1]:
+        raise RuntimeError(f"{op}: input.shape[-2] must be greater than or equal to "
+                           "input.shape[-1]")
+    if a.shape[-1] < t.shape[-1]:
+        raise RuntimeError(f"{op}: input.shape[-1] must be greater than or equal to "
+                           "tau.shape[-1]")
+    if t.ndim != a.ndim - 1:
+        raise RuntimeError(f"{op}: Expected tau to have one dimension less than input, but got "
+                           f"tau.ndim equal to {t.ndim} and input.ndim is equal to {a.ndim}")
+    if t.shape[:-1] != a.shape[:-2]:
+        raise RuntimeError(f"{op}: Expected batch dimensions of tau to be equal to "
+                           f"input.shape[:-2], but got {list(t.shape[:-1])}")
+    if a.dtype != t.dtype:
+        raise RuntimeError(f"{op}: tau dtype {_word(t.dtype)} does not match input dtype "
+                           f"{_word(a.dtype)}")
+    _float_check(A, "linalg.householder_product")
+    return _record((_householder_np(a, t),), _HouseholderNode, (A, tau), (A, tau))[0]
+
+
+def orgqr(input, tau):
+    return linalg_householder_product(input, tau)
+
+
 # -- ops built from the others ------------------------------------------------------------------
 def linalg_matrix_power(A, n, *, out=None):
     check_tensor(A, "linalg_matrix_power", "A")
@@ -1806,5 +1881,5 @@ TENSOR_METHODS = {
     "cholesky": cholesky, "cholesky_solve": cholesky_solve,
     "cholesky_inverse": cholesky_inverse, "qr": qr, "pinverse": pinverse,
     "matrix_power": matrix_power, "matrix_exp": matrix_exp, "lu": lu, "lu_solve": lu_solve,
-    "norm": norm, "cross": cross,
+    "norm": norm, "cross": cross, "orgqr": orgqr,
 }
