@@ -17,9 +17,10 @@ from numpy.lib.stride_tricks import as_strided
 
 from .._errors import note
 from .._tensor import Tensor
+from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import state as _grad_state
 from ._nn_common import shape_list
-from ._op import check_tensor, formula_node, record
+from ._op import check_tensor, formula_node, record, refuse_tangents
 from .creation import zeros
 from .linalg import _cpp, _word
 from .shape import cat, narrow, permute, reshape, squeeze, unsqueeze
@@ -631,5 +632,7 @@ def conv_tbc(input, weight, bias, pad=0):
         raise RuntimeError("Input dim 2 (input channels) is not == dim 1 in the weight tensor")
     if weight.shape[2] != bias.shape[0]:
         raise RuntimeError("Bias size must equal dim 2 in the weight tensor (output channels).")
+    if _fw_state.active:  # PyTorch has no forward-mode rule for it
+        refuse_tangents("conv_tbc", input, weight, bias)
     y = conv1d(permute(input, (1, 2, 0)), permute(weight, (2, 1, 0)), bias, 1, pad)
     return permute(y, (2, 0, 1))

@@ -5,8 +5,9 @@ import numpy as np
 
 from .._errors import note
 from .._tensor import Tensor, _make
+from ..autograd.forward_ad import state as _fw_state
 from ._nn_common import fused_node
-from ._op import check_tensor, record
+from ._op import check_tensor, record, refuse_tangents
 from .indexing import index_add
 from .shape import stack
 
@@ -146,6 +147,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
                          f"{input.dim()}")
     if mode not in ("sum", "mean", "max"):
         raise ValueError("mode has to be one of sum, mean or max")
+    if _fw_state.active:  # PyTorch has no forward-mode rule for it
+        refuse_tangents("_embedding_bag", weight, per_sample_weights)
     if scale_grad_by_freq:
         raise NotImplementedError("embedding_bag: scale_grad_by_freq=True is not supported by "
                                   "ember")

@@ -874,6 +874,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     (log_probs: (T, N, C) log-softmax outputs), by the forward (alpha) recursion over time in
     log space; 'mean' divides each loss by its target length, then averages."""
     _check_reduction(reduction)
+    if _fw_state.active:  # PyTorch has no forward-mode rule for it
+        refuse_tangents("_ctc_loss", log_probs)
     unbatched = log_probs.dim() == 2
     lp = log_probs.unsqueeze(1) if unbatched else log_probs
     t_max, n, _ = lp.shape
