@@ -8,6 +8,12 @@ product of two float32 numbers is exact in float64, so the result matches the fu
 Each function writes into its first argument and takes its temporaries from ``x``, the block
 being updated (see ``_foreach.Block``): ``x.tmp()`` and ``x.wide()`` give scratch arrays of the
 block's shape, so that no step allocates arrays as large as the parameters.
+
+This rounding is most of an update's cost: a fused multiply-add takes four passes over a
+block (widen, multiply, add, narrow), two of them at float64 width. Adam over resnet18's
+11.7M floats spends about 55 ms a step this way against about 29 ms with float32 rounded at
+every operation; but rounded that way, after five steps 46% of exp_avg's elements and 0.4% of
+the parameters' differ from PyTorch's.
 """
 
 import numpy as np
