@@ -757,3 +757,25 @@ def test_ctc_loss_layer_matches_torch(kw, targets, in_len, tg_len):
         assert_same(e.grad, t.grad, rtol=1e-9, atol=1e-12)
     same_error(lambda: em(e, ember.tensor(targets), [7, 5], tg_len),
                lambda: tm(t, torch.tensor(targets), [7, 5], tg_len))
+
+
+# -- nn.grad -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("nd, x, w, kw", [
+    (1, (2, 4, 7), (6, 2, 3), {"stride": 2, "padding": 1, "groups": 2}),
+    (2, (1, 2, 5, 6), (3, 2, 2, 3), {"dilation": (2, 1)}),
+    (3, (1, 2, 4, 3, 4), (2, 2, 2, 2, 2), {"stride": (1, 2, 1), "padding": 1}),
+])
+def test_nn_grad_matches_torch(nd, x, w, kw):
+    import torch.nn.grad as tg
+
+    import ember.nn.grad as eg
+
+    xa, wa = _arr(x, 1), _arr(w, 2)
+    go = getattr(tnn.functional, f"conv{nd}d")(torch.tensor(xa), torch.tensor(wa), **kw)
+    g = _arr(tuple(go.shape), 3)
+    assert_same(getattr(eg, f"conv{nd}d_input")(x, ember.tensor(wa), ember.tensor(g), **kw),
+                getattr(tg, f"conv{nd}d_input")(x, torch.tensor(wa), torch.tensor(g), **kw),
+                rtol=1e-10, atol=1e-12)
+    assert_same(getattr(eg, f"conv{nd}d_weight")(ember.tensor(xa), w, ember.tensor(g), **kw),
+                getattr(tg, f"conv{nd}d_weight")(torch.tensor(xa), w, torch.tensor(g), **kw),
+                rtol=1e-10, atol=1e-12)

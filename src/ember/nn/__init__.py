@@ -4,11 +4,12 @@
     import ember.nn.functional as F
 """
 
-from . import functional, init, modules, utils
+from . import functional, grad, init, modules, utils
 from .modules import *
 from .parameter import Parameter
 
-__all__ = ["Parameter", "factory_kwargs", "functional", "init", "utils", *modules.__all__]
+__all__ = ["Parameter", "factory_kwargs", "functional", "grad", "init", "utils",
+           *modules.__all__]
 
 
 def factory_kwargs(kwargs):
