@@ -305,19 +305,18 @@ def normal(g, n, dt, mean=0.0, std=1.0, contiguous=True):
     if n < 16 or not contiguous or dt not in (_f32, _f64):
         return normal_small(g, n, dt, mean, std)
     if dt == _f32:
-        u, tail = unit32(g, n), (unit32(g, 16) if n % 16 else None)
-        block = _normal16_f32
+        unit, block = unit32, _normal16_f32
         mean, std = _f32(mean), _f32(std)
     else:
-        u, tail = unit64(g, n), (unit64(g, 16) if n % 16 else None)
-        block = _normal16_f64
+        unit, block = unit64, _normal16_f64
     full = n - n % 16
     out = np.empty(n, dt)
-    for i in range(0, full, _CHUNK):  # chunks that stay in cache
+    for i in range(0, full, _CHUNK):  # uniforms drawn and used in chunks that stay in cache
         j = min(i + _CHUNK, full)
-        block(u[i:j], mean, std, out[i:j])
-    if tail is not None:
-        block(tail, mean, std, out[n - 16:])
+        block(unit(g, j - i), mean, std, out[i:j])
+    if full < n:  # the ragged end's uniforms are drawn, then the last 16 come from 16 more
+        unit(g, n - full)
+        block(unit(g, 16), mean, std, out[n - 16:])
     return out
 
 
