@@ -560,3 +560,53 @@ def test_empty_matrices_and_batches(name, shape):
     e = run(ember)
     for x, y in zip(e if isinstance(e, tuple) else (e,), t if isinstance(t, tuple) else (t,)):
         assert_same(x, y)
+
+
+@pytest.mark.parametrize("name, call, make_out", [
+    ("inv", lambda L, a, o: L.linalg.inv(a, out=o), lambda L: L.empty(0, dtype=L.float64)),
+    ("inv_same_shape", lambda L, a, o: L.linalg.inv(a, out=o),
+     lambda L: L.zeros(3, 3, dtype=L.float64)),
+    ("inv_resized", lambda L, a, o: L.linalg.inv(a, out=o), lambda L: L.zeros(2, dtype=L.float64)),
+    ("inv_dtype", lambda L, a, o: L.linalg.inv(a, out=o), lambda L: L.empty(0)),
+    ("det_dtype", lambda L, a, o: L.linalg.det(a, out=o), lambda L: L.empty(0, dtype=L.int64)),
+    ("svd", lambda L, a, o: L.linalg.svd(a, out=o),
+     lambda L: tuple(L.empty(0, dtype=L.float64) for _ in range(3))),
+    ("svd_not_tuple", lambda L, a, o: L.linalg.svd(a, out=o), lambda L: L.empty(0)),
+    ("eigh", lambda L, a, o: L.linalg.eigh(a, out=o),
+     lambda L: (L.empty(0, dtype=L.float64), L.empty(0, dtype=L.float64))),
+    ("solve", lambda L, a, o: L.linalg.solve(a, a, out=o), lambda L: L.empty(0, dtype=L.float64)),
+    ("norm", lambda L, a, o: L.norm(a, 2, None, False, o), lambda L: L.empty(0, dtype=L.float64)),
+    ("cholesky", lambda L, a, o: L.linalg.cholesky(a, out=o),
+     lambda L: L.empty(0, dtype=L.float64)),
+])
+def test_out_argument(name, call, make_out):
+    a = [[4.0, 1.0, 0.0], [1.0, 3.0, 0.5], [0.0, 0.5, 2.0]]
+
+    def run(lib):
+        out = make_out(lib)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            r = call(lib, lib.tensor(a, dtype=lib.float64), out)
+        texts = [str(x.message).split(" (Triggered internally")[0] for x in w]
+        return r, out, texts
+
+    try:
+        t, t_out, tw = run(torch)
+    except Exception:  # noqa: BLE001
+        same_error(lambda: run(ember), lambda: run(torch))
+        return
+    e, e_out, ew = run(ember)
+    assert ew == tw
+    if isinstance(t, tuple):
+        assert all(x is y for x, y in zip(e, e_out))
+        for x, y in zip(e, t):
+            assert_same(x, y, rtol=1e-12, atol=1e-14)
+    else:
+        assert e is e_out
+        assert_same(e, t, rtol=1e-12, atol=1e-14)
+
+
+def test_out_refuses_autograd():
+    x = ember.eye(2, dtype=ember.float64, requires_grad=True)
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        ember.linalg.inv(x, out=ember.empty(0, dtype=ember.float64))

@@ -25,7 +25,7 @@ from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import enable_grad
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, edge
-from ._op import check_tensor, dual_multi, unsupported
+from ._op import argname, check_tensor, dual_multi, unsupported
 from .creation import eye, zeros
 from .elementwise import where
 from .linalg import matmul
@@ -1202,6 +1202,8 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
 
 
 def lu(A, pivot=True, get_infos=False, out=None):
+    if out is not None:
+        return _write_out(lu(A, pivot, get_infos), out, "lu")
     _warn_once(
         "lu",
         "ember.lu is deprecated in favor of ember.linalg.lu_factor / ember.linalg.lu_factor_ex "
@@ -1834,6 +1836,8 @@ def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     """torch.norm: a vector p-norm over dim (every element by default); 'fro' is the 2-norm,
     'nuc' the nuclear norm of a matrix (over two dims)."""
+    if out is not None:
+        return _write_out(norm(input, p, dim, keepdim, dtype=dtype), out, "norm")
     if p == "nuc":
         check_tensor(input, "norm")
         d = input._data
@@ -1874,6 +1878,86 @@ def linalg_cond(A, p=None):
         first, last = s[..., :1], s[..., -1:]
         return (first / last if p != -2 else last / first).squeeze(-1)
     return linalg_matrix_norm(A, p) * linalg_matrix_norm(linalg_inv(A), p)
+
+
+# -- out= ---------------------------------------------------------------------------------------
+_CPP_WORDS = {"float64": "double", "float32": "float", "float16": "c10::Half", "int64": "long int",
+              "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+              "bool": "bool", "complex64": "c10::complex<float>",
+              "complex128": "c10::complex<double>"}
+
+
+def _write_out(result, out, name):
+    """``out=``: the result written into the given tensor(s), as PyTorch does (same dtype;
+    resized, with PyTorch's warning, if it held elements of another shape; no autograd)."""
+    multi = isinstance(result, tuple)
+    results = tuple(result) if multi else (result,)
+    if multi:
+        if not isinstance(out, (tuple, list)) or not all(isinstance(o, Tensor) for o in out):
+            raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors, not "
+                            f"{argname(out)}")
+        if len(out) != len(results):
+            raise RuntimeError(f"{name}(): expected {len(results)} out tensors, got {len(out)}")
+        outs = tuple(out)
+    else:
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{name}(): argument 'out' must be Tensor, not {argname(out)}")
+        outs = (out,)
+    if any(r._requires_grad for r in results):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    for r, o in zip(results, outs):
+        rd, od = r._data, o._data
+        if rd.dtype != od.dtype:
+            raise RuntimeError(f"Expected out tensor to have dtype {_CPP_WORDS[rd.dtype.name]}, "
+                               f"but got {_CPP_WORDS[od.dtype.name]} instead")
+    for r, o in zip(results, outs):
+        rd, od = r._data, o._data
+        if od.shape == rd.shape:
+            np.copyto(od, rd)
+        else:
+            if od.size:
+                warnings.warn(
+                    f"An output with one or more elements was resized since it had shape "
+                    f"{list(od.shape)}, which does not match the required output shape "
+                    f"{list(rd.shape)}. This behavior is deprecated, and in a future PyTorch "
+                    "release outputs will not be resized unless they have zero elements. You can "
+                    "explicitly reuse an out tensor t by resizing it, inplace, to zero elements "
+                    "with t.resize_(0).", UserWarning, stacklevel=4)
+            o._data = np.array(rd, copy=True)
+        o._version[0] += 1
+    if not multi:
+        return out
+    return type(result)(outs) if hasattr(result, "_fields") else outs
+
+
+def _with_out(fn):
+    """fn with PyTorch's ``out=`` keyword (see _write_out)."""
+    import functools
+
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def run(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        return _write_out(fn(*args, **kwargs), out, name)
+
+    return run
+
+
+for _name in (
+    "linalg_inv_ex", "linalg_inv", "inverse", "linalg_solve", "linalg_solve_ex", "linalg_det",
+    "linalg_slogdet", "slogdet", "linalg_cholesky_ex", "linalg_cholesky", "cholesky",
+    "cholesky_solve", "cholesky_inverse", "linalg_solve_triangular", "linalg_eigh",
+    "linalg_eigvalsh", "linalg_eig", "linalg_eigvals", "linalg_svd", "linalg_svdvals", "svd",
+    "linalg_qr", "qr", "linalg_lu_factor_ex", "linalg_lu_factor", "linalg_lu", "lu_unpack",
+    "linalg_lu_solve", "lu_solve", "linalg_pinv", "linalg_cross", "cross",
+    "linalg_householder_product", "linalg_matrix_power", "linalg_multi_dot", "linalg_vecdot",
+    "linalg_tensorinv", "linalg_tensorsolve", "linalg_vector_norm", "linalg_matrix_norm",
+    "linalg_norm", "linalg_matrix_rank",
+):
+    globals()[_name] = _with_out(globals()[_name])
 
 
 TENSOR_METHODS = {
