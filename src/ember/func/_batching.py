@@ -474,35 +474,27 @@ RULES["reshape_as"] = _as_rule("reshape")
 RULES["expand_as"] = _as_rule("expand")
 
 
-def _expand(level, name, fn, args, kwargs):
-    x = args[0]
-    sizes = _sizes(args[1:]) if len(args) > 1 else _sizes((kwargs["size"],))
-    v = x._value
-    r = v.ndim - 1
-    if len(sizes) < r:
-        return NotImplemented  # the op's own error, per sample
-    extra = len(sizes) - r
-    v = v.reshape((v.shape[0],) + (1,) * extra + tuple(v.shape[1:]))
-    return wrap(v.expand(v.shape[0], *sizes), level)
+def _sized(method, keyword, prefix):
+    """expand/repeat: sizes for the sample's dims, with new leading ones allowed; the batch
+    dimension is kept by ``prefix`` (the size or count given to it)."""
+
+    def rule(level, name, fn, args, kwargs):
+        x = args[0]
+        sizes = _sizes(args[1:]) if len(args) > 1 else _sizes((kwargs[keyword],))
+        v = x._value
+        r = v.ndim - 1
+        if len(sizes) < r:
+            return NotImplemented  # the op's own error, per sample
+        v = v.reshape((v.shape[0],) + (1,) * (len(sizes) - r) + tuple(v.shape[1:]))
+        first = v.shape[0] if prefix is None else prefix
+        return wrap(getattr(v, method)(first, *sizes), level)
+
+    return rule
 
 
-RULES["expand"] = _expand
-RULES["broadcast_to"] = lambda level, name, fn, args, kw: _expand(level, name, fn, args, kw)
+RULES["expand"] = RULES["broadcast_to"] = _sized("expand", "size", None)
+RULES["repeat"] = _sized("repeat", "repeats", 1)
 
-
-def _repeat(level, name, fn, args, kwargs):
-    x = args[0]
-    sizes = _sizes(args[1:]) if len(args) > 1 else _sizes((kwargs["repeats"],))
-    v = x._value
-    r = v.ndim - 1
-    if len(sizes) < r:
-        return NotImplemented
-    extra = len(sizes) - r
-    v = v.reshape((v.shape[0],) + (1,) * extra + tuple(v.shape[1:]))
-    return wrap(v.repeat(1, *sizes), level)
-
-
-RULES["repeat"] = _repeat
 
 
 def _permute(level, name, fn, args, kwargs):

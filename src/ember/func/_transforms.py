@@ -163,6 +163,19 @@ def _argnums(argnums, args, fname):
     return out
 
 
+def _call(func, leaves, spec):
+    """func called on fresh differentiable aliases of ``leaves`` (arranged as ``spec``), with
+    grad mode on and this transform counted as differentiating: (the aliases, the output)."""
+    inputs = _Inputs(leaves)
+    _Depth.n += 1
+    try:
+        with enable_grad():
+            out = func(*unflatten(inputs.wrapped, spec))
+    finally:
+        _Depth.n -= 1
+    return inputs, out
+
+
 def _split_aux(out, has_aux, call):
     if not has_aux:
         return out, None
@@ -180,19 +193,15 @@ def grad_and_value(func, argnums=0, has_aux=False):
     def wrapper(*args, **kwargs):
         nums = _argnums(argnums, args, "grad_and_value")
         grad_enabled = is_grad_enabled()
-        trees = [args[i] for i in nums]
-        leaves, spec = flatten(tuple(trees))
-        inputs = _Inputs(leaves)
-        new_args = list(args)
-        rebuilt = unflatten(inputs.wrapped, spec)
-        for i, tree in zip(nums, rebuilt):
-            new_args[i] = tree
-        _Depth.n += 1
-        try:
-            with enable_grad():
-                out = func(*new_args, **kwargs)
-        finally:
-            _Depth.n -= 1
+        leaves, spec = flatten(tuple(args[i] for i in nums))
+
+        def partial(*diff):
+            new_args = list(args)
+            for i, tree in zip(nums, diff):
+                new_args[i] = tree
+            return func(*new_args, **kwargs)
+
+        inputs, out = _call(partial, leaves, spec)
         out, aux = _split_aux(out, has_aux, "grad_and_value(f)(*args)")
         if not isinstance(out, Tensor):
             raise RuntimeError(
@@ -237,13 +246,7 @@ def vjp(func, *primals, has_aux=False):
     """``(func(*primals), vjp_fn)``: vjp_fn(cotangents) gives the vector-Jacobian products."""
     grad_enabled = is_grad_enabled()
     leaves, spec = flatten(primals)
-    inputs = _Inputs(leaves)
-    _Depth.n += 1
-    try:
-        with enable_grad():
-            out = func(*unflatten(inputs.wrapped, spec))
-    finally:
-        _Depth.n -= 1
+    inputs, out = _call(func, leaves, spec)
     out, aux = _split_aux(out, has_aux, "vjp(f, *primals)")
     out_leaves, out_spec = flatten(out)
     for o in out_leaves:
@@ -428,13 +431,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
                 f"original Tensor, this is not supported. Tensor is of size {list(p.shape)} "
                 f"while the given forward gradient is of size {list(t.shape)}.")
     grad_enabled = is_grad_enabled()
-    inputs = _Inputs(p_leaves)
-    _Depth.n += 1
-    try:
-        with enable_grad():
-            out = func(*unflatten(inputs.wrapped, spec))
-    finally:
-        _Depth.n -= 1
+    inputs, out = _call(func, p_leaves, spec)
     out, aux = _split_aux(out, has_aux, "jvp(f, primals, tangents)")
     out_leaves, out_spec = flatten(out)
     for o in out_leaves:
