@@ -122,6 +122,11 @@ ERRORS = {
     "cholesky_inverse_nonsquare": lambda L: L.cholesky_inverse(T(L, R23)),
     "lu_solve_shape": lambda L: L.linalg.lu_solve(*L.linalg.lu_factor(T(L, NPD)),
                                                   T(L, np.ones((3, 1)))),
+    "svd_driver": lambda L: L.linalg.svd(T(L, NPD), driver="gesvd"),
+    "svdvals_driver": lambda L: L.linalg.svdvals(T(L, NPD), driver="gesvd"),
+    "lu_factor_no_pivot": lambda L: L.linalg.lu_factor(T(L, NPD), pivot=False),
+    "lu_no_pivot": lambda L: L.linalg.lu(T(L, NPD), pivot=False),
+    "matrix_power_float": lambda L: L.linalg.matrix_power(T(L, NPD), 2.0),
     "householder_wide": lambda L: L.linalg.householder_product(T(L, R23), T(L, [1.0])),
     "householder_tau": lambda L: L.linalg.householder_product(T(L, np.ones((3, 2))),
                                                               T(L, V3)),
@@ -610,3 +615,15 @@ def test_out_refuses_autograd():
     x = ember.eye(2, dtype=ember.float64, requires_grad=True)
     with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
         ember.linalg.inv(x, out=ember.empty(0, dtype=ember.float64))
+
+
+def test_pinv_rcond_and_hermitian():
+    a = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])  # rank 2
+    s = a + a.T
+    for args, kw in (((), {}), ((1e-3,), {}), ((0.5,), {}), ((), {"atol": 0.5}),
+                     ((), {"rtol": 0.5}), ((), {"hermitian": True})):
+        m = s if kw.get("hermitian") else a
+        assert_same(ember.linalg.pinv(ember.tensor(m), *args, **kw),
+                    torch.linalg.pinv(torch.tensor(m), *args, **kw), rtol=1e-10, atol=1e-12)
+    assert_same(ember.linalg.pinv(ember.tensor(s), 1e-3, True),
+                torch.linalg.pinv(torch.tensor(s), 1e-3, True), rtol=1e-10, atol=1e-12)

@@ -961,12 +961,20 @@ def _svd_np(d, full):
                                                                                   copy=False)
 
 
+def _no_driver(driver):
+    if driver is not None:
+        raise RuntimeError("ember.linalg.svd: keyword argument `driver=` is only supported on "
+                           "CUDA inputs with cuSOLVER backend.")
+
+
 def linalg_svd(A, full_matrices=True, *, driver=None, out=None):
+    _no_driver(driver)
     _svd_check(A)
     return _Svd(_record(_svd_np(A._data, full_matrices), _SvdNode, (A,)))
 
 
 def linalg_svdvals(A, *, driver=None, out=None):
+    _no_driver(driver)
     _svd_check(A)
     u, s, vh = _svd_np(A._data, False)
     return _record((s, u, vh), _SvdvalsNode, (A,), diff=(True, False, False))[0]
@@ -1149,7 +1157,7 @@ def _lu_check(A, op):
 def _lu_factor(A, pivot, op):
     _lu_check(A, op)
     if not pivot:
-        raise NotImplementedError(f"{op}: LU without pivoting is not implemented on the CPU")
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     d = A._data
     lu, piv, info = _lu_np(d)
     P, _, _ = _unpack_np(lu, piv, d.dtype)
@@ -1185,7 +1193,7 @@ def linalg_lu_factor(A, *, pivot=True, out=None):
 def linalg_lu(A, *, pivot=True, out=None):
     _lu_check(A, "linalg_lu")
     if not pivot:
-        raise NotImplementedError("linalg.lu: LU without pivoting is not implemented on the CPU")
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     d = A._data
     lu, piv, _ = _lu_np(d)
     P, L, U = _unpack_np(lu, piv, d.dtype)
@@ -1313,8 +1321,13 @@ def _cutoff(s, atol, rtol, m, n, dtype):
     return np.maximum(atol, rtol * smax)
 
 
-def linalg_pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
+def linalg_pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
     check_tensor(A, "linalg_pinv", "A")
+    if rcond is not None:  # the older signature: rcond is rtol
+        if atol is not None or rtol is not None:
+            raise TypeError("linalg_pinv() received an invalid combination of arguments: rcond "
+                            "cannot be given with atol or rtol")
+        rtol, atol = rcond, 0.0
     d = A._data
     if d.ndim < 2 or d.dtype.kind != "f" or d.dtype.itemsize < 4:
         raise RuntimeError(
