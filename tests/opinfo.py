@@ -1430,6 +1430,29 @@ NN_CTC_OPS = [
                reduction="none")], needs=("nn.functional.ctc_loss",), known=_COMPOSITE),
 ]
 OP_DB += NN_CTC_OPS
+
+
+def _grid(rng, *shape):
+    """Sampling coordinates, some beyond [-1, 1] (the padding modes)."""
+    return U(rng, *shape, lo=-1.2, hi=1.2)
+
+
+NN_GRID_OPS = [
+    _f("affine_grid", lambda rng: [Sample(U(rng, 2, 2, 3), (2, 3, 4, 5), False),
+                                   Sample(U(rng, 1, 3, 4), (1, 2, 2, 3, 4), align_corners=True)],
+       known=_COMPOSITE),
+    _f("grid_sample", lambda rng: [
+        Sample(U(rng, 2, 2, 4, 5), _grid(rng, 2, 3, 2, 2), align_corners=False),
+        Sample(U(rng, 1, 2, 3, 4), _grid(rng, 1, 2, 3, 2), "bilinear", "border", True),
+        Sample(U(rng, 1, 1, 4, 4), _grid(rng, 1, 3, 2, 2), padding_mode="reflection",
+               align_corners=False),
+        Sample(U(rng, 1, 2, 4, 5), _grid(rng, 1, 2, 2, 2), "bicubic", "zeros", False),
+        Sample(U(rng, 1, 1, 4, 4), _grid(rng, 1, 2, 2, 2), "bicubic", "reflection", True),
+        Sample(U(rng, 1, 2, 4, 5), _grid(rng, 1, 3, 2, 2), "nearest", "border", False),
+        Sample(U(rng, 1, 2, 3, 3, 4), _grid(rng, 1, 2, 2, 2, 3), "bilinear", "reflection",
+               False)], known=_COMPOSITE),
+]
+OP_DB += NN_GRID_OPS
 # -- end of more nn -----------------------------------------------------------------------------
 
 

@@ -779,3 +779,30 @@ def test_nn_grad_matches_torch(nd, x, w, kw):
     assert_same(getattr(eg, f"conv{nd}d_weight")(ember.tensor(xa), w, ember.tensor(g), **kw),
                 getattr(tg, f"conv{nd}d_weight")(torch.tensor(xa), w, torch.tensor(g), **kw),
                 rtol=1e-10, atol=1e-12)
+
+
+def test_affine_grid_and_grid_sample_errors_and_warning():
+    F, TF = nn.functional, tnn.functional
+    th, tth = ember.tensor(_arr((2, 2, 3), 1)), torch.tensor(_arr((2, 2, 3), 1))
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        g = F.affine_grid(th, (2, 3, 4, 5))
+    x = ember.zeros(2, 3, 4, 5)
+    for fe, ft in [
+        (lambda: F.affine_grid(th, (2, 3, 4), False), lambda: TF.affine_grid(tth, (2, 3, 4), False)),
+        (lambda: F.affine_grid(th, (2, 3, 4, 5, 6), False),
+         lambda: TF.affine_grid(tth, (2, 3, 4, 5, 6), False)),
+        (lambda: F.grid_sample(x, g, mode="foo", align_corners=False),
+         lambda: TF.grid_sample(torch.zeros(2, 3, 4, 5), torch.zeros(2, 4, 5, 2), mode="foo",
+                                align_corners=False)),
+        (lambda: F.grid_sample(x, g, padding_mode="foo", align_corners=False),
+         lambda: TF.grid_sample(torch.zeros(2, 3, 4, 5), torch.zeros(2, 4, 5, 2),
+                                padding_mode="foo", align_corners=False)),
+        (lambda: F.grid_sample(ember.zeros(3, 3, 4, 5), g, align_corners=False),
+         lambda: TF.grid_sample(torch.zeros(3, 3, 4, 5), torch.zeros(2, 4, 5, 2),
+                                align_corners=False)),
+        (lambda: F.grid_sample(ember.zeros(2, 3, 4, 5, 2), ember.zeros(2, 3, 4, 5, 3),
+                               mode="bicubic", align_corners=False),
+         lambda: TF.grid_sample(torch.zeros(2, 3, 4, 5, 2), torch.zeros(2, 3, 4, 5, 3),
+                                mode="bicubic", align_corners=False)),
+    ]:
+        same_error(fe, ft)

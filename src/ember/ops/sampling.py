@@ -1,6 +1,6 @@
 """Resampling: interpolate (nearest, nearest-exact, linear, bilinear, bicubic, trilinear,
-area) and its upsample forms, fold/unfold (col2im/im2col), pixel_shuffle/pixel_unshuffle and
-channel_shuffle.
+area) and its upsample forms, affine_grid and grid_sample, fold/unfold (col2im/im2col),
+pixel_shuffle/pixel_unshuffle and channel_shuffle.
 
 Each is built from differentiable ops (index_select with weights per spatial dim for the
 interpolations, one gathering index for unfold, index_add for fold, reshapes and permutes for
@@ -14,8 +14,9 @@ import warnings
 import numpy as np
 
 from .._tensor import Tensor, _make
+from ..autograd.forward_ad import state as _fw_state
 from ._nn_common import shape_list
-from ._op import check_tensor
+from ._op import check_tensor, refuse_tangents
 from .pooling import (
     _gather_windows,
     _window_positions,
@@ -26,8 +27,9 @@ from .pooling import (
 
 __all__ = ["channel_shuffle", "native_channel_shuffle", "pixel_shuffle", "pixel_unshuffle"]
 FUNCTIONAL = [
-    "channel_shuffle", "fold", "interpolate", "native_channel_shuffle", "pixel_shuffle",
-    "pixel_unshuffle", "unfold", "upsample", "upsample_bilinear", "upsample_nearest",
+    "affine_grid", "channel_shuffle", "fold", "grid_sample", "interpolate",
+    "native_channel_shuffle", "pixel_shuffle", "pixel_unshuffle", "unfold", "upsample",
+    "upsample_bilinear", "upsample_nearest",
 ]
 TENSOR_METHODS = {}
 
@@ -335,3 +337,194 @@ def upsample_bilinear(input, size=None, scale_factor=None):
     warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use "
                   "`nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# -- affine_grid / grid_sample ------------------------------------------------------------------
+_ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners="
+                  "False since 1.3.0. Please specify align_corners=True if the old behavior is "
+                  "desired. See the documentation of grid_sample for details.")
+
+
+def _base_coords(n, align_corners, dtype):
+    if n <= 1:
+        return np.zeros(max(n, 0), dtype)
+    v = np.linspace(-1, 1, n, dtype=np.float64)
+    return (v if align_corners else v * (n - 1) / n).astype(dtype)
+
+
+def affine_grid(theta, size, align_corners=None):
+    """The sampling grid (N, *spatial, nd) of the affine maps theta (N, nd, nd + 1) over
+    normalized output coordinates in [-1, 1] (for grid_sample)."""
+    if align_corners is None:
+        warnings.warn(_ALIGN_WARNING, stacklevel=2)
+        align_corners = False
+    if not isinstance(theta, Tensor):
+        check_tensor(theta, "affine_grid")
+    if not theta.is_floating_point():
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    size = tuple(size)
+    if len(size) not in (4, 5):
+        raise NotImplementedError(
+            f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+            f"respectively. Got size {size}.")
+    nd = len(size) - 2
+    if theta.dim() != 3 or tuple(theta.shape[1:]) != (nd, nd + 1):
+        raise ValueError(
+            f"Expected a batch of {nd}D affine matrices of shape Nx{nd}x{nd + 1} for size "
+            f"{size}. Got {theta.shape}.")
+    if min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+    n = size[0]
+    if theta.shape[0] != n:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{n}, {nd + 1}] but got: [{theta.shape[0]}, {nd + 1}].")
+    dtype = theta._data.dtype
+    spatial = size[2:]
+    # base[..., :] = (x, y[, z], 1), x along the last spatial dim
+    axes = [_base_coords(s, align_corners, dtype) for s in reversed(spatial)]
+    mesh = list(np.meshgrid(*axes[::-1], indexing="ij"))[::-1]  # x varies fastest
+    base = np.stack(mesh + [np.ones(spatial, dtype)], -1).reshape(1, -1, nd + 1)
+    grid = _make(np.ascontiguousarray(base)).matmul(theta.transpose(1, 2))
+    return grid.reshape((n,) + tuple(spatial) + (nd,))
+
+
+def _unnormalize(coord, size, align_corners):
+    if align_corners:
+        return (coord + 1) * ((size - 1) / 2)
+    return ((coord + 1) * size - 1) / 2
+
+
+def _reflect_np(c, lo2, hi2):
+    """PyTorch's reflection of coordinates c into [lo2 / 2, hi2 / 2], as slope and offset
+    (c_reflected = slope * c + offset), so the gradient follows the reflection."""
+    if lo2 == hi2:
+        return np.zeros_like(c), np.zeros_like(c)
+    mn, span = lo2 / 2, (hi2 - lo2) / 2
+    u = c - mn
+    su = np.where(u < 0, -1.0, 1.0)
+    a = np.abs(u)
+    flips = np.floor(a / span)
+    extra = a - flips * span  # fmod for a >= 0
+    even = np.mod(flips, 2) == 0
+    out = np.where(even, extra + mn, span - extra + mn)
+    slope = su * np.where(even, 1.0, -1.0)
+    return slope, out - slope * c
+
+
+def _source_coords(coord, size, padding_mode, align_corners):
+    """Unnormalized coordinates (ember ops on the grid) after the padding mode's mapping."""
+    x = _unnormalize(coord, size, align_corners)
+    if padding_mode == "zeros":
+        return x
+    if padding_mode == "reflection":
+        lo2, hi2 = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
+        slope, offset = _reflect_np(x._data.astype(np.float64), lo2, hi2)
+        dt = x._data.dtype
+        x = x * _make(slope.astype(dt)) + _make(offset.astype(dt))
+    # clip to [0, size - 1]; the gradient is zero where clipped, as PyTorch's
+    return x.clamp(0, size - 1)
+
+
+def _cubic_weights(t):
+    a = -0.75
+
+    def near(v):
+        return ((a + 2) * v - (a + 3)) * v * v + 1
+
+    def far(v):
+        return ((a * v - 5 * a) * v + 8 * a) * v - 4 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """input (N, C, *spatial) sampled at grid (N, *out, nd) of normalized coordinates in
+    [-1, 1] (x along the last dim): bilinear, nearest or bicubic, with zeros, border or
+    reflection padding."""
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', "
+                         f"'nearest' or 'bicubic', but got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
+                         f"'border', or 'reflection', but got: '{padding_mode}'")
+    if align_corners is None:
+        warnings.warn(_ALIGN_WARNING, stacklevel=2)
+        align_corners = False
+    nd = input.dim() - 2
+    if input.dim() not in (4, 5) or grid.dim() != input.dim():
+        raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number "
+                           f"of dimensions, but got input with sizes "
+                           f"{shape_list(input.shape)} and grid with sizes "
+                           f"{shape_list(grid.shape)}")
+    if input.shape[0] != grid.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, "
+                           f"but got input with sizes {shape_list(input.shape)} and grid with "
+                           f"sizes {shape_list(grid.shape)}")
+    if grid.shape[-1] != nd:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {nd} in last dimension, "
+                           f"but got grid with sizes {shape_list(grid.shape)}")
+    if mode == "bicubic" and nd != 2:
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+    if _fw_state.active:  # PyTorch has no forward-mode rule for it
+        refuse_tangents(f"grid_sampler_{nd}d", input, grid)
+    sizes = tuple(input.shape[2:])  # (D,) H, W
+    n = input.shape[0]
+    # per spatial dim (input order), the grid's coordinate for it (x is the last dim)
+    coords = [grid.select(-1, nd - 1 - i) for i in range(nd)]
+    batch = np.arange(n).reshape((n,) + (1,) * nd)
+
+    def tap(indices):
+        """input at integer positions (one array per spatial dim), zero outside:
+        (n, c, *out)."""
+        inside = np.ones(indices[0].shape, bool)
+        clipped = []
+        for idx, size in zip(indices, sizes):
+            inside &= (idx >= 0) & (idx < size)
+            clipped.append(np.clip(idx, 0, size - 1))
+        vals = input[(_make(np.broadcast_to(batch, inside.shape).copy()), slice(None),
+                      *[_make(i) for i in clipped])]  # (n, *out, c)
+        vals = vals.permute((0, nd + 1) + tuple(range(1, nd + 1)))
+        if not inside.all():
+            vals = vals * _make(inside[:, None].astype(input._data.dtype))
+        return vals
+
+    if mode == "bicubic":
+        # taps at floor - 1 .. floor + 2; the padding mode maps each tap's coordinate
+        xs = [_unnormalize(co, s, align_corners) for co, s in zip(coords, sizes)]
+        floors = [np.floor(x._data) for x in xs]
+        ws = [_cubic_weights(x - _make(f)) for x, f in zip(xs, floors)]
+        total = None
+        for i in range(4):
+            for j in range(4):
+                idx = []
+                for f, k, size in zip(floors, (i, j), sizes):
+                    pos = f + k - 1
+                    if padding_mode == "reflection":
+                        lo2, hi2 = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
+                        slope, off = _reflect_np(pos, lo2, hi2)
+                        pos = np.clip(slope * pos + off, 0, size - 1)
+                    elif padding_mode == "border":
+                        pos = np.clip(pos, 0, size - 1)
+                    idx.append(pos.astype(np.int64))
+                w = (ws[0][i] * ws[1][j]).unsqueeze(1)
+                term = tap(idx) * w
+                total = term if total is None else total + term
+        return total
+    xs = [_source_coords(co, s, padding_mode, align_corners) for co, s in zip(coords, sizes)]
+    if mode == "nearest":
+        out = tap([np.rint(x._data).astype(np.int64) for x in xs])
+        # the grid gets a zero gradient (not none), as in PyTorch
+        return out + grid.sum() * 0 if grid.requires_grad else out
+    lows = [np.floor(x._data) for x in xs]
+    fracs = [x - _make(lo) for x, lo in zip(xs, lows)]
+    total = None
+    for corner in range(2 ** nd):
+        bits = [(corner >> (nd - 1 - i)) & 1 for i in range(nd)]
+        w = None
+        for b, fr in zip(bits, fracs):
+            f = fr if b else 1 - fr
+            w = f if w is None else w * f
+        idx = [(lo + b).astype(np.int64) for lo, b in zip(lows, bits)]
+        term = tap(idx) * w.unsqueeze(1)
+        total = term if total is None else total + term
+    return total
