@@ -627,3 +627,19 @@ def test_pinv_rcond_and_hermitian():
                     torch.linalg.pinv(torch.tensor(m), *args, **kw), rtol=1e-10, atol=1e-12)
     assert_same(ember.linalg.pinv(ember.tensor(s), 1e-3, True),
                 torch.linalg.pinv(torch.tensor(s), 1e-3, True), rtol=1e-10, atol=1e-12)
+
+
+def test_saved_tensor_hooks_see_the_saved_inputs_and_graphs_free():
+    x = ember.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+    packed = []
+
+    def pack(t):
+        packed.append(tuple(t.shape))
+        return t
+
+    with ember.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        y = ember.linalg.solve(x, ember.ones(2, dtype=ember.float32)).sum()
+    assert packed == [(2, 2)]
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()

@@ -24,7 +24,7 @@ from ..autograd.engine import grad as _engine_grad
 from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import enable_grad
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.graph import Node, edge
+from ..autograd.graph import Node, edge, pack, saved_hooks
 from ._op import argname, check_tensor, dual_multi, unsupported
 from .creation import eye, zeros
 from .elementwise import where
@@ -209,6 +209,8 @@ def _record(arrays, node_cls, inputs, saved=(), diff=None):
             else None for x in inputs]
     saved = (*saved, _Outs(outs))
     versions = [s._version[0] if isinstance(s, Tensor) else None for s in saved]
+    if saved_hooks.stack:  # saved-tensor hooks pack what the backward reads
+        saved = pack(saved)
     node = node_cls(edges, meta, saved, versions, None)
     for k, (t, d) in enumerate(zip(outs, diff)):
         if d:
