@@ -37,18 +37,20 @@ _F64 = np.dtype(np.float64)
 
 
 class _Scratch:
-    """An optimizer's reusable scratch arrays of CHUNK elements, by dtype and role: the i-th
-    temporary of a block, the i-th gathered array of a pack, the float64 sum."""
+    """An optimizer's block size (``chunk`` elements) and its reusable scratch arrays of that
+    size, by dtype and role: the i-th temporary of a block, the i-th gathered array of a pack,
+    the float64 sum."""
 
-    __slots__ = ("arrays",)
+    __slots__ = ("arrays", "chunk")
 
-    def __init__(self):
+    def __init__(self, chunk):
         self.arrays = {}
+        self.chunk = chunk
 
     def get(self, dtype, role):
         array = self.arrays.get((dtype, role))
         if array is None:
-            array = self.arrays[dtype, role] = np.empty(CHUNK, dtype)
+            array = self.arrays[dtype, role] = np.empty(self.chunk, dtype)
         return array
 
 
@@ -77,21 +79,23 @@ class Block:
 
     def _like(self, dtype, role):
         p = self.p
-        if p.size > CHUNK:
+        if p.size > self._scratch.chunk:
             return np.empty(p.shape, dtype)
         return self._scratch.get(dtype, role)[:p.size].reshape(p.shape)
 
 
 def _blocks(items, keys, scratch):
     """The blocks of a bucket's items (param, grad, *state arrays): a parameter alone, in
-    CHUNK-element pieces if larger; small ones packed up to CHUNK elements together."""
+    CHUNK-element pieces if larger; small ones packed up to CHUNK elements together (CHUNK:
+    the optimizer's block size)."""
+    chunk = scratch.chunk
     pack, size, ids = [], 0, set()
     for item in items:
         n = item[0].size
         if n > SMALL:
             yield from _param_blocks(item, keys, scratch)
             continue
-        if size + n > CHUNK or id(item[0]) in ids:  # a parameter given twice: updated twice
+        if size + n > chunk or id(item[0]) in ids:  # a parameter given twice: updated twice
             yield from _packed_blocks(pack, keys, scratch)
             pack, size, ids = [], 0, set()
         pack.append(item)
@@ -104,12 +108,13 @@ def _param_blocks(item, keys, scratch):
     """One parameter's blocks: the whole arrays, or flat CHUNK-element views of them when they
     are larger and contiguous."""
     pd, g, *states = item
-    if pd.size <= CHUNK or not all(a.flags.c_contiguous for a in item):
+    chunk = scratch.chunk
+    if pd.size <= chunk or not all(a.flags.c_contiguous for a in item):
         yield Block(pd, g, dict(zip(keys, states)), scratch)
         return
     flat = [a.reshape(-1) for a in item]
-    for lo in range(0, pd.size, CHUNK):
-        p, g, *s = (a[lo:lo + CHUNK] for a in flat)
+    for lo in range(0, pd.size, chunk):
+        p, g, *s = (a[lo:lo + chunk] for a in flat)
         yield Block(p, g, dict(zip(keys, s)), scratch)
 
 
@@ -174,6 +179,7 @@ class ForeachOptimizer(Optimizer):
     """An optimizer whose step() updates each parameter group on the multi-tensor core."""
 
     _counts_steps = True
+    _block_scale = 1  # blocks of CHUNK * _block_scale elements: larger for fewer temporaries
     _group_defaults = {}  # hyperparameters that older state dicts may lack
 
     def __setstate__(self, state):
@@ -209,7 +215,10 @@ class ForeachOptimizer(Optimizer):
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure()'s loss."""
         loss = self._closure_loss(closure)
-        scratch = self.__dict__.setdefault("_scratch", _Scratch())
+        chunk = CHUNK * self._block_scale
+        scratch = self.__dict__.get("_scratch")
+        if scratch is None or scratch.chunk != chunk:
+            scratch = self._scratch = _Scratch(chunk)
         token = silence()  # inf and nan without NumPy's warnings, as in PyTorch
         try:
             for group in self.param_groups:

@@ -25,6 +25,7 @@ class Adagrad(ForeachOptimizer):
     _group_defaults = {
         "foreach": None, "maximize": False, "differentiable": False, "fused": None,
     }
+    _block_scale = 2  # one or two temporaries: twice the elements still stay in the cache
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):

@@ -22,6 +22,7 @@ class SGD(ForeachOptimizer):
     """
 
     _counts_steps = False
+    _block_scale = 2  # one or two temporaries: twice the elements still stay in the cache
     _group_defaults = {
         "nesterov": False, "maximize": False, "foreach": None, "differentiable": False,
         "fused": None,
