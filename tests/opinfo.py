@@ -1453,6 +1453,19 @@ NN_GRID_OPS = [
                False)], known=_COMPOSITE),
 ]
 OP_DB += NN_GRID_OPS
+
+
+NN_FRACTIONAL_OPS = [  # the random window starts given: deterministic
+    _f("fractional_max_pool2d", lambda rng: [
+        Sample(distinct(rng, 2, 2, 7, 6), 2, output_size=(4, 3),
+               _random_samples=NoGrad(rng.uniform(0, 1, (2, 2, 2)))),
+        Sample(distinct(rng, 2, 6, 7), (3, 2), output_ratio=(0.5, 0.6),
+               _random_samples=NoGrad(rng.uniform(0, 1, (1, 2, 2))))], known=_COMPOSITE),
+    _f("fractional_max_pool3d", lambda rng: [
+        Sample(distinct(rng, 1, 2, 5, 6, 5), 2, output_size=3,
+               _random_samples=NoGrad(rng.uniform(0, 1, (1, 2, 3))))], known=_COMPOSITE),
+]
+OP_DB += NN_FRACTIONAL_OPS
 # -- end of more nn -----------------------------------------------------------------------------
 
 

@@ -806,3 +806,42 @@ def test_affine_grid_and_grid_sample_errors_and_warning():
                                 mode="bicubic", align_corners=False)),
     ]:
         same_error(fe, ft)
+
+
+# -- fractional max pooling ----------------------------------------------------------------------
+@pytest.mark.parametrize("name, args, kw, shape", [
+    ("FractionalMaxPool2d", (2,), {"output_size": (4, 5)}, (2, 3, 7, 9)),
+    ("FractionalMaxPool2d", ((3, 2),), {"output_ratio": 0.5}, (3, 10, 8)),
+    ("FractionalMaxPool3d", (2,), {"output_size": 3}, (1, 2, 6, 7, 8)),
+    ("FractionalMaxPool3d", ((2, 3, 2),), {"output_ratio": (0.5, 0.6, 0.4)}, (2, 6, 7, 8)),
+])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fractional_max_pool_layers_match_torch(name, args, kw, shape, dtype):
+    # the random windows come from the same stream as PyTorch's
+    a = _distinct(shape, 1).astype(dtype)
+    for return_indices in (False, True):
+        torch.manual_seed(1)
+        ember.manual_seed(1)
+        em = getattr(nn, name)(*args, return_indices=return_indices, **kw)
+        tm = getattr(tnn, name)(*args, return_indices=return_indices, **kw)
+        assert repr(em) == repr(tm)
+        e, t = _pair(a)
+        eo, to = em(e), tm(t)
+        assert_same(eo, to)
+    w = _arr(tuple(to[0].shape), 2).astype(dtype)
+    (to[0] * torch.from_numpy(w)).sum().backward()
+    (eo[0] * ember.from_numpy(w)).sum().backward()
+    assert_same(e.grad, t.grad)
+
+
+def test_fractional_max_pool_errors():
+    for fe, ft in [(lambda: nn.FractionalMaxPool2d(3), lambda: tnn.FractionalMaxPool2d(3)),
+                   (lambda: nn.FractionalMaxPool2d(3, output_ratio=1.5),
+                    lambda: tnn.FractionalMaxPool2d(3, output_ratio=1.5)),
+                   (lambda: nn.FractionalMaxPool3d(3, 2, 0.5),
+                    lambda: tnn.FractionalMaxPool3d(3, 2, 0.5)),
+                   (lambda: nn.functional.fractional_max_pool2d(ember.zeros(1, 2, 5, 5), 3,
+                                                                output_size=4),
+                    lambda: tnn.functional.fractional_max_pool2d(torch.zeros(1, 2, 5, 5), 3,
+                                                                 output_size=4))]:
+        same_error(fe, ft)

@@ -15,6 +15,7 @@ from .._tensor import Tensor, _make
 from ._nn_common import linear_map, node_pair, shape_list
 from ._op import check_tensor, record
 from .linalg import _word
+from .random import rand as _rand
 from .shape import squeeze, unsqueeze
 
 # the ones PyTorch also has at the top level (torch.max_pool2d, ...)
@@ -916,3 +917,115 @@ FUNCTIONAL += [
     "max_pool3d", "max_pool3d_with_indices", "max_unpool1d", "max_unpool2d", "max_unpool3d",
 ]
 __all__ += ["max_pool1d_with_indices", "max_pool3d"]
+
+
+# -- fractional max pooling -----------------------------------------------------------------------
+def _intervals(sample, n_in, n_out, k, dtype):
+    """PyTorch's pseudo-random window starts: n_out windows of size k over n_in, from a
+    sample in [0, 1) (in the input's precision)."""
+    seq = np.empty(n_out, np.int64)
+    if n_out > 1:
+        alpha = dtype.type(n_in - k) / dtype.type(n_out - 1)
+        i = np.arange(n_out - 1, dtype=dtype)
+        seq[:-1] = ((i + sample) * alpha).astype(np.int64) - int(dtype.type(sample * alpha))
+    if n_out > 0:
+        seq[-1] = n_in - k
+    return seq
+
+
+def _fractional(input, kernel_size, output_size, output_ratio, return_indices, samples, nd):
+    fname = f"fractional_max_pool{nd}d"
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{fname} requires specifying either an output_size or an "
+                         "output_ratio")
+    if not isinstance(input, Tensor):
+        check_tensor(input, fname, "input", 1)
+    _float_check(input._data, f"{fname}_out_frame")
+    d = input._data
+    if d.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{fname}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: "
+                           f"{shape_list(d.shape)}")
+    sizes = d.shape[-nd:]
+    k = (kernel_size,) * nd if isinstance(kernel_size, int) else tuple(kernel_size)
+    if output_size is None:
+        ratio = (output_ratio,) * nd if isinstance(output_ratio, (int, float)) \
+            else tuple(output_ratio)
+        outs = [int(s * r) for s, r in zip(sizes, ratio)]
+    else:
+        outs = [output_size] * nd if isinstance(output_size, int) else list(output_size)
+    names = ("time", "height", "width")[3 - nd:]
+    for name, kk, o, s in zip(names, k, outs, sizes):
+        if o + kk - 1 > s:
+            raise RuntimeError(f"{fname}(): pool {name} {kk} too large relative to input "
+                               f"{name} {s}")
+    x = input if d.ndim == nd + 2 else unsqueeze(input, 0)
+    n, c = x.shape[:2]
+    if samples is None:
+        samples = _rand(n, c, nd, dtype=input.dtype)
+    sd = samples._data
+    dtype = d.dtype
+    # the window starts per (sample, channel) and dim; 2-D: sample 0 is for W, 1 for H;
+    # 3-D: 0, 1, 2 for T, H, W
+    order = (1, 0) if nd == 2 else (0, 1, 2)
+    pos = []
+    for dim in range(nd):
+        starts = np.empty((n, c, outs[dim]), np.int64)
+        for b in range(n):
+            for ch in range(c):
+                starts[b, ch] = _intervals(sd[b, ch, order[dim]], sizes[dim], outs[dim],
+                                           k[dim], dtype)
+        pos.append(starts[..., :, None] + np.arange(k[dim]))  # (n, c, o, k)
+    # an index (n, c, *out, *kernel) per spatial dim
+    idx = []
+    for dim in range(nd):
+        shape = [n, c] + [1] * (2 * nd)
+        shape[2 + dim], shape[2 + nd + dim] = outs[dim], k[dim]
+        idx.append(pos[dim].reshape(shape))
+    bi = np.arange(n).reshape([n, 1] + [1] * (2 * nd))
+    ci = np.arange(c).reshape([1, c] + [1] * (2 * nd))
+    win = x[(_make(bi), _make(ci), *[_make(i) for i in idx])]
+    win = win.reshape((n, c) + tuple(outs) + (-1,))
+    out, arg = win.max(-1)
+    if x is not input:
+        out = squeeze(out, 0)
+    if not return_indices:
+        return out
+    offs = np.unravel_index(arg._data, k)
+    flat = np.zeros(arg.shape, np.int64)
+    for dim in range(nd):
+        shape = [n, c] + [1] * nd
+        shape[2 + dim] = outs[dim]
+        starts = pos[dim][..., 0].reshape(shape)
+        flat = flat * sizes[dim] + starts + offs[dim]
+    return out, _make(flat if x is input else flat[0])
+
+
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None,
+                          return_indices=False, _random_samples=None):
+    """Max pooling over pseudo-random overlapping windows (Graham, 2014) that shrink each
+    plane to output_size (or by output_ratio)."""
+    return _fractional(input, kernel_size, output_size, output_ratio, return_indices,
+                       _random_samples, 2)
+
+
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None,
+                          return_indices=False, _random_samples=None):
+    """Fractional max pooling over (N, C, T, H, W) volumes."""
+    return _fractional(input, kernel_size, output_size, output_ratio, return_indices,
+                       _random_samples, 3)
+
+
+def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices=False, _random_samples=None):
+    return fractional_max_pool2d(input, kernel_size, output_size, output_ratio, True,
+                                 _random_samples)
+
+
+def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices=False, _random_samples=None):
+    return fractional_max_pool3d(input, kernel_size, output_size, output_ratio, True,
+                                 _random_samples)
+
+
+FUNCTIONAL += ["fractional_max_pool2d", "fractional_max_pool2d_with_indices",
+               "fractional_max_pool3d", "fractional_max_pool3d_with_indices"]
