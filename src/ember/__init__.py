@@ -64,9 +64,9 @@ from .ops.linear import *
 from .ops.normalization import *
 from .ops.padding import *
 from .ops.pooling import *
-from .ops.sampling import *
 from .ops.random import *
 from .ops.reduction import *
+from .ops.sampling import *
 from .ops.shape import *
 from .ops.sorting import *
 
