@@ -845,3 +845,37 @@ def test_fractional_max_pool_errors():
                     lambda: tnn.functional.fractional_max_pool2d(torch.zeros(1, 2, 5, 5), 3,
                                                                  output_size=4))]:
         same_error(fe, ft)
+
+
+# -- adaptive softmax ----------------------------------------------------------------------------
+def test_adaptive_log_softmax_matches_torch():
+    torch.manual_seed(0)
+    tm = tnn.AdaptiveLogSoftmaxWithLoss(8, 10, [3, 6], div_value=2.0, head_bias=True,
+                                        dtype=torch.float64)
+    em = nn.AdaptiveLogSoftmaxWithLoss(8, 10, [3, 6], div_value=2.0, head_bias=True,
+                                       dtype=ember.float64)
+    assert repr(em) == repr(tm)
+    assert list(em.state_dict()) == list(tm.state_dict())
+    _copy(tm, em)
+    x, target = _arr((7, 8), 1), np.array([0, 9, 4, 2, 6, 5, 8])
+    e, t = _pair(x)
+    eo, to = em(e, ember.tensor(target)), tm(t, torch.tensor(target))
+    assert type(eo).__name__ == "_ASMoutput" and eo._fields == to._fields
+    assert_same(tuple(eo), tuple(to), rtol=1e-10, atol=1e-12)
+    eo.loss.backward()
+    to.loss.backward()
+    assert_same(e.grad, t.grad, rtol=1e-9, atol=1e-12)
+    for (name, ep), (_, tp) in zip(em.named_parameters(), tm.named_parameters()):
+        assert_same(ep.grad, tp.grad, rtol=1e-9, atol=1e-12)
+    assert_same(em.log_prob(ember.tensor(x)), tm.log_prob(torch.tensor(x)), rtol=1e-10,
+                atol=1e-12)
+    assert_same(em.predict(ember.tensor(x)), tm.predict(torch.tensor(x)))
+    unb = em(ember.tensor(x[0]), ember.tensor(np.array(9)))
+    assert_same(tuple(unb), tuple(tm(torch.tensor(x[0]), torch.tensor(np.array(9)))),
+                rtol=1e-10, atol=1e-12)
+    same_error(lambda: em(ember.tensor(x), ember.tensor(target + 5)),
+               lambda: tm(torch.tensor(x), torch.tensor(target + 5)))
+    same_error(lambda: nn.AdaptiveLogSoftmaxWithLoss(8, 10, [6, 3]),
+               lambda: tnn.AdaptiveLogSoftmaxWithLoss(8, 10, [6, 3]))
+    same_error(lambda: em(ember.tensor(x), ember.tensor(target[:3])),
+               lambda: tm(torch.tensor(x), torch.tensor(target[:3])))

@@ -2,6 +2,7 @@
 
 from . import (
     activation,
+    adaptive,
     container,
     conv,
     data_parallel,
@@ -20,6 +21,7 @@ from . import (
     transformer,
 )
 from .activation import *
+from .adaptive import *
 from .container import *
 from .conv import *
 from .data_parallel import *
@@ -37,6 +39,7 @@ from .sampling import *
 from .sparse import *
 from .transformer import *
 
-_MODULES = (activation, container, conv, data_parallel, distance, dropout, flatten, linear, loss,
-            module, normalization, padding, pooling, rnn, sampling, sparse, transformer)
+_MODULES = (activation, adaptive, container, conv, data_parallel, distance, dropout, flatten,
+            linear, loss, module, normalization, padding, pooling, rnn, sampling, sparse,
+            transformer)
 __all__ = [name for m in _MODULES for name in m.__all__]
