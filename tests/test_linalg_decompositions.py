@@ -643,3 +643,20 @@ def test_saved_tensor_hooks_see_the_saved_inputs_and_graphs_free():
     y.backward()
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         y.backward()
+
+
+@pytest.mark.parametrize("name, call", [
+    ("solve_vector_right", lambda L, r: L.linalg.solve(L.tensor(r.standard_normal((3, 3))),
+                                                       L.tensor(r.standard_normal(3)),
+                                                       left=False)),
+    ("lstsq_ranks", lambda L, r: L.linalg.lstsq(L.tensor(r.standard_normal((3, 3))),
+                                                L.tensor(r.standard_normal((4, 3, 2))))),
+    ("tensorsolve_dims", lambda L, r: L.linalg.tensorsolve(
+        L.tensor(r.standard_normal((6, 2, 3))), L.tensor(r.standard_normal(6)), dims=(0,))),
+    ("triangular_batch_of_rows", lambda L, r: L.linalg.solve_triangular(
+        L.tensor(np.triu(r.standard_normal((2, 3, 3))) + 3 * np.eye(3)),
+        L.tensor(r.standard_normal((2, 3))), upper=True)),
+])
+def test_shape_rules(name, call):
+    same_error(lambda: call(ember, np.random.default_rng(0)),
+               lambda: call(torch, np.random.default_rng(0)))

@@ -430,12 +430,12 @@ def _solve_rule(grads, outs, A, left, vector):
 _SolveNode = _node("LinalgSolveExBackward0", _solve_rule, 2)
 
 
-def _solve_shapes(A, B, op, left=True):
+def _solve_shapes(A, B, op, left=True, vectors=True):
     da, db = A._data, B._data
-    vector = db.ndim == 1 or (da.ndim - 1 == db.ndim and db.shape == da.shape[:-1])
+    vector = vectors and (db.ndim == 1 or (da.ndim - 1 == db.ndim and db.shape == da.shape[:-1]))
     n = da.shape[-1]
     rows = db.shape[-1] if vector else (db.shape[-2] if left else db.shape[-1])
-    if rows != n:
+    if rows != n or vector and not left:  # a vector is a column: it cannot solve XA = B
         bs = f"{db.shape[-1]}x1" if vector else f"{db.shape[-2]}x{db.shape[-1]}"
         eq = "AX = B" if left else "XA = B"
         exc = RuntimeError(
@@ -763,7 +763,7 @@ def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=
         raise RuntimeError(
             f"{op}: Expected A and B to have the same dtype, but found A of type "
             f"{_word(A._data.dtype)} and B of type {_word(B._data.dtype)} instead")
-    _solve_shapes(A, B if B._data.ndim > 1 else B, op, left)
+    _solve_shapes(A, B, op, left, vectors=False)
     a = _triangle_np(A._data, upper, unitriangular)
     b = B._data
     with np.errstate(all="ignore"):
@@ -1395,6 +1395,9 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
     _float_check(A, "ember.linalg.lstsq")
     _matrix_check(A, "ember.linalg.lstsq")
     da, db = A._data, B._data
+    if not (da.ndim >= db.ndim and da.ndim - db.ndim <= 1):
+        raise RuntimeError("ember.linalg.lstsq: input.dim() must be greater or equal to "
+                           "other.dim() and (input.dim() - other.dim()) <= 1")
     vector = db.ndim == da.ndim - 1
     b = db[..., None] if vector else db
     if da.shape[-2] != b.shape[-2]:
@@ -1741,8 +1744,8 @@ def linalg_tensorsolve(A, B, dims=None, *, out=None):
     shape = A._data.shape
     bn = B._data.ndim
     result_shape = shape[bn:]
-    rows, cols = math.prod(shape[:bn]), math.prod(result_shape)
-    if rows != cols or B._data.size != rows:
+    rows, cols = B._data.size, math.prod(result_shape)
+    if rows != cols:
         raise RuntimeError(
             "Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
             f"prod(self.shape[:other.ndim]), but got {cols} != {rows}")
