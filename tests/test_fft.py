@@ -315,6 +315,20 @@ def test_out_argument():
             lambda: getattr(torch.fft, f)(torch.ones(4, 6), out=torch.empty(0, dtype=torch.cfloat)))
 
 
+@pytest.mark.parametrize("name", ["fft", "rfft", "irfft", "hfft", "fft2", "rfftn", "ihfftn"])
+def test_out_refuses_autograd(name):
+    def call(lib):
+        complex_out = name not in ("irfft", "hfft")
+        out = lib.empty(0, dtype=lib.complex64 if complex_out else lib.float32)
+        return getattr(lib.fft, name)(lib.ones(4, 4, requires_grad=True), out=out)
+
+    same_error(lambda: call(ember), lambda: call(torch))
+    with ember.no_grad():
+        out = ember.empty(0, dtype=ember.float32)
+        ember.fft.irfft(ember.ones(4, requires_grad=True), out=out)
+    assert not out.requires_grad and out.shape == (6,)
+
+
 def test_shift_of_zero_dim():
     same_error(lambda: ember.fft.fftshift(ember.tensor(1.0)),
                lambda: torch.fft.fftshift(torch.tensor(1.0)))

@@ -315,6 +315,11 @@ def _out(result, out, fname):
         return result
     if not isinstance(out, Tensor):
         raise TypeError(f"fft_{fname}(): argument 'out' must be Tensor, not {_typename(out)}")
+    fn = result._grad_fn
+    if fn is not None and type(fn) in _PRIMITIVE_NAMES:
+        raise RuntimeError(f"{_PRIMITIVE_NAMES[type(fn)]}(): functions with out=... arguments "
+                           "don't support automatic differentiation, but one of the arguments "
+                           "requires grad.")
     rd, od = result._data, out._data
     if rd.dtype.kind == "c" and od.dtype.kind != "c":
         raise RuntimeError(f"{fname} expects a complex output tensor, but got "
@@ -336,6 +341,9 @@ def _out(result, out, fname):
         out._data = rd.astype(od.dtype)
     out._version[0] += 1
     return out
+
+
+_PRIMITIVE_NAMES = {_FftC2C: "_fft_c2c", _FftR2C: "_fft_r2c", _FftC2R: "_fft_c2r"}
 
 
 # -- one-dimensional transforms ------------------------------------------------------------------
