@@ -1466,6 +1466,18 @@ NN_FRACTIONAL_OPS = [  # the random window starts given: deterministic
                _random_samples=NoGrad(rng.uniform(0, 1, (1, 2, 3))))], known=_COMPOSITE),
 ]
 OP_DB += NN_FRACTIONAL_OPS
+
+
+NN_LINEAR_CE_OPS = [
+    _f("linear_cross_entropy", lambda rng: [
+        Sample(U(rng, 4, 3), U(rng, 5, 3), _idx(0, 4, 2, 1)),
+        Sample(U(rng, 4, 3), U(rng, 5, 3), _idx(0, 4, 2, 1), linear_bias=U(rng, 5),
+               label_smoothing=0.1, reduction="sum"),
+        Sample(U(rng, 4, 3), U(rng, 5, 2, 3), _idx(0, 4, 2, 1, 3, 3, 0, 1).reshape(4, 2),
+               linear_bias=U(rng, 5, 2), reduction="none"),
+        Sample(U(rng, 3), U(rng, 5, 3), NoGrad(np.random.default_rng(1).dirichlet(np.ones(5))))]),
+]
+OP_DB += NN_LINEAR_CE_OPS
 # -- end of more nn -----------------------------------------------------------------------------
 
 

@@ -879,3 +879,20 @@ def test_adaptive_log_softmax_matches_torch():
                lambda: tnn.AdaptiveLogSoftmaxWithLoss(8, 10, [6, 3]))
     same_error(lambda: em(ember.tensor(x), ember.tensor(target[:3])),
                lambda: tm(torch.tensor(x), torch.tensor(target[:3])))
+
+
+def test_linear_cross_entropy_errors():
+    F, TF = nn.functional, tnn.functional
+    x, w, t = _arr((4, 3), 1), _arr((5, 3), 2), np.array([0, 4, 2, 1])
+    for args, kw in [((_arr((2, 2, 3), 1), w, t), {}), ((x, _arr(5, 2), t), {}),
+                     ((x, _arr((5, 4), 2), t), {}), ((x, w, t), {"linear_bias": _arr(4, 3)}),
+                     ((_arr(3, 1), _arr((5, 2, 3), 2), t), {}),
+                     ((x, w, _arr((4, 5), 3)), {"ignore_index": 1})]:
+        same_error(lambda: F.linear_cross_entropy(*[ember.tensor(a) for a in args],
+                                                  **{k: ember.tensor(v) if isinstance(
+                                                      v, np.ndarray) else v
+                                                     for k, v in kw.items()}),
+                   lambda: TF.linear_cross_entropy(*[torch.tensor(a) for a in args],
+                                                   **{k: torch.tensor(v) if isinstance(
+                                                       v, np.ndarray) else v
+                                                      for k, v in kw.items()}))
