@@ -896,3 +896,17 @@ def test_linear_cross_entropy_errors():
                                                    **{k: torch.tensor(v) if isinstance(
                                                        v, np.ndarray) else v
                                                       for k, v in kw.items()}))
+
+
+def test_buffer_registers_on_assignment():
+    for lib, mod in ((ember, nn), (torch, tnn)):
+        m = mod.Module()
+        m.kept = mod.Buffer(lib.ones(2))
+        m.dropped = mod.Buffer(lib.zeros(3), persistent=False)
+        assert list(m.state_dict()) == ["kept"]
+        assert [n for n, _ in m.named_buffers()] == ["kept", "dropped"]
+        assert isinstance(m.kept, mod.Buffer) and not isinstance(lib.ones(1), mod.Buffer)
+        assert repr(mod.Buffer()) == "tensor([])"
+        x = lib.ones(2, requires_grad=True)
+        b = mod.Buffer(x * 2)
+        assert b.requires_grad and b.grad_fn is None and b.is_leaf

@@ -6,9 +6,9 @@
 
 from . import functional, grad, init, modules, utils
 from .modules import *
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 
-__all__ = ["Parameter", "factory_kwargs", "functional", "grad", "init", "utils",
+__all__ = ["Buffer", "Parameter", "factory_kwargs", "functional", "grad", "init", "utils",
            *modules.__all__]
 
 

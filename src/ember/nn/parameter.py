@@ -1,4 +1,5 @@
-"""Parameter: a Tensor that a Module registers as one of its learnable weights."""
+"""Parameter: a Tensor that a Module registers as one of its learnable weights; Buffer: one it
+registers as state that is not learned."""
 
 import numpy as np
 
@@ -6,6 +7,30 @@ from .. import _dtype
 from .._errors import note
 from .._tensor import Tensor, _init, _make
 from .._tensor_str import tensor_repr
+
+
+class Buffer(Tensor):
+    """A tensor that, assigned to a Module attribute, is registered as a buffer (persistent:
+    whether state_dict holds it). ``Buffer(t)`` shares t's data, detached, keeping its
+    requires_grad."""
+
+    __slots__ = ("persistent",)
+
+    def __init__(self, data=None, *, persistent=True):
+        if data is None:
+            data = _make(np.empty((0,), _dtype.get_default_dtype().np))
+        elif not isinstance(data, Tensor):
+            raise TypeError(f"Buffer(): argument 'data' must be Tensor, not "
+                            f"{type(data).__name__}")
+        _init(self, data)
+        self._grad_fn = None
+        self._output_nr = 0
+        self._grad = None
+        self._base = None
+        self._acc = None
+        self._hooks = None
+        self._requires_grad = data._requires_grad
+        self.persistent = persistent
 
 
 class Parameter(Tensor):
