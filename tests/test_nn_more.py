@@ -910,3 +910,18 @@ def test_buffer_registers_on_assignment():
         x = lib.ones(2, requires_grad=True)
         b = mod.Buffer(x * 2)
         assert b.requires_grad and b.grad_fn is None and b.is_leaf
+
+
+@pytest.mark.parametrize("kw, x, target", [
+    ({}, (4, 3), np.array([0, 4, 2, 1])),
+    ({"bias": True, "label_smoothing": 0.2, "reduction": "sum"}, (4, 3), np.array([0, 4, 2, 1])),
+    ({"out_features": (2,), "bias": True, "reduction": "none"}, (4, 3),
+     np.array([[0, 4], [2, 1], [3, 3], [0, 1]])),
+])
+def test_linear_cross_entropy_loss_matches_torch(kw, x, target):
+    torch.manual_seed(0)
+    tm = tnn.LinearCrossEntropyLoss(3, 5, dtype=torch.float64, **kw)
+    em = nn.LinearCrossEntropyLoss(3, 5, dtype=ember.float64, **kw)
+    _modules_agree(em, tm, _arr(x, 1), target)
+    same_error(lambda: nn.LinearCrossEntropyLoss(3, 5, label_smoothing=2.0),
+               lambda: tnn.LinearCrossEntropyLoss(3, 5, label_smoothing=2.0))
