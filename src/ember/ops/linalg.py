@@ -56,20 +56,33 @@ def _prod(shape):
 
 
 # -- gradient formulas --------------------------------------------------------------------------
+# For complex operands the gradient of a product goes through the other factor's conjugate
+# (PyTorch's convention: b^H where a real product has b^T); ``_c`` is that conjugate, and
+# nothing at all for real arrays and tensors.
+def _c(x):
+    if x.__class__ is np.ndarray:
+        return np.conj(x) if x.dtype.kind == "c" else x
+    return x.conj() if x._data.dtype.kind == "c" else x
+
+
 def _dot_grad_a(g, a, b):
-    return g * b
+    return g * _c(b)
 
 
 def _dot_grad_b(g, a, b):
-    return g * a
+    return g * _c(a)
+
+
+def _vdot_grad_a(g, a, b):
+    return _c(g) * b  # vdot conjugates its first factor
 
 
 def _mv_grad_mat(g, m, v):
-    return g.unsqueeze(-1) * v
+    return g.unsqueeze(-1) * _c(v)
 
 
 def _mv_grad_vec(g, m, v):
-    return mv(m.t(), g)
+    return mv(_c(m).t(), g)
 
 
 def _column_major(m):
@@ -81,22 +94,22 @@ def _mm_grad_a(g, a, b):
     # a column-major input (a transposed matrix) gets its gradient in its own layout, as in
     # PyTorch: the t() behind it then hands its input a row-major gradient, with no copy
     if _column_major(a):
-        return transposed(b @ transposed(g))
-    return g @ transposed(b)
+        return transposed(_c(b) @ transposed(g))
+    return g @ transposed(_c(b))
 
 
 def _mm_grad_b(g, a, b):
     if _column_major(b):
-        return transposed(transposed(g) @ a)
-    return transposed(a) @ g
+        return transposed(transposed(g) @ _c(a))
+    return transposed(_c(a)) @ g
 
 
 def _bmm_grad_a(g, a, b):
-    return bmm(g, b.transpose(1, 2))
+    return bmm(g, _c(b).transpose(1, 2))
 
 
 def _bmm_grad_b(g, a, b):
-    return bmm(a.transpose(1, 2), g)
+    return bmm(_c(a).transpose(1, 2), g)
 
 
 # forward rules: products are linear in each factor (one term per factor with a tangent)
@@ -391,15 +404,17 @@ def dot(input, tensor, *, _node=_Dot):
     if ad.shape != bd.shape:
         raise _dot_size_error(ad.shape[0], bd.shape[0])
     _not_bool(ad, "dot")
+    if _node is _Vdot and ad.dtype.kind == "c":
+        ad = np.conj(ad)  # vdot: sum(conj(a) * b)
     return record(_matmul(ad, bd), _node, (input, tensor), (input, tensor))
 
 
-_Vdot = formula_node("VdotBackward0", _dot_grad_a, _dot_grad_b,
+_Vdot = formula_node("VdotBackward0", _vdot_grad_a, lambda g, a, b: g * a,
                      jvp=bilinear(lambda a, b: vdot(a, b)))
 
 
 def vdot(input, other):
-    return dot(input, other, _node=_Vdot)  # real tensors: conjugation changes nothing
+    return dot(input, other, _node=_Vdot)  # dot conjugates the first factor for _Vdot
 
 
 def bmm(input, mat2):
@@ -580,7 +595,7 @@ def _einsum_grad(i, g, ops, subs, out_subs, sizes):
     for j, s in enumerate(subs):
         if j != i:
             terms.append(s)
-            operands.append(ops[j])
+            operands.append(_c(ops[j]))
     target = []
     seen = set()
     for c in mine:
