@@ -82,8 +82,9 @@ def _word(d):
     return from_np[d].word
 
 
-def _float_check(A, op, arg="A"):
-    """PyTorch's dtype checks of a linalg input: floating point, not half, not (yet) complex."""
+def _float_check(A, op, arg="A", kernel=None):
+    """PyTorch's dtype checks of a linalg input: floating point, not half, not (yet) complex.
+    ``kernel``: the LAPACK kernel whose name PyTorch's error for half precision gives."""
     d = A._data
     kind = d.dtype.kind
     if kind == "c":
@@ -93,6 +94,8 @@ def _float_check(A, op, arg="A"):
         raise RuntimeError(
             f"{op}: Expected a floating point or complex tensor as input. Got {_word(d.dtype)}")
     if d.dtype.itemsize < 4:
+        if kernel is not None:
+            raise NotImplementedError(f'"{kernel}" not implemented for \'{_word(d.dtype)}\'')
         raise RuntimeError(f"{op}: Low precision dtypes not supported. Got {_word(d.dtype)}")
 
 
@@ -377,7 +380,7 @@ def _inv_singular_values(lu):
 
 
 def linalg_inv_ex(A, *, check_errors=False, out=None):
-    _square_float(A, "linalg.inv_ex")
+    _square_float(A, "linalg.inv")
     d = A._data
     inv, info = _inv_np(d)
     if check_errors:
@@ -446,7 +449,8 @@ def _solve_shapes(A, B, op, left=True, vectors=True):
     return vector
 
 
-def _solve_np(da, db, left, vector, op):
+def _solve_np(da, db, left, vector, op, check=True):
+    """(X, info); a singular matrix raises (``check``) or gets nan in X and its info."""
     b = db[..., None] if vector else db
     if not left:
         da, b = np.swapaxes(da, -1, -2), np.swapaxes(b, -1, -2)
@@ -455,12 +459,22 @@ def _solve_np(da, db, left, vector, op):
         x = np.linalg.solve(da, b)
         info = np.zeros(batch, np.int32)
     except np.linalg.LinAlgError:
-        _, _, info = _lu_np(np.broadcast_to(da, (*batch, *da.shape[-2:])))
+        a_full = np.broadcast_to(da, (*batch, *da.shape[-2:]))
+        _, _, info = _lu_np(a_full)
         bad = _first_bad(info)
-        idx = bad[0] if bad is not None else 0
-        exc = _LinAlgError(f"{op}: {_batch_prefix(idx, len(batch) > 0)}The solver failed "
-                           "because the input matrix is singular.")
-        raise exc from None
+        if check or bad is None:
+            idx = bad[0] if bad is not None else 0
+            exc = _LinAlgError(f"{op}: {_batch_prefix(idx, len(batch) > 0)}The solver failed "
+                               "because the input matrix is singular.")
+            raise exc from None
+        b_full = np.broadcast_to(b, (*batch, *b.shape[-2:]))
+        x = np.full(b_full.shape, np.nan, np.result_type(da, b))
+        flat_x, flat_i = x.reshape(-1, *x.shape[-2:]), info.reshape(-1)
+        flat_a = a_full.reshape(-1, *a_full.shape[-2:])
+        flat_b = b_full.reshape(-1, *b_full.shape[-2:])
+        for k in range(flat_x.shape[0]):
+            if not flat_i[k]:
+                flat_x[k] = np.linalg.solve(flat_a[k], flat_b[k])
     if not left:
         x = np.swapaxes(x, -1, -2)
     return (x[..., 0] if vector else x), info
@@ -469,7 +483,7 @@ def _solve_np(da, db, left, vector, op):
 def linalg_solve(A, B, *, left=True, out=None):
     check_tensor(A, "linalg_solve", "A")
     check_tensor(B, "linalg_solve", "B", 2)
-    _float_check(A, "linalg.solve")
+    _float_check(A, "linalg.solve", kernel="lu_cpu")
     _square_check(A, "linalg.solve")
     if A._data.dtype != B._data.dtype:
         raise RuntimeError(
@@ -482,10 +496,10 @@ def linalg_solve(A, B, *, left=True, out=None):
 
 def linalg_solve_ex(A, B, *, left=True, check_errors=False, out=None):
     check_tensor(A, "linalg_solve_ex", "A")
-    _float_check(A, "linalg.solve_ex")
+    _float_check(A, "linalg.solve_ex", kernel="lu_cpu")
     _square_check(A, "linalg.solve_ex")
     vector = _solve_shapes(A, B, "linalg.solve_ex", left)
-    x, info = _solve_np(A._data, B._data, left, vector, "ember.linalg.solve_ex")
+    x, info = _solve_np(A._data, B._data, left, vector, "ember.linalg.solve_ex", check_errors)
     r, i = _record((x, info), _SolveNode, (A, B), (A, left, vector))
     return _SolveEx((r, i))
 
@@ -510,7 +524,7 @@ _DetNode = _node("LinalgDetBackward0", _det_rule)
 def linalg_det(A, *, out=None):
     check_tensor(A, "linalg_det", "A")
     _square_check(A, "linalg.det")
-    _float_check(A, "linalg.det")
+    _float_check(A, "linalg.det", kernel="lu_cpu")
     d = A._data
     return _record((np.asarray(np.linalg.det(d), d.dtype),), _DetNode, (A,), (A,))[0]
 
@@ -532,7 +546,7 @@ _SlogdetNode = _node("LinalgSlogdetBackward0", _slogdet_rule, 2)
 def _slogdet(A, op):
     check_tensor(A, op.split(".")[-1], "A")
     _square_check(A, op)
-    _float_check(A, op)
+    _float_check(A, op, kernel="lu_cpu")
     d = A._data
     sign, logabs = np.linalg.slogdet(d)
     return _record((np.asarray(sign, d.dtype), np.asarray(logabs, d.dtype)), _SlogdetNode,
@@ -553,7 +567,7 @@ def logdet(input):
     if input._data.dtype.kind not in "fc":
         raise RuntimeError("logdet: Expected a floating point or complex tensor as input. Got "
                            f"{_word(input._data.dtype)}")
-    sign, logabs = _slogdet(input, "linalg.slogdet")
+    sign, logabs = _slogdet(input, "logdet")
     return where(sign == -1, math.nan, logabs)
 
 
@@ -637,14 +651,14 @@ def _cholesky(A, upper, op, check, node):
 def linalg_cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     check_tensor(A, "linalg_cholesky_ex", "A")
     _square_check(A, "linalg.cholesky_ex")
-    _float_check(A, "linalg.cholesky_ex")
+    _float_check(A, "linalg.cholesky_ex", kernel="cholesky_cpu")
     return _CholeskyEx(_cholesky(A, upper, "linalg.cholesky_ex", check_errors, _CholeskyNode))
 
 
 def linalg_cholesky(A, *, upper=False, out=None):
     check_tensor(A, "linalg_cholesky", "A")
     _square_check(A, "linalg.cholesky")
-    _float_check(A, "linalg.cholesky")
+    _float_check(A, "linalg.cholesky", kernel="cholesky_cpu")
     return _cholesky(A, upper, "linalg.cholesky", True, _CholeskyNode)[0]
 
 
@@ -660,7 +674,7 @@ def cholesky(input, upper=False, *, out=None):
     _warn_once("cholesky", _CHOLESKY_WARNING)
     check_tensor(input, "cholesky")
     _square_check(input, "cholesky")
-    _float_check(input, "cholesky")
+    _float_check(input, "cholesky", kernel="cholesky_cpu")
     L = _cholesky(input, upper, "cholesky", True, _CholeskyOldNode)
     return L[0]
 
@@ -882,6 +896,8 @@ def _eig(A, vectors):
             f"linalg.eig: complex inputs ({_word(d.dtype)}) are not supported by ember yet")
     if d.dtype.kind != "f":
         raise RuntimeError(f"Unknown Complex ScalarType for {_word(d.dtype)}")
+    if d.dtype.itemsize < 4:
+        raise NotImplementedError(f'"linalg_eig_out_cpu" not implemented for \'{_word(d.dtype)}\'')
     ct = np.complex64 if d.dtype == np.float32 else np.complex128
     w, v = np.linalg.eig(d)
     return _record((w.astype(ct), v.astype(ct)), _EigNode, (A,), (A,), diff=(True, vectors))
@@ -947,7 +963,7 @@ _SvdvalsNode = _node("LinalgSvdBackward0", _svdvals_rule, 3)
 def _svd_check(A, op="linalg.svd"):
     check_tensor(A, "linalg_svd", "A")
     _matrix_check(A, op)
-    _float_check(A, op)
+    _float_check(A, op, kernel="linalg_svd_cpu")
 
 
 def _svd_np(d, full):
@@ -1043,7 +1059,7 @@ def _qr(A, mode):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
                            "'reduced' (default), 'r', or 'complete'")
     _matrix_check(A, "linalg.qr")
-    _float_check(A, "linalg.qr")
+    _float_check(A, "linalg.qr", kernel="geqrf_cpu")
     d = A._data
     m, n = d.shape[-2:]
     if 0 in d.shape:
@@ -1203,6 +1219,10 @@ def linalg_lu(A, *, pivot=True, out=None):
 
 
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
+    if LU_pivots._data.dtype != np.int32:
+        raise RuntimeError("ember.lu_unpack: LU_pivots is expected to be a contiguous tensor of "
+                           "ember.int32 dtype.\nNote: this function is intended to be used with "
+                           "the output produced by ember.linalg.lu_factor")
     d = LU_data._data
     P, _, _ = _unpack_np(d, LU_pivots._data, d.dtype)
     k = min(d.shape[-2:])
@@ -1266,6 +1286,8 @@ def linalg_lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
         eq = "AX = B" if left else "XA = B"
         raise RuntimeError(f"{op}: Incompatible shapes of A and B for the equation {eq} "
                            f"({n}x{n} and {B._data.shape[-2]}x{B._data.shape[-1]})")
+    if pivots._data.dtype != np.int32:
+        raise RuntimeError(f"{op}: pivots should be a Tensor of scalar type ember.int32")
     d = LU._data
     P, L, U = _unpack_np(d, pivots._data, d.dtype)
     a = P @ L @ U
@@ -1392,7 +1414,14 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
         raise RuntimeError("ember.linalg.lstsq: parameter `driver` should be one of (gels, "
                            "gelsy, gelsd, gelss)")
     driver = driver or "gelsy"
+    if A._data.dtype.kind != "f" or A._data.dtype.itemsize < 4:
+        if A._data.dtype.kind != "c":
+            raise RuntimeError("This function doesn't handle types other than float and double")
     _float_check(A, "ember.linalg.lstsq")
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError(
+            "ember.linalg.lstsq: Expected input and other to have the same dtype, but got "
+            f"input's dtype {_word(A._data.dtype)} and other's dtype {_word(B._data.dtype)}")
     _matrix_check(A, "ember.linalg.lstsq")
     da, db = A._data, B._data
     if not (da.ndim >= db.ndim and da.ndim - db.ndim <= 1):
@@ -1478,7 +1507,8 @@ _MatrixExpNode = _node("LinalgMatrixExpBackward0", _matrix_exp_rule)
 def linalg_matrix_exp(A):
     check_tensor(A, "linalg_matrix_exp", "A")
     _square_check(A, "linalg.matrix_exp")
-    _float_check(A, "linalg.matrix_exp")
+    if A._data.dtype != np.float16:  # half precision is computed in float32
+        _float_check(A, "linalg.matrix_exp")
     return _record((_expm_np(A._data),), _MatrixExpNode, (A,), (A,))[0]
 
 
@@ -1502,9 +1532,7 @@ def linalg_cross(input, other, *, dim=-1, out=None):
     check_tensor(other, "linalg_cross", "other", 2)
     a, b = input._data, other._data
     if a.ndim != b.ndim:
-        raise RuntimeError(
-            f"linalg.cross: inputs must have the same number of dimensions. Got {a.ndim} and "
-            f"{b.ndim}")
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     if a.dtype != b.dtype:
         raise RuntimeError(f"expected scalar type {_word(a.dtype)} but found {_word(b.dtype)}")
     try:
@@ -1605,7 +1633,7 @@ def linalg_householder_product(A, tau, *, out=None):
     if a.dtype != t.dtype:
         raise RuntimeError(f"{op}: tau dtype {_word(t.dtype)} does not match input dtype "
                            f"{_word(a.dtype)}")
-    _float_check(A, "linalg.householder_product")
+    _not_impl_check(A, "orgqr_cpu")
     return _record((_householder_np(a, t),), _HouseholderNode, (A, tau), (A, tau))[0]
 
 
@@ -1658,6 +1686,19 @@ def linalg_multi_dot(tensors, *, out=None):
     for i, t in enumerate(tensors[1:-1], 1):
         if t._data.ndim != 2:
             raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {t._data.ndim}D")
+    dt = tensors[0]._data.dtype
+    for i, t in enumerate(tensors[1:], 1):
+        if t._data.dtype != dt:
+            raise RuntimeError(
+                f"multi_dot(): all tensors must have be the same dtype but tensor 0 is "
+                f"{_CPP_WORDS[dt.name]} and tensor {i} {_CPP_WORDS[t._data.dtype.name]}")
+    for i in range(len(tensors) - 1):
+        sa, sb = tensors[i]._data.shape, tensors[i + 1]._data.shape
+        if sa[-1] != sb[0]:
+            shape_a = [1, *sa] if i == 0 and len(sa) == 1 else list(sa)
+            shape_b = [*sb, 1] if i + 1 == len(tensors) - 1 and len(sb) == 1 else list(sb)
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes {shape_a} and "
+                               f"{shape_b} cannot be multiplied")
     mats = list(tensors)
     if first == 1:
         mats[0] = mats[0].unsqueeze(0)
@@ -1717,12 +1758,19 @@ def linalg_diagonal(A, *, offset=0, dim1=-2, dim2=-1):
 def linalg_vecdot(x, y, *, dim=-1, out=None):
     check_tensor(x, "linalg_vecdot", "x")
     check_tensor(y, "linalg_vecdot", "y", 2)
+    for t in (x, y):
+        if t._data.dtype.kind not in "fc":
+            raise RuntimeError("linalg.vecdot: Expected a floating point or complex tensor as "
+                               f"input. Got {_word(t._data.dtype)}")
     return (x * y).sum(dim)
 
 
 def linalg_tensorinv(A, ind=2, *, out=None):
     check_tensor(A, "linalg_tensorinv", "A")
-    if not isinstance(ind, int) or ind <= 0:
+    if not isinstance(ind, int) or isinstance(ind, bool):
+        raise TypeError("linalg_tensorinv(): argument 'ind' (position 2) must be int, not "
+                        f"{type(ind).__name__}")
+    if ind <= 0:
         raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
     shape = A._data.shape
     rows, cols = math.prod(shape[:ind]), math.prod(shape[ind:])
@@ -1874,7 +1922,7 @@ def linalg_matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, ou
     d = A._data
     if d.dtype.kind != "f" or d.dtype.itemsize < 4:
         raise RuntimeError("This function doesn't handle types other than float and double")
-    _matrix_check(A, "linalg.matrix_rank")
+    _matrix_check(A, "ember.linalg.matrix_rank", "input")
     if tol is not None:
         atol, rtol = tol, 0.0
     m, n = d.shape[-2:]
@@ -1888,7 +1936,10 @@ def linalg_matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, ou
 
 def linalg_cond(A, p=None):
     check_tensor(A, "linalg_cond", "A")
-    _matrix_check(A, "linalg.cond")
+    if A._data.ndim < 2:
+        raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
+    if p not in (None, "fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
     if not A._data.size:
         return _make(np.zeros(A._data.shape[:-2], A._data.dtype))
     if p is None or p in (2, -2):
