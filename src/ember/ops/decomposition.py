@@ -257,14 +257,6 @@ def _zeros_like(x):
     return _make(np.zeros_like(x._data))
 
 
-def _sum_to(g, x):
-    """g summed over the batch dimensions it has beyond x's (broadcast batches)."""
-    shape = x._data.shape
-    if g._data.shape != shape:
-        g = g.sum_to_size(shape)
-    return g
-
-
 def _np_eye_batch(n, dtype, batch):
     return np.broadcast_to(np.eye(n, dtype=dtype), (*batch, n, n)).copy()
 
@@ -368,15 +360,18 @@ def _inv_np(d):
                     continue
                 except np.linalg.LinAlgError:
                     flat_i[b] = d.shape[-1]
-            flat_o[b] = _inv_singular_values(lu.reshape(flat_d.shape)[b])
+            flat_o[b] = _inv_singular_values(lu.reshape(flat_d.shape)[b],
+                                             piv.reshape(flat_d.shape[0], -1)[b])
         return out, info
 
 
-def _inv_singular_values(lu):
-    """What LAPACK leaves for a singular matrix: inf where it divides by the zero pivot."""
+def _inv_singular_values(lu, piv):
+    """A singular matrix's 'inverse' as substitution through its LU factors gives it (inf and
+    nan from the zero pivot, as LAPACK's solver leaves them)."""
+    P, L, U = _unpack_np(lu, piv, lu.dtype)
     with np.errstate(all="ignore"):
-        n = lu.shape[-1]
-        return np.full((n, n), np.inf) * np.sign(np.where(lu == 0, 1, lu))[0:1, :].T
+        y = _tri_solve_np(L, P.T, False)
+        return _tri_solve_np(U, y, True)
 
 
 def linalg_inv_ex(A, *, check_errors=False, out=None):
