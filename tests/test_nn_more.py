@@ -925,3 +925,15 @@ def test_linear_cross_entropy_loss_matches_torch(kw, x, target):
     _modules_agree(em, tm, _arr(x, 1), target)
     same_error(lambda: nn.LinearCrossEntropyLoss(3, 5, label_smoothing=2.0),
                lambda: tnn.LinearCrossEntropyLoss(3, 5, label_smoothing=2.0))
+
+
+@pytest.mark.parametrize("size, channels", [(1, 3), (2, 6), (3, 3), (4, 6), (5, 3)])
+def test_cross_map_lrn2d_values_match_torch(size, channels):
+    a = _arr((2, channels, 3, 2), size)
+    em, tm = nn.CrossMapLRN2d(size, 0.3, 0.6, 1.5), tnn.CrossMapLRN2d(size, 0.3, 0.6, 1.5)
+    assert repr(em) == repr(tm) and repr(nn.CrossMapLRN2d(3)) == repr(tnn.CrossMapLRN2d(3))
+    assert_same(em(ember.tensor(a)), tm(torch.tensor(a)), rtol=1e-12, atol=1e-14)
+    # the gradient is the exact one of these values (PyTorch's hand-written one differs)
+    x = ember.tensor(a, requires_grad=True)
+    assert gradcheck(em, (x,)) and gradgradcheck(em, (x,))
+    same_error(lambda: em(ember.zeros(2, 3, 4)), lambda: tm(torch.zeros(2, 3, 4)))

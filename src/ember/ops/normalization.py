@@ -7,7 +7,7 @@ from .._errors import note
 from .._tensor import Size, _make
 from ._nn_common import float_data, fused_node
 from ._op import record
-from .shape import cat
+from .shape import cat, stack
 
 __all__ = ["group_norm", "instance_norm", "layer_norm", "rms_norm"]
 
@@ -326,6 +326,29 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt() if dims else \
         input * (input * input + eps).rsqrt()
     return out * weight if weight is not None else out
+
+
+def cross_map_lrn2d(input, size, alpha=1e-4, beta=0.75, k=1):
+    """CrossMapLRN2d's normalization (Lua Torch's SpatialCrossMapLRN): like
+    local_response_norm, with that layer's running window over the channels (channel 0 never
+    leaves it). The gradient is this function's own (PyTorch's layer has a hand-written
+    backward that differs from it)."""
+    if input.dim() != 4:
+        raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.dim()}D instead.")
+    sq = input * input
+    channels = input.shape[1]
+    pre = int((size - 1) / 2 + 1)
+    scale = None
+    for c in range(min(pre, channels)):
+        scale = sq.select(1, c) if scale is None else scale + sq.select(1, c)
+    scales = [scale]
+    for c in range(1, channels):
+        if c < channels - pre + 1:
+            scale = scale + sq.select(1, c + pre - 1)
+        if c > pre:
+            scale = scale - sq.select(1, c - pre)
+        scales.append(scale)
+    return input * (stack(scales, 1) * (alpha / size) + k) ** (-beta)
 
 
 FUNCTIONAL = ["batch_norm", "group_norm", "instance_norm", "layer_norm", "local_response_norm",

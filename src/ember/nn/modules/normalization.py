@@ -1,5 +1,5 @@
-"""Normalization layers: BatchNorm1d/2d/3d (running statistics), LayerNorm, GroupNorm,
-InstanceNorm1d/2d/3d, LocalResponseNorm, RMSNorm."""
+"""Normalization layers: BatchNorm1d/2d/3d (running statistics), SyncBatchNorm, LayerNorm,
+GroupNorm, InstanceNorm1d/2d/3d, LocalResponseNorm, CrossMapLRN2d, RMSNorm."""
 
 import numbers
 import sys
@@ -7,14 +7,16 @@ import warnings
 
 from ... import _dtype as _dt
 from ...ops import creation as _creation
+from ...ops import normalization as _normalization_ops
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from .module import Module
 
 __all__ = [
-    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
-    "InstanceNorm3d", "LayerNorm", "LocalResponseNorm", "RMSNorm", "SyncBatchNorm",
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "CrossMapLRN2d", "GroupNorm", "InstanceNorm1d",
+    "InstanceNorm2d", "InstanceNorm3d", "LayerNorm", "LocalResponseNorm", "RMSNorm",
+    "SyncBatchNorm",
 ]
 
 
@@ -334,3 +336,23 @@ def _group_size(group):
     if dist is None or not dist.is_initialized():
         return 1
     return dist.get_world_size(group)
+
+
+class CrossMapLRN2d(Module):
+    """Lua Torch's cross-channel local response normalization of (N, C, H, W) inputs: values
+    as PyTorch's layer; the gradient is the exact one of those values, where PyTorch's
+    layer uses a hand-written backward that differs from it."""
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1):
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input):
+        return _normalization_ops.cross_map_lrn2d(input, self.size, self.alpha, self.beta,
+                                                  self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
