@@ -937,3 +937,11 @@ def test_cross_map_lrn2d_values_match_torch(size, channels):
     x = ember.tensor(a, requires_grad=True)
     assert gradcheck(em, (x,)) and gradgradcheck(em, (x,))
     same_error(lambda: em(ember.zeros(2, 3, 4)), lambda: tm(torch.zeros(2, 3, 4)))
+
+
+def test_top_level_forms():
+    a, b = _arr((4, 3), 1), _arr((4, 3), 2)
+    for name, args in [("pdist", (a,)), ("cosine_similarity", (a, b)),
+                       ("pairwise_distance", (a, b)), ("prelu", (a, np.array([0.2])))]:
+        assert_same(getattr(ember, name)(*[ember.tensor(x) for x in args]),
+                    getattr(torch, name)(*[torch.tensor(x) for x in args]), rtol=1e-12)

@@ -61,6 +61,7 @@ from .ops.indexing import *
 from .ops.legacy import *
 from .ops.linalg import *
 from .ops.linear import *
+from .ops.loss import *
 from .ops.normalization import *
 from .ops.padding import *
 from .ops.pooling import *

@@ -23,8 +23,8 @@ from .linalg import _word
 from .random import exponential_, uniform_
 
 __all__ = [
-    "celu", "celu_", "hardshrink", "log_softmax", "selu", "selu_", "softmax", "threshold",
-    "threshold_",
+    "celu", "celu_", "hardshrink", "log_softmax", "prelu", "rrelu", "rrelu_", "selu", "selu_",
+    "softmax", "threshold", "threshold_",
 ]
 
 

@@ -992,6 +992,8 @@ def _stack3(a, b, c):
     return stack([a, b] if c is None else [a, b, c])
 
 
+# the ones PyTorch also has at the top level with the same arguments
+__all__ = ["cosine_similarity", "pairwise_distance", "pdist"]
 FUNCTIONAL = [  # the forms ember.nn.functional exports
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_embedding_loss",
     "cosine_similarity", "cross_entropy", "ctc_loss", "gaussian_nll_loss",
