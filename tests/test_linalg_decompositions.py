@@ -204,12 +204,24 @@ def test_linalg_error_is_exported():
         ember.linalg.inv(ember.zeros(2, 2))
 
 
-def test_complex_inputs_say_what_is_missing():
-    a = ember.eye(2, dtype=ember.complex128)
-    with pytest.raises(NotImplementedError, match=r"linalg\.inv.*ComplexDouble"):
-        ember.linalg.inv(a)
-    with pytest.raises(NotImplementedError, match=r"linalg\.svd.*ComplexDouble"):
-        ember.linalg.svd(a)
+@pytest.mark.parametrize("op", ["inv", "det", "solve", "cholesky", "qr", "eigh", "eig", "svd",
+                                "svdvals", "lu_factor", "pinv", "matrix_rank", "matrix_exp",
+                                "solve_triangular", "lstsq", "cross"])
+def test_complex_inputs_say_what_is_missing(op):
+    a = ember.eye(3, dtype=ember.complex128)
+    args = {"solve": (a, a), "lstsq": (a, a), "cross": (a, a), "solve_triangular": (a, a)}
+    kwargs = {"solve_triangular": {"upper": True}}
+    named = "svd" if op == "svdvals" else op  # PyTorch's svdvals reports as linalg.svd
+    with pytest.raises(NotImplementedError, match=rf"linalg\.{named}.*ComplexDouble"):
+        getattr(ember.linalg, op)(*args.get(op, (a,)), **kwargs.get(op, {}))
+
+
+def test_vecdot_conjugates_its_first_argument():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3))
+    b = rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3))
+    assert_same(ember.linalg.vecdot(ember.tensor(a), ember.tensor(b)),
+                torch.linalg.vecdot(torch.tensor(a), torch.tensor(b)), rtol=1e-12)
 
 
 # -- return types and printing -------------------------------------------------------------------

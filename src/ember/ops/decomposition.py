@@ -99,12 +99,17 @@ def _float_check(A, op, arg="A", kernel=None):
         raise RuntimeError(f"{op}: Low precision dtypes not supported. Got {_word(d.dtype)}")
 
 
-def _not_impl_check(A, kernel):
-    """The dtype check of the ops PyTorch dispatches straight to a kernel (eigh, lu, ...)."""
+def _no_complex(A, op):
     d = A._data
     if d.dtype.kind == "c":
         raise NotImplementedError(
-            f"{kernel}: complex inputs ({_word(d.dtype)}) are not supported by ember yet")
+            f"{op}: complex inputs ({_word(d.dtype)}) are not supported by ember yet")
+
+
+def _not_impl_check(A, kernel, op):
+    """The dtype check of the ops PyTorch dispatches straight to a kernel (eigh, lu, ...)."""
+    d = A._data
+    _no_complex(A, op)
     if d.dtype.kind != "f" or d.dtype.itemsize < 4:
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_word(d.dtype)}\'')
 
@@ -694,7 +699,7 @@ def cholesky_solve(input, input2, upper=False, *, out=None):
     """X with A X = B, A given by its Cholesky factor ``input2`` (B is ``input``)."""
     check_tensor(input, "cholesky_solve")
     check_tensor(input2, "cholesky_solve", "input2", 2)
-    _not_impl_check(input, "cholesky_solve_cpu")
+    _not_impl_check(input, "cholesky_solve_cpu", "cholesky_solve")
     B, L = input, input2
     _square_check(L, "cholesky_solve")
     ld = np.swapaxes(L._data, -1, -2) if upper else L._data
@@ -725,7 +730,7 @@ def cholesky_inverse(input, upper=False, *, out=None):
     """(L L^T)^-1 from the Cholesky factor L (or (U^T U)^-1 with upper=True)."""
     check_tensor(input, "cholesky_inverse")
     _square_check(input, "cholesky_inverse")
-    _not_impl_check(input, "cholesky_inverse_out_cpu")
+    _not_impl_check(input, "cholesky_inverse_out_cpu", "cholesky_inverse")
     ld = np.swapaxes(input._data, -1, -2) if upper else input._data
     inv, _ = _inv_np(ld @ np.swapaxes(ld, -1, -2))
     return _record((inv.astype(input._data.dtype, copy=False),), _CholeskyInverseNode, (input,),
@@ -764,7 +769,7 @@ def _triangle_np(a, upper, unit):
 def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     check_tensor(A, "linalg_solve_triangular", "A")
     check_tensor(B, "linalg_solve_triangular", "B", 2)
-    _not_impl_check(A, "triangular_solve_cpu")
+    _not_impl_check(A, "triangular_solve_cpu", "linalg.solve_triangular")
     op = "linalg.solve_triangular"
     _square_check(A, op)
     _matrix_check(B, op, "B")
@@ -830,7 +835,7 @@ def _eigh(A, UPLO, vectors):
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     _square_check(A, "linalg.eigh")
-    _not_impl_check(A, "linalg_eigh_cpu")
+    _not_impl_check(A, "linalg_eigh_cpu", "linalg.eigh")
     d = A._data
     w, v = np.linalg.eigh(d, UPLO=UPLO)
     return _record((w.astype(d.dtype, copy=False), v.astype(d.dtype, copy=False)), _EighNode,
@@ -1164,7 +1169,7 @@ def _lu_check(A, op):
     if d.ndim < 2:
         raise RuntimeError(f"ember.lu_factor: Expected tensor with 2 or more dimensions. Got "
                            f"size: {list(d.shape)} instead")
-    _not_impl_check(A, "lu_cpu")
+    _not_impl_check(A, "lu_cpu", "linalg.lu_factor")
 
 
 def _lu_factor(A, pivot, op):
@@ -1342,6 +1347,7 @@ def _cutoff(s, atol, rtol, m, n, dtype):
 
 def linalg_pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
     check_tensor(A, "linalg_pinv", "A")
+    _no_complex(A, "linalg.pinv")
     if rcond is not None:  # the older signature: rcond is rtol
         if atol is not None or rtol is not None:
             raise TypeError("linalg_pinv() received an invalid combination of arguments: rcond "
@@ -1525,6 +1531,7 @@ _CrossNode = _node("LinalgCrossBackward0", _cross_rule)
 def linalg_cross(input, other, *, dim=-1, out=None):
     check_tensor(input, "linalg_cross", "input")
     check_tensor(other, "linalg_cross", "other", 2)
+    _no_complex(input, "linalg.cross")
     a, b = input._data, other._data
     if a.ndim != b.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
@@ -1628,7 +1635,7 @@ def linalg_householder_product(A, tau, *, out=None):
     if a.dtype != t.dtype:
         raise RuntimeError(f"{op}: tau dtype {_word(t.dtype)} does not match input dtype "
                            f"{_word(a.dtype)}")
-    _not_impl_check(A, "orgqr_cpu")
+    _not_impl_check(A, "orgqr_cpu", "linalg.householder_product")
     return _record((_householder_np(a, t),), _HouseholderNode, (A, tau), (A, tau))[0]
 
 
@@ -1757,6 +1764,8 @@ def linalg_vecdot(x, y, *, dim=-1, out=None):
         if t._data.dtype.kind not in "fc":
             raise RuntimeError("linalg.vecdot: Expected a floating point or complex tensor as "
                                f"input. Got {_word(t._data.dtype)}")
+    if x._data.dtype.kind == "c":
+        x = x.conj()  # <x, y> = sum(conj(x) * y)
     return (x * y).sum(dim)
 
 
@@ -1914,6 +1923,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 
 def linalg_matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, out=None):
     check_tensor(A, "linalg_matrix_rank", "A")
+    _no_complex(A, "linalg.matrix_rank")
     d = A._data
     if d.dtype.kind != "f" or d.dtype.itemsize < 4:
         raise RuntimeError("This function doesn't handle types other than float and double")
