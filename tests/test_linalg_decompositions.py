@@ -721,3 +721,12 @@ def test_slogdet_gradient_at_a_singular_matrix_as_pytorch():
         ember.linalg.slogdet(e).logabsdet.backward()
         torch.linalg.slogdet(t).logabsdet.backward()
         assert_same(e.grad, t.grad)
+
+
+def test_linalg_error_pickles():
+    import pickle
+
+    with pytest.raises(ember.linalg.LinAlgError) as info:
+        ember.linalg.inv(ember.zeros(2, 2))
+    again = pickle.loads(pickle.dumps(info.value))
+    assert type(again) is type(info.value) and str(again) == str(info.value)

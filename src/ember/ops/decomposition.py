@@ -57,8 +57,6 @@ class _LinAlgError(RuntimeError):
     positive-definite)."""
 
 
-_LinAlgError.__module__ = "ember._C"
-
 _Svd = return_type("linalg_svd", ("U", "S", "Vh"))
 _SvdOld = return_type("svd", ("U", "S", "V"))
 _Eigh = return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
