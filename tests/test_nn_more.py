@@ -927,6 +927,23 @@ def test_linear_cross_entropy_loss_matches_torch(kw, x, target):
                lambda: tnn.LinearCrossEntropyLoss(3, 5, label_smoothing=2.0))
 
 
+def test_linear_cross_entropy_options():
+    eo, to = nn.LinearCrossEntropyOptions(), tnn.LinearCrossEntropyOptions()
+    assert repr(eo) == repr(to)
+    assert repr(nn.LinearCrossEntropyLoss(3, 4, options=eo)) == \
+        repr(tnn.LinearCrossEntropyLoss(3, 4, options=to))
+    for kw in [{"acc_policy": "x"}, {"chunking_method": "foo"}, {"batch_chunk_size": 0},
+               {"chunking_method": "aspect_ratio:0"}]:
+        same_error(lambda: nn.LinearCrossEntropyOptions(**kw),
+                   lambda: tnn.LinearCrossEntropyOptions(**kw))
+    x, w, t = _arr((4, 3), 1), _arr((5, 3), 2), np.array([0, 4, 2, 1])
+    with pytest.warns(UserWarning, match="options`` ignored"):
+        e = nn.functional.linear_cross_entropy(ember.tensor(x), ember.tensor(w), ember.tensor(t),
+                                               options=eo)
+    assert_same(e, tnn.functional.linear_cross_entropy(torch.tensor(x), torch.tensor(w),
+                                                       torch.tensor(t)), rtol=1e-12)
+
+
 @pytest.mark.parametrize("size, channels", [(1, 3), (2, 6), (3, 3), (4, 6), (5, 3)])
 def test_cross_map_lrn2d_values_match_torch(size, channels):
     a = _arr((2, channels, 3, 2), size)

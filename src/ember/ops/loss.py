@@ -865,7 +865,7 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
                          options=None):
     """cross_entropy(linear(input, linear_weight, linear_bias), target, ...): PyTorch's
     reference path (linear_weight (C, d_1, ..., d_K, in_features) gives a K-dimensional
-    loss)."""
+    loss). ``options`` (the chunked path's settings) are ignored with a warning."""
     if input.dim() < 1 or input.dim() > 2:
         raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.dim()}")
     if linear_weight.dim() < 2:
@@ -892,8 +892,11 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
         raise RuntimeError("ignore_index cannot be specified when target contains "
                            "probabilities")
     if options is not None:
-        raise NotImplementedError("linear_cross_entropy: the chunked path (options) is not "
-                                  "supported by ember; pass options=None")
+        # PyTorch falls back to the reference path (with a warning) where its chunked path
+        # does not apply; ember has no chunked path at all
+        warnings.warn("linear_cross_entropy: ``options`` ignored; ember has no chunked path "
+                      "and computes the reference path (the same values, without the memory "
+                      "saving).", stacklevel=2)
     flat_w = linear_weight.reshape((-1, in_features))
     logits = input.matmul(flat_w.transpose(0, 1)).reshape(logits_shape)
     if linear_bias is not None:

@@ -10,6 +10,7 @@ from . import (
     dropout,
     flatten,
     linear,
+    linear_cross_entropy_options,
     loss,
     module,
     normalization,
@@ -29,6 +30,7 @@ from .distance import *
 from .dropout import *
 from .flatten import *
 from .linear import *
+from .linear_cross_entropy_options import *
 from .loss import *
 from .module import *
 from .normalization import *
@@ -40,6 +42,6 @@ from .sparse import *
 from .transformer import *
 
 _MODULES = (activation, adaptive, container, conv, data_parallel, distance, dropout, flatten,
-            linear, loss, module, normalization, padding, pooling, rnn, sampling, sparse,
-            transformer)
+            linear, linear_cross_entropy_options, loss, module, normalization, padding, pooling,
+            rnn, sampling, sparse, transformer)
 __all__ = [name for m in _MODULES for name in m.__all__]

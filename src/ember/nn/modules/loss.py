@@ -305,7 +305,8 @@ class CTCLoss(_Loss):
 
 class LinearCrossEntropyLoss(_WeightedLoss):
     """A Linear layer (in_features -> num_classes x out_features) followed by cross entropy,
-    as one loss; PyTorch's reference path (its chunked ``options`` path is not supported)."""
+    as one loss; PyTorch's reference path (``options``, the chunked path's settings, are
+    ignored with a warning)."""
 
     def __init__(self, in_features, num_classes, *, out_features=(), bias=False, device=None,
                  dtype=None, reduction="mean", weight=None, ignore_index=None,
