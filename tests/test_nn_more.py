@@ -962,3 +962,56 @@ def test_top_level_forms():
                        ("pairwise_distance", (a, b)), ("prelu", (a, np.array([0.2])))]:
         assert_same(getattr(ember, name)(*[ember.tensor(x) for x in args]),
                     getattr(torch, name)(*[torch.tensor(x) for x in args]), rtol=1e-12)
+
+
+# -- lazy modules --------------------------------------------------------------------------------
+@pytest.mark.parametrize("name, args, kw, shape", [
+    ("LazyLinear", (3,), {}, (2, 5)), ("LazyLinear", (4,), {"bias": False}, (2, 3, 6)),
+    ("LazyConv1d", (4, 3), {"padding": 1}, (2, 3, 7)), ("LazyConv2d", (4, 3), {"groups": 2},
+                                                        (2, 6, 5, 5)),
+    ("LazyConv3d", (2, 2), {}, (3, 4, 4, 4)),
+    ("LazyConvTranspose1d", (2, 3), {"stride": 2, "bias": False}, (2, 3, 4)),
+    ("LazyConvTranspose2d", (2, 3), {"output_padding": 1, "stride": 2}, (2, 3, 4, 4)),
+    ("LazyConvTranspose3d", (2, 2), {"stride": 2}, (1, 3, 2, 2, 2)),
+    ("LazyBatchNorm1d", (), {}, (4, 3)), ("LazyBatchNorm2d", (), {"momentum": 0.3},
+                                          (2, 3, 4, 4)),
+    ("LazyBatchNorm3d", (), {"affine": False}, (2, 3, 2, 2, 2)),
+    ("LazyInstanceNorm1d", (), {}, (2, 3, 5)), ("LazyInstanceNorm2d", (), {"affine": False},
+                                                 (2, 3, 4, 4)),
+    ("LazyInstanceNorm3d", (), {"track_running_stats": False}, (2, 3, 2, 3, 2)),
+])
+def test_lazy_modules_match_torch(name, args, kw, shape):
+    em = getattr(nn, name)(*args, **kw, dtype=ember.float64)
+    tm = getattr(tnn, name)(*args, **kw, dtype=torch.float64)
+    assert repr(em) == repr(tm)
+    assert list(em.state_dict()) == list(tm.state_dict())
+    assert em.has_uninitialized_params()
+    with pytest.raises(RuntimeError, match="Can't access the shape of an uninitialized"):
+        em.weight.shape if "weight" in dict(em.named_parameters()) else em.running_mean.shape
+    x = _arr(shape, 1)
+    em(ember.tensor(x))
+    tm(torch.tensor(x))
+    # the layer it became, with the sizes read from the input
+    assert type(em).__name__ == type(tm).__name__ and repr(em) == repr(tm)
+    assert [tuple(v.shape) for v in em.state_dict().values()] == \
+        [tuple(v.shape) for v in tm.state_dict().values()]
+    assert type(next(iter(em.parameters()), ember.nn.Parameter(ember.zeros(1)))) is \
+        ember.nn.Parameter
+    _modules_agree(em, tm, _arr(shape, 2), train=True)
+
+
+def test_lazy_modules_load_state_dict_and_errors():
+    torch.manual_seed(0)
+    tm = tnn.Linear(5, 3, dtype=torch.float64)
+    em = nn.LazyLinear(3, dtype=ember.float64)
+    em.load_state_dict({k: ember.from_numpy(v.detach().numpy().copy())
+                        for k, v in tm.state_dict().items()})
+    assert tuple(em.weight.shape) == (3, 5)
+    x = _arr((2, 5), 1)
+    assert_same(em(ember.tensor(x)), tm(torch.tensor(x)))
+    assert type(em) is nn.Linear
+    same_error(lambda: nn.LazyConv2d(4, 3)(ember.zeros(2, 3)),
+               lambda: tnn.LazyConv2d(4, 3)(torch.zeros(2, 3)))
+    same_error(lambda: nn.LazyConv2d(4, 3, groups=2)(ember.zeros(1, 3, 5, 5)),
+               lambda: tnn.LazyConv2d(4, 3, groups=2)(torch.zeros(1, 3, 5, 5)))
+    assert repr(nn.UninitializedParameter()) == repr(tnn.UninitializedParameter())

@@ -4,6 +4,7 @@ registers as state that is not learned."""
 import numpy as np
 
 from .. import _dtype
+from .._dtype import from_np
 from .._errors import note
 from .._tensor import Tensor, _init, _make
 from .._tensor_str import tensor_repr
@@ -87,3 +88,65 @@ class Parameter(Tensor):
 def _rebuild_parameter(data, requires_grad):
     return Parameter(_make(data), requires_grad)
 
+
+
+_UNINIT_SHAPE = ("Can't access the shape of an uninitialized parameter or buffer. This error "
+                 "usually happens in `load_state_dict` when trying to load an uninitialized "
+                 "parameter into an initialized one. Call `forward` to initialize the "
+                 "parameters before accessing their attributes.")
+
+
+class _Uninitialized:
+    """What the lazy modules' placeholders share: no shape until materialize(shape) gives
+    them data, when they become a Parameter (or a plain Tensor)."""
+
+    __slots__ = ()
+    cls_to_become = None
+
+    @property
+    def shape(self):
+        raise RuntimeError(_UNINIT_SHAPE)
+
+    def size(self, dim=None):
+        raise RuntimeError(_UNINIT_SHAPE)
+
+    def materialize(self, shape, device=None, dtype=None):
+        """Give the placeholder uninitialized data of ``shape`` (its dtype unless given)."""
+        dt = (dtype or from_np[self._data.dtype]).np
+        self._data = np.empty(tuple(shape), dt)
+        self._version[0] += 1
+        self.__class__ = self.cls_to_become
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+    __str__ = __repr__
+
+
+class UninitializedParameter(_Uninitialized, Parameter):
+    """A Parameter whose shape a lazy module fixes on its first call."""
+
+    __slots__ = ()
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        dt = (dtype or _dtype.get_default_dtype()).np
+        super().__init__(_make(np.empty((0,), dt)), requires_grad)
+
+
+class UninitializedBuffer(_Uninitialized, Tensor):
+    """A buffer whose shape a lazy module fixes on its first call."""
+
+    __slots__ = ()
+    cls_to_become = Tensor
+
+    def __init__(self, requires_grad=False, device=None, dtype=None, persistent=True):
+        dt = (dtype or _dtype.get_default_dtype()).np
+        _init(self, _make(np.empty((0,), dt)))
+        self._grad_fn = None
+        self._output_nr = 0
+        self._grad = None
+        self._base = None
+        self._acc = None
+        self._hooks = None
+        self._requires_grad = requires_grad

@@ -9,6 +9,7 @@ from . import (
     distance,
     dropout,
     flatten,
+    lazy,
     linear,
     linear_cross_entropy_options,
     loss,
@@ -29,6 +30,7 @@ from .data_parallel import *
 from .distance import *
 from .dropout import *
 from .flatten import *
+from .lazy import *
 from .linear import *
 from .linear_cross_entropy_options import *
 from .loss import *
@@ -42,6 +44,6 @@ from .sparse import *
 from .transformer import *
 
 _MODULES = (activation, adaptive, container, conv, data_parallel, distance, dropout, flatten,
-            linear, linear_cross_entropy_options, loss, module, normalization, padding, pooling,
-            rnn, sampling, sparse, transformer)
+            lazy, linear, linear_cross_entropy_options, loss, module, normalization, padding,
+            pooling, rnn, sampling, sparse, transformer)
 __all__ = [name for m in _MODULES for name in m.__all__]
