@@ -368,3 +368,28 @@ def test_batched_grad_outputs_of_the_wrong_shape_fail_as_in_pytorch():
 
     (tt, tm), (et, em) = _error(run)
     assert et is tt and "is_grads_batched=True" in em and "[2, 3]" in em
+
+
+def test_forward_mode_with_a_batch_of_tangents():
+    """vmap over forward_ad's jvp (one tangent per sample: a Jacobian by columns) through ops
+    whose forward rule is written beside their backward (pointwise ops, mm, sum); gradcheck's
+    batched forward check on the same function."""
+    import ember.autograd.forward_ad as fwAD
+
+    def f(L, x, w):
+        return ((x @ w).tanh() * x.sum() + (x.exp() - 1) @ w).sin()
+
+    w = ember.tensor(W)
+
+    def jvp(t):
+        with fwAD.dual_level():
+            d = fwAD.make_dual(ember.tensor(X), t)
+            return fwAD.unpack_dual(f(ember, d, w)).tangent
+
+    basis = ember.eye(12, dtype=ember.float64).reshape(12, 3, 4)
+    cols = ember.func.vmap(jvp)(basis)  # (12, 3, 5): d out / d x[i, j] for each (i, j)
+    want = torch.func.jacfwd(lambda x: f(torch, x, torch.tensor(W)))(torch.tensor(X))
+    _same(cols.numpy(), want.reshape(3, 5, 12).permute(2, 0, 1).numpy())
+    x = ember.tensor(X).requires_grad_()
+    assert ember.autograd.gradcheck(lambda x: f(ember, x, w), (x,), check_forward_ad=True,
+                                    check_batched_forward_grad=True)

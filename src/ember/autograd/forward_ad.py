@@ -192,20 +192,23 @@ def make_dual(tensor, tangent, *, level=None):
         )
     if level != state.level:
         raise RuntimeError("Invalid level given to _make_dual")
-    pd, td = tensor._data, tangent._data
-    if pd.shape != td.shape:
+    pd = tensor._data
+    # a tangent batched by vmap (one per sample, e.g. jacfwd's basis) is seen by its shape
+    plain = tangent.__class__ is Tensor
+    tshape = tangent._data.shape if plain else tuple(tangent.shape)
+    if pd.shape != tshape:
         raise RuntimeError(
             "Trying to set a forward gradient that has a different size than that of the "
             "original Tensor, this is not supported. Tensor is of size "
             f"[{', '.join(map(str, pd.shape))}] while the given forward gradient is of size "
-            f"[{', '.join(map(str, td.shape))}]."
+            f"[{', '.join(map(str, tshape))}]."
         )
     if tangent_of(tensor) is not None:
         raise RuntimeError(
             "Making a dual Tensor based on a Tensor that already has a forward gradient at the "
             f"same level {level} is not supported."
         )
-    if td.strides != pd.strides and pd.size > 1:
+    if plain and tangent._data.strides != pd.strides and pd.size > 1:
         tangent = _same_layout(tangent, pd)
     out = _alias(tensor)
     set_tangent(out, tangent)

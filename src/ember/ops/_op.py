@@ -288,6 +288,12 @@ def fit_tangent(tangent, t, ts=()):
         return _make(np.zeros_like(d))
     if not isinstance(tangent, Tensor):
         tangent = _make(np.asarray(tangent, d.dtype))
+    if tangent.__class__ is not Tensor:  # batched by vmap: read by its per-sample shape
+        if tuple(tangent.shape) != d.shape:
+            tangent = tangent.expand(d.shape).clone()
+        elif any(tangent is tx for tx in ts):
+            tangent = tangent.clone()
+        return tangent if tangent.dtype.np is d.dtype else tangent.to(from_dtype(d.dtype))
     td = tangent._data
     if td.shape != d.shape:
         tangent = tangent.expand(d.shape).clone()
@@ -518,6 +524,8 @@ def _address(a):
 def tangent_view(tangent, base_data, view_data):
     """The view of ``tangent`` that ``view_data`` is of ``base_data`` (same offset, strides),
     as a Tensor sharing the tangent's memory; None when their layouts differ."""
+    if tangent.__class__ is not Tensor:
+        return None  # batched by vmap: no memory of its own to view
     td = tangent._data
     if (td.strides != base_data.strides or td.shape != base_data.shape
             or td.dtype.itemsize != base_data.dtype.itemsize or tangent._requires_grad):
