@@ -4,12 +4,12 @@
     import ember.nn.functional as F
 """
 
-from . import functional, grad, init, modules, utils
+from . import common_types, functional, grad, init, modules, utils
 from .modules import *
 from .parameter import Buffer, Parameter
 
-__all__ = ["Buffer", "Parameter", "factory_kwargs", "functional", "grad", "init", "utils",
-           *modules.__all__]
+__all__ = ["Buffer", "Parameter", "common_types", "factory_kwargs", "functional", "grad", "init",
+           "utils", *modules.__all__]
 
 
 def factory_kwargs(kwargs):
