@@ -148,10 +148,25 @@ def test_nested_vmap_matches_per_sample(op, sample):
 
 # The op-table entries that still run once per sample under vmap (no batching rule yet)
 EXPECTED_FALLBACK = {
-    "F.batch_norm", "F.bilinear", "F.conv_transpose2d", "F.cross_entropy_probs", "F.group_norm",
-    "F.pad", "atleast_1d", "atleast_2d", "baddbmm", "diag",
-    "getitem_bool_mask", "hstack", "index_put", "inner", "inplace.index_add_",
-    "inplace.scatter_", "masked_select", "put", "take", "tensordot", "tile", "topk", "vstack",
+    "F.affine_grid", "F.batch_norm", "F.bilinear", "F.conv_transpose1d", "F.conv_transpose2d",
+    "F.conv_transpose3d", "F.conv_transpose3d_unbatched", "F.cosine_embedding_loss",
+    "F.cross_entropy_probs", "F.ctc_loss", "F.ctc_loss_none", "F.embedding_bag",
+    "F.fractional_max_pool2d", "F.fractional_max_pool3d", "F.gaussian_nll_loss",
+    "F.grid_sample", "F.group_norm", "F.hinge_embedding_loss", "F.instance_norm",
+    "F.linear_cross_entropy", "F.local_response_norm", "F.max_unpool1d", "F.max_unpool2d",
+    "F.max_unpool3d", "F.multi_margin_loss", "F.multilabel_margin_loss",
+    "F.multilabel_soft_margin_loss", "F.pad", "F.prelu", "F.rms_norm", "atleast_1d",
+    "atleast_2d", "baddbmm", "cholesky", "cholesky_solve", "complex", "complex.abs",
+    "complex.angle", "complex.polar", "complex.prod", "complex.real_imag", "complex.sgn",
+    "complex.view_as_complex", "complex.view_as_real", "conv_tbc", "fft.fft", "fft.fft2",
+    "fft.fft_complex", "fft.fftn", "fft.hfftn_complex", "fft.ifft", "fft.ifft2", "fft.ifftn",
+    "fft.ifftn_complex", "fft.ihfft", "fft.ihfft2", "fft.ihfftn", "fft.irfft_complex",
+    "fft.rfft", "fft.rfft2", "fft.rfftn", "getitem_bool_mask", "hstack", "index_put", "inner",
+    "inplace.index_add_", "inplace.scatter_", "linalg.cross", "linalg.householder_product",
+    "linalg.lstsq", "linalg.lstsq_residuals", "linalg.lu_solve", "linalg.multi_dot",
+    "linalg.solve", "linalg.solve_ex", "linalg.solve_triangular", "linalg.tensorinv",
+    "linalg.tensorsolve", "linalg.vecdot", "masked_select", "orgqr", "put", "svd", "take",
+    "tensordot", "tile", "topk", "vstack",
 }
 # the Fourier transforms and the complex helpers (the op table's "fft." and "complex" entries)
 EXPECTED_FALLBACK |= {

@@ -590,6 +590,58 @@ for _n in ("tril", "triu", "tril_", "triu_", "diag_embed", "one_hot", "matrix_ex
     RULES[_n] = _leading
 
 
+# torch.linalg on one matrix (or a stack of them) treats every leading dim as a batch
+for _n in ("inv", "inv_ex", "det", "slogdet", "svdvals", "svd", "eigh", "eigvalsh", "eig",
+           "eigvals", "cholesky", "cholesky_ex", "qr", "pinv", "matrix_exp", "matrix_power",
+           "lu", "lu_factor", "lu_factor_ex", "matrix_rank", "cond", "vander"):
+    RULES["linalg_" + _n] = _leading
+for _n in ("inverse", "det", "logdet", "slogdet", "pinverse", "matrix_power", "matrix_exp",
+           "cholesky_inverse"):
+    RULES[_n] = _leading
+for _n in ("linalg_vector_norm", "linalg_matrix_norm", "linalg_norm"):
+    RULES[_n] = dim_rule(("dim",))
+    _ACCEPTS_TUPLE.add(_n)
+
+
+def _linalg_norm(level, name, fn, args, kwargs):
+    """linalg.norm without dim or ord: the 2-norm of each sample flattened."""
+    bound = _bind(fn, args, kwargs)
+    x = bound.arguments["A"]
+    if (bound.arguments.get("dim") is None and bound.arguments.get("ord") is None
+            and is_batched(x, level)):
+        bound.arguments["A"] = x._value
+        return _flat(level, name, fn, bound, x.ndim)
+    return dim_rule(("dim",))(level, name, fn, args, kwargs)
+
+
+RULES["linalg_norm"] = _linalg_norm
+
+
+# torch.fft: the transforms act on the dims they are given (the last ones by default)
+for _n in ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2",
+           "hfft2", "ihfft2"):
+    RULES["fft_" + _n] = dim_rule(("dim",))
+
+
+def _fftn(level, name, fn, args, kwargs):
+    """The n-d transforms and the shifts: without dim, every dim of the sample (or, given
+    sizes s, the last len(s) of them), never the batch."""
+    bound = _bind(fn, args, kwargs)
+    x = bound.arguments["input"]
+    if bound.arguments.get("dim") is None and is_batched(x, level):
+        sizes = bound.arguments.get("s")
+        r = x.ndim
+        dims = tuple(range(r)) if sizes is None else tuple(range(r - len(sizes), r))
+        args, kwargs = bound.args, dict(bound.kwargs, dim=dims)
+        if "dim" in bound.arguments or len(bound.args) > 2:
+            return NotImplemented
+    return dim_rule(("dim",))(level, name, fn, args, kwargs)
+
+
+for _n in ("fftn", "ifftn", "rfftn", "irfftn", "hfftn", "ihfftn", "fftshift", "ifftshift"):
+    RULES["fft_" + _n] = _fftn
+
+
 def _fold_always(level, name, fn, args, kwargs):
     """Ops that need their own batch dimension (interpolate, channel_shuffle): the vmap batch
     joins it."""
