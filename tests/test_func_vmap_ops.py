@@ -168,17 +168,6 @@ EXPECTED_FALLBACK = {
     "linalg.tensorsolve", "linalg.vecdot", "masked_select", "orgqr", "put", "svd", "take",
     "tensordot", "tile", "topk", "vstack",
 }
-# the Fourier transforms and the complex helpers (the op table's "fft." and "complex" entries)
-EXPECTED_FALLBACK |= {
-    "complex", "complex.abs", "complex.angle", "complex.polar", "complex.prod",
-    "complex.real_imag", "complex.sgn", "complex.view_as_complex", "complex.view_as_real",
-    "fft.fft", "fft.fft2", "fft.fft_abs", "fft.fft_complex", "fft.fftn", "fft.fftshift",
-    "fft.hfft", "fft.hfft2", "fft.hfftn", "fft.hfftn_complex", "fft.ifft", "fft.ifft2",
-    "fft.ifftn", "fft.ifftn_complex", "fft.ifftshift", "fft.ihfft", "fft.ihfft2", "fft.ihfftn",
-    "fft.irfft", "fft.irfft2", "fft.irfft_complex", "fft.irfftn", "fft.rfft", "fft.rfft2",
-    "fft.rfft_abs", "fft.rfftn",
-}
-
 
 def test_the_ops_without_a_batching_rule_are_listed():
     """Every entry of the op table is run under vmap; those that fell back to the per-sample
