@@ -1,5 +1,6 @@
 """linspace, logspace, arange and range give PyTorch's values bit for bit, and its errors."""
 
+import itertools
 import math
 import warnings
 
@@ -279,3 +280,20 @@ def test_range_warns_at_the_caller():
         ember.range(0, 3)
     assert [w.filename for w in caught] == [__file__]
     assert str(caught[0].message).startswith("torch.range is deprecated")
+
+
+def test_single_step_complex_logspace_with_infinite_or_nan_parts():
+    vals = [0.0, 1.5, -2.0, math.inf, -math.inf, math.nan, 30.0]
+    for re_, im in itertools.product(vals, vals):
+        for base in (10.0, 2.0, 0.5):
+            for dt in ("complex64", "complex128"):
+                start = complex(re_, im)
+                try:
+                    t = torch.logspace(start, 2, 1, base=base, dtype=getattr(torch, dt)).numpy()
+                except RuntimeError:
+                    with pytest.raises(RuntimeError):
+                        ember.logspace(start, 2, 1, base=base, dtype=getattr(ember, dt))
+                    continue
+                e = ember.logspace(start, 2, 1, base=base, dtype=getattr(ember, dt)).numpy()
+                assert np.array_equal(np.isnan(e), np.isnan(t)), (start, base, dt, e, t)
+                np.testing.assert_allclose(np.nan_to_num(e), np.nan_to_num(t), rtol=1e-6)

@@ -510,6 +510,19 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
     return _finish(_logspace(start, end, int(steps), float(_scalar(base)), dt), requires_grad)
 
 
+def _polar_pow(base, z):
+    """base ** z as polar(base ** re, im * log(base)), with C's results where the parts are
+    infinite or nan (nan, inf) instead of Python's math domain and overflow errors."""
+    try:
+        r, theta = math.pow(base, z.real), z.imag * math.log(base)
+        return complex(r * math.cos(theta), r * math.sin(theta))
+    except (ValueError, OverflowError):
+        with np.errstate(all="ignore"):
+            r = np.power(np.float64(base), np.float64(z.real))
+            theta = np.float64(z.imag) * np.log(np.float64(base))
+            return complex(r * np.cos(theta), r * np.sin(theta))
+
+
 def _logspace(start, end, steps, base, dt):
     # the exponents as linspace's halves in double, without a fused multiply-add, then pow
     if steps == 0:
@@ -518,8 +531,7 @@ def _logspace(start, end, steps, base, dt):
         if dt.kind == "c":
             z = complex(start)
             if base > 0:  # libstdc++'s pow(double, complex): polar(pow(b, re), im * log(b))
-                r, theta = math.pow(base, z.real), z.imag * math.log(base)
-                return np.array([complex(r * math.cos(theta), r * math.sin(theta))], dt)
+                return np.array([_polar_pow(base, z)], dt)
             return np.array([_cpow(complex(base), np.array([z]))[0]], dt)
         one = _pow1(base, float(start.real if isinstance(start, complex) else start))
         return np.array([one if dt == np.float16 else _convert(one, dt)], dt)
