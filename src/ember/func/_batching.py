@@ -227,6 +227,8 @@ def dim_rule(params, insert=False, keep=()):
             if isinstance(value, Tensor):
                 if key in keep and not is_batched(value, level):
                     continue  # an index list, whatever the input's rank
+                if not is_batched(value, level) and value.ndim < r:
+                    value = value.reshape((1,) * (r - value.ndim) + tuple(value.shape))
                 bound.arguments[key] = materialize(_padded(value, level, r), level)
         if name == "flatten" and r == 0:
             v = bound.arguments[first]
@@ -653,8 +655,7 @@ def _fold_always(level, name, fn, args, kwargs):
     return fold_rule(x.ndim)(level, name, fn, args, kwargs)
 
 
-for _n in ("interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "channel_shuffle",
-           "grid_sample"):
+for _n in ("interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "channel_shuffle"):
     RULES[_n] = _fold_always
 
 
@@ -1021,6 +1022,13 @@ def pointwise_loss(level, name, fn, args, kwargs):
     reduction = a.get("reduction", "mean")
     a["reduction"] = "none"
     batchmean = reduction == "batchmean"
+    # the losses check that target and input have one shape: give every tensor the batch
+    r = max(_logical_ndim(t, level) for t in a.values() if isinstance(t, Tensor))
+    for key, value in list(a.items()):
+        if isinstance(value, Tensor):
+            if not is_batched(value, level) and value.ndim < r:
+                value = value.reshape((1,) * (r - value.ndim) + tuple(value.shape))
+            a[key] = wrap(materialize(_padded(value, level, r), level), level)
     out = pointwise(level, name, fn, bound.args, bound.kwargs)
     return _reduce_per_sample(out, reduction, level, batchmean)
 

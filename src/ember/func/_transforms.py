@@ -443,7 +443,9 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     keep = _need_graph(grad_enabled, inputs, roots)
     tans = [_align(t, b_like) for t, b_like in zip(t_leaves, inputs.wrapped)]
     with enable_grad():
-        dummies = [zeros_like(r).requires_grad_(True) for r in roots]
+        # any value works (the vjp is linear in it); ones keep log-based backward formulas
+        # (logcumsumexp's) away from log(0)
+        dummies = [ones_like(r).requires_grad_(True) for r in roots]
         live = [(r, d) for r, d in zip(roots, dummies) if r.requires_grad]
         if live:
             vj = engine.grad([r for r, _ in live], inputs.bases, [d for _, d in live],
@@ -533,14 +535,15 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
         shapes = [tuple(o.shape) for o in out_leaves]
         n = sum(_numel(s) for s in shapes)
         dtype = out_leaves[0].dtype if out_leaves else _dtype.get_default_dtype()
-        rows_per_input = [[] for _ in in_leaves]
+        # an empty output has an empty Jacobian: no rows at all
+        rows_per_input = [[zeros((0,) + tuple(x.shape), dtype=x.dtype)] if not n else []
+                          for x in in_leaves]
         basis = _basis(shapes, dtype, n)
-        step = n if chunk_size is None else chunk_size
+        step = max(n, 1) if chunk_size is None else chunk_size
         for start in range(0, n, step):
             cts = [b[start:start + step] for b in basis]
             ct_tree = unflatten(cts, out_spec)
-            rows = vmap(lambda c: flatten(vjp_fn(c))[0])(ct_tree) if n else [
-                zeros((0,) + tuple(x.shape), dtype=x.dtype) for x in in_leaves]
+            rows = vmap(lambda c: flatten(vjp_fn(c))[0])(ct_tree)
             for j, r in enumerate(rows):
                 rows_per_input[j].append(r)
         from ..ops.shape import cat
@@ -593,6 +596,12 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
                 return got[1], got[2]
             return got[1]
 
+        if n == 0:  # no input entries: an empty Jacobian, shaped by one call
+            got = partial(*diff)
+            out, aux = (got if has_aux else (got, None))
+            jac = unflatten([_empty_jacobian(o, in_leaves, in_spec, argnums)
+                             for o in flatten(out)[0]], flatten(out)[1])
+            return (jac, aux) if has_aux else jac
         basis = _basis(in_shapes, dtype, n)
         if has_aux:
             cols, aux = vmap(column, randomness=randomness)(*basis)
@@ -619,6 +628,12 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
         return jac
 
     return wrapper
+
+
+def _empty_jacobian(out, in_leaves, in_spec, argnums):
+    blocks = [zeros(tuple(out.shape) + tuple(x.shape), dtype=out.dtype) for x in in_leaves]
+    tree = unflatten(blocks, in_spec)
+    return tree[0] if isinstance(argnums, int) else tuple(tree)
 
 
 def _first_sample(tree):

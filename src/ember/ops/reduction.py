@@ -1031,11 +1031,12 @@ def _rev_logcumsumexp(t, axis):
 
 def _logcumsumexp_grad(g, x, axis, y):
     # PyTorch's formula: the positive and the negative parts of g, each summed in log space
-    gd = g._data
-    if not gd.ndim or not gd.size:
+    if not g.dim() or not g.numel():
         return g
-    low = float(np.finfo(gd.dtype).min)
-    log_abs = g.abs().log()
+    low = float(np.finfo(g.dtype.np).min)
+    # log|g| where g != 0 (1 elsewhere, masked below): no log(0), whose infinite derivative
+    # would turn the masked entries into nan under double backward
+    log_abs = where(g != 0, g.abs(), 1.0).log()
     pos = where(g > 0, log_abs, low)
     neg = where(g < 0, log_abs, low)
     return ((_rev_logcumsumexp(pos - y, axis) + x).exp()
@@ -1046,11 +1047,10 @@ def _logcumsumexp_jvp(ts, inputs, saved, y):
     # dy_k = sum_{j<=k} exp(x_j - y_k) t_j, the positive and negative parts of t in log space
     t = ts[0]
     x, axis = saved
-    td = t._data
-    if not td.ndim or not td.size:
+    if not t.dim() or not t.numel():
         return t
-    low = float(np.finfo(td.dtype).min)
-    log_abs = t.abs().log()
+    low = float(np.finfo(t.dtype.np).min)
+    log_abs = where(t != 0, t.abs(), 1.0).log()
     pos = where(t > 0, log_abs, low) + x
     neg = where(t < 0, log_abs, low) + x
     return (logcumsumexp(pos, axis) - y).exp() - (logcumsumexp(neg, axis) - y).exp()
