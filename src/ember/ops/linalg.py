@@ -28,16 +28,20 @@ _matmul = np.matmul
 
 
 def _bmm_arrays(a, b):
-    """np.matmul of two stacks of matrices, the same numbers, without its slow cases: an
-    inner size of 1 (per-sample outer products, the weight gradients of per-sample gradient
-    computations) goes through einsum, and a stack broadcast along its first dimension (a
-    zero stride, as vmap's expanded weights have) is copied first."""
+    """np.matmul of two stacks of matrices without its slow cases: an inner size of 1
+    (per-sample outer products, the weight gradients of per-sample gradient computations)
+    goes through einsum, and a stack that repeats one matrix (a zero stride along the batch,
+    as vmap's expanded operands have) becomes one matrix product with the other stack's
+    matrices side by side."""
     if a.shape[-1] == 1:
         return np.einsum("bik,bkj->bij", a, b)
-    if a.strides[0] == 0 and a.shape[0] > 1:
-        a = np.ascontiguousarray(a)
     if b.strides[0] == 0 and b.shape[0] > 1:
-        b = np.ascontiguousarray(b)
+        count, m, n = a.shape
+        return _matmul(a.reshape(count * m, n), b[0]).reshape(count, m, b.shape[2])
+    if a.strides[0] == 0 and a.shape[0] > 1:
+        count, n, p = b.shape
+        wide = b.transpose(1, 0, 2).reshape(n, count * p)
+        return _matmul(a[0], wide).reshape(a.shape[1], count, p).transpose(1, 0, 2)
     return _matmul(a, b)
 
 def _word(d):
