@@ -77,7 +77,8 @@ def pointwise(level, name, fn, args, kwargs):
 
 
 _INPLACE_DUNDER = {"__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__",
-                   "__imod__", "__ipow__", "__iand__", "__ior__", "__ixor__"}
+                   "__imod__", "__ipow__", "__iand__", "__ior__", "__ixor__", "__ilshift__",
+                   "__irshift__"}
 
 _POINTWISE = """
 abs absolute acos acosh add arccos arccosh arcsin arcsinh arctan arctanh asin asinh atan atan2
@@ -92,6 +93,7 @@ float double half int long bool byte char short to type type_as cpu cuda clone c
 requires_grad_ zero_ fill_ copy_ zeros_like ones_like full_like empty_like
 relu6 gelu silu mish elu selu celu leaky_relu hardtanh hardsigmoid hardswish softplus softshrink
 hardshrink tanhshrink softsign logsigmoid threshold
+bitwise_left_shift bitwise_right_shift __lshift__ __rshift__
 __add__ __sub__ __mul__ __truediv__ __floordiv__ __mod__ __pow__ __and__ __or__ __xor__
 __eq__ __ne__ __lt__ __le__ __gt__ __ge__ __neg__ __abs__ __invert__ __pos__
 """.split()
@@ -124,7 +126,9 @@ def dispatch_named(name, fn, args, kwargs, level):
 for _dunder, _op in {"__radd__": "add", "__rsub__": "sub", "__rmul__": "mul",
                      "__rtruediv__": "div", "__rfloordiv__": "floor_divide",
                      "__rmod__": "remainder", "__rpow__": "pow", "__rand__": "bitwise_and",
-                     "__ror__": "bitwise_or", "__rxor__": "bitwise_xor"}.items():
+                     "__ror__": "bitwise_or", "__rxor__": "bitwise_xor",
+                     "__rlshift__": "bitwise_left_shift",
+                     "__rrshift__": "bitwise_right_shift"}.items():
     RULES[_dunder] = _reflected(_op)
 
 

@@ -33,6 +33,7 @@ from .indexing import nonzero
 __all__ = [
     "abs", "absolute", "acos", "acosh", "add", "allclose", "arccos", "arccosh", "arcsin",
     "arcsinh", "arctan", "arctanh", "asin", "asinh", "atan", "atan2", "atanh", "bitwise_and",
+    "bitwise_left_shift", "bitwise_right_shift",
     "bitwise_not", "bitwise_or", "bitwise_xor", "ceil", "clamp", "clamp_max", "clamp_min", "clip",
     "cos", "cosh", "div", "divide", "eq", "equal", "erf", "erfc", "exp", "exp2", "expm1", "fix",
     "floor", "floor_divide", "fmod", "frac", "ge", "greater", "greater_equal", "gt", "isclose",
@@ -750,6 +751,40 @@ bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
 bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
 
 
+def _shift(left):
+    """<< and >> as PyTorch computes them: a shift by the type's width or more (or by a
+    negative amount) gives 0, or -1 for a negative number shifted right."""
+    name = "lshift" if left else "rshift"
+    ufunc = np.left_shift if left else np.right_shift
+
+    def fwd(a, b):
+        a = np.asarray(a)
+        dt = a.dtype
+        b = np.asarray(b)
+        outside = (b < 0) | (b >= dt.itemsize * 8)
+        out = ufunc(a, np.where(outside, 0, b).astype(dt, copy=False))
+        if outside.any():
+            fill = 0 if left or dt.kind == "u" else np.where(a < 0, -1, 0)
+            out = np.where(outside, fill, out).astype(dt, copy=False)
+        return out
+
+    def op(input, other):
+        for x in (input, other):
+            kind = x.dtype.np.kind if isinstance(x, Tensor) else ("f" if isinstance(
+                x, float) else "i")
+            if kind in "fc":
+                word = x.dtype.word if isinstance(x, Tensor) else "Float"
+                raise NotImplementedError(f'"{name}_cpu" not implemented for \'{word}\'')
+        return _binary(fwd, None, input, other)
+
+    op.__name__ = f"bitwise_{'left' if left else 'right'}_shift"
+    return op
+
+
+bitwise_left_shift = _shift(True)
+bitwise_right_shift = _shift(False)
+
+
 def bitwise_not(input):
     if input._data.dtype.kind == "f":
         raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'")
@@ -1082,6 +1117,15 @@ def _method_table():
         __xor__=lambda a, b: _bool_or_bits(np.logical_xor, bitwise_xor, a, b),
         __rand__=lambda a, b: _bool_or_bits(np.logical_and, bitwise_and, a, b),
         __ror__=lambda a, b: _bool_or_bits(np.logical_or, bitwise_or, a, b),
+        __rxor__=lambda a, b: _bool_or_bits(np.logical_xor, bitwise_xor, a, b),
+        bitwise_left_shift=bitwise_left_shift, bitwise_right_shift=bitwise_right_shift,
+        __lshift__=bitwise_left_shift, __rshift__=bitwise_right_shift,
+        __rlshift__=_reflected(bitwise_left_shift), __rrshift__=_reflected(bitwise_right_shift),
+        __ilshift__=_inplace_of(bitwise_left_shift),
+        __irshift__=_inplace_of(bitwise_right_shift),
+        __iand__=_inplace_of(lambda a, b: _bool_or_bits(np.logical_and, bitwise_and, a, b)),
+        __ior__=_inplace_of(lambda a, b: _bool_or_bits(np.logical_or, bitwise_or, a, b)),
+        __ixor__=_inplace_of(lambda a, b: _bool_or_bits(np.logical_xor, bitwise_xor, a, b)),
         __invert__=lambda a: logical_not(a) if a._data.dtype == np.bool_ else bitwise_not(a),
         __iadd__=add_, __isub__=sub_, __imul__=mul_, __itruediv__=_div_,
         __ipow__=_inplace_of(pow), __ifloordiv__=_inplace_of(floor_divide),
@@ -1090,7 +1134,8 @@ def _method_table():
     for name in list(UNARY) + ["square", "clamp", "clip", "clamp_min", "clamp_max", "pow",
                                "remainder", "fmod", "atan2", "floor_divide", "lerp", "maximum",
                                "minimum", "sigmoid", "relu", "where", "logit",
-                               "nan_to_num"]:
+                               "nan_to_num", "bitwise_and", "bitwise_or", "bitwise_xor",
+                               "bitwise_left_shift", "bitwise_right_shift"]:
         if name + "_" not in m:
             m[name + "_"] = _inplace_of(m[name] if name != "where" else where)
     return m
