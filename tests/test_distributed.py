@@ -51,6 +51,13 @@ def _torchrun(script, *args):
     return r
 
 
+def _aborted_after_finishing(r, runs):
+    """PyTorch's gloo sometimes aborts a process at exit ("terminate called without an active
+    exception") after every rank has finished its work and written its results."""
+    return (r.returncode != 0 and r.stdout.count("Finished running") == runs
+            and "terminate called without an active exception" in r.stdout + r.stderr)
+
+
 def _ok(r):
     assert r.returncode == 0, r.stdout + r.stderr
     return r
@@ -225,12 +232,13 @@ def test_pytorch_ddp_tutorial_runs_unchanged(tmp_path):
     r = _ok(_run([*EMBER, "run", script, str(tmp_path / "e")]))
     assert r.stdout.count("Finished running") == 4, r.stdout
     pytest.importorskip("torch")
-    for _ in range(2):  # gloo at exit sometimes aborts: one more try
+    for _ in range(3):  # gloo at exit sometimes aborts: more tries
         _port[0] += 1
         t = _run([sys.executable, script, str(tmp_path / "t"), str(_port[0])])
         if t.returncode == 0:
             break
-    _ok(t)
+    if not _aborted_after_finishing(t, 4):  # PyTorch's own teardown crash leaves the results
+        _ok(t)
     for demo in ("basic", "checkpoint"):
         runs = {(who, rank): np.load(tmp_path / who / f"{demo}.{rank}.npz")
                 for who in ("e", "t") for rank in (0, 1)}
