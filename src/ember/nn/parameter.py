@@ -10,6 +10,23 @@ from .._tensor import Tensor, _init, _make
 from .._tensor_str import tensor_repr
 
 
+def _adopt(self, data, kind):
+    """Make ``self`` a detached leaf sharing ``data``'s array (an empty one without data);
+    returns the data tensor."""
+    if data is None:
+        data = _make(np.empty((0,), _dtype.get_default_dtype().np))
+    elif not isinstance(data, Tensor):
+        raise TypeError(f"{kind}(): argument 'data' must be Tensor, not {type(data).__name__}")
+    _init(self, data)
+    self._grad_fn = None
+    self._output_nr = 0
+    self._grad = None
+    self._base = None
+    self._acc = None
+    self._hooks = None
+    return data
+
+
 class Buffer(Tensor):
     """A tensor that, assigned to a Module attribute, is registered as a buffer (persistent:
     whether state_dict holds it). ``Buffer(t)`` shares t's data, detached, keeping its
@@ -18,18 +35,7 @@ class Buffer(Tensor):
     __slots__ = ("persistent",)
 
     def __init__(self, data=None, *, persistent=True):
-        if data is None:
-            data = _make(np.empty((0,), _dtype.get_default_dtype().np))
-        elif not isinstance(data, Tensor):
-            raise TypeError(f"Buffer(): argument 'data' must be Tensor, not "
-                            f"{type(data).__name__}")
-        _init(self, data)
-        self._grad_fn = None
-        self._output_nr = 0
-        self._grad = None
-        self._base = None
-        self._acc = None
-        self._hooks = None
+        data = _adopt(self, data, "Buffer")
         self._requires_grad = data._requires_grad
         self.persistent = persistent
 
@@ -43,19 +49,7 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data=None, requires_grad=True):
-        if data is None:
-            data = _make(np.empty((0,), _dtype.get_default_dtype().np))
-        elif not isinstance(data, Tensor):
-            raise TypeError(
-                f"Parameter(): argument 'data' must be Tensor, not {type(data).__name__}"
-            )
-        _init(self, data)
-        self._grad_fn = None
-        self._output_nr = 0
-        self._grad = None
-        self._base = None
-        self._acc = None
-        self._hooks = None
+        data = _adopt(self, data, "Parameter")
         self._requires_grad = False
         if requires_grad:
             if data._data.dtype.kind not in "fc":
