@@ -662,7 +662,9 @@ LINALG_OPS = [
     _shape("baddbmm", lambda rng: [Sample(U(rng, 2, 2), U(rng, 2, 2, 3), U(rng, 2, 3, 2))]),
     _shape("einsum", lambda rng: [
         Sample("ij,jk->ik", U(rng, 2, 3), U(rng, 3, 2)), Sample("bij->bji", U(rng, 2, 2, 3)),
-        Sample("i,i->", U(rng, 3), U(rng, 3)), Sample("ii->i", U(rng, 3, 3))]),
+        Sample("i,i->", U(rng, 3), U(rng, 3)), Sample("ii->i", U(rng, 3, 3)),
+        Sample(U(rng, 2, 3), [0, 1], U(rng, 3, 2), [1, 27], [27, 0]),
+        Sample(U(rng, 2, 2, 3), [..., 1], U(rng, 3), [1])]),
     _shape("tensordot", lambda rng: [
         Sample(U(rng, 2, 3), U(rng, 3, 2), 1), Sample(U(rng, 2, 3, 2), U(rng, 3, 2, 2),
                                                      ([1, 2], [0, 1]))]),

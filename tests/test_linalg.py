@@ -197,6 +197,14 @@ def test_einsum_list_operands_and_big():
              lambda a, b: torch.einsum("ij,jk->ik", [a, b]), [(40, 50), (50, 60)])
 
 
+def test_einsum_sublist_errors():
+    a, ta = ember.ones(2, 3), torch.ones(2, 3)
+    same_error(lambda: ember.einsum(a, [0, 52]), lambda: torch.einsum(ta, [0, 52]))
+    same_error(lambda: ember.einsum(a, [0, -1]), lambda: torch.einsum(ta, [0, -1]))
+    same_error(lambda: ember.einsum(a, [0]), lambda: torch.einsum(ta, [0]))
+    same_error(lambda: ember.einsum(a, [0, 1], [0, 3]), lambda: torch.einsum(ta, [0, 1], [0, 3]))
+
+
 def test_einsum_errors():
     (a, ta), (b, tb), (c, tc) = _r(2, 3), _r(4, 5), _r(3, 4, dtype=np.float64)
     same_error(lambda: ember.einsum("ij,jk->ik", a, b), lambda: torch.einsum("ij,jk->ik", ta, tb))

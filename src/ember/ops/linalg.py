@@ -6,6 +6,8 @@ broadcast batch dimensions. matmul records a single node named as PyTorch's oute
 for that case of shapes (PyTorch builds its result from several view/mm/bmm steps).
 """
 
+import operator
+
 import numpy as np
 
 from .._dtype import from_np
@@ -639,11 +641,45 @@ def _parse_term(term, eq, pos):
             )
 
 
+def _sublist_letter(i):
+    i = operator.index(i)
+    if not 0 <= i < 52:
+        raise ValueError("einsum(): subscript in subscript list is not within the valid range "
+                         "[0, 52)")
+    return chr(ord("A") + i) if i < 26 else chr(ord("a") + i - 26)
+
+
+def _sublist_term(sub):
+    return "".join("..." if s is Ellipsis else _sublist_letter(s) for s in sub)
+
+
+def _sublist_equation(args):
+    """einsum(op0, sub0, op1, sub1, ..., [sub_out]) as (equation, *operands): subscripts are
+    integers in [0, 52) (0-25 read as A-Z, 26-51 as a-z) or Ellipsis."""
+    operands = args[0::2][: len(args) // 2]
+    subs = args[1::2][: len(args) // 2]
+    for k, sub in enumerate(subs):
+        if not isinstance(sub, (list, tuple)):
+            raise TypeError(f"expected list as element {2 * k + 1} in argument 1, but got "
+                            f"{type(sub).__name__}")
+    equation = ",".join(_sublist_term(s) for s in subs)
+    if len(args) % 2:
+        out = args[-1]
+        if not isinstance(out, (list, tuple)):
+            raise TypeError(f"expected list as element {len(args) - 1} in argument 1, but got "
+                            f"{type(out).__name__}")
+        equation += "->" + _sublist_term(out)
+    return (equation, *operands)
+
+
 def einsum(*args):
-    """einsum(equation, *operands), operands also as one list; '...' broadcasts."""
+    """einsum(equation, *operands), operands also as one list; '...' broadcasts. The sublist
+    form einsum(op0, sub0, op1, sub1, ..., [sub_out]) names dimensions by integers."""
     if not args:
         raise TypeError("einsum(): must specify the equation string and at least one operand, "
                         "or at least one operand and its subscripts list")
+    if not isinstance(args[0], str):
+        args = _sublist_equation(args)
     equation, operands = args[0], args[1:]
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
