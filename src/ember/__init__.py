@@ -18,12 +18,14 @@ from ._dtype import (
     complex128,
     double,
     dtype,
+    finfo,
     float,
     float16,
     float32,
     float64,
     get_default_dtype,
     half,
+    iinfo,
     int,
     int8,
     int16,
@@ -186,4 +188,6 @@ def __getattr__(name):
                 "distributed", "multiprocessing", "viz", "_dynamo", "func", "profiler",
                 "linalg", "fft"):
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "bfloat16":  # over ml_dtypes, loaded on first use
+        return _dtype.bfloat16
     raise AttributeError(f"module 'ember' has no attribute '{name}'")

@@ -44,8 +44,61 @@ complex64 = dtype("complex64", np.complex64, 3, "ComplexFloat", "c10::complex<fl
 complex128 = dtype("complex128", np.complex128, 3, "ComplexDouble", "c10::complex<double>")
 
 ALL = (bool, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128)
-# numpy dtype -> ember dtype; every array ember holds has one of these dtypes
-from_np = {d.np: d for d in ALL}
+
+
+class _FromNp(dict):
+    """NumPy dtype -> ember dtype; every array ember holds has one of these dtypes.
+
+    bfloat16 arrays (ml_dtypes' NumPy dtype) join on first sight, so that `import ember`
+    never loads ml_dtypes."""
+
+    __slots__ = ()
+
+    def __missing__(self, key):
+        if getattr(key, "name", None) == "bfloat16" and type(key).__module__ != "builtins":
+            return _load_bfloat16()
+        raise KeyError(key)
+
+    def __contains__(self, key):
+        return dict.__contains__(self, key) or getattr(key, "name", None) == "bfloat16" and (
+            self.__missing__(key) is not None)
+
+
+from_np = _FromNp((d.np, d) for d in ALL)
+
+
+def _load_bfloat16():
+    """ember.bfloat16, over ml_dtypes' bfloat16 (NumPy has none), made on first use."""
+    d = globals().get("_bfloat16")
+    if d is None:
+        import ml_dtypes
+
+        d = dtype("bfloat16", ml_dtypes.bfloat16, 2, "BFloat16", "c10::BFloat16")
+        d.is_signed = True
+        globals()["_bfloat16"] = d
+        from_np[d.np] = d
+    return d
+
+
+def __getattr__(name):
+    if name == "bfloat16":
+        return _load_bfloat16()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def is_bfloat16(np_dtype):
+    """Whether a NumPy dtype is bfloat16 (its kind is 'V', not 'f', in ml_dtypes)."""
+    return np_dtype.kind == "V" and np_dtype.name == "bfloat16"
+
+
+def is_low(np_dtype):
+    """float16 or bfloat16: PyTorch computes these in float32 and rounds the result once."""
+    return np_dtype.itemsize == 2 and np_dtype.kind in "fV"
+
+
+# NumPy dtype kinds of ember's floating dtypes ('V' is ml_dtypes' bfloat16)
+FLOAT_KINDS = "fV"
+INEXACT_KINDS = "fcV"
 
 # aliases PyTorch users write
 half, float, double = float16, float32, float64  # noqa: A001
@@ -68,6 +121,55 @@ def set_default_dtype(d):
     if not isinstance(d, dtype) or not d.is_floating_point:
         raise TypeError("only floating-point types are supported as the default type")
     _default.dtype = d
+
+
+class finfo:
+    """torch.finfo: the limits of a floating dtype, as float values."""
+
+    def __init__(self, type=None):
+        d = _default.dtype if type is None else type
+        if not isinstance(d, dtype) or not (d.is_floating_point or d.is_complex):
+            raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo "
+                            "to handle 'torch.finfo'")
+        if d.is_complex:
+            d = float32 if d is complex64 else float64
+        if is_bfloat16(d.np):
+            import ml_dtypes
+
+            info = ml_dtypes.finfo(d.np)
+        else:
+            info = np.finfo(d.np)
+        self.bits = d.itemsize * 8
+        self.eps = builtins.float(info.eps)
+        self.max = builtins.float(info.max)
+        self.min = builtins.float(info.min)
+        self.tiny = self.smallest_normal = builtins.float(info.smallest_normal)
+        self.resolution = 10.0 ** -info.precision
+        self.dtype = d.name
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:
+    """torch.iinfo: the limits of an integer dtype."""
+
+    def __init__(self, type):
+        if not isinstance(type, dtype) or type.is_floating_point or type.is_complex:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to "
+                            "handle 'torch.iinfo'")
+        if type is bool:
+            raise TypeError(f"{type!r} is not supported by torch.iinfo")
+        info = np.iinfo(type.np)
+        self.bits = type.itemsize * 8
+        self.max = builtin_int(info.max)
+        self.min = builtin_int(info.min)
+        self.dtype = type.name
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
 
 
 def promote_types(a, b):

@@ -94,7 +94,7 @@ class Tensor:
         return self._data.nbytes
 
     def is_floating_point(self):
-        return self._data.dtype.kind == "f"
+        return self._data.dtype.kind in "fV"
 
     def is_complex(self):
         return self._data.dtype.kind == "c"
@@ -155,7 +155,7 @@ class Tensor:
             if setter:
                 raise RuntimeError("you can only change requires_grad flags of leaf variables.")
             return
-        if flag and self._data.dtype.kind not in "fc":
+        if flag and self._data.dtype.kind not in "fcV":
             exc = RuntimeError(dtype_message)
             note(exc, f"This tensor is {self.dtype}; create it with floats, e.g. "
                          "ember.tensor([1.0, 2.0]), or convert it with .float().")
@@ -419,7 +419,8 @@ def _rebuild(data, requires_grad):
 
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "half", "int64": "long",
             "int32": "int", "int16": "short", "int8": "signed char", "uint8": "unsigned char",
-            "bool": "bool", "complex64": "complex<float>", "complex128": "complex<double>"}
+            "bool": "bool", "complex64": "complex<float>", "complex128": "complex<double>",
+            "bfloat16": "c10::BFloat16"}
 
 
 def _type_name(data):

@@ -205,7 +205,7 @@ class _ComplexFormatter:
 
 def _make_formatter(values: np.ndarray):
     kind = values.dtype.kind
-    if kind == "f":
+    if kind in "fV":
         return _FloatFormatter(values)
     if kind == "c":
         return _ComplexFormatter(values)

@@ -433,7 +433,7 @@ def _apply_anomaly(fn, buf, create_graph):
         grads_in = fn.apply(buf, create_graph)
         if _anomaly.state.check_nan:
             for i, g in enumerate(grads_in):
-                if g is not None and g._data.dtype.kind in "fc" and np.isnan(g._data).any():
+                if g is not None and g._data.dtype.kind in "fcV" and np.isnan(g._data).any():
                     raise RuntimeError(
                         f"Function '{fn.name()}' returned nan values in its {i}th output."
                     )

@@ -340,7 +340,7 @@ def _forward_tangents(cls, ctx, args, output):
         raise RuntimeError("Function's jvp returned an invalid number of forward gradients "
                            f"(expected {len(outs)} but got {len(results)})")
     for o, t in zip(outs, results):
-        if isinstance(o, Tensor) and t is not None and o._data.dtype.kind in "fc":
+        if isinstance(o, Tensor) and t is not None and o._data.dtype.kind in "fcV":
             if t._data.shape != o._data.shape:
                 raise RuntimeError(
                     "Trying to set a forward gradient that has a different size than that of "
@@ -400,7 +400,7 @@ def _connect(node, args, output):
             alias._version = o._version
             alias._base = o if o._base is None else o._base
             o = alias
-        if oid not in non_diff and o._data.dtype.kind in "fc":
+        if oid not in non_diff and o._data.dtype.kind in "fcV":
             o._requires_grad = True
             o._grad_fn = node
             o._output_nr = i
@@ -489,7 +489,7 @@ def once_differentiable(fn):
         node.n_outputs = len(outs)
         wrapped = []
         for i, o in enumerate(outs):
-            if isinstance(o, Tensor) and o._data.dtype.kind in "fc":
+            if isinstance(o, Tensor) and o._data.dtype.kind in "fcV":
                 o = _make(o._data, True, node)
                 o._output_nr = i
             wrapped.append(o)

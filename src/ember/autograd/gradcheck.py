@@ -606,12 +606,12 @@ def _differentiable_outputs(x):
 
 
 def _is_float(o):
-    return isinstance(o, Tensor) and o._data.dtype.kind in "fc"
+    return isinstance(o, Tensor) and o._data.dtype.kind in "fcV"
 
 
 def _random_grad_output(o, noncontiguous):
     """Uniform in [-1, 1), like torch.testing.make_tensor, drawn from ember's generator."""
-    dtype = from_np[o._data.dtype] if o._data.dtype.kind in "fc" else from_np[np.dtype("f8")]
+    dtype = from_np[o._data.dtype] if o._data.dtype.kind in "fcV" else from_np[np.dtype("f8")]
     shape = o._data.shape
     wide = noncontiguous and o._data.size > 1
     d = rand((*shape[:-1], 2 * shape[-1]) if wide else shape, dtype=dtype)._data

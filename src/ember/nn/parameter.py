@@ -52,7 +52,7 @@ class Parameter(Tensor):
         data = _adopt(self, data, "Parameter")
         self._requires_grad = False
         if requires_grad:
-            if data._data.dtype.kind not in "fc":
+            if data._data.dtype.kind not in "fcV":
                 exc = RuntimeError(
                     "Only Tensors of floating point and complex dtype can require gradients"
                 )

@@ -17,7 +17,7 @@ def float_data(input, name, kernel=None, complex_ok=False):
     ``complex_ok``); PyTorch's error names the kernel: ``name + '_cpu'`` unless ``kernel`` is
     given."""
     d = input._data if isinstance(input, Tensor) else check_tensor(input, name)
-    if d.dtype.kind != "f" and not (complex_ok and d.dtype.kind == "c"):
+    if d.dtype.kind not in "fV" and not (complex_ok and d.dtype.kind == "c"):
         raise NotImplementedError(
             f"\"{kernel or name + '_cpu'}\" not implemented for '{_word(d.dtype)}'"
         )

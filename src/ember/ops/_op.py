@@ -251,7 +251,7 @@ def dual(t, node_cls, inputs, saved, save_out, node):
                 if ts is None:
                     ts = [None] * len(inputs)
                 ts[i] = entry[1]
-    if ts is None or t._data.dtype.kind not in "fc":
+    if ts is None or t._data.dtype.kind not in "fcV":
         return t
     _fw_state.active = False
     try:
@@ -390,7 +390,7 @@ def derived_jvp(node_cls, inputs, saved, save_out, outs, ts):
     prev = _grad_state.enabled
     _grad_state.enabled = True
     try:
-        gs = [None if o is None or o._data.dtype.kind not in "fc"
+        gs = [None if o is None or o._data.dtype.kind not in "fcV"
               else _make(np.ones(o._data.shape, o._data.dtype), True) for o in outs]
         grads = node.apply(gs if len(gs) > 1 else [gs[0]], True)
         total = None
@@ -505,7 +505,7 @@ def dual_multi(outs, node_cls, inputs, saved, save_out, recorded=None):
         if tangents is None or tangents is NotImplemented:
             tangents = derived_jvp(node_cls, inputs, saved, save_out, outs, ts)
         # an output the backward ignores (lu's permutation) gets no tangent, as in PyTorch
-        fitted = [None if o is None or tx is None or o._data.dtype.kind not in "fc"
+        fitted = [None if o is None or tx is None or o._data.dtype.kind not in "fcV"
                   else fit_tangent(tx, o, ts) for o, tx in zip(outs, tangents)]
     finally:
         _fw_state.active = True
@@ -586,7 +586,7 @@ def own_tangent(t):
     if tangent is not None:
         return tangent
     base = t._base
-    if base is not None and base._data.dtype.kind in "fc":
+    if base is not None and base._data.dtype.kind in "fcV":
         bt = _fw.tangent_of(base)
         if bt is None:
             bt = _make(np.zeros_like(base._data))

@@ -69,7 +69,7 @@ def _prepare(input, dim, dtype, name):
         input = input.to(dtype)
     d = input._data
     dim = _wrap_dim(dim, d.ndim)
-    if d.dtype.kind != "f":
+    if d.dtype.kind not in "fV":
         last = "lastdim_" if dim == d.ndim - 1 or d.ndim == 0 else ""
         raise NotImplementedError(
             f"\"{name}_{last}kernel_impl\" not implemented for '{_word(d.dtype)}'"
@@ -140,7 +140,7 @@ _Softplus = formula_node("SoftplusBackward0", _softplus_grad, elementwise=True)
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold."""
     d = input._data if isinstance(input, Tensor) else check_tensor(input, "softplus")
-    if d.dtype.kind not in "fc":
+    if d.dtype.kind not in "fcV":
         raise NotImplementedError(f"\"softplus_cpu\" not implemented for '{_word(d.dtype)}'")
     t = d.dtype.type
     z = d * t(beta)

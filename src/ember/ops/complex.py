@@ -56,7 +56,7 @@ def view_as_real(input):
 def view_as_complex(input):
     check_tensor(input, "view_as_complex")
     d = input._data
-    if d.dtype.kind != "f" or d.dtype == np.float16:
+    if d.dtype.kind not in "fV" or d.dtype == np.float16:
         if d.dtype == np.float16:
             raise NotImplementedError("view_as_complex of a float16 tensor (complex32) is not "
                                       "supported by ember: it has no complex32 dtype")
@@ -191,7 +191,7 @@ def angle(input):
     if d.dtype.kind == "c":
         out = np.angle(d)
     else:
-        if d.dtype.kind not in "f":
+        if d.dtype.kind not in "fV":
             d = d.astype(_dtype.get_default_dtype().np)
         out = np.where(np.isnan(d), d, np.where(d < 0, d.dtype.type(math.pi), 0)).astype(
             d.dtype, copy=False)

@@ -32,7 +32,7 @@ def _cast(input, dt, copy=False):
     d = input._data
     if d.dtype == dt.np:
         return record(d.copy(), _ToCopy, (input,), (dt,)) if copy else input
-    if dt.np.kind not in "fc" and input._requires_grad:
+    if dt.np.kind not in "fcV" and input._requires_grad:
         # integer results are not differentiable
         return record(d.astype(dt.np), _ToCopy, (), ())
     if dt.np.kind == "c" and d.dtype.kind != "c":  # the gradient's real part goes back
@@ -41,7 +41,7 @@ def _cast(input, dt, copy=False):
         warnings.warn("Casting complex values to real discards the imaginary part",
                       UserWarning, stacklevel=4)
         d = d.real
-        if dt.np.kind not in "fc":  # no gradient flows to an integer result
+        if dt.np.kind not in "fcV":  # no gradient flows to an integer result
             return record(d.astype(dt.np), _ToCopy, (), ())
     return record(d.astype(dt.np), _ToCopy, (input,), (from_np[input._data.dtype],))
 
@@ -180,7 +180,12 @@ def _methods():
                      ("long", T.int64), ("int", T.int32), ("short", T.int16), ("char", T.int8),
                      ("byte", T.uint8), ("bool", T.bool)):
         m[name] = _bind_cast(dt)
+    m["bfloat16"] = _bfloat16
     return m
+
+
+def _bfloat16(self, memory_format=None):
+    return _cast(self, T.bfloat16)  # ember.bfloat16 loads ml_dtypes on first use
 
 
 TENSOR_METHODS = _methods()

@@ -28,7 +28,7 @@ def _np_dtype(dtype, default=None):
 def _finish(data, requires_grad):
     t = _make(data)
     if requires_grad:
-        if data.dtype.kind not in "fc":
+        if data.dtype.kind not in "fcV":
             raise RuntimeError(
                 "Only Tensors of floating point and complex dtype can require gradients"
             )
@@ -92,7 +92,7 @@ def _infer_array(data, exact=False):
                 xd = from_np[x.dtype] if isinstance(x, np.generic) else _dtype.scalar_dtype(x)
                 dt = xd if dt is None else _dtype.promote_types(dt, xd)
             arr = arr.astype(dt.np)
-        elif kind == "f":
+        elif kind in "fV":
             if not exact:
                 arr = arr.astype(get_default_dtype().np)
         elif kind == "i":
@@ -124,7 +124,7 @@ def _checked_cast(arr, dt):
     kind = np_dt.kind
     if kind in "iu" and arr.size:
         info = np.iinfo(np_dt)
-        if arr.dtype.kind == "f":
+        if arr.dtype.kind in "fV":
             bad = np.isnan(arr) | (arr < info.min) | (arr > info.max)
         elif arr.dtype.kind in "iu":
             low = -info.max if kind == "u" else info.min
@@ -387,7 +387,7 @@ def _convert(v, dt):
         v = float(v.real if isinstance(v, complex) else v)
         parts = (v,)
     for p in parts:
-        if dt.kind in "iu" and _int_overflows(p, dt) or dt.kind in "fc" and _float_overflows(
+        if dt.kind in "iu" and _int_overflows(p, dt) or dt.kind in "fcV" and _float_overflows(
                 p, dt):
             raise RuntimeError(f"value cannot be converted to type {_CPP[from_np[dt].name]} "
                                "without overflow")
@@ -659,7 +659,7 @@ def range(start, end=_MISSING, step=1, *, out=None, dtype=None, layout=None, dev
     acc = np.dtype(np.int64 if dt.kind in "iu" else np.float32 if dt == np.float16 else
                    np.float64)
     s, e, st = (_convert(_scalar(v), acc) for v in (start, end, step))
-    if acc.kind == "f":
+    if acc.kind in "fV":
         _check_bounds(s, e, st)
     else:
         _check_bounds(int(s), int(e), int(st))

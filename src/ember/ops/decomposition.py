@@ -88,7 +88,7 @@ def _float_check(A, op, arg="A", kernel=None):
     if kind == "c":
         raise NotImplementedError(
             f"{op}: complex inputs ({_word(d.dtype)}) are not supported by ember yet")
-    if kind != "f":
+    if kind not in "fV":
         raise RuntimeError(
             f"{op}: Expected a floating point or complex tensor as input. Got {_word(d.dtype)}")
     if d.dtype.itemsize < 4:
@@ -108,7 +108,7 @@ def _not_impl_check(A, kernel, op):
     """The dtype check of the ops PyTorch dispatches straight to a kernel (eigh, lu, ...)."""
     d = A._data
     _no_complex(A, op)
-    if d.dtype.kind != "f" or d.dtype.itemsize < 4:
+    if d.dtype.kind not in "fV" or d.dtype.itemsize < 4:
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_word(d.dtype)}\'')
 
 
@@ -165,7 +165,7 @@ class _Outs:
                 from ..autograd.graph import raise_modified
 
                 raise_modified(data, counter[0], version, node, node, counter)
-            grad = create_graph and data.dtype.kind in "fc"
+            grad = create_graph and data.dtype.kind in "fcV"
             t = _make(data, grad, node if grad else None)
             t._output_nr = k
             t._version = counter
@@ -203,7 +203,7 @@ def _record(arrays, node_cls, inputs, saved=(), diff=None):
     need = _grad_state.enabled and any(
         isinstance(x, Tensor) and x._requires_grad for x in inputs)
     if diff is None:
-        diff = [a.dtype.kind in "fc" for a in arrays]
+        diff = [a.dtype.kind in "fcV" for a in arrays]
     if not need:
         outs = [_make(a) for a in arrays]
         if _fw_state.active:
@@ -562,7 +562,7 @@ def slogdet(input, *, out=None):
 def logdet(input):
     """log(det(A)): nan for a negative determinant, -inf for a singular matrix."""
     check_tensor(input, "logdet")
-    if input._data.dtype.kind not in "fc":
+    if input._data.dtype.kind not in "fcV":
         raise RuntimeError("logdet: Expected a floating point or complex tensor as input. Got "
                            f"{_word(input._data.dtype)}")
     sign, logabs = _slogdet(input, "logdet")
@@ -892,7 +892,7 @@ def _eig(A, vectors):
     if d.dtype.kind == "c":
         raise NotImplementedError(
             f"linalg.eig: complex inputs ({_word(d.dtype)}) are not supported by ember yet")
-    if d.dtype.kind != "f":
+    if d.dtype.kind not in "fV":
         raise RuntimeError(f"Unknown Complex ScalarType for {_word(d.dtype)}")
     if d.dtype.itemsize < 4:
         raise NotImplementedError(f'"linalg_eig_out_cpu" not implemented for \'{_word(d.dtype)}\'')
@@ -1352,7 +1352,7 @@ def linalg_pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=Non
                             "cannot be given with atol or rtol")
         rtol, atol = rcond, 0.0
     d = A._data
-    if d.ndim < 2 or d.dtype.kind != "f" or d.dtype.itemsize < 4:
+    if d.ndim < 2 or d.dtype.kind not in "fV" or d.dtype.itemsize < 4:
         raise RuntimeError(
             f"linalg.pinv({_word(d.dtype)}{{{list(d.shape)}}}): expected a tensor with 2 or "
             "more dimensions of float, double, cfloat or cdouble types")
@@ -1413,7 +1413,7 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
         raise RuntimeError("ember.linalg.lstsq: parameter `driver` should be one of (gels, "
                            "gelsy, gelsd, gelss)")
     driver = driver or "gelsy"
-    if A._data.dtype.kind != "f" or A._data.dtype.itemsize < 4:
+    if A._data.dtype.kind not in "fV" or A._data.dtype.itemsize < 4:
         if A._data.dtype.kind != "c":
             raise RuntimeError("This function doesn't handle types other than float and double")
     _float_check(A, "ember.linalg.lstsq")
@@ -1759,7 +1759,7 @@ def linalg_vecdot(x, y, *, dim=-1, out=None):
     check_tensor(x, "linalg_vecdot", "x")
     check_tensor(y, "linalg_vecdot", "y", 2)
     for t in (x, y):
-        if t._data.dtype.kind not in "fc":
+        if t._data.dtype.kind not in "fcV":
             raise RuntimeError("linalg.vecdot: Expected a floating point or complex tensor as "
                                f"input. Got {_word(t._data.dtype)}")
     if x._data.dtype.kind == "c":
@@ -1839,7 +1839,7 @@ def linalg_matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None,
     if len(dim) != 2:
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got "
                            f"{' '.join(str(x) for x in dim)}")
-    if d.dtype.kind not in "fc":
+    if d.dtype.kind not in "fcV":
         raise RuntimeError("linalg.matrix_norm: Expected a floating point or complex tensor as "
                            f"input. Got {_word(d.dtype)}")
     nd = d.ndim
@@ -1909,7 +1909,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     if p == "nuc":
         check_tensor(input, "norm")
         d = input._data
-        if d.dtype.kind not in "fc":
+        if d.dtype.kind not in "fcV":
             raise RuntimeError(
                 "linalg.vector_norm: Expected a floating point or complex tensor as input. "
                 f"Got {_word(d.dtype)}")
@@ -1923,7 +1923,7 @@ def linalg_matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, ou
     check_tensor(A, "linalg_matrix_rank", "A")
     _no_complex(A, "linalg.matrix_rank")
     d = A._data
-    if d.dtype.kind != "f" or d.dtype.itemsize < 4:
+    if d.dtype.kind not in "fV" or d.dtype.itemsize < 4:
         raise RuntimeError("This function doesn't handle types other than float and double")
     _matrix_check(A, "ember.linalg.matrix_rank", "input")
     if tol is not None:

@@ -63,14 +63,14 @@ def _as_operand(x):
 
 def _float_dtype(d):
     """Ops such as exp or true division compute integer inputs in the default float dtype."""
-    return d if d.kind in "fc" else _dtype.get_default_dtype().np
+    return d if d.kind in "fcV" else _dtype.get_default_dtype().np
 
 
 def _arrays(a, b, floating=False):
     """The two operands as arrays/numbers, cast to the dtype PyTorch computes the op in."""
     if isinstance(b, Tensor):
         ad, bd = a._data, b._data
-        if ad.dtype is bd.dtype and (not floating or ad.dtype.kind in "fc"):
+        if ad.dtype is bd.dtype and (not floating or ad.dtype.kind in "fcV"):
             return ad, bd
         rt = result_type(a, b).np
         if floating:
@@ -79,7 +79,7 @@ def _arrays(a, b, floating=False):
     ad = a._data
     # a Python number keeps the tensor's dtype unless it lifts the category (int tensor * 0.5)
     kind = ad.dtype.kind
-    if kind == "f" and type(b) is not complex or kind == "c":
+    if kind in "fV" and type(b) is not complex or kind == "c":
         return ad, b
     if kind in "iu" and type(b) is int and not floating:
         info = np.iinfo(ad.dtype)
@@ -100,7 +100,7 @@ def _binary(fwd, node_cls, a, b, floating=False):
     if a.__class__ is Tensor and (bc is Tensor or bc is float or bc is int):
         ad = a._data
         bd = b._data if bc is Tensor else b
-        if ad.dtype.kind == "f" and (bc is not Tensor or bd.dtype is ad.dtype):
+        if ad.dtype.kind in "fV" and (bc is not Tensor or bd.dtype is ad.dtype):
             try:
                 out = silent.run(fwd, ad, bd)
             except ValueError:
@@ -351,7 +351,7 @@ def _make_unary(name, fwd, formula, reads):
                 raise complex_error(name, d.dtype)
             return record(silent.run(complex_fwd, d), complex_cls, (input,),
                           (input,) if save_x else (), save_y)
-        if not keeps_int and kind not in "fc":
+        if not keeps_int and kind not in "fcV":
             d = d.astype(_dtype.get_default_dtype().np)
         elif keeps_int and d.dtype.kind == "b" and name in ("neg", "frac"):
             raise RuntimeError(
@@ -385,7 +385,7 @@ _Logit = formula_node("LogitBackward0", _logit_grad, elementwise=True)
 
 
 def logit(input, eps=None):
-    d = input._data if input._data.dtype.kind in "fc" else input._data.astype(
+    d = input._data if input._data.dtype.kind in "fcV" else input._data.astype(
         _dtype.get_default_dtype().np)
     z = d if eps is None else np.clip(d, eps, 1 - eps)
     return record(np.log(z / (1 - z)), _Logit, (input,), (input, eps))
@@ -396,7 +396,7 @@ _NanToNum = formula_node("NanToNumBackward0", lambda g, x: g * x.isfinite(), ele
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     d = input._data
-    if d.dtype.kind not in "fc":
+    if d.dtype.kind not in "fcV":
         return input.clone()
     out = np.nan_to_num(d, nan=nan, posinf=posinf, neginf=neginf)
     return record(out, _NanToNum, (input,), (input,))
@@ -437,7 +437,7 @@ def _min_max_grad(pick):
 
 def _np_pow(a, b):
     if type(b) is int:
-        if b == 2 and a.dtype.kind == "f":
+        if b == 2 and a.dtype.kind in "fV":
             return np.square(a)  # x * x, as PyTorch computes it (and faster than power)
         if b < 0 and a.dtype.kind in "iu":
             raise RuntimeError("Integers to negative integer powers are not allowed.")
@@ -577,8 +577,8 @@ def add(input, other, *, alpha=1):  # noqa: F811
 @mark_quiet
 def sub(input, other, *, alpha=1):  # noqa: F811
     oc = other.__class__
-    if not (input.__class__ is Tensor and input._data.dtype.kind == "f" and (
-            oc is float or oc is int or oc is Tensor and other._data.dtype.kind == "f")):
+    if not (input.__class__ is Tensor and input._data.dtype.kind in "fV" and (
+            oc is float or oc is int or oc is Tensor and other._data.dtype.kind in "fV")):
         _check_bool_sub(input, other)
     if alpha != 1:
         other = other * alpha
@@ -739,7 +739,7 @@ def logical_not(input):
 def _bitwise(fwd, name):
     def op(input, other):
         d = input._data
-        if d.dtype.kind == "f" or isinstance(other, Tensor) and other._data.dtype.kind == "f":
+        if d.dtype.kind in "fV" or isinstance(other, Tensor) and other._data.dtype.kind in "fV":
             raise RuntimeError(f'"{name}_cpu" not implemented for \'Float\'')
         return _binary(fwd, None, input, other)
 
@@ -772,7 +772,7 @@ def _shift(left):
         for x in (input, other):
             kind = x.dtype.np.kind if isinstance(x, Tensor) else ("f" if isinstance(
                 x, float) else "i")
-            if kind in "fc":
+            if kind in "fcV":
                 word = x.dtype.word if isinstance(x, Tensor) else "Float"
                 raise NotImplementedError(f'"{name}_cpu" not implemented for \'{word}\'')
         return _binary(fwd, None, input, other)
@@ -786,7 +786,7 @@ bitwise_right_shift = _shift(False)
 
 
 def bitwise_not(input):
-    if input._data.dtype.kind == "f":
+    if input._data.dtype.kind in "fV":
         raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'")
     return _make(np.asarray(np.invert(input._data)))
 
@@ -966,7 +966,7 @@ def _fast_inplace(ufunc, op):
                                          and other._requires_grad) or _fw_state.active):
             d = self._data
             od = other._data if isinstance(other, Tensor) else other
-            if (d.dtype.kind == "f" and (type(od) is not np.ndarray and type(od) is not complex
+            if (d.dtype.kind in "fV" and (type(od) is not np.ndarray and type(od) is not complex
                                          or type(od) is np.ndarray and od.dtype is d.dtype)
                     and d.flags.writeable and (self._base is None or not _grad_state.enabled)):
                 try:

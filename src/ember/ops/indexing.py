@@ -62,7 +62,7 @@ def _as_index_array(item):
             raise _invalid_index(item) from None
         if a.dtype == object:
             raise _invalid_index(item)
-        if a.size == 0 and a.dtype.kind == "f":
+        if a.size == 0 and a.dtype.kind in "fV":
             a = a.astype(np.int64)  # [] is an empty list of indices
     kind = a.dtype.kind
     if kind == "u" and a.dtype.itemsize == 1:
@@ -438,7 +438,7 @@ def setitem(self, key, value):
 def _setitem_tangent(self, key2, value):
     """x[key] = value on dual tensors: x's tangent at key becomes value's tangent (or 0)."""
     vt = _fw.tangent_of(value) if isinstance(value, Tensor) else None
-    if vt is None and _fw.tangent_of(self) is None or self._data.dtype.kind not in "fc":
+    if vt is None and _fw.tangent_of(self) is None or self._data.dtype.kind not in "fcV":
         return
     st = own_tangent(self)
     sd = st._data

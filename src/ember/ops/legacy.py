@@ -98,7 +98,7 @@ def legacy_new(dt, args, kwargs):
 
 def _holds_float_tensor(data):
     for x in data:
-        if isinstance(x, Tensor) and x._data.dtype.kind in "fc":
+        if isinstance(x, Tensor) and x._data.dtype.kind in "fcV":
             return True
         if isinstance(x, (list, tuple)) and _holds_float_tensor(x):
             return True
@@ -182,6 +182,8 @@ def legacy_type(name):
     lib, _, short = name.rpartition(".")
     if lib in ("torch", "ember") and short in _LEGACY_NAMES:
         return _LEGACY_NAMES[short]
+    if lib in ("torch", "ember") and short == "BFloat16Tensor":
+        return _dtype.bfloat16
     if lib in ("torch.cuda", "ember.cuda") and short in _LEGACY_NAMES:
         raise note(RuntimeError(_NO_CUDA_LIBRARY), _device._CPU_HINT)
     raise ValueError(f"invalid type: '{name}'")

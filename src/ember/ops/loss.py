@@ -334,7 +334,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         note(exc, "Class-index targets must be integers: use target.long(). (For class "
                      "probabilities, cross_entropy takes a float target shaped like the input.)")
         raise exc
-    if xd.dtype.kind not in "fc":
+    if xd.dtype.kind not in "fcV":
         raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for "
                                   f"'{_word(xd.dtype)}'")
     squeeze = nd == 1
@@ -434,7 +434,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 def _cross_entropy_probs(input, target, weight, ignore_index, reduction, label_smoothing,
                          class_dim):
     td = target._data
-    if td.dtype.kind not in "fc":
+    if td.dtype.kind not in "fcV":
         raise RuntimeError("Expected floating point type for target with class probabilities, "
                            f"got {_word(td.dtype)}")
     if ignore_index != -100:

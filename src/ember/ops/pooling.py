@@ -104,7 +104,7 @@ class _MaxPlan(_WindowPlan):
         """The max over each window (PyTorch's rule: the first maximum, or the last nan)."""
         x3 = self._in3(x)
         kind = x3.dtype.kind
-        if kind == "f":
+        if kind in "fV":
             fill = -np.inf
         else:
             fill = np.iinfo(x3.dtype).min if kind in "iu" else False
@@ -113,7 +113,7 @@ class _MaxPlan(_WindowPlan):
         itype = np.uint8 if n_off <= 256 else np.int32
         best = cols[0].copy()
         idx = np.zeros(best.shape, itype)
-        has_nan = kind == "f" and x3.size and np.isnan(x3.sum())
+        has_nan = kind in "fV" and x3.size and np.isnan(x3.sum())
         # masked assignment (np.where, copyto(where=)) is slow in NumPy: update by arithmetic
         for k in range(1, n_off):
             v = cols[k]
@@ -165,7 +165,7 @@ class _AvgPlan(_WindowPlan):
     def forward(self, a):
         ap = self._pad(self._in3(a), 0)
         dt = ap.dtype
-        if dt.kind != "f":
+        if dt.kind not in "fV":
             ap = ap.astype(np.float64)
         he, we = self.sh * (self.ho - 1) + 1, self.sw * (self.wo - 1) + 1
         rows = None
@@ -177,7 +177,7 @@ class _AvgPlan(_WindowPlan):
             v = rows[:, :, j:j + we:self.sw]
             out = v.copy() if out is None else np.add(out, v, out=out)
         out /= self.div
-        if dt.kind != "f":
+        if dt.kind not in "fV":
             out = np.trunc(out).astype(dt)
         return self._out(out, self.ho, self.wo)
 
@@ -364,7 +364,7 @@ def _squeeze_height(res, return_indices):
 
 
 def _float_check(d, fname):
-    if d.dtype.kind not in "fc":
+    if d.dtype.kind not in "fcV":
         raise NotImplementedError(f"\"{fname}\" not implemented for '{_word(d.dtype)}'")
 
 
@@ -441,7 +441,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     plan = _pool_plan(_AvgPlan, input, kernel_size, stride, padding, None, ceil_mode,
                       _AVG_NODES, "avg_pool2d")
     d = input._data
-    div_dtype = d.dtype if d.dtype.kind == "f" else np.dtype(np.float64)
+    div_dtype = d.dtype if d.dtype.kind in "fV" else np.dtype(np.float64)
     plan.div = _avg_divisor(plan, count_include_pad, divisor_override, div_dtype)
     return linear_map(input, plan, False, keep=input)
 
@@ -547,7 +547,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     d = input._data
     _check_adaptive_input(d, "adaptive_max_pool2d")
     ho, wo = _adaptive_sizes(d, output_size, "adaptive_max_pool2d")
-    if d.dtype.kind not in "f":
+    if d.dtype.kind not in "fV":
         raise NotImplementedError(f"\"adaptive_max_pool2d\" not implemented for "
                                   f"'{_word(d.dtype)}'")
     h, w = d.shape[-2:]

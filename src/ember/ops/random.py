@@ -115,7 +115,7 @@ _TYPE_WORDS = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char"
 
 
 def _float_check(dt, name):
-    if dt.kind not in "fc":
+    if dt.kind not in "fcV":
         raise NotImplementedError(
             f'"{name}" not implemented for \'{_TYPE_WORDS[from_np[dt].name]}\''
         )
@@ -209,7 +209,7 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
         )
     dt = _np_dtype(dtype, _dtype.int64)
     shape = _size((size,)) if isinstance(size, (builtins.int, np.integer)) else _size(tuple(size))
-    if dt.kind == "f":
+    if dt.kind in "fV":
         low, high = _float_bounds(dt, low, high)
     data = _random.random_from_to(_mt(generator), _numel(shape), dt, low, high - low)
     return _result(data.reshape(shape), out, requires_grad)
@@ -318,7 +318,7 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     d = input._data
     mt = _mt(generator)
     if p is None:
-        if d.dtype.kind != "f":
+        if d.dtype.kind not in "fV":
             raise NotImplementedError(
                 f"\"bernoulli_tensor_cpu_p_\" not implemented for "
                 f"'{_TYPE_WORDS[from_np[d.dtype].name]}'")
@@ -352,7 +352,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     d = input._data
     if d.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
-    if d.dtype.kind != "f":
+    if d.dtype.kind not in "fV":
         raise RuntimeError(
             f"multinomial only supports floating-point dtypes for input, got: "
             f"{_TYPE_WORDS[from_np[d.dtype].name]}")
@@ -480,7 +480,7 @@ def random_(self, from_=None, to=None, *, generator=None, **kwargs):
         if from_ >= to:
             raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
                                f"from={from_} >= to={to}")
-        if dt.kind == "f":
+        if dt.kind in "fV":
             from_, to = _float_bounds(dt, from_, to)
         flat = _random.random_from_to(mt, n, dt, from_, to - from_)
     return _fill_(self, flat, name)
@@ -527,7 +527,7 @@ def _mem_axes(a):
 
 def exponential_(self, lambd=1.0, *, generator=None):
     dt = self._data.dtype
-    if dt.kind != "f":
+    if dt.kind not in "fV":
         raise RuntimeError(
             "Exponential distribution is a continuous probability distribution. dtype must be a "
             f"floating point but you specified {_TYPE_WORDS[from_np[dt].name]}")

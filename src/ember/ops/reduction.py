@@ -271,7 +271,7 @@ _MeanDim = formula_node("MeanBackward1", _mean_grad, arrays=True, jvp=_mean_jvp)
 
 def _mean_dtype(d, dtype, op="mean"):
     if dtype is None:
-        if d.dtype.kind not in "fc":
+        if d.dtype.kind not in "fcV":
             exc = RuntimeError(
                 f"{op}(): could not infer output dtype. Input dtype must be either a floating "
                 f"point or complex dtype. Got: {_type_word(d.dtype)}"
@@ -309,7 +309,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, axis=None):
     if axis is not None:  # NumPy's name, which PyTorch accepts too
         dim = axis
     d = _data(input, "nanmean")
-    if d.dtype.kind not in "fc":
+    if d.dtype.kind not in "fcV":
         raise RuntimeError(
             "nanmean(): expected input to have floating point or complex dtype but got "
             f"{_type_word(d.dtype)}"
@@ -387,7 +387,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None):
 def _tie_mask(xd, yd):
     """Where x equals its reduced value y (nan positions when y is nan, as PyTorch does)."""
     mask = xd == yd
-    nan = np.isnan(yd) if yd.dtype.kind in "fc" else None
+    nan = np.isnan(yd) if yd.dtype.kind in "fcV" else None
     if nan is not None and nan.any():
         mask |= np.isnan(xd) & nan
     return mask
@@ -616,7 +616,7 @@ def _var_args(op, input, dim, unbiased, keepdim, correction):
             "(tuple of ints dim, bool unbiased = True, bool keepdim = False)",
             "(tuple of ints dim = None, *, Number correction = None, bool keepdim = False)",
             "(bool unbiased = True)"))
-    if d.dtype.kind not in "fc":
+    if d.dtype.kind not in "fcV":
         raise RuntimeError("std and var only support floating point and complex dtypes")
     if correction is None:
         correction = 0 if unbiased is False else 1
@@ -835,7 +835,7 @@ def _vector_norm(d, p, axes, keepdim):
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     """The vector p-norm over dim (every element by default); 'fro' is the 2-norm."""
     d = _data(input, "norm")
-    if d.dtype.kind not in "fc":
+    if d.dtype.kind not in "fcV":
         raise RuntimeError(
             "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
             f"{_type_word(d.dtype)}"
@@ -1007,7 +1007,7 @@ def _cum_extreme(op, input, dim, axis, npfn, node, result):
         # x_i takes over when it equals the running extreme so far (PyTorch compares with >=
         # or <=), or when it is nan (the extreme is then nan from there on)
         takes = d == npfn.accumulate(d, axis=ax)
-        if d.dtype.kind in "fc":
+        if d.dtype.kind in "fcV":
             takes |= np.isnan(d)
         n = d.shape[ax]
         pos = np.arange(n).reshape([n if i == ax else 1 for i in range(d.ndim)])
@@ -1067,7 +1067,7 @@ def logcumsumexp(input, dim=None, *, axis=None):
         raise TypeError('logcumsumexp() missing 1 required positional arguments: "dim"')
     d = _data(input, "logcumsumexp")
     ax = _one_dim(_check_dim_int("logcumsumexp", dim), d.ndim)
-    if d.dtype.kind not in "f":
+    if d.dtype.kind not in "fV":
         raise NotImplementedError(
             f"\"logcumsumexp_out_cpu\" not implemented for '{_type_word(d.dtype)}'"
         )
@@ -1122,7 +1122,7 @@ def _median_index(d, axis, skip_nan):
     """Index (keepdims) of the lower median along axis; nan wins unless skip_nan."""
     order = np.argsort(d, axis=axis, kind="stable")  # nan sorts last
     n = d.shape[axis]
-    if d.dtype.kind in "fc":
+    if d.dtype.kind in "fcV":
         isnan = np.isnan(d)
         if skip_nan:
             k = np.maximum((n - isnan.sum(axis=axis, keepdims=True) - 1) // 2, 0)

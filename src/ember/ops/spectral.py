@@ -88,7 +88,7 @@ _FftR2C = formula_node(
 def _fft_r2c(self, dim, normalization, onesided):
     d = self._data
     dim = tuple(dim)
-    if d.dtype.kind != "f":
+    if d.dtype.kind not in "fV":
         raise RuntimeError("Only supports floating-point dtypes, but found: "
                            f"{from_np[d.dtype].word}")
     ct = _COMPLEX_OF[d.dtype]
@@ -215,7 +215,7 @@ def _promote(input, require_complex=False):
     dt = input._data.dtype
     if dt.kind == "c":
         return input
-    if dt.kind != "f":
+    if dt.kind not in "fV":
         new = _dtype.get_default_dtype().np
     else:
         new = dt

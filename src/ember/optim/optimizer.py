@@ -224,7 +224,7 @@ class Optimizer:
 def _cast(param, value, key):
     # floating state follows the parameter's dtype; 'step' is kept as saved (PyTorch's rule)
     if isinstance(value, Tensor):
-        if key != "step" and param._data.dtype.kind == "f" and value._data.dtype != \
+        if key != "step" and param._data.dtype.kind in "fV" and value._data.dtype != \
                 param._data.dtype:
             return _make(value._data.astype(param._data.dtype))
         return value
