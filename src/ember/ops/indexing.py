@@ -6,6 +6,8 @@ them) is applied to that view and copies. Both stages are kept as a pair ``(basi
 NumPy keys, so forward, backward and assignment all read one representation.
 """
 
+import warnings
+
 import numpy as np
 
 from .._dtype import from_np
@@ -29,13 +31,15 @@ from ._op import (
     linear,
     own_tangent,
     record,
+    unsupported,
     zero_tangents,
 )
 from .shape import _Alias, _embed, _Select, _Slice, _UnsqueezeKey, key_view
 
 __all__ = [
     "index_select", "gather", "scatter", "scatter_add", "masked_fill", "masked_select", "take",
-    "take_along_dim", "nonzero", "argwhere", "index_add", "put", "index_put",
+    "take_along_dim", "nonzero", "argwhere", "index_add", "put", "index_put", "scatter_reduce",
+    "index_reduce",
 ]
 
 _INTS = (int, np.integer)
@@ -648,6 +652,219 @@ def scatter_add(input, dim, index, src):
     return record(out, ScatterAddBackward0, (input, src), (dim, idx, s.shape))
 
 
+# -- scatter_reduce, index_reduce -------------------------------------------------------------
+_IDENTITY = {"sum": 0, "mean": 0, "prod": 1}
+_UFUNC = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum,
+          "amin": np.minimum}
+
+
+def _reduce_into(out, key, v, reduce, include_self):
+    """Reduce the values v into the array out at key (repeated positions combine), in place."""
+    if not include_self:
+        if reduce in _IDENTITY:
+            out[key] = _IDENTITY[reduce]
+        else:
+            lo_hi = np.iinfo(out.dtype) if out.dtype.kind in "iu" else None
+            if reduce == "amax":
+                out[key] = -np.inf if lo_hi is None else lo_hi.min
+            else:
+                out[key] = np.inf if lo_hi is None else lo_hi.max
+    if out.dtype == np.bool_ and reduce in ("sum", "mean"):
+        np.logical_or.at(out, key, v)
+        return
+    _UFUNC[reduce].at(out, key, v)
+    if reduce == "mean":
+        count = np.full(out.shape, 1 if include_self else 0, np.int64)
+        np.add.at(count, key, 1)
+        count = np.maximum(count, 1)
+        if out.dtype.kind in "iu":
+            np.floor_divide(out, count, out=out, casting="unsafe")
+        else:
+            np.divide(out, count, out=out, casting="unsafe")
+
+
+def _mask_at(shape, key):
+    m = np.zeros(shape, bool)
+    m[key] = True
+    return _make(m)
+
+
+def _where_result(a, out):
+    return (a == out).to(out.dtype)
+
+
+def _reduce_grads(g, x, src, out, reduce, include_self, key, fold, spread, bring):
+    """The gradients of a scatter- or index-reduction for self and src (PyTorch's rules).
+
+    ``key``: where src lands in self (for the masks); ``fold(t, s)``: t with s added at the
+    positions (scatter_add / index_add); ``bring(t)``: t read back at src's positions
+    (gather / index_select); ``spread(t, s)``: reduce src into t again (the op itself).
+    """
+    if reduce == "sum":
+        gx, gs = g, bring(g)
+    elif reduce == "mean":
+        n = np.full(x._data.shape, 1 if include_self else 0, x._data.dtype)
+        np.add.at(n, key, 1)
+        n[n == 0] = 1
+        gn = g / _make(n)
+        gx, gs = gn, bring(gn)
+    elif reduce == "prod":
+        xd = x._data
+        masked_self = x.masked_fill(_make(xd == 0), 1)
+        gx = g * spread(masked_self, src) / masked_self
+        sd = src._data
+        zero = sd == 0
+        nzero = np.zeros(xd.shape, np.int64)
+        np.add.at(nzero, key, zero.astype(np.int64))
+        single = zero & (bring(_make(nzero))._data == 1)
+        masked_src_result = spread(x, src.masked_fill(_make(single), 1))
+        gs = bring(g * masked_src_result).where(
+            _make(single), bring(g * out) / src.masked_fill(_make(zero), 1))
+    else:  # amax, amin: split evenly among the tied values
+        self_is = _where_result(x, out)
+        src_is = _where_result(src, bring(out))
+        share = g / fold(self_is, src_is)
+        gx, gs = self_is * share, src_is * bring(share)
+    if not include_self:
+        gx = gx.masked_fill(_mask_at(x._data.shape, key), 0)
+    return gx, gs
+
+
+class _ReduceNode(Node):
+    """The backward of scatter_reduce / index_reduce: both gradients from one evaluation."""
+
+    __slots__ = ()
+
+    def apply(self, grads, create_graph):
+        saved = self.unpack_saved()
+        out = self.unpack_out(create_graph)
+        gx, gs = self.grads(grads[0], *saved, out)
+        (fx, _), (fs, _) = self.next_functions
+        return (gx if fx is not None else None, gs if fs is not None else None)
+
+
+class ScatterReduceBackward0(_ReduceNode):
+    __slots__ = ()
+
+    @staticmethod
+    def grads(g, x, src, dim, idx, reduce, include_self, out):
+        I = _make(idx)
+        key = _scatter_coords(idx, dim)
+        used = src
+        if src._data.shape != idx.shape:
+            used = key_view(src, tuple(slice(0, n) for n in idx.shape) + (Ellipsis,), _Slice)
+        gx, gs = _reduce_grads(
+            g, x, used, out, reduce, include_self, key,
+            fold=lambda t, s: scatter_add(t, dim, I, s),
+            spread=lambda t, s: scatter_reduce(t, dim, I, s, reduce,
+                                               include_self=include_self),
+            bring=lambda t: gather(t, dim, I))
+        if used is not src:
+            gs = _embed(gs, src._data.shape, tuple(slice(0, n) for n in idx.shape)
+                        + (Ellipsis,), _Slice)
+        return gx, gs
+
+
+_SCATTER_REDUCE = ("sum", "prod", "mean", "amax", "amin")
+
+
+def _check_scatter_src(d, idx, dim, s):
+    for k in range(idx.ndim):
+        if idx.shape[k] > s.shape[k] if k < s.ndim else True:
+            raise RuntimeError(
+                f"Expected index {list(idx.shape)} to be no larger than self {list(d.shape)} "
+                f"apart from dimension {dim} and to be no larger size than src {list(s.shape)}"
+            )
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    d = input._data
+    if reduce not in _SCATTER_REDUCE:
+        raise RuntimeError("reduce argument must be either sum, prod, mean, amax or amin, got "
+                           f"{reduce}")
+    idx = _int_index(index, "scatter", "int32/int64")
+    dim = _dim(dim, d.ndim)
+    s = src._data
+    if s.dtype != d.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    if idx.ndim != d.ndim and not (idx.ndim <= 1 and d.ndim <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    if s.ndim != idx.ndim and not (idx.ndim <= 1 and s.ndim <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+    _check_scatter_src(d, idx, dim, s.reshape(s.shape or (1,)))
+    _check_gather(d, idx, dim, "scatter")
+    out = d.copy()
+    if d.ndim == 0:
+        flat = out.reshape(1)
+        _reduce_into(flat, (idx.reshape(-1),), s.reshape(-1)[:idx.size], reduce, include_self)
+    elif idx.size:
+        v = s[tuple(slice(0, n) for n in idx.shape)]
+        _reduce_into(out, _scatter_coords(idx, dim), v, reduce, include_self)
+    return record(out, ScatterReduceBackward0, (input, src),
+                  (input, src, dim, idx, reduce, include_self), save_out=True)
+
+
+class IndexReduceBackward0(_ReduceNode):
+    __slots__ = ()
+    jvp = staticmethod(unsupported("index_reduce"))
+
+    @staticmethod
+    def grads(g, x, src, dim, idx, reduce, include_self, out):
+        I = _make(idx)
+        key = (slice(None),) * dim + (idx,)
+        return _reduce_grads(
+            g, x, src, out, reduce, include_self, key,
+            fold=lambda t, s: index_add(t, dim, I, s),
+            spread=lambda t, s: index_reduce(t, dim, I, s, reduce,
+                                             include_self=include_self),
+            bring=lambda t: index_select(t, dim, I))
+
+
+_INDEX_REDUCE_WARNED = []
+
+
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    if not _INDEX_REDUCE_WARNED:
+        _INDEX_REDUCE_WARNED.append(True)
+        warnings.warn("index_reduce() is in beta and the API may change at any time.",
+                      UserWarning, stacklevel=3)
+    d = input._data
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError("index_reduce(): Expected reduce to be one of prod, mean, amax or "
+                           f"amin but got {reduce}.")
+    a = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if a.ndim > 1:
+        raise IndexError(
+            f"index_reduce_(): Index is supposed to be a vector, but got dim: {a.ndim} with "
+            f"type: {from_np[a.dtype].word} and size: {list(a.shape)}")
+    if a.dtype.kind not in "iu" or a.dtype.itemsize < 4:
+        raise RuntimeError("index_reduce_(): Expected dtype int32/int64 for index but got: "
+                           f"{from_np[a.dtype].word}")
+    idx = a.reshape(-1)
+    dim = _dim(dim, d.ndim)
+    s = source._data
+    if s.dtype != d.dtype:
+        raise RuntimeError(
+            f"index_reduce_(): self ({from_np[d.dtype].word}) and source "
+            f"({from_np[s.dtype].word}) must have the same scalar type")
+    if s.ndim != d.ndim or any(s.shape[k] != d.shape[k] for k in range(d.ndim) if k != dim):
+        raise RuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified "
+            f"dimension. Got self.shape = {list(d.shape)} source.shape = {list(s.shape)}")
+    if d.ndim and s.shape[dim] != idx.size:
+        raise RuntimeError(
+            f"index_reduce_(): Number of indices ({idx.size}) should be equal to "
+            f"source.size(dim): ({s.shape[dim]}), for dim: {dim}")
+    n = d.shape[dim] if d.ndim else 1
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexError("index out of range in self")
+    out = d.copy()
+    if idx.size:
+        _reduce_into(out, (slice(None),) * dim + (idx,), s, reduce, include_self)
+    return record(out, IndexReduceBackward0, (input, source),
+                  (input, source, dim, idx, reduce, include_self), save_out=True)
+
+
 def take_along_dim(input, indices, dim=None):
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
@@ -855,6 +1072,18 @@ def index_add_(self, dim, index, source, *, alpha=1):
     return apply_inplace(self, lambda a, s: index_add(a, dim, index, s, alpha=alpha), source)
 
 
+def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+    return apply_inplace(
+        self, lambda a, s: scatter_reduce(a, dim, index, s, reduce, include_self=include_self),
+        src)
+
+
+def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+    return apply_inplace(
+        self, lambda a, s: index_reduce(a, dim, index, s, reduce, include_self=include_self),
+        source)
+
+
 def put_(self, index, source, accumulate=False):
     return apply_inplace(self, lambda a, s: put(a, index, s, accumulate), source)
 
@@ -871,4 +1100,6 @@ TENSOR_METHODS = {
     "nonzero": lambda self, *, as_tuple=False: nonzero(self, as_tuple=as_tuple),
     "argwhere": argwhere, "index_add": index_add, "index_add_": index_add_, "put": put,
     "put_": put_, "index_put": index_put, "index_put_": index_put_,
+    "scatter_reduce": scatter_reduce, "scatter_reduce_": scatter_reduce_,
+    "index_reduce": index_reduce, "index_reduce_": index_reduce_,
 }

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 
-from .._dtype import result_type
+from .._dtype import from_np, result_type
 from .._errors import note
 from .._tensor import Tensor, _make, _type_name, _wrap_dim
 from ..autograd import forward_ad as _fw
@@ -21,7 +21,8 @@ __all__ = [
     "flatten", "unflatten", "ravel", "tile", "flip", "fliplr", "flipud", "roll", "cat",
     "concat", "concatenate", "stack", "hstack", "vstack", "split", "chunk", "unbind", "narrow",
     "movedim", "moveaxis", "diagonal", "diag", "tril", "triu", "atleast_1d", "atleast_2d",
-    "select", "unsafe_chunk", "unsafe_split", "unsafe_split_with_sizes",
+    "select", "unsafe_chunk", "unsafe_split", "unsafe_split_with_sizes", "meshgrid",
+    "repeat_interleave",
 ]
 
 
@@ -898,6 +899,161 @@ _Squeeze4 = formula_node("SqueezeBackward4", lambda g, shape: g.reshape(shape))
 _Squeeze5 = formula_node("SqueezeBackward5", lambda g, shape: g.reshape(shape))
 
 
+# -- meshgrid, repeat_interleave, Tensor.unfold ---------------------------------------------
+_MESHGRID_WARNED = []
+
+
+def meshgrid(*tensors, indexing=None):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        if not _MESHGRID_WARNED:
+            _MESHGRID_WARNED.append(True)
+            warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass "
+                          "the indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for t in tensors:
+        if t._data.ndim > 1:
+            exc = RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list "
+                               f"but got: {t}")
+            raise exc
+    if any(t._data.dtype != tensors[0]._data.dtype for t in tensors):
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError('torch.meshgrid: indexing must be one of "xy" or "ij", but '
+                           f"received: {indexing}")
+    sizes = [t._data.size for t in tensors]
+    axes = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) >= 2:  # the first two axes swap places
+        axes[0], axes[1] = 1, 0
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    out = []
+    for t, axis in zip(tensors, axes):
+        shape = [1] * len(tensors)
+        shape[axis] = -1
+        out.append(expand(view(t, shape), sizes))
+    return tuple(out)
+
+
+def _repeats_array(repeats):
+    r = repeats._data
+    if r.dtype.kind not in "iu":
+        word = from_np[r.dtype].word if r.dtype in from_np else str(r.dtype)
+        raise NotImplementedError(f'"repeat_interleave_cpu" not implemented for \'{word}\'')
+    return r
+
+
+def _repeat_index(r, output_size=None):
+    """torch.repeat_interleave(repeats): each position i repeated repeats[i] times."""
+    if r.ndim != 1:
+        raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+    if r.size and r.min() < 0:
+        raise RuntimeError("repeats can not be negative")
+    total = int(r.sum())
+    if output_size is not None and int(output_size) != total:
+        raise RuntimeError("allocated size does not match required size")
+    return np.repeat(np.arange(r.size, dtype=r.dtype), r)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    if repeats is None:  # the one-argument form: torch.repeat_interleave(repeats)
+        return _make(_repeat_index(_repeats_array(input), output_size))
+    d = input._data
+    if isinstance(repeats, Tensor):
+        r = _repeats_array(repeats)
+        if r.ndim > 1:
+            raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+        if dim is None:
+            x, dim = reshape(input, -1), 0
+        else:
+            if d.ndim == 0:
+                raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+            x, dim = input, _wrap_dim(dim, d.ndim)
+        n = x._data.shape[dim]
+        if r.size == 1:
+            r = np.broadcast_to(r.reshape(1), (n,))
+        elif r.shape[0] != n:
+            raise RuntimeError(
+                "repeats must have the same size as input along dim, but got repeats.size(0) "
+                f"= {r.shape[0]} and input.size({dim}) = {n}")
+        idx = _repeat_index(r, output_size)
+        return x.index_select(dim, _make(idx.astype(np.int64)))
+    if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer)):
+        raise TypeError(
+            f"repeat_interleave() received an invalid combination of arguments - got "
+            f"({type(repeats).__name__}), but expected one of:\n"
+            " * (Tensor repeats, int dim = None, *, int output_size = None)\n"
+            " * (int repeats, int dim = None, *, int output_size = None)\n")
+    repeats = int(repeats)
+    if repeats < 0:
+        raise RuntimeError("Repeats must be non-negative")
+    if dim is None:
+        x, dim = reshape(input, -1), 0
+    else:
+        x = input
+        dim = _wrap_dim(dim, max(d.ndim, 1)) if d.ndim else int(dim)
+    shape = list(x._data.shape)
+    if dim < len(shape) and output_size is not None and int(output_size) != shape[dim] * repeats:
+        raise RuntimeError(f"repeat_interleave: Invalid output_size, expected "
+                           f"{shape[dim] * repeats} but got {output_size}")
+    u = unsqueeze(x, dim + 1)
+    wide = list(u._data.shape)
+    wide[dim + 1] = repeats
+    e = expand(u, wide)
+    c = record(e._data.copy(), _Clone, (e,))
+    shape[dim] *= repeats
+    return view(c, shape)
+
+
+def _unfold_grad(g, shape, dim, size, step):
+    """The sum of the windows back into a tensor of the input's shape."""
+    gd = g._data
+    out = np.zeros(shape or (1,), gd.dtype)
+    o = np.moveaxis(out, dim, 0)
+    gg = np.moveaxis(gd.reshape(gd.shape if shape else (1, size)), (dim, -1), (0, 1))
+    n = gg.shape[0]
+    for k in range(size):  # one offset at a time: the positions it writes are distinct
+        o[k:k + step * n:step] += gg[:, k]
+    return record(out.reshape(shape), _UnfoldBackward, (g,), (dim, size, step))
+
+
+def _unfold_array(d, dim, size, step, writeable=False):
+    n = (d.shape[dim] - size) // step + 1
+    shape = d.shape[:dim] + (n,) + d.shape[dim + 1:] + (size,)
+    strides = d.strides[:dim] + (d.strides[dim] * step,) + d.strides[dim + 1:] + (d.strides[dim],)
+    return np.lib.stride_tricks.as_strided(d, shape, strides, writeable=writeable)
+
+
+_Unfold = formula_node("UnfoldBackward0", _unfold_grad)
+_UnfoldBackward = formula_node("UnfoldBackwardBackward0",
+                               lambda g, dim, size, step: unfold(g, dim, size, step))
+
+
+def unfold(input, dimension, size, step):
+    d = input._data
+    dim = _wrap_dim(dimension, max(d.ndim, 1))
+    n = d.shape[dim] if d.ndim else 1
+    size, step = int(size), int(step)
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {dim} is {n} but size is "
+                           f"{size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    a = d.reshape(1) if d.ndim == 0 else d
+    out = _unfold_array(a, dim, size, step, writeable=d.flags.writeable)
+    if d.ndim == 0:
+        out = out[0]
+    return as_view(input, out, _Unfold, (d.shape, dim, size, step))
+
+
 def _view_inplace(self, out, node_cls, saved, name):
     """self becomes ``out`` (a view of its own array); while autograd records, its history
     continues through node_cls. The version counter moves, as for any in-place op."""
@@ -969,11 +1125,12 @@ TENSOR_METHODS = {
     "select": select, "split": split, "chunk": chunk, "unbind": unbind,
     "unsafe_split": unsafe_split, "unsafe_split_with_sizes": unsafe_split_with_sizes,
     "unsafe_chunk": unsafe_chunk, "sum_to_size": _sum_to_size,
+    "repeat_interleave": repeat_interleave, "unfold": unfold,
 }
 
 
 # view ops: the tangent of a view is the same view of the input's tangent
 for _cls in (_View, _Reshape, _Expand, _Unsqueeze, _Squeeze, _SqueezeDim, _SqueezeDims,
              _Transpose, _T, _Permute, _Select, _Slice, _Alias, _UnsqueezeKey, _Diagonal,
-             _Transpose1, _T1, _Unsqueeze1, _Squeeze3, _Squeeze4, _Squeeze5):
+             _Transpose1, _T1, _Unsqueeze1, _Squeeze3, _Squeeze4, _Squeeze5, _Unfold):
     _cls.jvp = staticmethod(view_jvp)
