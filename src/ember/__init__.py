@@ -186,7 +186,7 @@ def __getattr__(name):
 
     if name in ("nn", "optim", "utils", "cuda", "backends", "accelerator", "models",
                 "distributed", "multiprocessing", "viz", "_dynamo", "func", "profiler",
-                "linalg", "fft"):
+                "linalg", "fft", "jit", "futures"):
         return importlib.import_module(f"{__name__}.{name}")
     if name == "bfloat16":  # over ml_dtypes, loaded on first use
         return _dtype.bfloat16
