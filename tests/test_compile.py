@@ -100,3 +100,44 @@ def test_compile_under_ember_run(tmp_path):
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout == "OptimizedModule False\n(2, 1)\n"
+
+
+def test_dynamo_probe_names():
+    d = ember._dynamo
+    for name in ("mark_dynamic", "maybe_mark_dynamic", "mark_static", "mark_static_address",
+                 "optimize", "optimize_assert", "run", "graph_break", "lookup_backend",
+                 "register_backend", "disallow_in_graph", "forbid_in_graph", "nonstrict_trace",
+                 "is_dynamo_supported", "is_inductor_supported", "set_stance",
+                 "substitute_in_graph", "reset_code_caches", "patch_dynamo_config",
+                 "error_on_graph_break", "get_recursion_limit", "set_recursion_limit",
+                 "OptimizedModule", "on_compile_start", "on_compile_end"):
+        assert hasattr(torch._dynamo, name), name
+        assert hasattr(d, name), name
+    x = ember.ones(3, 4)
+    d.mark_dynamic(x, 0)
+    d.maybe_mark_dynamic(x, 1)
+    d.mark_static(x)
+    f = d.optimize("eager")(lambda a: a + 1)
+    assert f(x).sum().item() == 24
+    assert _outcome(lambda: d.optimize("nope")) == ("InvalidBackend", _outcome(
+        lambda: torch._dynamo.lookup_backend("nope"))[1])
+    assert _outcome(lambda: d.lookup_backend("nope")) == \
+        _outcome(lambda: torch._dynamo.lookup_backend("nope"))
+    assert d.get_recursion_limit() == torch._dynamo.get_recursion_limit()
+
+    @d.register_backend(name="ember_test_backend")
+    def my_backend(gm, example_inputs):
+        return gm
+
+    assert d.lookup_backend("ember_test_backend") is my_backend
+    with pytest.raises(NotImplementedError):  # it would be handed an FX graph
+        ember.compile(lambda a: a, backend="ember_test_backend")
+    assert _outcome(lambda: d.register_backend(my_backend, name="eager"))[0] == "AssertionError"
+    with d.patch_dynamo_config(cache_size_limit=3):
+        assert d.config.cache_size_limit == 3
+    assert d.config.cache_size_limit == 8
+    with pytest.raises(AttributeError):
+        d.patch_dynamo_config(not_a_setting=1)
+    with ember.compiler.set_stance("force_eager"):
+        assert f(x).sum().item() == 24
+    assert isinstance(ember.compile(ember.nn.Linear(2, 2)), d.OptimizedModule)

@@ -8,11 +8,12 @@ would receive a traced FX graph, which ember does not build) raises NotImplement
 
 import functools
 
+from .. import _names
 from .._errors import note
 
 __all__ = ["allow_in_graph", "assume_constant_result", "compile", "cudagraph_mark_step_begin",
            "disable", "is_compiling", "is_dynamo_compiling", "is_exporting", "list_backends",
-           "reset"]
+           "reset", "set_stance", "substitute_in_graph"]
 
 _MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
 # the backends PyTorch 2.13 registers (list_backends(exclude_tags=None)); all run eagerly here
@@ -21,6 +22,11 @@ _BACKENDS = {
     "cudagraphs": (), "eager": ("debug",), "eager_debug": ("debug",), "inductor": (),
     "openxla": (), "openxla_eval": ("experimental",), "ts": ("experimental",), "tvm": (),
 }
+
+
+# names given to torch._dynamo.register_backend: their compiler functions would receive a
+# traced FX graph, so compile(backend=name) refuses them as it refuses a callable
+_CUSTOM_BACKENDS = {}
 
 
 class InvalidBackend(RuntimeError):
@@ -45,7 +51,7 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
                            "specified at the same time.")
     if mode is not None and mode not in _MODES:
         raise RuntimeError(f"Unrecognized mode={mode}, should be one of: {', '.join(_MODES)}")
-    if callable(backend):
+    if callable(backend) or backend in _CUSTOM_BACKENDS:
         err = NotImplementedError("torch.compile(backend=<callable>): ember has no graph "
                                   "compiler to hand the traced graph to")
         note(err, "ember runs the model eagerly: leave backend out, or draw the graph that "
@@ -100,7 +106,7 @@ def _optimized_module():
             except AttributeError:
                 return getattr(self._modules["_orig_mod"], name)
 
-    OptimizedModule.__module__ = __name__
+    OptimizedModule.__module__ = _names.module_name(__name__)
     OptimizedModule.__qualname__ = "OptimizedModule"
     _classes["OptimizedModule"] = OptimizedModule
     return OptimizedModule
@@ -142,6 +148,46 @@ def is_exporting():
 
 def reset():
     """Clear compilation caches: ember keeps none."""
+
+
+class set_stance:
+    """Set how compiled code runs (a call, a context manager or a decorator). ember always
+    runs eagerly, so every stance computes the same results; the stance is recorded."""
+
+    current = "default"
+
+    def __init__(self, stance="default", *, skip_guard_eval_unsafe=False, force_backend=None):
+        self.prev = set_stance.current
+        self.stance = stance
+        set_stance.current = stance
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        set_stance.current = self.prev
+        return False
+
+    def __call__(self, fn):
+        set_stance.current = self.prev  # as a decorator it applies only while fn runs
+        stance = self.stance
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_stance(stance):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def substitute_in_graph(original_fn, *, can_constant_fold_through=False,
+                        skip_signature_check=False, is_embedded_type=False):
+    """A decorator registering a traceable replacement for ``original_fn``: nothing is
+    traced in ember, so the replacement is returned as it is and ``original_fn`` runs."""
+    def decorator(fn):
+        return fn
+
+    return decorator
 
 
 def cudagraph_mark_step_begin():
