@@ -535,10 +535,19 @@ _INT_MAX = {np.dtype(np.int64): (1 << 63) - 1, np.dtype(np.int32): (1 << 31) - 1
 def random_from_to(g, n, dt, lo, rng):
     """random_(lo, lo + rng): word (or double word when rng >= 2**28, whatever the dtype, as
     PyTorch's released builds do) modulo rng, plus lo."""
-    wide = rng >= (1 << 28)
-    v = g.words64(n) if wide else g.words(n)
-    np.remainder(v, np.uint64(rng), out=v)
-    r = v.view(np.int64)  # below 2**63
+    if rng >= (1 << 28):
+        v = g.words64(n)
+        np.remainder(v, np.uint64(rng), out=v)
+        r = v.view(np.int64)  # below 2**63
+    else:
+        # word % rng on 32-bit words as word - (word // rng) * rng: NumPy divides an array by
+        # a scalar with a multiply-and-shift, several times faster than its remainder loop
+        v = g.words(n).astype(np.uint32)
+        d = np.uint32(rng)
+        q = np.floor_divide(v, d)
+        q *= d
+        v -= q
+        r = v.astype(np.int64)
     if lo:
         r += np.int64(lo)
     return r if dt == np.int64 else r.astype(dt)
@@ -594,38 +603,52 @@ def _perm_from_swaps(w, n):
     when no earlier step aimed at i: V is a forest (each i points to an earlier m), resolved by
     pointer doubling. The step i then keeps the value its target holds: that of the previous
     step aimed at the same target, or the target's own value when it is the first. Grouping
-    the steps by target (a stable sort) gives both "previous step aimed here" links.
+    the steps by target (a sort by target, then step) gives both "previous step aimed here"
+    links.
     """
     m = n - 1
     idx, ar, div = _perm_aranges(n)
-    np.remainder(w, div, out=w)
-    zero = np.flatnonzero(w == 0)  # the steps that swap a position with itself
-    tgt = w.view(np.int64)
-    tgt += idx
-    if n > 1 << 32:
-        order = np.argsort(tgt, kind="stable")
+    if n <= 1 << 16:  # targets and steps in 16 bits: (target, step) packed into 32
+        idx32, div32 = _perm_aranges32(n)
+        key = w.astype(np.uint32)
+        np.remainder(key, div32, out=key)
+        zero = np.flatnonzero(key == 0)  # the steps that swap a position with itself
+        key += idx32
+        key <<= np.uint32(16)
+        key |= idx32
+        key.sort()  # NumPy's SIMD sort: by target, then step
+        order = (key & np.uint32(0xFFFF)).astype(np.int64)
+        key >>= np.uint32(16)
+        st = key.astype(np.int64)
     else:
-        order = np.argsort(tgt.astype(np.uint16), kind="stable")  # a radix sort on 16 bits
-        if n > 1 << 16:  # then on the next 16 (a stable sort keeps the first one's order)
-            order = order[np.argsort((tgt[order] >> 16).astype(np.uint16), kind="stable")]
-    st = tgt[order]
-    end = np.empty(m, bool)  # the last step of its target's group
-    np.not_equal(st[1:], st[:-1], out=end[:-1])
-    end[-1] = True
-    # prev: for each step (by time), the previous step aimed alike, -1 for none (arithmetic
-    # rather than np.where, which is slow on unpredictable masks)
-    prev = np.empty(m, np.int64)
-    prev[order[0]] = -1
-    linked = order[:-1] * ~end[:-1]
-    linked -= end[:-1]
-    prev[order[1:]] = linked
+        np.remainder(w, div, out=w)
+        zero = np.flatnonzero(w == 0)
+        tgt = w.view(np.int64)
+        tgt += idx
+        if n > 1 << 32:
+            order = np.argsort(tgt, kind="stable")
+            st = tgt[order]
+        else:
+            key = tgt.view(np.uint64) << np.uint64(32)
+            key |= idx.view(np.uint64)
+            key.sort()
+            order = (key & np.uint64(0xFFFFFFFF)).view(np.int64)
+            key >>= np.uint64(32)
+            st = key.view(np.int64)
+    start = np.empty(m, bool)  # the first step of its target's group (in sorted order)
+    start[0] = True
+    np.not_equal(st[1:], st[:-1], out=start[1:])
     # last[t], the last step before t aimed at t, or t itself where none (a root): a group's
-    # end, except where that is step t aimed at itself, whose previous step is the one
-    ends = np.flatnonzero(end)
+    # end, except where that is step t aimed at itself (always its group's end, as no later
+    # step aims below itself), whose previous step in the group is the one
+    ends = np.flatnonzero(start)
+    ends -= 1
+    ends[0] = m - 1
     last = ar.copy()
     last[st[ends]] = order[ends]
-    before = prev[zero]
-    last[zero] = np.where(before < 0, zero, before)
+    at = np.searchsorted(st, zero, side="right") - 1  # the self-swaps' sorted positions
+    first = start[at]
+    last[zero] = np.where(first, zero, order[at - 1 + first])
     # roots of the forest t -> last[t]: two jumps for all, then only where chains go on
     root = last[last]
     nxt = root[root]
@@ -636,17 +659,33 @@ def _perm_from_swaps(w, n):
         rr = root[r]
         root[act] = rr
         act = act[rr != r]
+    # in sorted order, a group's first step keeps its target's own value, every other step
+    # the value that the group's previous step left there
+    vals = np.take(root, order[:-1])  # for sorted positions 1 .. m-1
+    later = st[1:]
+    vals -= later  # vals where not a group's first step, else the target (arithmetic blend:
+    vals *= ~start[1:]  # faster than np.where or a masked copy on unpredictable masks)
+    vals += later
     perm = np.empty(n, np.int64)
-    got = root[prev]  # a stand-in where prev is -1: replaced by the target itself below
-    tgt -= got
-    tgt *= prev < 0
-    tgt += got
-    perm[:m] = tgt
+    perm[order[1:]] = vals
+    perm[order[0]] = st[0]
     perm[m] = root[m]
     return perm
 
 
 _PERM_CACHE = [(0, None)]
+_PERM_CACHE32 = [(0, None)]
+
+
+def _perm_aranges32(n):
+    """0..n-2 and the divisors n..2 as uint32 (n <= 2**16), cached as _perm_aranges."""
+    cached = _PERM_CACHE32[0]
+    if cached[0] != n:
+        arrays = (np.arange(n - 1, dtype=np.uint32), np.arange(n, 1, -1, dtype=np.uint32))
+        for a in arrays:
+            a.flags.writeable = False
+        cached = _PERM_CACHE32[0] = (n, arrays)
+    return cached[1]
 
 
 def _perm_aranges(n):
