@@ -1601,3 +1601,71 @@ SPECTRAL_OPS = [
            lambda rng: [Sample(away(rng, 2, 3), U(rng, 2, 3))], needs=("ember.complex",)),
 ]
 OP_DB += SPECTRAL_OPS
+
+
+# -- reductions into positions, grids, repeats and windows (ops/indexing.py, ops/shape.py) ----
+def _reduce_index():
+    return _idx(0, 1, 0, 2, 1, 1, 2, 0, 3, 0, 0, 1).reshape(3, 4)
+
+
+def _scatter_reduce_samples(rng):
+    out = []
+    for reduce in ("sum", "mean", "amax", "amin"):
+        gen = distinct if reduce in ("amax", "amin") else U
+        for include_self in (True, False):
+            vals = gen(rng, 3, 4 + 4)  # self and src without ties between them
+            out.append(Sample(vals[:, :4].copy(), 1, _reduce_index(), vals[:, 4:].copy(), reduce,
+                              include_self=include_self))
+    return out
+
+
+def _scatter_reduce_prod_samples(rng):
+    with_zeros = U(rng, 3, 4)
+    with_zeros[0, 0] = with_zeros[1, 2] = 0.0  # one zero scattered to a position
+    return [Sample(U(rng, 3, 4), 1, _reduce_index(), U(rng, 3, 4), "prod"),
+            Sample(U(rng, 3, 4), 1, _reduce_index(), U(rng, 3, 4), "prod", include_self=False),
+            Sample(U(rng, 3, 4), 1, _reduce_index(), with_zeros, "prod")]
+
+
+def _index_reduce_samples(rng):
+    out = []
+    for reduce in ("prod", "mean", "amax", "amin"):
+        gen = distinct if reduce in ("amax", "amin") else U
+        for include_self in (True, False):
+            vals = gen(rng, 4 + 3, 3)
+            out.append(Sample(vals[:4].copy(), 0, _idx(2, 0, 2), vals[4:].copy(), reduce,
+                              include_self=include_self))
+    out.append(Sample(T(U(rng, 4, 3)), 1, _idx(2, 2), U(rng, 4, 2), "mean"))
+    return out
+
+
+INDEX_SHAPE_OPS = [
+    OpInfo("scatter_reduce", "ember.scatter_reduce", "torch.scatter_reduce",
+           _scatter_reduce_samples),
+    OpInfo("scatter_reduce_prod", "ember.scatter_reduce", "torch.scatter_reduce",
+           _scatter_reduce_prod_samples),
+    OpInfo("Tensor.scatter_reduce", "Tensor.scatter_reduce", "Tensor.scatter_reduce",
+           lambda rng: [Sample(U(rng, 2, 3), 0, _idx(1, 1, 0).reshape(1, 3), U(rng, 1, 3), "mean",
+                               include_self=False)]),
+    OpInfo("index_reduce", "ember.index_reduce", "torch.index_reduce", _index_reduce_samples),
+    OpInfo("Tensor.index_reduce", "Tensor.index_reduce", "Tensor.index_reduce",
+           lambda rng: [Sample(U(rng, 3, 2), 1, _idx(1, 1), U(rng, 3, 2), "prod")]),
+    _inplace("scatter_reduce_", lambda rng: [
+        Sample(U(rng, 3, 4), 1, _reduce_index(), U(rng, 3, 4), "mean", include_self=False)]),
+    _inplace("index_reduce_", lambda rng: [
+        Sample(U(rng, 3, 2), 0, _idx(0, 0), U(rng, 2, 2), "mean")]),
+    OpInfo("meshgrid", "ember.meshgrid", "torch.meshgrid", lambda rng: [
+        Sample(U(rng, 3), U(rng, 2), indexing="ij"), Sample([U(rng, 3), U(rng, 2)], indexing="xy"),
+        Sample(U(rng, 2), U(rng), U(rng, 4), indexing="xy"), Sample(U(rng, 3), indexing="ij")]),
+    OpInfo("repeat_interleave", "ember.repeat_interleave", "torch.repeat_interleave",
+           lambda rng: [Sample(U(rng, 2, 3), 2), Sample(U(rng, 2, 3), 2, 1),
+                        Sample(T(U(rng, 2, 3)), _idx(1, 0, 2), dim=1),
+                        Sample(U(rng, 2, 3), _idx(1, 2), 0, output_size=3),
+                        Sample(U(rng, 2, 3), np.array(2)), Sample(U(rng), 3)]),
+    OpInfo("Tensor.repeat_interleave", "Tensor.repeat_interleave", "Tensor.repeat_interleave",
+           lambda rng: [Sample(U(rng, 2, 3), 2, dim=0)]),
+    OpInfo("Tensor.unfold", "Tensor.unfold", "Tensor.unfold", lambda rng: [
+        Sample(U(rng, 2, 5), 1, 2, 1), Sample(U(rng, 2, 5), -1, 3, 2),
+        Sample(T(U(rng, 5, 3)), 0, 2, 2), Sample(U(rng), 0, 1, 1), Sample(U(rng, 4, 2), 0, 0, 1)]),
+]
+OP_DB += INDEX_SHAPE_OPS

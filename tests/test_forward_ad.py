@@ -21,7 +21,8 @@ from opinfo import OP_DB, DType, NoGrad
 # its logcumsumexp rule loses the tangent of an element that dominates its prefix sum when the
 # inputs span a wide range (a tangent of 1e-16 where y_0 = x_0 has tangent t_0)
 # and its cholesky_inverse rule differs from finite differences by far more than rounding
-TORCH_WRONG = {"logcumsumexp_wide", "cholesky_inverse"}
+# scatter_reduce_prod: PyTorch gives its output no tangent at all (ember gives the true one)
+TORCH_WRONG = {"logcumsumexp_wide", "cholesky_inverse", "scatter_reduce_prod"}
 
 
 def _params():
@@ -247,6 +248,8 @@ _NO_BATCHED_FORWARD = {
     "put", "ravel", "reshape", "scatter", "scatter_add", "select", "slogdet", "sort", "split",
     "squeeze", "std", "std_mean", "svd", "swapaxes", "swapdims", "t", "tensordot", "topk",
     "transpose", "unbind", "unflatten", "unsqueeze", "var", "var_mean", "view", "vstack",
+    "scatter_reduce", "scatter_reduce_prod", "Tensor.scatter_reduce", "inplace.scatter_reduce_",
+    "meshgrid", "repeat_interleave", "Tensor.repeat_interleave", "Tensor.unfold",
 }
 
 

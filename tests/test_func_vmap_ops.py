@@ -167,6 +167,8 @@ EXPECTED_FALLBACK = {
     "linalg.solve", "linalg.solve_ex", "linalg.solve_triangular", "linalg.tensorinv",
     "linalg.tensorsolve", "linalg.vecdot", "masked_select", "orgqr", "put", "svd", "take",
     "tensordot", "tile", "topk", "vstack",
+    # PyTorch has no batching rule for index_reduce either
+    "index_reduce", "Tensor.index_reduce", "inplace.index_reduce_",
 }
 
 def test_the_ops_without_a_batching_rule_are_listed():

@@ -20,7 +20,7 @@ import string
 from .. import _dtype
 from .._tensor import Tensor
 from ..ops import elementwise
-from ._vmap import RULES, fallback, is_batched, levels, materialize, unwrap, wrap
+from ._vmap import RULES, _composite, fallback, is_batched, levels, materialize, unwrap, wrap
 
 
 def _logical_ndim(x, level):
@@ -339,11 +339,28 @@ _DIM_OPS = {
     "scatter_add": ("dim",), "scatter_reduce": ("dim",), "take_along_dim": ("dim",),
     "normalize": ("dim",), "cosine_similarity": ("dim",), "glu": ("dim",), "cross": ("dim",),
     "diff": ("dim",), "index_add": ("dim",), "index_copy": ("dim",), "index_fill": ("dim",),
-    "pairwise_distance": (), "repeat_interleave": ("dim",),
+    "pairwise_distance": (),
 }
 for _n, _params in _DIM_OPS.items():
     RULES[_n] = dim_rule(_params, keep=("index",) if _n.startswith("index_") else ())
 RULES["unsqueeze"] = dim_rule(("dim",), insert=True)
+
+
+def _inplace_dim_rule(params):
+    """An in-place op with dimension arguments on a batched self: the op on the physical
+    tensor, which it updates in place."""
+    rule = dim_rule(params)
+
+    def inplace(level, name, fn, args, kwargs):
+        if not args or not is_batched(args[0], level):
+            return NotImplemented
+        out = rule(level, name, fn, args, kwargs)
+        return out if out is NotImplemented else args[0]
+
+    return inplace
+
+
+RULES["scatter_reduce_"] = _inplace_dim_rule(("dim",))
 
 
 def _roll(level, name, fn, args, kwargs):
@@ -413,6 +430,48 @@ def _index_select(level, name, fn, args, kwargs):
 
 
 RULES["index_select"] = _index_select
+
+
+def _repeat_interleave(level, name, fn, args, kwargs):
+    """repeat_interleave(input, repeats, dim=None): dim None repeats each flattened sample."""
+    bound = _bind(fn, args, kwargs)
+    a = bound.arguments
+    x, repeats, dim = a["input"], a.get("repeats"), a.get("dim")
+    if (repeats is None or not is_batched(x, level) or isinstance(repeats, Tensor)
+            and is_batched(repeats, level) or dim is not None and x.ndim == 0):
+        return NotImplemented  # the one-argument form, batched repeats: per sample
+    v = x._value
+    if dim is None:
+        v, dim = v.reshape(v.shape[0], -1), 1
+    else:
+        dim = phys_dim(dim, x.ndim)
+    return wrap(fn(v, repeats, dim, output_size=a.get("output_size")), level)
+
+
+RULES["repeat_interleave"] = _repeat_interleave
+
+
+def _unfold_windows(level, name, fn, args, kwargs):
+    """Tensor.unfold(dimension, size, step); F.unfold (same name) runs as the ops it is
+    built from."""
+    try:
+        a = _bind(fn, args, kwargs).arguments
+    except TypeError:
+        a = {}
+    if "dimension" not in a:
+        return _composite(fn, args, kwargs)
+    x = a["input"]
+    if not is_batched(x, level):
+        return NotImplemented
+    v = x._value
+    out = fn(v.unsqueeze(1) if x.ndim == 0 else v, phys_dim(a["dimension"], x.ndim), a["size"],
+             a["step"])
+    if x.ndim == 0:  # one window of the sample's one element
+        out = out.select(1, 0)
+    return wrap(out, level)
+
+
+RULES["unfold"] = _unfold_windows
 
 
 # -- sizes and views ------------------------------------------------------------------------

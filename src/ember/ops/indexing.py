@@ -1079,6 +1079,16 @@ def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
 
 
 def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+    if _fw_state.active and any(isinstance(a, Tensor) and _fw.tangent_of(a) is not None
+                                for a in (self, source)):
+        exc = NotImplementedError(
+            "Trying to use forward AD with index_reduce_ that does not support it because it "
+            "has not been implemented yet.\nPlease file an issue to PyTorch at "
+            "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so that "
+            "we can prioritize its implementation.")
+        note(exc, "PyTorch has no forward-mode rule for index_reduce_, so ember refuses it too; "
+                  "compute this derivative in reverse mode (autograd.grad) instead.")
+        raise exc
     return apply_inplace(
         self, lambda a, s: index_reduce(a, dim, index, s, reduce, include_self=include_self),
         source)

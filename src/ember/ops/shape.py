@@ -4,9 +4,10 @@ import warnings
 
 import numpy as np
 
+from .. import _names
 from .._dtype import from_np, result_type
 from .._errors import note
-from .._tensor import Tensor, _make, _type_name, _wrap_dim
+from .._tensor import Tensor, _dim_int, _make, _type_name, _wrap_dim
 from ..autograd import forward_ad as _fw
 from ..autograd.anomaly import record_bump
 from ..autograd.anomaly import state as _anomaly_state
@@ -15,6 +16,7 @@ from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, edge
 from ._inplace import check_inplace
 from ._op import dual_multi, formula_node, linear, record, tangent_view, view_jvp, zero_tangents
+from .creation import int_list
 
 __all__ = [
     "reshape", "squeeze", "unsqueeze", "transpose", "swapaxes", "swapdims", "t", "permute",
@@ -34,11 +36,9 @@ def as_view(base, out, node_cls, saved):
     return t
 
 
-def _shape_arg(shape):
-    """view(2, 3) and view((2, 3)) alike."""
-    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
-        shape = shape[0]
-    return tuple(int(s) for s in shape)
+def _shape_arg(shape, name="view", arg="size"):
+    """view(2, 3) and view((2, 3)) alike (the parser every size and dims list goes through)."""
+    return int_list(shape, name, arg)
 
 
 def _infer_shape(shape, numel):
@@ -90,7 +90,7 @@ _Clone = formula_node("CloneBackward0", lambda g: g, elementwise=True)
 
 def reshape(input, *shape):
     d = input._data
-    shape = _infer_shape(_shape_arg(shape), d.size)
+    shape = _infer_shape(_shape_arg(shape, "reshape", "shape"), d.size)
     out = d.view()
     try:
         out.shape = shape
@@ -127,7 +127,7 @@ def _sum_to_size(self, *size):
 
 def expand(input, *sizes):
     d = input._data
-    sizes = _shape_arg(sizes)
+    sizes = _shape_arg(sizes, "expand")
     lead = len(sizes) - d.ndim
     if lead < 0:
         raise RuntimeError(
@@ -179,6 +179,8 @@ _Unsqueeze = formula_node("UnsqueezeBackward0", lambda g, dim: g.squeeze(dim))
 
 def unsqueeze(input, dim):
     d = input._data
+    if dim.__class__ is not int:
+        dim = _dim_int(dim)
     n = d.ndim + 1
     if not -n <= dim < n:
         raise IndexError(
@@ -198,6 +200,8 @@ def squeeze(input, dim=None):
     if dim is None:
         out = d.reshape(tuple(s for s in d.shape if s != 1))
         return as_view(input, out, _Squeeze, (d.shape,))
+    if not isinstance(dim, (int, tuple, list)):
+        dim = _dim_int(dim)
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     axes = {_wrap_dim(x, d.ndim) for x in dims} if d.ndim else set()
     out = d.reshape(tuple(s for i, s in enumerate(d.shape) if not (i in axes and s == 1)))
@@ -238,7 +242,7 @@ _Permute = formula_node("PermuteBackward0", _permute_grad)
 
 def permute(input, *dims):
     d = input._data
-    dims = _shape_arg(dims)
+    dims = _shape_arg(dims, "permute", "dims")
     if len(dims) != d.ndim:
         raise RuntimeError(
             "permute(sparse_coo): number of dimensions in the tensor input does not match the "
@@ -405,7 +409,7 @@ _Repeat = formula_node("RepeatBackward0", _repeat_grad,
 
 def repeat(input, *sizes):
     d = input._data
-    reps = _shape_arg(sizes)
+    reps = _shape_arg(sizes, "repeat", "repeats")
     if len(reps) < d.ndim:
         raise RuntimeError(
             "Number of dimensions of repeat dims can not be smaller than number of dimensions of "
@@ -419,7 +423,7 @@ def repeat(input, *sizes):
 
 
 def tile(input, dims):
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    dims = int_list(dims if isinstance(dims, (tuple, list)) else (dims,), "tile", "dims", 2, False)
     nd = input.dim()
     if len(dims) < nd:
         dims = (1,) * (nd - len(dims)) + dims
@@ -431,7 +435,7 @@ _Flip = formula_node("FlipBackward0", lambda g, dims: g.flip(dims), elementwise=
 
 def flip(input, *dims):
     d = input._data
-    dims = _shape_arg(dims)
+    dims = _shape_arg(dims, "flip", "dims")
     axes = tuple(_wrap_dim(a, d.ndim) for a in dims)
     if len(set(axes)) != len(axes):
         dup = next(a for a in axes if axes.count(a) > 1)
@@ -597,10 +601,10 @@ def _tensor_seq(tensors, op):
     return tensors
 
 
-def cat(tensors, dim=0, *, out=None):
+def cat(tensors, dim=0):
     tensors = _tensor_seq(tensors, "cat")
     if not tensors:
-        raise ValueError("ember.cat(): expected a non-empty list of Tensors")
+        raise ValueError(f"{_names.prefix}.cat(): expected a non-empty list of Tensors")
     # legacy rule: 1-d empty tensors are skipped
     arrays = [t._data for t in tensors]
     ref = next((a for a in arrays if not (a.ndim == 1 and a.shape[0] == 0)), arrays[0])
@@ -629,19 +633,10 @@ def cat(tensors, dim=0, *, out=None):
     result = np.concatenate(parts, axis=dim) if len(parts) > 1 else parts[0].copy()
     sizes = tuple(None if a.ndim == 1 and a.shape[0] == 0 and a is not ref else a.shape[dim]
                   for a in arrays)
-    r = record(result, CatBackward0, tensors, (dim, sizes))
-    if out is not None:
-        return _write_out(out, r)
-    return r
+    return record(result, CatBackward0, tensors, (dim, sizes))
 
 
 concat = concatenate = cat
-
-
-def _write_out(out, r):
-    out._data = r._data
-    out._version[0] += 1
-    return out
 
 
 class StackBackward0(Node):
@@ -659,7 +654,7 @@ StackBackward0.jvp = staticmethod(
     lambda ts, inputs, saved, out: stack(zero_tangents(ts, inputs), saved[0]))
 
 
-def stack(tensors, dim=0, *, out=None):
+def stack(tensors, dim=0):
     tensors = _tensor_seq(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -673,8 +668,7 @@ def stack(tensors, dim=0, *, out=None):
     dim = _wrap_dim(dim, len(shape0) + 1)
     dt = result_type(*tensors).np if len(tensors) > 1 else tensors[0]._data.dtype
     result = np.stack([t_._data for t_ in tensors], axis=dim).astype(dt, copy=False)
-    r = record(result, StackBackward0, tensors, (dim,))
-    return r if out is None else _write_out(out, r)
+    return record(result, StackBackward0, tensors, (dim,))
 
 
 def atleast_1d(*tensors):
@@ -697,18 +691,18 @@ def atleast_2d(*tensors):
     return unsqueeze(x, 0) if x._data.ndim == 1 else x
 
 
-def hstack(tensors, *, out=None):
+def hstack(tensors):
     tensors = atleast_1d(_tensor_seq(tensors, "hstack"))
     if not tensors:
-        raise ValueError("ember.cat(): expected a non-empty list of Tensors")
-    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1, out=out)
+        raise ValueError(f"{_names.prefix}.cat(): expected a non-empty list of Tensors")
+    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
 
 
-def vstack(tensors, *, out=None):
+def vstack(tensors):
     tensors = atleast_2d(_tensor_seq(tensors, "vstack"))
     if not tensors:
-        raise ValueError("ember.cat(): expected a non-empty list of Tensors")
-    return cat(tensors, 0, out=out)
+        raise ValueError(f"{_names.prefix}.cat(): expected a non-empty list of Tensors")
+    return cat(tensors, 0)
 
 
 # -- splitting: split, chunk, unbind (one node, several outputs) -------------------------------
@@ -879,11 +873,11 @@ def _T_prop(self):
         warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in "
                       "these cases.", UserWarning, stacklevel=2)
     elif self._data.ndim > 2:
-        warnings.warn(
+        warnings.warn(_names.spell(
             "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
             "deprecated and it will throw an error in a future release. Consider `x.mT` to "
             "transpose batches of matrices or `x.permute(*ember.arange(x.ndim - 1, -1, -1))` to "
-            "reverse the dimensions of a tensor.",
+            "reverse the dimensions of a tensor."),
             UserWarning,
             stacklevel=2,
         )
@@ -919,16 +913,16 @@ def meshgrid(*tensors, indexing=None):
     if not tensors:
         raise RuntimeError("meshgrid expects a non-empty TensorList")
     for t in tensors:
-        if t._data.ndim > 1:
+        if t.dim() > 1:
             exc = RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list "
                                f"but got: {t}")
             raise exc
-    if any(t._data.dtype != tensors[0]._data.dtype for t in tensors):
+    if any(t.dtype != tensors[0].dtype for t in tensors):
         raise RuntimeError("meshgrid expects all tensors to have the same dtype")
     if indexing not in ("ij", "xy"):
         raise RuntimeError('torch.meshgrid: indexing must be one of "xy" or "ij", but '
                            f"received: {indexing}")
-    sizes = [t._data.size for t in tensors]
+    sizes = [t.numel() for t in tensors]
     axes = list(range(len(tensors)))
     if indexing == "xy" and len(tensors) >= 2:  # the first two axes swap places
         axes[0], axes[1] = 1, 0
@@ -937,7 +931,7 @@ def meshgrid(*tensors, indexing=None):
     for t, axis in zip(tensors, axes):
         shape = [1] * len(tensors)
         shape[axis] = -1
-        out.append(expand(view(t, shape), sizes))
+        out.append(t.view(shape).expand(sizes))  # methods: a transform sees each op
     return tuple(out)
 
 
@@ -1095,6 +1089,8 @@ def t_(self):
 
 def unsqueeze_(self, dim):
     d = self._data
+    if dim.__class__ is not int:
+        dim = _dim_int(dim)
     n = d.ndim + 1
     if not -n <= dim < n:
         raise IndexError(
