@@ -20,6 +20,7 @@ from .._tensor import Tensor
 from ..autograd import engine
 from . import (
     _inplace,
+    _low,
     _nn_common,
     _op,
     activation,
@@ -79,11 +80,14 @@ def _quiet(module, done):
     """Wrap the module's public functions and Tensor methods with ``public`` (once each)."""
 
     def wrap(fn, name):
-        if not isinstance(fn, types.FunctionType) or getattr(fn, "quiet", False):
+        if not isinstance(fn, types.FunctionType):
             return fn
+        low = _low.wrap(fn, name)  # float16/bfloat16 in float32, or PyTorch's refusal
+        if getattr(fn, "quiet", False):
+            return low
         key = (fn, name)  # one wrapper per name: the dispatch seam is told which op it is
         if key not in done:
-            done[key] = public(fn, name)
+            done[key] = public(low, name)
         return done[key]
 
     for name in (*getattr(module, "__all__", ()), *getattr(module, "FUNCTIONAL", ()),

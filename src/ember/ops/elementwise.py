@@ -102,7 +102,8 @@ def _binary(fwd, node_cls, a, b, floating=False):
         bd = b._data if bc is Tensor else b
         if ad.dtype.kind in "fV" and (bc is not Tensor or bd.dtype is ad.dtype):
             try:
-                out = silent.run(fwd, ad, bd)
+                out = silent.run(fwd, ad, bd) if ad.dtype.char not in "eE" else \
+                    _low(fwd, ad, bd)
             except ValueError:
                 raise broadcast_shapes_error(ad.shape, bd.shape) from None
             if out.__class__ is not _ndarray:
@@ -124,7 +125,10 @@ def _binary(fwd, node_cls, a, b, floating=False):
     else:
         ad, bd = _arrays(a, _as_operand(b), floating)
     try:
-        out = silent.run(fwd, ad, bd)
+        if _is_low(ad) or _is_low(bd):
+            out = _low(fwd, ad, bd)
+        else:
+            out = silent.run(fwd, ad, bd)
     except ValueError:
         exc = broadcast_shapes_error(np.shape(ad), np.shape(bd))
         if exc is None:
@@ -139,6 +143,21 @@ def _binary(fwd, node_cls, a, b, floating=False):
     if out.dtype.kind == "c":
         node_cls = _complex_node(node_cls)
     return record(out, node_cls, (a, b), _saved(node_cls, a, b))
+
+
+def _is_low(x):
+    return x.__class__ is _ndarray and x.dtype.char in "eE"
+
+
+def _low(fwd, *arrays):
+    """A float16/bfloat16 kernel as PyTorch's CPU runs it: in float32, rounded once at the end.
+
+    Python numbers stay numbers (so they take part as float32, not rounded to the dtype)."""
+    dt = next(a.dtype for a in arrays if _is_low(a))
+    out = silent.run(fwd, *(a.astype(np.float32) if _is_low(a) else a for a in arrays))
+    if out.__class__ is not _ndarray:
+        out = np.asarray(out)
+    return out.astype(dt) if out.dtype == np.float32 else out
 
 
 def _complex_node(node_cls):
@@ -358,7 +377,8 @@ def _make_unary(name, fwd, formula, reads):
                 "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
                 "to invert a mask, use the `~` or `logical_not()` operator instead."
             )
-        return record(silent.run(fwd, d), node_cls, (input,), (input,) if save_x else (), save_y)
+        out = silent.run(fwd, d) if d.dtype.char not in "eE" else _low(fwd, d)
+        return record(out, node_cls, (input,), (input,) if save_x else (), save_y)
 
     op.__name__ = name
     return mark_quiet(op)
@@ -452,7 +472,7 @@ BINARY = {
     "mul": (np.multiply, "MulBackward0", lambda g, a, b: g * b, lambda g, a, b: g * a,
             ("b", "a"), False),
     "div": (np.true_divide, "DivBackward0", lambda g, a, b: g / b,
-            lambda g, a, b: -g * a / (b * b), ("b", "ab"), True),
+            lambda g, a, b: -g * (a / b / b), ("b", "ab"), True),
     "pow": (_np_pow, "PowBackward1", _pow_base_grad, _pow_exp_grad, ("ab", "ab"), False),
     "atan2": (np.arctan2, "Atan2Backward0", lambda g, a, b: g * b / (a * a + b * b),
               lambda g, a, b: -g * a / (a * a + b * b), ("ab", "ab"), True),

@@ -26,7 +26,15 @@ __all__ = [
 ]
 
 _ndarray = np.ndarray
-_matmul = np.matmul
+_f32 = np.float32
+
+
+def _matmul(a, b):
+    """np.matmul; float16 and bfloat16 multiply in float32 and round the result once, as
+    PyTorch's CPU kernels accumulate them."""
+    if a.dtype.char in "eE":
+        return np.matmul(a.astype(_f32), b.astype(_f32)).astype(a.dtype)
+    return np.matmul(a, b)
 
 
 def _bmm_arrays(a, b):
@@ -36,6 +44,8 @@ def _bmm_arrays(a, b):
     as vmap's expanded operands have) becomes one matrix product with the other stack's
     matrices side by side."""
     if a.shape[-1] == 1:
+        if a.dtype.char in "eE":
+            return np.einsum("bik,bkj->bij", a.astype(_f32), b.astype(_f32)).astype(a.dtype)
         return np.einsum("bik,bkj->bij", a, b)
     if b.strides[0] == 0 and b.shape[0] > 1:
         count, m, n = a.shape
@@ -503,8 +513,17 @@ _Addmm = name_saved(
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """beta * input + alpha * (mat1 @ mat2)."""
     prod = mm(mat1, mat2)._data
-    out = _scaled_sum(input._data, prod, beta, alpha)
+    out = _scaled_sum(input._data, prod, beta, alpha) if prod.dtype.char not in "eE" else \
+        _low_scaled_sum(input._data, np.matmul, mat1._data, mat2._data, beta, alpha)
     return record(out, _Addmm, (input, mat1, mat2), (None, mat1, mat2, beta, alpha))
+
+
+def _low_scaled_sum(s, product, m1, m2, beta, alpha):
+    """addmm / baddbmm in float16 or bfloat16: the product and the sum in float32, one
+    rounding."""
+    dt = m1.dtype
+    prod = product(m1.astype(_f32), m2.astype(_f32))
+    return _scaled_sum(s.astype(_f32), prod, beta, alpha).astype(dt)
 
 
 def _scaled_sum(s, prod, beta, alpha):
@@ -538,7 +557,8 @@ _Baddbmm = formula_node("BaddbmmBackward0", _addmm_grad_self, _baddbmm_grad_b1,
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * (batch1 @ batch2), batch by batch."""
     prod = bmm(batch1, batch2)._data
-    out = _scaled_sum(input._data, prod, beta, alpha)
+    out = _scaled_sum(input._data, prod, beta, alpha) if prod.dtype.char not in "eE" else \
+        _low_scaled_sum(input._data, _bmm_arrays, batch1._data, batch2._data, beta, alpha)
     return record(out, _Baddbmm, (input, batch1, batch2), (input, batch1, batch2, beta, alpha))
 
 
@@ -779,9 +799,14 @@ def _einsum_explicit(subs, out_subs, operands, node):
         full = tuple(sizes[c] for c in s)
         arrays.append(d if d.shape == full else np.broadcast_to(d, full))
     big = _prod(sizes.values()) > 4096 and len(arrays) > 1
+    low = arrays[0].dtype if arrays[0].dtype.char in "eE" else None
+    if low is not None:  # float16/bfloat16: computed in float32, rounded once
+        arrays = [a.astype(_f32) for a in arrays]
     out = np.einsum(",".join(subs) + "->" + out_subs, *arrays, optimize=big)
     if out.__class__ is not _ndarray:
         out = np.asarray(out)
+    if low is not None:
+        out = out.astype(low)
     if out.base is not None and any(np.may_share_memory(out, a) for a in arrays):
         out = out.copy()  # einsum may return a view of an operand; results own their data
     return record(out, node, operands, ((tuple(subs), out_subs, sizes), *operands))

@@ -83,7 +83,16 @@ def linear(input, weight, bias=None):
 
 def _rows(x, wt, bias):
     """x @ wt (+ bias) for a matrix of rows, recorded as PyTorch's mm / addmm."""
-    out = _matmul(x._data, wt._data)
+    xd = x._data
+    if xd.dtype.char in "eE":  # float16/bfloat16: product and bias in float32, one rounding
+        out = _matmul(xd.astype(np.float32), wt._data.astype(np.float32))
+        if bias is not None:
+            out += bias._data.astype(np.float32)
+        out = out.astype(xd.dtype)
+    else:
+        out = _matmul(xd, wt._data)
+        if bias is not None:
+            out += bias._data
     if bias is None:
         return record(out, _Mm, (x, wt), (x, wt))
     out += bias._data

@@ -221,16 +221,28 @@ def _sum_dtype(d, dtype):
     return np.dtype(np.int64) if d.dtype.kind in _INT_KINDS else d.dtype
 
 
+def _low_sum(d, axes, keepdim, dt, count=None):
+    """A float16/bfloat16 sum (or mean, given the count) as PyTorch's CPU computes it: the
+    terms added in float32, the result rounded once."""
+    out = np.add.reduce(d, axis=axes, keepdims=keepdim, dtype=np.float32)
+    if count is not None:
+        out = out / np.float32(count)
+    return np.asarray(out).astype(dt)
+
+
 def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None):  # noqa: A001
     if axis is not None:  # NumPy's name, which PyTorch accepts too
         dim = axis
     d = _data(input, "sum")
+    dt = _sum_dtype(d, dtype)
     if dim is None:
-        out = np.add.reduce(d, axis=None, keepdims=keepdim, dtype=_sum_dtype(d, dtype))
+        out = np.add.reduce(d, axis=None, keepdims=keepdim, dtype=dt) if dt.char not in "eE" \
+            else _low_sum(d, None, keepdim, dt)
         return record(out, _Sum, (input,), (d.shape, None, keepdim))
     _check_dims_type("sum", dim)
     axes = _dims(dim, d.ndim)
-    out = np.add.reduce(d, axis=axes, keepdims=keepdim, dtype=_sum_dtype(d, dtype))
+    out = np.add.reduce(d, axis=axes, keepdims=keepdim, dtype=dt) if dt.char not in "eE" else \
+        _low_sum(d, axes, keepdim, dt)
     return record(out, _SumDim, (input,), (d.shape, axes, keepdim))
 
 
@@ -299,8 +311,11 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None):
     axes = _dims(dim, d.ndim)
     count = _reduced_count(d.shape, axes)
     # sum / count rather than np.mean: no warning for empty inputs (PyTorch gives nan quietly)
-    out = np.add.reduce(d, axis=axes, keepdims=keepdim, dtype=dt)
-    out = np.true_divide(out, count, out=out) if out.ndim else np.asarray(out / count)
+    if dt.char in "eE":
+        out = _low_sum(d, axes, keepdim, dt, count)
+    else:
+        out = np.add.reduce(d, axis=axes, keepdims=keepdim, dtype=dt)
+        out = np.true_divide(out, count, out=out) if out.ndim else np.asarray(out / count)
     node = _Mean if dim is None else _MeanDim
     return record(out, node, (input,), (d.shape, axes, keepdim, count))
 
@@ -636,6 +651,9 @@ def _var_args(op, input, dim, unbiased, keepdim, correction):
 
 
 def _var_np(d, axes, keepdim, dof):
+    if d.dtype.char in "eE":  # float16/bfloat16: computed in float32, rounded once
+        v, m = _var_np(d.astype(np.float32), axes, keepdim, dof)
+        return v.astype(d.dtype), m.astype(d.dtype)
     n = _reduced_count(d.shape, axes)
     m = np.sum(d, axis=axes, keepdims=True) / n  # not np.mean: no warning when empty
     diff = d - m
@@ -762,6 +780,9 @@ def logsumexp(input, dim=None, keepdim=False, *, axis=None):
     if d.dtype.kind in _INT_KINDS:
         d = d.astype(_dtype.get_default_dtype().np)
     axes = _dims(dim, d.ndim)
+    low = d.dtype if d.dtype.char in "eE" else None
+    if low is not None:  # float16/bfloat16: computed in float32, rounded once
+        d = d.astype(np.float32)
     # subtract the maximum so exp cannot overflow; an infinite maximum is left out, so that
     # rows of -inf give -inf and rows holding +inf give +inf
     if d.size:
@@ -774,6 +795,8 @@ def logsumexp(input, dim=None, keepdim=False, *, axis=None):
     if not keepdim:
         out = out.reshape(() if axes is None else
                           tuple(n for i, n in enumerate(d.shape) if i not in axes))
+    if low is not None:
+        out = out.astype(low)
     return record(out, _LogsumexpC if out.dtype.kind == "c" else _Logsumexp, (input,),
                   (input, axes, keepdim), True)
 
@@ -806,6 +829,8 @@ _Norm = formula_node("LinalgVectorNormBackward0", _norm_grad)
 
 
 def _vector_norm(d, p, axes, keepdim):
+    if d.dtype.char in "eE":  # float16/bfloat16: computed in float32, rounded once
+        return np.asarray(_vector_norm(d.astype(np.float32), p, axes, keepdim)).astype(d.dtype)
     a = np.abs(d)
     if p == 2:
         return np.sqrt(np.sum(a * a, axis=axes, keepdims=keepdim))

@@ -1,0 +1,107 @@
+"""float16 and bfloat16 in the ops whose forward is a composite of array steps.
+
+PyTorch's CPU kernels compute these dtypes in float32 and round the result once. The
+elementwise kernels, the reductions and the matrix products do that on their arrays; the
+composite nn ops listed in FLOAT32 run on their float32 copies instead (``.float()``, recorded,
+so the gradients flow back through the cast and arrive in the input's dtype), and their
+floating results are rounded back to the dtype. The ops PyTorch's CPU refuses for a dtype
+raise its error (REFUSED). ``wrap`` is applied once, where ops/__init__.py makes the public
+ops; an op not named here pays nothing.
+"""
+
+import functools
+
+from .._dtype import from_np
+from .._tensor import Tensor
+
+# the ops computed on float32 copies of their float16/bfloat16 tensor arguments
+FLOAT32 = frozenset({
+    "softmax", "log_softmax", "softmin", "gelu", "silu", "mish", "softplus", "elu", "selu",
+    "celu", "glu", "logsigmoid", "hardswish", "hardsigmoid", "hardtanh", "relu6", "softsign",
+    "layer_norm", "group_norm", "batch_norm", "instance_norm", "rms_norm",
+    "conv1d", "conv2d", "conv3d", "conv_tbc", "conv_transpose1d", "conv_transpose2d",
+    "conv_transpose3d", "bilinear",
+    "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d", "lp_pool2d",
+    "interpolate", "upsample", "upsample_bilinear", "upsample_nearest", "embedding_bag",
+    "scaled_dot_product_attention",
+    "nll_loss", "kl_div", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
+    "binary_cross_entropy", "poisson_nll_loss", "soft_margin_loss", "hinge_embedding_loss",
+    "margin_ranking_loss", "multilabel_soft_margin_loss", "linear_cross_entropy",
+})
+
+# op -> (exception class, text) for the ops PyTorch's CPU does not compute in these dtypes
+REFUSED = {
+    "avg_pool3d": (NotImplementedError, '"avg_pool3d_out_frame" not implemented for \'{word}\''),
+    "lp_pool3d": (NotImplementedError, '"avg_pool3d_out_frame" not implemented for \'{word}\''),
+    # 3-d inputs pool with avg_pool2d, which computes them; 4-d and 5-d with avg_pool3d
+    "local_response_norm": (NotImplementedError,
+                            '"avg_pool3d_out_frame" not implemented for \'{word}\'',
+                            lambda input, *args, **kwargs: input._data.ndim >= 4),
+    "pdist": (NotImplementedError, '"pdist" not implemented for \'{word}\''),
+    "cdist": (NotImplementedError, '"cdist" not implemented for \'{word}\''),
+    "multi_margin_loss": (NotImplementedError,
+                          '"multi_margin_loss_cpu_kernel" not implemented for \'{word}\''),
+    "multilabel_margin_loss": (
+        NotImplementedError,
+        '"multilabel_margin_loss_forward_out_frame" not implemented for \'{word}\''),
+    "ctc_loss": (NotImplementedError, '"ctc_loss_cpu" not implemented for \'{word}\''),
+}
+
+
+def _low(args, kwargs):
+    """The first float16/bfloat16 NumPy dtype among the tensor arguments, else None."""
+    for a in args:
+        if a.__class__ is Tensor and a._data.dtype.char in "eE":
+            return a._data.dtype
+    for a in kwargs.values():
+        if a.__class__ is Tensor and a._data.dtype.char in "eE":
+            return a._data.dtype
+    return None
+
+
+def _up(x):
+    if x.__class__ is Tensor and x._data.dtype.char in "eE":
+        return x.float()
+    return x
+
+
+def _down(x, dt):
+    if isinstance(x, Tensor):
+        return x.to(dt) if x._data.dtype.char == "f" else x
+    if isinstance(x, tuple):
+        return type(x)(*(_down(y, dt) for y in x)) if hasattr(x, "_fields") else \
+            tuple(_down(y, dt) for y in x)
+    return x
+
+
+def in_float32(fn):
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        dt = _low(args, kwargs)
+        if dt is None:
+            return fn(*args, **kwargs)
+        out = fn(*(_up(a) for a in args), **{k: _up(v) for k, v in kwargs.items()})
+        return _down(out, from_np[dt])
+
+    return run
+
+
+def refusing(fn, cls, text, when=None):
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        dt = _low(args, kwargs)
+        if dt is not None and (when is None or when(*args, **kwargs)):
+            raise cls(text.format(word=from_np[dt].word))
+        return fn(*args, **kwargs)
+
+    return run
+
+
+def wrap(fn, name):
+    """``fn`` as op ``name`` runs it on float16/bfloat16 tensors (itself if not listed)."""
+    if name in FLOAT32:
+        return in_float32(fn)
+    if name in REFUSED:
+        return refusing(fn, *REFUSED[name])
+    return fn
