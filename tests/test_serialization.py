@@ -243,12 +243,11 @@ def test_torch_file_every_dtype_views_and_parameters(tmp_path):
     assert back["size"] == ember.Size([2, 3]) and back["dt"] is ember.int16
     assert back["lst"] == objs["lst"] and back["tup"] == objs["tup"]
     assert back["set"] == {1, 2}
-    # bfloat16 has no ember dtype: it loads as float32 (exactly: bf16 is a truncated float32)
+    # bfloat16 storages load as ember.bfloat16, bit for bit
     torch.save({"h": torch.tensor([1.5, -2.25, 3e38], dtype=torch.bfloat16)}, path)
-    with pytest.warns(UserWarning, match="bfloat16"):
-        h = load(path)["h"]
-    assert h.dtype is ember.float32
-    np.testing.assert_array_equal(h.numpy(), torch.tensor(
+    h = load(path)["h"]
+    assert h.dtype is ember.bfloat16
+    np.testing.assert_array_equal(h.float().numpy(), torch.tensor(
         [1.5, -2.25, 3e38], dtype=torch.bfloat16).float().numpy())
 
 

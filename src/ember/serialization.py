@@ -19,7 +19,6 @@ import math
 import os
 import pickle
 import struct
-import warnings
 import zipfile
 from collections import OrderedDict
 
@@ -232,7 +231,7 @@ def _load_safetensors(data, source):
         shape = tuple(rec["shape"])
         raw = rec["data"]
         if rec["dtype"] == "BF16":
-            a = _bf16_to_f32(np.frombuffer(raw, dtype="<u2"), source).reshape(shape)
+            a = _bf16(np.frombuffer(raw, dtype="<u2")).reshape(shape)
         elif dt is None:
             raise _bad(source, f"tensor {name!r} has dtype {rec['dtype']}, which ember does "
                        "not support")
@@ -256,10 +255,9 @@ def _load_safetensors(data, source):
         raise _bad(source, f"bad structure metadata: {exc}") from None
 
 
-def _bf16_to_f32(u16, source):
-    warnings.warn(f"{source}: ember has no bfloat16; loading bfloat16 tensors as float32",
-                  stacklevel=4)
-    return (u16.astype(np.uint32) << 16).view(np.float32)
+def _bf16(u16):
+    """bfloat16 values from their 16-bit patterns (ember.bfloat16 loads ml_dtypes)."""
+    return u16.astype(np.uint16, copy=False).view(_dtype.bfloat16.np)
 
 
 class _Reader:
@@ -490,7 +488,7 @@ class _RestrictedUnpickler(pickle._Unpickler):
         end = "<" if self._byteorder == "little" else ">"
         if dtype == "bfloat16":
             u16 = np.frombuffer(raw, dtype=end + "u2", count=_count(raw, 2, numel))
-            return _bf16_to_f32(u16, "checkpoint")
+            return _bf16(u16)
         dt = np.dtype(dtype)
         arr = np.frombuffer(raw, dtype=dt.newbyteorder(end) if dt.itemsize > 1 else dt,
                             count=_count(raw, dt.itemsize, numel))
