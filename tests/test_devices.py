@@ -556,7 +556,7 @@ def test_torch_saved_module_is_refused(tmp_path):
     for part in ("Weights only load failed.", "Unsupported global: GLOBAL "
                  "torch.nn.modules.container.Sequential was not an allowed global by default."):
         assert part in str(e.value) and part in str(t.value)
-    assert "model.load_state_dict(torch.load(path))" in e.value.__notes__[0]
+    assert "model.load_state_dict(ember.load(path))" in e.value.__notes__[0]
     # an optimizer, and a class whose unpickling runs code: refused, nothing runs
     opt = torch.optim.SGD(tm.parameters(), lr=0.1)
     torch.save(opt, tmp_path / "opt.pt")
@@ -590,7 +590,7 @@ def test_ember_save_of_a_module_is_refused(tmp_path):
     for obj in (em, {"model": em}, [ember.optim.SGD(em.parameters(), lr=0.1)]):
         with pytest.raises(TypeError, match="ember never pickles") as e:
             ember.save(obj, tmp_path / "m.pt")
-        assert "torch.save(model.state_dict(), path)" in e.value.__notes__[0]
+        assert "ember.save(model.state_dict(), path)" in e.value.__notes__[0]
     assert not (tmp_path / "m.pt").exists()
 
 

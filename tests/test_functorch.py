@@ -100,13 +100,13 @@ def test_ember_run_script_using_functorch(tmp_path):
         x = torch.ones(2, 3)
         loss = fmodel(params, x).sum()
         grads = torch.autograd.grad(loss, params)
-        print(type(torch.ones(1)).__module__, len(caught), caught[0].category.__name__,
+        print(torch.__name__, len(caught), caught[0].category.__name__,
               grads[0].tolist(), grads[1].tolist())
     """))
     r = subprocess.run([sys.executable, "-m", "ember", "run", str(script)], capture_output=True,
                        text=True, env={"PYTHONPATH": SRC, "PATH": ""}, timeout=120)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["ember._tensor", "1", "FutureWarning", "[[2.0,", "2.0,",
+    assert r.stdout.split() == ["ember", "1", "FutureWarning", "[[2.0,", "2.0,",
                                 "2.0]]", "[2.0]"]
 
 

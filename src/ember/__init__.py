@@ -110,7 +110,7 @@ def _autograd_getattr(name):
         import importlib
 
         return importlib.import_module("ember.autograd.profiler")
-    raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")
+    raise AttributeError(f"module '{_names_.prefix}.autograd' has no attribute '{name}'")
 
 
 autograd.__getattr__ = _autograd_getattr
@@ -124,7 +124,7 @@ class memory_format:
         self.name = name
 
     def __repr__(self):
-        return f"ember.{self.name}"
+        return f"{_names_.prefix}.{self.name}"
 
 
 contiguous_format = memory_format("contiguous_format")
@@ -190,4 +190,9 @@ def __getattr__(name):
         return importlib.import_module(f"{__name__}.{name}")
     if name == "bfloat16":  # over ml_dtypes, loaded on first use
         return _dtype.bfloat16
-    raise AttributeError(f"module 'ember' has no attribute '{name}'")
+    raise AttributeError(f"module '{_names_.prefix}' has no attribute '{name}'")
+
+# classes and functions exported here from internal modules say this namespace in __module__
+from . import _names as _names_  # noqa: E402
+
+_names_.adopt(__name__)

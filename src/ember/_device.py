@@ -5,7 +5,9 @@ CPU branch and scripts that insist on "cuda" get PyTorch's own error."""
 import re
 import threading
 
+from . import _names
 from ._errors import note
+from ._names import spell
 
 # the device types PyTorch's parser knows, in the order its message lists them
 _TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga",
@@ -73,8 +75,9 @@ class device:
 
     def __setattr__(self, name, value):
         if name in ("type", "index"):
-            raise AttributeError(f"attribute '{name}' of 'ember.device' objects is not writable")
-        raise AttributeError(f"'ember.device' object has no attribute '{name}'")
+            raise AttributeError(f"attribute '{name}' of '{_names.prefix}.device' objects is not "
+                                 "writable")
+        raise AttributeError(f"'{_names.prefix}.device' object has no attribute '{name}'")
 
     def __repr__(self):
         if self._index is None:
@@ -93,7 +96,8 @@ class device:
         return hash((self._type, self._index))
 
     def __reduce__(self):
-        return (device, (self._type, self._index))
+        # through a function whose module never changes: loads with or without the torch alias
+        return (_rebuild_device, (self._type, self._index))
 
     # `with ember.device('cpu'):` sets the default device for the block
     def __enter__(self):
@@ -109,13 +113,18 @@ class device:
 device.__module__ = "ember"
 
 
+def _rebuild_device(type_, index):  # what a pickled device loads as
+    return device(type_, index)
+
+
 def _bad_args(got):
     if not got:
-        return ("device() received an invalid combination of arguments - got (), but expected "
-                "one of:\n * (ember.device device)\n * (str type, int index = -1)\n")
-    return (f"device() received an invalid combination of arguments - got ({got}), but expected "
-            "one of:\n * (ember.device device)\n      didn't match because some of the arguments "
-            f"have invalid types: (!{got}!)\n * (str type, int index = -1)\n")
+        return spell("device() received an invalid combination of arguments - got (), but "
+                     "expected one of:\n * (ember.device device)\n * (str type, int index = -1)\n")
+    return spell(f"device() received an invalid combination of arguments - got ({got}), but "
+                 "expected one of:\n * (ember.device device)\n      didn't match because some "
+                 f"of the arguments have invalid types: (!{got}!)\n * (str type, int index = -1)"
+                 "\n")
 
 
 def _parse(text):
@@ -174,7 +183,7 @@ def check(d, op=None, fname=None):
     """
     if not isinstance(d, device):
         if not isinstance(d, (str, int)) or isinstance(d, bool):
-            raise TypeError(f"{fname}(): argument 'device' must be ember.device, not "
+            raise TypeError(f"{fname}(): argument 'device' must be {_names.prefix}.device, not "
                             f"{_typename(d)}")
         d = device(d)
     kind = d._type
@@ -190,7 +199,7 @@ def check(d, op=None, fname=None):
             "mtia.host_runtime.torch_mtia.dynamic_library` in your python src file and include "
             "`//mtia/host_runtime/torch_mtia:torch_mtia` as your target dependency!")
     elif kind in ("hpu", "privateuseone"):
-        exc = ModuleNotFoundError(f"No module named 'ember.{kind}'")
+        exc = ModuleNotFoundError(f"No module named '{_names.prefix}.{kind}'")
     elif kind == "meta":
         exc = NotImplementedError("ember has no meta tensors: every tensor holds its data on "
                                   "the CPU")

@@ -4,6 +4,8 @@ import builtins
 
 import numpy as np
 
+from . import _names
+
 
 class dtype:
     """A tensor element type, printed as ``ember.float32``."""
@@ -25,10 +27,11 @@ class dtype:
         self.itemsize = self.np.itemsize
 
     def __repr__(self):
-        return f"ember.{self.name}"
+        return f"{_names.prefix}.{self.name}"
 
     def __reduce__(self):
-        return self.name
+        # through a function whose module never changes: loads with or without the torch alias
+        return (_named, (self.name,))
 
 
 bool = dtype("bool", np.bool_, 0, "Bool", "bool")  # noqa: A001 - ember.bool, like torch.bool
@@ -99,6 +102,13 @@ def is_low(np_dtype):
 # NumPy dtype kinds of ember's floating dtypes ('V' is ml_dtypes' bfloat16)
 FLOAT_KINDS = "fV"
 INEXACT_KINDS = "fcV"
+
+
+
+def _named(name):
+    """The dtype called ``name`` (what a pickled dtype loads as)."""
+    return globals()[name]
+
 
 # aliases PyTorch users write
 half, float, double = float16, float32, float64  # noqa: A001

@@ -11,6 +11,8 @@ import importlib
 import importlib.machinery
 import sys
 
+from . import _names
+
 __all__ = ["install_torch_alias"]
 
 
@@ -79,7 +81,39 @@ class _FunctorchAliasFinder:
         return importlib.machinery.ModuleSpec(fullname, _TorchAliasLoader(ember_name))
 
 
+class _RespellLoader:
+    """Runs an ember module with its own loader, then spells its public names with the
+    alias's prefix (``ember.nn.modules.linear.Linear`` -> ``torch.nn.modules.linear``)."""
+
+    def __init__(self, loader):
+        self._loader = loader
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        _names.respell(module)
+
+    def __getattr__(self, name):  # get_source, get_filename, is_package, ...
+        return getattr(self._loader, name)
+
+
+class _EmberRespellFinder:
+    """Under the alias, every ember module loaded later (``torch.nn`` on first use, ember's
+    own lazy imports) has its public names spelled ``torch...`` once it has run."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if not fullname.startswith("ember."):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
+            spec.loader = _RespellLoader(spec.loader)
+        return spec
+
+
 _finder = _TorchAliasFinder()
+_respell_finder = _EmberRespellFinder()
 _torchviz_finder = _TorchvizAliasFinder()
 _functorch_finder = _FunctorchAliasFinder()
 
@@ -108,4 +142,10 @@ def install_torch_alias():
         sys.meta_path.insert(1, _torchviz_finder)
     if _functorch_finder not in sys.meta_path:
         sys.meta_path.insert(2, _functorch_finder)
+    if _respell_finder not in sys.meta_path:
+        sys.meta_path.insert(3, _respell_finder)
+    if _names.prefix != "torch":
+        # what a script prints or inspects says torch from now on (see _names.py)
+        _names.prefix = "torch"
+        _names.respell_loaded()
 

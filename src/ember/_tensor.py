@@ -10,7 +10,7 @@ import weakref
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _names
 from ._device import cpu
 from ._dtype import from_np
 from ._errors import note
@@ -26,7 +26,11 @@ class Size(tuple):
     __slots__ = ()
 
     def __repr__(self):
-        return f"ember.Size({list(self)!r})"
+        return f"{_names.prefix}.Size({list(self)!r})"
+
+    def __reduce__(self):
+        # through a function whose module never changes: loads with or without the torch alias
+        return (_rebuild_size, (tuple(self),))
 
     def numel(self):
         n = 1
@@ -417,6 +421,10 @@ def _rebuild(data, requires_grad):
     return _make(data, requires_grad)
 
 
+def _rebuild_size(sizes):
+    return Size(sizes)
+
+
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "half", "int64": "long",
             "int32": "int", "int16": "short", "int8": "signed char", "uint8": "unsigned char",
             "bool": "bool", "complex64": "complex<float>", "complex128": "complex<double>",
@@ -424,7 +432,7 @@ _C_NAMES = {"float32": "float", "float64": "double", "float16": "half", "int64":
 
 
 def _type_name(data):
-    return f"ember.{from_np[data.dtype].word}Tensor"
+    return f"{_names.prefix}.{from_np[data.dtype].word}Tensor"
 
 
 class _TensorHooks:

@@ -13,7 +13,7 @@ The rules mirror ``torch/_tensor_str.py``:
 * Suffixes such as ``dtype=``, ``size=``, ``grad_fn=`` follow the closing bracket and move to a
   new line when they would overflow ``linewidth``.
 
-The module depends on NumPy and the standard library only.
+The module depends on NumPy, the standard library and ``_names`` (the printed prefix) only.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+
+from . import _names
 
 __all__ = ["get_printoptions", "printoptions", "set_printoptions", "tensor_repr"]
 
@@ -305,7 +307,7 @@ def tensor_repr(
     default_dtype_name: str = "float32",
     requires_grad: bool = False,
     grad_fn_name: str | None = None,
-    module: str = "ember",
+    module: str | None = None,
     prefix: str = "tensor(",
     indent: int | None = None,
     tangent: str | None = None,
@@ -327,7 +329,7 @@ def tensor_repr(
     data = np.asarray(data)
     if indent is None:
         indent = len(prefix) - (prefix.rfind("\n") + 1)
-    dtype_suffix = f"dtype={module}.{dtype_name}"
+    dtype_suffix = f"dtype={module or _names.prefix}.{dtype_name}"
     suffixes = []
     if data.size == 0:
         # Like NumPy, the shape is shown unless it is simply (0,); with no values to infer the

@@ -110,14 +110,19 @@ def mem_get_info(device=None):
 # use_cuda else torch.FloatTensor`; the classes exist, making one fails
 class _cuda_tensortype(type):
     def __call__(cls, *args, **kwargs):
-        raise note(TypeError(f"type ember.cuda.{cls.__name__} not available. Torch not compiled "
-                             "with CUDA enabled."), _CPU_HINT)
+        raise note(TypeError(f"type {cls.__module__}.{cls.__name__} not available. Torch not "
+                             "compiled with CUDA enabled."), _CPU_HINT)
 
     def __instancecheck__(cls, obj):
         return False
 
     def __repr__(cls):
-        return f"<class 'ember.cuda.{cls.__name__}'>"
+        return f"<class '{cls.__module__}.{cls.__name__}'>"
+
+
+# as PyTorch's: type(torch.cuda.FloatTensor) is torch.tensortype
+_cuda_tensortype.__module__ = "ember"
+_cuda_tensortype.__name__ = _cuda_tensortype.__qualname__ = "tensortype"
 
 
 def _cuda_class(name):

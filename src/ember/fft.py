@@ -34,3 +34,8 @@ fftfreq = _spectral.fft_fftfreq
 rfftfreq = _spectral.fft_rfftfreq
 fftshift = _spectral.fft_fftshift
 ifftshift = _spectral.fft_ifftshift
+
+# classes and functions exported here from internal modules say this namespace in __module__
+from . import _names as _names_  # noqa: E402
+
+_names_.adopt(__name__)

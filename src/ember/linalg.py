@@ -55,3 +55,8 @@ tensorsolve = _d.linalg_tensorsolve
 vander = _d.linalg_vander
 vecdot = _d.linalg_vecdot
 vector_norm = _d.linalg_vector_norm
+
+# classes and functions exported here from internal modules say this namespace in __module__
+from . import _names as _names_  # noqa: E402
+
+_names_.adopt(__name__)

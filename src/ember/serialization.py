@@ -24,7 +24,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _names
 from ._errors import note
 from ._tensor import Size, Tensor, _make
 
@@ -38,11 +38,11 @@ def _safetensors():
     try:
         import safetensors
     except ImportError as exc:
-        err = ImportError(
+        err = ImportError(_names.spell(
             "ember.save and ember.load store checkpoints in the safetensors format, which needs "
             'the safetensors package: pip install "ember[checkpoints]" (or pip install '
             "safetensors)"
-        )
+        ))
         raise err from exc
     return safetensors
 
@@ -99,16 +99,16 @@ class _Writer:
             return {"tuple": [self.encode(v, [*path, str(i)]) for i, v in enumerate(obj)]}
         if isinstance(obj, (set, frozenset)):
             return {"set": [self.encode(v, path) for v in obj]}
-        exc = TypeError(
+        exc = TypeError(_names.spell(
             f"ember.save cannot store an object of type {type(obj).__qualname__}: checkpoints "
             "hold tensors, numbers, strings, None, and dicts, lists and tuples of these "
             "(ember never pickles). Save a state_dict() rather than a whole model or optimizer."
-        )
+        ))
         raise note(exc, "A file that holds a pickled model runs code when it is loaded, so "
                    "PyTorch's torch.load refuses one by default and ember never writes one. "
                    "Save the weights instead:\n"
-                   "    torch.save(model.state_dict(), path)\n"
-                   "    model = MyModel(); model.load_state_dict(torch.load(path))")
+                   "    ember.save(model.state_dict(), path)\n"
+                   "    model = MyModel(); model.load_state_dict(ember.load(path))")
 
     def tensor(self, t, path):
         ref = {}
@@ -180,11 +180,11 @@ def _check_map_location(map_location):
         return
     kind = str(getattr(map_location, "type", map_location)).split(":")[0]
     if kind != "cpu":
-        raise RuntimeError(
+        raise RuntimeError(_names.spell(
             "Attempting to deserialize object on a CUDA device but ember.cuda.is_available() is "
             "False. If you are running on a CPU-only machine, please use ember.load with "
             "map_location=ember.device('cpu') to map your storages to the CPU."
-        )
+        ))
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None,
@@ -368,8 +368,8 @@ _STATE_DICT_HINT = (
     "ember.load only reads data (tensors, numbers, strings and containers of these), never "
     "pickled objects such as a whole model: that would run code from the file. Save and load "
     "the weights instead:\n"
-    "    torch.save(model.state_dict(), path)\n"
-    "    model = MyModel(); model.load_state_dict(torch.load(path))"
+    "    ember.save(model.state_dict(), path)\n"
+    "    model = MyModel(); model.load_state_dict(ember.load(path))"
 )
 
 
@@ -462,7 +462,7 @@ class _RestrictedUnpickler(pickle._Unpickler):
         if module == "torch" and name in _TORCH_DTYPES:
             return _DtypeRef(name)
         exc = _Refused(
-            f"Weights only load failed. ember.load is refusing to load the global "
+            f"Weights only load failed. {_names.prefix}.load is refusing to load the global "
             f"'{module}.{name}': it only rebuilds tensors, OrderedDicts, dicts, lists, tuples "
             "and numbers from a PyTorch file, and never runs code from it.\n\tWeightsUnpickler "
             f"error: Unsupported global: GLOBAL {module}.{name} was not an allowed global by "

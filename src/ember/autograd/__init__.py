@@ -34,3 +34,8 @@ __all__ = [
     "Function", "Node", "Variable", "backward", "enable_grad", "grad", "gradcheck",
     "gradgradcheck", "inference_mode", "is_grad_enabled", "no_grad", "set_grad_enabled",
 ]
+
+# classes and functions exported here from internal modules say this namespace in __module__
+from .. import _names as _names_  # noqa: E402
+
+_names_.adopt(__name__)

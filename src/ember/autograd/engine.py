@@ -15,6 +15,7 @@ from .._dtype import from_np
 from .._errors import note
 from .._errstate import restore, silence
 from .._tensor import Size, Tensor, _make
+from .._names import spell
 from . import anomaly as _anomaly
 from . import grad_mode
 from .anomaly import state as _anomaly_state
@@ -124,7 +125,7 @@ def batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allo
                  materialize_grads):
     """grad with is_grads_batched=True; set by ``ember`` to ember.func's (a seam: the engine
     does not import the transforms)."""
-    raise NotImplementedError("is_grads_batched=True needs ember.func")
+    raise NotImplementedError(spell("is_grads_batched=True needs ember.func"))
 
 
 def _as_tuple(x):

@@ -24,6 +24,7 @@ import warnings
 
 import numpy as np
 
+from .. import _names
 from .._tensor import Tensor, _make, _type_name
 from . import forward_ad as _fw
 from .forward_ad import state as _fw_state
@@ -206,7 +207,7 @@ def _raise_output_modified(s, node):
         f"operation: {what}, which is output {s.nr} of {_op_name(node)}, is at version "
         f"{s.counter[0]}; expected version {s.version} instead. Hint: enable anomaly detection to "
         "find the operation that failed to compute its gradient, with "
-        "ember.autograd.set_detect_anomaly(True, check_nan=False)."
+        f"{_names.prefix}.autograd.set_detect_anomaly(True, check_nan=False)."
     )
 
 
@@ -237,7 +238,8 @@ class Function:
         fn = vjp if vjp is not Function.vjp else backward
         cls._backward_cls = type(
             cls.__name__ + "Backward", (BackwardCFunction,),
-            {"_forward_cls": cls, "_backward_fn": staticmethod(fn), "__module__": __name__},
+            {"_forward_cls": cls, "_backward_fn": staticmethod(fn),
+             "__module__": _names.module_name(__name__)},
         )
 
     def __init__(self, *args, **kwargs):

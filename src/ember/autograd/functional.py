@@ -19,7 +19,7 @@ Results are detached unless ``create_graph=True``; an input that no output depen
 zeros, or an error with ``strict=True``.
 """
 
-from .. import _errors
+from .. import _errors, _names
 from .._tensor import Tensor
 from ..ops.creation import zeros_like
 from ..ops.shape import stack
@@ -463,10 +463,10 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
             'Otherwise, prefer to use "reverse-mode".')
     if strategy == "forward-mode":
         if create_graph:
-            raise NotImplementedError(
+            raise NotImplementedError(_names.spell(
                 "ember.autograd.functional.jacobian: `create_graph=True` and "
                 '`strategy="forward-mode"` are not supported together (yet). Please either set '
-                '`create_graph=False` or `strategy="reverse-mode"`.')
+                '`create_graph=False` or `strategy="reverse-mode"`.'))
         if strict:
             raise RuntimeError(
                 "ember.autograd.functional.jacobian: `strict=True` and "

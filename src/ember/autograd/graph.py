@@ -9,8 +9,10 @@ import weakref
 
 import numpy as np
 
+from .. import _names
 from .._errors import note
 from .._hooks import RemovableHandle
+from .._names import spell
 from .._tensor import Tensor as _Tensor
 from .._tensor import _make, _type_name
 from . import anomaly as _anomaly
@@ -59,6 +61,14 @@ class Node:
         self._hooks = self._pre_hooks = self._retain_hooks = self._state = None
         if _anomaly_state.record:
             self._state = {"traceback_": _anomaly.capture()}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # PyTorch's nodes are C++ classes: type(y.grad_fn) prints <class 'MulBackward0'>
+        # (a custom Function's node keeps its module: <class '...function.ExpBackward'>)
+        where = cls.__module__
+        if where.startswith("ember.") and where != "ember.autograd.function":
+            cls.__module__ = "builtins"
 
     def name(self):
         return type(self).__name__
@@ -168,8 +178,9 @@ def raise_modified(data, version, expected, fn, saver=None, counter=None):
                 "its gradient. The variable in question was changed in there or anywhere later. "
                 "Good luck!")
     else:
-        hint = ("Hint: enable anomaly detection to find the operation that failed to compute "
-                "its gradient, with ember.autograd.set_detect_anomaly(True, check_nan=False).")
+        hint = spell("Hint: enable anomaly detection to find the operation that failed to "
+                     "compute its gradient, with ember.autograd.set_detect_anomaly(True, "
+                     "check_nan=False).")
     exc = RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: {what} is at version {version}; expected version {expected} instead. "
@@ -193,8 +204,9 @@ def modified_note(saver, counter, version, expected):
         at = _anomaly.user_line(st)
         lines.append(f"  {op} moved it to version {v}" + (f" at {at}" if at else ""))
     if not events:
-        lines.append("  Run the forward pass under ember.autograd.diagnose() (or "
-                     "set_detect_anomaly(True)) to see the lines that created and modified it.")
+        lines.append(spell("  Run the forward pass under ember.autograd.diagnose() (or "
+                           "set_detect_anomaly(True)) to see the lines that created and "
+                           "modified it."))
     lines.append("Fix: use the out-of-place op (e.g. `x = x + 1` instead of `x += 1`, `relu` "
                  "instead of `relu_`), or clone the tensor before modifying it.")
     return "\n".join(lines)
@@ -225,7 +237,7 @@ class AccumulateGrad(Node):
         self._hooks = self._pre_hooks = self._retain_hooks = self._state = None
 
     def name(self):
-        return "ember::autograd::AccumulateGrad"
+        return f"{_names.prefix}::autograd::AccumulateGrad"
 
 
 def accumulator(leaf):

@@ -125,3 +125,8 @@ class profile:
     def self_cpu_time_total(self):
         self._ensure_function_events()
         return self.function_events.self_cpu_time_total
+
+# classes and functions exported here from internal modules say this namespace in __module__
+from .. import _names as _names_  # noqa: E402
+
+_names_.adopt(__name__)

@@ -11,6 +11,7 @@ import os
 import sys
 import time
 
+from .. import _names
 from .._errors import note
 
 _MPI = None
@@ -37,8 +38,8 @@ def load(timeout=None):
         try:
             import mpi4py
         except ImportError as exc:
-            err = RuntimeError(
-                "ember.distributed needs mpi4py and an MPI library, and they are not installed")
+            err = RuntimeError(_names.spell(
+                "ember.distributed needs mpi4py and an MPI library, and they are not installed"))
             note(err, "Install them with `pip install ember[distributed]` (mpi4py and MPICH from "
                       "PyPI); then start the ranks with `ember run --nproc-per-node N script.py` "
                       "or `mpiexec -n N python script.py`.")

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _names
 from .._device import device as _device_cls
 from .._errors import note
 from .._tensor import Tensor
@@ -145,7 +145,8 @@ class ProcessGroup:
         return self._backend.upper() if self._backend == "mpi" else "gloo"
 
     def __repr__(self):
-        return f"<ember.distributed.ProcessGroup {self._backend} ranks={self._ranks}>"
+        return (f"<{_names.prefix}.distributed.ProcessGroup {self._backend} "
+                f"ranks={self._ranks}>")
 
     def _group_rank(self, global_rank):
         try:

@@ -12,3 +12,8 @@ from ._vmap import vmap
 
 __all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp",
            "linearize", "stack_module_state", "vjp", "vmap"]
+
+# classes and functions exported here from internal modules say this namespace in __module__
+from .. import _names as _names_  # noqa: E402
+
+_names_.adopt(__name__)

@@ -9,6 +9,7 @@ under two names) follow the value given for either name unless ``tie_weights=Fal
 from collections.abc import Sequence
 from contextlib import contextmanager
 
+from .. import _names
 from .._tensor import Tensor
 from ..nn.modules.module import Module
 from ..ops.shape import stack
@@ -38,7 +39,7 @@ class _Accessor:
             raise AttributeError(f"{parent._get_name()} has no attribute `{attr}`") from exc
         if not isinstance(child, Module):
             raise TypeError(f"submodule `{prefix}`: {child} is not an instance of "
-                            "ember.nn.Module")
+                            f"{_names.prefix}.nn.Module")
         self.owners[prefix] = child
         return child
 
@@ -47,7 +48,7 @@ class _Accessor:
         prefix, _, attr = name.rpartition(".")
         mod = self.owner(prefix)
         if tensor is not _MISSING and tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"{tensor} is not an instance of ember.Tensor")
+            raise TypeError(f"{tensor} is not an instance of {_names.prefix}.Tensor")
         if attr == "":
             raise KeyError('tensor name can\'t be empty string ""')
         for store in (mod._parameters, mod._buffers):
@@ -60,7 +61,8 @@ class _Accessor:
                 return old
         old = getattr(mod, attr) if hasattr(mod, attr) else _MISSING
         if old is not _MISSING and old is not None and not isinstance(old, Tensor):
-            raise TypeError(f"attribute `{attr}`: {old} is not an instance of ember.Tensor")
+            raise TypeError(f"attribute `{attr}`: {old} is not an instance of "
+                            f"{_names.prefix}.Tensor")
         if tensor is not _MISSING:
             setattr(mod, attr, tensor)
         elif hasattr(mod, attr):

@@ -4,6 +4,7 @@
     import ember.nn.functional as F
 """
 
+from .. import _names as _names_
 from . import common_types, functional, grad, init, modules, utils
 from .modules import *
 from .parameter import Buffer, Parameter
@@ -36,4 +37,4 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module(f"{__name__}.parallel")
-    raise AttributeError(f"module 'ember.nn' has no attribute '{name}'")
+    raise AttributeError(f"module '{_names_.prefix}.nn' has no attribute '{name}'")

@@ -76,3 +76,8 @@ _export(_conv)
 _export(_pooling)
 _export(_padding)
 _export(_sampling)
+
+# classes and functions exported here from internal modules say this namespace in __module__
+from .. import _names as _names_  # noqa: E402
+
+_names_.adopt(__name__)

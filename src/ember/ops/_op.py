@@ -6,7 +6,7 @@ class holding its backward, the tensors it differentiates through and what the b
 
 import numpy as np
 
-from .. import _device, _dtype
+from .. import _device, _dtype, _names
 from .._errors import note
 from .._tensor import Tensor, _make
 from ..autograd import forward_ad as _fw
@@ -484,7 +484,7 @@ def argname(a):
     if isinstance(a, Tensor):
         return "Tensor"
     if isinstance(a, (_dtype.dtype, _device.device)):
-        return "ember." + type(a).__name__
+        return f"{_names.prefix}.{type(a).__name__}"
     return _device._typename(a)
 
 

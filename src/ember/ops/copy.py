@@ -4,6 +4,7 @@ import warnings
 
 from .. import _device as D
 from .. import _dtype as T
+from .. import _names
 from .._dtype import as_dtype, dtype, from_np
 from .._tensor import Tensor
 from ._op import argname, formula_node, record
@@ -120,7 +121,7 @@ def _invalid_to(args, dtype, device, extra=None):
           if v is not None]
     kw += [f"{k}={argname(v)}" for k, v in (extra or {}).items()]
     text = ", ".join(got + kw) if got else ", ".join(kw) + ", "
-    raise TypeError(
+    raise TypeError(_names.spell(
         f"to() received an invalid combination of arguments - got ({text}), but expected one "
         "of:\n"
         " * (ember.device device = None, ember.dtype dtype = None, bool non_blocking = False, "
@@ -129,7 +130,7 @@ def _invalid_to(args, dtype, device, extra=None):
         "ember.memory_format memory_format = None)\n"
         " * (Tensor tensor, bool non_blocking = False, bool copy = False, *, "
         "ember.memory_format memory_format = None)\n"
-    )
+    ))
 
 
 def cpu(self, memory_format=None):

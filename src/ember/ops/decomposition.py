@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 
+from .. import _names
 from .._dtype import from_np
 from .._errors import note
 from .._tensor import Tensor, _make
@@ -144,7 +145,7 @@ def _warn_once(key, message):
     """A deprecation warning given once per process, as PyTorch's TORCH_WARN_ONCE."""
     if key not in _WARNED:
         _WARNED.add(key)
-        warnings.warn(message, UserWarning, stacklevel=4)
+        warnings.warn(_names.spell(message), UserWarning, stacklevel=4)
 
 
 # -- recording a node with several outputs ------------------------------------------------------
@@ -488,7 +489,7 @@ def linalg_solve(A, B, *, left=True, out=None):
             "linalg.solve: Expected A and B to have the same dtype, but found A of type "
             f"{_word(A._data.dtype)} and B of type {_word(B._data.dtype)} instead")
     vector = _solve_shapes(A, B, "linalg.solve", left)
-    x, info = _solve_np(A._data, B._data, left, vector, "ember.linalg.solve")
+    x, info = _solve_np(A._data, B._data, left, vector, f"{_names.prefix}.linalg.solve")
     return _record((x, info), _SolveNode, (A, B), (A, left, vector))[0]
 
 
@@ -497,7 +498,8 @@ def linalg_solve_ex(A, B, *, left=True, check_errors=False, out=None):
     _float_check(A, "linalg.solve_ex", kernel="lu_cpu")
     _square_check(A, "linalg.solve_ex")
     vector = _solve_shapes(A, B, "linalg.solve_ex", left)
-    x, info = _solve_np(A._data, B._data, left, vector, "ember.linalg.solve_ex", check_errors)
+    x, info = _solve_np(A._data, B._data, left, vector, f"{_names.prefix}.linalg.solve_ex",
+                        check_errors)
     r, i = _record((x, info), _SolveNode, (A, B), (A, left, vector))
     return _SolveEx((r, i))
 
@@ -979,8 +981,8 @@ def _svd_np(d, full):
 
 def _no_driver(driver):
     if driver is not None:
-        raise RuntimeError("ember.linalg.svd: keyword argument `driver=` is only supported on "
-                           "CUDA inputs with cuSOLVER backend.")
+        raise RuntimeError(f"{_names.prefix}.linalg.svd: keyword argument `driver=` is only "
+                           "supported on CUDA inputs with cuSOLVER backend.")
 
 
 def linalg_svd(A, full_matrices=True, *, driver=None, out=None):
@@ -1165,8 +1167,8 @@ def _lu_check(A, op):
     check_tensor(A, op, "A")
     d = A._data
     if d.ndim < 2:
-        raise RuntimeError(f"ember.lu_factor: Expected tensor with 2 or more dimensions. Got "
-                           f"size: {list(d.shape)} instead")
+        raise RuntimeError(f"{_names.prefix}.lu_factor: Expected tensor with 2 or more "
+                           f"dimensions. Got size: {list(d.shape)} instead")
     _not_impl_check(A, "lu_cpu", "linalg.lu_factor")
 
 
@@ -1194,9 +1196,9 @@ def _lu_error(info, batched):
     if bad is not None:
         idx, i = bad
         raise RuntimeError(
-            f"ember.linalg.lu_factor: {_batch_prefix(idx, batched)}U[{i},{i}] is zero and using "
-            "it on lu_solve would result in a division by zero. If you still want to perform "
-            "the factorization, consider calling linalg.lu(A, pivot) or "
+            f"{_names.prefix}.linalg.lu_factor: {_batch_prefix(idx, batched)}U[{i},{i}] is zero "
+            "and using it on lu_solve would result in a division by zero. If you still want to "
+            "perform the factorization, consider calling linalg.lu(A, pivot) or "
             "linalg.lu_factor_ex(A, pivot)")
 
 
@@ -1218,9 +1220,10 @@ def linalg_lu(A, *, pivot=True, out=None):
 
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
     if LU_pivots._data.dtype != np.int32:
-        raise RuntimeError("ember.lu_unpack: LU_pivots is expected to be a contiguous tensor of "
-                           "ember.int32 dtype.\nNote: this function is intended to be used with "
-                           "the output produced by ember.linalg.lu_factor")
+        raise RuntimeError(_names.spell(
+            "ember.lu_unpack: LU_pivots is expected to be a contiguous tensor of ember.int32 "
+            "dtype.\nNote: this function is intended to be used with the output produced by "
+            "ember.linalg.lu_factor"))
     d = LU_data._data
     P, _, _ = _unpack_np(d, LU_pivots._data, d.dtype)
     k = min(d.shape[-2:])
@@ -1285,13 +1288,13 @@ def linalg_lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
         raise RuntimeError(f"{op}: Incompatible shapes of A and B for the equation {eq} "
                            f"({n}x{n} and {B._data.shape[-2]}x{B._data.shape[-1]})")
     if pivots._data.dtype != np.int32:
-        raise RuntimeError(f"{op}: pivots should be a Tensor of scalar type ember.int32")
+        raise RuntimeError(f"{op}: pivots should be a Tensor of scalar type {_names.prefix}.int32")
     d = LU._data
     P, L, U = _unpack_np(d, pivots._data, d.dtype)
     a = P @ L @ U
     if adjoint:
         a = np.swapaxes(a, -1, -2)
-    x, _ = _solve_np(a, B._data, left, False, "ember.linalg.lu_solve")
+    x, _ = _solve_np(a, B._data, left, False, f"{_names.prefix}.linalg.lu_solve")
     return _record((x.astype(B._data.dtype, copy=False),), _LuSolveNode, (LU, B),
                    (LU, pivots, _make(P), left, adjoint))[0]
 
@@ -1410,26 +1413,28 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
     check_tensor(A, "linalg_lstsq", "A")
     check_tensor(B, "linalg_lstsq", "B", 2)
     if driver is not None and driver not in ("gels", "gelsy", "gelsd", "gelss"):
-        raise RuntimeError("ember.linalg.lstsq: parameter `driver` should be one of (gels, "
-                           "gelsy, gelsd, gelss)")
+        raise RuntimeError(f"{_names.prefix}.linalg.lstsq: parameter `driver` should be one "
+                           "of (gels, gelsy, gelsd, gelss)")
     driver = driver or "gelsy"
     if A._data.dtype.kind not in "fV" or A._data.dtype.itemsize < 4:
         if A._data.dtype.kind != "c":
             raise RuntimeError("This function doesn't handle types other than float and double")
-    _float_check(A, "ember.linalg.lstsq")
+    _float_check(A, f"{_names.prefix}.linalg.lstsq")
     if A._data.dtype != B._data.dtype:
         raise RuntimeError(
-            "ember.linalg.lstsq: Expected input and other to have the same dtype, but got "
-            f"input's dtype {_word(A._data.dtype)} and other's dtype {_word(B._data.dtype)}")
-    _matrix_check(A, "ember.linalg.lstsq")
+            f"{_names.prefix}.linalg.lstsq: Expected input and other to have the same dtype, "
+            f"but got input's dtype {_word(A._data.dtype)} and other's dtype "
+            f"{_word(B._data.dtype)}")
+    _matrix_check(A, f"{_names.prefix}.linalg.lstsq")
     da, db = A._data, B._data
     if not (da.ndim >= db.ndim and da.ndim - db.ndim <= 1):
-        raise RuntimeError("ember.linalg.lstsq: input.dim() must be greater or equal to "
+        raise RuntimeError(f"{_names.prefix}.linalg.lstsq: input.dim() must be greater or equal to "
                            "other.dim() and (input.dim() - other.dim()) <= 1")
     vector = db.ndim == da.ndim - 1
     b = db[..., None] if vector else db
     if da.shape[-2] != b.shape[-2]:
-        raise RuntimeError("ember.linalg.lstsq: input.size(-2) should match other.size(-2)")
+        raise RuntimeError(f"{_names.prefix}.linalg.lstsq: input.size(-2) should match "
+                           "other.size(-2)")
     m, n = da.shape[-2:]
     batch = np.broadcast_shapes(da.shape[:-2], b.shape[:-2])
     k = b.shape[-1]
@@ -1614,7 +1619,7 @@ _HouseholderNode = _node("LinalgHouseholderProductBackward0", _householder_rule)
 def linalg_householder_product(A, tau, *, out=None):
     check_tensor(A, "linalg_householder_product", "A")
     check_tensor(tau, "linalg_householder_product", "tau", 2)
-    op = "ember.linalg.householder_product"
+    op = f"{_names.prefix}.linalg.householder_product"
     a, t = A._data, tau._data
     if a.ndim < 2:
         raise RuntimeError(f"{op}: input must have at least 2 dimensions.")
@@ -1925,7 +1930,7 @@ def linalg_matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, ou
     d = A._data
     if d.dtype.kind not in "fV" or d.dtype.itemsize < 4:
         raise RuntimeError("This function doesn't handle types other than float and double")
-    _matrix_check(A, "ember.linalg.matrix_rank", "input")
+    _matrix_check(A, f"{_names.prefix}.linalg.matrix_rank", "input")
     if tol is not None:
         atol, rtol = tol, 0.0
     m, n = d.shape[-2:]

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _names
 from .._dispatch import state as _dispatch
 from .._dtype import from_np, result_type
 from .._errstate import mark_quiet, silent
@@ -311,7 +311,7 @@ def complex_error(name, dt):
     """PyTorch's error for op ``name`` on a complex tensor of NumPy dtype ``dt``."""
     if name in _COMPLEX_ERRORS:
         cls, text = _COMPLEX_ERRORS[name]
-        return cls(text)
+        return cls(_names.spell(text))
     word = from_np[np.dtype(dt)].word
     kernel = _COMPLEX_KERNELS.get(name)
     if kernel is not None:
@@ -1039,7 +1039,7 @@ _Zero = formula_node("ZeroBackward0", lambda g: g * 0)
 _Fill = formula_node("FillBackward2", lambda g: g * 0)
 _FillT = formula_node("FillBackward3", lambda g: g * 0, lambda g: g.sum())
 _Copy = formula_node("CopyBackwards", lambda g, dt: g * 0, lambda g, dt: g.to(dt))
-_Copy.name = lambda self: "ember::autograd::CopyBackwards"  # a C++-only node in PyTorch
+_Copy.name = lambda self: f"{_names.prefix}::autograd::CopyBackwards"  # a C++-only node in PyTorch
 
 
 @mark_quiet  # writes zeros: no float arithmetic to warn about

@@ -3,6 +3,7 @@ one_hot."""
 
 import numpy as np
 
+from .. import _names
 from .._errors import note
 from .._tensor import Tensor, _make
 from ..autograd.forward_ad import state as _fw_state
@@ -109,7 +110,7 @@ def one_hot(tensor, num_classes=-1):
 
 
 def _type_name(obj):
-    return "<class 'ember.Tensor'>" if isinstance(obj, Tensor) else str(type(obj))
+    return str(Tensor) if isinstance(obj, Tensor) else str(type(obj))
 
 
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
@@ -164,7 +165,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
         if starts[0] != 0:
             raise RuntimeError(
                 "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to "
-                f"start from position 0. However, got {starts[0]}\n[ ember.LongTensor{{}} ]")
+                f"start from position 0. However, got {starts[0]}\n"
+                f"[ {_names.prefix}.LongTensor{{}} ]")
         if starts[-1] > total:
             raise RuntimeError(f"offsets[-1] can not be greater than input's length {total} but "
                                f"got offsets[-1] of {starts[-1]}")

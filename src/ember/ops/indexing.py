@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from .. import _names
 from .._dtype import from_np
 from .._errors import note
 from .._tensor import Tensor, _make, _wrap_dim
@@ -285,7 +286,7 @@ class _CopySlicesPut(FormulaNode):
     vjps = (_put_self_grad, _put_values_grad)
 
     def name(self):
-        return "ember::autograd::CopySlices"
+        return f"{_names.prefix}::autograd::CopySlices"
 
 
 _CopySlicesPut.__name__ = _CopySlicesPut.__qualname__ = "CopySlices"
@@ -298,7 +299,7 @@ class _CopyBackwards(FormulaNode):
     vjps = (_put_self_grad, _put_values_grad)
 
     def name(self):
-        return "ember::autograd::CopyBackwards"
+        return f"{_names.prefix}::autograd::CopyBackwards"
 
 
 _CopyBackwards.__name__ = _CopyBackwards.__qualname__ = "CopyBackwards"
@@ -588,7 +589,7 @@ class _NotImplemented(Node):
     __slots__ = ()
 
     def name(self):
-        return "ember::autograd::NotImplemented"
+        return f"{_names.prefix}::autograd::NotImplemented"
 
     def apply(self, grads, create_graph):
         raise RuntimeError(f"derivative for aten::{self._saved[0]} is not implemented")

@@ -3,7 +3,7 @@ Tensor.type(...) with their names."""
 
 import numpy as np
 
-from .. import _device, _dtype
+from .. import _device, _dtype, _names
 from .._dtype import get_default_dtype
 from .._errors import note
 from .._errstate import quiet
@@ -29,8 +29,8 @@ def _legacy_invalid(args, kwargs, why):
                                                     kwargs.items()])
     return TypeError(
         f"new() received an invalid combination of arguments - got ({got}), but expected one "
-        f"of:\n * (*, ember.device device = None)\n      didn't match because {why}\n"
-        + _LEGACY_SIGNATURES)
+        + _names.spell(f"of:\n * (*, ember.device device = None)\n      didn't match because "
+                       f"{why}\n" + _LEGACY_SIGNATURES))
 
 
 def _is_int(a):
@@ -125,7 +125,7 @@ class tensortype(type):
         return legacy_new(cls.dtype, args, kwargs)
 
     def __repr__(cls):
-        return f"<class 'ember.{cls.__name__}'>"
+        return f"<class '{cls.__module__}.{cls.__name__}'>"
 
 
 tensortype.__module__ = "ember"
@@ -174,7 +174,7 @@ def legacy_type(name):
     if name is Tensor:
         return get_default_dtype()
     if isinstance(name, type):
-        if name.__module__ == "ember.cuda":
+        if name.__module__ in ("ember.cuda", "torch.cuda"):
             raise note(RuntimeError(_NO_CUDA_LIBRARY), _device._CPU_HINT)
         raise ValueError(f"invalid type: '{_type_path(name)}'")
     if not isinstance(name, str):

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from .. import _device, _dtype, _random
+from .. import _device, _dtype, _names, _random
 from .._dtype import from_np
 from .._errors import note
 from .._tensor import Tensor, _make
@@ -56,10 +56,11 @@ class Generator:
 
     def set_state(self, new_state):
         if not isinstance(new_state, Tensor):
-            raise TypeError(f"expected a ember.ByteTensor, but got {type(new_state).__name__}")
+            raise TypeError(f"expected a {_names.prefix}.ByteTensor, but got "
+                            f"{type(new_state).__name__}")
         d = new_state._data
         if d.dtype != np.uint8:
-            raise TypeError("RNG state must be a ember.ByteTensor")
+            raise TypeError(_names.spell("RNG state must be a ember.ByteTensor"))
         if d.size != _STATE_BYTES:
             raise RuntimeError(
                 f"Expected a CPUGeneratorImplState of size {_STATE_BYTES} but found the input "
@@ -80,6 +81,14 @@ class Generator:
     def __setstate__(self, st):
         self.__init__(st["device"])
         self._mt.set_state(st["state"])
+
+    def __reduce__(self):
+        # through a function whose module never changes: loads with or without the torch alias
+        return (_rebuild_generator, (), self.__getstate__())
+
+
+def _rebuild_generator():
+    return Generator.__new__(Generator)
 
 
 _STATE_BYTES = 5056  # sizeof(CPUGeneratorImplState): PyTorch's states load here and back

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _names
 from .._errors import note
 from .._tensor import Tensor, _make
 from ..autograd.forward_ad import state as _fw_state
@@ -73,7 +73,7 @@ class _NamedResult(tuple):
 
     def __repr__(self):
         body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
-        return f"ember.return_types.{type(self).__name__}(\n{body})"
+        return f"{_names.prefix}.return_types.{type(self).__name__}(\n{body})"
 
     __str__ = __repr__
 
@@ -89,7 +89,8 @@ def return_type(name, fields=("values", "indices")):
     """The class ``ember.return_types.<name>`` (created once, shared by every module)."""
     cls = getattr(return_types, name, None)
     if cls is None:
-        attrs = {"__slots__": (), "_fields": fields, "__module__": "ember.return_types",
+        attrs = {"__slots__": (), "_fields": fields,
+                 "__module__": _names.module_name("ember.return_types"),
                  "n_fields": len(fields), "n_sequence_fields": len(fields)}
         attrs.update({f: _itemgetter(i) for i, f in enumerate(fields)})
         cls = type(name, (_NamedResult,), attrs)
@@ -146,7 +147,7 @@ def _one_dim(dim, ndim):
 
 
 def _arg_error(op, got, signatures):
-    lines = "".join(f"\n * {s}" for s in signatures)
+    lines = _names.spell("".join(f"\n * {s}" for s in signatures))
     return TypeError(
         f"{op}() received an invalid combination of arguments - got ({got}), but expected one "
         f"of:{lines}\n"

@@ -26,3 +26,8 @@ __all__ = [
     "ProfilerAction", "ProfilerActivity", "kineto_available", "DeviceType", "record_function",
 ]
 _ = (EventList, FunctionEvent, FunctionEventAvg)  # importable from here, as in PyTorch's util
+
+# classes and functions exported here from internal modules say this namespace in __module__
+from .. import _names as _names_  # noqa: E402
+
+_names_.adopt(__name__)

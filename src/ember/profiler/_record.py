@@ -440,6 +440,6 @@ def _targets():
     if functional is not None:
         for name, fn in vars(functional).items():
             if (not name.startswith("_") and fn.__class__ is _Function
-                    and fn.__module__.startswith("ember.")):
+                    and fn.__module__.startswith(("ember.", "torch."))):
                 add(fn, name)
     return targets

@@ -9,6 +9,7 @@ nothing. The walk is iterative.
 
 from sys import getrefcount as _getrefcount
 
+from .. import _names
 from ..autograd import anomaly
 from ..autograd.graph import AccumulateGrad
 
@@ -45,8 +46,8 @@ def _leaf(t):
                    "other, and autograd sees it in the other's version.")
     elif _getrefcount(t._data) > 2:
         out.append("  It shares its memory, but not its version counter, with another tensor or "
-                   "array: it is a tensor's .data, or came from ember.from_numpy(). An in-place "
-                   "change through it changes the other too, unseen by autograd.")
+                   f"array: it is a tensor's .data, or came from {_names.prefix}.from_numpy(). An "
+                   "in-place change through it changes the other too, unseen by autograd.")
     else:
         out.append("  It has memory of its own: it was created without requires_grad=True, or "
                    "computed under no_grad() / inference_mode() or from tensors that do not "
@@ -129,5 +130,6 @@ def _version(t):
         where = anomaly.user_line(frames)
         out.append(f"  {op} -> version {ver}" + (f" at {where}" if where else ""))
     if not events:
-        out.append("  (run under ember.autograd.diagnose() to record which ops and lines)")
+        out.append(f"  (run under {_names.prefix}.autograd.diagnose() to record which ops and "
+                   "lines)")
     return out

@@ -4,7 +4,7 @@ warns that it ignores them, as PyTorch does for the configurations its chunked p
 
 import dataclasses
 
-from ... import _dtype
+from ... import _dtype, _names
 
 __all__ = ["LinearCrossEntropyOptions"]
 
@@ -37,7 +37,7 @@ class LinearCrossEntropyOptions:
                              f"{self.batch_chunk_size!r}")
         supported = (_dtype.float16, _dtype.float32, _dtype.float64)  # ember has no bfloat16
         if self.acc_dtype is not None and self.acc_dtype not in supported:
-            raise ValueError(
+            raise ValueError(_names.spell(
                 f"acc_dtype must be one of {{None, ember.float16, ember.bfloat16, "
                 f"ember.float32, ember.float64}}, got {self.acc_dtype!r}. Pass acc_dtype=None "
-                "to let the op pick automatically.")
+                "to let the op pick automatically."))

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ... import _names
 from ..._errors import note
 from ..._tensor import Tensor, _make
 from ...autograd.grad_mode import no_grad
@@ -215,7 +216,7 @@ class Module:
             if value is not None:
                 exc = TypeError(
                     f"cannot assign '{typename(value)}' as parameter '{name}' "
-                    "(ember.nn.Parameter or None expected)"
+                    f"({_names.prefix}.nn.Parameter or None expected)"
                 )
                 note(exc, f"Wrap the tensor: self.{name} = nn.Parameter(tensor), or update "
                              f"the values in place under no_grad: self.{name}.copy_(tensor).")
@@ -233,7 +234,7 @@ class Module:
             if value is not None:
                 raise TypeError(
                     f"cannot assign '{typename(value)}' as child module '{name}' "
-                    "(ember.nn.Module or None expected)"
+                    f"({_names.prefix}.nn.Module or None expected)"
                 )
             modules[name] = None
             return
@@ -247,7 +248,7 @@ class Module:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(
                     f"cannot assign '{typename(value)}' as buffer '{name}' "
-                    "(ember.Tensor or None expected)"
+                    f"({_names.prefix}.Tensor or None expected)"
                 )
             buffers[name] = value
             return
@@ -299,7 +300,7 @@ class Module:
         if not isinstance(param, Parameter):
             raise TypeError(
                 f"cannot assign '{typename(param)}' object to parameter '{name}' "
-                "(ember.nn.Parameter or None required)"
+                f"({_names.prefix}.nn.Parameter or None required)"
             )
         if param.grad_fn is not None:
             raise ValueError(
@@ -582,7 +583,8 @@ class Module:
             value = state_dict[key]
             if not isinstance(value, Tensor):
                 error_msgs.append(
-                    f'While copying the parameter named "{key}", expected ember.Tensor or '
+                    f'While copying the parameter named "{key}", expected '
+                    f"{_names.prefix}.Tensor or "
                     f"Tensor-like object from checkpoint but received {type(value)}"
                 )
                 continue

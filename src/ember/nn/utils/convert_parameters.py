@@ -1,5 +1,6 @@
 """Flatten parameters into one vector and back."""
 
+from ... import _names
 from ..._tensor import Tensor
 
 __all__ = ["parameters_to_vector", "vector_to_parameters"]
@@ -17,7 +18,7 @@ def vector_to_parameters(vec, parameters):
     if not isinstance(vec, Tensor):
         from ..modules.module import typename
 
-        raise TypeError(f"expected ember.Tensor, but got: {typename(vec)}")
+        raise TypeError(f"expected {_names.prefix}.Tensor, but got: {typename(vec)}")
     pointer = 0
     for p in parameters:
         n = p.numel()

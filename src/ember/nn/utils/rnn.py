@@ -14,7 +14,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ... import _dtype
+from ... import _dtype, _names
 from ..._errors import note
 from ..._tensor import Tensor, _make
 from ...ops._op import FormulaNode, formula_node, record
@@ -55,7 +55,7 @@ class _PadRows(FormulaNode):
     vjps = (lambda g, rows: _gather_rows(g, rows),)
 
     def name(self):
-        return "ember::autograd::CopySlices"
+        return f"{_names.prefix}::autograd::CopySlices"
 
 
 _PadRows.__name__ = _PadRows.__qualname__ = "CopySlices"

@@ -29,3 +29,8 @@ __all__ = [
     "Subset", "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
     "default_collate", "default_convert", "get_worker_info", "random_split",
 ]
+
+# classes and functions exported here from internal modules say this namespace in __module__
+from ... import _names as _names_  # noqa: E402
+
+_names_.adopt(__name__)
