@@ -496,7 +496,18 @@ def _init(t, src):
         object.__setattr__(t, name, getattr(src, name))
 
 
+def _dim_int(dim):
+    """A dim as PyTorch's parser reads an int: an int, a NumPy integer or a 0-d integer tensor."""
+    if isinstance(dim, (int, np.integer)) and not isinstance(dim, (bool, np.bool_)):
+        return int(dim)
+    if isinstance(dim, Tensor) and dim._data.ndim == 0 and dim._data.dtype.kind in "iu":
+        return int(dim._data)
+    raise TypeError(f"argument 'dim' must be int, not {type(dim).__name__}")
+
+
 def _wrap_dim(dim, ndim):
+    if dim.__class__ is not int:
+        dim = _dim_int(dim)
     if not -max(ndim, 1) <= dim < max(ndim, 1):
         exc = IndexError(
             f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, "

@@ -8,7 +8,9 @@ Every public op runs with NumPy's floating-point warnings off (PyTorch makes inf
 silently): ``_install`` wraps each one that does not already silence NumPy around its own
 array work (the arithmetic and unary kernels do, to keep the per-op cost small). The same
 wrapper is where a transform such as vmap sees the op (``_dispatch``); the arithmetic and unary
-kernels ask it themselves, off their fast path.
+kernels ask it themselves, off their fast path. It is also where the ops PyTorch gives ``out=``
+(``_out.OUT``) take it: a keyword-only parameter, free when it is not given, that hands the
+result to ``_out`` when it is.
 """
 
 import functools
@@ -23,6 +25,7 @@ from . import (
     _low,
     _nn_common,
     _op,
+    _out,
     activation,
     complex,
     conv,
@@ -76,23 +79,59 @@ def public(fn, name):
     return run
 
 
+def public_out(fn, name):
+    """``public(fn, name)`` that also takes PyTorch's ``out=`` keyword (see ``_out``)."""
+    plain = public(fn, name)
+
+    @functools.wraps(fn)
+    def run(*args, out=None, **kwargs):
+        if out is not None:
+            return _out.call(plain, name, args, kwargs, out)
+        if _dispatch.depth:
+            result = _dispatch.handler(name, plain, args, kwargs)
+            if result is not NotImplemented:
+                return result
+        token = silence()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            restore(token)
+
+    run.quiet = True
+    return run
+
+
+def with_out(fn, name):
+    """A kernel that silences NumPy itself (``fn.quiet``), given the ``out=`` keyword."""
+
+    @functools.wraps(fn)
+    def run(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        return _out.call(fn, name, args, kwargs, out)
+
+    run.quiet = True
+    return run
+
+
 def _quiet(module, done):
     """Wrap the module's public functions and Tensor methods with ``public`` (once each)."""
 
-    def wrap(fn, name):
+    def wrap(fn, name, out=False):
         if not isinstance(fn, types.FunctionType):
             return fn
-        low = _low.wrap(fn, name)  # float16/bfloat16 in float32, or PyTorch's refusal
-        if getattr(fn, "quiet", False):
-            return low
-        key = (fn, name)  # one wrapper per name: the dispatch seam is told which op it is
+        key = (fn, name, out)  # one wrapper per name: the dispatch seam is told which op it is
         if key not in done:
-            done[key] = public(low, name)
+            fn = _low.wrap(fn, name)  # float16/bfloat16 in float32, or PyTorch's refusal
+            if getattr(fn, "quiet", False):
+                done[key] = with_out(fn, name) if out else fn
+            else:
+                done[key] = (public_out if out else public)(fn, name)
         return done[key]
 
     for name in (*getattr(module, "__all__", ()), *getattr(module, "FUNCTIONAL", ()),
                  *getattr(module, "LINALG", ())):
-        setattr(module, name, wrap(getattr(module, name), name))
+        setattr(module, name, wrap(getattr(module, name), name, name in _out.OUT))
     methods = module.TENSOR_METHODS
     for name, fn in methods.items():
         if name != "__init__":

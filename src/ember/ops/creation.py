@@ -3,7 +3,6 @@ full, arange, linspace, eye, ...) and Tensor.new_* methods."""
 
 import builtins
 import math
-import operator
 import os
 import warnings
 
@@ -215,22 +214,69 @@ def from_numpy(ndarray):
 
 
 # -- factories ----------------------------------------------------------------------------------
-def _size(size, name=None):
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = size[0]
+_NOT_INTEGRAL = ("Expected scalar.isIntegral( false) to be true, but got false.  (Could this "
+                 "error message be improved?  If so, please report an enhancement request to "
+                 "PyTorch.)")
+
+
+def as_int(s, tensors=True):
+    """One size or dim as PyTorch's argument parser reads an int: an int, a NumPy integer, or
+    (``tensors``) a one-element integer tensor; None for anything else. A bool tensor raises
+    PyTorch's RuntimeError."""
+    if s.__class__ is int:
+        return s
+    if isinstance(s, (bool, np.bool_)):
+        return None
+    if isinstance(s, (int, np.integer)):
+        return int(s)
+    if tensors and isinstance(s, Tensor) and s._data.size == 1:
+        kind = s._data.dtype.kind
+        if kind in "iu":
+            return int(s._data.reshape(()))
+        if kind == "b":
+            raise RuntimeError(_NOT_INTEGRAL)
+    return None
+
+
+def int_list(args, name, arg="size", pos=1, varargs=True):
+    """A size given as varargs (2, 3), one sequence ((2, 3), [2, 3], a Size) or one int-like
+    (a 0-d or one-element integer tensor), as a tuple of ints; PyTorch's TypeErrors otherwise.
+    Without ``varargs``, args is the sequence itself."""
+    a = None
+    if varargs and len(args) == 1:
+        a = args[0]
+        if isinstance(a, (tuple, list)):
+            args = a
+        elif as_int(a) is None:
+            raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be tuple of ints, "
+                            f"not {_typename(a)}")
+    out = []
+    for i, s in enumerate(args):
+        v = as_int(s)
+        if v is None:
+            if varargs and len(args) > 1 and args is not a:
+                raise TypeError(f"{name}() takes 1 positional argument but {len(args)} were given")
+            raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be tuple of ints, "
+                            f"but found element of type {_typename(s)} at pos {i}")
+        out.append(v)
+    return tuple(out)
+
+
+def _typename(obj):
+    return type(obj).__name__ if isinstance(obj, Tensor) else _device._typename(obj)
+
+
+def _size(size, name="zeros", pos=1, varargs=True):
+    """A factory's size (varargs, a sequence, a Size or an int-like tensor) as ints."""
+    size = int_list(size, name, pos=pos, varargs=varargs)
     for s in size:
-        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
-            raise TypeError(
-                f"zeros(): argument 'size' (position 1) must be tuple of ints, but found element "
-                f"of type {type(s).__name__} at pos 0"
-            )
         if s < 0:
             if len(size) == 1 and name == "zeros":
                 raise RuntimeError("zeros: Dimension size must be non-negative.")
             raise RuntimeError(
                 f"Trying to create tensor with negative dimension {s}: {list(size)}"
             )
-    return tuple(int(s) for s in size)
+    return size
 
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
@@ -240,13 +286,13 @@ def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
 
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     _check_device(device, "ones")
-    return _finish(np.ones(_size(size), _np_dtype(dtype)), requires_grad)
+    return _finish(np.ones(_size(size, "ones"), _np_dtype(dtype)), requires_grad)
 
 
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           memory_format=None, pin_memory=False):
     _check_device(device, "empty")
-    return _finish(np.zeros(_size(size), _np_dtype(dtype)), requires_grad)
+    return _finish(np.zeros(_size(size, "empty"), _np_dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
@@ -256,7 +302,8 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
         dt = _infer_array(fill_value).dtype
     else:
         dt = _np_dtype(dtype)
-    return _finish(np.full(_size((size,)), fill_value, dt), requires_grad)
+    shape = _size(size if isinstance(size, (tuple, list)) else (size,), "full", varargs=False)
+    return _finish(np.full(shape, fill_value, dt), requires_grad)
 
 
 def _like(input, dtype):
@@ -683,20 +730,21 @@ def _no_kernel(name, dt, kinds):
 def _new_size(name, size, varargs=True):
     """new_zeros(2, 3), new_zeros((2, 3)), new_zeros(size=[2, 3]): the size as ints."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = size[0]
-    elif len(size) == 1 and not _index_like(size[0]) or not varargs:
+        size, varargs = size[0], False
+    elif len(size) == 1 and as_int(size[0]) is None or not varargs:
         raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not "
-                        f"{_device._typename(size[0])}")
+                        f"{_typename(size[0])}")
     out = []
     for i, s in enumerate(size):
-        if not _index_like(s):
+        v = as_int(s)
+        if v is None:
             if varargs:
                 raise TypeError(
                     f"{name}(): argument 'size' failed to unpack the object at pos {i + 1} with "
-                    f"error \"type must be tuple of ints,but got {_device._typename(s)}\"")
+                    f"error \"type must be tuple of ints,but got {_typename(s)}\"")
             raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, but "
-                            f"found element of type {_device._typename(s)} at pos {i}")
-        out.append(operator.index(s))
+                            f"found element of type {_typename(s)} at pos {i}")
+        out.append(v)
     for s in out:
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {out}")

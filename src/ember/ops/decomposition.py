@@ -26,7 +26,8 @@ from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import enable_grad
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, edge, pack, saved_hooks
-from ._op import argname, check_tensor, dual_multi, unsupported
+from . import _out
+from ._op import check_tensor, dual_multi, unsupported
 from .creation import eye, zeros
 from .elementwise import where
 from .linalg import matmul
@@ -378,7 +379,7 @@ def _inv_singular_values(lu, piv):
         return _tri_solve_np(U, y, True)
 
 
-def linalg_inv_ex(A, *, check_errors=False, out=None):
+def linalg_inv_ex(A, *, check_errors=False):
     _square_float(A, "linalg.inv")
     d = A._data
     inv, info = _inv_np(d)
@@ -390,7 +391,7 @@ def linalg_inv_ex(A, *, check_errors=False, out=None):
     return _InvEx((t, i))
 
 
-def linalg_inv(A, *, out=None):
+def linalg_inv(A):
     check_tensor(A, "linalg_inv", "A")
     _square_check(A, "linalg.inv")
     _float_check(A, "linalg.inv")
@@ -405,7 +406,7 @@ def linalg_inv(A, *, out=None):
     return _record((inv.astype(d.dtype, copy=False), info), _InvNode, (A,), (A,))[0]
 
 
-def inverse(input, *, out=None):
+def inverse(input):
     return linalg_inv(input)
 
 
@@ -479,7 +480,7 @@ def _solve_np(da, db, left, vector, op, check=True):
     return (x[..., 0] if vector else x), info
 
 
-def linalg_solve(A, B, *, left=True, out=None):
+def linalg_solve(A, B, *, left=True):
     check_tensor(A, "linalg_solve", "A")
     check_tensor(B, "linalg_solve", "B", 2)
     _float_check(A, "linalg.solve", kernel="lu_cpu")
@@ -493,7 +494,7 @@ def linalg_solve(A, B, *, left=True, out=None):
     return _record((x, info), _SolveNode, (A, B), (A, left, vector))[0]
 
 
-def linalg_solve_ex(A, B, *, left=True, check_errors=False, out=None):
+def linalg_solve_ex(A, B, *, left=True, check_errors=False):
     check_tensor(A, "linalg_solve_ex", "A")
     _float_check(A, "linalg.solve_ex", kernel="lu_cpu")
     _square_check(A, "linalg.solve_ex")
@@ -521,7 +522,7 @@ def _det_rule(grads, outs, A):
 _DetNode = _node("LinalgDetBackward0", _det_rule)
 
 
-def linalg_det(A, *, out=None):
+def linalg_det(A):
     check_tensor(A, "linalg_det", "A")
     _square_check(A, "linalg.det")
     _float_check(A, "linalg.det", kernel="lu_cpu")
@@ -553,11 +554,11 @@ def _slogdet(A, op):
                    (A,), (A,))
 
 
-def linalg_slogdet(A, *, out=None):
+def linalg_slogdet(A):
     return _Slogdet(_slogdet(A, "linalg.slogdet"))
 
 
-def slogdet(input, *, out=None):
+def slogdet(input):
     return _SlogdetOld(_slogdet(input, "linalg.slogdet"))
 
 
@@ -648,14 +649,14 @@ def _cholesky(A, upper, op, check, node):
     return _record((L.astype(d.dtype, copy=False), info), node, (A,), (upper,))
 
 
-def linalg_cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+def linalg_cholesky_ex(A, *, upper=False, check_errors=False):
     check_tensor(A, "linalg_cholesky_ex", "A")
     _square_check(A, "linalg.cholesky_ex")
     _float_check(A, "linalg.cholesky_ex", kernel="cholesky_cpu")
     return _CholeskyEx(_cholesky(A, upper, "linalg.cholesky_ex", check_errors, _CholeskyNode))
 
 
-def linalg_cholesky(A, *, upper=False, out=None):
+def linalg_cholesky(A, *, upper=False):
     check_tensor(A, "linalg_cholesky", "A")
     _square_check(A, "linalg.cholesky")
     _float_check(A, "linalg.cholesky", kernel="cholesky_cpu")
@@ -670,7 +671,7 @@ _CHOLESKY_WARNING = (
     "all valid (symmetric positive definite) inputs.")
 
 
-def cholesky(input, upper=False, *, out=None):
+def cholesky(input, upper=False):
     _warn_once("cholesky", _CHOLESKY_WARNING)
     check_tensor(input, "cholesky")
     _square_check(input, "cholesky")
@@ -695,7 +696,7 @@ def _cholesky_solve_rule(grads, outs, L, upper):
 _CholeskySolveNode = _node("CholeskySolveBackward0", _cholesky_solve_rule)
 
 
-def cholesky_solve(input, input2, upper=False, *, out=None):
+def cholesky_solve(input, input2, upper=False):
     """X with A X = B, A given by its Cholesky factor ``input2`` (B is ``input``)."""
     check_tensor(input, "cholesky_solve")
     check_tensor(input2, "cholesky_solve", "input2", 2)
@@ -726,7 +727,7 @@ def _cholesky_inverse_rule(grads, outs, L, upper):
 _CholeskyInverseNode = _node("CholeskyInverseBackward0", _cholesky_inverse_rule)
 
 
-def cholesky_inverse(input, upper=False, *, out=None):
+def cholesky_inverse(input, upper=False):
     """(L L^T)^-1 from the Cholesky factor L (or (U^T U)^-1 with upper=True)."""
     check_tensor(input, "cholesky_inverse")
     _square_check(input, "cholesky_inverse")
@@ -766,7 +767,7 @@ def _triangle_np(a, upper, unit):
     return t
 
 
-def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     check_tensor(A, "linalg_solve_triangular", "A")
     check_tensor(B, "linalg_solve_triangular", "B", 2)
     _not_impl_check(A, "triangular_solve_cpu", "linalg.solve_triangular")
@@ -842,11 +843,11 @@ def _eigh(A, UPLO, vectors):
                    (A,), (UPLO,), diff=(True, vectors))
 
 
-def linalg_eigh(A, UPLO="L", *, out=None):
+def linalg_eigh(A, UPLO="L"):
     return _Eigh(_eigh(A, UPLO, True))
 
 
-def linalg_eigvalsh(A, UPLO="L", *, out=None):
+def linalg_eigvalsh(A, UPLO="L"):
     return _eigh(A, UPLO, False)[0]
 
 
@@ -903,11 +904,11 @@ def _eig(A, vectors):
     return _record((w.astype(ct), v.astype(ct)), _EigNode, (A,), (A,), diff=(True, vectors))
 
 
-def linalg_eig(A, *, out=None):
+def linalg_eig(A):
     return _Eig(_eig(A, True))
 
 
-def linalg_eigvals(A, *, out=None):
+def linalg_eigvals(A):
     return _eig(A, False)[0]
 
 
@@ -985,20 +986,20 @@ def _no_driver(driver):
                            "supported on CUDA inputs with cuSOLVER backend.")
 
 
-def linalg_svd(A, full_matrices=True, *, driver=None, out=None):
+def linalg_svd(A, full_matrices=True, *, driver=None):
     _no_driver(driver)
     _svd_check(A)
     return _Svd(_record(_svd_np(A._data, full_matrices), _SvdNode, (A,)))
 
 
-def linalg_svdvals(A, *, driver=None, out=None):
+def linalg_svdvals(A, *, driver=None):
     _no_driver(driver)
     _svd_check(A)
     u, s, vh = _svd_np(A._data, False)
     return _record((s, u, vh), _SvdvalsNode, (A,), diff=(True, False, False))[0]
 
 
-def svd(input, some=True, compute_uv=True, *, out=None):
+def svd(input, some=True, compute_uv=True):
     """torch.svd: U, S and V (not V^H); reduced unless some=False."""
     _svd_check(input)
     if not compute_uv:
@@ -1074,11 +1075,11 @@ def _qr(A, mode):
                    (A,), (mode,))
 
 
-def linalg_qr(A, mode="reduced", *, out=None):
+def linalg_qr(A, mode="reduced"):
     return _Qr(_qr(A, mode))
 
 
-def qr(input, some=True, *, out=None):
+def qr(input, some=True):
     _warn_once(
         "qr",
         "ember.qr is deprecated in favor of ember.linalg.qr and will be removed in a future "
@@ -1184,7 +1185,7 @@ def _lu_factor(A, pivot, op):
     return LU, pv, inf
 
 
-def linalg_lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
+def linalg_lu_factor_ex(A, *, pivot=True, check_errors=False):
     LU, piv, info = _lu_factor(A, pivot, "linalg.lu_factor_ex")
     if check_errors:
         _lu_error(info._data, A._data.ndim > 2)
@@ -1202,13 +1203,13 @@ def _lu_error(info, batched):
             "linalg.lu_factor_ex(A, pivot)")
 
 
-def linalg_lu_factor(A, *, pivot=True, out=None):
+def linalg_lu_factor(A, *, pivot=True):
     LU, piv, info = _lu_factor(A, pivot, "linalg.lu_factor")
     _lu_error(info._data, A._data.ndim > 2)
     return _LuFactor((LU, piv))
 
 
-def linalg_lu(A, *, pivot=True, out=None):
+def linalg_lu(A, *, pivot=True):
     _lu_check(A, "linalg_lu")
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
@@ -1218,7 +1219,7 @@ def linalg_lu(A, *, pivot=True, out=None):
     return _Lu(_record((P, L, U), _LuNode, (A,), diff=(False, True, True)))
 
 
-def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
     if LU_pivots._data.dtype != np.int32:
         raise RuntimeError(_names.spell(
             "ember.lu_unpack: LU_pivots is expected to be a contiguous tensor of ember.int32 "
@@ -1275,7 +1276,7 @@ def _lu_solve_rule(grads, outs, LU, pivots, P, left, adjoint):
 _LuSolveNode = _node("LinalgLuSolveBackward0", _lu_solve_rule)
 
 
-def linalg_lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
+def linalg_lu_solve(LU, pivots, B, *, left=True, adjoint=False):
     check_tensor(LU, "linalg_lu_solve", "LU")
     check_tensor(B, "linalg_lu_solve", "B", 3)
     op = "linalg.lu_solve"
@@ -1299,7 +1300,7 @@ def linalg_lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
                    (LU, pivots, _make(P), left, adjoint))[0]
 
 
-def lu_solve(b, LU_data, LU_pivots, *, out=None):
+def lu_solve(b, LU_data, LU_pivots):
     return linalg_lu_solve(LU_data, LU_pivots, b)
 
 
@@ -1346,7 +1347,7 @@ def _cutoff(s, atol, rtol, m, n, dtype):
     return np.maximum(atol, rtol * smax)
 
 
-def linalg_pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
+def linalg_pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None):
     check_tensor(A, "linalg_pinv", "A")
     _no_complex(A, "linalg.pinv")
     if rcond is not None:  # the older signature: rcond is rtol
@@ -1531,7 +1532,7 @@ def _cross_rule(grads, outs, a, b, dim):
 _CrossNode = _node("LinalgCrossBackward0", _cross_rule)
 
 
-def linalg_cross(input, other, *, dim=-1, out=None):
+def linalg_cross(input, other, *, dim=-1):
     check_tensor(input, "linalg_cross", "input")
     check_tensor(other, "linalg_cross", "other", 2)
     _no_complex(input, "linalg.cross")
@@ -1559,7 +1560,7 @@ def linalg_cross(input, other, *, dim=-1, out=None):
                    (input, other, dim))[0]
 
 
-def cross(input, other, dim=None, *, out=None):
+def cross(input, other, dim=None):
     if dim is None:
         _warn_once(
             "cross",
@@ -1616,7 +1617,7 @@ def _householder_rule(grads, outs, A, tau):
 _HouseholderNode = _node("LinalgHouseholderProductBackward0", _householder_rule)
 
 
-def linalg_householder_product(A, tau, *, out=None):
+def linalg_householder_product(A, tau):
     check_tensor(A, "linalg_householder_product", "A")
     check_tensor(tau, "linalg_householder_product", "tau", 2)
     op = f"{_names.prefix}.linalg.householder_product"
@@ -1647,7 +1648,7 @@ def orgqr(input, tau):
 
 
 # -- ops built from the others ------------------------------------------------------------------
-def linalg_matrix_power(A, n, *, out=None):
+def linalg_matrix_power(A, n):
     check_tensor(A, "linalg_matrix_power", "A")
     _square_check(A, "linalg.matrix_power")
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
@@ -1679,7 +1680,7 @@ def matrix_power(input, n):
     return linalg_matrix_power(input, n)
 
 
-def linalg_multi_dot(tensors, *, out=None):
+def linalg_multi_dot(tensors):
     tensors = list(tensors)
     if len(tensors) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
@@ -1696,7 +1697,7 @@ def linalg_multi_dot(tensors, *, out=None):
         if t._data.dtype != dt:
             raise RuntimeError(
                 f"multi_dot(): all tensors must have be the same dtype but tensor 0 is "
-                f"{_CPP_WORDS[dt.name]} and tensor {i} {_CPP_WORDS[t._data.dtype.name]}")
+                f"{from_np[dt].cpp} and tensor {i} {from_np[t._data.dtype].cpp}")
     for i in range(len(tensors) - 1):
         sa, sb = tensors[i]._data.shape, tensors[i + 1]._data.shape
         if sa[-1] != sb[0]:
@@ -1760,7 +1761,7 @@ def linalg_diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     return A.diagonal(offset, dim1, dim2)
 
 
-def linalg_vecdot(x, y, *, dim=-1, out=None):
+def linalg_vecdot(x, y, *, dim=-1):
     check_tensor(x, "linalg_vecdot", "x")
     check_tensor(y, "linalg_vecdot", "y", 2)
     for t in (x, y):
@@ -1772,7 +1773,7 @@ def linalg_vecdot(x, y, *, dim=-1, out=None):
     return (x * y).sum(dim)
 
 
-def linalg_tensorinv(A, ind=2, *, out=None):
+def linalg_tensorinv(A, ind=2):
     check_tensor(A, "linalg_tensorinv", "A")
     if not isinstance(ind, int) or isinstance(ind, bool):
         raise TypeError("linalg_tensorinv(): argument 'ind' (position 2) must be int, not "
@@ -1788,7 +1789,7 @@ def linalg_tensorinv(A, ind=2, *, out=None):
     return linalg_inv(A.reshape(rows, cols)).reshape(*shape[ind:], *shape[:ind])
 
 
-def linalg_tensorsolve(A, B, dims=None, *, out=None):
+def linalg_tensorsolve(A, B, dims=None):
     check_tensor(A, "linalg_tensorsolve", "A")
     check_tensor(B, "linalg_tensorsolve", "B", 2)
     nd = A._data.ndim
@@ -1809,7 +1810,7 @@ def linalg_tensorsolve(A, B, dims=None, *, out=None):
 
 
 # -- norms --------------------------------------------------------------------------------------
-def linalg_vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+def linalg_vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     check_tensor(x, "linalg_vector_norm", "x")
     if isinstance(ord, str) or isinstance(ord, bool) or not isinstance(
             ord, (int, float, np.integer, np.floating)):
@@ -1829,7 +1830,7 @@ def _matrix_dims(dim, nd):
     return axes
 
 
-def linalg_matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+def linalg_matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     check_tensor(A, "linalg_matrix_norm", "A")
     d = A._data
     if isinstance(ord, str):
@@ -1885,7 +1886,7 @@ def _spectral(A, r, c, keepdim, how):
     return res
 
 
-def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
+def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     check_tensor(A, "linalg_norm", "A")
     nd = A._data.ndim
     if dim is not None:
@@ -1924,7 +1925,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     return _vector_norm_op(input, p, dim, keepdim, dtype=dtype)
 
 
-def linalg_matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, out=None):
+def linalg_matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
     check_tensor(A, "linalg_matrix_rank", "A")
     _no_complex(A, "linalg.matrix_rank")
     d = A._data
@@ -1957,84 +1958,10 @@ def linalg_cond(A, p=None):
     return linalg_matrix_norm(A, p) * linalg_matrix_norm(linalg_inv(A), p)
 
 
-# -- out= ---------------------------------------------------------------------------------------
-_CPP_WORDS = {"float64": "double", "float32": "float", "float16": "c10::Half", "int64": "long int",
-              "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-              "bool": "bool", "complex64": "c10::complex<float>",
-              "complex128": "c10::complex<double>"}
-
-
 def _write_out(result, out, name):
-    """``out=``: the result written into the given tensor(s), as PyTorch does (same dtype;
-    resized, with PyTorch's warning, if it held elements of another shape; no autograd)."""
-    multi = isinstance(result, tuple)
-    results = tuple(result) if multi else (result,)
-    if multi:
-        if not isinstance(out, (tuple, list)) or not all(isinstance(o, Tensor) for o in out):
-            raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors, not "
-                            f"{argname(out)}")
-        if len(out) != len(results):
-            raise RuntimeError(f"{name}(): expected {len(results)} out tensors, got {len(out)}")
-        outs = tuple(out)
-    else:
-        if not isinstance(out, Tensor):
-            raise TypeError(f"{name}(): argument 'out' must be Tensor, not {argname(out)}")
-        outs = (out,)
-    if any(r._requires_grad for r in results):
-        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
-                           "differentiation, but one of the arguments requires grad.")
-    for r, o in zip(results, outs):
-        rd, od = r._data, o._data
-        if rd.dtype != od.dtype:
-            raise RuntimeError(f"Expected out tensor to have dtype {_CPP_WORDS[rd.dtype.name]}, "
-                               f"but got {_CPP_WORDS[od.dtype.name]} instead")
-    for r, o in zip(results, outs):
-        rd, od = r._data, o._data
-        if od.shape == rd.shape:
-            np.copyto(od, rd)
-        else:
-            if od.size:
-                warnings.warn(
-                    f"An output with one or more elements was resized since it had shape "
-                    f"{list(od.shape)}, which does not match the required output shape "
-                    f"{list(rd.shape)}. This behavior is deprecated, and in a future PyTorch "
-                    "release outputs will not be resized unless they have zero elements. You can "
-                    "explicitly reuse an out tensor t by resizing it, inplace, to zero elements "
-                    "with t.resize_(0).", UserWarning, stacklevel=4)
-            o._data = np.array(rd, copy=True)
-        o._version[0] += 1
-    if not multi:
-        return out
-    return type(result)(outs) if hasattr(result, "_fields") else outs
-
-
-def _with_out(fn):
-    """fn with PyTorch's ``out=`` keyword (see _write_out)."""
-    import functools
-
-    name = fn.__name__
-
-    @functools.wraps(fn)
-    def run(*args, out=None, **kwargs):
-        if out is None:
-            return fn(*args, **kwargs)
-        return _write_out(fn(*args, **kwargs), out, name)
-
-    return run
-
-
-for _name in (
-    "linalg_inv_ex", "linalg_inv", "inverse", "linalg_solve", "linalg_solve_ex", "linalg_det",
-    "linalg_slogdet", "slogdet", "linalg_cholesky_ex", "linalg_cholesky", "cholesky",
-    "cholesky_solve", "cholesky_inverse", "linalg_solve_triangular", "linalg_eigh",
-    "linalg_eigvalsh", "linalg_eig", "linalg_eigvals", "linalg_svd", "linalg_svdvals", "svd",
-    "linalg_qr", "qr", "linalg_lu_factor_ex", "linalg_lu_factor", "linalg_lu", "lu_unpack",
-    "linalg_lu_solve", "lu_solve", "linalg_pinv", "linalg_cross", "cross",
-    "linalg_householder_product", "linalg_matrix_power", "linalg_multi_dot", "linalg_vecdot",
-    "linalg_tensorinv", "linalg_tensorsolve", "linalg_vector_norm", "linalg_matrix_norm",
-    "linalg_norm", "linalg_matrix_rank",
-):
-    globals()[_name] = _with_out(globals()[_name])
+    """``out=`` for the functions that take it positionally (torch.lu, torch.norm)."""
+    _out.check_grad(name, (), {}, out if isinstance(out, (tuple, list)) else (out,))
+    return _out.write(result, out, name)
 
 
 TENSOR_METHODS = {

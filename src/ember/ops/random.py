@@ -160,7 +160,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     dt = _np_dtype(dtype)
     _float_check(dt, "check_uniform_bounds")
     mt = _mt(generator)
-    shape = _size(size)
+    shape = _size(size, "rand")
     if dt.kind == "c":
         data = _real_fill(lambda n, d: _random.uniform(mt, n, d), shape, dt)
     else:
@@ -174,7 +174,7 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     dt = _np_dtype(dtype)
     _float_check(dt, "normal_kernel_cpu")
     mt = _mt(generator)
-    shape = _size(size)
+    shape = _size(size, "randn")
     if dt.kind == "c":
         # complex normals: each part has variance 1/2
         data = _real_fill(lambda n, d: _random.normal(mt, n, d, 0.0, math.sqrt(0.5)), shape, dt)
@@ -217,7 +217,7 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
     dt = _np_dtype(dtype, _dtype.int64)
-    shape = _size((size,)) if isinstance(size, (builtins.int, np.integer)) else _size(tuple(size))
+    shape = _size(size if isinstance(size, (tuple, list)) else (size,), "randint", 2, False)
     if dt.kind in "fV":
         low, high = _float_bounds(dt, low, high)
     data = _random.random_from_to(_mt(generator), _numel(shape), dt, low, high - low)
@@ -283,7 +283,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         _check_std(std)
         dt = _np_dtype(dtype)
         _float_check(dt, "normal_kernel_cpu")
-        shape = _size(tuple(size) if isinstance(size, (tuple, list)) else (size,))
+        shape = _size(size if isinstance(size, (tuple, list)) else (size,), "normal", 3, False)
         data = _random.normal(mt, _numel(shape), dt, float(mean), float(std)).reshape(shape)
         return _result(data, out, requires_grad)
     if st_t and (std._data < 0).any():

@@ -15,11 +15,12 @@ import numpy as np
 
 from .. import _dtype, _names
 from .._errors import note
-from .._tensor import Tensor, _make
+from .._tensor import Tensor, _dim_int, _make
 from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, edge, name_saved
 from ._op import check_tensor, dual_multi, formula_node, record
+from .creation import as_int
 from .elementwise import maximum, minimum, where
 from .indexing import gather, scatter_add
 from .shape import _broadcast_view
@@ -119,6 +120,10 @@ def _dims(dim, ndim):
     if dim is None:
         return None
     n = ndim if ndim else 1
+    if isinstance(dim, Tensor):  # an int list: a 0-d or one-element integer tensor
+        dim = as_int(dim)
+        if dim is None:
+            raise TypeError("dim must be an int or a tuple of ints, not a Tensor")
     if isinstance(dim, (int, np.integer)):
         d = int(dim)
         if not -n <= d < n:
@@ -128,7 +133,9 @@ def _dims(dim, ndim):
         return None
     out = []
     for d in dim:
-        d = int(d)
+        d = as_int(d)
+        if d is None:
+            raise TypeError("dim must be an int or a tuple of ints")
         if not -n <= d < n:
             raise _dim_error(d, n)
         d %= n
@@ -139,7 +146,7 @@ def _dims(dim, ndim):
 
 
 def _one_dim(dim, ndim):
-    d = int(dim)
+    d = dim if dim.__class__ is int else _dim_int(dim)
     n = ndim if ndim else 1
     if not -n <= d < n:
         raise _dim_error(d, n)
@@ -159,7 +166,8 @@ _SUM_SIGS = ("(*, ember.dtype dtype = None)",
 
 
 def _check_dims_type(op, dim):
-    if dim is None or isinstance(dim, (int, np.integer, tuple, list)):
+    if dim is None or isinstance(dim, (int, np.integer, tuple, list)) or (
+            isinstance(dim, Tensor) and as_int(dim) is not None):
         return
     raise _arg_error(op, type(dim).__name__, _SUM_SIGS)
 

@@ -16,7 +16,7 @@ from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, edge
 from ._inplace import check_inplace
 from ._op import dual_multi, formula_node, linear, record, tangent_view, view_jvp, zero_tangents
-from .creation import int_list
+from .creation import as_int, int_list
 
 __all__ = [
     "reshape", "squeeze", "unsqueeze", "transpose", "swapaxes", "swapdims", "t", "permute",
@@ -200,8 +200,9 @@ def squeeze(input, dim=None):
     if dim is None:
         out = d.reshape(tuple(s for s in d.shape if s != 1))
         return as_view(input, out, _Squeeze, (d.shape,))
-    if not isinstance(dim, (int, tuple, list)):
-        dim = _dim_int(dim)
+    if not isinstance(dim, (int, tuple, list)):  # int or int list: a one-element tensor too
+        v = as_int(dim)
+        dim = _dim_int(dim) if v is None else v
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     axes = {_wrap_dim(x, d.ndim) for x in dims} if d.ndim else set()
     out = d.reshape(tuple(s for i, s in enumerate(d.shape) if not (i in axes and s == 1)))
