@@ -461,3 +461,32 @@ def test_alias_loads_late_modules_with_torch_names(tmp_path):
     assert lines[0].split()[0].startswith("torch.utils.benchmark")
     assert lines[0].split()[1].startswith("torch.profiler")
     assert lines[1] == "torch.nn.modules.lazy"
+
+
+def test_spawned_workers_under_the_alias_load_ember_as_torch(tmp_path):
+    # a spawned child re-imports the script and unpickles names spelled torch.xxx: it runs
+    # under the alias too (DataLoader workers; 'spawn' is the default start method on macOS)
+    code = """
+        import torch
+        from torch.utils.data import DataLoader, Dataset, TensorDataset
+
+        class Squares(Dataset):
+            def __len__(self):
+                return 4
+
+            def __getitem__(self, i):
+                return torch.tensor([float(i)]) ** 2
+
+        if __name__ == "__main__":
+            ds = TensorDataset(torch.arange(8.0).reshape(4, 2))
+            for data in (ds, Squares()):
+                loader = DataLoader(data, batch_size=2, num_workers=2,
+                                    multiprocessing_context="spawn")
+                batches = list(loader)
+                print(type(batches[0]).__name__, [b[0].tolist() for b in batches])
+    """
+    script = tmp_path / "spawned.py"
+    script.write_text(textwrap.dedent(code))
+    lines = _run([sys.executable, "-m", "ember", "run", str(script)], tmp_path)
+    assert lines == ["list [[[0.0, 1.0], [2.0, 3.0]], [[4.0, 5.0], [6.0, 7.0]]]",
+                     "Tensor [[0.0], [4.0]]"]

@@ -148,4 +148,47 @@ def install_torch_alias():
         # what a script prints or inspects says torch from now on (see _names.py)
         _names.prefix = "torch"
         _names.respell_loaded()
+        _alias_in_spawned_children()
+
+
+# run by the children that multiprocessing starts with 'spawn' or 'forkserver' (a DataLoader's
+# workers, multiprocessing.Process): the alias first, then what `python -c PROG` would run
+_LAUNCHER = """#!{python}
+import sys
+try:
+    import ember
+except ImportError:
+    sys.path.append({src!r})
+from ember._import_hook import install_torch_alias
+install_torch_alias()
+_at = sys.argv.index("-c")
+_prog = sys.argv[_at + 1]
+sys.argv = ["-c", *sys.argv[_at + 2:]]
+del _at
+exec(compile(_prog, "<string>", "exec"))
+"""
+
+
+def _alias_in_spawned_children():
+    """A spawned child re-imports the script (and unpickles what it is sent, which names
+    ``torch...`` under the alias) before any of ember's code runs in it: multiprocessing starts
+    it through a launcher that installs the alias first. POSIX only (a script as executable)."""
+    import os
+
+    python = sys.executable
+    if os.name != "posix" or not python or " " in python or len(python) > 120:
+        return
+    import atexit
+    import multiprocessing
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="ember-alias-")
+    launcher = os.path.join(folder, "python")
+    src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(launcher, "w") as f:
+        f.write(_LAUNCHER.format(python=python, src=src))
+    os.chmod(launcher, 0o700)
+    multiprocessing.set_executable(launcher)
+    atexit.register(shutil.rmtree, folder, True)
 

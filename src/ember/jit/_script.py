@@ -15,6 +15,7 @@ import types
 import typing
 import warnings
 
+from .._names import spell
 from .._tensor import Tensor
 from ..nn.modules.module import Module
 from .frontend import NotSupportedError
@@ -380,9 +381,9 @@ class RecursiveScriptModule(ScriptModule):
 def _not_runnable():
     err = RuntimeError("this module was loaded from a file that holds only its state: ember "
                        "has no TorchScript code to run")
-    err.add_note("ember.jit.save stores a scripted module's parameters and buffers (ember "
-                 "never pickles code). Build the model in Python and load the weights: "
-                 "model.load_state_dict(torch.jit.load(path).state_dict()).")
+    err.add_note(spell("ember.jit.save stores a scripted module's parameters and buffers "
+                       "(ember never pickles code). Build the model in Python and load the "
+                       "weights: model.load_state_dict(torch.jit.load(path).state_dict())."))
     return err
 
 
