@@ -120,6 +120,9 @@ REPRS = """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         print(type(torch.cuda.FloatTensor), torch.cuda.FloatTensor)
+    func = importlib.import_module(LIB + ".func")
+    func.vmap(lambda v: print("in vmap", type(v), v.shape) or v)(torch.ones(3, 2))
+    func.grad(lambda v: print("in grad", type(v), v.shape) or v.sum())(torch.ones(2))
 """
 
 

@@ -190,6 +190,8 @@ _OWN = set(vars(BatchedTensor)) | {
     "__array_wrap__", "__array_priority__", "__doc__", "__module__", "__slots__", "__weakref__",
     "explain", "register_hook", "register_post_accumulate_grad_hook", "retain_grad",
 }
+# as PyTorch's: inside vmap, type(x) prints <class 'torch.Tensor'> (ember.Tensor plainly)
+BatchedTensor.__module__, BatchedTensor.__qualname__ = "ember", "Tensor"
 _REFLECTED = {"__radd__": "add", "__rsub__": "sub", "__rmul__": "mul", "__rtruediv__": "div",
               "__rfloordiv__": "floor_divide", "__rmod__": "remainder", "__rpow__": "pow",
               "__rmatmul__": "matmul", "__rand__": "bitwise_and", "__ror__": "bitwise_or",
