@@ -142,7 +142,8 @@ def test_reprs_and_types_plainly_say_ember(tmp_path):
 NAMES = """
     Tensor Size dtype device Generator finfo iinfo add relu tensor zeros ones randn matmul where
     cat stack no_grad enable_grad set_grad_enabled inference_mode is_tensor numel
-    from_numpy get_default_dtype set_default_dtype abs exp sum mean softmax arange
+    from_numpy get_default_dtype set_default_dtype abs exp sum mean softmax arange compile
+    manual_seed save load einsum split nn.BatchNorm2d nn.MultiheadAttention
     nn.Linear nn.Module nn.Parameter nn.Sequential nn.ReLU nn.CrossEntropyLoss nn.Conv2d
     nn.LSTM nn.Embedding nn.Dropout nn.MSELoss nn.ModuleList nn.LayerNorm nn.Flatten nn.GRU
     nn.Identity nn.TransformerEncoderLayer nn.ModuleDict nn.GELU
@@ -194,6 +195,16 @@ KNOWN = {
     # ember has no torch.utils.data._utils package: its helpers are found in the namespace
     "utils.data.default_collate": ("torch.utils.data", "default_collate"),
     "utils.data.get_worker_info": ("torch.utils.data", "get_worker_info"),
+    # nor torch.random, torch.functional or a torch.serialization.save that is torch.save:
+    # these live in the namespace
+    "manual_seed": ("torch", "manual_seed"),
+    "einsum": ("torch", "einsum"),
+    "split": ("torch", "split"),
+    "save": ("torch", "save"),
+    "load": ("torch", "load"),
+    # ember's layers sit in other files of torch.nn.modules than PyTorch's
+    "nn.BatchNorm2d": ("torch.nn.modules.normalization", "BatchNorm2d"),
+    "nn.MultiheadAttention": ("torch.nn.modules.transformer", "MultiheadAttention"),
 }
 
 

@@ -65,8 +65,9 @@ def _internal(name):
 # first and the last): their names stay ember's
 _OWN = ("ember.viz", "ember.models", "ember.functorch")
 
-# classes whose home in PyTorch is not the namespace that exports them
-_HOMES = {("ember.ops.random", "Generator"): "._C"}
+# classes and functions whose home in PyTorch is not the namespace that exports them (added
+# to the prefix): torch._C.Generator, and torch.compile (defined with torch.compiler)
+_HOMES = {("ember.ops.random", "Generator"): "._C", ("ember.compiler", "compile"): ""}
 
 
 def _named(obj):
@@ -87,10 +88,12 @@ def adopt(namespace):
         if name.startswith("_") or not _named(obj):
             continue
         where = getattr(obj, "__module__", None)
-        if type(where) is str and _internal(where):
-            special = _HOMES.get((where, getattr(obj, "__qualname__", "")))
+        if type(where) is not str:
+            continue
+        special = _HOMES.get((where, getattr(obj, "__qualname__", "")))
+        if special is not None or _internal(where):
             try:
-                obj.__module__ = prefix + special if special else home
+                obj.__module__ = home if special is None else prefix + special
             except (AttributeError, TypeError):  # a builtin type re-exported
                 continue
             if getattr(namespace_module, obj.__qualname__, None) is not obj:
