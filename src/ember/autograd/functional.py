@@ -468,10 +468,10 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
                 '`strategy="forward-mode"` are not supported together (yet). Please either set '
                 '`create_graph=False` or `strategy="reverse-mode"`.'))
         if strict:
-            raise RuntimeError(
+            raise RuntimeError(_names.spell(
                 "ember.autograd.functional.jacobian: `strict=True` and "
                 '`strategy="forward-mode"` are not supported together (yet). Please either set '
-                '`strict=False` or `strategy="reverse-mode"`.')
+                '`strict=False` or `strategy="reverse-mode"`.'))
         return _jacobian_forward(func, inputs, vectorize)
 
     with enable_grad():
@@ -483,10 +483,10 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
         _require_grad(outputs, "outputs", strict)
         if vectorize:
             if strict:
-                raise RuntimeError(
+                raise RuntimeError(_names.spell(
                     "ember.autograd.functional.jacobian: `strict=True` and `vectorized=True` "
                     "are not supported together. Please either set `strict=False` or "
-                    "`vectorize=False`.")
+                    "`vectorize=False`."))
             result = _jacobian_vectorized(outputs, inputs, create_graph)
         else:
             result = _jacobian_rows(outputs, inputs, create_graph, strict)

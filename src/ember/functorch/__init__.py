@@ -11,6 +11,7 @@ import importlib
 import sys
 import warnings
 
+from .. import _names
 from ._make_functional import FunctionalModule, FunctionalModuleWithBuffers
 from ._make_functional import combine_state_for_ensemble as _combine_state_for_ensemble
 from ._make_functional import make_functional as _make_functional
@@ -42,9 +43,9 @@ def _transform(name):
     func = importlib.import_module("ember.func")
     found = getattr(func, name, None)
     if found is None:
-        raise NotImplementedError(
+        raise NotImplementedError(_names.spell(
             f"functorch.{name} runs ember.func.{name}, which this version of ember does not "
-            "provide yet")
+            "provide yet"))
     return found
 
 

@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 
-from .. import _device, _dtype
+from .. import _device, _dtype, _names
 from .._dtype import as_dtype, from_np, get_default_dtype
 from .._tensor import Tensor, _make
 
@@ -168,7 +168,7 @@ def _tensor(data, dtype, requires_grad, caller):
         warnings.warn(
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
             f"clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
-            f"{caller}(sourceTensor).",
+            f"{_names.spell(caller)}(sourceTensor).",
             UserWarning,
             stacklevel=3,
         )
