@@ -8,6 +8,7 @@ in-place op on a view, the base's history becomes PyTorch's CopySlices node.
 
 import numpy as np
 
+from .. import _names
 from .._dtype import from_np
 from .._errors import note
 from .._tensor import Tensor, _make
@@ -158,14 +159,55 @@ class CopySlices(FormulaNode):
     """The base's history after an in-place op on one of its views.
 
     Input 0 is the base before the op (its gradient is zero where the view was overwritten);
-    input 1 is the op's result (it gets the gradient of the view's region).
+    input 1 is the op's result (it gets the gradient of the view's region). When the op's
+    node reads the view's old values as its first input (``_fn``, set by ``absorb``), that
+    node runs inside this one, as in PyTorch: the edges are then the base's and the op's
+    other inputs', and the op's gradient for the old values joins the base's gradient.
     """
 
-    __slots__ = ()
+    __slots__ = ("_fn",)
     vjps = (_copy_slices_base, _copy_slices_src)
 
     def name(self):
-        return "ember::autograd::CopySlices"
+        return f"{_names.prefix}::autograd::CopySlices"
+
+    def absorb(self, fn):
+        """Run ``fn`` (the in-place op's node, whose input 0 is the view's old values) inside
+        this node: its other edges become this node's edges after the base's."""
+        self._fn = fn
+        self.next_functions = (self.next_functions[0], *fn.next_functions[1:])
+        self._meta = [self._meta[0], *fn._meta[1:]]
+
+    def apply(self, grads, create_graph):
+        fn = getattr(self, "_fn", None)
+        if fn is None:
+            return FormulaNode.apply(self, grads, create_graph)
+        g = grads[0]
+        shape, pos = self.unpack_saved()
+        to_real, to_complex = self._conversions()
+        if to_real is not None:
+            g = to_real(g)
+        inner = fn.apply([_copy_slices_src(g, shape, pos).reshape(pos.shape)], create_graph)
+        gb = None
+        if self.next_functions[0][0] is not None:
+            gb = _copy_slices_base(g, shape, pos)
+            g_old = inner[0]
+            if g_old is not None:
+                if g_old._data.dtype is not gb._data.dtype:
+                    g_old = g_old.to(from_np[gb._data.dtype])
+                gb = gb + _scatter_flat(g_old.reshape(-1), shape, pos)
+            if to_complex is not None:
+                gb = to_complex(gb)
+        return (gb, *inner[1:])
+
+    def _conversions(self):
+        return None, None
+
+    def release(self):
+        fn = getattr(self, "_fn", None)
+        if fn is not None:
+            fn.release()
+        FormulaNode.release(self)
 
 
 _AsStrided = formula_node("AsStridedBackward0", _scatter_flat)
@@ -185,15 +227,15 @@ def _as_complex(g):
     return complex_views[1](g.contiguous())
 
 
-class ComplexCopySlices(FormulaNode):
+class ComplexCopySlices(CopySlices):
     """CopySlices for a complex base written through a real view of it."""
 
     __slots__ = ()
     vjps = (lambda g, shape, pos: _as_complex(_copy_slices_base(_as_real(g), shape, pos)),
             lambda g, shape, pos: _copy_slices_src(_as_real(g), shape, pos))
 
-    def name(self):
-        return "ember::autograd::CopySlices"
+    def _conversions(self):
+        return _as_real, _as_complex
 
 
 _AsStridedComplex = formula_node(
@@ -286,7 +328,7 @@ def inplace_on_view(view, op, args):
         result = op(old, *args)
         if fw:
             _fw.state.active = False
-        _write_view(view, base, result, vd, bd, shape, pos, op)
+        _write_view(view, base, result, vd, bd, shape, pos, op, old)
     finally:
         if fw:
             _fw.state.active = True
@@ -295,7 +337,7 @@ def inplace_on_view(view, op, args):
     return view
 
 
-def _write_view(view, base, result, vd, bd, shape, pos, op):
+def _write_view(view, base, result, vd, bd, shape, pos, op, old=None):
     rd = result._data
     if rd.dtype is not vd.dtype and from_np[rd.dtype]._cat > from_np[vd.dtype]._cat:
         check_castable(result, view)
@@ -310,6 +352,13 @@ def _write_view(view, base, result, vd, bd, shape, pos, op):
         record_bump(view._version, inplace_name(result._grad_fn, op))
     fn = node_t._grad_fn
     if fn is not None:
+        op_fn = result._grad_fn
+        if op_fn is not None and old is not None and op_fn.next_functions[:1] == (
+                (old._grad_fn, 0),) and old._grad_fn is not None:
+            fn.absorb(op_fn)
+        elif op_fn is None and not result._requires_grad:
+            fn.next_functions = fn.next_functions[:1]  # the op read nothing else that needs grad
+            fn._meta = fn._meta[:1]
         base._grad_fn = fn
         base._output_nr = 0
         base._requires_grad = True
