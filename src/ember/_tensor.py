@@ -496,13 +496,22 @@ def _init(t, src):
         object.__setattr__(t, name, getattr(src, name))
 
 
+class DimTypeError(TypeError):
+    """A dim that is not an int. The public op that was given it (ops/__init__.py's wrapper)
+    names itself, the argument and its position, as PyTorch's argument parser does."""
+
+    def __init__(self, value):
+        super().__init__(f"argument 'dim' must be int, not {type(value).__name__}")
+        self.value = value
+
+
 def _dim_int(dim):
     """A dim as PyTorch's parser reads an int: an int, a NumPy integer or a 0-d integer tensor."""
     if isinstance(dim, (int, np.integer)) and not isinstance(dim, (bool, np.bool_)):
         return int(dim)
     if isinstance(dim, Tensor) and dim._data.ndim == 0 and dim._data.dtype.kind in "iu":
         return int(dim._data)
-    raise TypeError(f"argument 'dim' must be int, not {type(dim).__name__}")
+    raise DimTypeError(dim)
 
 
 def _wrap_dim(dim, ndim):

@@ -14,11 +14,12 @@ result to ``_out`` when it is.
 """
 
 import functools
+import inspect
 import types
 
 from .._dispatch import state as _dispatch
 from .._errstate import restore, silence
-from .._tensor import Tensor
+from .._tensor import DimTypeError, Tensor
 from ..autograd import engine
 from . import (
     _inplace,
@@ -59,7 +60,7 @@ _MODULES = (creation, shape, indexing, elementwise, reduction, sorting, copy, le
             embedding, conv, pooling, padding, sampling, spectral)
 
 
-def public(fn, name):
+def public(fn, name, method=False):
     """``fn`` as the public op ``name``: NumPy's floating-point warnings off while it runs, and
     the dispatch seam asked first while a transform such as vmap is active."""
 
@@ -72,11 +73,27 @@ def public(fn, name):
         token = silence()
         try:
             return fn(*args, **kwargs)
+        except DimTypeError as e:
+            raise _named(e, fn, name, args, kwargs, method) from None
         finally:
             restore(token)
 
     run.quiet = True
     return run
+
+
+def _named(exc, fn, name, args, kwargs, method):
+    """PyTorch's text for a dim that is not an int: the op, the argument and its position
+    (counted from 1, self excluded for a method)."""
+    try:
+        bound = inspect.signature(fn).bind(*args, **kwargs).arguments
+    except (TypeError, ValueError):
+        return exc
+    for i, (param, value) in enumerate(bound.items()):
+        if value is exc.value:
+            return TypeError(f"{name}(): argument '{param}' (position {i if method else i + 1}) "
+                             f"must be int, not {type(value).__name__}")
+    return exc
 
 
 def public_out(fn, name):
@@ -94,6 +111,8 @@ def public_out(fn, name):
         token = silence()
         try:
             return fn(*args, **kwargs)
+        except DimTypeError as e:
+            raise _named(e, fn, name, args, kwargs, False) from None
         finally:
             restore(token)
 
@@ -117,16 +136,16 @@ def with_out(fn, name):
 def _quiet(module, done):
     """Wrap the module's public functions and Tensor methods with ``public`` (once each)."""
 
-    def wrap(fn, name, out=False):
+    def wrap(fn, name, out=False, method=False):
         if not isinstance(fn, types.FunctionType):
             return fn
-        key = (fn, name, out)  # one wrapper per name: the dispatch seam is told which op it is
+        key = (fn, name, out, method)  # one wrapper per name: the dispatch seam is told the op
         if key not in done:
             fn = _low.wrap(fn, name)  # float16/bfloat16 in float32, or PyTorch's refusal
             if getattr(fn, "quiet", False):
                 done[key] = with_out(fn, name) if out else fn
             else:
-                done[key] = (public_out if out else public)(fn, name)
+                done[key] = public_out(fn, name) if out else public(fn, name, method)
         return done[key]
 
     for name in (*getattr(module, "__all__", ()), *getattr(module, "FUNCTIONAL", ()),
@@ -135,7 +154,7 @@ def _quiet(module, done):
     methods = module.TENSOR_METHODS
     for name, fn in methods.items():
         if name != "__init__":
-            methods[name] = wrap(fn, name)
+            methods[name] = wrap(fn, name, method=True)
 
 
 def _install():

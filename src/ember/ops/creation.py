@@ -262,6 +262,29 @@ def int_list(args, name, arg="size", pos=1, varargs=True):
     return tuple(out)
 
 
+def int_arg(v, name, arg, pos, one_element=False):
+    """An int parameter as PyTorch's parser reads it: an int, a NumPy integer, a 0-d integer
+    tensor (or, for the ``one_element`` ones PyTorch reads as SymInt, a one-element one)."""
+    if v.__class__ is int:
+        return v
+    if not (isinstance(v, Tensor) and v._data.ndim and not one_element):
+        n = as_int(v)
+        if n is not None:
+            return n
+    raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be int, not {_typename(v)}")
+
+
+def int_seq(v, name, arg, pos):
+    """An int-list parameter (roll's shifts, movedim's dims, ...): a sequence, or one int-like."""
+    if isinstance(v, (tuple, list)):
+        return int_list(v, name, arg, pos, varargs=False)
+    n = as_int(v)
+    if n is None:
+        raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be tuple of ints, not "
+                        f"{_typename(v)}")
+    return (n,)
+
+
 def _typename(obj):
     return type(obj).__name__ if isinstance(obj, Tensor) else _device._typename(obj)
 
@@ -340,7 +363,9 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     _check_device(device, "eye")
-    return _finish(np.eye(n, n if m is None else m, dtype=_np_dtype(dtype)), requires_grad)
+    n = int_arg(n, "eye", "n", 1, one_element=True)
+    m = n if m is None else int_arg(m, "eye", "m", 2, one_element=True)
+    return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), requires_grad)
 
 
 _MISSING = object()
@@ -511,8 +536,9 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
              requires_grad=False):
     _check_device(device, "linspace")
     start, end = _ends("linspace", start, end)
+    steps = int_arg(steps, "linspace", "steps", 3)
     dt = _space_dtype("linspace_cpu", start, end, steps, dtype)
-    return _finish(_linspace(start, end, int(steps), dt), requires_grad)
+    return _finish(_linspace(start, end, steps, dt), requires_grad)
 
 
 def _linspace(start, end, steps, dt):
@@ -618,6 +644,11 @@ def _cpow(base, x):
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
            requires_grad=False):
     _check_device(device, "arange")
+    for i, (w, v) in enumerate((("start", start), ("end", end), ("step", step))):
+        if isinstance(v, Tensor) and v._data.ndim:
+            w = "end" if i == 0 and end is None else w
+            raise TypeError(f"arange(): argument '{w}' (position {i + 1}) must be Number, not "
+                            "Tensor")
     if end is None:
         start, end = 0, start
     vals = [_scalar(v) for v in (start, end, step)]

@@ -18,7 +18,7 @@ from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import state as _grad_state
 from ._inplace import apply_inplace, check_inplace, overlap_error
 from ._op import formula_node, inplace_tangent, record
-from .creation import _check_device, _finish, _np_dtype, _size
+from .creation import _check_device, _finish, _np_dtype, _size, int_arg
 from .legacy import _NO_CUDA_LIBRARY
 
 __all__ = [
@@ -237,7 +237,7 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
     _check_device(device, "randperm")
-    n = builtins.int(n)
+    n = int_arg(n, "randperm", "n", 1, one_element=True)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     dt = _np_dtype(dtype, _dtype.int64)

@@ -16,7 +16,7 @@ from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, edge
 from ._inplace import check_inplace
 from ._op import dual_multi, formula_node, linear, record, tangent_view, view_jvp, zero_tangents
-from .creation import as_int, int_list
+from .creation import as_int, int_arg, int_list, int_seq
 
 __all__ = [
     "reshape", "squeeze", "unsqueeze", "transpose", "swapaxes", "swapdims", "t", "permute",
@@ -286,7 +286,7 @@ def select(input, dim, index):
     d = input._data
     dim = _wrap_dim(dim, d.ndim)
     n = d.shape[dim]
-    index = int(index)
+    index = int_arg(index, "select", "index", 2, one_element=True)
     if not -n <= index < n:
         raise IndexError(
             f"select(): index {index} out of range for tensor of size {list(d.shape)} at "
@@ -299,7 +299,10 @@ def narrow(input, dim, start, length):
     d = input._data
     dim = _wrap_dim(dim, d.ndim)
     n = d.shape[dim]
-    start, length = int(start), int(length)
+    if isinstance(start, Tensor) and not (start._data.ndim == 0 and start._data.dtype.kind in "iu"):
+        raise RuntimeError("start must be an 0-dim integral Tensor.")
+    start = int_arg(start, "narrow", "start", 2)
+    length = int_arg(length, "narrow", "length", 3, one_element=True)
     if not -n <= start <= n:
         raise IndexError(
             f"start out of range (expected to be in range of [{-n}, {n}], but got {start})"
@@ -329,7 +332,7 @@ def flatten(input, start_dim=0, end_dim=-1):
 def unflatten(input, dim, sizes):
     d = input._data
     dim = _wrap_dim(dim, d.ndim)
-    sizes = tuple(int(s) for s in sizes)
+    sizes = int_seq(sizes, "unflatten", "sizes", 2)
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
     n = d.shape[dim]
@@ -362,8 +365,10 @@ def reshape_as(input, other):
 def movedim(input, source, destination):
     d = input._data
     n = d.ndim
-    src = (source,) if isinstance(source, int) else tuple(source)
-    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    src = int_list(source, "movedim", "source", 1, False) if isinstance(
+        source, (tuple, list)) else (int_arg(source, "movedim", "source", 1),)
+    dst = int_list(destination, "movedim", "destination", 2, False) if isinstance(
+        destination, (tuple, list)) else (int_arg(destination, "movedim", "destination", 2),)
     if len(src) != len(dst):
         raise RuntimeError(
             f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
@@ -467,13 +472,13 @@ _Roll = formula_node("RollBackward0", _roll_grad,
 
 def roll(input, shifts, dims=None):
     d = input._data
-    shifts = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
-    if dims is None or dims == () or dims == []:
+    shifts = int_seq(shifts, "roll", "shifts", 1)
+    if dims is None or isinstance(dims, (tuple, list)) and not dims:
         if len(shifts) != 1:
             raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
         out = np.roll(d.reshape(-1), shifts[0]).reshape(d.shape)
         return record(out, _RollFlat, (input,), (shifts[0],))
-    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    dims = int_seq(dims, "roll", "dims", 2)
     if len(shifts) != len(dims):
         raise RuntimeError(
             f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}"
@@ -499,12 +504,14 @@ _Triu = formula_node("TriuBackward0", lambda g, k: g.triu(k), elementwise=True)
 def tril(input, diagonal=0):
     d = input._data
     _tri_check(d, "tril")
+    diagonal = int_arg(diagonal, "tril", "diagonal", 1, one_element=True)
     return record(np.tril(d, diagonal), _Tril, (input,), (diagonal,))
 
 
 def triu(input, diagonal=0):
     d = input._data
     _tri_check(d, "triu")
+    diagonal = int_arg(diagonal, "triu", "diagonal", 1, one_element=True)
     return record(np.triu(d, diagonal), _Triu, (input,), (diagonal,))
 
 
@@ -535,6 +542,7 @@ _DiagonalBack = formula_node("DiagonalBackwardBackward0",
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
     d = input._data
+    offset = int_arg(offset, "diagonal", "offset", 1)
     a, b = _wrap_dim(dim1, d.ndim), _wrap_dim(dim2, d.ndim)
     if a == b:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
@@ -800,6 +808,11 @@ def split(tensor, split_size_or_sections, dim=0, *, _unsafe=False):
     dim = _wrap_dim(dim, d.ndim)
     n = d.shape[dim]
     pre = (slice(None),) * dim
+    if isinstance(split_size_or_sections, Tensor) and as_int(split_size_or_sections) is not None:
+        split_size_or_sections = as_int(split_size_or_sections)  # a one-element integer tensor
+    elif not isinstance(split_size_or_sections, (int, np.integer, tuple, list)):
+        raise TypeError("split_with_sizes(): argument 'split_sizes' (position 2) must be tuple of "
+                        f"ints, not {type(split_size_or_sections).__name__}")
     if isinstance(split_size_or_sections, (int, np.integer)):
         size = int(split_size_or_sections)
         if size < 0:
@@ -816,7 +829,8 @@ def split(tensor, split_size_or_sections, dim=0, *, _unsafe=False):
             sizes = [0]
         node_cls = SplitBackward0
     else:
-        sizes = [int(s) for s in split_size_or_sections]
+        sizes = list(int_list(split_size_or_sections, "split_with_sizes", "split_sizes", 2,
+                              varargs=False))
         if sum(sizes) != n or any(s < 0 for s in sizes):
             raise RuntimeError(
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
@@ -832,6 +846,7 @@ def split(tensor, split_size_or_sections, dim=0, *, _unsafe=False):
 
 
 def chunk(input, chunks, dim=0, *, _unsafe=False):
+    chunks = int_arg(chunks, "chunk", "chunks", 1)
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     d = input._data

@@ -12,9 +12,10 @@ caught as PyTorch catches it.
 
 import numpy as np
 
-from .._tensor import _make
+from .._tensor import Tensor, _make
 from ..autograd.graph import name_saved
 from ._op import argname, formula_node, record
+from .creation import as_int
 from .indexing import gather, scatter
 from .reduction import (
     _arg_error,
@@ -38,6 +39,8 @@ def _check_int(op, name, pos, value):
     """PyTorch's argument error for an int parameter given something else (bools included)."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
         return int(value)
+    if name == "k" and isinstance(value, Tensor) and as_int(value) is not None:
+        return as_int(value)  # k is a SymInt: a one-element integer tensor too
     raise TypeError(
         f"{op}(): argument '{name}' (position {pos}) must be int, not {type(value).__name__}"
     )
