@@ -587,10 +587,36 @@ _PowExpC = formula_node("PowBackward2", _conj_formula(_pow_exp_grad),
                         jvp=elementwise_jvp((_pow_exp_grad,)))
 
 
+def _alpha_node(name, sign):
+    """add/sub with alpha on two tensors: one node, as PyTorch's (other's gradient g * alpha)."""
+    node_cls = formula_node(name, lambda g, alpha: g, lambda g, alpha: g * (sign * alpha),
+                            elementwise=True)
+    return name_saved(node_cls, alpha=0)
+
+
+_ADD_ALPHA = _alpha_node("AddBackward0", 1)
+_SUB_ALPHA = _alpha_node("SubBackward0", -1)
+
+
+def _with_alpha(fwd, node_cls, alpha_cls, input, other, alpha):
+    """input + alpha * other (or -): one node whose edges are input's and other's."""
+    if (_grad_state.enabled and isinstance(input, Tensor) and isinstance(other, Tensor)
+            and (input._requires_grad or other._requires_grad)
+            and not isinstance(alpha, complex) and not _dispatch.depth):
+        fw = _fw_state.active
+        _grad_state.enabled = _fw_state.active = False
+        try:
+            out = _binary(fwd, node_cls, input, other * alpha)
+        finally:
+            _grad_state.enabled, _fw_state.active = True, fw
+        return record(out._data, alpha_cls, (input, other), (alpha,))
+    return _binary(fwd, node_cls, input, other * alpha)
+
+
 @mark_quiet
 def add(input, other, *, alpha=1):  # noqa: F811
     if alpha != 1:
-        other = other * alpha
+        return _with_alpha(np.add, _ADD, _ADD_ALPHA, input, other, alpha)
     return _binary(np.add, _ADD, input, other)
 
 
@@ -601,7 +627,7 @@ def sub(input, other, *, alpha=1):  # noqa: F811
             oc is float or oc is int or oc is Tensor and other._data.dtype.kind in "fV")):
         _check_bool_sub(input, other)
     if alpha != 1:
-        other = other * alpha
+        return _with_alpha(np.subtract, _SUB, _SUB_ALPHA, input, other, alpha)
     return _binary(np.subtract, _SUB, input, other)
 
 
@@ -626,6 +652,7 @@ _ADD = binary_node("AddBackward0", lambda g, a, b: g, lambda g, a, b: g, ("", ""
 add.binary = (np.add, _ADD, False)
 _SUB = binary_node("SubBackward0", lambda g, a, b: g, lambda g, a, b: -g, ("", ""), True)
 _ADD.op, _SUB.op = add, sub
+_ADD._saved_alpha = _SUB._saved_alpha = property(lambda self: 1)  # PyTorch's default alpha
 _RSUB = formula_node("RsubBackward1", lambda g: -g, arrays=True, elementwise=True)
 
 
@@ -858,7 +885,9 @@ def _where_b(g, cond, a, b):
     return where(cond, 0.0, g)
 
 
-_WhereNode = formula_node("WhereBackward0", None, _where_a, _where_b, elementwise=True)
+# PyTorch's edges are the two values' (the condition is saved, not an input)
+_WhereNode = name_saved(formula_node("WhereBackward0", _where_a, _where_b, elementwise=True),
+                        condition=0)
 
 
 def where(condition, input=None, other=None):
@@ -886,7 +915,7 @@ def where(condition, input=None, other=None):
         raise broadcast_shapes_error(shapes[0], np.broadcast_shapes(*shapes[1:])) or \
             RuntimeError("where: shapes do not broadcast") from None
     cond_t = condition if isinstance(condition, Tensor) else _make(c)
-    return record(out, _WhereNode, (None, input, other), (cond_t, input, other))
+    return record(out, _WhereNode, (input, other), (cond_t, input, other))
 
 
 _Lerp = formula_node("LerpBackward0", lambda g, w: g * (1 - w), lambda g, w: g * w,
@@ -1028,11 +1057,15 @@ def div_(self, other, *, rounding_mode=None):  # noqa: F811
 
 
 def _add_inplace(self, other, *, alpha=1):
-    return add_(self, other if alpha == 1 else other * alpha)
+    if alpha == 1:
+        return add_(self, other)
+    return apply_inplace(self, lambda a, b: add(a, b, alpha=alpha), other)
 
 
 def _sub_inplace(self, other, *, alpha=1):
-    return sub_(self, other if alpha == 1 else other * alpha)
+    if alpha == 1:
+        return sub_(self, other)
+    return apply_inplace(self, lambda a, b: sub(a, b, alpha=alpha), other)
 
 
 _Zero = formula_node("ZeroBackward0", lambda g: g * 0)

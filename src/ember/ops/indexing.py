@@ -13,7 +13,7 @@ import numpy as np
 from .. import _names
 from .._dtype import from_np
 from .._errors import note
-from .._tensor import Tensor, _make, _wrap_dim
+from .._tensor import Tensor, _make, _type_name, _wrap_dim
 from ..autograd import forward_ad as _fw
 from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import state as _grad_state
@@ -149,22 +149,38 @@ def parse_key(key, shape):
     node = None
     op = None  # the last view op that assignment goes through
     dim = 0  # position in the input
-    for k in items:
+    rdim = 0  # position in the result as PyTorch builds it (its errors count dims so)
+    beyond = False  # a second Ellipsis took the position past the input's dims
+    masks = []  # (mask, its first dim in the basic view): checked once the view is known
+    vpos = 0  # dims of the basic view that the advanced key has covered
+    seen_ellipsis = False
+    for i, k in enumerate(items):
+        if beyond and k is not Ellipsis:
+            _raise_beyond(k, rdim, ndim, i)
         if k is Ellipsis:
             n = ndim - used
-            used = ndim  # a second Ellipsis stands for no dims (as in PyTorch)
+            if seen_ellipsis:
+                beyond = beyond or n > 0  # PyTorch expands each Ellipsis the same way
+                rdim += n
+                continue
+            seen_ellipsis = True
             basic.extend([slice(None)] * n)
             adv.extend([slice(None)] * n)
             dim += n
+            rdim += n
+            vpos += n
         elif k is None:
             basic.append(None)
             adv.append(slice(None))
             node = _UnsqueezeKey
             op = "Unsqueeze"
+            rdim += 1
+            vpos += 1
         elif isinstance(k, int):
             n = shape[dim]
             if not -n <= k < n:
-                raise IndexError(f"index {k} is out of bounds for dimension {dim} with size {n}")
+                # PyTorch names the dimension by the int's place in the key
+                raise IndexError(f"index {k} is out of bounds for dimension {i} with size {n}")
             basic.append(k % n)
             node = _Select
             op = "Select"
@@ -181,6 +197,8 @@ def parse_key(key, shape):
             elif single:
                 node = _Slice
             dim += 1
+            rdim += 1
+            vpos += 1
         else:  # an array
             has_adv = True
             if k.dtype.kind == "b":
@@ -189,29 +207,67 @@ def parse_key(key, shape):
                     adv.append(k.reshape(1))
                     node = _UnsqueezeKey
                     op = "Unsqueeze"
+                    rdim += 1
+                    vpos += 1
                     continue
-                for j in range(k.ndim):
-                    if k.shape[j] != shape[dim + j]:
-                        raise IndexError(
-                            f"The shape of the mask {list(k.shape)} at index {j} does not match "
-                            f"the shape of the indexed tensor {list(shape)} at index {dim + j}"
-                        )
+                masks.append((k, vpos))
                 basic.extend([slice(None)] * k.ndim)
                 adv.append(k)
                 dim += k.ndim
+                rdim += k.ndim
+                vpos += k.ndim
             else:
                 basic.append(slice(None))
                 adv.append(k)
                 dim += 1
+                rdim += 1
+                vpos += 1
     basic.append(Ellipsis)
+    if masks:
+        view = np.broadcast_to(np.empty((), np.int8), shape)[tuple(basic)].shape
+        for k, at in masks:
+            for j in range(k.ndim):
+                if at + j >= len(view) or k.shape[j] != view[at + j]:
+                    raise IndexError(
+                        f"The shape of the mask {list(k.shape)} at index {j} does not match "
+                        f"the shape of the indexed tensor {list(view)} at index {at + j}"
+                    )
     if not has_adv:
         return tuple(basic), None, node or _Alias, op
     return tuple(basic), tuple(adv), node, op
 
 
-def _check_adv(adv, shape):
-    """PyTorch's errors for index arrays: out of bounds, shapes that do not broadcast."""
+def _raise_beyond(k, rdim, ndim, i):
+    """PyTorch's error for an index past the input's dims (after a second Ellipsis)."""
+    if isinstance(k, slice) and k == slice(None):
+        return  # a full slice is skipped
+    if k is None or isinstance(k, slice):
+        r = ndim + 1 if k is None else ndim
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-r}, {r - 1}], "
+                         f"but got {rdim})")
+    if isinstance(k, int):
+        raise IndexError(f"index {k} is out of bounds for dimension {i} with size 0")
+    got = rdim + (k.ndim if k.dtype.kind == "b" and k.ndim else 1)
+    raise IndexError(f"too many indices for tensor of dimension {ndim} (got {got})")
+
+
+def _check_adv(adv, shape, bounds=True, shapes=True):
+    """PyTorch's errors for index arrays: shapes that do not broadcast, then out of bounds."""
     arrays = []
+    for item in adv:
+        if not isinstance(item, slice):
+            arrays.append(item.nonzero()[0] if item.dtype.kind == "b" else item)
+    if shapes and len(arrays) > 1:
+        try:
+            np.broadcast_shapes(*(a.shape for a in arrays))
+        except ValueError:
+            shown = ", ".join(str(list(a.shape)) for a in arrays)
+            raise IndexError(
+                "shape mismatch: indexing tensors could not be broadcast together with shapes "
+                f"{shown}"
+            ) from None
+    if not bounds or 0 in _adv_shape(shape, adv):
+        return  # PyTorch checks each index as it reads it: an empty result reads none
     pos = 0  # which indexed dimension, counted as PyTorch reports it
     k = 0  # the dimension of the view this item indexes
     for item in adv:
@@ -219,7 +275,6 @@ def _check_adv(adv, shape):
             k += 1
             continue
         if item.dtype.kind == "b":
-            arrays.append(item.nonzero()[0])
             pos += item.ndim
             k += item.ndim
             continue
@@ -230,17 +285,27 @@ def _check_adv(adv, shape):
             if bad.any():
                 v = item.reshape(-1)[np.argmax(bad.reshape(-1))]
                 raise IndexError(f"index {v} is out of bounds for dimension {pos} with size {n}")
-        arrays.append(item)
         pos += 1
-    if len(arrays) > 1:
-        try:
-            np.broadcast_shapes(*(a.shape for a in arrays))
-        except ValueError:
-            shapes = ", ".join(str(list(a.shape)) for a in arrays)
-            raise IndexError(
-                "shape mismatch: indexing tensors could not be broadcast together with shapes "
-                f"{shapes}"
-            ) from None
+
+
+def _adv_shape(view_shape, adv):
+    """The shape of view[adv] without reading the indices' values (they may be out of
+    bounds: PyTorch checks the value's shape first)."""
+    dummy = list(view_shape)
+    key = []
+    k = 0
+    for item in adv:
+        if isinstance(item, slice):
+            key.append(item)
+            k += 1
+        elif item.dtype.kind == "b":
+            key.append(item)
+            k += item.ndim
+        else:
+            dummy[k] = max(dummy[k], 1)
+            key.append(np.zeros(item.shape, np.intp))
+            k += 1
+    return np.broadcast_to(np.empty((), np.int8), tuple(dummy))[tuple(key)].shape
 
 
 # -- the two differentiable primitives: gather by key, put by key -----------------------------
@@ -256,7 +321,12 @@ IndexBackward0 = formula_node("IndexBackward0", _index_grad,
 def _take_key(d, key):
     basic, adv = key
     v = d[basic]
-    return v if adv is None else v[adv]
+    if adv is None:
+        return v
+    shape = _adv_shape(v.shape, adv)
+    if 0 in shape:
+        return np.empty(shape, d.dtype)  # an empty result reads no index (some may be bad)
+    return v[adv]
 
 
 def index_key(input, key):
@@ -304,6 +374,8 @@ class _CopyBackwards(FormulaNode):
 
 _CopyBackwards.__name__ = _CopyBackwards.__qualname__ = "CopyBackwards"
 
+FillBackward3 = formula_node("FillBackward3", _put_self_grad, _put_values_grad)
+
 
 def _value_array(value, dtype):
     if isinstance(value, Tensor):
@@ -321,7 +393,16 @@ def _write(target, key, v, accumulate):
             np.copyto(region, v, casting="unsafe") if not accumulate else np.add(
                 region, v, out=region, casting="unsafe")
         except ValueError:
-            raise _expand_error(np.shape(v), region.shape) from None
+            raise _expand_error(np.shape(v), region.shape, v.dtype) from None
+        return
+    target = _adv_shape(region.shape, adv)
+    if 0 in target:
+        try:
+            fits = np.broadcast_shapes(np.shape(v), target) == target
+        except ValueError:
+            fits = False
+        if not fits:
+            raise _put_shape_error(np.shape(v), target)
         return
     try:
         if accumulate:
@@ -329,15 +410,21 @@ def _write(target, key, v, accumulate):
         else:
             region[adv] = v
     except ValueError:
-        out_shape = region[adv].shape
-        raise RuntimeError(
-            f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be broadcast to "
-            f"indexing result of shape {list(out_shape)}"
-        ) from None
+        raise _put_shape_error(np.shape(v), region[adv].shape) from None
 
 
-def _expand_error(vshape, target):
+def _put_shape_error(vshape, target):
+    return RuntimeError(f"shape mismatch: value tensor of shape {list(vshape)} cannot be "
+                        f"broadcast to indexing result of shape {list(target)}")
+
+
+def _expand_error(vshape, target, dtype=None):
     lead = len(target) - len(vshape)
+    if lead < 0:
+        return RuntimeError(
+            f"expand({_type_name(np.empty(0, dtype))}{{[{', '.join(map(str, vshape))}]}}, size="
+            f"[{', '.join(map(str, target))}]): the number of sizes provided ({len(target)}) "
+            f"must be greater or equal to the number of dimensions in the tensor ({len(vshape)})")
     for i in range(len(vshape) - 1, -1, -1):
         t = target[i + lead] if i + lead >= 0 else None
         if vshape[i] != 1 and vshape[i] != t:
@@ -387,18 +474,109 @@ def _strip_leading_ones(value):
     return value if k == 0 else value.reshape(shape[k:])
 
 
+_SCALAR_CPP = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int",
+               "int64": "int64_t"}
+
+
+def _overflow(dtype):
+    word = _SCALAR_CPP.get(dtype.name) or from_np[dtype].cpp
+    return RuntimeError(f"value cannot be converted to type {word} without overflow")
+
+
+def _check_scalar(value, dtype):
+    """A Python number written into a tensor of ``dtype``: PyTorch's checked conversion."""
+    if isinstance(value, (bool, np.bool_)):
+        return
+    if isinstance(value, int) or not isinstance(value, (float, complex)):
+        value = int(value)  # Python ints and NumPy integers
+        if not -2 ** 63 <= value < 2 ** 63:
+            raise ValueError("Overflow when unpacking long long")
+    kind = dtype.kind
+    if kind == "b":
+        return
+    if isinstance(value, complex):
+        if kind != "c" and value.imag != 0:
+            raise _overflow(dtype)
+        value = value.real if kind != "c" else value
+    if kind in "iu":
+        info = np.iinfo(dtype)
+        if isinstance(value, int):
+            low = -info.max if kind == "u" else info.min
+            bad = not low <= value <= info.max
+        else:
+            bad = not info.min <= value <= info.max  # NaN too
+        if bad:
+            raise _overflow(dtype)
+    elif dtype.itemsize >= 4 and dtype != np.float64 and dtype != np.complex128:
+        big = np.finfo(dtype).max
+        parts = (value.real, value.imag) if isinstance(value, complex) else (value,)
+        if any(abs(v) > big and v == v and abs(v) != float("inf") for v in parts):
+            raise _overflow(dtype)
+
+
+def _mask_only(key):
+    """Whether the key's one advanced index is a boolean mask (PyTorch then fills it as
+    masked_fill_ does, casting a one-element value)."""
+    items = key if isinstance(key, tuple) else (key,)
+    found = 0
+    for k in items:
+        if isinstance(k, (Tensor, np.ndarray)) or isinstance(k, list) and k:
+            a = k._data if isinstance(k, Tensor) else np.asarray(k)
+            if a.dtype != np.bool_ or a.ndim == 0:
+                return False
+            found += 1
+        elif isinstance(k, (bool, np.bool_)) and len(items) > 1:
+            return False
+    return found == 1
+
+
 def setitem(self, key, value):
     d = self._data
     if not d.flags.writeable:
         raise overlap_error()
+    skip = False
+    if key is True:
+        key = None  # PyTorch reads a lone True as a new leading dim, a view
+    elif key is False:
+        skip = True  # and a lone False as selecting nothing: no write at all
     basic, adv, _, via = parse_key(key, d.shape)
+    fill = None  # a number or 0-d tensor value
     if isinstance(value, Tensor):
+        if skip:
+            return
+        if value._data.ndim == 0:
+            fill = value
         value = _strip_leading_ones(value)
-    elif isinstance(value, (list, tuple)) or not isinstance(
-            value, (int, float, bool, complex, np.number, np.bool_)):
+        vd = value._data
+        if adv is None:
+            region = d[basic]
+            if vd.ndim > region.ndim:
+                raise _expand_error(vd.shape, region.shape, vd.dtype)
+        else:  # PyTorch checks the indices' shapes, the value's shape, its dtype, then bounds
+            view_shape = d[basic].shape
+            _check_adv(adv, view_shape, bounds=False)
+            target = _adv_shape(view_shape, adv)
+            try:
+                fits = np.broadcast_shapes(vd.shape, target) == target
+            except ValueError:
+                fits = False
+            if not fits:
+                raise _put_shape_error(vd.shape, target)
+            if vd.dtype != d.dtype and not (vd.size == 1 and _mask_only(key)):
+                raise RuntimeError(
+                    "Index put requires the source and destination dtypes match, got "
+                    f"{from_np[d.dtype].word} for the destination and {from_np[vd.dtype].word} "
+                    "for the source.")
+    elif isinstance(value, (int, float, complex)) or (
+            isinstance(value, np.integer) and not isinstance(value, np.bool_)):
+        _check_scalar(value, d.dtype)
+        fill = value
+    else:
         cls = type(value)
         name = cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
-        raise TypeError(f"can't assign a {name} to a ember.{from_np[d.dtype].word}Tensor")
+        raise TypeError(f"can't assign a {name} to a {_type_name(d)}")
+    if skip:
+        return
     if adv is not None:
         _check_adv(adv, d[basic].shape)
     key2 = (basic, adv)
@@ -425,7 +603,9 @@ def setitem(self, key, value):
     if via:
         node_cls = _CopySlicesPut
     else:
-        node_cls = _CopyBackwards if adv is None else IndexPutBackward0
+        node_cls = IndexPutBackward0
+        if adv is None:  # the whole tensor: PyTorch fills it from a number or 0-d tensor
+            node_cls = _CopyBackwards if fill is None else FillBackward3
     if _fw_state.active:
         with _fw.suspended():
             t = record(d, node_cls, (self, value), (key2, False))
