@@ -11,11 +11,12 @@ from weakref import ref as _weakref
 
 import numpy as np
 
+from .. import _dispatch
 from .._dtype import from_np
 from .._errors import note
 from .._errstate import restore, silence
-from .._tensor import Size, Tensor, _make
 from .._names import spell
+from .._tensor import Size, Tensor, _make
 from . import anomaly as _anomaly
 from . import grad_mode
 from .anomaly import state as _anomaly_state
@@ -23,6 +24,8 @@ from .forward_ad import state as _fw_state
 from .graph import FREED_MESSAGE, AccumulateGrad, accumulator, edge
 
 _ndarray = np.ndarray
+_asarray = np.asarray
+_vmap = _dispatch.state  # depth > 0 while a transform (vmap) runs
 
 # The seam for ember.profiler: while a profile records, the recorder that times each node.
 # The engine reads it once per backward; with no profiler it is None and costs nothing per node.
@@ -65,15 +68,18 @@ def _backward_scalar(t, retain_graph, create_graph):
     d = t._data
     if d.dtype.kind == "c":
         raise _complex_implicit_error(d)
-    _run((t,), (_ones(d.shape, d.dtype),), create_graph if retain_graph is None else retain_graph,
-         create_graph, None, None)
+    _run((t,), None, create_graph if retain_graph is None else retain_graph, create_graph, None,
+         None)
 
 
 def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
     """Tensor.backward: backward() from this tensor."""
     if (gradient is None and inputs is None and self.__class__ is Tensor
             and self._requires_grad and self._data.size == 1):
-        _backward_scalar(self, retain_graph, create_graph)
+        if self._data.dtype.kind == "c":
+            raise _complex_implicit_error(self._data)
+        _run((self,), None, create_graph if retain_graph is None else retain_graph,
+             create_graph, None, None)
     else:
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
@@ -145,14 +151,18 @@ def _input_edge(t, i):
 _ONES = {}
 
 
-def _ones(shape, dtype):
+def _ones_array(shape, dtype):
     """The implicit gradient of a one-element output: a fresh, writable copy of a cached one
     (hooks may change it in place, as they may PyTorch's)."""
     key = (shape, dtype)
     arr = _ONES.get(key)
     if arr is None:
         arr = _ONES[key] = np.ones(shape, dtype)
-    return _make(arr.copy())
+    return arr.copy()
+
+
+def _ones(shape, dtype):
+    return _make(_ones_array(shape, dtype))
 
 
 def _make_grads(outputs, grads, create_graph, caller):
@@ -221,24 +231,37 @@ def _make_grads(outputs, grads, create_graph, caller):
 def _run(roots, grads, retain_graph, create_graph, targets, captured):
     """Propagate ``grads`` from ``roots`` through the graph.
 
+    ``grads``: one Tensor per root, or None for the implicit ones of a single one-element root.
     ``targets``: the edges whose gradient is wanted (None: every leaf). ``captured``: when a
     dict, gradients at the targets are stored there instead of accumulated into ``.grad``.
+
+    A first-order pass (no create_graph, no forward-mode level, no anomaly mode or profiler,
+    no vmap) runs on arrays (_run_arrays); the others run the nodes on Tensors.
     """
-    root_edges = [edge(t) for t in roots]
-    root_fns = {root_edges[0][0]} if len(roots) == 1 else {fn for fn, _ in root_edges}
     # count, for every node, how many edges lead into it
     deps = {}
-    stack = list(root_fns)
+    count = deps.get
+    if len(roots) == 1:
+        root_edges = [edge(roots[0])]
+        root_fns = None
+        stack = [root_edges[0][0]]
+    else:
+        root_edges = [edge(t) for t in roots]
+        root_fns = {fn for fn, _ in root_edges}
+        stack = list(root_fns)
+    push = stack.append
     while stack:
         for nxt, _ in stack.pop().next_functions:
             if nxt is not None:
-                count = deps.get(nxt)
-                if count is None:
+                c = count(nxt)
+                if c is None:
                     deps[nxt] = 1
-                    if nxt not in root_fns:
-                        stack.append(nxt)
+                    if root_fns is None or nxt not in root_fns:
+                        push(nxt)
                 else:
-                    deps[nxt] = count + 1
+                    deps[nxt] = c + 1
+    if targets is not None and root_fns is None:
+        root_fns = {root_edges[0][0]}
     needed = None if targets is None else _needed(root_fns | deps.keys(), targets)
     if not _fw_state.deriving:  # a forward rule's own small backward is not the user's
         growth = _growth
@@ -255,6 +278,22 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
     # formulas run on Tensors (never the raw-array fast path) under create_graph, and in
     # forward mode, where saved tensors may carry tangents that the formulas propagate
     tensors = create_graph or _fw_state.active
+    if not (tensors or careful or _vmap.depth):
+        if grads is None:
+            d = roots[0]._data
+            _run_arrays(root_edges, (_ones_array(d.shape, d.dtype),), deps, needed,
+                        retain_graph, targets, captured, None)
+            return
+        for g in grads:
+            if g.__class__ is not Tensor:
+                break
+        else:  # plain Tensors (not batched by a transform): their arrays
+            _run_arrays(root_edges, [g._data for g in grads], deps, needed, retain_graph,
+                        targets, captured, grads if captured is not None else None)
+            return
+    if grads is None:
+        d = roots[0]._data
+        grads = (_ones(d.shape, d.dtype),)
 
     buffers = {}
     for (fn, nr), g in zip(root_edges, grads):
@@ -349,6 +388,172 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
     finally:
         restore(token)
         state.enabled = prev
+
+
+def _run_arrays(root_edges, grads, deps, needed, retain_graph, targets, captured, roots):
+    """_run's loop for a first-order pass: the gradients are arrays from start to end.
+
+    Each node runs its ``apply_arrays``; the engine sums arrays and reduces or casts them to
+    each input's shape and dtype. Tensors are made only where something outside the engine
+    sees a gradient: a leaf's ``.grad``, the results of autograd.grad, and hooks (which get
+    Tensors around the arrays and may return new ones). ``roots``: the gradient Tensors given
+    to autograd.grad (a result that is one of them is returned as that Tensor, as in PyTorch).
+    """
+    buffers = {}
+    ready = []
+    fn = None  # the next node, when it is known without the heap
+    if len(root_edges) == 1:
+        fn, nr = root_edges[0]
+        buffers[fn] = buf = [None] * fn.n_outputs
+        buf[nr] = grads[0]
+    else:
+        for (fn, nr), g in zip(root_edges, grads):
+            _add_to_buffer(buffers, fn, nr, g)
+        fn = None
+        for root, _ in root_edges:
+            if root not in deps and root not in ready:
+                _push(ready, root)
+    pop, push = _pop, _push
+    acc_class = AccumulateGrad
+    ndarray = _ndarray
+    free = not retain_graph
+
+    state = grad_mode.state
+    prev = state.enabled
+    state.enabled = False
+    token = silence()  # PyTorch computes inf and nan without warnings
+    try:
+        while fn is not None or ready:
+            if fn is None:
+                fn = pop(ready)
+            buf = buffers.pop(fn)
+            if fn._retain_hooks is not None:
+                _unwrap_into(buf, _run_tensor_hooks(fn, _wrap_all(buf)))
+            if captured is not None:
+                _capture(fn, buf, targets, captured, roots)
+            if fn.__class__ is acc_class:
+                g = buf[0]
+                if g is not None and captured is None and (targets is None or (fn, 0) in targets):
+                    if fn._pre_hooks or fn._hooks or fn.variable._hooks is not None:
+                        _accumulate_with_node_hooks(fn, _make(g), False, _accumulate)
+                    else:
+                        buf = b = grads_in = old = None  # g's only holders: this frame, the next
+                        _accumulate_array(fn.variable, g)
+                fn = None
+                continue
+            edges = fn.next_functions
+            if (buf[0] is None and _all_none(buf)) or (needed is not None and fn not in needed):
+                grads_in = (None,) * len(edges)
+            else:
+                if fn._pre_hooks:
+                    buf = _unwrap_all(_run_pre_hooks(fn, _wrap_all(buf)))
+                grads_in = fn.apply_arrays(buf)
+                if fn._hooks:
+                    grads_in = _unwrap_all(_run_post_hooks(fn, tuple(_wrap_all(grads_in)),
+                                                           _wrap_all(buf)))
+                if free and fn._saved is not None:
+                    fn.release()
+            meta = fn._meta
+            fn = None
+            for (nxt, nr), g, m in zip(edges, grads_in, meta) if edges else ():
+                if nxt is None:
+                    continue
+                if g is not None:
+                    if g.__class__ is not ndarray:
+                        g = _asarray(g)  # NumPy gives a scalar for a 0-d result
+                    if m is not None:  # None: the input had the output's shape and dtype
+                        if g.shape != m[0]:
+                            g = _sum_to_checked(g, m[0])
+                        if g.dtype is not m[1]:
+                            g = _cast(g, m[1])
+                    b = buffers.get(nxt)
+                    if b is None:
+                        if nxt.n_outputs == 1:
+                            buffers[nxt] = [g]
+                        else:
+                            buffers[nxt] = b = [None] * nxt.n_outputs
+                            b[nr] = g
+                    else:
+                        old = b[nr]
+                        if old is None:
+                            b[nr] = g
+                        else:
+                            old = old + g
+                            b[nr] = old if old.__class__ is ndarray else _asarray(old)
+                elif nxt not in buffers:
+                    buffers[nxt] = [None] * nxt.n_outputs
+                left = deps[nxt] - 1
+                deps[nxt] = left
+                if not left:
+                    if fn is None and not ready:
+                        # the only ready node (a chain): it runs next, no heap needed
+                        fn = nxt
+                    else:
+                        if fn is not None:
+                            push(ready, fn)
+                            fn = None
+                        push(ready, nxt)
+    except RuntimeError as exc:
+        if exc.args and exc.args[0] == FREED_MESSAGE:
+            note(exc, _FREED_NOTE)
+        raise
+    finally:
+        restore(token)
+        state.enabled = prev
+
+
+def _cast(g, dtype):
+    """A gradient array in its input's dtype (a real input of a complex op: the real part)."""
+    if g.dtype.kind == "c" and dtype.kind != "c":
+        g = g.real
+        if g.dtype is dtype:
+            return g
+    return g.astype(dtype)
+
+
+def _wrap_all(arrays):
+    """Tensors around a node's gradient arrays, for hooks (which see Tensors)."""
+    return [None if g is None else _make(g) for g in arrays]
+
+
+def _unwrap_all(tensors):
+    return [None if t is None else t._data for t in tensors]
+
+
+def _unwrap_into(buf, tensors):
+    for i, t in enumerate(tensors):
+        buf[i] = None if t is None else t._data
+
+
+def _capture(fn, buf, targets, captured, roots):
+    """autograd.grad on arrays: keep the gradients of the target edges (as Tensors)."""
+    leaf_hooked = None
+    if fn.__class__ is AccumulateGrad and buf[0] is not None and fn.variable._hooks is not None:
+        wrapped = [_make(buf[0])]
+        _run_leaf_hooks(fn, wrapped)  # a leaf's hooks see its gradient
+        leaf_hooked = wrapped[0]
+        buf[0] = leaf_hooked._data
+    for nr, g in enumerate(buf):
+        if g is not None and (fn, nr) in targets:
+            t = leaf_hooked
+            if t is None and roots is not None:
+                for r in roots:  # a given gradient that reached a target unchanged
+                    if r._data is g:
+                        t = r
+                        break
+            captured[(fn, nr)] = _make(g) if t is None else t
+
+
+def _sum_to_checked(g, shape):
+    """Sum a broadcast gradient array back to its input's shape (PyTorch's sum_to)."""
+    gshape = g.shape
+    lead = len(gshape) - len(shape)
+    if lead < 0 or not all(s == 1 or s == gs for s, gs in zip(shape, gshape[lead:])):
+        raise RuntimeError(
+            f"Function backward returned an invalid gradient at index 0 - got "
+            f"{list(gshape)} but expected shape compatible with {list(shape)}"
+        )
+    return sum_to_array(g, shape)
 
 
 _FREED_NOTE = (
@@ -553,7 +758,11 @@ def _add_to_buffer(buffers, fn, nr, g):
     if buf is None:
         buffers[fn] = buf = [None] * fn.n_outputs
     old = buf[nr]
-    buf[nr] = g if old is None else old + g
+    if old is not None:
+        g = old + g
+        if isinstance(g, np.generic):
+            g = _asarray(g)  # two 0-d arrays sum to a NumPy scalar
+    buf[nr] = g
 
 
 def _needed(nodes, targets):
@@ -620,6 +829,7 @@ def _run_tensor_hooks(fn, buf):
         buf[nr] = g
         if hooks.retains_grad:
             t._grad = g.detach().clone() if t._grad is None else t._grad + g.detach()
+    return buf
 
 
 def _sole_owner(g, leaf):
@@ -665,6 +875,29 @@ def _accumulate(leaf, g, create_graph, tensor_hooks=True):
     if hooks is not None:
         for hook in list(hooks.post_accumulate):
             hook(leaf)
+
+
+def _accumulate_array(leaf, g):
+    """_accumulate for a first-order pass without hooks: ``g`` an array the engine computed.
+
+    A fresh array that nothing else holds becomes ``.grad`` without a copy (the conditions of
+    _sole_owner, for an array: only this frame and the engine's hold it).
+    """
+    old = leaf._grad
+    if old is None:
+        ld = leaf._data
+        if (_getrefcount(g) <= 3 and g.flags.c_contiguous and g.flags.writeable
+                and g.dtype is ld.dtype and g.shape == ld.shape
+                and (g.base is None or _getrefcount(g.base) <= 2 and g.base.size == g.size
+                     and g.base.__class__ is _ndarray and g.base.base is None)):
+            leaf._grad = _make(g)
+        else:
+            leaf._grad = _make(g.copy())
+    elif old._requires_grad:
+        leaf._grad = old + _make(g)
+    else:
+        od = old._data
+        np.add(od, g, out=od, casting="unsafe")
 
 
 # attached to Tensor by ember.ops, with every other Tensor method

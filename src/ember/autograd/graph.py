@@ -85,6 +85,17 @@ class Node:
     def needs_input_grad(self, i):
         return self.next_functions[i][0] is not None
 
+    def apply_arrays(self, grads):
+        """The backward of a first-order pass, on arrays: ``grads`` holds one array (or None)
+        per output, the result one array (or None) per edge.
+
+        This default wraps the arrays as Tensors, runs ``apply`` and unwraps what it returns:
+        every node works so. Nodes whose formulas can run on the arrays themselves override it
+        (ops/_op.py's formula nodes), and no Tensor is made for them.
+        """
+        out = self.apply([None if g is None else _make(g) for g in grads], False)
+        return [None if r is None else r._data for r in out]
+
     # saved values -----------------------------------------------------------------------
     def unpack_saved(self):
         """The saved inputs, checked against in-place changes since they were saved."""

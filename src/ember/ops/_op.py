@@ -12,7 +12,7 @@ from .._tensor import Tensor, _make
 from ..autograd import forward_ad as _fw
 from ..autograd.engine import grad as _engine_grad
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.graph import Node, PackedOut, accumulator, pack, pack_out, saved_hooks
+from ..autograd.graph import Node, Packed, PackedOut, accumulator, pack, pack_out, saved_hooks
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -135,8 +135,8 @@ class FormulaNode(Node):
     def apply(self, grads, create_graph):
         g = grads[0]
         saved = self.unpack_saved()
-        if self.arrays and not create_graph:
-            args = self._array_args(g, saved)
+        if self.arrays and not create_graph and g.__class__ is Tensor:
+            args = self._array_args(g._data, saved)
             if args is not None:
                 return tuple(None if fn is None else _wrap(vjp(*args))
                              for vjp, (fn, _) in zip(self.vjps, self.next_functions))
@@ -147,9 +147,20 @@ class FormulaNode(Node):
             for vjp, (fn, _) in zip(self.vjps, self.next_functions)
         )
 
-    def _array_args(self, g, saved):
-        """(gradient, *saved, output) as arrays and numbers, or None if a dtype differs."""
-        gd = g._data
+    def apply_arrays(self, grads):
+        """The engine's first-order entry: the formulas on the arrays themselves when they
+        allow it (``arrays``), else through Tensors (Node's adapter)."""
+        if self.arrays:
+            args = self._saved_arrays(grads[0])
+            if args is not None:
+                return [None if fn is None else vjp(*args)
+                        for vjp, (fn, _) in zip(self.vjps, self.next_functions)]
+        return Node.apply_arrays(self, grads)
+
+    def _array_args(self, gd, saved):
+        """(gradient, *saved, output) as arrays and numbers, or None if a dtype differs.
+
+        ``gd``: the incoming gradient's array."""
         dt = gd.dtype
         args = [gd]
         for s in saved:
@@ -161,13 +172,53 @@ class FormulaNode(Node):
                 return None  # NumPy does not treat its scalars as weakly typed numbers
             args.append(s)
         if self._out is not None:
-            data, counter, version = self._out
-            if data is None:
-                return None  # packed by saved-tensor hooks: the Tensor path unpacks it
-            if counter[0] != version:
-                self.unpack_out(False)  # raises the in-place modification error
-            args.append(data)
+            return self._out_array(args)
         return args
+
+    def _saved_arrays(self, gd):
+        """_array_args of the saved values, checked against in-place changes on the way (one
+        loop, for the engine's first-order pass)."""
+        saved = self._saved
+        if saved is None or saved.__class__ is Packed:
+            return self._array_args(gd, self.unpack_saved())
+        versions = self._versions
+        dt = gd.dtype
+        args = [gd]
+        append = args.append
+        i = -1
+        for s in saved:
+            i += 1
+            if s.__class__ in _PLAIN:
+                append(s)
+                continue
+            if s.__class__ is Tensor or isinstance(s, Tensor):
+                if versions is not None:
+                    v = versions[i]
+                    if v is not None and s._version[0] != v:
+                        self.unpack_saved()  # raises the in-place modification error
+                s = s._data
+                if s.dtype is not dt:
+                    return None
+            elif isinstance(s, _np_number):
+                return None  # NumPy does not treat its scalars as weakly typed numbers
+            append(s)
+        if self._out is not None:
+            return self._out_array(args)
+        return args
+
+    def _out_array(self, args):
+        """args with the op's output array appended (None when hooks packed it)."""
+        data, counter, version = self._out
+        if data is None:
+            return None  # packed by saved-tensor hooks: the Tensor path unpacks it
+        if counter[0] != version:
+            self.unpack_out(False)  # raises the in-place modification error
+        args.append(data)
+        return args
+
+
+# saved values that pass to an array formula as they are
+_PLAIN = frozenset({type(None), float, int, bool, tuple, str})
 
 
 def _wrap(result):
@@ -186,13 +237,21 @@ class UnaryFormulaNode(FormulaNode):
             saved = self.unpack_saved()  # raises the freed-graph error
         elif self._versions is not None:
             saved = self.unpack_saved()
-        if self.arrays and not create_graph:
-            args = self._array_args(grads[0], saved)
+        g = grads[0]
+        if self.arrays and not create_graph and g.__class__ is Tensor:
+            args = self._array_args(g._data, saved)
             if args is not None:
                 return (_wrap(self.vjps[0](*args)),)
         if self._out is not None:
-            return (self.vjps[0](grads[0], *saved, self.unpack_out(create_graph)),)
-        return (self.vjps[0](grads[0], *saved),)
+            return (self.vjps[0](g, *saved, self.unpack_out(create_graph)),)
+        return (self.vjps[0](g, *saved),)
+
+    def apply_arrays(self, grads):
+        if self.arrays:
+            args = self._saved_arrays(grads[0])
+            if args is not None:
+                return (self.vjps[0](*args),)
+        return Node.apply_arrays(self, grads)
 
 
 class BinaryFormulaNode(FormulaNode):
@@ -205,14 +264,23 @@ class BinaryFormulaNode(FormulaNode):
         saved = self.unpack_saved()
         (fa, _), (fb, _) = self.next_functions
         va, vb = self.vjps
-        if self.arrays and not create_graph:
-            args = self._array_args(g, saved)
+        if self.arrays and not create_graph and g.__class__ is Tensor:
+            args = self._array_args(g._data, saved)
             if args is not None:
                 return (None if fa is None else _wrap(va(*args)),
                         None if fb is None else _wrap(vb(*args)))
         if self._out is not None:
             saved = (*saved, self.unpack_out(create_graph))
         return (None if fa is None else va(g, *saved), None if fb is None else vb(g, *saved))
+
+    def apply_arrays(self, grads):
+        if self.arrays:
+            args = self._saved_arrays(grads[0])
+            if args is not None:
+                (fa, _), (fb, _) = self.next_functions
+                va, vb = self.vjps
+                return (None if fa is None else va(*args), None if fb is None else vb(*args))
+        return Node.apply_arrays(self, grads)
 
 
 def formula_node(name, *vjps, arrays=False, elementwise=False, jvp=None):
