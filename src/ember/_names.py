@@ -84,6 +84,7 @@ def adopt(namespace):
     several namespaces keeps the first one's: ``ember`` is adopted first)."""
     home = module_name(namespace)
     namespace_module = sys.modules[namespace]
+    classes = []
     for name, obj in list(vars(namespace_module).items()):
         if name.startswith("_") or not _named(obj):
             continue
@@ -100,6 +101,16 @@ def adopt(namespace):
                 # made by a factory (`_make_unary.<locals>.op`) or exported under another name
                 # (`linalg.solve` is `linalg_solve`): found, and pickled, by the public name
                 obj.__qualname__ = name
+            if isinstance(obj, type):
+                classes.append(obj)
+    # then the methods the ops attached to those classes (Tensor.expand): the class's module,
+    # as Python's own messages show them ("torch.Tensor.expand() argument after * must be...");
+    # a function that is also a public name of the namespace keeps the name it got above
+    for cls in classes:
+        for attr, fn in list(vars(cls).items()):
+            if type(fn) is _FunctionType and _internal(fn.__module__):
+                fn.__module__ = cls.__module__
+                fn.__qualname__ = f"{cls.__qualname__}.{attr}"
 
 
 def respell(module):
