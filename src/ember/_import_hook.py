@@ -190,5 +190,11 @@ def _alias_in_spawned_children():
         f.write(_LAUNCHER.format(python=python, src=src))
     os.chmod(launcher, 0o700)
     multiprocessing.set_executable(launcher)
-    atexit.register(shutil.rmtree, folder, True)
+    owner = os.getpid()
+
+    def remove():  # by this process only, not by a forked child that exits normally
+        if os.getpid() == owner:
+            shutil.rmtree(folder, True)
+
+    atexit.register(remove)
 
