@@ -117,6 +117,28 @@ def test_every_kind_of_parameter_follows_pytorch(case):
                                        atol=1e-7)
 
 
+SGD_CASES = [dict(lr=0.01), dict(lr=0.01, momentum=0.9),
+             dict(lr=0.01, momentum=0.9, dampening=0.3, weight_decay=0.1, maximize=True),
+             dict(lr=0.02, momentum=0.8, nesterov=True, weight_decay=0.1)]
+
+
+@pytest.mark.skipif(not VECTORIZED, reason="PyTorch's add(alpha=) kernel fuses a * b + c on "
+                    "x86 vector units")
+@pytest.mark.parametrize("kw", SGD_CASES, ids=lambda kw: ",".join(f"{k}={v}" for k, v in
+                                                                   kw.items()))
+def test_sgd_bit_for_bit_every_kind_of_parameter(kw):
+    """SGD's updates are add(alpha=) and mul/add, with no sqrt: every element, tails, 0-d,
+    packed, chunked and non-contiguous parameters included, as PyTorch's (one rounding per
+    x + alpha * y)."""
+    pe, oe = _run(ember, "SGD", kw)
+    pt, ot = _run(torch, "SGD", kw)
+    for e, t in zip(pe, pt):
+        _exactly(e, t)
+        assert list(oe.state[e]) == list(ot.state[t])
+        for key, value in ot.state[t].items():
+            _exactly(oe.state[e][key], value)
+
+
 @pytest.mark.parametrize("name", ["Adam", "AdamW", "RMSprop", "Adagrad", "SGD"])
 def test_float64_follows_pytorch(name):
     kw = dict(lr=0.01, weight_decay=0.1)

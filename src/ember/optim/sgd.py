@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from ._foreach import ForeachOptimizer, check_fused
+from ._fused import fma_
 from .optimizer import check_lr
 
 __all__ = ["SGD"]
@@ -17,6 +18,8 @@ class SGD(ForeachOptimizer):
         if momentum: buf = g (first step) else momentum * buf + (1 - dampening) * g
                      g = g + momentum * buf if nesterov else buf
         p -= lr * g
+
+    Each ``x + a * y`` rounds once (a fused multiply-add), as PyTorch's kernels do.
 
     Parameters are updated in place, outside autograd, so they remain leaves.
     """
@@ -56,28 +59,26 @@ class SGD(ForeachOptimizer):
         return SimpleNamespace(
             maximize=group["maximize"], weight_decay=t(group["weight_decay"]),
             momentum=t(group["momentum"]), one_minus_dampening=t(1 - group["dampening"]),
-            nesterov=group["nesterov"], first=fresh, lr=t(float(group["lr"])),
+            nesterov=group["nesterov"], first=fresh, neg_lr=t(-float(group["lr"])),
         )
 
     @staticmethod
     def _update(x, k):
+        # every ``a + alpha * b`` is one fused multiply-add, as PyTorch's add(alpha=) kernel
         p, g = x.p, x.g
         if k.maximize:
             g = np.negative(g, out=x.tmp())
-        if k.weight_decay:  # g + weight_decay * p, rounded twice (not fused)
-            decay = np.multiply(k.weight_decay, p, out=x.tmp())
-            g = np.add(g, decay, out=decay)
+        if k.weight_decay:  # g + weight_decay * p
+            g = fma_(x.tmp(), k.weight_decay, p, g, x)
         if "momentum_buffer" in x.state:
             buf = x.state["momentum_buffer"]
             if k.first:
                 np.copyto(buf, g)  # buf = g
             else:  # buf = momentum * buf + (1 - dampening) * g
                 buf *= k.momentum
-                buf += g if k.one_minus_dampening == 1 else np.multiply(
-                    k.one_minus_dampening, g, out=x.tmp())
-            if k.nesterov:
-                ahead = np.multiply(k.momentum, buf, out=x.tmp())
-                g = np.add(g, ahead, out=ahead)
-            else:
-                g = buf
-        p -= np.multiply(k.lr, g, out=x.tmp())  # p -= lr * g
+                if k.one_minus_dampening == 1:
+                    buf += g  # times 1: a plain sum
+                else:
+                    fma_(buf, k.one_minus_dampening, g, buf, x)
+            g = fma_(x.tmp(), k.momentum, buf, g, x) if k.nesterov else buf
+        fma_(p, k.neg_lr, g, p, x)  # p -= lr * g
