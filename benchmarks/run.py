@@ -1,11 +1,12 @@
 """Run every workload on ember, PyTorch and NumPy, each in a fresh process, and print ratios.
 
-    python benchmarks/run.py [--repeat 3] [--only W1,W2] [--out benchmarks/RESULTS.md]
+    python benchmarks/run.py [--repeat 3] [--only W1,W2] [--best] [--out benchmarks/RESULTS.md]
     python benchmarks/run.py --smoke
 
 Runs are interleaved (ember, torch, numpy, ember, ...) so that a noisy neighbour slows all
 libraries alike; each cell is the median over the repeats. Ratios are to PyTorch with one
-thread, measured in the same run.
+thread, measured in the same run. ``--best`` (for a shared, noisy machine) reports instead the
+fastest single step of each timing loop, and the fastest over the repeats.
 
 S1 (the W3 MLP step over hidden widths and batch sizes) and S2 (backward time and memory of a
 chain of n ops) also draw benchmarks/size_sweep.png and benchmarks/graph_size.png (matplotlib).
@@ -76,8 +77,12 @@ def _env():
     return env
 
 
+BEST = []  # ["--best"] under --best: passed on to every workloads.py process
+
+
 def _step_time(workload, lib):
-    out = subprocess.run([sys.executable, os.path.join(HERE, "workloads.py"), workload, lib],
+    out = subprocess.run([sys.executable, os.path.join(HERE, "workloads.py"), workload, lib,
+                          *BEST],
                          capture_output=True, text=True, env=_env(), check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])["value"]
 
@@ -85,7 +90,7 @@ def _step_time(workload, lib):
 def _step_times(workloads, lib, smoke=False, kwargs=None):
     """Run several workloads on ``lib`` in one fresh process: {workload: value}."""
     cmd = [sys.executable, os.path.join(HERE, "workloads.py"), ",".join(workloads), lib,
-           "--kwargs", json.dumps(kwargs or {})] + (["--smoke"] if smoke else [])
+           "--kwargs", json.dumps(kwargs or {})] + (["--smoke"] if smoke else []) + BEST
     out = subprocess.run(cmd, capture_output=True, text=True, env=_env())
     if out.returncode:
         raise RuntimeError(f"{' '.join(cmd[1:])} failed:\n{out.stderr[-3000:]}")
@@ -150,8 +155,8 @@ def run(only, repeat):
                 continue
             for lib, code in codes.items():
                 results.setdefault(w, {}).setdefault(lib, []).append(_process_time(code))
-    return {w: {lib: statistics.median(v) for lib, v in libs.items()}
-            for w, libs in results.items()}
+    pick = min if BEST else statistics.median
+    return {w: {lib: pick(v) for lib, v in libs.items()} for w, libs in results.items()}
 
 
 def smoke_run(only):
@@ -431,7 +436,11 @@ def main():
     ap.add_argument("--out", default=None, help="also write the table to this Markdown file")
     ap.add_argument("--smoke", action="store_true",
                     help="check that every workload runs: tiny sizes, no plots, no file written")
+    ap.add_argument("--best", action="store_true",
+                    help="fastest step of each timing loop, fastest over the repeats")
     args = ap.parse_args()
+    if args.best:
+        BEST.append("--best")
     only = {x for x in args.only.split(",") if x}
     s2_note = ""
     if args.smoke:
@@ -458,7 +467,10 @@ def main():
 
         with open(args.out, "w") as f:
             f.write("# Benchmark results\n\n")
-            f.write(f"`python benchmarks/run.py --repeat {args.repeat}`: medians of "
+            how = ("fastest step of each timing loop, fastest of" if args.best
+                   else "medians of")
+            f.write(f"`python benchmarks/run.py --repeat {args.repeat}"
+                    f"{' --best' if args.best else ''}`: {how} "
                     f"{args.repeat} interleaved runs, each library in a fresh process. "
                     f"Python {platform.python_version()}, NumPy {numpy.__version__}, "
                     f"PyTorch {torch.__version__}, {os.cpu_count()} CPU cores.\n\n")

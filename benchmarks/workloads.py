@@ -8,6 +8,8 @@ each. ``--kwargs`` maps a workload to the keyword arguments of its function (siz
 counts). ``--smoke`` is the quick check that every workload still runs: each function gets its
 tiny sizes from SMOKE_KWARGS and every timing loop runs one step after at most one warm-up. A
 new workload takes its step count (or size) as a keyword argument and has an entry there.
+``--best`` times each step of a timing loop on its own and reports the fastest (on a shared,
+noisy machine the minimum is the steadiest estimate) instead of the mean.
 
 Every workload uses the same data and initial weights for all three libraries. The NumPy
 variant is the floor: the same arithmetic written by hand, with no autograd.
@@ -37,6 +39,7 @@ def _lib(name):
 
 
 SMOKE = False  # set by --smoke: every timing loop runs one step after at most one warm-up
+BEST = False  # set by --best: a timing loop reports its fastest step rather than the mean
 
 
 def _timeit(step, n, warmup):
@@ -44,6 +47,13 @@ def _timeit(step, n, warmup):
         n, warmup = 1, min(warmup, 1)
     for _ in range(warmup):
         step()
+    if BEST:
+        best = float("inf")
+        for _ in range(n):
+            t0 = time.perf_counter()
+            step()
+            best = min(best, time.perf_counter() - t0)
+        return best
     t0 = time.perf_counter()
     for _ in range(n):
         step()
@@ -807,9 +817,11 @@ def main():
     ap.add_argument("lib", choices=("ember", "torch", "torch-mt", "numpy"))
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, one step per timing")
     ap.add_argument("--kwargs", default="{}", help="JSON: workload -> keyword arguments")
+    ap.add_argument("--best", action="store_true", help="fastest step instead of the mean")
     args = ap.parse_args()
-    global SMOKE
+    global SMOKE, BEST
     SMOKE = args.smoke
+    BEST = args.best
     kwargs = json.loads(args.kwargs)
     lib = _lib(args.lib)
     for workload in args.workloads.split(","):
