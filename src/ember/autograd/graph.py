@@ -151,7 +151,7 @@ class Node:
                     None, self, out)
             if out is None:
                 raise RuntimeError(FREED_MESSAGE)
-            return self.unpack_out(False) if out[0] is None else _make(out[0])
+            return self.unpack_out(False)  # checked against in-place changes, as PyTorch
         saved = self._saved
         if raw:
             item = None if saved is None else saved[i]
@@ -159,7 +159,13 @@ class Node:
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
         item = saved[i]
-        return item.unpack() if item.__class__ is SavedTensor else item
+        if item.__class__ is SavedTensor:
+            return item.unpack()
+        versions = self._versions
+        if versions is not None and versions[i] is not None and item._version[0] != versions[i]:
+            raise_modified(item._data, item._version[0], versions[i], item._grad_fn, self,
+                           item._version)
+        return item
 
     # hooks ------------------------------------------------------------------------------
     def register_hook(self, fn):

@@ -77,10 +77,14 @@ def apply_inplace(self, op, *args):
     result = op(old, *args)
     check_castable(result, self)
     np.copyto(self._data, result._data, casting="unsafe")
-    self._grad_fn = result._grad_fn
+    self._grad_fn = fn = result._grad_fn
     self._output_nr = result._output_nr
     self._requires_grad = True
     self._version[0] += 1
+    if fn is not None and fn._out is not None and fn._out[0] is result._data and (
+            result._data.dtype is self._data.dtype):
+        # the node's saved output is self (a later in-place change is caught, as in PyTorch)
+        fn._out = (self._data, self._version, self._version[0])
     if _anomaly_state.record:
         record_bump(self._version, inplace_name(result._grad_fn, op))
     if _fw.state.active:

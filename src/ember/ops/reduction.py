@@ -1034,7 +1034,11 @@ def _cum_extreme(op, input, dim, axis, npfn, node, result):
     refuse_complex(d, NotImplementedError, f'"{op}_cpu" not implemented for \'{{}}\'')
     if not d.ndim and _check_dim_int(op, dim) not in (0, -1):
         raise IndexError(f"{op}(): Expected reduction dim -1 or 0 for scalar but got {dim}")
-    ax = _one_dim(_check_dim_int(op, dim), d.ndim)
+    if d.ndim and not d.size:
+        ax = 0  # PyTorch returns an empty input as it is, whatever dim says
+        _check_dim_int(op, dim)
+    else:
+        ax = _one_dim(_check_dim_int(op, dim), d.ndim)
     if not d.ndim or not d.size:
         idx = np.zeros(d.shape, np.int64)
     else:

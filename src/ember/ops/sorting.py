@@ -183,10 +183,10 @@ def topk(input, k=_UNSET, dim=-1, largest=True, sorted=True, *, axis=None):  # n
     among ties, and its order when sorted=False, come from its selection algorithm.
     """
     d, k, ax, n = _k_args("topk", input, k, dim, axis)
-    if d.dtype == np.bool_:
-        raise RuntimeError("topk does not support bool dtypes on CPU")
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
+    if d.dtype == np.bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     if not d.ndim:  # PyTorch gives the element itself even for k = 0
         return _TopkResult(_pick(input, d, ax, np.zeros((), np.int64), _Topk))
     # smallest first: nan is the largest, so it comes last; largest first: nan first
@@ -194,17 +194,82 @@ def topk(input, k=_UNSET, dim=-1, largest=True, sorted=True, *, axis=None):  # n
     return _TopkResult(_pick(input, d, ax, idx, _Topk))
 
 
+def _gt_or_nan(a, b):
+    return a > b or a != a and b == b
+
+
+def _quickselect(vals, k):
+    """The position (in vals) of the k-th smallest value (0-based) as PyTorch's CPU kernel
+    finds it: a median-of-three quickselect, whose swaps decide which of several equal values
+    it returns."""
+    pos = list(range(len(vals)))
+    arr = list(vals)
+
+    def swap(i, j):
+        arr[i], arr[j] = arr[j], arr[i]
+        pos[i], pos[j] = pos[j], pos[i]
+
+    lo, hi = 0, len(arr) - 1
+    while hi > lo:
+        if hi == lo + 1:
+            if _gt_or_nan(arr[lo], arr[hi]):
+                swap(lo, hi)
+            break
+        swap(lo + (hi - lo) // 2, lo + 1)
+        if _gt_or_nan(arr[lo + 1], arr[hi]):
+            swap(lo + 1, hi)
+        if _gt_or_nan(arr[lo], arr[hi]):
+            swap(lo, hi)
+        if _gt_or_nan(arr[lo + 1], arr[lo]):
+            swap(lo + 1, lo)
+        i, j, pivot = lo + 1, hi, arr[lo]
+        while True:
+            i += 1
+            while _gt_or_nan(pivot, arr[i]):
+                i += 1
+            j -= 1
+            while _gt_or_nan(arr[j], pivot):
+                j -= 1
+            if j < i:
+                break
+            swap(i, j)
+        swap(lo, j)
+        if j <= k:
+            lo = i
+        if j >= k:
+            hi = j - 1
+    return pos[k]
+
+
+def _break_ties_as_pytorch(d, ax, k, idx):
+    """Where the k-th value occurs more than once in its slice, pick the index PyTorch's
+    selection returns (any of them is the k-th value; PyTorch's is deterministic)."""
+    picked = np.take_along_axis(d, idx, ax)
+    same = (d == picked) | (np.isnan(d) & np.isnan(picked)) if d.dtype.kind == "f" else (
+        d == picked)
+    tied = same.sum(axis=ax, keepdims=True) > 1
+    if not tied.any():
+        return
+    rows = np.moveaxis(d, ax, -1).reshape(-1, d.shape[ax])
+    out = np.moveaxis(idx, ax, -1)  # a view: written in place
+    found = out.reshape(-1).copy()
+    for r in np.nonzero(np.moveaxis(tied, ax, -1).reshape(-1))[0]:
+        found[r] = _quickselect(rows[r].tolist(), k - 1)
+    out[...] = found.reshape(out.shape)
+
+
 def kthvalue(input, k=_UNSET, dim=-1, keepdim=False, *, axis=None):
     """The k-th smallest element along dim (1-based), as (values, indices)."""
     d, k, ax, n = _k_args("kthvalue", input, k, dim, axis)
-    if d.dtype == np.bool_:
-        raise NotImplementedError(f"\"kthvalue_cpu\" not implemented for '{_type_word(d.dtype)}'")
     if d.ndim and d.shape[ax] == 0:
         raise IndexError(f"kthvalue(): Expected reduction dim {ax} to have non-zero size.")
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {ax}")
+    if d.dtype == np.bool_:
+        raise NotImplementedError(f"\"kthvalue_cpu\" not implemented for '{_type_word(d.dtype)}'")
     if d.ndim:
         idx = np.take(order(d, ax), [k - 1], axis=ax)  # keeping the dim
+        _break_ties_as_pytorch(d, ax, k, idx)
         values = np.take_along_axis(d, idx, ax)
         if not keepdim:
             values, idx = values.squeeze(ax), idx.squeeze(ax)
