@@ -17,9 +17,13 @@ writes its update once, as math on a block:
 - ``_constants(group, key, t)``: those scalars, as NumPy scalars of type ``t``;
 - ``_update(x, k)``: the update of one block ``x`` with the scalars ``k``.
 
-Every step computes what PyTorch's single-tensor implementation computes, element by element
-and rounded as it rounds, whatever ``foreach`` and ``fused`` say: both only choose among
-PyTorch's implementations, and ember has this one.
+Every step computes what PyTorch's kernels compute, element by element and rounded as they
+round on an x86 CPU with AVX2 (one fused multiply-add wherever they fuse ``a + b * c``),
+whatever ``foreach`` and ``fused`` say: both only choose among PyTorch's implementations, and
+ember has this one. SGD and Adagrad, Adam and AdamW give the numbers of PyTorch's fused
+kernels bit for bit (where those run vectorized); the one known difference from PyTorch's
+single-tensor code is its float32 ``sqrt``, which is not correctly rounded (one unit in the
+last place off on about one element in six) where ember's (NumPy's) is.
 """
 
 import numpy as np
