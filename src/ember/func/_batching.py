@@ -1213,3 +1213,11 @@ for _n in ("dropout", "alpha_dropout", "feature_alpha_dropout", "dropout1d", "dr
            "uniform_", "normal_", "exponential_", "random_", "cauchy_", "log_normal_",
            "geometric_", "poisson"):
     RULES[_n] = _random_on_tensor
+
+
+def _out_refused(level, name, fn, args, kwargs):
+    """An op given out= with a batched argument: fn raises PyTorch's refusal (ops/_out.py)."""
+    return fn()
+
+
+RULES["out="] = _out_refused

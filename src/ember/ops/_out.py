@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 
 from .. import _device, _dtype
+from .._dispatch import state as _dispatch
 from .._dtype import from_np
 from .._tensor import Tensor
 from ..autograd import forward_ad
@@ -241,11 +242,21 @@ def _has_tangent(a):
 
 def call(fn, name, args, kwargs, out):
     """fn(*args, **kwargs) with its result written into ``out`` (see the module's notes)."""
+    if _dispatch.depth:  # a transform (vmap) refuses out= when it owns an argument
+        _dispatch.handler("out=", _batch_refusal(name), (*args, out), kwargs)
     if name in FACTORIES:
         return _factory(fn, name, args, kwargs, out)
     check_grad(name, args, kwargs, out if isinstance(out, (tuple, list)) else
                (out,) if isinstance(out, Tensor) else ())
     return write(fn(*args, **kwargs), out, name)
+
+
+def _batch_refusal(name):
+    def refuse(*args, **kwargs):
+        raise RuntimeError(f"Batching rule not implemented for aten::{_KERNEL.get(name, name)}"
+                           ".out; the fallback path doesn't work on out= or view ops.")
+
+    return refuse
 
 
 def write(result, out, name):
