@@ -362,7 +362,7 @@ PICKLE = """
     if ACTION == "dump":
         g = torch.Generator().manual_seed(3)
         objs = [torch.tensor([1.0, 2.0]), torch.Size([2, 3]), torch.float64, torch.int8,
-                torch.device("cpu"), g, torch.nn.Parameter(torch.ones(2))]
+                torch.device("cpu"), g, torch.nn.Parameter(torch.ones(2)), torch.bfloat16]
         with open(PATH, "wb") as f:
             pickle.dump(objs, f)
     else:
@@ -393,6 +393,7 @@ def test_pickles_load_in_either_spelling(tmp_path, writer, reader):
         f"<class '{lib}._C.Generator'> <{lib}._C.Generator object at 0x?>",
         f"<class '{lib}.nn.parameter.Parameter'> Parameter containing: tensor([1., 1.], "
         "requires_grad=True)",
+        f"<class '{lib}.dtype'> {lib}.bfloat16",
         "True",
     ]
 
@@ -456,6 +457,8 @@ def test_plain_names_in_process():
     for obj in (ember.Size([2, 3]), ember.float32, ember.device("cpu"), ember.ones(2)):
         back = pickle.loads(pickle.dumps(obj))
         assert type(back) is type(obj) and repr(back) == repr(obj)
+    for d in (ember.float32, ember.bfloat16, ember.bool):  # dtypes stay singletons
+        assert pickle.loads(pickle.dumps(d)) is d
 
 
 def test_alias_loads_late_modules_with_torch_names(tmp_path):

@@ -106,8 +106,9 @@ INEXACT_KINDS = "fcV"
 
 
 def _named(name):
-    """The dtype called ``name`` (what a pickled dtype loads as)."""
-    return globals()[name]
+    """The dtype called ``name`` (what a pickled dtype loads as; bfloat16 made on first use)."""
+    found = globals().get(name)
+    return found if isinstance(found, dtype) else __getattr__(name)
 
 
 # aliases PyTorch users write
