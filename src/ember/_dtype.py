@@ -201,6 +201,9 @@ def _combine(higher, lower):
         return lower
     if lower is None or higher._cat >= 2 and higher._cat >= lower._cat:
         return higher
+    if higher._cat == 2 and lower._cat == 3:
+        # a complex number or 0-d tensor makes a float result complex of the float's width
+        return complex128 if higher is float64 else complex64
     if higher._cat == 0 or lower._cat > higher._cat:
         return promote_types(higher, lower)
     return higher

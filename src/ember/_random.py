@@ -247,6 +247,8 @@ def uniform(g, n, dt, lo=0.0, hi=1.0):
         x = (g.words(n) & np.uint64(0x7FF)).astype(_f32) * _f32(2.0 ** -11)
         f, t = _f32(np.float16(lo)), _f32(np.float16(hi))
         return _fma32(x, _f32(np.float16(t - f)), f).astype(np.float16)
+    if dt.name == "bfloat16":  # float32's draw, rounded to bfloat16
+        return uniform(g, n, _f32, lo, hi).astype(dt)
     raise TypeError(dt)
 
 

@@ -46,22 +46,24 @@ REFUSED = {
         NotImplementedError,
         '"multilabel_margin_loss_forward_out_frame" not implemented for \'{word}\''),
     "ctc_loss": (NotImplementedError, '"ctc_loss_cpu" not implemented for \'{word}\''),
+    "linalg_vander": (RuntimeError, "linalg.vander supports floating point, complex, and integer "
+                      "tensors, but got {word}"),
 }
 
 
 def _low(args, kwargs):
     """The first float16/bfloat16 NumPy dtype among the tensor arguments, else None."""
     for a in args:
-        if a.__class__ is Tensor and a._data.dtype.char in "eE":
+        if isinstance(a, Tensor) and a._data.dtype.char in "eE":
             return a._data.dtype
     for a in kwargs.values():
-        if a.__class__ is Tensor and a._data.dtype.char in "eE":
+        if isinstance(a, Tensor) and a._data.dtype.char in "eE":
             return a._data.dtype
     return None
 
 
 def _up(x):
-    if x.__class__ is Tensor and x._data.dtype.char in "eE":
+    if isinstance(x, Tensor) and x._data.dtype.char in "eE":
         return x.float()
     return x
 

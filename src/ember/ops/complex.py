@@ -56,7 +56,7 @@ def view_as_real(input):
 def view_as_complex(input):
     check_tensor(input, "view_as_complex")
     d = input._data
-    if d.dtype.kind not in "fV" or d.dtype == np.float16:
+    if d.dtype.kind != "f" or d.dtype == np.float16:
         if d.dtype == np.float16:
             raise NotImplementedError("view_as_complex of a float16 tensor (complex32) is not "
                                       "supported by ember: it has no complex32 dtype")

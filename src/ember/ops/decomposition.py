@@ -547,7 +547,7 @@ _SlogdetNode = _node("LinalgSlogdetBackward0", _slogdet_rule, 2)
 def _slogdet(A, op):
     check_tensor(A, op.split(".")[-1], "A")
     _square_check(A, op)
-    _float_check(A, op, kernel="lu_cpu")
+    _float_check(A, op)
     d = A._data
     sign, logabs = np.linalg.slogdet(d)
     return _record((np.asarray(sign, d.dtype), np.asarray(logabs, d.dtype)), _SlogdetNode,
@@ -1848,6 +1848,9 @@ def linalg_matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None)
     if d.dtype.kind not in "fcV":
         raise RuntimeError("linalg.matrix_norm: Expected a floating point or complex tensor as "
                            f"input. Got {_word(d.dtype)}")
+    if d.dtype.itemsize < 4 and (ord == "nuc" or ord in (2, -2)):  # these need an SVD
+        raise RuntimeError(f"linalg.matrix_norm: Low precision dtypes not supported. Got "
+                           f"{_word(d.dtype)}")
     nd = d.ndim
     r, c = _matrix_dims(dim, nd)
     if dtype is not None:

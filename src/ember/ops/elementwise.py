@@ -75,6 +75,10 @@ def _arrays(a, b, floating=False):
         rt = result_type(a, b).np
         if floating:
             rt = _float_dtype(rt)
+        if rt.char in "eE" and (not ad.ndim and ad.dtype != rt or not bd.ndim and bd.dtype != rt):
+            # float16/bfloat16: a 0-d operand of another dtype takes part as a number does,
+            # in float32 (the kernel computes in float32 and rounds once)
+            return _low_operand(ad, rt), _low_operand(bd, rt)
         return (ad if ad.dtype is rt else ad.astype(rt)), (bd if bd.dtype is rt else bd.astype(rt))
     ad = a._data
     # a Python number keeps the tensor's dtype unless it lifts the category (int tensor * 0.5)
@@ -91,6 +95,12 @@ def _arrays(a, b, floating=False):
     if floating:
         rt = _float_dtype(rt)
     return (ad if ad.dtype is rt else ad.astype(rt)), b
+
+
+def _low_operand(d, rt):
+    if d.dtype == rt:
+        return d
+    return d.astype(np.float32) if not d.ndim else d.astype(rt)
 
 
 def _binary(fwd, node_cls, a, b, floating=False):
@@ -146,7 +156,7 @@ def _binary(fwd, node_cls, a, b, floating=False):
 
 
 def _is_low(x):
-    return x.__class__ is _ndarray and x.dtype.char in "eE"
+    return isinstance(x, (_ndarray, np.generic)) and x.dtype.char in "eE"
 
 
 def _low(fwd, *arrays):
@@ -910,6 +920,11 @@ def where(condition, input=None, other=None):
         ad, bd = np.asarray(input, rt), np.asarray(other, rt)
     try:
         out = np.where(c, ad, bd)
+    if ad.__class__ is not bd.__class__:  # a number takes the tensor's dtype (NumPy would
+        if ad.__class__ is _ndarray:     # lift bfloat16 to float32 for a Python float)
+            bd = np.asarray(bd, ad.dtype)
+        else:
+            ad = np.asarray(ad, bd.dtype)
     except ValueError:
         shapes = (c.shape, np.shape(ad), np.shape(bd))
         raise broadcast_shapes_error(shapes[0], np.broadcast_shapes(*shapes[1:])) or \
@@ -929,8 +944,10 @@ def lerp(input, end, weight):
     a, b = _arrays(input, _as_operand(end))
     if isinstance(weight, Tensor):
         w = weight._data.astype(a.dtype, copy=False)
-        return record(a + w * (b - a), _LerpT, (input, end, weight), (input, end, weight))
-    return record(a + weight * (b - a), _Lerp, (input, end), (weight,))
+        out = a + w * (b - a) if not _is_low(a) else _low(lambda a, b, w: a + w * (b - a), a, b, w)
+        return record(out, _LerpT, (input, end, weight), (input, end, weight))
+    out = a + weight * (b - a) if not _is_low(a) else _low(lambda a, b: a + weight * (b - a), a, b)
+    return record(out, _Lerp, (input, end), (weight,))
 
 
 def _clamp_grad(g, x, lo, hi):
