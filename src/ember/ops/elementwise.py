@@ -545,6 +545,8 @@ def _make_binary(name, fwd, node_name, grad_a, grad_b, reads, floating):
     for cls in {node_cls, node_cls.complex_cls} - {None}:
         if name == "pow":
             name_saved(cls, self=0, exponent=1)
+        elif name == "copysign":  # its backward reads self and the result, not other
+            name_saved(cls, numbers_as_tensors=True, self=0)
         elif name not in ("add", "sub"):  # PyTorch's add and sub save only alpha
             name_saved(cls, numbers_as_tensors=True, self=0, other=1)
 

@@ -133,7 +133,8 @@ _Dot = formula_node("DotBackward0", _dot_grad_a, _dot_grad_b,
                     jvp=bilinear(lambda a, b: dot(a, b)))
 _Mv = formula_node("MvBackward0", _mv_grad_mat, _mv_grad_vec, jvp=bilinear(lambda a, b: mv(a, b)))
 _Mm = name_saved(formula_node("MmBackward0", _mm_grad_a, _mm_grad_b, arrays=True,
-                              jvp=bilinear(lambda a, b: mm(a, b))), self=0, mat2=1)
+                              jvp=bilinear(lambda a, b: mm(a, b))), self=0, mat2=1,
+                 needed={"self": 1, "mat2": 0})
 _Bmm = formula_node("BmmBackward0", _bmm_grad_a, _bmm_grad_b,
                     jvp=bilinear(lambda a, b: bmm(a, b)))
 _SqueezeRow = formula_node("SqueezeBackward4", lambda g, shape: g.reshape(shape))
@@ -506,7 +507,7 @@ def _addmm_jvp(product):
 _Addmm = name_saved(
     formula_node("AddmmBackward0", _addmm_grad_self, _addmm_grad_m1, _addmm_grad_m2,
                  arrays=True, jvp=_addmm_jvp(lambda a, b: mm(a, b))),
-    mat1=1, mat2=2, beta=3, alpha=4,
+    mat1=1, mat2=2, beta=3, alpha=4, needed={"mat1": 2, "mat2": 1},
 )
 
 
