@@ -401,3 +401,38 @@ def test_bfloat16_mlp_training_step():
     for ep, tp in zip(em.parameters(), tm.parameters()):
         assert ep.dtype is ember.bfloat16
         np.testing.assert_allclose(as_f64(ep), as_f64(tp), rtol=0.05, atol=0.02)
+
+
+# -- transforms and modules ------------------------------------------------------------------
+@pytest.mark.parametrize("dt", DTYPES)
+def test_forward_ad_and_vmap(dt):
+    rng = np.random.default_rng(2)
+    x = rng.uniform(-1, 1, (3, 4)).astype(np.float32)
+    v = rng.uniform(-1, 1, (3, 4)).astype(np.float32)
+    ex, ev = (ember.from_numpy(a).to(getattr(ember, dt)) for a in (x, v))
+    tx, tv = (torch.from_numpy(a).to(getattr(torch, dt)) for a in (x, v))
+    fns = [lambda m, a: a.exp() * a, lambda m, a: a.softmax(-1), lambda m, a: a @ a.T,
+           lambda m, a: m.nn.functional.layer_norm(a, (4,)), lambda m, a: a.sum(0) / 3]
+    rtol, atol = TOLS[dt]
+    for f in fns:
+        e_out, e_t = ember.func.jvp(lambda a: f(ember, a), (ex,), (ev,))
+        t_out, t_t = torch.func.jvp(lambda a: f(torch, a), (tx,), (tv,))
+        check_close(e_out, t_out, rtol, max(atol, rtol * _scale(t_out)))
+        check_close(e_t, t_t, rtol * 4, max(atol * 10, rtol * 4 * _scale(t_t)))
+        check_close(ember.func.vmap(lambda a: f(ember, a[None])[0])(ex),
+                    torch.func.vmap(lambda a: f(torch, a[None])[0])(tx), rtol,
+                    max(atol, rtol * _scale(t_out)))
+
+
+def test_module_conversions():
+    m = ember.nn.Sequential(ember.nn.Linear(3, 2), ember.nn.BatchNorm1d(2))
+    m.bfloat16()
+    assert {p.dtype for p in m.parameters()} == {ember.bfloat16}
+    assert m[1].running_mean.dtype is ember.bfloat16
+    assert m[1].num_batches_tracked.dtype is ember.int64
+    m.half()
+    assert {p.dtype for p in m.parameters()} == {ember.float16}
+    m.to(ember.bfloat16)
+    assert m(ember.ones(4, 3, dtype=ember.bfloat16)).dtype is ember.bfloat16
+    sd = m.state_dict()
+    assert sd["0.weight"].dtype is ember.bfloat16

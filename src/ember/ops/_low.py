@@ -11,6 +11,7 @@ ops; an op not named here pays nothing.
 
 import functools
 
+from .._dispatch import state as _dispatch
 from .._dtype import from_np
 from .._tensor import Tensor
 
@@ -80,6 +81,8 @@ def _down(x, dt):
 def in_float32(fn):
     @functools.wraps(fn)
     def run(*args, **kwargs):
+        if _dispatch.depth:  # a transform (vmap) owns the arguments: the op asks it
+            return fn(*args, **kwargs)
         dt = _low(args, kwargs)
         if dt is None:
             return fn(*args, **kwargs)
@@ -92,7 +95,7 @@ def in_float32(fn):
 def refusing(fn, cls, text, when=None):
     @functools.wraps(fn)
     def run(*args, **kwargs):
-        dt = _low(args, kwargs)
+        dt = None if _dispatch.depth else _low(args, kwargs)
         if dt is not None and (when is None or when(*args, **kwargs)):
             raise cls(text.format(word=from_np[dt].word))
         return fn(*args, **kwargs)

@@ -35,8 +35,9 @@ class LinearCrossEntropyOptions:
                 or (isinstance(self.batch_chunk_size, int) and self.batch_chunk_size > 0)):
             raise ValueError(f"batch_chunk_size must be positive int or None, got "
                              f"{self.batch_chunk_size!r}")
-        supported = (_dtype.float16, _dtype.float32, _dtype.float64)  # ember has no bfloat16
-        if self.acc_dtype is not None and self.acc_dtype not in supported:
+        supported = (_dtype.float16, _dtype.float32, _dtype.float64)
+        if self.acc_dtype is not None and self.acc_dtype not in supported and not (
+                isinstance(self.acc_dtype, _dtype.dtype) and self.acc_dtype.name == "bfloat16"):
             raise ValueError(_names.spell(
                 f"acc_dtype must be one of {{None, ember.float16, ember.bfloat16, "
                 f"ember.float32, ember.float64}}, got {self.acc_dtype!r}. Pass acc_dtype=None "

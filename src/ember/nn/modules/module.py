@@ -535,6 +535,9 @@ class Module:
     def half(self):
         return self._float_to("float16")
 
+    def bfloat16(self):
+        return self._float_to("bfloat16")
+
     def type(self, dst_type):
         return self._apply(lambda t: t.type(dst_type))
 
