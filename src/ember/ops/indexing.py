@@ -458,11 +458,44 @@ def getitem(self, key):
             raise IndexError(f"index {key} is out of bounds for dimension 0 with size {n}")
         return key_view(self, (key % n, Ellipsis), _Select)
     basic, adv, node, _ = parse_key(key, d.shape)
+    if self._requires_grad and node is not None and _grad_state.enabled and len(basic) > 2:
+        t = _view_chain(self, basic)  # PyTorch's graph: one view node per item of the key
+        if t is not None:
+            return t if adv is None else index_key(t, (_ALL, adv))
     if adv is None:
         return key_view(self, basic, node)
     t = self if node is None else key_view(self, basic, node)
     _check_adv(adv, t._data.shape)
     return index_key(t, (_ALL, adv))
+
+
+def _view_chain(self, basic):
+    """self[basic] as PyTorch records it: a select, slice or unsqueeze per item, in order (a
+    slice that covers its whole dim is skipped); None when there are fewer than two."""
+    steps = []
+    dim = 0
+    shape = self._data.shape
+    pos = 0  # the dim of the input an item refers to
+    for k in basic[:-1]:
+        lead = (slice(None),) * dim
+        if k is None:
+            steps.append((lead + (None, Ellipsis), _UnsqueezeKey))
+            dim += 1
+        elif isinstance(k, int):
+            steps.append((lead + (k, Ellipsis), _Select))
+            pos += 1
+        else:
+            if not (k.start in (None, 0) and k.step in (None, 1)
+                    and (k.stop is None or k.stop >= shape[pos])):
+                steps.append((lead + (k, Ellipsis), _Slice))
+            dim += 1
+            pos += 1
+    if len(steps) < 2:
+        return None
+    t = self
+    for key, cls in steps:
+        t = key_view(t, key, cls)
+    return t
 
 
 def _strip_leading_ones(value):
@@ -844,6 +877,8 @@ def _reduce_into(out, key, v, reduce, include_self):
     if not include_self:
         if reduce in _IDENTITY:
             out[key] = _IDENTITY[reduce]
+        elif out.dtype == np.bool_:
+            out[key] = reduce == "amin"
         else:
             lo_hi = np.iinfo(out.dtype) if out.dtype.kind in "iu" else None
             if reduce == "amax":
@@ -974,6 +1009,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
     _check_scatter_src(d, idx, dim, s.reshape(s.shape or (1,)))
     _check_gather(d, idx, dim, "scatter")
+    if d.dtype == np.bool_ and reduce == "mean":
+        kernel = "scatter_gather_tensor_cpu_reduce_mean" if idx.size else "div_floor_cpu"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
     out = d.copy()
     if d.ndim == 0:
         flat = out.reshape(1)
@@ -1036,9 +1074,14 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
         raise RuntimeError(
             f"index_reduce_(): Number of indices ({idx.size}) should be equal to "
             f"source.size(dim): ({s.shape[dim]}), for dim: {dim}")
+    if d.dtype == np.bool_ and not include_self:
+        raise NotImplementedError(
+            '"index_reduce_func_exclude_input_init" not implemented for \'Bool\'')
     n = d.shape[dim] if d.ndim else 1
-    if idx.size and (idx.min() < -n or idx.max() >= n):
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
         raise IndexError("index out of range in self")
+    if d.dtype == np.bool_ and reduce == "mean" and idx.size:
+        raise NotImplementedError('"div_floor_cpu" not implemented for \'Bool\'')
     out = d.copy()
     if idx.size:
         _reduce_into(out, (slice(None),) * dim + (idx,), s, reduce, include_self)

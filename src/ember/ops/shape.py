@@ -963,15 +963,24 @@ def _repeat_index(r, output_size=None):
     """torch.repeat_interleave(repeats): each position i repeated repeats[i] times."""
     if r.ndim != 1:
         raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
-    if r.size and r.min() < 0:
-        raise RuntimeError("repeats can not be negative")
-    total = int(r.sum())
-    if output_size is not None and int(output_size) != total:
+    if not r.size:
+        return np.zeros(0, r.dtype)
+    if output_size is not None and int(output_size) != int(r.sum()):
         raise RuntimeError("allocated size does not match required size")
+    if r.min() < 0:
+        raise RuntimeError("repeats can not be negative")
     return np.repeat(np.arange(r.size, dtype=r.dtype), r)
 
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    return _repeat_interleave(input, repeats, dim, output_size, False)
+
+
+def _repeat_interleave_method(input, repeats=None, dim=None, *, output_size=None):
+    return _repeat_interleave(input, repeats, dim, output_size, True)
+
+
+def _repeat_interleave(input, repeats, dim, output_size, method):
     if repeats is None:  # the one-argument form: torch.repeat_interleave(repeats)
         return _make(_repeat_index(_repeats_array(input), output_size))
     d = input._data
@@ -995,11 +1004,14 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         idx = _repeat_index(r, output_size)
         return x.index_select(dim, _make(idx.astype(np.int64)))
     if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer)):
-        raise TypeError(
-            f"repeat_interleave() received an invalid combination of arguments - got "
-            f"({type(repeats).__name__}), but expected one of:\n"
-            " * (Tensor repeats, int dim = None, *, int output_size = None)\n"
-            " * (int repeats, int dim = None, *, int output_size = None)\n")
+        got = type(repeats).__name__ if method else f"Tensor, {type(repeats).__name__}"
+        sigs = (" * (Tensor repeats, int dim = None, *, int output_size = None)\n"
+                " * (int repeats, int dim = None, *, int output_size = None)\n") if method else (
+            " * (Tensor input, Tensor repeats, int dim = None, *, int output_size = None)\n"
+            " * (Tensor repeats, *, int output_size = None)\n"
+            " * (Tensor input, int repeats, int dim = None, *, int output_size = None)\n")
+        raise TypeError("repeat_interleave() received an invalid combination of arguments - "
+                        f"got ({got}), but expected one of:\n{sigs}")
     repeats = int(repeats)
     if repeats < 0:
         raise RuntimeError("Repeats must be non-negative")
@@ -1137,7 +1149,7 @@ TENSOR_METHODS = {
     "select": select, "split": split, "chunk": chunk, "unbind": unbind,
     "unsafe_split": unsafe_split, "unsafe_split_with_sizes": unsafe_split_with_sizes,
     "unsafe_chunk": unsafe_chunk, "sum_to_size": _sum_to_size,
-    "repeat_interleave": repeat_interleave, "unfold": unfold,
+    "repeat_interleave": _repeat_interleave_method, "unfold": unfold,
 }
 
 
