@@ -190,6 +190,8 @@ def __getattr__(name):
         return importlib.import_module(f"{__name__}.{name}")
     if name == "bfloat16":  # over ml_dtypes, loaded on first use
         return _dtype.bfloat16
+    if name == "BFloat16Tensor":
+        return _ops.legacy.bfloat16_tensor()
     raise AttributeError(f"module '{_names_.prefix}' has no attribute '{name}'")
 
 # classes and functions exported here from internal modules say this namespace in __module__

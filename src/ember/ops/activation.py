@@ -30,10 +30,14 @@ __all__ = [
 
 # -- softmax family -----------------------------------------------------------------------------
 def _softmax_grad(g, dim, y):
+    if g.__class__ is np.ndarray:  # a first-order backward (see FormulaNode.arrays)
+        return y * (g - (g * y).sum(dim, keepdims=True))
     return y * (g - (g * y).sum(dim, keepdim=True))
 
 
 def _log_softmax_grad(g, dim, y):
+    if g.__class__ is np.ndarray:
+        return g - np.exp(y) * g.sum(dim, keepdims=True)
     return g - y.exp() * g.sum(dim, keepdim=True)
 
 
@@ -49,8 +53,9 @@ def _log_softmax_jvp(ts, inputs, saved, y):
     return t - (y.exp() * t).sum(saved[0], keepdim=True)
 
 
-_Softmax = formula_node("SoftmaxBackward0", _softmax_grad, jvp=_softmax_jvp)
-_LogSoftmax = formula_node("LogSoftmaxBackward0", _log_softmax_grad, jvp=_log_softmax_jvp)
+_Softmax = formula_node("SoftmaxBackward0", _softmax_grad, arrays=True, jvp=_softmax_jvp)
+_LogSoftmax = formula_node("LogSoftmaxBackward0", _log_softmax_grad, arrays=True,
+                           jvp=_log_softmax_jvp)
 
 
 def _shifted(d, axis):

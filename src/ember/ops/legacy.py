@@ -147,6 +147,14 @@ CharTensor = _legacy_class("CharTensor", _dtype.int8)
 ByteTensor = _legacy_class("ByteTensor", _dtype.uint8)
 BoolTensor = _legacy_class("BoolTensor", _dtype.bool)
 
+def bfloat16_tensor():
+    """ember.BFloat16Tensor, made on first use (ember.bfloat16 loads ml_dtypes)."""
+    cls = globals().get("_BFloat16Tensor")
+    if cls is None:
+        cls = globals()["_BFloat16Tensor"] = _legacy_class("BFloat16Tensor", _dtype.bfloat16)
+    return cls
+
+
 _LEGACY_NAMES = {c.__name__: c.dtype for c in (
     FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor,
     ByteTensor, BoolTensor)}

@@ -94,10 +94,14 @@ def _vdot_grad_a(g, a, b):
 
 
 def _mv_grad_mat(g, m, v):
+    if g.__class__ is np.ndarray:  # a first-order backward (see FormulaNode.arrays)
+        return g[..., None] * _c(v)
     return g.unsqueeze(-1) * _c(v)
 
 
 def _mv_grad_vec(g, m, v):
+    if g.__class__ is np.ndarray:
+        return _c(m).T @ g
     return mv(_c(m).t(), g)
 
 
@@ -131,7 +135,8 @@ def _bmm_grad_b(g, a, b):
 # forward rules: products are linear in each factor (one term per factor with a tangent)
 _Dot = formula_node("DotBackward0", _dot_grad_a, _dot_grad_b,
                     jvp=bilinear(lambda a, b: dot(a, b)))
-_Mv = formula_node("MvBackward0", _mv_grad_mat, _mv_grad_vec, jvp=bilinear(lambda a, b: mv(a, b)))
+_Mv = formula_node("MvBackward0", _mv_grad_mat, _mv_grad_vec, arrays=True,
+                   jvp=bilinear(lambda a, b: mv(a, b)))
 _Mm = name_saved(formula_node("MmBackward0", _mm_grad_a, _mm_grad_b, arrays=True,
                               jvp=bilinear(lambda a, b: mm(a, b))), self=0, mat2=1,
                  needed={"self": 1, "mat2": 0})

@@ -258,6 +258,13 @@ class _NllGrad:
 
 def _nll_grad(g, spec, reduction, squeeze):
     m = spec.mask()
+    if g.__class__ is np.ndarray:  # a first-order backward (see FormulaNode.arrays)
+        m = m._data
+        if squeeze:
+            m = m.squeeze(0)
+        if reduction == "none" and g.ndim:
+            g = np.expand_dims(g, 1 if not squeeze else 0)
+        return g * m
     if squeeze:
         m = m.squeeze(0)
     if reduction == "none" and g.ndim:
@@ -277,9 +284,9 @@ def _nll_jvp(ts, inputs, saved, out):
     return picked.sum()
 
 
-_NllLoss = formula_node("NllLossBackward0", _nll_grad, jvp=_nll_jvp)
-_NllLoss2d = formula_node("NllLoss2DBackward0", _nll_grad, jvp=_nll_jvp)
-_NllLossView = formula_node("ViewBackward0", _nll_grad, jvp=_nll_jvp)
+_NllLoss = formula_node("NllLossBackward0", _nll_grad, arrays=True, jvp=_nll_jvp)
+_NllLoss2d = formula_node("NllLoss2DBackward0", _nll_grad, arrays=True, jvp=_nll_jvp)
+_NllLossView = formula_node("ViewBackward0", _nll_grad, arrays=True, jvp=_nll_jvp)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
