@@ -1669,3 +1669,100 @@ INDEX_SHAPE_OPS = [
         Sample(T(U(rng, 5, 3)), 0, 2, 2), Sample(U(rng), 0, 1, 1), Sample(U(rng, 4, 2), 0, 0, 1)]),
 ]
 OP_DB += INDEX_SHAPE_OPS
+
+
+# -- ops written with other ops (ops/composite.py) ----------------------------------------------
+def _pos_def(rng, n):
+    a = U(rng, n, n)
+    return a @ a.T + n * np.eye(n)
+
+
+COMPOSITE_OPS = [
+    _shape("row_stack", lambda rng: [Sample([U(rng, 2, 3), U(rng, 3)])]),
+    _shape("column_stack", lambda rng: [Sample([U(rng, 3), U(rng, 3, 2)]), Sample([U(rng)])]),
+    _shape("dstack", lambda rng: [Sample([U(rng, 2, 3), U(rng, 2, 3, 2)])]),
+    _shape("atleast_3d", lambda rng: [Sample(U(rng)), Sample(U(rng, 3)), Sample(U(rng, 2, 3))]),
+    _shape("tensor_split", lambda rng: [Sample(U(rng, 7, 2), 3), Sample(U(rng, 2, 6), [1, 4], 1),
+                                        Sample(U(rng, 5), [-2, 9])]),
+    _shape("hsplit", lambda rng: [Sample(U(rng, 2, 4), 2), Sample(U(rng, 6), [2])]),
+    _shape("vsplit", lambda rng: [Sample(U(rng, 4, 2), [1, 3])]),
+    _shape("dsplit", lambda rng: [Sample(U(rng, 2, 2, 4), 2)]),
+    _shape("broadcast_to", lambda rng: [Sample(U(rng, 3, 1), (2, 3, 4))]),
+    _shape("broadcast_tensors", lambda rng: [Sample(U(rng, 3, 1), U(rng, 4))]),
+    _shape("diagflat", lambda rng: [Sample(U(rng, 2, 2)), Sample(U(rng, 3), -1)]),
+    _shape("diag_embed", lambda rng: [Sample(U(rng, 2, 3)), Sample(U(rng, 2, 3), 1, 0, 2),
+                                      Sample(U(rng, 3), -2)]),
+    _shape("rot90", lambda rng: [Sample(U(rng, 2, 3)), Sample(U(rng, 2, 3, 2), 3, [2, 0]),
+                                 Sample(T(U(rng, 3, 2)), 2), Sample(U(rng, 2, 3), -1)]),
+    _shape("kron", lambda rng: [Sample(U(rng, 2, 3), U(rng, 3, 2)), Sample(U(rng, 2), U(rng, 2, 2))]),
+    _shape("block_diag", lambda rng: [Sample(U(rng, 2, 2), U(rng, 3), U(rng))]),
+    _shape("cartesian_prod", lambda rng: [Sample(U(rng, 2), U(rng, 3))]),
+    _shape("combinations", lambda rng: [Sample(U(rng, 4)), Sample(U(rng, 3), 2, True)]),
+    _shape("diff", lambda rng: [Sample(U(rng, 2, 5)), Sample(U(rng, 4, 3), 2, 0),
+                                Sample(U(rng, 3), 1, -1, U(rng, 2), U(rng, 1))]),
+    _shape("adjoint", lambda rng: [Sample(U(rng, 2, 3)), Sample(U(rng, 2, 2, 3))]),
+    _shape("trace", lambda rng: [Sample(U(rng, 3, 3)), Sample(U(rng, 2, 4))]),
+    _shape("float_power", lambda rng: [Sample(rng.uniform(0.5, 2, (2, 3)), U(rng, 2, 3)),
+                                       Sample(away(rng, 3), 2)]),
+    _shape("dist", lambda rng: [Sample(U(rng, 2, 3), U(rng, 3)), Sample(U(rng, 4), U(rng, 4), 3)]),
+    _shape("cov", lambda rng: [Sample(U(rng, 3, 5)),
+                               Sample(U(rng, 2, 4), fweights=np.array([1, 2, 1, 3]),
+                                      aweights=NoGrad(rng.uniform(0.5, 1.5, 4)))]),
+    OpInfo("cov_1d", "ember.cov", "torch.cov", lambda rng: [Sample(U(rng, 4), correction=0)]),
+    _shape("corrcoef", lambda rng: [Sample(U(rng, 3, 5))]),
+    _shape("trapezoid", lambda rng: [Sample(U(rng, 2, 5)), Sample(U(rng, 4), U(rng, 4)),
+                                     Sample(U(rng, 3, 2), dx=0.5, dim=0)]),
+    _shape("trapz", lambda rng: [Sample(U(rng, 2, 5))]),
+    _shape("cumulative_trapezoid", lambda rng: [Sample(U(rng, 2, 5))]),
+    OpInfo("cumulative_trapezoid_x", "ember.cumulative_trapezoid", "torch.cumulative_trapezoid",
+           lambda rng: [Sample(U(rng, 4), U(rng, 4))]),
+    _shape("addcmul", lambda rng: [Sample(U(rng, 2, 3), U(rng, 3), U(rng, 2, 1), value=0.5)]),
+    _shape("addcdiv", lambda rng: [Sample(U(rng, 2, 3), U(rng, 3), away(rng, 2, 1), value=2)]),
+    _shape("addmv", lambda rng: [Sample(U(rng, 2), U(rng, 2, 3), U(rng, 3), beta=0.5, alpha=2),
+                                 Sample(U(rng, 2), U(rng, 2, 3), U(rng, 3), beta=0)]),
+    _shape("addr", lambda rng: [Sample(U(rng, 2, 3), U(rng, 2), U(rng, 3), alpha=3)]),
+    _shape("addbmm", lambda rng: [Sample(U(rng, 2, 4), U(rng, 3, 2, 3), U(rng, 3, 3, 4))]),
+    # (exponents >= 0: PyTorch's backward computes 2 ** other in integers, 0 for other < 0)
+    _shape("ldexp", lambda rng: [Sample(U(rng, 2, 3), np.array([1, 0, 3]))]),
+    _shape("rsub", lambda rng: [Sample(U(rng, 2, 3), U(rng, 3)), Sample(U(rng, 2), 1.5, alpha=2)]),
+    _shape("select_scatter", lambda rng: [Sample(U(rng, 3, 2), U(rng, 2), 0, 1)]),
+    _shape("slice_scatter", lambda rng: [Sample(U(rng, 4, 2), U(rng, 2, 2), 0, 1, 3),
+                                         Sample(U(rng, 2, 6), U(rng, 2, 3), 1, 0, None, 2)]),
+    _shape("diagonal_scatter", lambda rng: [Sample(U(rng, 3, 3), U(rng, 3)),
+                                            Sample(U(rng, 3, 4), U(rng, 3), 1)]),
+    _shape("index_copy", lambda rng: [Sample(U(rng, 4, 2), 0, _idx(2, 0), U(rng, 2, 2))]),
+    _shape("index_fill", lambda rng: [Sample(U(rng, 3, 4), 1, _idx(0, 2), 1.5)]),
+    _shape("masked_scatter", lambda rng: [
+        Sample(U(rng, 2, 3), np.array([[True, False, True], [False, True, False]]),
+               U(rng, 2, 3))]),
+    _shape("vander", lambda rng: [Sample(U(rng, 3)), Sample(U(rng, 4), 3, True)],
+           known={"backward": "PyTorch's own backward of vander fails (a saved tensor is "
+                              "modified in place)", "float32": "the same PyTorch failure"}),
+    _shape("chain_matmul", lambda rng: [Sample(U(rng, 2, 3), U(rng, 3, 4), U(rng, 4, 2))]),
+    _method("float_power", lambda rng: [Sample(away(rng, 2, 3), 3)]),
+    OpInfo("Tensor.mH", lambda x: x.mH, lambda x: x.mH, lambda rng: [Sample(U(rng, 2, 3))],
+           needs=("Tensor.mH",)),
+    _inplace("addcmul_", lambda rng: [Sample(U(rng, 2, 3), U(rng, 3), U(rng, 2, 3), value=2)]),
+    _inplace("addcdiv_", lambda rng: [Sample(U(rng, 2, 3), U(rng, 3), away(rng, 2, 3))]),
+    _inplace("addmm_", lambda rng: [Sample(U(rng, 2, 4), U(rng, 2, 3), U(rng, 3, 4), beta=2)]),
+    _inplace("tril_", lambda rng: [Sample(U(rng, 3, 3), -1)]),
+    _inplace("cumsum_", lambda rng: [Sample(U(rng, 2, 3), 1)]),
+    _inplace("xlogy_", lambda rng: [Sample(away(rng, 2, 3), rng.uniform(0.5, 2, 3))]),
+    _inplace("hypot_", lambda rng: [Sample(away(rng, 2, 3), away(rng, 3))]),
+    _inplace("index_fill_", lambda rng: [Sample(U(rng, 3, 4), 0, _idx(1), -1.0)]),
+    OpInfo("abs_", lambda x: __import__("ember").abs_(x.clone()),
+           lambda x: __import__("torch").abs_(x.clone()), lambda rng: [Sample(away(rng, 2, 3))],
+           needs=("ember.abs_",)),
+]
+# a composite's node is that of the last op it runs, where PyTorch has a node of its own
+_COMPOSITE_NODES = {
+    "diag_embed", "rot90", "kron", "block_diag", "combinations", "trace", "dist", "cov",
+    "trapezoid", "trapz", "cumulative_trapezoid_x", "addcmul", "addcdiv", "addmv", "addr",
+    "addbmm", "ldexp", "rsub", "select_scatter", "slice_scatter", "diagonal_scatter",
+    "index_copy", "index_fill", "masked_scatter", "vander", "chain_matmul", "inplace.addcmul_",
+    "inplace.addcdiv_", "inplace.index_fill_",
+}
+for _op in COMPOSITE_OPS:
+    if _op.name in _COMPOSITE_NODES:
+        _op.known.setdefault("grad_fn", "a composite of other ops: the node is its last op's")
+OP_DB += COMPOSITE_OPS

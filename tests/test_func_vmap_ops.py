@@ -167,6 +167,9 @@ EXPECTED_FALLBACK = {
     "linalg.solve", "linalg.solve_ex", "linalg.solve_triangular", "linalg.tensorinv",
     "linalg.tensorsolve", "linalg.vecdot", "masked_select", "orgqr", "put", "svd", "take",
     "tensordot", "tile", "topk", "vstack",
+    # written with other ops that fall back (vstack, F.pad, in-place writes under vmap)
+    "row_stack", "block_diag", "Tensor.mH", "inplace.addmm_", "inplace.cumsum_",
+    "inplace.index_fill_",
     # PyTorch has no batching rule for index_reduce either
     "index_reduce", "Tensor.index_reduce", "inplace.index_reduce_",
 }

@@ -54,6 +54,7 @@ from .autograd.grad_mode import (
 from .compiler import compile
 from .ops.activation import *
 from .ops.complex import *
+from .ops.composite import *
 from .ops.conv import *
 from .ops.copy import clone
 from .ops.creation import *

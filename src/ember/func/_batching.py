@@ -650,7 +650,9 @@ def _leading(level, name, fn, args, kwargs):
     return _wrap_out(fn(args[0]._value, *args[1:], **kwargs), level)
 
 
-for _n in ("tril", "triu", "tril_", "triu_", "diag_embed", "one_hot", "matrix_exp",
+# (diag_embed is not among them: with dim1/dim2 its dims may reach the batch; written with
+# other ops, it runs as written on the batched tensor)
+for _n in ("tril", "triu", "tril_", "triu_", "one_hot", "matrix_exp",
            "pixel_shuffle", "pixel_unshuffle"):
     RULES[_n] = _leading
 

@@ -29,6 +29,7 @@ from . import (
     _out,
     activation,
     complex,
+    composite,
     conv,
     copy,
     creation,
@@ -57,7 +58,7 @@ _ = (_op, _inplace, _nn_common)  # shared machinery: recording nodes, in-place r
 # the op families, each importing only those before it
 _MODULES = (creation, shape, indexing, elementwise, reduction, sorting, copy, legacy, random,
             linalg, complex, decomposition, activation, linear, loss, normalization, dropout,
-            embedding, conv, pooling, padding, sampling, spectral)
+            embedding, conv, pooling, padding, sampling, spectral, composite)
 
 
 def public(fn, name, method=False):

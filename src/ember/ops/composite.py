@@ -1,0 +1,745 @@
+"""Ops written with other ops: no node of their own.
+
+Their gradients (first and higher order), forward-mode tangents and vmap batching are those
+of the ops they call, so each is a few lines of PyTorch's definition. The in-place forms run
+through ``apply_inplace`` (PyTorch's leaf and dtype checks, version bumps, views).
+"""
+
+import builtins
+import itertools
+import math
+
+import numpy as np
+
+from .._dtype import float64, from_np, get_default_dtype
+from .._tensor import Tensor, _make
+
+# the ops are called through their modules, at call time: those are the public ops (what
+# vmap and the other transforms see), installed by ops/__init__.py after these imports
+from . import creation, padding, shape
+from ._inplace import apply_inplace
+
+__all__ = [
+    "row_stack", "column_stack", "dstack", "atleast_3d", "hsplit", "vsplit", "dsplit",
+    "tensor_split", "broadcast_to", "broadcast_tensors", "broadcast_shapes", "diagflat",
+    "diag_embed", "rot90", "kron", "block_diag", "cartesian_prod", "combinations", "diff",
+    "adjoint", "trace", "float_power", "dist", "cov", "corrcoef", "trapezoid", "trapz",
+    "cumulative_trapezoid", "addcmul", "addcdiv", "addmv", "addr", "addbmm", "chain_matmul",
+    "ldexp", "rsub", "select_scatter", "slice_scatter", "diagonal_scatter", "index_copy",
+    "index_fill", "masked_scatter", "is_nonzero", "is_same_size", "is_signed", "is_neg",
+    "isreal", "vander", "tril_indices", "triu_indices", "scalar_tensor", "e", "pi", "inf",
+    "nan", "newaxis", "detach", "fill", "split_with_sizes",
+]
+
+e, pi, inf, nan, newaxis = math.e, math.pi, math.inf, math.nan, None
+
+
+# -- stacking and splitting -----------------------------------------------------------------------
+def row_stack(tensors):
+    return shape.vstack(tensors)
+
+
+def column_stack(tensors):
+    cols = [t.reshape(-1, 1) if t.dim() <= 1 else t for t in tensors]
+    return shape.cat(cols, 1)
+
+
+def atleast_3d(*tensors):
+    if len(tensors) == 1 and not isinstance(tensors[0], Tensor):
+        return tuple(atleast_3d(t) for t in tensors[0])
+    if len(tensors) > 1:
+        return tuple(atleast_3d(t) for t in tensors)
+    x = tensors[0]
+    if x.dim() == 0:
+        return x.reshape(1, 1, 1)
+    if x.dim() == 1:
+        return x.unsqueeze(0).unsqueeze(-1)
+    if x.dim() == 2:
+        return x.unsqueeze(-1)
+    return x
+
+
+def dstack(tensors):
+    return shape.cat(atleast_3d(tuple(tensors)), 2)
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    if isinstance(indices_or_sections, Tensor):
+        if indices_or_sections.dim() > 1 or indices_or_sections.is_floating_point():
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to have "
+                               "integral dtype and be either a zero dimensional or a one "
+                               f"dimensional tensor, but got a tensor with "
+                               f"{indices_or_sections.dim()} dims")
+        indices_or_sections = indices_or_sections.tolist()
+    if input.dim() == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
+                           "tensor with 0 dims")
+    dim = dim % input.dim()
+    size = input.shape[dim]
+    if isinstance(indices_or_sections, int):
+        n = indices_or_sections
+        if n <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {n}")
+        q, r = divmod(size, n)
+        bounds, start = [], 0
+        for i in range(n):
+            length = q + (1 if i < r else 0)
+            bounds.append((start, length))
+            start += length
+    else:
+        bounds, start = [], 0
+        for idx in [*indices_or_sections, size]:
+            stop = builtins.max(builtins.min(idx, size), start) if idx >= 0 else \
+                builtins.max(size + idx, start)
+            bounds.append((start, stop - start))
+            start = stop
+    return tuple(input.narrow(dim, s, n) for s, n in bounds)
+
+
+def _split_along(name, input, indices_or_sections, dim, need):
+    if input.dim() < need:
+        raise RuntimeError(f"torch.{name} requires a tensor with at least {need} dimension, "
+                           f"but got a tensor with {input.dim()} dimensions!")
+    if isinstance(indices_or_sections, int):
+        size = input.shape[dim]
+        if indices_or_sections == 0 or size % indices_or_sections:
+            raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but "
+                               f"the size of the dimension {size} is not divisible by the "
+                               f"split_size {indices_or_sections}!")
+    return tensor_split(input, indices_or_sections, dim)
+
+
+def hsplit(input, indices_or_sections):
+    dim = 0 if input.dim() == 1 else 1
+    return _split_along("hsplit", input, indices_or_sections, dim, 1)
+
+
+def vsplit(input, indices_or_sections):
+    return _split_along("vsplit", input, indices_or_sections, 0, 2)
+
+
+def dsplit(input, indices_or_sections):
+    return _split_along("dsplit", input, indices_or_sections, 2, 3)
+
+
+def split_with_sizes(input, split_sizes, dim=0):
+    return input.split(list(split_sizes), dim)
+
+
+# -- broadcasting ---------------------------------------------------------------------------------
+def broadcast_shapes(*shapes):
+    arrays = [np.empty((s,) if isinstance(s, int) else tuple(s), dtype=np.bool_)
+              for s in shapes]
+    try:
+        return _tensor_size(np.broadcast_shapes(*(a.shape for a in arrays)))
+    except ValueError:
+        raise RuntimeError(f"Shape mismatch: objects cannot be broadcast to a single shape.  "
+                           f"Mismatch is between {_shapes_text(shapes)}.") from None
+
+
+def _shapes_text(shapes):
+    return " and ".join(str(list(s) if not isinstance(s, int) else [s]) for s in shapes[:2])
+
+
+def _tensor_size(shape):
+    from .._tensor import Size
+
+    return Size(shape)
+
+
+def broadcast_to(input, size):
+    return input.expand(*size)
+
+
+def broadcast_tensors(*tensors):
+    if len(tensors) == 1 and not isinstance(tensors[0], Tensor):
+        tensors = tuple(tensors[0])
+    shape = np.broadcast_shapes(*(tuple(t.shape) for t in tensors))
+    return tuple(t.expand(*shape) for t in tensors)
+
+
+# -- matrices ------------------------------------------------------------------------------
+def diagflat(input, offset=0):
+    return input.flatten().diag(offset)
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    nd = input.dim() + 1
+    d1, d2 = dim1 % nd, dim2 % nd
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    n = input.shape[-1]
+    square = input.unsqueeze(-1) * creation.eye(n, dtype=input.dtype)  # input on a diagonal
+    k = abs(offset)
+    if offset > 0:
+        square = padding.pad(square, (k, 0, 0, k))
+    elif offset < 0:
+        square = padding.pad(square, (0, k, k, 0))
+    return _from_last_two(square, d1, d2)
+
+
+def _from_last_two(x, d1, d2):
+    """x with its last two dimensions moved to ``d1`` and ``d2`` (the others keep order)."""
+    nd = x.dim()
+    others = iter(range(nd - 2))
+    order = [nd - 2 if d == d1 else nd - 1 if d == d2 else next(others) for d in range(nd)]
+    return x.permute(*order)
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    dims = list(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.dim() < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.dim()}")
+    d0, d1 = dims
+    if d0 % input.dim() == d1 % input.dim():
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and "
+                           f"dim1 = {d1}")
+    k %= 4
+    if k == 1:
+        return input.flip(d1).transpose(d0, d1)
+    if k == 2:
+        return input.flip(d0, d1)
+    if k == 3:
+        return input.flip(d0).transpose(d0, d1)
+    return input.clone()
+
+
+def kron(input, other):
+    nd = builtins.max(input.dim(), other.dim())
+    a = input.reshape((1,) * (nd - input.dim()) + tuple(input.shape))
+    b = other.reshape((1,) * (nd - other.dim()) + tuple(other.shape))
+    a_shape = [s for d in a.shape for s in (d, 1)]
+    b_shape = [s for d in b.shape for s in (1, d)]
+    out = a.reshape(a_shape) * b.reshape(b_shape)
+    return out.reshape([x * y for x, y in zip(a.shape, b.shape)])
+
+
+def block_diag(*tensors):
+    blocks = []
+    for i, t in enumerate(tensors):
+        if t.dim() > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer "
+                               f"dimensions. Input {i} has {t.dim()} dimensions")
+        blocks.append(t.reshape(1, -1) if t.dim() < 2 else t)
+    if not blocks:
+        return creation.zeros(1, 0)
+    from .._dtype import result_type
+
+    dt = result_type(*blocks)
+    cols = builtins.sum(b.shape[1] for b in blocks)
+    rows, left = [], 0
+    for b in blocks:
+        w = b.shape[1]
+        rows.append(padding.pad(b.to(dt), (left, cols - left - w)))
+        left += w
+    return shape.cat(rows, 0)
+
+
+def cartesian_prod(*tensors):
+    for t in tensors:
+        if t.dim() != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
+    if len(tensors) == 1:
+        return tensors[0]
+    sizes = [t.shape[0] for t in tensors]
+    cols = []
+    for i, t in enumerate(tensors):
+        dims = [1] * len(tensors)
+        dims[i] = sizes[i]
+        cols.append(t.reshape(dims).expand(*sizes).reshape(-1))
+    return shape.stack(cols, 1)
+
+
+def combinations(input, r=2, with_replacement=False):
+    if input.dim() != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return input.new_empty(0)
+    pick = itertools.combinations_with_replacement if with_replacement else \
+        itertools.combinations
+    idx = list(pick(range(input.shape[0]), r))
+    if not idx:
+        return input.new_empty(0, r)
+    index = creation.tensor(np.array(idx, dtype=np.int64).reshape(-1))
+    return input.index_select(0, index).reshape(-1, r)
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    if input.dim() == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    parts = [p if p.dim() else p.expand(*_with(input.shape, dim, 1))
+             for p in (prepend, input, append) if p is not None]
+    x = shape.cat(parts, dim) if len(parts) > 1 else input
+    for _ in range(n):
+        length = x.shape[dim]
+        if length == 0:
+            break
+        if x.dtype is from_np[np.dtype(np.bool_)]:
+            x = x.narrow(dim, 1, length - 1).logical_xor(x.narrow(dim, 0, length - 1))
+        else:
+            x = x.narrow(dim, 1, length - 1) - x.narrow(dim, 0, length - 1)
+    return x
+
+
+def _with(shape, dim, size):
+    shape = list(shape)
+    shape[dim] = size
+    return shape
+
+
+def adjoint(input):
+    if input.dim() < 2:
+        raise RuntimeError("tensor.adjoint() is only supported on matrices or batches of "
+                           "matrices. Got 1-D tensor." if input.dim() == 1 else
+                           "tensor.adjoint() is only supported on matrices or batches of "
+                           "matrices. Got 0-D tensor.")
+    out = input.transpose(-2, -1)
+    return out.conj() if input.is_complex() else out
+
+
+def _mH(self):
+    return adjoint(self)
+
+
+def _H(self):
+    if self.dim() > 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
+                           f"{self.dim()}-D tensor.")
+    return adjoint(self) if self.dim() == 2 else self.conj() if self.is_complex() else self
+
+
+def trace(input):
+    if input.dim() != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.dim()}")
+    return input.diagonal().sum()
+
+
+# -- arithmetic ------------------------------------------------------------------------------------
+def _wide(x):
+    if isinstance(x, Tensor):
+        return x.to(from_np[np.dtype(np.complex128)] if x.is_complex() else float64)
+    return x
+
+
+def float_power(input, exponent):
+    if not isinstance(input, Tensor):
+        return creation.tensor(input, dtype=float64).pow(_wide(exponent))
+    return _wide(input).pow(_wide(exponent))
+
+
+def dist(input, other, p=2):
+    return (input - other).norm(p)
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    if input.dim() > 2:
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an "
+                           f"input with {input.dim()} dimensions")
+    x = input.reshape(1, -1) if input.dim() < 2 else input
+    if not x.is_floating_point() and not x.is_complex():
+        x = x.to(get_default_dtype())
+    n_obs = x.shape[1]
+    w = None
+    if fweights is not None:
+        w = fweights
+    if aweights is not None:
+        w = aweights if w is None else w * aweights
+    if w is None:
+        avg = x.mean(1)
+        w_sum = n_obs
+        norm = n_obs - correction
+    else:
+        w_sum = w.sum()
+        avg = (x * w).sum(1) / w_sum
+        if correction == 0:
+            norm = w_sum
+        elif aweights is None:
+            norm = w_sum - correction
+        else:
+            norm = w_sum - correction * (w * aweights).sum() / w_sum
+    if isinstance(norm, Tensor):
+        norm = norm.clamp(min=0)
+    else:
+        norm = builtins.max(norm, 0)
+    xm = x - avg.unsqueeze(1)
+    xw = xm if w is None else xm * w
+    xt = xm.transpose(0, 1)
+    c = xw.matmul(xt.conj() if xt.is_complex() else xt) / norm
+    return c.squeeze() if input.dim() < 2 else c
+
+
+def corrcoef(input):
+    c = cov(input)
+    if c.dim() == 0:
+        return c / c
+    d = c.diagonal()
+    std = d.real.sqrt() if c.is_complex() else d.sqrt()
+    c = c / std.unsqueeze(1)
+    c = c / std.unsqueeze(0)
+    if c.is_complex():
+        return c
+    return c.clamp(-1, 1)
+
+
+def _trapezoid_parts(y, x, dx, dim):
+    n = y.shape[dim]
+    if n == 0:
+        return None, None
+    avg = (y.narrow(dim, 1, n - 1) + y.narrow(dim, 0, n - 1)) / 2
+    if x is None:
+        return avg, 1 if dx is None else dx
+    if x.dim() == 1:
+        if x.shape[0] != n:
+            raise RuntimeError("trapezoid: There must be one `x` value for each sample point")
+        step = x[1:] - x[:-1]
+        shape = [1] * y.dim()
+        shape[dim] = n - 1
+        return avg, step.reshape(shape)
+    return avg, diff(x, dim=dim)
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    avg, step = _trapezoid_parts(y, x, dx, dim)
+    if avg is None:
+        return y.sum(dim)
+    return (avg * step).sum(dim)
+
+
+def trapz(y, x=None, *, dx=None, dim=-1):
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    avg, step = _trapezoid_parts(y, x, dx, dim)
+    if avg is None:
+        return y.narrow(dim, 0, 0)
+    return (avg * step).cumsum(dim)
+
+
+def _scaled(beta, input, alpha, product):
+    out = product if alpha == 1 else product * alpha
+    if beta == 0:  # PyTorch ignores input's values then (nan and inf do not propagate)
+        never = _make(np.zeros(tuple(input.shape), dtype=np.bool_))
+        return out + input.where(never, 0)  # input still gets its (zero) gradient
+    return out + (input if beta == 1 else input * beta)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    return input + value * (tensor1 * tensor2) if value != 1 else input + tensor1 * tensor2
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    if not tensor1.is_floating_point() and not tensor1.is_complex() and \
+            not tensor2.is_floating_point() and not tensor2.is_complex():
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a "
+                           "future release addcdiv will perform a true division of tensor1 "
+                           "and tensor2. The historic addcdiv behavior can be implemented as "
+                           "(input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) "
+                           "for integer inputs and as (input + value * tensor1 / tensor2) for "
+                           "float inputs. The future addcdiv behavior is just the latter "
+                           "implementation: (input + value * tensor1 / tensor2), for all "
+                           "dtypes.")
+    return input + value * (tensor1 / tensor2) if value != 1 else input + tensor1 / tensor2
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    return _scaled(beta, input, alpha, mat.mv(vec))
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    return _scaled(beta, input, alpha, vec1.outer(vec2))
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    return _scaled(beta, input, alpha, batch1.bmm(batch2).sum(0))
+
+
+def chain_matmul(*matrices):
+    import warnings
+
+    warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch "
+                  "release. Use torch.linalg.multi_dot instead, which accepts a list of two or "
+                  "more tensors rather than multiple parameters.", UserWarning, stacklevel=2)
+    if len(matrices) == 1:
+        return matrices[0].clone()
+    out = matrices[0]
+    for m in matrices[1:]:
+        out = out.mm(m)
+    return out
+
+
+def ldexp(input, other):
+    return input * 2.0 ** other if isinstance(other, Tensor) else input * (2.0 ** other)
+
+
+def rsub(input, other, *, alpha=1):
+    if isinstance(other, Tensor):
+        return other.sub(input, alpha=alpha)
+    return (input * -alpha) + other if alpha != 1 else other - input
+
+
+# -- scatters into copies (out of place: a mask and ``where``, so vmap and jvp see plain ops) ----
+def _along(dim, nd, values, dtype=np.bool_):
+    """A tensor with ``values`` along dimension ``dim`` of ``nd`` (broadcastable elsewhere)."""
+    shape = [1] * nd
+    shape[dim] = len(values)
+    return _make(np.asarray(values, dtype=dtype).reshape(shape))
+
+
+def select_scatter(input, src, dim, index):
+    nd = input.dim()
+    dim %= nd
+    size = input.shape[dim]
+    index = index % size if -size <= index < size else index
+    if not 0 <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(input.shape)} at dimension {dim}")
+    mask = _along(dim, nd, [i == index for i in range(size)])
+    return src.unsqueeze(dim).expand(*input.shape).where(mask, input)
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    nd = input.dim()
+    dim %= nd
+    size = input.shape[dim]
+    picked = list(range(size))[slice(start, end, step)]
+    where_from = [0] * size
+    for j, p in enumerate(picked):
+        where_from[p] = j
+    mask = _along(dim, nd, [i in set(picked) for i in range(size)])
+    spread = src.index_select(dim, creation.tensor(np.asarray(where_from, dtype=np.int64))) \
+        if picked else input
+    return spread.where(mask, input)
+
+
+def _diagonal_placement(n_rows, n_cols, offset):
+    """(length, P): P[k, i, j] = 1 where the k-th element of diagonal ``offset`` sits."""
+    r0, c0 = builtins.max(-offset, 0), builtins.max(offset, 0)
+    length = builtins.max(builtins.min(n_rows - r0, n_cols - c0), 0)
+    p = np.zeros((length, n_rows, n_cols))
+    k = np.arange(length)
+    p[k, k + r0, k + c0] = 1
+    return length, p
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    nd = input.dim()
+    d1, d2 = dim1 % nd, dim2 % nd
+    rest = [d for d in range(nd) if d not in (d1, d2)]
+    moved = input.permute(*rest, d1, d2)
+    length, p = _diagonal_placement(moved.shape[-2], moved.shape[-1], offset)
+    placement = creation.tensor(p, dtype=input.dtype if input.is_floating_point() else float64)
+    placed = (src.unsqueeze(-1).unsqueeze(-1) * placement).sum(-3)
+    mask = _make(p.sum(0) > 0)
+    out = placed.to(input.dtype).where(mask, moved)
+    return _from_last_two(out, d1, d2)
+
+
+def index_copy(input, dim, index, source):
+    out = input.clone()
+    idx = [slice(None)] * input.dim()
+    idx[dim] = index
+    if input.dim() == 0:
+        return source.clone().reshape(())
+    out[tuple(idx)] = source
+    return out
+
+
+def index_fill(input, dim, index, value):
+    out = input.clone()
+    idx = [slice(None)] * input.dim()
+    idx[dim] = index
+    if input.dim() == 0:
+        idx = []
+    out[tuple(idx) if idx else ...] = value
+    return out
+
+
+def masked_scatter(input, mask, source):
+    shape = np.broadcast_shapes(tuple(mask.shape), tuple(input.shape))
+    flat = np.broadcast_to(mask._data, shape).reshape(-1)
+    n = int(flat.sum())
+    if source.numel() < n:
+        raise RuntimeError("masked_scatter: expected source to have at least as many elements "
+                           "as ones in mask")
+    order = np.maximum(np.cumsum(flat) - 1, 0).astype(np.int64)  # the source element per place
+    spread = source.reshape(-1).index_select(0, creation.tensor(order)).reshape(shape)
+    return spread.where(_make(np.broadcast_to(mask._data, shape).copy()), input)
+
+
+# -- predicates and small factories ----------------------------------------------------------------
+def is_nonzero(input):
+    if input.numel() == 0:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+    if input.numel() > 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return bool(input.item())
+
+
+def is_same_size(input, other):
+    return tuple(input.shape) == tuple(other.shape)
+
+
+def is_signed(input):
+    return input._data.dtype.kind in "ifc" or from_np[input._data.dtype].is_floating_point
+
+
+def is_neg(input):
+    return False  # ember never keeps a lazy negation bit: every negation is computed
+
+
+def isreal(input):
+    if input.is_complex():
+        return input.imag == 0
+    return _make(np.ones(tuple(input.shape), dtype=np.bool_))
+
+
+def vander(x, N=None, increasing=False):
+    if x.dim() != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    n = x.shape[0] if N is None else N
+    if n < 0:
+        raise RuntimeError("N must be non-negative.")
+    powers = creation.arange(n, dtype=x.dtype if x.is_floating_point() or x.is_complex() else None)
+    if not increasing:
+        powers = powers.flip(0)
+    base = x if x.is_floating_point() or x.is_complex() else x.to(from_np[np.dtype(np.int64)])
+    if n == 0:
+        return base.unsqueeze(1).expand(x.shape[0], 0).clone()
+    cols = [base.unsqueeze(1) ** int(p) if not (x.is_floating_point() or x.is_complex())
+            else base.unsqueeze(1) ** p for p in powers.tolist()]
+    return shape.cat(cols, 1)
+
+
+def _tri_indices(row, col, offset, dtype, upper):
+    r, c = np.triu_indices(row, offset, col) if upper else np.tril_indices(row, offset, col)
+    dt = np.dtype(np.int64) if dtype is None else dtype.np
+    return _make(np.stack([r, c]).astype(dt).reshape(2, -1))
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    return _tri_indices(row, col, offset, dtype, False)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    return _tri_indices(row, col, offset, dtype, True)
+
+
+def scalar_tensor(s, *, dtype=None, layout=None, device=None, pin_memory=None,
+                  requires_grad=False):
+    return creation.tensor(s, dtype=dtype or get_default_dtype(), requires_grad=requires_grad)
+
+
+def detach(input):
+    return input.detach()
+
+
+def fill(input, value):
+    return input.clone().fill_(value)
+
+
+# -- in-place forms and methods -------------------------------------------------------------------
+def _inplace(fn):
+    def method(self, *args, **kwargs):
+        return apply_inplace(self, lambda s, *a: fn(s, *a, **kwargs), *args)
+
+    method.__name__ = fn.__name__ + "_"
+    return method
+
+
+def _method_inplace(name):
+    """``torch.<name>_(input, ...)``: the Tensor method of that name."""
+    def fn(input, *args, **kwargs):
+        return getattr(input, name + "_")(*args, **kwargs)
+
+    fn.__name__ = name + "_"
+    return fn
+
+
+_TOP_INPLACE = (
+    "abs", "acos", "acosh", "asin", "asinh", "atan", "atanh", "arccos", "arccosh", "arcsin",
+    "arcsinh", "arctan", "arctanh", "ceil", "clamp", "clamp_max", "clamp_min", "clip", "cos",
+    "cosh", "deg2rad", "erf", "erfc", "exp2", "exp", "expm1", "fix", "floor", "frac", "log10",
+    "log1p", "log2", "log", "logit", "nan_to_num", "neg", "negative", "rad2deg", "reciprocal",
+    "relu", "round", "rsqrt", "sigmoid", "sin", "sinc", "sinh", "sqrt", "square", "tan",
+    "tanh", "trunc", "xlogy", "zero", "fill", "detach", "ldexp",
+)
+for _name in _TOP_INPLACE:
+    globals()[_name + "_"] = _method_inplace(_name)
+    __all__.append(_name + "_")
+del _name
+
+
+def _comparison_inplace(name):
+    def method(self, other):
+        return apply_inplace(self, lambda s, o: getattr(s, name)(o), other)
+
+    method.__name__ = name + "_"
+    return method
+
+
+def _unary_inplace(name):
+    def method(self):
+        return apply_inplace(self, lambda s: getattr(s, name)())
+
+    method.__name__ = name + "_"
+    return method
+
+
+TENSOR_METHODS = {
+    "tensor_split": tensor_split, "hsplit": hsplit, "vsplit": vsplit, "dsplit": dsplit,
+    "split_with_sizes": split_with_sizes, "broadcast_to": broadcast_to,
+    "diagflat": diagflat, "diag_embed": diag_embed, "rot90": rot90, "kron": kron,
+    "diff": diff, "adjoint": adjoint, "mH": property(_mH), "H": property(_H), "trace": trace,
+    "float_power": float_power, "dist": dist, "cov": cov, "corrcoef": corrcoef,
+    "addcmul": addcmul, "addcdiv": addcdiv, "addmv": addmv, "addr": addr, "addbmm": addbmm,
+    "ldexp": ldexp, "select_scatter": select_scatter, "slice_scatter": slice_scatter,
+    "diagonal_scatter": diagonal_scatter, "index_copy": index_copy, "index_fill": index_fill,
+    "masked_scatter": masked_scatter, "is_nonzero": is_nonzero, "is_same_size": is_same_size,
+    "is_signed": is_signed, "is_neg": is_neg, "isreal": isreal,
+    "addcmul_": _inplace(addcmul), "addcdiv_": _inplace(addcdiv), "addmv_": _inplace(addmv),
+    "addr_": _inplace(addr), "addbmm_": _inplace(addbmm), "ldexp_": _inplace(ldexp),
+    "index_copy_": _inplace(index_copy), "index_fill_": _inplace(index_fill),
+    "masked_scatter_": _inplace(masked_scatter),
+    "addmm_": _inplace(lambda s, m1, m2, *, beta=1, alpha=1: s.addmm(m1, m2, beta=beta,
+                                                                      alpha=alpha)),
+    "baddbmm_": _inplace(lambda s, b1, b2, *, beta=1, alpha=1: s.baddbmm(b1, b2, beta=beta,
+                                                                          alpha=alpha)),
+    "xlogy_": _comparison_inplace("xlogy"), "hypot_": _comparison_inplace("hypot"),
+    "copysign_": _comparison_inplace("copysign"),
+    "arctan2": lambda self, other: self.atan2(other),
+    "arctan2_": _comparison_inplace("atan2"),
+    "sgn_": _unary_inplace("sgn"), "fix_": _unary_inplace("trunc"),
+    "negative_": _unary_inplace("neg"), "absolute_": _unary_inplace("abs"),
+    "arccos_": _unary_inplace("acos"), "arccosh_": _unary_inplace("acosh"),
+    "arcsin_": _unary_inplace("asin"), "arcsinh_": _unary_inplace("asinh"),
+    "arctan_": _unary_inplace("atan"), "arctanh_": _unary_inplace("atanh"),
+    "logical_not_": _unary_inplace("logical_not"),
+    "bitwise_not_": _unary_inplace("bitwise_not"),
+    "cumsum_": _inplace(lambda s, dim, *, dtype=None: s.cumsum(dim, dtype=dtype)),
+    "cumprod_": _inplace(lambda s, dim, *, dtype=None: s.cumprod(dim, dtype=dtype)),
+    "tril_": _inplace(lambda s, diagonal=0: s.tril(diagonal)),
+    "triu_": _inplace(lambda s, diagonal=0: s.triu(diagonal)),
+    "cdouble": lambda self, memory_format=None: self.to(from_np[np.dtype(np.complex128)]),
+    "cfloat": lambda self, memory_format=None: self.to(from_np[np.dtype(np.complex64)]),
+}
+for _cmp in ("eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less",
+             "less_equal", "not_equal", "logical_and", "logical_or", "logical_xor"):
+    TENSOR_METHODS[_cmp + "_"] = _comparison_inplace(_cmp)
+del _cmp
+
+
+def _float_power_(self, exponent):
+    if self.dtype is not float64 and not self.is_complex():
+        raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype.word} but "
+                           f"the operation's result requires dtype Double")
+    return apply_inplace(self, float_power, exponent)
+
+
+TENSOR_METHODS["float_power_"] = _float_power_
