@@ -279,6 +279,11 @@ def test_conversions_and_info(dt):
         assert getattr(fe, attr) == getattr(ft, attr), attr
     assert e.type(f"torch.{'BFloat16' if dt == 'bfloat16' else 'Half'}Tensor").dtype is d
     assert ember.half is ember.float16
+    if dt == "bfloat16":  # the legacy type, made on first use as ember.bfloat16 is
+        assert ember.BFloat16Tensor.dtype is d and repr(ember.BFloat16Tensor) == \
+            "<class 'ember.BFloat16Tensor'>"
+        assert isinstance(conv[0], ember.BFloat16Tensor) and not isinstance(e, ember.BFloat16Tensor)
+        check_close(ember.BFloat16Tensor([1.3, 2]), torch.BFloat16Tensor([1.3, 2]), 0, 0)
 
 
 def test_bfloat16_is_loaded_lazily():
