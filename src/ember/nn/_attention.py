@@ -17,6 +17,7 @@ from ..ops import creation as _creation
 from ..ops.activation import softmax
 from ..ops.dropout import dropout
 from ..ops.elementwise import where
+from ..ops.linalg import baddbmm, bmm
 from ..ops.linear import linear
 from ..ops.shape import cat
 
@@ -36,14 +37,19 @@ def _causal_bias(L, S, dtype):
     return _make(m)
 
 
-def _attention(q, k, v, bias, dropout_p, scale, safe):
+def _attention(q, k, v, bias, dropout_p, scale, safe, batched_mm=False):
     """softmax(q @ k^T * scale + bias) @ v, over the last two dims; returns (output, weights).
 
     ``safe``: rows where every score is -inf (fully masked) give zero weights instead of nan,
-    as PyTorch's scaled_dot_product_attention does."""
-    scores = (q * scale).matmul(k.transpose(-2, -1))
-    if bias is not None:
-        scores = scores + bias
+    as PyTorch's scaled_dot_product_attention does. ``batched_mm``: q, k, v are 3-D and the
+    products are bmm (baddbmm with the bias), as in PyTorch's multi-head attention."""
+    if batched_mm:
+        kt = k.transpose(-2, -1)
+        scores = bmm(q * scale, kt) if bias is None else baddbmm(bias, q * scale, kt)
+    else:
+        scores = (q * scale).matmul(k.transpose(-2, -1))
+        if bias is not None:
+            scores = scores + bias
     dead = None
     if safe and bias is not None:
         # rows masked everywhere are kept finite, so that neither the values nor the gradients
@@ -55,7 +61,7 @@ def _attention(q, k, v, bias, dropout_p, scale, safe):
         weights = where(dead, 0.0, weights)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True)
-    return weights.matmul(v), weights
+    return (bmm(weights, v) if batched_mm else weights.matmul(v)), weights
 
 
 def _repeat_heads(t, heads):
@@ -287,7 +293,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     # need_weights=False takes PyTorch's scaled_dot_product_attention path, where fully masked
     # rows give zeros; the need_weights path gives nan there
     out, weights = _attention(q, k, v, attn_mask, dropout_p, 1.0 / math.sqrt(head_dim),
-                              not need_weights)
+                              not need_weights, need_weights)
     out = out.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
     out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
     if not need_weights:
@@ -298,4 +304,3 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if not batched:
         out, weights = out.squeeze(1), weights.squeeze(0)
     return out, weights
-

@@ -355,8 +355,8 @@ class RNNBase(Module):
         if self.batch_first:
             input = input.transpose(0, 1)  # the layers run time-major, as PyTorch's do
         output, h_n, c_n = self._run(input, *self._split_state(hx))
-        if self.batch_first:
-            output = output.transpose_(0, 1)
+        if self.batch_first:  # PyTorch's LSTM transposes out of place, RNN and GRU in place
+            output = output.transpose(0, 1) if self.mode == "LSTM" else output.transpose_(0, 1)
         if not batched:
             output = output.squeeze(0 if self.batch_first else 1)
             h_n = h_n.squeeze(1)
