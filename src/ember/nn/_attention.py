@@ -109,6 +109,12 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return _attention(query, key, value, bias, dropout_p, scale, True)[0]
 
 
+def _heads_first(proj, n, embed_dim):
+    """(..., n * E) -> (n, ..., E), a copy: the n projections packed in one linear."""
+    return proj.unflatten(-1, (n, embed_dim)).unsqueeze(0).transpose(0, -2).squeeze(
+        -2).contiguous()
+
+
 def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_other=True):
     """A bool mask (True = masked) as a float mask of 0 and -inf; float masks pass through."""
     if mask is None:
@@ -199,19 +205,24 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if not use_separate_proj_weight:
         if in_proj_weight is None:
             raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
+        # PyTorch's packed projection (its graph: one linear, then views and a copy)
         if query is key and key is value:
-            q, k, v = linear(query, in_proj_weight, in_proj_bias).chunk(3, -1)
+            proj = _heads_first(linear(query, in_proj_weight, in_proj_bias), 3, embed_dim)
+            q, k, v = proj[0], proj[1], proj[2]
+        elif key is value:
+            w_q, w_kv = in_proj_weight.split([embed_dim, embed_dim * 2])
+            b_q = b_kv = None
+            if in_proj_bias is not None:
+                b_q, b_kv = in_proj_bias.split([embed_dim, embed_dim * 2])
+            q = linear(query, w_q, b_q)
+            kv = _heads_first(linear(key, w_kv, b_kv), 2, embed_dim)
+            k, v = kv[0], kv[1]
         else:
             w_q, w_k, w_v = in_proj_weight.chunk(3)
             b_q = b_k = b_v = None
             if in_proj_bias is not None:
                 b_q, b_k, b_v = in_proj_bias.chunk(3)
-            q = linear(query, w_q, b_q)
-            if key is value:
-                k, v = linear(key, cat([w_k, w_v]),
-                                  None if b_k is None else cat([b_k, b_v])).chunk(2, -1)
-            else:
-                k, v = linear(key, w_k, b_k), linear(value, w_v, b_v)
+            q, k, v = linear(query, w_q, b_q), linear(key, w_k, b_k), linear(value, w_v, b_v)
     else:
         for name, w in (("q", q_proj_weight), ("k", k_proj_weight), ("v", v_proj_weight)):
             if w is None:
