@@ -951,14 +951,7 @@ def _svd_rule(grads, outs):
     return (_svd_grad(*grads, U, S, Vh),)
 
 
-def _svdvals_rule(grads, outs):
-    # U and Vh are outputs too (not returned): a second derivative reaches them
-    S, U, Vh = outs
-    return (_svd_grad(grads[1], grads[0], grads[2], U, S, Vh),)
-
-
 _SvdNode = _node("LinalgSvdBackward0", _svd_rule, 3)
-_SvdvalsNode = _node("LinalgSvdBackward0", _svdvals_rule, 3)
 
 
 def _svd_check(A, op="linalg.svd"):
@@ -995,8 +988,9 @@ def linalg_svd(A, full_matrices=True, *, driver=None):
 def linalg_svdvals(A, *, driver=None):
     _no_driver(driver)
     _svd_check(A)
-    u, s, vh = _svd_np(A._data, False)
-    return _record((s, u, vh), _SvdvalsNode, (A,), diff=(True, False, False))[0]
+    # svd's node, S its output 1 as in PyTorch; U and Vh are outputs too (not returned): a
+    # second derivative reaches them
+    return _record(_svd_np(A._data, False), _SvdNode, (A,), diff=(False, True, False))[1]
 
 
 def svd(input, some=True, compute_uv=True):
