@@ -594,3 +594,18 @@ def test_out_more_ops(name):
         assert e[0] == t[0] == "ok" and e[1][0] == t[1][0]  # shapes and dtypes: signs may differ
         return
     assert e == t
+
+
+@pytest.mark.parametrize("case", [
+    lambda L, o: L.tensordot(L.tensor([1.0, 2.0, 3.0]), L.tensor([1.0, 0.5, 2.0]), 1, o),
+    lambda L, o: L.nn.functional.normalize(L.tensor([[3.0, 4.0]]), 2.0, 1, 1e-12, o),
+    lambda L, o: L.norm(L.tensor([3.0, 4.0]), 2, None, False, o),
+])
+def test_out_given_by_position(case):
+    """PyTorch's Python functions whose out is a positional parameter write into it too."""
+    def run(lib):
+        o = lib.empty(0)
+        assert case(lib, o) is o
+        return o.numpy()
+
+    np.testing.assert_allclose(run(ember), run(torch), rtol=1e-6)

@@ -14,6 +14,7 @@ from .._dtype import from_np
 from .._errors import note
 from .._tensor import Tensor
 from ..autograd.graph import Node, name_saved
+from . import _out
 from ._op import bilinear, broadcast_shapes_error, check_tensor, formula_node, record
 from .copy import contiguous
 from .creation import eye, ones
@@ -820,6 +821,8 @@ def _einsum_explicit(subs, out_subs, operands, node):
 
 def tensordot(a, b, dims=2, out=None):
     """Sum over the last ``dims`` dimensions of a and the first of b (or explicit lists)."""
+    if out is not None:  # given by position (the public wrapper takes it by keyword)
+        return _out.call(tensordot, "tensordot", (a, b, dims), {}, out)
     check_tensor(a, "tensordot", "a", 1)
     check_tensor(b, "tensordot", "b", 2)
     na, nb = a._data.ndim, b._data.ndim

@@ -5,6 +5,7 @@ import numpy as np
 
 from .._errors import note
 from .._tensor import Size, _make
+from . import _out
 from ._nn_common import float_data, fused_node
 from ._op import record
 from .shape import cat, stack
@@ -250,6 +251,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """input / max(||input||_p along dim, eps)."""
+    if out is not None:  # given by position (the public wrapper takes it by keyword)
+        return _out.call(normalize, "normalize", (input, p, dim, eps), {}, out)
     denom = input.norm(p, dim, keepdim=True).clamp_min(eps)
     return input / denom
 
