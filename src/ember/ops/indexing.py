@@ -151,7 +151,7 @@ def parse_key(key, shape):
     dim = 0  # position in the input
     rdim = 0  # position in the result as PyTorch builds it (its errors count dims so)
     beyond = False  # a second Ellipsis took the position past the input's dims
-    masks = []  # (mask, its first dim in the basic view): checked once the view is known
+    masks = []  # (mask, its first dim in the basic view) for masks that do not fit
     vpos = 0  # dims of the basic view that the advanced key has covered
     seen_ellipsis = False
     for i, k in enumerate(items):
@@ -210,7 +210,8 @@ def parse_key(key, shape):
                     rdim += 1
                     vpos += 1
                     continue
-                masks.append((k, vpos))
+                if k.shape != shape[dim:dim + k.ndim]:
+                    masks.append((k, vpos))  # an error, raised after the ints' errors
                 basic.extend([slice(None)] * k.ndim)
                 adv.append(k)
                 dim += k.ndim
@@ -223,7 +224,7 @@ def parse_key(key, shape):
                 rdim += 1
                 vpos += 1
     basic.append(Ellipsis)
-    if masks:
+    if masks:  # PyTorch names the shapes of the view the basic key made
         view = np.broadcast_to(np.empty((), np.int8), shape)[tuple(basic)].shape
         for k, at in masks:
             for j in range(k.ndim):
@@ -251,13 +252,13 @@ def _raise_beyond(k, rdim, ndim, i):
     raise IndexError(f"too many indices for tensor of dimension {ndim} (got {got})")
 
 
-def _check_adv(adv, shape, bounds=True, shapes=True):
-    """PyTorch's errors for index arrays: shapes that do not broadcast, then out of bounds."""
-    arrays = []
-    for item in adv:
-        if not isinstance(item, slice):
-            arrays.append(item.nonzero()[0] if item.dtype.kind == "b" else item)
-    if shapes and len(arrays) > 1:
+def _check_adv(adv, shape, bounds=True, shapes=True, value_shape=None):
+    """PyTorch's errors for index arrays: shapes that do not broadcast, then out of bounds.
+    ``value_shape``: the shape of a value to be written, which PyTorch checks before the
+    bounds."""
+    if shapes and sum(not isinstance(item, slice) for item in adv) > 1:
+        arrays = [(item.nonzero()[0] if item.dtype.kind == "b" else item) for item in adv
+                  if not isinstance(item, slice)]
         try:
             np.broadcast_shapes(*(a.shape for a in arrays))
         except ValueError:
@@ -266,8 +267,8 @@ def _check_adv(adv, shape, bounds=True, shapes=True):
                 "shape mismatch: indexing tensors could not be broadcast together with shapes "
                 f"{shown}"
             ) from None
-    if not bounds or 0 in _adv_shape(shape, adv):
-        return  # PyTorch checks each index as it reads it: an empty result reads none
+    if not bounds:
+        return
     pos = 0  # which indexed dimension, counted as PyTorch reports it
     k = 0  # the dimension of the view this item indexes
     for item in adv:
@@ -283,29 +284,46 @@ def _check_adv(adv, shape, bounds=True, shapes=True):
         if item.size:
             bad = (item >= n) | (item < -n)
             if bad.any():
+                target = _adv_shape(shape, adv)
+                if 0 in target:
+                    return  # PyTorch checks each index as it reads it: an empty result reads none
+                if value_shape is not None:
+                    _check_fits(value_shape, target)
                 v = item.reshape(-1)[np.argmax(bad.reshape(-1))]
                 raise IndexError(f"index {v} is out of bounds for dimension {pos} with size {n}")
         pos += 1
 
 
 def _adv_shape(view_shape, adv):
-    """The shape of view[adv] without reading the indices' values (they may be out of
-    bounds: PyTorch checks the value's shape first)."""
-    dummy = list(view_shape)
-    key = []
+    """The shape of view[adv], worked out from the shapes alone (NumPy's rule), without
+    reading the indices (they may be out of bounds: PyTorch checks the value's shape first)."""
+    out = []
+    arrays = []
+    where = None  # where the broadcast index dims go: at the first array, or first of all
     k = 0
+    gap = False
     for item in adv:
         if isinstance(item, slice):
-            key.append(item)
+            out.append(view_shape[k])
             k += 1
-        elif item.dtype.kind == "b":
-            key.append(item)
+            if arrays:
+                gap = True
+            continue
+        if where is None:
+            where = len(out)
+        elif gap:
+            where = 0  # arrays apart: their dims lead
+        if item.dtype.kind == "b":
+            arrays.append((int(np.count_nonzero(item)),))
             k += item.ndim
         else:
-            dummy[k] = max(dummy[k], 1)
-            key.append(np.zeros(item.shape, np.intp))
+            arrays.append(item.shape)
             k += 1
-    return np.broadcast_to(np.empty((), np.int8), tuple(dummy))[tuple(key)].shape
+    out.extend(view_shape[k:])
+    if not arrays:
+        return tuple(out)
+    lead = arrays[0] if len(arrays) == 1 else np.broadcast_shapes(*arrays)
+    return tuple(out[:where]) + tuple(lead) + tuple(out[where:])
 
 
 # -- the two differentiable primitives: gather by key, put by key -----------------------------
@@ -323,10 +341,13 @@ def _take_key(d, key):
     v = d[basic]
     if adv is None:
         return v
-    shape = _adv_shape(v.shape, adv)
-    if 0 in shape:
-        return np.empty(shape, d.dtype)  # an empty result reads no index (some may be bad)
-    return v[adv]
+    try:
+        return v[adv]
+    except IndexError:
+        shape = _adv_shape(v.shape, adv)
+        if 0 in shape:  # an empty result reads no index (the bad one is never read)
+            return np.empty(shape, d.dtype)
+        raise
 
 
 def index_key(input, key):
@@ -395,22 +416,35 @@ def _write(target, key, v, accumulate):
         except ValueError:
             raise _expand_error(np.shape(v), region.shape, v.dtype) from None
         return
-    target = _adv_shape(region.shape, adv)
-    if 0 in target:
-        try:
-            fits = np.broadcast_shapes(np.shape(v), target) == target
-        except ValueError:
-            fits = False
-        if not fits:
-            raise _put_shape_error(np.shape(v), target)
-        return
     try:
         if accumulate:
             np.add.at(region, adv, v)
         else:
             region[adv] = v
     except ValueError:
-        raise _put_shape_error(np.shape(v), region[adv].shape) from None
+        raise _put_shape_error(np.shape(v), _adv_shape(region.shape, adv)) from None
+    except IndexError:
+        target = _adv_shape(region.shape, adv)
+        if 0 not in target:
+            raise
+        # an empty selection reads no index (the bad one is never read): nothing to write
+        try:
+            fits = np.broadcast_shapes(np.shape(v), target) == target
+        except ValueError:
+            fits = False
+        if not fits:
+            raise _put_shape_error(np.shape(v), target) from None
+
+
+def _check_fits(vshape, target):
+    """A value of shape vshape broadcasts to target (PyTorch's error if not)."""
+    if vshape and vshape != target[len(target) - len(vshape):]:
+        try:
+            fits = np.broadcast_shapes(vshape, target) == target
+        except ValueError:
+            fits = False
+        if not fits:
+            raise _put_shape_error(vshape, target)
 
 
 def _put_shape_error(vshape, target):
@@ -516,15 +550,23 @@ def _overflow(dtype):
     return RuntimeError(f"value cannot be converted to type {word} without overflow")
 
 
+_F32_MAX = float(np.finfo(np.float32).max)
+_INF = float("inf")
+
+
 def _check_scalar(value, dtype):
     """A Python number written into a tensor of ``dtype``: PyTorch's checked conversion."""
+    kind = dtype.kind
+    if value.__class__ is float and kind == "f":  # the common case first
+        if dtype.itemsize == 4 and _F32_MAX < abs(value) < _INF:
+            raise _overflow(dtype)
+        return
     if isinstance(value, (bool, np.bool_)):
         return
     if isinstance(value, int) or not isinstance(value, (float, complex)):
         value = int(value)  # Python ints and NumPy integers
         if not -2 ** 63 <= value < 2 ** 63:
             raise ValueError("Overflow when unpacking long long")
-    kind = dtype.kind
     if kind == "b":
         return
     if isinstance(value, complex):
@@ -540,10 +582,9 @@ def _check_scalar(value, dtype):
             bad = not info.min <= value <= info.max  # NaN too
         if bad:
             raise _overflow(dtype)
-    elif dtype.itemsize >= 4 and dtype != np.float64 and dtype != np.complex128:
-        big = np.finfo(dtype).max
+    elif dtype == np.float32 or dtype == np.complex64:
         parts = (value.real, value.imag) if isinstance(value, complex) else (value,)
-        if any(abs(v) > big and v == v and abs(v) != float("inf") for v in parts):
+        if any(_F32_MAX < abs(v) < _INF for v in parts):
             raise _overflow(dtype)
 
 
@@ -574,6 +615,7 @@ def setitem(self, key, value):
         skip = True  # and a lone False as selecting nothing: no write at all
     basic, adv, _, via = parse_key(key, d.shape)
     fill = None  # a number or 0-d tensor value
+    vshape = None  # a tensor value's shape, checked before the indices' bounds
     if isinstance(value, Tensor):
         if skip:
             return
@@ -586,16 +628,11 @@ def setitem(self, key, value):
             if vd.ndim > region.ndim:
                 raise _expand_error(vd.shape, region.shape, vd.dtype)
         else:  # PyTorch checks the indices' shapes, the value's shape, its dtype, then bounds
-            view_shape = d[basic].shape
-            _check_adv(adv, view_shape, bounds=False)
-            target = _adv_shape(view_shape, adv)
-            try:
-                fits = np.broadcast_shapes(vd.shape, target) == target
-            except ValueError:
-                fits = False
-            if not fits:
-                raise _put_shape_error(vd.shape, target)
+            vshape = vd.shape
             if vd.dtype != d.dtype and not (vd.size == 1 and _mask_only(key)):
+                view_shape = d[basic].shape
+                _check_adv(adv, view_shape, bounds=False)
+                _check_fits(vshape, _adv_shape(view_shape, adv))
                 raise RuntimeError(
                     "Index put requires the source and destination dtypes match, got "
                     f"{from_np[d.dtype].word} for the destination and {from_np[vd.dtype].word} "
@@ -611,7 +648,7 @@ def setitem(self, key, value):
     if skip:
         return
     if adv is not None:
-        _check_adv(adv, d[basic].shape)
+        _check_adv(adv, d[basic].shape, value_shape=vshape)
     key2 = (basic, adv)
     vreq = isinstance(value, Tensor) and value._requires_grad
     if _grad_state.enabled and self._base is not None and self._base._requires_grad:
