@@ -274,7 +274,6 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
     anomaly = _anomaly_state.enabled
     watch = observer  # the profiler, while one records (read once per backward)
     careful = anomaly or watch is not None
-    accumulate = _accumulate if watch is None else watch.leaf(_accumulate)
     # formulas run on Tensors (never the raw-array fast path) under create_graph, and in
     # forward mode, where saved tensors may carry tangents that the formulas propagate
     tensors = create_graph or _fw_state.active
@@ -294,6 +293,7 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
     if grads is None:
         d = roots[0]._data
         grads = (_ones(d.shape, d.dtype),)
+    accumulate = _accumulate if watch is None else watch.leaf(_accumulate)
 
     buffers = {}
     for (fn, nr), g in zip(root_edges, grads):
@@ -303,6 +303,7 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
         if fn not in deps and fn not in ready:
             _push(ready, fn)
     pop, push = _pop, _push
+    target_nodes = None if captured is None else {fn for fn, _ in targets}
 
     state = grad_mode.state
     prev = state.enabled
@@ -316,7 +317,7 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
             buf = buffers.pop(fn)
             if fn._retain_hooks is not None:
                 _run_tensor_hooks(fn, buf)
-            if captured is not None:
+            if captured is not None and (fn in target_nodes or fn.__class__ is AccumulateGrad):
                 if fn.__class__ is AccumulateGrad and buf[0] is not None:
                     _run_leaf_hooks(fn, buf)  # autograd.grad: a leaf's hooks see its gradient
                 for nr, g in enumerate(buf):
@@ -416,6 +417,7 @@ def _run_arrays(root_edges, grads, deps, needed, retain_graph, targets, captured
     pop, push = _pop, _push
     acc_class = AccumulateGrad
     ndarray = _ndarray
+    target_nodes = None if captured is None else {fn for fn, _ in targets}
     free = not retain_graph
 
     state = grad_mode.state
@@ -429,7 +431,7 @@ def _run_arrays(root_edges, grads, deps, needed, retain_graph, targets, captured
             buf = buffers.pop(fn)
             if fn._retain_hooks is not None:
                 _unwrap_into(buf, _run_tensor_hooks(fn, _wrap_all(buf)))
-            if captured is not None:
+            if captured is not None and (fn in target_nodes or fn.__class__ is acc_class):
                 _capture(fn, buf, targets, captured, roots)
             if fn.__class__ is acc_class:
                 g = buf[0]
@@ -769,11 +771,21 @@ def _needed(nodes, targets):
     """The nodes from which some target edge can be reached (only those need to run)."""
     target_nodes = {fn for fn, _ in targets}
     needed = set(target_nodes)  # leaf targets (AccumulateGrad) sort last: seed them first
+    add = needed.add
     # inputs are created before their consumers, so ascending sequence visits inputs first
-    for fn in sorted(nodes, key=lambda n: n._seq):
-        if fn in target_nodes or any(n in needed for n, _ in fn.next_functions):
-            needed.add(fn)
+    for fn in sorted(nodes, key=_seq_of):
+        if fn in target_nodes:
+            add(fn)
+            continue
+        for n, _ in fn.next_functions:
+            if n in needed:
+                add(fn)
+                break
     return needed
+
+
+def _seq_of(node):
+    return node._seq
 
 
 class _Meta:

@@ -122,10 +122,13 @@ class FormulaNode(Node):
     it) the output, and returns the gradient for its input as a Tensor, written in ember ops
     so that it is itself differentiable.
 
-    ``arrays``: the formulas use only arithmetic operators, which mean the same on ndarrays.
-    Without create_graph they then run on the raw arrays (no Tensor or node per step of the
-    formula); NumPy gives the same result whenever the gradient and the saved tensors share a
-    dtype, which ``_array_args`` checks.
+    ``arrays``: the formulas also run on ndarrays (gradient, saved tensors' arrays, output):
+    they use only arithmetic operators, which mean the same on both, or they branch on the
+    gradient's class for the one step that differs (``g.sum(dim, keepdims=True)`` on an
+    array). Without create_graph they then run on the raw arrays (no Tensor or node per step
+    of the formula): the engine's first-order pass calls ``apply_arrays`` and gets arrays
+    back. NumPy gives the same result whenever the gradient and the saved tensors share a
+    dtype, which ``_array_args`` checks (the Tensor path runs otherwise).
     """
 
     __slots__ = ()
