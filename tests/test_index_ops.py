@@ -647,3 +647,18 @@ def test_logaddexp(name, data):
     same(lambda m: getattr(m, name)(m.tensor(a), m.tensor(a).flip(-1) if a.ndim else m.tensor(a)))
     same(lambda m: getattr(m, name)(m.tensor(a), m.tensor([1.0], dtype=m.float32)))
     same(lambda m: getattr(m.tensor(a), name)(m.tensor(1)))
+
+
+@pytest.mark.parametrize("vshape", [(1,), (2,), (1, 2), (1, 1, 2), (4, 1), (4, 2), (1, 4, 2)])
+def test_basic_assignment_value_goes_through_view_and_expand(vshape):
+    """x[0] = v: PyTorch copies from v without its leading 1s (ViewBackward0), expanded to the
+    target where the shapes differ (ExpandBackward0); v's gradient sums over the broadcast."""
+    found = []
+    for lib in LIBS:
+        x = lib.zeros(3, 4, 2, requires_grad=True) * 1
+        v = lib.ones(*vshape, requires_grad=True)
+        x[0] = v
+        found.append(_chain(x.grad_fn.next_functions[1][0]))
+        (g,) = lib.autograd.grad((x * lib.arange(24.0).reshape(3, 4, 2)).sum(), v)
+        found.append(g.numpy().tolist())
+    assert found[:2] == found[2:]

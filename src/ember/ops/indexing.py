@@ -621,12 +621,24 @@ def setitem(self, key, value):
             return
         if value._data.ndim == 0:
             fill = value
+        original = value
         value = _strip_leading_ones(value)
         vd = value._data
         if adv is None:
             region = d[basic]
             if vd.ndim > region.ndim:
                 raise _expand_error(vd.shape, region.shape, vd.dtype)
+            if (fill is None and original._requires_grad and _grad_state.enabled
+                    and original._data.shape != region.shape):
+                # PyTorch copies from the value without its leading 1s (a view) expanded to
+                # the target: the value's gradient flows through ViewBackward0, ExpandBackward0
+                try:
+                    np.broadcast_shapes(vd.shape, region.shape)
+                except ValueError:
+                    raise _expand_error(vd.shape, region.shape, vd.dtype) from None
+                value = original.view(vd.shape)
+                if vd.shape != region.shape:
+                    value = value.expand(region.shape)
         else:  # PyTorch checks the indices' shapes, the value's shape, its dtype, then bounds
             vshape = vd.shape
             if vd.dtype != d.dtype and not (vd.size == 1 and _mask_only(key)):
