@@ -609,3 +609,24 @@ def test_out_given_by_position(case):
         return o.numpy()
 
     np.testing.assert_allclose(run(ember), run(torch), rtol=1e-6)
+
+
+@pytest.mark.parametrize("case", [
+    lambda L, o: L.normal(0.0, 1.0, (3,), out=o),
+    lambda L, o: L.normal(L.zeros(3), 1.0, out=o),
+    lambda L, o: L.rand(3, out=o), lambda L, o: L.randn(2, 2, out=o),
+    lambda L, o: L.randint(0, 5, (3,), out=o), lambda L, o: L.randperm(4, out=o),
+    lambda L, o: L.bernoulli(L.full((3,), 0.5), out=o),
+    lambda L, o: L.multinomial(L.tensor([0.2, 0.8]), 2, True, out=o),
+])
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64"])
+def test_out_random(case, dtype):
+    """Seeded draws into out: PyTorch's numbers in out's dtype, or PyTorch's refusal."""
+    def run(lib):
+        lib.manual_seed(0)
+        o = lib.empty(1, dtype=getattr(lib, dtype))
+        assert case(lib, o) is o
+        return str(o.dtype).split(".")[1], tuple(o.shape), o.tolist()
+
+    e, t = _outcome(lambda: run(ember))[0], _outcome(lambda: run(torch))[0]
+    assert e == t

@@ -85,12 +85,16 @@ _KERNEL = {
 _COPIES = {"diag", "inner", "tensordot", "linalg_matrix_norm", "linalg_norm",
            "linalg_matrix_rank", "linalg_cond", "linalg_tensorinv", "linalg_tensorsolve"}
 
+# ops that compute in out's floating dtype (normal draws its numbers there)
+_IN_OUT_DTYPE = {"normal"}
+
 # ops whose out= PyTorch resizes without its warning
 _QUIET_RESIZE = {"logsigmoid"}
 
 # -- dtype rules: (check, exception, message); check "cast": PyTorch's canCast(result, out),
-# "same": equal dtypes, "float": out is floating. Messages name dtypes as {R}/{O} ('Float') or
-# {r}/{o} (C++: 'float'). Ops not listed cast (one output) or need equal dtypes (several).
+# "same": equal dtypes, "float": out is floating, "long": out is int64. Messages name dtypes as
+# {R}/{O} ('Float') or {r}/{o} (C++: 'float'). Ops not listed cast (one output) or need equal
+# dtypes (several).
 _CAST = ("cast", RuntimeError, "result type {R} can't be cast to the desired output type {O}")
 _CPP = ("same", RuntimeError, "Expected out tensor to have dtype {r}, but got {o} instead")
 _FOUND = ("same", RuntimeError, "Found dtype {O} but expected {R}")
@@ -127,7 +131,9 @@ _RULES = {
     **dict.fromkeys(("amax", "amin"), (_AMAX,)),
     **dict.fromkeys(("max", "min"), (_MAX,)),
     **dict.fromkeys(("logsigmoid", "linalg_solve_triangular"), (_SCALAR,)),
-    **dict.fromkeys(("cumsum", "cumprod"), ()),
+    **dict.fromkeys(("cumsum", "cumprod", "bernoulli"), ()),
+    "multinomial": (("long", RuntimeError, "multinomial expects Long tensor out, got: {O}"),),
+    "normal": (("float", NotImplementedError, "\"normal_kernel_cpu\" not implemented for '{O}'"),),
     "nan_to_num": (("same", RuntimeError, "nan_to_num: dtype of out: {O} should be same as "
                     "input: {R}"),),
     "where": (("same", RuntimeError, "Expected out type to be {R} but got {O}"),),
@@ -204,6 +210,8 @@ def _check_dtype(name, r, o, several):
             bad = not can_cast(r, o)
         elif check == "same":
             bad = r is not o
+        elif check == "long":
+            bad = o is not _dtype.int64
         else:
             bad = not (o.is_floating_point or o.is_complex)
         if bad:
@@ -244,10 +252,13 @@ def call(fn, name, args, kwargs, out):
     """fn(*args, **kwargs) with its result written into ``out`` (see the module's notes)."""
     if _dispatch.depth:  # a transform (vmap) refuses out= when it owns an argument
         _dispatch.handler("out=", _batch_refusal(name), (*args, out), kwargs)
-    if name in FACTORIES:
-        return _factory(fn, name, args, kwargs, out)
+    if name in FACTORIES or name == "normal" and (len(args) > 2 or "size" in kwargs):
+        return _factory(fn, name, args, kwargs, out)  # normal(mean, std, size) is a factory
     check_grad(name, args, kwargs, out if isinstance(out, (tuple, list)) else
                (out,) if isinstance(out, Tensor) else ())
+    if name in _IN_OUT_DTYPE and isinstance(out, Tensor) and out._data.dtype.kind == "f":
+        args = tuple(a.to(out.dtype) if isinstance(a, Tensor) and a._data.dtype.kind == "f"
+                     else a for a in args)
     return write(fn(*args, **kwargs), out, name)
 
 
