@@ -126,7 +126,7 @@ def _compare_saved(ef, tf, where):
     for attr in sorted(t_names & e_names):
         tv, t_err = _read(tf, attr)
         ev, e_err = _read(ef, attr)
-        if isinstance(tv, int) and tv >= 2 ** 63:
+        if _unsigned_dim(tv):
             continue  # a negative dim as given, shown unsigned; ember saves it wrapped
         if t_err or e_err:
             if t_err != e_err:
@@ -137,6 +137,13 @@ def _compare_saved(ef, tf, where):
 
 
 STRICT_SAVED = False
+
+
+def _unsigned_dim(v):
+    """PyTorch shows a negative dim argument as its unsigned 64-bit value (2**64 - 1 for -1)."""
+    if isinstance(v, (tuple, list)):
+        return any(_unsigned_dim(x) for x in v)
+    return isinstance(v, int) and v >= 2 ** 63
 
 
 def _show(v):

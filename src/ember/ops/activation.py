@@ -14,6 +14,7 @@ import numpy as np
 from .._tensor import Tensor, _make, _wrap_dim
 from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
+from ..autograd.graph import name_saved
 from . import elementwise as _ew
 from ._inplace import apply_inplace
 from ._nn_common import float_data
@@ -56,6 +57,8 @@ def _log_softmax_jvp(ts, inputs, saved, y):
 _Softmax = formula_node("SoftmaxBackward0", _softmax_grad, arrays=True, jvp=_softmax_jvp)
 _LogSoftmax = formula_node("LogSoftmaxBackward0", _log_softmax_grad, arrays=True,
                            jvp=_log_softmax_jvp)
+name_saved(_Softmax, dim=0, result=-1)
+name_saved(_LogSoftmax, dim=0, result=-1)
 
 
 def _shifted(d, axis):

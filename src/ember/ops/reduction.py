@@ -288,6 +288,13 @@ def _mean_jvp(ts, inputs, saved, out):
 
 _Mean = formula_node("MeanBackward0", _mean_grad, arrays=True, jvp=_mean_jvp)
 _MeanDim = formula_node("MeanBackward1", _mean_grad, arrays=True, jvp=_mean_jvp)
+# PyTorch's grad_fn._saved_* of the sums and means
+name_saved(_Sum, self_sym_sizes=0)
+name_saved(_SumDim, self_sym_sizes=0, dim=1, keepdim=2)
+name_saved(_Mean, self_sym_sizes=0)
+name_saved(_MeanDim, self_sym_sizes=0, dim=1, keepdim=2)
+_Mean._saved_self_sym_numel = _MeanDim._saved_self_sym_numel = property(
+    lambda self: math.prod(self._saved_field(0, False)))
 
 
 def _mean_dtype(d, dtype, op="mean"):

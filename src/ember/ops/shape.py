@@ -13,7 +13,7 @@ from ..autograd.anomaly import record_bump
 from ..autograd.anomaly import state as _anomaly_state
 from ..autograd.engine import sum_to_array
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.graph import Node, edge
+from ..autograd.graph import Node, edge, name_saved
 from ._inplace import check_inplace
 from ._op import dual_multi, formula_node, linear, record, tangent_view, view_jvp, zero_tangents
 from .creation import as_int, int_arg, int_list, int_seq
@@ -1158,3 +1158,12 @@ for _cls in (_View, _Reshape, _Expand, _Unsqueeze, _Squeeze, _SqueezeDim, _Squee
              _Transpose, _T, _Permute, _Select, _Slice, _Alias, _UnsqueezeKey, _Diagonal,
              _Transpose1, _T1, _Unsqueeze1, _Squeeze3, _Squeeze4, _Squeeze5, _Unfold):
     _cls.jvp = staticmethod(view_jvp)
+
+# what PyTorch's nodes show as grad_fn._saved_* (positions in what each op saves)
+for _cls in (_View, _UnsafeView, _Expand, _Squeeze, _SqueezeDim, _SqueezeDims):
+    name_saved(_cls, self_sym_sizes=0)
+name_saved(_Unsqueeze, dim=0)
+name_saved(_Transpose, dim0=0, dim1=1)
+name_saved(_Permute, dims=0)
+name_saved(CatBackward0, dim=0)
+name_saved(StackBackward0, dim=0)
