@@ -1754,13 +1754,26 @@ COMPOSITE_OPS = [
            lambda x: __import__("torch").abs_(x.clone()), lambda rng: [Sample(away(rng, 2, 3))],
            needs=("ember.abs_",)),
 ]
+SPECIAL_OPS = [
+    OpInfo("special.ndtr", "ember.special.ndtr", "torch.special.ndtr",
+           lambda rng: [Sample(U(rng, 2, 3)), Sample(T(U(rng, 3, 2)))]),
+    OpInfo("special.entr", "ember.special.entr", "torch.special.entr",
+           lambda rng: [Sample(rng.uniform(0.2, 2, (2, 3)))]),
+    OpInfo("special.xlog1py", "ember.special.xlog1py", "torch.special.xlog1py",
+           lambda rng: [Sample(U(rng, 2, 3), rng.uniform(-0.5, 2, 3))]),
+    OpInfo("special.expit", "ember.special.expit", "torch.special.expit",
+           lambda rng: [Sample(U(rng, 2, 3))]),
+]
+COMPOSITE_OPS += SPECIAL_OPS
+
 # a composite's node is that of the last op it runs, where PyTorch has a node of its own
 _COMPOSITE_NODES = {
     "diag_embed", "rot90", "kron", "block_diag", "combinations", "trace", "dist", "cov",
     "trapezoid", "trapz", "cumulative_trapezoid_x", "addcmul", "addcdiv", "addmv", "addr",
     "addbmm", "ldexp", "rsub", "select_scatter", "slice_scatter", "diagonal_scatter",
     "index_copy", "index_fill", "masked_scatter", "vander", "chain_matmul", "inplace.addcmul_",
-    "inplace.addcdiv_", "inplace.index_fill_",
+    "inplace.addcdiv_", "inplace.index_fill_", "special.ndtr", "special.entr",
+    "special.xlog1py",
 }
 for _op in COMPOSITE_OPS:
     if _op.name in _COMPOSITE_NODES:

@@ -9,7 +9,6 @@ as a module that holds that state but no code: ember never stores code in a file
 
 import builtins
 import contextlib
-import os
 import types
 import typing
 import warnings
@@ -23,6 +22,8 @@ from ._script import (
     ScriptModule,
     ScriptWarning,
     _deprecated,
+    load,
+    save,
     script,
 )
 from ._trace import (
@@ -249,71 +250,3 @@ def fork(func, *args, **kwargs):
 def wait(future):
     _deprecated("wait", "Please use `torch.compile` instead.")
     return future.wait()
-
-
-# -- save / load --------------------------------------------------------------------------------
-_KEY = "ember.jit.state"
-
-
-def _tree(mod):
-    return {"name": mod.__dict__.get("original_name", type(mod).__name__),
-            "training": mod.training,
-            "parameters": dict(mod._parameters),
-            "buffers": {k: v for k, v in mod._buffers.items()
-                        if k not in mod._non_persistent_buffers_set},
-            "modules": {k: _tree(m) for k, m in mod._modules.items() if m is not None}}
-
-
-def save(m, f, _extra_files=None):
-    """Save a scripted or traced module's state (parameters, persistent buffers and the
-    submodule tree) to ``f`` in ember's format; ``load`` reads it back. ember stores no
-    code: the loaded module holds the state, and running it raises (see ``load``)."""
-    _deprecated("save", "Please switch to `torch.export`.")
-    if not builtins.isinstance(m, ScriptModule):
-        method = "save" if builtins.isinstance(f, (str, os.PathLike)) else "save_to_buffer"
-        raise AttributeError(f"'{type(m).__name__}' object has no attribute '{method}'")
-    from ..serialization import save as _save
-
-    extra = {k: v if builtins.isinstance(v, str) else bytes(v)
-             for k, v in (_extra_files or {}).items()}
-    _save({_KEY: _tree(m), "extra_files": extra}, f)
-
-
-def _rebuild(tree):
-    from ..nn.parameter import Parameter
-
-    mod = RecursiveScriptModule()
-    d = mod.__dict__
-    d["original_name"] = tree["name"]
-    d["training"] = tree["training"]
-    for k, p in tree["parameters"].items():
-        d["_parameters"][k] = None if p is None else Parameter(p, p.requires_grad)
-    d["_buffers"].update(tree["buffers"])
-    for k, sub in tree["modules"].items():
-        d["_modules"][k] = _rebuild(sub)
-    return mod
-
-
-def load(f, map_location=None, _extra_files=None, _restore_shapes=False):
-    """Read what ``save`` wrote: a RecursiveScriptModule with the saved parameters, buffers
-    and submodules, whose ``forward`` raises (ember saved no code). Build the model in Python
-    and copy the state in: ``model.load_state_dict(torch.jit.load(path).state_dict())``."""
-    _deprecated("load", "Please switch to `torch.export`.")
-    from ..serialization import load as _load
-
-    try:
-        obj = _load(f, map_location=map_location)
-    except Exception as exc:
-        err = RuntimeError(f"ember cannot load this file as a scripted module: {exc}")
-        err.add_note("torch.jit.load in ember reads the files ember's torch.jit.save writes "
-                     "(the module's state). A TorchScript archive written by PyTorch holds "
-                     "TorchScript code, which ember does not run.")
-        raise err from exc
-    if not builtins.isinstance(obj, dict) or _KEY not in obj:
-        raise RuntimeError("ember cannot load this file as a scripted module: it was not "
-                           "written by torch.jit.save")
-    if _extra_files is not None:
-        for k in _extra_files:
-            if k in obj["extra_files"]:
-                _extra_files[k] = obj["extra_files"][k]
-    return _rebuild(obj[_KEY])

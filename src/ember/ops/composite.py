@@ -128,17 +128,20 @@ def split_with_sizes(input, split_sizes, dim=0):
 
 # -- broadcasting ---------------------------------------------------------------------------------
 def broadcast_shapes(*shapes):
-    arrays = [np.empty((s,) if isinstance(s, int) else tuple(s), dtype=np.bool_)
-              for s in shapes]
-    try:
-        return _tensor_size(np.broadcast_shapes(*(a.shape for a in arrays)))
-    except ValueError:
-        raise RuntimeError(f"Shape mismatch: objects cannot be broadcast to a single shape.  "
-                           f"Mismatch is between {_shapes_text(shapes)}.") from None
-
-
-def _shapes_text(shapes):
-    return " and ".join(str(list(s) if not isinstance(s, int) else [s]) for s in shapes[:2])
+    result = []
+    for i, dims in enumerate(shapes):
+        dims = (dims,) if isinstance(dims, int) else tuple(dims)
+        for k in range(1, len(dims) + 1):
+            d = dims[-k]
+            if k > len(result):
+                result.insert(0, d)
+            elif result[-k] == 1:
+                result[-k] = d
+            elif d != 1 and d != result[-k]:
+                raise RuntimeError(f"Attempting to broadcast a dimension of length {d} at "
+                                   f"{-k}! Mismatching argument at index {i} had {dims}; but "
+                                   f"expected shape should be broadcastable to {result}")
+    return _tensor_size(result)
 
 
 def _tensor_size(shape):
@@ -438,7 +441,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
     if not tensor1.is_floating_point() and not tensor1.is_complex() and \
             not tensor2.is_floating_point() and not tensor2.is_complex():
         raise RuntimeError("Integer division with addcdiv is no longer supported, and in a "
-                           "future release addcdiv will perform a true division of tensor1 "
+                           "future  release addcdiv will perform a true division of tensor1 "
                            "and tensor2. The historic addcdiv behavior can be implemented as "
                            "(input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) "
                            "for integer inputs and as (input + value * tensor1 / tensor2) for "

@@ -1,0 +1,47 @@
+"""``torch.special``: the special functions under their SciPy-style names.
+
+Most are ember's ops under a second name; ``ndtr``, ``entr`` and ``xlog1py`` are written with
+other ops (their gradients, tangents and batching are those ops'). The gamma and Bessel
+families are not implemented yet (docs/pytorch_coverage.md lists them).
+"""
+
+import math
+
+from ._tensor import Tensor
+from .ops import elementwise as _ew
+from .ops.activation import log_softmax, softmax
+from .ops.creation import tensor as _tensor
+from .ops.elementwise import erf, erfc, exp2, expm1, log1p, logit, round, sinc, xlogy
+from .ops.elementwise import sigmoid as expit
+from .ops.reduction import logsumexp
+
+__all__ = ["entr", "erf", "erfc", "exp2", "expit", "expm1", "log1p", "log_softmax", "logit",
+           "logsumexp", "ndtr", "round", "sinc", "softmax", "xlog1py", "xlogy"]
+
+_ = (erf, exp2, expm1, log1p, logit, round, sinc, xlogy, log_softmax, softmax, logsumexp)
+
+
+def ndtr(input):
+    """The standard normal distribution function: (1 + erf(x / sqrt(2))) / 2."""
+    return erfc(input * (-1 / math.sqrt(2))) * 0.5
+
+
+def entr(input):
+    """-x log(x) for x > 0, 0 at 0, -inf below."""
+    positive = input > 0
+    safe = _ew.where(positive, input, 1.0)
+    inner = -safe * safe.log()
+    return _ew.where(positive, inner, _ew.where(input == 0, 0.0, -math.inf)).to(inner.dtype)
+
+
+def xlog1py(input, other):
+    """x * log1p(y), 0 where x == 0 (unless y is nan)."""
+    if not isinstance(input, Tensor):
+        input = _tensor(input, dtype=other.dtype if isinstance(other, Tensor) and
+                        other.is_floating_point() else None)
+    if not isinstance(other, Tensor):
+        other = _tensor(other, dtype=input.dtype if input.is_floating_point() else None)
+    zero = input == 0
+    safe = _ew.where(zero, 0.0, other)
+    out = _ew.where(zero, 0.0, input * safe.log1p())
+    return _ew.where(other.isnan(), other, out) if other.is_floating_point() else out

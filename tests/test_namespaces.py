@@ -1,0 +1,125 @@
+"""torch.special, torch.testing, torch.random and the composite ops' checks, against PyTorch."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+
+def _outcome(call):
+    try:
+        call()
+        return "ok"
+    except Exception as e:  # noqa: BLE001 - the exception is the result compared
+        return (type(e).__name__, str(e).replace("torch.", "").replace("ember.", ""))
+
+
+def test_special_functions_match_pytorch():
+    x = np.array([-3.0, -0.5, 0.0, 0.7, 2.5])
+    for name in ("ndtr", "expit", "erf", "erfc", "exp2", "expm1", "log1p", "sinc", "round"):
+        e = getattr(ember.special, name)(ember.tensor(x)).numpy()
+        t = getattr(torch.special, name)(torch.tensor(x)).numpy()
+        np.testing.assert_allclose(e, t, rtol=1e-12, atol=1e-15, err_msg=name)
+    y = np.array([0.0, 1.0, -1.0, 2.0])
+    np.testing.assert_array_equal(ember.special.entr(ember.tensor(y)).numpy(),
+                                  torch.special.entr(torch.tensor(y)).numpy())
+    a, b = np.array([0.0, 2.0, 0.0, 1.5]), np.array([-1.0, 1.0, np.nan, 0.5])
+    np.testing.assert_array_equal(ember.special.xlog1py(ember.tensor(a), ember.tensor(b)).numpy(),
+                                  torch.special.xlog1py(torch.tensor(a), torch.tensor(b)).numpy())
+    sm = ember.special.softmax(ember.tensor([[1.0, 2.0]]), 1)
+    assert torch.allclose(torch.from_numpy(sm.numpy()),
+                          torch.special.softmax(torch.tensor([[1.0, 2.0]]), 1))
+
+
+def test_assert_close_messages_match_pytorch():
+    cases = [
+        lambda L: (L.tensor([1.0, 2.0, 3.0]), L.tensor([1.0, 2.5, 3.0])),
+        lambda L: (L.tensor([1.0, 2.0]), L.tensor([1.0, 2.0], dtype=L.float64)),
+        lambda L: (L.ones(2), L.ones(3)),
+        lambda L: (L.tensor([1, 2]), L.tensor([1, 3])),
+        lambda L: (L.tensor(1.0), 1.0),
+        lambda L: ([L.ones(1)], [L.zeros(1)]),
+        lambda L: (L.tensor([math.nan]), L.tensor([math.nan])),
+        lambda L: ({"a": L.ones(2, 2)}, {"a": L.ones(2, 2) + 1}),
+        lambda L: (L.ones(2), L.ones(2) + 1e-6),
+    ]
+    for make in cases:
+        assert _outcome(lambda: ember.testing.assert_close(*make(ember))) == \
+            _outcome(lambda: torch.testing.assert_close(*make(torch)))
+    ember.testing.assert_close(ember.tensor([math.nan]), ember.tensor([math.nan]),
+                               equal_nan=True)
+    with pytest.raises(AssertionError, match="^custom$"):
+        ember.testing.assert_close(ember.ones(1), ember.zeros(1), msg="custom")
+    with pytest.raises(ValueError):
+        ember.testing.assert_close(ember.ones(1), ember.ones(1), rtol=0.1)
+
+
+def test_make_tensor():
+    ember.manual_seed(0)
+    t = ember.testing.make_tensor(2, 3, dtype=ember.float32, device="cpu", low=0, high=1)
+    assert t.shape == (2, 3) and t.dtype is ember.float32
+    assert bool((t >= 0).all()) and bool((t < 1).all())
+    i = ember.testing.make_tensor((50,), dtype=ember.int64, device="cpu", exclude_zero=True)
+    assert bool((i != 0).all()) and int(i.min()) >= -9 and int(i.max()) < 10
+    n = ember.testing.make_tensor(3, 4, dtype=ember.float64, device="cpu", noncontiguous=True,
+                                  requires_grad=True)
+    assert not n.is_contiguous() and n.requires_grad
+
+
+def test_random_namespace_and_fork_rng():
+    assert ember.random.manual_seed is ember.manual_seed
+    ember.random.manual_seed(3)
+    with ember.random.fork_rng():
+        inside = ember.rand(3)
+    after = ember.rand(3)
+    assert ember.equal(inside, after)  # the fork restored the state
+    assert ember.random.initial_seed() == 3
+
+
+def test_composite_errors_match_pytorch():
+    cases = [
+        lambda L: L.rot90(L.ones(2, 2), 1, [0]),
+        lambda L: L.rot90(L.ones(2, 2), 1, [1, 1]),
+        lambda L: L.rot90(L.ones(2), 1, [0, 1]),
+        lambda L: L.hsplit(L.ones(2, 3), 2),
+        lambda L: L.vsplit(L.ones(3), 1),
+        lambda L: L.diff(L.tensor(1.0)),
+        lambda L: L.block_diag(L.ones(2, 2, 2)),
+        lambda L: L.cov(L.ones(2, 2, 2)),
+        lambda L: L.ones(2).adjoint(),
+        lambda L: L.broadcast_shapes((2, 3), (4,)),
+        lambda L: L.tensor([1.0, 2.0]).is_nonzero(),
+        lambda L: L.addcdiv(L.ones(2), L.tensor([1, 2]), L.tensor([1, 2])),
+        lambda L: L.ones(2, dtype=L.float32).float_power_(2),
+        lambda L: L.ones(2, dtype=L.int64).sqrt_(),
+    ]
+    for case in cases:
+        assert _outcome(lambda: case(ember)) == _outcome(lambda: case(torch))
+
+
+def test_composite_values_and_inplace_forms():
+    x = np.arange(12.0).reshape(3, 4)
+    for name, args in [("tensor_split", (3, 1)), ("hsplit", (2,)), ("vsplit", ([1],)),
+                       ("kron", (np.eye(2),)), ("rot90", (3,)), ("diff", (2, 0)),
+                       ("trace", ()), ("corrcoef", ()), ("cov", ())]:
+        ea = [ember.tensor(a) if isinstance(a, np.ndarray) else a for a in args]
+        ta = [torch.tensor(a) if isinstance(a, np.ndarray) else a for a in args]
+        e = getattr(ember, name)(ember.tensor(x), *ea)
+        t = getattr(torch, name)(torch.tensor(x), *ta)
+        for a, b in zip(e if isinstance(e, tuple) else (e,), t if isinstance(t, tuple) else (t,)):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, err_msg=name)
+    assert ember.broadcast_shapes((2, 1), (3,)) == torch.broadcast_shapes((2, 1), (3,))
+    assert ember.e == torch.e and ember.pi == torch.pi and ember.newaxis is None
+    a, b = ember.tensor([1.0, -2.0]), torch.tensor([1.0, -2.0])
+    assert ember.abs_(a) is a and a.tolist() == torch.abs_(b).tolist()
+    c = ember.tensor([1.0, 2.0, 3.0])
+    c.eq_(ember.tensor([1.0, 0.0, 3.0]))
+    assert c.tolist() == [1.0, 0.0, 1.0] and c.dtype is ember.float32
+    leaf = ember.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        leaf.addcmul_(leaf, leaf)
+    assert ember.tril_indices(3, 3).tolist() == torch.tril_indices(3, 3).tolist()
+    assert ember.triu_indices(3, 4, 1).tolist() == torch.triu_indices(3, 4, 1).tolist()
