@@ -662,3 +662,32 @@ def test_basic_assignment_value_goes_through_view_and_expand(vshape):
         (g,) = lib.autograd.grad((x * lib.arange(24.0).reshape(3, 4, 2)).sum(), v)
         found.append(g.numpy().tolist())
     assert found[:2] == found[2:]
+
+
+I02 = np.array([0, 2])
+INDEX_PUT_CASES = {
+    "dtype": lambda m: m.zeros(3, 2, dtype=m.float64).index_put((m.tensor(I02),),
+                                                                m.ones(2, 2)),
+    "accumulate": lambda m: m.zeros(3, 2).index_put((m.tensor(I02),), m.ones(2, 2), True),
+    "scalar_value_tensor": lambda m: m.zeros(3, 2).index_put((m.tensor(I02),), m.tensor(5.0)),
+    "no_leading_ones_dropped": lambda m: m.zeros(3, 2).index_put((m.tensor(I02),),
+                                                                 m.ones(1, 1, 2)),
+    "shape_before_bounds": lambda m: m.zeros(3, 2).index_put((m.tensor([0, 5]),), m.ones(3)),
+    "bounds": lambda m: m.zeros(3, 2).index_put((m.tensor([0, 5]),), m.ones(2, 2)),
+    "mask_casts_one_element": lambda m: m.zeros(3, 2, dtype=m.float64).index_put(
+        (m.tensor(M),), m.ones(1)),
+    "two_indices": lambda m: m.zeros(3, 2).index_put((m.tensor(I02), m.tensor([0, 1])),
+                                                     m.ones(2), True),
+    "indices_do_not_broadcast": lambda m: m.zeros(3, 2).index_put(
+        (m.tensor(I02), m.tensor([0, 1, 1])), m.ones(2)),
+    "in_place_dtype": lambda m: m.zeros(3, 2, dtype=m.float64).index_put_((m.tensor(I02),),
+                                                                          m.ones(2, 2)),
+    "list_of_indices": lambda m: m.index_put(m.zeros(3, 2), [m.tensor(I02)], m.ones(2)),
+    "none_index": lambda m: m.zeros(3, 2).index_put((None,), m.ones(1)),
+    "tensor_not_tuple": lambda m: m.zeros(3, 2).index_put(m.tensor([0]), m.ones(1)),
+}
+
+
+@pytest.mark.parametrize("name", INDEX_PUT_CASES)
+def test_index_put_cases(name):
+    same(INDEX_PUT_CASES[name])

@@ -1285,12 +1285,30 @@ def put(input, index, source, accumulate=False):
 
 def index_put(input, indices, values, accumulate=False):
     d = input._data
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError("index_put(): argument 'indices' (position 1) must be tuple of Tensors, "
+                        f"not {type(indices).__name__}")
+    for i, k in enumerate(indices):
+        if not isinstance(k, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(k).__name__}")
     basic, adv, _, _ = parse_key(tuple(indices), d.shape)
-    if adv is not None:
-        _check_adv(adv, d[basic].shape)
     key = (basic, adv)
-    if isinstance(values, Tensor):
-        values = _strip_leading_ones(values)
+    vshape = None
+    if isinstance(values, Tensor):  # (no leading 1s dropped here, unlike x[key] = v)
+        vd = values._data
+        vshape = vd.shape
+        if adv is not None:
+            view_shape = d[basic].shape
+            _check_adv(adv, view_shape, bounds=False)
+            _check_fits(vshape, _adv_shape(view_shape, adv))
+            if vd.dtype != d.dtype and not (vd.size == 1 and _mask_only(tuple(indices))):
+                raise RuntimeError(
+                    "Index put requires the source and destination dtypes match, got "
+                    f"{from_np[d.dtype].word} for the destination and {from_np[vd.dtype].word} "
+                    "for the source.")
+    if adv is not None:
+        _check_adv(adv, d[basic].shape, value_shape=vshape)
     return index_put_values(input, key, values, accumulate)
 
 
