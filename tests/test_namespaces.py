@@ -123,3 +123,40 @@ def test_composite_values_and_inplace_forms():
         leaf.addcmul_(leaf, leaf)
     assert ember.tril_indices(3, 3).tolist() == torch.tril_indices(3, 3).tolist()
     assert ember.triu_indices(3, 4, 1).tolist() == torch.triu_indices(3, 4, 1).tolist()
+
+
+def test_settings_and_helpers_match_pytorch():
+    for lib in (ember, torch):
+        assert lib.get_float32_matmul_precision() == "highest"
+        lib.set_float32_matmul_precision("high")
+        assert lib.get_float32_matmul_precision() == "high"
+        lib.set_float32_matmul_precision("highest")
+        assert lib.is_warn_always_enabled() is False
+        assert lib.can_cast(lib.float32, lib.int32) is False
+        assert lib.can_cast(lib.int32, lib.float32) is True
+        assert lib.can_cast(lib.bool, lib.uint8) is True
+        assert lib.typename(3) == "int"
+        assert lib.get_device(lib.ones(1)) == -1
+        assert lib.has_lapack and lib.has_spectral
+        assert lib.ones(2).layout is lib.strided
+    assert ember.typename(ember.ones(1)) == "ember.FloatTensor"
+    with pytest.warns(UserWarning, match="set_default_tensor_type"):
+        ember.set_default_tensor_type(ember.DoubleTensor)
+    assert ember.get_default_dtype() is ember.float64
+    with pytest.warns(UserWarning):
+        ember.set_default_tensor_type("torch.FloatTensor")
+    assert ember.get_default_dtype() is ember.float32
+    with pytest.warns(UserWarning), pytest.raises(TypeError, match="only floating-point"):
+        ember.set_default_tensor_type("torch.IntTensor")
+
+
+def test_deprecated_init_and_clip_names_warn_and_work():
+    t = ember.empty(3, 3)
+    with pytest.warns(FutureWarning, match="`nn.init.constant` is now deprecated"):
+        ember.nn.init.constant(t, 2.0)
+    assert t.tolist() == [[2.0] * 3] * 3
+    p = ember.nn.Parameter(ember.ones(4))
+    p.grad = ember.full((4,), 3.0)
+    with pytest.warns(FutureWarning, match="clip_grad_norm` is now deprecated"):
+        total = ember.nn.utils.clip_grad_norm([p], 1.0)
+    assert abs(total.item() - 6.0) < 1e-6 and abs(p.grad.norm().item() - 1.0) < 1e-5

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from .. import _names
 from .._dtype import float64, from_np, get_default_dtype
 from .._tensor import Tensor, _make
 
@@ -28,10 +29,32 @@ __all__ = [
     "ldexp", "rsub", "select_scatter", "slice_scatter", "diagonal_scatter", "index_copy",
     "index_fill", "masked_scatter", "is_nonzero", "is_same_size", "is_signed", "is_neg",
     "isreal", "vander", "tril_indices", "triu_indices", "scalar_tensor", "e", "pi", "inf",
-    "nan", "newaxis", "detach", "fill", "split_with_sizes",
+    "nan", "newaxis", "detach", "fill", "split_with_sizes", "layout", "strided",
 ]
 
 e, pi, inf, nan, newaxis = math.e, math.pi, math.inf, math.nan, None
+
+
+class layout:
+    """A tensor's memory layout: ember's tensors are all ``strided`` (dense arrays)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"{_names.prefix}.{self.name}"
+
+    def __reduce__(self):
+        return (_strided, ())
+
+
+def _strided():
+    return strided
+
+
+strided = layout("strided")
 
 
 # -- stacking and splitting -----------------------------------------------------------------------
@@ -700,6 +723,7 @@ TENSOR_METHODS = {
     "split_with_sizes": split_with_sizes, "broadcast_to": broadcast_to,
     "diagflat": diagflat, "diag_embed": diag_embed, "rot90": rot90, "kron": kron,
     "diff": diff, "adjoint": adjoint, "mH": property(_mH), "H": property(_H), "trace": trace,
+    "layout": property(lambda self: strided),
     "float_power": float_power, "dist": dist, "cov": cov, "corrcoef": corrcoef,
     "addcmul": addcmul, "addcdiv": addcdiv, "addmv": addmv, "addr": addr, "addbmm": addbmm,
     "ldexp": ldexp, "select_scatter": select_scatter, "slice_scatter": slice_scatter,

@@ -83,3 +83,12 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
         if g is not None:
             np.clip(g._data, -clip_value, clip_value, out=g._data)
             g._version[0] += 1
+
+
+def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """Deprecated: ``clip_grad_norm_`` under its old name (PyTorch warns the same)."""
+    import warnings
+
+    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+                  "`torch.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
