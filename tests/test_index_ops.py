@@ -691,3 +691,22 @@ INDEX_PUT_CASES = {
 @pytest.mark.parametrize("name", INDEX_PUT_CASES)
 def test_index_put_cases(name):
     same(INDEX_PUT_CASES[name])
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_tangents_with_ties(reduce, include_self):
+    """Forward mode as PyTorch's: amax/amin average the tangents of the tied values (self's
+    only when it takes part, which PyTorch's backward does not follow)."""
+    x, s = np.array([1.0, 5.0, 2.0, 0.0]), np.array([1.0, 1.0, 3.0, 2.0, 0.0, 0.0, 2.0])
+    tx, ts = np.array([0.3, -1.0, 2.0, 0.5]), np.array([1.0, 2.0, -1.0, 0.25, 3.0, 1.5, -2.0])
+    i = np.array([0, 0, 2, 2, 3, 1, 2])
+    found = []
+    for lib in LIBS:
+        fw = lib.autograd.forward_ad
+        with fw.dual_level():
+            a = fw.make_dual(lib.tensor(x), lib.tensor(tx))
+            b = fw.make_dual(lib.tensor(s), lib.tensor(ts))
+            out = a.scatter_reduce(0, lib.tensor(i), b, reduce, include_self=include_self)
+            found.append(fw.unpack_dual(out).tangent.numpy())
+    np.testing.assert_allclose(found[0], found[1], rtol=1e-12)

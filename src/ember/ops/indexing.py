@@ -1030,6 +1030,29 @@ class ScatterReduceBackward0(_ReduceNode):
         return gx, gs
 
 
+def _scatter_reduce_jvp(ts, inputs, saved, out):
+    """amax/amin: the mean of the tangents of the values equal to the result (self's only
+    where it takes part), as PyTorch's forward rule; the other reductions transpose their
+    backward."""
+    x, src, dim, idx, reduce, include_self = saved
+    if reduce not in ("amax", "amin"):
+        return NotImplemented
+    tx, tsrc = zero_tangents(ts, inputs)
+    index = _make(idx)
+    if src._data.shape != idx.shape:
+        key = tuple(slice(0, n) for n in idx.shape) + (Ellipsis,)
+        src, tsrc = key_view(src, key, _Slice), key_view(tsrc, key, _Slice)
+    dt = from_np[out._data.dtype]
+    self_is = (x == out).to(dt)
+    if not include_self:
+        self_is = self_is.masked_fill(_mask_at(x._data.shape, _scatter_coords(idx, dim)), 0)
+    src_is = (src == gather(out, dim, index)).to(dt)
+    zeros = _make(np.zeros(out._data.shape, out._data.dtype))
+    total = self_is * tx + scatter_add(zeros, dim, index, src_is * tsrc)
+    return total / (self_is + scatter_add(zeros, dim, index, src_is))
+
+
+ScatterReduceBackward0.jvp = staticmethod(_scatter_reduce_jvp)
 _SCATTER_REDUCE = ("sum", "prod", "mean", "amax", "amin")
 
 
