@@ -39,6 +39,11 @@ SCHEDULERS = [
     ("OneCycleLR", dict(max_lr=0.5, epochs=10, steps_per_epoch=10, three_phase=True,
                         pct_start=0.25, div_factor=10.0, final_div_factor=100.0)),
     ("OneCycleLR", dict(max_lr=0.5, total_steps=101, cycle_momentum=False)),
+    ("ConstantLR", dict(factor=0.5, total_iters=4)),
+    ("LinearLR", dict(start_factor=0.1, total_iters=10)),
+    ("LinearLR", dict(start_factor=1.0, end_factor=0.2, total_iters=30)),
+    ("MultiplicativeLR", dict(lr_lambda=lambda e: 0.97)),
+    ("PolynomialLR", dict(total_iters=40, power=2.0)),
 ]
 
 
@@ -221,3 +226,36 @@ def test_exports():
                  "CosineAnnealingLR", "ReduceLROnPlateau", "OneCycleLR"]:
         assert hasattr(optim.lr_scheduler, name)
     assert issubclass(lrs.ReduceLROnPlateau, lrs.LRScheduler)
+
+
+@pytest.mark.parametrize("chained", [False, True])
+def test_sequential_and_chained_schedulers(chained):
+    oe, ot = _pair("SGD", True, lr=0.1, momentum=0.9)
+
+    def build(mod, opt):
+        warm = mod.LinearLR(opt, start_factor=0.1, total_iters=5)
+        if chained:
+            return mod.ChainedScheduler([warm, mod.ExponentialLR(opt, gamma=0.9)])
+        return mod.SequentialLR(opt, [warm, mod.CosineAnnealingLR(opt, T_max=20)],
+                                milestones=[5])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        se, st = build(lrs, oe), build(torch.optim.lr_scheduler, ot)
+        assert se.get_last_lr() == st.get_last_lr()
+        for _ in range(40):
+            oe.step()
+            ot.step()
+            se.step()
+            st.step()
+            assert se.get_last_lr() == st.get_last_lr()
+    state = se.state_dict()
+    assert len(state["_schedulers"]) == 2 and "optimizer" not in state
+    se.load_state_dict(state)
+    same_error(lambda: lrs.SequentialLR(oe, [lrs.StepLR(oe, 2)], milestones=[3]),
+               lambda: torch.optim.lr_scheduler.SequentialLR(
+                   ot, [torch.optim.lr_scheduler.StepLR(ot, 2)], milestones=[3]))
+    same_error(lambda: lrs.LinearLR(oe, start_factor=0), lambda: torch.optim.lr_scheduler.LinearLR(
+        ot, start_factor=0))
+    same_error(lambda: lrs.ConstantLR(oe, factor=2), lambda: torch.optim.lr_scheduler.ConstantLR(
+        ot, factor=2))
