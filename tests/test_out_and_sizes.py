@@ -359,6 +359,16 @@ _SIZE_CALLS = {
     "repeat(v, 1)": lambda L, v: L.ones(2, 2).repeat(v, 1),
     "tile((v,))": lambda L, v: L.tile(L.ones(2), (v,)),
 }
+_SIZE_CALLS.update({
+    "zeros(size=(v, 2))": lambda L, v: L.zeros(size=(v, 2)),
+    "rand(size=[v])": lambda L, v: L.rand(size=[v]),
+    "randn(size=v)": lambda L, v: L.randn(size=v),
+    "ones(2, size=(v,))": lambda L, v: L.ones(2, size=(v,)),
+    "full(v, 1.)": lambda L, v: L.full(v, 1.0),
+    "zeros(2, v)": lambda L, v: L.zeros(2, v),
+    "zeros((2, v))": lambda L, v: L.zeros((2, v)),
+    "empty(v, True)": lambda L, v: L.empty(v, True),
+})
 _DIM_CALLS = {  # v is 3: the calls use v - 2 == 1 or v - 3 == 0 (tensors stay tensors)
     "sum(v - 2)": lambda L, v: L.ones(2, 3, 4).sum(v - 2),
     "sum((v - 2,))": lambda L, v: L.ones(2, 3, 4).sum((v - 2,)),

@@ -252,8 +252,12 @@ def int_list(args, name, arg="size", pos=1, varargs=True):
                             f"not {_typename(a)}")
     out = []
     for i, s in enumerate(args):
-        v = as_int(s)
-        if v is None:
+        v = as_int(s) if i == 0 or not isinstance(s, (bool, np.bool_)) else int(s)
+        if v is None:  # (PyTorch reads a bool as an int past the first element)
+            if i:
+                raise TypeError(f"{name}(): argument '{arg}' failed to unpack the object at pos "
+                                f"{i + 1} with error \"type must be tuple of ints,but got "
+                                f"{_typename(s)}\"")
             if varargs and len(args) > 1 and args is not a:
                 raise TypeError(f"{name}() takes 1 positional argument but {len(args)} were given")
             raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be tuple of ints, "
@@ -302,20 +306,36 @@ def _size(size, name="zeros", pos=1, varargs=True):
     return size
 
 
-def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def sizes_arg(name, sizes, size):
+    """A factory's size given by position (varargs or one sequence) or as ``size=``."""
+    if size is None:
+        return _size(sizes, name)
+    if sizes:
+        raise TypeError(f"{name}() got multiple values for argument 'size'")
+    try:
+        if isinstance(size, (tuple, list)):
+            return _size(size, name, varargs=False)
+    except TypeError:
+        pass
+    raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not {_typename(size)}")
+
+
+def zeros(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False):
     _check_device(device, "zeros")
-    return _finish(np.zeros(_size(size, "zeros"), _np_dtype(dtype)), requires_grad)
+    return _finish(np.zeros(sizes_arg("zeros", sizes, size), _np_dtype(dtype)), requires_grad)
 
 
-def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def ones(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False):
     _check_device(device, "ones")
-    return _finish(np.ones(_size(size, "ones"), _np_dtype(dtype)), requires_grad)
+    return _finish(np.ones(sizes_arg("ones", sizes, size), _np_dtype(dtype)), requires_grad)
 
 
-def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-          memory_format=None, pin_memory=False):
+def empty(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False, memory_format=None, pin_memory=False):
     _check_device(device, "empty")
-    return _finish(np.zeros(_size(size, "empty"), _np_dtype(dtype)), requires_grad)
+    return _finish(np.zeros(sizes_arg("empty", sizes, size), _np_dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
@@ -325,7 +345,10 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
         dt = _infer_array(fill_value).dtype
     else:
         dt = _np_dtype(dtype)
-    shape = _size(size if isinstance(size, (tuple, list)) else (size,), "full", varargs=False)
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{_typename(size)}")
+    shape = _size(size, "full", varargs=False)
     return _finish(np.full(shape, fill_value, dt), requires_grad)
 
 
@@ -767,9 +790,9 @@ def _new_size(name, size, varargs=True):
                         f"{_typename(size[0])}")
     out = []
     for i, s in enumerate(size):
-        v = as_int(s)
+        v = as_int(s) if i == 0 or not isinstance(s, (bool, np.bool_)) else int(s)
         if v is None:
-            if varargs:
+            if varargs or i:
                 raise TypeError(
                     f"{name}(): argument 'size' failed to unpack the object at pos {i + 1} with "
                     f"error \"type must be tuple of ints,but got {_typename(s)}\"")

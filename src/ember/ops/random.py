@@ -18,7 +18,7 @@ from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import state as _grad_state
 from ._inplace import apply_inplace, check_inplace, overlap_error
 from ._op import formula_node, inplace_tangent, record
-from .creation import _check_device, _finish, _np_dtype, _size, int_arg
+from .creation import _check_device, _finish, _np_dtype, _size, int_arg, sizes_arg
 from .legacy import _NO_CUDA_LIBRARY
 
 __all__ = [
@@ -154,13 +154,13 @@ def _result(data, out, requires_grad):
     return _finish(data, requires_grad)
 
 
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+def rand(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
     _check_device(device, "rand")
     dt = _np_dtype(dtype)
     _float_check(dt, "check_uniform_bounds")
     mt = _mt(generator)
-    shape = _size(size, "rand")
+    shape = sizes_arg("rand", sizes, size)
     if dt.kind == "c":
         data = _real_fill(lambda n, d: _random.uniform(mt, n, d), shape, dt)
     else:
@@ -168,13 +168,13 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     return _result(data, out, requires_grad)
 
 
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+def randn(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False):
     _check_device(device, "randn")
     dt = _np_dtype(dtype)
     _float_check(dt, "normal_kernel_cpu")
     mt = _mt(generator)
-    shape = _size(size, "randn")
+    shape = sizes_arg("randn", sizes, size)
     if dt.kind == "c":
         # complex normals: each part has variance 1/2
         data = _real_fill(lambda n, d: _random.normal(mt, n, d, 0.0, math.sqrt(0.5)), shape, dt)
