@@ -710,3 +710,18 @@ def test_scatter_reduce_tangents_with_ties(reduce, include_self):
             out = a.scatter_reduce(0, lib.tensor(i), b, reduce, include_self=include_self)
             found.append(fw.unpack_dual(out).tangent.numpy())
     np.testing.assert_allclose(found[0], found[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("case", [
+    lambda m: m.sort(m.zeros(3), descending=1),
+    lambda m: m.sort(m.zeros(3), 0, 1),
+    lambda m: m.sort(m.zeros(3), stable=1),
+    lambda m: m.sort(m.zeros(3), stable=True, descending=1),
+    lambda m: m.sort(m.zeros(3), descending=None),
+    lambda m: m.sort(m.zeros(3), stable=None, descending=True),
+    lambda m: m.argsort(m.zeros(3), stable=None),
+    lambda m: m.argsort(m.zeros(3), descending=1),
+    lambda m: m.argsort(m.zeros(3), dim=0, stable=True, descending=1),
+])
+def test_sort_argument_types(case):
+    same(case)

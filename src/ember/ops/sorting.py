@@ -134,6 +134,16 @@ def _sort_args(op, sigs, input, args, kwargs):
         raise _arg_error(op, got, sigs)
     dim = args[0] if args else kwargs.get("axis", kwargs.get("dim", -1))  # axis: NumPy's name
     descending = args[1] if len(args) > 1 else kwargs.get("descending", False)
+    bad_stable = not (stable is _UNSET or isinstance(stable, bool)
+                      or stable is None and op == "sort")
+    if bad_stable or not isinstance(descending, bool):
+        if op == "argsort" and stable is not _UNSET and not bad_stable:
+            raise TypeError(f"argsort(): argument 'descending' must be bool, not "
+                            f"{argname(descending)}")
+        got = ", ".join([argname(a) for a in (input, *args)]
+                        + [f"{k}={argname(v)}" for k, v in reversed(kwargs.items())])
+        plain = tuple(s.split("\n")[0] for s in sigs)
+        raise _arg_error(op, got, plain)
     d = _data(input, op)
     refuse_complex(d, RuntimeError, " Sort does not support complex dtypes on CPU")
     ax = _one_dim(_check_int(op, "dim", 2, dim), d.ndim)
