@@ -725,3 +725,13 @@ def test_scatter_reduce_tangents_with_ties(reduce, include_self):
 ])
 def test_sort_argument_types(case):
     same(case)
+
+
+@pytest.mark.parametrize("case", [
+    lambda m: m.topk(m.zeros(3), 2, largest=1),
+    lambda m: m.topk(m.zeros(3), 2, sorted=None),
+    lambda m: m.topk(m.zeros(3), 2, largest=np.bool_(True)),
+    lambda m: m.kthvalue(m.zeros(3), 1, keepdim=1),
+])
+def test_selection_flags_must_be_bool(case):
+    same(case)

@@ -46,6 +46,11 @@ def _check_int(op, name, pos, value):
     )
 
 
+def _check_bool(op, name, value):
+    if not isinstance(value, bool):
+        raise TypeError(f"{op}(): argument '{name}' must be bool, not {argname(value)}")
+
+
 def order(d, axis, descending=False):
     """Indices that sort the array d along axis, stably, nan largest (PyTorch's order)."""
     if not d.ndim:
@@ -193,6 +198,8 @@ def topk(input, k=_UNSET, dim=-1, largest=True, sorted=True, *, axis=None):  # n
     among ties, and its order when sorted=False, come from its selection algorithm.
     """
     d, k, ax, n = _k_args("topk", input, k, dim, axis)
+    _check_bool("topk", "largest", largest)
+    _check_bool("topk", "sorted", sorted)
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
     if d.dtype == np.bool_:
@@ -271,6 +278,7 @@ def _break_ties_as_pytorch(d, ax, k, idx):
 def kthvalue(input, k=_UNSET, dim=-1, keepdim=False, *, axis=None):
     """The k-th smallest element along dim (1-based), as (values, indices)."""
     d, k, ax, n = _k_args("kthvalue", input, k, dim, axis)
+    _check_bool("kthvalue", "keepdim", keepdim)
     if d.ndim and d.shape[ax] == 0:
         raise IndexError(f"kthvalue(): Expected reduction dim {ax} to have non-zero size.")
     if not 1 <= k <= n:
