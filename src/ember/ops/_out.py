@@ -63,7 +63,7 @@ OUT = FACTORIES | {f"linalg_{n}" for n in _LINALG} | set("""
     scatter scatter_add sgn sigmoid sign signbit sin sinc sinh slogdet softmax softplus
     softshrink sort sqrt square stack std sub subtract sum svd take take_along_dim tan tanh
     tensordot topk tril triu true_divide trunc var vdot vstack where xlogy avg_pool2d
-    avg_pool3d
+    avg_pool3d searchsorted bucketize
 """.split()) - OWN
 
 # the operator PyTorch names in its autograd error, where it is not the function's own name
@@ -84,6 +84,25 @@ _KERNEL = {
 # composite ops: the write is out.copy_(result), recorded by autograd (no error)
 _COPIES = {"diag", "inner", "tensordot", "linalg_matrix_norm", "linalg_norm",
            "linalg_matrix_rank", "linalg_cond", "linalg_tensorinv", "linalg_tensorsolve"}
+
+# out may not share memory with an input: at all (cat's family, the gathers), or partly
+# (the elementwise ops: out may be an input itself, element for element)
+_NO_OVERLAP = {"cat", "concat", "concatenate", "hstack", "vstack", "index_select", "gather",
+               "take_along_dim", "masked_select", "take"}
+_NO_PARTIAL_OVERLAP = set("""
+    abs absolute acos acosh add angle arccos arccosh arcsin arcsinh arctan arctanh asin asinh
+    atan atan2 atanh bitwise_and bitwise_left_shift bitwise_not bitwise_or bitwise_right_shift
+    bitwise_xor ceil clamp clamp_max clamp_min clip conj_physical copysign cos cosh deg2rad div
+    divide eq erf erfc exp exp2 expm1 fix floor floor_divide fmax fmin fmod frac ge gelu greater
+    greater_equal gt hardshrink hypot isneginf isposinf le lerp less less_equal log log10 log1p
+    log2 logaddexp logaddexp2 logical_and logical_not logical_or logical_xor logit lt maximum
+    minimum mul multiply nan_to_num ne neg negative not_equal pow rad2deg reciprocal remainder
+    round rsqrt sgn sigmoid sign signbit sin sinc sinh softplus softshrink sqrt square sub
+    subtract tan tanh true_divide trunc where xlogy
+""".split())
+_OVERLAP_TEXT = ("unsupported operation: some elements of the input tensor and the written-to "
+                 "tensor refer to a single memory location. Please clone() the tensor before "
+                 "performing the operation.")
 
 # ops that compute in out's floating dtype (normal draws its numbers there)
 _IN_OUT_DTYPE = {"normal"}
@@ -133,6 +152,10 @@ _RULES = {
     **dict.fromkeys(("logsigmoid", "linalg_solve_triangular"), (_SCALAR,)),
     **dict.fromkeys(("cumsum", "cumprod", "bernoulli"), ()),
     "multinomial": (("long", RuntimeError, "multinomial expects Long tensor out, got: {O}"),),
+    **dict.fromkeys(("searchsorted", "bucketize"), (("same", RuntimeError, (
+        "torch.searchsorted(): output tensor's dtype is wrong, it can only be Int(int32) or "
+        "Long(int64) depending on whether out_int32 flag is True, but we got output tensor's "
+        "dtype {O} and out_int32 flag is {F}")),)),
     "normal": (("float", NotImplementedError, "\"normal_kernel_cpu\" not implemented for '{O}'"),),
     "nan_to_num": (("same", RuntimeError, "nan_to_num: dtype of out: {O} should be same as "
                     "input: {R}"),),
@@ -215,7 +238,8 @@ def _check_dtype(name, r, o, several):
         else:
             bad = not (o.is_floating_point or o.is_complex)
         if bad:
-            raise exc(text.format(R=r.word, O=o.word, r=r.cpp, o=o.cpp))
+            raise exc(text.format(R=r.word, O=o.word, r=r.cpp, o=o.cpp,
+                                  F="True" if r is _dtype.int32 else "False"))
 
 
 def check_grad(name, args, kwargs, outs=()):
@@ -256,10 +280,28 @@ def call(fn, name, args, kwargs, out):
         return _factory(fn, name, args, kwargs, out)  # normal(mean, std, size) is a factory
     check_grad(name, args, kwargs, out if isinstance(out, (tuple, list)) else
                (out,) if isinstance(out, Tensor) else ())
+    if name in _NO_OVERLAP or name in _NO_PARTIAL_OVERLAP:
+        _check_overlap(name, args, out)
     if name in _IN_OUT_DTYPE and isinstance(out, Tensor) and out._data.dtype.kind == "f":
         args = tuple(a.to(out.dtype) if isinstance(a, Tensor) and a._data.dtype.kind == "f"
                      else a for a in args)
     return write(fn(*args, **kwargs), out, name)
+
+
+def _check_overlap(name, args, out):
+    """PyTorch's refusal of an out that shares memory with an input (see _NO_OVERLAP)."""
+    if not isinstance(out, Tensor):
+        return
+    od = out._data
+    for a in args:
+        for t in (a if isinstance(a, (tuple, list)) else (a,)):
+            if not isinstance(t, Tensor) or not np.may_share_memory(t._data, od):
+                continue
+            d = t._data
+            same = (d.__array_interface__["data"][0] == od.__array_interface__["data"][0]
+                    and d.shape == od.shape and d.strides == od.strides)
+            if (name in _NO_OVERLAP or not same) and np.shares_memory(d, od):
+                raise RuntimeError(_OVERLAP_TEXT)
 
 
 def _batch_refusal(name):
