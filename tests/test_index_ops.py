@@ -735,3 +735,19 @@ def test_sort_argument_types(case):
 ])
 def test_selection_flags_must_be_bool(case):
     same(case)
+
+
+@pytest.mark.parametrize("case", [
+    lambda m: m.scatter_reduce(m.zeros(3), 0, m.tensor([0]), 1.0, "sum"),
+    lambda m: m.zeros(3).scatter_reduce(0, [0], m.ones(1), "sum"),
+    lambda m: m.zeros(3).scatter_reduce(0, m.tensor([0]), m.ones(1), 3),
+    lambda m: m.zeros(3).scatter_reduce(0, m.tensor([0]), m.ones(1)),
+    lambda m: m.zeros(3).scatter_reduce(0, m.tensor([0]), m.ones(1), "sum", include_self=1),
+    lambda m: m.zeros(3).scatter_reduce_(0, m.tensor([0]), 2.0, "sum"),
+    lambda m: m.zeros(3).index_reduce(0, m.tensor([0]), 1.0, "prod"),
+    lambda m: m.zeros(3).index_reduce(0, [0], m.ones(1), "prod"),
+    lambda m: m.index_reduce(m.zeros(3), 0, m.tensor([0]), m.ones(1), 5),
+    lambda m: m.zeros(3).index_reduce_(0, m.tensor([0]), m.ones(1), "prod", include_self=None),
+])
+def test_reduce_argument_types(case):
+    same(case)

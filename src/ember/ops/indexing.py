@@ -27,6 +27,7 @@ from ._inplace import (
 )
 from ._op import (
     FormulaNode,
+    argname,
     broadcast_shapes_error,
     formula_node,
     linear,
@@ -1065,7 +1066,37 @@ def _check_scatter_src(d, idx, dim, s):
             )
 
 
-def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+_MISSING = object()
+
+
+def _reduce_args(op, index, src, src_name, reduce, include_self, offset):
+    """PyTorch's argument errors for scatter_reduce / index_reduce (``offset``: 1 for the
+    function, whose input counts as an argument, 0 for the methods)."""
+    if reduce is _MISSING:
+        raise TypeError(f'{op}() missing 1 required positional arguments: "reduce"')
+    for name, value, pos in (("index", index, 2), (src_name, src, 3)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{op}(): argument '{name}' (position {pos + offset}) must be Tensor, "
+                            f"not {argname(value)}")
+    if not isinstance(reduce, str):
+        raise TypeError(f"{op}(): argument 'reduce' (position {4 + offset}) must be str, not "
+                        f"{argname(reduce)}")
+    if not isinstance(include_self, bool):
+        raise TypeError(f"{op}(): argument 'include_self' must be bool, not "
+                        f"{argname(include_self)}")
+
+
+def scatter_reduce(input, dim, index, src, reduce=_MISSING, *, include_self=True):
+    _reduce_args("scatter_reduce", index, src, "src", reduce, include_self, 1)
+    return _scatter_reduce(input, dim, index, src, reduce, include_self)
+
+
+def _scatter_reduce_method(input, dim, index, src, reduce=_MISSING, *, include_self=True):
+    _reduce_args("scatter_reduce", index, src, "src", reduce, include_self, 0)
+    return _scatter_reduce(input, dim, index, src, reduce, include_self)
+
+
+def _scatter_reduce(input, dim, index, src, reduce, include_self):
     d = input._data
     if reduce not in _SCATTER_REDUCE:
         raise RuntimeError("reduce argument must be either sum, prod, mean, amax or amin, got "
@@ -1114,7 +1145,17 @@ class IndexReduceBackward0(_ReduceNode):
 _INDEX_REDUCE_WARNED = []
 
 
-def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+def index_reduce(input, dim, index, source, reduce=_MISSING, *, include_self=True):
+    _reduce_args("index_reduce", index, source, "source", reduce, include_self, 1)
+    return _index_reduce(input, dim, index, source, reduce, include_self)
+
+
+def _index_reduce_method(input, dim, index, source, reduce=_MISSING, *, include_self=True):
+    _reduce_args("index_reduce", index, source, "source", reduce, include_self, 0)
+    return _index_reduce(input, dim, index, source, reduce, include_self)
+
+
+def _index_reduce(input, dim, index, source, reduce, include_self):
     if not _INDEX_REDUCE_WARNED:
         _INDEX_REDUCE_WARNED.append(True)
         warnings.warn("index_reduce() is in beta and the API may change at any time.",
@@ -1386,13 +1427,15 @@ def index_add_(self, dim, index, source, *, alpha=1):
     return apply_inplace(self, lambda a, s: index_add(a, dim, index, s, alpha=alpha), source)
 
 
-def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+def scatter_reduce_(self, dim, index, src, reduce=_MISSING, *, include_self=True):
+    _reduce_args("scatter_reduce_", index, src, "src", reduce, include_self, 0)
     return apply_inplace(
         self, lambda a, s: scatter_reduce(a, dim, index, s, reduce, include_self=include_self),
         src)
 
 
-def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+def index_reduce_(self, dim, index, source, reduce=_MISSING, *, include_self=True):
+    _reduce_args("index_reduce_", index, source, "source", reduce, include_self, 0)
     if _fw_state.active and any(isinstance(a, Tensor) and _fw.tangent_of(a) is not None
                                 for a in (self, source)):
         exc = NotImplementedError(
@@ -1424,6 +1467,6 @@ TENSOR_METHODS = {
     "nonzero": lambda self, *, as_tuple=False: nonzero(self, as_tuple=as_tuple),
     "argwhere": argwhere, "index_add": index_add, "index_add_": index_add_, "put": put,
     "put_": put_, "index_put": index_put, "index_put_": index_put_,
-    "scatter_reduce": scatter_reduce, "scatter_reduce_": scatter_reduce_,
-    "index_reduce": index_reduce, "index_reduce_": index_reduce_,
+    "scatter_reduce": _scatter_reduce_method, "scatter_reduce_": scatter_reduce_,
+    "index_reduce": _index_reduce_method, "index_reduce_": index_reduce_,
 }
