@@ -4,16 +4,17 @@ PyTorch's CPU kernels compute these dtypes in float32 and round the result once.
 elementwise kernels, the reductions and the matrix products do that on their arrays; the
 composite nn ops listed in FLOAT32 run on their float32 copies instead (``.float()``, recorded,
 so the gradients flow back through the cast and arrive in the input's dtype), and their
-floating results are rounded back to the dtype. The ops PyTorch's CPU refuses for a dtype
-raise its error (REFUSED). ``wrap`` is applied once, where ops/__init__.py makes the public
-ops; an op not named here pays nothing.
+floating results are rounded back to the dtype, keeping the op's own node as their grad_fn.
+The ops PyTorch's CPU refuses for a dtype raise its error (REFUSED). ``wrap`` is applied once,
+where ops/__init__.py makes the public ops; an op not named here pays nothing.
 """
 
 import functools
 
 from .._dispatch import state as _dispatch
 from .._dtype import from_np
-from .._tensor import Tensor
+from .._tensor import Tensor, _make
+from ..autograd.forward_ad import state as _fw_state
 
 # the ops computed on float32 copies of their float16/bfloat16 tensor arguments
 FLOAT32 = frozenset({
@@ -25,11 +26,13 @@ FLOAT32 = frozenset({
     "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
     "adaptive_avg_pool3d", "lp_pool2d",
     "interpolate", "upsample", "upsample_bilinear", "upsample_nearest", "embedding_bag",
-    "scaled_dot_product_attention",
     "nll_loss", "kl_div", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
     "binary_cross_entropy", "poisson_nll_loss", "soft_margin_loss", "hinge_embedding_loss",
     "margin_ranking_loss", "multilabel_soft_margin_loss", "linear_cross_entropy",
 })
+
+# ops that PyTorch itself runs on float32 copies: their result's node is the cast back
+CAST_BACK = frozenset({"rms_norm"})
 
 # op -> (exception class, text) for the ops PyTorch's CPU does not compute in these dtypes
 REFUSED = {
@@ -69,16 +72,25 @@ def _up(x):
     return x
 
 
-def _down(x, dt):
+def _down(x, dt, cast):
     if isinstance(x, Tensor):
-        return x.to(dt) if x._data.dtype.char == "f" else x
+        if x._data.dtype.char != "f":
+            return x
+        if cast or x._grad_fn is None or _fw_state.active:
+            return x.to(dt)
+        # the rounded result keeps the op's own node (SoftmaxBackward0, not a cast's): that
+        # node takes the gradient in the dtype, computes with its float32 saved values, and
+        # the engine casts what it passes back to each input's dtype
+        out = _make(x._data.astype(dt.np), True)
+        out._grad_fn, out._output_nr = x._grad_fn, x._output_nr
+        return out
     if isinstance(x, tuple):
-        return type(x)(*(_down(y, dt) for y in x)) if hasattr(x, "_fields") else \
-            tuple(_down(y, dt) for y in x)
+        return type(x)(*(_down(y, dt, cast) for y in x)) if hasattr(x, "_fields") else \
+            tuple(_down(y, dt, cast) for y in x)
     return x
 
 
-def in_float32(fn):
+def in_float32(fn, cast=False):
     @functools.wraps(fn)
     def run(*args, **kwargs):
         if _dispatch.depth:  # a transform (vmap) owns the arguments: the op asks it
@@ -87,7 +99,7 @@ def in_float32(fn):
         if dt is None:
             return fn(*args, **kwargs)
         out = fn(*(_up(a) for a in args), **{k: _up(v) for k, v in kwargs.items()})
-        return _down(out, from_np[dt])
+        return _down(out, from_np[dt], cast)
 
     return run
 
@@ -106,7 +118,7 @@ def refusing(fn, cls, text, when=None):
 def wrap(fn, name):
     """``fn`` as op ``name`` runs it on float16/bfloat16 tensors (itself if not listed)."""
     if name in FLOAT32:
-        return in_float32(fn)
+        return in_float32(fn, name in CAST_BACK)
     if name in REFUSED:
         return refusing(fn, *REFUSED[name])
     return fn
