@@ -1765,6 +1765,11 @@ SPECIAL_OPS = [
            lambda rng: [Sample(U(rng, 2, 3))]),
 ]
 COMPOSITE_OPS += SPECIAL_OPS
+COMPOSITE_OPS += [
+    _shape("renorm", lambda rng: [Sample(U(rng, 3, 4), 2, 0, 1.0),
+                                  Sample(U(rng, 2, 3, 2), 1, 1, 1.5)]),
+    _shape("arctan2", lambda rng: [Sample(U(rng, 2, 3), away(rng, 3))]),
+]
 
 # a composite's node is that of the last op it runs, where PyTorch has a node of its own
 _COMPOSITE_NODES = {
@@ -1773,7 +1778,7 @@ _COMPOSITE_NODES = {
     "addbmm", "ldexp", "rsub", "select_scatter", "slice_scatter", "diagonal_scatter",
     "index_copy", "index_fill", "masked_scatter", "vander", "chain_matmul", "inplace.addcmul_",
     "inplace.addcdiv_", "inplace.index_fill_", "special.ndtr", "special.entr",
-    "special.xlog1py",
+    "special.xlog1py", "renorm",
 }
 for _op in COMPOSITE_OPS:
     if _op.name in _COMPOSITE_NODES:

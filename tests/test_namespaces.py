@@ -160,3 +160,68 @@ def test_deprecated_init_and_clip_names_warn_and_work():
     with pytest.warns(FutureWarning, match="clip_grad_norm` is now deprecated"):
         total = ember.nn.utils.clip_grad_norm([p], 1.0)
     assert abs(total.item() - 6.0) < 1e-6 and abs(p.grad.norm().item() - 1.0) < 1e-5
+
+
+ARRAY_OPS = {
+    "bincount": lambda L: L.bincount(L.tensor([0, 1, 1, 3])),
+    "bincount_weights": lambda L: L.bincount(L.tensor([0, 1, 1]),
+                                             weights=L.tensor([0.5, 1.0, 2.0])),
+    "unique": lambda L: L.unique(L.tensor([3, 1, 3]), return_inverse=True, return_counts=True),
+    "unique_dim": lambda L: L.unique(L.tensor([[1, 2], [1, 2], [0, 1]]), dim=0),
+    "unique_consecutive": lambda L: L.unique_consecutive(
+        L.tensor([1, 1, 2, 2, 3, 1]), return_counts=True, return_inverse=True),
+    "histc": lambda L: L.histc(L.tensor([1.0, 2.0, 1.0]), bins=4, min=0, max=3),
+    "histc_range": lambda L: L.histc(L.tensor([1.0, 2.0, 1.0, 5.0]), bins=4),
+    "searchsorted": lambda L: L.searchsorted(L.tensor([1, 3, 5, 7]), L.tensor([3, 6, 9])),
+    "searchsorted_rows": lambda L: L.searchsorted(L.tensor([[1, 3], [2, 4]]),
+                                                  L.tensor([[2], [3]]), right=True),
+    "bucketize": lambda L: L.bucketize(L.tensor([3, 6]), L.tensor([1, 3, 5]), right=True),
+    "isin": lambda L: L.isin(L.tensor([1, 2, 3]), L.tensor([2, 5])),
+    "heaviside": lambda L: L.heaviside(L.tensor([-1.0, 0.0, 2.0]), L.tensor([0.5])),
+    "frexp": lambda L: tuple(L.frexp(L.tensor([8.0, 3.0]))),
+    "gcd": lambda L: L.gcd(L.tensor([4, 6]), L.tensor([6, 9])),
+    "lcm": lambda L: L.lcm(L.tensor([4, 6]), L.tensor([6, 9])),
+    "hann_window": lambda L: L.hann_window(5),
+    "hamming_window": lambda L: L.hamming_window(4, periodic=False),
+    "blackman_window": lambda L: L.blackman_window(3, dtype=L.float64),
+    "bartlett_window": lambda L: L.bartlett_window(5),
+    "kaiser_window": lambda L: L.kaiser_window(4, True, 5.0),
+    "unravel_index": lambda L: L.unravel_index(L.tensor([5, 7]), (2, 4)),
+    "nextafter": lambda L: L.nextafter(L.tensor([1.0]), L.tensor([2.0])),
+    "renorm": lambda L: L.renorm(L.tensor([[1.0, 2.0], [3.0, 4.0]]), 2, 0, 3),
+    "cdist": lambda L: L.cdist(L.tensor([[0.0, 1.0], [2.0, 3.0]]), L.tensor([[1.0, 1.0]])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ARRAY_OPS))
+def test_array_ops_match_pytorch(name):
+    e, t = ARRAY_OPS[name](ember), ARRAY_OPS[name](torch)
+    es, ts = (e, t) if isinstance(e, tuple) else ((e,), (t,))
+    for a, b in zip(es, ts):
+        assert str(a.dtype).split(".")[1] == str(b.dtype).split(".")[1]
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_cdist_gradients_and_helpers():
+    rng = np.random.default_rng(1)
+    a, b = rng.uniform(-2, 2, (3, 2)), rng.uniform(-2, 2, (4, 2))
+    for p in (1.0, 2.0, 3.0):
+        xe = ember.tensor(a, requires_grad=True)
+        xt = torch.tensor(a, requires_grad=True)
+        ember.cdist(xe, ember.tensor(b), p).sum().backward()
+        torch.cdist(xt, torch.tensor(b), p).sum().backward()
+        np.testing.assert_allclose(xe.grad.numpy(), xt.grad.numpy(), rtol=1e-10)
+    assert ember.autograd.gradcheck(lambda x: ember.cdist(x, ember.tensor(b)),
+                                    (ember.tensor(a, requires_grad=True),))
+    assert ember.ones(3, 3)[1:, 1].storage_offset() == torch.ones(3, 3)[1:, 1].storage_offset()
+    assert ember.ones(2, dtype=ember.float64).new(3).dtype is ember.float64
+    assert ember.asarray([1, 2]).dtype is ember.int64
+    assert ember.frombuffer(bytearray(b"\x01\x02"), dtype=ember.uint8).tolist() == [1, 2]
+    assert ember.from_dlpack(np.ones(2)).tolist() == [1.0, 1.0]
+    assert ember.empty_strided((2, 3), (3, 1)).shape == (2, 3)
+    with pytest.raises(NotImplementedError):
+        ember.empty_strided((2, 3), (1, 2))
+    x = ember.randn(3, 4)
+    assert ember.equal(ember.vmap(lambda r: r * 2)(x), x * 2)
+    assert ember.arctan2(ember.tensor([1.0]), ember.tensor([1.0])).item() == pytest.approx(
+        math.pi / 4)

@@ -14,6 +14,7 @@ import numpy as np
 from .. import _names
 from .._dtype import float64, from_np, get_default_dtype
 from .._tensor import Tensor, _make
+from ..autograd import forward_ad as _fw
 
 # the ops are called through their modules, at call time: those are the public ops (what
 # vmap and the other transforms see), installed by ops/__init__.py after these imports
@@ -29,7 +30,11 @@ __all__ = [
     "ldexp", "rsub", "select_scatter", "slice_scatter", "diagonal_scatter", "index_copy",
     "index_fill", "masked_scatter", "is_nonzero", "is_same_size", "is_signed", "is_neg",
     "isreal", "vander", "tril_indices", "triu_indices", "scalar_tensor", "e", "pi", "inf",
-    "nan", "newaxis", "detach", "fill", "split_with_sizes", "layout", "strided",
+    "nan", "newaxis", "detach", "fill", "split_with_sizes", "layout", "strided", "isin",
+    "searchsorted", "bucketize", "bincount", "histc", "unique", "unique_consecutive", "gcd",
+    "lcm", "frexp", "nextafter", "heaviside", "unravel_index", "hann_window",
+    "hamming_window", "blackman_window", "bartlett_window", "kaiser_window", "renorm", "cdist",
+    "arctan2", "vmap", "empty_strided", "asarray", "frombuffer", "from_dlpack",
 ]
 
 e, pi, inf, nan, newaxis = math.e, math.pi, math.inf, math.nan, None
@@ -670,6 +675,330 @@ def fill(input, value):
     return input.clone().fill_(value)
 
 
+# -- ops on the arrays, without gradients (counts, searches, integer maths, windows) ------------
+# PyTorch gives these no derivative; their results here do not require grad.
+def _int64(a):
+    return _make(np.asarray(a, dtype=np.int64))
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    a = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
+    b = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    return _make(np.asarray(np.isin(a, b, invert=invert)))
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
+                 sorter=None, out=None):
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but "
+                               f"got {side}")
+        if right and side == "left":
+            raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, "
+                               "got side of left while right was True")
+        right = side == "right"
+    seq = sorted_sequence._data
+    if sorter is not None:
+        seq = np.take_along_axis(seq, sorter._data, -1)
+    scalar = not isinstance(input, Tensor)
+    vals = np.asarray(input) if scalar else input._data
+    how = "right" if right else "left"
+    if seq.ndim == 1:
+        res = np.searchsorted(seq, vals, side=how)
+    else:
+        if seq.shape[:-1] != vals.shape[:-1]:
+            raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or "
+                               "the first N-1 dimensions of boundaries tensor and input value "
+                               "tensor must match, but we got boundaries tensor "
+                               f"{list(seq.shape)} and input value tensor {list(vals.shape)}")
+        flat_s = seq.reshape(-1, seq.shape[-1])
+        flat_v = vals.reshape(-1, vals.shape[-1])
+        res = np.stack([np.searchsorted(a, v, side=how) for a, v in zip(flat_s, flat_v)])
+        res = res.reshape(vals.shape)
+    return _make(np.asarray(res, dtype=np.int32 if out_int32 else np.int64))
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
+    if boundaries.dim() != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim("
+                           f"{boundaries.dim()})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def bincount(input, weights=None, minlength=0):
+    if input.dim() != 1:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    a = input._data
+    if a.dtype.kind not in "iub":
+        raise RuntimeError(f"\"bincount_cpu\" not implemented for '{input.dtype.word}'")
+    if a.size and a.min() < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None:
+        return _int64(np.bincount(a, minlength=minlength))
+    w = weights._data
+    dt = np.float32 if w.dtype == np.float32 else np.float64
+    return _make(np.bincount(a, weights=w.astype(np.float64), minlength=minlength).astype(dt))
+
+
+def histc(input, bins=100, min=0, max=0):
+    a = input._data
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"\"histogram_cpu\" not implemented for '{input.dtype.word}'")
+    lo, hi = float(min), float(max)
+    if lo == hi and a.size:
+        lo, hi = float(a.min()), float(a.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    counts, _ = np.histogram(a[(a >= lo) & (a <= hi)], bins=bins, range=(lo, hi))
+    return _make(counts.astype(a.dtype))
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    a = input._data
+    if dim is None:
+        vals, inverse, counts = np.unique(a.reshape(-1), return_inverse=True, return_counts=True)
+        inverse = inverse.reshape(a.shape)
+    else:
+        dim %= a.ndim
+        vals, inverse, counts = np.unique(a, axis=dim, return_inverse=True, return_counts=True)
+        inverse = inverse.reshape(-1)
+    out = [_make(vals)]
+    if return_inverse:
+        out.append(_int64(inverse))
+    if return_counts:
+        out.append(_int64(counts))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    a = input._data
+    if dim is None:
+        flat = a.reshape(-1)
+        starts = np.ones(flat.shape[0], dtype=bool)
+        starts[1:] = flat[1:] != flat[:-1]
+        vals = flat[starts]
+    else:
+        dim %= a.ndim
+        moved = np.moveaxis(a, dim, 0).reshape(a.shape[dim], -1)
+        starts = np.ones(moved.shape[0], dtype=bool)
+        starts[1:] = (moved[1:] != moved[:-1]).any(axis=1)
+        vals = np.take(a, np.flatnonzero(starts), axis=dim)
+    group = np.cumsum(starts) - 1
+    out = [_make(np.ascontiguousarray(vals))]
+    if return_inverse:
+        out.append(_int64(group.reshape(a.shape) if dim is None else group))
+    if return_counts:
+        out.append(_int64(np.diff(np.append(np.flatnonzero(starts), starts.shape[0]))))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _integer_op(name, fn):
+    def op(input, other):
+        a = input._data
+        b = other._data if isinstance(other, Tensor) else np.asarray(other)
+        for x, t in ((a, input), (b, other)):
+            if x.dtype.kind not in "iub":
+                word = t.dtype.word if isinstance(t, Tensor) else "Float"
+                raise RuntimeError(f"\"{name}_cpu\" not implemented for '{word}'")
+        return _make(np.asarray(fn(a, b)).astype(np.result_type(a, b)))
+
+    op.__name__ = name
+    return op
+
+
+gcd = _integer_op("gcd", np.gcd)
+lcm = _integer_op("lcm", np.lcm)
+
+
+def frexp(input):
+    from .reduction import return_type
+
+    if not input.is_floating_point():
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    m, e = np.frexp(input._data)
+    return return_type("frexp", ("mantissa", "exponent"))(
+        (_make(m.astype(input._data.dtype)), _make(e.astype(np.int32))))
+
+
+def nextafter(input, other):
+    return _make(np.nextafter(input._data, other._data))
+
+
+def heaviside(input, values):
+    a, v = input._data, values._data
+    if a.dtype != v.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes")
+    return _make(np.where(a == 0, v, (a > 0).astype(a.dtype)).astype(a.dtype))
+
+
+def unravel_index(indices, shape):
+    idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"expected 'indices' to be integer dtype, but got "
+                        f"{indices.dtype if isinstance(indices, Tensor) else idx.dtype}")
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    total = int(np.prod(shape)) if shape else 1
+    if idx.size and (idx.min() < -total or idx.max() >= total):
+        raise RuntimeError("index out of bounds for the given shape")
+    return tuple(_int64(c) for c in np.unravel_index(idx % total, shape))
+
+
+def _window(name, n, periodic, dtype, fn):
+    dt = (dtype or get_default_dtype())
+    if not dt.is_floating_point:
+        raise RuntimeError(f"{name} expects floating point dtypes, got: {dt}")
+    if n < 0:
+        raise RuntimeError(f"{name} requires non-negative window_length, got "
+                           f"window_length={n}")
+    if n == 0:
+        return _make(np.zeros(0, dtype=dt.np))
+    if n == 1:
+        return _make(np.ones(1, dtype=dt.np))
+    m = n + 1 if periodic else n
+    k = np.arange(n, dtype=np.float64)
+    return _make(fn(k, m).astype(dt.np))
+
+
+def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                pin_memory=False, requires_grad=False):
+    return _window("hann_window", window_length, periodic, dtype,
+                   lambda k, m: 0.5 - 0.5 * np.cos(2 * math.pi * k / (m - 1)))
+
+
+def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None,
+                   layout=None, device=None, pin_memory=False, requires_grad=False):
+    return _window("hamming_window", window_length, periodic, dtype,
+                   lambda k, m: alpha - beta * np.cos(2 * math.pi * k / (m - 1)))
+
+
+def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                    pin_memory=False, requires_grad=False):
+    return _window("blackman_window", window_length, periodic, dtype,
+                   lambda k, m: 0.42 - 0.5 * np.cos(2 * math.pi * k / (m - 1))
+                   + 0.08 * np.cos(4 * math.pi * k / (m - 1)))
+
+
+def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                    pin_memory=False, requires_grad=False):
+    return _window("bartlett_window", window_length, periodic, dtype,
+                   lambda k, m: 1 - np.abs(2 * k / (m - 1) - 1))
+
+
+def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout=None,
+                  device=None, pin_memory=False, requires_grad=False):
+    return _window("kaiser_window", window_length, periodic, dtype,
+                   lambda k, m: np.i0(beta * np.sqrt(np.clip(
+                       1 - ((k - (m - 1) / 2) / ((m - 1) / 2)) ** 2, 0, None))) / np.i0(beta))
+
+
+# -- more written with other ops ------------------------------------------------------------------
+def renorm(input, p, dim, maxnorm):
+    dims = [d for d in range(input.dim()) if d != dim % input.dim()]
+    norms = input.norm(p, dim=dims, keepdim=True)
+    scale = (maxnorm / (norms + 1e-7)).where(norms > maxnorm, 1.0)
+    return input * scale
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    if x1.dim() < 2 or x2.dim() < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.dim()}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "
+                           f"{x1.shape[-1]} X2: {x2.shape[-1]}")
+    if _fw.state.active and (_fw.tangent_of(x1) is not None or _fw.tangent_of(x2) is not None):
+        raise NotImplementedError(
+            "Trying to use forward AD with _cdist_forward that does not support it because it "
+            "has not been implemented yet.\nPlease file an issue to PyTorch at "
+            "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so "
+            "that we can prioritize its implementation or submit a PR adding the "
+            "implementation to derivatives.yaml")
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    return diff.norm(p, dim=-1)
+
+
+def arctan2(input, other):
+    return input.atan2(other)
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """``torch.vmap``: ``torch.func.vmap``."""
+    import importlib
+
+    return importlib.import_module("ember.func").vmap(func, in_dims, out_dims, randomness,
+                                                      chunk_size=chunk_size)
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False):
+    size = tuple(size)
+    expected, acc = [], 1
+    for n in reversed(size):
+        expected.insert(0, acc)
+        acc *= builtins.max(n, 1)
+    if tuple(stride) != tuple(expected):
+        raise NotImplementedError(f"empty_strided: ember makes contiguous tensors only (the "
+                                  f"strides of size {list(size)} are {expected}, not "
+                                  f"{list(stride)})")
+    return creation.empty(size, dtype=dtype, requires_grad=requires_grad)
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    if isinstance(obj, Tensor):
+        out = obj if dtype is None or dtype is obj.dtype else obj.to(dtype)
+        if copy and out is obj:
+            out = obj.clone()
+        return out.requires_grad_(True) if requires_grad and not out.requires_grad else out
+    if copy is False:
+        arr = np.asarray(obj)
+        if dtype is not None and arr.dtype != dtype.np:
+            raise ValueError("can't alias to a tensor of a different dtype without copying")
+        t = _make(arr)
+    else:
+        t = creation.as_tensor(obj, dtype=dtype) if copy is None else \
+            creation.tensor(obj, dtype=dtype)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    arr = np.frombuffer(buffer, dtype=dtype.np, count=count, offset=offset)
+    t = _make(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def from_dlpack(ext_tensor):
+    if isinstance(ext_tensor, Tensor):
+        return ext_tensor
+    return _make(np.from_dlpack(ext_tensor))
+
+
+def _storage_offset(self):
+    base = self
+    while base._base is not None:
+        base = base._base
+    if base is self:
+        return 0
+    start = self._data.__array_interface__["data"][0]
+    origin = base._data.__array_interface__["data"][0]
+    return (start - origin) // self._data.itemsize
+
+
+def _new(self, *args, **kwargs):
+    from .legacy import legacy_new
+
+    return legacy_new(self.dtype, args, kwargs)
+
+
+def _new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=None,
+                       requires_grad=False, pin_memory=False):
+    return empty_strided(size, stride, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
 # -- in-place forms and methods -------------------------------------------------------------------
 def _inplace(fn):
     def method(self, *args, **kwargs):
@@ -694,7 +1023,8 @@ _TOP_INPLACE = (
     "cosh", "deg2rad", "erf", "erfc", "exp2", "exp", "expm1", "fix", "floor", "frac", "log10",
     "log1p", "log2", "log", "logit", "nan_to_num", "neg", "negative", "rad2deg", "reciprocal",
     "relu", "round", "rsqrt", "sigmoid", "sin", "sinc", "sinh", "sqrt", "square", "tan",
-    "tanh", "trunc", "xlogy", "zero", "fill", "detach", "ldexp",
+    "tanh", "trunc", "xlogy", "zero", "fill", "detach", "ldexp", "addmv", "index_put", "gcd",
+    "lcm",
 )
 for _name in _TOP_INPLACE:
     globals()[_name + "_"] = _method_inplace(_name)
@@ -724,6 +1054,14 @@ TENSOR_METHODS = {
     "diagflat": diagflat, "diag_embed": diag_embed, "rot90": rot90, "kron": kron,
     "diff": diff, "adjoint": adjoint, "mH": property(_mH), "H": property(_H), "trace": trace,
     "layout": property(lambda self: strided),
+    "isin": isin, "bincount": bincount, "histc": histc, "unique": unique,
+    "unique_consecutive": unique_consecutive, "gcd": gcd, "lcm": lcm, "frexp": frexp,
+    "nextafter": nextafter, "heaviside": heaviside, "renorm": renorm,
+    "gcd_": _comparison_inplace("gcd"), "lcm_": _comparison_inplace("lcm"),
+    "renorm_": _inplace(renorm), "storage_offset": _storage_offset, "new": _new,
+    "new_empty_strided": _new_empty_strided,
+    "__dlpack__": lambda self, stream=None, **kw: self._data.__dlpack__(**kw),
+    "__dlpack_device__": lambda self: (1, 0),
     "float_power": float_power, "dist": dist, "cov": cov, "corrcoef": corrcoef,
     "addcmul": addcmul, "addcdiv": addcdiv, "addmv": addmv, "addr": addr, "addbmm": addbmm,
     "ldexp": ldexp, "select_scatter": select_scatter, "slice_scatter": slice_scatter,
