@@ -586,6 +586,27 @@ _SMOKE = {
     "polar": lambda L: (L.polar, (L.tensor([1.0, 2.0]), L.tensor([0.5, -1.0]))),
     "qr": lambda L: (L.qr, (_m(L),)), "slogdet": lambda L: (L.slogdet, (_m(L),)),
     "svd": lambda L: (L.svd, (_m(L),)),
+    "addbmm": lambda L: (L.addbmm, (_m(L), _m(L)[None], _m(L)[None])),
+    "addcdiv": lambda L: (L.addcdiv, (_m(L), _m(L), _m(L) + 1)),
+    "addcmul": lambda L: (L.addcmul, (_m(L), _m(L), _m(L))),
+    "addmv": lambda L: (L.addmv, (_m(L)[0], _m(L), _m(L)[1])),
+    "addr": lambda L: (L.addr, (_m(L), _m(L)[0], _m(L)[1])),
+    "chain_matmul": lambda L: (L.chain_matmul, (_m(L), _m(L))),
+    "column_stack": lambda L: (L.column_stack, ([_m(L)[0], _m(L)[1]],)),
+    "row_stack": lambda L: (L.row_stack, ([_m(L)[0], _m(L)[1]],)),
+    "dstack": lambda L: (L.dstack, ([_m(L)[0], _m(L)[1]],)),
+    "diff": lambda L: (L.diff, (_m(L), 1, 0)),
+    "float_power": lambda L: (L.float_power, (_m(L), 2)),
+    "frexp": lambda L: (L.frexp, (_m(L),)),
+    "gcd": lambda L: (L.gcd, (_i(L), _i(L) + 2)), "lcm": lambda L: (L.lcm, (_i(L), _i(L) + 2)),
+    "heaviside": lambda L: (L.heaviside, (_m(L) - 1, _m(L))),
+    "histc": lambda L: (L.histc, (_m(L), 4)),
+    "kron": lambda L: (L.kron, (_m(L), _m(L))),
+    "ldexp": lambda L: (L.ldexp, (_m(L), _i(L)[0])),
+    "nextafter": lambda L: (L.nextafter, (_m(L), _m(L) + 1)),
+    "renorm": lambda L: (L.renorm, (_m(L), 2, 0, 1.0)),
+    "arctan2": lambda L: (L.arctan2, (_m(L), _m(L) - 2)),
+    "isin": lambda L: (L.isin, (_i(L), _i(L)[0])),
 }
 
 
@@ -662,3 +683,23 @@ def test_out_overlapping_an_input(case):
         return "written"  # (PyTorch's values where it lets the memory overlap are its own)
 
     assert _outcome(lambda: run(ember))[0] == _outcome(lambda: run(torch))[0]
+
+
+
+@pytest.mark.parametrize("name", sorted(_SMOKE))
+@pytest.mark.parametrize("dtype", ["int64", "float32", "complex128"])
+def test_out_more_ops_dtype_rules(name, dtype):
+    """An out of another dtype than the result: cast, or PyTorch's refusal, as PyTorch does."""
+    def run(lib):
+        fn, args = _SMOKE[name](lib)
+        r = fn(*args)
+        if isinstance(r, tuple) or r.dtype != lib.float64:
+            return "skip"
+        o = lib.empty(0, dtype=getattr(lib, dtype))
+        fn(*args, out=o)
+        return str(o.dtype).split(".")[1]
+
+    e, t = _outcome(lambda: run(ember))[0], _outcome(lambda: run(torch))[0]
+    if t == ("ok", "skip"):
+        return
+    assert e == t

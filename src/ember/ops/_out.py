@@ -63,7 +63,9 @@ OUT = FACTORIES | {f"linalg_{n}" for n in _LINALG} | set("""
     scatter scatter_add sgn sigmoid sign signbit sin sinc sinh slogdet softmax softplus
     softshrink sort sqrt square stack std sub subtract sum svd take take_along_dim tan tanh
     tensordot topk tril triu true_divide trunc var vdot vstack where xlogy avg_pool2d
-    avg_pool3d searchsorted bucketize
+    avg_pool3d searchsorted bucketize addbmm addcdiv addcmul addmv addr chain_matmul column_stack
+    row_stack dstack diff float_power frexp gcd lcm heaviside histc kron ldexp nextafter renorm
+    arctan2 isin
 """.split()) - OWN
 
 # the operator PyTorch names in its autograd error, where it is not the function's own name
@@ -79,7 +81,8 @@ _KERNEL = {
     "linalg_det": "_linalg_det", "linalg_svdvals": "_linalg_svd",
     "linalg_lu_factor": "linalg_lu_factor_ex", "linalg_matrix_power": "matmul",
     "linalg_multi_dot": "mm", "linalg_vecdot": "sum", "linalg_matmul": "matmul",
-    "matrix_power": "matmul",
+    "matrix_power": "matmul", "row_stack": "cat", "column_stack": "cat", "dstack": "cat",
+    "kron": "mul", "diff": "sub", "float_power": "pow", "chain_matmul": "mm", "arctan2": "atan2",
 }
 # composite ops: the write is out.copy_(result), recorded by autograd (no error)
 _COPIES = {"diag", "inner", "tensordot", "linalg_matrix_norm", "linalg_norm",
@@ -108,12 +111,12 @@ _OVERLAP_TEXT = ("unsupported operation: some elements of the input tensor and t
 _IN_OUT_DTYPE = {"normal"}
 
 # ops whose out= PyTorch resizes without its warning
-_QUIET_RESIZE = {"logsigmoid"}
+_QUIET_RESIZE = {"logsigmoid", "addbmm"}
 
 # -- dtype rules: (check, exception, message); check "cast": PyTorch's canCast(result, out),
-# "same": equal dtypes, "float": out is floating, "long": out is int64. Messages name dtypes as
-# {R}/{O} ('Float') or {r}/{o} (C++: 'float'). Ops not listed cast (one output) or need equal
-# dtypes (several).
+# "same": equal dtypes, "float": out is floating, "long": out is int64, "complex": out is not
+# complex. Messages name dtypes as {R}/{O} ('Float') or {r}/{o} (C++: 'float'). Ops not listed
+# cast (one output) or need equal dtypes (several).
 _CAST = ("cast", RuntimeError, "result type {R} can't be cast to the desired output type {O}")
 _CPP = ("same", RuntimeError, "Expected out tensor to have dtype {r}, but got {o} instead")
 _FOUND = ("same", RuntimeError, "Found dtype {O} but expected {R}")
@@ -172,6 +175,25 @@ _RULES = {
     "take": (("same", RuntimeError, "take(): self and out expected to have the same dtype, but got "
               "self.dtype = {R} and out.dtype = {O}"),),
     "linalg_pinv": (_castable("linalg.pinv"),),
+    "ldexp": (("cast", RuntimeError, "ldexp can't be cast to the desired output type {O}"),),
+    "matrix_power": (_castable("matrix_power"), _CPP),
+    "cholesky": (_castable("cholesky"),),
+    "cholesky_inverse": (_castable("cholesky_inverse"),),
+    "cholesky_solve": (_castable("cholesky_solve"),),
+    **dict.fromkeys(("addmv", "renorm"), (_CPP,)),
+    **dict.fromkeys(("column_stack", "row_stack", "dstack"), (_CAT,)),
+    "addbmm": (("same", RuntimeError, "self and mat2 must have the same dtype, but got {O} and "
+                "{R}"),),
+    "chain_matmul": (("same", RuntimeError,
+                      "multi_dot(): expected out tensor to have dtype {r} but got {o}"),),
+    "float_power": (("same", RuntimeError, "the output given to float_power has dtype {O} but the "
+                     "operation's result requires dtype {R}"),),
+    "heaviside": (("complex", RuntimeError, "heaviside is not yet implemented for complex "
+                   "tensors."),
+                  ("same", RuntimeError, "heaviside is not yet implemented for tensors with "
+                   "different dtypes.")),
+    "histc": (("same", RuntimeError, "histogram: input tensor and hist tensor should have the "
+               "same dtype, but got input {r} and hist {o}"),),
     "linalg_matrix_power": (_castable("matrix_power"), _CPP),
     "linalg_multi_dot": (("same", RuntimeError,
                           "multi_dot(): expected out tensor to have dtype {r} but got {o}"),),
@@ -186,8 +208,7 @@ _RULES = {
     "linalg_tensorsolve": (_castable("tensorsolve"),),
     "linalg_householder_product": (_castable("torch.linalg.householder_product"),),
 }
-_SAME_DEFAULT = {"inverse", "cholesky", "cholesky_inverse", "cholesky_solve", "lu_solve",
-                 "lu_unpack", "qr", "svd", "slogdet", "cross", "matrix_power"} | {
+_SAME_DEFAULT = {"inverse", "lu_solve", "lu_unpack", "qr", "svd", "slogdet", "cross"} | {
     f"linalg_{n}" for n in _LINALG}
 
 RESIZE_WARNING = (
@@ -235,6 +256,8 @@ def _check_dtype(name, r, o, several):
             bad = r is not o
         elif check == "long":
             bad = o is not _dtype.int64
+        elif check == "complex":
+            bad = o.is_complex
         else:
             bad = not (o.is_floating_point or o.is_complex)
         if bad:
