@@ -751,3 +751,22 @@ def test_selection_flags_must_be_bool(case):
 ])
 def test_reduce_argument_types(case):
     same(case)
+
+
+@pytest.mark.parametrize("case", [
+    lambda m: m.zeros(2, 5).unfold(1.0, 2, 1),
+    lambda m: m.zeros(2, 5).unfold(1, 2.0, 1),
+    lambda m: m.zeros(2, 5).unfold(1, 2),
+    lambda m: m.zeros(2, 5).unfold(1, m.tensor(2), 1),
+    lambda m: m.zeros(2, 5).unfold(dimension=1, size=2, step=1),
+    lambda m: m.zeros(2, 5).repeat_interleave(2, dim=1.0),
+    lambda m: m.zeros(2, 5).repeat_interleave(2, 1, output_size=4.0),
+    lambda m: m.zeros(2, 5).repeat_interleave(m.tensor(2), dim=m.tensor(1)),
+    lambda m: m.zeros(2, 5).repeat_interleave(2, 1, output_size=m.tensor(10)),
+    lambda m: m.repeat_interleave(m.zeros(2, 5), repeats=2),
+    lambda m: m.repeat_interleave(repeats=m.tensor([1, 2])),
+    lambda m: m.repeat_interleave(m.zeros(2, 5), 2, dim=1.0),
+    lambda m: m.repeat_interleave(m.zeros(2, 5), 2, 1, output_size=4.0),
+])
+def test_unfold_and_repeat_interleave_argument_types(case):
+    same(case)

@@ -436,8 +436,8 @@ def _repeat_interleave(level, name, fn, args, kwargs):
     """repeat_interleave(input, repeats, dim=None): dim None repeats each flattened sample."""
     bound = _bind(fn, args, kwargs)
     a = bound.arguments
-    x, repeats, dim = a["input"], a.get("repeats"), a.get("dim")
-    if (repeats is None or not is_batched(x, level) or isinstance(repeats, Tensor)
+    x, repeats, dim = a.get("input"), a.get("repeats"), a.get("dim")
+    if (x is None or repeats is None or not is_batched(x, level) or isinstance(repeats, Tensor)
             and is_batched(repeats, level) or dim is not None and x.ndim == 0):
         return NotImplemented  # the one-argument form, batched repeats: per sample
     v = x._value
@@ -460,6 +460,8 @@ def _unfold_windows(level, name, fn, args, kwargs):
         a = {}
     if "dimension" not in a:
         return _composite(fn, args, kwargs)
+    if "step" not in a or "size" not in a:
+        return NotImplemented  # the op's own error, per sample
     x = a["input"]
     if not is_batched(x, level):
         return NotImplemented

@@ -59,8 +59,9 @@ def _infer_shape(shape, numel):
     return shape
 
 
-_View = formula_node("ViewBackward0", lambda g, shape: g.reshape(shape))
-_Reshape = formula_node("ReshapeAliasBackward0", lambda g, shape: g.reshape(shape))
+# (reshape means the same on arrays: a first-order backward runs these on them)
+_View = formula_node("ViewBackward0", lambda g, shape: g.reshape(shape), arrays=True)
+_Reshape = formula_node("ReshapeAliasBackward0", lambda g, shape: g.reshape(shape), arrays=True)
 _UnsafeView = formula_node("UnsafeViewBackward0", lambda g, shape: g.reshape(shape),
                            jvp=lambda ts, inputs, saved, out: ts[0].reshape(out._data.shape))
 
@@ -109,14 +110,22 @@ def unsafe_view(input, shape):
 
 
 # expand and its reverse, sum_to (the engine sums broadcast gradients back with it)
-_Expand = formula_node("ExpandBackward0", lambda g, shape: sum_to(g, shape))
+_Expand = formula_node("ExpandBackward0", lambda g, shape: sum_to(g, shape), arrays=True)
 # PyTorch sums with keepdim and names the node as sum over dims does
-_SumTo = formula_node("SumBackward1", lambda g, shape: g.expand(shape),
+_SumTo = formula_node("SumBackward1", lambda g, shape: _expand_to(g, shape), arrays=True,
                       jvp=lambda ts, inputs, saved, out: sum_to(ts[0], out._data.shape))
+
+
+def _expand_to(g, shape):
+    if g.__class__ is np.ndarray:  # a first-order backward (see FormulaNode.arrays)
+        return np.broadcast_to(g, shape)
+    return g.expand(shape)
 
 
 def sum_to(g, shape):
     """Sum g over the broadcast dimensions so that it has ``shape`` (reverse broadcasting)."""
+    if g.__class__ is np.ndarray:  # a first-order backward (see FormulaNode.arrays)
+        return sum_to_array(g, shape)
     d = g._data
     return record(sum_to_array(d, shape), _SumTo, (g,), (d.shape,))
 
@@ -951,6 +960,18 @@ def meshgrid(*tensors, indexing=None):
     return tuple(out)
 
 
+def _repeat_arg_error(got, method, bad_dim=False):
+    sigs = (" * (Tensor repeats, int dim = None, *, int output_size = None)\n"
+            " * (int repeats, int dim = None, *, int output_size = None)\n") if method else (
+        " * (Tensor input, Tensor repeats, int dim = None, *, int output_size = None)\n"
+        " * (Tensor repeats, *, int output_size = None)\n"
+        + ("      didn't match because some of the keywords were incorrect: dim\n"
+           if bad_dim else "")
+        + " * (Tensor input, int repeats, int dim = None, *, int output_size = None)\n")
+    return TypeError("repeat_interleave() received an invalid combination of arguments - "
+                     f"got ({got}), but expected one of:\n{sigs}")
+
+
 def _repeats_array(repeats):
     r = repeats._data
     if r.dtype.kind not in "iu":
@@ -972,7 +993,9 @@ def _repeat_index(r, output_size=None):
     return np.repeat(np.arange(r.size, dtype=r.dtype), r)
 
 
-def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+def repeat_interleave(input=None, repeats=None, dim=None, *, output_size=None):
+    if input is None:  # torch.repeat_interleave(repeats=...): the one-argument form
+        input, repeats = repeats, None
     return _repeat_interleave(input, repeats, dim, output_size, False)
 
 
@@ -980,7 +1003,25 @@ def _repeat_interleave_method(input, repeats=None, dim=None, *, output_size=None
     return _repeat_interleave(input, repeats, dim, output_size, True)
 
 
+def _is_int(v):
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
 def _repeat_interleave(input, repeats, dim, output_size, method):
+    for name, v in (("dim", dim), ("output_size", output_size)):
+        if isinstance(v, Tensor) and v._data.size == 1 and v._data.dtype.kind in "iu":
+            v = int(v._data.reshape(()))  # a one-element integer tensor is an int
+            dim, output_size = (v, output_size) if name == "dim" else (dim, v)
+        if v is not None and not _is_int(v):
+            shown = [type(repeats).__name__ if not isinstance(repeats, Tensor) else "Tensor"]
+            if name == "dim":
+                shown.append(f"dim={type(dim).__name__}")
+            else:
+                shown += ([] if dim is None else [type(dim).__name__])
+                shown.append(f"output_size={type(v).__name__}")
+            if not method:
+                shown.insert(0, "Tensor")
+            raise _repeat_arg_error(", ".join(shown), method, name == "dim")
     if repeats is None:  # the one-argument form: torch.repeat_interleave(repeats)
         return _make(_repeat_index(_repeats_array(input), output_size))
     d = input._data
@@ -1003,15 +1044,9 @@ def _repeat_interleave(input, repeats, dim, output_size, method):
                 f"= {r.shape[0]} and input.size({dim}) = {n}")
         idx = _repeat_index(r, output_size)
         return x.index_select(dim, _make(idx.astype(np.int64)))
-    if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer)):
+    if not _is_int(repeats):
         got = type(repeats).__name__ if method else f"Tensor, {type(repeats).__name__}"
-        sigs = (" * (Tensor repeats, int dim = None, *, int output_size = None)\n"
-                " * (int repeats, int dim = None, *, int output_size = None)\n") if method else (
-            " * (Tensor input, Tensor repeats, int dim = None, *, int output_size = None)\n"
-            " * (Tensor repeats, *, int output_size = None)\n"
-            " * (Tensor input, int repeats, int dim = None, *, int output_size = None)\n")
-        raise TypeError("repeat_interleave() received an invalid combination of arguments - "
-                        f"got ({got}), but expected one of:\n{sigs}")
+        raise _repeat_arg_error(got, method)
     repeats = int(repeats)
     if repeats < 0:
         raise RuntimeError("Repeats must be non-negative")
@@ -1057,9 +1092,19 @@ _UnfoldBackward = formula_node("UnfoldBackwardBackward0",
                                lambda g, dim, size, step: unfold(g, dim, size, step))
 
 
-def unfold(input, dimension, size, step):
+_NO_STEP = object()
+
+
+def unfold(input, dimension, size, step=_NO_STEP):
+    if step is _NO_STEP:
+        raise TypeError('unfold() missing 1 required positional arguments: "step"')
     d = input._data
-    dim = _wrap_dim(dimension, max(d.ndim, 1))
+    for name, pos, v in (("dimension", 1, dimension), ("size", 2, size), ("step", 3, step)):
+        if not _is_int(v) and not (isinstance(v, Tensor) and v._data.size == 1
+                                   and v._data.dtype.kind in "iu"):
+            raise TypeError(f"unfold(): argument '{name}' (position {pos}) must be int, not "
+                            f"{type(v).__name__}")
+    dim = _wrap_dim(int(dimension), max(d.ndim, 1))
     n = d.shape[dim] if d.ndim else 1
     size, step = int(size), int(step)
     if size < 0:
