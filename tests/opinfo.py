@@ -1769,6 +1769,11 @@ COMPOSITE_OPS += [
     _shape("renorm", lambda rng: [Sample(U(rng, 3, 4), 2, 0, 1.0),
                                   Sample(U(rng, 2, 3, 2), 1, 1, 1.5)]),
     _shape("arctan2", lambda rng: [Sample(U(rng, 2, 3), away(rng, 3))]),
+    _shape("quantile", lambda rng: [Sample(U(rng, 7), 0.3), Sample(U(rng, 3, 5), 0.6, 1, True),
+                                    Sample(U(rng, 4, 3), NoGrad(np.array([0.2, 0.9])), 0),
+                                    Sample(U(rng, 5), 0.35, interpolation="midpoint")]),
+    _shape("nanquantile", lambda rng: [Sample(U(rng, 3, 5), 0.4, 1)]),
+    _method("quantile", lambda rng: [Sample(U(rng, 2, 5), 0.7, -1)]),
 ]
 
 # a composite's node is that of the last op it runs, where PyTorch has a node of its own
@@ -1778,7 +1783,7 @@ _COMPOSITE_NODES = {
     "addbmm", "ldexp", "rsub", "select_scatter", "slice_scatter", "diagonal_scatter",
     "index_copy", "index_fill", "masked_scatter", "vander", "chain_matmul", "inplace.addcmul_",
     "inplace.addcdiv_", "inplace.index_fill_", "special.ndtr", "special.entr",
-    "special.xlog1py", "renorm",
+    "special.xlog1py", "renorm", "quantile", "nanquantile", "Tensor.quantile",
 }
 for _op in COMPOSITE_OPS:
     if _op.name in _COMPOSITE_NODES:

@@ -2,7 +2,8 @@
 
 Their gradients (first and higher order), forward-mode tangents and vmap batching are those
 of the ops they call, so each is a few lines of PyTorch's definition. The in-place forms run
-through ``apply_inplace`` (PyTorch's leaf and dtype checks, version bumps, views).
+through ``apply_inplace`` (PyTorch's leaf and dtype checks, version bumps, views). One section
+holds small ops on the arrays that PyTorch gives no derivative (counts, searches, windows).
 """
 
 import builtins
@@ -34,7 +35,8 @@ __all__ = [
     "searchsorted", "bucketize", "bincount", "histc", "unique", "unique_consecutive", "gcd",
     "lcm", "frexp", "nextafter", "heaviside", "unravel_index", "hann_window",
     "hamming_window", "blackman_window", "bartlett_window", "kaiser_window", "renorm", "cdist",
-    "arctan2", "vmap", "empty_strided", "asarray", "frombuffer", "from_dlpack",
+    "arctan2", "vmap", "empty_strided", "asarray", "frombuffer", "from_dlpack", "quantile",
+    "nanquantile",
 ]
 
 e, pi, inf, nan, newaxis = math.e, math.pi, math.inf, math.nan, None
@@ -675,6 +677,64 @@ def fill(input, value):
     return input.clone().fill_(value)
 
 
+def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
+    if not input.is_floating_point() or input._data.dtype.kind != "f":
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
+        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, "
+                           f"midpoint or nearest, but got {interpolation}")
+    if isinstance(q, Tensor):
+        if q.dim() > 1:
+            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+        qv = q._data.astype(np.float64).reshape(-1)
+    else:
+        qv = np.array([float(q)])
+    for v in qv:
+        if not 0 <= v <= 1:
+            raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {v:g}")
+    nd = input.dim()
+    x = input.reshape(-1) if dim is None else input.movedim(dim % builtins.max(nd, 1), -1) \
+        if nd else input.reshape(1)
+    s = x.sort(-1)[0]  # nan last
+    n = s.shape[-1]
+    isnan = np.isnan(s._data)
+    count = (~isnan).sum(-1, keepdims=True) if ignore_nan else np.full(s.shape[:-1] + (1,), n)
+    pos = qv * (count - 1)  # (..., m): where each quantile falls among the sorted values
+    if interpolation == "nearest":
+        pos = np.round(pos)
+    lo = np.clip(np.floor(pos), 0, builtins.max(n - 1, 0)).astype(np.int64)
+    hi = np.clip(np.ceil(pos), 0, builtins.max(n - 1, 0)).astype(np.int64)
+    low = s.gather(-1, creation.tensor(lo))
+    high = s.gather(-1, creation.tensor(hi))
+    if interpolation in ("lower", "nearest"):
+        out = low
+    elif interpolation == "higher":
+        out = high
+    else:
+        weight = 0.5 if interpolation == "midpoint" else creation.tensor(pos - lo, dtype=s.dtype)
+        out = low.lerp(high, weight)
+    undefined = (count == 0) if ignore_nan else isnan.any(-1, keepdims=True)
+    if undefined.any():
+        out = out.masked_fill(creation.tensor(np.broadcast_to(undefined, out.shape).copy()),
+                              math.nan)
+    if keepdim:
+        if dim is None:
+            out = out.reshape((1,) * nd + (out.shape[-1],))
+        else:
+            out = out.unsqueeze(-2).movedim(-2, dim % builtins.max(nd, 1))
+    if isinstance(q, Tensor) and q.dim() == 1:
+        return out.movedim(-1, 0)
+    return out.squeeze(-1)
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    return _quantile("quantile", input, q, dim, keepdim, interpolation, False)
+
+
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, True)
+
+
 # -- ops on the arrays, without gradients (counts, searches, integer maths, windows) ------------
 # PyTorch gives these no derivative; their results here do not require grad.
 def _int64(a):
@@ -1059,7 +1119,7 @@ TENSOR_METHODS = {
     "nextafter": nextafter, "heaviside": heaviside, "renorm": renorm,
     "gcd_": _comparison_inplace("gcd"), "lcm_": _comparison_inplace("lcm"),
     "renorm_": _inplace(renorm), "storage_offset": _storage_offset, "new": _new,
-    "new_empty_strided": _new_empty_strided,
+    "new_empty_strided": _new_empty_strided, "quantile": quantile, "nanquantile": nanquantile,
     "__dlpack__": lambda self, stream=None, **kw: self._data.__dlpack__(**kw),
     "__dlpack_device__": lambda self: (1, 0),
     "float_power": float_power, "dist": dist, "cov": cov, "corrcoef": corrcoef,
