@@ -607,6 +607,8 @@ _SMOKE = {
     "renorm": lambda L: (L.renorm, (_m(L), 2, 0, 1.0)),
     "arctan2": lambda L: (L.arctan2, (_m(L), _m(L) - 2)),
     "isin": lambda L: (L.isin, (_i(L), _i(L)[0])),
+    "quantile": lambda L: (L.quantile, (_m(L), 0.25, 1)),
+    "nanquantile": lambda L: (L.nanquantile, (_m(L), 0.75)),
 }
 
 
@@ -703,3 +705,42 @@ def test_out_more_ops_dtype_rules(name, dtype):
     if t == ("ok", "skip"):
         return
     assert e == t
+
+
+
+# names whose ATen operator has an out= overload and whose docs mention out, but whose
+# PyTorch Python function takes no out= (checked by calling them)
+_NO_OUT_IN_PYTHON = {"empty_like", "ones_like", "zeros_like", "rand_like", "randn_like",
+                     "empty_strided", "hamming_window", "std_mean", "var_mean"}
+
+
+def test_out_names_cover_pytorch():
+    """Every function ember exposes whose PyTorch form takes out= is in ops/_out.py's OUT."""
+    spaces = [("", torch, ember, ""), ("linalg_", torch.linalg, ember.linalg, "linalg_"),
+              ("fft_", torch.fft, ember.fft, "fft_")]
+    missing = []
+    for pre, tm, em, aten in spaces:
+        for n in dir(tm):
+            f = getattr(tm, n, None)
+            if n.startswith("_") or not hasattr(em, n) or not callable(f) or isinstance(f, type):
+                continue
+            try:
+                schemas = torch._C._jit_get_schemas_for_operator("aten::" + aten + n)
+            except RuntimeError:
+                continue
+            if not any(s.overload_name == "out" or s.overload_name.endswith("_out")
+                       or any(a.name == "out" for a in s.arguments) for s in schemas):
+                continue
+            if not re.search(r"\bout \(|out=None|out \(tuple|, out\)", f.__doc__ or ""):
+                continue
+            if pre + n not in _out.OUT | _out.OWN and n not in _NO_OUT_IN_PYTHON:
+                missing.append(pre + n)
+    assert missing == []
+
+
+@pytest.mark.parametrize("name", sorted(_NO_OUT_IN_PYTHON))
+def test_no_out_in_pytorch_python(name):
+    with pytest.raises(TypeError, match="out"):
+        getattr(torch, name)(torch.ones(2), out=torch.empty(0)) if name.endswith("_like") or \
+            name.endswith("_mean") else getattr(torch, name)((2,), (1,), out=torch.empty(0)) \
+            if name == "empty_strided" else getattr(torch, name)(4, out=torch.empty(0))

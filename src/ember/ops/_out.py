@@ -65,7 +65,7 @@ OUT = FACTORIES | {f"linalg_{n}" for n in _LINALG} | set("""
     tensordot topk tril triu true_divide trunc var vdot vstack where xlogy avg_pool2d
     avg_pool3d searchsorted bucketize addbmm addcdiv addcmul addmv addr chain_matmul column_stack
     row_stack dstack diff float_power frexp gcd lcm heaviside histc kron ldexp nextafter renorm
-    arctan2 isin
+    arctan2 isin quantile nanquantile
 """.split()) - OWN
 
 # the operator PyTorch names in its autograd error, where it is not the function's own name
@@ -86,7 +86,8 @@ _KERNEL = {
 }
 # composite ops: the write is out.copy_(result), recorded by autograd (no error)
 _COPIES = {"diag", "inner", "tensordot", "linalg_matrix_norm", "linalg_norm",
-           "linalg_matrix_rank", "linalg_cond", "linalg_tensorinv", "linalg_tensorsolve"}
+           "linalg_matrix_rank", "linalg_cond", "linalg_tensorinv", "linalg_tensorsolve",
+           "quantile", "nanquantile"}
 
 # out may not share memory with an input: at all (cat's family, the gathers), or partly
 # (the elementwise ops: out may be an input itself, element for element)
@@ -176,6 +177,8 @@ _RULES = {
               "self.dtype = {R} and out.dtype = {O}"),),
     "linalg_pinv": (_castable("linalg.pinv"),),
     "ldexp": (("cast", RuntimeError, "ldexp can't be cast to the desired output type {O}"),),
+    **dict.fromkeys(("quantile", "nanquantile"), (("same", RuntimeError, "quantile() out tensor "
+                                                  "must be same dtype as the input tensor"),)),
     "matrix_power": (_castable("matrix_power"), _CPP),
     "cholesky": (_castable("cholesky"),),
     "cholesky_inverse": (_castable("cholesky_inverse"),),
