@@ -123,7 +123,7 @@ def _mse_jvp(ts, inputs, saved, out):
     return e.sum() / n if reduction == "mean" else e.sum()
 
 
-_MseLoss = formula_node("MseLossBackward0", _mse_grad_x, _mse_grad_t, jvp=_mse_jvp)
+_MseLoss = formula_node("MseLossBackward0", _mse_grad_x, _mse_grad_t, arrays=True, jvp=_mse_jvp)
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
