@@ -225,3 +225,20 @@ def test_cdist_gradients_and_helpers():
     assert ember.equal(ember.vmap(lambda r: r * 2)(x), x * 2)
     assert ember.arctan2(ember.tensor([1.0]), ember.tensor([1.0])).item() == pytest.approx(
         math.pi / 4)
+
+
+def test_small_modules_answer_as_pytorch():
+    assert ember.version.cuda is None and torch.version.cuda is None
+    assert ember.version.hip is None and ember.version.debug is False
+    for lib in (ember, torch):
+        assert lib.cpu.is_available() and lib.cpu.device_count() == 1
+        assert lib.cpu.current_device() == "cpu"
+        lib.cpu.synchronize()
+        assert hasattr(lib.autograd, "anomaly_mode")
+        assert lib.autograd.anomaly_mode.set_detect_anomaly is lib.autograd.set_detect_anomaly
+    ember.set_anomaly_enabled(True)
+    try:
+        assert ember.is_anomaly_enabled()
+    finally:
+        ember.set_anomaly_enabled(False)
+    assert not ember.is_anomaly_enabled()

@@ -108,10 +108,10 @@ Tensor.explain = _tensor_explain
 
 def _autograd_getattr(name):
     """ember.autograd.profiler loads on first use (API layer, above autograd's package)."""
-    if name == "profiler":
+    if name in ("profiler", "anomaly_mode"):
         import importlib
 
-        return importlib.import_module("ember.autograd.profiler")
+        return importlib.import_module(f"ember.autograd.{name}")
     raise AttributeError(f"module '{_names_.prefix}.autograd' has no attribute '{name}'")
 
 
@@ -189,7 +189,7 @@ def __getattr__(name):
     if name in ("nn", "optim", "utils", "cuda", "backends", "accelerator", "models",
                 "distributed", "multiprocessing", "viz", "_dynamo", "func", "profiler",
                 "linalg", "fft", "jit", "futures", "serialization", "random", "special",
-                "testing"):
+                "testing", "version", "cpu"):
         return importlib.import_module(f"{__name__}.{name}")
     if name == "bfloat16":  # over ml_dtypes, loaded on first use
         return _dtype.bfloat16

@@ -7,8 +7,9 @@ from . import _dtype
 from ._tensor import Tensor
 
 __all__ = ["can_cast", "get_device", "get_float32_matmul_precision", "has_lapack", "has_mkl",
-           "has_openmp", "has_spectral", "is_warn_always_enabled", "set_default_tensor_type",
-           "set_float32_matmul_precision", "set_flush_denormal", "set_warn_always", "typename"]
+           "has_openmp", "has_spectral", "is_warn_always_enabled", "set_anomaly_enabled",
+           "set_default_tensor_type", "set_float32_matmul_precision", "set_flush_denormal",
+           "set_warn_always", "typename"]
 
 # NumPy's LAPACK and FFT are always there; its BLAS (OpenBLAS) threads with OpenMP or pthreads
 has_lapack = True
@@ -65,6 +66,13 @@ def can_cast(from_, to):
         raise TypeError(f"can_cast(): argument '{'from_' if bad is from_ else 'to'}' must be "
                         f"torch.dtype, not {type(bad).__name__}")
     return from_._cat <= to._cat
+
+
+def set_anomaly_enabled(enabled, check_nan=True):
+    """``torch.set_anomaly_enabled``: autograd.set_detect_anomaly as a plain call."""
+    from .autograd.anomaly import set_detect_anomaly
+
+    set_detect_anomaly(enabled, check_nan)
 
 
 def get_device(input):
