@@ -770,3 +770,27 @@ def test_reduce_argument_types(case):
 ])
 def test_unfold_and_repeat_interleave_argument_types(case):
     same(case)
+
+
+@pytest.mark.parametrize("key", [(True, slice(0, 0, 2), -3, [1]),
+                                 (Ellipsis, [-3, -2, -1], slice(None), True),
+                                 (0, slice(None), [1, 0]), ([2, 0], 1), (slice(1, None), [0, 2])])
+def test_indexing_under_vmap_with_ints_beside_index_lists(key):
+    """NumPy moves index lists to the front when ints or bools stand apart from them;
+    PyTorch applies those first. vmap must give each sample's own result."""
+    xs = np.random.default_rng(0).standard_normal((3,) + SHAPE)
+    target = tuple(torch.zeros(SHAPE)[key].shape)
+    vs = np.random.default_rng(1).standard_normal((3,) + target)
+
+    def put(x, v):
+        y = x.clone()
+        y[key] = v
+        return y
+
+    def take(x, v):
+        return x[key] * 2 + v.sum()
+
+    for fn in (put, take):
+        want = np.stack([fn(ember.tensor(xs[k]), ember.tensor(vs[k])).numpy() for k in range(3)])
+        got = vmap(fn)(ember.tensor(xs), ember.tensor(vs))
+        np.testing.assert_array_equal(got.numpy(), want)

@@ -17,6 +17,8 @@ A rule returns NotImplemented for a case it does not cover; the op then runs per
 import inspect
 import string
 
+import numpy as np
+
 from .. import _dtype
 from .._tensor import Tensor
 from ..ops import elementwise
@@ -923,8 +925,13 @@ def _getitem(level, name, fn, args, kwargs):
         hasattr(p, "dtype") and not isinstance(p, (int, slice)))]
     if any(isinstance(p, Tensor) and p.dtype is _dtype.bool for p in parts):
         return NotImplemented  # a mask: each sample may select a different count
-    if advanced and advanced[-1] - advanced[0] + 1 != len(advanced):
-        return NotImplemented  # split advanced indices move to the front: per sample
+    if advanced:
+        # NumPy counts ints and bools beside index lists as advanced too (PyTorch applies
+        # them first): split advanced indices move to the front, so run per sample
+        advanced = [i for i, p in enumerate(parts) if i in advanced or isinstance(
+            p, (bool, int, np.integer, np.bool_))]
+        if advanced[-1] - advanced[0] + 1 != len(advanced):
+            return NotImplemented
     return wrap(x._value[(slice(None),) + parts], level)
 
 
