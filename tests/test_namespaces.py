@@ -242,3 +242,33 @@ def test_small_modules_answer_as_pytorch():
     finally:
         ember.set_anomaly_enabled(False)
     assert not ember.is_anomaly_enabled()
+
+
+def test_checkpoint_computes_as_the_function():
+    from ember.utils.checkpoint import checkpoint, checkpoint_sequential
+
+    ember.manual_seed(0)
+    net = ember.nn.Sequential(ember.nn.Linear(3, 4), ember.nn.Tanh(), ember.nn.Linear(4, 2))
+    x = ember.randn(5, 3, requires_grad=True)
+    out = checkpoint(net, x, use_reentrant=False)
+    out.sum().backward()
+    g = x.grad.clone()
+    x.grad = None
+    net(x).sum().backward()
+    assert ember.equal(g, x.grad)
+    assert ember.equal(checkpoint_sequential(net, 2, x, use_reentrant=False), net(x))
+    with pytest.warns(UserWarning, match="use_reentrant parameter should be passed explicitly"):
+        checkpoint(net, x)
+    assert _outcome(lambda: checkpoint(lambda t: t, x, use_reentrant=True, foo=1)) == \
+        _outcome(lambda: torch.utils.checkpoint.checkpoint(lambda t: t, torch.ones(1),
+                                                           use_reentrant=True, foo=1))
+    assert hasattr(ember.utils, "checkpoint")
+
+
+def test_replace_all_batch_norm_modules():
+    m = ember.nn.Sequential(ember.nn.BatchNorm1d(3), ember.nn.Linear(3, 3))
+    assert ember.func.replace_all_batch_norm_modules_(m) is m
+    assert m[0].running_mean is None and m[0].track_running_stats is False
+    assert list(m.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    batched = ember.func.vmap(lambda r: m(r))(ember.randn(2, 4, 3))
+    assert batched.shape == (2, 4, 3)

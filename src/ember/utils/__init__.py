@@ -1,5 +1,5 @@
-"""ember.utils: data loading (ember.utils.data), as torch.utils."""
+"""ember.utils: data loading (ember.utils.data) and activation checkpointing, as torch.utils."""
 
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
