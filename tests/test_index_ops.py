@@ -794,3 +794,15 @@ def test_indexing_under_vmap_with_ints_beside_index_lists(key):
         want = np.stack([fn(ember.tensor(xs[k]), ember.tensor(vs[k])).numpy() for k in range(3)])
         got = vmap(fn)(ember.tensor(xs), ember.tensor(vs))
         np.testing.assert_array_equal(got.numpy(), want)
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.tensor([[1.5, -2.0], [100.25, 3.0]]), lambda m: m.tensor([[1, -20], [3, 4]]),
+    lambda m: m.tensor([[0.001, 2.5]]), lambda m: m.tensor([[1e10, 1.0]]),
+    lambda m: m.tensor([[float("nan"), 1.0]]), lambda m: m.tensor([[True, False]]),
+    lambda m: m.zeros(2, 0), lambda m: m.tensor([[1e-7, 1.0]]),
+    lambda m: m.tensor([[float("inf"), -1.5]]), lambda m: m.arange(12.0).reshape(2, 2, 3),
+    lambda m: m.arange(8).reshape(2, 2, 1, 2), lambda m: m.arange(6.0).reshape(3, 2) / 7,
+])
+def test_meshgrid_error_prints_the_tensor_as_pytorch(make):
+    same(lambda m: m.meshgrid(make(m), indexing="ij"))

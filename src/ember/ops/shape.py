@@ -939,9 +939,8 @@ def meshgrid(*tensors, indexing=None):
         raise RuntimeError("meshgrid expects a non-empty TensorList")
     for t in tensors:
         if t.dim() > 1:
-            exc = RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list "
-                               f"but got: {t}")
-            raise exc
+            raise RuntimeError("torch.meshgrid: Expected 0D or 1D tensor in the tensor list "
+                               f"but got: {_cpp_print(t._data)}")
     if any(t.dtype != tensors[0].dtype for t in tensors):
         raise RuntimeError("meshgrid expects all tensors to have the same dtype")
     if indexing not in ("ij", "xy"):
@@ -970,6 +969,50 @@ def _repeat_arg_error(got, method, bad_dim=False):
         + " * (Tensor input, int repeats, int dim = None, *, int output_size = None)\n")
     return TypeError("repeat_interleave() received an invalid combination of arguments - "
                      f"got ({got}), but expected one of:\n{sigs}")
+
+
+def _cpp_print(d):
+    """A tensor of 2 or more dims as PyTorch's C++ code prints it into messages (without its
+    scale factor and column wrapping, for numbers of ordinary size)."""
+    dims = ",".join(map(str, d.shape))
+    footer = (f"[ CPUBoolType{{{dims}}} ]" if d.dtype == np.bool_ else
+              f"[ {_type_name(d)}{{{dims}}} ]")
+    if not d.size:
+        return footer
+    v = d.astype(np.float64)
+    if v.ndim == 2:
+        return _cpp_matrix(v, "") + footer
+    blocks = []
+    lead_shape = v.shape[:-2]
+    for flat in range(int(np.prod(lead_shape))):  # the first index turns fastest
+        lead = np.unravel_index(flat, lead_shape, order="F")
+        head = "(" + ",".join(str(int(i) + 1) for i in lead) + ",.,.) = \n"
+        blocks.append(head + _cpp_matrix(v[lead], " "))
+    return "\n".join(blocks) + footer
+
+
+def _cpp_matrix(v, indent):
+    """One matrix in PyTorch's C++ print format, its width chosen from its own values."""
+    finite = np.abs(v[np.isfinite(v)])
+    nonzero = finite[finite != 0]
+    exp_max = int(np.floor(np.log10(nonzero.max()))) + 1 if nonzero.size else 1
+    exp_min = int(np.floor(np.log10(nonzero.min()))) + 1 if nonzero.size else 1
+    if np.all(np.ceil(finite) == finite):
+        size, fmt = (11, "{:.4e}") if exp_max > 9 else (max(exp_max, 1) + 1, "{:.0f}")
+    elif exp_max - exp_min > 4:
+        size, fmt = 11, "{:.4e}"
+    else:
+        size, fmt = (7 if exp_max <= 0 else exp_max + 6), "{:.4f}"
+
+    def show(x):
+        if x != x:
+            return "nan"
+        if abs(x) == np.inf:
+            return "inf" if x > 0 else "-inf"
+        return fmt.format(x)
+
+    rows = [" ".join(show(x).rjust(size) for x in row) for row in v]
+    return ("\n" + indent).join(rows) + "\n"
 
 
 def _repeats_array(repeats):
