@@ -272,3 +272,29 @@ def test_replace_all_batch_norm_modules():
     assert list(m.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
     batched = ember.func.vmap(lambda r: m(r))(ember.randn(2, 4, 3))
     assert batched.shape == (2, 4, 3)
+
+
+def test_fusion_folds_batch_norm():
+    ember.manual_seed(0)
+    conv, bn = ember.nn.Conv2d(2, 3, 3), ember.nn.BatchNorm2d(3)
+    with ember.no_grad():
+        bn.running_mean.uniform_(-1, 1)
+        bn.running_var.uniform_(0.5, 2)
+        bn.weight.uniform_(0.5, 2)
+        bn.bias.uniform_(-1, 1)
+    with pytest.raises(AssertionError, match="Fusion only for eval!"):
+        ember.nn.utils.fuse_conv_bn_eval(conv, bn)
+    conv.eval()
+    bn.eval()
+    fused = ember.nn.utils.fuse_conv_bn_eval(conv, bn)
+    x = ember.randn(2, 2, 5, 5)
+    assert (fused(x) - bn(conv(x))).abs().max().item() < 1e-5
+    assert isinstance(fused.weight, ember.nn.Parameter) and fused is not conv
+    lin, bn1 = ember.nn.Linear(3, 4).eval(), ember.nn.BatchNorm1d(4).eval()
+    with ember.no_grad():
+        bn1.running_var.uniform_(0.5, 2)
+    y = ember.randn(5, 3)
+    assert (ember.nn.utils.fuse_linear_bn_eval(lin, bn1)(y) - bn1(lin(y))).abs().max() < 1e-5
+    m = ember.nn.utils.skip_init(ember.nn.Linear, 2, 3)
+    assert m.weight.shape == (3, 2)
+    assert ember.nn.utils.convert_conv2d_weight_memory_format(conv, ember.channels_last) is conv

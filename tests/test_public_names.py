@@ -202,6 +202,9 @@ RULES = [
                                               r"^from_file$|^is_storage$", n)),
     ("removed", lambda ns, n, kind: ns in ("torch", "torch.Tensor") and n in (
         "eig", "lstsq", "solve", "symeig", "matrix_rank")),
+    ("deprecated", lambda ns, n, kind: ns == "torch.utils.data" and re.search(
+        r"[Dd]ata[Pp]ipe|datapipe|^DataChunk$|^graph(_settings)?$|validation|"
+        r"^non_deterministic$|^guaranteed_datapipes_determinism$", n)),
     ("distributed-backend", lambda ns, n, kind: ns == "torch.distributed"
         and n in _DISTRIBUTED_BACKEND),
     ("graph-capture", lambda ns, n, kind: ns == "torch" and n in _CAPTURE or

@@ -1,6 +1,6 @@
 """ember.nn.utils: gradient clipping, parameter vectors, variable-length sequences (rnn)."""
 
-from . import clip_grad, convert_parameters, rnn, stateless
+from . import clip_grad, convert_parameters, fusion, init, memory_format, rnn, stateless
 from .clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,
@@ -9,9 +9,22 @@ from .clip_grad import (
     get_total_norm,
 )
 from .convert_parameters import parameters_to_vector, vector_to_parameters
+from .fusion import (
+    fuse_conv_bn_eval,
+    fuse_conv_bn_weights,
+    fuse_linear_bn_eval,
+    fuse_linear_bn_weights,
+)
+from .init import skip_init
+from .memory_format import (
+    convert_conv2d_weight_memory_format,
+    convert_conv3d_weight_memory_format,
+)
 
 __all__ = [
     "clip_grad", "clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
-    "convert_parameters", "get_total_norm", "parameters_to_vector", "rnn",
-    "stateless", "vector_to_parameters",
+    "convert_conv2d_weight_memory_format", "convert_conv3d_weight_memory_format",
+    "convert_parameters", "fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval",
+    "fuse_linear_bn_weights", "fusion", "get_total_norm", "init", "memory_format",
+    "parameters_to_vector", "rnn", "skip_init", "stateless", "vector_to_parameters",
 ]
