@@ -1164,7 +1164,7 @@ NN_MORE_OPS = [
     _f("conv3d", lambda rng: [
         Sample(U(rng, 1, 2, 3, 4, 3), U(rng, 2, 2, 2, 3, 2), U(rng, 2)),
         Sample(U(rng, 2, 4, 5, 3, 4), U(rng, 2, 2, 3, 2, 2), None, (2, 1, 2), (1, 0, 1),
-               (2, 1, 1), 2)], known=_CONV),
+               (2, 1, 1), 2)]),
     OpInfo("F.conv3d_unbatched", "nn.functional.conv3d", "nn.functional.conv3d", lambda rng: [
         Sample(U(rng, 2, 3, 3, 3), U(rng, 2, 2, 2, 2, 2), padding="same")]),
     _f("conv_transpose1d", lambda rng: [
@@ -1173,7 +1173,7 @@ NN_MORE_OPS = [
         Sample(U(rng, 4, 3), U(rng, 4, 1, 2), groups=2, dilation=2)]),
     _f("conv_transpose3d", lambda rng: [
         Sample(U(rng, 1, 2, 2, 3, 2), U(rng, 2, 2, 2, 2, 2), U(rng, 2), stride=(2, 1, 2),
-               padding=(1, 1, 0), output_padding=(1, 0, 1))], known=_CONV),
+               padding=(1, 1, 0), output_padding=(1, 0, 1))]),
     OpInfo("F.conv_transpose3d_unbatched", "nn.functional.conv_transpose3d",
            "nn.functional.conv_transpose3d", lambda rng: [
                Sample(U(rng, 4, 2, 2, 2), U(rng, 4, 1, 2, 1, 2), None, (1, 2, 1), 0, 0, 2,
@@ -1203,7 +1203,7 @@ NN_LOSS_OPS = [
         Sample(away(rng, 2, 3, lo=0.1, hi=0.9), _pm1(rng, 2, 3)),
         Sample(U(rng, 4, lo=-0.5, hi=0.4), _pm1(rng, 4), margin=0.5, reduction="sum")]),
     _f("soft_margin_loss", lambda rng: [
-        Sample(U(rng, 2, 3), _pm1(rng, 2, 3)), Sample(U(rng, 4), _pm1(rng, 4), reduction="none")], known=_COMPOSITE),
+        Sample(U(rng, 2, 3), _pm1(rng, 2, 3)), Sample(U(rng, 4), _pm1(rng, 4), reduction="none")]),
     _f("multilabel_soft_margin_loss", lambda rng: [
         Sample(U(rng, 3, 4), NoGrad(rng.integers(0, 2, (3, 4)).astype(float))),
         Sample(U(rng, 3, 4), NoGrad(rng.integers(0, 2, (3, 4)).astype(float)),
@@ -1216,17 +1216,17 @@ NN_LOSS_OPS = [
         Sample(distinct(rng, 3, 4) / 4, _idx(0, 3, 1)),
         Sample(distinct(rng, 3, 4) / 4, _idx(2, 2, 0), p=2, margin=0.7,
                weight=NoGrad(U(rng, 4, lo=0.5)), reduction="none"),
-        Sample(distinct(rng, 5) / 4, np.array(3), reduction="sum")], known=_COMPOSITE),
+        Sample(distinct(rng, 5) / 4, np.array(3), reduction="sum")]),
     _f("multilabel_margin_loss", lambda rng: [
         Sample(distinct(rng, 2, 4) / 4, _ml_target([[3, 0, -1, 1], [1, 2, 3, -1]])),
-        Sample(distinct(rng, 4) / 4, _ml_target([2, -1, 0, 0]), reduction="none")], known=_COMPOSITE),
+        Sample(distinct(rng, 4) / 4, _ml_target([2, -1, 0, 0]), reduction="none")]),
     _f("pairwise_distance", lambda rng: [
         Sample(U(rng, 3, 4), U(rng, 3, 4)), Sample(U(rng, 3, 4), U(rng, 4), p=1.5, keepdim=True),
         Sample(U(rng, 2, 3, 4), U(rng, 2, 3, 4), 3.0, eps=1e-3)], known=_COMPOSITE),
     _f("cosine_similarity", lambda rng: [
         Sample(U(rng, 3, 4), U(rng, 3, 4)), Sample(U(rng, 3, 4), U(rng, 1, 4), dim=-1),
         Sample(U(rng, 2, 3, 4), U(rng, 2, 3, 4), 0, 1e-3)]),
-    _f("pdist", lambda rng: [Sample(U(rng, 4, 3)), Sample(U(rng, 3, 2), 1.5)], known=_COMPOSITE),
+    _f("pdist", lambda rng: [Sample(U(rng, 4, 3)), Sample(U(rng, 3, 2), 1.5)]),
     _f("triplet_margin_loss", lambda rng: [
         Sample(U(rng, 3, 4), U(rng, 3, 4), U(rng, 3, 4)),
         Sample(U(rng, 3, 4), U(rng, 3, 4), U(rng, 3, 4), 2.0, 1, swap=True, reduction="none")]),
@@ -1247,7 +1247,7 @@ OP_DB += NN_LOSS_OPS
 
 NN_ACTIVATION_OPS = [
     _f("glu", lambda rng: [Sample(U(rng, 2, 4)), Sample(U(rng, 4, 3), 0),
-                           Sample(T(U(rng, 3, 4)), dim=-1)], known=_COMPOSITE),
+                           Sample(T(U(rng, 3, 4)), dim=-1)]),
     _f("prelu", lambda rng: [Sample(away(rng, 2, 3, 2), U(rng, 3)),
                              Sample(away(rng, 2, 3), U(rng, 1)), Sample(away(rng, 4), U(rng, 1))],
        known=_COMPOSITE),
@@ -1298,18 +1298,15 @@ NN_POOL_OPS = [
     _f("max_pool3d", lambda rng: [
         Sample(distinct(rng, 1, 2, 4, 4, 3), 2),
         Sample(distinct(rng, 2, 3, 5, 4), (2, 3, 2), (1, 2, 1), (1, 1, 0), ceil_mode=True),
-        Sample(distinct(rng, 1, 1, 5, 4, 5), 2, 1, dilation=(2, 1, 2))], known=_COMPOSITE),
+        Sample(distinct(rng, 1, 1, 5, 4, 5), 2, 1, dilation=(2, 1, 2))]),
     _f("avg_pool3d", lambda rng: [
         Sample(U(rng, 1, 2, 4, 4, 3), 2),
         Sample(U(rng, 2, 5, 4, 5), 3, 2, 1, ceil_mode=True, count_include_pad=False),
-        Sample(U(rng, 1, 1, 3, 4, 5), (2, 2, 3), 1, (1, 0, 1), divisor_override=5)],
-       known=_COMPOSITE),
+        Sample(U(rng, 1, 1, 3, 4, 5), (2, 2, 3), 1, (1, 0, 1), divisor_override=5)]),
     _f("adaptive_avg_pool3d", lambda rng: [Sample(U(rng, 1, 2, 5, 4, 7), (2, 3, 4)),
-                                           Sample(U(rng, 2, 3, 3, 5), (2, None, 3))],
-       known=_COMPOSITE),
+                                           Sample(U(rng, 2, 3, 3, 5), (2, None, 3))]),
     _f("adaptive_max_pool3d", lambda rng: [Sample(distinct(rng, 1, 2, 5, 4, 7), (2, 3, 4)),
-                                           Sample(distinct(rng, 2, 3, 3, 5), 2)],
-       known=_COMPOSITE),
+                                           Sample(distinct(rng, 2, 3, 3, 5), 2)]),
     _f("lp_pool1d", lambda rng: [Sample(U(rng, 2, 3, 7, lo=0.2), 2, 3, 2),
                                  Sample(U(rng, 2, 6, lo=0.2), 1.5, 2, ceil_mode=True)]),
     _f("lp_pool2d", lambda rng: [Sample(U(rng, 1, 2, 5, 4, lo=0.2), 2, 2),
@@ -1320,24 +1317,20 @@ NN_POOL_OPS = [
        known=_COMPOSITE),
     _f("max_unpool3d", _unpool_samples(3, (1, 2, 4, 4, 2), 2), known=_COMPOSITE),
     _f("max_pool2d_with_indices", lambda rng: [Sample(distinct(rng, 1, 2, 4, 4), 2)]),
-    _f("max_pool3d_with_indices", lambda rng: [Sample(distinct(rng, 1, 2, 4, 4, 2), 2, 1)],
-       known=_COMPOSITE),
+    _f("max_pool3d_with_indices", lambda rng: [Sample(distinct(rng, 1, 2, 4, 4, 2), 2, 1)]),
 ]
 OP_DB += NN_POOL_OPS
 
 
 NN_SAMPLING_OPS = [
-    _f("pixel_shuffle", lambda rng: [Sample(U(rng, 1, 8, 2, 3), 2), Sample(U(rng, 9, 2, 2), 3)],
-       known=_COMPOSITE),
+    _f("pixel_shuffle", lambda rng: [Sample(U(rng, 1, 8, 2, 3), 2), Sample(U(rng, 9, 2, 2), 3)]),
     _f("pixel_unshuffle", lambda rng: [Sample(U(rng, 1, 2, 4, 6), 2),
-                                       Sample(U(rng, 2, 3, 3), 3)], known=_COMPOSITE),
-    _f("channel_shuffle", lambda rng: [Sample(U(rng, 2, 6, 2, 2), 3), Sample(U(rng, 1, 4, 3), 2)],
-       known=_COMPOSITE),
+                                       Sample(U(rng, 2, 3, 3), 3)]),
+    _f("channel_shuffle", lambda rng: [Sample(U(rng, 2, 6, 2, 2), 3), Sample(U(rng, 1, 4, 3), 2)]),
     _f("unfold", lambda rng: [Sample(U(rng, 1, 2, 4, 5), 2),
-                              Sample(U(rng, 2, 5, 5), (2, 3), 2, 1, (2, 1))], known=_COMPOSITE),
+                              Sample(U(rng, 2, 5, 5), (2, 3), 2, 1, (2, 1))]),
     _f("fold", lambda rng: [Sample(U(rng, 1, 8, 12), (4, 5), 2),
-                            Sample(U(rng, 12, 12), (5, 4), (2, 3), padding=1, stride=(2, 1))],
-       known=_COMPOSITE),
+                            Sample(U(rng, 12, 12), (5, 4), (2, 3), padding=1, stride=(2, 1))]),
     _f("interpolate", lambda rng: [
         Sample(U(rng, 1, 2, 5), scale_factor=1.7),
         Sample(U(rng, 1, 2, 3, 4), size=(5, 7), mode="nearest-exact"),

@@ -190,7 +190,7 @@ _COMPOSITE = "ember builds it from other ops; PyTorch's kernel records one node 
 _INSIDE = "PyTorch's C++ composite records different inner nodes than ember's formula"
 OP_KNOWN = {
     **{name: _COMPOSITE for name in (
-        "F.conv3d_unbatched", "F.conv_transpose3d_unbatched", "F.ctc_loss", "F.lp_pool3d",
+        "F.conv3d_unbatched", "F.ctc_loss",
         "diag_embed", "rot90", "block_diag", "combinations", "trace", "dist", "addcmul",
         "addcdiv", "addmv", "addr", "addbmm", "ldexp", "select_scatter", "slice_scatter",
         "diagonal_scatter", "index_copy", "index_fill", "masked_scatter", "inplace.addcmul_",
@@ -347,9 +347,6 @@ for _n, (_inp, _tgt) in _LOSSES.items():
 
 # Layers whose PyTorch graph ember does not reproduce, with the reason.
 LAYER_KNOWN = {
-    "Conv3d": "ember's 3-d convolution is built from other ops (PyTorch: ConvolutionBackward0)",
-    "ConvTranspose3d": "ember's 3-d convolution is built from other ops (PyTorch: "
-                       "ConvolutionBackward0)",
     "TransformerEncoderLayer": "PyTorch's attention without weights runs its fused CPU kernel "
                                "(ScaledDotProductFlashAttentionForCpuBackward0)",
 }

@@ -2,8 +2,14 @@
 function computing every input's gradient) and the linear map with a plan (pooling, padding).
 """
 
-from .._tensor import Tensor
-from ..autograd.graph import Node
+import numpy as np
+
+from .._dispatch import state as _dispatch
+from .._tensor import Tensor, _make
+from ..autograd.engine import grad as _engine_grad
+from ..autograd.forward_ad import state as _fw_state
+from ..autograd.grad_mode import state as _grad_state
+from ..autograd.graph import FREED_MESSAGE, Node, edge
 from ._op import check_tensor, formula_node, linear, record
 from .linalg import _word
 
@@ -68,3 +74,109 @@ def node_pair(name):
     jvp = linear(lambda t, plan, adjoint, keep=None: linear_map(t, plan, adjoint))
     return (formula_node(f"{name}Backward0", _linear_vjp, jvp=jvp),
             formula_node(f"{name}BackwardBackward0", _linear_vjp, jvp=jvp))
+
+
+# -- kernels ember builds from other ops ------------------------------------------------------
+class _KernelNode(Node):
+    """One node, named as PyTorch's kernel, for an op that ember computes with other ops.
+
+    The forward ran those ops on aliases of the tensor inputs (detached, sharing their memory
+    and version counters): the node holds that inner graph, and its backward is a backward
+    through it. Under create_graph the ops run again on the inputs themselves, so that the
+    gradient stays differentiable in them (second derivatives)."""
+
+    __slots__ = ("_inner",)
+
+    def apply(self, grads, create_graph):
+        inner = self._inner
+        if inner is None:
+            raise RuntimeError(FREED_MESSAGE)
+        fn, args, kwargs, tensors, aliases, outs = inner
+        wrt = [t for t, (nxt, _) in zip(tensors, self.next_functions) if nxt is not None]
+        if create_graph:  # on the inputs themselves: the gradient is differentiable in them
+            outs = _outputs(fn(*args, **kwargs))
+        else:
+            wrt = [aliases[id(t)] for t in wrt]
+        pairs = [(o, g) for o, g in zip(outs, grads)
+                 if g is not None and isinstance(o, Tensor) and o._requires_grad]
+        found = iter(())
+        if pairs and wrt:
+            deriving = _fw_state.deriving
+            _fw_state.deriving = True  # not the user's backward (the engine's growth check)
+            try:
+                found = iter(_engine_grad([o for o, _ in pairs], wrt, [g for _, g in pairs],
+                                          retain_graph=True, create_graph=create_graph,
+                                          allow_unused=True))
+            finally:
+                _fw_state.deriving = deriving
+        return tuple(next(found, None) if nxt is not None else None
+                     for nxt, _ in self.next_functions)
+
+    def release(self):
+        self._inner = None
+        self._saved = None
+
+
+def kernel_node(name, n_outputs=1):
+    """A node class for ``as_kernel``, named as PyTorch names its kernel's node."""
+    return type(name, (_KernelNode,), {"__slots__": (), "n_outputs": n_outputs})
+
+
+def _outputs(out):
+    return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+
+
+def _swap(obj, table):
+    if isinstance(obj, Tensor):
+        return table.get(id(obj), obj)
+    if isinstance(obj, (list, tuple)) and any(isinstance(x, Tensor) for x in obj):
+        return type(obj)(_swap(x, table) for x in obj)
+    return obj
+
+
+def _other_grad(values, aliases):
+    """Whether a tensor that requires grad is among ``values`` but not among the edges."""
+    for v in values:
+        if isinstance(v, Tensor):
+            if v._requires_grad and id(v) not in aliases:
+                return True
+        elif isinstance(v, (list, tuple)) and _other_grad(v, aliases):
+            return True
+    return False
+
+
+def as_kernel(node_cls, tensors, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)``, recorded as one ``node_cls`` node whose edges are ``tensors``
+    (the tensor arguments in the order of PyTorch's node; None for an absent one), as
+    PyTorch records its kernel. Without anything to record (or under forward mode or vmap,
+    whose rules see the ops inside) it is fn's call itself."""
+    if not (_grad_state.enabled and any(t is not None and t._requires_grad for t in tensors)) \
+            or _fw_state.active or _dispatch.depth:
+        return fn(*args, **kwargs)
+    aliases = {id(t): t.detach().requires_grad_(t._requires_grad)
+               for t in tensors if t is not None}
+    if _other_grad(args, aliases) or _other_grad(kwargs.values(), aliases):
+        return fn(*args, **kwargs)  # a gradient PyTorch's kernel refuses: ember's ops give it
+    raw = fn(*(_swap(a, aliases) for a in args),
+             **{k: _swap(v, aliases) for k, v in kwargs.items()})
+    outs = _outputs(raw)
+    edges = tuple((None, 0) if t is None else edge(t) for t in tensors)
+    meta = [(t._data.shape, t._data.dtype) if t is not None and t._requires_grad else None
+            for t in tensors]
+    node = node_cls(edges, meta, (), None, None)
+    node._inner = (fn, args, kwargs, tensors, aliases, outs)
+    result = []
+    for k, o in enumerate(outs):
+        if isinstance(o, Tensor) and o._requires_grad:
+            d = o._data
+            if any(t is not None and np.may_share_memory(d, t._data) for t in tensors):
+                d = d.copy()  # never an alias of an input without a view's bookkeeping
+            w = _make(d, True)
+            w._grad_fn = node
+            w._output_nr = k
+            w._version = o._version  # an in-place change is caught where the inner ops saved it
+            o = w
+        result.append(o)
+    if not isinstance(raw, (tuple, list)):
+        return result[0]
+    return raw._make(result) if hasattr(raw, "_make") else type(raw)(result)

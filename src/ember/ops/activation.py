@@ -17,7 +17,7 @@ from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
 from ..autograd.graph import name_saved
 from . import elementwise as _ew
 from ._inplace import apply_inplace
-from ._nn_common import float_data
+from ._nn_common import as_kernel, float_data, kernel_node
 from ._op import check_tensor, formula_node, record
 from .elementwise import _erf, where
 from .linalg import _word
@@ -490,7 +490,7 @@ def tanhshrink(input):
 
 
 # -- gated and parametric rectifiers (built from differentiable ops) ---------------------------
-def glu(input, dim=-1):
+def _glu(input, dim=-1):
     """a * sigmoid(b), a and b the two halves of input along dim."""
     if not isinstance(input, Tensor):
         check_tensor(input, "glu")
@@ -502,6 +502,17 @@ def glu(input, dim=-1):
         raise RuntimeError(f"Halving dimension must be even, but dimension {ax} is size {n}")
     a, b = input.narrow(ax, 0, n // 2), input.narrow(ax, n // 2, n // 2)
     return a * b.sigmoid()
+
+
+_K_glu = kernel_node("GluBackward0")  # PyTorch's kernel: one node
+
+
+def glu(input, *args, **kwargs):
+    return as_kernel(_K_glu, (input,), _glu, input, *args,
+                     **kwargs)
+
+
+glu.__wrapped__ = _glu  # its signature (help, vmap's rules)
 
 
 def prelu(input, weight):

@@ -19,7 +19,7 @@ from .._errors import note
 from .._tensor import Tensor
 from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import state as _grad_state
-from ._nn_common import shape_list
+from ._nn_common import as_kernel, kernel_node, shape_list
 from ._op import check_tensor, formula_node, record, refuse_tangents
 from .creation import zeros
 from .linalg import _cpp, _word
@@ -567,7 +567,12 @@ def _depth_fold(x):
     return reshape(permute(x, (0, 2, 1, 3, 4)), (n * d, c, h, w))
 
 
-def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def _recording(*tensors):
+    return _grad_state.enabled and any(isinstance(t, Tensor) and t._requires_grad
+                                       for t in tensors)
+
+
+def _conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution (cross-correlation) over (batch, channels, D, H, W) inputs."""
     x, sp = _plan(input, weight, bias, stride, padding, dilation, groups, None, 3, "conv3d")
     for dim, (lo, hi) in zip((2, 3, 4), sp.pads):
@@ -588,7 +593,21 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return y if input.ndim == 5 else squeeze(y, 0)
 
 
-def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+_K_conv3d = kernel_node("ConvolutionBackward0")  # PyTorch's kernel: one node
+
+
+def conv3d(input, weight, bias=None, *args, **kwargs):
+    if isinstance(input, Tensor) and input.ndim == 4 and _recording(input, weight, bias):
+        # unbatched: PyTorch runs its kernel on a batch of one (Unsqueeze, then Squeeze)
+        return conv3d(input.unsqueeze(0), weight, bias, *args, **kwargs).squeeze(0)
+    return as_kernel(_K_conv3d, (input, weight, bias), _conv3d, input, weight, bias, *args,
+                     **kwargs)
+
+
+conv3d.__wrapped__ = _conv3d  # its signature (help, vmap's rules)
+
+
+def _conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """The adjoint of conv3d with the same weight: upsamples (batch, channels, D, H, W) by
     stride."""
@@ -616,6 +635,20 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if bias is not None:
         y = y + reshape(bias, (-1, 1, 1, 1))
     return y if input.ndim == 5 else squeeze(y, 0)
+
+
+_K_conv_transpose3d = kernel_node("ConvolutionBackward0")  # PyTorch's kernel: one node
+
+
+def conv_transpose3d(input, weight, bias=None, *args, **kwargs):
+    if isinstance(input, Tensor) and input.ndim == 4 and _recording(input, weight, bias):
+        # unbatched: PyTorch runs its kernel on a batch of one (Unsqueeze, then Squeeze)
+        return conv_transpose3d(input.unsqueeze(0), weight, bias, *args, **kwargs).squeeze(0)
+    return as_kernel(_K_conv_transpose3d, (input, weight, bias), _conv_transpose3d, input,
+                     weight, bias, *args, **kwargs)
+
+
+conv_transpose3d.__wrapped__ = _conv_transpose3d  # its signature (help, vmap's rules)
 
 
 def conv_tbc(input, weight, bias, pad=0):

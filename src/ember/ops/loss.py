@@ -16,6 +16,7 @@ from .._errors import note
 from .._tensor import Size, Tensor, _make
 from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
+from ._nn_common import as_kernel, kernel_node
 from ._op import broadcast_shapes_error, check_tensor, formula_node, record, refuse_tangents
 from .activation import log_softmax, logsigmoid, softplus
 from .elementwise import where
@@ -638,10 +639,21 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return _reduce(loss, reduction)
 
 
-def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+def _soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-target * input)), for targets of 1 and -1."""
     reduction = _reduction_of(size_average, reduce, reduction)
     return _reduce(softplus(-target * input), reduction)
+
+
+_K_soft_margin_loss = kernel_node("SoftMarginLossBackward0")  # PyTorch's kernel: one node
+
+
+def soft_margin_loss(input, *args, **kwargs):
+    return as_kernel(_K_soft_margin_loss, (input,), _soft_margin_loss, input, *args,
+                     **kwargs)
+
+
+soft_margin_loss.__wrapped__ = _soft_margin_loss  # its signature (help, vmap's rules)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
@@ -691,7 +703,7 @@ def _class_indices(target, n, c, fname):
     return t
 
 
-def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
+def _multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
                       reduce=None, reduction="mean"):
     """sum over the classes i != y of max(0, margin - x[y] + x[i])^p / C, per sample."""
     reduction = _reduction_of(size_average, reduce, reduction)
@@ -722,7 +734,18 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     return _reduce(loss, reduction)
 
 
-def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+_K_multi_margin_loss = kernel_node("MultiMarginLossBackward0")  # PyTorch's kernel: one node
+
+
+def multi_margin_loss(input, *args, **kwargs):
+    return as_kernel(_K_multi_margin_loss, (input,), _multi_margin_loss, input, *args,
+                     **kwargs)
+
+
+multi_margin_loss.__wrapped__ = _multi_margin_loss  # its signature (help, vmap's rules)
+
+
+def _multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """sum over target classes j and non-target classes i of max(0, 1 - (x[j] - x[i])) / C;
     each row of target lists class indices, ended by the first -1."""
     reduction = _reduction_of(size_average, reduce, reduction)
@@ -752,6 +775,17 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     return _reduce(loss, reduction)
 
 
+_K_multilabel_margin_loss = kernel_node("MultilabelMarginLossBackward0")  # one node
+
+
+def multilabel_margin_loss(input, *args, **kwargs):
+    return as_kernel(_K_multilabel_margin_loss, (input,), _multilabel_margin_loss, input, *args,
+                     **kwargs)
+
+
+multilabel_margin_loss.__wrapped__ = _multilabel_margin_loss  # its signature (help, vmap's rules)
+
+
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """The p-norm of x1 - x2 + eps along the last dim."""
     d = max(x1.dim(), x2.dim())
@@ -768,7 +802,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
-def pdist(input, p=2):
+def _pdist(input, p=2):
     """The p-norm distances between every pair of rows (i < j) of a 2-D input, as a 1-D
     tensor."""
     if input.dim() != 2:
@@ -781,6 +815,17 @@ def pdist(input, p=2):
         return input.new_zeros((0,))
     diff = input[_make(i.astype(np.int64))] - input[_make(j.astype(np.int64))]
     return diff.norm(p, dim=1)
+
+
+_K_pdist = kernel_node("PdistBackward0")  # PyTorch's kernel: one node
+
+
+def pdist(input, *args, **kwargs):
+    return as_kernel(_K_pdist, (input,), _pdist, input, *args,
+                     **kwargs)
+
+
+pdist.__wrapped__ = _pdist  # its signature (help, vmap's rules)
 
 
 def _triplet(anchor, positive, negative, margin, swap, reduction, dist):

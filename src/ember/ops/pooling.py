@@ -12,7 +12,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .._tensor import Tensor, _make
-from ._nn_common import linear_map, node_pair, shape_list
+from ._nn_common import as_kernel, kernel_node, linear_map, node_pair, shape_list
 from ._op import check_tensor, record
 from .linalg import _word
 from .random import rand as _rand
@@ -706,7 +706,7 @@ def _flat_indices(positions, sizes, arg):
     return flat
 
 
-def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+def _max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """The maximum over sliding windows of (batch, channels, D, H, W) inputs."""
     if not isinstance(input, Tensor):
@@ -724,6 +724,17 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return out, _make(idx if x is input else idx[0])
 
 
+_K_max_pool3d = kernel_node("MaxPool3DWithIndicesBackward0")  # PyTorch's kernel: one node
+
+
+def max_pool3d(input, *args, **kwargs):
+    return as_kernel(_K_max_pool3d, (input,), _max_pool3d, input, *args,
+                     **kwargs)
+
+
+max_pool3d.__wrapped__ = _max_pool3d  # its signature (help, vmap's rules)
+
+
 def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False, return_indices=False):
     return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
@@ -739,7 +750,7 @@ def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
-def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+def _avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """The mean over sliding windows of (batch, channels, D, H, W) inputs."""
     if not isinstance(input, Tensor):
@@ -769,6 +780,17 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     return out if x is input else squeeze(out, 0)
 
 
+_K_avg_pool3d = kernel_node("AvgPool3DBackward0")  # PyTorch's kernel: one node
+
+
+def avg_pool3d(input, *args, **kwargs):
+    return as_kernel(_K_avg_pool3d, (input,), _avg_pool3d, input, *args,
+                     **kwargs)
+
+
+avg_pool3d.__wrapped__ = _avg_pool3d  # its signature (help, vmap's rules)
+
+
 def _adaptive_positions(n, o):
     start = (np.arange(o) * n) // o
     end = -((-(np.arange(o) + 1) * n) // o)
@@ -791,7 +813,7 @@ def _adaptive3d(input, output_size, fname, shape_word):
     return x, [_adaptive_positions(n, o) for n, o in zip(sizes, outs)]
 
 
-def adaptive_avg_pool3d(input, output_size):
+def _adaptive_avg_pool3d(input, output_size):
     """Averages over an output_size grid of windows that evenly cover each volume."""
     x, positions = _adaptive3d(input, output_size, "adaptive_avg_pool3d", " ")
     win, mask = _gather_windows(x, positions, 0.0)
@@ -800,7 +822,18 @@ def adaptive_avg_pool3d(input, output_size):
     return out if x is input else squeeze(out, 0)
 
 
-def adaptive_max_pool3d(input, output_size, return_indices=False):
+_K_adaptive_avg_pool3d = kernel_node("AdaptiveAvgPool3DBackward0")  # PyTorch's kernel: one node
+
+
+def adaptive_avg_pool3d(input, *args, **kwargs):
+    return as_kernel(_K_adaptive_avg_pool3d, (input,), _adaptive_avg_pool3d, input, *args,
+                     **kwargs)
+
+
+adaptive_avg_pool3d.__wrapped__ = _adaptive_avg_pool3d  # its signature (help, vmap's rules)
+
+
+def _adaptive_max_pool3d(input, output_size, return_indices=False):
     """The maximum over an output_size grid of windows that evenly cover each volume."""
     x, positions = _adaptive3d(input, output_size, "adaptive_max_pool3d", ": ")
     win, _ = _gather_windows(x, positions, float("-inf"))
@@ -811,6 +844,17 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
         return out
     idx = _flat_indices(positions, x.shape[2:], arg._data)
     return out, _make(idx if x is input else idx[0])
+
+
+_K_adaptive_max_pool3d = kernel_node("AdaptiveMaxPool3DBackward0")  # PyTorch's kernel: one node
+
+
+def adaptive_max_pool3d(input, *args, **kwargs):
+    return as_kernel(_K_adaptive_max_pool3d, (input,), _adaptive_max_pool3d, input, *args,
+                     **kwargs)
+
+
+adaptive_max_pool3d.__wrapped__ = _adaptive_max_pool3d  # its signature (help, vmap's rules)
 
 
 def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._tensor import Tensor, _make
 from ..autograd.forward_ad import state as _fw_state
-from ._nn_common import shape_list
+from ._nn_common import as_kernel, kernel_node, shape_list
 from ._op import check_tensor, refuse_tangents
 from .pooling import (
     _gather_windows,
@@ -35,7 +35,7 @@ TENSOR_METHODS = {}
 
 
 # -- shuffles ---------------------------------------------------------------------------------
-def pixel_shuffle(input, upscale_factor):
+def _pixel_shuffle(input, upscale_factor):
     """(*, C * r^2, H, W) -> (*, C, H * r, W * r): channels become r x r sub-pixel blocks."""
     if not isinstance(input, Tensor):
         check_tensor(input, "pixel_shuffle")
@@ -57,7 +57,18 @@ def pixel_shuffle(input, upscale_factor):
     return x.reshape(lead + (c // (r * r), h * r, w * r))
 
 
-def pixel_unshuffle(input, downscale_factor):
+_K_pixel_shuffle = kernel_node("PixelShuffleBackward0")  # PyTorch's kernel: one node
+
+
+def pixel_shuffle(input, *args, **kwargs):
+    return as_kernel(_K_pixel_shuffle, (input,), _pixel_shuffle, input, *args,
+                     **kwargs)
+
+
+pixel_shuffle.__wrapped__ = _pixel_shuffle  # its signature (help, vmap's rules)
+
+
+def _pixel_unshuffle(input, downscale_factor):
     """(*, C, H * r, W * r) -> (*, C * r^2, H, W): the inverse of pixel_shuffle."""
     if not isinstance(input, Tensor):
         check_tensor(input, "pixel_unshuffle")
@@ -81,7 +92,18 @@ def pixel_unshuffle(input, downscale_factor):
     return x.reshape(lead + (c * r * r, h // r, w // r))
 
 
-def channel_shuffle(input, groups):
+_K_pixel_unshuffle = kernel_node("PixelUnshuffleBackward0")  # PyTorch's kernel: one node
+
+
+def pixel_unshuffle(input, *args, **kwargs):
+    return as_kernel(_K_pixel_unshuffle, (input,), _pixel_unshuffle, input, *args,
+                     **kwargs)
+
+
+pixel_unshuffle.__wrapped__ = _pixel_unshuffle  # its signature (help, vmap's rules)
+
+
+def _channel_shuffle(input, groups):
     """(N, C, *) with the channels of groups interleaved: (g, C/g) -> (C/g, g)."""
     if not isinstance(input, Tensor):
         check_tensor(input, "channel_shuffle")
@@ -100,6 +122,17 @@ def channel_shuffle(input, groups):
     return x.reshape((n, c) + rest)
 
 
+_K_channel_shuffle = kernel_node("ChannelShuffleBackward0")  # PyTorch's kernel: one node
+
+
+def channel_shuffle(input, *args, **kwargs):
+    return as_kernel(_K_channel_shuffle, (input,), _channel_shuffle, input, *args,
+                     **kwargs)
+
+
+channel_shuffle.__wrapped__ = _channel_shuffle  # its signature (help, vmap's rules)
+
+
 native_channel_shuffle = channel_shuffle
 
 
@@ -113,7 +146,7 @@ def _blocks(sizes, kernel, dilation, padding, stride):
             for n, k, d, p, s in zip(sizes, kernel, dilation, padding, stride)]
 
 
-def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+def _unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """(N, C, H, W) -> (N, C * kh * kw, L): every sliding block as a column (im2col)."""
     if not isinstance(input, Tensor):
         check_tensor(input, "unfold")
@@ -137,7 +170,18 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     return cols if input.ndim == 4 else cols.squeeze(0)
 
 
-def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+_K_unfold = kernel_node("Im2ColBackward0")  # PyTorch's kernel: one node
+
+
+def unfold(input, *args, **kwargs):
+    return as_kernel(_K_unfold, (input,), _unfold, input, *args,
+                     **kwargs)
+
+
+unfold.__wrapped__ = _unfold  # its signature (help, vmap's rules)
+
+
+def _fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """(N, C * kh * kw, L) -> (N, C, H, W): the columns summed back into their blocks
     (col2im, unfold's adjoint)."""
     if not isinstance(input, Tensor):
@@ -172,6 +216,17 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     out = plane.reshape((n, c, hp, wp))
     out = out.narrow(2, p[0], out_size[0]).narrow(3, p[1], out_size[1])
     return out if input.ndim == 3 else out.squeeze(0)
+
+
+_K_fold = kernel_node("Col2ImBackward0")  # PyTorch's kernel: one node
+
+
+def fold(input, *args, **kwargs):
+    return as_kernel(_K_fold, (input,), _fold, input, *args,
+                     **kwargs)
+
+
+fold.__wrapped__ = _fold  # its signature (help, vmap's rules)
 
 
 # -- interpolate --------------------------------------------------------------------------------
