@@ -920,13 +920,13 @@ def where(condition, input=None, other=None):
     else:
         rt = result_type(input, other).np
         ad, bd = np.asarray(input, rt), np.asarray(other, rt)
-    try:
-        out = np.where(c, ad, bd)
     if ad.__class__ is not bd.__class__:  # a number takes the tensor's dtype (NumPy would
         if ad.__class__ is _ndarray:     # lift bfloat16 to float32 for a Python float)
             bd = np.asarray(bd, ad.dtype)
         else:
             ad = np.asarray(ad, bd.dtype)
+    try:
+        out = np.where(c, ad, bd)
     except ValueError:
         shapes = (c.shape, np.shape(ad), np.shape(bd))
         raise broadcast_shapes_error(shapes[0], np.broadcast_shapes(*shapes[1:])) or \
