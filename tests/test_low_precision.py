@@ -462,3 +462,21 @@ def test_module_conversions():
     assert m(ember.ones(4, 3, dtype=ember.bfloat16)).dtype is ember.bfloat16
     sd = m.state_dict()
     assert sd["0.weight"].dtype is ember.bfloat16
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_random_streams(dt):
+    """PyTorch's draws in these dtypes: float32's, rounded (uniform keeps its upper bound out)."""
+    # (normal draws of 16 or more elements: PyTorch's normal_fill in the dtype is not matched)
+    calls = [lambda m, d: m.rand(50, dtype=d), lambda m, d: m.randn(10, dtype=d),
+             lambda m, d: m.randint(0, 9, (20,), dtype=d), lambda m, d: m.randperm(9, dtype=d),
+             lambda m, d: m.normal(1.0, 2.0, (10,), dtype=d),
+             lambda m, d: m.empty(3000, dtype=d).uniform_(3, 3.01),
+             lambda m, d: m.empty(3000, dtype=d).uniform_(-1.0954, 1.0954),
+             lambda m, d: m.empty(20, dtype=d).exponential_(),
+             lambda m, d: m.empty(20, dtype=d).bernoulli_(0.3),
+             lambda m, d: m.nn.init.xavier_uniform_(m.empty(4, 5, dtype=d))]
+    for f in calls:
+        ember.manual_seed(5)
+        torch.manual_seed(5)
+        check_close(f(ember, getattr(ember, dt)), f(torch, getattr(torch, dt)), 0, 0)

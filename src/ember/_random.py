@@ -242,13 +242,12 @@ def uniform(g, n, dt, lo=0.0, hi=1.0):
             return x
         f, t = _f32(lo), _f32(hi)
         return _fma32(x, t - f, f)
-    if dt == np.float16:
-        # 11 random bits; the arithmetic runs in float32, then rounds to half
-        x = (g.words(n) & np.uint64(0x7FF)).astype(_f32) * _f32(2.0 ** -11)
-        f, t = _f32(np.float16(lo)), _f32(np.float16(hi))
-        return _fma32(x, _f32(np.float16(t - f)), f).astype(np.float16)
-    if dt.name == "bfloat16":  # float32's draw, rounded to bfloat16
-        return uniform(g, n, _f32, lo, hi).astype(dt)
+    if dt.char in "eE":
+        # float16, bfloat16: float32's draw rounded to the dtype; a value that rounds up to
+        # the bound becomes the lower bound, keeping the interval half-open
+        x = uniform(g, n, _f32, lo, hi).astype(dt)
+        top = dt.type(hi)
+        return np.where(x >= top, dt.type(lo), x) if (x >= top).any() else x
     raise TypeError(dt)
 
 
