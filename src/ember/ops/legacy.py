@@ -152,6 +152,7 @@ def bfloat16_tensor():
     cls = globals().get("_BFloat16Tensor")
     if cls is None:
         cls = globals()["_BFloat16Tensor"] = _legacy_class("BFloat16Tensor", _dtype.bfloat16)
+        cls.__module__ = _names.module_name("ember")  # made after the alias, it says torch
     return cls
 
 
