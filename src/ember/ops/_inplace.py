@@ -199,7 +199,7 @@ class CopySlices(FormulaNode):
             if g_old is not None:
                 if g_old._data.dtype is not gb._data.dtype:
                     g_old = g_old.to(from_np[gb._data.dtype])
-                gb = gb + _scatter_flat(g_old.reshape(-1), shape, pos)
+                gb = gb + _scatter_flat(g_old, shape, pos)
             if to_complex is not None:
                 gb = to_complex(gb)
         return (gb, *inner[1:])
