@@ -1767,6 +1767,8 @@ COMPOSITE_OPS += [
                                     Sample(U(rng, 5), 0.35, interpolation="midpoint")]),
     _shape("nanquantile", lambda rng: [Sample(U(rng, 3, 5), 0.4, 1)]),
     _method("quantile", lambda rng: [Sample(U(rng, 2, 5), 0.7, -1)]),
+    _inplace("fill_diagonal_", lambda rng: [Sample(U(rng, 3, 4), 2.0),
+                                            Sample(U(rng, 7, 3), -1.0, True)]),
 ]
 
 # a composite's node is that of the last op it runs, where PyTorch has a node of its own
@@ -1777,6 +1779,7 @@ _COMPOSITE_NODES = {
     "index_copy", "index_fill", "masked_scatter", "vander", "chain_matmul", "inplace.addcmul_",
     "inplace.addcdiv_", "inplace.index_fill_", "special.ndtr", "special.entr",
     "special.xlog1py", "renorm", "quantile", "nanquantile", "Tensor.quantile",
+    "inplace.fill_diagonal_",
 }
 for _op in COMPOSITE_OPS:
     if _op.name in _COMPOSITE_NODES:

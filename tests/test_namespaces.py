@@ -298,3 +298,22 @@ def test_fusion_folds_batch_norm():
     m = ember.nn.utils.skip_init(ember.nn.Linear, 2, 3)
     assert m.weight.shape == (3, 2)
     assert ember.nn.utils.convert_conv2d_weight_memory_format(conv, ember.channels_last) is conv
+
+
+def test_tensor_helpers_match_pytorch():
+    for lib in (ember, torch):
+        z = lib.arange(6.0).reshape(2, 3)
+        assert z.t().dim_order() == (1, 0) and z.dim_order() == (0, 1)
+        assert lib.ones(2, 1, 3).permute(2, 0, 1).dim_order() == (1, 2, 0)
+        a = lib.ones(2, 3)
+        assert a.is_set_to(a) and not a.is_set_to(a.view(3, 2)) and a.is_nested is False
+        b = lib.tensor([1.0, 2.0])
+        b.apply_(lambda v: v * 10)
+        b.map_(lib.tensor([1.0, 1.0]), lambda p, q: p + q)
+        assert b.tolist() == [11.0, 21.0]
+        w = lib.zeros(7, 3).fill_diagonal_(1.0, wrap=True)
+        assert w.sum().item() == 6.0
+    for case in (lambda L: L.ones(2, requires_grad=True).apply_(lambda v: v),
+                 lambda L: L.zeros(2, 3, 4).fill_diagonal_(1),
+                 lambda L: L.zeros(3).fill_diagonal_(1)):
+        assert _outcome(lambda: case(ember)) == _outcome(lambda: case(torch))

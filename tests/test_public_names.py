@@ -183,7 +183,9 @@ _TORCHSCRIPT_JIT = {
 }
 
 RULES = [
-    ("imports", lambda ns, n, kind: kind in ("module", "typing")),
+    ("imports", lambda ns, n, kind: kind in ("module", "typing") or (ns, n) in {
+        ("torch.autograd.functional", "fwAD"), ("torch.optim.lr_scheduler", "ref"),
+        ("torch.nn.functional", "DType")}),
     ("docstrings", lambda ns, n, kind: kind == "docstring"),
     ("quantization", lambda ns, n, kind: re.search(
         r"quantiz|fake_quant|^q_|^qint|^quint|^qscheme$|^int_repr$|^per_(channel|tensor)|"
@@ -208,9 +210,12 @@ RULES = [
     ("distributed-backend", lambda ns, n, kind: ns == "torch.distributed"
         and n in _DISTRIBUTED_BACKEND),
     ("graph-capture", lambda ns, n, kind: ns == "torch" and n in _CAPTURE or
+        re.search(r"^(handle|has)_torch_function", n) or
         ns == "torch.compiler" and n != "config" or ns == "torch.func" and n in (
             "functionalize", "debug_unwrap")),
     ("torchscript", lambda ns, n, kind: ns == "torch.jit" and n in _TORCHSCRIPT_JIT or
+        ns == "torch.nn.functional" and re.search(r"^BroadcastingList|^boolean_dispatch$", n)
+        or ns == "torch.testing" and n == "FileCheck" or
         ns == "torch" and re.search(
         r"Type$|^Script|^(Graph|Node|Block|Value|Use|Argument|FunctionSchema|Code|"
         r"CompilationUnit|ErrorReport|FileCheck|Gradient|Capsule|CallStack|AliasDb|"
@@ -225,10 +230,12 @@ RULES = [
         r"merge_type_from_type_comment|unify_type_list|AVG|SUM|ModuleDict|ParameterDict|"
         r"BufferDict|FatalError|StorageBase|legacy_contiguous_format)$", n)),
     ("internals", lambda ns, n, kind: ns in ("torch", "torch.Tensor", "torch.utils",
-                                             "torch.jit", "torch.autograd") and re.search(
+                                             "torch.jit", "torch.autograd",
+                                             "torch.random") and re.search(
         r"^sym_|_copy$|^native_|^batch_norm_(backward|elemt|gather|stats|update)|^USE_|"
         r"^cpp$|^classproperty$|^thread_safe_generator$|^prepare_multiprocessing_environment$|"
         r"^init_num_threads$|^get_file_path$|^autocast_(in|de)crement_nesting$|"
+        r"^thread_safe_generator$|"
         r"^segment_reduce$|^slice_inverse$|^hash_tensor$|^norm_except_dim$|^is_distributed$|"
         r"^functional$|^types$|^set_module$|^backcompat$|^backend_registration$|"
         r"privateuse1|^cmake_prefix_path$|^cpp_backtrace$|^get_cpp_backtrace$|^collect_env$|"

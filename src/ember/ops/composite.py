@@ -1059,6 +1059,56 @@ def _new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=No
     return empty_strided(size, stride, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 
+# -- Tensor helpers ------------------------------------------------------------------------------
+def _dim_order(self, *, ambiguity_check=False):
+    strides = [st // self._data.itemsize for st in self._data.strides]
+    return tuple(sorted(range(self._data.ndim), key=lambda d: -strides[d]))
+
+
+def _is_set_to(self, tensor):
+    a, b = self._data, tensor._data
+    return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+            and a.shape == b.shape and a.strides == b.strides)
+
+
+def _fill_diagonal_(self, fill_value, wrap=False):
+    shape = tuple(self.shape)
+    if len(shape) < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if len(shape) > 2 and len(set(shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    mask = np.zeros(shape, dtype=np.bool_)
+    np.fill_diagonal(mask, True, wrap=wrap)
+    where = _make(mask)
+    return apply_inplace(self, lambda s: s.masked_fill(where, fill_value))
+
+
+def _apply_(self, callable):
+    if self._requires_grad:
+        raise RuntimeError("Can't call apply_() on Variable that requires grad. Use "
+                           "var.detach().apply_() instead.")
+    d = self._data
+    flat = d.reshape(-1)
+    out = np.array([callable(v.item()) for v in flat], dtype=d.dtype).reshape(d.shape)
+    np.copyto(d, out, casting="unsafe")
+    self._version[0] += 1
+    return self
+
+
+def _map_(self, tensor, callable):
+    if self._requires_grad or tensor._requires_grad:
+        raise RuntimeError("Can't call map_() on Variable that requires grad. Use "
+                           "var.detach().map_() instead.")
+    d = self._data
+    other = np.broadcast_to(tensor._data, d.shape)
+    out = np.array([callable(a.item(), b.item()) for a, b in zip(d.reshape(-1),
+                                                                other.reshape(-1))],
+                   dtype=d.dtype).reshape(d.shape)
+    np.copyto(d, out, casting="unsafe")
+    self._version[0] += 1
+    return self
+
+
 # -- in-place forms and methods -------------------------------------------------------------------
 def _inplace(fn):
     def method(self, *args, **kwargs):
@@ -1120,6 +1170,10 @@ TENSOR_METHODS = {
     "gcd_": _comparison_inplace("gcd"), "lcm_": _comparison_inplace("lcm"),
     "renorm_": _inplace(renorm), "storage_offset": _storage_offset, "new": _new,
     "new_empty_strided": _new_empty_strided, "quantile": quantile, "nanquantile": nanquantile,
+    "dim_order": _dim_order, "is_set_to": _is_set_to, "fill_diagonal_": _fill_diagonal_,
+    "apply_": _apply_, "map_": _map_, "is_nested": property(lambda self: False),
+    "const_data_ptr": lambda self: self._data.__array_interface__["data"][0],
+    "nextafter_": _comparison_inplace("nextafter"), "heaviside_": _comparison_inplace("heaviside"),
     "__dlpack__": lambda self, stream=None, **kw: self._data.__dlpack__(**kw),
     "__dlpack_device__": lambda self: (1, 0),
     "float_power": float_power, "dist": dist, "cov": cov, "corrcoef": corrcoef,
