@@ -50,6 +50,10 @@ REFUSED = {
         NotImplementedError,
         '"multilabel_margin_loss_forward_out_frame" not implemented for \'{word}\''),
     "ctc_loss": (NotImplementedError, '"ctc_loss_cpu" not implemented for \'{word}\''),
+    "quantile": (RuntimeError, "quantile() input tensor must be either float or double dtype",
+                 lambda input, *args, **kwargs: input._data.dtype.char in "eE"),
+    "nanquantile": (RuntimeError, "quantile() input tensor must be either float or double dtype",
+                    lambda input, *args, **kwargs: input._data.dtype.char in "eE"),
     "linalg_vander": (RuntimeError, "linalg.vander supports floating point, complex, and integer "
                       "tensors, but got {word}"),
 }
