@@ -201,7 +201,7 @@ OP_KNOWN = {
         "F.triplet_margin_loss", "F.triplet_margin_with_distance_loss", "F.gaussian_nll_loss",
         "F.local_response_norm", "F.rms_norm", "kron", "cov", "cov_1d",
         "corrcoef", "trapezoid", "trapz", "cumulative_trapezoid", "cumulative_trapezoid_x",
-        "rsub", "vander", "chain_matmul", "linalg.matrix_power", "F.linear_cross_entropy",
+        "rsub", "vander", "chain_matmul",
         "F.scaled_dot_product_attention")},
     **{name: "PyTorch's conjugate is a lazy view (the conj bit) that resolve_conj copies "
              "(CloneBackward0); ember computes a conjugate at once, so there is nothing to copy"

@@ -1663,7 +1663,7 @@ def linalg_matrix_power(A, n):
     z = A
     while n:
         if n & 1:
-            result = z if result is None else matmul(result, z)
+            result = z if result is None else matmul(z, result)  # PyTorch's order
         n >>= 1
         if n:
             z = matmul(z, z)

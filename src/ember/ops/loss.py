@@ -949,8 +949,9 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
         warnings.warn("linear_cross_entropy: ``options`` ignored; ember has no chunked path "
                       "and computes the reference path (the same values, without the memory "
                       "saving).", stacklevel=2)
-    flat_w = linear_weight.reshape((-1, in_features))
-    logits = input.matmul(flat_w.transpose(0, 1)).reshape(logits_shape)
+    flat_w = linear_weight if linear_weight.ndim == 2 else linear_weight.reshape(
+        (-1, in_features))
+    logits = input.matmul(flat_w.t()).reshape(logits_shape)  # t(): PyTorch's TBackward0
     if linear_bias is not None:
         logits = logits + linear_bias
     return cross_entropy(logits, target, weight, ignore_index=(
