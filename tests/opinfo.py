@@ -1771,6 +1771,33 @@ COMPOSITE_OPS += [
                                             Sample(U(rng, 7, 3), -1.0, True)]),
 ]
 
+
+# -- the gamma family and erfinv (ops/gamma.py) ---------------------------------------------
+def _gamma_domain(rng, *shape):
+    return rng.uniform(0.3, 4.0, shape)
+
+
+GAMMA_OPS = [
+    _shape("lgamma", lambda rng: [Sample(_gamma_domain(rng, 2, 3)),
+                                  Sample(-rng.uniform(0.2, 0.8, (3,)))]),
+    _shape("digamma", lambda rng: [Sample(_gamma_domain(rng, 2, 3)),
+                                   Sample(T(_gamma_domain(rng, 3, 2)))]),
+    _shape("polygamma", lambda rng: [Sample(1, _gamma_domain(rng, 2, 3)),
+                                     Sample(2, _gamma_domain(rng, 3))]),
+    _shape("erfinv", lambda rng: [Sample(U(rng, 2, 3, lo=-0.9, hi=0.9))]),
+    _shape("mvlgamma", lambda rng: [Sample(rng.uniform(1.5, 4.0, (2, 3)), 3)]),
+    OpInfo("special.gammaln", "ember.special.gammaln", "torch.special.gammaln",
+           lambda rng: [Sample(_gamma_domain(rng, 4))]),
+    OpInfo("special.psi", "ember.special.psi", "torch.special.psi",
+           lambda rng: [Sample(_gamma_domain(rng, 4))]),
+    _method("polygamma", lambda rng: [Sample(_gamma_domain(rng, 2, 2), 1)]),
+    _inplace("lgamma_", lambda rng: [Sample(_gamma_domain(rng, 2, 3))]),
+    _inplace("erfinv_", lambda rng: [Sample(U(rng, 3, lo=-0.8, hi=0.8))]),
+]
+GAMMA_OPS[4].known["grad_fn"] = "mvlgamma is written with lgamma: the node is its last op's"
+OP_DB += GAMMA_OPS
+
+
 # a composite's node is that of the last op it runs, where PyTorch has a node of its own
 _COMPOSITE_NODES = {
     "diag_embed", "rot90", "kron", "block_diag", "combinations", "trace", "dist", "cov",

@@ -317,3 +317,24 @@ def test_tensor_helpers_match_pytorch():
                  lambda L: L.zeros(2, 3, 4).fill_diagonal_(1),
                  lambda L: L.zeros(3).fill_diagonal_(1)):
         assert _outcome(lambda: case(ember)) == _outcome(lambda: case(torch))
+
+
+def test_gamma_family_matches_pytorch():
+    x = np.array([-2.5, -0.3, 0.2, 0.7, 1.0, 3.3, 12.0, 45.5, 1e-3, 150.0])
+    for name, args in [("lgamma", ()), ("digamma", ()), ("polygamma", (1,)), ("polygamma", (3,))]:
+        e = getattr(ember, name)(*args, ember.tensor(x)).numpy()
+        t = getattr(torch, name)(*args, torch.tensor(x)).numpy()
+        np.testing.assert_allclose(e, t, rtol=1e-9, err_msg=f"{name}{args}")
+    y = np.array([-0.999, -0.5, 0.0, 0.3, 0.9, 0.99999, 1.0, -1.0, 2.0])
+    np.testing.assert_allclose(ember.erfinv(ember.tensor(y)).numpy(),
+                               torch.erfinv(torch.tensor(y)).numpy(), rtol=1e-12)
+    for v in ([0.0, -1.0],):
+        for name in ("lgamma", "digamma"):
+            np.testing.assert_array_equal(getattr(ember, name)(ember.tensor(v)).numpy(),
+                                          getattr(torch, name)(torch.tensor(v)).numpy())
+    assert ember.lgamma(ember.tensor([2.0], dtype=ember.float32)).dtype is ember.float32
+    assert ember.digamma(ember.tensor([2])).dtype is ember.float32
+    for case in (lambda L: L.mvlgamma(L.tensor([0.5]), 3), lambda L: L.polygamma(-1, L.ones(1))):
+        assert _outcome(lambda: case(ember)) == _outcome(lambda: case(torch))
+    np.testing.assert_allclose(ember.special.multigammaln(ember.tensor([2.5]), 3).numpy(),
+                               torch.special.multigammaln(torch.tensor([2.5]), 3).numpy())

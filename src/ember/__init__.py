@@ -61,6 +61,7 @@ from .ops.copy import clone
 from .ops.creation import *
 from .ops.decomposition import *
 from .ops.elementwise import *
+from .ops.gamma import *
 from .ops.indexing import *
 from .ops.legacy import *
 from .ops.linalg import *

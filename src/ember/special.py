@@ -13,12 +13,22 @@ from .ops.activation import log_softmax, softmax
 from .ops.creation import tensor as _tensor
 from .ops.elementwise import erf, erfc, exp2, expm1, log1p, logit, round, sinc, xlogy
 from .ops.elementwise import sigmoid as expit
+from .ops.gamma import digamma, erfinv, mvlgamma, polygamma
+from .ops.gamma import digamma as psi
+from .ops.gamma import lgamma as gammaln
 from .ops.reduction import logsumexp
 
-__all__ = ["entr", "erf", "erfc", "exp2", "expit", "expm1", "log1p", "log_softmax", "logit",
-           "logsumexp", "ndtr", "round", "sinc", "softmax", "xlog1py", "xlogy"]
+__all__ = ["digamma", "entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln",
+           "log1p", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "polygamma",
+           "psi", "round", "sinc", "softmax", "xlog1py", "xlogy"]
 
-_ = (erf, exp2, expm1, log1p, logit, round, sinc, xlogy, log_softmax, softmax, logsumexp)
+_ = (erf, exp2, expm1, log1p, logit, round, sinc, xlogy, log_softmax, softmax, logsumexp,
+     digamma, erfinv, polygamma, psi, gammaln)
+
+
+def multigammaln(input, p):
+    """The multivariate log-gamma function (``torch.mvlgamma``)."""
+    return mvlgamma(input, p)
 
 
 def ndtr(input):

@@ -96,6 +96,7 @@ requires_grad_ zero_ fill_ copy_ zeros_like ones_like full_like empty_like
 relu6 gelu silu mish elu selu celu leaky_relu hardtanh hardsigmoid hardswish softplus softshrink
 hardshrink tanhshrink softsign logsigmoid threshold
 bitwise_left_shift bitwise_right_shift __lshift__ __rshift__
+lgamma digamma polygamma erfinv heaviside nextafter gcd lcm
 __add__ __sub__ __mul__ __truediv__ __floordiv__ __mod__ __pow__ __and__ __or__ __xor__
 __eq__ __ne__ __lt__ __le__ __gt__ __ge__ __neg__ __abs__ __invert__ __pos__
 """.split()

@@ -37,6 +37,7 @@ from . import (
     dropout,
     elementwise,
     embedding,
+    gamma,
     indexing,
     legacy,
     linalg,
@@ -58,7 +59,7 @@ _ = (_op, _inplace, _nn_common)  # shared machinery: recording nodes, in-place r
 # the op families, each importing only those before it
 _MODULES = (creation, shape, indexing, elementwise, reduction, sorting, copy, legacy, random,
             linalg, complex, decomposition, activation, linear, loss, normalization, dropout,
-            embedding, conv, pooling, padding, sampling, spectral, composite)
+            embedding, conv, pooling, padding, sampling, spectral, gamma, composite)
 
 
 def public(fn, name, method=False):
