@@ -47,6 +47,8 @@ __all__ = [
 ]
 
 _ndarray = np.ndarray
+# the dtypes of the arithmetic fast paths (float16/bfloat16 go the general way, through _low)
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _SCALARS = (int, float, bool, complex, np.number, np.bool_)
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
@@ -110,10 +112,10 @@ def _binary(fwd, node_cls, a, b, floating=False):
     if a.__class__ is Tensor and (bc is Tensor or bc is float or bc is int):
         ad = a._data
         bd = b._data if bc is Tensor else b
-        if ad.dtype.kind in "fV" and (bc is not Tensor or bd.dtype is ad.dtype):
+        dt = ad.dtype
+        if (dt is _F32 or dt is _F64) and (bc is not Tensor or bd.dtype is dt):
             try:
-                out = silent.run(fwd, ad, bd) if ad.dtype.char not in "eE" else \
-                    _low(fwd, ad, bd)
+                out = silent.run(fwd, ad, bd)
             except ValueError:
                 raise broadcast_shapes_error(ad.shape, bd.shape) from None
             if out.__class__ is not _ndarray:
@@ -387,7 +389,8 @@ def _make_unary(name, fwd, formula, reads):
                 "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
                 "to invert a mask, use the `~` or `logical_not()` operator instead."
             )
-        out = silent.run(fwd, d) if d.dtype.char not in "eE" else _low(fwd, d)
+        out = silent.run(fwd, d) if dt is _F32 or dt is _F64 or d.dtype.char not in "eE" \
+            else _low(fwd, d)
         return record(out, node_cls, (input,), (input,) if save_x else (), save_y)
 
     op.__name__ = name

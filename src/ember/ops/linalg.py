@@ -28,14 +28,16 @@ __all__ = [
 
 _ndarray = np.ndarray
 _f32 = np.float32
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
 def _matmul(a, b):
     """np.matmul; float16 and bfloat16 multiply in float32 and round the result once, as
     PyTorch's CPU kernels accumulate them."""
-    if a.dtype.char in "eE":
-        return np.matmul(a.astype(_f32), b.astype(_f32)).astype(a.dtype)
-    return np.matmul(a, b)
+    dt = a.dtype
+    if dt is _F32 or dt is _F64 or dt.char not in "eE":
+        return np.matmul(a, b)
+    return np.matmul(a.astype(_f32), b.astype(_f32)).astype(dt)
 
 
 def _bmm_arrays(a, b):

@@ -230,6 +230,9 @@ def _sum_dtype(d, dtype):
     return np.dtype(np.int64) if d.dtype.kind in _INT_KINDS else d.dtype
 
 
+_F32 = np.dtype(np.float32)
+
+
 def _low_sum(d, axes, keepdim, dt, count=None):
     """A float16/bfloat16 sum (or mean, given the count) as PyTorch's CPU computes it: the
     terms added in float32, the result rounded once."""
@@ -245,13 +248,13 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None):  # noqa: A001
     d = _data(input, "sum")
     dt = _sum_dtype(d, dtype)
     if dim is None:
-        out = np.add.reduce(d, axis=None, keepdims=keepdim, dtype=dt) if dt.char not in "eE" \
-            else _low_sum(d, None, keepdim, dt)
+        out = np.add.reduce(d, axis=None, keepdims=keepdim, dtype=dt) if dt is _F32 or \
+            dt.char not in "eE" else _low_sum(d, None, keepdim, dt)
         return record(out, _Sum, (input,), (d.shape, None, keepdim))
     _check_dims_type("sum", dim)
     axes = _dims(dim, d.ndim)
-    out = np.add.reduce(d, axis=axes, keepdims=keepdim, dtype=dt) if dt.char not in "eE" else \
-        _low_sum(d, axes, keepdim, dt)
+    out = np.add.reduce(d, axis=axes, keepdims=keepdim, dtype=dt) if dt is _F32 or \
+        dt.char not in "eE" else _low_sum(d, axes, keepdim, dt)
     return record(out, _SumDim, (input,), (d.shape, axes, keepdim))
 
 
