@@ -376,7 +376,8 @@ def _make_unary(name, fwd, formula, reads):
                 if out is not NotImplemented:
                     return out
             d = input._data if isinstance(input, Tensor) else check_tensor(input, name)
-        kind = d.dtype.kind
+        dt = d.dtype
+        kind = dt.kind
         if kind == "c":
             if complex_cls is None:
                 raise complex_error(name, d.dtype)
