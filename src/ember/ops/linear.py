@@ -95,7 +95,6 @@ def _rows(x, wt, bias):
             out += bias._data
     if bias is None:
         return record(out, _Mm, (x, wt), (x, wt))
-    out += bias._data
     return record(out, _Addmm, (bias, x, wt), (None, x, wt, 1, 1))
 
 
