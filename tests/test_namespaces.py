@@ -338,3 +338,24 @@ def test_gamma_family_matches_pytorch():
         assert _outcome(lambda: case(ember)) == _outcome(lambda: case(torch))
     np.testing.assert_allclose(ember.special.multigammaln(ember.tensor([2.5]), 3).numpy(),
                                torch.special.multigammaln(torch.tensor([2.5]), 3).numpy())
+
+
+def test_autograd_engine_flags_and_utils_modules():
+    for lib in (ember, torch):
+        a = lib.autograd
+        assert a.is_multithreading_enabled() is True and a.is_view_replay_enabled() is False
+        with a.set_multithreading_enabled(False):
+            assert a.is_multithreading_enabled() is False
+        assert a.is_multithreading_enabled() is True
+        assert a.is_tensor_like(lib.ones(1)) and not a.is_tensor_like(3)
+    capsule = ember.utils.dlpack.to_dlpack(ember.arange(3.0))
+    assert torch.from_dlpack(capsule).tolist() == [0.0, 1.0, 2.0]
+    assert ember.utils.dlpack.from_dlpack(np.arange(3.0)).tolist() == [0.0, 1.0, 2.0]
+    handle = ember.nn.Linear(2, 2).register_forward_hook(lambda *a: None)
+    assert isinstance(handle, ember.utils.hooks.RemovableHandle)
+
+    @ember.utils.hooks.unserializable_hook
+    def hook(g):
+        return g
+
+    assert hook.__torch_unserializable__ is True

@@ -22,13 +22,21 @@ from .grad_mode import (
     enable_grad,
     inference_mode,
     is_grad_enabled,
+    is_multithreading_enabled,
+    is_view_replay_enabled,
     no_grad,
     set_grad_enabled,
+    set_multithreading_enabled,
 )
 from .graph import Node
 from .variable import Variable
 
 _tensor.grad_hint = anomaly.nonleaf_grad_hint
+
+
+def is_tensor_like(inp):
+    """Whether ``inp`` is a Tensor (ember has no ``__torch_function__`` overrides)."""
+    return isinstance(inp, _tensor.Tensor) or hasattr(type(inp), "__torch_function__")
 
 __all__ = [
     "Function", "Node", "Variable", "backward", "enable_grad", "grad", "gradcheck",

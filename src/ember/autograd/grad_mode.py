@@ -109,3 +109,44 @@ class inference_mode(_GradModeContext):
 
     def clone(self):
         return type(self)(self._inference)
+
+
+# -- switches PyTorch's engine reads; ember's runs the backward in the calling thread and
+# never replays views, so they are recorded and answered, and change nothing
+_engine_flags = {"multithreading": True, "view_replay": False}
+
+
+def is_multithreading_enabled():
+    return _engine_flags["multithreading"]
+
+
+def is_view_replay_enabled():
+    return _engine_flags["view_replay"]
+
+
+class _EngineFlag(_GradModeContext):
+    _key = ""
+
+    def __init__(self, mode):
+        self.prev = _engine_flags[self._key]
+        self._mode = bool(mode)
+        _engine_flags[self._key] = self._mode
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        _engine_flags[self._key] = self.prev
+
+    def clone(self):
+        return type(self)(self._mode)
+
+
+class set_multithreading_enabled(_EngineFlag):
+    """Context manager (or call) that sets whether the backward may use several threads."""
+
+    _key = "multithreading"
+
+
+class _force_original_view_tracking(_EngineFlag):
+    _key = "view_replay"
