@@ -42,10 +42,25 @@ def fma_(out, a, b, c, x):
     return out
 
 
+def _fma_wide(out, r, a, c):
+    """out[...] = r * a + c rounded once to float32 (without the product when a is None): r a
+    float64 array of float32 values (overwritten), the product exact in float64."""
+    if a is not None:
+        r *= a
+    r += c
+    np.copyto(out, r, casting="same_kind")
+    return out
+
+
 def lerp_(a, b, w, x):
     """a.lerp_(b, w): a + w * (b - a) for |w| < 0.5, else b - (1 - w) * (b - a).
 
     ``w`` is a scalar of a's dtype."""
+    if a.dtype == _f32:  # b - a rounded to float32, written straight into the float64 scratch
+        r = np.subtract(b, a, out=x.wide(), dtype=_f32)
+        if abs(w) < 0.5:
+            return _fma_wide(a, r, w, a)
+        return _fma_wide(a, r, w - w.dtype.type(1), b)
     diff = np.subtract(b, a, out=x.tmp())
     if abs(w) < 0.5:
         return fma_(a, w, diff, a, x)
@@ -55,6 +70,10 @@ def lerp_(a, b, w, x):
 def addcmul_(a, b, c, value, x):
     """a.addcmul_(b, c, value=value): a + (value * b) * c, fused; ``value`` a scalar of a's
     dtype (a value of 1 multiplies nothing: 1 * b is b exactly)."""
+    if a.dtype == _f32 and value != 1:  # value * b rounded to float32, into the float64 scratch
+        r = np.multiply(value, b, out=x.wide(), dtype=_f32)
+        r *= c  # exact: two float32 factors
+        return _fma_wide(a, r, None, a)
     if value != 1:
         b = np.multiply(value, b, out=x.tmp())
     return fma_(a, b, c, a, x)
