@@ -44,6 +44,8 @@ SCHEDULERS = [
     ("LinearLR", dict(start_factor=1.0, end_factor=0.2, total_iters=30)),
     ("MultiplicativeLR", dict(lr_lambda=lambda e: 0.97)),
     ("PolynomialLR", dict(total_iters=40, power=2.0)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=10)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=3, T_mult=2, eta_min=0.01)),
 ]
 
 
@@ -259,3 +261,17 @@ def test_sequential_and_chained_schedulers(chained):
         ot, start_factor=0))
     same_error(lambda: lrs.ConstantLR(oe, factor=2), lambda: torch.optim.lr_scheduler.ConstantLR(
         ot, factor=2))
+
+
+def test_warm_restarts_with_fractional_epochs():
+    oe, ot = _pair("SGD", False, lr=0.1)
+    se = lrs.CosineAnnealingWarmRestarts(oe, T_0=5, T_mult=2)
+    st = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(ot, T_0=5, T_mult=2)
+    for epoch in range(20):
+        for i in range(4):
+            se.step(epoch + i / 4)
+            st.step(epoch + i / 4)
+            assert se.get_last_lr() == st.get_last_lr()
+    same_error(lambda: lrs.CosineAnnealingWarmRestarts(oe, T_0=0),
+               lambda: torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(ot, T_0=0))
+    same_error(lambda: se.step(-1), lambda: st.step(-1))
