@@ -46,6 +46,11 @@ SCHEDULERS = [
     ("PolynomialLR", dict(total_iters=40, power=2.0)),
     ("CosineAnnealingWarmRestarts", dict(T_0=10)),
     ("CosineAnnealingWarmRestarts", dict(T_0=3, T_mult=2, eta_min=0.01)),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=7)),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=5, step_size_down=9,
+                      mode="triangular2")),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=6, mode="exp_range",
+                      gamma=0.98)),
 ]
 
 
