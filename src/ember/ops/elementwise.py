@@ -965,7 +965,8 @@ def _clamp_grad(g, x, lo, hi):
     return g * mask
 
 
-_Clamp = formula_node("ClampBackward1", _clamp_grad, elementwise=True)
+_Clamp = name_saved(formula_node("ClampBackward1", _clamp_grad, elementwise=True),
+                    self=0, min=1, max=2)
 
 
 def clamp(input, min=None, max=None):  # noqa: A002
@@ -1013,7 +1014,8 @@ _ClampT = formula_node(
     _clamp_bound_grad(lambda x, lo, hi: (x > hi) if lo is None else (x > hi) | (lo > hi)),
     elementwise=True,
 )
-_ClampMin = formula_node("ClampMinBackward0", lambda g, x, lo: g * (x >= lo), elementwise=True)
+_ClampMin = name_saved(formula_node("ClampMinBackward0", lambda g, x, lo: g * (x >= lo),
+                                    elementwise=True), self=0, min=1)
 _ClampMax = formula_node("ClampMaxBackward0", lambda g, x, hi: g * (x <= hi), elementwise=True)
 
 

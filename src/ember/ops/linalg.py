@@ -145,6 +145,7 @@ _Mm = name_saved(formula_node("MmBackward0", _mm_grad_a, _mm_grad_b, arrays=True
                  needed={"self": 1, "mat2": 0})
 _Bmm = formula_node("BmmBackward0", _bmm_grad_a, _bmm_grad_b,
                     jvp=bilinear(lambda a, b: bmm(a, b)))
+name_saved(_Bmm, self=0, mat2=1, needed={"self": 1, "mat2": 0})
 _SqueezeRow = formula_node("SqueezeBackward4", lambda g, shape: g.reshape(shape))
 
 
