@@ -359,3 +359,43 @@ def test_autograd_engine_flags_and_utils_modules():
         return g
 
     assert hook.__torch_unserializable__ is True
+
+
+NN_FORMS = {
+    "kl_div": lambda L, x, t: L.kl_div(x, t),
+    "kl_div_sum": lambda L, x, t: L.kl_div(x, t, 2),
+    "margin_ranking_loss": lambda L, x, t: L.margin_ranking_loss(x[0], x[1],
+                                                                 L.tensor([1.0, -1.0, 1.0, -1.0])),
+    "hinge_embedding_loss": lambda L, x, t: L.hinge_embedding_loss(x, x.sign()),
+    "cosine_embedding_loss": lambda L, x, t: L.cosine_embedding_loss(
+        x, t, L.tensor([1.0, -1.0, 1.0])),
+    "triplet_margin_loss": lambda L, x, t: L.triplet_margin_loss(x, t, x * 2),
+    "bce_with_logits": lambda L, x, t: L.binary_cross_entropy_with_logits(x, t),
+    "bce_with_logits_mean": lambda L, x, t: L.binary_cross_entropy_with_logits(x, t, None,
+                                                                               None, 1),
+    "poisson_nll_loss": lambda L, x, t: L.poisson_nll_loss(x, t, True, False, 1e-8, 1),
+    "batch_norm": lambda L, x, t: L.batch_norm(x, None, None, None, None, True, 0.1, 1e-5,
+                                               False),
+    "embedding": lambda L, x, t: L.embedding(x, L.tensor([2, 0])),
+    "adaptive_max_pool1d": lambda L, x, t: L.adaptive_max_pool1d(x[None], 2)[0],
+    "dropout_eval": lambda L, x, t: L.dropout(x, 0.5, False),
+    "feature_dropout_eval": lambda L, x, t: L.feature_dropout(x, 0.5, False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NN_FORMS))
+def test_torch_forms_of_nn_functions(name):
+    rng = np.random.default_rng(3)
+    x, t = rng.normal(size=(3, 4)), rng.uniform(size=(3, 4))
+    e = NN_FORMS[name](ember, ember.tensor(x, requires_grad=True), ember.tensor(t))
+    r = NN_FORMS[name](torch, torch.tensor(x, requires_grad=True), torch.tensor(t))
+    assert tuple(e.shape) == tuple(r.shape)
+    np.testing.assert_allclose(e.detach().numpy(), r.detach().numpy(), rtol=1e-10)
+
+
+def test_feature_dropout_zeroes_whole_channels():
+    ember.manual_seed(0)
+    out = ember.feature_dropout(ember.ones(4, 6, 5), 0.5, True)
+    per_channel = out.amax(-1)
+    assert bool(((out == 0) | (out == 2.0)).all())
+    assert ember.equal(out, per_channel.unsqueeze(-1).expand(4, 6, 5))

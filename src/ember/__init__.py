@@ -39,6 +39,7 @@ from ._dtype import (
     uint8,
 )
 from ._import_hook import install_torch_alias
+from ._nn_forms import *
 from ._settings import *
 from ._tensor import Size, Tensor
 from ._threads import *
