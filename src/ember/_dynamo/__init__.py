@@ -67,7 +67,9 @@ def __getattr__(name):
         from ..compiler import _optimized_module
 
         return _optimized_module()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from .._names import spell
+
+    raise AttributeError(spell(f"module {__name__!r} has no attribute {name!r}"))
 
 
 def mark_dynamic(t, index, *, hint_override=None, min=None, max=None, specialize_on=None):
