@@ -201,8 +201,10 @@ OP_KNOWN = {
         "F.triplet_margin_loss", "F.triplet_margin_with_distance_loss", "F.gaussian_nll_loss",
         "F.local_response_norm", "F.rms_norm", "kron", "cov", "cov_1d",
         "corrcoef", "trapezoid", "trapz", "cumulative_trapezoid", "cumulative_trapezoid_x",
-        "rsub", "vander", "chain_matmul",
-        "F.scaled_dot_product_attention")},
+        "rsub", "vander", "chain_matmul")},
+    "F.scaled_dot_product_attention": "PyTorch's math attention scales q and k each by the "
+                                      "square root of the scale (MulBackward1, the Scalar "
+                                      "overload); ember scales q once",
     **{name: "PyTorch's conjugate is a lazy view (the conj bit) that resolve_conj copies "
              "(CloneBackward0); ember computes a conjugate at once, so there is nothing to copy"
        for name in ("fft.ifft", "fft.ihfft")},

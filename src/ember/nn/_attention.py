@@ -12,9 +12,10 @@ import warnings
 
 import numpy as np
 
+from .._dispatch import state as _dispatch
 from .._tensor import _make
 from ..ops import creation as _creation
-from ..ops.activation import softmax
+from ..ops.activation import safe_softmax, softmax
 from ..ops.dropout import dropout
 from ..ops.elementwise import where
 from ..ops.linalg import baddbmm, bmm
@@ -51,6 +52,11 @@ def _attention(q, k, v, bias, dropout_p, scale, safe, batched_mm=False):
         if bias is not None:
             scores = scores + bias
     dead = None
+    if safe and not _dispatch.depth:  # one node, as PyTorch's (vmap batches the ops below)
+        weights = safe_softmax(scores, -1)
+        if dropout_p > 0.0:
+            weights = dropout(weights, dropout_p, True)
+        return (bmm(weights, v) if batched_mm else weights.matmul(v)), weights
     if safe and bias is not None:
         # rows masked everywhere are kept finite, so that neither the values nor the gradients
         # hold nan (written without reading the array, so it also runs batched under vmap)

@@ -59,6 +59,9 @@ _LogSoftmax = formula_node("LogSoftmaxBackward0", _log_softmax_grad, arrays=True
                            jvp=_log_softmax_jvp)
 name_saved(_Softmax, dim=0, result=-1)
 name_saved(_LogSoftmax, dim=0, result=-1)
+# attention's softmax: a slice of all -inf (a fully masked row) gives zeros, not nan
+_SafeSoftmax = formula_node("SafeSoftmaxBackward0", _softmax_grad, arrays=True,
+                            jvp=_softmax_jvp)
 
 
 def _shifted(d, axis):
@@ -105,6 +108,18 @@ def softmax(input, dim=None, dtype=None):
         raise TypeError('softmax() missing 1 required positional arguments: "dim"')
     input, d, dim = _prepare(input, dim, dtype, "softmax")
     return record(_softmax_np(d, dim), _Softmax, (input,), (dim,), True)
+
+
+def safe_softmax(input, dim):
+    """softmax along dim, with zeros for a slice that is all -inf (PyTorch's _safe_softmax,
+    which scaled_dot_product_attention uses): one node, whose gradient there is zero."""
+    input, d, dim = _prepare(input, dim, None, "softmax")
+    y = _softmax_np(d, dim)
+    if d.ndim and d.size:
+        dead = np.isneginf(d).all(dim, keepdims=True)
+        if dead.any():
+            y = np.where(dead, np.zeros((), y.dtype), y)
+    return record(y, _SafeSoftmax, (input,), (dim,), True)
 
 
 def log_softmax(input, dim=None, dtype=None):
