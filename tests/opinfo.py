@@ -1798,6 +1798,20 @@ GAMMA_OPS[4].known["grad_fn"] = "mvlgamma is written with lgamma: the node is it
 OP_DB += GAMMA_OPS
 
 
+def _upper(rng, n, k):
+    return np.triu(rng.uniform(0.5, 2.0, (n, n))) + np.eye(n), U(rng, n, k)
+
+
+OP_DB += [
+    OpInfo("triangular_solve", "ember.triangular_solve", "torch.triangular_solve",
+           lambda rng: [Sample(*_upper(rng, 3, 2)[::-1]),
+                        Sample(*_upper(rng, 3, 2)[::-1], True, True)],
+           known={"grad_fn": "written with linalg.solve_triangular: the node is its own"}),
+    _method("prelu", lambda rng: [Sample(U(rng, 2, 3), np.array([0.25]))],
+            known={"grad_fn": "ember's prelu node is named as F.prelu's"}),
+]
+
+
 # a composite's node is that of the last op it runs, where PyTorch has a node of its own
 _COMPOSITE_NODES = {
     "diag_embed", "rot90", "kron", "block_diag", "combinations", "trace", "dist", "cov",

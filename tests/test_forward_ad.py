@@ -22,7 +22,8 @@ from opinfo import OP_DB, DType, NoGrad
 # inputs span a wide range (a tangent of 1e-16 where y_0 = x_0 has tangent t_0)
 # and its cholesky_inverse rule differs from finite differences by far more than rounding
 # scatter_reduce_prod: PyTorch gives its output no tangent at all (ember gives the true one)
-TORCH_WRONG = {"logcumsumexp_wide", "cholesky_inverse", "scatter_reduce_prod"}
+TORCH_WRONG = {"logcumsumexp_wide", "cholesky_inverse", "scatter_reduce_prod",
+               "triangular_solve"}  # PyTorch's tangent ignores that A is triangular
 
 
 def _params():
@@ -215,6 +216,7 @@ _NO_BATCHED_FORWARD = {
     "masked_scatter", "rot90", "row_stack", "select_scatter", "tensor_split", "trace",
     "trapezoid", "trapz", "vander", "vsplit", "renorm", "quantile", "nanquantile",
     "Tensor.quantile", "inplace.fill_diagonal_", "inplace.lgamma_", "inplace.erfinv_",
+    "triangular_solve", "Tensor.prelu",
     "F.adaptive_avg_pool1d", "F.adaptive_avg_pool2d", "F.adaptive_avg_pool3d",
     "F.adaptive_max_pool1d", "F.adaptive_max_pool2d", "F.adaptive_max_pool3d", "F.affine_grid",
     "F.avg_pool1d", "F.avg_pool2d", "F.avg_pool3d", "F.batch_norm", "F.bce_weight",

@@ -170,6 +170,7 @@ EXPECTED_FALLBACK = {
     # written with other ops that fall back (vstack, F.pad, in-place writes under vmap)
     "row_stack", "block_diag", "Tensor.mH", "inplace.addmm_", "inplace.cumsum_",
     "inplace.index_fill_", "quantile", "nanquantile", "Tensor.quantile", "inplace.fill_diagonal_",
+    "Tensor.prelu", "triangular_solve",
     # PyTorch has no batching rule for index_reduce either
     "index_reduce", "Tensor.index_reduce", "inplace.index_reduce_",
 }

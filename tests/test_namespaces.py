@@ -190,6 +190,12 @@ ARRAY_OPS = {
     "nextafter": lambda L: L.nextafter(L.tensor([1.0]), L.tensor([2.0])),
     "renorm": lambda L: L.renorm(L.tensor([[1.0, 2.0], [3.0, 4.0]]), 2, 0, 3),
     "cdist": lambda L: L.cdist(L.tensor([[0.0, 1.0], [2.0, 3.0]]), L.tensor([[1.0, 1.0]])),
+    "nonzero_static": lambda L: L.nonzero_static(L.tensor([[1, 0], [1, 1]]), size=4,
+                                                 fill_value=-7),
+    "histogram": lambda L: tuple(L.histogram(L.tensor([1.0, 2.0, 1.0, 4.0]), bins=3)),
+    "histogram_density": lambda L: tuple(L.histogram(L.tensor([1.0, 2.0, 1.0]),
+                                                     L.tensor([0.0, 1.0, 2.0, 3.0]),
+                                                     density=True)),
 }
 
 

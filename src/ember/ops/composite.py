@@ -19,6 +19,7 @@ from ..autograd import forward_ad as _fw
 
 # the ops are called through their modules, at call time: those are the public ops (what
 # vmap and the other transforms see), installed by ops/__init__.py after these imports
+from . import activation as _activation
 from . import creation, padding, shape
 from ._inplace import apply_inplace
 
@@ -36,7 +37,7 @@ __all__ = [
     "lcm", "frexp", "nextafter", "heaviside", "unravel_index", "hann_window",
     "hamming_window", "blackman_window", "bartlett_window", "kaiser_window", "renorm", "cdist",
     "arctan2", "vmap", "empty_strided", "asarray", "frombuffer", "from_dlpack", "quantile",
-    "nanquantile",
+    "nanquantile", "nonzero_static", "histogram", "triangular_solve",
 ]
 
 e, pi, inf, nan, newaxis = math.e, math.pi, math.inf, math.nan, None
@@ -1059,6 +1060,44 @@ def _new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=No
     return empty_strided(size, stride, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 
+def nonzero_static(input, *, size, fill_value=-1):
+    found = np.argwhere(input._data)
+    out = np.full((size, input._data.ndim), fill_value, dtype=np.int64)
+    n = builtins.min(size, found.shape[0])
+    out[:n] = found[:n]
+    return _make(out)
+
+
+def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
+    from .reduction import return_type
+
+    a = input._data
+    edges = bins._data if isinstance(bins, Tensor) else bins
+    w = None if weight is None else weight._data
+    hist, e = np.histogram(a, bins=edges, range=range, weights=w, density=density)
+    return return_type("histogram", ("hist", "bin_edges"))(
+        (_make(hist.astype(a.dtype)), _make(np.asarray(e, dtype=a.dtype))))
+
+
+def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False):
+    import warnings
+
+    from . import decomposition
+    from .reduction import return_type
+
+    warnings.warn("torch.triangular_solve is deprecated in favor of "
+                  "torch.linalg.solve_triangularand will be removed in a future PyTorch "
+                  "release.\ntorch.linalg.solve_triangular has its arguments reversed and does "
+                  "not return a copy of one of the inputs.\nX = torch.triangular_solve(B, "
+                  "A).solution\nshould be replaced with\nX = torch.linalg.solve_triangular(A, "
+                  "B).", UserWarning, stacklevel=2)
+    coef = A.transpose(-2, -1) if transpose else A
+    solution = decomposition.linalg_solve_triangular(
+        coef, input, upper=upper != transpose, unitriangular=unitriangular)
+    return return_type("triangular_solve", ("solution", "cloned_coefficient"))(
+        (solution, A.clone()))
+
+
 # -- Tensor helpers ------------------------------------------------------------------------------
 def _dim_order(self, *, ambiguity_check=False):
     strides = [st // self._data.itemsize for st in self._data.strides]
@@ -1170,6 +1209,9 @@ TENSOR_METHODS = {
     "gcd_": _comparison_inplace("gcd"), "lcm_": _comparison_inplace("lcm"),
     "renorm_": _inplace(renorm), "storage_offset": _storage_offset, "new": _new,
     "new_empty_strided": _new_empty_strided, "quantile": quantile, "nanquantile": nanquantile,
+    "nonzero_static": nonzero_static, "histogram": histogram,
+    "triangular_solve": triangular_solve,
+    "prelu": lambda self, weight: _activation.prelu(self, weight),
     "dim_order": _dim_order, "is_set_to": _is_set_to, "fill_diagonal_": _fill_diagonal_,
     "apply_": _apply_, "map_": _map_, "is_nested": property(lambda self: False),
     "const_data_ptr": lambda self: self._data.__array_interface__["data"][0],
