@@ -1809,6 +1809,10 @@ OP_DB += [
            known={"grad_fn": "written with linalg.solve_triangular: the node is its own"}),
     _method("prelu", lambda rng: [Sample(U(rng, 2, 3), np.array([0.25]))],
             known={"grad_fn": "ember's prelu node is named as F.prelu's"}),
+    OpInfo("gradient", "ember.gradient", "torch.gradient", lambda rng: [
+        Sample(U(rng, 3, 4)), Sample(U(rng, 5), spacing=2.0, edge_order=2),
+        Sample(U(rng, 3, 4), spacing=[0.5], dim=1),
+        Sample(U(rng, 4), spacing=(NoGrad(np.array([0.0, 0.5, 1.5, 1.75])),))]),
 ]
 
 

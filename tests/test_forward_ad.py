@@ -216,7 +216,7 @@ _NO_BATCHED_FORWARD = {
     "masked_scatter", "rot90", "row_stack", "select_scatter", "tensor_split", "trace",
     "trapezoid", "trapz", "vander", "vsplit", "renorm", "quantile", "nanquantile",
     "Tensor.quantile", "inplace.fill_diagonal_", "inplace.lgamma_", "inplace.erfinv_",
-    "triangular_solve", "Tensor.prelu",
+    "triangular_solve", "Tensor.prelu", "gradient",
     "F.adaptive_avg_pool1d", "F.adaptive_avg_pool2d", "F.adaptive_avg_pool3d",
     "F.adaptive_max_pool1d", "F.adaptive_max_pool2d", "F.adaptive_max_pool3d", "F.affine_grid",
     "F.avg_pool1d", "F.avg_pool2d", "F.avg_pool3d", "F.batch_norm", "F.bce_weight",

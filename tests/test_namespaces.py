@@ -405,3 +405,30 @@ def test_feature_dropout_zeroes_whole_channels():
     per_channel = out.amax(-1)
     assert bool(((out == 0) | (out == 2.0)).all())
     assert ember.equal(out, per_channel.unsqueeze(-1).expand(4, 6, 5))
+
+
+def test_gradient_norms_and_aliases():
+    xs = np.array([[1.0, 2.0, 4.0], [2.0, 5.0, 9.0]])
+    cases = [lambda L: L.gradient(L.tensor(xs)),
+             lambda L: L.gradient(L.tensor(xs), spacing=[2.0], dim=1, edge_order=2),
+             lambda L: L.gradient(L.tensor(xs), spacing=(L.tensor([0.0, 1.0]),
+                                                         L.tensor([0.0, 1.0, 3.0]))),
+             lambda L: L.gradient(L.tensor([1, 4, 9]))]
+    for case in cases:
+        for a, b in zip(case(ember), case(torch)):
+            assert str(a.dtype).split(".")[1] == str(b.dtype).split(".")[1]
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+    assert _outcome(lambda: ember.gradient(ember.ones(1))) == \
+        _outcome(lambda: torch.gradient(torch.ones(1)))
+    with pytest.warns(UserWarning, match="frobenius_norm is deprecated"):
+        f = ember.frobenius_norm(ember.tensor(xs), dim=(0, 1))
+    with pytest.warns(UserWarning, match="nuclear_norm is deprecated"):
+        n = ember.nuclear_norm(ember.tensor(xs))
+    with pytest.warns(UserWarning):
+        assert f.item() == pytest.approx(torch.frobenius_norm(torch.tensor(xs), (0, 1)).item())
+        assert n.item() == pytest.approx(torch.nuclear_norm(torch.tensor(xs)).item())
+    assert ember.wait(ember.fork(lambda a: a + 1, ember.ones(1))).tolist() == [2.0]
+    assert ember.Future is ember.futures.Future
+    assert torch.from_dlpack(ember.to_dlpack(ember.arange(2.0))).tolist() == [0.0, 1.0]
+    z = ember.tensor([1 + 2j])
+    assert z.conj_physical_() is z and z.tolist() == [1 - 2j]

@@ -5,11 +5,12 @@ import warnings
 
 from . import _dtype
 from ._tensor import Tensor
+from .futures import Future
 
-__all__ = ["can_cast", "get_device", "get_float32_matmul_precision", "has_lapack", "has_mkl",
-           "has_openmp", "has_spectral", "is_warn_always_enabled", "set_anomaly_enabled",
-           "set_default_tensor_type", "set_float32_matmul_precision", "set_flush_denormal",
-           "set_warn_always", "typename"]
+__all__ = ["Future", "can_cast", "fork", "get_device", "get_float32_matmul_precision",
+           "has_lapack", "has_mkl", "has_openmp", "has_spectral", "is_warn_always_enabled",
+           "set_anomaly_enabled", "set_default_tensor_type", "set_float32_matmul_precision",
+           "set_flush_denormal", "set_warn_always", "to_dlpack", "typename", "wait"]
 
 # NumPy's LAPACK and FFT are always there; its BLAS (OpenBLAS) threads with OpenMP or pthreads
 has_lapack = True
@@ -99,3 +100,20 @@ def set_default_tensor_type(t, /):
     if dt is None or not dt.is_floating_point:
         raise TypeError("only floating-point types are supported as the default type")
     _dtype.set_default_dtype(dt)
+
+
+def fork(func, *args, **kwargs):
+    """``torch.fork``: ``torch.jit.fork``."""
+    import importlib
+
+    return importlib.import_module("ember.jit").fork(func, *args, **kwargs)
+
+
+def wait(future):
+    """``torch.wait``: ``torch.jit.wait``."""
+    return future.wait()
+
+
+def to_dlpack(tensor):
+    """A DLPack capsule of ``tensor``'s memory (``torch.utils.dlpack.to_dlpack``)."""
+    return tensor._data.__dlpack__()

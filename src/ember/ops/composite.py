@@ -37,7 +37,8 @@ __all__ = [
     "lcm", "frexp", "nextafter", "heaviside", "unravel_index", "hann_window",
     "hamming_window", "blackman_window", "bartlett_window", "kaiser_window", "renorm", "cdist",
     "arctan2", "vmap", "empty_strided", "asarray", "frombuffer", "from_dlpack", "quantile",
-    "nanquantile", "nonzero_static", "histogram", "triangular_solve",
+    "nanquantile", "nonzero_static", "histogram", "triangular_solve", "gradient",
+    "frobenius_norm", "nuclear_norm",
 ]
 
 e, pi, inf, nan, newaxis = math.e, math.pi, math.inf, math.nan, None
@@ -1098,6 +1099,89 @@ def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False)
         (solution, A.clone()))
 
 
+def _gradient_1d(f, dim, h, edge_order):
+    n = f.shape[dim]
+
+    def at(start, length=1):
+        return f.narrow(dim, start, length)
+
+    if isinstance(h, Tensor):  # coordinates: numpy's second-order interior formula
+        x = h  # its differences in its own dtype, as PyTorch computes them
+        along = [1] * f.dim()
+        along[dim] = n - 2
+        hl = (x[1:-1] - x[:-2]).reshape(along)
+        hr = (x[2:] - x[1:-1]).reshape(along)
+        a = -hr / (hl * (hl + hr))  # the coefficients in the coordinates' dtype
+        b = (hr - hl) / (hl * hr)
+        c = hl / (hr * (hl + hr))
+        inner = a * at(0, n - 2) + b * at(1, n - 2) + c * at(2, n - 2)
+        first = (at(1) - at(0)) / (x[1] - x[0])
+        last = (at(n - 1) - at(n - 2)) / (x[n - 1] - x[n - 2])
+    else:
+        inner = (at(2, n - 2) - at(0, n - 2)) / (2 * h)
+        if edge_order == 1:
+            first = (at(1) - at(0)) / h
+            last = (at(n - 1) - at(n - 2)) / h
+        else:
+            first = (at(0) * -3 + at(1) * 4 - at(2)) / (2 * h)
+            last = (at(n - 1) * 3 - at(n - 2) * 4 + at(n - 3)) / (2 * h)
+    return shape.cat([first, inner, last], dim)
+
+
+def gradient(input, *, spacing=1, dim=None, edge_order=1):
+    """Numerical derivatives along ``dim`` by central differences (one tensor per dim)."""
+    if edge_order not in (1, 2):
+        raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
+    dims = list(range(input.dim())) if dim is None else [dim] if isinstance(dim, int) \
+        else list(dim)
+    dims = [d % builtins.max(input.dim(), 1) for d in dims]
+    if isinstance(spacing, (list, tuple)):
+        if len(spacing) != len(dims):
+            raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar "
+                               f"or it's spacing and dim arguments to have the same length, but "
+                               f"got a spacing argument of length {len(spacing)} and a dim "
+                               f"argument of length {len(dims)}.")
+        steps = list(spacing)
+    else:
+        steps = [spacing] * len(dims)
+    for d in dims:
+        if input.shape[d] < edge_order + 1:
+            raise RuntimeError("torch.gradient expected each dimension size to be at least "
+                               "edge_order+1")
+    for h in steps:
+        if isinstance(h, Tensor) and edge_order != 1:
+            raise NotImplementedError("torch.gradient with coordinate tensors and edge_order=2 "
+                                      "is not supported by ember")
+    x = input if input.is_floating_point() or input.is_complex() else \
+        input.to(get_default_dtype())
+    return tuple(_gradient_1d(x, d, h, edge_order) for d, h in zip(dims, steps))
+
+
+def _deprecated_norm(name, instead):
+    import warnings
+
+    warnings.warn(f"at::{name} is deprecated and it is just left for JIT compatibility. It will "
+                  f"be removed in a future PyTorch release. Please use `{instead}` instead",
+                  UserWarning, stacklevel=3)
+
+
+def frobenius_norm(input, dim=(), keepdim=False):
+    _deprecated_norm("frobenius_norm", "linalg.vector_norm(A, 2., dim, keepdim)")
+    from . import decomposition
+
+    return decomposition.linalg_vector_norm(input, 2.0, tuple(dim) or None, keepdim)
+
+
+def nuclear_norm(input, dim=None, keepdim=False):
+    _deprecated_norm("nuclear_norm", "linalg.matrix_norm(A, 'nuc', dim, keepdim)")
+    from . import decomposition
+
+    if isinstance(dim, bool):
+        dim, keepdim = None, dim
+    return decomposition.linalg_matrix_norm(input, "nuc", tuple(dim) if dim else (-2, -1),
+                                            keepdim)
+
+
 # -- Tensor helpers ------------------------------------------------------------------------------
 def _dim_order(self, *, ambiguity_check=False):
     strides = [st // self._data.itemsize for st in self._data.strides]
@@ -1173,7 +1257,7 @@ _TOP_INPLACE = (
     "log1p", "log2", "log", "logit", "nan_to_num", "neg", "negative", "rad2deg", "reciprocal",
     "relu", "round", "rsqrt", "sigmoid", "sin", "sinc", "sinh", "sqrt", "square", "tan",
     "tanh", "trunc", "xlogy", "zero", "fill", "detach", "ldexp", "addmv", "index_put", "gcd",
-    "lcm",
+    "lcm", "conj_physical",
 )
 for _name in _TOP_INPLACE:
     globals()[_name + "_"] = _method_inplace(_name)
@@ -1237,6 +1321,7 @@ TENSOR_METHODS = {
     "arctan2": lambda self, other: self.atan2(other),
     "arctan2_": _comparison_inplace("atan2"),
     "sgn_": _unary_inplace("sgn"), "fix_": _unary_inplace("trunc"),
+    "conj_physical_": _unary_inplace("conj_physical"),
     "negative_": _unary_inplace("neg"), "absolute_": _unary_inplace("abs"),
     "arccos_": _unary_inplace("acos"), "arccosh_": _unary_inplace("acosh"),
     "arcsin_": _unary_inplace("asin"), "arcsinh_": _unary_inplace("asinh"),
