@@ -185,7 +185,7 @@ _TORCHSCRIPT_JIT = {
 RULES = [
     ("imports", lambda ns, n, kind: kind in ("module", "typing") or (ns, n) in {
         ("torch.autograd.functional", "fwAD"), ("torch.optim.lr_scheduler", "ref"),
-        ("torch.nn.functional", "DType")}),
+        ("torch.nn.functional", "DType"), ("torch", "torch")}),
     ("docstrings", lambda ns, n, kind: kind == "docstring"),
     ("quantization", lambda ns, n, kind: re.search(
         r"quantiz|fake_quant|^q_|^qint|^quint|^qscheme$|^int_repr$|^per_(channel|tensor)|"
