@@ -185,7 +185,8 @@ _TORCHSCRIPT_JIT = {
 RULES = [
     ("imports", lambda ns, n, kind: kind in ("module", "typing") or (ns, n) in {
         ("torch.autograd.functional", "fwAD"), ("torch.optim.lr_scheduler", "ref"),
-        ("torch.nn.functional", "DType"), ("torch", "torch")}),
+        ("torch.nn.functional", "DType"), ("torch", "torch"), ("torch.profiler", "Optimizer"),
+        ("torch.profiler", "register_optimizer_step_post_hook")}),
     ("docstrings", lambda ns, n, kind: kind == "docstring"),
     ("quantization", lambda ns, n, kind: re.search(
         r"quantiz|fake_quant|^q_|^qint|^quint|^qscheme$|^int_repr$|^per_(channel|tensor)|"
