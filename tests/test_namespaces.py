@@ -432,3 +432,40 @@ def test_gradient_norms_and_aliases():
     assert torch.from_dlpack(ember.to_dlpack(ember.arange(2.0))).tolist() == [0.0, 1.0]
     z = ember.tensor([1 + 2j])
     assert z.conj_physical_() is z and z.tolist() == [1 - 2j]
+
+
+def test_amp_as_a_cpu_only_pytorch_has_it():
+    for lib in (ember, torch):
+        net = lib.nn.Linear(3, 1)
+        with lib.no_grad():
+            net.weight.fill_(0.5)
+            net.bias.fill_(0.1)
+        opt = lib.optim.SGD(net.parameters(), lr=0.1)
+        scaler = lib.amp.GradScaler("cpu", init_scale=4.0, growth_interval=2)
+        for _ in range(3):
+            opt.zero_grad()
+            scaler.scale(net(lib.ones(2, 3)).sum()).backward()
+            scaler.step(opt)
+            scaler.update()
+        assert scaler.get_scale() == 8.0
+        assert net.weight.tolist()[0] == pytest.approx([-0.1, -0.1, -0.1])
+        with pytest.warns(UserWarning, match="Disabling autocast"):
+            with lib.autocast("cuda"):
+                assert not lib.is_autocast_enabled()
+        with pytest.warns(UserWarning, match="CUDA is not available.  Disabling."):
+            off = lib.amp.GradScaler()
+        assert not off.is_enabled() and off.get_scale() == 1.0 and off.state_dict() == {}
+        assert lib.get_autocast_dtype("cpu") is lib.bfloat16
+    # a skipped step: inf gradients leave the parameters and halve the scale
+    net = ember.nn.Linear(1, 1)
+    opt = ember.optim.SGD(net.parameters(), lr=0.1)
+    scaler = ember.amp.GradScaler("cpu", init_scale=4.0)
+    before = net.weight.clone()
+    (net(ember.tensor([[math.inf]])).sum() * 1).backward()
+    scaler.step(opt)
+    scaler.update()
+    assert ember.equal(net.weight, before) and scaler.get_scale() == 2.0
+    with pytest.raises(NotImplementedError):
+        ember.autocast("cpu")
+    with ember.autocast("cpu", enabled=False):
+        pass

@@ -5,12 +5,17 @@ import warnings
 
 from . import _dtype
 from ._tensor import Tensor
+from .amp import autocast
 from .futures import Future
 
-__all__ = ["Future", "can_cast", "fork", "get_device", "get_float32_matmul_precision",
-           "has_lapack", "has_mkl", "has_openmp", "has_spectral", "is_warn_always_enabled",
-           "set_anomaly_enabled", "set_default_tensor_type", "set_float32_matmul_precision",
-           "set_flush_denormal", "set_warn_always", "to_dlpack", "typename", "wait"]
+__all__ = ["Future", "autocast", "can_cast", "clear_autocast_cache", "fork",
+           "get_autocast_cpu_dtype", "get_autocast_dtype", "get_autocast_gpu_dtype",
+           "get_device", "get_float32_matmul_precision", "has_lapack", "has_mkl",
+           "has_openmp", "has_spectral", "is_autocast_cache_enabled", "is_autocast_cpu_enabled",
+           "is_autocast_enabled", "is_warn_always_enabled", "set_anomaly_enabled",
+           "set_autocast_cache_enabled", "set_default_tensor_type",
+           "set_float32_matmul_precision", "set_flush_denormal", "set_warn_always", "to_dlpack",
+           "typename", "wait"]
 
 # NumPy's LAPACK and FFT are always there; its BLAS (OpenBLAS) threads with OpenMP or pthreads
 has_lapack = True
@@ -117,3 +122,44 @@ def wait(future):
 def to_dlpack(tensor):
     """A DLPack capsule of ``tensor``'s memory (``torch.utils.dlpack.to_dlpack``)."""
     return tensor._data.__dlpack__()
+
+
+# -- autocast's state: never enabled in ember (see ember.amp) -------------------------------------
+_autocast_cache = {"enabled": True}
+
+
+def is_autocast_enabled(device_type=None):
+    return False
+
+
+def is_autocast_cpu_enabled():
+    return False
+
+
+def get_autocast_dtype(device_type):
+    """The dtype autocast would use on ``device_type`` (bfloat16 on the CPU, else float16)."""
+    if device_type == "cpu":
+        return _dtype.bfloat16
+    return _dtype.float16
+
+
+def get_autocast_cpu_dtype():
+    return get_autocast_dtype("cpu")
+
+
+def get_autocast_gpu_dtype():
+    warnings.warn("torch.get_autocast_gpu_dtype() is deprecated. Please use "
+                  "torch.get_autocast_dtype('cuda') instead.", DeprecationWarning, stacklevel=2)
+    return get_autocast_dtype("cuda")
+
+
+def clear_autocast_cache():
+    """Nothing cached: ember casts nothing."""
+
+
+def is_autocast_cache_enabled():
+    return _autocast_cache["enabled"]
+
+
+def set_autocast_cache_enabled(enabled):
+    _autocast_cache["enabled"] = bool(enabled)
