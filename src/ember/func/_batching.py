@@ -22,6 +22,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor
 from ..ops import elementwise
+from ..ops.linalg import _sublist_equation
 from ._vmap import RULES, _composite, fallback, is_batched, levels, materialize, unwrap, wrap
 
 
@@ -892,6 +893,8 @@ RULES["addmm"] = _addmm
 
 
 def _einsum(level, name, fn, args, kwargs):
+    if args and not isinstance(args[0], str):
+        args = _sublist_equation(args)  # the sublist form, as its equation
     eq, operands = args[0], list(args[1:])
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = list(operands[0])
@@ -900,8 +903,12 @@ def _einsum(level, name, fn, args, kwargs):
     eq = eq.replace(" ", "")
     lhs, arrow, rhs = eq.partition("->")
     terms = lhs.split(",")
-    if "..." in eq or not arrow or len(terms) != len(operands):
+    if len(terms) != len(operands):
         return NotImplemented
+    if not arrow:  # the implicit output: broadcast dims, then the labels used once, sorted
+        labels = lhs.replace("...", "").replace(",", "")
+        rhs = ("..." if "..." in lhs else "") + "".join(
+            sorted(c for c in set(labels) if labels.count(c) == 1))
     free = next(c for c in string.ascii_letters if c not in eq)
     new_terms = [free + t if is_batched(o, level) else t for t, o in zip(terms, operands)]
     phys = [unwrap(o, level) for o in operands]
