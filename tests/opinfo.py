@@ -1340,10 +1340,12 @@ NN_SAMPLING_OPS = [
         Sample(U(rng, 1, 1, 4, 3), size=(6, 5), mode="bicubic"),
         Sample(U(rng, 1, 1, 4, 3), scale_factor=1.6, mode="bicubic", align_corners=True,
                recompute_scale_factor=True),
-        Sample(U(rng, 1, 1, 2, 3, 2), scale_factor=(1.5, 1.0, 2.0), mode="trilinear"),
-        Sample(U(rng, 1, 1, 3, 4, 5), scale_factor=0.6, mode="area")], known=_COMPOSITE),
+        Sample(U(rng, 1, 1, 2, 3, 2), scale_factor=(1.5, 1.0, 2.0), mode="trilinear")],
+       known=_COMPOSITE),
+    # area mode is an adaptive average pool: PyTorch's node and ember's are the same
     OpInfo("F.interpolate_area", "nn.functional.interpolate", "nn.functional.interpolate",
-           lambda rng: [Sample(U(rng, 1, 2, 6, 5), size=(4, 3), mode="area")]),
+           lambda rng: [Sample(U(rng, 1, 2, 6, 5), size=(4, 3), mode="area"),
+                        Sample(U(rng, 1, 1, 3, 4, 5), scale_factor=0.6, mode="area")]),
 ]
 OP_DB += NN_SAMPLING_OPS
 

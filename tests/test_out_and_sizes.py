@@ -744,3 +744,78 @@ def test_no_out_in_pytorch_python(name):
         getattr(torch, name)(torch.ones(2), out=torch.empty(0)) if name.endswith("_like") or \
             name.endswith("_mean") else getattr(torch, name)((2,), (1,), out=torch.empty(0)) \
             if name == "empty_strided" else getattr(torch, name)(4, out=torch.empty(0))
+
+
+# -- out= and autograd over many argument patterns ----------------------------------------------
+# every op of OUT called with a few argument patterns on float64 inputs that require grad:
+# where PyTorch's plain call works, its out= call must give what PyTorch's gives (the refusal
+# naming the same kernel, a NotImplemented or CopyBackwards node, no node at all, or the
+# TypeError of an overload without out=)
+_PATTERNS = [
+    lambda L, x: (x,), lambda L, x: (x, x), lambda L, x: (x, 1), lambda L, x: (x, 0.5),
+    lambda L, x: (x, x, x), lambda L, x: (x, 0, L.tensor([0, 1])),
+    lambda L, x: (x, L.tensor([0, 1])), lambda L, x: (L.tensor([0.2, 0.5]), x),
+    lambda L, x: (x, 2, True), lambda L, x: (x, 3), lambda L, x: (x, 0), lambda L, x: (x, -1),
+]
+_PATTERN_SHAPES = [(3, 3), (3,), (2, 3, 3)]
+# (name, pattern): a difference kept
+_PATTERN_KNOWN = {
+    **{("add", i): "add(input, alpha, other): an overload PyTorch deprecates, ember has none"
+       for i in (4, 8)},
+    **{(f"fft_{n}", i): "the FFTs of a real input: PyTorch's out requires grad (NotImplemented)"
+       for n in ("ifft", "ihfft") for i in (0, 2, 9, 10, 11)},
+}
+
+
+def _lib_fn(lib, name):
+    if name.startswith(("linalg_", "fft_")):
+        space, _, short = name.partition("_")
+        return getattr(getattr(lib, space), short, None)
+    return getattr(lib, name, None) or getattr(lib.nn.functional, name, None)
+
+
+def _pattern_outcome(lib, name, pattern, shape):
+    fn = _lib_fn(lib, name)
+    x = lib.ones(*shape, dtype=lib.float64) * 0.7
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            result = fn(*pattern(lib, x))
+        except Exception:  # noqa: BLE001 - only the calls PyTorch takes are compared
+            return None
+        results = result if isinstance(result, tuple) else (result,)
+        if not all(isinstance(r, lib.Tensor) for r in results):
+            return None
+        out = tuple(lib.empty(0, dtype=r.dtype) for r in results)
+        try:
+            got = fn(*pattern(lib, x.clone().requires_grad_()),
+                     out=out if isinstance(result, tuple) else out[0])
+        except Exception as e:  # noqa: BLE001 - compared with PyTorch's
+            return type(e).__name__, _clean(str(e))
+    gots = got if isinstance(got, tuple) else (got,)
+    return "ok", [(g.requires_grad, None if g.grad_fn is None else
+                   g.grad_fn.name().split("::")[-1]) for g in gots]
+
+
+def _pattern_cases():
+    cases = []
+    for name in sorted(_out.OUT | _out.OWN):
+        if _lib_fn(torch, name) is None or _lib_fn(ember, name) is None:
+            continue
+        for i in range(len(_PATTERNS)):
+            if all(_pattern_outcome(torch, name, _PATTERNS[i], shape) is None
+                   for shape in _PATTERN_SHAPES):
+                continue  # PyTorch takes none of these calls
+            marks = [pytest.mark.xfail(strict=True, reason=_PATTERN_KNOWN[name, i])] if (
+                (name, i) in _PATTERN_KNOWN) else []
+            cases.append(pytest.param(name, i, id=f"{name}-{i}", marks=marks))
+    return cases
+
+
+@pytest.mark.parametrize("name, i", _pattern_cases())
+def test_out_autograd_over_argument_patterns(name, i):
+    for shape in _PATTERN_SHAPES:
+        t = _pattern_outcome(torch, name, _PATTERNS[i], shape)
+        if t is None:
+            continue
+        assert _pattern_outcome(ember, name, _PATTERNS[i], shape) == t, shape

@@ -21,7 +21,7 @@ import warnings
 
 import numpy as np
 
-from .. import _device, _dtype
+from .. import _device, _dtype, _names
 from .._dispatch import state as _dispatch
 from .._dtype import from_np
 from .._tensor import Tensor
@@ -65,7 +65,7 @@ OUT = FACTORIES | {f"linalg_{n}" for n in _LINALG} | set("""
     tensordot topk tril triu true_divide trunc var vdot vstack where xlogy avg_pool2d
     avg_pool3d searchsorted bucketize addbmm addcdiv addcmul addmv addr chain_matmul column_stack
     row_stack dstack diff float_power frexp gcd lcm heaviside histc kron ldexp nextafter renorm
-    arctan2 isin quantile nanquantile
+    arctan2 isin quantile nanquantile histogram digamma erfinv lgamma mvlgamma polygamma
 """.split()) - OWN
 
 # the operator PyTorch names in its autograd error, where it is not the function's own name
@@ -83,11 +83,24 @@ _KERNEL = {
     "linalg_multi_dot": "mm", "linalg_vecdot": "sum", "linalg_matmul": "matmul",
     "matrix_power": "matmul", "row_stack": "cat", "column_stack": "cat", "dstack": "cat",
     "kron": "mul", "diff": "sub", "float_power": "pow", "chain_matmul": "mm", "arctan2": "atan2",
+    "cross": "linalg_cross", "qr": "linalg_qr", "svd": "_linalg_svd", "linalg_svd": "_linalg_svd",
+    "slogdet": "_linalg_slogdet", "linalg_slogdet": "_linalg_slogdet",
+    "linalg_eigh": "_linalg_eigh", "linalg_eigvalsh": "_linalg_eigh",
 }
 # composite ops: the write is out.copy_(result), recorded by autograd (no error)
-_COPIES = {"diag", "inner", "tensordot", "linalg_matrix_norm", "linalg_norm",
+_COPIES = {"inner", "tensordot", "linalg_matrix_norm", "linalg_norm",
            "linalg_matrix_rank", "linalg_cond", "linalg_tensorinv", "linalg_tensorsolve",
-           "quantile", "nanquantile"}
+           "quantile", "nanquantile", "lu", "nuclear_norm"}
+# ops PyTorch does not differentiate: out= is written whatever requires grad
+_NO_AUTOGRAD = set("""
+    all any argmax argmin bucketize searchsorted eq ne ge gt le lt greater greater_equal less
+    less_equal not_equal histc isin isneginf isposinf logical_and logical_not
+    logical_or logical_xor multinomial nonzero signbit
+""".split())
+# ops whose out= form PyTorch gives no derivative: an input that requires grad makes out
+# require grad through a NotImplemented node (its backward raises)
+_NOT_IMPLEMENTED = {"conj_physical", "floor_divide", "heaviside", "linalg_eigvals", "softmax",
+                    "log_softmax", "histogram", "diag"}
 
 # out may not share memory with an input: at all (cat's family, the gathers), or partly
 # (the elementwise ops: out may be an input itself, element for element)
@@ -197,6 +210,15 @@ _RULES = {
                    "different dtypes.")),
     "histc": (("same", RuntimeError, "histogram: input tensor and hist tensor should have the "
                "same dtype, but got input {r} and hist {o}"),),
+    # one rule per output
+    "histogram": {0: (("same", RuntimeError, "torch.histogram: input tensor and hist tensor "
+                       "should have the same dtype, but got input {r} and hist {o}"),),
+                  1: (("same", RuntimeError, "torch.histogram: input tensor and bin_edges tensor "
+                       "should have the same dtype, but got input {r} and bin_edges {o} for "
+                       "dimension 0"),)},
+    # {I}: the input's dtype
+    "mvlgamma": (("cast", RuntimeError, "mvlgamma: result type {I} can't be cast to the desired "
+                  "output type {R}"),),
     "linalg_matrix_power": (_castable("matrix_power"), _CPP),
     "linalg_multi_dot": (("same", RuntimeError,
                           "multi_dot(): expected out tensor to have dtype {r} but got {o}"),),
@@ -248,10 +270,12 @@ def _outs(out, n, name):
     return tuple(out)
 
 
-def _check_dtype(name, r, o, several):
+def _check_dtype(name, r, o, several, i=0, first=None):
     rules = _RULES.get(name)
     if rules is None:
         rules = (_CPP,) if several or name in _SAME_DEFAULT else (_CAST,)
+    elif isinstance(rules, dict):
+        rules = rules[i]
     for check, exc, text in rules:
         if check == "cast":
             bad = not can_cast(r, o)
@@ -265,21 +289,45 @@ def _check_dtype(name, r, o, several):
             bad = not (o.is_floating_point or o.is_complex)
         if bad:
             raise exc(text.format(R=r.word, O=o.word, r=r.cpp, o=o.cpp,
+                                  I=first.dtype.word if isinstance(first, Tensor) else r.word,
                                   F="True" if r is _dtype.int32 else "False"))
 
 
-def check_grad(name, args, kwargs, outs=()):
+def _autograd(name, args, kwargs):
+    """How PyTorch's out= form of this call meets autograd: "copy" (a composite: the write is
+    out.copy_(result), recorded), "none" (not differentiated), "not_implemented" (out gets a
+    NotImplemented node), or the name of the kernel whose refusal it raises."""
+    n = args[1] if len(args) > 1 else None
+    if name in _COPIES or name == "chain_matmul" and len(args) == 1 or (
+            name == "diff" and (n if n is not None else kwargs.get("n", 1)) == 0) or (
+            name == "linalg_pinv" and (n is not None or {"rcond", "atol", "rtol"} & kwargs.keys())):
+        return "copy"
+    if name in _NO_AUTOGRAD:
+        return "none"
+    if name in _NOT_IMPLEMENTED:
+        return "not_implemented"
+    if name in ("matrix_power", "linalg_matrix_power") and isinstance(n, int):
+        return "none" if n == 0 else "copy" if n == 1 else "linalg_inv_ex" if n < 0 else "matmul"
+    if name in ("max", "min") and isinstance(n, Tensor):
+        return name + "imum"  # max(a, b) is maximum
+    if name == "linalg_vecdot" and isinstance(n, Tensor) and n._data.ndim == 1 and (
+            isinstance(args[0], Tensor) and args[0]._data.ndim == 1):
+        return "vdot"
+    return _KERNEL.get(name, name)
+
+
+def check_grad(name, args, kwargs, outs=(), kind=None):
     """PyTorch's refusal of out= when autograd would have to see the op."""
-    if name in _COPIES:
+    kind = kind or _autograd(name, args, kwargs)
+    if kind in ("copy", "none", "not_implemented"):
         return
     if _grad.enabled and (any(_requires_grad(a) for a in (*args, *kwargs.values()))
                           or any(o._requires_grad for o in outs)):
-        raise RuntimeError(f"{_KERNEL.get(name, name)}(): functions with out=... arguments don't "
-                           "support automatic differentiation, but one of the arguments requires "
-                           "grad.")
+        raise RuntimeError(f"{kind}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
     if forward_ad.state.active and any(_has_tangent(a) for a in (*args, *kwargs.values())):
-        raise NotImplementedError(f"Trying to use forward AD with {_KERNEL.get(name, name)}_out "
-                                  "that does not support it because it is an out= function")
+        raise NotImplementedError(f"Trying to use forward AD with {kind}_out that does not "
+                                  "support it because it is an out= function")
 
 
 def _requires_grad(a):
@@ -298,20 +346,68 @@ def _has_tangent(a):
     return False
 
 
+# calls that pick an overload of PyTorch's without out= (a full reduction, where(condition),
+# bernoulli(input, p)): the signatures PyTorch lists, or the dim it asks for
+_TYPE = "ember.dtype dtype = None"
+_NO_OUT_FORM = {
+    "sum": (lambda a, k: len(a) < 2 and "dim" not in k,
+            (f"(Tensor input, *, {_TYPE})", "(Tensor input, tuple of ints dim, bool keepdim = "
+             f"False, *, {_TYPE}, Tensor out = None)")),
+    "prod": (lambda a, k: len(a) < 2 and "dim" not in k,
+             (f"(Tensor input, *, {_TYPE})", "(Tensor input, int dim, bool keepdim = False, *, "
+              f"{_TYPE}, Tensor out = None)")),
+    "median": (lambda a, k: len(a) < 2 and "dim" not in k, None),
+    "nanmedian": (lambda a, k: len(a) < 2 and "dim" not in k, None),
+    "where": (lambda a, k: len(a) + len(k) == 1, (
+        "(Tensor condition)", "(Tensor condition, Tensor input, Tensor other, *, Tensor out = "
+        "None)", "(Tensor condition, Number self, Tensor other)", "(Tensor condition, Tensor "
+        "input, Number other)", "(Tensor condition, Number self, Number other)")),
+    "bernoulli": (lambda a, k: len(a) > 1 or "p" in k, (
+        "(Tensor input, *, ember.Generator generator = None, Tensor out = None)",
+        "(Tensor input, float p, *, ember.Generator generator = None)")),
+}
+
+
+def _no_out_form(name, args, kwargs, out):
+    """PyTorch's TypeError for a call whose overload takes no out= (see _NO_OUT_FORM)."""
+    if not _NO_OUT_FORM[name][0](args, kwargs):
+        return
+    sigs = _NO_OUT_FORM[name][1]
+    if sigs is None or "dtype" in kwargs:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
+    got = ", ".join([_typename(a) for a in args] +
+                    [f"{k}={_typename(v)}" for k, v in kwargs.items()] +
+                    [f"out={_typename(out)}"])
+    raise TypeError(_names.spell(f"{name}() received an invalid combination of arguments - got "
+                                 f"({got}), but expected one of:" +
+                                 "".join(f"\n * {s}" for s in sigs) + "\n"))
+
+
 def call(fn, name, args, kwargs, out):
     """fn(*args, **kwargs) with its result written into ``out`` (see the module's notes)."""
+    if name in _NO_OUT_FORM:
+        _no_out_form(name, args, kwargs, out)
     if _dispatch.depth:  # a transform (vmap) refuses out= when it owns an argument
         _dispatch.handler("out=", _batch_refusal(name), (*args, out), kwargs)
     if name in FACTORIES or name == "normal" and (len(args) > 2 or "size" in kwargs):
         return _factory(fn, name, args, kwargs, out)  # normal(mean, std, size) is a factory
+    kind = _autograd(name, args, kwargs)
     check_grad(name, args, kwargs, out if isinstance(out, (tuple, list)) else
-               (out,) if isinstance(out, Tensor) else ())
+               (out,) if isinstance(out, Tensor) else (), kind)
     if name in _NO_OVERLAP or name in _NO_PARTIAL_OVERLAP:
         _check_overlap(name, args, out)
     if name in _IN_OUT_DTYPE and isinstance(out, Tensor) and out._data.dtype.kind == "f":
         args = tuple(a.to(out.dtype) if isinstance(a, Tensor) and a._data.dtype.kind == "f"
                      else a for a in args)
-    return write(fn(*args, **kwargs), out, name)
+    written = write(fn(*args, **kwargs), out, name, args[0] if args else None, kind == "copy")
+    if kind == "not_implemented" and _grad.enabled and any(
+            _requires_grad(a) for a in (*args, *kwargs.values())):
+        from .indexing import not_implemented  # the op's node: its backward raises
+
+        inputs = tuple(a for a in (*args, *kwargs.values()) if isinstance(a, Tensor))
+        for o in written if isinstance(written, tuple) else (written,):
+            not_implemented(o, _KERNEL.get(name, name), inputs)
+    return written
 
 
 def _check_overlap(name, args, out):
@@ -338,16 +434,21 @@ def _batch_refusal(name):
     return refuse
 
 
-def write(result, out, name):
-    """Write an op's result (a tensor or a tuple of them) into out; return out."""
+def write(result, out, name, first=None, copy=None):
+    """Write an op's result (a tensor or a tuple of them) into out; return out.
+
+    ``first``: the op's first argument (some dtype errors name its dtype); ``copy``: record
+    the write as out.copy_(result) (by default for the ops of ``_COPIES``)."""
+    if copy is None:
+        copy = name in _COPIES
     several = isinstance(result, tuple)
     results = tuple(result) if several else (result,)
     outs = _outs(out, len(results), name)
-    for r, o in zip(results, outs):
-        _check_dtype(name, from_np[r._data.dtype], from_np[o._data.dtype], several)
+    for i, (r, o) in enumerate(zip(results, outs)):
+        _check_dtype(name, from_np[r._data.dtype], from_np[o._data.dtype], several, i, first)
     for r, o in zip(results, outs):
         _resize(o, r._data.shape, name, name not in _QUIET_RESIZE)
-        if name in _COPIES:
+        if copy:
             o.copy_(r)
         else:
             np.copyto(o._data, r._data, casting="unsafe")

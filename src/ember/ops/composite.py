@@ -20,7 +20,7 @@ from ..autograd import forward_ad as _fw
 # the ops are called through their modules, at call time: those are the public ops (what
 # vmap and the other transforms see), installed by ops/__init__.py after these imports
 from . import activation as _activation
-from . import creation, padding, shape
+from . import creation, elementwise, padding, shape
 from ._inplace import apply_inplace
 
 __all__ = [
@@ -1069,15 +1069,19 @@ def nonzero_static(input, *, size, fill_value=-1):
     return _make(out)
 
 
-def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
+def histogram(input, bins=100, *, range=None, weight=None, density=False):
+    from .indexing import not_implemented
     from .reduction import return_type
 
     a = input._data
     edges = bins._data if isinstance(bins, Tensor) else bins
     w = None if weight is None else weight._data
     hist, e = np.histogram(a, bins=edges, range=range, weights=w, density=density)
+    # no derivative in PyTorch: an input that requires grad gives NotImplemented nodes
+    inputs = (input, bins, weight)
     return return_type("histogram", ("hist", "bin_edges"))(
-        (_make(hist.astype(a.dtype)), _make(np.asarray(e, dtype=a.dtype))))
+        (not_implemented(_make(hist.astype(a.dtype)), "histogram", inputs),
+         not_implemented(_make(np.asarray(e, dtype=a.dtype)), "histogram", inputs)))
 
 
 def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False):
@@ -1117,14 +1121,15 @@ def _gradient_1d(f, dim, h, edge_order):
         inner = a * at(0, n - 2) + b * at(1, n - 2) + c * at(2, n - 2)
         first = (at(1) - at(0)) / (x[1] - x[0])
         last = (at(n - 1) - at(n - 2)) / (x[n - 1] - x[n - 2])
-    else:
-        inner = (at(2, n - 2) - at(0, n - 2)) / (2 * h)
+    else:  # PyTorch's Scalar arithmetic: MulBackward1 and DivBackward1 nodes
+        mul, div = elementwise.mul_scalar, elementwise.div_scalar
+        inner = div(div(at(2, n - 2) - at(0, n - 2), 2), h)
         if edge_order == 1:
-            first = (at(1) - at(0)) / h
-            last = (at(n - 1) - at(n - 2)) / h
+            first = div(at(1) - at(0), h)
+            last = div(at(n - 1) - at(n - 2), h)
         else:
-            first = (at(0) * -3 + at(1) * 4 - at(2)) / (2 * h)
-            last = (at(n - 1) * 3 - at(n - 2) * 4 + at(n - 3)) / (2 * h)
+            first = div(mul(at(0), -1.5) + mul(at(1), 2) - mul(at(2), 0.5), h)
+            last = div(mul(at(n - 3), 0.5) - mul(at(n - 2), 2) + mul(at(n - 1), 1.5), h)
     return shape.cat([first, inner, last], dim)
 
 

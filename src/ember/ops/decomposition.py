@@ -960,6 +960,22 @@ def _svd_check(A, op="linalg.svd"):
     _float_check(A, op, kernel="linalg_svd_cpu")
 
 
+def _np_svd(d, **kw):
+    """np.linalg.svd with PyTorch's error when LAPACK does not converge."""
+    try:
+        return np.linalg.svd(d, **kw)
+    except np.linalg.LinAlgError:
+        flat = d.reshape(-1, *d.shape[-2:])
+        bad = [i for i in range(len(flat)) if not np.isfinite(flat[i]).all()]
+        why = ("the input matrix contained non-finite values" if bad else "the input matrix is "
+               "ill-conditioned or has too many repeated singular values")
+        exc = _LinAlgError(f"linalg.svd: {_batch_prefix(bad[0] if bad else 0, d.ndim > 2)}The "
+                           f"algorithm failed to converge because {why}.")
+        note(exc, "An inf or nan in the matrix (often from a diverging computation upstream) "
+                  "makes its singular values undefined.")
+        raise exc from None
+
+
 def _svd_np(d, full):
     m, n = d.shape[-2:]
     if 0 in d.shape:
@@ -968,7 +984,7 @@ def _svd_np(d, full):
         U = _np_eye_batch(m, d.dtype, b)[..., :, :(m if full else k)]
         Vh = _np_eye_batch(n, d.dtype, b)[..., :(n if full else k), :]
         return U, np.zeros((*b, k), d.dtype), Vh
-    u, s, vh = np.linalg.svd(d, full_matrices=full)
+    u, s, vh = _np_svd(d, full_matrices=full)
     return u.astype(d.dtype, copy=False), s.astype(d.dtype, copy=False), vh.astype(d.dtype,
                                                                                   copy=False)
 
@@ -1238,11 +1254,8 @@ def lu(A, pivot=True, get_infos=False, out=None):
         "compute_pivots)\nand\nLU, pivots, info = ember.lu(A, compute_pivots, get_infos=True)\n"
         "should be replaced with\nLU, pivots, info = ember.linalg.lu_factor_ex(A, "
         "compute_pivots)")
-    LU, piv, info = _lu_factor(A, pivot, "lu")
-    if get_infos:
-        return LU, piv, info
-    _lu_error(info._data, A._data.ndim > 2)
-    return LU, piv
+    LU, piv, info = _lu_factor(A, pivot, "lu")  # a singular A is factored, as in PyTorch
+    return (LU, piv, info) if get_infos else (LU, piv)
 
 
 def _lu_solve_rule(grads, outs, LU, pivots, P, left, adjoint):
@@ -1349,6 +1362,10 @@ def linalg_pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None):
             raise TypeError("linalg_pinv() received an invalid combination of arguments: rcond "
                             "cannot be given with atol or rtol")
         rtol, atol = rcond, 0.0
+    for arg, tol in (("atol", atol), ("rtol", rtol)):
+        if isinstance(tol, Tensor) and tol._requires_grad and _grad_state.enabled:
+            raise RuntimeError(f"The function 'linalg_pinv' is not differentiable with respect "
+                               f"to argument '{arg}'. This input cannot have requires_grad True.")
     d = A._data
     if d.ndim < 2 or d.dtype.kind not in "fV" or d.dtype.itemsize < 4:
         raise RuntimeError(
@@ -1908,7 +1925,8 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     """torch.norm: a vector p-norm over dim (every element by default); 'fro' is the 2-norm,
     'nuc' the nuclear norm of a matrix (over two dims)."""
     if out is not None:
-        return _write_out(norm(input, p, dim, keepdim, dtype=dtype), out, "norm")
+        return _write_out(norm(input, p, dim, keepdim, dtype=dtype), out,
+                          "nuclear_norm" if p == "nuc" else "norm", input)
     if p == "nuc":
         check_tensor(input, "norm")
         d = input._data
@@ -1922,7 +1940,20 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     return _vector_norm_op(input, p, dim, keepdim, dtype=dtype)
 
 
-def linalg_matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
+def linalg_matrix_rank(A, *args, atol=None, rtol=None, hermitian=False, tol=None):
+    if args:  # PyTorch's older overload: matrix_rank(A, tol, hermitian=False)
+        if len(args) > 2 or atol is not None or rtol is not None:
+            got = ", ".join(["Tensor", *(_out._typename(a) for a in args)] +
+                            [f"{k}={_out._typename(v)}" for k, v in
+                             (("atol", atol), ("rtol", rtol)) if v is not None])
+            raise TypeError(
+                f"linalg_matrix_rank() received an invalid combination of arguments - got "
+                f"({got}), but expected one of:\n * (Tensor input, *, Tensor atol = None, Tensor "
+                "rtol = None, bool hermitian = False, Tensor out = None)\n * (Tensor input, *, "
+                "float atol = None, float rtol = None, bool hermitian = False, Tensor out = None)"
+                "\n * (Tensor input, Tensor tol, bool hermitian = False, *, Tensor out = None)\n"
+                " * (Tensor input, float tol, bool hermitian = False, *, Tensor out = None)\n")
+        tol, hermitian = args[0], args[1] if len(args) > 1 else hermitian
     check_tensor(A, "linalg_matrix_rank", "A")
     _no_complex(A, "linalg.matrix_rank")
     d = A._data
@@ -1935,7 +1966,7 @@ def linalg_matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
     if hermitian:
         s = np.sort(np.abs(np.linalg.eigvalsh(d)), axis=-1)[..., ::-1]
     else:
-        s = np.linalg.svd(d, compute_uv=False) if d.size else np.zeros((*d.shape[:-2], 0))
+        s = _np_svd(d, compute_uv=False) if d.size else np.zeros((*d.shape[:-2], 0))
     cut = _cutoff(s, atol, rtol, m, n, d.dtype)
     return _make(np.sum(s > cut, axis=-1).astype(np.int64))
 
@@ -1952,12 +1983,20 @@ def linalg_cond(A, p=None):
         s = linalg_svdvals(A)
         first, last = s[..., :1], s[..., -1:]
         return (first / last if p != -2 else last / first).squeeze(-1)
-    return linalg_matrix_norm(A, p) * linalg_matrix_norm(linalg_inv(A), p)
+    # a singular matrix's condition number is inf, as in PyTorch (its inverse filled with inf
+    # there; ember fills zeros and sets the result, so the nuclear norm's SVD stays finite)
+    inv, info = linalg_inv_ex(A)
+    bad = info._data > 0
+    if not bad.any():
+        return linalg_matrix_norm(A, p) * linalg_matrix_norm(inv, p)
+    inv = inv.masked_fill(_make(bad[..., None, None]), 0.0)
+    cond = linalg_matrix_norm(A, p) * linalg_matrix_norm(inv, p)
+    return cond.masked_fill(_make(bad), math.inf)
 
 
-def _write_out(result, out, name):
+def _write_out(result, out, name, *inputs):
     """``out=`` for the functions that take it positionally (torch.lu, torch.norm)."""
-    _out.check_grad(name, (), {}, out if isinstance(out, (tuple, list)) else (out,))
+    _out.check_grad(name, inputs, {}, out if isinstance(out, (tuple, list)) else (out,))
     return _out.write(result, out, name)
 
 

@@ -731,6 +731,22 @@ def floor_divide(input, other):
 _DIV = div.binary[1]  # noqa: F821 - the table's node, which div with a rounding mode also uses
 
 
+# a tensor and a number inside an op (PyTorch's Scalar overloads of mul and div): one
+# MulBackward1 or DivBackward1 node, the number kept in the tensor's dtype
+_MulScalar = formula_node("MulBackward1", lambda g, s: g * s, elementwise=True)
+_DivScalar = formula_node("DivBackward1", lambda g, s: g / s, elementwise=True)
+
+
+def mul_scalar(t, s):
+    d = t._data
+    return record(d * d.dtype.type(s), _MulScalar, (t,), (s,))
+
+
+def div_scalar(t, s):
+    d = t._data
+    return record(d / d.dtype.type(s), _DivScalar, (t,), (s,))
+
+
 def div(input, other, *, rounding_mode=None):  # noqa: F811
     if rounding_mode is None:
         return _binary(np.true_divide, _DIV, input, other, True)

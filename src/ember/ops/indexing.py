@@ -869,6 +869,14 @@ def _no_forward_rule(ts, inputs, saved, out):
 _NotImplemented.jvp = staticmethod(_no_forward_rule)
 
 
+def not_implemented(t, kernel, inputs):
+    """Give ``t`` (written by an op PyTorch does not differentiate there) a NotImplemented
+    node over ``inputs``: it requires grad, and its backward raises PyTorch's error."""
+    r = record(t._data, _NotImplemented, inputs, (kernel,))
+    t._grad_fn, t._output_nr, t._requires_grad = r._grad_fn, r._output_nr, r._requires_grad
+    return t
+
+
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     d = input._data
     idx = _int_index(index, "scatter", "int64")

@@ -19,6 +19,7 @@ from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
 from ._nn_common import as_kernel, kernel_node
 from ._op import broadcast_shapes_error, check_tensor, formula_node, record, refuse_tangents
 from .activation import log_softmax, logsigmoid, softplus
+from .elementwise import div_scalar as _div_scalar
 from .elementwise import where
 from .linalg import _word
 from .shape import cat, stack
@@ -465,14 +466,6 @@ def _cross_entropy_probs(input, target, weight, ignore_index, reduction, label_s
         return _div_scalar(-prod.sum(), float("nan"))
     return _div_scalar(-prod.sum(), xd.size // n_classes)
 
-
-# division by a number inside an op: PyTorch's Scalar overload of div
-_DivScalar = formula_node("DivBackward1", lambda g, s: g / s, elementwise=True)
-
-
-def _div_scalar(t, s):
-    d = t._data
-    return record(d / d.dtype.type(s), _DivScalar, (t,), (s,))
 
 
 
