@@ -738,11 +738,15 @@ _DivScalar = formula_node("DivBackward1", lambda g, s: g / s, elementwise=True)
 
 
 def mul_scalar(t, s):
+    if _dispatch.depth:  # a transform (vmap) sees the public op
+        return mul(t, s)  # noqa: F821 - made from the table below
     d = t._data
     return record(d * d.dtype.type(s), _MulScalar, (t,), (s,))
 
 
 def div_scalar(t, s):
+    if _dispatch.depth:
+        return div(t, s)
     d = t._data
     return record(d / d.dtype.type(s), _DivScalar, (t,), (s,))
 
