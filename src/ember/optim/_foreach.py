@@ -33,7 +33,8 @@ from .._tensor import _make
 from ._fused import fma_
 from .optimizer import Optimizer, _step_tensor
 
-__all__ = ["Block", "ForeachOptimizer", "check_fused", "decayed_grad"]
+__all__ = ["Block", "ForeachOptimizer", "RealForeachOptimizer", "check_capturable", "check_fused",
+           "decayed_grad"]
 
 CHUNK = 1 << 17  # elements of a block: the dozen passes of an update stay in the CPU's cache
 SMALL = 1 << 13  # parameters up to this size are packed together into flat blocks
@@ -281,3 +282,34 @@ def decayed_grad(x, k):
     if k.weight_decay:
         g = fma_(x.tmp(), k.weight_decay, x.p, g, x)
     return g
+
+
+def check_capturable(group, what="params and state_steps", xla=True):
+    """PyTorch's refusal of capturable=True on a CPU, as its single-tensor code words it
+    (``what`` names the tensors it checks; its multi-tensor code leaves 'xla' out)."""
+    if group.get("capturable"):
+        devices = ["cuda", "xpu", "hpu", "privateuseone"]
+        if xla:
+            devices.append("xla")
+        raise AssertionError(
+            f"If capturable=True, {what} must be on supported devices: {devices}."
+        )
+
+
+class RealForeachOptimizer(ForeachOptimizer):
+    """A ForeachOptimizer for real parameters whose capturable=True is refused with the
+    words of its PyTorch counterpart: ``_capturable[foreach]`` is (what, xla) for
+    check_capturable."""
+
+    _capturable = {False: ("params and state_steps", True),
+                   True: ("params and state_steps", False)}
+
+    def _buckets(self, group):
+        if group.get("capturable") and any(p._grad is not None for p in group["params"]):
+            check_capturable(group, *self._capturable[bool(group.get("foreach"))])
+        return super()._buckets(group)
+
+    def _check_param(self, param, grad):
+        if grad.dtype.kind == "c" or param._data.dtype.kind == "c":
+            raise NotImplementedError(
+                f"ember's {type(self).__name__} does not support complex parameters")
