@@ -76,6 +76,7 @@ from .ops.reduction import *
 from .ops.sampling import *
 from .ops.shape import *
 from .ops.sorting import *
+from .ops.special_fns import i0, igamma, igammac
 
 # as in PyTorch, ember.autograd.gradcheck is the function, not its module
 autograd.gradcheck = _gradcheck_module.gradcheck

@@ -1,14 +1,15 @@
 """``torch.special``: the special functions under their SciPy-style names.
 
 Most are ember's ops under a second name; ``ndtr``, ``entr`` and ``xlog1py`` are written with
-other ops (their gradients, tangents and batching are those ops'). The gamma and Bessel
-families are not implemented yet (docs/pytorch_coverage.md lists them).
+other ops (their gradients, tangents and batching are those ops'). The Bessel, incomplete
+gamma, zeta and polynomial families are ops/special_fns.py's ``special_*`` ops.
 """
 
 import math
 
 from ._tensor import Tensor
 from .ops import elementwise as _ew
+from .ops import special_fns as _sf
 from .ops.activation import log_softmax, softmax
 from .ops.creation import tensor as _tensor
 from .ops.elementwise import erf, erfc, exp2, expm1, log1p, logit, round, sinc, xlogy
@@ -20,7 +21,10 @@ from .ops.reduction import logsumexp
 
 __all__ = ["digamma", "entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln",
            "log1p", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "polygamma",
-           "psi", "round", "sinc", "softmax", "xlog1py", "xlogy"]
+           "psi", "round", "sinc", "softmax", "xlog1py", "xlogy",
+           *(n[len("special_"):] for n in _sf.__all__ if n.startswith("special_"))]
+globals().update({n[len("special_"):]: getattr(_sf, n) for n in _sf.__all__
+                  if n.startswith("special_")})
 
 _ = (erf, exp2, expm1, log1p, logit, round, sinc, xlogy, log_softmax, softmax, logsumexp,
      digamma, erfinv, polygamma, psi, gammaln)

@@ -51,6 +51,7 @@ from . import (
     sampling,
     shape,
     sorting,
+    special_fns,
     spectral,
 )
 
@@ -59,7 +60,8 @@ _ = (_op, _inplace, _nn_common)  # shared machinery: recording nodes, in-place r
 # the op families, each importing only those before it
 _MODULES = (creation, shape, indexing, elementwise, reduction, sorting, copy, legacy, random,
             linalg, complex, decomposition, activation, linear, loss, normalization, dropout,
-            embedding, conv, pooling, padding, sampling, spectral, gamma, composite)
+            embedding, conv, pooling, padding, sampling, spectral, gamma, special_fns,
+            composite)
 
 
 def public(fn, name, method=False):

@@ -66,6 +66,17 @@ OUT = FACTORIES | {f"linalg_{n}" for n in _LINALG} | set("""
     avg_pool3d searchsorted bucketize addbmm addcdiv addcmul addmv addr chain_matmul column_stack
     row_stack dstack diff float_power frexp gcd lcm heaviside histc kron ldexp nextafter renorm
     arctan2 isin quantile nanquantile histogram digamma erfinv lgamma mvlgamma polygamma
+    i0 igamma igammac special_airy_ai special_bessel_j0 special_bessel_j1 special_bessel_y0
+    special_bessel_y1 special_chebyshev_polynomial_t special_chebyshev_polynomial_u
+    special_chebyshev_polynomial_v special_chebyshev_polynomial_w special_erfcx
+    special_gammainc special_gammaincc special_hermite_polynomial_h
+    special_hermite_polynomial_he special_i0 special_i0e special_i1 special_i1e
+    special_laguerre_polynomial_l special_legendre_polynomial_p special_log_ndtr
+    special_modified_bessel_i0 special_modified_bessel_i1 special_modified_bessel_k0
+    special_modified_bessel_k1 special_ndtri special_scaled_modified_bessel_k0
+    special_scaled_modified_bessel_k1 special_shifted_chebyshev_polynomial_t
+    special_shifted_chebyshev_polynomial_u special_shifted_chebyshev_polynomial_v
+    special_shifted_chebyshev_polynomial_w special_spherical_bessel_j0 special_zeta
 """.split()) - OWN
 
 # the operator PyTorch names in its autograd error, where it is not the function's own name
