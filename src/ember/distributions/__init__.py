@@ -20,24 +20,36 @@ from . import (
                distribution,
                exp_family,
                exponential,
+               fishersnedecor,
                gamma,
+               generalized_pareto,
                geometric,
                gumbel,
                half_cauchy,
                half_normal,
                independent,
+               inverse_gamma,
                kl,
+               kumaraswamy,
                laplace,
                log_normal,
+               logistic_normal,
+               mixture_same_family,
+               multinomial,
                multivariate_normal,
+               negative_binomial,
                normal,
                one_hot_categorical,
+               pareto,
                poisson,
+               relaxed_bernoulli,
+               relaxed_categorical,
                studentT,
                transformed_distribution,
                transforms,
                uniform,
                utils,
+               weibull,
 )
 from .bernoulli import Bernoulli
 from .beta import Beta
@@ -50,24 +62,36 @@ from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .exponential import Exponential
+from .fishersnedecor import FisherSnedecor
 from .gamma import Gamma
+from .generalized_pareto import GeneralizedPareto
 from .geometric import Geometric
 from .gumbel import Gumbel
 from .half_cauchy import HalfCauchy
 from .half_normal import HalfNormal
 from .independent import Independent
+from .inverse_gamma import InverseGamma
 from .kl import kl_divergence, register_kl
+from .kumaraswamy import Kumaraswamy
 from .laplace import Laplace
 from .log_normal import LogNormal
+from .logistic_normal import LogisticNormal
+from .mixture_same_family import MixtureSameFamily
+from .multinomial import Multinomial
 from .multivariate_normal import MultivariateNormal
+from .negative_binomial import NegativeBinomial
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
+from .pareto import Pareto
 from .poisson import Poisson
+from .relaxed_bernoulli import RelaxedBernoulli
+from .relaxed_categorical import RelaxedOneHotCategorical
 from .studentT import StudentT
 from .transformed_distribution import TransformedDistribution
 from .transforms import *  # noqa: F403
 from .transforms import __all__ as _transforms_all
 from .uniform import Uniform
+from .weibull import Weibull
 
 __all__ = [
     "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet",
@@ -75,12 +99,16 @@ __all__ = [
     "HalfCauchy", "HalfNormal", "Independent", "Laplace", "LogNormal", "MultivariateNormal",
     "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Poisson", "StudentT",
     "TransformedDistribution", "Uniform", "biject_to", "kl_divergence", "register_kl",
-    "transform_to",
+    "transform_to", "FisherSnedecor", "GeneralizedPareto", "InverseGamma", "Kumaraswamy",
+    "LogisticNormal", "MixtureSameFamily", "Multinomial", "NegativeBinomial", "Pareto",
+    "RelaxedBernoulli", "RelaxedOneHotCategorical", "Weibull",
 ]
 __all__.extend(_transforms_all)
 
 _ = (bernoulli, beta, binomial, categorical, cauchy, chi2, constraint_registry, constraints,
-     dirichlet, distribution, exp_family, exponential, gamma, geometric, gumbel, half_cauchy,
-     half_normal, independent, kl, laplace, log_normal, multivariate_normal, normal,
-     one_hot_categorical, poisson, studentT, transformed_distribution, transforms, uniform,
-     utils)
+     dirichlet, distribution, exp_family, exponential, fishersnedecor, gamma,
+     generalized_pareto, geometric, gumbel, half_cauchy, half_normal, independent,
+     inverse_gamma, kl, kumaraswamy, laplace, log_normal, logistic_normal, mixture_same_family,
+     multinomial, multivariate_normal, negative_binomial, normal, one_hot_categorical, pareto,
+     poisson, relaxed_bernoulli, relaxed_categorical, studentT, transformed_distribution,
+     transforms, uniform, utils, weibull)

@@ -7,7 +7,7 @@ from .._tensor import Size, Tensor
 from ..autograd import Function
 from ..autograd import grad as autograd_grad
 from ..autograd.grad_mode import enable_grad, no_grad
-from ..ops.activation import softmax
+from ..ops.activation import log_softmax, softmax
 from ..ops.composite import broadcast_shapes, broadcast_tensors
 from ..ops.creation import (
                             arange,
@@ -53,7 +53,8 @@ __all__ = [
     "autograd_grad", "bernoulli", "bool", "broadcast_shapes", "broadcast_tensors", "cat",
     "cholesky_inverse", "clamp", "cumsum", "digamma", "enable_grad", "erf", "erfinv", "exp",
     "expm1", "eye", "finfo", "flip", "float64", "from_numpy", "full", "full_like",
-    "get_default_dtype", "isclose", "lgamma", "linalg", "log", "log1p", "logit", "long",
+    "get_default_dtype", "isclose", "lgamma", "linalg", "log", "log1p", "log_softmax", "logit",
+    "long",
     "matmul", "multinomial", "no_grad", "normal", "ones", "ones_like", "rand", "randint",
     "rsqrt", "sigmoid", "softmax", "stack", "tan", "tanh", "tensor", "transpose", "where",
     "xlogy", "zeros", "zeros_like",
