@@ -90,6 +90,32 @@ CASES = {
     "Independent": (lambda D, p: D.Independent(D.Normal(p["loc"], p["scale"]), 1),
                     {"loc": ([[0.5, -1.0], [0.0, 1.0]], True),
                      "scale": ([[1.0, 0.5], [2.0, 1.0]], True)}, "exact"),
+    "Pareto": (lambda D, p: D.Pareto(p["scale"], p["alpha"]),
+               {"scale": ([1.0, 2.0], True), "alpha": ([0.8, 3.0], True)}, "exact"),
+    "Weibull": (lambda D, p: D.Weibull(p["scale"], p["c"]),
+                {"scale": ([1.0, 2.0], True), "c": ([0.8, 3.0], True)}, "exact"),
+    "Kumaraswamy": (lambda D, p: D.Kumaraswamy(p["a"], p["b"]),
+                    {"a": ([0.8, 3.0], True), "b": ([2.0, 1.5], True)}, "exact"),
+    "InverseGamma": (lambda D, p: D.InverseGamma(p["c"], p["rate"]),
+                     {"c": ([1.5, 3.0, 6.0], True), "rate": ([1.0, 2.0, 0.5], True)}, "stat"),
+    "FisherSnedecor": (lambda D, p: D.FisherSnedecor(p["d1"], p["d2"]),
+                       {"d1": ([3.0, 10.0], True), "d2": ([5.0, 12.0], True)}, "stat"),
+    "LogisticNormal": (lambda D, p: D.LogisticNormal(p["loc"], p["scale"]),
+                       {"loc": ([0.5, -1.0], True), "scale": ([1.0, 0.5], True)}, "exact"),
+    "RelaxedBernoulli": (lambda D, p: D.RelaxedBernoulli(p["t"], probs=p["probs"]),
+                         {"t": (0.7, True), "probs": ([0.2, 0.6], True)}, "exact"),
+    "RelaxedOneHotCategorical": (
+        lambda D, p: D.RelaxedOneHotCategorical(p["t"], logits=p["logits"]),
+        {"t": (0.7, True), "logits": ([[0.2, -1.0, 0.5]], True)}, "exact"),
+    "Multinomial": (lambda D, p: D.Multinomial(5, probs=p["probs"]),
+                    {"probs": ([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]], True)}, "exact"),
+    "NegativeBinomial": (lambda D, p: D.NegativeBinomial(p["n"], probs=p["probs"]),
+                         {"n": ([3.0, 5.0], True), "probs": ([0.3, 0.6], True)}, "stat"),
+    "MixtureSameFamily": (
+        lambda D, p: D.MixtureSameFamily(D.Categorical(logits=p["w"]),
+                                         D.Normal(p["loc"], p["scale"])),
+        {"w": ([[0.2, -1.0, 0.5]], True), "loc": ([[0.0, 2.0, -1.0]], True),
+         "scale": ([[1.0, 0.5, 2.0]], True)}, "exact"),
 }
 
 
@@ -291,6 +317,34 @@ def test_gamma_cdf():
     lt.sum().backward()
     le.sum().backward()
     assert_same(ev.grad, v.grad, rtol=1e-9)
+
+
+def test_generalized_pareto():
+    # float32: PyTorch's log_prob compares the concentration with a float32 zero
+    rng = np.random.default_rng(0)
+    args = [np.array(v, np.float32) for v in ([0.0, 1.0, -1.0], [1.0, 2.0, 0.5],
+                                              [0.3, 0.0, -0.2])]
+    te = [ember.tensor(a, requires_grad=True) for a in args]
+    tt = [torch.tensor(a, requires_grad=True) for a in args]
+    e, t = ED.GeneralizedPareto(*te), TD.GeneralizedPareto(*tt)
+    u = rng.uniform(0.05, 0.95, size=(4, 3)).astype(np.float32)
+    x = t.icdf(torch.tensor(u)).detach()
+    assert_same(e.icdf(ember.tensor(u)), t.icdf(torch.tensor(u)), rtol=1e-5)
+    xe = ember.tensor(x.numpy())
+    for fe, ft in ((e.log_prob, t.log_prob), (e.cdf, t.cdf),
+                   (e.log_survival_function, t.log_survival_function)):
+        assert_same(fe(xe), ft(x), rtol=1e-5, atol=1e-6)
+    for attr in ("mean", "variance", "mode"):
+        assert_same(getattr(e, attr), getattr(t, attr), rtol=1e-6)
+    assert_same(e.entropy(), t.entropy(), rtol=1e-6)
+    assert repr(e.support).replace("ember.", "") == repr(t.support).replace("torch.", "")
+    (t.log_prob(x).sum() + t.entropy().sum()).backward()
+    (e.log_prob(xe).sum() + e.entropy().sum()).backward()
+    for a, b in zip(te, tt):
+        assert_same(a.grad, b.grad, rtol=1e-4, atol=1e-5)
+    torch.manual_seed(0)
+    ember.manual_seed(0)
+    assert_same(e.rsample((2,)), t.rsample((2,)), rtol=1e-5)
 
 
 # ---- errors and validation
