@@ -1800,6 +1800,23 @@ GAMMA_OPS[4].known["grad_fn"] = "mvlgamma is written with lgamma: the node is it
 OP_DB += GAMMA_OPS
 
 
+# -- torch.special's differentiable Bessel and error-function ops (ops/special_fns.py) --------
+def _special(name, samples):
+    return OpInfo(f"special.{name}", f"ember.special.{name}", f"torch.special.{name}", samples)
+
+
+SPECIAL_FNS_OPS = [
+    _shape("i0", lambda rng: [Sample(U(rng, 2, 3, lo=-3, hi=3)), Sample(T(U(rng, 3, 2)))]),
+    _special("i0e", lambda rng: [Sample(away(rng, 2, 3, lo=0.2, hi=3.0))]),
+    _special("i1", lambda rng: [Sample(U(rng, 2, 3, lo=-3, hi=3))]),
+    _special("i1e", lambda rng: [Sample(away(rng, 2, 3, lo=0.2, hi=3.0))]),
+    _special("erfcx", lambda rng: [Sample(U(rng, 2, 3, lo=-2, hi=4))]),
+    _special("log_ndtr", lambda rng: [Sample(U(rng, 2, 3, lo=-6, hi=4))]),
+    _special("ndtri", lambda rng: [Sample(U(rng, 2, 3, lo=0.05, hi=0.95))]),
+]
+OP_DB += SPECIAL_FNS_OPS
+
+
 def _upper(rng, n, k):
     return np.triu(rng.uniform(0.5, 2.0, (n, n))) + np.eye(n), U(rng, n, k)
 
