@@ -1598,6 +1598,38 @@ SPECTRAL_OPS = [
 OP_DB += SPECTRAL_OPS
 
 
+# short-time Fourier transforms: stft compared through view_as_real, istft of a complex input
+# built from two real leaves
+def _istft(m, z, window, *args, **kwargs):
+    return m.istft(z, 8, *args, window=window, **kwargs)
+
+
+OP_DB += [
+    OpInfo("stft", lambda x, w, *a, **k: __import__("ember").view_as_real(
+               __import__("ember").stft(x, 8, *a, window=w, return_complex=True, **k)),
+           lambda x, w, *a, **k: __import__("torch").view_as_real(
+               __import__("torch").stft(x, 8, *a, window=w, return_complex=True, **k)),
+           lambda rng: [Sample(U(rng, 12), U(rng, 8)),
+                        Sample(U(rng, 2, 11), U(rng, 5), 3, 5, normalized=True),
+                        Sample(T(U(rng, 2, 10)), NoGrad(U(rng, 6)), 2, 6, center=False,
+                               onesided=False),
+                        Sample(U(rng, 13), U(rng, 4), 3, 4, center=False, align_to_window=True),
+                        Sample(U(rng, 12), U(rng, 8), pad_mode="constant")],
+           needs=("ember.stft", "ember.view_as_real"), rtol=1e-7, atol=1e-9),
+    OpInfo("as_strided", "Tensor.as_strided", "Tensor.as_strided", lambda rng: [
+        Sample(U(rng, 12), (3, 3), (1, 2)), Sample(U(rng, 3, 4), (2, 2), (4, 1), 5),
+        Sample(T(U(rng, 3, 4)), (4, 2), (1, 3)), Sample(U(rng, 6), (2, 4), (1, 1), 1),
+        Sample(U(rng, 2, 3), (0, 2), (1, 1))]),
+    OpInfo("istft", *_complex_in(_istft),
+           lambda rng: [Sample(U(rng, 5, 6), U(rng, 5, 6), U(rng, 8, lo=0.5)),
+                        Sample(U(rng, 2, 5, 7), U(rng, 2, 5, 7), NoGrad(U(rng, 6, lo=0.5)), 3,
+                               6, normalized=True, length=16),
+                        Sample(U(rng, 8, 6), U(rng, 8, 6), U(rng, 8, lo=0.5), center=False,
+                               onesided=False)],
+           needs=("ember.istft", "ember.complex"), rtol=1e-7, atol=1e-9),
+]
+
+
 # -- reductions into positions, grids, repeats and windows (ops/indexing.py, ops/shape.py) ----
 def _reduce_index():
     return _idx(0, 1, 0, 2, 1, 1, 2, 0, 3, 0, 0, 1).reshape(3, 4)

@@ -217,6 +217,9 @@ _NO_BATCHED_FORWARD = {
     "trapezoid", "trapz", "vander", "vsplit", "renorm", "quantile", "nanquantile",
     "Tensor.quantile", "inplace.fill_diagonal_", "inplace.lgamma_", "inplace.erfinv_",
     "triangular_solve", "Tensor.prelu", "gradient",
+    # as_strided's tangent is the transpose of its backward (storage index plans, no batching
+    # rule), and the short-time transforms are built on it and on unfold's backward
+    "as_strided", "stft", "istft",
     "F.adaptive_avg_pool1d", "F.adaptive_avg_pool2d", "F.adaptive_avg_pool3d",
     "F.adaptive_max_pool1d", "F.adaptive_max_pool2d", "F.adaptive_max_pool3d", "F.affine_grid",
     "F.avg_pool1d", "F.avg_pool2d", "F.avg_pool3d", "F.batch_norm", "F.bce_weight",

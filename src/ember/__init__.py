@@ -77,6 +77,8 @@ from .ops.sampling import *
 from .ops.shape import *
 from .ops.sorting import *
 from .ops.special_fns import i0, igamma, igammac
+from .ops.spectral import istft, stft
+from .ops.strided import *
 
 # as in PyTorch, ember.autograd.gradcheck is the function, not its module
 autograd.gradcheck = _gradcheck_module.gradcheck

@@ -53,13 +53,14 @@ from . import (
     sorting,
     special_fns,
     spectral,
+    strided,
 )
 
 _ = (_op, _inplace, _nn_common)  # shared machinery: recording nodes, in-place rules, nn helpers
 
 # the op families, each importing only those before it
-_MODULES = (creation, shape, indexing, elementwise, reduction, sorting, copy, legacy, random,
-            linalg, complex, decomposition, activation, linear, loss, normalization, dropout,
+_MODULES = (creation, shape, indexing, elementwise, reduction, sorting, copy, strided, legacy,
+            random, linalg, complex, decomposition, activation, linear, loss, normalization, dropout,
             embedding, conv, pooling, padding, sampling, spectral, gamma, special_fns,
             composite)
 

@@ -25,19 +25,20 @@ import numpy as np
 
 from .. import _dtype
 from .._dtype import from_np
-from .._tensor import Tensor, _make
+from .._tensor import Tensor, _make, _type_name
 from ._op import formula_node, linear, record
-from .complex import conj, conj_physical, real
+from .complex import conj, conj_physical, real, view_as_complex, view_as_real
 from .copy import _cast
-from .padding import constant_pad_nd
-from .shape import narrow, roll
+from .padding import constant_pad_nd, pad
+from .shape import _unfold_grad, narrow, roll
+from .strided import as_strided
 
 __all__ = [
     "_fft_c2c", "_fft_c2r", "_fft_r2c",
     "fft_fft", "fft_ifft", "fft_rfft", "fft_irfft", "fft_hfft", "fft_ihfft",
     "fft_fft2", "fft_ifft2", "fft_rfft2", "fft_irfft2", "fft_hfft2", "fft_ihfft2",
     "fft_fftn", "fft_ifftn", "fft_rfftn", "fft_irfftn", "fft_hfftn", "fft_ihfftn",
-    "fft_fftfreq", "fft_rfftfreq", "fft_fftshift", "fft_ifftshift",
+    "fft_fftfreq", "fft_rfftfreq", "fft_fftshift", "fft_ifftshift", "stft", "istft",
 ]
 
 _COMPLEX_OF = {np.dtype(np.float32): np.dtype(np.complex64),
@@ -592,4 +593,226 @@ def fft_ifftshift(input, dim=None):
     return _shift(input, dim, "fft_ifftshift", True)
 
 
-TENSOR_METHODS = {}
+# -- short-time Fourier transforms ---------------------------------------------------------------
+# Built from the ops above (pad, unfold, the window product, rfft/fft, fold for the overlap-add),
+# so their gradients, second derivatives and tangents are those of the ops they run.
+def _flag(v):
+    return "None" if v is None else str(int(bool(v)))
+
+
+def _window_desc(window):
+    if window is None:
+        return "None"
+    return f"{_type_name(window._data)}{{{list(window._data.shape)}}}"
+
+
+def _stft_ints(fname, n_fft, hop_length, win_length):
+    for arg, v in (("n_fft", n_fft), ("hop_length", hop_length), ("win_length", win_length)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer))):
+            raise TypeError(f"{fname}(): argument '{arg}' must be int, not {_typename(v)}")
+    n_fft = int(n_fft)
+    hop = n_fft // 4 if hop_length is None else int(hop_length)
+    win = n_fft if win_length is None else int(win_length)
+    return n_fft, hop, win
+
+
+def _padded_window(window, win_length, n_fft, dtype):
+    """The window (ones when None) zero-padded on both sides to n_fft, centred."""
+    if window is None:
+        if win_length == n_fft:
+            return None
+        window = _make(np.ones(win_length, dtype))
+    left = (n_fft - win_length) // 2
+    if left or n_fft - win_length - left:
+        window = constant_pad_nd(window, [left, n_fft - win_length - left])
+    return window
+
+
+def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=True,
+         pad_mode="reflect", normalized=False, onesided=None, return_complex=None,
+         align_to_window=None):
+    _check_input(input, "stft")
+    if center and align_to_window is not None:
+        raise RuntimeError("stft align_to_window should only be set when center = false")
+    n_fft, hop, win = _stft_ints("stft", n_fft, hop_length, win_length)
+    if center:
+        ndim = input._data.ndim
+        half = n_fft // 2
+        extended = input.view([1] * (3 - ndim) + list(input._data.shape)) if ndim < 3 else input
+        input = pad(extended, [half, half], pad_mode)
+        input = input.view(input._data.shape[-ndim:]) if ndim < 3 else input
+    d = input._data
+    desc = (f"stft({_type_name(d)}{list(d.shape)}, n_fft={n_fft}, hop_length={hop}, "
+            f"win_length={win}, window={_window_desc(window)}, normalized={_flag(normalized)}, "
+            f"onesided={_flag(onesided)}, return_complex={_flag(return_complex)}, "
+            f"align_to_window={_flag(align_to_window)}) : ")
+    if window is None:
+        warnings.warn(
+            "A window was not provided. A rectangular window will be applied,which is known to "
+            "cause spectral leakage. Other windows such as torch.hann_window or "
+            "torch.hamming_window are recommended to reduce spectral leakage.To suppress this "
+            "warning and use a rectangular window, explicitly set `window=torch.ones(n_fft, "
+            "device=<device>)`.", UserWarning, stacklevel=2)
+    complex_in = d.dtype.kind == "c" or window is not None and window._data.dtype.kind == "c"
+    if return_complex is None:
+        if not complex_in:
+            raise RuntimeError(
+                "stft requires the return_complex parameter be given for real inputs, and will "
+                "further require that return_complex=True in a future PyTorch release.")
+        return_complex = True
+    elif not return_complex:
+        warnings.warn(
+            "stft with return_complex=False is deprecated. In a future pytorch release, stft "
+            "will return complex tensors for all inputs, and return_complex=False will raise an "
+            "error.\nNote: you can still call torch.view_as_real on the complex output to "
+            "recover the old return format.", UserWarning, stacklevel=2)
+    if d.ndim not in (1, 2):
+        raise RuntimeError(desc + "expected a 1D or 2D tensor")
+    if d.dtype.kind not in "fcV":
+        raise RuntimeError(desc + "expected a tensor of floating point or complex values")
+    length = d.shape[-1]
+    if n_fft <= 0 or n_fft > length:
+        raise RuntimeError(desc + f"expected 0 < n_fft < {length}, but got n_fft={n_fft}")
+    if hop <= 0:
+        raise RuntimeError(desc + f"expected hop_length > 0, but got hop_length={hop}")
+    if win <= 0 or win > n_fft:
+        raise RuntimeError(desc + f"expected 0 < win_length <= n_fft, but got win_length={win}")
+    if window is not None and (window._data.ndim != 1 or window._data.shape[0] != win):
+        raise RuntimeError(desc + "expected a 1D window tensor of size equal to "
+                           f"win_length={win}, but got window with size "
+                           f"{list(window._data.shape)}")
+    if d.dtype.kind in "fV" and d.dtype.itemsize < 4:
+        raise RuntimeError(f"MKL FFT doesn't support tensors of type: {from_np[d.dtype].word}")
+    if onesided is None:
+        onesided = not complex_in
+    elif onesided and complex_in:
+        raise RuntimeError("Cannot have onesided output if window or input is complex")
+    x = input if d.ndim == 2 else input.unsqueeze(0)
+    n_frames = 1 + (length - (win if align_to_window else n_fft)) // hop
+    if align_to_window:
+        left = (n_fft - win) // 2
+        x = constant_pad_nd(x, [left, left])
+        need = (x._data.shape[0] - 1) * x._data.shape[1] + (n_frames - 1) * hop + n_fft
+        have = x._data.size
+        if need > have:
+            item = x._data.itemsize
+            raise RuntimeError(
+                f"setStorage: sizes {[x._data.shape[0], n_frames, n_fft]}, strides "
+                f"{[x._data.shape[1], hop, 1]}, storage offset 0, and itemsize {item} requiring "
+                f"a storage size of {need * item} are out of bounds for storage of size "
+                f"{have * item}")
+    xs = x._data.strides
+    frames = as_strided(x, (x._data.shape[0], n_frames, n_fft),
+                        (xs[0] // x._data.itemsize, hop * xs[1] // x._data.itemsize,
+                         xs[1] // x._data.itemsize))  # (batch, frames, n_fft)
+    w = _padded_window(window, win, n_fft, d.dtype)
+    if w is not None:
+        frames = frames * w
+    norm = "ortho" if normalized else None
+    if onesided:
+        spec = fft_rfft(frames, dim=-1, norm=norm)
+    else:
+        spec = fft_fft(frames, dim=-1, norm=norm)
+    spec.transpose_(1, 2)
+    if d.ndim == 1:
+        spec.squeeze_(0)
+    if not return_complex:
+        return view_as_real(spec)
+    return spec
+
+
+def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=True,
+          normalized=False, onesided=None, length=None, return_complex=False):
+    _check_input(input, "istft")
+    n_fft, hop, win = _stft_ints("istft", n_fft, hop_length, win_length)
+    d = input._data
+    if window is None:
+        warnings.warn(
+            "A window was not provided. A rectangular window will be applied.Please provide the "
+            "same window used by stft to make the inversion lossless.To suppress this warning "
+            "and use a rectangular window, explicitly set `window=torch.ones(n_fft, "
+            "device=<device>)`.", UserWarning, stacklevel=2)
+    if d.dtype.kind != "c":
+        raise RuntimeError("istft requires a complex-valued input tensor matching the output "
+                           "from stft with return_complex=True.")
+    desc = (f"istft(CPU{from_np[d.dtype].word}Type{list(d.shape)}, n_fft={n_fft}, "
+            f"hop_length={hop}, win_length={win}, window={_window_desc(window)}, "
+            f"center={_flag(center)}, normalized={_flag(normalized)}, "
+            f"onesided={_flag(onesided)}, length={length}, "
+            f"return_complex={_flag(return_complex)})")
+    if d.ndim not in (2, 3):
+        raise RuntimeError(f"{desc} : expected a tensor with 3 or 4 dimensions, but got "
+                           f"{d.ndim + 1}")
+    if d.size == 0:
+        raise RuntimeError(f"{desc} : input tensor cannot be empty.")
+    if hop <= 0 or hop > win:
+        raise RuntimeError(f"{desc} : expected 0 < hop_length <= win_length")
+    if win <= 0 or win > n_fft:
+        raise RuntimeError(f"{desc} : expected 0 < win_length <= n_fft")
+    if window is not None and (window._data.ndim != 1 or window._data.shape[0] != win):
+        raise RuntimeError(f"{desc} : Invalid window shape. window has to be 1D and length of "
+                           "`win_length`")
+    fft_size = d.shape[-2]
+    if onesided is None:
+        onesided = fft_size != n_fft
+    if onesided:
+        if fft_size != n_fft // 2 + 1:
+            raise RuntimeError(
+                f"{desc} : expected the frequency dimension (3rd to the last) of the input "
+                "tensor to match n_fft / 2 + 1 when onesided=True, but got " f"{fft_size}")
+    elif fft_size != n_fft:
+        raise RuntimeError(
+            f"{desc} : expected the frequency dimension (3rd to the last) of the input tensor "
+            f"to match n_fft when onesided=False, but got {fft_size}")
+    real_dt = from_np[_REAL_OF[d.dtype]]
+    if window is not None:
+        wd = from_np[window._data.dtype]
+        if wd.is_complex and not return_complex:
+            raise RuntimeError("Complex windows are incompatible with return_complex=False")
+        real_dt = _dtype.promote_types(real_dt, wd)
+        if real_dt.is_complex:
+            real_dt = from_np[_REAL_OF[real_dt.np]]
+    x = view_as_real(input)
+    if d.ndim == 2:
+        x = x.unsqueeze(0)
+    x = view_as_complex(x.transpose(1, 2))  # (batch, frames, freq)
+    norm = "ortho" if normalized else "backward"
+    if return_complex:
+        if onesided:
+            raise RuntimeError("Cannot have onesided output if window or input is complex")
+        frames = fft_ifft(x, n_fft, -1, norm)
+    else:
+        if not onesided:
+            x = narrow(x, -1, 0, n_fft // 2 + 1)
+        frames = fft_irfft(x, n_fft, -1, norm)
+    w = _padded_window(window, win, n_fft, real_dt.np)
+    if w is None:
+        w = _make(np.ones(n_fft, real_dt.np))
+    else:
+        frames = frames * w.view(1, 1, n_fft)
+    batch, n_frames = frames._data.shape[:2]
+    expected = n_fft + hop * (n_frames - 1)
+    # the overlap-add: the frames summed back into one signal (unfold's backward)
+    y = _unfold_grad(frames, (batch, expected), 1, n_fft, hop)
+    envelope = _unfold_grad(w.pow(2).expand(1, n_frames, n_fft), (1, expected), 1, n_fft, hop)
+    start = n_fft // 2 if center else 0
+    if length is not None:
+        end = start + int(length)
+    else:
+        end = expected - n_fft // 2 if center else expected
+    stop = min(end, expected)
+    y = narrow(y, 1, start, max(stop - start, 0))
+    envelope = narrow(envelope, 1, start, max(stop - start, 0))
+    if envelope._data.size and (np.abs(envelope._data) < 1e-11).any():
+        raise RuntimeError(f"{desc} window overlap add min: 1\n[ CPUBoolType{{}} ]")
+    y = y / envelope
+    if end > expected:
+        warnings.warn(
+            "The length of signal is shorter than the length parameter. Result is being padded "
+            "with zeros in the tail. Please check your center and hop_length settings.",
+            UserWarning, stacklevel=2)
+        y = constant_pad_nd(y, [0, end - expected])
+    return y.squeeze(0) if d.ndim == 2 else y
+
+
+TENSOR_METHODS = {"stft": stft, "istft": istft}
