@@ -1,6 +1,7 @@
 """torch.special, torch.testing, torch.random and the composite ops' checks, against PyTorch."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -469,3 +470,47 @@ def test_amp_as_a_cpu_only_pytorch_has_it():
         ember.autocast("cpu")
     with ember.autocast("cpu", enabled=False):
         pass
+
+
+_AUTOCAST_CALLS = [
+    "L.set_autocast_enabled('cuda', True)", "L.is_autocast_enabled('cuda')",
+    "L.is_autocast_enabled()", "L.set_autocast_enabled(False)", "L.is_autocast_enabled()",
+    "L.set_autocast_dtype('cpu', L.float16)", "L.get_autocast_dtype('cpu')",
+    "L.set_autocast_dtype('cpu', L.bfloat16)", "L.get_autocast_dtype('xla')",
+    "L.get_autocast_dtype('mps')", "L.set_autocast_cpu_enabled(False)",
+    "L.is_autocast_cpu_enabled()", "L.set_autocast_cpu_dtype(L.float16)",
+    "L.get_autocast_cpu_dtype()", "L.set_autocast_cpu_dtype(L.bfloat16)",
+    "L.set_autocast_gpu_dtype(L.bfloat16)", "L.get_autocast_gpu_dtype()",
+    "L.set_autocast_gpu_dtype(L.float16)", "L.set_autocast_ipu_dtype(L.bfloat16)",
+    "L.get_autocast_ipu_dtype()", "L.set_autocast_ipu_dtype(L.float16)",
+    "L.set_autocast_ipu_enabled(True)", "L.is_autocast_ipu_enabled()",
+    "L.set_autocast_ipu_enabled(False)", "L.set_autocast_xla_dtype(L.float16)",
+    "L.get_autocast_xla_dtype()", "L.set_autocast_xla_dtype(L.bfloat16)",
+    "L.set_autocast_xla_enabled(True)", "L.is_autocast_xla_enabled()",
+    "L.set_autocast_xla_enabled(False)", "L.set_autocast_enabled('foo', True)",
+    "L.set_autocast_enabled('cuda', 1)", "L.get_autocast_dtype('foo')",
+    "L.get_autocast_dtype('meta')", "L.is_autocast_enabled('lazy')",
+    "L.is_autocast_enabled('cuda:0')",
+]
+
+
+def test_autocast_state_functions_as_pytorch():
+    """The autocast flags and dtypes per device, and the deprecated per-device forms."""
+    def run(lib):
+        seen = []
+        for call in _AUTOCAST_CALLS:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    got = repr(eval(call, {"L": lib})).replace("torch.", "").replace("ember.", "")
+                except Exception as e:  # noqa: BLE001 - compared with PyTorch's
+                    got = f"{type(e).__name__}: {e}"
+            seen.append((call, got, [(w.category, str(w.message).split(" (Trig")[0])
+                                     for w in caught]))
+        return seen
+
+    assert run(ember) == run(torch)
+    # enabling the CPU's would compute in bfloat16, which ember refuses as autocast does
+    with pytest.raises(NotImplementedError):
+        ember.set_autocast_enabled("cpu", True)
+    assert not ember.is_autocast_enabled("cpu")

@@ -4,6 +4,7 @@ warn_always, the legacy default tensor type, dtype casting rules and build flags
 import warnings
 
 from . import _dtype
+from ._device import _parse
 from ._tensor import Tensor
 from .amp import autocast
 from .futures import Future
@@ -12,7 +13,12 @@ __all__ = ["Future", "autocast", "can_cast", "clear_autocast_cache", "fork",
            "get_autocast_cpu_dtype", "get_autocast_dtype", "get_autocast_gpu_dtype",
            "get_device", "get_float32_matmul_precision", "has_lapack", "has_mkl",
            "has_openmp", "has_spectral", "is_autocast_cache_enabled", "is_autocast_cpu_enabled",
-           "is_autocast_enabled", "is_warn_always_enabled", "set_anomaly_enabled",
+           "is_autocast_enabled", "set_autocast_enabled", "set_autocast_dtype",
+           "set_autocast_cpu_enabled", "set_autocast_cpu_dtype", "set_autocast_gpu_dtype",
+           "is_autocast_ipu_enabled", "set_autocast_ipu_enabled", "get_autocast_ipu_dtype",
+           "set_autocast_ipu_dtype", "is_autocast_xla_enabled", "set_autocast_xla_enabled",
+           "get_autocast_xla_dtype", "set_autocast_xla_dtype", "is_warn_always_enabled",
+           "set_anomaly_enabled",
            "set_autocast_cache_enabled", "set_default_tensor_type",
            "set_float32_matmul_precision", "set_flush_denormal", "set_warn_always", "to_dlpack",
            "typename", "wait"]
@@ -124,33 +130,102 @@ def to_dlpack(tensor):
     return tensor._data.__dlpack__()
 
 
-# -- autocast's state: never enabled in ember (see ember.amp) -------------------------------------
+# -- autocast's state (see ember.amp): an accelerator's flag and dtypes are kept and reported
+# (ember has no accelerator tensors for them to act on); enabling the CPU's raises, as
+# autocast(device_type="cpu") does, since ember casts nothing
 _autocast_cache = {"enabled": True}
+_autocast_enabled = {}
+_autocast_dtypes = {}
+
+
+# the device types autocast has no state for in PyTorch
+_NO_AUTOCAST = {"mkldnn", "opengl", "opencl", "ideep", "ve", "fpga", "lazy", "vulkan", "meta"}
+
+
+def _autocast_device(device_type, what="enabled"):
+    kind = _parse(device_type)[0]
+    if kind in _NO_AUTOCAST and what != "set dtype":
+        raise RuntimeError("unsupported scalarType" if what == "dtype" else "unknown device "
+                           "type for autocast in get_autocast_dispatch_key_from_device_type")
+    return kind
+
+
+def _deprecated_autocast(old, new):
+    warnings.warn(f"torch.{old} is deprecated. Please use torch.{new} instead.",
+                  DeprecationWarning, stacklevel=3)
 
 
 def is_autocast_enabled(device_type=None):
-    return False
+    """Whether autocast is on for ``device_type`` (CUDA's when none is given)."""
+    return _autocast_enabled.get("cuda" if device_type is None else
+                                 _autocast_device(device_type), False)
 
 
-def is_autocast_cpu_enabled():
-    return False
+def set_autocast_enabled(device_type, enabled=None):
+    """``set_autocast_enabled(device_type, enabled)``, or ``set_autocast_enabled(enabled)``
+    for CUDA. Enabling the CPU's raises NotImplementedError (see ember.amp)."""
+    if enabled is None:
+        device_type, enabled = "cuda", device_type
+    if not isinstance(enabled, bool):
+        raise TypeError(f"set_autocast_enabled(): argument 'enabled' (position 2) must be bool, "
+                        f"not {type(enabled).__name__}")
+    kind = _autocast_device(device_type)
+    if enabled and kind == "cpu":
+        autocast("cpu")  # PyTorch would cast the listed ops to bfloat16: ember refuses
+    _autocast_enabled[kind] = enabled
 
 
 def get_autocast_dtype(device_type):
-    """The dtype autocast would use on ``device_type`` (bfloat16 on the CPU, else float16)."""
-    if device_type == "cpu":
-        return _dtype.bfloat16
-    return _dtype.float16
+    """The dtype autocast uses on ``device_type`` (bfloat16 on the CPU and float16 elsewhere,
+    unless set_autocast_dtype changed it)."""
+    kind = _autocast_device(device_type, "dtype")
+    default = _dtype.bfloat16 if kind in ("cpu", "maia", "xla", "hpu") else _dtype.float16
+    return _autocast_dtypes.get(kind, default)
 
 
-def get_autocast_cpu_dtype():
-    return get_autocast_dtype("cpu")
+def set_autocast_dtype(device_type, dtype):
+    _autocast_dtypes[_autocast_device(device_type, "set dtype")] = dtype
 
 
-def get_autocast_gpu_dtype():
-    warnings.warn("torch.get_autocast_gpu_dtype() is deprecated. Please use "
-                  "torch.get_autocast_dtype('cuda') instead.", DeprecationWarning, stacklevel=2)
-    return get_autocast_dtype("cuda")
+def _device_variants(device):
+    """PyTorch's deprecated per-device forms: (is_, set_)_autocast_<device>_enabled and
+    (get_, set_)_autocast_<device>_dtype."""
+    dev = {"gpu": "cuda"}.get(device, device)
+
+    def is_enabled():
+        _deprecated_autocast(f"is_autocast_{device}_enabled()",
+                             f"is_autocast_enabled('{dev}')")
+        return is_autocast_enabled(dev)
+
+    def set_enabled(enabled):
+        _deprecated_autocast(f"set_autocast_{device}_enabled(enabled)",
+                             f"set_autocast_enabled('{dev}', enabled)")
+        set_autocast_enabled(dev, enabled)
+
+    def get_dtype():
+        _deprecated_autocast(f"get_autocast_{device}_dtype()", f"get_autocast_dtype('{dev}')")
+        return get_autocast_dtype(dev)
+
+    def set_dtype(dtype):
+        _deprecated_autocast(f"set_autocast_{device}_dtype(dtype)",
+                             f"set_autocast_dtype('{dev}', dtype)")
+        set_autocast_dtype(dev, dtype)
+
+    for fn, name in ((is_enabled, f"is_autocast_{device}_enabled"),
+                     (set_enabled, f"set_autocast_{device}_enabled"),
+                     (get_dtype, f"get_autocast_{device}_dtype"),
+                     (set_dtype, f"set_autocast_{device}_dtype")):
+        fn.__name__ = fn.__qualname__ = name
+    return is_enabled, set_enabled, get_dtype, set_dtype
+
+
+(is_autocast_cpu_enabled, set_autocast_cpu_enabled, get_autocast_cpu_dtype,
+ set_autocast_cpu_dtype) = _device_variants("cpu")
+_, _, get_autocast_gpu_dtype, set_autocast_gpu_dtype = _device_variants("gpu")
+(is_autocast_ipu_enabled, set_autocast_ipu_enabled, get_autocast_ipu_dtype,
+ set_autocast_ipu_dtype) = _device_variants("ipu")
+(is_autocast_xla_enabled, set_autocast_xla_enabled, get_autocast_xla_dtype,
+ set_autocast_xla_dtype) = _device_variants("xla")
 
 
 def clear_autocast_cache():
