@@ -194,7 +194,7 @@ def __getattr__(name):
     if name in ("nn", "optim", "utils", "cuda", "backends", "accelerator", "models",
                 "distributed", "multiprocessing", "viz", "_dynamo", "func", "profiler",
                 "linalg", "fft", "jit", "futures", "serialization", "random", "special",
-                "testing", "version", "cpu", "amp", "distributions"):
+                "testing", "version", "cpu", "amp", "distributions", "signal"):
         return importlib.import_module(f"{__name__}.{name}")
     if name == "bfloat16":  # over ml_dtypes, loaded on first use
         return _dtype.bfloat16
