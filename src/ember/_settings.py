@@ -6,10 +6,10 @@ import warnings
 from . import _dtype
 from ._device import _parse
 from ._tensor import Tensor
-from .amp import autocast
+from .amp import GradScaler, autocast
 from .futures import Future
 
-__all__ = ["Future", "autocast", "can_cast", "clear_autocast_cache", "fork",
+__all__ = ["Future", "GradScaler", "autocast", "can_cast", "clear_autocast_cache", "fork",
            "get_autocast_cpu_dtype", "get_autocast_dtype", "get_autocast_gpu_dtype",
            "get_device", "get_float32_matmul_precision", "has_lapack", "has_mkl",
            "has_openmp", "has_spectral", "is_autocast_cache_enabled", "is_autocast_cpu_enabled",
