@@ -507,3 +507,32 @@ def test_spawned_workers_under_the_alias_load_ember_as_torch(tmp_path):
     lines = _run([sys.executable, "-m", "ember", "run", str(script)], tmp_path)
     assert lines == ["list [[[0.0, 1.0], [2.0, 3.0]], [[4.0, 5.0], [6.0, 7.0]]]",
                      "Tensor [[0.0], [4.0]]"]
+
+
+def test_version_compares_as_pytorch_does():
+    """__version__ is a TorchVersion: PEP 440 order against strings, tuples and Versions."""
+    from torch.torch_version import TorchVersion as TorchTV
+
+    from ember.torch_version import TorchVersion, Version
+
+    cases = ["2.0", "2.13", "1.9", "2.13.0", "2.13.0+cpu", "2.14.0a0", "2.13.0.dev20250101",
+             "2.13.0rc1", "2.13.0.post1", "parrot", "2.13.0+ember.0.1.1", (2, 0), (2, 14), (1,)]
+    for base in ("2.13.0+ember.0.1.0", "0.1.0", "2.13.0a0", "2.13.0.dev1"):
+        for other in cases:
+            for op in ("__lt__", "__le__", "__gt__", "__ge__", "__eq__"):
+                assert getattr(TorchVersion(base), op)(other) == getattr(TorchTV(base), op)(
+                    other), (base, op, other)
+    assert Version("2.10") > Version("2.9") and str(ember.__version__) == "0.1.0"
+    assert isinstance(ember.__version__, TorchVersion) and ember.__version__ >= (0, 1)
+
+
+def test_version_under_the_alias(tmp_path):
+    """A script's `torch.__version__ >= "2.0"` takes the branch it takes on PyTorch 2.13."""
+    out = run_probe(tmp_path, """
+        import torch
+        print(repr(torch.__version__), type(torch.__version__))
+        print(torch.__version__ >= '2.0', torch.__version__ >= (2, 13),
+              torch.version.__version__ == torch.__version__)
+    """, "alias")
+    assert out == [
+        "'2.13.0+ember.0.1.0' <class 'torch.torch_version.TorchVersion'>", "True True True"]

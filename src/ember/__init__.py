@@ -73,6 +73,7 @@ from .ops.padding import *
 from .ops.pooling import *
 from .ops.random import *
 from .ops.reduction import *
+from .ops.rnn import *
 from .ops.sampling import *
 from .ops.shape import *
 from .ops.sorting import *
@@ -139,8 +140,6 @@ preserve_format = memory_format("preserve_format")
 channels_last = memory_format("channels_last")
 channels_last_3d = memory_format("channels_last_3d")
 
-__version__ = "0.1.0"
-
 
 def save(obj, f, *args, **kwargs):
     """Save tensors and nested containers of them (safetensors; never pickle)."""
@@ -194,8 +193,11 @@ def __getattr__(name):
     if name in ("nn", "optim", "utils", "cuda", "backends", "accelerator", "models",
                 "distributed", "multiprocessing", "viz", "_dynamo", "func", "profiler",
                 "linalg", "fft", "jit", "futures", "serialization", "random", "special",
-                "testing", "version", "cpu", "amp", "distributions", "signal"):
+                "testing", "version", "cpu", "amp", "distributions", "signal",
+                "torch_version"):
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "__version__":  # a TorchVersion (see torch_version)
+        return importlib.import_module(f"{__name__}.torch_version").current()
     if name == "bfloat16":  # over ml_dtypes, loaded on first use
         return _dtype.bfloat16
     if name == "BFloat16Tensor":
