@@ -475,6 +475,17 @@ grad_hint = None
 tangent_of = None
 
 
+class InferenceVersion(list):
+    """The version counter of a tensor made in inference mode (is_inference() reads its type)."""
+
+    __slots__ = ()
+
+
+# set by autograd.grad_mode's inference_mode while it is entered (a seam: the Tensor layer
+# knows no grad mode); tensors made meanwhile get an InferenceVersion counter
+inference_on = False
+
+
 def _make(data, requires_grad=False, grad_fn=None):
     """A new Tensor around an ndarray, with a fresh version counter (the hot constructor)."""
     t = _new(Tensor)
@@ -483,7 +494,7 @@ def _make(data, requires_grad=False, grad_fn=None):
     t._grad_fn = grad_fn
     t._output_nr = 0
     t._grad = None
-    t._version = [0]
+    t._version = InferenceVersion((0,)) if inference_on else [0]
     t._base = None
     t._acc = None
     t._hooks = None

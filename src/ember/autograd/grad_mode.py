@@ -3,6 +3,8 @@
 import functools
 import threading
 
+from .. import _tensor  # its inference_on flag marks the tensors made in inference mode
+
 
 class _GradState(threading.local):
     # class attributes are each new thread's starting values
@@ -100,11 +102,11 @@ class inference_mode(_GradModeContext):
         self.prev = state.enabled
         self.prev_inference = state.inference
         state.enabled = self._mode
-        state.inference = self._inference
+        state.inference = _tensor.inference_on = self._inference
 
     def __exit__(self, *exc):
         state.enabled = self.prev
-        state.inference = self.prev_inference
+        state.inference = _tensor.inference_on = self.prev_inference
         return False
 
     def clone(self):

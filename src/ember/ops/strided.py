@@ -1,4 +1,6 @@
-"""as_strided and its in-place and scatter forms: views over a tensor's storage.
+"""Storage-level ops: as_strided and its in-place and scatter forms (views over a tensor's
+storage), resize_ / set_ (a tensor given new geometry or another tensor's memory), and the
+storage queries (share_memory_, is_shared, is_inference, as_subclass, map2_).
 
 ember has no storage object: a tensor's storage is the memory of the NumPy array that owns its
 data (the array at the end of the ``.base`` chain), read as a flat run of the tensor's dtype.
@@ -14,15 +16,21 @@ with differentiable ops (``index_put``, ``take``, ``masked_fill``), so second de
   the positions it was written to, and the input's gradient is zero there.
 """
 
+import warnings
+import weakref
+
 import numpy as np
 
-from .._tensor import Tensor, _make
+from .. import _names
+from .._dtype import from_np
+from .._tensor import InferenceVersion, Tensor, _init, _make, _type_name
 from ._inplace import check_inplace
 from ._op import formula_node, record
 from .creation import int_list
+from .indexing import _NotImplemented
 from .shape import _view_inplace, as_view
 
-__all__ = ["as_strided", "as_strided_", "as_strided_scatter"]
+__all__ = ["as_strided", "as_strided_", "as_strided_scatter", "resize_as_"]
 
 
 def _owner(a):
@@ -228,5 +236,210 @@ def as_strided_scatter(input, src, size, stride, storage_offset=None):
     return record(out, _Scatter, (input, src), (plan,))
 
 
+# -- resize_, set_ ------------------------------------------------------------------------------
+def _sizes_arg(sizes, name):
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) or len(sizes) == 1 and (
+            isinstance(sizes[0], Tensor) and sizes[0]._data.ndim == 1):
+        sizes = tuple(sizes[0])
+    for i, v in enumerate(sizes):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) and not (
+                isinstance(v, Tensor) and v._data.ndim == 0 and v._data.dtype.kind in "iu"):
+            raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos "
+                            f"{i + 1} with error \"type must be tuple of ints,but got "
+                            f"{type(v).__name__}\"")
+    return tuple(int(v) for v in sizes)
+
+
+def _format_strides(shape, memory_format):
+    """The strides of a fresh tensor of ``shape`` in ``memory_format`` (None: contiguous)."""
+    name = getattr(memory_format, "name", None)
+    if memory_format is None or name in (None, "contiguous_format", "preserve_format"):
+        return _contiguous(shape)
+    if name == "channels_last":
+        if len(shape) != 4:
+            raise RuntimeError("required rank 4 tensor to use channels_last format")
+        n, c, h, w = shape
+        return (h * w * c, 1, w * c, c)
+    if name == "channels_last_3d":
+        if len(shape) != 5:
+            raise RuntimeError("required rank 5 tensor to use channels_last_3d format")
+        n, c, d, h, w = shape
+        return (d * h * w * c, 1, h * w * c, w * c, c)
+    raise RuntimeError(f"unsupported memory format {memory_format}")
+
+
+def _check_resizable(self):
+    if self._requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+
+
+def resize_(self, *sizes, memory_format=None):
+    """The tensor takes ``sizes`` (contiguous strides, or memory_format's) over its storage from
+    its storage offset, which grows when it is too small.
+
+    Differs from PyTorch in one way: when the storage grows, ember allocates a new array, so
+    views made before the resize keep the old memory (PyTorch's views follow the storage)."""
+    if not sizes:
+        raise TypeError('resize_() missing 1 required positional arguments: "size"')
+    _check_resizable(self)
+    sizes = _sizes_arg(sizes, "resize_")
+    if any(n < 0 for n in sizes):
+        raise RuntimeError("numel: integer multiplication overflow")
+    d = self._data
+    if sizes == d.shape and (memory_format is None or _format_strides(
+            sizes, memory_format) == storage_of(d)[2]):
+        return self
+    strides = _format_strides(sizes, memory_format)
+    need = 1 + sum((n - 1) * st for n, st in zip(sizes, strides)) if all(sizes) else 0
+    flat, offset, _ = storage_of(d)
+    if offset + need <= flat.size:
+        out = _strided_array(flat, sizes, strides, offset, d.flags.writeable)
+    else:  # a larger storage: the old elements first, the new ones zero
+        grown = np.zeros(offset + need, d.dtype)
+        grown[:flat.size] = flat
+        out = _strided_array(grown, sizes, strides, offset, True)
+    if out.shape != d.shape:  # PyTorch counts a change of sizes, not of strides alone
+        self._version[0] += 1
+    self._data = out
+    return self
+
+
+def resize_as_(input, the_template, *, memory_format=None):
+    if not isinstance(the_template, Tensor):
+        raise TypeError(f"resize_as_(): argument 'the_template' (position 2) must be Tensor, "
+                        f"not {type(the_template).__name__}")
+    return resize_(input, the_template._data.shape, memory_format=memory_format)
+
+
+_Resize = formula_node("ResizeBackward", lambda g, shape: g.reshape(shape), arrays=True)
+
+
+def resize(self, *sizes):
+    """The deprecated out-of-place resize: a reshape that must keep the number of elements."""
+    warnings.warn("non-inplace resize is deprecated", UserWarning, stacklevel=2)
+    return _resize_copy(self, _sizes_arg(sizes, "resize"))
+
+
+def resize_as(self, tensor):
+    warnings.warn("non-inplace resize_as is deprecated", UserWarning, stacklevel=2)
+    return _resize_copy(self, tuple(tensor._data.shape))
+
+
+def _resize_copy(self, sizes):
+    d = self._data
+    n = int(np.prod(sizes, dtype=np.int64))
+    if n != d.size:
+        raise RuntimeError(
+            f"requested resize to {'x'.join(map(str, sizes))} ({n} elements in total), but the "
+            f"given tensor has a size of {'x'.join(map(str, d.shape))} ({d.size} elements). "
+            "autograd's resize can only change the shape of a given tensor, while preserving "
+            "the number of elements. ")
+    return record(np.ascontiguousarray(d).reshape(sizes).copy(), _Resize, (self,), (d.shape,))
+
+
+def set_(self, source=None, storage_offset=None, size=None, stride=None):
+    """set_(): an empty tensor; set_(tensor): the tensor's memory and geometry; set_(tensor,
+    storage_offset, size, stride=None): a strided view of the tensor's storage. ember has no
+    storage objects, so a storage is refused."""
+    check_inplace(self)
+    d = self._data
+    if source is None:
+        if storage_offset is not None or size is not None:
+            raise TypeError("set_(): argument 'source' must be Tensor, not NoneType")
+        out = np.empty(0, d.dtype)
+    else:
+        if not isinstance(source, Tensor):
+            exc = TypeError(f"set_(): argument 'source' (position 1) must be Tensor, not "
+                            f"{type(source).__name__}")
+            exc.add_note(f"{_names.prefix} has no storage objects: pass the tensor whose "
+                         "memory this tensor should share, e.g. t.set_(other) or "
+                         "t.set_(other, offset, size, stride).")
+            raise exc
+        sd = source._data
+        if sd.dtype != d.dtype:
+            raise RuntimeError(f"Could not set tensor of type {from_np[sd.dtype].cpp} to a "
+                               f"tensor of type {from_np[d.dtype].cpp}")
+        if storage_offset is None and size is None:
+            out = sd
+        else:
+            size = sd.shape if size is None else size
+            st = _contiguous(tuple(size)) if stride is None else stride
+            flat, size, st, offset = _geometry(sd, size, st, storage_offset or 0, "set_")
+            out = _strided_array(flat, size, st, offset, sd.flags.writeable)
+    if self._requires_grad and self._grad_fn is not None:
+        self._grad_fn = record(out, _NotImplemented, (_make(d, True, self._grad_fn),),
+                               ("set_",))._grad_fn
+    self._data = out
+    self._version[0] += 1
+    return self
+
+
+# -- storage and identity queries -----------------------------------------------------------------
+_shared = weakref.WeakValueDictionary()  # id(owner array) -> owner array, for is_shared()
+
+
+def share_memory_(self):
+    """Marks the storage as shared. ember's processes (ember.multiprocessing) exchange tensors
+    by message, so there is nothing to move: is_shared() then answers True for the storage."""
+    own = _owner(self._data)
+    _shared[id(own)] = own
+    return self
+
+
+def is_shared(self):
+    own = _owner(self._data)
+    return _shared.get(id(own)) is own
+
+
+def as_subclass(self, cls):
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise TypeError("Creating a Tensor subclass from a class that does not inherit from "
+                        "Tensor is not possible. Make sure your class inherits from Tensor.")
+    t = cls.__new__(cls) if cls is not Tensor else _make(self._data)
+    _init(t, self)
+    return t
+
+
+def map2_(self, x, y, callable):
+    if self._requires_grad or x._requires_grad or y._requires_grad:
+        raise RuntimeError("Can't call map2_() on Variable that requires grad. Use "
+                           "var.detach().map2_() instead.")
+    d = self._data
+    for arg, other in (("x", x), ("y", y)):
+        if other._data.dtype != d.dtype:
+            raise TypeError(f"map2_: expected {_type_name(d)} for argument '{arg}' (got "
+                            f"{_type_name(other._data)})")
+    a = x.expand(d.shape)._data
+    b = y.expand(d.shape)._data
+    out = np.array([callable(p.item(), q.item(), r.item()) for p, q, r in
+                    zip(d.reshape(-1), a.reshape(-1), b.reshape(-1))],
+                   dtype=d.dtype).reshape(d.shape)
+    np.copyto(d, out, casting="unsafe")  # as PyTorch's, without a version bump
+    return self
+
+
+def to_padded_tensor(self, padding, output_size=None):
+    raise NotImplementedError(
+        "Could not run 'aten::to_padded_tensor' with arguments from the 'CPU' backend. This "
+        "could be because the operator doesn't exist for this backend, or was omitted during "
+        "the selective/custom build process (if using custom build). If you are a Facebook "
+        "employee using PyTorch on mobile, please visit https://fburl.com/ptmfixes for possible "
+        "resolutions. 'aten::to_padded_tensor' is only available for these backends: [Meta, "
+        "NestedTensorCPU, BackendSelect, Python, ...].")
+
+
+def _index(self, positions, dims):
+    exc = NotImplementedError("Tensor.index binds positional dims to first-class dimensions "
+                              "(functorch.dim), which ember does not provide")
+    exc.add_note("Index with [] or gather/index_select for ordinary indexing.")
+    raise exc
+
+
 TENSOR_METHODS = {"as_strided": as_strided, "as_strided_": as_strided_,
-                  "as_strided_scatter": as_strided_scatter}
+                  "as_strided_scatter": as_strided_scatter, "resize_": resize_,
+                  "resize_as_": resize_as_, "resize": resize, "resize_as": resize_as,
+                  "set_": set_, "share_memory_": share_memory_, "is_shared": is_shared,
+                  "as_subclass": as_subclass, "map2_": map2_,
+                  "to_padded_tensor": to_padded_tensor, "index": _index,
+                  "name": property(lambda self: None),
+                  "is_inference": lambda self: self._version.__class__ is InferenceVersion}
