@@ -1869,13 +1869,9 @@ OP_DB += [
 
 # a composite's node is that of the last op it runs, where PyTorch has a node of its own
 _COMPOSITE_NODES = {
-    "diag_embed", "rot90", "kron", "block_diag", "combinations", "trace", "dist", "cov",
-    "trapezoid", "trapz", "cumulative_trapezoid_x", "addcmul", "addcdiv", "addmv", "addr",
-    "addbmm", "ldexp", "rsub", "select_scatter", "slice_scatter", "diagonal_scatter",
-    "index_copy", "index_fill", "masked_scatter", "vander", "chain_matmul", "inplace.addcmul_",
-    "inplace.addcdiv_", "inplace.index_fill_", "special.ndtr", "special.entr",
-    "special.xlog1py", "renorm", "quantile", "nanquantile", "Tensor.quantile",
-    "inplace.fill_diagonal_",
+    "kron", "combinations", "cov", "trapezoid", "trapz", "cumulative_trapezoid_x", "rsub",
+    "vander", "chain_matmul", "special.ndtr", "special.entr", "special.xlog1py", "renorm",
+    "quantile", "nanquantile", "Tensor.quantile", "inplace.fill_diagonal_",
 }
 for _op in COMPOSITE_OPS:
     if _op.name in _COMPOSITE_NODES:

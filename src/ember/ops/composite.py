@@ -22,6 +22,7 @@ from ..autograd import forward_ad as _fw
 from . import activation as _activation
 from . import creation, elementwise, padding, shape
 from ._inplace import apply_inplace
+from ._nn_common import as_kernel, kernel_node
 
 __all__ = [
     "row_stack", "column_stack", "dstack", "atleast_3d", "hsplit", "vsplit", "dsplit",
@@ -198,7 +199,14 @@ def diagflat(input, offset=0):
     return input.flatten().diag(offset)
 
 
+_K_diag_embed = kernel_node("DiagEmbedBackward0")  # PyTorch's kernel: one node
+
+
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    return as_kernel(_K_diag_embed, (input,), _diag_embed, input, offset, dim1, dim2)
+
+
+def _diag_embed(input, offset=0, dim1=-2, dim2=-1):
     nd = input.dim() + 1
     d1, d2 = dim1 % nd, dim2 % nd
     if d1 == d2:
@@ -221,7 +229,14 @@ def _from_last_two(x, d1, d2):
     return x.permute(*order)
 
 
+_K_rot90 = kernel_node("Rot90Backward0")  # PyTorch's kernel: one node
+
+
 def rot90(input, k=1, dims=(0, 1)):
+    return as_kernel(_K_rot90, (input,), _rot90, input, k, dims)
+
+
+def _rot90(input, k=1, dims=(0, 1)):
     dims = list(dims)
     if len(dims) != 2:
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
@@ -251,7 +266,14 @@ def kron(input, other):
     return out.reshape([x * y for x, y in zip(a.shape, b.shape)])
 
 
+_K_block_diag = kernel_node("BlockDiagBackward0")  # PyTorch's kernel: one node
+
+
 def block_diag(*tensors):
+    return as_kernel(_K_block_diag, tensors, _block_diag, *tensors)
+
+
+def _block_diag(*tensors):
     blocks = []
     for i, t in enumerate(tensors):
         if t.dim() > 2:
@@ -349,7 +371,14 @@ def _H(self):
     return adjoint(self) if self.dim() == 2 else self.conj() if self.is_complex() else self
 
 
+_K_trace = kernel_node("TraceBackward0")  # PyTorch's kernel: one node
+
+
 def trace(input):
+    return as_kernel(_K_trace, (input,), _trace, input)
+
+
+def _trace(input):
     if input.dim() != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.dim()}")
     return input.diagonal().sum()
@@ -368,7 +397,14 @@ def float_power(input, exponent):
     return _wide(input).pow(_wide(exponent))
 
 
+_K_dist = kernel_node("DistBackward0")  # PyTorch's kernel: one node
+
+
 def dist(input, other, p=2):
+    return as_kernel(_K_dist, (input, other), _dist, input, other, p)
+
+
+def _dist(input, other, p=2):
     return (input - other).norm(p)
 
 
@@ -465,11 +501,27 @@ def _scaled(beta, input, alpha, product):
     return out + (input if beta == 1 else input * beta)
 
 
+_K_addcmul = kernel_node("AddcmulBackward0")  # PyTorch's kernel: one node
+
+
 def addcmul(input, tensor1, tensor2, *, value=1):
+    return as_kernel(_K_addcmul, (input, tensor1, tensor2), _addcmul, input, tensor1, tensor2,
+                     value=value)
+
+
+def _addcmul(input, tensor1, tensor2, *, value=1):
     return input + value * (tensor1 * tensor2) if value != 1 else input + tensor1 * tensor2
 
 
+_K_addcdiv = kernel_node("AddcdivBackward0")  # PyTorch's kernel: one node
+
+
 def addcdiv(input, tensor1, tensor2, *, value=1):
+    return as_kernel(_K_addcdiv, (input, tensor1, tensor2), _addcdiv, input, tensor1, tensor2,
+                     value=value)
+
+
+def _addcdiv(input, tensor1, tensor2, *, value=1):
     if not tensor1.is_floating_point() and not tensor1.is_complex() and \
             not tensor2.is_floating_point() and not tensor2.is_complex():
         raise RuntimeError("Integer division with addcdiv is no longer supported, and in a "
@@ -483,15 +535,37 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
     return input + value * (tensor1 / tensor2) if value != 1 else input + tensor1 / tensor2
 
 
+_K_addmv = kernel_node("AddmvBackward0")  # PyTorch's kernel: one node
+
+
 def addmv(input, mat, vec, *, beta=1, alpha=1):
+    return as_kernel(_K_addmv, (input, mat, vec), _addmv, input, mat, vec, beta=beta, alpha=alpha)
+
+
+def _addmv(input, mat, vec, *, beta=1, alpha=1):
     return _scaled(beta, input, alpha, mat.mv(vec))
 
 
+_K_addr = kernel_node("AddrBackward0")  # PyTorch's kernel: one node
+
+
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    return as_kernel(_K_addr, (input, vec1, vec2), _addr, input, vec1, vec2, beta=beta, alpha=alpha)
+
+
+def _addr(input, vec1, vec2, *, beta=1, alpha=1):
     return _scaled(beta, input, alpha, vec1.outer(vec2))
 
 
+_K_addbmm = kernel_node("AddbmmBackward0")  # PyTorch's kernel: one node
+
+
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    return as_kernel(_K_addbmm, (input, batch1, batch2), _addbmm, input, batch1, batch2,
+                     beta=beta, alpha=alpha)
+
+
+def _addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return _scaled(beta, input, alpha, batch1.bmm(batch2).sum(0))
 
 
@@ -509,7 +583,15 @@ def chain_matmul(*matrices):
     return out
 
 
+_K_ldexp = kernel_node("LdexpBackward0")  # PyTorch's kernel: one node
+
+
 def ldexp(input, other):
+    return as_kernel(_K_ldexp, (input, other if isinstance(other, Tensor) else None), _ldexp,
+                     input, other)
+
+
+def _ldexp(input, other):
     return input * 2.0 ** other if isinstance(other, Tensor) else input * (2.0 ** other)
 
 
@@ -527,7 +609,14 @@ def _along(dim, nd, values, dtype=np.bool_):
     return _make(np.asarray(values, dtype=dtype).reshape(shape))
 
 
+_K_select_scatter = kernel_node("SelectScatterBackward0")  # PyTorch's kernel: one node
+
+
 def select_scatter(input, src, dim, index):
+    return as_kernel(_K_select_scatter, (input, src), _select_scatter, input, src, dim, index)
+
+
+def _select_scatter(input, src, dim, index):
     nd = input.dim()
     dim %= nd
     size = input.shape[dim]
@@ -539,7 +628,15 @@ def select_scatter(input, src, dim, index):
     return src.unsqueeze(dim).expand(*input.shape).where(mask, input)
 
 
+_K_slice_scatter = kernel_node("SliceScatterBackward0")  # PyTorch's kernel: one node
+
+
 def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    return as_kernel(_K_slice_scatter, (input, src), _slice_scatter, input, src, dim, start, end,
+                     step)
+
+
+def _slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     nd = input.dim()
     dim %= nd
     size = input.shape[dim]
@@ -563,7 +660,15 @@ def _diagonal_placement(n_rows, n_cols, offset):
     return length, p
 
 
+_K_diagonal_scatter = kernel_node("DiagonalScatterBackward0")  # PyTorch's kernel: one node
+
+
 def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    return as_kernel(_K_diagonal_scatter, (input, src), _diagonal_scatter, input, src, offset,
+                     dim1, dim2)
+
+
+def _diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
     nd = input.dim()
     d1, d2 = dim1 % nd, dim2 % nd
     rest = [d for d in range(nd) if d not in (d1, d2)]
@@ -576,7 +681,14 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
     return _from_last_two(out, d1, d2)
 
 
+_K_index_copy = kernel_node("IndexCopyBackward0")  # PyTorch's kernel: one node
+
+
 def index_copy(input, dim, index, source):
+    return as_kernel(_K_index_copy, (input, source), _index_copy, input, dim, index, source)
+
+
+def _index_copy(input, dim, index, source):
     out = input.clone()
     idx = [slice(None)] * input.dim()
     idx[dim] = index
@@ -586,7 +698,14 @@ def index_copy(input, dim, index, source):
     return out
 
 
+_K_index_fill = kernel_node("IndexFillBackward0")  # PyTorch's kernel: one node
+
+
 def index_fill(input, dim, index, value):
+    return as_kernel(_K_index_fill, (input,), _index_fill, input, dim, index, value)
+
+
+def _index_fill(input, dim, index, value):
     out = input.clone()
     idx = [slice(None)] * input.dim()
     idx[dim] = index
@@ -596,7 +715,14 @@ def index_fill(input, dim, index, value):
     return out
 
 
+_K_masked_scatter = kernel_node("MaskedScatterBackward0")  # PyTorch's kernel: one node
+
+
 def masked_scatter(input, mask, source):
+    return as_kernel(_K_masked_scatter, (input, source), _masked_scatter, input, mask, source)
+
+
+def _masked_scatter(input, mask, source):
     shape = np.broadcast_shapes(tuple(mask.shape), tuple(input.shape))
     flat = np.broadcast_to(mask._data, shape).reshape(-1)
     n = int(flat.sum())
