@@ -489,3 +489,12 @@ def test_run_explain_is_silent_on_the_digits_example(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "Warning" not in out.stderr, out.stderr
     assert "no autograd mistakes found" in out.stderr
+
+
+def test_saved_tensor_is_autograd_saved_tensor():
+    """grad_fn._raw_saved_<field> is an autograd.SavedTensor, as in PyTorch."""
+    for lib in (ember, torch):
+        x = lib.ones(2, requires_grad=True)
+        saved = x.sin().grad_fn._raw_saved_self
+        assert isinstance(saved, lib.autograd.SavedTensor)
+        assert saved.unpack() is x

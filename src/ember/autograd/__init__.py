@@ -28,7 +28,7 @@ from .grad_mode import (
     set_grad_enabled,
     set_multithreading_enabled,
 )
-from .graph import Node
+from .graph import Node, SavedTensor
 from .variable import Variable
 
 _tensor.grad_hint = anomaly.nonleaf_grad_hint
