@@ -1154,6 +1154,11 @@ DECOMPOSITION_OPS = [
         Sample(U(rng, 4, 3), U(rng, 2)), Sample(U(rng, 2, 3, 3), U(rng, 2, 3)),
         Sample(T(U(rng, 3, 2)), U(rng, 1))], **_DEC),
     _both("orgqr", lambda lib: lib.orgqr, lambda rng: [Sample(U(rng, 3, 2), U(rng, 2))], **_DEC),
+    _both("ormqr", lambda lib: lib.ormqr, lambda rng: [
+        Sample(U(rng, 4, 3), U(rng, 3), U(rng, 4, 2)),
+        Sample(U(rng, 4, 3), U(rng, 3), U(rng, 2, 4), False, True),
+        Sample(U(rng, 2, 3, 3), U(rng, 2, 3), U(rng, 2, 3, 2), transpose=True),
+        Sample(T(U(rng, 4, 2)), U(rng, 2), U(rng, 3, 4), left=False)], **_DEC),
 ]
 OP_DB += DECOMPOSITION_OPS
 

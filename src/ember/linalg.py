@@ -11,7 +11,8 @@ LinAlgError = _d._LinAlgError
 
 __all__ = [
     "LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eig", "eigh",
-    "eigvals", "eigvalsh", "householder_product", "inv", "inv_ex", "lstsq", "lu", "lu_factor",
+    "eigvals", "eigvalsh", "householder_product", "inv", "inv_ex", "ldl_factor",
+    "ldl_factor_ex", "ldl_solve", "lstsq", "lu", "lu_factor",
     "lu_factor_ex", "lu_solve", "matmul", "matrix_exp", "matrix_norm", "matrix_power",
     "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex",
     "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot",
@@ -31,6 +32,9 @@ eigvalsh = _d.linalg_eigvalsh
 householder_product = _d.linalg_householder_product
 inv = _d.linalg_inv
 inv_ex = _d.linalg_inv_ex
+ldl_factor = _d.linalg_ldl_factor
+ldl_factor_ex = _d.linalg_ldl_factor_ex
+ldl_solve = _d.linalg_ldl_solve
 lstsq = _d.linalg_lstsq
 lu = _d.linalg_lu
 lu_factor = _d.linalg_lu_factor

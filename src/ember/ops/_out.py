@@ -33,7 +33,7 @@ _LINALG = (
     "eigvalsh", "eig", "eigvals", "svd", "svdvals", "qr", "lu_factor", "lu_factor_ex", "lu",
     "lu_solve", "pinv", "cross", "householder_product", "matrix_power", "multi_dot", "vecdot",
     "tensorinv", "tensorsolve", "vector_norm", "matrix_norm", "norm", "matrix_rank", "lstsq",
-    "solve_triangular", "cond", "matmul",
+    "solve_triangular", "cond", "matmul", "ldl_factor", "ldl_factor_ex", "ldl_solve",
 )
 _FFT = (
     "fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2", "hfft2",
@@ -66,6 +66,7 @@ OUT = FACTORIES | {f"linalg_{n}" for n in _LINALG} | set("""
     avg_pool3d searchsorted bucketize addbmm addcdiv addcmul addmv addr chain_matmul column_stack
     row_stack dstack diff float_power frexp gcd lcm heaviside histc kron ldexp nextafter renorm
     arctan2 isin quantile nanquantile histogram digamma erfinv lgamma mvlgamma polygamma
+    geqrf ormqr
     i0 igamma igammac special_airy_ai special_bessel_j0 special_bessel_j1 special_bessel_y0
     special_bessel_y1 special_chebyshev_polynomial_t special_chebyshev_polynomial_u
     special_chebyshev_polynomial_v special_chebyshev_polynomial_w special_erfcx

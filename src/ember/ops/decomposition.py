@@ -27,7 +27,7 @@ from ..autograd.grad_mode import enable_grad
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, edge, pack, saved_hooks
 from . import _out
-from ._op import check_tensor, dual_multi, unsupported
+from ._op import broadcast_shapes_error, check_tensor, dual_multi, unsupported
 from .creation import eye, zeros
 from .elementwise import where
 from .linalg import matmul
@@ -38,14 +38,15 @@ from .shape import cat, tril, triu
 __all__ = [
     "cholesky", "cholesky_inverse", "cholesky_solve", "cross", "det", "inverse", "logdet", "lu",
     "lu_solve", "lu_unpack", "matrix_exp", "matrix_power", "norm", "orgqr", "pinverse", "qr",
-    "slogdet", "svd",
+    "slogdet", "svd", "geqrf", "ormqr",
 ]
 
 LINALG = (
     "linalg_cholesky", "linalg_cholesky_ex", "linalg_cond", "linalg_cross", "linalg_det",
     "linalg_diagonal", "linalg_eig", "linalg_eigh", "linalg_eigvals", "linalg_eigvalsh",
     "linalg_householder_product",
-    "linalg_inv", "linalg_inv_ex", "linalg_lstsq", "linalg_lu", "linalg_lu_factor",
+    "linalg_inv", "linalg_inv_ex", "linalg_ldl_factor", "linalg_ldl_factor_ex",
+    "linalg_ldl_solve", "linalg_lstsq", "linalg_lu", "linalg_lu_factor",
     "linalg_lu_factor_ex", "linalg_lu_solve", "linalg_matrix_exp", "linalg_matrix_norm",
     "linalg_matrix_power", "linalg_matrix_rank", "linalg_multi_dot", "linalg_norm",
     "linalg_pinv", "linalg_qr", "linalg_slogdet", "linalg_solve", "linalg_solve_ex",
@@ -1994,6 +1995,329 @@ def linalg_cond(A, p=None):
     return cond.masked_fill(_make(bad), math.inf)
 
 
+# -- geqrf and ormqr (Q kept as Householder reflectors, as LAPACK's geqrf and ormqr) -----------
+_Geqrf = return_type("geqrf", ("a", "tau"))
+
+
+def _geqrf_rule(grads, outs):
+    raise NotImplementedError("the derivative for 'geqrf' is not implemented.")
+
+
+_GeqrfNode = _node("GeqrfBackward0", _geqrf_rule, 2)
+_GeqrfNode.jvp = staticmethod(unsupported("geqrf"))  # none in PyTorch
+
+
+def _geqrf_np(d):
+    """(a, tau) of LAPACK's geqrf for the batch ``d`` (..., m, n): R on and above the diagonal,
+    the reflectors' vectors below it (NumPy's raw QR is geqrf, its result transposed)."""
+    m, n = d.shape[-2:]
+    k = min(m, n)
+    if 0 in d.shape:
+        return d.copy(), np.zeros((*d.shape[:-2], k), d.dtype)
+    h, tau = np.linalg.qr(d, mode="raw")
+    return np.swapaxes(h, -1, -2).astype(d.dtype), tau.astype(d.dtype, copy=False)
+
+
+def geqrf(input):
+    check_tensor(input, "geqrf", "input")
+    if input._data.ndim < 2:
+        raise RuntimeError(f"{_names.prefix}.geqrf: input must have at least 2 dimensions.")
+    _not_impl_check(input, "geqrf_cpu", "geqrf")
+    return _Geqrf(_record(_geqrf_np(input._data), _GeqrfNode, (input,)))
+
+
+def _ormqr_apply(A, tau, C, left, transpose, mask):
+    """op(Q) C (left) or C op(Q), Q = H_1 ... H_k with H_i = I - tau_i v_i v_i^T (v_i: column
+    i of A below the diagonal, 1 on it). Works on arrays or tensors (``mask`` makes a 0/1
+    vector of either kind)."""
+    rows = np.arange(A.shape[-2])
+    dtype = A.dtype if isinstance(A, np.ndarray) else A._data.dtype
+    k = tau.shape[-1]
+    # Q C applies H_k first; Q^T C applies H_1 first; C Q applies H_1 first
+    order = range(k) if left == transpose else range(k - 1, -1, -1)
+    for i in order:
+        v = A[..., :, i] * mask((rows > i).astype(dtype)) + mask((rows == i).astype(dtype))
+        t = tau[..., i:i + 1, None]
+        if left:
+            C = C - (v[..., :, None] * t) @ (v[..., None, :] @ C)
+        else:
+            C = C - ((C @ v[..., :, None]) * t) @ v[..., None, :]
+    return C
+
+
+def _ormqr_rule(grads, outs, A, tau, C, left, transpose):
+    # the backward of the same reflections written in ember ops (grad mode is on under
+    # create_graph, so the gradient stays differentiable)
+    g = grads[0]
+    if g is None:
+        return None, None, None
+    create = _grad_state.enabled
+    ins = [x if create and x._requires_grad else x.detach().requires_grad_()
+           for x in (A, tau, C)]
+    with enable_grad():
+        out = _ormqr_apply(*ins, left, transpose, _make)
+    return _engine_grad(out, ins, g, create_graph=create, allow_unused=True)
+
+
+_OrmqrNode = _node("OrmqrBackward0", _ormqr_rule)
+_OrmqrNode.jvp = staticmethod(unsupported("ormqr"))  # none in PyTorch
+
+
+def ormqr(input, input2, input3, left=True, transpose=False):
+    check_tensor(input, "ormqr", "input")
+    check_tensor(input2, "ormqr", "input2", 2)
+    check_tensor(input3, "ormqr", "input3", 3)
+    op = f"{_names.prefix}.ormqr"
+    a, t, c = input._data, input2._data, input3._data
+    if a.ndim < 2:
+        raise RuntimeError(f"{op}: input must have at least 2 dimensions.")
+    if c.ndim < 2:
+        raise RuntimeError(f"{op}: other must have at least 2 dimensions.")
+    side = -2 if left else -1
+    if c.shape[side] != a.shape[-2]:
+        raise RuntimeError(f"{op}: other.shape[{side}] must be equal to input.shape[-2]")
+    if t.ndim == 0 or t.shape[-1] != min(c.shape[side], a.shape[-1]):
+        raise RuntimeError(f"{op}: tau.shape[-1] must be equal to min(other.shape[{side}], "
+                           "input.shape[-1])")
+    if t.ndim != a.ndim - 1:
+        raise RuntimeError(f"{op}: Expected tau to have one dimension less than input, but got "
+                           f"tau.ndim equal to {t.ndim} and input.ndim is equal to {a.ndim}")
+    if c.ndim != a.ndim:
+        raise RuntimeError(f"{op}: Expected other to have the same number of dimensions as "
+                           f"input, but got other.ndim equal to {c.ndim} and input.ndim is "
+                           f"equal to {a.ndim}")
+    if t.shape[:-1] != a.shape[:-2]:
+        raise RuntimeError(f"{op}: Expected batch dimensions of tau to be equal to "
+                           f"input.shape[:-2], but got {list(t.shape[:-1])}")
+    if c.shape[:-2] != a.shape[:-2]:
+        raise RuntimeError(f"{op}: Expected batch dimensions of other to be equal to "
+                           f"input.shape[:-2], but got {list(c.shape[:-2])}")
+    for name, x in (("tau", t), ("other", c)):
+        if x.dtype != a.dtype:
+            raise RuntimeError(f"{op}: Expected input and {name} to have the same dtype, but "
+                               f"input has dtype{_word(a.dtype)} and {name} has dtype "
+                               f"{_word(x.dtype)}")
+    _not_impl_check(input, "ormqr_cpu", "ormqr")
+    out = _ormqr_apply(a, t, c, left, transpose, lambda x: x)
+    return _record((np.array(out, dtype=c.dtype),), _OrmqrNode, (input, input2, input3),
+                   (input, input2, input3, left, transpose))[0]
+
+
+# -- LDL (symmetric indefinite: Bunch-Kaufman pivoting, as LAPACK's sytrf and sytrs) ----------
+_LdlFactor = return_type("linalg_ldl_factor", ("LD", "pivots"))
+_LdlFactorEx = return_type("linalg_ldl_factor_ex", ("LD", "pivots", "info"))
+_BK_ALPHA = (1 + math.sqrt(17)) / 8
+
+
+def _sytf2(a):
+    """LAPACK's sytf2 (uplo='L') on one matrix: (LD, 1-based pivots, info). The lower triangle
+    of ``a`` is read; the factorization is kept as a symmetric matrix (its lower triangle is
+    LAPACK's), so that its row and column swaps read the same elements as LAPACK's."""
+    n = a.shape[0]
+    low = np.tril(a)
+    S = low + np.tril(a, -1).T
+    piv = np.zeros(n, np.int32)
+    info = 0
+    k = 0
+    while k < n:
+        step = 1
+        absakk = abs(S[k, k])
+        if k + 1 < n:
+            imax = k + 1 + int(np.argmax(np.abs(S[k + 1:, k])))
+            colmax = abs(S[imax, k])
+        else:
+            imax, colmax = k, 0.0
+        if max(absakk, colmax) == 0 or math.isnan(absakk):
+            info = info or k + 1  # a zero column: D is singular; go on, as LAPACK does
+            piv[k] = k + 1
+            k += 1
+            continue
+        if absakk >= _BK_ALPHA * colmax:
+            kp = k
+        else:
+            others = np.abs(S[imax, k:])
+            others[imax - k] = -1
+            rowmax = others.max()
+            if absakk >= _BK_ALPHA * colmax * (colmax / rowmax):
+                kp = k
+            elif abs(S[imax, imax]) >= _BK_ALPHA * rowmax:
+                kp = imax
+            else:
+                kp, step = imax, 2
+        kk = k + step - 1
+        if kp != kk:  # swap rows and columns kk and kp of the trailing matrix
+            idx = np.arange(k, n)
+            idx[[kk - k, kp - k]] = idx[[kp - k, kk - k]]
+            S[k:, k:] = S[np.ix_(idx, idx)]
+        if step == 1:
+            if k + 1 < n:
+                d11 = 1 / S[k, k]
+                x = S[k + 1:, k].copy()
+                upd = np.tril(np.multiply.outer(x, -d11 * x))
+                T = np.tril(S[k + 1:, k + 1:]) + upd
+                S[k + 1:, k + 1:] = T + np.tril(T, -1).T
+                S[k + 1:, k] = x * d11
+                S[k, k + 1:] = S[k + 1:, k]
+            piv[k] = kp + 1
+        else:
+            if k + 2 < n:
+                d21 = S[k + 1, k]
+                d11 = S[k + 1, k + 1] / d21
+                d22 = S[k, k] / d21
+                d21 = (1 / (d11 * d22 - 1)) / d21
+                c0, c1 = S[k + 2:, k].copy(), S[k + 2:, k + 1].copy()
+                wk = d21 * (d11 * c0 - c1)
+                wkp1 = d21 * (d22 * c1 - c0)
+                T = np.tril(S[k + 2:, k + 2:] - np.multiply.outer(c0, wk)
+                            - np.multiply.outer(c1, wkp1))
+                S[k + 2:, k + 2:] = T + np.tril(T, -1).T
+                S[k + 2:, k], S[k + 2:, k + 1] = wk, wkp1
+                S[k, k + 2:], S[k + 1, k + 2:] = wk, wkp1
+            piv[k] = piv[k + 1] = -(kp + 1)
+        k += step
+    return np.tril(S), piv, info
+
+
+def _ldl_np(d):
+    batch = d.shape[:-2]
+    n = d.shape[-1]
+    flat = d.reshape(math.prod(batch), n, n)
+    LD = np.empty_like(flat)
+    piv = np.zeros((flat.shape[0], n), np.int32)
+    info = np.zeros(flat.shape[0], np.int32)
+    for b in range(flat.shape[0]):
+        LD[b], piv[b], info[b] = _sytf2(flat[b])
+    return LD.reshape(d.shape), piv.reshape(*batch, n), info.reshape(batch)
+
+
+def _ldl_factor(A, hermitian, op):
+    check_tensor(A, op.replace(".", "_"), "A")
+    op = f"{_names.prefix}.linalg.ldl_factor_ex"  # ldl_factor's checks name it too
+    _square_check(A, op)
+    _float_check(A, op, kernel="ldl_factor_kernel_cpu")
+    LD, piv, info = (_make(x) for x in _ldl_np(A._data))
+    if _fw_state.active and _fw.tangent_of(A) is not None:
+        raise NotImplementedError("Trying to use forward AD with aten::linalg_ldl_factor_ex "
+                                  "that does not support it.")
+    if _grad_state.enabled and A._requires_grad:  # no derivative in PyTorch
+        from .indexing import not_implemented
+
+        not_implemented(LD, "linalg_ldl_factor_ex", (A,))
+    return LD, piv, info
+
+
+def _ldl_error(info, op):
+    bad = _first_bad(info)
+    if bad is not None:
+        exc = RuntimeError(
+            "false INTERNAL ASSERT FAILED at \"/__w/pytorch/pytorch/aten/src/ATen/native/"
+            "BatchLinearAlgebra.cpp\":1642, please report a bug to PyTorch. "
+            f"{_names.prefix}.{op}: Unknown error code: {bad[1]}.")
+        note(exc, f"D[{bad[1] - 1}, {bad[1] - 1}] of the factorization is exactly zero: the "
+                  "matrix is singular (PyTorch reports this as an internal error).")
+        raise exc
+
+
+def linalg_ldl_factor_ex(A, *, hermitian=False, check_errors=False):
+    LD, piv, info = _ldl_factor(A, hermitian, "linalg.ldl_factor_ex")
+    if check_errors:
+        _ldl_error(info._data, "linalg.ldl_factor_ex")
+    return _LdlFactorEx((LD, piv, info))
+
+
+def linalg_ldl_factor(A, *, hermitian=False):
+    LD, piv, info = _ldl_factor(A, hermitian, "linalg.ldl_factor")
+    _ldl_error(info._data, "linalg.ldl_factor")
+    return _LdlFactor((LD, piv))
+
+
+def _sytrs(ld, piv, b):
+    """LAPACK's sytrs (uplo='L'): X with A X = B from A's factorization (LD, pivots)."""
+    n = ld.shape[0]
+    b = b.copy()
+
+    def swap(i, j):
+        if i != j:
+            b[[i, j]] = b[[j, i]]
+
+    k = 0  # L D y = b, L = P_1 L_1 P_2 L_2 ...
+    while k < n:
+        if piv[k] > 0:
+            swap(k, piv[k] - 1)
+            b[k + 1:] -= np.multiply.outer(ld[k + 1:, k], b[k])
+            b[k] /= ld[k, k]
+            k += 1
+        else:
+            swap(k + 1, -piv[k] - 1)
+            b[k + 2:] -= np.multiply.outer(ld[k + 2:, k], b[k])
+            b[k + 2:] -= np.multiply.outer(ld[k + 2:, k + 1], b[k + 1])
+            akm1k = ld[k + 1, k]
+            akm1 = ld[k, k] / akm1k
+            ak = ld[k + 1, k + 1] / akm1k
+            denom = akm1 * ak - 1
+            bkm1, bk = b[k] / akm1k, b[k + 1] / akm1k
+            b[k] = (ak * bkm1 - bk) / denom
+            b[k + 1] = (akm1 * bk - bkm1) / denom
+            k += 2
+    k = n - 1  # L^T x = y
+    while k >= 0:
+        if piv[k] > 0:
+            b[k] -= ld[k + 1:, k] @ b[k + 1:]
+            swap(k, piv[k] - 1)
+            k -= 1
+        else:
+            b[k] -= ld[k + 1:, k] @ b[k + 1:]
+            b[k - 1] -= ld[k + 1:, k - 1] @ b[k + 1:]
+            swap(k, -piv[k] - 1)
+            k -= 2
+    return b
+
+
+def linalg_ldl_solve(LD, pivots, B, *, hermitian=False):
+    check_tensor(LD, "linalg_ldl_solve", "LD")
+    check_tensor(pivots, "linalg_ldl_solve", "pivots", 2)
+    check_tensor(B, "linalg_ldl_solve", "B", 3)
+    op = f"{_names.prefix}.linalg.ldl_solve"
+    _square_check(LD, op)
+    _float_check(LD, op)
+    ld, p, b = LD._data, pivots._data, B._data
+    if p.shape != ld.shape[:-1]:
+        raise RuntimeError(f"{op}: Expected LD.shape[:-1] and pivots.shape to be the same, but "
+                           f"got pivots with shape {list(p.shape)} instead")
+    if p.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: Expected pivots to be integers. Got {_word(p.dtype)}")
+    if b.ndim < 2:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-max(b.ndim, 1)}"
+                         f", {max(b.ndim, 1) - 1}], but got -2)")
+    if b.dtype != ld.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{_word(b.dtype)} and A of type {_word(ld.dtype)} instead.")
+    n = ld.shape[-1]
+    if b.shape[-2] != n:
+        raise RuntimeError(f"Incompatible matrix sizes for {op}: each A matrix is {n} by {n} "
+                           f"but each b matrix is {b.shape[-2]} by {b.shape[-1]}")
+    exc = broadcast_shapes_error(b.shape[:-2], ld.shape[:-2])
+    if exc is not None:
+        raise exc
+    batch = np.broadcast_shapes(ld.shape[:-2], b.shape[:-2])
+    count = math.prod(batch)
+    ld = np.broadcast_to(ld, (*batch, n, n)).reshape(count, n, n)
+    p = np.broadcast_to(p, (*batch, n)).reshape(count, n)
+    bb = np.broadcast_to(b, (*batch, *b.shape[-2:])).reshape(count, *b.shape[-2:])
+    x = np.empty(bb.shape, b.dtype)
+    for i in range(x.shape[0]):
+        x[i] = _sytrs(ld[i], p[i], bb[i])
+    out = _make(x.reshape(*batch, *b.shape[-2:]))
+    if _fw_state.active and any(_fw.tangent_of(t) is not None for t in (LD, B)):
+        raise NotImplementedError("Trying to use forward AD with aten::linalg_ldl_solve that "
+                                  "does not support it.")
+    if _grad_state.enabled and (LD._requires_grad or B._requires_grad):
+        from .indexing import not_implemented
+
+        not_implemented(out, "linalg_ldl_solve", (LD, B))
+    return out
+
+
 def _write_out(result, out, name, *inputs):
     """``out=`` for the functions that take it positionally (torch.lu, torch.norm)."""
     _out.check_grad(name, inputs, {}, out if isinstance(out, (tuple, list)) else (out,))
@@ -2005,5 +2329,5 @@ TENSOR_METHODS = {
     "cholesky": cholesky, "cholesky_solve": cholesky_solve,
     "cholesky_inverse": cholesky_inverse, "qr": qr, "pinverse": pinverse,
     "matrix_power": matrix_power, "matrix_exp": matrix_exp, "lu": lu, "lu_solve": lu_solve,
-    "norm": norm, "cross": cross, "orgqr": orgqr,
+    "norm": norm, "cross": cross, "orgqr": orgqr, "geqrf": geqrf, "ormqr": ormqr,
 }

@@ -1,0 +1,271 @@
+"""geqrf, ormqr, linalg.ldl_factor(_ex)/ldl_solve, svd_lowrank, pca_lowrank, lobpcg,
+histogramdd, binomial and poisson against PyTorch: values, return types, errors and how each
+meets autograd. ormqr's gradients (gradcheck, gradgradcheck, forward AD) are in tests/opinfo.py."""
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from parity import assert_same, same_error
+
+
+def pair(a, dtype="float64", grad=False):
+    a = np.asarray(a)
+    e = ember.tensor(a, dtype=getattr(ember, dtype))
+    t = torch.tensor(a, dtype=getattr(torch, dtype))
+    if grad:
+        e.requires_grad_()
+        t.requires_grad_()
+    return e, t
+
+
+def rand(*shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+# -- geqrf and ormqr ------------------------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(4, 3), (3, 5), (2, 4, 4), (3, 0), (2, 0, 3), (1, 1)])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_geqrf_matches_lapack(shape, dtype):
+    e, t = pair(rand(*shape), dtype)
+    r_e, r_t = ember.geqrf(e), torch.geqrf(t)
+    tol = 1e-10 if dtype == "float64" else 1e-4
+    assert_same(r_e, r_t, rtol=tol, atol=tol)
+    assert type(r_e).__name__ == "geqrf" and r_e._fields == ("a", "tau")
+    assert_same(e.geqrf(), r_t, rtol=tol, atol=tol)
+
+
+def test_geqrf_with_householder_product_gives_q():
+    e, _ = pair(rand(5, 3))
+    a, tau = ember.geqrf(e)
+    q = ember.linalg.householder_product(a, tau)
+    np.testing.assert_allclose((q @ a.triu()[:3]).numpy(), e.numpy(), atol=1e-12)
+
+
+def test_geqrf_has_no_derivative():
+    e, t = pair(rand(3, 3), grad=True)
+    a_e, tau_e = ember.geqrf(e)
+    a_t, _ = torch.geqrf(t)
+    assert a_e.requires_grad and tau_e.requires_grad
+    assert a_e.grad_fn.name() == a_t.grad_fn.name() == "GeqrfBackward0"
+    same_error(lambda: tau_e.sum().backward(), lambda: torch.geqrf(t)[1].sum().backward())
+
+
+def test_geqrf_has_no_forward_rule():
+    e, t = pair(rand(3, 3))
+
+    def run(lib, x):
+        with lib.autograd.forward_ad.dual_level():
+            lib.geqrf(lib.autograd.forward_ad.make_dual(x, lib.ones_like(x)))
+
+    same_error(lambda: run(ember, e), lambda: run(torch, t))
+
+
+@pytest.mark.parametrize("args", [
+    ((3,),), ((3, 3), "int32"), ((3, 3), "float16")])
+def test_geqrf_errors(args):
+    e, t = pair(rand(*args[0]), *args[1:])
+    same_error(lambda: ember.geqrf(e), lambda: torch.geqrf(t))
+
+
+@pytest.mark.parametrize("left", [True, False])
+@pytest.mark.parametrize("transpose", [True, False])
+@pytest.mark.parametrize("shape", [(4, 3), (3, 5), (2, 4, 4)])
+def test_ormqr_multiplies_by_q(shape, left, transpose):
+    e, t = pair(rand(*shape))
+    a_e, tau_e = ember.geqrf(e)
+    a_t, tau_t = torch.geqrf(t)
+    m = shape[-2]
+    c_e, c_t = pair(rand(*shape[:-2], *((m, 2) if left else (2, m)), seed=1))
+    r_t = torch.ormqr(a_t, tau_t, c_t, left, transpose)
+    assert_same(ember.ormqr(a_e, tau_e, c_e, left, transpose), r_t, rtol=1e-10, atol=1e-12)
+    assert_same(a_e.ormqr(tau_e, c_e, left=left, transpose=transpose), r_t, rtol=1e-10,
+                atol=1e-12)
+
+
+def test_ormqr_is_q_times_c():
+    e, _ = pair(rand(4, 4))
+    a, tau = ember.geqrf(e)
+    q = ember.linalg.householder_product(a, tau)
+    c, _ = pair(rand(4, 3, seed=2))
+    np.testing.assert_allclose(ember.ormqr(a, tau, c).numpy(), (q @ c).numpy(), atol=1e-12)
+    np.testing.assert_allclose(ember.ormqr(a, tau, c, transpose=True).numpy(),
+                               (q.mT @ c).numpy(), atol=1e-12)
+
+
+def test_ormqr_grad_fn_and_grads():
+    a_e, a_t = pair(rand(4, 3), grad=True)
+    tau_e, tau_t = pair(rand(3, seed=1), grad=True)
+    c_e, c_t = pair(rand(4, 2, seed=2), grad=True)
+    r_e, r_t = ember.ormqr(a_e, tau_e, c_e), torch.ormqr(a_t, tau_t, c_t)
+    assert r_e.grad_fn.name() == r_t.grad_fn.name() == "OrmqrBackward0"
+    (r_e * r_e).sum().backward()
+    (r_t * r_t).sum().backward()
+    for x, y in ((a_e, a_t), (tau_e, tau_t), (c_e, c_t)):
+        assert_same(x.grad, y.grad, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", [
+    ((4, 3), (3,), (5, 2), {}), ((4, 3), (3,), (2, 5), {"left": False}),
+    ((4, 3), (2,), (4, 2), {}), ((4, 3), (2,), (2, 4), {"left": False}),
+    ((4,), (3,), (4, 2), {}), ((4, 3), (3,), (4,), {}),
+    ((2, 4, 3), (3,), (2, 4, 2), {}), ((2, 4, 3), (2, 3), (4, 2), {}),
+    ((2, 4, 3), (3, 3), (2, 4, 2), {}), ((2, 4, 3), (2, 3), (3, 4, 2), {}),
+    ((4, 3), (2, 3), (4, 2), {}),
+])
+def test_ormqr_shape_errors(case):
+    sa, st, sc, kw = case
+    (a_e, a_t), (t_e, t_t), (c_e, c_t) = pair(rand(*sa)), pair(rand(*st)), pair(rand(*sc))
+    same_error(lambda: ember.ormqr(a_e, t_e, c_e, **kw), lambda: torch.ormqr(a_t, t_t, c_t, **kw))
+
+
+@pytest.mark.parametrize("dtypes", [
+    ("float64", "float64", "float32"), ("float64", "float32", "float64"),
+    ("int32", "int32", "int32"), ("float16", "float16", "float16")])
+def test_ormqr_dtype_errors(dtypes):
+    (a_e, a_t), (t_e, t_t), (c_e, c_t) = (pair(rand(*s), d) for s, d in
+                                          zip(((4, 3), (3,), (4, 2)), dtypes))
+    same_error(lambda: ember.ormqr(a_e, t_e, c_e), lambda: torch.ormqr(a_t, t_t, c_t))
+
+
+def test_ormqr_out():
+    (a_e, a_t), (t_e, t_t), (c_e, c_t) = pair(rand(4, 3)), pair(rand(3)), pair(rand(4, 2))
+    o_e, o_t = ember.empty(0, dtype=ember.float64), torch.empty(0, dtype=torch.float64)
+    assert ember.ormqr(a_e, t_e, c_e, out=o_e) is o_e
+    torch.ormqr(a_t, t_t, c_t, out=o_t)
+    assert_same(o_e, o_t, rtol=1e-10, atol=1e-12)
+
+
+# -- LDL ------------------------------------------------------------------------------------------
+def _ldl_inputs():
+    rng = np.random.default_rng(3)
+    out = []
+    for k in range(40):
+        n = 1 + k % 8
+        a = rng.standard_normal((n, n))
+        if k % 3 == 0:
+            a = a + a.T
+        if k % 4 == 1:
+            a[0, 0] = 1e-3  # forces a 2x2 or a swapped pivot
+        out.append(a)
+    return out
+
+
+def test_ldl_factor_pivots_and_values_match_lapack():
+    for a in _ldl_inputs():
+        e, t = pair(a)
+        r_e, r_t = ember.linalg.ldl_factor_ex(e), torch.linalg.ldl_factor_ex(t)
+        np.testing.assert_array_equal(r_e.pivots.numpy(), r_t.pivots.numpy())
+        assert_same(r_e, r_t, rtol=1e-9, atol=1e-11)
+    assert (np.concatenate([ember.linalg.ldl_factor(pair(a)[0]).pivots.numpy()
+                            for a in _ldl_inputs()]) < 0).any()  # 2x2 blocks were tested
+
+
+@pytest.mark.parametrize("shape", [(3, 5, 5), (0, 3, 3), (0, 0), (2, 1, 1)])
+def test_ldl_factor_batches(shape):
+    a = rand(*shape)
+    e, t = pair(a + np.swapaxes(a, -1, -2))
+    r_e, r_t = ember.linalg.ldl_factor(e, hermitian=True), torch.linalg.ldl_factor(t,
+                                                                                  hermitian=True)
+    assert type(r_e).__name__ == "linalg_ldl_factor" and r_e._fields == ("LD", "pivots")
+    assert_same(r_e, r_t, rtol=1e-9, atol=1e-11)
+
+
+def test_ldl_factor_float32():
+    e, t = pair(rand(6, 6), "float32")
+    assert_same(ember.linalg.ldl_factor(e), torch.linalg.ldl_factor(t), rtol=1e-4, atol=1e-5)
+
+
+def test_ldl_factor_ex_of_a_singular_matrix():
+    a = np.zeros((2, 4, 4))
+    a[1, 2, 2], a[1, 3, 1] = 1, 2
+    e, t = pair(a)
+    r_e, r_t = ember.linalg.ldl_factor_ex(e), torch.linalg.ldl_factor_ex(t)
+    assert type(r_e).__name__ == "linalg_ldl_factor_ex"
+    assert_same(r_e, r_t)
+    same_error(lambda: ember.linalg.ldl_factor_ex(e, check_errors=True),
+               lambda: torch.linalg.ldl_factor_ex(t, check_errors=True))
+    same_error(lambda: ember.linalg.ldl_factor(e), lambda: torch.linalg.ldl_factor(t))
+
+
+@pytest.mark.parametrize("args", [((2, 3),), ((3,),), ((3, 3), "int32"), ((3, 3), "float16")])
+def test_ldl_factor_errors(args):
+    e, t = pair(rand(*args[0]), *args[1:])
+    same_error(lambda: ember.linalg.ldl_factor(e), lambda: torch.linalg.ldl_factor(t))
+    same_error(lambda: ember.linalg.ldl_factor_ex(e), lambda: torch.linalg.ldl_factor_ex(t))
+
+
+@pytest.mark.parametrize("b_shape", [(5, 2), (3, 5, 1), (0, 5, 2), (5, 0)])
+def test_ldl_solve(b_shape):
+    for a in _ldl_inputs()[::5] + [rand(5, 5)]:
+        n = a.shape[0]
+        e, t = pair(a + a.T)
+        fe, ft = ember.linalg.ldl_factor(e), torch.linalg.ldl_factor(t)
+        b_e, b_t = pair(rand(*b_shape[:-2], n, b_shape[-1], seed=4))
+        x_e = ember.linalg.ldl_solve(*fe, b_e)
+        assert_same(x_e, torch.linalg.ldl_solve(*ft, b_t), rtol=1e-8, atol=1e-10)
+        if b_shape[-1] and n == 5:
+            np.testing.assert_allclose((e @ x_e).numpy(), np.broadcast_to(
+                b_e.numpy(), x_e.shape), atol=1e-9)
+
+
+def test_ldl_solve_batched_factors():
+    a = rand(3, 4, 4)
+    e, t = pair(a + np.swapaxes(a, -1, -2))
+    fe, ft = ember.linalg.ldl_factor(e), torch.linalg.ldl_factor(t)
+    b_e, b_t = pair(rand(4, 2))
+    assert_same(ember.linalg.ldl_solve(*fe, b_e, hermitian=True),
+                torch.linalg.ldl_solve(*ft, b_t, hermitian=True), rtol=1e-8, atol=1e-10)
+
+
+def test_ldl_solve_errors():
+    a = rand(4, 4)
+    e, t = pair(a + a.T)
+    (ld_e, p_e), (ld_t, p_t) = ember.linalg.ldl_factor(e), torch.linalg.ldl_factor(t)
+    cases = [
+        lambda lib, ld, p: lib.linalg.ldl_solve(ld, p, lib.zeros(4, dtype=lib.float64)),
+        lambda lib, ld, p: lib.linalg.ldl_solve(ld, p, lib.zeros(5, 2, dtype=lib.float64)),
+        lambda lib, ld, p: lib.linalg.ldl_solve(ld, p[:3], lib.zeros(4, 2, dtype=lib.float64)),
+        lambda lib, ld, p: lib.linalg.ldl_solve(ld, p, lib.zeros(4, 2)),
+        lambda lib, ld, p: lib.linalg.ldl_solve(ld[:3], p, lib.zeros(4, 2, dtype=lib.float64)),
+        lambda lib, ld, p: lib.linalg.ldl_solve(ld[0], p, lib.zeros(4, 2, dtype=lib.float64)),
+        lambda lib, ld, p: lib.linalg.ldl_solve(ld.int(), p, lib.zeros(4, 2).int()),
+        lambda lib, ld, p: lib.linalg.ldl_solve(ld, p.expand(2, 4),
+                                                lib.zeros(4, 2, dtype=lib.float64)),
+        lambda lib, ld, p: lib.linalg.ldl_solve(ld.expand(2, 4, 4), p.expand(2, 4),
+                                                lib.zeros(3, 4, 2, dtype=lib.float64)),
+    ]
+    for case in cases:
+        same_error(lambda: case(ember, ld_e, p_e), lambda: case(torch, ld_t, p_t))
+
+
+def test_ldl_has_no_derivative():
+    a = rand(3, 3)
+    e, t = pair(a + a.T, grad=True)
+    ld_e, p_e = ember.linalg.ldl_factor(e)
+    ld_t, p_t = torch.linalg.ldl_factor(t)
+    assert ld_e.requires_grad and not p_e.requires_grad
+    assert type(ld_e.grad_fn).__name__ == type(ld_t.grad_fn).__name__ == "NotImplemented"
+    same_error(lambda: ld_e.sum().backward(), lambda: ld_t.sum().backward())
+    b_e, b_t = pair(rand(3, 2), grad=True)
+    x_e = ember.linalg.ldl_solve(ld_e.detach(), p_e, b_e)
+    x_t = torch.linalg.ldl_solve(ld_t.detach(), p_t, b_t)
+    assert x_e.requires_grad
+    same_error(lambda: x_e.sum().backward(), lambda: x_t.sum().backward())
+
+    def run(lib, x):
+        with lib.autograd.forward_ad.dual_level():
+            lib.linalg.ldl_factor(lib.autograd.forward_ad.make_dual(x, lib.ones_like(x)))
+
+    same_error(lambda: run(ember, e.detach()), lambda: run(torch, t.detach()))
+
+
+def test_ldl_out():
+    a = rand(4, 4)
+    e, t = pair(a + a.T)
+    outs_e = (ember.empty(0, dtype=ember.float64), ember.empty(0, dtype=ember.int32))
+    outs_t = (torch.empty(0, dtype=torch.float64), torch.empty(0, dtype=torch.int32))
+    ember.linalg.ldl_factor(e, out=outs_e)
+    torch.linalg.ldl_factor(t, out=outs_t)
+    assert_same(outs_e, outs_t, rtol=1e-10, atol=1e-12)
