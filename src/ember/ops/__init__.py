@@ -48,6 +48,7 @@ from . import (
     pooling,
     random,
     reduction,
+    rnn,
     sampling,
     shape,
     sorting,
@@ -62,7 +63,7 @@ _ = (_op, _inplace, _nn_common)  # shared machinery: recording nodes, in-place r
 _MODULES = (creation, shape, indexing, elementwise, reduction, sorting, copy, strided, legacy,
             random, linalg, complex, decomposition, activation, linear, loss, normalization, dropout,
             embedding, conv, pooling, padding, sampling, spectral, gamma, special_fns,
-            composite)
+            composite, rnn)
 
 
 def public(fn, name, method=False):

@@ -8,9 +8,8 @@ state_dict loads unchanged:
 - GRU gates: reset r, update z, new n
       n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),  h' = (1 - z) * n + z * h
 
-The input projections of a whole sequence are one matmul per layer and direction; only the
-hidden-state part runs step by step. Everything is built from differentiable ember ops, so
-gradients of any order flow through.
+The math (one matmul per layer and direction for the input part, then the steps) is in
+ops/rnn.py, beside torch.lstm, torch.gru, ... which these layers call through its run_layers.
 
 A PackedSequence input (nn.utils.rnn) runs on its packed steps: at step t only the first
 batch_sizes[t] sequences advance; a sequence's final state is the one after its own last step,
@@ -24,8 +23,7 @@ import warnings
 from ..._errors import note
 from ..._tensor import Tensor
 from ...ops import creation as _creation
-from ...ops.shape import cat, stack
-from .. import functional as F
+from ...ops import rnn as _rnn
 from .. import init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
@@ -37,94 +35,8 @@ _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 _NAMES = {"LSTM": "LSTM", "GRU": "GRU", "RNN_TANH": "RNN", "RNN_RELU": "RNN"}  # in messages
 
 
-# -- one time step (shared by the layers and the cells) ----------------------------------------
-# ``xg``: the input's part of the gates at this step, x W_ih^T + b_ih (for a layer, one matmul
-# over the whole sequence, cut into steps). The steps compute as PyTorch's CPU cells do, in the
-# same order, so the graph has PyTorch's nodes (the gates cut by unsafe_chunk) and the sums
-# round as PyTorch's. PyTorch changes the gates in place (add_, sigmoid_, ...); the same ops
-# out of place record the same nodes without copying each gate first.
-
-def _rnn_step(xg, h, w_hh, b_hh, relu):
-    pre = F.linear(h, w_hh, b_hh) + xg
-    return pre.relu() if relu else pre.tanh()
-
-
-def _lstm_step(xg, h, c, w_hh, b_hh, w_hr):
-    return _lstm_gates(F.linear(h, w_hh, b_hh) + xg, c, w_hr)
-
-
-def _lstm_gates(gates, c, w_hr):
-    i, f, g, o = gates.unsafe_chunk(4, 1)
-    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-    h = o.sigmoid() * c.tanh()
-    if w_hr is not None:
-        h = F.linear(h, w_hr)
-    return h, c
-
-
-def _gru_step(xg, h, w_hh, b_hh):
-    ir, iz, in_ = xg.unsafe_chunk(3, 1)
-    hr, hz, hn = F.linear(h, w_hh, b_hh).unsafe_chunk(3, 1)
-    r = (hr + ir).sigmoid()
-    z = (hz + iz).sigmoid()
-    n = (in_ + hn * r).tanh()
-    return (h - n) * z + n
-
-
-def _step(mode, w_hh, b_hh, w_hr):
-    """step(xg, h, c) -> (h, c) of one layer and direction (c is None but for LSTM)."""
-    if mode == "LSTM":
-        return lambda xg, h, c: _lstm_step(xg, h, c, w_hh, b_hh, w_hr)
-    if mode == "GRU":
-        return lambda xg, h, c: (_gru_step(xg, h, w_hh, b_hh), None)
-    relu = mode == "RNN_RELU"
-    return lambda xg, h, c: (_rnn_step(xg, h, w_hh, b_hh, relu), None)
-
-
 def _is_packed(x):
     return not isinstance(x, Tensor) and hasattr(x, "batch_sizes")
-
-
-# -- packed sequences: step t advances only the first sizes[t] rows ---------------------------
-# ``step(inp, h, c) -> (h, c)`` is one time step of the layer (c is None but for LSTM).
-
-def _packed_forward(xs, sizes, h, c, step):
-    """Forward in time; rows whose sequence has ended are set aside with their last state."""
-    hs, done_h, done_c = [], [], []
-    for xg, n in zip(xs, sizes):
-        if n < h.shape[0]:
-            done_h.append(h[n:])
-            h = h[:n]
-            if c is not None:
-                done_c.append(c[n:])
-                c = c[:n]
-        h, c = step(xg, h, c)
-        hs.append(h)
-    # the rows set aside last are the earliest ones: put them back in row order
-    if done_h:
-        h = cat([h, *reversed(done_h)], 0)
-        if c is not None:
-            c = cat([c, *reversed(done_c)], 0)
-    return hs, h, c
-
-
-def _packed_reverse(xs, sizes, h0, c0, step):
-    """Backward in time; a sequence joins (with its initial state) at its own last step."""
-    n = sizes[-1]
-    h = h0[:n]
-    c = c0[:n] if c0 is not None else None
-    hs = []
-    for t in range(len(sizes) - 1, -1, -1):
-        m = sizes[t]
-        if m > n:
-            h = cat([h, h0[n:m]], 0)
-            if c is not None:
-                c = cat([c, c0[n:m]], 0)
-            n = m
-        h, c = step(xs[t], h, c)
-        hs.append(h)
-    hs.reverse()
-    return hs, h, c
 
 
 class RNNBase(Module):
@@ -284,57 +196,12 @@ class RNNBase(Module):
             w_hr = params[names[-1]]
         return params[names[0]], params[names[1]], b_ih, b_hh, w_hr
 
-    def _over_layers(self, x, hx, cx, run_direction, cat_dim):
-        """Every layer and direction in turn, each on the previous layer's output (with dropout
-        between layers in training); run_direction(x, reverse, h0, c0, *weights) -> (output,
-        h_n, c_n) runs one. The directions' outputs join along cat_dim. Returns (output, h_n,
-        c_n), c_n None but for LSTM."""
-        nd = 2 if self.bidirectional else 1
-        h0s = hx.unbind(0)
-        c0s = cx.unbind(0) if cx is not None else None
-        h_n, c_n = [], []
-        for layer in range(self.num_layers):
-            if layer > 0 and self.dropout > 0 and self.training:
-                x = F.dropout(x, self.dropout, True)
-            outs = []
-            for direction in range(nd):
-                idx = layer * nd + direction
-                c0 = c0s[idx] if c0s is not None else None
-                out, h, c = run_direction(x, direction == 1, h0s[idx], c0,
-                                          *self._layer_weights(idx))
-                h_n.append(h)
-                if c is not None:
-                    c_n.append(c)
-                outs.append(out)
-            x = outs[0] if nd == 1 else cat(outs, cat_dim)
-        return x, stack(h_n, 0), (stack(c_n, 0) if c_n else None)
-
-    def _run(self, input, hx, cx):
-        """Every layer and direction over a batched input; returns (output, h_n, c_n)."""
-        return self._over_layers(input, hx, cx, self._run_direction, 2)
-
-    def _run_direction(self, x, reverse, h, c, w_ih, w_hh, b_ih, b_hh, w_hr):
-        """One layer in one direction over a time-major batched input x: (output, h_n, c_n)."""
-        step = _step(self.mode, w_hh, b_hh, w_hr)
-        steps = F.linear(x, w_ih, b_ih).unbind(0)
-        hs = []
-        for xg in (reversed(steps) if reverse else steps):
-            h, c = step(xg, h, c)
-            hs.append(h)
-        if reverse:
-            hs.reverse()
-        return stack(hs, 0), h, c
-
-    def _run_packed(self, x, sizes, hx, cx):
-        """Every layer and direction over packed data x (sum(sizes), features), sizes[t] rows
-        at step t; returns (data, h_n, c_n)."""
-        def run_direction(x, reverse, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
-            xs = F.linear(x, w_ih, b_ih).split(sizes, 0)
-            run = _packed_reverse if reverse else _packed_forward
-            hs, h, c = run(xs, sizes, h0, c0, _step(self.mode, w_hh, b_hh, w_hr))
-            return cat(hs, 0), h, c
-
-        return self._over_layers(x, hx, cx, run_direction, 1)
+    def _run(self, input, hx, cx, sizes=None):
+        """Every layer and direction over a time-major input, or over packed data with
+        batch sizes ``sizes``; returns (output, h_n, c_n)."""
+        weights = [self._layer_weights(i) for i in range(len(self._all_weights))]
+        return _rnn.run_layers(self.mode, input, hx, cx, weights, self.num_layers, self.dropout,
+                               self.training, self.bidirectional, sizes)
 
     def _zero_state(self, batch, dtype):
         """The initial state when none is given: zeros; (h_0, c_0) for LSTM."""
@@ -373,7 +240,7 @@ class RNNBase(Module):
             hx = self.permute_hidden(hx, sorted_indices)
         self.check_forward_args(data, hx, batch_sizes)
         sizes = [int(n) for n in batch_sizes._data]
-        out, h_n, c_n = self._run_packed(data, sizes, *self._split_state(hx))
+        out, h_n, c_n = self._run(data, *self._split_state(hx), sizes)
         output = PackedSequence(out, batch_sizes, sorted_indices, unsorted_indices)
         return output, self.permute_hidden(h_n if c_n is None else (h_n, c_n), unsorted_indices)
 
@@ -590,10 +457,8 @@ class RNNCell(RNNCellBase):
         h = states[0] if states else self._zeros(input)
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
-        # the hidden part first, as PyTorch's cell computes it
-        pre = (F.linear(h, self.weight_hh, self.bias_hh)
-               + F.linear(input, self.weight_ih, self.bias_ih))
-        out = pre.relu() if self.nonlinearity == "relu" else pre.tanh()
+        cell = _rnn.rnn_relu_cell if self.nonlinearity == "relu" else _rnn.rnn_tanh_cell
+        out = cell(input, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return out if batched else out.squeeze(0)
 
 
@@ -609,8 +474,8 @@ class LSTMCell(RNNCellBase):
             h, c = states
         else:
             h = c = self._zeros(input)
-        gates = F.linear(h, self.weight_hh, self.bias_hh)
-        h, c = _lstm_gates(gates + F.linear(input, self.weight_ih, self.bias_ih), c, None)
+        h, c = _rnn.lstm_cell(input, (h, c), self.weight_ih, self.weight_hh, self.bias_ih,
+                              self.bias_hh)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -623,6 +488,5 @@ class GRUCell(RNNCellBase):
     def forward(self, input, hx=None):
         input, states, batched = self._batch(input, hx, "GRUCell")
         h = states[0] if states else self._zeros(input)
-        xg = F.linear(input, self.weight_ih, self.bias_ih)
-        out = _gru_step(xg, h, self.weight_hh, self.bias_hh)
+        out = _rnn.gru_cell(input, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return out if batched else out.squeeze(0)
