@@ -24,7 +24,7 @@ SRC = Path(ember.__file__).parent
 LAYERS = [
     ("leaves", ("ember._dtype", "ember._device", "ember._tensor_str", "ember._random",
                 "ember._errors", "ember._errstate", "ember._hooks", "ember._malloc",
-                "ember._import_hook", "ember._dispatch", "ember._names")),
+                "ember._import_hook", "ember._dispatch", "ember._names", "ember._determinism")),
     ("tensor", ("ember._tensor",)),
     ("autograd core", ("ember.autograd", "ember.autograd.grad_mode", "ember.autograd.graph",
                        "ember.autograd.engine", "ember.autograd.function",

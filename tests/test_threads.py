@@ -88,3 +88,31 @@ def test_determinism_switches_match_pytorch(restore):
         return seen
 
     assert run(ember) == run(torch)
+
+
+def test_deterministic_mode_fills_uninitialized_memory():
+    """With deterministic algorithms on, empty tensors hold NaN / the largest integer / True,
+    unless torch.utils.deterministic.fill_uninitialized_memory is False."""
+    def run(lib):
+        seen = []
+        lib.use_deterministic_algorithms(True)
+        try:
+            for dt in ("float32", "float64", "int64", "int8", "uint8", "bool", "complex64"):
+                dtype = getattr(lib, dt)
+                for t in (lib.empty(3, dtype=dtype), lib.empty_like(lib.ones(2), dtype=dtype),
+                          lib.ones(1).new_empty(2, dtype=dtype),
+                          lib.empty_strided((2,), (1,), dtype=dtype)):
+                    seen.append((dt, str(t.dtype).split(".")[1], repr(t.tolist())))
+            lib.utils.deterministic.fill_uninitialized_memory = False
+            assert not lib.utils.deterministic.fill_uninitialized_memory
+            if lib is ember:  # no longer filled: ember's "anything" is zeros
+                assert lib.empty(2, dtype=lib.int64).tolist() == [0, 0]
+        finally:
+            lib.utils.deterministic.fill_uninitialized_memory = True
+            lib.use_deterministic_algorithms(False)
+        return seen
+
+    assert run(ember) == run(torch)
+    assert ember.empty(2).tolist() == [0.0, 0.0]  # not deterministic: ember's "anything" is 0
+    with pytest.raises(RuntimeError, match="expected a bool, but got int"):
+        ember.utils.deterministic.fill_uninitialized_memory = 1

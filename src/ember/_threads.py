@@ -9,6 +9,8 @@ deterministic, so the determinism switches are kept and reported and change noth
 
 import os
 
+from . import _determinism
+
 __all__ = [
     "are_deterministic_algorithms_enabled", "get_deterministic_debug_mode",
     "get_num_interop_threads", "get_num_threads", "is_deterministic_algorithms_warn_only_enabled",
@@ -62,7 +64,7 @@ def set_num_interop_threads(int):  # noqa: A002 - PyTorch's parameter name
 
 
 _DEBUG_MODES = {"default": 0, "warn": 1, "error": 2}
-_deterministic = {"mode": False, "warn_only": False}
+_deterministic = _determinism.state
 
 
 def use_deterministic_algorithms(mode, *, warn_only=False):

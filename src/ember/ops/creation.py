@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 
-from .. import _device, _dtype, _names
+from .. import _determinism, _device, _dtype, _names
 from .._dtype import as_dtype, from_np, get_default_dtype
 from .._tensor import Tensor, _make
 
@@ -335,7 +335,8 @@ def ones(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
 def empty(*sizes, size=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, memory_format=None, pin_memory=False):
     _check_device(device, "empty")
-    return _finish(np.zeros(sizes_arg("empty", sizes, size), _np_dtype(dtype)), requires_grad)
+    return _finish(_determinism.uninitialized(sizes_arg("empty", sizes, size), _np_dtype(dtype)),
+                   requires_grad)
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
@@ -374,7 +375,8 @@ def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
                memory_format=None):
     if device is not None:
         _check_device(device, "empty_like", "empty_strided")
-    return zeros_like(input, dtype=dtype, requires_grad=requires_grad)
+    return _finish(_determinism.uninitialized(input._data.shape, _like(input, dtype)),
+                   requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
@@ -861,8 +863,9 @@ def _new_methods():
 
     methods = {"new_tensor": new_tensor, "new_full": new_full,
                "new_zeros": _new("new_zeros", np.zeros), "new_ones": _new("new_ones", np.ones),
-               # PyTorch leaves new_empty uninitialized; zeros are one valid "anything"
-               "new_empty": _new("new_empty", np.zeros)}
+               # PyTorch leaves new_empty uninitialized: zeros, or its known value (see
+               # _determinism)
+               "new_empty": _new("new_empty", _determinism.uninitialized)}
     return methods
 
 
