@@ -116,6 +116,25 @@ CASES = {
                                          D.Normal(p["loc"], p["scale"])),
         {"w": ([[0.2, -1.0, 0.5]], True), "loc": ([[0.0, 2.0, -1.0]], True),
          "scale": ([[1.0, 0.5, 2.0]], True)}, "exact"),
+    # probs 0.5 lies in the region where the constant and moments are Taylor expansions
+    "ContinuousBernoulli": (lambda D, p: D.ContinuousBernoulli(probs=p["probs"]),
+                            {"probs": ([0.2, 0.5, 0.9], True)}, "exact"),
+    "ContinuousBernoulliLogits": (lambda D, p: D.ContinuousBernoulli(logits=p["logits"]),
+                                  {"logits": ([-1.0, 0.001, 2.0], True)}, "exact"),
+    "VonMises": (lambda D, p: D.VonMises(p["loc"], p["c"]),
+                 {"loc": ([0.5, -1.0, 3.0], True), "c": ([0.5, 2.0, 8.0], True)}, "exact"),
+    "LowRankMultivariateNormal": (
+        lambda D, p: D.LowRankMultivariateNormal(p["loc"], p["W"], p["d"]),
+        {"loc": ([[0.0, 1.0, -1.0], [0.5, 0.5, 0.5]], True),
+         "W": ([[1.0, 0.2], [0.3, -0.5], [0.0, 0.7]], True),
+         "d": ([1.0, 0.5, 2.0], True)}, "exact"),
+    "LKJCholesky": (lambda D, p: D.LKJCholesky(3, p["c"]), {"c": ([0.5, 2.0], True)}, None),
+    "Wishart": (lambda D, p: D.Wishart(p["df"], covariance_matrix=p["cov"]),
+                {"df": ([4.0, 6.5], True), "cov": (_pd(), True)}, "stat"),
+    "WishartTril": (lambda D, p: D.Wishart(p["df"], scale_tril=p["tril"]),
+                    {"df": (5.0, True), "tril": (np.linalg.cholesky(_pd()[0]), True)}, "stat"),
+    "WishartPrecision": (lambda D, p: D.Wishart(p["df"], precision_matrix=p["prec"]),
+                         {"df": ([3.5], True), "prec": (_pd()[1], True)}, None),
 }
 
 
@@ -135,7 +154,9 @@ def _value(name, shape=(3,)):
     """Values in the support: PyTorch's samples under seed 0 (torch and ember copies)."""
     t, _ = _build(torch, name, grad=False)
     torch.manual_seed(0)
-    v = t.sample(shape)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Singular sample detected")  # PyTorch's Wishart
+        v = t.sample(shape)
     return ember.from_numpy(v.numpy().copy()), v
 
 
@@ -454,8 +475,12 @@ def test_kl_errors_and_register():
     def _kl(p, q):
         return ember.tensor(42.0)
 
-    assert ED.kl_divergence(MyNormal(0.0, 1.0), ED.Normal(0.0, 1.0)).item() == 42.0
-    assert ED.kl_divergence(ED.Normal(0.0, 1.0), MyNormal(0.0, 1.0)).item() == 0.0
+    try:
+        assert ED.kl_divergence(MyNormal(0.0, 1.0), ED.Normal(0.0, 1.0)).item() == 42.0
+        assert ED.kl_divergence(ED.Normal(0.0, 1.0), MyNormal(0.0, 1.0)).item() == 0.0
+    finally:
+        del ED.kl._KL_REGISTRY[MyNormal, ED.Normal]
+        ED.kl._KL_MEMOIZE.clear()
     assert ED.kl.kl_divergence is ED.kl_divergence
 
 
@@ -598,3 +623,166 @@ def test_float32_stays_float32():
 
 
 _ = (math, warnings)
+
+
+# ---- every registered KL pair, the cross-family ones included
+
+# two parameter sets per family, batch shape (3,): set 0 builds p, set 1 builds q. The values
+# reach the infinite branches (a Uniform leaving a support, a Pareto alpha <= 1 or <= 2)
+# beside finite entries, and a continuous Bernoulli probs in its Taylor region.
+_KL_FAMILIES = {
+    "Bernoulli": (lambda D, a: D.Bernoulli(probs=a[0]), ([[0.2, 0.5, 0.9]], [[0.7, 0.3, 0.6]])),
+    "Beta": (lambda D, a: D.Beta(a[0], a[1]),
+             ([[0.5, 2.0, 3.0], [1.5, 2.0, 0.7]], [[1.2, 0.8, 4.0], [2.0, 1.0, 3.0]])),
+    "Binomial": (lambda D, a: D.Binomial(10, probs=a[0]),
+                 ([[0.2, 0.5, 0.9]], [[0.6, 0.3, 0.4]])),
+    "Categorical": (lambda D, a: D.Categorical(probs=a[0]),
+                    ([np.array([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3], [0.3, 0.3, 0.4]])],
+                     [np.array([[0.5, 0.3, 0.2], [0.2, 0.2, 0.6], [0.1, 0.8, 0.1]])])),
+    "ContinuousBernoulli": (lambda D, a: D.ContinuousBernoulli(probs=a[0]),
+                            ([[0.2, 0.5005, 0.9]], [[0.7, 0.3, 0.4999]])),
+    "Dirichlet": (lambda D, a: D.Dirichlet(a[0]),
+                  ([np.array([[0.5, 2.0, 3.0], [1.0, 1.0, 4.0], [2.0, 2.0, 2.0]])],
+                   [np.array([[1.5, 1.0, 2.0], [3.0, 0.5, 1.0], [1.0, 2.0, 0.7]])])),
+    "Exponential": (lambda D, a: D.Exponential(a[0]), ([[0.5, 1.0, 3.0]], [[2.0, 0.7, 1.1]])),
+    "Gamma": (lambda D, a: D.Gamma(a[0], a[1]),
+              ([[0.5, 2.0, 7.0], [1.0, 0.5, 3.0]], [[2.5, 1.0, 3.0], [0.7, 2.0, 1.0]])),
+    "Gumbel": (lambda D, a: D.Gumbel(a[0], a[1]),
+               ([[0.5, -1.0, 0.2], [1.0, 2.0, 0.5]], [[0.0, 1.0, -0.3], [1.5, 0.7, 1.0]])),
+    "Geometric": (lambda D, a: D.Geometric(probs=a[0]), ([[0.2, 0.5, 0.9]], [[0.6, 0.3, 0.4]])),
+    "HalfNormal": (lambda D, a: D.HalfNormal(a[0]), ([[1.0, 0.5, 2.0]], [[0.7, 1.5, 1.0]])),
+    "Laplace": (lambda D, a: D.Laplace(a[0], a[1]),
+                ([[0.5, -1.0, 0.2], [1.0, 2.0, 0.5]], [[0.0, 1.0, -0.3], [1.5, 0.7, 1.0]])),
+    "LowRankMultivariateNormal": (
+        lambda D, a: D.LowRankMultivariateNormal(a[0], a[1], a[2]),
+        ([np.array([[0.0, 1.0], [0.5, -0.5], [1.0, 2.0]]),
+          np.array([[[1.0, 0.2], [0.3, -0.5]]] * 3) * np.array([1.0, 0.5, 2.0])[:, None, None],
+          np.array([[1.0, 0.5], [2.0, 1.0], [0.3, 0.8]])],
+         [np.array([[0.5, 0.0], [0.0, 0.5], [-1.0, 1.0]]),
+          np.array([[[0.4], [1.0]]] * 3), np.array([[0.5, 1.0], [1.0, 2.0], [1.5, 0.4]])])),
+    "MultivariateNormal": (
+        lambda D, a: D.MultivariateNormal(a[0], scale_tril=a[1]),
+        ([np.array([[0.0, 1.0], [0.5, -0.5], [1.0, 2.0]]),
+          np.array([[[1.0, 0.0], [0.3, 0.8]], [[0.5, 0.0], [-0.2, 1.2]], [[2.0, 0.0], [0.0, 1.0]]])],
+         [np.array([[0.5, 0.0], [0.0, 0.5], [-1.0, 1.0]]),
+          np.array([[[1.5, 0.0], [0.1, 0.6]], [[1.0, 0.0], [0.5, 1.0]], [[0.7, 0.0], [0.2, 0.9]]])])),
+    "Normal": (lambda D, a: D.Normal(a[0], a[1]),
+               ([[0.5, -1.0, 0.2], [1.0, 2.0, 0.5]], [[0.0, 1.0, -0.3], [1.5, 0.7, 1.0]])),
+    "OneHotCategorical": (lambda D, a: D.OneHotCategorical(probs=a[0]),
+                          ([np.array([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3], [0.3, 0.3, 0.4]])],
+                           [np.array([[0.5, 0.3, 0.2], [0.2, 0.2, 0.6], [0.1, 0.8, 0.1]])])),
+    "Pareto": (lambda D, a: D.Pareto(a[0], a[1]),
+               ([[1.0, 0.05, 0.1], [0.8, 1.5, 3.0]], [[0.5, 0.1, 0.2], [2.0, 1.0, 2.5]])),
+    "Poisson": (lambda D, a: D.Poisson(a[0]), ([[0.5, 4.0, 20.0]], [[1.0, 2.0, 25.0]])),
+    "TransformedDistribution": (lambda D, a: D.LogNormal(a[0], a[1]),
+                                ([[0.5, -1.0, 0.2], [1.0, 2.0, 0.5]],
+                                 [[0.0, 1.0, -0.3], [1.5, 0.7, 1.0]])),
+    "Uniform": (lambda D, a: D.Uniform(a[0], a[1]),
+                ([[-0.5, 0.1, 0.2], [0.5, 0.9, 3.0]], [[-0.5, 0.0, 0.2], [1.5, 1.0, 3.0]])),
+    "Independent": (lambda D, a: D.Independent(D.Normal(a[0], a[1]), 1),
+                    ([np.array([[0.5, -1.0], [0.0, 1.0], [1.0, 2.0]]), np.ones((3, 2)) * 1.5],
+                     [np.zeros((3, 2)), np.array([[1.0, 0.5], [2.0, 1.0], [0.3, 0.7]])])),
+    "Cauchy": (lambda D, a: D.Cauchy(a[0], a[1]),
+               ([[0.5, -1.0, 0.2], [1.0, 2.0, 0.5]], [[0.0, 1.0, -0.3], [1.5, 0.7, 1.0]])),
+    "ExponentialFamily": (lambda D, a: D.Wishart(a[0], scale_tril=a[1]),
+                          ([[4.0, 6.5, 3.0], np.linalg.cholesky(_pd())[[0, 1, 0]]],
+                           [[5.0, 3.5, 4.0], np.linalg.cholesky(_pd())[[1, 1, 0]]])),
+}
+
+
+def _kl_family(lib, name, which):
+    make, sets = _KL_FAMILIES[name]
+    args = [_t(lib, np.asarray(v, dtype=np.float64), True) for v in sets[which]]
+    return make(lib.distributions, args), args
+
+
+def _registered_pairs():
+    return [(p.__name__, q.__name__) for p, q in TD.kl._KL_REGISTRY]
+
+
+@pytest.mark.parametrize("pq", _registered_pairs(), ids=lambda pq: f"{pq[0]}-{pq[1]}")
+def test_kl_registered_pair(pq):
+    ep, eargs = _kl_family(ember, pq[0], 0)
+    tp, targs = _kl_family(torch, pq[0], 0)
+    eq, eqargs = _kl_family(ember, pq[1], 1)
+    tq, tqargs = _kl_family(torch, pq[1], 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ambiguous dispatch
+        kt = TD.kl_divergence(tp, tq)
+        ke = ED.kl_divergence(ep, eq)
+    assert_same(ke, kt, rtol=1e-9, atol=1e-10)
+    finite = torch.isfinite(kt)
+    if not bool(finite.any()):
+        return
+    kt[finite].sum().backward()
+    ke[ember.from_numpy(finite.numpy().copy())].sum().backward()
+    for e, t in zip(eargs + eqargs, targs + tqargs):
+        assert (e.grad is None) == (t.grad is None)
+        if t.grad is not None:
+            assert_same(e.grad, t.grad, rtol=1e-7, atol=1e-9)
+
+
+def test_every_pytorch_kl_pair_is_registered():
+    names = {(p.__name__, q.__name__): f.__name__ for (p, q), f in TD.kl._KL_REGISTRY.items()}
+    assert {(p.__name__, q.__name__): f.__name__
+            for (p, q), f in ED.kl._KL_REGISTRY.items()} == names
+    assert len(names) == 87
+
+
+def _families(D):
+    return {n: getattr(D, n) for n in dir(D)
+            if isinstance(getattr(D, n), type) and issubclass(getattr(D, n), D.Distribution)}
+
+
+def test_kl_dispatch_picks_pytorchs_pair_for_every_family():
+    # the most specific registered pair for each pair of public classes (subclasses such as
+    # Chi2 -> Gamma, HalfNormal/LogNormal -> TransformedDistribution, Wishart ->
+    # ExponentialFamily), and the same ambiguity warnings
+    fe, ft = _families(ED), _families(TD)
+    assert set(fe) == set(ft)
+
+    def pick(kl, a, b):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            f = kl._dispatch_kl(a, b)
+        return (f if f is NotImplemented else f.__name__), [str(x.message) for x in w]
+
+    for a in sorted(fe):
+        for b in sorted(fe):
+            assert pick(ED.kl, fe[a], fe[b]) == pick(TD.kl, ft[a], ft[b]), (a, b)
+
+
+def test_kl_subclass_dispatch_values():
+    # Chi2 is a Gamma: Gamma's pairs apply, and a user subclass inherits them
+    ke = ED.kl_divergence(ED.Chi2(ember.tensor([3.0, 5.0], dtype=ember.float64)),
+                          ED.Normal(ember.tensor(1.0, dtype=ember.float64), 2.0))
+    kt = TD.kl_divergence(TD.Chi2(torch.tensor([3.0, 5.0], dtype=torch.float64)),
+                          TD.Normal(torch.tensor(1.0, dtype=torch.float64), 2.0))
+    assert_same(ke, kt, rtol=1e-12)
+    same_error(lambda: ED.kl_divergence(ED.Gamma(1.0, 1.0), ED.Poisson(1.0)),
+               lambda: TD.kl_divergence(TD.Gamma(1.0, 1.0), TD.Poisson(1.0)))
+    mvn = (ED.MultivariateNormal(ember.zeros(3), ember.eye(3)),
+           TD.MultivariateNormal(torch.zeros(3), torch.eye(3)))
+    for e, t in ((mvn[0], mvn[1]), (ED.LowRankMultivariateNormal(ember.zeros(3),
+                 ember.ones(3, 1), ember.ones(3)), TD.LowRankMultivariateNormal(
+                 torch.zeros(3), torch.ones(3, 1), torch.ones(3)))):
+        for e2, t2 in ((ED.MultivariateNormal(ember.zeros(2), ember.eye(2)),
+                        TD.MultivariateNormal(torch.zeros(2), torch.eye(2))),
+                       (ED.LowRankMultivariateNormal(ember.zeros(2), ember.ones(2, 1),
+                        ember.ones(2)), TD.LowRankMultivariateNormal(
+                        torch.zeros(2), torch.ones(2, 1), torch.ones(2)))):
+            same_error(lambda: ED.kl_divergence(e, e2), lambda: TD.kl_divergence(t, t2))
+    same_error(lambda: ED.kl_divergence(
+        ED.LowRankMultivariateNormal(ember.zeros(2), ember.ones(2, 1), ember.ones(2)),
+        ED.MultivariateNormal(ember.zeros(3), ember.eye(3))),
+        lambda: TD.kl_divergence(
+        TD.LowRankMultivariateNormal(torch.zeros(2), torch.ones(2, 1), torch.ones(2)),
+        TD.MultivariateNormal(torch.zeros(3), torch.eye(3))))
+
+
+def test_every_public_name_of_torch_distributions_exists():
+    missing = [n for n in dir(TD) if not n.startswith("_") and not hasattr(ED, n)]
+    assert missing == []
+    for sub in ("constraints", "transforms", "kl"):
+        names = getattr(TD, sub).__all__
+        assert [n for n in names if not hasattr(getattr(ED, sub), n)] == [], sub

@@ -16,6 +16,7 @@ from . import (
                chi2,
                constraint_registry,
                constraints,
+               continuous_bernoulli,
                dirichlet,
                distribution,
                exp_family,
@@ -32,8 +33,10 @@ from . import (
                kl,
                kumaraswamy,
                laplace,
+               lkj_cholesky,
                log_normal,
                logistic_normal,
+               lowrank_multivariate_normal,
                mixture_same_family,
                multinomial,
                multivariate_normal,
@@ -49,7 +52,9 @@ from . import (
                transforms,
                uniform,
                utils,
+               von_mises,
                weibull,
+               wishart,
 )
 from .bernoulli import Bernoulli
 from .beta import Beta
@@ -58,6 +63,7 @@ from .categorical import Categorical
 from .cauchy import Cauchy
 from .chi2 import Chi2
 from .constraint_registry import biject_to, transform_to
+from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
@@ -74,8 +80,10 @@ from .inverse_gamma import InverseGamma
 from .kl import kl_divergence, register_kl
 from .kumaraswamy import Kumaraswamy
 from .laplace import Laplace
+from .lkj_cholesky import LKJCholesky
 from .log_normal import LogNormal
 from .logistic_normal import LogisticNormal
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .mixture_same_family import MixtureSameFamily
 from .multinomial import Multinomial
 from .multivariate_normal import MultivariateNormal
@@ -91,7 +99,9 @@ from .transformed_distribution import TransformedDistribution
 from .transforms import *  # noqa: F403
 from .transforms import __all__ as _transforms_all
 from .uniform import Uniform
+from .von_mises import VonMises
 from .weibull import Weibull
+from .wishart import Wishart
 
 __all__ = [
     "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet",
@@ -101,7 +111,8 @@ __all__ = [
     "TransformedDistribution", "Uniform", "biject_to", "kl_divergence", "register_kl",
     "transform_to", "FisherSnedecor", "GeneralizedPareto", "InverseGamma", "Kumaraswamy",
     "LogisticNormal", "MixtureSameFamily", "Multinomial", "NegativeBinomial", "Pareto",
-    "RelaxedBernoulli", "RelaxedOneHotCategorical", "Weibull",
+    "RelaxedBernoulli", "RelaxedOneHotCategorical", "Weibull", "ContinuousBernoulli",
+    "LKJCholesky", "LowRankMultivariateNormal", "VonMises", "Wishart",
 ]
 __all__.extend(_transforms_all)
 
@@ -111,4 +122,5 @@ _ = (bernoulli, beta, binomial, categorical, cauchy, chi2, constraint_registry, 
      inverse_gamma, kl, kumaraswamy, laplace, log_normal, logistic_normal, mixture_same_family,
      multinomial, multivariate_normal, negative_binomial, normal, one_hot_categorical, pareto,
      poisson, relaxed_bernoulli, relaxed_categorical, studentT, transformed_distribution,
-     transforms, uniform, utils, weibull)
+     transforms, uniform, utils, weibull, continuous_bernoulli, lkj_cholesky,
+     lowrank_multivariate_normal, von_mises, wishart)

@@ -8,7 +8,7 @@ from ..autograd import Function
 from ..autograd import grad as autograd_grad
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..ops.activation import log_softmax, softmax
-from ..ops.composite import broadcast_shapes, broadcast_tensors
+from ..ops.composite import broadcast_shapes, broadcast_tensors, diag_embed, tril_indices
 from ..ops.creation import (
                             arange,
                             as_tensor,
@@ -22,7 +22,7 @@ from ..ops.creation import (
                             zeros,
                             zeros_like,
 )
-from ..ops.decomposition import cholesky_inverse
+from ..ops.decomposition import cholesky_inverse, cholesky_solve
 from ..ops.elementwise import (
                             abs,
                             atan,
@@ -35,6 +35,7 @@ from ..ops.elementwise import (
                             log,
                             log1p,
                             logit,
+                            maximum,
                             rsqrt,
                             sigmoid,
                             tan,
@@ -42,20 +43,21 @@ from ..ops.elementwise import (
                             where,
                             xlogy,
 )
-from ..ops.gamma import digamma, erfinv, lgamma
-from ..ops.linalg import matmul
-from ..ops.random import bernoulli, multinomial, normal, rand, randint
+from ..ops.gamma import digamma, erfinv, lgamma, mvlgamma
+from ..ops.linalg import einsum, matmul
+from ..ops.random import bernoulli, multinomial, normal, rand, randint, randn
 from ..ops.reduction import all, cumsum
 from ..ops.shape import cat, flip, stack, transpose
+from ..ops.special_fns import special_gammainc as gammainc
 
 __all__ = [
-    "Function", "Size", "Tensor", "abs", "all", "arange", "as_tensor", "atan", "atanh",
-    "autograd_grad", "bernoulli", "bool", "broadcast_shapes", "broadcast_tensors", "cat",
-    "cholesky_inverse", "clamp", "cumsum", "digamma", "enable_grad", "erf", "erfinv", "exp",
-    "expm1", "eye", "finfo", "flip", "float64", "from_numpy", "full", "full_like",
+    "abs", "all", "arange", "as_tensor", "atan", "atanh", "autograd_grad", "bernoulli", "bool",
+    "broadcast_shapes", "broadcast_tensors", "cat", "cholesky_inverse", "cholesky_solve", "clamp",
+    "cumsum", "diag_embed", "digamma", "einsum", "enable_grad", "erf", "erfinv", "exp", "expm1",
+    "eye", "finfo", "flip", "float64", "from_numpy", "full", "full_like", "Function", "gammainc",
     "get_default_dtype", "isclose", "lgamma", "linalg", "log", "log1p", "log_softmax", "logit",
-    "long",
-    "matmul", "multinomial", "no_grad", "normal", "ones", "ones_like", "rand", "randint",
-    "rsqrt", "sigmoid", "softmax", "stack", "tan", "tanh", "tensor", "transpose", "where",
-    "xlogy", "zeros", "zeros_like",
+    "long", "matmul", "maximum", "multinomial", "mvlgamma", "no_grad", "normal", "ones",
+    "ones_like", "rand", "randint", "randn", "rsqrt", "sigmoid", "Size", "softmax", "stack", "tan",
+    "tanh", "Tensor", "tensor", "transpose", "tril_indices", "where", "xlogy", "zeros",
+    "zeros_like",
 ]

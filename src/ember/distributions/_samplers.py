@@ -63,33 +63,6 @@ def standard_gamma_grad(alpha, x):
     return -d_p / np.exp(log_pdf)
 
 
-class _GammaInc(ops.Function):
-    @staticmethod
-    def forward(ctx, a, x):
-        p, d_p = _incomplete_gamma(_np(a), _np(x))
-        ctx.save_for_backward(a, x)
-        ctx.d_p = d_p
-        out = _like(p, x)
-        return ops.where(x > 0, out, ops.zeros_like(out))
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, x = ctx.saved_tensors
-        xs = x.detach().clamp(min=ops.finfo(x.dtype).tiny)
-        pdf = ops.exp((a.detach() - 1) * xs.log() - xs - ops.lgamma(a.detach()))
-        grad_a = (grad * _like(ctx.d_p, x)).sum_to_size(a.shape) if ctx.needs_input_grad[0] \
-            else None
-        grad_x = (grad * pdf).sum_to_size(x.shape) if ctx.needs_input_grad[1] else None
-        return grad_a, grad_x
-
-
-def gammainc(a, x):
-    """The regularized lower incomplete gamma function P(a, x) (``torch.special.gammainc``),
-    differentiable in both arguments (to first order)."""
-    a, x = ops.broadcast_tensors(ops.as_tensor(a, dtype=x.dtype), x)
-    return _GammaInc.apply(a, x)
-
-
 def _lgamma(a):
     return ops.lgamma(ops.from_numpy(np.asarray(a, np.float64))).numpy()
 
