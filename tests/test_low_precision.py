@@ -42,7 +42,8 @@ KNOWN = {
     **{(name, "float16"): _NO_COMPLEX32 for name in (
         "complex", "complex.abs", "complex.angle", "complex.real_imag", "complex.view_as_real",
         "complex.view_as_complex", "complex.polar", "complex.sgn", "complex.prod",
-        "fft.fft_complex", "fft.ifftn_complex", "fft.irfft_complex", "fft.hfftn_complex")},
+        "fft.fft_complex", "fft.ifftn_complex", "fft.irfft_complex", "fft.hfftn_complex",
+        "istft")},
 }
 
 

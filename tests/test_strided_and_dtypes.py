@@ -234,3 +234,87 @@ def test_to_padded_tensor_and_index_refuse():
             m.arange(3.).to_padded_tensor(0.0)
     with pytest.raises(NotImplementedError, match="first-class dimensions"):
         ember.arange(3.).index((0,), ())
+
+
+# -- dtypes ---------------------------------------------------------------------------------------
+ALL_NEW = (["uint16", "uint32", "uint64", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2",
+            "float8_e5m2fnuz", "float8_e8m0fnu", "float4_e2m1fn_x2", "complex32", "chalf"]
+           + [f"int{i}" for i in range(1, 8)] + [f"uint{i}" for i in range(1, 8)])
+BITS = ["bits1x8", "bits2x4", "bits4x2", "bits8", "bits16"]
+
+
+@pytest.mark.parametrize("name", ALL_NEW + BITS)
+def test_dtype_objects(name):
+    e, t = getattr(ember, name), getattr(torch, name)
+    assert repr(e).replace("ember.", "torch.") == repr(t)
+    for attr in ("itemsize", "is_floating_point", "is_complex"):
+        assert getattr(e, attr) == getattr(t, attr), attr
+    if name in BITS:
+        for lib_dtype in (e, t):
+            with pytest.raises(RuntimeError, match="Bits types are undefined"):
+                lib_dtype.is_signed  # noqa: B018
+    else:
+        assert e.is_signed == t.is_signed
+
+
+@pytest.mark.parametrize("name", ["float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2",
+                                  "float8_e5m2fnuz", "float8_e8m0fnu", "complex32"])
+def test_finfo_of_new_floats(name):
+    assert repr(ember.finfo(getattr(ember, name))) == repr(torch.finfo(getattr(torch, name)))
+
+
+def test_tensors_numpy_cannot_hold_are_refused():
+    for name in ["float8_e4m3fn", "int4", "uint1", "bits8", "complex32"]:
+        with pytest.raises(NotImplementedError, match="ember cannot hold tensors of dtype"):
+            ember.zeros(2, dtype=getattr(ember, name))
+    with pytest.raises(NotImplementedError, match="ComplexHalf"):
+        ember.ones(2).chalf()
+
+
+WIDE = ["uint16", "uint32", "uint64"]
+
+
+def _wide_cases(n):
+    return [
+        lambda m: m.zeros(2, dtype=getattr(m, n)),
+        lambda m: m.tensor([1, 2], dtype=getattr(m, n)),
+        lambda m: m.arange(3.).to(getattr(m, n)),
+        lambda m: m.arange(3).to(getattr(m, n)).float(),
+        lambda m: m.tensor([1, 2], dtype=getattr(m, n)) * 2,
+        lambda m: m.tensor([1, 2], dtype=getattr(m, n)).sum(),
+        lambda m: m.tensor([1, 2], dtype=getattr(m, n)) == 1,
+        lambda m: m.tensor([1, 2], dtype=getattr(m, n))[0],
+        lambda m: m.tensor([1, 2], dtype=getattr(m, n)).tolist(),
+        lambda m: m.tensor([1, 2], dtype=getattr(m, n)).type(),
+        lambda m: repr(m.iinfo(getattr(m, n))),
+        lambda m: m.cat([m.tensor([1, 2], dtype=getattr(m, n))] * 2),
+        lambda m: m.tensor([3, 1], dtype=getattr(m, n)).sort().values,
+        lambda m: m.tensor([1, 2], dtype=getattr(m, n)).max(),
+        lambda m: m.tensor([1, 2], dtype=getattr(m, n)).abs(),
+        lambda m: m.tensor([1, 2], dtype=getattr(m, n)).neg(),
+        lambda m: m.maximum(m.tensor([1], dtype=getattr(m, n)), m.tensor([2], dtype=getattr(m, n))),
+        lambda m: m.tensor([1, 2], dtype=getattr(m, n)).flip(0),
+        lambda m: m.tensor([1, 2], dtype=getattr(m, n)).nonzero(),
+        lambda m: m.tensor([1, 2], dtype=getattr(m, n)).lt(1),
+        lambda m: m.tensor([1, 2], dtype=getattr(m, n)).add(1),
+        lambda m: m.tensor([1, 2], dtype=getattr(m, n)).topk(1),
+        lambda m: m.promote_types(getattr(m, n), m.float32),
+        lambda m: m.promote_types(getattr(m, n), m.int64),
+        lambda m: m.promote_types(getattr(m, n), m.uint8),
+        lambda m: m.promote_types(m.float8_e5m2, m.float32),
+        lambda m: m.promote_types(m.float8_e5m2, m.float8_e4m3fn),
+    ]
+
+
+@pytest.mark.parametrize("name", WIDE)
+@pytest.mark.parametrize("case", range(len(_wide_cases("uint16"))))
+def test_wide_unsigned(name, case):
+    fn = _wide_cases(name)[case]
+
+    def outcome(m):
+        r = _outcome(m, fn)
+        if isinstance(r, str):
+            return r.replace("ember", "torch")
+        return repr(r).replace("ember", "torch") if isinstance(r, (m.dtype, m.Tensor)) else r
+
+    assert outcome(ember) == outcome(torch)

@@ -1,6 +1,7 @@
 """dtypes, PyTorch's type promotion, and the default floating dtype."""
 
 import builtins
+import math
 
 import numpy as np
 
@@ -46,7 +47,15 @@ float64 = dtype("float64", np.float64, 2, "Double", "double")
 complex64 = dtype("complex64", np.complex64, 3, "ComplexFloat", "c10::complex<float>")
 complex128 = dtype("complex128", np.complex128, 3, "ComplexDouble", "c10::complex<double>")
 
-ALL = (bool, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128)
+# the wide unsigned types: real dtypes with PyTorch's limited support (no promotion with other
+# integer types; the arithmetic kernels PyTorch's CPU lacks for them are refused by ops/_low.py)
+uint16 = dtype("uint16", np.uint16, 1, "UInt16", "short unsigned int")
+uint32 = dtype("uint32", np.uint32, 1, "UInt32", "unsigned int")
+uint64 = dtype("uint64", np.uint64, 1, "UInt64", "long unsigned int")
+WIDE_UNSIGNED = (uint16, uint32, uint64)
+
+ALL = (bool, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128,
+       uint16, uint32, uint64)
 
 
 class _FromNp(dict):
@@ -111,6 +120,77 @@ def _named(name):
     return found if isinstance(found, dtype) else __getattr__(name)
 
 
+class _StorageOnly(dtype):
+    """A dtype PyTorch names but NumPy cannot hold (float8, float4, the sub-byte integers, the
+    bits types, complex32): the object is real (repr, itemsize, is_floating_point, is_signed,
+    ...), and a tensor of it is refused with NotImplementedError."""
+
+    __slots__ = ()
+
+    def __init__(self, name, itemsize, category, word, signed, cpp=None):
+        self.name = name
+        self.word = word
+        self.cpp = cpp or word
+        self._cat = category
+        self.is_floating_point = category == 2
+        self.is_complex = category == 3
+        if signed is not None:
+            self.is_signed = signed
+        self.itemsize = itemsize
+
+    @property
+    def np(self):
+        exc = NotImplementedError(f"ember cannot hold tensors of dtype {self!r}: NumPy has no "
+                                  f"such type ('{self.word}' is not implemented)")
+        raise exc
+
+
+def _no_promotion(a, b):
+    if a.word.startswith("Float8") or b.word.startswith("Float8"):
+        raise RuntimeError("Promotion for Float8 Types is not supported, attempted to promote "
+                           f"{a.word} and {b.word}")
+    raise RuntimeError(f"Promotion of {a.word} and {b.word} is not supported")
+
+
+float8_e4m3fn = _StorageOnly("float8_e4m3fn", 1, 2, "Float8_e4m3fn", True)
+float8_e4m3fnuz = _StorageOnly("float8_e4m3fnuz", 1, 2, "Float8_e4m3fnuz", True)
+float8_e5m2 = _StorageOnly("float8_e5m2", 1, 2, "Float8_e5m2", True)
+float8_e5m2fnuz = _StorageOnly("float8_e5m2fnuz", 1, 2, "Float8_e5m2fnuz", True)
+float8_e8m0fnu = _StorageOnly("float8_e8m0fnu", 1, 2, "Float8_e8m0fnu", False)
+float4_e2m1fn_x2 = _StorageOnly("float4_e2m1fn_x2", 1, 2, "Float4_e2m1fn_x2", True)
+complex32 = _StorageOnly("complex32", 4, 3, "ComplexHalf", True, "c10::complex<c10::Half>")
+chalf = complex32
+for _i in range(1, 8):
+    globals()[f"int{_i}"] = _StorageOnly(f"int{_i}", 1, 1, f"Int{_i}", True)
+    globals()[f"uint{_i}"] = _StorageOnly(f"uint{_i}", 1, 1, f"UInt{_i}", False)
+del _i
+
+
+class _Bits(_StorageOnly):
+    """The bits types: opaque bytes, which PyTorch gives no signedness."""
+
+    __slots__ = ()
+
+    @property
+    def is_signed(self):
+        raise RuntimeError("Bits types are undefined")
+
+
+bits1x8 = _Bits("bits1x8", 1, 1, "Bits1x8", None)
+bits2x4 = _Bits("bits2x4", 1, 1, "Bits2x4", None)
+bits4x2 = _Bits("bits4x2", 1, 1, "Bits4x2", None)
+bits8 = _Bits("bits8", 1, 1, "Bits8", None)
+bits16 = _Bits("bits16", 2, 1, "Bits16", None)
+for _d in (bits1x8, bits2x4, bits4x2, bits8, bits16):
+    _d.is_floating_point = _d.is_complex = False
+del _d
+
+STORAGE_ONLY = (float8_e4m3fn, float8_e4m3fnuz, float8_e5m2, float8_e5m2fnuz, float8_e8m0fnu,
+                float4_e2m1fn_x2, complex32, *(globals()[f"int{i}"] for i in range(1, 8)),
+                *(globals()[f"uint{i}"] for i in range(1, 8)), bits1x8, bits2x4, bits4x2, bits8,
+                bits16)
+
+
 # aliases PyTorch users write
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
@@ -134,6 +214,9 @@ def set_default_dtype(d):
     _default.dtype = d
 
 
+_FLOAT8_EPS = {"float8_e5m2fnuz": 0.125}
+
+
 class finfo:
     """torch.finfo: the limits of a floating dtype, as float values."""
 
@@ -143,8 +226,14 @@ class finfo:
             raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo "
                             "to handle 'torch.finfo'")
         if d.is_complex:
-            d = float32 if d is complex64 else float64
-        if is_bfloat16(d.np):
+            d = float16 if d is complex32 else float32 if d is complex64 else float64
+        if isinstance(d, _StorageOnly):  # float8: ml_dtypes knows their limits
+            import ml_dtypes
+
+            if not hasattr(ml_dtypes, d.name):
+                raise TypeError("bad argument type for built-in operation")
+            info = ml_dtypes.finfo(getattr(ml_dtypes, d.name))
+        elif is_bfloat16(d.np):
             import ml_dtypes
 
             info = ml_dtypes.finfo(d.np)
@@ -156,6 +245,9 @@ class finfo:
         self.min = builtins.float(info.min)
         self.tiny = self.smallest_normal = builtins.float(info.smallest_normal)
         self.resolution = 10.0 ** -info.precision
+        if isinstance(d, _StorageOnly):  # PyTorch's digits and eps for the float8 types
+            self.resolution = 10.0 ** -builtin_int(-math.log10(self.eps))
+            self.eps = _FLOAT8_EPS.get(d.name, self.eps)
         self.dtype = d.name
 
     def __repr__(self):
@@ -187,6 +279,11 @@ def promote_types(a, b):
     """torch.promote_types: a higher category wins outright; within one, the wider type."""
     if a is b:
         return a
+    if isinstance(a, _StorageOnly) or isinstance(b, _StorageOnly):
+        _no_promotion(a, b)
+    if (a in WIDE_UNSIGNED or b in WIDE_UNSIGNED) and a._cat <= 1 and b._cat <= 1:
+        raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, "
+                           f"attempted to promote {a.word} and {b.word}")
     if a._cat != b._cat:
         if max(a._cat, b._cat) == 3 and min(a._cat, b._cat) == 2:
             return complex128 if float64 in (a, b) or complex128 in (a, b) else complex64

@@ -119,8 +119,44 @@ def refusing(fn, cls, text, when=None):
     return run
 
 
+# uint16, uint32 and uint64 (NumPy's type codes): PyTorch's CPU has few kernels for them.
+# op -> the kernel its NotImplementedError names. The operators (x + y, x < y, -x) are left out
+# on purpose: a check there would cost every call of every dtype, so ember computes them.
+_WIDE = frozenset("HILQ")
+WIDE_REFUSED = {
+    "neg": "neg_cpu", "negative": "neg_cpu", "abs": "abs_cpu", "absolute": "abs_cpu",
+    "sign": "sign_cpu", "bitwise_not": "bitwise_not_cpu", "max": "max_all", "min": "min_all",
+    "amax": "max_values_cpu", "amin": "min_values_cpu", "argmax": "argmax_cpu",
+    "argmin": "argmin_cpu", "topk": "topk_cpu", "maximum": "maximum_cpu",
+    "minimum": "minimum_cpu", "clamp": "clamp_scalar_cpu", "clip": "clamp_scalar_cpu",
+    "matmul": "dot", "dot": "dot", "masked_fill": "masked_fill", "flip": "flip_cpu",
+    "nonzero": "nonzero_count_cpu", "count_nonzero": "nonzero_count_cpu",
+    "gather": "scatter_gather_tensor_cpu", "scatter": "scatter_gather_tensor_cpu",
+    "tril": "tril", "triu": "triu", "lt": "lt_cpu", "le": "le_cpu", "gt": "gt_cpu",
+    "ge": "ge_cpu", "less": "lt_cpu", "less_equal": "le_cpu", "greater": "gt_cpu",
+    "greater_equal": "ge_cpu", "add": "add_stub", "sub": "add_stub", "subtract": "add_stub",
+    "floor_divide": "div_floor_cpu", "remainder": "remainder_cpu", "pow": "pow",
+    "bitwise_left_shift": "lshift_cpu", "bitwise_right_shift": "rshift_cpu",
+}
+
+
+def refusing_wide(fn, kernel):
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        if not _dispatch.depth:
+            for a in (*args, *kwargs.values()):
+                if isinstance(a, Tensor) and a._data.dtype.char in _WIDE:
+                    raise NotImplementedError(
+                        f'"{kernel}" not implemented for \'{from_np[a._data.dtype].word}\'')
+        return fn(*args, **kwargs)
+
+    return run
+
+
 def wrap(fn, name):
     """``fn`` as op ``name`` runs it on float16/bfloat16 tensors (itself if not listed)."""
+    if name in WIDE_REFUSED:
+        fn = refusing_wide(fn, WIDE_REFUSED[name])
     if name in FLOAT32:
         return in_float32(fn, name in CAST_BACK)
     if name in REFUSED:

@@ -22,7 +22,7 @@ import weakref
 import numpy as np
 
 from .. import _names
-from .._dtype import from_np
+from .._dtype import complex32, from_np
 from .._tensor import InferenceVersion, Tensor, _init, _make, _type_name
 from ._inplace import check_inplace
 from ._op import formula_node, record
@@ -442,4 +442,5 @@ TENSOR_METHODS = {"as_strided": as_strided, "as_strided_": as_strided_,
                   "as_subclass": as_subclass, "map2_": map2_,
                   "to_padded_tensor": to_padded_tensor, "index": _index,
                   "name": property(lambda self: None),
-                  "is_inference": lambda self: self._version.__class__ is InferenceVersion}
+                  "is_inference": lambda self: self._version.__class__ is InferenceVersion,
+                  "chalf": lambda self, memory_format=None: self.to(complex32)}
