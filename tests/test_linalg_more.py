@@ -269,3 +269,105 @@ def test_ldl_out():
     ember.linalg.ldl_factor(e, out=outs_e)
     torch.linalg.ldl_factor(t, out=outs_t)
     assert_same(outs_e, outs_t, rtol=1e-10, atol=1e-12)
+
+
+# -- poisson and binomial -------------------------------------------------------------------------
+RATES = [0.0, 0.3, 2.0, 9.9, 10.0, 30.0, 500.0, 1e5]
+COUNTS = [0.0, 5.0, 20.0, 100.0, 100.0, 1000.0, 1e6, 37.0, 3.0, 50.0, 10.0, 0.0]
+PROBS = [0.3, 0.5, 0.4, 0.05, 0.9, 0.3, 0.77, 0.99, 1.0, 0.51, 0.0, 0.5]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "bfloat16"])
+def test_poisson_reproduces_pytorch_under_the_same_seed(dtype):
+    e, t = pair(np.array(RATES[:-1] * 4).reshape(4, 7), dtype)  # 1e5 is inf in float16
+    for seed in (0, 1, 2):
+        ember.manual_seed(seed)
+        torch.manual_seed(seed)
+        r_e, r_t = ember.poisson(e), torch.poisson(t)
+        assert r_e.dtype == getattr(ember, dtype)
+        assert_same(r_e.double(), r_t.double(), rtol=0, atol=0)
+        assert ember.rand(1).item() == torch.rand(1).item()  # the streams stay together
+
+
+def test_poisson_non_contiguous_and_generator():
+    e, t = pair(np.array(RATES * 3).reshape(8, 3).T)
+    g_e, g_t = ember.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    assert_same(ember.poisson(e, g_e), torch.poisson(t, g_t), rtol=0, atol=0)
+    assert_same(ember.poisson(e, generator=g_e), torch.poisson(t, generator=g_t), rtol=0, atol=0)
+
+
+def test_poisson_statistics():
+    ember.manual_seed(0)
+    x = ember.poisson(ember.full((20000,), 4.0)).numpy()
+    y = ember.poisson(ember.full((20000,), 40.0)).numpy()
+    assert abs(x.mean() - 4) < 0.1 and abs(x.var() - 4) < 0.25
+    assert abs(y.mean() - 40) < 0.3 and abs(y.var() - 40) < 2.5
+    assert (x == np.round(x)).all()
+
+
+def test_poisson_gradient_is_zero():
+    e, t = pair(RATES, grad=True)
+    s_e, s_t = ember.poisson(e), torch.poisson(t)
+    assert s_e.grad_fn.name() == s_t.grad_fn.name() == "PoissonBackward0"
+    s_e.sum().backward()
+    s_t.sum().backward()
+    assert_same(e.grad, t.grad)
+
+
+@pytest.mark.parametrize("case", [([-1.0], "float32"), ([float("nan")], "float32"),
+                                  ([1, 2], "int64")])
+def test_poisson_errors(case):
+    e, t = pair(*case)
+    same_error(lambda: ember.poisson(e), lambda: torch.poisson(t))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_binomial_reproduces_pytorch_under_the_same_seed(dtype):
+    rng = np.random.default_rng(0)
+    counts = np.concatenate([COUNTS, np.floor(rng.uniform(0, 300, 400))])
+    probs = np.concatenate([PROBS, rng.uniform(0, 1, 400)])
+    (c_e, c_t), (p_e, p_t) = pair(counts, dtype), pair(probs, dtype)
+    for seed in (0, 3):
+        ember.manual_seed(seed)
+        torch.manual_seed(seed)
+        assert_same(ember.binomial(c_e, p_e), torch.binomial(c_t, p_t), rtol=0, atol=0)
+        assert ember.rand(1).item() == torch.rand(1).item()
+
+
+def test_binomial_broadcasts_prob_and_takes_a_generator():
+    (c_e, c_t), (p_e, p_t) = pair(np.full((2, 3), 40.0)), pair([[0.5], [0.2]])
+    g_e, g_t = ember.Generator().manual_seed(1), torch.Generator().manual_seed(1)
+    assert_same(ember.binomial(c_e, p_e, g_e), torch.binomial(c_t, p_t, g_t), rtol=0, atol=0)
+    (c_e, c_t), (p_e, p_t) = pair([30.0]), pair([0.5, 0.5])
+    ember.manual_seed(2)
+    torch.manual_seed(2)
+    with pytest.warns(UserWarning, match="was resized since it had shape"):
+        r_e = ember.binomial(c_e, p_e)
+    with pytest.warns(UserWarning):
+        assert_same(r_e, torch.binomial(c_t, p_t), rtol=0, atol=0)
+
+
+def test_binomial_nan_prob_and_statistics():
+    r = ember.binomial(ember.tensor([1.0]), ember.tensor([float("nan")]))
+    assert np.isnan(r.item())
+    ember.manual_seed(0)
+    x = ember.binomial(ember.full((20000,), 60.0), ember.full((20000,), 0.3)).numpy()
+    assert abs(x.mean() - 18) < 0.15 and abs(x.var() - 12.6) < 0.8
+
+
+def test_binomial_has_no_derivative():
+    (c_e, c_t), (p_e, p_t) = pair([5.0, 20.0]), pair([0.3, 0.6], grad=True)
+    r_e, r_t = ember.binomial(c_e, p_e), torch.binomial(c_t, p_t)
+    assert r_e.requires_grad
+    assert type(r_e.grad_fn).__name__ == type(r_t.grad_fn).__name__ == "NotImplemented"
+    same_error(lambda: r_e.sum().backward(), lambda: r_t.sum().backward())
+
+
+@pytest.mark.parametrize("case", [
+    (([1, 2], "int64"), ([0.5, 0.5], "float32")), (([1.0], "float32"), ([1, 1], "int64")),
+    (([1.0, 2.0], "float32"), ([0.5, 0.5], "float64")),
+    (([1.0, 2.0], "float16"), ([0.5, 0.5], "float16")),
+    (([1.0, 2.0], "float32"), ([0.5, 0.5, 0.5], "float32"))])
+def test_binomial_errors(case):
+    (c_e, c_t), (p_e, p_t) = pair(*case[0]), pair(*case[1])
+    same_error(lambda: ember.binomial(c_e, p_e), lambda: torch.binomial(c_t, p_t))

@@ -17,14 +17,14 @@ from .._tensor import Tensor, _make
 from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import state as _grad_state
 from ._inplace import apply_inplace, check_inplace, overlap_error
-from ._op import formula_node, inplace_tangent, record
+from ._op import broadcast_shapes_error, formula_node, inplace_tangent, record
 from .creation import _check_device, _finish, _np_dtype, _size, int_arg, sizes_arg
 from .legacy import _NO_CUDA_LIBRARY
 
 __all__ = [
-    "Generator", "bernoulli", "default_generator", "get_rng_state", "initial_seed",
-    "manual_seed", "multinomial", "normal", "rand", "rand_like", "randint", "randint_like",
-    "randn", "randn_like", "randperm", "seed", "set_rng_state",
+    "Generator", "bernoulli", "binomial", "default_generator", "get_rng_state", "initial_seed",
+    "manual_seed", "multinomial", "normal", "poisson", "rand", "rand_like", "randint",
+    "randint_like", "randn", "randn_like", "randperm", "seed", "set_rng_state",
 ]
 
 
@@ -585,3 +585,167 @@ _RANDOM_METHODS = {
 
 
 TENSOR_METHODS = _RANDOM_METHODS
+
+
+# -- poisson and binomial: PyTorch's CPU samplers, one element after another ------------------
+def _uniform_draw(mt):
+    """One double in [0, 1) as PyTorch's uniform_real_distribution<double> draws it."""
+    return _random.unit64_list(mt, 1)[0]
+
+
+def _poisson_one(lam, mt):
+    """A Poisson(lam) count: transformed rejection (Hoermann, 1993) for lam >= 10, the product
+    of uniforms below it; the same draws in the same order as PyTorch's sample_poisson."""
+    if lam >= 10:
+        slam, loglam = math.sqrt(lam), math.log(lam)
+        b = 0.931 + 2.53 * slam
+        a = -0.059 + 0.02483 * b
+        invalpha = 1.1239 + 1.1328 / (b - 3.4)
+        vr = 0.9277 - 3.6224 / (b - 2)
+        while True:
+            u = _uniform_draw(mt) - 0.5
+            v = _uniform_draw(mt)
+            us = 0.5 - abs(u)
+            k = math.floor((2 * a / us + b) * u + lam + 0.43)
+            if us >= 0.07 and v <= vr:
+                return k
+            if k < 0 or (us < 0.013 and v > us):
+                continue
+            if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)
+                    <= -lam + k * loglam - math.lgamma(k + 1.0)):
+                return k
+    if lam == 0:
+        return 0
+    enlam = math.exp(-lam)
+    x, prod = 0, 1.0
+    while True:
+        prod *= _uniform_draw(mt)
+        if prod > enlam:
+            x += 1
+        else:
+            return x
+
+
+def poisson(input, generator=None):
+    """Samples of Poisson(input), element by element: PyTorch's algorithm and draws, so the
+    same seed gives PyTorch's numbers. Its gradient is zero, as in PyTorch."""
+    d = input._data
+    _float_check(d.dtype, "poisson_cpu")
+    flat = np.ascontiguousarray(d).reshape(-1).astype(np.float64)
+    if flat.size and not (flat >= 0).all():
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    mt = _mt(generator)
+    data = np.array([_poisson_one(lam, mt) for lam in flat.tolist()], np.float64)
+    return _record(data.astype(d.dtype).reshape(d.shape), "PoissonBackward0", (input,))
+
+
+_STIRLING_TAIL = (0.0810614667953272, 0.0413406959554092, 0.0276779256849983,
+                  0.02079067210376509, 0.0166446911898211, 0.0138761288230707,
+                  0.0118967099458917, 0.0104112652619720, 0.00925546218271273,
+                  0.00833056343336287)
+
+
+def _stirling_tail(k):
+    """log(k!) minus its Stirling approximation."""
+    if k <= 9:
+        return _STIRLING_TAIL[int(k)]
+    kp1sq = (k + 1) * (k + 1)
+    return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / kp1sq) / kp1sq) / (k + 1)
+
+
+def _btrs(count, prob, mt, s):
+    """Binomial(count, prob) by transformed rejection with squeeze (Hoermann, 1993), as
+    PyTorch's btrs; ``s`` rounds to the tensor's dtype where PyTorch computes in it."""
+    stddev = float(s(math.sqrt(s(s(count * prob) * s(1 - prob)))))
+    b = 1.15 + 2.53 * stddev
+    a = -0.0873 + 0.0248 * b + 0.01 * prob
+    c = float(s(count * prob)) + 0.5
+    v_r = 0.92 - 4.2 / b
+    r = float(s(prob / s(1 - prob)))
+    alpha = (2.83 + 5.1 / b) * stddev
+    m = math.floor(s(s(count + 1) * prob))
+    while True:
+        u = _uniform_draw(mt) - 0.5
+        v = _uniform_draw(mt)
+        us = 0.5 - abs(u)
+        k = float(s(math.floor((2 * a / us + b) * u + c)))
+        if k < 0 or k > count:
+            continue
+        if us >= 0.07 and v <= v_r:
+            return k
+        v = math.log(v * alpha / (a / (us * us) + b))
+        bound = ((m + 0.5) * math.log((m + 1) / (r * (count - m + 1)))
+                 + (count + 1) * math.log((count - m + 1) / (count - k + 1))
+                 + (k + 0.5) * math.log(r * (count - k + 1) / (k + 1))
+                 + _stirling_tail(m) + _stirling_tail(count - m)
+                 - _stirling_tail(k) - _stirling_tail(count - k))
+        if v <= bound:
+            return k
+
+
+def _binomial_inversion(count, prob, mt, s):
+    """Binomial(count, prob) as the number of geometric waiting times that fit in count."""
+    logprob = math.log1p(-prob) if s is float else float(np.log1p(s(-prob)))
+    total, n = 0.0, 0
+    while True:
+        total += math.ceil(math.log(_uniform_draw(mt)) / logprob)
+        if total > count:
+            return n
+        n += 1
+
+
+def _binomial_one(count, prob, mt, s):
+    if count <= 0 or prob <= 0:
+        return 0.0
+    if prob >= 1:
+        return count
+    if prob <= 0.5:
+        if s(count * prob) >= 10:
+            return _btrs(count, prob, mt, s)
+        return _binomial_inversion(count, prob, mt, s)
+    if prob > 0.5:
+        q = float(s(1 - prob))
+        if s(count * q) >= 10:
+            return count - _btrs(count, q, mt, s)
+        return count - _binomial_inversion(count, q, mt, s)
+    return math.nan
+
+
+def binomial(count, prob, generator=None):
+    """Samples of Binomial(count, prob), element by element: PyTorch's algorithm (BTRS, or
+    inversion when count * prob < 10) and draws, so the same seed gives PyTorch's numbers.
+    PyTorch gives it no derivative."""
+    c, p = count._data, prob._data
+    for name, x in (("count", c), ("prob", p)):
+        if x.dtype.kind not in "fV":
+            raise ValueError(f"binomial only supports floating-point dtypes for {name}, got: "
+                             f"{_TYPE_WORDS[from_np[x.dtype].name]}")
+    if p.dtype != c.dtype:
+        raise RuntimeError(f"Found dtype {from_np[p.dtype].word} but expected "
+                           f"{from_np[c.dtype].word}")
+    if c.dtype.itemsize < 4:
+        raise NotImplementedError(
+            f"\"binomial_cpu\" not implemented for '{from_np[c.dtype].word}'")
+    exc = broadcast_shapes_error(c.shape, p.shape)
+    if exc is not None:
+        raise exc
+    shape = np.broadcast_shapes(c.shape, p.shape)
+    if shape != c.shape and c.size:  # the result is written into a tensor of count's shape
+        import warnings
+
+        from ._out import RESIZE_WARNING
+
+        warnings.warn(RESIZE_WARNING.format(list(c.shape), list(shape)), UserWarning,
+                      stacklevel=3)
+    c, p = np.broadcast_to(c, shape), np.broadcast_to(p, shape)
+    s = np.float32 if c.dtype == np.float32 else float
+    mt = _mt(generator)
+    data = np.array([_binomial_one(n, q, mt, s) for n, q in
+                     zip(np.ascontiguousarray(c).reshape(-1).tolist(),
+                         np.ascontiguousarray(p).reshape(-1).tolist())], np.float64)
+    out = _make(data.astype(c.dtype).reshape(shape))
+    if _grad_state.enabled and (count._requires_grad or prob._requires_grad):
+        from .indexing import not_implemented  # no derivative in PyTorch
+
+        not_implemented(out, "binomial", (count, prob))
+    return out
