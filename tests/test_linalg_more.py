@@ -371,3 +371,78 @@ def test_binomial_has_no_derivative():
 def test_binomial_errors(case):
     (c_e, c_t), (p_e, p_t) = pair(*case[0]), pair(*case[1])
     same_error(lambda: ember.binomial(c_e, p_e), lambda: torch.binomial(c_t, p_t))
+
+
+# -- histogramdd ----------------------------------------------------------------------------------
+def _hist_args(lib, dtype, case):
+    rng = np.random.default_rng(5)
+    x = lib.tensor(rng.standard_normal((40, 3)), dtype=getattr(lib, dtype))
+    w = lib.tensor(rng.uniform(size=40), dtype=getattr(lib, dtype))
+    edges = [lib.tensor(e, dtype=getattr(lib, dtype)) for e in
+             ([-1.0, 0.0, 1.0], [-3.0, 3.0], [-1.0, -0.5, 0.0, 2.0])]
+    return [((x, 4), {}), ((x, [2, 3, 4]), {}),
+            ((x, 3), {"range": [-1.0, 1.0, -2.0, 2.0, 0.0, 1.0]}),
+            ((x, [2, 3, 4]), {"weight": w, "density": True}),
+            ((x, edges), {"weight": w}), ((x, edges), {"density": True}),
+            ((x.reshape(2, 20, 3), (1, 2, 2)), {"weight": w.reshape(2, 20)})][case]
+
+
+@pytest.mark.parametrize("case", range(7))
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_histogramdd(case, dtype):
+    (a_e, kw_e), (a_t, kw_t) = _hist_args(ember, dtype, case), _hist_args(torch, dtype, case)
+    r_e, r_t = ember.histogramdd(*a_e, **kw_e), torch.histogramdd(*a_t, **kw_t)
+    assert type(r_e).__name__ == "histogramdd" and r_e._fields == ("hist", "bin_edges")
+    assert isinstance(r_e.bin_edges, tuple)
+    tol = 1e-10 if dtype == "float64" else 1e-5
+    assert_same(r_e.hist, r_t.hist, rtol=tol, atol=tol)
+    assert_same(r_e.bin_edges, r_t.bin_edges, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("points", [[[0.0, 1.0], [1.0, 0.0], [2.0, 0.0], [2.0, 2.0]],
+                                    [[1.0, 1.0], [1.0, 1.0]], np.zeros((0, 2))])
+def test_histogramdd_edges_of_the_data(points):
+    e, t = pair(points, "float32")
+    for kw in ({}, {"range": [0.0, 1.0, 0.0, 1.0], "density": True},
+               {"range": [1.0, 1.0, 0.0, 3.0]}):
+        r_e, r_t = ember.histogramdd(e, 2, **kw), torch.histogramdd(t, 2, **kw)
+        assert_same(r_e.hist, r_t.hist)
+        assert_same(r_e.bin_edges, r_t.bin_edges)
+    r_e, r_t = str(ember.histogramdd(e, [3, 3])), str(torch.histogramdd(t, [3, 3]))
+    assert r_e == r_t.replace("torch.", "ember.")
+
+
+def test_histogramdd_has_no_derivative():
+    e, t = pair(rand(6, 2), grad=True)
+    r_e, r_t = ember.histogramdd(e, 2), torch.histogramdd(t, 2)
+    assert type(r_e.hist.grad_fn).__name__ == type(r_t.hist.grad_fn).__name__ == "NotImplemented"
+    assert r_e.bin_edges[0].requires_grad
+    same_error(lambda: r_e.hist.sum().backward(), lambda: r_t.hist.sum().backward())
+
+
+def test_histogramdd_errors():
+    def cases(lib):
+        x = lib.tensor([[0.0, 1.0], [1.0, 0.0], [2.0, 0.0], [2.0, 2.0]])
+        e1 = lib.tensor([0.0, 1.0])
+        return [
+            lambda: lib.histogramdd(x[:, 0], 2),
+            lambda: lib.histogramdd(x, [2, 3, 4]),
+            lambda: lib.histogramdd(x, 2, range=[0.0, 1.0]),
+            lambda: lib.histogramdd(x, 2, range=[1.0, 0.0, 0.0, 1.0]),
+            lambda: lib.histogramdd(x, 2, range=[0.0, float("inf"), 0.0, 1.0]),
+            lambda: lib.histogramdd(lib.tensor([[float("nan"), 1.0]]), 2),
+            lambda: lib.histogramdd(x, 2, weight=lib.ones(3)),
+            lambda: lib.histogramdd(x, 2, weight=lib.ones(4, dtype=lib.float64)),
+            lambda: lib.histogramdd(x.int(), 2),
+            lambda: lib.histogramdd(x.half(), 2),
+            lambda: lib.histogramdd(x.double(), [e1, e1]),
+            lambda: lib.histogramdd(x, [e1]),
+            lambda: lib.histogramdd(x, 0),
+            lambda: lib.histogramdd(x, -1),
+            lambda: lib.histogramdd(x, [e1[None], e1]),
+            lambda: lib.histogramdd(x, [e1, e1[:1]]),
+            lambda: lib.histogramdd(x, [2.5, 2]),
+        ]
+
+    for fe, ft in zip(cases(ember), cases(torch)):
+        same_error(fe, ft)

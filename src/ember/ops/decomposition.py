@@ -28,7 +28,7 @@ from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, edge, pack, saved_hooks
 from . import _out
 from ._op import broadcast_shapes_error, check_tensor, dual_multi, unsupported
-from .creation import eye, zeros
+from .creation import eye, linspace, zeros
 from .elementwise import where
 from .linalg import matmul
 from .reduction import _dims, return_type
@@ -38,7 +38,7 @@ from .shape import cat, tril, triu
 __all__ = [
     "cholesky", "cholesky_inverse", "cholesky_solve", "cross", "det", "inverse", "logdet", "lu",
     "lu_solve", "lu_unpack", "matrix_exp", "matrix_power", "norm", "orgqr", "pinverse", "qr",
-    "slogdet", "svd", "geqrf", "ormqr",
+    "slogdet", "svd", "geqrf", "ormqr", "histogramdd",
 ]
 
 LINALG = (
@@ -2316,6 +2316,166 @@ def linalg_ldl_solve(LD, pivots, B, *, hermitian=False):
 
         not_implemented(out, "linalg_ldl_solve", (LD, B))
     return out
+
+
+# -- histogramdd ---------------------------------------------------------------------------------
+_HistogramDD = return_type("histogramdd", ("hist", "bin_edges"))
+
+
+def _num(x):
+    """A double as PyTorch's messages print it (1, 0.5, inf, nan)."""
+    x = float(x)
+    return str(int(x)) if x.is_integer() and abs(x) < 1e16 else f"{x:g}"
+
+
+def _hist_edges(x, bins, range, dtype):
+    """The bin edges of each of the N dimensions, as PyTorch makes them: given tensors, or
+    ``bins[i] + 1`` equal-width edges between the range (or the data's min and max, widened by
+    0.5 on each side when they are equal)."""
+    op = f"{_names.prefix}.histogramdd"
+    n = x.shape[-1]
+    if isinstance(bins, (list, tuple)) and bins and isinstance(bins[0], Tensor):
+        if len(bins) != n:
+            raise RuntimeError(f"{op}: expected {n} sequences of bin edges for a "
+                               f"{n}-dimensional histogram but got {len(bins)}")
+        edges = []
+        for i, b in enumerate(bins):
+            if not isinstance(b, Tensor):
+                raise TypeError(f"expected Tensor as element {i} in argument 1, but got "
+                                f"{type(b).__name__}")
+            e = b._data
+            if e.dtype != dtype:
+                raise RuntimeError(f"{op}: input tensor and bins tensors should have the same "
+                                   f"dtype, but got input with dtype {_cpp(dtype)} and bins for "
+                                   f"dimension {i} with dtype {_cpp(e.dtype)}")
+            if e.ndim != 1:
+                raise RuntimeError(f"{op}: bins tensor should have one dimension, but got "
+                                   f"{e.ndim} dimensions in the bins tensor for dimension {i}")
+            if e.size == 0:
+                raise RuntimeError(f"{op}: bins tensor should have at least 1 element, but got "
+                                   f"0 elements in the bins tensor for dimension {i}")
+            edges.append(e)
+        for i, e in enumerate(edges):
+            if e.size == 1:
+                raise RuntimeError(f"{_names.prefix}.histogram(): bins must be > 0, but got 0 "
+                                   f"for dimension {i}")
+        return edges
+    if isinstance(bins, Tensor):
+        raise TypeError(
+            "histogramdd() received an invalid combination of arguments - got (Tensor, Tensor), "
+            "but expected one of:\n * (Tensor input, int bins, tuple of floats range = None, "
+            "Tensor weight = None, bool density = False)\n * (Tensor input, tuple of ints bins, "
+            "tuple of floats range = None, Tensor weight = None, bool density = False)\n * "
+            "(Tensor input, tuple of Tensors bins, tuple of floats range = None, Tensor weight "
+            "= None, bool density = False)\n")
+    counts = [bins] * n if isinstance(bins, (int, np.integer)) else list(bins)
+    for i, c in enumerate(counts):
+        if not isinstance(c, (int, np.integer)) or isinstance(c, bool):
+            raise TypeError(f"expected Tensor as element {i} in argument 1, but got "
+                            f"{type(c).__name__}")
+    if len(counts) != n:
+        raise RuntimeError("histogramdd: The size of bins must be equal to the innermost "
+                           "dimension of the input.")
+    if range is not None:
+        if len(range) != 2 * n:
+            raise RuntimeError(f"{op}: for a {n}-dimensional histogram range should have "
+                               f"{2 * n} elements, but got {len(range)}")
+        lo, hi = [float(r) for r in range[0::2]], [float(r) for r in range[1::2]]
+    elif x.shape[0]:
+        lo, hi = x.min(0).astype(np.float64).tolist(), x.max(0).astype(np.float64).tolist()
+    else:
+        lo, hi = [0.0] * n, [1.0] * n
+    edges = []
+    for i, count in enumerate(counts):
+        if lo[i] > hi[i]:
+            raise RuntimeError(f"{op}: min should not exceed max, but got min {_num(lo[i])} max "
+                               f"{_num(hi[i])} for dimension {i}")
+        if not (math.isfinite(lo[i]) and math.isfinite(hi[i])):
+            raise RuntimeError(f"{op}: dimension {i}'s range [{_num(lo[i])}, {_num(hi[i])}] "
+                               "is not finite")
+        if lo[i] == hi[i]:
+            lo[i], hi[i] = lo[i] - 0.5, hi[i] + 0.5
+        if count == 0:
+            raise RuntimeError(f"{_names.prefix}.histogram(): bins must be > 0, but got 0 for "
+                               f"dimension {i}")
+        if count < -1:
+            raise RuntimeError("number of steps must be non-negative")
+        if count == -1:
+            raise RuntimeError(f"{op}: bins tensor should have at least 1 element, but got 0 "
+                               f"elements in the bins tensor for dimension {i}")
+        edges.append(linspace(lo[i], hi[i], int(count) + 1, dtype=from_np[dtype])._data)
+    return edges
+
+
+def _cpp(dtype):
+    return {"float32": "float", "float64": "double"}.get(np.dtype(dtype).name,
+                                                          np.dtype(dtype).name)
+
+
+def histogramdd(input, bins, *, range=None, weight=None, density=False):
+    """The N-dimensional histogram of the points in the rows of ``input`` (..., N). PyTorch
+    gives it no derivative: an input that requires grad gives NotImplemented nodes."""
+    check_tensor(input, "histogramdd", "input")
+    op = f"{_names.prefix}.histogramdd"
+    d = input._data
+    if d.ndim < 2:
+        raise RuntimeError(f"{op}: input tensor should have at least 2 dimensions")
+    n = d.shape[-1]
+    x = d.reshape(-1, n)
+    edges = _hist_edges(x, bins, range, d.dtype)
+    w = None
+    if weight is not None:
+        w = weight._data
+        if w.shape != d.shape[:-1]:
+            raise RuntimeError(f"{op}: if weight tensor is provided it should have the same "
+                               "shape as the input tensor excluding its innermost dimension, "
+                               f"but got input with shape {list(d.shape)} and weight with shape "
+                               f"{list(w.shape)}")
+        if w.dtype != d.dtype:
+            raise RuntimeError(f"{op}: if weight tensor is provided, input tensor and weight "
+                               f"tensor should have the same dtype, but got input({_cpp(d.dtype)})"
+                               f", and weight({_cpp(w.dtype)})")
+        w = w.reshape(-1).astype(np.float64)
+    if d.dtype.kind != "f" or d.dtype.itemsize < 4:
+        raise NotImplementedError(f"\"histogramdd\" not implemented for '{_word(d.dtype)}'")
+    hist = _histdd_np(x.astype(np.float64), [e.astype(np.float64) for e in edges], w, density)
+    inputs = (input, weight, *(bins if isinstance(bins, (list, tuple)) else ()))
+    inputs = tuple(t for t in inputs if isinstance(t, Tensor))
+    from .indexing import not_implemented  # no derivative in PyTorch
+
+    given = isinstance(bins, (list, tuple)) and bool(bins) and isinstance(bins[0], Tensor)
+    hist = _make(hist.astype(d.dtype))
+    edges = [b if given else _make(np.array(e)) for b, e in zip(bins if given else edges, edges)]
+    if _grad_state.enabled and any(t._requires_grad for t in inputs):
+        # PyTorch's kernels: the counts from the edges, and the edges from the input and range
+        not_implemented(hist, "_histogramdd_from_bin_tensors" if given else
+                        "_histogramdd_from_bin_cts", inputs)
+        if not given:
+            edges = [not_implemented(e, "_histogramdd_bin_edges", inputs) for e in edges]
+    return _HistogramDD((hist, tuple(edges)))
+
+
+def _histdd_np(x, edges, w, density):
+    """Counts (or summed weights) of the points in each bin: every bin holds its left edge,
+    the last one its right edge too; points outside every bin count nowhere."""
+    shape = tuple(max(len(e) - 1, 0) for e in edges)
+    keep = np.ones(x.shape[0], bool)
+    flat = np.zeros(x.shape[0], np.intp)
+    for i, e in enumerate(edges):
+        col = x[:, i]
+        k = np.searchsorted(e, col, side="right") - 1
+        k[col == e[-1]] = len(e) - 2  # the last bin is closed on the right
+        keep &= (k >= 0) & (k < len(e) - 1) & (col >= e[0]) & (col <= e[-1])
+        flat = flat * shape[i] + np.clip(k, 0, max(shape[i] - 1, 0))
+    hist = np.bincount(flat[keep], None if w is None else w[keep],
+                       minlength=math.prod(shape)).astype(np.float64).reshape(shape)
+    if density:
+        hist = hist / hist.sum()
+        for i, e in enumerate(edges):
+            size = [1] * len(shape)
+            size[i] = -1
+            hist = hist / np.diff(e).reshape(size)
+    return hist
 
 
 def _write_out(result, out, name, *inputs):
