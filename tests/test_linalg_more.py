@@ -446,3 +446,82 @@ def test_histogramdd_errors():
 
     for fe, ft in zip(cases(ember), cases(torch)):
         same_error(fe, ft)
+
+
+# -- svd_lowrank and pca_lowrank ------------------------------------------------------------------
+# Their random start comes from the default generator, so the same seed gives PyTorch's; the
+# singular vectors are compared up to the sign of each (LAPACK builds may pick either).
+def _gauge(U, S, V):
+    s = np.sign(U[..., :1, :])
+    s[s == 0] = 1
+    return U * s, S, V * s
+
+
+def _lowrank_pair(fn, a, dtype="float64", seed=0, **kw):
+    e, t = pair(a, dtype)
+    ember.manual_seed(seed)
+    torch.manual_seed(seed)
+    r_e, r_t = getattr(ember, fn)(e, **kw), getattr(torch, fn)(t, **kw)
+    assert ember.rand(1).item() == torch.rand(1).item()  # the same draws were made
+    return [x.numpy() for x in r_e], [x.numpy() for x in r_t]
+
+
+@pytest.mark.parametrize("shape, kw", [((8, 5), {}), ((5, 8), {"q": 3}),
+                                       ((2, 7, 6), {"q": 4, "niter": 1}),
+                                       ((6, 6), {"q": 2, "niter": 0})])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_svd_lowrank_matches_pytorch_under_the_same_seed(shape, kw, dtype):
+    r_e, r_t = _lowrank_pair("svd_lowrank", rand(*shape), dtype, **kw)
+    tol = 1e-9 if dtype == "float64" else 2e-4
+    for x, y in zip(_gauge(*r_e), _gauge(*r_t)):
+        assert x.dtype == y.dtype and x.shape == y.shape
+        np.testing.assert_allclose(x, y, rtol=tol, atol=tol)
+
+
+def test_svd_lowrank_with_m_and_of_a_low_rank_matrix():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((9, 3)) @ rng.standard_normal((3, 7))
+    e, _ = pair(a)
+    ember.manual_seed(0)
+    U, S, V = ember.svd_lowrank(e, q=3)
+    np.testing.assert_allclose((U @ ember.diag(S) @ V.mT).numpy(), a, atol=1e-10)
+    m_e, m_t = pair(rng.standard_normal((1, 7)))
+    e, t = pair(a)
+    ember.manual_seed(2)
+    torch.manual_seed(2)
+    r_e = ember.svd_lowrank(e, q=4, M=m_e)
+    r_t = torch.svd_lowrank(t, q=4, M=m_t)
+    np.testing.assert_allclose(r_e[1].numpy(), r_t[1].numpy(), rtol=1e-9)
+
+
+@pytest.mark.parametrize("shape, kw", [((10, 4), {}), ((6, 8), {"q": 3, "center": False}),
+                                       ((3, 9, 5), {"q": 2, "niter": 3})])
+def test_pca_lowrank_matches_pytorch_under_the_same_seed(shape, kw):
+    r_e, r_t = _lowrank_pair("pca_lowrank", rand(*shape), seed=4, **kw)
+    for x, y in zip(_gauge(*r_e), _gauge(*r_t)):
+        np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-9)
+
+
+def test_pca_lowrank_errors():
+    e, t = pair(rand(4, 3))
+    for kw in ({"q": 4}, {"q": -1}, {"niter": -1}):
+        same_error(lambda: ember.pca_lowrank(e, **kw), lambda: torch.pca_lowrank(t, **kw))
+
+
+@pytest.mark.parametrize("fn, shape, kw", [("svd_lowrank", (6, 4), {"q": 2}),
+                                           ("svd_lowrank", (3, 5), {"q": 2, "niter": 1}),
+                                           ("pca_lowrank", (6, 4), {"q": 2})])
+def test_lowrank_gradients(fn, shape, kw):
+    # S and U S V^T do not depend on the vectors' signs; the seed fixes the random start
+    def run(lib, a):
+        lib.manual_seed(0)
+        U, S, V = getattr(lib, fn)(a, **kw)
+        return S, U @ (S.unsqueeze(-1) * V.mT)
+
+    e, t = pair(rand(*shape), grad=True)
+    assert ember.autograd.gradcheck(lambda a: run(ember, a), (e,))
+    assert ember.autograd.gradgradcheck(lambda a: run(ember, a), (e,))
+    w = rand(*shape, seed=9)
+    (run(ember, e)[1] * ember.tensor(w)).sum().backward()
+    (run(torch, t)[1] * torch.tensor(w)).sum().backward()
+    assert_same(e.grad, t.grad, rtol=1e-8, atol=1e-10)

@@ -26,7 +26,7 @@ from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import enable_grad
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, edge, pack, saved_hooks
-from . import _out
+from . import _out, random
 from ._op import broadcast_shapes_error, check_tensor, dual_multi, unsupported
 from .creation import eye, linspace, zeros
 from .elementwise import where
@@ -38,7 +38,7 @@ from .shape import cat, tril, triu
 __all__ = [
     "cholesky", "cholesky_inverse", "cholesky_solve", "cross", "det", "inverse", "logdet", "lu",
     "lu_solve", "lu_unpack", "matrix_exp", "matrix_power", "norm", "orgqr", "pinverse", "qr",
-    "slogdet", "svd", "geqrf", "ormqr", "histogramdd",
+    "slogdet", "svd", "geqrf", "ormqr", "histogramdd", "svd_lowrank", "pca_lowrank",
 ]
 
 LINALG = (
@@ -2476,6 +2476,70 @@ def _histdd_np(x, edges, w, density):
             size[i] = -1
             hist = hist / np.diff(e).reshape(size)
     return hist
+
+
+# -- randomized low-rank SVD and PCA (Halko, Martinsson and Tropp, 2009) ---------------------
+def _floating(A):
+    d = A._data.dtype
+    return from_np[d] if d.kind in "fcV" else from_np[np.dtype(np.float32)]
+
+
+def _approximate_basis(A, q, niter, M):
+    """Q with orthonormal columns whose range approximates A's (M: a matrix subtracted from A),
+    from one random Gaussian start of PyTorch's shape, drawn from the default generator."""
+    R = random.randn(A.shape[-1], q, dtype=_floating(A))
+    X = matmul(A, R)
+    if M is not None:
+        X = X - matmul(M, R)
+    Q = linalg_qr(X).Q
+    for _ in range(2 if niter is None else niter):
+        X = matmul(A.mH, Q)
+        if M is not None:
+            X = X - matmul(M.mH, Q)
+        Q = linalg_qr(X).Q
+        X = matmul(A, Q)
+        if M is not None:
+            X = X - matmul(M, Q)
+        Q = linalg_qr(X).Q
+    return Q
+
+
+def svd_lowrank(A, q=6, niter=2, M=None):
+    """(U, S, V) of a rank-q approximation of A - M (randomized, from the default generator:
+    the same seed gives PyTorch's result); differentiable through the ops it runs."""
+    q = 6 if q is None else q
+    m, n = A.shape[-2:]
+    if M is not None:
+        M = M.broadcast_to(A.shape)
+    if m < n:  # work on the tall form
+        A = A.mH
+        M = None if M is None else M.mH
+    Q = _approximate_basis(A, q, niter, M)
+    B = matmul(Q.mH, A)
+    if M is not None:
+        B = B - matmul(Q.mH, M)
+    U, S, Vh = linalg_svd(B, full_matrices=False)
+    V = Vh.mH
+    U = matmul(Q, U)
+    if m < n:
+        U, V = V, U
+    return U, S, V
+
+
+def pca_lowrank(A, q=None, center=True, niter=2):
+    """(U, S, V) of the principal components of A's rows (centered unless center=False), by
+    svd_lowrank."""
+    m, n = A.shape[-2:]
+    if q is None:
+        q = min(6, m, n)
+    elif not 0 <= q <= min(m, n):
+        raise ValueError(f"q(={q}) must be non-negative integer and not greater than "
+                         f"min(m, n)={min(m, n)}")
+    if not niter >= 0:
+        raise ValueError(f"niter(={niter}) must be non-negative integer")
+    if not center:
+        return svd_lowrank(A, q, niter=niter)
+    return svd_lowrank(A - A.mean(dim=(-2,), keepdim=True), q, niter=niter)
 
 
 def _write_out(result, out, name, *inputs):
