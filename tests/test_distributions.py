@@ -786,3 +786,167 @@ def test_every_public_name_of_torch_distributions_exists():
     for sub in ("constraints", "transforms", "kl"):
         names = getattr(TD, sub).__all__
         assert [n for n in names if not hasattr(getattr(ED, sub), n)] == [], sub
+
+
+# ---- the continuous Bernoulli, von Mises, LKJ, low-rank normal and Wishart specifics
+
+
+def test_gamma_cdf_uses_gammainc_and_refuses_the_concentration_gradient():
+    c = np.array([0.5, 2.0, 7.0])
+    ce, ct = ember.tensor(c, requires_grad=True), torch.tensor(c, requires_grad=True)
+    re, rt = ember.tensor(1.5, dtype=ember.float64, requires_grad=True), torch.tensor(
+        1.5, dtype=torch.float64, requires_grad=True)
+    v = np.array([0.3, 2.5, 4.0])
+    le, lt = ED.Gamma(ce.detach(), re).cdf(ember.tensor(v)), TD.Gamma(ct.detach(), rt).cdf(
+        torch.tensor(v))
+    assert type(le.grad_fn).__name__ == type(lt.grad_fn).__name__ == "IgammaBackward0"
+    le.sum().backward()
+    lt.sum().backward()
+    assert_same(re.grad, rt.grad, rtol=1e-9)
+    same_error(lambda: ED.Gamma(ce, 1.5).cdf(ember.tensor(v)).sum().backward(),
+               lambda: TD.Gamma(ct, 1.5).cdf(torch.tensor(v)).sum().backward())
+
+
+def test_continuous_bernoulli_validation_cdf_edges_and_normalizer():
+    same_error(lambda: ED.ContinuousBernoulli(probs=ember.tensor([1.5]), validate_args=True),
+               lambda: TD.ContinuousBernoulli(probs=torch.tensor([1.5]), validate_args=True))
+    # without an explicit validate_args the clamped probs pass, as in PyTorch
+    assert_same(ED.ContinuousBernoulli(probs=ember.tensor([1.5])).probs,
+                TD.ContinuousBernoulli(probs=torch.tensor([1.5])).probs)
+    p = np.array([0.1, 0.4995, 0.7])
+    e = ED.ContinuousBernoulli(probs=ember.tensor(p), lims=(0.45, 0.55))
+    t = TD.ContinuousBernoulli(probs=torch.tensor(p), lims=(0.45, 0.55))
+    v = np.array([[0.0, 1.0, 0.5], [0.2, 0.0, 1.0]])
+    assert_same(e.cdf(ember.tensor(v)), t.cdf(torch.tensor(v)), rtol=1e-12)
+    assert_same(e.mean, t.mean, rtol=1e-12)
+    ee, te = e.expand((2, 3)), t.expand((2, 3))
+    assert ee._lims == (0.45, 0.55)
+    assert_same(ee.log_prob(ember.tensor(v)), te.log_prob(torch.tensor(v)), rtol=1e-12)
+    x = np.array([-2.0, -0.04, 0.0001, 0.3, 3.0])
+    assert_same(e._log_normalizer(ember.tensor(x)), t._log_normalizer(torch.tensor(x)),
+                rtol=1e-12)
+    torch.manual_seed(5)
+    ember.manual_seed(5)
+    assert_same(ED.ContinuousBernoulli(probs=ember.tensor(0.3)).sample((3,)),
+                TD.ContinuousBernoulli(probs=torch.tensor(0.3)).sample((3,)))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_von_mises_samples_equal_pytorch(dtype):
+    loc = np.array([0.5, -3.0, 3.1], dtype=dtype)
+    conc = np.array([1e-6, 0.3, 50.0], dtype=dtype)
+    e = ED.VonMises(ember.tensor(loc), ember.tensor(conc))
+    t = TD.VonMises(torch.tensor(loc), torch.tensor(conc))
+    torch.manual_seed(11)
+    ember.manual_seed(11)
+    se, st = e.sample((200,)), t.sample((200,))
+    assert_same(se, st, rtol=1e-6 if dtype == "float32" else 1e-12, atol=1e-6)
+    assert bool(((se >= -math.pi) & (se < math.pi)).all())
+    assert_same(ember.rand(3), torch.rand(3))  # the same number of draws were taken
+    ee, te = e.expand((2, 3)), t.expand((2, 3))
+    assert type(ee) is ED.VonMises and tuple(ee.batch_shape) == (2, 3)
+    assert_same(ee.variance, te.variance, rtol=1e-6)
+    same_error(e.entropy, t.entropy)
+
+
+def test_lkj_cholesky_samples_follow_the_distribution():
+    for conc, dim in ((0.5, 3), (2.0, 4)):
+        e = ED.LKJCholesky(dim, ember.tensor(conc, dtype=ember.float64))
+        ember.manual_seed(0)
+        s = e.sample((4000,))
+        assert tuple(s.shape) == (4000, dim, dim) and s.dtype == ember.float64
+        assert bool(ED.constraints.corr_cholesky.check(s).all())
+        corr = (s @ s.mT).numpy()[:, 1, 0]
+        # each off-diagonal correlation is 2 Beta(a, a) - 1, a = conc + (dim - 2) / 2
+        a = conc + (dim - 2) / 2
+        var = 1 / (2 * a + 1)
+        assert abs(corr.mean()) < 5 * math.sqrt(var / 4000)
+        assert abs(corr.var() - var) < 0.1 * var
+    assert tuple(ED.LKJCholesky(3, ember.ones(2)).expand((4, 2)).sample((5,)).shape) == (
+        5, 4, 2, 3, 3)
+    same_error(lambda: ED.LKJCholesky(1, 0.5), lambda: TD.LKJCholesky(1, 0.5))
+    same_error(lambda: ED.LKJCholesky(3, -0.5), lambda: TD.LKJCholesky(3, -0.5))
+
+
+def test_lowrank_multivariate_normal_matrices_errors_and_gradcheck():
+    _, pe, _, pt = _both("LowRankMultivariateNormal", grad=False)
+    e = ED.LowRankMultivariateNormal(pe["loc"], pe["W"], pe["d"])
+    t = TD.LowRankMultivariateNormal(pt["loc"], pt["W"], pt["d"])
+    for name in ("covariance_matrix", "precision_matrix", "scale_tril", "variance"):
+        assert_same(getattr(e, name), getattr(t, name), rtol=1e-10, atol=1e-12)
+    z = ember.zeros
+    tz = torch.zeros
+    for fe, ft in (
+            (lambda: ED.LowRankMultivariateNormal(z(()), z(1, 1), z(1) + 1),
+             lambda: TD.LowRankMultivariateNormal(tz(()), tz(1, 1), tz(1) + 1)),
+            (lambda: ED.LowRankMultivariateNormal(z(3), z(3), z(3) + 1),
+             lambda: TD.LowRankMultivariateNormal(tz(3), tz(3), tz(3) + 1)),
+            (lambda: ED.LowRankMultivariateNormal(z(3), z(2, 1), z(3) + 1),
+             lambda: TD.LowRankMultivariateNormal(tz(3), tz(2, 1), tz(3) + 1)),
+            (lambda: ED.LowRankMultivariateNormal(z(3), z(3, 1), z(2) + 1),
+             lambda: TD.LowRankMultivariateNormal(tz(3), tz(3, 1), tz(2) + 1)),
+            (lambda: ED.LowRankMultivariateNormal(z(2, 3), z(3, 3, 1), z(3) + 1),
+             lambda: TD.LowRankMultivariateNormal(tz(2, 3), tz(3, 3, 1), tz(3) + 1)),
+            (lambda: ED.LowRankMultivariateNormal(z(3), z(3, 1), -z(3) - 1),
+             lambda: TD.LowRankMultivariateNormal(tz(3), tz(3, 1), -tz(3) - 1))):
+        same_error(fe, ft)
+    x = ember.tensor([0.1, 0.5, -0.2], dtype=ember.float64)
+
+    def lp(loc, W, d):
+        return ED.LowRankMultivariateNormal(loc, W, d, validate_args=False).log_prob(x)
+
+    args = [ember.tensor(v.detach().numpy(), requires_grad=True)
+            for v in (pe["loc"][0], pe["W"], pe["d"])]
+    assert ember.autograd.gradcheck(lp, args)
+    assert ember.autograd.gradgradcheck(lp, args)
+
+
+def test_wishart_errors_and_warnings():
+    eye_e, eye_t = ember.eye(3), torch.eye(3)
+    same_error(lambda: ED.Wishart(ember.tensor([1.5]), covariance_matrix=eye_e),
+               lambda: TD.Wishart(torch.tensor([1.5]), covariance_matrix=eye_t))
+    same_error(lambda: ED.Wishart(1.5, covariance_matrix=eye_e),
+               lambda: TD.Wishart(1.5, covariance_matrix=eye_t))
+    same_error(lambda: ED.Wishart(3.0), lambda: TD.Wishart(3.0))
+    same_error(lambda: ED.Wishart(3.0, covariance_matrix=ember.ones(3)),
+               lambda: TD.Wishart(3.0, covariance_matrix=torch.ones(3)))
+    same_error(lambda: ED.Wishart(3.0, covariance_matrix=-eye_e),
+               lambda: TD.Wishart(3.0, covariance_matrix=-eye_t))
+    with pytest.warns(UserWarning, match="Low df values detected"):
+        ED.Wishart(2.5, covariance_matrix=eye_e)
+    e = ED.Wishart(ember.tensor([4.0, 5.0]), covariance_matrix=eye_e)
+    assert repr(e.arg_constraints["df"]) == "GreaterThan(lower_bound=2)"
+    assert tuple(e.expand((3, 2)).rsample((4,)).shape) == (4, 3, 2, 3, 3)
+
+
+def test_wishart_resamples_singular_samples():
+    e = ED.Wishart(ember.tensor([4.0, 5.0], dtype=ember.float64),
+                   covariance_matrix=ember.eye(2, dtype=ember.float64))
+    draws = []
+    real = e._bartlett_sampling
+
+    def bartlett(sample_shape=()):
+        s = real(sample_shape)
+        if not draws:
+            s[1] = 0  # the second sample of the batch is singular
+        draws.append(tuple(sample_shape))
+        return s
+
+    e._bartlett_sampling = bartlett
+    with pytest.warns(UserWarning, match="Singular sample detected"):
+        s = e.rsample((3,))
+    assert draws == [(3,), (1,)]  # only the singular sample is drawn again
+    assert bool(ED.constraints.positive_definite.check(s).all())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        e.rsample((3,))  # positive definite samples draw no warning (see the docstring)
+
+
+def test_wishart_rsample_gradient_estimates_the_mean():
+    # E[X] = df * Sigma: the reparameterized gradient of the sample mean estimates it
+    df = ember.tensor(5.0, dtype=ember.float64, requires_grad=True)
+    tril = ember.tensor([[1.0, 0.0], [0.5, 2.0]], dtype=ember.float64, requires_grad=True)
+    ember.manual_seed(0)
+    ED.Wishart(df, scale_tril=tril).rsample((20000,)).mean(0)[0, 0].backward()
+    assert abs(df.grad.item() - 1.0) < 0.05  # d(df * Sigma_00) / d df = Sigma_00 = 1
+    assert abs(tril.grad[0, 0].item() - 10.0) < 0.3  # d(df * L00^2) / dL00 = 2 df L00

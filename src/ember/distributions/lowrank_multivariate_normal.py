@@ -63,7 +63,7 @@ class LowRankMultivariateNormal(Distribution):
         try:
             loc_, self.cov_factor, cov_diag_ = ops.broadcast_tensors(
                 loc.unsqueeze(-1), cov_factor, cov_diag.unsqueeze(-1))
-        except RuntimeError as e:
+        except (RuntimeError, ValueError) as e:  # ember's broadcast error is a ValueError
             raise ValueError(f"Incompatible batch shapes: loc {loc.shape}, cov_factor "
                              f"{cov_factor.shape}, cov_diag {cov_diag.shape}") from e
         self.loc = loc_[..., 0]
