@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor
-from ..ops import elementwise
+from ..ops import elementwise, special_fns
 from ..ops.linalg import _sublist_equation
 from ._vmap import RULES, _composite, fallback, is_batched, levels, materialize, unwrap, wrap
 
@@ -108,6 +108,9 @@ for _n in list(_POINTWISE):
         RULES[_n + "_"] = pointwise
 for _n in _INPLACE_DUNDER:
     RULES[_n] = pointwise
+for _n in special_fns.__all__:  # elementwise in every argument (they broadcast)
+    RULES[_n] = pointwise
+RULES["i0_"] = RULES["igamma_"] = RULES["igammac_"] = pointwise
 
 
 def _reflected(op_name):
@@ -1240,3 +1243,33 @@ def _out_refused(level, name, fn, args, kwargs):
 
 
 RULES["out="] = _out_refused
+
+
+def _dense_copy(x):
+    """A copy of ``x`` in a storage of its own, its elements in the same memory order as in
+    ``x`` (a permuted sample stays permuted), so strides over the storage mean the same."""
+    d = x._data
+    order = sorted(range(d.ndim), key=lambda k: -abs(d.strides[k]))
+    back = sorted(range(d.ndim), key=order.__getitem__)
+    return x.permute(*order).clone().permute(*back)
+
+
+def _own_storage(level, name, fn, args, kwargs):
+    """An op that reads its input's memory layout (sizes and strides over its storage): run
+    once per sample, each sample a contiguous tensor with a storage of its own, so offsets and
+    strides count from the sample's first element (PyTorch's rule for a contiguous batch)."""
+    from ._vmap import _sample, stack_results
+
+    if not is_batched(args[0], level):
+        return fallback(level, name, fn, args, kwargs)
+    results = []
+    for i in range(level.size):
+        a = [_sample(x, level, i) for x in args]
+        if a[0].__class__ is Tensor:  # batched at an outer level: that level copies it
+            a[0] = _dense_copy(a[0])
+        results.append(fn(*a, **{k: _sample(v, level, i) for k, v in kwargs.items()}))
+    return stack_results(results, level, name)
+
+
+for _n in ("as_strided", "as_strided_scatter", "stft"):
+    RULES[_n] = _own_storage
