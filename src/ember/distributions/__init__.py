@@ -2,9 +2,10 @@
 rsample, log_prob, entropy and the KL divergence, built on ember's differentiable ops.
 
 Samples drawn with rand/randn/normal/bernoulli/multinomial/exponential_/cauchy_ reproduce
-PyTorch's numbers for the same seed. The gamma, Dirichlet, Poisson and binomial draws (and
-those built on them) follow the right distributions with NumPy's generators seeded from
-ember's, not PyTorch's numbers (see ``_samplers``).
+PyTorch's numbers for the same seed (VonMises' rejection sampler included). The gamma,
+Dirichlet, Poisson and binomial draws (and those built on them: Beta, Chi2, LKJCholesky,
+Wishart, ...) follow the right distributions with NumPy's generators seeded from ember's, not
+PyTorch's numbers (see ``_samplers``).
 """
 
 from . import (
