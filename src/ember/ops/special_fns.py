@@ -561,12 +561,21 @@ def _eps_where(x):
     return big, where(big, x, eps)
 
 
+def _no_half_backward(x, kernel):
+    """PyTorch's CPU has no i1/i1e backward kernel for float16 and bfloat16."""
+    d = x._data.dtype
+    if d == np.float16 or d.kind == "V":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_word(d)}'")
+
+
 def _i1_grad(g, x, y):
+    _no_half_backward(x, "i1_backward")
     big, safe = _eps_where(x)
     return g * where(big, special_i0(safe) - y / safe, 0.5)
 
 
 def _i1e_grad(g, x, y):
+    _no_half_backward(x, "i1e_backward")
     big, safe = _eps_where(x)
     return g * where(big, special_i0e(safe) - y * (safe.sign() + 1 / safe), 0.5)
 
