@@ -112,7 +112,7 @@ _NO_AUTOGRAD = set("""
 # ops whose out= form PyTorch gives no derivative: an input that requires grad makes out
 # require grad through a NotImplemented node (its backward raises)
 _NOT_IMPLEMENTED = {"conj_physical", "floor_divide", "heaviside", "linalg_eigvals", "softmax",
-                    "log_softmax", "histogram", "diag"}
+                    "log_softmax", "histogram", "diag", "linalg_ldl_factor_ex"}
 
 # out may not share memory with an input: at all (cat's family, the gathers), or partly
 # (the elementwise ops: out may be an input itself, element for element)
@@ -418,7 +418,8 @@ def call(fn, name, args, kwargs, out):
 
         inputs = tuple(a for a in (*args, *kwargs.values()) if isinstance(a, Tensor))
         for o in written if isinstance(written, tuple) else (written,):
-            not_implemented(o, _KERNEL.get(name, name), inputs)
+            if o._data.dtype.kind in "fcV":  # integer outputs (pivots, info) need no grad
+                not_implemented(o, _KERNEL.get(name, name), inputs)
     return written
 
 
