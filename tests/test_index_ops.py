@@ -806,3 +806,15 @@ def test_indexing_under_vmap_with_ints_beside_index_lists(key):
 ])
 def test_meshgrid_error_prints_the_tensor_as_pytorch(make):
     same(lambda m: m.meshgrid(make(m), indexing="ij"))
+
+
+@pytest.mark.parametrize("shapes", [((2, 3), (4,)), ((2, 3), (3, 2)), ((3,), (4, 1, 2)),
+                                    ((3, 1), (2,), (1, 1, 1)), ((2, 1), (1, 3), (4, 1, 1))])
+def test_broadcast_tensors_shapes_and_errors(shapes):
+    def run(lib):
+        try:
+            return [tuple(t.shape) for t in lib.broadcast_tensors(*(lib.ones(s) for s in shapes))]
+        except Exception as e:  # noqa: BLE001 - compared with PyTorch's
+            return type(e).__name__, str(e)
+
+    assert run(ember) == run(torch)

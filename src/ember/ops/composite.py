@@ -23,6 +23,7 @@ from . import activation as _activation
 from . import creation, elementwise, padding, shape
 from ._inplace import apply_inplace
 from ._nn_common import as_kernel, kernel_node
+from ._op import broadcast_shapes_error
 
 __all__ = [
     "row_stack", "column_stack", "dstack", "atleast_3d", "hsplit", "vsplit", "dsplit",
@@ -190,7 +191,12 @@ def broadcast_to(input, size):
 def broadcast_tensors(*tensors):
     if len(tensors) == 1 and not isinstance(tensors[0], Tensor):
         tensors = tuple(tensors[0])
-    shape = np.broadcast_shapes(*(tuple(t.shape) for t in tensors))
+    shape = ()
+    for t in tensors:  # pairwise, as PyTorch infers the size (and words its error)
+        try:
+            shape = np.broadcast_shapes(shape, tuple(t.shape))
+        except ValueError:
+            raise broadcast_shapes_error(shape, tuple(t.shape)) from None
     return tuple(t.expand(*shape) for t in tensors)
 
 
