@@ -1,4 +1,4 @@
-"""torch.special's Bessel, error-function, incomplete-gamma, zeta and polynomial families.
+"""torch.special's Bessel, Airy, error-function, incomplete-gamma, zeta and polynomial families.
 
 The forwards run on float64 arrays in NumPy alone (series, asymptotic expansions, continued
 fractions, trapezoid sums of integral representations, Taylor steps from tabulated nodes,
@@ -537,15 +537,286 @@ def _spherical_j0(x):
     return np.where(np.isinf(x), 0.0, out)
 
 
+# -- Bessel J and Y of orders 0 and 1, the Airy function Ai ------------------------------------
+# 1 <= x <= 20 (Airy: |x| <= 10): Taylor steps (|h| <= 1/16) from nodes k/8 whose values come
+# from the power series in 60-digit decimal arithmetic (computed on first use); below: the power
+# series in float64; beyond: the asymptotic expansions, their phase from sin and cos of x (of
+# zeta held as two doubles for Ai), so that large arguments keep their accuracy.
+_PI_D = "3.1415926535897932384626433832795028841971693993751058209749446"
+_EULER_D = "0.57721566490153286060651209008240243104215933593992359880576723"
+_AI0_D = "0.35502805388781723926006318600418317639797917419917724058332651"  # Ai(0)
+_AIP0_D = "0.25881940379280679840518356018920396347909113835493458221000181"  # -Ai'(0)
+_NODE_STEP = 8  # nodes per unit
+_J_NODES = (8, 160)  # k of the nodes k/8 of J and Y
+_AI_NODES = (-80, 80)
+_TAYLOR_TERMS = 18
+_LN2 = math.log(2)
+_node_tables = {}
+
+
+def _decimal_bessel(k):
+    """J0, J1, Y0, Y1 at x = k/8 as floats, from the power series in decimal arithmetic."""
+    import decimal
+
+    with decimal.localcontext() as ctx:
+        ctx.prec = 60
+        D = decimal.Decimal
+        x = D(k) / _NODE_STEP
+        q = x * x / 4
+        tiny = D(10) ** -58
+        t = s = D(1)  # (-q)^j / (j!)^2 and (-q)^j / (j! (j + 1)!)
+        j0 = j1 = D(1)
+        h_prev, h = D(0), D(1)  # H_j and H_(j + 1)
+        y0 = D(0)
+        y1 = h  # (H_0 + H_1) s_0
+        j = 0
+        while abs(t) > tiny or abs(s) > tiny or j < 4:
+            j += 1
+            t = -t * q / (j * j)
+            s = -s * q / (j * (j + 1))
+            h_prev, h = h, h + D(1) / (j + 1)
+            j0 += t
+            j1 += s
+            y0 += h_prev * t
+            y1 += (h_prev + h) * s
+        pi, gamma = D(_PI_D), D(_EULER_D)
+        j1 = x / 2 * j1
+        lg = (x / 2).ln() + gamma
+        y0v = 2 / pi * (lg * j0 - y0)
+        y1v = 2 / pi * lg * j1 - 2 / (pi * x) - x / (2 * pi) * y1
+        return float(j0), float(j1), float(y0v), float(y1v)
+
+
+def _decimal_airy(k):
+    """Ai and Ai' at x = k/8 as floats, from the Maclaurin series in decimal arithmetic."""
+    import decimal
+
+    with decimal.localcontext() as ctx:
+        ctx.prec = 60
+        D = decimal.Decimal
+        x = D(k) / _NODE_STEP
+        x3 = x * x * x
+        f, g, fd, gd = D(1), x, x * x / 2, D(1)  # the terms of f, g, f', g'
+        sf, sg, sfd, sgd = f, g, fd, gd
+        tiny = D(10) ** -70
+        n = 0
+        while n < 4 or max(abs(f), abs(g), abs(fd), abs(gd)) > tiny:
+            n += 1
+            f = f * x3 / ((3 * n - 1) * (3 * n))
+            g = g * x3 / ((3 * n) * (3 * n + 1))
+            fd = fd * x3 / ((3 * n + 2) * (3 * n))
+            gd = gd * x3 / ((3 * n) * (3 * n - 2))
+            sf, sg, sfd, sgd = sf + f, sg + g, sfd + fd, sgd + gd
+        c1, c2 = D(_AI0_D), D(_AIP0_D)
+        return float(c1 * sf - c2 * sg), float(c1 * sfd - c2 * sgd)
+
+
+def _nodes(kind):
+    """The node table of ``kind`` ("bessel": J0, J1, Y0, Y1; "airy": Ai, Ai'), by node."""
+    table = _node_tables.get(kind)
+    if table is None:
+        lo, hi = _J_NODES if kind == "bessel" else _AI_NODES
+        fn = _decimal_bessel if kind == "bessel" else _decimal_airy
+        table = _node_tables[kind] = np.array([fn(k) for k in range(lo, hi + 1)]).T.copy()
+    return table
+
+
+def _bessel_taylor(k, h, c0, c1):
+    """y(x0 + h) and y'(x0 + h) of a solution of x^2 y'' + x y' + x^2 y = 0 (order 0) from
+    y(x0) = c0, y'(x0) = c1, x0 = k / 8 (1-d float64 arrays)."""
+    x0 = k / _NODE_STEP
+    xx = x0 * x0
+    coef = [0.0, 0.0, c0, c1]  # c_(j-2) .. c_(j+1) end the list at step j
+    for j in range(_TAYLOR_TERMS - 2):
+        cm2, cm1, c, cp = coef[-4:]
+        coef.append(-((j + 1) * (2 * j + 1) * x0 * cp + (j * j + xx) * c + 2 * x0 * cm1 + cm2)
+                    / ((j + 2) * (j + 1) * xx))
+    coef = coef[2:]
+    val = coef[-1]
+    der = (len(coef) - 1) * coef[-1]
+    for j in range(len(coef) - 2, -1, -1):
+        val = val * h + coef[j]
+        if j:
+            der = der * h + j * coef[j]
+    return val, der
+
+
+def _hankel_pq(nu, z):
+    """Hankel's P and Q of order nu (0 or 1) at z >= 20 (1-d float64 arrays)."""
+    a = _ASYM[nu]
+    w = -1 / (z * z)
+    p = np.zeros_like(z)
+    q = np.zeros_like(z)
+    for k in range(_HANKEL_TERMS - 1, -1, -1):
+        p = p * w + a[2 * k]
+        q = q * w + a[2 * k + 1]
+    return p, q / z
+
+
+_HANKEL_TERMS = 14  # of P and of Q: 28 of the expansion's coefficients
+
+
+def _bessel_jy(x, which):
+    """J0, J1, Y0 or Y1 (``which`` "j0", "j1", "y0", "y1") on float64 arrays."""
+    x = np.asarray(x, np.float64)
+    flat = x.reshape(-1)
+    ax = np.abs(flat)
+    order = int(which[1])
+    out = np.full_like(flat, np.nan)
+    k = np.rint(np.minimum(ax, 1e9) * _NODE_STEP)
+    series = ax < (_J_NODES[0] - 0.5) / _NODE_STEP
+    taylor = (k >= _J_NODES[0]) & (k <= _J_NODES[1])
+    asym = (k > _J_NODES[1]) & (ax < np.inf)
+    if series.any():
+        z = ax[series]
+        q = -z * z / 4
+        t = np.ones_like(z)
+        s = np.ones_like(z)
+        sj0, sj1, sy0, sy1 = t.copy(), s.copy(), np.zeros_like(z), s.copy()
+        h = 1.0
+        for j in range(1, 14):
+            t = t * q / (j * j)
+            s = s * q / (j * (j + 1))
+            h_next = h + 1 / (j + 1)
+            sj0 += t
+            sj1 += s
+            sy0 += h * t
+            sy1 += (h + h_next) * s
+            h = h_next
+        j1 = z * (sj1 / 2)
+        if which == "j0":
+            v = sj0
+        elif which == "j1":
+            v = j1
+        else:
+            with np.errstate(divide="ignore"):
+                lg = np.log(z) - _LN2 + _EULER
+                if which == "y0":
+                    v = 2 / math.pi * (lg * sj0 - sy0)
+                else:
+                    v = 2 / math.pi * lg * j1 - (2 / math.pi) / z - z / (2 * math.pi) * sy1
+        out[series] = v
+    if taylor.any():
+        kk = k[taylor]
+        idx = (kk - _J_NODES[0]).astype(np.intp)
+        table = _nodes("bessel")
+        f0, f1 = (table[0], table[1]) if which[0] == "j" else (table[2], table[3])
+        val, der = _bessel_taylor(kk, ax[taylor] - kk / _NODE_STEP, f0[idx], -f1[idx])
+        out[taylor] = val if order == 0 else -der
+    if asym.any():
+        z = ax[asym]
+        p, q = _hankel_pq(order, z)
+        c, s = np.cos(z), np.sin(z)
+        if order == 0:
+            cw, sw = c + s, s - c  # sqrt(2) cos(z - pi/4), sqrt(2) sin(z - pi/4)
+        else:
+            cw, sw = s - c, -(s + c)  # the same at z - 3 pi/4
+        amp = 1 / np.sqrt(math.pi * z)
+        out[asym] = amp * (p * cw - q * sw) if which[0] == "j" else amp * (p * sw + q * cw)
+    if which[0] == "y":
+        out = np.where(flat < 0, np.nan, np.where(flat == 0, -np.inf, out))
+    elif order == 1:
+        out = np.where(np.signbit(flat), -out, out)  # J1 is odd (and J1(-0) = -0)
+    return out.reshape(x.shape)
+
+
+_U = [1.0]  # the coefficients u_k of the Airy functions' asymptotic expansions
+for _k in range(1, 40):
+    _U.append(_U[-1] * (6 * _k - 5) * (6 * _k - 3) * (6 * _k - 1) / ((2 * _k - 1) * 216 * _k))
+_AI_TERMS = 30
+_TWO_THIRDS_LO = 3.700743415417188e-17  # 2/3 - float(2/3)
+_AI_ZERO_ABOVE = 103.892  # PyTorch's Ai is 0 past here (the subnormal tail)
+
+
+def _split(a):
+    c = a * 134217729.0
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def _two_prod(a, b):
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _zeta(z):
+    """2/3 z^(3/2) as the unevaluated sum hi + lo of two doubles (z > 0)."""
+    s = np.sqrt(z)
+    p, e = _two_prod(s, s)
+    s_lo = ((z - p) - e) / (2 * s)
+    t, t_e = _two_prod(z, s)
+    t_lo = t_e + z * s_lo
+    hi, e = _two_prod(t, 2 / 3)
+    lo = e + t * _TWO_THIRDS_LO + t_lo * (2 / 3)
+    total = hi + lo
+    lo = lo - (total - hi)
+    return total, np.where(np.isfinite(lo), lo, 0.0)
+
+
+def _airy_taylor(k, h, c0, c1):
+    """Ai(x0 + h) from Ai(x0) = c0, Ai'(x0) = c1, x0 = k / 8 (y'' = x y)."""
+    x0 = k / _NODE_STEP
+    coef = [c0, c1, x0 * c0 / 2]
+    for m in range(3, _TAYLOR_TERMS):
+        coef.append((x0 * coef[m - 2] + coef[m - 3]) / (m * (m - 1)))
+    val = coef[-1]
+    for c in reversed(coef[:-1]):
+        val = val * h + c
+    return val
+
+
+def _airy_ai(x):
+    """Ai on float64 arrays."""
+    x = np.asarray(x, np.float64)
+    flat = x.reshape(-1)
+    out = np.full_like(flat, np.nan)
+    k = np.rint(np.clip(flat, -1e9, 1e9) * _NODE_STEP)
+    taylor = (k >= _AI_NODES[0]) & (k <= _AI_NODES[1])
+    if taylor.any():
+        kk = k[taylor]
+        idx = (kk - _AI_NODES[0]).astype(np.intp)
+        ai, aip = _nodes("airy")
+        out[taylor] = _airy_taylor(kk, flat[taylor] - kk / _NODE_STEP, ai[idx], aip[idx])
+    right = (k > _AI_NODES[1]) & (flat <= _AI_ZERO_ABOVE)
+    if right.any():
+        z = flat[right]
+        hi, lo = _zeta(z)
+        w = -1 / hi
+        s = np.zeros_like(z)
+        for u in reversed(_U[:_AI_TERMS]):
+            s = s * w + u
+        out[right] = np.exp(-hi) * np.exp(-lo) * s / (2 * _SQRT_PI * np.sqrt(np.sqrt(z)))
+    out[(flat > _AI_ZERO_ABOVE) & (flat < np.inf)] = 0.0
+    left = (k < _AI_NODES[0]) & (flat > -np.inf)
+    if left.any():
+        z = -flat[left]
+        hi, lo = _zeta(z)
+        w = -1 / (hi * hi)
+        p = np.zeros_like(z)
+        q = np.zeros_like(z)
+        for j in range(_AI_TERMS // 2 - 1, -1, -1):
+            p = p * w + _U[2 * j]
+            q = q * w + _U[2 * j + 1]
+        q = q / hi
+        c, s = np.cos(hi), np.sin(hi)
+        cl, sl = np.cos(lo), np.sin(lo)
+        cz, sz = c * cl - s * sl, s * cl + c * sl  # cos and sin of zeta
+        # sqrt(2) cos(zeta - pi/4) = cos + sin, sqrt(2) sin(zeta - pi/4) = sin - cos
+        out[left] = (p * (cz + sz) + q * (sz - cz)) / (math.sqrt(2 * math.pi) * np.sqrt(np.sqrt(z)))
+    return out.reshape(x.shape)
+
+
 # -- the ops ----------------------------------------------------------------------------------
 def _word(dt):
     return from_np[dt].word
 
 
-def _unary_input(input, name, kernel, low):
+def _unary_input(input, name, kernel, low, arg="input"):
     """input's array and the result's NumPy dtype (integers and bool give the default dtype;
     float16/bfloat16 only where PyTorch's CPU kernel takes them)."""
-    check_tensor(input, name)
+    check_tensor(input, name, arg)
     d = input._data
     k = d.dtype.kind
     if k == "c" or (not low and (d.dtype == np.float16 or k == "V")):
@@ -608,10 +879,16 @@ def _differentiable(name, kernel_name, fn, node, low, saves_input=True):
     return op
 
 
-def _plain(name, kernel_name, fn):
-    def op(input):
-        d, dt = _unary_input(input, name, kernel_name, False)
-        return _make(np.asarray(fn(d.astype(np.float64))).astype(dt))
+def _plain(name, kernel_name, fn, arg="input"):
+    """A non-differentiable op; ``arg`` is its argument's name in PyTorch ("input" or "x")."""
+    if arg == "x":
+        def op(x):
+            d, dt = _unary_input(x, name, kernel_name, False, "x")
+            return _make(np.asarray(fn(d.astype(np.float64))).astype(dt))
+    else:
+        def op(input):
+            d, dt = _unary_input(input, name, kernel_name, False)
+            return _make(np.asarray(fn(d.astype(np.float64))).astype(dt))
 
     op.__name__ = op.__qualname__ = name
     return op
@@ -650,23 +927,14 @@ special_scaled_modified_bessel_k1 = _plain(
     "special_scaled_modified_bessel_k1", "scaled_modified_bessel_k1_cpu",
     lambda x: _bessel_k(1, x, True))
 special_spherical_bessel_j0 = _plain("special_spherical_bessel_j0", "spherical_bessel_j0_cpu",
-                                     _spherical_j0)
+                                     _spherical_j0, "x")
 
 
-def _not_yet(name):
-    def op(input):
-        raise NotImplementedError(f"torch.special.{name[len('special_'):]} is not implemented "
-                                  "in ember yet")
-
-    op.__name__ = op.__qualname__ = name
-    return op
-
-
-special_airy_ai = _not_yet("special_airy_ai")
-special_bessel_j0 = _not_yet("special_bessel_j0")
-special_bessel_j1 = _not_yet("special_bessel_j1")
-special_bessel_y0 = _not_yet("special_bessel_y0")
-special_bessel_y1 = _not_yet("special_bessel_y1")
+special_airy_ai = _plain("special_airy_ai", "airy_ai_cpu", _airy_ai, "x")
+special_bessel_j0 = _plain("special_bessel_j0", "bessel_j0_cpu", lambda x: _bessel_jy(x, "j0"))
+special_bessel_j1 = _plain("special_bessel_j1", "bessel_j1_cpu", lambda x: _bessel_jy(x, "j1"))
+special_bessel_y0 = _plain("special_bessel_y0", "bessel_y0_cpu", lambda x: _bessel_jy(x, "y0"))
+special_bessel_y1 = _plain("special_bessel_y1", "bessel_y1_cpu", lambda x: _bessel_jy(x, "y1"))
 
 
 # -- two arguments ----------------------------------------------------------------------------
