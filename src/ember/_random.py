@@ -46,19 +46,33 @@ class MT19937:
     __slots__ = ("bg", "raw", "seed", "fresh", "next_double", "next_float")
 
     def __init__(self, seed=DEFAULT_SEED):
+        # the twister (NumPy's, in numpy.random) is made on the first draw: importing
+        # numpy.random is a good part of `import ember`'s time, and a script may never draw
+        self._set_seed(seed)
+
+    def __getattr__(self, name):  # only for the unset slots bg and raw: the first draw
+        if name not in ("bg", "raw"):
+            raise AttributeError(name)
         self.bg = np.random.MT19937()
         self.raw = self.bg.random_raw
-        self.manual_seed(seed)
+        self._seed_twister(self.seed)
+        return getattr(self, name)
 
-    def manual_seed(self, seed):
-        seed = int(seed)
-        if not -(1 << 63) <= seed <= _U64:
-            raise ValueError("Overflow when unpacking long long")
-        seed &= _U64  # negative seeds wrap to their unsigned 64-bit value, as in PyTorch
+    def _seed_twister(self, seed):
         try:
             self.bg._legacy_seeding(seed & 0xFFFFFFFF)  # NumPy's init_genrand, ~1 us
         except AttributeError:  # pragma: no cover - a NumPy without the legacy seeding hook
             self._set_key(_init_genrand(seed & 0xFFFFFFFF), 624)
+
+    def manual_seed(self, seed):
+        self._set_seed(seed)
+        self._seed_twister(self.seed)
+
+    def _set_seed(self, seed):
+        seed = int(seed)
+        if not -(1 << 63) <= seed <= _U64:
+            raise ValueError("Overflow when unpacking long long")
+        seed &= _U64  # negative seeds wrap to their unsigned 64-bit value, as in PyTorch
         self.seed = seed
         self.fresh = True  # PyTorch's freshly seeded engine reports next=0 rather than 624
         self.next_double = None
