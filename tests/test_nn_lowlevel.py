@@ -227,3 +227,175 @@ def test_cell_errors_match_torch():
                lambda: torch.gru_cell(tx[:2], th[:, :3], tw, tv))
     same_error(lambda: ember.gru_cell(ex[0], eh[0], ew, ev),
                lambda: torch.gru_cell(tx[0], th[0], tw, tv))
+
+
+# -- torch.convolution ------------------------------------------------------------------------
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_convolution_matches_torch(nd, transposed):
+    ex, tx = _pair((2, 4) + (5,) * nd, 1)
+    wshape = ((4, 3) if transposed else (3, 4)) + (3,) * nd
+    ew, tw = _pair(wshape, 2)
+    eb, tb = _pair((3,), 3)
+    args = ([2] * nd, [1], [1] * nd, transposed, [1] * nd if transposed else [0], 1)
+    eo = ember.convolution(ex, ew, eb, *args)
+    to = torch.convolution(tx, tw, tb, *args)
+    assert eo.grad_fn.name() == to.grad_fn.name() == "ConvolutionBackward0"
+    _check_same_run(eo, to, [ex, ew, eb], [tx, tw, tb], whole_graph=False)
+
+
+def test_convolution_errors_match_torch():
+    ex, tx = _pair((3, 5, 5), 1, requires_grad=False)
+    ew, tw = _pair((4, 3, 3, 3), 2, requires_grad=False)
+    same_error(lambda: ember.convolution(ex, ew, None, [1], [0], [1], False, [0], 1),
+               lambda: torch.convolution(tx, tw, None, [1], [0], [1], False, [0], 1))
+    same_error(lambda: ember.convolution(ex[None], ew, None, 1, [0], [1], False, [0], 1),
+               lambda: torch.convolution(tx[None], tw, None, 1, [0], [1], False, [0], 1))
+
+
+# -- torch.grid_sampler, grid_sampler_2d / _3d, affine_grid_generator --------------------------
+def test_grid_sample_mode_tables_match_torch():
+    F, tF = ember.nn.functional, torch.nn.functional
+    assert F.GRID_SAMPLE_INTERPOLATION_MODES == tF.GRID_SAMPLE_INTERPOLATION_MODES
+    assert F.GRID_SAMPLE_PADDING_MODES == tF.GRID_SAMPLE_PADDING_MODES
+
+
+@pytest.mark.parametrize("mode", [0, 1, 2])
+@pytest.mark.parametrize("padding", [0, 1, 2])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sampler_2d_matches_torch(mode, padding, align_corners):
+    ex, tx = _pair((2, 3, 4, 5), 1)
+    a = np.random.default_rng(2).uniform(-1.2, 1.2, (2, 3, 3, 2))
+    eg, tg = ember.from_numpy(a.copy()).requires_grad_(), torch.from_numpy(a.copy())
+    tg.requires_grad_()
+    for fe, ft in ((ember.grid_sampler, torch.grid_sampler),
+                   (ember.grid_sampler_2d, torch.grid_sampler_2d)):
+        eo = fe(ex, eg, mode, padding, align_corners)
+        to = ft(tx, tg, mode, padding, align_corners)
+        assert eo.grad_fn.name() == to.grad_fn.name() == "GridSampler2DBackward0"
+        assert_same(eo.detach(), to.detach(), 1e-6, 1e-8)
+    (eo * eo).sum().backward()
+    (to * to).sum().backward()
+    assert_same(ex.grad, tx.grad, 1e-6, 1e-8)
+    if mode != 1:  # nearest: PyTorch gives the grid no gradient, ember's a zero one
+        assert_same(eg.grad, tg.grad, 1e-6, 1e-8)
+
+
+@pytest.mark.parametrize("mode", [0, 1])
+def test_grid_sampler_3d_matches_torch(mode):
+    ex, tx = _pair((1, 2, 3, 4, 3), 1)
+    a = np.random.default_rng(2).uniform(-1, 1, (1, 2, 2, 3, 3))
+    eg, tg = ember.from_numpy(a.copy()), torch.from_numpy(a.copy())
+    eo = ember.grid_sampler_3d(ex, eg, mode, 0, False)
+    to = torch.grid_sampler_3d(tx, tg, mode, 0, False)
+    assert eo.grad_fn.name() == to.grad_fn.name() == "GridSampler3DBackward0"
+    _check_same_run(eo, to, [ex], [tx], whole_graph=False)
+    assert ember.grid_sampler(ex, eg, mode, 0, False).grad_fn.name() == "GridSampler3DBackward0"
+
+
+def test_grid_sampler_errors_match_torch():
+    ex, tx = _pair((2, 3, 4, 4), 1, requires_grad=False)
+    eg, tg = _pair((2, 3, 3, 2), 2, requires_grad=False)
+    e5, t5 = _pair((1, 1, 2, 2, 2), 3, requires_grad=False)
+    g5, u5 = _pair((1, 2, 2, 2, 3), 4, requires_grad=False)
+    same_error(lambda: ember.grid_sampler_3d(ex, eg, 0, 0, False),
+               lambda: torch.grid_sampler_3d(tx, tg, 0, 0, False))
+    same_error(lambda: ember.grid_sampler_2d(e5, g5, 0, 0, False),
+               lambda: torch.grid_sampler_2d(t5, u5, 0, 0, False))
+    same_error(lambda: ember.grid_sampler_3d(e5, g5, 2, 0, False),
+               lambda: torch.grid_sampler_3d(t5, u5, 2, 0, False))
+    same_error(lambda: ember.grid_sampler(e5, g5, 2, 0, False),
+               lambda: torch.grid_sampler(t5, u5, 2, 0, False))
+
+
+@pytest.mark.parametrize("size", [[2, 3, 4, 5], [2, 3, 2, 4, 3]])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_affine_grid_generator_matches_torch(size, align_corners):
+    nd = len(size) - 2
+    ex, tx = _pair((2, nd, nd + 1), 1)
+    eo = ember.affine_grid_generator(ex, size, align_corners)
+    to = torch.affine_grid_generator(tx, size, align_corners)
+    assert eo.grad_fn.name() == "AffineGridGeneratorBackward0"
+    _check_same_run(eo, to, [ex], [tx])
+    same_error(lambda: ember.affine_grid_generator(ex, size, None),
+               lambda: torch.affine_grid_generator(tx, size, None))
+
+
+# -- torch.embedding_bag, torch.embedding_renorm_ ---------------------------------------------
+@pytest.mark.parametrize("mode", [0, 1, 2])
+@pytest.mark.parametrize("include_last_offset", [False, True])
+@pytest.mark.parametrize("padding_idx", [None, 4])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_embedding_bag_matches_torch(mode, include_last_offset, padding_idx, dtype):
+    ew, tw = _pair((10, 3), 1, dtype)
+    idx = np.array([1, 2, 4, 5, 4, 3, 2, 9])
+    off = np.array([0, 3, 3, 8])
+    args = (False, mode, False, None, include_last_offset, padding_idx)
+    eo = ember.embedding_bag(ew, ember.from_numpy(idx), ember.from_numpy(off), *args)
+    to = torch.embedding_bag(tw, torch.from_numpy(idx), torch.from_numpy(off), *args)
+    assert len(eo) == 4
+    assert_same(eo, to, 1e-6, 1e-8)
+    assert eo[0].grad_fn.name() == to[0].grad_fn.name() == "EmbeddingBagBackward0"
+    (eo[0] * eo[0]).sum().backward()
+    (to[0] * to[0]).sum().backward()
+    assert_same(ew.grad, tw.grad, 1e-6, 1e-8)
+
+
+def test_embedding_bag_per_sample_weights_and_errors():
+    ew, tw = _pair((10, 3), 1)
+    ep, tp = _pair((6,), 2)
+    idx, off = np.array([1, 2, 4, 5, 4, 3]), np.array([0, 2])
+    eo = ember.embedding_bag(ew, ember.from_numpy(idx), ember.from_numpy(off), False, 0, False,
+                             ep)
+    to = torch.embedding_bag(tw, torch.from_numpy(idx), torch.from_numpy(off), False, 0, False,
+                             tp)
+    _check_same_run(eo[:1], to[:1], [ew, ep], [tw, tp], whole_graph=False)
+    assert_same(eo[1:], to[1:])
+    same_error(lambda: ember.embedding_bag(ew, ember.from_numpy(idx), ember.from_numpy(off),
+                                           False, 3),
+               lambda: torch.embedding_bag(tw, torch.from_numpy(idx), torch.from_numpy(off),
+                                           False, 3))
+
+
+def test_embedding_renorm_matches_torch():
+    ew, tw = _pair((5, 3), 1, np.float32, requires_grad=False)
+    er = ember.embedding_renorm_(ew, ember.tensor([0, 1, 1, 3]), 1.0, 2.0)
+    tr = torch.embedding_renorm_(tw, torch.tensor([0, 1, 1, 3]), 1.0, 2.0)
+    assert er is ew and tr is tw
+    assert_same(ew, tw, 1e-6, 1e-7)
+    el, tl = _pair((5, 3), 1)
+    same_error(lambda: ember.embedding_renorm_(el, ember.tensor([0]), 1.0, 2.0),
+               lambda: torch.embedding_renorm_(tl, torch.tensor([0]), 1.0, 2.0))
+
+
+# -- torch.ctc_loss -----------------------------------------------------------------------------
+@pytest.mark.parametrize("reduction", [None, 0, 1, 2])
+@pytest.mark.parametrize("tensor_lengths", [False, True])
+def test_ctc_loss_matches_torch(reduction, tensor_lengths):
+    a = np.random.default_rng(1).standard_normal((6, 2, 5))
+    ex = ember.from_numpy(a.copy()).log_softmax(2).detach().requires_grad_()
+    tx = torch.from_numpy(a.copy()).log_softmax(2).detach().requires_grad_()
+    tg = np.array([[1, 2, 2], [3, 4, 0]])
+    il, tl = [6, 5], [3, 2]
+    e_args = (ember.from_numpy(tg), *((ember.tensor(il), ember.tensor(tl)) if tensor_lengths
+                                      else (il, tl)))
+    t_args = (torch.from_numpy(tg), *((torch.tensor(il), torch.tensor(tl)) if tensor_lengths
+                                      else (il, tl)))
+    extra = () if reduction is None else (0, reduction)
+    eo = ember.ctc_loss(ex, *e_args, *extra)
+    to = torch.ctc_loss(tx, *t_args, *extra)
+    assert eo.grad_fn.name() == to.grad_fn.name()
+    _check_same_run(eo, to, [ex], [tx], whole_graph=False)
+
+
+# -- nn.functional.grad ---------------------------------------------------------------------
+def test_functional_grad_is_the_nn_grad_module():
+    F = ember.nn.functional
+    assert F.grad is ember.nn.grad
+    ex, tx = _pair((1, 2, 5, 5), 1)
+    ew, tw = _pair((3, 2, 3, 3), 2)
+    eg, tg = _pair((1, 3, 3, 3), 3)
+    assert_same(F.grad.conv2d_input(ex.shape, ew, eg), torch.nn.functional.grad.conv2d_input(
+        tx.shape, tw, tg).detach(), 1e-6, 1e-8)
+    assert_same(F.grad.conv2d_weight(ex, ew.shape, eg), torch.nn.functional.grad.conv2d_weight(
+        tx, tw.shape, tg).detach(), 1e-6, 1e-8)

@@ -15,6 +15,7 @@ from ..ops import normalization as _normalization
 from ..ops import padding as _padding
 from ..ops import pooling as _pooling
 from ..ops import sampling as _sampling
+from . import grad  # noqa: F401 (F.grad is the module nn.grad: conv1d_input, ...)
 from ._attention import (  # _canonical_mask: the layers' mask conversion, as in PyTorch
     _canonical_mask,  # noqa: F401
     multi_head_attention_forward,
@@ -25,6 +26,10 @@ __all__ = [
     "assert_int_or_pair", "log_softmax", "multi_head_attention_forward", "relu",
     "scaled_dot_product_attention", "sigmoid", "softmax", "tanh",
 ]
+
+# the integer codes of torch.grid_sampler's modes
+GRID_SAMPLE_INTERPOLATION_MODES = {"bilinear": 0, "nearest": 1, "bicubic": 2}
+GRID_SAMPLE_PADDING_MODES = {"zeros": 0, "border": 1, "reflection": 2}
 
 
 def relu(input, inplace=False):
