@@ -514,3 +514,17 @@ def test_autocast_state_functions_as_pytorch():
     with pytest.raises(NotImplementedError):
         ember.set_autocast_enabled("cpu", True)
     assert not ember.is_autocast_enabled("cpu")
+
+
+def test_small_torch_level_names():
+    """torch.bit, torch.windows, torch.i0_ and torch.is_inference as in PyTorch."""
+    assert ember.bit is ember.uint1 and torch.bit is torch.uint1
+    assert ember.windows.hann(5).tolist() == torch.windows.hann(5).tolist()
+    for lib in (ember, torch):
+        x = lib.tensor([0.0, 1.0, 2.0])
+        assert lib.i0_(x) is x
+        assert not lib.is_inference(x)
+        with lib.inference_mode():
+            assert lib.is_inference(lib.ones(1))
+    assert np.allclose(ember.tensor([0.0, 1.0]).i0_().tolist(),
+                       torch.tensor([0.0, 1.0]).i0_().tolist(), rtol=1e-6)

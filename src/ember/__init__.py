@@ -107,7 +107,7 @@ from .ops.rnn import *
 from .ops.sampling import *
 from .ops.shape import *
 from .ops.sorting import *
-from .ops.special_fns import i0, igamma, igammac
+from .ops.special_fns import i0, i0_, igamma, igammac
 from .ops.spectral import istft, stft
 from .ops.strided import *
 
@@ -169,6 +169,7 @@ contiguous_format = memory_format("contiguous_format")
 preserve_format = memory_format("preserve_format")
 channels_last = memory_format("channels_last")
 channels_last_3d = memory_format("channels_last_3d")
+bit = uint1  # PyTorch's alias
 
 
 def save(obj, f, *args, **kwargs):
@@ -226,6 +227,8 @@ def __getattr__(name):
                 "testing", "version", "cpu", "amp", "distributions", "signal",
                 "torch_version"):
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "windows":  # PyTorch's namespace holds torch.signal.windows under this name
+        return importlib.import_module(f"{__name__}.signal.windows")
     if name == "__version__":  # a TorchVersion (see torch_version)
         return importlib.import_module(f"{__name__}.torch_version").current()
     if name == "bfloat16":  # over ml_dtypes, loaded on first use

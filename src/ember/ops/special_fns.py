@@ -21,7 +21,7 @@ from .elementwise import where
 from .gamma import lgamma
 
 __all__ = [
-    "i0", "igamma", "igammac",
+    "i0", "i0_", "igamma", "igammac",
     "special_airy_ai", "special_bessel_j0", "special_bessel_j1", "special_bessel_y0",
     "special_bessel_y1",
     "special_chebyshev_polynomial_t", "special_chebyshev_polynomial_u",
@@ -1069,7 +1069,8 @@ def _inplace(fn):
     return method
 
 
+i0_ = _inplace(i0)
 TENSOR_METHODS = {
-    "i0": i0, "i0_": _inplace(i0), "igamma": igamma, "igamma_": _inplace(igamma),
+    "i0": i0, "i0_": i0_, "igamma": igamma, "igamma_": _inplace(igamma),
     "igammac": igammac, "igammac_": _inplace(igammac),
 }

@@ -30,7 +30,7 @@ from .creation import int_list
 from .indexing import _NotImplemented
 from .shape import _view_inplace, as_view
 
-__all__ = ["as_strided", "as_strided_", "as_strided_scatter", "resize_as_"]
+__all__ = ["as_strided", "as_strided_", "as_strided_scatter", "is_inference", "resize_as_"]
 
 
 def _owner(a):
@@ -435,6 +435,11 @@ def _index(self, positions, dims):
     raise exc
 
 
+def is_inference(input):
+    """Whether ``input`` was made in inference mode."""
+    return input._version.__class__ is InferenceVersion
+
+
 TENSOR_METHODS = {"as_strided": as_strided, "as_strided_": as_strided_,
                   "as_strided_scatter": as_strided_scatter, "resize_": resize_,
                   "resize_as_": resize_as_, "resize": resize, "resize_as": resize_as,
@@ -442,5 +447,5 @@ TENSOR_METHODS = {"as_strided": as_strided, "as_strided_": as_strided_,
                   "as_subclass": as_subclass, "map2_": map2_,
                   "to_padded_tensor": to_padded_tensor, "index": _index,
                   "name": property(lambda self: None),
-                  "is_inference": lambda self: self._version.__class__ is InferenceVersion,
+                  "is_inference": is_inference,
                   "chalf": lambda self, memory_format=None: self.to(complex32)}
