@@ -101,7 +101,8 @@ def test_deterministic_mode_fills_uninitialized_memory():
                 dtype = getattr(lib, dt)
                 for t in (lib.empty(3, dtype=dtype), lib.empty_like(lib.ones(2), dtype=dtype),
                           lib.ones(1).new_empty(2, dtype=dtype),
-                          lib.empty_strided((2,), (1,), dtype=dtype)):
+                          lib.empty_strided((2,), (1,), dtype=dtype),
+                          lib.zeros(1, dtype=dtype).resize_(3)):
                     seen.append((dt, str(t.dtype).split(".")[1], repr(t.tolist())))
             lib.utils.deterministic.fill_uninitialized_memory = False
             assert not lib.utils.deterministic.fill_uninitialized_memory

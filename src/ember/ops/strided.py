@@ -21,7 +21,7 @@ import weakref
 
 import numpy as np
 
-from .. import _names
+from .. import _determinism, _names
 from .._dtype import complex32, from_np
 from .._tensor import InferenceVersion, Tensor, _init, _make, _type_name
 from ._inplace import check_inplace
@@ -294,8 +294,8 @@ def resize_(self, *sizes, memory_format=None):
     flat, offset, _ = storage_of(d)
     if offset + need <= flat.size:
         out = _strided_array(flat, sizes, strides, offset, d.flags.writeable)
-    else:  # a larger storage: the old elements first, the new ones zero
-        grown = np.zeros(offset + need, d.dtype)
+    else:  # a larger storage: the old elements first, the new ones uninitialized
+        grown = _determinism.uninitialized(offset + need, d.dtype)
         grown[:flat.size] = flat
         out = _strided_array(grown, sizes, strides, offset, True)
     if out.shape != d.shape:  # PyTorch counts a change of sizes, not of strides alone
