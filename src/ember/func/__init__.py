@@ -6,12 +6,14 @@ Every transform takes a function and returns a function; they compose in any ord
 """
 
 from . import _batching  # noqa: F401 - registers the batching rules with vmap
+from ._einops import rearrange
 from ._functional_call import functional_call, stack_module_state
 from ._transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, linearize, vjp
 from ._vmap import vmap
 
 __all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp",
-           "linearize", "replace_all_batch_norm_modules_", "stack_module_state", "vjp", "vmap"]
+           "linearize", "rearrange", "replace_all_batch_norm_modules_", "stack_module_state",
+           "vjp", "vmap"]
 
 
 def replace_all_batch_norm_modules_(root):

@@ -1,0 +1,133 @@
+"""Small PyTorch names against PyTorch: torch.func.rearrange, autograd's
+enforce_grad_layout_policy and NestedIOFunction, torch.compiler.config and
+torch.utils.swap_tensors."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from torch.func import rearrange as t_rearrange
+
+import ember
+from ember.func import rearrange as e_rearrange
+from parity import assert_same, to_torch
+
+# -- torch.func.rearrange ------------------------------------------------------------------------
+GOOD = [
+    ("a b c -> c a b", {}),
+    ("a b c -> a (b c)", {}),
+    ("a b c -> (c a) b", {}),
+    ("(a1 a2) b c -> a1 a2 b c", {"a1": 2}),
+    ("(a1 a2) b c -> a1 a2 b c", {"a1": 2, "a2": 3}),
+    ("(a1 a2) b c -> a1 a2 b c", {"a1": -1, "a2": 3}),
+    ("a (b1 b2) c -> (c b2) a b1", {"b1": 2}),
+    ("a b c -> a 1 b c 1", {}),
+    ("a b c -> a () b c ()", {}),
+    ("a b c -> (a 1) b (1 c)", {}),
+    ("... c -> c ...", {}),
+    ("a ... -> ... a", {}),
+    ("a ... c -> (a ...) c", {}),
+    ("a ... c -> a (... c)", {}),
+    ("a b c ... -> (c b) ... a", {}),
+    ("... -> (...)", {}),
+    ("(a b) ... -> b ... a", {"b": 3}),
+]
+
+
+def _sample(shape=(6, 4, 5)):
+    return ember.from_numpy(np.random.default_rng(0).standard_normal(shape))
+
+
+@pytest.mark.parametrize("pattern,lengths", GOOD, ids=[p for p, _ in GOOD])
+def test_rearrange_values_views_and_grads(pattern, lengths):
+    e = _sample().requires_grad_()
+    t = to_torch(e)
+    re_, rt = e_rearrange(e, pattern, **lengths), t_rearrange(t, pattern, **lengths)
+    assert_same(re_, rt)
+    assert re_.is_contiguous() == rt.is_contiguous()
+    assert (re_._base is not None) == (rt._base is not None)  # a view where PyTorch's is one
+    w = np.random.default_rng(1).standard_normal(tuple(rt.shape))
+    (re_ * ember.from_numpy(w)).sum().backward()
+    (rt * torch.from_numpy(w)).sum().backward()
+    assert_same(e.grad, t.grad)
+
+
+def test_rearrange_gradcheck_vmap_forward_ad():
+    x = _sample((2, 6, 4)).requires_grad_()
+    f = lambda t: e_rearrange(t, "a (b1 b2) c -> (c b2) a b1", b1=2)  # noqa: E731
+    assert ember.autograd.gradcheck(f, (x,)) and ember.autograd.gradgradcheck(f, (x,))
+    g = lambda t: e_rearrange(t, "(b1 b2) c -> c b2 b1", b1=2)  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a batching rule for every step: no per-sample loop
+        out = ember.func.vmap(g)(x)
+    assert_same(out, torch.vmap(lambda t: t_rearrange(t, "(b1 b2) c -> c b2 b1", b1=2))(
+        to_torch(x)))
+    with ember.autograd.forward_ad.dual_level():
+        dual = ember.autograd.forward_ad.make_dual(x, ember.ones_like(x) * 2)
+        tangent = ember.autograd.forward_ad.unpack_dual(f(dual)).tangent
+    assert_same(tangent, t_rearrange(torch.full((2, 6, 4), 2.0, dtype=torch.float64),
+                                     "a (b1 b2) c -> (c b2) a b1", b1=2))
+
+
+def test_rearrange_stacks_lists_sums_unnamed_ones_and_keeps_0d():
+    parts = [_sample((3, 4)).requires_grad_() for _ in range(2)]
+    tparts = [to_torch(p) for p in parts]
+    for kind in (list, tuple):
+        out, tout = e_rearrange(kind(parts), "n a b -> a (b n)"), t_rearrange(
+            kind(tparts), "n a b -> a (b n)")
+        assert_same(out, tout)
+    out.sum().backward()
+    tout.sum().backward()
+    assert_same(parts[0].grad, tparts[0].grad)
+    # a left-side 1 over a longer dimension sums it out, as PyTorch's rearrange does
+    x = ember.arange(24).reshape(3, 2, 4)
+    assert_same(e_rearrange(x, "1 b c -> c b"), t_rearrange(torch.arange(24).reshape(3, 2, 4),
+                                                             "1 b c -> c b"))
+    s = ember.tensor(2.0)
+    assert e_rearrange(s, " -> ") is s and e_rearrange(s, "... -> ...") is s
+    assert_same(e_rearrange(ember.ones(0, 3), "(a b) c -> a b c", b=2),
+                t_rearrange(torch.ones(0, 3), "(a b) c -> a b c", b=2))
+
+
+BAD = [
+    ("a b c - > a b c", {}), ("a b c -> a -> b", {}), ("a a c -> a c", {}),
+    ("(a (b)) c -> a b c", {}), ("a b) c -> a b c", {}), ("(a b c -> a b c", {}),
+    ("a. b c -> a b c", {}), ("a .... -> a", {}), ("... a ... -> a", {}),
+    ("a b c -> ... a b c", {}), ("(a ...) -> a ...", {}), ("_a b c -> _a b c", {}),
+    ("a b 0 -> a b", {}), ("a b c -> a b c$", {}), ("a 2 c -> a c", {}),
+    ("a b c -> a b", {}), ("a b -> a b", {}), ("a b c d ... -> a b c d ...", {}),
+    ("a b c -> a b c", {"d": 2}), ("a b c -> a b c", {"a": True}),
+    ("a b c -> a b c", {"a": 2.5}), ("a b c -> a b c", {"a": [2]}),
+    ("a b c -> a b c", {"\u2026": 2}), ("(a1 a2) b c -> a1 a2 b c", {"a1": 4}),
+    ("(a1 a2) b c -> a1 a2 b c", {}), ("(a1 a2) b c -> a1 a2 b c", {"a1": 2, "a2": 2}),
+    ("a b c -> a b c", {"a": 5}), ("(a1 a2) b c -> a1 a2 b c", {"a2": 0}),
+    ("(a1 a2) b c -> a1 a2 b c", {"a1": -2}),
+]
+
+
+@pytest.mark.parametrize("pattern,lengths", BAD, ids=[f"{p}{k}" for p, k in BAD])
+def test_rearrange_errors(pattern, lengths):
+    with pytest.raises(Exception) as te:
+        t_rearrange(torch.ones(6, 4, 5), pattern, **lengths)
+    with pytest.raises(Exception) as ee:
+        e_rearrange(ember.ones(6, 4, 5), pattern, **lengths)
+    assert type(ee.value).__name__ == type(te.value).__name__
+    tmsg, emsg = str(te.value), str(ee.value)
+    if tmsg.endswith("}"):  # a set of names: its order is the hash's
+        tmsg, emsg = tmsg[:tmsg.index("{")], emsg[:emsg.index("{")]
+    assert emsg == tmsg
+
+
+def test_rearrange_other_errors_and_warnings():
+    for lib, fn in ((ember, e_rearrange), (torch, t_rearrange)):
+        with pytest.raises(TypeError, match="must be tuple of Tensors, not int"):
+            fn(5, "a -> a")
+        with pytest.raises(AttributeError, match="'int' object has no attribute 'split'"):
+            fn(lib.ones(2), 5)
+        with pytest.warns(RuntimeWarning, match="axes names that are keywords: class"):
+            fn(lib.ones(2), "class -> class")
+        with pytest.warns(FutureWarning, match="'axis' as an axis name"):
+            fn(lib.ones(2, 2), "a axis -> axis a")
+    assert ember.func.rearrange is e_rearrange and "rearrange" in ember.func.__all__
+    assert e_rearrange.__module__ == "ember.func"
