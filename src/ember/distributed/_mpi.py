@@ -154,11 +154,16 @@ def _exit_without_finalize():
     os._exit(1)
 
 
-def wait(requests, timeout, what, rank):
-    """Poll ``requests`` (one or a list) until done; raise on timeout or a failed peer."""
+def wait(requests, timeout, what, rank, status=None):
+    """Poll ``requests`` (one or a list) until done; raise on timeout or a failed peer.
+
+    ``status`` (one request only) receives the completed request's status (its sender)."""
     MPI = _MPI
     many = isinstance(requests, list)
     test = MPI.Request.Testall if many else MPI.Request.Test
+    if status is not None:
+        def test(request):
+            return request.Test(status)
     if test(requests):
         return
     start = time.monotonic()

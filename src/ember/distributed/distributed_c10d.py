@@ -11,6 +11,7 @@ import enum
 import os
 import pickle
 import struct
+import warnings
 from datetime import timedelta
 
 import numpy as np
@@ -22,14 +23,18 @@ from .._tensor import Tensor
 from . import _mpi
 
 __all__ = [
-    "Backend", "GroupMember", "ProcessGroup", "ReduceOp", "Work", "all_gather",
-    "all_gather_into_tensor", "all_gather_object", "all_reduce", "all_to_all", "barrier",
-    "broadcast", "broadcast_object_list", "destroy_process_group", "gather", "gather_object",
-    "get_backend", "get_default_backend_for_device", "get_rank", "get_world_size", "group",
-    "init_process_group", "irecv",
-    "is_available", "is_gloo_available", "is_initialized", "is_mpi_available",
-    "is_nccl_available", "is_torchelastic_launched", "isend", "monitored_barrier", "new_group",
-    "recv", "reduce", "reduce_scatter", "reduce_scatter_tensor", "scatter", "send",
+    "Backend", "DistBackendError", "DistError", "DistNetworkError", "DistStoreError",
+    "GroupMember", "P2POp", "ProcessGroup", "ReduceOp", "Work", "all_gather",
+    "all_gather_into_tensor", "all_gather_object", "all_gather_single", "all_reduce",
+    "all_to_all", "all_to_all_single", "barrier", "batch_isend_irecv", "broadcast",
+    "broadcast_object_list", "destroy_process_group", "gather", "gather_object", "get_backend",
+    "get_default_backend_for_device", "get_global_rank", "get_group_rank",
+    "get_node_local_rank", "get_process_group_ranks", "get_rank", "get_world_size", "group",
+    "init_process_group", "irecv", "is_available", "is_backend_available", "is_gloo_available",
+    "is_initialized", "is_mpi_available", "is_nccl_available", "is_torchelastic_launched",
+    "isend", "monitored_barrier", "new_group", "new_subgroups", "new_subgroups_by_enumeration",
+    "recv", "recv_object_list", "reduce", "reduce_scatter", "reduce_scatter_single",
+    "reduce_scatter_tensor", "scatter", "scatter_object_list", "send", "send_object_list",
 ]
 
 default_pg_timeout = timedelta(minutes=30)
@@ -54,6 +59,69 @@ def is_nccl_available():
 
 def is_torchelastic_launched():
     return os.environ.get("TORCHELASTIC_RUN_ID") is not None
+
+
+def _never():
+    return False
+
+
+_AVAILABLE = {"gloo": is_gloo_available, "mpi": is_mpi_available, "nccl": _never,
+              "ucc": _never, "xccl": _never}
+
+
+def _backend_available(name):
+    name = str(name).lower()
+    check = _AVAILABLE.get(name)
+    if check is not None:
+        return check()
+    return name in ("undefined", "gloo", "nccl", "ucc", "mpi", "xccl")
+
+
+def is_backend_available(backend):
+    """Whether ``backend`` ("gloo", "mpi", or "cpu:gloo,cuda:nccl" per device) can run here:
+    gloo and mpi when mpi4py is installed (both run over MPI), never nccl, ucc or xccl."""
+    if ":" in backend.lower():
+        return all(_backend_available(part.split(":", 1)[-1])
+                   for part in backend.lower().split(","))
+    return _backend_available(backend)
+
+
+def get_node_local_rank(fallback_rank=None):
+    """This process's rank on its machine: LOCAL_RANK (set by ``ember run`` and torchrun), else
+    the local rank an MPI launcher gave it (plain ``mpiexec``), else ``fallback_rank``."""
+    if "LOCAL_RANK" in os.environ:
+        return int(os.environ["LOCAL_RANK"])
+    for name in ("MPI_LOCALRANKID", "OMPI_COMM_WORLD_LOCAL_RANK"):
+        if name in os.environ and _mpi.launched_by_mpi() is not None:
+            return int(os.environ[name])
+    if fallback_rank is not None:
+        return int(fallback_rank)
+    raise RuntimeError(
+        "LOCAL_RANK is not in the environment. Consider passing fallback_rank to allow "
+        "`get_node_local_rank` to work, assuming you are not running in a multi-device context "
+        "and want the code to run locally instead.")
+
+
+# -- errors --------------------------------------------------------------------------------------
+class DistError(RuntimeError):
+    """Exception raised when an error occurs in the distributed library"""
+
+
+class DistBackendError(DistError):
+    """Exception raised when a backend error occurs in distributed"""
+
+
+class DistNetworkError(DistError):
+    """Exception raised when a network error occurs in distributed"""
+
+
+class DistStoreError(DistError):
+    """Exception raised when an error occurs in the distributed store"""
+
+
+for _cls in (DistError, DistBackendError, DistNetworkError, DistStoreError):
+    _cls.__module__ = _names.module_name("ember.distributed")  # as torch.distributed.DistError
+del _cls
 
 
 # -- ReduceOp ------------------------------------------------------------------------------------
@@ -134,6 +202,8 @@ class ProcessGroup:
         self._rank = comm.Get_rank()  # a communicator's rank and size never change
         self._size = comm.Get_size()
         self._table = bytearray(_FINGERPRINT.size * self._size)  # the fingerprints received
+        self.group_name = str(_world.group_count)  # "0" for the default group, as PyTorch's
+        _world.group_count += 1
 
     def rank(self):
         return self._rank
@@ -171,6 +241,7 @@ class _World:
     pg = None
     rank = -1
     groups = []
+    group_count = 0
 
 
 _world = _World()
@@ -278,6 +349,7 @@ def destroy_process_group(group=None):
         _world.pg = None
         _world.groups = []
         _world.rank = -1
+        _world.group_count = 0
         GroupMember.WORLD = globals()["group"].WORLD = None
     elif group != GroupMember.NON_GROUP_MEMBER:
         _free(group)
@@ -320,15 +392,21 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
     ranks = list(range(size)) if ranks is None else list(ranks)
     if sort_ranks:
         ranks = sorted(ranks)
+    if len(set(ranks)) != len(ranks):
+        raise ValueError(f"ranks list must not contain duplicate entries, got {ranks}")
+    if len(ranks) > size:
+        raise ValueError("the new group's world size should be less or equal to the world size "
+                         "set by init_process_group")
     for r in ranks:
         if not 0 <= r < size:
-            raise ValueError("The new group's rank should be within the world_size set by "
-                             "init_process_group")
+            raise ValueError(f"Rank {r} is out of range. Valid ranks are 0 to {size - 1} "
+                             f"(world_size={size})")
     me = _world.rank
     member = me in ranks
     MPI = _mpi.load()
     comm = pg._comm.Split(0 if member else MPI.UNDEFINED, ranks.index(me) if member else 0)
     if not member:
+        _world.group_count += 1  # the group's name is taken on every rank
         return GroupMember.NON_GROUP_MEMBER
     name = Backend(backend) if backend is not None else pg._backend
     if timeout is None:
@@ -336,6 +414,119 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
     g = ProcessGroup(comm, ranks, name, timeout)
     _world.groups.append(g)
     return g
+
+
+def new_subgroups(group_size=None, group=None, timeout=None, backend=None, pg_options=None,
+                  group_desc=None):
+    """Split ``group``'s ranks (default: all) into consecutive subgroups of ``group_size``
+    ranks. Every rank of the default group calls it; returns (this rank's subgroup, all)."""
+    if group_size is None:
+        raise ValueError("Default group size only takes effect when CUDA is available.If your "
+                         "subgroup using a backend that does not depend on CUDA,please pass in "
+                         "'group_size' correctly.")
+    if group_size <= 0:
+        raise ValueError(f"The arg 'group_size' ({group_size}) must be positive")
+    world_size = get_world_size(group=group)
+    if world_size < group_size:
+        raise ValueError(f"The arg 'group_size' ({group_size}) must not exceed the world size "
+                         f"({world_size})")
+    if world_size % group_size != 0:
+        raise ValueError(f"The world size ({world_size}) must be divisible by "
+                         f"'group_size={group_size}'")
+    ranks = get_process_group_ranks(group)
+    return new_subgroups_by_enumeration(
+        [ranks[i:i + group_size] for i in range(0, len(ranks), group_size)], timeout=timeout,
+        backend=backend, pg_options=pg_options, group_desc=group_desc)
+
+
+def new_subgroups_by_enumeration(ranks_per_subgroup_list, timeout=None, backend=None,
+                                 pg_options=None, group_desc=None):
+    """One subgroup per list of global ranks (the lists must not overlap). Every rank of the
+    default group calls it; returns (this rank's subgroup or None, all of them)."""
+    if ranks_per_subgroup_list is None or len(ranks_per_subgroup_list) == 0:
+        raise ValueError("The arg 'ranks_per_subgroup_list' cannot be empty")
+    subgroups = []
+    mine = None
+    owner = {}  # rank -> the list that holds it
+    for ranks in ranks_per_subgroup_list:
+        subgroup = new_group(ranks=ranks, timeout=timeout, backend=backend,
+                             pg_options=pg_options, group_desc=group_desc)
+        subgroups.append(subgroup)
+        me = get_rank()
+        for rank in ranks:
+            if rank in owner:
+                raise ValueError(f"Rank {rank} has appeared in both subgroup {owner[rank]} and "
+                                 f"{ranks}")
+            owner[rank] = ranks
+            if rank == me:
+                mine = subgroup
+    return mine, subgroups
+
+
+# -- ranks of groups -----------------------------------------------------------------------------
+def _registered(group):
+    """The ranks (global, by group rank) of a live process group; ValueError for any other."""
+    if isinstance(group, ProcessGroup) and (group is _world.pg or
+                                            any(g is group for g in _world.groups)):
+        return group._ranks
+    raise ValueError(f"Group {group} is not registered, please create group with "
+                     f"{_names.prefix}.distributed.new_group API")
+
+
+def get_group_rank(group, global_rank):
+    """The rank in ``group`` of the process whose default-group rank is ``global_rank``."""
+    if group is GroupMember.WORLD:
+        return global_rank
+    ranks = _registered(group)
+    if global_rank not in ranks:
+        raise ValueError(f"Global rank {global_rank} is not part of group {group}")
+    return ranks.index(global_rank)
+
+
+def get_global_rank(group, group_rank):
+    """The default-group rank of the process whose rank in ``group`` is ``group_rank``."""
+    if group is GroupMember.WORLD:
+        return group_rank
+    ranks = _registered(group)
+    if not isinstance(group_rank, int) or not 0 <= group_rank < len(ranks):
+        raise ValueError(f"Group rank {group_rank} is not part of group {group}")
+    return ranks[group_rank]
+
+
+def get_process_group_ranks(group):
+    """The global ranks of ``group`` (default: the default group), in group-rank order."""
+    pg = group or _default_pg()
+    try:
+        return list(_registered(pg))
+    except ValueError:
+        raise KeyError(pg) from None
+
+
+def _canonical_rank(pg, global_rank, group_rank, return_global=False):
+    """Either rank, as a group rank (or a global one with ``return_global``)."""
+    if group_rank is not None:
+        if global_rank is not None:
+            raise ValueError("Can't specify both group_rank and global_rank")
+        return get_global_rank(pg, group_rank) if return_global else group_rank
+    if global_rank is None:
+        raise ValueError("Must specify global_rank or group_rank")
+    return global_rank if return_global else get_group_rank(pg, global_rank)
+
+
+def _not_self(pg, rank, kind):
+    if pg.rank() == rank:
+        raise ValueError(f"Invalid {kind} rank: {kind} rank should not be the same as the rank "
+                         "of the current process.")
+
+
+def _warn_not_in_group(what):
+    me = -1 if _world.pg is None else _world.rank
+    warnings.warn(f"Running {what} on global rank {me} which does not belong to the given "
+                  "group.", stacklevel=3)
+
+
+def _group_or_default(group):
+    return _default_pg() if group is None or group is GroupMember.WORLD else group
 
 
 # -- Work ----------------------------------------------------------------------------------------
@@ -350,6 +541,7 @@ class Work:
         self._outputs = list(outputs)
         self._done = False
         self._exc = None
+        self._status = None  # a receive's MPI status, filled when it completes
 
     def _complete(self):
         self._done = True
@@ -361,12 +553,18 @@ class Work:
         if not self._done:
             if self._reqs:
                 limit = self._pg._timeout if timeout is None else timeout.total_seconds()
-                _mpi.wait(self._reqs, limit, self._what, _world.rank)
+                _mpi.wait(self._reqs, limit, self._what, _world.rank, self._status)
             self._complete()
         return True
 
     def is_completed(self):
-        if not self._done and (not self._reqs or _mpi.load().Request.Testall(self._reqs)):
+        if self._done:
+            return True
+        if self._status is not None:
+            done = self._reqs.Test(self._status)
+        else:
+            done = not self._reqs or _mpi.load().Request.Testall(self._reqs)
+        if done:
             self._complete()
         return self._done
 
@@ -582,7 +780,7 @@ def _all_reduce_unchecked(tensor, group=None):
 def _src(pg, src, group_src, name="src"):
     if group_src is not None:
         if src is not None:
-            raise ValueError(f"Can not specify both group_{name} and {name}")
+            raise ValueError("Can't specify both group_rank and global_rank")
         return group_src
     if src is None:
         src = 0
@@ -652,11 +850,20 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
 
 
 def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
+    """Deprecated: ``all_gather_single``."""
+    warnings.warn(f"`{_names.prefix}.distributed.all_gather_into_tensor` is deprecated. Please "
+                  f"use `{_names.prefix}.distributed.all_gather_single` instead.", FutureWarning,
+                  stacklevel=2)
+    return all_gather_single(output_tensor, input_tensor, group, async_op)
+
+
+def all_gather_single(output_tensor, input_tensor, group=None, async_op=False):
     """Every rank's ``input_tensor`` concatenated (or stacked) into ``output_tensor``."""
     _check_tensor(output_tensor, "output_tensor")
     _check_tensor(input_tensor, "input_tensor")
     pg = _pg(group)
     if pg is None:
+        _warn_not_in_group("all_gather_single")
         return None
     if output_tensor.dtype is not input_tensor.dtype:
         raise ValueError(f"Invalid usage of tensors with different dtypesFound "
@@ -761,18 +968,28 @@ def _reduce_scatter(pg, send, output, op, mop, async_op):
 
 
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
-    """Reduce every rank's ``input``; group rank ``i`` gets the ``i``-th chunk in ``output``."""
+    """Deprecated: ``reduce_scatter_single``."""
+    warnings.warn(f"`{_names.prefix}.distributed.reduce_scatter_tensor` is deprecated. Please "
+                  f"use `{_names.prefix}.distributed.reduce_scatter_single` instead.",
+                  FutureWarning, stacklevel=2)
+    return reduce_scatter_single(output, input, op, group, async_op)
+
+
+def reduce_scatter_single(output, input, op=ReduceOp.SUM, group=None, async_op=False):
+    """Reduce every rank's ``input``; group rank ``i`` gets the ``i``-th chunk (the input is the
+    outputs concatenated or stacked) in ``output``."""
     _check_tensor(output, "output")
     _check_tensor(input, "input")
     pg = _pg(group)
     if pg is None:
+        _warn_not_in_group("reduce_scatter_single")
         return None
     if output.dtype is not input.dtype:
         raise ValueError(f"Invalid usage of tensors with different dtypesFound {input.dtype} "
                          f"and  {output.dtype}")
     if input.numel() != output.numel() * pg.size():
         raise ValueError("input tensor must be the same size as output size times world size")
-    op, mop = _reduce_op(op, output, "reduce_scatter_tensor")
+    op, mop = _reduce_op(op, output, "reduce_scatter_single")
     _fingerprint(pg, "_REDUCE_SCATTER_BASE", input)
     send = np.ascontiguousarray(input._data).reshape(pg.size(), -1)
     return _reduce_scatter(pg, send, output, op, mop, async_op)
@@ -811,6 +1028,72 @@ def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op=False
             start += c
 
     return _run(pg, req, "alltoall", finish, async_op, output_tensor_list)
+
+
+def _real_dtype(dt):
+    # complex64 pairs with float32 as in PyTorch's check; complex128 with itself
+    return _dtype.float32 if dt is _dtype.complex64 else dt
+
+
+def _split_counts(t, splits, n):
+    """Bytes per peer of ``t`` cut along dim 0 by ``splits`` (None or []: equal parts)."""
+    rows = t._data.shape[0] if t._data.ndim else 1
+    row_bytes = t._data.nbytes // rows if rows else 0
+    if not splits:
+        if rows % n:
+            raise RuntimeError("Tensor's dim 0 does not divide equally across group size")
+        return [rows // n * row_bytes] * n
+    splits = [int(s) for s in splits]
+    if len(splits) != n:
+        raise RuntimeError("Number of tensor splits not equal to group size")
+    if sum(splits) != rows:
+        raise RuntimeError("Split sizes doesn't match total dim 0 size")
+    return [s * row_bytes for s in splits]
+
+
+def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=None, group=None,
+                      async_op=False):
+    """Rank ``i`` cuts ``input`` along dim 0 (``input_split_sizes`` rows per rank, else equal
+    parts) and sends part ``j`` to rank ``j``, which gets it as part ``i`` of ``output``."""
+    pg = _pg(group)
+    if pg is None:
+        _warn_not_in_group("all_to_all_single")
+        return None
+    _check_tensor(output, "output")
+    _check_tensor(input, "input")
+    if _real_dtype(input.dtype) is not _real_dtype(output.dtype):
+        raise ValueError(f"Invalid usage of tensors with different dtypesFound "
+                         f"{_real_dtype(output.dtype)} and  {input.dtype}")
+    if not input.is_contiguous():
+        raise ValueError("Tensors must be contiguous")
+    n = pg.size()
+    scount = _split_counts(input, input_split_sizes, n)
+    rcount = _split_counts(output, output_split_sizes, n)
+    if not output_split_sizes and not input_split_sizes and input.numel() * (
+            1 + input.dtype.is_complex) != output.numel() * (1 + output.dtype.is_complex):
+        err = RuntimeError("[enforce fail at gloo/alltoall.cc:30] in->size == out->size. ")
+        note(err, f"without split sizes, input ({input.numel()} elements) and output "
+                  f"({output.numel()}) must hold as many elements.")
+        raise err
+    _fingerprint(pg, "ALLTOALL", None)
+    # every rank's byte counts, so that a send and its receive that disagree raise everywhere
+    mine = np.array([*scount, *rcount], np.int64)
+    table = np.empty((n, 2 * n), np.int64)
+    pg._wait(pg._comm.Iallgather(mine, table), "alltoall")
+    sent, expected = table[:, :n], table[:, n:]
+    if not (sent == expected.T).all():
+        i, j = (int(v[0]) for v in np.nonzero(sent != expected.T))
+        err = RuntimeError(f"all_to_all_single: rank {pg._ranks[i]} sends {sent[i, j]} bytes "
+                           f"to rank {pg._ranks[j]}, which expects {expected[j, i]}")
+        note(err, "rank i's input_split_sizes[j] must equal rank j's output_split_sizes[i], "
+                  "counted in rows of dim 0.")
+        raise err
+    send = input._data.reshape(-1).view(np.uint8)
+    buf, back = _out(output)
+    recv = buf.reshape(-1).view(np.uint8)
+    req = pg._comm.Ialltoallv([send, (scount, np.cumsum([0, *scount[:-1]])), _mpi._MPI.BYTE],
+                              [recv, (rcount, np.cumsum([0, *rcount[:-1]])), _mpi._MPI.BYTE])
+    return _run(pg, req, "alltoall", back, async_op, [output])
 
 
 def barrier(group=None, async_op=False, device_ids=None, timeout=None):
@@ -866,33 +1149,34 @@ def monitored_barrier(group=None, timeout=None, wait_all_ranks=False):
 
 
 # -- point to point ------------------------------------------------------------------------------
-def _p2p_peer(pg, peer, group_peer, name):
-    if group_peer is not None:
-        if peer is not None:
-            raise ValueError(f"Can not specify both group_{name} and {name}")
-        return group_peer
-    if peer is None:
-        raise ValueError(f"Must specify either group_{name} or {name}")
-    return pg._group_rank(peer)
+def _p2p_peer(pg, peer, group_peer):
+    """The group rank of a peer given by its global or its group rank (one of them)."""
+    if group_peer is None and peer is not None:
+        return pg._group_rank(peer)  # a rank outside the group raises here, not in MPI
+    rank = _canonical_rank(pg, peer, group_peer)
+    if not isinstance(rank, int) or not 0 <= rank < pg.size():
+        raise ValueError(f"Group rank {rank} is not part of group {pg}")
+    return rank
 
 
 def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
-    """Send ``tensor`` to rank ``dst`` without waiting; returns a Work."""
+    """Send ``tensor`` to rank ``dst`` without waiting (to itself too); returns a Work."""
     _check_tensor(tensor, "tensor")
     pg = _pg(group)
     if pg is None:
+        _warn_not_in_group("isend")
         return None
-    peer = _p2p_peer(pg, dst, group_dst, "dst")
-    if peer == pg.rank():
-        raise ValueError("Invalid destination rank: destination rank should not be the same as "
-                         "the rank of the current process.")
+    peer = _p2p_peer(pg, dst, group_dst)
     buf = np.ascontiguousarray(tensor._data)
     req = pg._comm.Isend(buf, dest=peer, tag=tag)
     return Work(pg, req, "send", None, [tensor])
 
 
 def send(tensor, dst=None, group=None, tag=0, group_dst=None):
-    """Send ``tensor`` to rank ``dst``."""
+    """Send ``tensor`` to rank ``dst`` (another rank)."""
+    pg = _pg(group)
+    if pg is not None:
+        _not_self(pg, _p2p_peer(pg, dst, group_dst), "destination")
     work = isend(tensor, dst, group, tag, group_dst)
     if work is not None:
         work.wait()
@@ -908,15 +1192,15 @@ def irecv(tensor, src=None, group=None, tag=0, group_src=None):
     if src is None and group_src is None:
         peer = MPI.ANY_SOURCE
     else:
-        peer = _p2p_peer(pg, src, group_src, "src")
+        peer = _p2p_peer(pg, src, group_src)
     buf, back = _out(tensor)
     status = MPI.Status()
     req = pg._comm.Irecv(buf, source=peer, tag=tag)
     work = Work(pg, req, "recv", None, [tensor])
+    work._status = status
 
     def finish():
-        req.Wait(status)  # already complete: this reads who sent it
-        work._source = pg._ranks[status.Get_source()]
+        work._source = pg._ranks[status.Get_source()]  # who sent it
         back()
 
     work._finish = finish
@@ -929,7 +1213,57 @@ def recv(tensor, src=None, group=None, tag=0, group_src=None):
     if work is None:
         return -1
     work.wait()
+    if src is None and group_src is None:
+        _not_self(work._pg, work._pg._group_rank(work._source), "source")
     return work._source
+
+
+class P2POp:
+    """One send or receive of ``batch_isend_irecv``: ``op`` is ``isend`` or ``irecv``, ``peer``
+    the other rank (global; or ``group_peer``, its rank in ``group``)."""
+
+    def __new__(cls, op, tensor, peer=None, group=None, tag=0, group_peer=None):
+        if op is not isend and op is not irecv:
+            raise ValueError("Invalid ``op``. Expected ``op`` to be of type "
+                             f"``{_names.prefix}.distributed.isend`` or "
+                             f"``{_names.prefix}.distributed.irecv``.")
+        _check_tensor(tensor, "tensor")
+        return object.__new__(cls)
+
+    def __init__(self, op, tensor, peer=None, group=None, tag=0, group_peer=None):
+        self.op = op
+        self.tensor = tensor
+        self.group = _group_or_default(group)
+        self.peer = _canonical_rank(self.group, peer, group_peer, return_global=True)
+        self.tag = tag
+        self.group_peer = _canonical_rank(self.group, peer, group_peer)
+
+    def __repr__(self):
+        me = get_rank(self.group)
+        name = self.op.__name__
+        src, dst = (me, self.group_peer) if name == "isend" else (self.group_peer, me)
+        return (f"P2POp({name} pg={self.group.group_name}, group_src={src}, group_dst={dst},  "
+                f"{self.tensor.shape}, {self.tensor.dtype})")
+
+
+def batch_isend_irecv(p2p_op_list):
+    """Start every send and receive of ``p2p_op_list`` (P2POps of one group) at once; returns
+    their Works. The order of the list cannot deadlock: nothing waits until ``wait()``."""
+    if not isinstance(p2p_op_list, list) or not all(isinstance(p, P2POp) for p in p2p_op_list):
+        raise ValueError("Invalid ``p2p_op_list``. Each op is expected to to be of type "
+                         f"``{_names.prefix}.distributed.P2POp``.")
+    pg = p2p_op_list[0].group
+    if not all(p.group == pg for p in p2p_op_list):
+        raise ValueError("All ops need to use the same group.")
+    works = []
+    for p in p2p_op_list:
+        if p.op is isend:
+            work = isend(p.tensor, group=p.group, tag=p.tag, group_dst=p.group_peer)
+        else:
+            work = irecv(p.tensor, group=p.group, tag=p.tag, group_src=p.group_peer)
+        if work is not None:
+            works.append(work)
+    return works
 
 
 # -- objects -------------------------------------------------------------------------------------
@@ -987,4 +1321,90 @@ def broadcast_object_list(object_list, src=None, group=None, device=None, group_
     pg._wait(pg._comm.Ibcast(payload, root=root), "broadcast")
     if pg.rank() != root:
         object_list[:] = pickle.loads(payload.tobytes())
+    return None
+
+
+def send_object_list(object_list, dst=None, group=None, device=None, group_dst=None,
+                     use_batch=False):
+    """Send the picklable objects of ``object_list`` to rank ``dst`` (another rank), which
+    receives them with ``recv_object_list`` into a list of as many entries."""
+    pg = _group_or_default(group)
+    if pg == GroupMember.NON_GROUP_MEMBER:
+        _canonical_rank(pg, dst, group_dst)
+        _warn_not_in_group("send_object_list")
+        return None
+    peer = _p2p_peer(pg, dst, group_dst)
+    _not_self(pg, peer, "destination")
+    parts = [_pickled(obj) for obj in object_list]
+    sizes = np.array([p.size for p in parts], np.int64)
+    payload = np.concatenate(parts) if parts else np.empty(0, np.uint8)
+    pg._wait(pg._comm.Isend(sizes, dest=peer, tag=0), "send")
+    pg._wait(pg._comm.Isend([payload, _mpi._MPI.BYTE], dest=peer, tag=0), "send")
+    return None
+
+
+def recv_object_list(object_list, src=None, group=None, device=None, group_src=None,
+                     use_batch=False):
+    """Receive the objects that rank ``src`` sent with ``send_object_list`` into
+    ``object_list`` (one entry per object sent); returns the sender's global rank."""
+    pg = _group_or_default(group)
+    if pg == GroupMember.NON_GROUP_MEMBER:
+        _canonical_rank(pg, src, group_src)
+        _warn_not_in_group("recv_object_list")
+        return -1
+    peer = _p2p_peer(pg, src, group_src)
+    _not_self(pg, peer, "source")
+    MPI = _mpi.load()
+    sizes = np.full(len(object_list) + 1, -1, np.int64)  # one more: a longer list is caught
+    pg._wait(pg._comm.Irecv(sizes, source=peer, tag=0), "recv")
+    if sizes[-1] != -1 or (sizes[:-1] == -1).any():
+        sent = "more" if sizes[-1] != -1 else int((sizes[:-1] != -1).sum())
+        raise RuntimeError(f"recv_object_list: rank {pg._ranks[peer]} sent {sent} objects, "
+                           f"but object_list has {len(object_list)} entries")
+    sizes = sizes[:-1]
+    payload = np.empty(int(sizes.sum()), np.uint8)
+    pg._wait(pg._comm.Irecv([payload, MPI.BYTE], source=peer, tag=0), "recv")
+    start = 0
+    for i, size in enumerate(sizes.tolist()):
+        object_list[i] = pickle.loads(payload[start:start + size].tobytes())
+        start += size
+    return pg._ranks[peer]
+
+
+def scatter_object_list(scatter_object_output_list, scatter_object_input_list=None, src=None,
+                        group=None, group_src=None):
+    """Entry ``i`` of ``scatter_object_input_list`` on rank ``src`` (default 0) into
+    ``scatter_object_output_list[0]`` on group rank ``i``."""
+    pg = _group_or_default(group)
+    if src is None and group_src is None:
+        src = 0
+    if pg == GroupMember.NON_GROUP_MEMBER:
+        _canonical_rank(pg, src, group_src)
+        _warn_not_in_group("scatter_object_list")
+        return None
+    root = _src(pg, src, group_src)
+    if not isinstance(scatter_object_output_list, list) or len(scatter_object_output_list) < 1:
+        raise ValueError("Expected argument scatter_object_output_list to be a list of size at "
+                         "least 1.")
+    n = pg.size()
+    sizes = table = None
+    if pg.rank() == root:
+        if scatter_object_input_list is None:
+            raise ValueError("source rank must provide non-None scatter_object_input_list")
+        if len(scatter_object_input_list) != n:
+            raise RuntimeError(f"ProcessGroupGloo::scatter: Incorrect input list size "
+                               f"{len(scatter_object_input_list)}. Input list size should be "
+                               f"{n}, same as size of the process group.")
+        parts = [_pickled(obj) for obj in scatter_object_input_list]
+        sizes = np.array([p.size for p in parts], np.int64)
+        table = np.concatenate(parts)
+    _fingerprint(pg, "OBJECT", None)
+    size = np.empty(1, np.int64)
+    pg._wait(pg._comm.Iscatter(sizes, size, root=root), "scatter")
+    payload = np.empty(int(size[0]), np.uint8)
+    spec = None
+    if sizes is not None:
+        spec = [table, (sizes, np.cumsum([0, *sizes[:-1]])), _mpi._MPI.BYTE]
+    pg._wait(pg._comm.Iscatterv(spec, [payload, _mpi._MPI.BYTE], root=root), "scatter")
+    scatter_object_output_list[0] = pickle.loads(payload.tobytes())
     return None
