@@ -131,3 +131,125 @@ def test_rearrange_other_errors_and_warnings():
             fn(lib.ones(2, 2), "a axis -> axis a")
     assert ember.func.rearrange is e_rearrange and "rearrange" in ember.func.__all__
     assert e_rearrange.__module__ == "ember.func"
+
+
+# -- torch.utils.swap_tensors ---------------------------------------------------------------------
+def _swap_case(lib, case):
+    """Run one swap_tensors scenario; returns what it leaves or the error (type, text)."""
+    swap = lib.utils.swap_tensors
+    try:
+        if case == "plain":
+            a, b = lib.ones(2), lib.zeros(3, requires_grad=True)
+            swap(a, b)
+            return a.tolist(), b.tolist(), a.requires_grad, b.requires_grad, a.is_leaf
+        if case == "parameter":
+            a, b = lib.nn.Parameter(lib.ones(2)), lib.zeros(2)
+            swap(a, b)
+            return type(a).__name__, type(b).__name__, a.requires_grad, b.requires_grad
+        if case == "leaf_in_graph":  # only its AccumulateGrad holds it: swapped, node poisoned
+            a, b = lib.ones(2, requires_grad=True), lib.zeros(2)
+            y = a * 2
+            swap(a, b)
+            out = (a.tolist(), b.tolist())
+            y.sum().backward()
+            return out
+        if case == "leaf_saved":
+            a, b = lib.ones(2, requires_grad=True), lib.zeros(2)
+            y = a * a  # noqa: F841
+            swap(a, b)
+        if case == "nonleaf_saved":
+            x = lib.ones(2, requires_grad=True)
+            a, b = x * 2, lib.zeros(2)
+            y = a * a  # noqa: F841
+            swap(a, b)
+        if case == "nonleaf_output_saved":  # an output is saved as its data: the swap is fine
+            x = lib.ones(2, requires_grad=True)
+            a, b = x * 2, lib.zeros(2)
+            y = a.exp()
+            swap(a, b)
+            y.sum().backward()
+            return a.tolist(), b.tolist(), [round(v, 4) for v in x.grad.tolist()]
+        if case == "saved_nested":  # einsum keeps its operands in a list
+            w, a, b = lib.ones(2, 2, requires_grad=True), lib.ones(2, 2), lib.zeros(2, 2)
+            y = lib.einsum("ij,jk->ik", a, w)  # noqa: F841
+            swap(a, b)
+        if case == "custom_function_saved":
+            class Twice(lib.autograd.Function):
+                @staticmethod
+                def forward(ctx, x):
+                    ctx.save_for_backward(x)
+                    return x * 2
+
+                @staticmethod
+                def backward(ctx, g):
+                    return g * ctx.saved_tensors[0]
+
+            a, b = lib.ones(2, requires_grad=True) * 1, lib.zeros(2)
+            y = Twice.apply(a)  # noqa: F841
+            swap(a, b)
+        if case == "view_alive":
+            a, b = lib.ones(2), lib.zeros(2)
+            v = a[:1]  # noqa: F841
+            swap(a, b)
+        if case == "grad_of_other":
+            p, g, b = lib.ones(2, requires_grad=True), lib.ones(2), lib.zeros(2)
+            p.grad = g
+            swap(g, b)
+        if case == "swap_a_view":
+            base = lib.ones(2)
+            a, b = base[:1], lib.zeros(1)
+            swap(a, b)
+            return a.tolist(), b.tolist(), a._base is base, b._base is base
+        if case == "weakref":
+            import weakref
+
+            a, b = lib.ones(2), lib.zeros(2)
+            r = weakref.ref(b)  # noqa: F841
+            swap(a, b)
+        if case == "retain_grad":
+            x = lib.ones(2, requires_grad=True)
+            a, b = x * 2, lib.zeros(2)
+            a.retain_grad()
+            swap(b, a)
+        if case == "hook_follows":
+            x = lib.ones(2, requires_grad=True)
+            a, b = x * 2, lib.zeros(2)
+            a.register_hook(lambda g: g * 10)
+            swap(a, b)
+            (b * 1).sum().backward()
+            return x.grad.tolist(), a.grad_fn is None
+        if case == "not_a_tensor":
+            swap(lib.ones(2), 3)
+        if case == "after_backward":
+            a, b = lib.ones(2, requires_grad=True), lib.zeros(2)
+            (a * 2).sum().backward()
+            swap(a, b)
+            return b.grad.tolist(), a.grad
+        return "swapped"
+    except Exception as e:
+        return type(e).__name__, str(e).replace("ember", "torch")
+
+
+SWAP_CASES = ["plain", "parameter", "leaf_in_graph", "leaf_saved", "nonleaf_saved",
+              "nonleaf_output_saved", "saved_nested", "custom_function_saved", "view_alive",
+              "grad_of_other", "swap_a_view", "weakref", "retain_grad", "hook_follows",
+              "not_a_tensor", "after_backward"]
+
+
+@pytest.mark.parametrize("case", SWAP_CASES)
+def test_swap_tensors(case):
+    assert _swap_case(ember, case) == _swap_case(torch, case)
+
+
+def test_swap_tensors_exchanges_everything():
+    x = ember.ones(2, requires_grad=True)
+    a = x * 3
+    b = ember.arange(4, dtype=ember.int64).reshape(2, 2)
+    fn, version = a.grad_fn, a._version
+    swap = ember.utils.swap_tensors
+    swap(a, b)
+    assert b.grad_fn is fn and b._version is version and b.dtype == ember.float32
+    assert a.grad_fn is None and a.dtype == ember.int64 and a.shape == (2, 2)
+    (b * 1).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+    assert swap.__module__ == "ember.utils" and "swap_tensors" in ember.utils.__all__
