@@ -253,3 +253,52 @@ def test_swap_tensors_exchanges_everything():
     (b * 1).sum().backward()
     assert x.grad.tolist() == [3.0, 3.0]
     assert swap.__module__ == "ember.utils" and "swap_tensors" in ember.utils.__all__
+
+
+# -- torch.autograd.NestedIOFunction -------------------------------------------------------------
+def _nested_io(lib):
+    """What PyTorch 2.13's legacy NestedIOFunction does: calls fail, the helpers work."""
+    seen = []
+
+    def run(call):
+        try:
+            seen.append(("ok", call()))
+        except Exception as e:
+            seen.append((type(e).__name__, str(e)))
+
+    class F(lib.autograd.NestedIOFunction):
+        def forward_extended(self, a, b):
+            return a * 2, b
+
+        def backward_extended(self, ga, gb):
+            return ga * 2, None, [gb]
+
+    with pytest.warns(DeprecationWarning, match="should not be instantiated"):
+        f = F()
+    x = lib.ones(3, requires_grad=True)
+    run(lambda: f(x, (x,)))
+    run(lambda: F.apply(x, x))
+    run(lambda: f.saved_tensors)
+    f.save_for_backward(x, [None, x])
+    seen.append((len(f.to_save), type(f._to_save_nested[1]).__name__))
+    run(lambda: f.saved_tensors)
+    f.mark_dirty(x, k=[x])
+    f.mark_non_differentiable(x)
+    seen.append((len(f.dirty_tensors), len(f.non_differentiable)))
+    run(lambda: f.save_for_backward(3))
+    f._nested_output = (x, [x])
+    seen.append([g.tolist() if g is not None else None
+                 for g in f.backward(lib.ones(3), lib.full((3,), 3.0))])
+    f._nested_input = (x, [x])
+    out = f.forward()
+    seen.append(([o.tolist() for o in out], out[0].requires_grad, hasattr(f, "_nested_input")))
+    run(lambda: f._do_backward((), False))
+    run(lambda: lib.autograd.NestedIOFunction.forward_extended(f))
+    seen.append(issubclass(F, lib.autograd.Function))
+    return seen
+
+
+def test_nested_io_function():
+    assert _nested_io(ember) == _nested_io(torch)
+    assert "NestedIOFunction" in ember.autograd.__all__
+    assert ember.autograd.NestedIOFunction.__module__ == "ember.autograd.function"

@@ -17,7 +17,7 @@ from .anomaly import (
     set_detect_anomaly,
 )
 from .engine import backward, grad
-from .function import Function, FunctionCtx, once_differentiable
+from .function import Function, FunctionCtx, NestedIOFunction, once_differentiable
 from .grad_mode import (
     enable_grad,
     inference_mode,
@@ -39,7 +39,8 @@ def is_tensor_like(inp):
     return isinstance(inp, _tensor.Tensor) or hasattr(type(inp), "__torch_function__")
 
 __all__ = [
-    "Function", "Node", "Variable", "backward", "enable_grad", "grad", "gradcheck",
+    "Function", "NestedIOFunction", "Node", "Variable", "backward", "enable_grad", "grad",
+    "gradcheck",
     "gradgradcheck", "inference_mode", "is_grad_enabled", "no_grad", "set_grad_enabled",
 ]
 

@@ -25,6 +25,7 @@ import warnings
 import numpy as np
 
 from .. import _names
+from .._errors import note
 from .._tensor import Tensor, _make, _type_name
 from . import forward_ad as _fw
 from .forward_ad import state as _fw_state
@@ -39,7 +40,8 @@ from .graph import (
     saved_hooks,
 )
 
-__all__ = ["Function", "FunctionCtx", "once_differentiable", "BackwardCFunction"]
+__all__ = ["Function", "FunctionCtx", "once_differentiable", "BackwardCFunction",
+           "NestedIOFunction"]
 
 
 class FunctionCtx:
@@ -498,3 +500,154 @@ def once_differentiable(fn):
         return tuple(wrapped) if is_tuple else wrapped[0]
 
     return wrapper
+
+
+# -- the legacy NestedIOFunction ----------------------------------------------------------
+def _typename(obj):
+    cls = type(obj)
+    name = cls.__qualname__
+    return name if cls.__module__ == "builtins" else f"{cls.__module__}.{name}"
+
+
+def _nesting_error(obj, accepted):
+    return ValueError(f"Auto nesting doesn't know how to process an input object of type "
+                      f"{_typename(obj)}. Accepted types: {accepted}, or lists/tuples of them")
+
+
+def _iter_tensors(obj, with_none=False):
+    """The tensors in a nest of lists, tuples and dicts, in order (and the Nones, if asked);
+    None is skipped otherwise, any other object refused."""
+    if isinstance(obj, Tensor) or (with_none and obj is None):
+        yield obj
+    elif obj is None:
+        return
+    elif isinstance(obj, (list, tuple)):
+        for o in obj:
+            yield from _iter_tensors(o, with_none)
+    elif isinstance(obj, dict):
+        for o in obj.values():
+            yield from _iter_tensors(o, with_none)
+    else:
+        raise _nesting_error(obj, "Tensors or None" if with_none else "Tensors")
+
+
+def _map_tensor_data(obj):
+    """The nest ``obj`` with each tensor replaced by its ``.data``."""
+    if isinstance(obj, Tensor):
+        return obj.data
+    if obj is None:
+        return None
+    if isinstance(obj, (list, tuple)):
+        mapped = (_map_tensor_data(o) for o in obj)
+        return type(obj)(*mapped) if hasattr(obj, "_fields") else type(obj)(mapped)
+    if isinstance(obj, dict):
+        return {k: _map_tensor_data(v) for k, v in obj.items()}
+    raise _nesting_error(obj, "Tensors")
+
+
+def _unflatten(flat, proto):
+    """The flat sequence ``flat`` put back into the nesting of lists and tuples of ``proto``."""
+    def fill(flat, proto):
+        if not isinstance(proto, (list, tuple)):
+            return flat[0], flat[1:]
+        out = []
+        for p in proto:
+            if p is None:
+                out.append(None)
+            else:
+                item, flat = fill(flat, p)
+                out.append(item)
+        return type(proto)(out), flat
+
+    return fill(flat, proto)[0]
+
+
+class NestedIOFunction(Function):
+    r"""
+    This class is here only for backward compatibility reasons.
+    Use :class:`Function` instead of this for any new use case.
+
+    (The legacy interface: ``forward_extended`` and ``backward_extended`` as instance methods
+    over nested lists and tuples of tensors. As in PyTorch 2.13, whose Function no longer has
+    the legacy ``_do_forward``, calling an instance raises AttributeError, and so does
+    ``apply``; the nesting helpers below still work on an instance.)
+    """
+
+    def _do_forward(self, *input):
+        self._nested_input = input
+        flat_input = tuple(_iter_tensors(input))
+        try:
+            do_forward = super()._do_forward
+        except AttributeError as e:
+            note(e, "NestedIOFunction is the legacy interface, which no longer runs: write a "
+                    "Function with static forward(ctx, ...) and backward(ctx, ...) and call "
+                    "it through .apply.")
+            raise
+        return _unflatten(do_forward(*flat_input), self._nested_output)
+
+    def _do_backward(self, gradients, retain_variables):
+        self.retain_variables = retain_variables
+        result = super()._do_backward(gradients, retain_variables)
+        if not retain_variables:
+            del self._nested_output
+            del self._to_save_nested
+        return result
+
+    def backward(self, *gradients):
+        r"""
+        Shared backward utility.
+        """
+        nested_gradients = _unflatten(gradients, self._nested_output)
+        result = self.backward_extended(*nested_gradients)
+        return tuple(_iter_tensors(result, with_none=True))
+
+    __call__ = _do_forward
+
+    def forward(self, *args):
+        r"""
+        Shared forward utility.
+        """
+        nested_tensors = _map_tensor_data(self._nested_input)
+        result = self.forward_extended(*nested_tensors)
+        del self._nested_input
+        self._nested_output = result
+        return tuple(_iter_tensors(result))
+
+    def save_for_backward(self, *args):
+        r"""
+        See :meth:`Function.save_for_backward`.
+        """
+        self.to_save = tuple(_iter_tensors(args))
+        self._to_save_nested = args
+
+    @property
+    def saved_tensors(self):
+        r"""
+        See :meth:`Function.saved_tensors`.
+        """
+        nested = self._to_save_nested
+        return _unflatten((), nested)  # an instance never runs in a graph: nothing was saved
+
+    def mark_dirty(self, *args, **kwargs):
+        r"""
+        See :meth:`Function.mark_dirty`.
+        """
+        self.dirty_tensors = tuple(_iter_tensors((args, kwargs)))
+
+    def mark_non_differentiable(self, *args, **kwargs):
+        r"""
+        See :meth:`Function.mark_non_differentiable`.
+        """
+        self.non_differentiable = tuple(_iter_tensors((args, kwargs)))
+
+    def forward_extended(self, *input):
+        r"""
+        User defined forward.
+        """
+        raise NotImplementedError
+
+    def backward_extended(self, *grad_output):
+        r"""
+        User defined backward.
+        """
+        raise NotImplementedError
