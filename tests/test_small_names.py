@@ -302,3 +302,67 @@ def test_nested_io_function():
     assert _nested_io(ember) == _nested_io(torch)
     assert "NestedIOFunction" in ember.autograd.__all__
     assert ember.autograd.NestedIOFunction.__module__ == "ember.autograd.function"
+
+
+# -- torch.autograd.enforce_grad_layout_policy ---------------------------------------------------
+def _grad_layouts(lib):
+    """The strides of .grad for leaves of several layouts, with the contract on and off."""
+    p = lib.empty(2, 3, 4).permute(2, 0, 1).requires_grad_()  # dense, permuted
+    y = lib.randn(3, 4).t().requires_grad_()
+    s = lib.randn(4, 6)[:, ::2].requires_grad_()  # not dense: row-major gradients
+    x = lib.randn(4, 2, 3, requires_grad=True)
+    seen = []
+
+    def run():
+        for leaf, make in ((p, lambda: (p * 2).sum()), (p, lambda: (p.contiguous() * 1).sum()),
+                           (y, lambda: (y * 1).sum()), (s, lambda: (s * 3).sum())):
+            make().backward()
+            seen.append(leaf.grad.stride())
+            leaf.grad = None
+        (x * 1).backward(lib.ones(3, 2, 4).permute(2, 1, 0))  # a gradient laid out otherwise
+        seen.append(x.grad.stride())
+        x.grad = None
+        (p * 1).backward(lib.ones(4, 2, 3), retain_graph=True)  # accumulates in place
+        (p * 1).backward(lib.ones(4, 2, 3))
+        seen.append((p.grad.stride(), p.grad.sum().item()))
+        p.grad = None
+
+    run()
+    grad_mode = lib.autograd.grad_mode
+    state = (lib._C._is_grad_layout_enforcement_enabled if lib is torch
+             else grad_mode._is_grad_layout_enforcement_enabled)
+    with lib.autograd.enforce_grad_layout_policy(False):
+        seen.append(state())
+        run()
+    seen.append(state())
+    lib.autograd.enforce_grad_layout_policy(False)  # a plain call switches it
+    seen.append(state())
+    lib.autograd.enforce_grad_layout_policy(True)
+
+    @lib.autograd.enforce_grad_layout_policy(False)
+    def relaxed():
+        return state()
+
+    seen.append((state(), relaxed(), state()))
+    with pytest.raises(TypeError) as e:
+        lib.autograd.enforce_grad_layout_policy(1)
+    seen.append(str(e.value))
+    return seen
+
+
+def test_enforce_grad_layout_policy():
+    assert _grad_layouts(ember) == _grad_layouts(torch)
+    assert "enforce_grad_layout_policy" in ember.autograd.__all__
+
+
+def test_grad_layout_policy_is_thread_local():
+    import threading
+
+    seen = []
+    state = ember.autograd.grad_mode._is_grad_layout_enforcement_enabled
+    with ember.autograd.enforce_grad_layout_policy(False):
+        t = threading.Thread(target=lambda: seen.append(state()))
+        t.start()
+        t.join()
+        seen.append(state())
+    assert seen == [True, False] and state()

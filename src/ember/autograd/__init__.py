@@ -20,6 +20,7 @@ from .engine import backward, grad
 from .function import Function, FunctionCtx, NestedIOFunction, once_differentiable
 from .grad_mode import (
     enable_grad,
+    enforce_grad_layout_policy,
     inference_mode,
     is_grad_enabled,
     is_multithreading_enabled,
@@ -42,6 +43,7 @@ __all__ = [
     "Function", "NestedIOFunction", "Node", "Variable", "backward", "enable_grad", "grad",
     "gradcheck",
     "gradgradcheck", "inference_mode", "is_grad_enabled", "no_grad", "set_grad_enabled",
+    "enforce_grad_layout_policy",
 ]
 
 # classes and functions exported here from internal modules say this namespace in __module__

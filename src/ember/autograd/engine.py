@@ -844,6 +844,42 @@ def _run_tensor_hooks(fn, buf):
     return buf
 
 
+def _dense(a):
+    """Whether the array's elements fill one block without gaps or overlap (any dim order)."""
+    step = a.itemsize
+    for stride, n in sorted((s, n) for s, n in zip(a.strides, a.shape) if n != 1):
+        if stride != step:
+            return False
+        step *= n
+    return True
+
+
+def _layout_ok(g, ld):
+    """Whether ``g`` may become the ``.grad`` of a leaf whose array is ``ld`` as it is laid out.
+
+    PyTorch's gradient layout contract: a dense leaf's gradient has the leaf's strides (in
+    every dimension longer than 1), any other leaf's is row-major. Under
+    ``enforce_grad_layout_policy(False)`` any layout is kept.
+    """
+    if g.flags.c_contiguous and ld.flags.c_contiguous:
+        return True
+    if not grad_mode.state.grad_layout:
+        return True
+    if not _dense(ld):
+        return g.flags.c_contiguous
+    return all(gs == ls for n, gs, ls in zip(ld.shape, g.strides, ld.strides) if n != 1) \
+        and 0 not in g.strides
+
+
+def _copy_as_grad(g, ld):
+    """A copy of ``g`` laid out as the contract says for a leaf whose array is ``ld``."""
+    if ld.flags.c_contiguous or not _dense(ld):
+        return g.copy()
+    out = np.empty_like(ld, dtype=g.dtype, order="K")
+    np.copyto(out, g)
+    return out
+
+
 def _sole_owner(g, leaf):
     """Whether ``g`` (a Tensor the engine computed) can become ``leaf.grad`` without a copy.
 
@@ -857,7 +893,7 @@ def _sole_owner(g, leaf):
     d = g._data
     ld = leaf._data
     return (_getrefcount(g) <= 4 and _getrefcount(d) <= 3 and g.__class__ is Tensor
-            and not g._requires_grad and d.flags.c_contiguous and d.flags.writeable
+            and not g._requires_grad and _layout_ok(d, ld) and d.flags.writeable
             and d.dtype is ld.dtype and d.shape == ld.shape
             and (d.base is None or _getrefcount(d.base) <= 2 and d.base.size == d.size
                  and d.base.__class__ is _ndarray and d.base.base is None))
@@ -878,7 +914,7 @@ def _accumulate(leaf, g, create_graph, tensor_hooks=True):
             leaf._grad = g  # a fresh gradient nobody else holds: keep it instead of copying it
         else:
             # own a copy: the same gradient object may reach several leaves or be the caller's
-            leaf._grad = _make(g._data.copy())
+            leaf._grad = _make(_copy_as_grad(g._data, leaf._data))
     elif create_graph or old._requires_grad:
         leaf._grad = old + g
     else:
@@ -898,13 +934,13 @@ def _accumulate_array(leaf, g):
     old = leaf._grad
     if old is None:
         ld = leaf._data
-        if (_getrefcount(g) <= 3 and g.flags.c_contiguous and g.flags.writeable
+        if (_getrefcount(g) <= 3 and _layout_ok(g, ld) and g.flags.writeable
                 and g.dtype is ld.dtype and g.shape == ld.shape
                 and (g.base is None or _getrefcount(g.base) <= 2 and g.base.size == g.size
                      and g.base.__class__ is _ndarray and g.base.base is None)):
             leaf._grad = _make(g)
         else:
-            leaf._grad = _make(g.copy())
+            leaf._grad = _make(_copy_as_grad(g, ld))
     elif old._requires_grad:
         leaf._grad = old + _make(g)
     else:

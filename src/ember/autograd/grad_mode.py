@@ -10,6 +10,7 @@ class _GradState(threading.local):
     # class attributes are each new thread's starting values
     enabled = True
     inference = False
+    grad_layout = True  # enforce_grad_layout_policy: .grad laid out as its leaf (engine reads it)
 
 
 state = _GradState()
@@ -152,3 +153,47 @@ class set_multithreading_enabled(_EngineFlag):
 
 class _force_original_view_tracking(_EngineFlag):
     _key = "view_replay"
+
+
+def _is_grad_layout_enforcement_enabled():
+    """Whether a leaf's new ``.grad`` must follow the gradient layout contract (this thread)."""
+    return state.grad_layout
+
+
+def _set_grad_layout_enforcement_enabled(enabled):
+    if enabled is not True and enabled is not False:
+        raise TypeError("set_grad_layout_enforcement_enabled(): argument 'enabled' (position 1) "
+                        f"must be bool, not {type(enabled).__name__}")
+    state.grad_layout = enabled
+
+
+class enforce_grad_layout_policy(_GradModeContext):
+    r"""Context-manager (or call, or decorator) that controls the gradient layout contract.
+
+    With the contract enforced (the default), a leaf's new ``.grad`` has the leaf's strides
+    when the leaf is dense (a permuted tensor's gradient is permuted alike), and is
+    row-major contiguous otherwise: a gradient the engine made in another layout is copied
+    into that one. With ``enable=False``, a gradient that nothing else holds becomes ``.grad``
+    in whatever layout it has (no copy); a gradient that must be copied still gets the
+    contract's layout. Thread-local, like grad mode.
+    """
+
+    def __init__(self, enable=True):
+        self.prev = state.grad_layout
+        _set_grad_layout_enforcement_enabled(enable)
+        self._mode = enable
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        state.grad_layout = self.prev
+        return False
+
+    def __call__(self, func):
+        # used as a decorator: undo the switch made at construction, apply it per call instead
+        state.grad_layout = self.prev
+        return super().__call__(func)
+
+    def clone(self):
+        return type(self)(self._mode)
