@@ -366,3 +366,50 @@ def test_grad_layout_policy_is_thread_local():
         t.join()
         seen.append(state())
     assert seen == [True, False] and state()
+
+
+# -- torch.compiler.config -------------------------------------------------------------------------
+def _compiler_config(lib):
+    c = lib.compiler.config
+    out = [c.get_config_copy(), [(k, getattr(c, k)) for k in c.__all__]]
+    for f in (lambda: c.foo, lambda: setattr(c, "foo", 1), lambda: c._is_default("job_id"),
+              lambda: c._is_default("verbose")):
+        try:
+            out.append(f())
+        except AttributeError as e:
+            out.append(str(e).replace("ember", "torch"))
+    with c.patch(job_id="abc", recompile_limit=3):  # an aliased setting is _dynamo.config's
+        out.append((c.job_id, lib._dynamo.config.recompile_limit))
+    out.append((c.job_id, c.recompile_limit))
+
+    @c.patch("cache_key_tag", "z")
+    def tagged():
+        return c.cache_key_tag
+
+    out.append((tagged(), c.cache_key_tag))
+    with c.patch({"force_disable_caches": True}):
+        out.append((c.force_disable_caches, c._is_default("force_disable_caches")))
+    with pytest.raises(AttributeError, match="config.foo does not exist"):
+        with c.patch(foo=1):
+            pass
+    c.job_id = "j"
+    saved = c.save_config()
+    c.job_id = None
+    c.load_config(saved)
+    out.append(c.job_id)
+    c.job_id = None
+    lib._dynamo.config.verbose = True
+    out.append(c.verbose)
+    lib._dynamo.config.verbose = False
+    return out
+
+
+def test_compiler_config():
+    assert _compiler_config(ember) == _compiler_config(torch)
+    import subprocess
+    import sys
+
+    code = ("import os; os.environ['TORCH_COMPILE_JOB_ID'] = 'job7'; import ember; "
+            "print(ember.compiler.config.job_id)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip() == "job7"

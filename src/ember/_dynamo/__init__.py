@@ -10,6 +10,7 @@ from ..compiler import (
     reset,
 )
 from ..compiler import compile as optimize_compile
+from ..compiler.config import SHARED as _shared
 
 __all__ = ["InvalidBackend", "allow_in_graph", "assume_constant_result", "config", "disable",
            "is_compiling", "list_backends", "reset"]
@@ -33,12 +34,17 @@ class _Config:
         object.__setattr__(self, "_values", dict(self._defaults))
 
     def __getattr__(self, name):
+        if name in _shared:  # the settings torch.compiler.config shares with this one
+            return _shared[name]
         try:
             return self._values[name]
         except KeyError:
             raise AttributeError(f"{__name__}.config.{name} does not exist") from None
 
     def __setattr__(self, name, value):
+        if name in _shared:
+            _shared[name] = value
+            return
         if name not in self._values:
             raise AttributeError(f"{__name__}.config.{name} does not exist")
         self._values[name] = value

@@ -115,6 +115,10 @@ def _optimized_module():
 def __getattr__(name):
     if name == "OptimizedModule":
         return _optimized_module()
+    if name == "config":  # loaded on first use
+        import importlib
+
+        return importlib.import_module(f"{__name__}.config")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
