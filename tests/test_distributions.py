@@ -16,6 +16,16 @@ ED = ember.distributions
 TD = torch.distributions
 
 
+@pytest.fixture(autouse=True)
+def _pytorch_validates_arguments():
+    """torch.compile (run by other test files) turns PyTorch's argument validation off for the
+    rest of the process: the oracle validates as it does by default."""
+    before = TD.Distribution._validate_args
+    TD.Distribution.set_default_validate_args(True)
+    yield
+    TD.Distribution.set_default_validate_args(before)
+
+
 def _t(lib, value, grad):
     t = lib.tensor(np.asarray(value, dtype=np.float64))
     return t.requires_grad_() if grad else t
