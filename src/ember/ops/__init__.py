@@ -61,8 +61,8 @@ _ = (_op, _inplace, _nn_common)  # shared machinery: recording nodes, in-place r
 
 # the op families, each importing only those before it
 _MODULES = (creation, shape, indexing, elementwise, reduction, sorting, copy, strided, legacy,
-            random, linalg, complex, decomposition, activation, linear, loss, normalization, dropout,
-            embedding, conv, pooling, padding, sampling, spectral, gamma, special_fns,
+            random, linalg, complex, decomposition, activation, linear, loss, normalization,
+            dropout, embedding, conv, pooling, padding, sampling, spectral, gamma, special_fns,
             composite, rnn)
 
 
