@@ -97,6 +97,7 @@ from .ops.indexing import *
 from .ops.legacy import *
 from .ops.linalg import *
 from .ops.linear import *
+from .ops.lobpcg import lobpcg
 from .ops.loss import *
 from .ops.normalization import *
 from .ops.padding import *

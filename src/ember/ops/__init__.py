@@ -42,6 +42,7 @@ from . import (
     legacy,
     linalg,
     linear,
+    lobpcg,
     loss,
     normalization,
     padding,
@@ -63,7 +64,7 @@ _ = (_op, _inplace, _nn_common)  # shared machinery: recording nodes, in-place r
 _MODULES = (creation, shape, indexing, elementwise, reduction, sorting, copy, strided, legacy,
             random, linalg, complex, decomposition, activation, linear, loss, normalization,
             dropout, embedding, conv, pooling, padding, sampling, spectral, gamma, special_fns,
-            composite, rnn)
+            composite, rnn, lobpcg)
 
 
 def public(fn, name, method=False):
