@@ -71,25 +71,27 @@ def _bind(args, kwargs, names, defaults):
     return [values[key] for key in names]
 
 
-def _is_int(v):
-    return (not isinstance(v, (float, complex, str, bytes))
-            and hasattr(type(v), "__index__"))
+def _index_of(v):
+    """``v`` as an int, as PyTorch's int arguments take it (None if it is not one)."""
+    if isinstance(v, (float, complex, str, bytes)) or not hasattr(type(v), "__index__"):
+        return None
+    try:
+        return int(v.__index__())
+    except (TypeError, ValueError):
+        return None
 
 
 def _as_float(v):
     """``v`` as a double, as PyTorch's float arguments take it (None if it is not one)."""
     if isinstance(v, (str, bytes)):
         return None
-    if isinstance(v, float):
-        return float(v)
-    if _is_int(v):
-        return float(v.__index__())
     if hasattr(type(v), "__float__"):
         try:
             return float(v)
         except (TypeError, ValueError):
-            return None
-    return None
+            pass
+    index = _index_of(v)
+    return None if index is None else float(index)
 
 
 # -- Aggregation --------------------------------------------------------------------------------
@@ -115,10 +117,11 @@ class Aggregation:
     __members__ = {}
 
     def __init__(self, value):
-        if not _is_int(value):
+        index = _index_of(value)
+        if index is None:
             raise _mismatch("__init__", f"{_home('Aggregation')}(value: typing.SupportsInt | "
                             "typing.SupportsIndex)", (value,), {}, constructor=True)
-        self._value = int(value.__index__())
+        self._value = index
 
     @property
     def value(self):
@@ -192,7 +195,7 @@ def _data_value(v):
         return v
     if isinstance(v, bool):
         return float(v)
-    if isinstance(v, int) or (_is_int(v) and type(v).__module__ == "numpy"):
+    if isinstance(v, int) or (type(v).__module__ == "numpy" and _index_of(v) is not None):
         v = int(v)
         if not -_INT64_MAX - 1 <= v <= _INT64_MAX:
             raise ValueError("Overflow when unpacking long long")
@@ -408,8 +411,9 @@ class Stat:
             name, aggregations, window, max_samples = bound
             aggregations = self._aggregations_of(aggregations)
             window = self._milliseconds(window)
+            max_samples = _index_of(max_samples)
             fits = (isinstance(name, str) and aggregations is not None and window is not None
-                    and _is_int(max_samples))
+                    and max_samples is not None)
         if not fits:
             raise _mismatch(
                 "__init__", f"{_home('Stat')}(name: str, aggregations: collections.abc.Sequence"
@@ -419,7 +423,7 @@ class Stat:
         self._name = name
         self._aggregations = aggregations
         self._window_ms = window
-        self._max_samples = int(max_samples.__index__())
+        self._max_samples = max_samples
         self._lock = threading.Lock()
         self._current = _Window()
         self._previous = _Window()
