@@ -73,8 +73,8 @@ def public(fn, name, method=False):
 
     @functools.wraps(fn)
     def run(*args, **kwargs):
-        if _dispatch.depth:
-            out = _dispatch.handler(name, run, args, kwargs)
+        if _dispatch.depth or _dispatch.owner:
+            out = _dispatch.ask(name, run, args, kwargs)
             if out is not NotImplemented:
                 return out
         token = silence()
@@ -111,8 +111,8 @@ def public_out(fn, name):
     def run(*args, out=None, **kwargs):
         if out is not None:
             return _out.call(plain, name, args, kwargs, out)
-        if _dispatch.depth:
-            result = _dispatch.handler(name, plain, args, kwargs)
+        if _dispatch.depth or _dispatch.owner:
+            result = _dispatch.ask(name, plain, args, kwargs)
             if result is not NotImplemented:
                 return result
         token = silence()

@@ -126,8 +126,8 @@ def _binary(fwd, node_cls, a, b, floating=False):
             if _fw_state.active and node_cls is not None:
                 return record(out, node_cls, (a, b), (a, b))
             return _make(out)
-    if _dispatch.depth and node_cls is not None:  # a transform (vmap) may own an argument
-        out = _dispatch.handler(node_cls.op.__name__, node_cls.op, (a, b), {})
+    if (_dispatch.depth or _dispatch.owner) and node_cls is not None:  # vmap may own an argument
+        out = _dispatch.ask(node_cls.op.__name__, node_cls.op, (a, b), {})
         if out is not NotImplemented:
             return out
     if not isinstance(a, Tensor):
@@ -371,8 +371,8 @@ def _make_unary(name, fwd, formula, reads):
         if input.__class__ is Tensor:
             d = input._data
         else:
-            if _dispatch.depth:  # a transform (vmap) may own this argument
-                out = _dispatch.handler(name, op, (input,), {})
+            if _dispatch.depth or _dispatch.owner:  # vmap may own this argument
+                out = _dispatch.ask(name, op, (input,), {})
                 if out is not NotImplemented:
                     return out
             d = input._data if isinstance(input, Tensor) else check_tensor(input, name)
