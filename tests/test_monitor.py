@@ -251,3 +251,16 @@ def test_tensorboard_event_handler():
     assert calls[0] == calls[1] == [("loss.count", 3, stamp.timestamp()),
                                     ("loss.mean", 0.5, stamp.timestamp())]
     assert em.TensorboardEventHandler.__module__ == "ember.monitor"
+
+
+def test_what_pytorch_crashes_on_is_refused():
+    # a window under a millisecond divides by zero (PyTorch's process dies of it)
+    stat = em.Stat("s", [em.SUM], td(microseconds=500))
+    with pytest.raises(ZeroDivisionError) as info:
+        stat.add(1.0)
+    assert "shorter than a millisecond" in info.value.__notes__[0]
+    # unregistering twice (undefined behaviour in PyTorch)
+    handle = em.register_event_handler(lambda e: None)
+    em.unregister_event_handler(handle)
+    with pytest.raises(ValueError, match="not registered"):
+        em.unregister_event_handler(handle)

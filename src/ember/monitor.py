@@ -15,7 +15,7 @@ import datetime as _datetime
 import threading
 import time
 
-from . import _names
+from . import _errors, _names
 
 __all__ = [
     "Aggregation", "COUNT", "Event", "EventHandlerHandle", "MAX", "MEAN", "MIN", "STAT_EVENT",
@@ -508,6 +508,10 @@ class Stat:
 
     def _now_window(self):
         # never 0, so that a stat that has not logged yet is told apart
+        if self._window_ms == 0:  # PyTorch's process dies of the division by zero here
+            raise _errors.note(ZeroDivisionError("integer division or modulo by zero"),
+                               "This Stat's window_size is shorter than a millisecond (Stat "
+                               "counts windows in whole milliseconds); give it a longer one.")
         return time.monotonic_ns() // 1_000_000 // self._window_ms + 1
 
     def _maybe_log(self):
