@@ -365,3 +365,41 @@ def test_trust_prompt(tmp_path, hub_home, monkeypatch):
         assert open(os.path.join(hub_dir, "trusted_list")).read() == "owner_name\n"
         for name in os.listdir(hub_dir):
             eh._remove_if_exists(os.path.join(hub_dir, name))
+
+
+def test_offline_default_branch(tmp_path, hub_home, monkeypatch):
+    from urllib.error import URLError
+
+    FakeGitHub(tmp_path).install(monkeypatch)
+
+    def offline(url):
+        raise URLError("no network")
+
+    for hub in (eh, th):
+        monkeypatch.setattr(hub, "urlopen", offline)
+    hub_dir = hub_home / "hub"
+    text = _texts(lambda: eh.list("owner/name", trust_repo=True),
+                  lambda: th.list("owner/name", trust_repo=True), RuntimeError)
+    assert text == ("It looks like there is no internet connection and the repo could not be "
+                    f"found in the cache ({hub_dir})")
+    _repo(hub_dir / "owner_name_master")  # a cached copy is used instead
+    assert eh.list("owner/name", trust_repo=True) == th.list("owner/name", trust_repo=True) \
+        == ["model"]
+
+
+def test_github_token_is_sent_then_dropped(tmp_path, hub_home, monkeypatch):
+    gh = FakeGitHub(tmp_path).install(monkeypatch)
+    monkeypatch.setenv("GITHUB_TOKEN", "secret")
+    seen = []
+
+    def read_url(request):
+        auth = request.get_header("Authorization")
+        seen.append(auth)
+        if auth is not None:  # a token without the permissions
+            raise HTTPError(request.full_url, 403, "Forbidden", None, None)
+        return gh.read_url(request)
+
+    for hub in (eh, th):
+        monkeypatch.setattr(hub, "_read_url", read_url)
+        hub._validate_not_a_forked_repo("owner", "name", "v1")
+    assert seen == ["token secret", None] * 2
