@@ -264,7 +264,7 @@ def test_finfo_of_new_floats(name):
 
 
 def test_tensors_numpy_cannot_hold_are_refused():
-    for name in ["float8_e4m3fn", "int4", "uint1", "bits8", "complex32"]:
+    for name in ["int4", "uint1", "bits8", "complex32"]:
         with pytest.raises(NotImplementedError, match="ember cannot hold tensors of dtype"):
             ember.zeros(2, dtype=getattr(ember, name))
     with pytest.raises(NotImplementedError, match="ComplexHalf"):

@@ -61,19 +61,29 @@ ALL = (bool, uint8, int8, int16, int32, int64, float16, float32, float64, comple
 class _FromNp(dict):
     """NumPy dtype -> ember dtype; every array ember holds has one of these dtypes.
 
-    bfloat16 arrays (ml_dtypes' NumPy dtype) join on first sight, so that `import ember`
-    never loads ml_dtypes."""
+    bfloat16 and float8 arrays (ml_dtypes' NumPy dtypes) join on first sight, so that
+    `import ember` never loads ml_dtypes."""
 
     __slots__ = ()
 
     def __missing__(self, key):
-        if getattr(key, "name", None) == "bfloat16" and type(key).__module__ != "builtins":
-            return _load_bfloat16()
+        name = getattr(key, "name", None)
+        if name in _ML_NAMES and isinstance(key, np.dtype) and key.kind in "fV":
+            if name == "bfloat16":
+                return _load_bfloat16()
+            found = globals()[name]
+            if found.np == key:
+                return found
         raise KeyError(key)
 
     def __contains__(self, key):
-        return dict.__contains__(self, key) or getattr(key, "name", None) == "bfloat16" and (
-            self.__missing__(key) is not None)
+        if dict.__contains__(self, key):
+            return True
+        try:
+            self.__missing__(key)
+        except KeyError:
+            return False
+        return True
 
 
 from_np = _FromNp((d.np, d) for d in ALL)
@@ -96,6 +106,135 @@ def __getattr__(name):
     if name == "bfloat16":
         return _load_bfloat16()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _Float8(dtype):
+    """A float8 dtype, its tensors held in ml_dtypes' NumPy type of the same name (loaded on
+    first use). PyTorch's CPU stores, converts, copies and indexes these, and computes few ops
+    in them; its conversions from other dtypes are ``to_float8``'s, not ml_dtypes' casts."""
+
+    __slots__ = ("_np",)
+
+    def __init__(self, name, word, signed):
+        self.name = name
+        self.word = word
+        self.cpp = f"c10::{word}"
+        self._cat = 2
+        self.is_floating_point = True
+        self.is_complex = False
+        self.is_signed = signed
+        self.itemsize = 1
+        self._np = None
+
+    @property
+    def np(self):
+        d = self._np
+        if d is None:
+            import ml_dtypes
+
+            d = self._np = np.dtype(getattr(ml_dtypes, self.name))
+            from_np[d] = self
+        return d
+
+
+float8_e4m3fn = _Float8("float8_e4m3fn", "Float8_e4m3fn", True)
+float8_e4m3fnuz = _Float8("float8_e4m3fnuz", "Float8_e4m3fnuz", True)
+float8_e5m2 = _Float8("float8_e5m2", "Float8_e5m2", True)
+float8_e5m2fnuz = _Float8("float8_e5m2fnuz", "Float8_e5m2fnuz", True)
+float8_e8m0fnu = _Float8("float8_e8m0fnu", "Float8_e8m0fnu", False)
+FLOAT8 = (float8_e4m3fn, float8_e4m3fnuz, float8_e5m2, float8_e5m2fnuz, float8_e8m0fnu)
+_ML_NAMES = frozenset({"bfloat16", *(d.name for d in FLOAT8)})
+# the NumPy type codes of ml_dtypes' float8 types (none of them a code of a type ember holds
+# otherwise: 'G' is NumPy's clongdouble, which ember never makes)
+FLOAT8_CHARS = "4G5CW"
+
+
+def is_float8(np_dtype):
+    return np_dtype.itemsize == 1 and np_dtype.kind in "fV"
+
+
+def _f8_tables():
+    """float8 -> float32 for each of the 256 patterns of each float8 dtype, as PyTorch converts
+    them (its NaNs carry payloads that ml_dtypes' do not), keyed by the NumPy dtype."""
+    t = globals().get("_F8_TABLES")
+    if t is None:
+        codes = np.arange(256, dtype=np.uint8)
+        # the float32 patterns PyTorch gives NaNs: e4m3fn 0x7ff00000 (with its sign), e5m2
+        # quiet NaNs with the payload's top bit, the others one NaN 0x7f800001
+        t = {}
+        for d in FLOAT8:
+            bits = codes.view(d.np).astype(np.float32).view(np.uint32)
+            nan = np.isnan(codes.view(d.np).astype(np.float32))
+            sign = (codes.astype(np.uint32) & 0x80) << 24
+            if d is float8_e4m3fn:
+                fix = sign | 0x7FF00000
+            elif d is float8_e5m2:
+                fix = sign | 0x7FC00000 | (codes.astype(np.uint32) & 1) << 21
+            else:
+                fix = np.full(256, 0x7F800001, np.uint32)
+            t[d.np] = np.where(nan, fix, bits).astype(np.uint32).view(np.float32)
+        globals()["_F8_TABLES"] = t
+    return t
+
+
+def float8_to_float32(a):
+    """A float8 array's values as float32, as PyTorch converts them."""
+    return _f8_tables()[a.dtype][a.view(np.uint8)]
+
+
+def to_float8(a, d):
+    """An array converted to the float8 dtype ``d`` (an ember dtype) with PyTorch's rounding:
+    through float32, round to nearest even; e4m3fn saturates to +-448 (infinities too), e5m2's
+    NaN is 0x7f with the sign, e8m0fnu rounds the magnitude's exponent (0 and signs ignored)."""
+    a = np.asarray(a)
+    if a.dtype.kind == "c":
+        a = a.real
+    if a.dtype != np.float32:
+        a = float8_to_float32(a) if is_float8(a.dtype) else a.astype(np.float32)
+    if d is float8_e8m0fnu:
+        bits = a.view(np.uint32)
+        exp = (bits >> 23) & 0xFF
+        up = (bits & 0x400000 != 0) & ((bits & 0x3FFFFF != 0) | (exp > 0))
+        out = np.where(exp == 0xFF, 0xFF, np.minimum(exp + up, 0xFF)).astype(np.uint8)
+        return out.view(d.np)
+    with np.errstate(all="ignore"):
+        out = a.astype(d.np)
+    if d is float8_e4m3fn:
+        nan = np.isnan(a)
+        over = np.isnan(out.astype(np.float32)) & ~nan
+        if over.any() or nan.any():
+            b = out.view(np.uint8).copy()
+            b[over] = np.where(np.signbit(a[over]), 0xFE, 0x7E)
+            b[nan] = np.where(np.signbit(a[nan]), 0xFF, 0x7F)
+            out = b.view(d.np)
+    elif d is float8_e5m2:
+        nan = np.isnan(a)
+        if nan.any():
+            b = out.view(np.uint8).copy()
+            b[nan] = np.where(np.signbit(a[nan]), 0xFF, 0x7F)
+            out = b.view(d.np)
+    return out
+
+
+def float8_fill_value(value, d):
+    """A Python number as a float8 dtype ``d`` holds it when fill_ writes it into more than one
+    element, with PyTorch's overflow check (an infinity only where the dtype has one)."""
+    v = builtins.float(value.real if isinstance(value, builtins.complex) else value)
+    if v == v and (math.isinf(v) and d is not float8_e5m2 or not math.isinf(v) and (
+            v > finfo(d).max or v < (2.0 ** -127 if d is float8_e8m0fnu else finfo(d).min))):
+        raise RuntimeError(f"value cannot be converted to type {d.cpp} without overflow")
+    with np.errstate(over="ignore"):
+        return to_float8(np.float64(v), d)
+
+
+def cast(a, np_dtype):
+    """``a.astype(np_dtype)``, with PyTorch's conversions where a float8 type takes part."""
+    if is_float8(np_dtype):
+        return to_float8(a, from_np[np_dtype])
+    a = np.asarray(a)
+    if is_float8(a.dtype):
+        return float8_to_float32(a).astype(np_dtype, copy=False)
+    return a.astype(np_dtype)
 
 
 def is_bfloat16(np_dtype):
@@ -121,8 +260,8 @@ def _named(name):
 
 
 class _StorageOnly(dtype):
-    """A dtype PyTorch names but NumPy cannot hold (float8, float4, the sub-byte integers, the
-    bits types, complex32): the object is real (repr, itemsize, is_floating_point, is_signed,
+    """A dtype PyTorch names but NumPy cannot hold (float4, the sub-byte integers, the bits
+    types, complex32): the object is real (repr, itemsize, is_floating_point, is_signed,
     ...), and a tensor of it is refused with NotImplementedError."""
 
     __slots__ = ()
@@ -152,11 +291,6 @@ def _no_promotion(a, b):
     raise RuntimeError(f"Promotion of {a.word} and {b.word} is not supported")
 
 
-float8_e4m3fn = _StorageOnly("float8_e4m3fn", 1, 2, "Float8_e4m3fn", True)
-float8_e4m3fnuz = _StorageOnly("float8_e4m3fnuz", 1, 2, "Float8_e4m3fnuz", True)
-float8_e5m2 = _StorageOnly("float8_e5m2", 1, 2, "Float8_e5m2", True)
-float8_e5m2fnuz = _StorageOnly("float8_e5m2fnuz", 1, 2, "Float8_e5m2fnuz", True)
-float8_e8m0fnu = _StorageOnly("float8_e8m0fnu", 1, 2, "Float8_e8m0fnu", False)
 float4_e2m1fn_x2 = _StorageOnly("float4_e2m1fn_x2", 1, 2, "Float4_e2m1fn_x2", True)
 complex32 = _StorageOnly("complex32", 4, 3, "ComplexHalf", True, "c10::complex<c10::Half>")
 chalf = complex32
@@ -185,8 +319,7 @@ for _d in (bits1x8, bits2x4, bits4x2, bits8, bits16):
     _d.is_floating_point = _d.is_complex = False
 del _d
 
-STORAGE_ONLY = (float8_e4m3fn, float8_e4m3fnuz, float8_e5m2, float8_e5m2fnuz, float8_e8m0fnu,
-                float4_e2m1fn_x2, complex32, *(globals()[f"int{i}"] for i in range(1, 8)),
+STORAGE_ONLY = (float4_e2m1fn_x2, complex32, *(globals()[f"int{i}"] for i in range(1, 8)),
                 *(globals()[f"uint{i}"] for i in range(1, 8)), bits1x8, bits2x4, bits4x2, bits8,
                 bits16)
 
@@ -227,13 +360,9 @@ class finfo:
                             "to handle 'torch.finfo'")
         if d.is_complex:
             d = float16 if d is complex32 else float32 if d is complex64 else float64
-        if isinstance(d, _StorageOnly):  # float8: ml_dtypes knows their limits
-            import ml_dtypes
-
-            if not hasattr(ml_dtypes, d.name):
-                raise TypeError("bad argument type for built-in operation")
-            info = ml_dtypes.finfo(getattr(ml_dtypes, d.name))
-        elif is_bfloat16(d.np):
+        if isinstance(d, _StorageOnly):
+            raise TypeError("bad argument type for built-in operation")
+        if isinstance(d, _Float8) or is_bfloat16(d.np):  # ml_dtypes knows their limits
             import ml_dtypes
 
             info = ml_dtypes.finfo(d.np)
@@ -245,7 +374,7 @@ class finfo:
         self.min = builtins.float(info.min)
         self.tiny = self.smallest_normal = builtins.float(info.smallest_normal)
         self.resolution = 10.0 ** -info.precision
-        if isinstance(d, _StorageOnly):  # PyTorch's digits and eps for the float8 types
+        if isinstance(d, _Float8):  # PyTorch's digits and eps for the float8 types
             self.resolution = 10.0 ** -builtin_int(-math.log10(self.eps))
             self.eps = _FLOAT8_EPS.get(d.name, self.eps)
         self.dtype = d.name
@@ -279,7 +408,7 @@ def promote_types(a, b):
     """torch.promote_types: a higher category wins outright; within one, the wider type."""
     if a is b:
         return a
-    if isinstance(a, _StorageOnly) or isinstance(b, _StorageOnly):
+    if isinstance(a, (_StorageOnly, _Float8)) or isinstance(b, (_StorageOnly, _Float8)):
         _no_promotion(a, b)
     if (a in WIDE_UNSIGNED or b in WIDE_UNSIGNED) and a._cat <= 1 and b._cat <= 1:
         raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, "

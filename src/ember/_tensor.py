@@ -307,7 +307,10 @@ class Tensor:
             note(exc, "numpy() shares memory with the tensor; detach() first so the "
                          "array is not part of the autograd graph.")
             raise exc
-        return self._data
+        d = self._data
+        if d.dtype.itemsize == 1 and d.dtype.kind in "fV":  # float8: NumPy has no such type
+            raise TypeError(f"Got unsupported ScalarType {_dtype.from_np[d.dtype].word}")
+        return d
 
     def __array__(self, dtype=None, copy=None):
         if self._requires_grad:

@@ -269,6 +269,13 @@ def _layout(
 
 def _tensor_str(data: np.ndarray, indent: int) -> str:
     """The bracketed body of a non-empty tensor (no prefix and no suffixes)."""
+    if data.dtype.itemsize == 1 and data.dtype.kind in "fV":
+        # float8 (ml_dtypes): printed from its float32 values; e8m0fnu's smallest value 2**-127
+        # is what a zero becomes in it, and PyTorch's printing treats it as zero
+        e8m0 = data.dtype.name == "float8_e8m0fnu"
+        data = data.astype(np.float32)
+        if e8m0:
+            data = np.where(data == np.float32(2.0 ** -127), np.float32(0), data)
     summarize = data.size > PRINT_OPTS.threshold
     if data.ndim == 0:
         return _make_formatter(data).format_list([data.item()])[0]

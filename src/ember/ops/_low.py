@@ -11,8 +11,10 @@ where ops/__init__.py makes the public ops; an op not named here pays nothing.
 
 import functools
 
+import numpy as np
+
 from .._dispatch import state as _dispatch
-from .._dtype import from_np
+from .._dtype import FLOAT8_CHARS, cast, from_np, is_float8
 from .._tensor import Tensor, _make
 from ..autograd.forward_ad import state as _fw_state
 
@@ -140,23 +142,476 @@ WIDE_REFUSED = {
 }
 
 
-def refusing_wide(fn, kernel):
+# The float8 dtypes (ml_dtypes' NumPy type codes): PyTorch's CPU stores, converts, copies,
+# indexes and compares them, and computes few ops in them. op -> the kernel its
+# NotImplementedError names, or (exception class, text), optionally with the float8 dtypes
+# it refuses (else all of them). The operators are refused where elementwise.py computes
+# the dtypes other than float32/float64, at no cost to those.
+FLOAT8_REFUSED = {
+    "abs": ("abs_cpu", ("float8_e8m0fnu",)),
+    "absolute": ("abs_cpu", ("float8_e8m0fnu",)),
+    "acos": "acos_vml_cpu",
+    "acosh": "acosh_cpu",
+    "adaptive_avg_pool1d": "adaptive_avg_pool2d",
+    "adaptive_avg_pool2d": "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d": "adaptive_avg_pool3d_cpu",
+    "adaptive_max_pool1d": "adaptive_max_pool2d",
+    "adaptive_max_pool2d": "adaptive_max_pool2d",
+    "adaptive_max_pool3d": "adaptive_max_pool3d_cpu",
+    "add": "add_stub",
+    "addbmm": ("addmm_impl_cpu_", ("float8_e8m0fnu",)),
+    "addcdiv": "addcdiv_cpu_out",
+    "addcmul": "addcmul_cpu_out",
+    "addmm": ("addmm_impl_cpu_", ("float8_e8m0fnu",)),
+    "addmv": "addmv_impl_cpu",
+    "addr": "addr_cpu",
+    "affine_grid": "linspace_cpu",
+    "amax": "max_values_cpu",
+    "amin": "min_values_cpu",
+    "aminmax": "aminmax_cpu",
+    "arccos": "acos_vml_cpu",
+    "arccosh": "acosh_cpu",
+    "arcsin": "asin_vml_cpu",
+    "arcsinh": "asinh_cpu",
+    "arctan": "atan_vml_cpu",
+    "arctan2": "atan2_cpu",
+    "arctanh": "atanh_cpu",
+    "argsort": "sorting_kernel_method_name",
+    "asin": "asin_vml_cpu",
+    "asinh": "asinh_cpu",
+    "atan": "atan_vml_cpu",
+    "atan2": "atan2_cpu",
+    "atanh": "atanh_cpu",
+    "avg_pool1d": "avg_pool2d",
+    "avg_pool2d": "avg_pool2d",
+    "avg_pool3d": "avg_pool3d_out_frame",
+    "baddbmm": "baddbmm",
+    "batch_norm": "batch_norm",
+    "bilinear": "bmm",
+    "binary_cross_entropy": "binary_cross_entropy",
+    "binary_cross_entropy_with_logits": "log_sigmoid_cpu",
+    "bmm": "bmm",
+    "ceil": "ceil_vml_cpu",
+    "celu": "elu_cpu",
+    "chain_matmul": ("addmm_impl_cpu_", ("float8_e8m0fnu",)),
+    "channel_shuffle": "channel_shuffle",
+    "clamp_max": "clamp_max_scalar_cpu",
+    "clamp_min": "clamp_min_scalar_cpu",
+    "clip": "clamp_scalar_cpu",
+    "cond": "linalg_svd_cpu",
+    "conv1d": "slow_conv2d_cpu",
+    "conv2d": "slow_conv2d_cpu",
+    "conv3d": "compute_columns3d",
+    "conv_tbc": ("addmm_impl_cpu_", ("float8_e8m0fnu",)),
+    "conv_transpose1d": "slow_conv_transpose2d_out_cpu",
+    "conv_transpose2d": "slow_conv_transpose2d_out_cpu",
+    "conv_transpose3d": "slow_conv_transpose3d_out_cpu",
+    "copysign": "copysign_cpu",
+    "corrcoef": "sum_cpu",
+    "cos": "cos_vml_cpu",
+    "cosh": "cosh_cpu",
+    "cosine_embedding_loss": "sum_cpu",
+    "cosine_similarity": "norm_cpu",
+    "cov": "sum_cpu",
+    "cross": "cross",
+    "cross_entropy": "log_softmax_lastdim_kernel_impl",
+    "cummax": "cummax_cpu",
+    "cummin": "cummin_cpu",
+    "cumprod": "cumprod_out_cpu",
+    "cumsum": "cumsum_out_cpu",
+    "cumulative_trapezoid": "add_stub",
+    "deg2rad": "mul_cpu_reduced_float",
+    "det": "lu_cpu",
+    "diff": "add_stub",
+    "digamma": "digamma",
+    "dist": "add_stub",
+    "div": "div_cpu",
+    "divide": "div_cpu",
+    "dot": "dot",
+    "einsum": "bmm",
+    "elu": "elu_cpu",
+    "embedding_bag": (RuntimeError, "Expected tensor for argument #1 'weight' to have one of "
+                      "the following scalar types: Half, BFloat16, Float, Double; but "
+                      "got CPU{word}Type instead (while checking arguments for "
+                      "embedding_bag)"),
+    "entr": "entr_cpu",
+    "erf": "erf_vml_cpu",
+    "erfc": "erfc_vml_cpu",
+    "erfcx": "erfcx_cpu",
+    "erfinv": "erfinv_vml_cpu",
+    "exp": "exp_vml_cpu",
+    "exp2": "exp2",
+    "expit": "sigmoid_cpu_reduced_float",
+    "expm1": "expm1_vml_cpu",
+    "fix": "trunc_vml_cpu",
+    "fliplr": "flip_cpu",
+    "floor": "floor_vml_cpu",
+    "fmax": "fmax_cpu",
+    "fmin": "fmin_cpu",
+    "fmod": "fmod_cpu",
+    "fold": "col2im_out_cpu",
+    "frac": "frac_cpu",
+    "fractional_max_pool2d": "fractional_max_pool2d_out_frame",
+    "fractional_max_pool3d": "fractional_max_pool3d_out_frame",
+    "gammaln": "lgamma_vml_cpu",
+    "gather": "scatter_gather_tensor_cpu",
+    "gaussian_nll_loss": "lt_cpu",
+    "gelu": "GeluKernelImpl",
+    "glu": "glu_cpu",
+    "gradient": "add_stub",
+    "grid_sample": "grid_sampler_2d_cpu_kernel_impl",
+    "group_norm": "GroupNormKernelImpl",
+    "hardshrink": "hardshrink_cpu",
+    "hardsigmoid": "hardsigmoid_cpu",
+    "hardswish": "hardswish_cpu",
+    "hardtanh": "clamp_scalar_cpu",
+    "hinge_embedding_loss": "add_stub",
+    "householder_product": "orgqr_cpu",
+    "huber_loss": "huber_cpu",
+    "hypot": "hypot_cpu",
+    "i0": "i0_vml_cpu",
+    "i0e": "i0e_cpu",
+    "i1": "i1_cpu",
+    "i1e": "i1e_cpu",
+    "index_add": "scatter_gather_tensor_cpu",
+    "index_copy": "index_copy_cpu",
+    "index_fill": "index_fill_cpu",
+    "index_put": ("index_put", ("float8_e8m0fnu",)),
+    "inner": ("addmm_impl_cpu_", ("float8_e8m0fnu",)),
+    "instance_norm": "batch_norm",
+    "inv": (RuntimeError, "linalg.inv: Low precision dtypes not supported. Got {word}"),
+    "inv_ex": (RuntimeError, "linalg.inv: Low precision dtypes not supported. Got {word}"),
+    "kl_div": "xlogy_cpu",
+    "kthvalue": "kthvalue_cpu",
+    "l1_loss": "add_stub",
+    "layer_norm": "LayerNormKernelImpl",
+    "ldexp": "ldexp_cpu",
+    "leaky_relu": "leaky_relu_cpu",
+    "lerp": "lerp_kernel_scalar",
+    "lgamma": "lgamma_vml_cpu",
+    "linear": ("addmm_impl_cpu_", ("float8_e8m0fnu",)),
+    "log": "log_vml_cpu",
+    "log10": "log10_vml_cpu",
+    "log1p": "log1p_vml_cpu",
+    "log2": "log2_vml_cpu",
+    "log_ndtr": "log_ndtr_cpu",
+    "log_softmax": "log_softmax_lastdim_kernel_impl",
+    "logaddexp": "logaddexp_cpu",
+    "logaddexp2": "logaddexp2_cpu",
+    "logcumsumexp": "logcumsumexp_out_cpu",
+    "logit": "logit_cpu",
+    "logsigmoid": "log_sigmoid_cpu",
+    "logsumexp": "max_values_cpu",
+    "lp_pool1d": "pow",
+    "lp_pool2d": "pow",
+    "lp_pool3d": "pow",
+    "lu": "lu_cpu",
+    "lu_factor": "lu_cpu",
+    "lu_factor_ex": "lu_cpu",
+    "margin_ranking_loss": "add_stub",
+    "masked_fill": "masked_fill",
+    "masked_scatter": "masked_scatter",
+    "matmul": ("addmm_impl_cpu_", ("float8_e8m0fnu",)),
+    "matrix_norm": "norm_cpu",
+    "matrix_power": ("addmm_impl_cpu_", ("float8_e8m0fnu",)),
+    "matrix_rank": (RuntimeError, "This function doesn't handle types other than float and double"),
+    "max_pool1d": "max_pool1d_impl",
+    "max_pool2d": "max_pool2d",
+    "max_pool2d_with_indices": "max_pool2d",
+    "max_pool3d": "max_pool3d",
+    "max_pool3d_with_indices": "max_pool3d",
+    "max_unpool1d": "max_unpool2d",
+    "max_unpool2d": "max_unpool2d",
+    "max_unpool3d": "max_unpool3d",
+    "maximum": "maximum_cpu",
+    "median": "median_cpu",
+    "min": "min_all",
+    "minimum": "minimum_cpu",
+    "mish": "mish_cpu",
+    "mm": ("addmm_impl_cpu_", ("float8_e8m0fnu",)),
+    "mode": "mode_cpu",
+    "mse_loss": "mse_cpu",
+    "msort": "sorting_kernel_method_name",
+    "multi_dot": ("addmm_impl_cpu_", ("float8_e8m0fnu",)),
+    "multi_margin_loss": "multi_margin_loss_cpu_kernel",
+    "multilabel_margin_loss": "multilabel_margin_loss_forward_out_frame",
+    "multilabel_soft_margin_loss": "log_sigmoid_cpu",
+    "mv": "addmv_impl_cpu",
+    "mvlgamma": "arange_cpu",
+    "nan_to_num": "nan_to_num",
+    "nanmean": "nansum_cpu",
+    "nanmedian": "median_cpu",
+    "nanquantile": (RuntimeError, "quantile() input tensor must be either float or double dtype"),
+    "nansum": "nansum_cpu",
+    "ndtr": "mul_cpu_reduced_float",
+    "ndtri": "ndtri_cpu",
+    "neg": "neg_cpu",
+    "negative": "neg_cpu",
+    "nll_loss": "nll_loss_out_frame",
+    "norm": "norm_cpu",
+    "normalize": "norm_cpu",
+    "pad": ((RuntimeError, "value cannot be converted to type c10::{word} without overflow"),
+            ("float8_e8m0fnu",)),
+    "pairwise_distance": "add_stub",
+    "pdist": "pdist",
+    "pixel_shuffle": "pixel_shuffle",
+    "pixel_unshuffle": "pixel_unshuffle",
+    "poisson_nll_loss": "exp_vml_cpu",
+    "polygamma": "trigamma",
+    "pow": "pow",
+    "prelu": "prelu_cpu",
+    "prod": "prod_out_cpu",
+    "psi": "digamma",
+    "put": "take_put_cpu",
+    "qr": "geqrf_cpu",
+    "quantile": (RuntimeError, "quantile() input tensor must be either float or double dtype"),
+    "rad2deg": "mul_cpu_reduced_float",
+    "reciprocal": "reciprocal_cpu",
+    "relu": "clamp_min_scalar_cpu",
+    "relu6": "clamp_scalar_cpu",
+    "remainder": "remainder_cpu",
+    "rms_norm": "rms_norm",
+    "rot90": "flip_cpu",
+    "round": "round_vml_cpu",
+    "rrelu": "leaky_relu_cpu",
+    "rsqrt": "rsqrt_cpu",
+    "rsub": "add_stub",
+    "scaled_dot_product_attention": "mul_cpu_reduced_float",
+    "scatter": "scatter_gather_tensor_cpu",
+    "scatter_add": "scatter_gather_tensor_cpu",
+    "selu": "elu_cpu",
+    "sigmoid": "sigmoid_cpu_reduced_float",
+    "sign": "sign_cpu",
+    "silu": "silu_cpu",
+    "sin": "sin_vml_cpu",
+    "sinc": "sinc_cpu",
+    "sinh": "sinh_cpu",
+    "smooth_l1_loss": "smooth_l1_cpu",
+    "soft_margin_loss": "neg_cpu",
+    "softmax": "softmax_lastdim_kernel_impl",
+    "softmin": "neg_cpu",
+    "softplus": "softplus_cpu",
+    "softshrink": "softshrink_check",
+    "solve": "lu_cpu",
+    "solve_ex": "lu_cpu",
+    "solve_triangular": "triangular_solve_cpu",
+    "sort": "sorting_kernel_method_name",
+    "sqrt": "sqrt_vml_cpu",
+    "square": "pow",
+    "std": (RuntimeError, "std_var_all: Unsupported dtype {word}"),
+    "std_mean": "std_cpu",
+    "sub": "add_stub",
+    "subtract": "add_stub",
+    "sum_to_size": "sum_cpu",
+    "svdvals": "linalg_svd_cpu",
+    "take": "take_cpu",
+    "take_along_dim": "scatter_gather_tensor_cpu",
+    "tan": "tan_vml_cpu",
+    "tanh": "tanh_vml_cpu",
+    "tanhshrink": "tanh_vml_cpu",
+    "tensordot": ("addmm_impl_cpu_", ("float8_e8m0fnu",)),
+    "tensorinv": (RuntimeError, "linalg.inv: Low precision dtypes not supported. Got {word}"),
+    "tensorsolve": "lu_cpu",
+    "threshold": "threshold_cpu",
+    "topk": "topk_cpu",
+    "trace": "trace",
+    "trapezoid": "add_stub",
+    "trapz": "add_stub",
+    "triangular_solve": "triangular_solve_cpu",
+    "tril": "tril",
+    "triplet_margin_loss": "add_stub",
+    "triplet_margin_with_distance_loss": "add_stub",
+    "triu": "triu",
+    "true_divide": "div_cpu",
+    "trunc": "trunc_vml_cpu",
+    "var": (RuntimeError, "std_var_all: Unsupported dtype {word}"),
+    "var_mean": "std_cpu",
+    "vdot": "dot",
+    "vecdot": "sum_cpu",
+    "vector_norm": "norm_cpu",
+    "xlog1py": "xlog1py_cpu",
+    "xlogy": "xlogy_cpu",
+    # in-place forms and ops the table calls through lambdas
+    "add_": "add_stub",
+    "addcdiv_": "addcdiv_cpu_out",
+    "addcmul_": "addcmul_cpu_out",
+    "alpha_dropout": "bernoulli_scalar_cpu_",
+    "clamp_": "clamp_scalar_cpu",
+    "ctc_loss": "log_softmax_lastdim_kernel_impl",
+    "cumsum_": "cumsum_out_cpu",
+    "div_": "div_cpu",
+    "dropout3d": "bernoulli_scalar_cpu_",
+    "erfinv_": "erfinv_vml_cpu",
+    "exp_": "exp_vml_cpu",
+    "feature_alpha_dropout": "bernoulli_scalar_cpu_",
+    "hypot_": "hypot_cpu",
+    "index_add_": "scatter_gather_tensor_cpu",
+    "index_fill_": "index_fill_cpu",
+    "inverse": (RuntimeError, "linalg.inv: Low precision dtypes not supported. Got {word}"),
+    "lgamma_": "lgamma_vml_cpu",
+    "logdet": (RuntimeError, "logdet: Low precision dtypes not supported. Got {word}"),
+    "lu_solve": "lu_cpu",
+    "masked_fill_": "masked_fill",
+    "neg_": "neg_cpu",
+    "orgqr": "orgqr_cpu",
+    "ormqr": "ormqr_cpu",
+    "pow_": "pow",
+    "scatter_": "scatter_gather_tensor_cpu",
+    "scatter_reduce_": "scatter_reduce_exclude_input_init",
+    "sigmoid_": "sigmoid_cpu_reduced_float",
+    "slogdet": (RuntimeError, "linalg.slogdet: Low precision dtypes not supported. Got {word}"),
+    "stft": "reflection_pad1d",
+    "sub_": "add_stub",
+    "svd": "linalg_svd_cpu",
+    "tanh_": "tanh_vml_cpu",
+    "tril_": "tril",
+    "xlogy_": "xlogy_cpu",
+}
+
+
+def _flip_kernel(input, dims=(), *rest):
+    """flip: PyTorch's CPU moves whole rows of float8, but has no kernel to reverse the last
+    dimension."""
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    n = input._data.ndim
+    return "flip_cpu" if any(d % max(n, 1) == n - 1 for d in dims) else None
+
+
+def _extreme_kernel(which):
+    def kernel(input, *args, **kwargs):
+        other = args[0] if args else kwargs.get("other", kwargs.get("dim"))
+        if other is None:
+            return f"{which}_all"
+        return f"{which}imum_cpu" if isinstance(other, Tensor) else f"{which}_cpu"
+
+    return kernel
+
+
+FLOAT8_REFUSED.update(flip=_flip_kernel, max=_extreme_kernel("max"),
+                      min=_extreme_kernel("min"), sum="sum_cpu")
+
+# the ops PyTorch's CPU computes in float8: in float32, the result rounded once to the dtype
+FLOAT8_F32 = frozenset({
+    "mul", "multiply", "mm", "matmul", "addmm", "addbmm", "linear", "inner", "outer", "ger",
+    "kron", "tensordot", "chain_matmul", "multi_dot", "matrix_power", "abs", "absolute",
+    "conv_tbc", "index_reduce", "float_power",
+})
+
+
+# the operators' kernels (x + y, x < y, x ** y, ...: NumPy's function for the op -> the kernel
+# PyTorch's error names for a float8 operand); multiply and divide by a number have their own
+_F8_OPERATORS = {
+    "add": "add_stub", "subtract": "add_stub", "_np_pow": "pow", "less": "lt_cpu",
+    "less_equal": "le_cpu", "greater": "gt_cpu", "greater_equal": "ge_cpu",
+    "remainder": "remainder_cpu", "_floor_div": "div_floor_cpu",
+}
+
+
+def float8_binary(fwd, a, b):
+    """PyTorch's error for a binary operator on a float8 array ``a`` or ``b`` where its CPU has
+    no kernel; else the operands to compute in float32 (x * y, x == y and x != y compute)."""
+    arr = a if isinstance(a, np.ndarray) and is_float8(a.dtype) else b
+    d = from_np[arr.dtype]
+    name = getattr(fwd, "__name__", "")
+    kernel = _F8_OPERATORS.get(name)
+    both = isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.ndim and b.ndim
+    if name == "multiply" and not both:
+        kernel = "mul_cpu_reduced_float"
+    elif name == "divide":
+        kernel = "div_cpu" if both else "div_cpu_reduced_float"
+    if kernel is not None:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{d.word}\'')
+    # a number compared with a float8 tensor is first rounded to the tensor's dtype
+    if not isinstance(a, np.ndarray):
+        a = cast(np.asarray(a), d.np)
+    if not isinstance(b, np.ndarray):
+        b = cast(np.asarray(b), d.np)
+    return a, b
+
+
+def float8_unary(name, a):
+    """PyTorch's error for the unary op ``name`` on a float8 array where its CPU has none."""
+    entry = FLOAT8_REFUSED.get(name)
+    if entry is not None:
+        exc = _float8_refusal(entry, from_np[a.dtype])
+        if exc is not None:
+            raise exc
+
+
+def _float8_refusal(entry, d):
+    """The exception op ``entry`` of FLOAT8_REFUSED raises for float8 dtype ``d``, or None."""
+    if isinstance(entry, tuple) and isinstance(entry[-1], tuple) and entry[-1] and isinstance(
+            entry[-1][0], str) and entry[-1][0].startswith("float8"):
+        if d.name not in entry[-1]:
+            return None
+        entry = entry[0]
+    if entry is None:
+        return None
+    if isinstance(entry, str):
+        return NotImplementedError(f'"{entry}" not implemented for \'{d.word}\'')
+    return entry[0](entry[1].format(word=d.word))
+
+
+def refusing_wide(fn, name):
+    """``fn`` refusing the uint16/32/64 (WIDE_REFUSED) and float8 (FLOAT8_REFUSED) tensors
+    PyTorch's CPU has no kernel for, and computing FLOAT8_F32's ops on float8 in float32."""
+    kernel = WIDE_REFUSED.get(name)
+    f8 = FLOAT8_REFUSED.get(name)
+    f32 = name in FLOAT8_F32
+
     @functools.wraps(fn)
     def run(*args, **kwargs):
         if not _dispatch.depth:
             for a in (*args, *kwargs.values()):
-                if isinstance(a, Tensor) and a._data.dtype.char in _WIDE:
-                    raise NotImplementedError(
-                        f'"{kernel}" not implemented for \'{from_np[a._data.dtype].word}\'')
+                if isinstance(a, Tensor):
+                    c = a._data.dtype.char
+                    if c in _WIDE and kernel is not None:
+                        raise NotImplementedError(
+                            f'"{kernel}" not implemented for \'{from_np[a._data.dtype].word}\'')
+                    if c in FLOAT8_CHARS and is_float8(a._data.dtype):
+                        d = from_np[a._data.dtype]
+                        if f8 is not None:
+                            exc = _float8_refusal(f8(*args, **kwargs) if callable(f8) else f8,
+                                                  d)
+                            if exc is not None:
+                                raise exc
+                        if f32:
+                            return _in_float32_f8(fn, d, args, kwargs)
         return fn(*args, **kwargs)
 
     return run
 
 
+def _up8(x):
+    if isinstance(x, Tensor) and is_float8(x._data.dtype):
+        return x.float()
+    if isinstance(x, (list, tuple)) and x and isinstance(x[0], Tensor):
+        return type(x)(_up8(y) for y in x)
+    return x
+
+
+def _down8(x, d):
+    if isinstance(x, Tensor):
+        if x._data.dtype.char != "f":
+            return x
+        out = _make(cast(x._data, d.np), x._grad_fn is not None)
+        out._grad_fn, out._output_nr = x._grad_fn, x._output_nr
+        return out
+    if isinstance(x, tuple):
+        return type(x)(*(_down8(y, d) for y in x)) if hasattr(x, "_fields") else \
+            tuple(_down8(y, d) for y in x)
+    return x
+
+
+def _in_float32_f8(fn, d, args, kwargs):
+    out = fn(*(_up8(a) for a in args), **{k: _up8(v) for k, v in kwargs.items()})
+    return _down8(out, d)
+
+
 def wrap(fn, name):
     """``fn`` as op ``name`` runs it on float16/bfloat16 tensors (itself if not listed)."""
-    if name in WIDE_REFUSED:
-        fn = refusing_wide(fn, WIDE_REFUSED[name])
+    if name in WIDE_REFUSED or name in FLOAT8_REFUSED or name in FLOAT8_F32:
+        fn = refusing_wide(fn, name)
     if name in FLOAT32:
         return in_float32(fn, name in CAST_BACK)
     if name in REFUSED:

@@ -6,6 +6,7 @@ from .. import _device as D
 from .. import _dtype as T
 from .. import _names
 from .._dtype import as_dtype, dtype, from_np
+from .._dtype import cast as _conv
 from .._tensor import Tensor
 from ._op import argname, formula_node, record
 from .shape import _Clone
@@ -35,16 +36,16 @@ def _cast(input, dt, copy=False):
         return record(d.copy(), _ToCopy, (input,), (dt,)) if copy else input
     if dt.np.kind not in "fcV" and input._requires_grad:
         # integer results are not differentiable
-        return record(d.astype(dt.np), _ToCopy, (), ())
+        return record(_conv(d, dt.np), _ToCopy, (), ())
     if dt.np.kind == "c" and d.dtype.kind != "c":  # the gradient's real part goes back
-        return record(d.astype(dt.np), _ToCopyReal, (input,), (from_np[d.dtype],))
+        return record(_conv(d, dt.np), _ToCopyReal, (input,), (from_np[d.dtype],))
     if d.dtype.kind == "c" and dt.np.kind != "c":
         warnings.warn("Casting complex values to real discards the imaginary part",
                       UserWarning, stacklevel=4)
         d = d.real
         if dt.np.kind not in "fcV":  # no gradient flows to an integer result
-            return record(d.astype(dt.np), _ToCopy, (), ())
-    return record(d.astype(dt.np), _ToCopy, (input,), (from_np[input._data.dtype],))
+            return record(_conv(d, dt.np), _ToCopy, (), ())
+    return record(_conv(d, dt.np), _ToCopy, (input,), (from_np[input._data.dtype],))
 
 
 # -- to() ---------------------------------------------------------------------------------------

@@ -132,7 +132,7 @@ def _checked_cast(arr, dt):
             bad = None
         if bad is not None and bad.any():
             raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow")
-    return arr.astype(np_dt, copy=True)
+    return _dtype.cast(arr, np_dt)
 
 
 def _has_np_scalars(data):
@@ -177,7 +177,7 @@ def _tensor(data, dtype, requires_grad, caller):
         if isinstance(data, (list, tuple, int, float, bool, complex)):
             arr = _checked_cast(_infer_array(data, exact=True), dt)
         else:
-            arr = _infer_array(data).astype(dt.np, copy=True)
+            arr = _dtype.cast(_infer_array(data), dt.np)
         return _finish(arr, requires_grad)
     arr = np.array(_infer_array(data), copy=True)
     if arr.dtype not in from_np:
@@ -350,6 +350,9 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not "
                         f"{_typename(size)}")
     shape = _size(size, "full", varargs=False)
+    if _dtype.is_float8(dt):  # PyTorch's conversion of the value (fill_'s check past 1 element)
+        fill_value = _dtype.float8_fill_value(fill_value, from_np[dt]) if math.prod(
+            shape) != 1 else _dtype.cast(np.asarray(fill_value), dt)
     return _finish(np.full(shape, fill_value, dt), requires_grad)
 
 

@@ -18,6 +18,7 @@ from ..autograd.anomaly import state as _anomaly_state
 from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import name_saved
+from . import _low as _lowrules
 from ._inplace import apply_inplace, check_inplace, inplace_name
 from ._op import (
     attach_same_dtype,
@@ -138,6 +139,8 @@ def _binary(fwd, node_cls, a, b, floating=False):
         ad, bd = _arrays(a, _as_operand(b), floating)
     try:
         if _is_low(ad) or _is_low(bd):
+            if _is_float8(ad) or _is_float8(bd):
+                ad, bd = _lowrules.float8_binary(fwd, ad, bd)
             out = _low(fwd, ad, bd)
         else:
             out = silent.run(fwd, ad, bd)
@@ -157,8 +160,16 @@ def _binary(fwd, node_cls, a, b, floating=False):
     return record(out, node_cls, (a, b), _saved(node_cls, a, b))
 
 
+# float16, bfloat16 and the float8 types (NumPy type codes): computed in float32, rounded once
+_LOW_CHARS = "eE" + _dtype.FLOAT8_CHARS
+
+
 def _is_low(x):
-    return isinstance(x, (_ndarray, np.generic)) and x.dtype.char in "eE"
+    return isinstance(x, (_ndarray, np.generic)) and x.dtype.char in _LOW_CHARS
+
+
+def _is_float8(x):
+    return isinstance(x, (_ndarray, np.generic)) and _dtype.is_float8(x.dtype)
 
 
 def _low(fwd, *arrays):
@@ -166,10 +177,10 @@ def _low(fwd, *arrays):
 
     Python numbers stay numbers (so they take part as float32, not rounded to the dtype)."""
     dt = next(a.dtype for a in arrays if _is_low(a))
-    out = silent.run(fwd, *(a.astype(np.float32) if _is_low(a) else a for a in arrays))
+    out = silent.run(fwd, *(_dtype.cast(a, np.float32) if _is_low(a) else a for a in arrays))
     if out.__class__ is not _ndarray:
         out = np.asarray(out)
-    return out.astype(dt) if out.dtype == np.float32 else out
+    return _dtype.cast(out, dt) if out.dtype == np.float32 else out
 
 
 def _complex_node(node_cls):
@@ -390,8 +401,12 @@ def _make_unary(name, fwd, formula, reads):
                 "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
                 "to invert a mask, use the `~` or `logical_not()` operator instead."
             )
-        out = silent.run(fwd, d) if dt is _F32 or dt is _F64 or d.dtype.char not in "eE" \
-            else _low(fwd, d)
+        if dt is _F32 or dt is _F64 or d.dtype.char not in _LOW_CHARS:
+            out = silent.run(fwd, d)
+        else:
+            if _dtype.is_float8(d.dtype):
+                _lowrules.float8_unary(name, d)
+            out = _low(fwd, d)
         return record(out, node_cls, (input,), (input,) if save_x else (), save_y)
 
     op.__name__ = name
@@ -1142,7 +1157,11 @@ def fill_(self, value):
                 _fw_state.active):
             return apply_inplace(self, lambda a, v: record(
                 np.full_like(a._data, v._data), _FillT, (a, v)), value)
-        value = value._data.item()
+        value = value._data.item() if not _dtype.is_float8(self._data.dtype) else _dtype.cast(
+            value._data, self._data.dtype)
+    elif _dtype.is_float8(self._data.dtype):  # PyTorch's conversion, and its overflow check
+        value = (_dtype.float8_fill_value(value, from_np[self._data.dtype])
+                 if self._data.size != 1 else _dtype.cast(np.float64(value), self._data.dtype))
     if _grad_state.enabled and self._requires_grad or _fw_state.active:
         return apply_inplace(self, lambda a: record(np.full_like(a._data, value), _Fill, (a,)))
     self._data.fill(value)
@@ -1155,10 +1174,13 @@ def copy_(self, src, non_blocking=False):
     src = _as_operand(src)
     if _grad_state.enabled and (self._requires_grad or src._requires_grad) or _fw_state.active:
         return apply_inplace(self, lambda a, s: record(
-            np.broadcast_to(s._data, a._data.shape).astype(a._data.dtype), _Copy, (a, s),
+            _dtype.cast(np.broadcast_to(s._data, a._data.shape), a._data.dtype), _Copy, (a, s),
             (s.dtype,)), src)
     try:
-        np.copyto(self._data, src._data, casting="unsafe")
+        sd = src._data
+        if _dtype.is_float8(self._data.dtype) or _dtype.is_float8(sd.dtype):
+            sd = _dtype.cast(sd, self._data.dtype)  # PyTorch's float8 conversions
+        np.copyto(self._data, sd, casting="unsafe")
     except ValueError:
         raise RuntimeError(
             f"The size of tensor a ({self._data.shape[-1] if self._data.ndim else 1}) must match "

@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from .. import _names
+from .. import _dtype, _names
 from .._dtype import from_np
 from .._errors import note
 from .._tensor import Tensor, _make, _type_name, _wrap_dim
@@ -402,7 +402,9 @@ FillBackward3 = formula_node("FillBackward3", _put_self_grad, _put_values_grad)
 def _value_array(value, dtype):
     if isinstance(value, Tensor):
         v = value._data
-        return v if v.dtype is dtype else v.astype(dtype)
+        return v if v.dtype is dtype else _dtype.cast(v, dtype)
+    if _dtype.is_float8(dtype):
+        return _dtype.cast(np.asarray(value), dtype)
     return np.asarray(value).astype(dtype, copy=False)
 
 

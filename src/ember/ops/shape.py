@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 
-from .. import _names
+from .. import _dtype, _names
 from .._dtype import from_np, result_type
 from .._errors import note
 from .._tensor import Tensor, _dim_int, _make, _type_name, _wrap_dim
@@ -66,9 +66,35 @@ _UnsafeView = formula_node("UnsafeViewBackward0", lambda g, shape: g.reshape(sha
                            jvp=lambda ts, inputs, saved, out: ts[0].reshape(out._data.shape))
 
 
+def _view_dtype(input, dt):
+    """view(dtype): the same bytes read as another dtype (the last dimension rescaled when the
+    element sizes differ). As in PyTorch, the result shares the memory but is no autograd view
+    and never requires grad."""
+    d = input._data
+    src = from_np[d.dtype]
+    np_dt = dt.np
+    if dt.itemsize != src.itemsize:
+        why = f"to view {src.word} as {dt.word} (different element sizes)"
+        if d.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {why}")
+        if d.shape[-1] != 1 and d.strides[-1] != d.itemsize:
+            raise RuntimeError(f"self.stride(-1) must be 1 {why}, but got "
+                               f"{d.strides[-1] // d.itemsize}")
+        if dt.itemsize > src.itemsize and d.shape[-1] * src.itemsize % dt.itemsize:
+            raise RuntimeError(f"self.size(-1) must be divisible by "
+                               f"{dt.itemsize // src.itemsize} {why}, but got {d.shape[-1]}")
+        if d.shape[-1] == 1 and d.strides[-1] != d.itemsize:
+            d = np.lib.stride_tricks.as_strided(d, strides=(*d.strides[:-1], d.itemsize))
+    out = _make(d.view(np_dt))
+    out._version = input._version
+    return out
+
+
 def view(input, *shape):
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
-        return input.to(shape[0])  # view(dtype) is not supported beyond same-size casts
+        if isinstance(shape[0], _dtype.dtype):
+            return _view_dtype(input, shape[0])
+        return input.to(shape[0])
     d = input._data
     shape = _infer_shape(_shape_arg(shape), d.size)
     out = d.view()
