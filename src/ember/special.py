@@ -1,7 +1,8 @@
 """``torch.special``: the special functions under their SciPy-style names.
 
 Most are ember's ops under a second name; ``ndtr``, ``entr`` and ``xlog1py`` are written with
-other ops (their gradients, tangents and batching are those ops'). The Bessel, incomplete
+other ops (their gradients, tangents and batching are those ops'), ``entr`` and ``xlog1py``
+recorded as the one node of PyTorch's kernel. The Bessel, incomplete
 gamma, zeta and polynomial families are ops/special_fns.py's ``special_*`` ops.
 """
 
@@ -10,6 +11,7 @@ import math
 from ._tensor import Tensor
 from .ops import elementwise as _ew
 from .ops import special_fns as _sf
+from .ops._nn_common import as_kernel, kernel_node
 from .ops.activation import log_softmax, softmax
 from .ops.creation import tensor as _tensor
 from .ops.elementwise import erf, erfc, exp2, expm1, log1p, logit, round, sinc, xlogy
@@ -36,12 +38,24 @@ def multigammaln(input, p):
 
 
 def ndtr(input):
-    """The standard normal distribution function: (1 + erf(x / sqrt(2))) / 2."""
-    return erfc(input * (-1 / math.sqrt(2))) * 0.5
+    """The standard normal distribution function: (1 + erf(x / sqrt(2))) / 2, computed
+    (and recorded) as PyTorch composes it."""
+    if not isinstance(input, Tensor) or not input.is_floating_point():
+        return (1 + erf(input * math.sqrt(0.5))) * 0.5
+    erfs = erf(_ew.mul_scalar(input, math.sqrt(0.5)))
+    return _ew.mul_scalar(_ew.add_scalar(erfs, 1), 0.5)
+
+
+_K_entr = kernel_node("SpecialEntrBackward0")  # PyTorch's kernels: one node each
+_K_xlog1py = [kernel_node(f"SpecialXlog1PyBackward{k}") for k in range(3)]
 
 
 def entr(input):
     """-x log(x) for x > 0, 0 at 0, -inf below."""
+    return as_kernel(_K_entr, (input,), _entr, input)
+
+
+def _entr(input):
     positive = input > 0
     safe = _ew.where(positive, input, 1.0)
     inner = -safe * safe.log()
@@ -50,11 +64,17 @@ def entr(input):
 
 def xlog1py(input, other):
     """x * log1p(y), 0 where x == 0 (unless y is nan)."""
+    kind = 1 if not isinstance(input, Tensor) else 2 if not isinstance(other, Tensor) else 0
     if not isinstance(input, Tensor):
         input = _tensor(input, dtype=other.dtype if isinstance(other, Tensor) and
                         other.is_floating_point() else None)
     if not isinstance(other, Tensor):
         other = _tensor(other, dtype=input.dtype if input.is_floating_point() else None)
+    return as_kernel(_K_xlog1py[kind], (input, other)[kind == 1:2 - (kind == 2)], _xlog1py,
+                     input, other)
+
+
+def _xlog1py(input, other):
     zero = input == 0
     safe = _ew.where(zero, 0.0, other)
     out = _ew.where(zero, 0.0, input * safe.log1p())

@@ -532,35 +532,47 @@ glu.__wrapped__ = _glu  # its signature (help, vmap's rules)
 
 def prelu(input, weight):
     """x where x >= 0, weight * x elsewhere; weight has one value, or one per channel (dim
-    1)."""
+    1). Recorded as PyTorch records it: the weight viewed to the input's rank (a
+    ViewBackward0 where the ranks differ), then one PreluKernelBackward0."""
     if not isinstance(input, Tensor):
         check_tensor(input, "prelu")
-    w = weight
     k = weight.numel()
+    nd = input.ndim
     if k != 1:
-        channels = input.shape[1] if input.ndim >= 2 else 1
+        channels = input.shape[1] if nd >= 2 else 1
         if k != channels:
             raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
                                f"parameter numbers = {k} and channel size = {channels}.")
-        if input.ndim >= 2:
-            w = weight.reshape((k,) + (1,) * (input.ndim - 2))
-    elif input.ndim:
-        w = weight.reshape(())
+    w = weight
+    if weight.ndim != nd:
+        w = weight.view((1, k) + (1,) * (nd - 2) if nd >= 2 else (k,) * nd)
+    return as_kernel(_K_prelu, (input, w), _prelu, input, w)
+
+
+def _prelu(input, w):
     return where(input > 0, input, w * input)
+
+
+_K_prelu = kernel_node("PreluKernelBackward0")
+_K_rrelu = kernel_node("RreluWithNoiseBackward0")
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """leaky_relu with a random slope in [lower, upper) per element while training, and the
-    mean slope (lower + upper) / 2 otherwise."""
+    mean slope (lower + upper) / 2 otherwise: PyTorch's rrelu_with_noise, one
+    RreluWithNoiseBackward0 node."""
     if not training:
-        return leaky_relu(input, (lower + upper) / 2, inplace)
+        if inplace:
+            return leaky_relu(input, (lower + upper) / 2, True)
+        return as_kernel(_K_rrelu, (input,), leaky_relu, input, (lower + upper) / 2)
     # PyTorch draws one slope (a double) per element <= 0, in memory order
     neg = input._data <= 0
     slopes = uniform_(_make(np.empty(int(neg.sum()), np.float64)), lower, upper)._data
     noise = np.ones(input.shape, input._data.dtype)
     noise[neg] = slopes
-    out = input * _make(noise)
-    return input.copy_(out) if inplace else out
+    if inplace:
+        return input.copy_(input * _make(noise))
+    return as_kernel(_K_rrelu, (input,), _ew.mul, input, _make(noise))
 
 
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):

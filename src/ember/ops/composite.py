@@ -602,9 +602,22 @@ def _ldexp(input, other):
 
 
 def rsub(input, other, *, alpha=1):
+    """other - alpha * input: one RsubBackward0 node (RsubBackward1 for a number other)."""
+    if isinstance(other, Tensor):
+        return as_kernel(_K_rsub, (input, other), _rsub, input, other, alpha)
+    if alpha == 1:
+        return other - input
+    return as_kernel(_K_rsub_scalar, (input,), _rsub, input, other, alpha)
+
+
+def _rsub(input, other, alpha):
     if isinstance(other, Tensor):
         return other.sub(input, alpha=alpha)
-    return (input * -alpha) + other if alpha != 1 else other - input
+    return (input * -alpha) + other
+
+
+_K_rsub = kernel_node("RsubBackward0")
+_K_rsub_scalar = kernel_node("RsubBackward1")
 
 
 # -- scatters into copies (out of place: a mask and ``where``, so vmap and jvp see plain ops) ----
@@ -1089,6 +1102,16 @@ def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout
 
 # -- more written with other ops ------------------------------------------------------------------
 def renorm(input, p, dim, maxnorm):
+    """Each slice along dim rescaled to norm maxnorm where its p-norm exceeds it: one
+    RenormBackward0 node, as PyTorch's kernel."""
+    return as_kernel(_K_renorm, (input,), _renorm, input, p, dim, maxnorm)
+
+
+_K_renorm = kernel_node("RenormBackward0")  # PyTorch's kernel: one node
+_K_triangular_solve = kernel_node("TriangularSolveBackward0", 2)
+
+
+def _renorm(input, p, dim, maxnorm):
     dims = [d for d in range(input.dim()) if d != dim % input.dim()]
     norms = input.norm(p, dim=dims, keepdim=True)
     scale = (maxnorm / (norms + 1e-7)).where(norms > maxnorm, 1.0)
@@ -1228,11 +1251,14 @@ def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False)
                   "not return a copy of one of the inputs.\nX = torch.triangular_solve(B, "
                   "A).solution\nshould be replaced with\nX = torch.linalg.solve_triangular(A, "
                   "B).", UserWarning, stacklevel=2)
-    coef = A.transpose(-2, -1) if transpose else A
-    solution = decomposition.linalg_solve_triangular(
-        coef, input, upper=upper != transpose, unitriangular=unitriangular)
+    def solve(input, A):
+        coef = A.transpose(-2, -1) if transpose else A
+        solution = decomposition.linalg_solve_triangular(
+            coef, input, upper=upper != transpose, unitriangular=unitriangular)
+        return solution, A.clone()
+
     return return_type("triangular_solve", ("solution", "cloned_coefficient"))(
-        (solution, A.clone()))
+        as_kernel(_K_triangular_solve, (input, A), solve, input, A))
 
 
 def _gradient_1d(f, dim, h, edge_order):

@@ -667,5 +667,12 @@ def conv_tbc(input, weight, bias, pad=0):
         raise RuntimeError("Bias size must equal dim 2 in the weight tensor (output channels).")
     if _fw_state.active:  # PyTorch has no forward-mode rule for it
         refuse_tangents("conv_tbc", input, weight, bias)
+    return as_kernel(_K_conv_tbc, (input, weight, bias), _conv_tbc, input, weight, bias, pad)
+
+
+def _conv_tbc(input, weight, bias, pad):
     y = conv1d(permute(input, (1, 2, 0)), permute(weight, (2, 1, 0)), bias, 1, pad)
     return permute(y, (2, 0, 1))
+
+
+_K_conv_tbc = kernel_node("ConvTbcBackward0")  # PyTorch's kernel: one node

@@ -752,18 +752,50 @@ _MulScalar = formula_node("MulBackward1", lambda g, s: g * s, elementwise=True)
 _DivScalar = formula_node("DivBackward1", lambda g, s: g / s, elementwise=True)
 
 
-def mul_scalar(t, s):
+def _with_number(fn, t, s):
+    """fn(t's array, s) as PyTorch's Scalar overloads compute it, or None where the public op
+    must run instead (under a transform, or for a dtype the number promotes): float32 and
+    float64 with the number in the tensor's dtype, float16 and bfloat16 in float32 (their
+    opmath) rounded once."""
     if _dispatch.depth:  # a transform (vmap) sees the public op
-        return mul(t, s)  # noqa: F821 - made from the table below
+        return None
     d = t._data
-    return record(d * d.dtype.type(s), _MulScalar, (t,), (s,))
+    c = d.dtype.char
+    if c == "f" or c == "d":
+        return fn(d, d.dtype.type(s))
+    if c == "e" or d.dtype.name == "bfloat16":
+        return fn(d.astype(np.float32), np.float32(s)).astype(d.dtype)
+    return None
+
+
+def mul_scalar(t, s):
+    out = _with_number(np.multiply, t, s)
+    if out is None:
+        return mul(t, s)  # noqa: F821 - made from the table below
+    return record(out, _MulScalar, (t,), (s,))
 
 
 def div_scalar(t, s):
-    if _dispatch.depth:
+    out = _with_number(np.true_divide, t, s)
+    if out is None:
         return div(t, s)
-    d = t._data
-    return record(d / d.dtype.type(s), _DivScalar, (t,), (s,))
+    return record(out, _DivScalar, (t,), (s,))
+
+
+_AddScalar = formula_node("AddBackward1", lambda g: g, arrays=True, elementwise=True)
+_SubScalar = formula_node("SubBackward1", lambda g: g, arrays=True, elementwise=True)
+
+
+def add_scalar(t, s):
+    """t + s for a number s, as PyTorch's Scalar overload records it (AddBackward1)."""
+    out = _with_number(np.add, t, s)
+    return add(t, s) if out is None else record(out, _AddScalar, (t,))
+
+
+def sub_scalar(t, s):
+    """t - s for a number s, as PyTorch's Scalar overload records it (SubBackward1)."""
+    out = _with_number(np.subtract, t, s)
+    return sub(t, s) if out is None else record(out, _SubScalar, (t,))
 
 
 def div(input, other, *, rounding_mode=None):  # noqa: F811

@@ -7,7 +7,7 @@ from .. import _names
 from .._errors import note
 from .._tensor import Tensor, _make
 from ..autograd.forward_ad import state as _fw_state
-from ._nn_common import fused_node
+from ._nn_common import as_kernel, fused_node, kernel_node
 from ._op import check_tensor, record, refuse_tangents
 from .indexing import index_add
 from .shape import stack
@@ -175,12 +175,22 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
         starts = starts[:-1]
     else:
         ends = np.append(starts[1:], total)
-    bags = len(starts)
-    num = weight.shape[0]
     if padding_idx is not None and padding_idx < 0:
-        padding_idx += num
+        padding_idx += weight.shape[0]
+    return as_kernel(_K_bag, (weight, psw), _bags, weight, psw, flat, starts, ends, mode,
+                     padding_idx)
+
+
+_K_bag = kernel_node("EmbeddingBagBackward0")  # PyTorch's kernel: one node
+
+
+def _bags(weight, psw, flat, starts, ends, mode, padding_idx):
+    """The bags' sums, means or maxima of weight's rows at the indices flat (the bag i:
+    flat[starts[i]:ends[i]]), each row scaled by its per-sample weight psw."""
+    total = flat.shape[0]
+    bags = len(starts)
     idx = flat._data
-    rows = embedding(flat, weight, None, None, norm_type, scale_grad_by_freq, sparse)
+    rows = embedding(flat, weight)
     keep = np.ones(total, bool) if padding_idx is None else idx != padding_idx
     bag_of = np.repeat(np.arange(bags), ends - starts)
     if len(bag_of) < total:  # elements after the last bag's end (include_last_offset)

@@ -12,6 +12,7 @@ import numpy as np
 from .._dtype import get_default_dtype
 from .._tensor import Tensor
 from ._inplace import apply_inplace
+from ._nn_common import as_kernel, kernel_node
 from ._op import check_tensor, formula_node, record
 
 __all__ = ["digamma", "erfinv", "lgamma", "mvlgamma", "polygamma"]
@@ -151,8 +152,17 @@ def erfinv(input):
 
 
 def mvlgamma(input, p):
+    """The multivariate log-gamma function: a sum of p lgamma terms, recorded as PyTorch's
+    one MvlgammaBackward0 node."""
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
+    return as_kernel(_K_mvlgamma, (input,), _mvlgamma, input, p)
+
+
+_K_mvlgamma = kernel_node("MvlgammaBackward0")  # PyTorch's kernel: one node
+
+
+def _mvlgamma(input, p):
     total = lgamma(input)
     for i in range(1, p):
         total = total + lgamma(input - i / 2)

@@ -16,11 +16,14 @@ from .._errors import note
 from .._tensor import Size, Tensor, _make
 from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
+from ..autograd.grad_mode import no_grad
 from ._nn_common import as_kernel, kernel_node
 from ._op import broadcast_shapes_error, check_tensor, formula_node, record, refuse_tangents
 from .activation import log_softmax, logsigmoid, softplus
+from .elementwise import add_scalar as _add_scalar
 from .elementwise import div_scalar as _div_scalar
-from .elementwise import where
+from .elementwise import sub_scalar as _sub_scalar
+from .elementwise import where, xlogy
 from .linalg import _word
 from .shape import cat, stack
 
@@ -584,10 +587,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        # xlogy(t, t) - t * input; where t == 0 the term is 0 (and its gradient finite)
-        zero = target == 0
-        safe = where(zero, 1.0, target)
-        loss = target * safe.log() - target * input
+        loss = xlogy(target, target) - target * input
     if reduction == "batchmean":
         out = loss.sum()
         return out / input.shape[0] if input.ndim else out
@@ -618,7 +618,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
         raise RuntimeError(
             "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
             f"input1: {input1.size()}, input2: {input2.size()}, target: {target.size()} ")
-    loss = (-target * (input1 - input2) + margin).clamp_min(0)
+    loss = _add_scalar(-target * (input1 - input2), margin).clamp_min(0)
     return _reduce(loss, reduction)
 
 
@@ -627,7 +627,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     """input where target is 1, max(0, margin - input) where it is -1."""
     reduction = _reduction_of(size_average, reduce, reduction)
     zero = input.new_zeros(())
-    loss = (where(target != 1, (margin - input).clamp_min(0), zero)
+    loss = (where(target != 1, (input.new_full((), margin) - input).clamp_min(0), zero)
             + where(target != -1, input, zero))
     return _reduce(loss, reduction)
 
@@ -664,7 +664,8 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 def _cosine_parts(input1, input2, dim):
     eps = 1e-12
     prod = (input1 * input2).sum(dim)
-    mag = ((input1 * input1).sum(dim) + eps) * ((input2 * input2).sum(dim) + eps)
+    mag = _add_scalar((input1 * input1).sum(dim), eps) * _add_scalar((input2 * input2).sum(dim),
+                                                                     eps)
     return prod / mag.sqrt()
 
 
@@ -682,8 +683,8 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
                            f"inputs with sizes {input1.size()} and {input2.size()}.")
     cos = _cosine_parts(input1, input2, 1 if d1 == 2 else 0)
     zero = cos.new_zeros(())
-    loss = (where(target == 1, 1 - cos, zero)
-            + where(target == -1, (cos - margin).clamp_min(0), zero))
+    loss = (where(target == 1, cos.new_ones(()) - cos, zero)
+            + where(target == -1, _sub_scalar(cos, margin).clamp_min(0), zero))
     return _reduce(loss, reduction)
 
 
@@ -780,18 +781,35 @@ multilabel_margin_loss.__wrapped__ = _multilabel_margin_loss  # its signature (h
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
-    """The p-norm of x1 - x2 + eps along the last dim."""
+    """The p-norm of x1 - x2 + eps along the last dim (PyTorch's norm: NormBackward1)."""
     d = max(x1.dim(), x2.dim())
-    diff = x1 - x2 + eps
+    diff = _add_scalar(x1 - x2, eps)
     if d == 0:
         return diff.abs() if not keepdim else diff.abs()
-    return diff.norm(p, dim=-1, keepdim=keepdim)
+    return as_kernel(_K_norm, (diff,), _vector_norm, diff, p, -1, keepdim)
+
+
+_K_norm = kernel_node("NormBackward1")  # torch.norm's kernel with a dim: one node
+
+
+def _vector_norm(x, p, dim, keepdim):
+    return x.norm(p, dim=dim, keepdim=keepdim)
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    """sum(x1 * x2) / (max(|x1|, eps) * max(|x2|, eps)) along dim."""
-    n1 = x1.norm(2, dim=dim, keepdim=True).clamp_min(eps)
-    n2 = x2.norm(2, dim=dim, keepdim=True).clamp_min(eps)
+    """sum(x1 * x2) / (max(|x1|, eps) * max(|x2|, eps)) along dim; the norms clamped without
+    blocking their gradient, as PyTorch does (a clone clamped in place under no_grad)."""
+    if tuple(x1.shape) != tuple(x2.shape):
+        try:
+            common = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+        except ValueError:
+            raise broadcast_shapes_error(tuple(x1.shape), tuple(x2.shape)) from None
+        x1, x2 = x1.expand(common), x2.expand(common)
+    n1 = x1.norm(2, dim=dim, keepdim=True).clone()
+    n2 = x2.norm(2, dim=dim, keepdim=True).clone()
+    with no_grad():
+        n1.clamp_min_(eps)
+        n2.clamp_min_(eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
@@ -821,14 +839,16 @@ def pdist(input, *args, **kwargs):
 pdist.__wrapped__ = _pdist  # its signature (help, vmap's rules)
 
 
-def _triplet(anchor, positive, negative, margin, swap, reduction, dist):
+def _triplet(anchor, positive, negative, margin, swap, reduction, dist, kernel=False):
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
     d_pos = dist(anchor, positive)
     d_neg = dist(anchor, negative)
     if swap:
         d_neg = d_neg.minimum(dist(positive, negative))
-    return _reduce((margin + d_pos - d_neg).clamp_min(0), reduction)
+    # PyTorch's C++ loss adds the margin as a Scalar (AddBackward1), its Python one as a number
+    near = _add_scalar(d_pos, margin) if kernel else margin + d_pos
+    return _reduce((near - d_neg).clamp_min(0), reduction)
 
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
@@ -841,7 +861,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
             f"The anchor, positive, and negative tensors are expected to have the same number "
             f"of dimensions, but got: anchor {a}D, positive {pd}D, and negative {nd}D inputs")
     return _triplet(anchor, positive, negative, margin, swap, reduction,
-                    lambda x, y: pairwise_distance(x, y, p, eps))
+                    lambda x, y: pairwise_distance(x, y, p, eps), True)
 
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
@@ -877,8 +897,11 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
             raise ValueError("var is of incorrect size")
     if reduction not in _REDUCTIONS:
         raise ValueError(reduction + " is not valid")
-    # clamp the values only: the gradient passes as if var were unclamped
-    var = var + _make(np.maximum(var._data, eps) - var._data)
+    # clamp the values only: the gradient passes as if var were unclamped (PyTorch clamps a
+    # clone in place under no_grad)
+    var = var.clone()
+    with no_grad():
+        var.clamp_(min=eps)
     loss = 0.5 * (var.log() + (input - target) ** 2 / var)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
@@ -964,17 +987,35 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
              zero_infinity=False):
     """-log of the total probability of every alignment of each target with its input
     (log_probs: (T, N, C) log-softmax outputs), by the forward (alpha) recursion over time in
-    log space; 'mean' divides each loss by its target length, then averages."""
+    log space; 'mean' divides each loss by its target length, then averages. Recorded as
+    PyTorch records it: one CtcLossBackward0 node for the per-sample losses, then the
+    zero_infinity where and the reduction."""
     _check_reduction(reduction)
     if _fw_state.active:  # PyTorch has no forward-mode rule for it
         refuse_tangents("_ctc_loss", log_probs)
     unbatched = log_probs.dim() == 2
     lp = log_probs.unsqueeze(1) if unbatched else log_probs
-    t_max, n, _ = lp.shape
     in_len, tg_len = _lengths(input_lengths), _lengths(target_lengths)
     td = targets._data
     if unbatched:
         td = td.reshape(1, -1)
+    loss = as_kernel(_K_ctc, (lp,), _ctc_losses, lp, td, in_len, tg_len, blank)
+    if zero_infinity:
+        loss = where(_make(loss._data == math.inf), loss.new_zeros(()), loss)
+    if reduction == "mean":
+        return (loss / _make(np.maximum(tg_len, 1).astype(lp._data.dtype))).mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss.squeeze(0) if unbatched else loss
+
+
+_K_ctc = kernel_node("CtcLossBackward0")
+
+
+def _ctc_losses(lp, td, in_len, tg_len, blank):
+    """The (N,) losses of log_probs lp (T, N, C) for targets td (padded (N, S) or
+    concatenated), inf where no alignment exists."""
+    t_max, n, _ = lp.shape
     for length in in_len:
         if length > t_max:
             raise RuntimeError(f"Expected input_lengths to have value at most {t_max}, but got "
@@ -1023,13 +1064,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     p = lp.exp()
     steps = _make((np.arange(t_max)[:, None] < in_len[None, :])[:, :, None])
     extra = where(steps, p - p.detach(), p.new_zeros(())).sum((0, 2))
-    loss = where(impossible, lp.new_full((n,), 0.0 if zero_infinity else math.inf),
-                 extra - total)
-    if reduction == "mean":
-        return (loss / _make(np.maximum(tg_len, 1).astype(lp._data.dtype))).mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss.squeeze(0) if unbatched else loss
+    return where(impossible, lp.new_full((n,), math.inf), extra - total)
 
 
 def _shift(a, k, neg):

@@ -8,7 +8,8 @@ from .._tensor import Size, _make
 from . import _out
 from ._nn_common import float_data, fused_node
 from ._op import record
-from .shape import cat, stack
+from .elementwise import add_scalar
+from .shape import stack
 
 __all__ = ["group_norm", "instance_norm", "layer_norm", "rms_norm"]
 
@@ -253,8 +254,9 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """input / max(||input||_p along dim, eps)."""
     if out is not None:  # given by position (the public wrapper takes it by keyword)
         return _out.call(normalize, "normalize", (input, p, dim, eps), {}, out)
-    denom = input.norm(p, dim, keepdim=True).clamp_min(eps)
+    denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
     return input / denom
+
 
 # -- instance, local response and RMS normalization (built from the ops above) -------------------
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
@@ -285,30 +287,6 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     return out.reshape(tuple(d.shape))
 
 
-def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
-    """input / (k + alpha * mean of input^2 over size neighbouring channels)^beta."""
-    dim = input.dim()
-    if dim < 3:
-        # PyTorch's text has a run of spaces in the middle
-        raise ValueError(f"Expected 3D or higher dimensionality{' ' * 26}input (got {dim} "
-                         "dimensions)")
-    if input.numel() == 0:
-        return input
-    sq = input * input
-    c = input.shape[1]
-    lo, hi = size // 2, (size - 1) // 2
-    # zeros before and after the channels: each output channel sums a window of size channels
-    rest = tuple(sq.shape[2:])
-    parts = [p for p in (sq.new_zeros((sq.shape[0], lo) + rest), sq,
-                         sq.new_zeros((sq.shape[0], hi) + rest)) if p.shape[1]]
-    padded = cat(parts, 1) if len(parts) > 1 else parts[0]
-    total = padded.narrow(1, 0, c)
-    for j in range(1, size):
-        total = total + padded.narrow(1, j, c)
-    div = (total * (alpha / size) + k) ** beta
-    return input / div
-
-
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """input / sqrt(mean(input^2 over the trailing normalized_shape dims) + eps) * weight
     (eps: the dtype's machine epsilon when None)."""
@@ -325,10 +303,16 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
             f"[*{', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
     if eps is None:
         eps = float(np.finfo(input._data.dtype).eps)
-    dims = tuple(range(input.ndim - nd, input.ndim))
-    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt() if dims else \
-        input * (input * input + eps).rsqrt()
-    return out * weight if weight is not None else out
+    dims = tuple(range(input.ndim - 1, input.ndim - nd - 1, -1))  # PyTorch's order: last first
+    if not dims:
+        out = input * (input * input + eps).rsqrt()
+        return out * weight if weight is not None else out
+    # as PyTorch composes it: pow, mean, add_(eps) (a Scalar add), rsqrt, mul, the weight,
+    # and a contiguous result
+    out = input.mul(add_scalar(input.pow(2).mean(dims, keepdim=True), eps).rsqrt())
+    if weight is not None:
+        out = out.mul(weight)
+    return out.contiguous()
 
 
 def cross_map_lrn2d(input, size, alpha=1e-4, beta=0.75, k=1):
@@ -354,6 +338,5 @@ def cross_map_lrn2d(input, size, alpha=1e-4, beta=0.75, k=1):
     return input * (stack(scales, 1) * (alpha / size) + k) ** (-beta)
 
 
-FUNCTIONAL = ["batch_norm", "group_norm", "instance_norm", "layer_norm", "local_response_norm",
-              "normalize", "rms_norm"]
+FUNCTIONAL = ["batch_norm", "group_norm", "instance_norm", "layer_norm", "normalize", "rms_norm"]
 TENSOR_METHODS = {}

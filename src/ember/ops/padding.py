@@ -1,13 +1,15 @@
-"""Padding: constant_pad_nd and pad (constant, reflect, replicate or circular)."""
+"""Padding: constant_pad_nd and pad (constant, reflect, replicate or circular), and
+local_response_norm (an average over zero-padded neighbouring channels)."""
 
 import numpy as np
 
 from .._tensor import Tensor
 from ._nn_common import linear_map, node_pair, shape_list
 from ._op import check_tensor, formula_node, linear, record
+from .pooling import avg_pool2d, avg_pool3d
 
 __all__ = ["constant_pad_nd"]  # PyTorch has it at the top level
-FUNCTIONAL = ["pad"]
+FUNCTIONAL = ["local_response_norm", "pad"]
 TENSOR_METHODS = {}
 
 
@@ -147,3 +149,27 @@ def pad(input, pad, mode="constant", value=None):
     plan.axes = axes
     plan.nodes = _pad_nodes(mode, n)
     return linear_map(input, plan, False)
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """input / (k + alpha * mean of input^2 over size neighbouring channels)^beta, composed
+    as PyTorch composes it: the squares zero-padded along the channels and average-pooled
+    (2-d pooling for 3-d inputs, 3-d pooling over a view for more dims)."""
+    dim = input.dim()
+    if dim < 3:
+        # PyTorch's text has a run of spaces in the middle
+        raise ValueError(f"Expected 3D or higher dimensionality{' ' * 26}input (got {dim} "
+                         "dimensions)")
+    if input.numel() == 0:
+        return input
+    div = input.mul(input)
+    if dim == 3:
+        div = pad(div.unsqueeze(1), (0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool2d(div, (size, 1), stride=1).squeeze(1)
+    else:
+        sizes = tuple(input.shape)
+        div = div.view(sizes[0], 1, sizes[1], sizes[2], -1)
+        div = pad(div, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool3d(div, (size, 1, 1), stride=1).squeeze(1).view(sizes)
+    div = div.mul(alpha).add(k).pow(beta)
+    return input / div

@@ -932,11 +932,25 @@ def _unpool(input, indices, kernel_size, stride, padding, output_size, nd, fname
         bad = int(idx[(idx < 0) | (idx >= total)].flat[0])
         raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
                            f"{'x'.join(map(str, outs))})")
-    lead = tuple(input.shape[:-nd])
+    outs = tuple(int(o) for o in outs)
+    if nd == 1:  # PyTorch's 1-d unpooling: the 2-d kernel on a trailing unit dimension
+        column = unsqueeze(input, -1)
+        return squeeze(as_kernel(_K_max_unpool[2], (column,), _scatter_back, column, idx,
+                                 outs + (1,)), -1)
+    return as_kernel(_K_max_unpool[nd], (input,), _scatter_back, input, idx, outs)
+
+
+def _scatter_back(input, idx, outs):
+    """max_unpool's values put back at their flat indices in each plane of size outs."""
+    lead = tuple(input.shape[:input.ndim - len(outs)])
     rows = int(np.prod(lead)) if lead else 1
     flat_in = input.reshape((rows, -1))
+    total = int(np.prod(outs))
     out = flat_in.new_zeros((rows, total)).scatter(1, _make(idx.reshape(rows, -1)), flat_in)
-    return out.reshape(lead + tuple(int(o) for o in outs))
+    return out.reshape(lead + outs)
+
+
+_K_max_unpool = {nd: kernel_node(f"MaxUnpool{nd}DBackward0") for nd in (2, 3)}
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
@@ -1002,11 +1016,25 @@ def _fractional(input, kernel_size, output_size, output_ratio, return_indices, s
         if o + kk - 1 > s:
             raise RuntimeError(f"{fname}(): pool {name} {kk} too large relative to input "
                                f"{name} {s}")
-    x = input if d.ndim == nd + 2 else unsqueeze(input, 0)
-    n, c = x.shape[:2]
+    n, c = d.shape[:2] if d.ndim == nd + 2 else (1, d.shape[0])
     if samples is None:
         samples = _rand(n, c, nd, dtype=input.dtype)
-    sd = samples._data
+    out, indices = as_kernel(_K_fractional[nd], (input,), _fractional_windows, input, k, outs,
+                             samples._data)
+    return (out, indices) if return_indices else out
+
+
+_K_fractional = {nd: kernel_node(f"FractionalMaxPool{nd}DBackward0") for nd in (2, 3)}
+
+
+def _fractional_windows(input, k, outs, sd):
+    """The maxima of input's windows of size k at PyTorch's pseudo-random starts drawn
+    from the samples sd (N, C, nd), and their flat indices."""
+    nd = len(k)
+    d = input._data
+    sizes = d.shape[-nd:]
+    x = input if d.ndim == nd + 2 else unsqueeze(input, 0)
+    n, c = x.shape[:2]
     dtype = d.dtype
     # the window starts per (sample, channel) and dim; 2-D: sample 0 is for W, 1 for H;
     # 3-D: 0, 1, 2 for T, H, W
@@ -1032,8 +1060,6 @@ def _fractional(input, kernel_size, output_size, output_ratio, return_indices, s
     out, arg = win.max(-1)
     if x is not input:
         out = squeeze(out, 0)
-    if not return_indices:
-        return out
     offs = np.unravel_index(arg._data, k)
     flat = np.zeros(arg.shape, np.int64)
     for dim in range(nd):

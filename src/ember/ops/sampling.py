@@ -372,7 +372,17 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
                            f"({sizes(input.shape[2:])}) and output ({sizes(outs)})")
-    return _resample(input, outs, scales, mode, align_corners)
+    return as_kernel(_K_upsample[mode, dim], (input,), _resample, input, outs, scales, mode,
+                     align_corners)
+
+
+_K_upsample = {  # PyTorch's kernels: one node per mode and spatial rank
+    (mode, nd): kernel_node(f"Upsample{name}{nd}DBackward0")
+    for mode, name, dims in (("nearest", "Nearest", (1, 2, 3)),
+                             ("nearest-exact", "NearestExact", (1, 2, 3)),
+                             ("linear", "Linear", (1,)), ("bilinear", "Bilinear", (2,)),
+                             ("bicubic", "Bicubic", (2,)), ("trilinear", "Trilinear", (3,)))
+    for nd in dims}
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
@@ -433,6 +443,11 @@ def affine_grid(theta, size, align_corners=None):
     if theta.shape[0] != n:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{n}, {nd + 1}] but got: [{theta.shape[0]}, {nd + 1}].")
+    return as_kernel(_K_affine_grid, (theta,), _affine_grid, theta, size, align_corners)
+
+
+def _affine_grid(theta, size, align_corners):
+    n, nd = size[0], len(size) - 2
     dtype = theta._data.dtype
     spatial = size[2:]
     # base[..., :] = (x, y[, z], 1), x along the last spatial dim
@@ -522,6 +537,16 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
     if _fw_state.active:  # PyTorch has no forward-mode rule for it
         refuse_tangents(f"grid_sampler_{nd}d", input, grid)
+    return as_kernel(_K_grid_sampler[nd], (input, grid), _grid_sample, input, grid, mode,
+                     padding_mode, align_corners)
+
+
+_K_grid_sampler = {nd: kernel_node(f"GridSampler{nd}DBackward0") for nd in (2, 3)}
+_K_affine_grid = kernel_node("AffineGridGeneratorBackward0")
+
+
+def _grid_sample(input, grid, mode, padding_mode, align_corners):
+    nd = input.dim() - 2
     sizes = tuple(input.shape[2:])  # (D,) H, W
     n = input.shape[0]
     # per spatial dim (input order), the grid's coordinate for it (x is the last dim)
