@@ -8,6 +8,7 @@ gamma, zeta and polynomial families are ops/special_fns.py's ``special_*`` ops.
 
 import math
 
+from . import _dtype
 from ._tensor import Tensor
 from .ops import elementwise as _ew
 from .ops import special_fns as _sf
@@ -37,10 +38,13 @@ def multigammaln(input, p):
     return mvlgamma(input, p)
 
 
+_FLOATS = frozenset((_dtype.float16, _dtype.float32, _dtype.float64, _dtype.bfloat16))
+
+
 def ndtr(input):
     """The standard normal distribution function: (1 + erf(x / sqrt(2))) / 2, computed
     (and recorded) as PyTorch composes it."""
-    if not isinstance(input, Tensor) or not input.is_floating_point():
+    if not isinstance(input, Tensor) or input.dtype not in _FLOATS:
         return (1 + erf(input * math.sqrt(0.5))) * 0.5
     erfs = erf(_ew.mul_scalar(input, math.sqrt(0.5)))
     return _ew.mul_scalar(_ew.add_scalar(erfs, 1), 0.5)

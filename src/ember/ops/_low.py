@@ -125,6 +125,7 @@ def refusing(fn, cls, text, when=None):
 # op -> the kernel its NotImplementedError names. The operators (x + y, x < y, -x) are left out
 # on purpose: a check there would cost every call of every dtype, so ember computes them.
 _WIDE = frozenset("HILQ")
+_ODD = _WIDE | frozenset(FLOAT8_CHARS)  # the dtype chars refusing_wide looks at
 WIDE_REFUSED = {
     "neg": "neg_cpu", "negative": "neg_cpu", "abs": "abs_cpu", "absolute": "abs_cpu",
     "sign": "sign_cpu", "bitwise_not": "bitwise_not_cpu", "max": "max_all", "min": "min_all",
@@ -561,6 +562,12 @@ def refusing_wide(fn, name):
 
     @functools.wraps(fn)
     def run(*args, **kwargs):
+        for a in args:  # the common case first: no tensor of these dtypes, nothing to check
+            if isinstance(a, Tensor) and a._data.dtype.char in _ODD:
+                break
+        else:
+            if not kwargs:
+                return fn(*args)
         if not _dispatch.depth:
             for a in (*args, *kwargs.values()):
                 if isinstance(a, Tensor):
