@@ -40,6 +40,11 @@ class Generator:
         self._mt = _random.MT19937()
 
     def manual_seed(self, seed):
+        if isinstance(seed, np.integer) and not isinstance(seed, np.bool_):
+            raise TypeError("an integer is required")
+        if not isinstance(seed, builtins.int) or isinstance(seed, builtins.bool):
+            got = "Tensor" if isinstance(seed, Tensor) else _device._typename(seed)
+            raise RuntimeError(f"manual_seed expected a long, but got {got}")
         self._mt.manual_seed(seed)
         return self
 
@@ -96,7 +101,7 @@ default_generator = Generator()
 
 
 def manual_seed(seed):
-    return default_generator.manual_seed(seed)
+    return default_generator.manual_seed(int(seed))
 
 
 def seed():
