@@ -226,7 +226,7 @@ def __getattr__(name):
                 "distributed", "multiprocessing", "viz", "_dynamo", "func", "profiler",
                 "linalg", "fft", "jit", "futures", "serialization", "random", "special",
                 "testing", "version", "cpu", "amp", "distributions", "signal",
-                "torch_version", "hub", "monitor", "masked"):
+                "torch_version", "hub", "monitor", "masked", "quasirandom"):
         return importlib.import_module(f"{__name__}.{name}")
     if name == "windows":  # PyTorch's namespace holds torch.signal.windows under this name
         return importlib.import_module(f"{__name__}.signal.windows")
