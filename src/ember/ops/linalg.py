@@ -1,9 +1,12 @@
 """Matrix products: matmul (@), mm, bmm, mv, dot, outer, einsum, tensordot, addmm, baddbmm.
 
-Every forward is one NumPy matmul/einsum call on the arrays. Each gradient is again a matrix
-product written in ember ops (so double backward works); the engine sums gradients over
-broadcast batch dimensions. matmul records a single node named as PyTorch's outermost node
-for that case of shapes (PyTorch builds its result from several view/mm/bmm steps).
+Every product's forward is one NumPy matmul call on the arrays. Each gradient is again a
+matrix product written in ember ops (so double backward works); the engine sums gradients
+over broadcast batch dimensions. matmul records a single node named as PyTorch's outermost
+node for that case of shapes (PyTorch builds its result from several view/mm/bmm steps).
+einsum, tensordot and inner run PyTorch's own steps (permutes, reshapes, sums, bmm/mm/dot),
+so their graph is the graph of those ops; with nothing to record, the same steps run on the
+arrays.
 """
 
 import operator
@@ -12,13 +15,29 @@ import numpy as np
 
 from .._dtype import from_np
 from .._errors import note
-from .._tensor import Tensor
-from ..autograd.graph import Node, name_saved
-from . import _out
+from .._tensor import Tensor, _make
+from ..autograd import forward_ad as _fw
+from ..autograd.grad_mode import state as _grad_state
+from ..autograd.graph import name_saved
+from . import _out, elementwise, reduction
 from ._op import bilinear, broadcast_shapes_error, check_tensor, formula_node, record
 from .copy import contiguous
-from .creation import eye, ones
-from .shape import expand, reshape, squeeze, transpose, transposed, unsafe_view, unsqueeze
+from .shape import (
+    _Permute,
+    _Unsqueeze,
+    as_view,
+    diagonal,
+    expand,
+    flatten,
+    movedim,
+    reshape,
+    squeeze,
+    transpose,
+    transposed,
+    unsafe_view,
+    unsqueeze,
+    view,
+)
 from .shape import t as _t
 
 __all__ = [
@@ -29,6 +48,7 @@ __all__ = [
 _ndarray = np.ndarray
 _f32 = np.float32
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_fw_state = _fw.state
 
 
 def _matmul(a, b):
@@ -478,6 +498,10 @@ ger = outer
 def inner(input, other):
     if input._data.ndim == 0 or other._data.ndim == 0:
         return input * other
+    sa, sb = input._data.shape, other._data.shape
+    if sa[-1] != sb[-1]:
+        raise RuntimeError("inner() the last dimension must match on both input tensors but got "
+                           f"shapes {list(sa)} and {list(sb)}")
     return tensordot(input, other, ([-1], [-1]))
 
 
@@ -573,102 +597,366 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
 
 
 # -- einsum -------------------------------------------------------------------------------------
+# PyTorch computes einsum from other ops, and its graph is theirs: each operand takes its
+# diagonals (diagonal, movedim), gains size-1 dimensions for the labels it lacks (unsqueeze) and
+# is permuted to one order of labels (the output's, then the contracted ones); then the operands
+# are contracted left to right, two at a time: dimensions only one side has are summed first,
+# then a product without contraction is a mul, and one with contraction is permute -> reshape
+# -> bmm -> view -> permute; the contracted dimensions, size 1 by then, are viewed away (or
+# summed, for one operand). ember runs the same steps, planned once per equation and shapes.
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_ELLIPSIS = 52
+_PLANS = {}
 
 
-class _EinsumNode(Node):
-    """Gradient of an einsum for each operand: an einsum of the incoming gradient with the
-    other operands. Saved: (spec, *operands), spec = (operand subscripts, output subscripts,
-    letter sizes)."""
-
-    __slots__ = ()
-
-    def apply(self, grads, create_graph):
-        g = grads[0]
-        spec, *ops = self.unpack_saved()
-        subs, out_subs, sizes = spec
-        return tuple(
-            _einsum_grad(i, g, ops, subs, out_subs, sizes) if fn is not None else None
-            for i, (fn, _) in enumerate(self.next_functions)
-        )
+def _label(c):
+    return ord(c) - 65 if c < "a" else ord(c) - 71
 
 
-def _einsum_jvp(ts, inputs, saved, out):
-    # multilinear: one einsum per operand with a tangent, that operand replaced by it
-    subs, out_subs, _ = saved[0]
-    total = None
-    for i, tx in enumerate(ts):
-        if tx is None:
-            continue
-        ops = list(inputs)
-        ops[i] = tx if tx._data.dtype is inputs[i]._data.dtype else tx.to(inputs[i].dtype)
-        term = _einsum_explicit(list(subs), out_subs, ops, _EinsumView)
-        total = term if total is None else total + term
-    return total
+def _parse_lhs(lhs, num_ops):
+    op_labels = [[] for _ in range(num_ops)]
+    ell = False
+    cur = 0
+    i = 0
+    n = len(lhs)
+    while i < n:
+        c = lhs[i]
+        if c == " ":
+            pass
+        elif c == ".":
+            if ell:
+                raise RuntimeError(f"einsum(): found '.' for operand {cur} for which an ellipsis "
+                                   "was already found")
+            if not (i + 2 < n and lhs[i + 1] == "." and lhs[i + 2] == "."):
+                raise RuntimeError(f"einsum(): found '.' for operand {cur} that is not part of "
+                                   "any ellipsis")
+            i += 2
+            op_labels[cur].append(_ELLIPSIS)
+            ell = True
+        elif c == ",":
+            cur += 1
+            if cur >= num_ops:
+                raise RuntimeError("einsum(): fewer operands were provided than specified in the "
+                                   "equation")
+            ell = False
+        elif c in _LETTERS:
+            op_labels[cur].append(_label(c))
+        else:
+            raise RuntimeError(f"einsum(): invalid subscript given at index {i} in the equation "
+                               "string, subscripts must be in [a-zA-Z]")
+        i += 1
+    if cur != num_ops - 1:
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
+    return op_labels
 
 
-_EinsumNode.jvp = staticmethod(_einsum_jvp)
+def _einsum_plan(equation, shapes):
+    """The steps of PyTorch's einsum for these operand shapes (checked, with its errors)."""
+    key = (equation, shapes)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _make_plan(equation, shapes)
+        if len(_PLANS) > 1024:
+            _PLANS.clear()
+        _PLANS[key] = plan
+    return plan
 
 
-def _einsum_node(name):
-    return type(name, (_EinsumNode,), {"__slots__": ()})
-
-
-# PyTorch's outermost node depends on how it evaluates the equation: a contraction ends in a
-# view of bmm's result, a product without contraction in a mul, one operand in a sum or permute
-_EinsumView = _einsum_node("ViewBackward0")
-_EinsumMul = _einsum_node("MulBackward0")
-_EinsumSum = _einsum_node("SumBackward1")
-_EinsumPermute = _einsum_node("PermuteBackward0")
-
-
-def _einsum_grad(i, g, ops, subs, out_subs, sizes):
-    dt = g.dtype
-    mine = subs[i]
-    used = set(out_subs).union(*(s for j, s in enumerate(subs) if j != i))
-    free = iter(c for c in _LETTERS if c not in sizes)
-    terms, operands = [out_subs], [g]
-    for j, s in enumerate(subs):
-        if j != i:
-            terms.append(s)
-            operands.append(_c(ops[j]))
-    target = []
-    seen = set()
-    for c in mine:
-        if c in seen:
-            # a repeated subscript (a diagonal): the gradient lives on the diagonal only
-            fresh = next(free)
-            terms.append(c + fresh)
-            operands.append(eye(sizes[c], dtype=dt))
-            target.append(fresh)
-            continue
-        seen.add(c)
-        n = ops[i]._data.shape[mine.index(c)]
-        if c not in used or n != 1 and not _has_size(c, n, terms, operands):
-            # summed over in this operand alone: the gradient is the same along it
-            terms.append(c)
-            operands.append(ones(n, dtype=dt))
-            used.add(c)
-        target.append(c)
-    return _einsum_explicit(terms, "".join(target), operands, _EinsumView)
-
-
-def _has_size(c, n, terms, operands):
-    """Whether some term gives subscript c its full size n (others may broadcast it from 1)."""
-    for t, op in zip(terms, operands):
-        k = t.find(c)
-        if k >= 0 and op._data.shape[k] == n:
-            return True
-    return False
-
-
-def _parse_term(term, eq, pos):
-    for k, c in enumerate(term):
-        if c not in _LETTERS and c != ".":
+def _make_plan(equation, shapes):
+    num_ops = len(shapes)
+    lhs, arrow, rhs = equation.partition("->")
+    op_labels = _parse_lhs(lhs, num_ops)
+    count = [0] * 52
+    ell_num_dim = 0
+    for i, (labels, shape) in enumerate(zip(op_labels, shapes)):
+        ndims = len(shape)
+        nlabels = len(labels)
+        has_ell = _ELLIPSIS in labels
+        for s in labels:
+            if s == _ELLIPSIS:
+                nlabels -= 1
+            else:
+                count[s] += 1
+        if has_ell:
+            ell_num_dim = max(ell_num_dim, ndims - nlabels)
+            if nlabels > ndims:
+                raise RuntimeError(
+                    f"einsum(): the number of subscripts in the equation ({nlabels}) is more "
+                    f"than the number of dimensions ({ndims}) for operand {i}")
+        elif nlabels != ndims:
             raise RuntimeError(
-                f"einsum(): invalid subscript given at index {pos + k} in the equation string, "
-                "subscripts must be in [a-zA-Z]"
-            )
+                f"einsum(): the number of subscripts in the equation ({nlabels}) does not match "
+                f"the number of dimensions ({ndims}) for operand {i} and no ellipsis was given")
+    perm_index = [-1] * 52
+    pos = 0
+    ell_index = 0
+    ell_in_output = False
+    if not arrow:
+        pos = ell_num_dim  # the implicit output: the ellipsis, then the labels used once
+        ell_in_output = True
+        for s in range(52):
+            if count[s] == 1:
+                perm_index[s] = pos
+                pos += 1
+    else:
+        i, n = 0, len(rhs)
+        while i < n:
+            c = rhs[i]
+            if c == ".":
+                if ell_in_output:
+                    raise RuntimeError("einsum(): found '.' for output but an ellipsis (...) was "
+                                       "already found")
+                if not (i + 2 < n and rhs[i + 1] == "." and rhs[i + 2] == "."):
+                    raise RuntimeError("einsum(): found '.' for output that is not part of any "
+                                       "ellipsis (...)")
+                i += 2
+                ell_index = pos
+                pos += ell_num_dim
+                ell_in_output = True
+            elif c != " ":
+                if c not in _LETTERS:
+                    raise RuntimeError(
+                        f"einsum(): invalid subscript given at index {len(lhs) + 2 + i} in the "
+                        "equation string, subscripts must be in [a-zA-Z]")
+                s = _label(c)
+                if count[s] == 0 or perm_index[s] != -1:
+                    raise RuntimeError(
+                        f"einsum(): output subscript {c}" + (
+                            " appears more than once in the output" if perm_index[s] > -1
+                            else " does not appear in the equation for any input operand"))
+                perm_index[s] = pos
+                pos += 1
+            i += 1
+    out_num_dim = pos
+    if not ell_in_output:
+        ell_index = pos
+        pos += ell_num_dim
+    for s in range(52):
+        if count[s] > 0 and perm_index[s] == -1:
+            perm_index[s] = pos
+            pos += 1
+    total = pos
+    label_size = [1] * 52
+    ell_sizes = [1] * ell_num_dim
+    dim_counts = [0] * total
+    op_steps = []
+    op_shapes = []
+    for i, (labels, shape) in enumerate(zip(op_labels, shapes)):
+        cur = list(shape)
+        perm = [-1] * total
+        steps = []
+        dim = 0
+        for s in labels:
+            if s == _ELLIPSIS:
+                ndim = len(shape) - (len(labels) - 1)
+                for j in range(ell_num_dim - ndim, ell_num_dim):
+                    n = cur[dim]
+                    if n != 1:
+                        if ell_sizes[j] != 1 and ell_sizes[j] != n:
+                            raise RuntimeError(
+                                f"einsum(): dimension {dim} covered by ellipsis in operand {i}"
+                                f"has size {n} which does not broadcast with previously seen "
+                                f"ellipsis with size {ell_sizes[j]} for the respective "
+                                "dimension")
+                        ell_sizes[j] = n
+                        dim_counts[ell_index + j] += 1
+                    perm[ell_index + j] = dim
+                    dim += 1
+            elif perm[perm_index[s]] == -1:
+                n = cur[dim]
+                if n != 1:
+                    if label_size[s] != 1 and label_size[s] != n:
+                        raise RuntimeError(
+                            f"einsum(): subscript {_LETTERS[s]} has size {n} for operand {i} "
+                            f"which does not broadcast with previously seen size {label_size[s]}")
+                    label_size[s] = n
+                    dim_counts[perm_index[s]] += 1
+                perm[perm_index[s]] = dim
+                dim += 1
+            else:  # a repeated label: its diagonal, moved to the first one's place
+                prev = perm[perm_index[s]]
+                if cur[dim] != cur[prev]:
+                    raise RuntimeError(
+                        f"einsum(): subscript {_LETTERS[s]} is repeated for operand {i} but the "
+                        f"sizes don't match, {cur[dim]} != {cur[prev]}")
+                steps.append((0, prev, dim))
+                del cur[dim]
+        for k, val in enumerate(perm):
+            if val == -1:
+                steps.append((1, dim, (slice(None),) * dim + (None,)))  # the index: arrays'
+                cur.insert(dim, 1)
+                perm[k] = dim
+                dim += 1
+        steps.append((2, tuple(perm)))
+        op_steps.append(tuple(steps))
+        op_shapes.append([cur[p] for p in perm])
+    contractions = []
+    while len(op_shapes) > 1:
+        a, b = op_shapes[0], op_shapes[1]
+        del op_shapes[:2]
+        sum_dims, a_sum, b_sum = [], [], []
+        for d in range(out_num_dim, total):
+            if a[d] != 1 and b[d] != 1:
+                dim_counts[d] -= 1
+                if dim_counts[d] == 1:
+                    sum_dims.append(d)
+                    dim_counts[d] = 0
+            elif dim_counts[d] == 1:
+                if a[d] != 1:
+                    a_sum.append(d)
+                    dim_counts[d] = 0
+                elif b[d] != 1:
+                    b_sum.append(d)
+                    dim_counts[d] = 0
+        for d in a_sum:
+            a[d] = 1
+        for d in b_sum:
+            b[d] = 1
+        pair, out = _pair_plan(a, b, sum_dims)
+        contractions.append((tuple(a_sum), tuple(b_sum), pair))
+        op_shapes.insert(0, out)
+    final = None
+    if total > out_num_dim:
+        if num_ops > 1:
+            final = (0, tuple(op_shapes[0][:out_num_dim]))
+        else:
+            final = (1, tuple(range(out_num_dim, total)))
+    return tuple(op_steps), tuple(contractions), final
+
+
+def _pair_plan(left, right, sum_dims):
+    """PyTorch's sumproduct_pair: (left * right).sum(sum_dims, keepdim=True) by a mul, or by
+    permute -> reshape -> bmm -> view -> permute. Returns the steps and the result's shape."""
+    n = len(left)
+    if not sum_dims:
+        return None, [x if x != 1 else y for x, y in zip(left, right)]
+    left, right = list(left), list(right)
+    pre, lro, lo, ro = [], [], [], []
+    lro_size = lo_size = ro_size = sum_size = 1
+    for i in range(n):
+        sl, sr = left[i] != 1, right[i] != 1
+        if i in sum_dims:
+            if sl and sr:
+                if left[i] != right[i]:
+                    raise RuntimeError("non-broadcast dimensions must match")
+                sum_size *= left[i]
+            elif sl:
+                pre.append((0, i))
+                left[i] = 1
+            elif sr:
+                pre.append((1, i))
+                right[i] = 1
+        elif sl and sr:
+            if left[i] != right[i]:
+                raise RuntimeError("non-broadcast dimensions must match")
+            lro.append(i)
+            lro_size *= left[i]
+        elif sl:
+            lo.append(i)
+            lo_size *= left[i]
+        else:
+            ro.append(i)
+            ro_size *= right[i]
+    # when the right operand's own dimensions all come before the left's, the two trade places
+    # (bmm then writes the result in its order)
+    swap = bool(lo and ro and ro[-1] < lo[0])
+    if swap:
+        left, right, lo, ro, lo_size, ro_size = right, left, ro, lo, ro_size, lo_size
+    out_size = ([left[d] for d in lro] + [left[d] for d in lo] + [1] * len(sum_dims)
+                + [right[d] for d in ro])
+    lperm = lro + lo + sum_dims + ro
+    rperm = lro + sum_dims + ro + lo
+    operm = [0] * n
+    for k, d in enumerate(lperm):
+        operm[d] = k
+    shape = [out_size[operm[d]] for d in range(n)]
+    return ((tuple(pre), swap, tuple(lperm), (lro_size, lo_size, sum_size), tuple(rperm),
+             (lro_size, sum_size, ro_size), tuple(out_size), tuple(operm)), shape)
+
+
+def _run_plan(plan, operands):
+    """The planned steps on tensors (each step one op, recording PyTorch's nodes)."""
+    op_steps, contractions, final = plan
+    ops = []
+    for op, steps in zip(operands, op_steps):
+        for step in steps:
+            kind = step[0]
+            if kind == 0:
+                op = movedim(diagonal(op, 0, step[1], step[2]), -1, step[1])
+            elif kind == 1:
+                op = as_view(op, op._data[step[2]], _Unsqueeze, (step[1],))
+            else:
+                op = as_view(op, op._data.transpose(step[1]), _Permute, (step[1],))
+        ops.append(op)
+    for a_sum, b_sum, pair in contractions:
+        a, b = ops[0], ops[1]
+        del ops[:2]
+        if a_sum:
+            a = reduction.sum(a, a_sum, True)
+        if b_sum:
+            b = reduction.sum(b, b_sum, True)
+        if pair is None:
+            r = elementwise.mul(a, b)
+        else:
+            pre, swap, lperm, lshape, rperm, rshape, out_size, operm = pair
+            for side, i in pre:
+                if side:
+                    b = reduction.sum(b, i, True)
+                else:
+                    a = reduction.sum(a, i, True)
+            if swap:
+                a, b = b, a
+            a = as_view(a, a._data.transpose(lperm), _Permute, (lperm,))
+            b = as_view(b, b._data.transpose(rperm), _Permute, (rperm,))
+            r = view(bmm(reshape(a, lshape), reshape(b, rshape)), out_size)
+            r = as_view(r, r._data.transpose(operm), _Permute, (operm,))
+        ops.insert(0, r)
+    out = ops[0]
+    if final is not None:
+        out = view(out, final[1]) if final[0] == 0 else reduction.sum(out, final[1])
+    return out
+
+
+def _run_plan_arrays(plan, arrays):
+    """The same steps on the arrays of two or more operands of one float or complex dtype
+    (nothing to record): the values of the ops above, without their tensors."""
+    op_steps, contractions, final = plan
+    ops = []
+    for a, steps in zip(arrays, op_steps):
+        for step in steps:
+            kind = step[0]
+            if kind == 0:
+                a = np.moveaxis(np.diagonal(a, 0, step[1], step[2]), -1, step[1])
+            elif kind == 1:
+                a = a[step[2]]
+            else:
+                a = a.transpose(step[1])
+        ops.append(a)
+    for a_sum, b_sum, pair in contractions:
+        a, b = ops[0], ops[1]
+        del ops[:2]
+        if a_sum:
+            a = np.add.reduce(a, axis=a_sum, keepdims=True)
+        if b_sum:
+            b = np.add.reduce(b, axis=b_sum, keepdims=True)
+        if pair is None:
+            r = np.multiply(a, b)
+        else:
+            pre, swap, lperm, lshape, rperm, rshape, out_size, operm = pair
+            for side, i in pre:
+                if side:
+                    b = np.add.reduce(b, axis=i, keepdims=True)
+                else:
+                    a = np.add.reduce(a, axis=i, keepdims=True)
+            if swap:
+                a, b = b, a
+            r = _bmm_arrays(a.transpose(lperm).reshape(lshape), b.transpose(rperm).reshape(rshape))
+            r = r.reshape(out_size).transpose(operm)
+        ops.insert(0, r)
+    out = ops[0]
+    if final is not None:
+        out = out.reshape(final[1])
+    return out
 
 
 def _sublist_letter(i):
@@ -702,128 +990,54 @@ def _sublist_equation(args):
     return (equation, *operands)
 
 
+_NO_OPERANDS = ("einsum(): must specify the equation string and at least one operand, or at "
+                "least one operand and its subscripts list")
+_FAST = frozenset("fdFD")  # the dtypes whose steps run on the arrays when nothing is recorded
+
+
 def einsum(*args):
     """einsum(equation, *operands), operands also as one list; '...' broadcasts. The sublist
     form einsum(op0, sub0, op1, sub1, ..., [sub_out]) names dimensions by integers."""
-    if not args:
-        raise TypeError("einsum(): must specify the equation string and at least one operand, "
-                        "or at least one operand and its subscripts list")
+    if len(args) < 2:
+        raise ValueError(_NO_OPERANDS)
     if not isinstance(args[0], str):
         args = _sublist_equation(args)
     equation, operands = args[0], args[1:]
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
+        if not operands:
+            raise ValueError(_NO_OPERANDS)
     for op in operands:
         check_tensor(op, "einsum", "operands", 2)
-    eq = equation.replace(" ", "")
-    lhs, arrow, rhs = eq.partition("->")
-    terms = lhs.split(",")
-    pos = 0
-    for t in terms:
-        _parse_term(t, eq, pos)
-        pos += len(t) + 1
-    if arrow:
-        _parse_term(rhs, eq, len(lhs) + 2)
-    if len(terms) > len(operands):
-        raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
-    if len(terms) < len(operands):
-        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
-    # expand '...' into letters the equation does not use, aligned from the right
-    spare = [c for c in _LETTERS if c not in eq]
-    n_ell = 0
-    for k, (t, op) in enumerate(zip(terms, operands)):
-        nd = op._data.ndim
-        if "..." in t:
-            labels = len(t) - 3
-            if labels > nd:
-                raise RuntimeError(
-                    f"einsum(): the number of subscripts in the equation ({labels}) is more than "
-                    f"the number of dimensions ({nd}) for operand {k}"
-                )
-            n_ell = max(n_ell, nd - labels)
-        elif len(t) != nd:
-            raise RuntimeError(
-                f"einsum(): the number of subscripts in the equation ({len(t)}) does not match "
-                f"the number of dimensions ({nd}) for operand {k} and no ellipsis was given"
-            )
-    ell = "".join(spare[:n_ell])
-    subs = []
-    for t, op in zip(terms, operands):
-        if "..." in t:
-            e = op._data.ndim - (len(t) - 3)
-            t = t.replace("...", ell[n_ell - e:] if e else "")
-        subs.append(t)
-    if arrow:
-        out_subs = rhs.replace("...", ell)
-    else:
-        counts = {}
-        for s in subs:
-            for c in s:
-                counts[c] = counts.get(c, 0) + 1
-        out_subs = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
-    for c in out_subs:
-        if not any(c in s for s in subs):
-            raise RuntimeError(
-                f"einsum(): output subscript {c} does not appear in the equation for any input "
-                "operand"
-            )
-        if out_subs.count(c) > 1:
-            raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the "
-                               "output")
-    contracted = any(c not in out_subs and sum(c in s for s in subs) > 1
-                     for c in set("".join(subs)))
-    if len(operands) > 1:
-        node = _EinsumView if contracted else _EinsumMul
-    else:
-        node = _EinsumSum if len(set(subs[0])) > len(out_subs) else _EinsumPermute
-    return _einsum_explicit(subs, out_subs, operands, node)
+    plan = _einsum_plan(equation, tuple(op._data.shape for op in operands))
+    if len(operands) > 1 and not _fw_state.active:
+        dt = operands[0]._data.dtype
+        if dt.char in _FAST and not (_grad_state.enabled and any(
+                op._requires_grad for op in operands)) and all(
+                op._data.dtype is dt for op in operands):
+            out = _run_plan_arrays(plan, [op._data for op in operands])
+            return _make(out if out.__class__ is _ndarray else np.asarray(out))
+    return _run_plan(plan, operands)
 
 
-def _einsum_explicit(subs, out_subs, operands, node):
-    """einsum with every subscript spelled out (no '...'); size-1 dimensions broadcast."""
-    sizes = {}
-    first = operands[0]._data.dtype
-    for k, (s, op) in enumerate(zip(subs, operands)):
-        shape = op._data.shape
-        if op._data.dtype != first:
-            raise _bmm_dtype_error(first, op._data.dtype)
-        mine = {}
-        for c, n in zip(s, shape):
-            if c in mine and mine[c] != n:
-                raise RuntimeError(
-                    f"einsum(): subscript {c} is repeated for operand {k} but the sizes don't "
-                    f"match, {mine[c]} != {n}"
-                )
-            mine[c] = n
-            seen = sizes.get(c)
-            if seen is None or seen == 1:
-                sizes[c] = n
-            elif n != seen and n != 1:
-                raise RuntimeError(
-                    f"einsum(): subscript {c} has size {n} for operand {k} which does not "
-                    f"broadcast with previously seen size {seen}"
-                )
-    arrays = []
-    for s, op in zip(subs, operands):
-        d = op._data
-        full = tuple(sizes[c] for c in s)
-        arrays.append(d if d.shape == full else np.broadcast_to(d, full))
-    big = _prod(sizes.values()) > 4096 and len(arrays) > 1
-    low = arrays[0].dtype if arrays[0].dtype.char in "eE" else None
-    if low is not None:  # float16/bfloat16: computed in float32, rounded once
-        arrays = [a.astype(_f32) for a in arrays]
-    out = np.einsum(",".join(subs) + "->" + out_subs, *arrays, optimize=big)
-    if out.__class__ is not _ndarray:
-        out = np.asarray(out)
-    if low is not None:
-        out = out.astype(low)
-    if out.base is not None and any(np.may_share_memory(out, a) for a in arrays):
-        out = out.copy()  # einsum may return a view of an operand; results own their data
-    return record(out, node, operands, ((tuple(subs), out_subs, sizes), *operands))
+def _dims_list(dims, n):
+    out = []
+    for d in dims:
+        w = d + n if d < 0 else d
+        if not 0 <= w < max(n, 1):
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}]"
+                             f", but got {d})")
+        if w in out:
+            raise RuntimeError(f"dim {w} appears multiple times in the list of dims")
+        out.append(w)
+    return out
 
 
 def tensordot(a, b, dims=2, out=None):
-    """Sum over the last ``dims`` dimensions of a and the first of b (or explicit lists)."""
+    """Sum over the last ``dims`` dimensions of a and the first of b (or explicit lists).
+
+    PyTorch's steps: a size-1 contracted dimension is summed on the other side first, then
+    permute -> reshape -> mm -> reshape."""
     if out is not None:  # given by position (the public wrapper takes it by keyword)
         return _out.call(tensordot, "tensordot", (a, b, dims), {}, out)
     check_tensor(a, "tensordot", "a", 1)
@@ -843,24 +1057,61 @@ def tensordot(a, b, dims=2, out=None):
         da, db = dims
         da = [da] if isinstance(da, int) else list(da)
         db = [db] if isinstance(db, int) else list(db)
-        if len(da) != len(db):
-            raise RuntimeError("both dimension lists should have same length")
+    if len(da) != len(db):
+        raise RuntimeError("both dimension lists should have same length")
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError("both inputs should have same dtype")
     sa, sb = a._data.shape, b._data.shape
-    letters = iter(_LETTERS)
-    ta = [next(letters) for _ in range(na)]
-    tb = [next(letters) for _ in range(nb)]
-    for x, y in zip(da, db):
-        if sa[x] != sb[y]:
+    wa, wb = _dims_list(da, na), _dims_list(db, nb)
+    csize = 1
+    sum_a, sum_b = [], []
+    for x, y, i, j in zip(da, db, wa, wb):
+        if sb[j] == 1:
+            sum_a.append(x)
+        elif sa[i] == 1:
+            sum_b.append(y)
+        elif sa[i] != sb[j]:
             raise RuntimeError(
-                f"contracted dimensions need to match, but first has size {sa[x]} in dim {x} "
-                f"and second has size {sb[y]} in dim {y}"
+                f"contracted dimensions need to match, but first has size {sa[i]} in dim {x} "
+                f"and second has size {sb[j]} in dim {y}"
             )
-        tb[y % nb] = ta[x % na]
-    contracted = {ta[x % na] for x in da}
-    out_subs = "".join(c for c in ta if c not in contracted) + "".join(
-        c for c in tb if c not in contracted)
-    return _einsum_explicit(["".join(ta), "".join(tb)], out_subs, (a, b), _EinsumView)
-
+        else:
+            csize *= sa[i]
+    keep_a = [i for i in range(na) if i not in wa]
+    keep_b = [i for i in range(nb) if i not in wb]
+    size1 = _prod(sa[i] for i in keep_a)
+    size2 = _prod(sb[i] for i in keep_b)
+    rsizes = [sa[i] for i in keep_a] + [sb[i] for i in keep_b]
+    p1, p2 = tuple(i % na for i in keep_a + da), tuple(i % nb for i in db + keep_b)
+    # a full contraction (nothing left on either side) is a dot of the flattened operands, or
+    # a mul and sum where they are not contiguous; anything else is one mm
+    full = size1 == 1 and size2 == 1
+    if not _fw_state.active and a._data.dtype.char in _FAST and not (
+            _grad_state.enabled and (a._requires_grad or b._requires_grad)):
+        x, y = a._data, b._data
+        for d in sum_a:
+            x = np.add.reduce(x, axis=d, keepdims=True)
+        for d in sum_b:
+            y = np.add.reduce(y, axis=d, keepdims=True)
+        x, y = x.transpose(p1), y.transpose(p2)
+        if not full:
+            r = _matmul(x.reshape(size1, csize), y.reshape(csize, size2))
+        elif x.flags.c_contiguous and y.flags.c_contiguous:
+            r = np.dot(x.reshape(-1), y.reshape(-1))
+        else:
+            r = np.add.reduce(np.multiply(x.squeeze(), y.squeeze()), axis=None)
+        return _make(np.asarray(r).reshape(rsizes))
+    for d in sum_a:
+        a = reduction.sum(a, d, True)
+    for d in sum_b:
+        b = reduction.sum(b, d, True)
+    a = as_view(a, a._data.transpose(p1), _Permute, (p1,))
+    b = as_view(b, b._data.transpose(p2), _Permute, (p2,))
+    if not full:
+        return reshape(mm(reshape(a, (size1, csize)), reshape(b, (csize, size2))), rsizes)
+    if a._data.flags.c_contiguous and b._data.flags.c_contiguous:
+        return reshape(dot(flatten(a), flatten(b)), rsizes)
+    return reshape(reduction.sum(elementwise.mul(squeeze(a), squeeze(b)), dtype=a.dtype), rsizes)
 
 TENSOR_METHODS = {
     "matmul": matmul, "__matmul__": _matmul_op, "__rmatmul__": _rmatmul, "mm": mm, "mv": mv,
