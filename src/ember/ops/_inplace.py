@@ -358,8 +358,8 @@ def _write_view(view, base, result, vd, bd, shape, pos, op, old=None):
     if fn is not None:
         op_fn = result._grad_fn
         if op_fn is not None and old is not None and op_fn.next_functions[:1] == (
-                (old._grad_fn, 0),) and old._grad_fn is not None:
-            fn.absorb(op_fn)
+                (old._grad_fn, 0),):
+            fn.absorb(op_fn)  # (with no edge for the old values when the base needs no grad)
         elif op_fn is None and not result._requires_grad:
             fn.next_functions = fn.next_functions[:1]  # the op read nothing else that needs grad
             fn._meta = fn._meta[:1]
