@@ -7,20 +7,22 @@ holds small ops on the arrays that PyTorch gives no derivative (counts, searches
 """
 
 import builtins
-import itertools
 import math
+import warnings
 
 import numpy as np
 
 from .. import _names
-from .._dtype import float64, from_np, get_default_dtype
-from .._tensor import Tensor, _make
+from .._dispatch import state as _dispatch
+from .._dtype import float32, float64, from_np, get_default_dtype
+from .._tensor import Tensor, _make, _wrap_dim
 from ..autograd import forward_ad as _fw
 
 # the ops are called through their modules, at call time: those are the public ops (what
 # vmap and the other transforms see), installed by ops/__init__.py after these imports
 from . import activation as _activation
-from . import creation, elementwise, padding, shape
+from . import complex as _complex_ops
+from . import creation, decomposition, elementwise, padding, shape
 from ._inplace import apply_inplace
 from ._nn_common import as_kernel, kernel_node
 from ._op import broadcast_shapes_error
@@ -263,13 +265,26 @@ def _rot90(input, k=1, dims=(0, 1)):
 
 
 def kron(input, other):
+    # PyTorch's steps: each factor viewed with its dims interleaved with 1s (_unsafe_view),
+    # one mul, and the product viewed as the result
     nd = builtins.max(input.dim(), other.dim())
-    a = input.reshape((1,) * (nd - input.dim()) + tuple(input.shape))
-    b = other.reshape((1,) * (nd - other.dim()) + tuple(other.shape))
-    a_shape = [s for d in a.shape for s in (d, 1)]
-    b_shape = [s for d in b.shape for s in (1, d)]
-    out = a.reshape(a_shape) * b.reshape(b_shape)
-    return out.reshape([x * y for x, y in zip(a.shape, b.shape)])
+    pa, pb = nd - input.dim(), nd - other.dim()
+    a_shape, b_shape, out_shape = [], [], []
+    for i in range(nd):
+        m = input.shape[i - pa] if i >= pa else 1
+        n = other.shape[i - pb] if i >= pb else 1
+        a_shape += [m, 1]
+        b_shape += [1, n]
+        out_shape.append(m * n)
+    prod = shape.unsafe_view(input, a_shape) * shape.unsafe_view(other, b_shape)
+    try:
+        prod._data.view().shape = out_shape
+    except AttributeError:  # PyTorch's _unsafe_view of a product laid out as a strided input
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+        ) from None
+    return shape.unsafe_view(prod, out_shape)
 
 
 _K_block_diag = kernel_node("BlockDiagBackward0")  # PyTorch's kernel: one node
@@ -316,19 +331,22 @@ def cartesian_prod(*tensors):
 
 
 def combinations(input, r=2, with_replacement=False):
+    # PyTorch's steps: a meshgrid of r copies, each masked to the index tuples i < j < ...
+    # (i <= j <= ... with replacement) by masked_select, stacked as columns
     if input.dim() != 1:
         raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
     if r < 0:
         raise RuntimeError(f"Expect a non-negative number, but got {r}")
     if r == 0:
-        return input.new_empty(0)
-    pick = itertools.combinations_with_replacement if with_replacement else \
-        itertools.combinations
-    idx = list(pick(range(input.shape[0]), r))
-    if not idx:
-        return input.new_empty(0, r)
-    index = creation.tensor(np.array(idx, dtype=np.int64).reshape(-1))
-    return input.index_select(0, index).reshape(-1, r)
+        return creation.empty(0, dtype=input.dtype)
+    n = input.shape[0]
+    grids = shape.meshgrid([input] * r, indexing="ij")
+    idx = np.indices((n,) * r)
+    mask = np.ones((n,) * r, dtype=np.bool_)
+    for i in range(r - 1):
+        mask &= idx[i] <= idx[i + 1] if with_replacement else idx[i] < idx[i + 1]
+    mask = _make(mask)
+    return shape.stack([g.masked_select(mask) for g in grids], 1)
 
 
 def diff(input, n=1, dim=-1, prepend=None, append=None):
@@ -414,78 +432,148 @@ def _dist(input, other, p=2):
     return (input - other).norm(p)
 
 
+def _long(n):
+    return _make(np.array(n, dtype=np.int64))
+
+
+def _is_integral(t):
+    return t._data.dtype.kind in "iu"
+
+
 def cov(input, *, correction=1, fweights=None, aweights=None):
+    # PyTorch's steps (Correlation.cpp): the weighted mean by sum and div, the deviations by
+    # sub, their products by one mm with the transposed deviations, divided by the
+    # normalisation (a 0-dim tensor), and a squeeze
     if input.dim() > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an "
                            f"input with {input.dim()} dimensions")
-    x = input.reshape(1, -1) if input.dim() < 2 else input
-    if not x.is_floating_point() and not x.is_complex():
-        x = x.to(get_default_dtype())
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("cov(): bool dtype is not supported for input")
+    x = input.view(1, -1) if input.dim() < 2 else input
     n_obs = x.shape[1]
     w = None
     if fweights is not None:
         w = fweights
+        if w.dim() > 1:
+            raise RuntimeError("cov(): expected fweights to have one or fewer dimensions but got "
+                               f"fweights with {w.dim()} dimensions")
+        if not _is_integral(w):
+            raise RuntimeError("cov(): expected fweights to have integral dtype but got fweights "
+                               f"with {from_np[w._data.dtype].cpp} dtype")
+        if w.numel() != n_obs:
+            raise RuntimeError("cov(): expected fweights to have the same numel as there are "
+                               f"observations in the input but got {w.numel()} != {n_obs}")
+        if n_obs and w._data.min() < 0:
+            raise RuntimeError("cov(): fweights cannot be negative")
     if aweights is not None:
-        w = aweights if w is None else w * aweights
+        aw = aweights
+        if aw.dim() > 1:
+            raise RuntimeError("cov(): expected aweights to have one or fewer dimensions but got "
+                               f"aweights with {aw.dim()} dimensions")
+        if not aw.is_floating_point():
+            raise RuntimeError("cov(): expected aweights to have floating point dtype but got "
+                               f"aweights with {from_np[aw._data.dtype].cpp} dtype")
+        if aw.numel() != n_obs:
+            raise RuntimeError("cov(): expected aweights to have the same numel as there are "
+                               f"observations in the input but got {aw.numel()} != {n_obs}")
+        if n_obs and aw._data.min() < 0:
+            raise RuntimeError("cov(): aweights cannot be negative")
+        w = aw if w is None else w * aw
+    w_sum = _long(n_obs) if w is None else w.sum()
+    if w is not None and not w_sum._data != 0:
+        raise RuntimeError("cov(): weights sum to zero, can't be normalized")
+    avg = (x if w is None else x * w).sum(1) / w_sum
     if w is None:
-        avg = x.mean(1)
-        w_sum = n_obs
-        norm = n_obs - correction
+        norm = _long(n_obs - correction)
+    elif correction == 0:
+        norm = w_sum
+    elif aweights is None:
+        norm = w_sum - correction
+    elif fweights is None and n_obs == 1 and correction == 1:
+        norm = _long(0)
     else:
-        w_sum = w.sum()
-        avg = (x * w).sum(1) / w_sum
-        if correction == 0:
-            norm = w_sum
-        elif aweights is None:
-            norm = w_sum - correction
-        else:
-            norm = w_sum - correction * (w * aweights).sum() / w_sum
-    if isinstance(norm, Tensor):
-        norm = norm.clamp(min=0)
+        norm = w_sum - _smul((w * aweights).sum(), correction) / w_sum
+    if norm._data <= 0:
+        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the number of observations.", UserWarning, stacklevel=2)
+        norm.zero_()
+    if n_obs == 1 and (fweights is None) != (aweights is None):
+        x.zero_()  # as PyTorch: the one observation is its own weighted mean
+        if _is_integral(x):
+            x = x.to(float32)
     else:
-        norm = builtins.max(norm, 0)
-    xm = x - avg.unsqueeze(1)
-    xw = xm if w is None else xm * w
-    xt = xm.transpose(0, 1)
-    c = xw.matmul(xt.conj() if xt.is_complex() else xt) / norm
-    return c.squeeze() if input.dim() < 2 else c
+        x = x - avg.unsqueeze(1)
+    c = x.mm((x if w is None else x * w).t().conj())
+    if c.is_complex() and 1 in (x.shape[0], x.shape[1]):
+        re = c.real
+        c = _complex(re, creation.zeros_like(re))
+    return c.true_divide(norm).squeeze()
 
 
 def corrcoef(input):
+    if input.dim() > 2:
+        raise RuntimeError(f"corrcoef(): expected input to have two or fewer dimensions but got "
+                           f"an input with {input.dim()} dimensions")
     c = cov(input)
     if c.dim() == 0:
-        return c / c
+        return c / c  # nan for a variance of 0, inf or nan; 1 otherwise
     d = c.diagonal()
-    std = d.real.sqrt() if c.is_complex() else d.sqrt()
-    c = c / std.unsqueeze(1)
-    c = c / std.unsqueeze(0)
+    std = (d.real if d.is_complex() else d).sqrt()
+    c = c / std.view(-1, 1)
+    c = c / std.view(1, -1)
     if c.is_complex():
-        return c
-    return c.clamp(-1, 1)
+        return _complex(c.real.clip(-1, 1), c.imag.clip(-1, 1))
+    return c.clip(-1, 1)
 
 
-def _trapezoid_parts(y, x, dx, dim):
-    n = y.shape[dim]
-    if n == 0:
-        return None, None
-    avg = (y.narrow(dim, 1, n - 1) + y.narrow(dim, 0, n - 1)) / 2
-    if x is None:
-        return avg, 1 if dx is None else dx
+def _complex(re, im):
+    return _complex_ops.complex(re, im)
+
+
+# PyTorch's steps (Integration.cpp): with sample points x, the spacings are a sub of two slices
+# of x (viewed to y's rank), and ((left + right) * dx).sum(dim) / 2; with a constant spacing,
+# (y.sum(dim) - (first + last) * 0.5) * dx; the cumulative forms use cumsum
+def _slices(t, dim):
+    lead = (slice(None),) * dim
+    return t[lead + (slice(0, -1),)], t[lead + (slice(1, None),)]
+
+
+def _spacings(y, x, dim, name):
+    if y._data.dtype == np.bool_ or x._data.dtype == np.bool_:
+        raise RuntimeError(f"{name}: received a bool input for `x` or `y`, but bool is not "
+                           "supported")
     if x.dim() == 1:
-        if x.shape[0] != n:
-            raise RuntimeError("trapezoid: There must be one `x` value for each sample point")
-        step = x[1:] - x[:-1]
-        shape = [1] * y.dim()
-        shape[dim] = n - 1
-        return avg, step.reshape(shape)
-    return avg, diff(x, dim=dim)
+        if x.shape[0] != y.shape[dim]:
+            raise RuntimeError(f"{name}: There must be one `x` value for each sample point")
+        sizes = [1] * y.dim()
+        sizes[dim] = x.shape[0]
+        x = x.view(sizes)
+    elif x.dim() < y.dim():
+        x = x.view([1] * (y.dim() - x.dim()) + list(x.shape))
+    left, right = _slices(x, dim)
+    return right - left
+
+
+def _check_dx(y, dx, name):
+    if y._data.dtype == np.bool_:
+        raise RuntimeError(f"{name}: received a bool input for `y`, but bool is not supported")
+    if isinstance(dx, (bool, complex, np.bool_, np.complexfloating)):
+        raise RuntimeError(f"{name}: Currently, we only support dx as a real number.")
+    return float(dx)
 
 
 def trapezoid(y, x=None, *, dx=None, dim=-1):
-    avg, step = _trapezoid_parts(y, x, dx, dim)
-    if avg is None:
-        return y.sum(dim)
-    return (avg * step).sum(dim)
+    if x is not None:
+        dim = _wrap_dim(dim, y.dim())
+        if y.shape[dim] == 0:
+            return creation.zeros(_without(y.shape, dim), dtype=y.dtype)
+        d = _spacings(y, x, dim, "trapezoid")
+        left, right = _slices(y, dim)
+        return _sdiv(((left + right) * d).sum(dim), 2.0)
+    if y.shape[dim] == 0:
+        return creation.zeros(_without(y.shape, _wrap_dim(dim, y.dim())), dtype=y.dtype)
+    dx = _check_dx(y, 1 if dx is None else dx, "trapezoid")
+    return _smul(y.sum(dim) - _smul(y.select(dim, 0) + y.select(dim, -1), 0.5), dx)
 
 
 def trapz(y, x=None, *, dx=None, dim=-1):
@@ -493,10 +581,27 @@ def trapz(y, x=None, *, dx=None, dim=-1):
 
 
 def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
-    avg, step = _trapezoid_parts(y, x, dx, dim)
-    if avg is None:
-        return y.narrow(dim, 0, 0)
-    return (avg * step).cumsum(dim)
+    if x is not None:
+        dim = _wrap_dim(dim, y.dim())
+        d = _spacings(y, x, dim, "cumulative_trapezoid")
+        left, right = _slices(y, dim)
+        return _sdiv(((left + right) * d).cumsum(dim), 2.0)
+    dx = _check_dx(y, 1 if dx is None else dx, "cumulative_trapezoid")
+    left, right = _slices(y, _wrap_dim(dim, y.dim()))
+    return _smul(left + right, dx / 2.0).cumsum(dim)
+
+
+def _smul(t, s):
+    """t * s for a number s, as PyTorch's C++ records it (MulBackward1, the Scalar overload)."""
+    return t * s if _dispatch.depth else elementwise.mul_scalar(t, s)  # (vmap: the operator)
+
+
+def _sdiv(t, s):
+    return t / s if _dispatch.depth else elementwise.div_scalar(t, s)
+
+
+def _without(sizes, dim):
+    return tuple(n for i, n in enumerate(sizes) if i != dim)
 
 
 def _scaled(beta, input, alpha, product):
@@ -576,17 +681,19 @@ def _addbmm(input, batch1, batch2, *, beta=1, alpha=1):
 
 
 def chain_matmul(*matrices):
-    import warnings
-
     warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch "
                   "release. Use torch.linalg.multi_dot instead, which accepts a list of two or "
                   "more tensors rather than multiple parameters.", UserWarning, stacklevel=2)
+    if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
+        matrices = tuple(matrices[0])
+    for m in matrices:
+        if m.dim() != 2:
+            raise RuntimeError(f"Tensor dimension is {m.dim()}, expected 2 instead.")
+    if not matrices:
+        raise RuntimeError("chain_matmul(): Expected one or more matrices")
     if len(matrices) == 1:
         return matrices[0].clone()
-    out = matrices[0]
-    for m in matrices[1:]:
-        out = out.mm(m)
-    return out
+    return decomposition.linalg_multi_dot(matrices)  # PyTorch's steps: multi_dot's
 
 
 _K_ldexp = kernel_node("LdexpBackward0")  # PyTorch's kernel: one node
@@ -781,20 +888,22 @@ def isreal(input):
 
 
 def vander(x, N=None, increasing=False):
+    # PyTorch's steps: ones, the columns after the first set to x (a copy into a slice) and
+    # then to their cumprod (a second copy into the same slice), flipped unless increasing
     if x.dim() != 1:
         raise RuntimeError("x must be a one-dimensional tensor.")
     n = x.shape[0] if N is None else N
     if n < 0:
         raise RuntimeError("N must be non-negative.")
-    powers = creation.arange(n, dtype=x.dtype if x.is_floating_point() or x.is_complex() else None)
-    if not increasing:
-        powers = powers.flip(0)
-    base = x if x.is_floating_point() or x.is_complex() else x.to(from_np[np.dtype(np.int64)])
-    if n == 0:
-        return base.unsqueeze(1).expand(x.shape[0], 0).clone()
-    cols = [base.unsqueeze(1) ** int(p) if not (x.is_floating_point() or x.is_complex())
-            else base.unsqueeze(1) ** p for p in powers.tolist()]
-    return shape.cat(cols, 1)
+    dt = from_np[np.promote_types(x._data.dtype, np.int64)] if x._data.dtype != np.bool_ \
+        else from_np[np.dtype(np.int64)]
+    result = creation.empty(x.shape[0], n, dtype=dt)
+    if n > 0:
+        result.fill_(1)
+        if n > 1:
+            result[:, 1:].copy_(x.unsqueeze(1))
+            result[:, 1:].copy_(result[:, 1:].cumprod(1))
+    return result if increasing else result.flip(1)
 
 
 def _tri_indices(row, col, offset, dtype, upper):
