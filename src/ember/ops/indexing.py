@@ -1213,23 +1213,42 @@ def _index_reduce(input, dim, index, source, reduce, include_self):
 
 
 def take_along_dim(input, indices, dim=None):
+    # PyTorch's steps: without dim, a gather from the flat views; with dim, input and indices
+    # each broadcast (expand) to the other's shape outside dim, then one gather
     if dim is None:
-        return gather(input.reshape(-1), 0, indices.reshape(-1))
+        return gather(input.view(-1), 0, indices.view(-1))
     d, idx = input._data, indices._data
-    dim = _dim(dim, d.ndim)
     if idx.ndim != d.ndim:
         raise RuntimeError(
             "torch.take_along_dim(): input and indices should have the same number of "
             f"dimensions, but got {d.ndim} dimensions for input, and {idx.ndim} dimensions for "
             "indices"
         )
-    ishape, jshape = list(d.shape), list(idx.shape)
-    ishape[dim] = jshape[dim] = 1
-    b = list(np.broadcast_shapes(tuple(ishape), tuple(jshape)))
-    bi, bj = list(b), list(b)
-    bi[dim], bj[dim] = d.shape[dim], idx.shape[dim]
-    x = input if tuple(bi) == d.shape else input.expand(bi)
-    return gather(x, dim, _make(np.broadcast_to(idx, bj)))
+    if idx.dtype != np.int64:
+        raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{from_np[idx.dtype].word}")
+    dim = _dim(dim, d.ndim)
+    sizes = list(d.shape)
+    sizes[dim] = idx.shape[dim]
+    index = indices.expand(_infer_size(sizes, idx.shape))
+    sizes = list(idx.shape)
+    sizes[dim] = d.shape[dim]
+    return gather(input.expand(_infer_size(sizes, d.shape)), dim, index)
+
+
+def _infer_size(a, b):
+    """PyTorch's infer_size: the broadcast of two shapes, with its error."""
+    n = max(len(a), len(b))
+    out = []
+    for i in range(n - 1, -1, -1):
+        k = i - n
+        x = a[k] if -k <= len(a) else 1
+        y = b[k] if -k <= len(b) else 1
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) "
+                               f"at non-singleton dimension {i}")
+        out.append(y if x == 1 else x)
+    return tuple(reversed(out))
 
 
 # -- masks ------------------------------------------------------------------------------------
