@@ -1798,7 +1798,11 @@ def linalg_tensorinv(A, ind=2):
         raise RuntimeError(
             "Expected self to satisfy the requirement prod(self.shape[ind:]) == "
             f"prod(self.shape[:ind]), but got {cols} != {rows}")
-    return linalg_inv(A.reshape(rows, cols)).reshape(*shape[ind:], *shape[:ind])
+    inv = linalg_inv(A.reshape(rows, cols))
+    # PyTorch's inverse is column-major (LAPACK's layout), so the reshape below is its
+    # _reshape_alias (ReshapeAliasBackward0) and the result has PyTorch's strides
+    inv._data = np.asfortranarray(inv._data)
+    return inv.reshape(*shape[ind:], *shape[:ind])
 
 
 def linalg_tensorsolve(A, B, dims=None):
