@@ -15,9 +15,10 @@ import numpy as np
 from .._dispatch import state as _dispatch
 from .._tensor import _make
 from ..ops import creation as _creation
+from ..ops._nn_common import as_kernel, kernel_node
 from ..ops.activation import safe_softmax, softmax
 from ..ops.dropout import dropout
-from ..ops.elementwise import where
+from ..ops.elementwise import mul_scalar, where
 from ..ops.linalg import baddbmm, bmm
 from ..ops.linear import linear
 from ..ops.shape import cat
@@ -71,9 +72,9 @@ def _attention(q, k, v, bias, dropout_p, scale, safe, batched_mm=False):
 
 
 def _repeat_heads(t, heads):
-    """(..., h, S, E) -> (..., heads, S, E), each head repeated heads // h times in a row."""
-    *lead, h, S, E = t.shape
-    return t.unsqueeze(-3).expand(*lead, h, heads // h, S, E).reshape(*lead, heads, S, E)
+    """(..., h, S, E) -> (..., heads, S, E), each head repeated heads // h times in a row
+    (PyTorch's repeat_interleave)."""
+    return t.repeat_interleave(heads // t.size(-3), -3)
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
@@ -82,37 +83,109 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
     A bool attn_mask marks with True the positions that take part in attention (the opposite
     of MultiheadAttention's masks); a float mask is added to the scores. is_causal=True lets
-    each query position see only key positions at or before it."""
+    each query position see only key positions at or before it.
+
+    The graph is PyTorch's on the CPU: where its fused kernel runs (4-D inputs of one head size,
+    no dropout, a mask that needs no gradient and broadcasts as the kernel allows), one
+    ScaledDotProductFlashAttentionForCpuBackward0 node; otherwise the nodes of its math path
+    (query and key each scaled by the square root of the scale, matmul, the mask added in
+    place, safe softmax, dropout, matmul)."""
     qd, kd, vd = query.dtype, key.dtype, value.dtype
     if not (qd == kd == vd):
         raise RuntimeError(
             "Expected query, key, and value to have the same dtype, but got query.dtype: "
             f"{_word(qd)} key.dtype: {_word(kd)} and value.dtype: {_word(vd)} instead."
         )
-    L, S = query.size(-2), key.size(-2)
-    bias = None
-    if is_causal:
-        if attn_mask is not None:
-            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
-                               "set when is_causal=True")
-        bias = _causal_bias(L, S, qd)
-    elif attn_mask is not None:
-        md = attn_mask.dtype
-        if md.name == "bool":
-            bias = where(attn_mask, 0.0, float("-inf")).to(qd)
-        elif md == qd or md.is_floating_point:
-            bias = attn_mask
-        else:
+    mask = attn_mask
+    if mask is not None:
+        md = mask.dtype
+        if md.name == "bool":  # PyTorch's convert_boolean_attn_mask
+            mask = where(mask.logical_not(), float("-inf"), 0.0).to(qd)
+        elif md != qd and not md.is_floating_point:
             raise RuntimeError(
                 "Expected attn_mask dtype to be bool or float or to match query dtype, but got "
                 f"attn_mask.dtype: {_word(md)} and  query.dtype: {_word(qd)} instead."
             )
+    if is_causal and mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
+                           "set when is_causal=True")
+    if not _dispatch.depth and _fused_cpu_kernel(query, key, value, mask, dropout_p,
+                                                 enable_gqa):
+        return as_kernel(_FlashForCpu, (query, key, value), _math_attention, query, key, value,
+                         mask, dropout_p, is_causal, scale, enable_gqa)
+    return _math_attention(query, key, value, mask, dropout_p, is_causal, scale, enable_gqa)
+
+
+_FlashForCpu = kernel_node("ScaledDotProductFlashAttentionForCpuBackward0")
+_FLASH_DTYPES = ("float32", "float64", "bfloat16", "float16")
+
+
+def _fused_cpu_kernel(q, k, v, mask, dropout_p, enable_gqa):
+    """Whether PyTorch's CPU runs its fused (flash) kernel for these arguments."""
+    if dropout_p > 0.0 or q.dim() != 4 or k.dim() != 4 or v.dim() != 4:
+        return False
+    (b, h, L, E), (bk, hk, S, Ek), (bv, hv, _, Ev) = q.shape, k.shape, v.shape
+    if not b == bk == bv:
+        return False
+    if enable_gqa:
+        if hk != hv or h % hk:
+            return False
+    elif not h == hk == hv:
+        return False
+    if mask is not None:
+        if mask._requires_grad or mask.size(-2) not in (L, 1) or mask.size(-1) not in (S, 1):
+            return False
+        if mask.dim() != 2 and not (mask.dim() == 4 and mask.size(0) in (1, b)
+                                    and mask.size(1) in (1, h)):
+            return False
+    if not E == Ek == Ev or L == 0 or S == 0:
+        return False
+    if any(t.stride(-1) != 1 for t in (q, k, v)):
+        return False
+    return q.dtype.name in _FLASH_DTYPES
+
+
+def _scaled(t, s):
+    """t * s for a number s as PyTorch's C++ records it (MulBackward1)."""
+    return t * s if _dispatch.depth else mul_scalar(t, s)  # (vmap: the operator)
+
+
+def _math_attention(query, key, value, mask, dropout_p, is_causal, scale, enable_gqa):
+    """PyTorch's math attention: query and key each scaled by the square root of the scale."""
+    negative = scale is not None and scale < 0
+    factor = math.sqrt(abs(scale) if negative else scale if scale is not None
+                       else 1.0 / math.sqrt(query.size(-1)))
+    q = _scaled(query, 0.0 - factor if negative else factor)
+    if is_causal:
+        mask = _causal_bias(query.size(-2), key.size(-2), query.dtype)
     if enable_gqa and query.dim() >= 3 and key.size(-3) != query.size(-3):
         # grouped-query attention: each key/value head serves query.size(-3) // heads queries
         key, value = _repeat_heads(key, query.size(-3)), _repeat_heads(value, query.size(-3))
-    if scale is None:
-        scale = 1.0 / math.sqrt(query.size(-1))
-    return _attention(query, key, value, bias, dropout_p, scale, True)[0]
+    scores = q.matmul(_scaled(key.transpose(-2, -1), factor))
+    if _dispatch.depth:  # vmap batches the ops below (no rule for the in-place add and softmax)
+        return _attention_tail(scores, mask, value, dropout_p)
+    if mask is not None:
+        scores.add_(mask)
+    weights = safe_softmax(scores, -1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, True)
+    return weights.matmul(value)
+
+
+def _attention_tail(scores, mask, value, dropout_p):
+    dead = None
+    if mask is not None:
+        scores = scores + mask
+        # rows masked everywhere are kept finite, so that neither the values nor the gradients
+        # hold nan (written without reading the array, so it also runs batched under vmap)
+        dead = scores.isneginf().all(-1, keepdim=True)
+        scores = where(dead, 0.0, scores)
+    weights = softmax(scores, -1)
+    if dead is not None:
+        weights = where(dead, 0.0, weights)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, True)
+    return weights.matmul(value)
 
 
 def _heads_first(proj, n, embed_dim):
