@@ -189,15 +189,7 @@ def _run_op(op, sample, lib):
 _COMPOSITE = "ember builds it from other ops; PyTorch's kernel records one node of its own"
 _INSIDE = "PyTorch's C++ composite records different inner nodes than ember's formula"
 OP_KNOWN = {
-    **{name: _COMPOSITE for name in (
-        "F.conv3d_unbatched", "combinations", "take_along_dim")},
-    **{name: _INSIDE for name in (
-        "inner", "einsum", "tensordot", "kron", "cov", "cov_1d",
-        "corrcoef", "trapezoid", "trapz", "cumulative_trapezoid", "cumulative_trapezoid_x",
-        "vander", "chain_matmul")},
-    "F.scaled_dot_product_attention": "PyTorch's math attention scales q and k each by the "
-                                      "square root of the scale (MulBackward1, the Scalar "
-                                      "overload); ember scales q once",
+    **{name: _COMPOSITE for name in ("F.conv3d_unbatched",)},
     **{name: "PyTorch's conjugate is a lazy view (the conj bit) that resolve_conj copies "
              "(CloneBackward0); ember computes a conjugate at once, so there is nothing to copy"
        for name in ("fft.ifft", "fft.ihfft")},
