@@ -1146,8 +1146,7 @@ DECOMPOSITION_OPS = [
         gradcheck=False, gradgradcheck=False),
     # (PyTorch's own backward of cond(p='fro') fails: test_linalg_decompositions.py)
     _la("cond", lambda rng: [Sample(wc(rng, 3, 3)), Sample(wc(rng, 2, 3, 3), -2)], **_DEC),
-    _la("tensorinv", lambda rng: [Sample(wc(rng, 4, 4).reshape(4, 2, 2), 1)],
-        known=_name("ReshapeAliasBackward0"), **_DEC),
+    _la("tensorinv", lambda rng: [Sample(wc(rng, 4, 4).reshape(4, 2, 2), 1)], **_DEC),
     _la("tensorsolve", lambda rng: [Sample(wc(rng, 6, 6).reshape(2, 3, 6), U(rng, 2, 3))],
         **_DEC),
     _la("householder_product", lambda rng: [
@@ -1760,9 +1759,12 @@ COMPOSITE_OPS = [
     _shape("masked_scatter", lambda rng: [
         Sample(U(rng, 2, 3), np.array([[True, False, True], [False, True, False]]),
                U(rng, 2, 3))]),
+    # PyTorch's (and so ember's) backward of vander fails: cumprod's saved input is the slice
+    # that the second copy_ overwrites
     _shape("vander", lambda rng: [Sample(U(rng, 3)), Sample(U(rng, 4), 3, True)],
            known={"backward": "PyTorch's own backward of vander fails (a saved tensor is "
-                              "modified in place)", "float32": "the same PyTorch failure"}),
+                              "modified in place)", "float32": "the same PyTorch failure"},
+           gradcheck=False, gradgradcheck=False),
     _shape("chain_matmul", lambda rng: [Sample(U(rng, 2, 3), U(rng, 3, 4), U(rng, 4, 2))]),
     _method("float_power", lambda rng: [Sample(away(rng, 2, 3), 3)]),
     OpInfo("Tensor.mH", lambda x: x.mH, lambda x: x.mH, lambda rng: [Sample(U(rng, 2, 3))],
@@ -1864,9 +1866,7 @@ OP_DB += [
 
 # a composite's node is that of the last op it runs, where PyTorch has a node of its own
 _COMPOSITE_NODES = {
-    "kron", "combinations", "cov", "trapezoid", "trapz", "cumulative_trapezoid_x",
-    "vander", "chain_matmul", "quantile", "nanquantile", "Tensor.quantile",
-    "inplace.fill_diagonal_",
+    "quantile", "nanquantile", "Tensor.quantile", "inplace.fill_diagonal_",
 }
 for _op in COMPOSITE_OPS:
     if _op.name in _COMPOSITE_NODES:
