@@ -193,6 +193,8 @@ def test_tangent_is_dual_to_gradient(op, sample):
              if isinstance(o, ember.Tensor) and o.requires_grad]
     if not pairs:
         pytest.skip("no differentiable output")
+    if not op.gradcheck and "backward" in op.known:
+        pytest.skip(op.known["backward"])  # no reverse mode to compare with, as in PyTorch
     us = [rng.uniform(-1, 1, tuple(o.shape)) for o, _ in pairs]
     forward = sum(float((u * t.detach().numpy()).sum()) for u, (_, t) in zip(us, pairs))
     grads = ember.autograd.grad([o for o, _ in pairs], floats,
@@ -216,7 +218,7 @@ _NO_BATCHED_FORWARD = {
     "masked_scatter", "rot90", "row_stack", "select_scatter", "tensor_split", "trace",
     "trapezoid", "trapz", "vander", "vsplit", "renorm", "quantile", "nanquantile",
     "Tensor.quantile", "inplace.fill_diagonal_", "inplace.lgamma_", "inplace.erfinv_",
-    "triangular_solve", "Tensor.prelu", "gradient",
+    "triangular_solve", "Tensor.prelu", "gradient", "chain_matmul", "take_along_dim",
     # as_strided's tangent is the transpose of its backward (storage index plans, no batching
     # rule), and the short-time transforms are built on it and on unfold's backward
     "as_strided", "stft", "istft",
