@@ -111,8 +111,13 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                            "set when is_causal=True")
     if not _dispatch.depth and _fused_cpu_kernel(query, key, value, mask, dropout_p,
                                                  enable_gqa):
-        return as_kernel(_FlashForCpu, (query, key, value), _math_attention, query, key, value,
-                         mask, dropout_p, is_causal, scale, enable_gqa)
+        out = as_kernel(_FlashForCpu, (query, key, value), _math_attention, query, key, value,
+                        mask, dropout_p, is_causal, scale, enable_gqa)
+        # the kernel writes its output laid out as the query (the same order of strides)
+        laid = np.empty_like(query._data, dtype=out._data.dtype)
+        laid[...] = out._data
+        out._data = laid
+        return out
     return _math_attention(query, key, value, mask, dropout_p, is_causal, scale, enable_gqa)
 
 
@@ -375,19 +380,29 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         attn_mask = kpm if attn_mask is None else attn_mask + kpm
     if not training:
         dropout_p = 0.0
-    if is_causal and attn_mask is None:
-        if need_weights:
-            raise AssertionError("FIXME: is_causal not implemented for need_weights")
-        attn_mask = _causal_bias(tgt_len, src_len, q.dtype)
+    if is_causal and attn_mask is None and need_weights:
+        raise AssertionError("FIXME: is_causal not implemented for need_weights")
 
-    # need_weights=False takes PyTorch's scaled_dot_product_attention path, where fully masked
-    # rows give zeros; the need_weights path gives nan there
+    if not need_weights:
+        # PyTorch's path: the heads as (N, heads, L, E) into scaled_dot_product_attention
+        # (where fully masked rows give zeros; the need_weights path gives nan there)
+        if attn_mask is not None:
+            if attn_mask.size(0) == 1 and attn_mask.dim() == 3:
+                attn_mask = attn_mask.unsqueeze(0)
+            else:
+                attn_mask = attn_mask.view(bsz, num_heads, -1, src_len)
+        q = q.view(bsz, num_heads, tgt_len, head_dim)
+        k = k.view(bsz, num_heads, src_len, head_dim)
+        v = v.view(bsz, num_heads, src_len, head_dim)
+        out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
+        out = out.permute(2, 0, 1, 3).contiguous().view(bsz * tgt_len, embed_dim)
+        out = linear(out, out_proj_weight, out_proj_bias)
+        out = out.view(tgt_len, bsz, out.size(1))
+        return (out if batched else out.squeeze(1)), None
     out, weights = _attention(q, k, v, attn_mask, dropout_p, 1.0 / math.sqrt(head_dim),
-                              not need_weights, need_weights)
+                              False, True)
     out = out.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
     out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
-    if not need_weights:
-        return (out if batched else out.squeeze(1)), None
     weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
     if average_attn_weights:
         weights = weights.mean(1)
