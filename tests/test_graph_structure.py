@@ -333,10 +333,7 @@ for _n, (_inp, _tgt) in _LOSSES.items():
         call=lambda m, x, y: m(x, y.detach()))
 
 # Layers whose PyTorch graph ember does not reproduce, with the reason.
-LAYER_KNOWN = {
-    "TransformerEncoderLayer": "PyTorch's attention without weights runs its fused CPU kernel "
-                               "(ScaledDotProductFlashAttentionForCpuBackward0)",
-}
+LAYER_KNOWN = {}
 
 
 @pytest.mark.parametrize("name", [
