@@ -5,7 +5,8 @@ combinations, take_along_dim, linalg.tensorinv and scaled_dot_product_attention:
 is that of the ops PyTorch runs inside them, so it depends on the shapes and arguments (which
 operands einsum contracts when, a full contraction in tensordot, x or dx in trapezoid, the
 fused attention kernel or the math path). Each case builds the same call on both libraries
-and compares the graphs (tests/test_graph_structure.py's walk) and the values.
+and compares the graphs (tests/test_graph_structure.py's walk) and the values; the attention
+layers without weights go through the fused kernel as in PyTorch.
 """
 
 import warnings
@@ -15,7 +16,7 @@ import pytest
 import torch
 
 import ember
-from test_graph_structure import compare_graphs
+from test_graph_structure import _layer, compare_graphs
 
 _rng = np.random.default_rng(7)
 
@@ -229,6 +230,47 @@ def test_graph(name):
         assert str(e.dtype)[6:] == str(t.dtype)[6:]
         np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-10,
                                    atol=1e-12)
+
+
+# attention without weights in the layers: the heads as (N, heads, L, E) into the fused kernel
+_KPM = np.array([[False, False, True, False, False], [False, True, False, False, False]])
+
+
+def _causal(t, n):
+    return t.new_ones(n, n).triu(1) > 0
+
+
+LAYERS = {
+    "mha_no_weights": _layer(lambda nn: nn.MultiheadAttention(4, 2), _x(3, 2, 4), _x(5, 2, 4),
+                             _x(5, 2, 4), call=lambda m, q, k, v: m(q, k, v, need_weights=False)),
+    "mha_self_batch_first": _layer(lambda nn: nn.MultiheadAttention(4, 2, batch_first=True),
+                                   _x(2, 3, 4), call=lambda m, a: m(a, a, a, need_weights=False)),
+    "mha_key_padding": _layer(lambda nn: nn.MultiheadAttention(4, 2), _x(3, 2, 4), _x(5, 2, 4),
+                              _x(5, 2, 4), _KPM, call=lambda m, q, k, v, p: m(
+                                  q, k, v, key_padding_mask=p, need_weights=False)),
+    "mha_float_mask": _layer(lambda nn: nn.MultiheadAttention(4, 2), _x(3, 2, 4), _x(5, 2, 4),
+                             _x(5, 2, 4), _x(3, 5), call=lambda m, q, k, v, a: m(
+                                 q, k, v, attn_mask=a.detach(), need_weights=False)),
+    "mha_causal": _layer(lambda nn: nn.MultiheadAttention(4, 2), _x(3, 2, 4),
+                         call=lambda m, q: m(q, q, q, attn_mask=_causal(q, 3), is_causal=True,
+                                             need_weights=False)),
+    "encoder_causal": _layer(
+        lambda nn: nn.TransformerEncoderLayer(4, 2, dim_feedforward=8, dropout=0.0), _x(3, 2, 4),
+        call=lambda m, a: m(a, src_mask=_causal(a, 3), is_causal=True)),
+    "decoder": _layer(lambda nn: nn.TransformerDecoderLayer(4, 2, dim_feedforward=8, dropout=0.0),
+                      _x(3, 2, 4), _x(5, 2, 4)),
+}
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_layer_graph(name):
+    e_outs, e_leaves = LAYERS[name]("ember")
+    t_outs, t_leaves = LAYERS[name]("torch")
+    assert compare_graphs(e_outs, t_outs, e_leaves, t_leaves) == []
+    for e, t in zip(e_outs, t_outs):
+        if t is not None:
+            np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-10,
+                                       atol=1e-12)
 
 
 _NO_GRAD = [n for n in CASES if n.startswith(("einsum", "tensordot", "inner"))]
