@@ -562,28 +562,29 @@ def refusing_wide(fn, name):
 
     @functools.wraps(fn)
     def run(*args, **kwargs):
+        if _dispatch.depth:  # a transform's batched tensors: its rules see the op
+            return fn(*args, **kwargs)
         for a in args:  # the common case first: no tensor of these dtypes, nothing to check
             if isinstance(a, Tensor) and a._data.dtype.char in _ODD:
                 break
         else:
             if not kwargs:
                 return fn(*args)
-        if not _dispatch.depth:
-            for a in (*args, *kwargs.values()):
-                if isinstance(a, Tensor):
-                    c = a._data.dtype.char
-                    if c in _WIDE and kernel is not None:
-                        raise NotImplementedError(
-                            f'"{kernel}" not implemented for \'{from_np[a._data.dtype].word}\'')
-                    if c in FLOAT8_CHARS and is_float8(a._data.dtype):
-                        d = from_np[a._data.dtype]
-                        if f8 is not None:
-                            exc = _float8_refusal(f8(*args, **kwargs) if callable(f8) else f8,
-                                                  d)
-                            if exc is not None:
-                                raise exc
-                        if f32:
-                            return _in_float32_f8(fn, d, args, kwargs)
+        for a in (*args, *kwargs.values()):
+            if isinstance(a, Tensor):
+                c = a._data.dtype.char
+                if c in _WIDE and kernel is not None:
+                    raise NotImplementedError(
+                        f'"{kernel}" not implemented for \'{from_np[a._data.dtype].word}\'')
+                if c in FLOAT8_CHARS and is_float8(a._data.dtype):
+                    d = from_np[a._data.dtype]
+                    if f8 is not None:
+                        exc = _float8_refusal(f8(*args, **kwargs) if callable(f8) else f8,
+                                              d)
+                        if exc is not None:
+                            raise exc
+                    if f32:
+                        return _in_float32_f8(fn, d, args, kwargs)
         return fn(*args, **kwargs)
 
     return run
