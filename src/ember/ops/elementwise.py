@@ -770,15 +770,15 @@ def _with_number(fn, t, s):
 
 def mul_scalar(t, s):
     out = _with_number(np.multiply, t, s)
-    if out is None:
-        return mul(t, s)  # noqa: F821 - made from the table below
+    if out is None:  # the operator: PyTorch's promotion, or its refusal (float8)
+        return t * s
     return record(out, _MulScalar, (t,), (s,))
 
 
 def div_scalar(t, s):
     out = _with_number(np.true_divide, t, s)
     if out is None:
-        return div(t, s)
+        return t / s
     return record(out, _DivScalar, (t,), (s,))
 
 
@@ -789,13 +789,13 @@ _SubScalar = formula_node("SubBackward1", lambda g: g, arrays=True, elementwise=
 def add_scalar(t, s):
     """t + s for a number s, as PyTorch's Scalar overload records it (AddBackward1)."""
     out = _with_number(np.add, t, s)
-    return add(t, s) if out is None else record(out, _AddScalar, (t,))
+    return t + s if out is None else record(out, _AddScalar, (t,))
 
 
 def sub_scalar(t, s):
     """t - s for a number s, as PyTorch's Scalar overload records it (SubBackward1)."""
     out = _with_number(np.subtract, t, s)
-    return sub(t, s) if out is None else record(out, _SubScalar, (t,))
+    return t - s if out is None else record(out, _SubScalar, (t,))
 
 
 def div(input, other, *, rounding_mode=None):  # noqa: F811
