@@ -1864,11 +1864,4 @@ OP_DB += [
 ]
 
 
-# a composite's node is that of the last op it runs, where PyTorch has a node of its own
-_COMPOSITE_NODES = {
-    "quantile", "nanquantile", "Tensor.quantile", "inplace.fill_diagonal_",
-}
-for _op in COMPOSITE_OPS:
-    if _op.name in _COMPOSITE_NODES:
-        _op.known.setdefault("grad_fn", "a composite of other ops: the node is its last op's")
 OP_DB += COMPOSITE_OPS

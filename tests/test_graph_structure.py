@@ -186,10 +186,7 @@ def _run_op(op, sample, lib):
 
 # Ops whose PyTorch graph ember does not reproduce, with the reason (besides the ops whose
 # grad_fn the table itself marks as a known difference: their reason is the table's).
-_COMPOSITE = "ember builds it from other ops; PyTorch's kernel records one node of its own"
-_INSIDE = "PyTorch's C++ composite records different inner nodes than ember's formula"
 OP_KNOWN = {
-    **{name: _COMPOSITE for name in ("F.conv3d_unbatched",)},
     **{name: "PyTorch's conjugate is a lazy view (the conj bit) that resolve_conj copies "
              "(CloneBackward0); ember computes a conjugate at once, so there is nothing to copy"
        for name in ("fft.ifft", "fft.ihfft")},

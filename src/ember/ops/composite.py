@@ -934,53 +934,71 @@ def fill(input, value):
 
 
 def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
-    if not input.is_floating_point() or input._data.dtype.kind != "f":
-        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    if not isinstance(q, Tensor) and not 0 <= float(q) <= 1:
+        raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {float(q):g}")
     if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
         raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, "
                            f"midpoint or nearest, but got {interpolation}")
+    if input.numel() == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    if isinstance(q, Tensor) and q.dim() > 1:
+        raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+    if input._data.dtype.char not in "fd":
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
     if isinstance(q, Tensor):
-        if q.dim() > 1:
-            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+        if q.dtype != input.dtype:
+            raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
         qv = q._data.astype(np.float64).reshape(-1)
+        if not ((qv >= 0) & (qv <= 1)).all():
+            raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
     else:
         qv = np.array([float(q)])
-    for v in qv:
-        if not 0 <= v <= 1:
-            raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {v:g}")
+    if dim is not None:
+        _wrap_dim(dim, input.dim())  # PyTorch's IndexError for a dim out of range
+    # PyTorch's algorithm, op for op (its graph): the values sorted along the last dim and
+    # viewed as (*rest, n), the ranks of the quantiles gathered (and lerped), the q dim
+    # moved to the front in place and the last dim squeezed off in place
     nd = input.dim()
-    x = input.reshape(-1) if dim is None else input.movedim(dim % builtins.max(nd, 1), -1) \
-        if nd else input.reshape(1)
-    s = x.sort(-1)[0]  # nan last
-    n = s.shape[-1]
-    isnan = np.isnan(s._data)
-    count = (~isnan).sum(-1, keepdims=True) if ignore_nan else np.full(s.shape[:-1] + (1,), n)
-    pos = qv * (count - 1)  # (..., m): where each quantile falls among the sorted values
-    if interpolation == "nearest":
-        pos = np.round(pos)
-    lo = np.clip(np.floor(pos), 0, builtins.max(n - 1, 0)).astype(np.int64)
-    hi = np.clip(np.ceil(pos), 0, builtins.max(n - 1, 0)).astype(np.int64)
-    low = s.gather(-1, creation.tensor(lo))
-    high = s.gather(-1, creation.tensor(hi))
-    if interpolation in ("lower", "nearest"):
-        out = low
-    elif interpolation == "higher":
-        out = high
+    if dim is None:
+        ax = None
+        s = input.flatten().sort(-1)[0]
+        rest = [1] * nd if keepdim else []
     else:
-        weight = 0.5 if interpolation == "midpoint" else creation.tensor(pos - lo, dtype=s.dtype)
-        out = low.lerp(high, weight)
-    undefined = (count == 0) if ignore_nan else isnan.any(-1, keepdims=True)
-    if undefined.any():
-        out = out.masked_fill(creation.tensor(np.broadcast_to(undefined, out.shape).copy()),
-                              math.nan)
-    if keepdim:
-        if dim is None:
-            out = out.reshape((1,) * nd + (out.shape[-1],))
-        else:
-            out = out.unsqueeze(-2).movedim(-2, dim % builtins.max(nd, 1))
+        ax = dim % builtins.max(nd, 1)
+        s = (input if nd and ax == nd - 1 else input.unsqueeze(-1).transpose(ax, -1)).sort(-1)[0]
+        rest = list(input.shape)
+        if rest:
+            if keepdim:
+                rest[ax] = 1
+            else:
+                del rest[ax]
+    n = s.shape[-1]
+    s = s.view(rest + [n])
+    sd = s._data
+    qd = qv.astype(sd.dtype)
+    if ignore_nan:
+        count = (~np.isnan(sd)).sum(-1, keepdims=True)
+        ranks = qd * (count - 1).astype(sd.dtype)
+        ranks[np.broadcast_to(count == 0, ranks.shape)] = n - 1
+    else:
+        ranks = np.broadcast_to(qd * sd.dtype.type(n - 1), tuple(rest) + (len(qd),)).copy()
+        ranks[np.broadcast_to(np.isnan(sd).any(-1, keepdims=True), ranks.shape)] = n - 1
+    if interpolation == "lower":
+        ranks = np.floor(ranks)
+    elif interpolation == "higher":
+        ranks = np.ceil(ranks)
+    elif interpolation == "nearest":
+        ranks = np.rint(ranks)
+    below = ranks.astype(np.int64)
+    out = s.gather(-1, creation.tensor(below))
+    if interpolation in ("linear", "midpoint"):
+        weights = np.full_like(ranks, 0.5) if interpolation == "midpoint" else \
+            ranks - below.astype(ranks.dtype)
+        above = s.gather(-1, creation.tensor(np.ceil(ranks).astype(np.int64)))
+        out.lerp_(above, _make(weights))
     if isinstance(q, Tensor) and q.dim() == 1:
-        return out.movedim(-1, 0)
-    return out.squeeze(-1)
+        out.unsqueeze_(0).transpose_(0, -1)
+    return out.squeeze_(-1)
 
 
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
@@ -1472,10 +1490,17 @@ def _fill_diagonal_(self, fill_value, wrap=False):
         raise RuntimeError("dimensions must larger than 1")
     if len(shape) > 2 and len(set(shape)) != 1:
         raise RuntimeError("all dimensions of input must be of equal length")
-    mask = np.zeros(shape, dtype=np.bool_)
-    np.fill_diagonal(mask, True, wrap=wrap)
-    where = _make(mask)
-    return apply_inplace(self, lambda s: s.masked_fill(where, fill_value))
+    # as PyTorch: the diagonal as a strided view filled in place (a CopySlices node), and
+    # for a tall matrix with wrap, the diagonals below it as a second view
+    size = builtins.min(shape[0], shape[1])
+    stride = builtins.sum(self.stride())
+    offset = self.storage_offset()
+    self.as_strided((size,), (stride,), offset).fill_(fill_value)
+    if wrap and len(shape) == 2 and shape[0] > shape[1] + 1:
+        step = shape[1] + 1
+        rest = (self.numel() + step - 1) // step - size
+        self.as_strided((rest,), (stride,), offset + self.stride(0) * step).fill_(fill_value)
+    return self
 
 
 def _apply_(self, callable):

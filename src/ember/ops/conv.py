@@ -23,7 +23,7 @@ from ._nn_common import as_kernel, kernel_node, shape_list
 from ._op import check_tensor, formula_node, record, refuse_tangents
 from .creation import zeros
 from .linalg import _cpp, _word
-from .shape import cat, narrow, permute, reshape, squeeze, unsqueeze
+from .shape import cat, constant_pad_nd, narrow, permute, reshape, squeeze, unsqueeze
 
 # the ones PyTorch also has at the top level (torch.conv2d, ...)
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_tbc", "conv_transpose1d", "conv_transpose2d",
@@ -445,6 +445,11 @@ def _plan(input, weight, bias, stride, padding, dilation, groups, output_padding
         pads = [(0, 0)] * nd
     elif padding == "same":
         pads = _same_padding(stride, dilation, kernel)  # warns from conv1d or conv2d
+        extra = [hi - lo for lo, hi in pads]
+        if any(extra):  # as PyTorch: a zero-padded copy takes the odd one (ConstantPadNd)
+            input = constant_pad_nd(input, [v for e in reversed(extra) for v in (0, e)])
+            xd = input._data
+            pads = [(lo, lo) for lo, _ in pads]
     else:
         raise RuntimeError(f"Invalid padding string: '{padding}'")
     _check_groups(wd, groups)
@@ -505,14 +510,14 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution (cross-correlation) over (batch, channels, length) inputs."""
     x, sp = _plan(input, weight, bias, stride, padding, dilation, groups, None, 1, "conv1d")
     y = _conv(x, weight, bias, sp)
-    return y if x is input else squeeze(y, 0)
+    return squeeze(y, 0) if input.dim() == y.dim() - 1 else y
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation) over (batch, channels, H, W) inputs."""
     x, sp = _plan(input, weight, bias, stride, padding, dilation, groups, None, 2, "conv2d")
     y = _conv(x, weight, bias, sp)
-    return y if x is input else squeeze(y, 0)
+    return squeeze(y, 0) if input.dim() == y.dim() - 1 else y
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
@@ -521,7 +526,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     x, sp = _plan(input, weight, bias, stride, padding, dilation, groups, output_padding, 2,
                   "conv_transpose2d")
     y = _conv_input(x, weight, bias, sp, _ConvTranspose)
-    return y if x is input else squeeze(y, 0)
+    return squeeze(y, 0) if input.dim() == y.dim() - 1 else y
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
@@ -531,7 +536,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     x, sp = _plan(input, weight, bias, stride, padding, dilation, groups, output_padding, 1,
                   "conv_transpose1d")
     y = _conv_input(x, weight, bias, sp, _ConvTranspose)
-    return y if x is input else squeeze(y, 0)
+    return squeeze(y, 0) if input.dim() == y.dim() - 1 else y
 
 
 # -- 3-D: 2-D convolutions over depth slices ----------------------------------------------------
@@ -596,12 +601,21 @@ def _conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)
 _K_conv3d = kernel_node("ConvolutionBackward0")  # PyTorch's kernel: one node
 
 
-def conv3d(input, weight, bias=None, *args, **kwargs):
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if isinstance(input, Tensor) and input.ndim == 4 and _recording(input, weight, bias):
         # unbatched: PyTorch runs its kernel on a batch of one (Unsqueeze, then Squeeze)
-        return conv3d(input.unsqueeze(0), weight, bias, *args, **kwargs).squeeze(0)
-    return as_kernel(_K_conv3d, (input, weight, bias), _conv3d, input, weight, bias, *args,
-                     **kwargs)
+        return conv3d(input.unsqueeze(0), weight, bias, stride, padding, dilation,
+                      groups).squeeze(0)
+    if padding == "same" and isinstance(input, Tensor) and isinstance(weight, Tensor) \
+            and weight.ndim == 5:
+        pads = _same_padding(_conv_tuple(stride, 3, "stride"), _conv_tuple(dilation, 3,
+                             "dilation"), weight.shape[2:])
+        if any(lo != hi for lo, hi in pads):  # PyTorch pads a copy first (ConstantPadNd)
+            input = constant_pad_nd(input, [v for lo, hi in reversed(pads)
+                                            for v in (0, hi - lo)])
+            padding = [lo for lo, _ in pads]
+    return as_kernel(_K_conv3d, (input, weight, bias), _conv3d, input, weight, bias, stride,
+                     padding, dilation, groups)
 
 
 conv3d.__wrapped__ = _conv3d  # its signature (help, vmap's rules)

@@ -5,43 +5,13 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._nn_common import linear_map, node_pair, shape_list
-from ._op import check_tensor, formula_node, linear, record
+from ._op import check_tensor
 from .pooling import avg_pool2d, avg_pool3d
+from .shape import _constant_pad, constant_pad_nd
 
 __all__ = ["constant_pad_nd"]  # PyTorch has it at the top level
 FUNCTIONAL = ["local_response_norm", "pad"]
 TENSOR_METHODS = {}
-
-
-_ConstantPad = formula_node("ConstantPadNdBackward0",
-                            lambda g, pads: _constant_pad(g, tuple(-p for p in pads), 0),
-                            jvp=linear(lambda t, pads: _constant_pad(t, pads, 0)))
-
-
-def _constant_pad(input, pads, value):
-    d = input._data
-    n = len(pads) // 2
-    shape = list(d.shape)
-    src, dst = [slice(None)] * d.ndim, [slice(None)] * d.ndim
-    for i in range(n):
-        ax = d.ndim - 1 - i
-        lo, hi = pads[2 * i], pads[2 * i + 1]
-        size = shape[ax] + lo + hi
-        if size < 0:
-            raise RuntimeError("narrow(): length must be non-negative.")
-        shape[ax] = size
-        src[ax] = slice(max(-lo, 0), d.shape[ax] - max(-hi, 0))
-        dst[ax] = slice(max(lo, 0), size - max(hi, 0))
-    out = np.full(shape, value if value is not None else 0, d.dtype)
-    out[tuple(dst)] = d[tuple(src)]
-    return record(out, _ConstantPad, (input,), (tuple(pads),))
-
-
-def constant_pad_nd(input, pad, value=0):
-    """pad(input, pad, 'constant', value) (PyTorch's top-level name)."""
-    if not isinstance(input, Tensor):
-        check_tensor(input, "constant_pad_nd", "input", 1)
-    return _constant_pad(input, tuple(pad), value)
 
 
 class _GatherPlan:

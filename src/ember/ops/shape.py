@@ -15,7 +15,16 @@ from ..autograd.engine import sum_to_array
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, edge, name_saved
 from ._inplace import check_inplace
-from ._op import dual_multi, formula_node, linear, record, tangent_view, view_jvp, zero_tangents
+from ._op import (
+    check_tensor,
+    dual_multi,
+    formula_node,
+    linear,
+    record,
+    tangent_view,
+    view_jvp,
+    zero_tangents,
+)
 from .creation import as_int, int_arg, int_list, int_seq
 
 __all__ = [
@@ -1281,3 +1290,35 @@ name_saved(_Transpose, dim0=0, dim1=1)
 name_saved(_Permute, dims=0)
 name_saved(CatBackward0, dim=0)
 name_saved(StackBackward0, dim=0)
+
+
+# -- constant padding (torch.constant_pad_nd; exported by ops/padding.py, used by conv) --
+_ConstantPad = formula_node("ConstantPadNdBackward0",
+                            lambda g, pads: _constant_pad(g, tuple(-p for p in pads), 0),
+                            jvp=linear(lambda t, pads: _constant_pad(t, pads, 0)))
+
+
+def _constant_pad(input, pads, value):
+    d = input._data
+    n = len(pads) // 2
+    shape = list(d.shape)
+    src, dst = [slice(None)] * d.ndim, [slice(None)] * d.ndim
+    for i in range(n):
+        ax = d.ndim - 1 - i
+        lo, hi = pads[2 * i], pads[2 * i + 1]
+        size = shape[ax] + lo + hi
+        if size < 0:
+            raise RuntimeError("narrow(): length must be non-negative.")
+        shape[ax] = size
+        src[ax] = slice(max(-lo, 0), d.shape[ax] - max(-hi, 0))
+        dst[ax] = slice(max(lo, 0), size - max(hi, 0))
+    out = np.full(shape, value if value is not None else 0, d.dtype)
+    out[tuple(dst)] = d[tuple(src)]
+    return record(out, _ConstantPad, (input,), (tuple(pads),))
+
+
+def constant_pad_nd(input, pad, value=0):
+    """pad(input, pad, 'constant', value) (PyTorch's top-level name)."""
+    if not isinstance(input, Tensor):
+        check_tensor(input, "constant_pad_nd", "input", 1)
+    return _constant_pad(input, tuple(pad), value)
