@@ -51,11 +51,13 @@ class Tensor:
 
     ``_data`` is always an ndarray (0-d for scalars). ``_version`` is a one-item list shared by
     a tensor, its views and its ``detach()``; in-place ops bump it so that backward can tell
-    when a saved tensor was changed.
+    when a saved tensor was changed. A view (``_base`` set) keeps in ``_vv`` the version its
+    history belongs to: once its base has changed in place (through the base or another
+    view), its history is made again on use (``refresh_view``), as PyTorch regenerates it.
     """
 
     __slots__ = ("_data", "_requires_grad", "_grad_fn", "_output_nr", "_grad", "_version",
-                 "_base", "_acc", "_hooks", "__weakref__")
+                 "_base", "_vv", "_acc", "_hooks", "__weakref__")
 
 
     # -- metadata --------------------------------------------------------------------------
@@ -136,6 +138,8 @@ class Tensor:
     # -- autograd metadata -----------------------------------------------------------------
     @property
     def requires_grad(self):
+        if self._base is not None and self._vv != self._version[0]:
+            view_refresh(self)
         return self._requires_grad
 
     @requires_grad.setter
@@ -168,11 +172,13 @@ class Tensor:
 
     @property
     def grad_fn(self):
+        if self._base is not None and self._vv != self._version[0]:
+            view_refresh(self)
         return self._grad_fn
 
     @property
     def is_leaf(self):
-        return self._grad_fn is None
+        return self.grad_fn is None
 
     @property
     def output_nr(self):
@@ -489,6 +495,12 @@ class InferenceVersion(list):
 inference_on = False
 
 
+def view_refresh(view):
+    """A view whose base changed in place since its history was recorded: its history made
+    again from the base's (set by the ops layer, which knows how)."""
+    view._vv = view._version[0]
+
+
 def _make(data, requires_grad=False, grad_fn=None):
     """A new Tensor around an ndarray, with a fresh version counter (the hot constructor)."""
     t = _new(Tensor)
@@ -499,6 +511,7 @@ def _make(data, requires_grad=False, grad_fn=None):
     t._grad = None
     t._version = InferenceVersion((0,)) if inference_on else [0]
     t._base = None
+    t._vv = 0
     t._acc = None
     t._hooks = None
     return t

@@ -12,6 +12,7 @@ from weakref import ref as _weakref
 import numpy as np
 
 from .. import _dispatch
+from .. import _tensor as _tensor_mod
 from .._dtype import from_np
 from .._errors import note
 from .._errstate import restore, silence
@@ -141,6 +142,8 @@ def _as_tuple(x):
 
 
 def _input_edge(t, i):
+    if t._base is not None and t._vv != t._version[0]:
+        _tensor_mod.view_refresh(t)  # a view whose base changed in place
     if t._grad_fn is not None:
         return (t._grad_fn, t._output_nr)
     if not t._requires_grad:

@@ -167,6 +167,7 @@ def _alias(t):
         a = _make(t._data)
         a._version = t._version
         a._base = t if t._base is None else t._base
+        a._vv = t._version[0]
         return a
     finally:
         state.active = prev

@@ -25,6 +25,7 @@ import warnings
 import numpy as np
 
 from .. import _names
+from .. import _tensor as _tensor_mod
 from .._errors import note
 from .._tensor import Tensor, _make, _type_name
 from . import forward_ad as _fw
@@ -214,6 +215,8 @@ def _raise_output_modified(s, node):
 
 
 def _edge(t):
+    if t._base is not None and t._vv != t._version[0]:
+        _tensor_mod.view_refresh(t)  # a view whose base changed in place
     if t._grad_fn is not None:
         return (t._grad_fn, t._output_nr)
     return (accumulator(t), 0)
@@ -403,6 +406,7 @@ def _connect(node, args, output):
             alias = _make(o._data)
             alias._version = o._version
             alias._base = o if o._base is None else o._base
+            alias._vv = o._version[0]
             o = alias
         if oid not in non_diff and o._data.dtype.kind in "fcV":
             o._requires_grad = True

@@ -10,6 +10,7 @@ import weakref
 import numpy as np
 
 from .. import _names
+from .. import _tensor as _tensor_mod
 from .._errors import note
 from .._hooks import RemovableHandle
 from .._names import spell
@@ -269,6 +270,8 @@ def accumulator(leaf):
 
 def edge(t):
     """The graph edge through which a gradient flows back into t."""
+    if t._base is not None and t._vv != t._version[0]:
+        _tensor_mod.view_refresh(t)
     fn = t._grad_fn
     if fn is not None:
         return (fn, t._output_nr)

@@ -9,6 +9,7 @@ in-place op on a view, the base's history becomes PyTorch's CopySlices node.
 import numpy as np
 
 from .. import _names
+from .. import _tensor as _tensor_mod
 from .._dtype import from_np
 from .._errors import note
 from .._tensor import Tensor, _make
@@ -306,7 +307,8 @@ def inplace_on_view(view, op, args):
     The view's old values (a gathered copy, linked to the base's old history) go through op;
     the base's new history is a CopySlices node taking the base's old history and op's result,
     and the view's new history reads its region back from the base (AsStridedBackward0).
-    Other views of the same base made earlier keep their old history (PyTorch regenerates it).
+    Other views of the same base made earlier get a new history when next used
+    (``refresh_view``), as PyTorch regenerates it.
     """
     base = view._base
     check_view_inplace(view)
@@ -370,4 +372,34 @@ def _write_view(view, base, result, vd, bd, shape, pos, op, old=None):
                                (shape, pos))._grad_fn
         view._output_nr = 0
         view._requires_grad = True
+    view._vv = view._version[0]
     return view
+
+
+def refresh_view(view):
+    """The history of a view whose base changed in place since it was recorded: its region
+    read back from the base (AsStridedBackward0), as PyTorch regenerates it; nothing while the
+    base needs no gradient."""
+    view._vv = view._version[0]
+    base = view._base
+    if not base._requires_grad:
+        return
+    bd, vd = base._data, view._data
+    through_real = bd.dtype.kind == "c" and vd.dtype.kind != "c"
+    if through_real:
+        bd = bd[..., None].view(vd.dtype)
+    pos = _flat_positions(bd, vd)
+    if pos is None:  # the base no longer holds the view's memory: keep the old history
+        return
+    enabled, _grad_state.enabled = _grad_state.enabled, True
+    try:
+        fn = record(vd, _AsStridedComplex if through_real else _AsStrided, (base,),
+                    (bd.shape, pos))._grad_fn
+    finally:
+        _grad_state.enabled = enabled
+    view._grad_fn = fn
+    view._output_nr = 0
+    view._requires_grad = True
+
+
+_tensor_mod.view_refresh = refresh_view

@@ -7,6 +7,7 @@ class holding its backward, the tensors it differentiates through and what the b
 import numpy as np
 
 from .. import _device, _dtype, _names
+from .. import _tensor as _tensor_mod
 from .._errors import note
 from .._tensor import Tensor, _make
 from ..autograd import forward_ad as _fw
@@ -30,8 +31,11 @@ def record(out, node_cls, inputs, saved=(), save_out=False):
         out = _asarray(out)  # NumPy returns scalars for 0-d results; tensors hold arrays
     if _grad_state.enabled:
         for x in inputs:
-            if (x.__class__ is Tensor or isinstance(x, Tensor)) and x._requires_grad:
-                return _attach(out, node_cls, inputs, saved, save_out)
+            if x.__class__ is Tensor or isinstance(x, Tensor):
+                if x._base is not None and x._vv != x._version[0]:
+                    _tensor_mod.view_refresh(x)  # a view whose base changed in place
+                if x._requires_grad:
+                    return _attach(out, node_cls, inputs, saved, save_out)
     if _fw_state.active:
         return dual(_make(out), node_cls, inputs, saved, save_out, None)
     return _make(out)
@@ -47,6 +51,8 @@ def _attach(out, node_cls, inputs, saved, save_out):
     meta = []
     for x in inputs:
         if (x.__class__ is Tensor or isinstance(x, Tensor)) and x._requires_grad:
+            if x._base is not None and x._vv != x._version[0]:
+                _tensor_mod.view_refresh(x)
             fn = x._grad_fn
             if fn is None:
                 edges.append((accumulator(x), 0))
@@ -85,6 +91,10 @@ def attach_same_dtype(out, node_cls, a, b, saved):
     check or sum for it, which is the common case.
     """
     shape = out.shape
+    if a._base is not None and a._vv != a._version[0]:
+        _tensor_mod.view_refresh(a)  # a view whose base changed in place
+    if b.__class__ is Tensor and b._base is not None and b._vv != b._version[0]:
+        _tensor_mod.view_refresh(b)
     if a._requires_grad:
         fn = a._grad_fn
         ea = (fn, a._output_nr) if fn is not None else (accumulator(a), 0)
@@ -617,6 +627,7 @@ def tangent_view(tangent, base_data, view_data):
     v = _make(arr)
     v._version = tangent._version
     v._base = tangent if tangent._base is None else tangent._base
+    v._vv = tangent._version[0]
     return v
 
 

@@ -42,6 +42,7 @@ def as_view(base, out, node_cls, saved):
     t = record(out, node_cls, (base,), saved)
     t._version = base._version
     t._base = base if base._base is None else base._base
+    t._vv = base._version[0]
     return t
 
 
@@ -820,6 +821,7 @@ def _multi_view(input, arrays, node_cls, dim, sizes):
         for o in outs:
             o._version = input._version
             o._base = root
+            o._vv = input._version[0]
     if _grad_state.enabled and input._requires_grad:
         node = node_cls((edge(input),), [(d.shape, d.dtype)], (d.shape, dim, sizes))
         node.n_outputs = len(outs)

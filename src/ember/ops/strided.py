@@ -25,7 +25,7 @@ from .. import _determinism, _names
 from .._dtype import complex32, from_np
 from .._tensor import InferenceVersion, Tensor, _init, _make, _type_name
 from ._inplace import check_inplace
-from ._op import formula_node, record
+from ._op import formula_node, record, view_jvp
 from .creation import int_list
 from .indexing import _NotImplemented
 from .shape import _view_inplace, as_view
@@ -149,6 +149,7 @@ def _as_strided_grad(g, geometry):
 
 
 _AsStrided = formula_node("AsStridedBackward0", _as_strided_grad, arrays=True)
+_AsStrided.jvp = staticmethod(view_jvp)  # the same view of the input's tangent
 _AsStrided1 = formula_node("AsStridedBackward1", _as_strided_grad, arrays=True)
 
 

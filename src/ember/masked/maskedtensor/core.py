@@ -70,6 +70,7 @@ class MaskedTensor(Tensor):
         for name in ("_requires_grad", "_grad_fn", "_grad", "_base", "_acc", "_hooks"):
             object.__setattr__(self, name, None)
         self._output_nr = 0
+        self._vv = 0
         self._version = [0]
         # a new leaf: the data's history stays behind (as_masked_tensor keeps it)
         self._set_data_mask(data.detach().clone().requires_grad_(requires_grad), mask.clone())
