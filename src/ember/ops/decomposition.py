@@ -1764,8 +1764,8 @@ def linalg_vander(x, *, N=None):
         raise RuntimeError("N must be greater than 1.")
     if d.ndim < 1:
         raise RuntimeError("x must have at least one dimension.")
-    ones = _make(np.ones((*d.shape, 1), d.dtype))
     powers = x.unsqueeze(-1).expand(*d.shape, N - 1).cumprod(-1)
+    ones = _make(np.ones((*d.shape, 1), powers._data.dtype))  # integers: cumprod's int64
     return cat([ones, powers], -1)
 
 
