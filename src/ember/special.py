@@ -60,6 +60,8 @@ def entr(input):
 
 
 def _entr(input):
+    if not input.is_floating_point():  # integers compute in the default float dtype
+        input = input.to(_dtype.get_default_dtype())
     positive = input > 0
     safe = _ew.where(positive, input, 1.0)
     inner = -safe * safe.log()

@@ -143,6 +143,9 @@ def _binary(fwd, node_cls, a, b, floating=False):
                 ad, bd = _lowrules.float8_binary(fwd, ad, bd)
             out = _low(fwd, ad, bd)
         else:
+            w = ad if ad.__class__ is _ndarray else bd  # a tensor's array, in the result dtype
+            if w.dtype.char in _WIDE_CHARS:
+                _lowrules.wide_binary(fwd, w)
             out = silent.run(fwd, ad, bd)
     except ValueError:
         exc = broadcast_shapes_error(np.shape(ad), np.shape(bd))
@@ -162,6 +165,9 @@ def _binary(fwd, node_cls, a, b, floating=False):
 
 # float16, bfloat16 and the float8 types (NumPy type codes): computed in float32, rounded once
 _LOW_CHARS = "eE" + _dtype.FLOAT8_CHARS
+# uint16, uint32, uint64: computed where PyTorch's CPU has a kernel, else its error (_low.py)
+_WIDE_CHARS = "HILQ"
+_ODD_CHARS = _LOW_CHARS + _WIDE_CHARS
 
 
 def _is_low(x):
@@ -401,7 +407,10 @@ def _make_unary(name, fwd, formula, reads):
                 "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
                 "to invert a mask, use the `~` or `logical_not()` operator instead."
             )
-        if dt is _F32 or dt is _F64 or d.dtype.char not in _LOW_CHARS:
+        if dt is _F32 or dt is _F64 or d.dtype.char not in _ODD_CHARS:
+            out = silent.run(fwd, d)
+        elif d.dtype.char in _WIDE_CHARS:
+            _lowrules.wide_unary(name, d)
             out = silent.run(fwd, d)
         else:
             if _dtype.is_float8(d.dtype):
@@ -691,6 +700,8 @@ def _rsub(self, other):
     """other - self, for a number other (PyTorch records it as one op on self)."""
     _check_bool_sub(self, other)
     sd, od = _arrays(self, _as_operand(other))
+    if sd.dtype.char in _WIDE_CHARS:
+        _lowrules.wide_binary(np.subtract, sd)
     return record(od - sd, _RSUB, (self,))
 subtract = sub
 
@@ -710,6 +721,8 @@ def pow(input, exponent):  # noqa: A001
         d = input._data
         if d.dtype.kind in "biu" and isinstance(exponent, float):
             d = d.astype(_dtype.get_default_dtype().np)
+        elif d.dtype.char in _WIDE_CHARS:
+            _lowrules.wide_binary(_np_pow, d)
         try:
             out = silent.run(_np_pow, d, exponent)
         except ValueError:
@@ -717,6 +730,8 @@ def pow(input, exponent):  # noqa: A001
         node = _PowScalarC if out.dtype.kind == "c" else _PowScalar
         return record(out, node, (input,), (input, exponent))
     # number ** tensor
+    if exponent._data.dtype.char in _WIDE_CHARS and not isinstance(input, (float, complex)):
+        _lowrules.wide_binary(_np_pow, exponent._data)
     ed, nd = _arrays(exponent, input, floating=True)
     out = silent.run(np.power, nd, ed)
     node = _PowExpC if out.dtype.kind == "c" else _PowExp
@@ -798,6 +813,10 @@ def sub_scalar(t, s):
     return t - s if out is None else record(out, _SubScalar, (t,))
 
 
+def _trunc_div(a, b):
+    return np.trunc(a / b).astype(np.result_type(a, b))
+
+
 def div(input, other, *, rounding_mode=None):  # noqa: F811
     if rounding_mode is None:
         return _binary(np.true_divide, _DIV, input, other, True)
@@ -807,8 +826,7 @@ def div(input, other, *, rounding_mode=None):  # noqa: F811
         return _binary(np.true_divide, _DIV, input, other, True).floor()
     if rounding_mode == "trunc":
         if _is_int(input) and _is_int(other):
-            return _binary(lambda a, b: np.trunc(a / b).astype(np.result_type(a, b)), None,
-                           input, other)
+            return _binary(_trunc_div, None, input, other)
         return _binary(np.true_divide, _DIV, input, other, True).trunc()
     raise RuntimeError(
         "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
@@ -897,6 +915,8 @@ def _shift(left):
             fill = 0 if left or dt.kind == "u" else np.where(a < 0, -1, 0)
             out = np.where(outside, fill, out).astype(dt, copy=False)
         return out
+
+    fwd.__name__ = f"_{name}"  # the kernel's name (_low.wide_binary reads it)
 
     def op(input, other):
         for x in (input, other):
@@ -1329,6 +1349,8 @@ def _scalar_overload(fwd, tensor_op, node_name):
             ad, bd = _arrays(input, _as_operand(other))
             if ad.dtype.kind == "c" or isinstance(bd, complex):
                 raise complex_error(tensor_op.__name__, np.result_type(ad, bd))
+            if ad.dtype.char in _WIDE_CHARS:
+                _lowrules.wide_binary(fwd, ad)
             return record(fwd(ad, bd), node_cls, (input,))
         return tensor_op(input, other)
 

@@ -167,7 +167,10 @@ def sum_to(g, shape):
 
 
 def _sum_to_size(self, *size):
-    return sum_to(self, size[0] if len(size) == 1 and not isinstance(size[0], int) else size)
+    out = sum_to(self, size[0] if len(size) == 1 and not isinstance(size[0], int) else size)
+    if out._data.dtype.kind == "u" and out._data.shape != self._data.shape:
+        return out.long()  # a sum of integers is an int64 (NumPy's of unsigned ones, a uint64)
+    return out
 
 
 def expand(input, *sizes):
