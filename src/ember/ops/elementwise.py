@@ -1032,14 +1032,56 @@ _LerpT = formula_node("LerpBackward1", lambda g, a, b, w: g * (1 - w), lambda g,
                       lambda g, a, b, w: g * (b - a), elementwise=True)
 
 
+def _lerp(a, b, w):
+    """PyTorch's CPU lerp: fma(c, b - a, base), with c = w and base = a where |w| < 0.5, else
+    c = w - 1 and base = b; float32 rounded once as the fused multiply-add rounds (the product
+    of two float32 numbers is exact in float64), other dtypes twice."""
+    diff = b - a
+    small = np.abs(w) < 0.5
+    c = np.where(small, w, w - w.dtype.type(1))
+    base = np.where(small, a, b)
+    if a.dtype.char == "f":
+        r = np.multiply(c, diff, dtype=np.float64)
+        r += base
+        return r.astype(np.float32)
+    if a.dtype.char == "d":
+        return _fma64(np.asarray(c), diff, base)
+    return c * diff + base
+
+
+def _fma64(x, y, z):
+    """x * y + z for float64 arrays with one rounding (as a fused multiply-add): the product's
+    exact error by Dekker's splitting and the sum's by Knuth's two-sum, added back at the end
+    (where a value is not finite, the plain expression)."""
+    p = x * y
+    t = 134217729.0 * x  # 2**27 + 1: splits a double into two 26-bit halves
+    xh = t - (t - x)
+    xl = x - xh
+    t = 134217729.0 * y
+    yh = t - (t - y)
+    yl = y - yh
+    e = ((xh * yh - p) + xh * yl + xl * yh) + xl * yl  # x * y == p + e exactly
+    s = p + z
+    v = s - p
+    err = (p - (s - v)) + (z - v)  # p + z == s + err exactly
+    out = s + (err + e)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        out = np.where(bad, s, out)
+    return out
+
+
 def lerp(input, end, weight):
     """input + weight * (end - input), recorded as one op as in PyTorch."""
     a, b = _arrays(input, _as_operand(end))
     if isinstance(weight, Tensor):
         w = weight._data.astype(a.dtype, copy=False)
-        out = a + w * (b - a) if not _is_low(a) else _low(lambda a, b, w: a + w * (b - a), a, b, w)
+        out = _lerp(a, b, w) if not _is_low(a) else _low(lambda a, b, w: a + w * (b - a), a, b, w)
         return record(out, _LerpT, (input, end, weight), (input, end, weight))
-    out = a + weight * (b - a) if not _is_low(a) else _low(lambda a, b: a + weight * (b - a), a, b)
+    if not _is_low(a):
+        out = _lerp(a, b, np.asarray(weight, a.dtype) if a.dtype.kind in "fc" else weight)
+    else:
+        out = _low(lambda a, b: a + weight * (b - a), a, b)
     return record(out, _Lerp, (input, end), (weight,))
 
 
