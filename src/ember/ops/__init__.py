@@ -67,9 +67,24 @@ _MODULES = (creation, shape, indexing, elementwise, reduction, sorting, copy, st
             composite, rnn, lobpcg)
 
 
-def public(fn, name, method=False):
+def _odd(args, kwargs):
+    """Whether a call may hold a tensor of a dtype PyTorch's CPU treats apart (uint16/32/64,
+    float8): then the op's refusal rules (``_low.refusing_wide``) look at it."""
+    if kwargs:
+        return True
+    for a in args:
+        if a.__class__ is Tensor:
+            if a._data.dtype.char in _low.ODD_CHARS:
+                return True
+        elif a.__class__ is list or isinstance(a, Tensor):
+            return True
+    return False
+
+
+def public(fn, name, method=False, guarded=None):
     """``fn`` as the public op ``name``: NumPy's floating-point warnings off while it runs, and
-    the dispatch seam asked first while a transform such as vmap is active."""
+    the dispatch seam asked first while a transform such as vmap is active. ``guarded``: fn
+    under its refusal rules for the dtypes PyTorch treats apart, run when a call may hold one."""
 
     @functools.wraps(fn)
     def run(*args, **kwargs):
@@ -77,9 +92,10 @@ def public(fn, name, method=False):
             out = _dispatch.ask(name, run, args, kwargs)
             if out is not NotImplemented:
                 return out
+        call = guarded if guarded is not None and _odd(args, kwargs) else fn
         token = silence()
         try:
-            return fn(*args, **kwargs)
+            return call(*args, **kwargs)
         except DimTypeError as e:
             raise _named(e, fn, name, args, kwargs, method) from None
         finally:
@@ -103,9 +119,9 @@ def _named(exc, fn, name, args, kwargs, method):
     return exc
 
 
-def public_out(fn, name):
+def public_out(fn, name, guarded=None):
     """``public(fn, name)`` that also takes PyTorch's ``out=`` keyword (see ``_out``)."""
-    plain = public(fn, name)
+    plain = public(fn, name, guarded=guarded)
 
     @functools.wraps(fn)
     def run(*args, out=None, **kwargs):
@@ -115,9 +131,10 @@ def public_out(fn, name):
             result = _dispatch.ask(name, plain, args, kwargs)
             if result is not NotImplemented:
                 return result
+        call = guarded if guarded is not None and _odd(args, kwargs) else fn
         token = silence()
         try:
-            return fn(*args, **kwargs)
+            return call(*args, **kwargs)
         except DimTypeError as e:
             raise _named(e, fn, name, args, kwargs, False) from None
         finally:
@@ -148,11 +165,14 @@ def _quiet(module, done):
             return fn
         key = (fn, name, out, method)  # one wrapper per name: the dispatch seam is told the op
         if key not in done:
-            fn = _low.wrap(fn, name)  # float16/bfloat16 in float32, or PyTorch's refusal
-            if getattr(fn, "quiet", False):
+            if getattr(fn, "quiet", False):  # float16/bfloat16 in float32, PyTorch's refusals
+                fn = _low.wrap(fn, name, guard=not getattr(fn, "guards_itself", False))
                 done[key] = with_out(fn, name) if out else fn
-            else:
-                done[key] = public_out(fn, name) if out else public(fn, name, method)
+            else:  # the refusals for uint16/32/64 and float8 looked at by the public wrapper
+                fn = _low.wrap(fn, name, guard=False)
+                guarded = _low.guarded(fn, name)
+                done[key] = public_out(fn, name, guarded) if out else \
+                    public(fn, name, method, guarded)
         return done[key]
 
     for name in (*getattr(module, "__all__", ()), *getattr(module, "FUNCTIONAL", ()),

@@ -127,7 +127,7 @@ def refusing(fn, cls, text, when=None):
 # (x + y, x < y, -x) meet the same kernels in elementwise.py (wide_binary, wide_unary), past
 # the float32/float64 fast paths.
 _WIDE = frozenset("HILQ")
-_ODD = _WIDE | frozenset(FLOAT8_CHARS)  # the dtype chars refusing_wide looks at
+_ODD = ODD_CHARS = _WIDE | frozenset(FLOAT8_CHARS)  # the dtype chars refusing_wide looks at
 
 
 def _by_tensor(tensor_kernel, number_kernel, at=1, key="other"):
@@ -877,14 +877,17 @@ def refusing_wide(fn, name):
 
     @functools.wraps(fn)
     def run(*args, **kwargs):
+        if not kwargs and not _dispatch.depth:
+            for a in args:  # the common case first: no tensor of these dtypes, nothing to check
+                if a.__class__ is Tensor:
+                    if a._data.dtype.char in _ODD:
+                        break
+                elif a.__class__ is list or isinstance(a, Tensor):
+                    break
+            else:
+                return fn(*args)
         if _dispatch.depth:  # a transform's batched tensors: its rules see the op
             return fn(*args, **kwargs)
-        for a in args:  # the common case first: no tensor of these dtypes, nothing to check
-            if isinstance(a, Tensor) and a._data.dtype.char in _ODD or a.__class__ is list:
-                break
-        else:
-            if not kwargs:
-                return fn(*args)
         wide = kernel
         asked = kwargs.get("dtype")  # a factory's or a reduction's dtype
         if wide is not None and getattr(asked, "np", None) is not None and \
@@ -941,10 +944,20 @@ def _in_float32_f8(fn, d, args, kwargs):
     return _down8(out, d)
 
 
-def wrap(fn, name):
-    """``fn`` as op ``name`` runs it on float16/bfloat16 tensors (itself if not listed)."""
+def guarded(fn, name):
+    """``fn`` under the refusal rules of op ``name`` for uint16/32/64 and float8 tensors, or
+    None where it has none (the public wrapper runs it only for calls that may hold such a
+    tensor)."""
     if _wide_entry(fn, name) is not None or name in FLOAT8_REFUSED or name in FLOAT8_F32:
-        fn = refusing_wide(fn, name)
+        return refusing_wide(fn, name)
+    return None
+
+
+def wrap(fn, name, guard=True):
+    """``fn`` as op ``name`` runs it on float16/bfloat16 tensors (itself if not listed), and
+    with ``guard`` under its refusals for uint16/32/64 and float8 (``guarded``)."""
+    if guard:
+        fn = guarded(fn, name) or fn
     if name in FLOAT32:
         return in_float32(fn, name in CAST_BACK)
     if name in REFUSED:

@@ -168,6 +168,7 @@ _LOW_CHARS = "eE" + _dtype.FLOAT8_CHARS
 # uint16, uint32, uint64: computed where PyTorch's CPU has a kernel, else its error (_low.py)
 _WIDE_CHARS = "HILQ"
 _ODD_CHARS = _LOW_CHARS + _WIDE_CHARS
+_GUARDED_CHARS = _dtype.FLOAT8_CHARS + _WIDE_CHARS  # the dtypes of _low's refusal tables
 
 
 def _is_low(x):
@@ -393,6 +394,11 @@ def _make_unary(name, fwd, formula, reads):
                 if out is not NotImplemented:
                     return out
             d = input._data if isinstance(input, Tensor) else check_tensor(input, name)
+        if guarded is not None and d.dtype.char in _GUARDED_CHARS:
+            return guarded(input)  # uint16/32/64, float8: PyTorch's refusals first
+        return body(input, d)
+
+    def body(input, d):
         dt = d.dtype
         kind = dt.kind
         if kind == "c":
@@ -418,7 +424,9 @@ def _make_unary(name, fwd, formula, reads):
             out = _low(fwd, d)
         return record(out, node_cls, (input,), (input,) if save_x else (), save_y)
 
+    guarded = _lowrules.guarded(lambda input: body(input, input._data), name)
     op.__name__ = name
+    op.guards_itself = True  # no refusal wrapper around it (_low.wrap)
     return mark_quiet(op)
 
 
