@@ -278,7 +278,8 @@ def kron(input, other):
         out_shape.append(m * n)
     prod = shape.unsafe_view(input, a_shape) * shape.unsafe_view(other, b_shape)
     try:
-        prod._data.view().shape = out_shape
+        if not _dispatch.depth:  # (under vmap, the batched product is not the sample's)
+            prod._data.view().shape = out_shape
     except AttributeError:  # PyTorch's _unsafe_view of a product laid out as a strided input
         raise RuntimeError(
             "view size is not compatible with input tensor's size and stride (at least one "
@@ -447,7 +448,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     if input.dim() > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an "
                            f"input with {input.dim()} dimensions")
-    if input._data.dtype == np.bool_:
+    if input.dtype is _BOOL:
         raise RuntimeError("cov(): bool dtype is not supported for input")
     x = input.view(1, -1) if input.dim() < 2 else input
     n_obs = x.shape[1]
@@ -533,13 +534,16 @@ def _complex(re, im):
 # PyTorch's steps (Integration.cpp): with sample points x, the spacings are a sub of two slices
 # of x (viewed to y's rank), and ((left + right) * dx).sum(dim) / 2; with a constant spacing,
 # (y.sum(dim) - (first + last) * 0.5) * dx; the cumulative forms use cumsum
+_BOOL = from_np[np.dtype(np.bool_)]
+
+
 def _slices(t, dim):
     lead = (slice(None),) * dim
     return t[lead + (slice(0, -1),)], t[lead + (slice(1, None),)]
 
 
 def _spacings(y, x, dim, name):
-    if y._data.dtype == np.bool_ or x._data.dtype == np.bool_:
+    if y.dtype is _BOOL or x.dtype is _BOOL:
         raise RuntimeError(f"{name}: received a bool input for `x` or `y`, but bool is not "
                            "supported")
     if x.dim() == 1:
@@ -555,7 +559,7 @@ def _spacings(y, x, dim, name):
 
 
 def _check_dx(y, dx, name):
-    if y._data.dtype == np.bool_:
+    if y.dtype is _BOOL:  # (the dtype, not the array: vmap batches y)
         raise RuntimeError(f"{name}: received a bool input for `y`, but bool is not supported")
     if isinstance(dx, (bool, complex, np.bool_, np.complexfloating)):
         raise RuntimeError(f"{name}: Currently, we only support dx as a real number.")
@@ -895,10 +899,13 @@ def vander(x, N=None, increasing=False):
     n = x.shape[0] if N is None else N
     if n < 0:
         raise RuntimeError("N must be non-negative.")
-    dt = from_np[np.promote_types(x._data.dtype, np.int64)] if x._data.dtype != np.bool_ \
+    dt = from_np[np.promote_types(x.dtype.np, np.int64)] if x.dtype is not _BOOL \
         else from_np[np.dtype(np.int64)]
     result = creation.empty(x.shape[0], n, dtype=dt)
-    if n > 0:
+    if _dispatch.depth and n > 1:  # under vmap: the same columns without writing into result
+        powers = x.unsqueeze(1).expand(x.shape[0], n - 1).to(dt).cumprod(1)
+        result = shape.cat([creation.ones(x.shape[0], 1, dtype=dt), powers], 1)
+    elif n > 0:
         result.fill_(1)
         if n > 1:
             result[:, 1:].copy_(x.unsqueeze(1))

@@ -1696,22 +1696,22 @@ def linalg_multi_dot(tensors):
     tensors = list(tensors)
     if len(tensors) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
-    first, last = tensors[0]._data.ndim, tensors[-1]._data.ndim
+    first, last = tensors[0].dim(), tensors[-1].dim()
     if first not in (1, 2):
         raise RuntimeError(f"multi_dot(): the first tensor must be 1D or 2D but got {first}D")
     if last not in (1, 2):
         raise RuntimeError(f"multi_dot(): the last tensor must be 1D or 2D but got {last}D")
     for i, t in enumerate(tensors[1:-1], 1):
-        if t._data.ndim != 2:
-            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {t._data.ndim}D")
-    dt = tensors[0]._data.dtype
+        if t.dim() != 2:
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {t.dim()}D")
+    dt = tensors[0].dtype  # (the tensors' own dtype and shapes, not their arrays: vmap)
     for i, t in enumerate(tensors[1:], 1):
-        if t._data.dtype != dt:
+        if t.dtype is not dt:
             raise RuntimeError(
                 f"multi_dot(): all tensors must have be the same dtype but tensor 0 is "
-                f"{from_np[dt].cpp} and tensor {i} {from_np[t._data.dtype].cpp}")
+                f"{dt.cpp} and tensor {i} {t.dtype.cpp}")
     for i in range(len(tensors) - 1):
-        sa, sb = tensors[i]._data.shape, tensors[i + 1]._data.shape
+        sa, sb = tuple(tensors[i].shape), tuple(tensors[i + 1].shape)
         if sa[-1] != sb[0]:
             shape_a = [1, *sa] if i == 0 and len(sa) == 1 else list(sa)
             shape_b = [*sb, 1] if i + 1 == len(tensors) - 1 and len(sb) == 1 else list(sb)
@@ -1733,8 +1733,8 @@ def _chain(mats):
     """The product in the order that needs the fewest multiplications (dynamic programming)."""
     k = len(mats)
     if k == 2:
-        return matmul(mats[0], mats[1])
-    dims = [m._data.shape[0] for m in mats] + [mats[-1]._data.shape[1]]
+        return mats[0].matmul(mats[1])  # (the public op: vmap batches it)
+    dims = [m.shape[-2] for m in mats] + [mats[-1].shape[-1]]
     cost = [[0] * k for _ in range(k)]
     split = [[0] * k for _ in range(k)]
     for length in range(1, k):
@@ -1750,7 +1750,7 @@ def _chain(mats):
         if i == j:
             return mats[i]
         s = split[i][j]
-        return matmul(build(i, s), build(s + 1, j))
+        return build(i, s).matmul(build(s + 1, j))
 
     return build(0, k - 1)
 

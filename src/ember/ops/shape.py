@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype, _names
+from .._dispatch import state as _dispatch
 from .._dtype import from_np, result_type
 from .._errors import note
 from .._tensor import Tensor, _dim_int, _make, _type_name, _wrap_dim
@@ -140,7 +141,10 @@ def reshape(input, *shape):
 
 def unsafe_view(input, shape):
     """PyTorch's _unsafe_view: the result shares input's array but is not tracked as its view
-    (the ops that call it made input themselves)."""
+    (the ops that call it made input themselves). Under a transform, the public reshape
+    (whose batching rule vmap has)."""
+    if _dispatch.depth:
+        return input.reshape(shape)
     d = input._data
     return record(d.reshape(shape), _UnsafeView, (input,), (d.shape,))
 
