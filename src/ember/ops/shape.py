@@ -143,7 +143,7 @@ def unsafe_view(input, shape):
     """PyTorch's _unsafe_view: the result shares input's array but is not tracked as its view
     (the ops that call it made input themselves). Under a transform, the public reshape
     (whose batching rule vmap has)."""
-    if _dispatch.depth:
+    if _dispatch.depth and input.__class__ is not Tensor:  # a batched input
         return input.reshape(shape)
     d = input._data
     return record(d.reshape(shape), _UnsafeView, (input,), (d.shape,))
