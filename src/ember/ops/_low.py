@@ -799,6 +799,23 @@ WIDE_REFUSED.update(max=_extreme_kernel("max"), min=_extreme_kernel("min"), flip
                     fliplr=lambda input: "flip_cpu" if input._data.ndim == 2 else None,
                     rot90=_rot90_kernel)
 
+# the factories and random fills PyTorch's CPU has no float8 kernel for (dtype= a float8
+# type, or a float8 tensor to fill or to take the dtype of)
+FLOAT8_FACTORIES = {
+    "arange": "arange_cpu", "linspace": "linspace_cpu", "logspace": "logspace_cpu",
+    "randn": "normal_kernel_cpu", "randn_like": "normal_kernel_cpu",
+    "normal": "normal_kernel_cpu", "rand": "check_uniform_bounds",
+    "rand_like": "check_uniform_bounds", "randint": "random_update_from_to",
+    "randint_like": "random_update_from_to", "randperm": "randperm",
+}
+FLOAT8_REFUSED.update(
+    randn_like="normal_kernel_cpu", rand_like="check_uniform_bounds",
+    randint_like="random_update_from_to", normal_="normal_kernel_cpu",
+    uniform_="check_uniform_bounds", exponential_="exponential_cpu",
+    cauchy_="cauchy_cpu", log_normal_="log_normal_cpu", geometric_="geometric_cpu",
+    bernoulli_="bernoulli_scalar_cpu_",
+    random_=lambda self, *a, **k: "random_update_from_to" if a or k else "random_kernel_cpu")
+
 # the ops PyTorch's CPU computes in float8: in float32, the result rounded once to the dtype
 FLOAT8_F32 = frozenset({
     "mul", "multiply", "mm", "matmul", "addmm", "addbmm", "linear", "inner", "outer", "ger",
@@ -890,6 +907,9 @@ def refusing_wide(fn, name):
             return fn(*args, **kwargs)
         wide = kernel
         asked = kwargs.get("dtype")  # a factory's or a reduction's dtype
+        made = FLOAT8_FACTORIES.get(name)
+        if made is not None and getattr(asked, "np", None) is not None and is_float8(asked.np):
+            raise NotImplementedError(f'"{made}" not implemented for \'{asked.word}\'')
         if wide is not None and getattr(asked, "np", None) is not None and \
                 asked.np.char in _WIDE:
             exc = _wide_refusal(wide, name, args, kwargs, asked)
@@ -948,7 +968,8 @@ def guarded(fn, name):
     """``fn`` under the refusal rules of op ``name`` for uint16/32/64 and float8 tensors, or
     None where it has none (the public wrapper runs it only for calls that may hold such a
     tensor)."""
-    if _wide_entry(fn, name) is not None or name in FLOAT8_REFUSED or name in FLOAT8_F32:
+    if _wide_entry(fn, name) is not None or name in FLOAT8_REFUSED or name in FLOAT8_F32 \
+            or name in FLOAT8_FACTORIES:
         return refusing_wide(fn, name)
     return None
 
