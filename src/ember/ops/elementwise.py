@@ -729,8 +729,11 @@ def pow(input, exponent):  # noqa: A001
         d = input._data
         if d.dtype.kind in "biu" and isinstance(exponent, float):
             d = d.astype(_dtype.get_default_dtype().np)
-        elif d.dtype.char in _WIDE_CHARS:
-            _lowrules.wide_binary(_np_pow, d)
+        elif d.dtype.char in _GUARDED_CHARS:  # uint16/32/64, float8: PyTorch's refusals
+            if d.dtype.char in _WIDE_CHARS:
+                _lowrules.wide_binary(_np_pow, d)
+            elif _is_float8(d):
+                _lowrules.float8_binary(_np_pow, d, exponent)
         try:
             out = silent.run(_np_pow, d, exponent)
         except ValueError:
@@ -740,6 +743,8 @@ def pow(input, exponent):  # noqa: A001
     # number ** tensor
     if exponent._data.dtype.char in _WIDE_CHARS and not isinstance(input, (float, complex)):
         _lowrules.wide_binary(_np_pow, exponent._data)
+    elif exponent._data.dtype.char in _GUARDED_CHARS and _is_float8(exponent._data):
+        _lowrules.float8_binary(_np_pow, input, exponent._data)
     ed, nd = _arrays(exponent, input, floating=True)
     out = silent.run(np.power, nd, ed)
     node = _PowExpC if out.dtype.kind == "c" else _PowExp
