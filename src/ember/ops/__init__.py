@@ -67,18 +67,7 @@ _MODULES = (creation, shape, indexing, elementwise, reduction, sorting, copy, st
             composite, rnn, lobpcg)
 
 
-def _odd(args, kwargs):
-    """Whether a call may hold a tensor of a dtype PyTorch's CPU treats apart (uint16/32/64,
-    float8): then the op's refusal rules (``_low.refusing_wide``) look at it."""
-    if kwargs:
-        return True
-    for a in args:
-        if a.__class__ is Tensor:
-            if a._data.dtype.char in _low.ODD_CHARS:
-                return True
-        elif a.__class__ is list or isinstance(a, Tensor):
-            return True
-    return False
+_ODD_CHARS = _low.ODD_CHARS  # the dtypes PyTorch's CPU treats apart: uint16/32/64, float8
 
 
 def public(fn, name, method=False, guarded=None):
@@ -92,7 +81,19 @@ def public(fn, name, method=False, guarded=None):
             out = _dispatch.ask(name, run, args, kwargs)
             if out is not NotImplemented:
                 return out
-        call = guarded if guarded is not None and _odd(args, kwargs) else fn
+        call = fn
+        if guarded is not None:  # (the loop of _odd, inline: this is every op's path)
+            if kwargs:
+                call = guarded
+            else:
+                for a in args:
+                    if a.__class__ is Tensor:
+                        if a._data.dtype.char in _ODD_CHARS:
+                            call = guarded
+                            break
+                    elif a.__class__ is list or isinstance(a, Tensor):
+                        call = guarded
+                        break
         token = silence()
         try:
             return call(*args, **kwargs)
@@ -131,7 +132,19 @@ def public_out(fn, name, guarded=None):
             result = _dispatch.ask(name, plain, args, kwargs)
             if result is not NotImplemented:
                 return result
-        call = guarded if guarded is not None and _odd(args, kwargs) else fn
+        call = fn
+        if guarded is not None:  # (the loop of _odd, inline: this is every op's path)
+            if kwargs:
+                call = guarded
+            else:
+                for a in args:
+                    if a.__class__ is Tensor:
+                        if a._data.dtype.char in _ODD_CHARS:
+                            call = guarded
+                            break
+                    elif a.__class__ is list or isinstance(a, Tensor):
+                        call = guarded
+                        break
         token = silence()
         try:
             return call(*args, **kwargs)

@@ -385,7 +385,7 @@ def _make_unary(name, fwd, formula, reads):
         elif save_x:
             name_saved(cls, self=0)
 
-    def op(input):
+    def op(input, _checked=False):
         if input.__class__ is Tensor:
             d = input._data
         else:
@@ -394,12 +394,10 @@ def _make_unary(name, fwd, formula, reads):
                 if out is not NotImplemented:
                     return out
             d = input._data if isinstance(input, Tensor) else check_tensor(input, name)
-        if guarded is not None and d.dtype.char in _GUARDED_CHARS:
-            return guarded(input)  # uint16/32/64, float8: PyTorch's refusals first
-        return body(input, d)
-
-    def body(input, d):
         dt = d.dtype
+        if dt is not _F32 and dt is not _F64 and not _checked and guarded is not None \
+                and dt.char in _GUARDED_CHARS:
+            return guarded(input)  # uint16/32/64, float8: PyTorch's refusals first
         kind = dt.kind
         if kind == "c":
             if complex_cls is None:
@@ -424,7 +422,7 @@ def _make_unary(name, fwd, formula, reads):
             out = _low(fwd, d)
         return record(out, node_cls, (input,), (input,) if save_x else (), save_y)
 
-    guarded = _lowrules.guarded(lambda input: body(input, input._data), name)
+    guarded = _lowrules.guarded(lambda input: op(input, True), name)
     op.__name__ = name
     op.guards_itself = True  # no refusal wrapper around it (_low.wrap)
     return mark_quiet(op)
