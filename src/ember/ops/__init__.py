@@ -70,19 +70,29 @@ _MODULES = (creation, shape, indexing, elementwise, reduction, sorting, copy, st
 _ODD_CHARS = _low.ODD_CHARS  # the dtypes PyTorch's CPU treats apart: uint16/32/64, float8
 
 
-def public(fn, name, method=False, guarded=None):
+_NO_OUT = object()
+
+
+def public(fn, name, method=False, guarded=None, takes_out=False):
     """``fn`` as the public op ``name``: NumPy's floating-point warnings off while it runs, and
     the dispatch seam asked first while a transform such as vmap is active. ``guarded``: fn
-    under its refusal rules for the dtypes PyTorch treats apart, run when a call may hold one."""
+    under its refusal rules for the dtypes PyTorch treats apart, run when a call may hold one.
+    ``takes_out``: PyTorch's ``out=`` keyword is taken (see ``_out``)."""
 
     @functools.wraps(fn)
-    def run(*args, **kwargs):
+    def run(*args, out=_NO_OUT, **kwargs):
+        if out is not _NO_OUT:
+            if takes_out:
+                if out is not None:
+                    return _out.call(run, name, args, kwargs, out)
+            else:
+                kwargs["out"] = out  # fn's own TypeError
         if _dispatch.depth or _dispatch.owner:
-            out = _dispatch.ask(name, run, args, kwargs)
-            if out is not NotImplemented:
-                return out
+            result = _dispatch.ask(name, run, args, kwargs)
+            if result is not NotImplemented:
+                return result
         call = fn
-        if guarded is not None:  # (the loop of _odd, inline: this is every op's path)
+        if guarded is not None:  # (inline: this is every op's path)
             if kwargs:
                 call = guarded
             else:
@@ -122,39 +132,7 @@ def _named(exc, fn, name, args, kwargs, method):
 
 def public_out(fn, name, guarded=None):
     """``public(fn, name)`` that also takes PyTorch's ``out=`` keyword (see ``_out``)."""
-    plain = public(fn, name, guarded=guarded)
-
-    @functools.wraps(fn)
-    def run(*args, out=None, **kwargs):
-        if out is not None:
-            return _out.call(plain, name, args, kwargs, out)
-        if _dispatch.depth or _dispatch.owner:
-            result = _dispatch.ask(name, plain, args, kwargs)
-            if result is not NotImplemented:
-                return result
-        call = fn
-        if guarded is not None:  # (the loop of _odd, inline: this is every op's path)
-            if kwargs:
-                call = guarded
-            else:
-                for a in args:
-                    if a.__class__ is Tensor:
-                        if a._data.dtype.char in _ODD_CHARS:
-                            call = guarded
-                            break
-                    elif a.__class__ is list or isinstance(a, Tensor):
-                        call = guarded
-                        break
-        token = silence()
-        try:
-            return call(*args, **kwargs)
-        except DimTypeError as e:
-            raise _named(e, fn, name, args, kwargs, False) from None
-        finally:
-            restore(token)
-
-    run.quiet = True
-    return run
+    return public(fn, name, guarded=guarded, takes_out=True)
 
 
 def with_out(fn, name):
