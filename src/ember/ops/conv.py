@@ -384,6 +384,15 @@ def _same_padding(stride, dilation, kernel):
     return pads
 
 
+def _pad_odd(input, pads):
+    """padding='same' as PyTorch runs it where a dim's two sides differ: a zero-padded copy
+    of the input takes the odd one (ConstantPadNdBackward0), and the convolution pads both
+    sides by the smaller amount (returned per dim)."""
+    if any(lo != hi for lo, hi in pads):
+        input = constant_pad_nd(input, [v for lo, hi in reversed(pads) for v in (0, hi - lo)])
+    return input, [lo for lo, _ in pads]
+
+
 def _channels_error(xd, wd, groups, transposed):
     c = xd.shape[1]
     if transposed:
@@ -444,12 +453,9 @@ def _plan(input, weight, bias, stride, padding, dilation, groups, output_padding
     elif padding == "valid":
         pads = [(0, 0)] * nd
     elif padding == "same":
-        pads = _same_padding(stride, dilation, kernel)  # warns from conv1d or conv2d
-        extra = [hi - lo for lo, hi in pads]
-        if any(extra):  # as PyTorch: a zero-padded copy takes the odd one (ConstantPadNd)
-            input = constant_pad_nd(input, [v for e in reversed(extra) for v in (0, e)])
-            xd = input._data
-            pads = [(lo, lo) for lo, _ in pads]
+        input, lows = _pad_odd(input, _same_padding(stride, dilation, kernel))  # (warns)
+        xd = input._data
+        pads = [(lo, lo) for lo in lows]
     else:
         raise RuntimeError(f"Invalid padding string: '{padding}'")
     _check_groups(wd, groups)
@@ -608,12 +614,9 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                       groups).squeeze(0)
     if padding == "same" and isinstance(input, Tensor) and isinstance(weight, Tensor) \
             and weight.ndim == 5:
-        pads = _same_padding(_conv_tuple(stride, 3, "stride"), _conv_tuple(dilation, 3,
-                             "dilation"), weight.shape[2:])
-        if any(lo != hi for lo, hi in pads):  # PyTorch pads a copy first (ConstantPadNd)
-            input = constant_pad_nd(input, [v for lo, hi in reversed(pads)
-                                            for v in (0, hi - lo)])
-            padding = [lo for lo, _ in pads]
+        input, padding = _pad_odd(input, _same_padding(
+            _conv_tuple(stride, 3, "stride"), _conv_tuple(dilation, 3, "dilation"),
+            weight.shape[2:]))
     return as_kernel(_K_conv3d, (input, weight, bias), _conv3d, input, weight, bias, stride,
                      padding, dilation, groups)
 
