@@ -312,11 +312,7 @@ def inplace_on_view(view, op, args):
     """
     base = view._base
     check_view_inplace(view)
-    bd, vd = base._data, view._data
-    through_real = bd.dtype.kind == "c" and vd.dtype.kind != "c"
-    if through_real:  # positions in the base's (re, im) pairs
-        bd = bd[..., None].view(vd.dtype)
-    pos = _flat_positions(bd, vd)
+    bd, vd, through_real, pos = _region(base, view)
     if pos is None:
         raise RuntimeError("in-place operation on a view whose base no longer holds its memory")
     if pos.size != np.unique(pos).size:
@@ -368,12 +364,32 @@ def _write_view(view, base, result, vd, bd, shape, pos, op, old=None):
         base._grad_fn = fn
         base._output_nr = 0
         base._requires_grad = True
-        view._grad_fn = record(vd, _AsStridedComplex if through_real else _AsStrided, (base,),
-                               (shape, pos))._grad_fn
-        view._output_nr = 0
-        view._requires_grad = True
+        _read_back(view, base, shape, pos, through_real)
     view._vv = view._version[0]
     return view
+
+
+def _region(base, view):
+    """The view's elements' flat positions in its base (None where the base no longer holds
+    its memory), for a view that may read a complex base as real (re, im) pairs."""
+    bd, vd = base._data, view._data
+    through_real = bd.dtype.kind == "c" and vd.dtype.kind != "c"
+    if through_real:  # positions in the base's (re, im) pairs
+        bd = bd[..., None].view(vd.dtype)
+    return bd, vd, through_real, _flat_positions(bd, vd)
+
+
+def _read_back(view, base, shape, pos, through_real):
+    """The view's history: its region read back from the base (AsStridedBackward0)."""
+    enabled, _grad_state.enabled = _grad_state.enabled, True
+    try:
+        fn = record(view._data, _AsStridedComplex if through_real else _AsStrided, (base,),
+                    (shape, pos))._grad_fn
+    finally:
+        _grad_state.enabled = enabled
+    view._grad_fn = fn
+    view._output_nr = 0
+    view._requires_grad = True
 
 
 def refresh_view(view):
@@ -384,22 +400,9 @@ def refresh_view(view):
     base = view._base
     if not base._requires_grad:
         return
-    bd, vd = base._data, view._data
-    through_real = bd.dtype.kind == "c" and vd.dtype.kind != "c"
-    if through_real:
-        bd = bd[..., None].view(vd.dtype)
-    pos = _flat_positions(bd, vd)
-    if pos is None:  # the base no longer holds the view's memory: keep the old history
-        return
-    enabled, _grad_state.enabled = _grad_state.enabled, True
-    try:
-        fn = record(vd, _AsStridedComplex if through_real else _AsStrided, (base,),
-                    (bd.shape, pos))._grad_fn
-    finally:
-        _grad_state.enabled = enabled
-    view._grad_fn = fn
-    view._output_nr = 0
-    view._requires_grad = True
+    bd, _, through_real, pos = _region(base, view)
+    if pos is not None:  # (else the base no longer holds the view's memory: the old history)
+        _read_back(view, base, bd.shape, pos, through_real)
 
 
 _tensor_mod.view_refresh = refresh_view
