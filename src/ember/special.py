@@ -13,6 +13,7 @@ from ._tensor import Tensor
 from .ops import elementwise as _ew
 from .ops import special_fns as _sf
 from .ops._nn_common import as_kernel, kernel_node
+from .ops._op import check_tensor
 from .ops.activation import log_softmax, softmax
 from .ops.creation import tensor as _tensor
 from .ops.elementwise import erf, erfc, exp2, expm1, log1p, logit, round, sinc, xlogy
@@ -38,14 +39,12 @@ def multigammaln(input, p):
     return mvlgamma(input, p)
 
 
-_FLOATS = frozenset((_dtype.float16, _dtype.float32, _dtype.float64, _dtype.bfloat16))
-
-
 def ndtr(input):
     """The standard normal distribution function: (1 + erf(x / sqrt(2))) / 2, computed
-    (and recorded) as PyTorch composes it."""
-    if not isinstance(input, Tensor) or input.dtype not in _FLOATS:
-        return (1 + erf(input * math.sqrt(0.5))) * 0.5
+    (and recorded) as PyTorch composes it, with its Scalar overloads (the dtypes those do not
+    compute fall back to the operators: promotion, or PyTorch's refusal)."""
+    if not isinstance(input, Tensor):
+        check_tensor(input, "special_ndtr")
     erfs = erf(_ew.mul_scalar(input, math.sqrt(0.5)))
     return _ew.mul_scalar(_ew.add_scalar(erfs, 1), 0.5)
 
