@@ -385,7 +385,7 @@ def _make_unary(name, fwd, formula, reads):
         elif save_x:
             name_saved(cls, self=0)
 
-    def op(input, _checked=False):
+    def op(input, *, _checked=False):
         if input.__class__ is Tensor:
             d = input._data
         else:
@@ -422,7 +422,7 @@ def _make_unary(name, fwd, formula, reads):
             out = _low(fwd, d)
         return record(out, node_cls, (input,), (input,) if save_x else (), save_y)
 
-    guarded = _lowrules.guarded(lambda input: op(input, True), name)
+    guarded = _lowrules.guarded(lambda input: op(input, _checked=True), name)
     op.__name__ = name
     op.guards_itself = True  # no refusal wrapper around it (_low.wrap)
     return mark_quiet(op)
