@@ -785,7 +785,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     d = max(x1.dim(), x2.dim())
     diff = _add_scalar(x1 - x2, eps)
     if d == 0:
-        return diff.abs() if not keepdim else diff.abs()
+        return diff.abs()
     return as_kernel(_K_norm, (diff,), _vector_norm, diff, p, -1, keepdim)
 
 
