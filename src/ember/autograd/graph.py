@@ -283,14 +283,19 @@ def edge(t):
 def name_saved(node_cls, numbers_as_tensors=False, needed=None, **fields):
     """Name what node_cls saves, as PyTorch's ``grad_fn._saved_<name>`` attributes.
 
-    Each value is a position in the saved values, or -1 for the op's output. They become
-    properties of the class (a ``__getattr__`` on Node would slow every attribute read).
+    Each value is a position in the saved values, -1 for the op's output, or a function of the
+    node computing the value when it is read (from ``_meta``, ``_inner``, other saved values):
+    what PyTorch keeps and ember derives, at no cost to the op. They become properties of the
+    class (a ``__getattr__`` on Node would slow every attribute read).
     ``numbers_as_tensors``: the op takes a Python number where PyTorch's signature has a
     Tensor, which PyTorch wraps as a 0-d tensor (int64, float64, bool or complex128): the
     field shows it so. ``needed``: {field: edge} for a value PyTorch keeps only when that
     input's gradient is needed (mm's mat2 when self requires grad): None otherwise.
     """
     for name, i in fields.items():
+        if callable(i):
+            setattr(node_cls, "_saved_" + name, property(i))
+            continue
         if needed and name in needed:
             def value(self, i=i, e=needed[name]):
                 return None if self.next_functions[e][0] is None else self._saved_field(i, False)
