@@ -265,6 +265,7 @@ def _nansum_grad(g, x, axes, keepdim):
 
 _Nansum = formula_node("NansumBackward0", _nansum_grad, jvp=lambda ts, inputs, saved, out: sum(
     ts[0] * _make(~np.isnan(saved[0]._data)), saved[1], saved[2]))
+name_saved(_Nansum, self=0, dim=1, keepdim=2)
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None, axis=None):
@@ -397,6 +398,19 @@ def _conj_grad(formula):
 # complex inputs (PyTorch's convention: the conjugate of the derivative times the gradient)
 _ProdC = formula_node("ProdBackward0", _conj_grad(_prod_grad))
 _ProdDimC = formula_node("ProdBackward1", _conj_grad(_prod_grad))
+
+
+def _one_axis(node, i=1):
+    """The dim of a one-dim reduction, from its saved axes (a 1-tuple; () for a 0-d input)."""
+    axes = node._saved_field(i, False)
+    return axes[0] if axes else 0
+
+
+for _cls in (_Prod, _ProdC):
+    name_saved(_cls, self=0, result=-1)
+for _cls in (_ProdDim, _ProdDimC):
+    name_saved(_cls, self=0, dim=_one_axis, keepdim=2, result=-1)
+
 _PROD_SIGS = ("(*, ember.dtype dtype = None)",
               "(int dim, bool keepdim = False, *, ember.dtype dtype = None)")
 
@@ -464,6 +478,27 @@ _MaxAll = formula_node("MaxBackward1", _evenly_grad, jvp=_evenly_jvp)
 _MinAll = formula_node("MinBackward1", _evenly_grad, jvp=_evenly_jvp)
 _MaxDim = formula_node("MaxBackward0", _index_grad, jvp=_index_jvp)
 _MinDim = formula_node("MinBackward0", _index_grad, jvp=_index_jvp)
+
+
+def _picked_indices(node):
+    """The indices output of a reduction that picks one element along a dim (max(dim), median,
+    mode): the saved positions (kept as size 1) without the reduced dim unless keepdim."""
+    shape, axis, idx, keepdim = node._saved_field(0, False), node._saved_field(1, False), \
+        node._saved_field(2, False), node._saved_field(3, False)
+    if idx is None or not len(shape):
+        return _make(np.zeros((), np.int64))
+    return _make(idx.astype(np.int64, copy=False) if keepdim else
+                 idx.squeeze(axis).astype(np.int64, copy=False))
+
+
+def _name_picked(cls):
+    return name_saved(cls, self_sym_sizes=0, dim=1, indices=_picked_indices, keepdim=3)
+
+
+for _cls in (_MaxAll, _MinAll):
+    name_saved(_cls, self=0, result=-1)
+for _cls in (_MaxDim, _MinDim):
+    _name_picked(_cls)
 
 
 def _empty_all_error(op):
@@ -547,6 +582,9 @@ def _amax_jvp(ts, inputs, saved, y):
 
 _Amax = formula_node("AmaxBackward0", _amax_grad, jvp=_amax_jvp)
 _Amin = formula_node("AminBackward0", _amax_grad, jvp=_amax_jvp)
+for _cls in (_Amax, _Amin):  # amax's dim defaults to (): every dim
+    name_saved(_cls, self=0, keepdim=2, result=-1,
+               dim=lambda n: n._saved_field(1, False) or ())
 
 
 def _check_nonempty(op, d, axes, dim):
@@ -625,6 +663,10 @@ def _aminmax_grad(self, grads, create_graph):
 
 AminmaxBackward0 = type("AminmaxBackward0", (Node,), {
     "__slots__": (), "n_outputs": 2, "apply": _aminmax_grad})
+name_saved(AminmaxBackward0, self=0, keepdim=2,
+           dim=lambda n: None if n._saved_field(1, False) is None else _one_axis(n),
+           min=lambda n: _make(n._saved_field(3, False)),
+           max=lambda n: _make(n._saved_field(4, False)))
 
 
 def aminmax(input, *, dim=None, keepdim=False):
@@ -652,6 +694,11 @@ def _var_args(op, input, dim, unbiased, keepdim, correction):
             "(bool unbiased = True)"))
     if d.dtype.kind not in "fcV":
         raise RuntimeError("std and var only support floating point and complex dtypes")
+    # the correction as PyTorch's node shows it: as given; else 1 or 0 where PyTorch's call
+    # takes the overload with unbiased (a dim or unbiased given); else None
+    shown = correction
+    if correction is None and (unbiased is not None or dim is not None):
+        shown = 0 if unbiased is False else 1
     if correction is None:
         correction = 0 if unbiased is False else 1
     axes = _dims(dim, d.ndim)
@@ -666,7 +713,7 @@ def _var_args(op, input, dim, unbiased, keepdim, correction):
     # of a non-0-d input was given, by max(dof, 0) otherwise (nan gradients)
     if dof < 0 and (dim is None or not d.ndim):
         dof = 0
-    return d, axes, dof
+    return d, axes, dof, shown
 
 
 def _var_np(d, axes, keepdim, dof):
@@ -682,13 +729,14 @@ def _var_np(d, axes, keepdim, dof):
     return v, m if keepdim else m.reshape(v.shape)
 
 
-def _var_grad(g, x, axes, keepdim, dof):
+def _var_grad(g, x, axes, keepdim, dof, correction=None):
+    # (correction: the argument as given, kept for grad_fn._saved_correction; dof is what counts)
     gk = _restore(g, x._data.ndim, axes, keepdim)
     centred = x - _reduce_keep(mean, x, axes)
     return gk * centred * (2 / dof if dof else math.inf)
 
 
-def _std_grad(g, x, axes, keepdim, dof, y):
+def _std_grad(g, x, axes, keepdim, dof, correction, y):  # (correction: as in _var_grad)
     # d std = d var / (2 std); PyTorch sets it to 0 where std is 0 (constant slices)
     # (PyTorch divides by max(dof, 0) here, unlike var's backward: nan when dof <= 0)
     return _var_grad(where(y == 0, 0.0, g / (2 * y)), x, axes, keepdim, dof if dof > 0 else 0)
@@ -696,22 +744,24 @@ def _std_grad(g, x, axes, keepdim, dof, y):
 
 _Var = formula_node("VarBackward0", _var_grad)
 _Std = formula_node("StdBackward0", _std_grad)
+name_saved(_Var, self=0, dim=1, keepdim=2, correction=4)
+name_saved(_Std, self=0, dim=1, keepdim=2, correction=4, result=-1)
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
     if axis is not None:  # NumPy's name, which PyTorch accepts too
         dim = axis
-    d, axes, dof = _var_args("var", input, dim, unbiased, keepdim, correction)
+    d, axes, dof, shown = _var_args("var", input, dim, unbiased, keepdim, correction)
     v, _ = _var_np(d, axes, keepdim, dof)
-    return record(v, _Var, (input,), (input, axes, keepdim, dof))
+    return record(v, _Var, (input,), (input, axes, keepdim, dof, shown))
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
     if axis is not None:  # NumPy's name, which PyTorch accepts too
         dim = axis
-    d, axes, dof = _var_args("std", input, dim, unbiased, keepdim, correction)
+    d, axes, dof, shown = _var_args("std", input, dim, unbiased, keepdim, correction)
     v, _ = _var_np(d, axes, keepdim, dof)
-    return record(np.sqrt(v), _Std, (input,), (input, axes, keepdim, dof), True)
+    return record(np.sqrt(v), _Std, (input,), (input, axes, keepdim, dof, shown), True)
 
 
 def _record2(a, b, node_cls, input, saved, out=None):
@@ -738,12 +788,12 @@ class _MomentsNode(Node):
     std = False
 
     def apply(self, grads, create_graph):
-        x, axes, keepdim, dof, count = self.unpack_saved()
+        x, axes, keepdim, dof, count, _ = self.unpack_saved()
         g0, g1 = grads
         out = None
         if g0 is not None:
             if self.std:
-                out = _std_grad(g0, x, axes, keepdim, dof, self.unpack_out(create_graph))
+                out = _std_grad(g0, x, axes, keepdim, dof, None, self.unpack_out(create_graph))
             else:
                 out = _var_grad(g0, x, axes, keepdim, dof)
         if g1 is not None:
@@ -754,23 +804,25 @@ class _MomentsNode(Node):
 
 VarMeanBackward0 = type("VarMeanBackward0", (_MomentsNode,), {"__slots__": ()})
 StdMeanBackward0 = type("StdMeanBackward0", (_MomentsNode,), {"__slots__": (), "std": True})
+name_saved(VarMeanBackward0, self=0, dim=1, keepdim=2, correction=5)
+name_saved(StdMeanBackward0, self=0, dim=1, keepdim=2, correction=5, result0=-1)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
     if axis is not None:  # NumPy's name, which PyTorch accepts too
         dim = axis
-    d, axes, dof = _var_args("var_mean", input, dim, unbiased, keepdim, correction)
+    d, axes, dof, shown = _var_args("var_mean", input, dim, unbiased, keepdim, correction)
     v, m = _var_np(d, axes, keepdim, dof)
-    saved = (input, axes, keepdim, dof, _reduced_count(d.shape, axes))
+    saved = (input, axes, keepdim, dof, _reduced_count(d.shape, axes), shown)
     return _record2(v, m, VarMeanBackward0, input, saved)
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
     if axis is not None:  # NumPy's name, which PyTorch accepts too
         dim = axis
-    d, axes, dof = _var_args("std_mean", input, dim, unbiased, keepdim, correction)
+    d, axes, dof, shown = _var_args("std_mean", input, dim, unbiased, keepdim, correction)
     v, m = _var_np(d, axes, keepdim, dof)
-    saved = (input, axes, keepdim, dof, _reduced_count(d.shape, axes))
+    saved = (input, axes, keepdim, dof, _reduced_count(d.shape, axes), shown)
     return _record2(np.sqrt(v), m, StdMeanBackward0, input, saved, out=0)
 
 
@@ -788,6 +840,8 @@ def _lse_jvp(ts, inputs, saved, y):
 
 _Logsumexp = formula_node("LogsumexpBackward0", _lse_grad, jvp=_lse_jvp)
 _LogsumexpC = formula_node("LogsumexpBackward0", _conj_grad(_lse_grad), jvp=_lse_jvp)
+for _cls in (_Logsumexp, _LogsumexpC):
+    name_saved(_cls, self=0, keepdim=2, result=-1, dim=lambda n: n._saved_field(1, False) or ())
 
 
 def logsumexp(input, dim=None, keepdim=False, *, axis=None):
@@ -844,7 +898,8 @@ def _norm_grad(g, x, p, axes, keepdim, y):
     return term * where(yk == 0, 0.0, gk / yk ** (p - 1))
 
 
-_Norm = formula_node("LinalgVectorNormBackward0", _norm_grad)
+_Norm = name_saved(formula_node("LinalgVectorNormBackward0", _norm_grad),
+                   self=0, ord=1, dim=2, keepdim=3, result=-1)
 
 
 def _vector_norm(d, p, axes, keepdim):
@@ -906,7 +961,8 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 
 
 # -- cumulative ops --------------------------------------------------------------------------------
-_Flip = formula_node("FlipBackward0", lambda g, axis: _flip(g, axis))
+_Flip = name_saved(formula_node("FlipBackward0", lambda g, axis: _flip(g, axis)),
+                   dims=lambda n: (n._saved_field(0, False),))
 
 
 def _flip(t, axis):
@@ -923,6 +979,7 @@ def _rev_cumsum(g, axis):
 
 _Cumsum = formula_node("CumsumBackward0", lambda g, axis: _rev_cumsum(g, axis),
                        jvp=lambda ts, inputs, saved, out: cumsum(ts[0], saved[0]))
+name_saved(_Cumsum, dim=0)
 
 
 def cumsum(input, dim=None, *, dtype=None, axis=None):
@@ -987,6 +1044,8 @@ def _cumprod_grad(g, x, axis, y):
 
 _Cumprod = formula_node("CumprodBackward0", _cumprod_grad)
 _CumprodC = formula_node("CumprodBackward0", _conj_grad(_cumprod_grad))
+for _cls in (_Cumprod, _CumprodC):
+    name_saved(_cls, self=0, dim=1, result=-1)
 
 
 def cumprod(input, dim=None, *, dtype=None, axis=None):
@@ -1008,8 +1067,9 @@ def _check_dim_int(op, dim):
     raise TypeError(f"{op}(): argument 'dim' (position 2) must be int, not {type(dim).__name__}")
 
 
-def _cum_select_grad(g, shape, axis, indices):
+def _cum_select_grad(g, x, axis, indices):
     # each output took its value from x[indices]: the gradients add up there
+    shape = x._data.shape
     if not len(shape) or not math.prod(shape):
         return g
     dt = g._data.dtype
@@ -1021,16 +1081,16 @@ def _cum_select_grad(g, shape, axis, indices):
 
 def _cum_select_jvp(ts, inputs, saved, out):
     # each output's tangent is that of the element it took its value from
-    shape, axis, indices = saved
-    if not len(shape) or not math.prod(shape):
+    x, axis, indices = saved
+    if not x._data.ndim or not x._data.size:
         return ts[0]
     return gather(ts[0], axis, indices)
 
 
 _Cummax = name_saved(formula_node("CummaxBackward0", _cum_select_grad, jvp=_cum_select_jvp),
-                     dim=1, indices=2)
+                     self=0, dim=1, indices=2)
 _Cummin = name_saved(formula_node("CumminBackward0", _cum_select_grad, jvp=_cum_select_jvp),
-                     dim=1, indices=2)
+                     self=0, dim=1, indices=2)
 _CummaxResult, _CumminResult = return_type("cummax"), return_type("cummin")
 
 
@@ -1062,7 +1122,7 @@ def _cum_extreme(op, input, dim, axis, npfn, node, result):
         idx = np.maximum.accumulate(np.where(takes, pos, 0), axis=ax)
     values = np.take_along_axis(d, idx, ax) if d.ndim else d.copy()
     indices = _make(idx)
-    return result((record(values, node, (input,), (d.shape, ax, indices)), indices))
+    return result((record(values, node, (input,), (input, ax, indices)), indices))
 
 
 def cummax(input, dim=None, *, axis=None):
@@ -1164,6 +1224,10 @@ _MedianDim = formula_node("MedianBackward1", _index_grad, jvp=_index_jvp)
 _NanmedianAll = formula_node("NanmedianBackward0", _evenly_grad, jvp=_evenly_jvp)
 _NanmedianDim = formula_node("NanmedianBackward1", _index_grad, jvp=_index_jvp)
 _ModeDim = formula_node("ModeBackward0", _index_grad, jvp=_index_jvp)
+for _cls in (_MedianAll, _NanmedianAll):
+    name_saved(_cls, self=0, result=-1)
+for _cls in (_MedianDim, _NanmedianDim, _ModeDim):
+    _name_picked(_cls)
 
 
 def _median_index(d, axis, skip_nan):
