@@ -445,7 +445,7 @@ def _logit_grad(g, x, eps):
     return where(outside, math.nan if eps is None else 0.0, g / (x * (1 - x)))
 
 
-_Logit = formula_node("LogitBackward0", _logit_grad, elementwise=True)
+_Logit = name_saved(formula_node("LogitBackward0", _logit_grad, elementwise=True), self=0, eps=1)
 
 
 def logit(input, eps=None):
@@ -455,7 +455,8 @@ def logit(input, eps=None):
     return record(np.log(z / (1 - z)), _Logit, (input,), (input, eps))
 
 
-_NanToNum = formula_node("NanToNumBackward0", lambda g, x: g * x.isfinite(), elementwise=True)
+_NanToNum = name_saved(formula_node("NanToNumBackward0", lambda g, x: g * x.isfinite(),
+                                    elementwise=True), self=0)
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
@@ -538,10 +539,10 @@ BINARY = {
     "xlogy": (lambda a, b: np.where((a == 0) & ~np.isnan(b), 0, a * np.log(b)).astype(
         np.result_type(a, b), copy=False), "XlogyBackward0",
         lambda g, a, b: where((a == 0) & (b <= 0), 0.0, xlogy(g, b)),
-        lambda g, a, b: g * a / b, ("b", "ab"), True),
+        lambda g, a, b: g * a / b, ("ab", "ab"), True),
     "copysign": (np.copysign, "CopysignBackward0",
                  lambda g, a, b: g * where(a == 0, 0.0, copysign(a, b) / a),
-                 lambda g, a, b: g * 0, ("ab", ""), True),
+                 lambda g, a, b: g * 0, ("ab", "ab"), True),  # (kept for the result)
     # log(exp(a) + exp(b)) and log2(2**a + 2**b); tensors only, of a floating result type
     "logaddexp": (np.logaddexp, "LogaddexpBackward0", lambda g, a, b: g / ((b - a).exp() + 1),
                   lambda g, a, b: g / ((a - b).exp() + 1), ("ab", "ab"), True),
@@ -573,14 +574,31 @@ def binary_node(name, grad_a, grad_b, reads, arrays=False, holomorphic=False):
     return node_cls
 
 
+def _result_again(node):
+    """``_saved_result`` of a binary op whose ember backward does not read its output (ember
+    keeps the operands): the output computed again from them when read."""
+    a, b = node._saved_field(0, False), node._saved_field(1, False)
+    enabled, fw = _grad_state.enabled, _fw_state.active
+    _grad_state.enabled = _fw_state.active = False
+    try:
+        return type(node).op(a, b)
+    finally:
+        _grad_state.enabled, _fw_state.active = enabled, fw
+
+
 def _make_binary(name, fwd, node_name, grad_a, grad_b, reads, floating):
     node_cls = binary_node(node_name, grad_a, grad_b, reads, name in _ARITHMETIC,
                            name in _HOLOMORPHIC)
     for cls in {node_cls, node_cls.complex_cls} - {None}:
         if name == "pow":
-            name_saved(cls, self=0, exponent=1)
+            name_saved(cls, self=0, exponent=1, result=_result_again)
         elif name == "copysign":  # its backward reads self and the result, not other
-            name_saved(cls, numbers_as_tensors=True, self=0)
+            name_saved(cls, numbers_as_tensors=True, needed={"self": 0}, self=0,
+                       result=_result_again)
+        elif name == "hypot":  # each input's gradient reads that input and the result
+            name_saved(cls, numbers_as_tensors=True, needed={"self": 0, "other": 1}, self=0,
+                       other=1)
+            cls._saved_result = property(_result_again)
         elif name not in ("add", "sub"):  # PyTorch's add and sub save only alpha
             name_saved(cls, numbers_as_tensors=True, self=0, other=1)
 
@@ -700,6 +718,7 @@ _SUB = binary_node("SubBackward0", lambda g, a, b: g, lambda g, a, b: -g, ("", "
 _ADD.op, _SUB.op = add, sub
 _ADD._saved_alpha = _SUB._saved_alpha = property(lambda self: 1)  # PyTorch's default alpha
 _RSUB = formula_node("RsubBackward1", lambda g: -g, arrays=True, elementwise=True)
+_RSUB._saved_alpha = property(lambda self: 1)  # PyTorch's default alpha
 
 
 def _rsub(self, other):
@@ -751,7 +770,9 @@ def pow(input, exponent):  # noqa: A001
 
 _POW = binary_node("PowBackward1", _pow_base_grad, _pow_exp_grad, ("ab", "ab"),
                    holomorphic=True)
-_POW.op = pow
+_POW.op = _POW.complex_cls.op = _PowExp.op = _PowExpC.op = pow
+for _cls in (_POW, _POW.complex_cls, _PowExp, _PowExpC):  # the result is not kept: computed
+    name_saved(_cls, self=0, exponent=1, result=_result_again)
 
 
 def _floor_div(a, b):
@@ -776,6 +797,8 @@ _DIV = div.binary[1]  # noqa: F821 - the table's node, which div with a rounding
 # MulBackward1 or DivBackward1 node, the number kept in the tensor's dtype
 _MulScalar = formula_node("MulBackward1", lambda g, s: g * s, elementwise=True)
 _DivScalar = formula_node("DivBackward1", lambda g, s: g / s, elementwise=True)
+name_saved(_MulScalar, other=0)
+name_saved(_DivScalar, other=0)
 
 
 def _with_number(fn, t, s):
@@ -1037,10 +1060,12 @@ def where(condition, input=None, other=None):
     return record(out, _WhereNode, (input, other), (cond_t, input, other))
 
 
-_Lerp = formula_node("LerpBackward0", lambda g, w: g * (1 - w), lambda g, w: g * w,
-                     elementwise=True)
+_Lerp = name_saved(formula_node("LerpBackward0", lambda g, w: g * (1 - w), lambda g, w: g * w,
+                                elementwise=True), weight=0)
 _LerpT = formula_node("LerpBackward1", lambda g, a, b, w: g * (1 - w), lambda g, a, b, w: g * w,
                       lambda g, a, b, w: g * (b - a), elementwise=True)
+# PyTorch keeps self and end for weight's gradient only
+name_saved(_LerpT, needed={"self": 2, "end": 2}, self=0, end=1, weight=2)
 
 
 def _lerp(a, b, w):
@@ -1154,9 +1179,11 @@ _ClampT = formula_node(
     _clamp_bound_grad(lambda x, lo, hi: (x > hi) if lo is None else (x > hi) | (lo > hi)),
     elementwise=True,
 )
+name_saved(_ClampT, self=0, min=1, max=2)
 _ClampMin = name_saved(formula_node("ClampMinBackward0", lambda g, x, lo: g * (x >= lo),
                                     elementwise=True), self=0, min=1)
-_ClampMax = formula_node("ClampMaxBackward0", lambda g, x, hi: g * (x <= hi), elementwise=True)
+_ClampMax = name_saved(formula_node("ClampMaxBackward0", lambda g, x, hi: g * (x <= hi),
+                                    elementwise=True), self=0, max=1)
 
 
 def clamp_min(input, min):  # noqa: A002
