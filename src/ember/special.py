@@ -10,6 +10,7 @@ import math
 
 from . import _dtype
 from ._tensor import Tensor
+from .autograd.graph import name_saved
 from .ops import elementwise as _ew
 from .ops import special_fns as _sf
 from .ops._nn_common import as_kernel, kernel_node
@@ -18,7 +19,7 @@ from .ops.activation import log_softmax, softmax
 from .ops.creation import tensor as _tensor
 from .ops.elementwise import erf, erfc, exp2, expm1, log1p, logit, round, sinc, xlogy
 from .ops.elementwise import sigmoid as expit
-from .ops.gamma import digamma, erfinv, mvlgamma, polygamma
+from .ops.gamma import call_arg, digamma, erfinv, mvlgamma, polygamma
 from .ops.gamma import digamma as psi
 from .ops.gamma import lgamma as gammaln
 from .ops.reduction import logsumexp
@@ -51,6 +52,10 @@ def ndtr(input):
 
 _K_entr = kernel_node("SpecialEntrBackward0")  # PyTorch's kernels: one node each
 _K_xlog1py = [kernel_node(f"SpecialXlog1PyBackward{k}") for k in range(3)]
+name_saved(_K_entr, self=call_arg(0))
+# SpecialXlog1PyBackward1 and 2 took a number (a Scalar) as self or other
+for _k, _cls in enumerate(_K_xlog1py):
+    name_saved(_cls, self=call_arg(0, _k == 1), other=call_arg(1, _k == 2))
 
 
 def entr(input):

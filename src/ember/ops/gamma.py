@@ -11,6 +11,7 @@ import numpy as np
 
 from .._dtype import get_default_dtype
 from .._tensor import Tensor
+from ..autograd.graph import FREED_MESSAGE, name_saved
 from ._inplace import apply_inplace
 from ._nn_common import as_kernel, kernel_node
 from ._op import check_tensor, formula_node, record
@@ -119,9 +120,14 @@ _Lgamma = formula_node("LgammaBackward0", lambda g, x: g * digamma(x), elementwi
 _Digamma = formula_node("DigammaBackward0", lambda g, x: g * polygamma(1, x), elementwise=True)
 _Polygamma = formula_node("PolygammaBackward0", lambda g, n, x: g * polygamma(n + 1, x),
                           elementwise=True)
+# erfinv keeps its input as PyTorch does (its formula reads the output, which ember keeps too)
 _Erfinv = formula_node("ErfinvBackward0",
-                       lambda g, y: g * (math.sqrt(math.pi) / 2) * (y * y).exp(),
+                       lambda g, x, y: g * (math.sqrt(math.pi) / 2) * (y * y).exp(),
                        elementwise=True)
+name_saved(_Lgamma, self=0)
+name_saved(_Digamma, self=0)
+name_saved(_Polygamma, n=0, self=1)
+name_saved(_Erfinv, self=0)
 
 
 def lgamma(input):
@@ -148,7 +154,7 @@ def polygamma(n, input):
 def erfinv(input):
     d, dt = _float_input(input, "erfinv")
     out = _erfinv64(d).astype(dt)
-    return record(out, _Erfinv, (input,), (), save_out=True)
+    return record(out, _Erfinv, (input,), (input,), save_out=True)
 
 
 def mvlgamma(input, p):
@@ -160,6 +166,23 @@ def mvlgamma(input, p):
 
 
 _K_mvlgamma = kernel_node("MvlgammaBackward0")  # PyTorch's kernel: one node
+
+
+def call_arg(i, number=False):
+    """A kernel node's (``as_kernel``) field: the i-th argument of the call it holds (a 0-d
+    tensor as a Python number, ``number``, where PyTorch's overload took a Scalar); raises once
+    backward freed the call, as PyTorch's saved values do."""
+    def value(node):
+        inner = node._inner
+        if inner is None:
+            raise RuntimeError(FREED_MESSAGE)
+        v = inner[1][i]
+        return v.item() if number else v
+
+    return value
+
+
+name_saved(_K_mvlgamma, self=call_arg(0), p=call_arg(1))
 
 
 def _mvlgamma(input, p):

@@ -15,6 +15,7 @@ import numpy as np
 
 from .._dtype import from_np, get_default_dtype, result_type
 from .._tensor import Tensor, _make
+from ..autograd.graph import name_saved
 from ._inplace import apply_inplace
 from ._op import broadcast_shapes_error, check_tensor, formula_node, record, unsupported
 from .elementwise import where
@@ -865,6 +866,10 @@ _LogNdtrNode = formula_node(
 _NdtriNode = formula_node("SpecialNdtriBackward0",
                           lambda g, y: g * math.sqrt(2 * math.pi) * (y * y / 2).exp(),
                           elementwise=True)
+name_saved(_I0Node, self=0)
+for _node in (_I0eNode, _I1Node, _I1eNode, _ErfcxNode, _LogNdtrNode):
+    name_saved(_node, self=0, result=-1)
+name_saved(_NdtriNode, result=-1)
 
 
 def _differentiable(name, kernel_name, fn, node, low, saves_input=True):
@@ -1026,6 +1031,9 @@ _ZetaNode = formula_node("SpecialZetaBackward0", _no_derivative("zeta"), _zeta_g
 _ZetaNode1 = formula_node("SpecialZetaBackward1", _zeta_grad, jvp=unsupported("special_zeta"))
 _ZetaNode2 = formula_node("SpecialZetaBackward2", _no_derivative("zeta"),
                           jvp=unsupported("special_zeta"))
+for _node in (_IgammaNode, _IgammacNode, _ZetaNode):  # kept for other's gradient only
+    name_saved(_node, needed={"self": 1, "other": 1}, self=0, other=1)
+name_saved(_ZetaNode1, other=1, self=lambda n: n._saved_field(0, False).item())  # a number
 
 
 def _as_tensor(v, dt):
