@@ -7,6 +7,7 @@ holds small ops on the arrays that PyTorch gives no derivative (counts, searches
 """
 
 import builtins
+import inspect
 import math
 import warnings
 
@@ -17,6 +18,7 @@ from .._dispatch import state as _dispatch
 from .._dtype import float32, float64, from_np, get_default_dtype
 from .._tensor import Tensor, _make, _wrap_dim
 from ..autograd import forward_ad as _fw
+from ..autograd.graph import FREED_MESSAGE, name_saved
 
 # the ops are called through their modules, at call time: those are the public ops (what
 # vmap and the other transforms see), installed by ops/__init__.py after these imports
@@ -46,6 +48,48 @@ __all__ = [
 ]
 
 e, pi, inf, nan, newaxis = math.e, math.pi, math.inf, math.nan, None
+
+
+def _kernel_saved(node_cls, kernel, needed=None, **fields):
+    """PyTorch's ``grad_fn._saved_<field>`` for a kernel node (``as_kernel``), read from the
+    call it holds: each field names a parameter of ``kernel`` (the call's value, or the
+    default), or is a function of the node and those values (a dict; the outputs are
+    ``node._inner[5]``). ``needed``: {field: edge} for a tensor PyTorch saves only when that
+    input's gradient is needed: None otherwise. Read after backward freed the call, a field
+    raises, as PyTorch's saved tensors do."""
+    signature = inspect.signature(kernel)
+
+    def arguments(node):
+        inner = node._inner
+        if inner is None:
+            raise RuntimeError(FREED_MESSAGE)
+        bound = signature.bind(*inner[1], **inner[2])
+        bound.apply_defaults()
+        return bound.arguments
+
+    def field(f, e):
+        if isinstance(f, str):
+            def value(node):
+                return arguments(node)[f]
+        else:
+            def value(node):
+                return f(node, arguments(node))
+        if e is None:
+            return value
+        return lambda node: None if node.next_functions[e][0] is None else value(node)
+
+    needed = needed or {}
+    return name_saved(node_cls, **{k: field(f, needed.get(k)) for k, f in fields.items()})
+
+
+def _result(node, args):
+    """The kernel's (first) output, as PyTorch's ``_saved_result``."""
+    return node._inner[5][0].detach()
+
+
+def _number(v):
+    """A Python number as the 0-d tensor PyTorch's Tensor argument makes of it."""
+    return v if isinstance(v, Tensor) else _make(np.asarray(v))
 
 
 class layout:
@@ -229,6 +273,9 @@ def _diag_embed(input, offset=0, dim1=-2, dim2=-1):
     return _from_last_two(square, d1, d2)
 
 
+_kernel_saved(_K_diag_embed, _diag_embed, dim1="dim1", dim2="dim2", offset="offset")
+
+
 def _from_last_two(x, d1, d2):
     """x with its last two dimensions moved to ``d1`` and ``d2`` (the others keep order)."""
     nd = x.dim()
@@ -262,6 +309,9 @@ def _rot90(input, k=1, dims=(0, 1)):
     if k == 3:
         return input.flip(d0).transpose(d0, d1)
     return input.clone()
+
+
+_kernel_saved(_K_rot90, _rot90, dims=lambda n, a: tuple(a["dims"]), k="k")
 
 
 def kron(input, other):
@@ -409,6 +459,9 @@ def _trace(input):
     return input.diagonal().sum()
 
 
+name_saved(_K_trace, self_sym_sizes=lambda n: n._meta[0][0])
+
+
 # -- arithmetic ------------------------------------------------------------------------------------
 def _wide(x):
     if isinstance(x, Tensor):
@@ -431,6 +484,9 @@ def dist(input, other, p=2):
 
 def _dist(input, other, p=2):
     return (input - other).norm(p)
+
+
+_kernel_saved(_K_dist, _dist, other="other", p="p", result=_result, self="input")
 
 
 def _long(n):
@@ -628,6 +684,10 @@ def _addcmul(input, tensor1, tensor2, *, value=1):
     return input + value * (tensor1 * tensor2) if value != 1 else input + tensor1 * tensor2
 
 
+_kernel_saved(_K_addcmul, _addcmul, needed={"tensor1": 2, "tensor2": 1}, tensor1="tensor1",
+              tensor2="tensor2", value="value")
+
+
 _K_addcdiv = kernel_node("AddcdivBackward0")  # PyTorch's kernel: one node
 
 
@@ -650,6 +710,10 @@ def _addcdiv(input, tensor1, tensor2, *, value=1):
     return input + value * (tensor1 / tensor2) if value != 1 else input + tensor1 / tensor2
 
 
+_kernel_saved(_K_addcdiv, _addcdiv, needed={"tensor1": 2}, tensor1="tensor1",
+              tensor2="tensor2", value="value")
+
+
 _K_addmv = kernel_node("AddmvBackward0")  # PyTorch's kernel: one node
 
 
@@ -659,6 +723,10 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
 
 def _addmv(input, mat, vec, *, beta=1, alpha=1):
     return _scaled(beta, input, alpha, mat.mv(vec))
+
+
+_kernel_saved(_K_addmv, _addmv, needed={"mat": 2, "vec": 1}, alpha="alpha", beta="beta",
+              mat="mat", vec="vec")
 
 
 _K_addr = kernel_node("AddrBackward0")  # PyTorch's kernel: one node
@@ -672,6 +740,10 @@ def _addr(input, vec1, vec2, *, beta=1, alpha=1):
     return _scaled(beta, input, alpha, vec1.outer(vec2))
 
 
+_kernel_saved(_K_addr, _addr, needed={"vec1": 2, "vec2": 1}, alpha="alpha", beta="beta",
+              vec1="vec1", vec2="vec2")
+
+
 _K_addbmm = kernel_node("AddbmmBackward0")  # PyTorch's kernel: one node
 
 
@@ -682,6 +754,13 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
 
 def _addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return _scaled(beta, input, alpha, batch1.bmm(batch2).sum(0))
+
+
+_kernel_saved(_K_addbmm, _addbmm, needed={"batch1": 2, "batch2": 1}, alpha="alpha",
+              beta="beta", batch1="batch1", batch2="batch2",
+              batch1_sym_argsize_0=lambda n, a: a["batch1"].shape[0],
+              batch1_sym_argsize_1=lambda n, a: a["batch1"].shape[1],
+              batch2_sym_argsize_2=lambda n, a: a["batch2"].shape[2])
 
 
 def chain_matmul(*matrices):
@@ -712,6 +791,9 @@ def _ldexp(input, other):
     return input * 2.0 ** other if isinstance(other, Tensor) else input * (2.0 ** other)
 
 
+_kernel_saved(_K_ldexp, _ldexp, other=lambda n, a: _number(a["other"]), result=_result)
+
+
 def rsub(input, other, *, alpha=1):
     """other - alpha * input: one RsubBackward0 node (RsubBackward1 for a number other)."""
     if isinstance(other, Tensor):
@@ -729,6 +811,8 @@ def _rsub(input, other, alpha):
 
 _K_rsub = kernel_node("RsubBackward0")
 _K_rsub_scalar = kernel_node("RsubBackward1")
+_kernel_saved(_K_rsub, _rsub, alpha="alpha")
+_kernel_saved(_K_rsub_scalar, _rsub, alpha="alpha")
 
 
 # -- scatters into copies (out of place: a mask and ``where``, so vmap and jvp see plain ops) ----
@@ -758,6 +842,9 @@ def _select_scatter(input, src, dim, index):
     return src.unsqueeze(dim).expand(*input.shape).where(mask, input)
 
 
+_kernel_saved(_K_select_scatter, _select_scatter, dim="dim", index="index")
+
+
 _K_slice_scatter = kernel_node("SliceScatterBackward0")  # PyTorch's kernel: one node
 
 
@@ -778,6 +865,10 @@ def _slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     spread = src.index_select(dim, creation.tensor(np.asarray(where_from, dtype=np.int64))) \
         if picked else input
     return spread.where(mask, input)
+
+
+_kernel_saved(_K_slice_scatter, _slice_scatter, dim="dim", end="end", start="start",
+              step="step")
 
 
 def _diagonal_placement(n_rows, n_cols, offset):
@@ -811,6 +902,10 @@ def _diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
     return _from_last_two(out, d1, d2)
 
 
+_kernel_saved(_K_diagonal_scatter, _diagonal_scatter, dim1="dim1", dim2="dim2",
+              offset="offset")
+
+
 _K_index_copy = kernel_node("IndexCopyBackward0")  # PyTorch's kernel: one node
 
 
@@ -826,6 +921,10 @@ def _index_copy(input, dim, index, source):
         return source.clone().reshape(())
     out[tuple(idx)] = source
     return out
+
+
+_kernel_saved(_K_index_copy, _index_copy, needed={"source": 1}, dim="dim", index="index",
+              source="source", source_dim=lambda n, a: a["source"].dim())
 
 
 _K_index_fill = kernel_node("IndexFillBackward0")  # PyTorch's kernel: one node
@@ -845,6 +944,9 @@ def _index_fill(input, dim, index, value):
     return out
 
 
+_kernel_saved(_K_index_fill, _index_fill, dim="dim", index="index")
+
+
 _K_masked_scatter = kernel_node("MaskedScatterBackward0")  # PyTorch's kernel: one node
 
 
@@ -862,6 +964,10 @@ def _masked_scatter(input, mask, source):
     order = np.maximum(np.cumsum(flat) - 1, 0).astype(np.int64)  # the source element per place
     spread = source.reshape(-1).index_select(0, creation.tensor(order)).reshape(shape)
     return spread.where(_make(np.broadcast_to(mask._data, shape).copy()), input)
+
+
+_kernel_saved(_K_masked_scatter, _masked_scatter, mask="mask",
+              source_sym_sizes=lambda n, a: tuple(a["source"].shape))
 
 
 # -- predicates and small factories ----------------------------------------------------------------
@@ -1252,6 +1358,9 @@ def _renorm(input, p, dim, maxnorm):
     return input * scale
 
 
+_kernel_saved(_K_renorm, _renorm, dim="dim", maxnorm="maxnorm", p="p", self="input")
+
+
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     if x1.dim() < 2 or x2.dim() < 2:
         raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.dim()}D")
@@ -1376,7 +1485,6 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
 def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False):
     import warnings
 
-    from . import decomposition
     from .reduction import return_type
 
     warnings.warn("torch.triangular_solve is deprecated in favor of "
@@ -1385,14 +1493,20 @@ def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False)
                   "not return a copy of one of the inputs.\nX = torch.triangular_solve(B, "
                   "A).solution\nshould be replaced with\nX = torch.linalg.solve_triangular(A, "
                   "B).", UserWarning, stacklevel=2)
-    def solve(input, A):
-        coef = A.transpose(-2, -1) if transpose else A
-        solution = decomposition.linalg_solve_triangular(
-            coef, input, upper=upper != transpose, unitriangular=unitriangular)
-        return solution, A.clone()
-
     return return_type("triangular_solve", ("solution", "cloned_coefficient"))(
-        as_kernel(_K_triangular_solve, (input, A), solve, input, A))
+        as_kernel(_K_triangular_solve, (input, A), _triangular_solve, input, A, upper,
+                  transpose, unitriangular))
+
+
+def _triangular_solve(input, A, upper, transpose, unitriangular):
+    coef = A.transpose(-2, -1) if transpose else A
+    solution = decomposition.linalg_solve_triangular(
+        coef, input, upper=upper != transpose, unitriangular=unitriangular)
+    return solution, A.clone()
+
+
+_kernel_saved(_K_triangular_solve, _triangular_solve, A="A", self="input", solution=_result,
+              transpose="transpose", unitriangular="unitriangular", upper="upper")
 
 
 def _gradient_1d(f, dim, h, edge_order):
