@@ -17,7 +17,7 @@ from .._tensor import Tensor, _make, _type_name, _wrap_dim
 from ..autograd import forward_ad as _fw
 from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.graph import Node
+from ..autograd.graph import Node, name_saved
 from ._inplace import (
     apply_inplace,
     check_inplace,
@@ -337,6 +337,32 @@ IndexBackward0 = formula_node("IndexBackward0", _index_grad,
                               jvp=linear(lambda t, shape, key: index_key(t, key)))
 
 
+def _index_field(i, edge=None):
+    """A ``_saved_index`` read from the index array saved at position i, as a tensor (None
+    when PyTorch keeps it only for the gradient of ``edge`` and that one is not needed)."""
+    def value(node):
+        if edge is not None and node.next_functions[edge][0] is None:
+            return None
+        return _make(node._saved_field(i, False))
+    return value
+
+
+def _key_indices(key):
+    """PyTorch's ``indices`` for a parsed key: a tensor per index array of its advanced
+    part, None for a full slice before the last of them."""
+    adv = key[1]
+    if adv is None:
+        return ()
+    items = [None if isinstance(k, slice) else _make(np.asarray(k)) for k in adv]
+    while items and items[-1] is None:
+        items.pop()
+    return tuple(items)
+
+
+name_saved(IndexBackward0, self_sym_sizes=0,
+           indices=lambda n: _key_indices(n._saved_field(1, False)))
+
+
 def _take_key(d, key):
     basic, adv = key
     v = d[basic]
@@ -368,7 +394,9 @@ def _put_values_grad(g, key, accumulate):
     return index_key(g, key)
 
 
-IndexPutBackward0 = formula_node("IndexPutBackward0", _put_self_grad, _put_values_grad)
+IndexPutBackward0 = name_saved(
+    formula_node("IndexPutBackward0", _put_self_grad, _put_values_grad), accumulate=1,
+    indices=lambda n: _key_indices(n._saved_field(0, False)))
 
 
 class _CopySlicesPut(FormulaNode):
@@ -729,38 +757,39 @@ def _dim(dim, ndim):
 
 def _index_select_grad(g, shape, dim, idx):
     zeros = _make(np.zeros(shape, g._data.dtype))
-    return index_add(zeros, dim, _make(idx), g)
+    return index_add(zeros, dim, _make(idx.reshape(-1)), g)
 
 
-IndexSelectBackward0 = formula_node(
+IndexSelectBackward0 = name_saved(formula_node(
     "IndexSelectBackward0", _index_select_grad,
-    jvp=linear(lambda t, shape, dim, idx: index_select(t, dim, _make(idx))))
+    jvp=linear(lambda t, shape, dim, idx: index_select(t, dim, _make(idx)))),
+    self_sym_sizes=0, dim=1, index=_index_field(2))
 
 
 def index_select(input, dim, index):
     d = input._data
-    idx = _int_index(index, "index_select")
-    if idx.ndim > 1:
+    given = _int_index(index, "index_select")  # saved as given (a 0-d index too)
+    if given.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
-    idx = idx.reshape(-1)
+    idx = given.reshape(-1)
     dim = _dim(dim, d.ndim)
     n = d.shape[dim] if d.ndim else 1
     if idx.size and (idx.min() < -n or idx.max() >= n):
         raise IndexError("index out of range in self")
     out = np.take(d, idx, axis=dim) if d.ndim else d.reshape(1)[idx].reshape(())
-    return record(out, IndexSelectBackward0, (input,), (d.shape, dim, idx))
+    return record(out, IndexSelectBackward0, (input,), (d.shape, dim, given))
 
 
-IndexAddBackward0 = formula_node(
+IndexAddBackward0 = name_saved(formula_node(
     "IndexAddBackward0",
-    lambda g, dim, idx, alpha: g,
-    lambda g, dim, idx, alpha: index_select(g, dim, _make(idx)) * alpha if alpha != 1
-    else index_select(g, dim, _make(idx)),
+    lambda g, dim, idx, alpha, source, source_dim: g,
+    lambda g, dim, idx, alpha, source, source_dim: index_select(g, dim, _make(idx)) * alpha
+    if alpha != 1 else index_select(g, dim, _make(idx)),
     jvp=lambda ts, inputs, saved, out: _index_add_jvp(ts, inputs, *saved),
-)
+), dim=0, index=_index_field(1, 1), alpha=2, source=3, source_dim=4)
 
 
-def _index_add_jvp(ts, inputs, dim, idx, alpha):
+def _index_add_jvp(ts, inputs, dim, idx, alpha, source, source_dim):
     # linear in both: the source's tangent added into the input's
     tx, tsrc = zero_tangents(ts, inputs)
     return index_add(tx, dim, _make(idx), tsrc, alpha=alpha)
@@ -783,7 +812,9 @@ def index_add(input, dim, index, source, *, alpha=1):
         )
     out = d.copy()
     np.add.at(out, (slice(None),) * dim + (idx,), s * alpha if alpha != 1 else s)
-    return record(out, IndexAddBackward0, (input, source), (dim, idx, alpha))
+    # the source is saved (as PyTorch) only when its gradient is needed
+    return record(out, IndexAddBackward0, (input, source),
+                  (dim, idx, alpha, source if source._requires_grad else None, s.ndim))
 
 
 # -- gather, scatter, scatter_add -------------------------------------------------------------
@@ -809,13 +840,15 @@ def _check_gather(d, idx, dim, op, other=None):
         raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
 
 
-def _gather_grad(g, shape, dim, idx):
-    zeros = _make(np.zeros(shape, g._data.dtype))
+def _gather_grad(g, x, dim, idx, sparse_grad):
+    zeros = _make(np.zeros(x._data.shape, g._data.dtype))
     return scatter_add(zeros, dim, _make(idx), g)
 
 
-GatherBackward0 = formula_node("GatherBackward0", _gather_grad,
-                               jvp=linear(lambda t, shape, dim, idx: gather(t, dim, _make(idx))))
+GatherBackward0 = name_saved(
+    formula_node("GatherBackward0", _gather_grad,
+                 jvp=linear(lambda t, x, dim, idx, sparse_grad: gather(t, dim, _make(idx)))),
+    self=0, dim=1, index=_index_field(2), sparse_grad=3)
 
 
 def gather(input, dim, index, *, sparse_grad=False):
@@ -827,7 +860,7 @@ def gather(input, dim, index, *, sparse_grad=False):
         out = d.reshape(1)[idx.reshape(-1)].reshape(idx.shape)
     else:
         out = d[_scatter_coords(idx, dim)]
-    return record(out, GatherBackward0, (input,), (d.shape, dim, idx))
+    return record(out, GatherBackward0, (input,), (input, dim, idx, sparse_grad))
 
 
 def _src_grad(g, dim, idx, src_shape):
@@ -843,9 +876,13 @@ def _scatter_self_grad(g, dim, idx, src_shape):
     return scatter(g, dim, _make(idx), 0)
 
 
-ScatterBackward0 = formula_node("ScatterBackward0", _scatter_self_grad, _src_grad)
-ScatterBackward1 = formula_node("ScatterBackward1", _scatter_self_grad)
-ScatterAddBackward0 = formula_node("ScatterAddBackward0", lambda g, dim, idx, s: g, _src_grad)
+ScatterBackward0 = name_saved(formula_node("ScatterBackward0", _scatter_self_grad, _src_grad),
+                              dim=0, index=_index_field(1))
+ScatterBackward1 = name_saved(formula_node("ScatterBackward1", _scatter_self_grad),
+                              dim=0, index=_index_field(1))
+ScatterAddBackward0 = name_saved(
+    formula_node("ScatterAddBackward0", lambda g, dim, idx, s: g, _src_grad),
+    dim=0, index=_index_field(1, 1))
 
 
 class _NotImplemented(Node):
@@ -1064,6 +1101,8 @@ def _scatter_reduce_jvp(ts, inputs, saved, out):
 
 
 ScatterReduceBackward0.jvp = staticmethod(_scatter_reduce_jvp)
+name_saved(ScatterReduceBackward0, self=0, src=1, dim=2, index=_index_field(3), reduce=4,
+           include_self=5, result=-1)
 _SCATTER_REDUCE = ("sum", "prod", "mean", "amax", "amin")
 
 
@@ -1152,6 +1191,8 @@ class IndexReduceBackward0(_ReduceNode):
             bring=lambda t: index_select(t, dim, I))
 
 
+name_saved(IndexReduceBackward0, self=0, source=1, dim=2, index=_index_field(3), reduce=4,
+           include_self=5, result=-1)
 _INDEX_REDUCE_WARNED = []
 
 
@@ -1267,8 +1308,9 @@ def _bool_mask(mask, op):
     return m
 
 
-MaskedFillBackward0 = formula_node("MaskedFillBackward0", lambda g, m: g.masked_fill(_make(m), 0),
-                                   elementwise=True)
+MaskedFillBackward0 = name_saved(
+    formula_node("MaskedFillBackward0", lambda g, m: g.masked_fill(_make(m), 0),
+                 elementwise=True), mask=_index_field(0))
 
 
 def _masked_fill_value_jvp(ts, inputs, saved, out):
@@ -1282,12 +1324,12 @@ def _masked_fill_value_jvp(ts, inputs, saved, out):
     return total
 
 
-MaskedFillBackward1 = formula_node(
+MaskedFillBackward1 = name_saved(formula_node(
     "MaskedFillBackward1",
     lambda g, m: g.masked_fill(_make(m), 0),
     lambda g, m: (g * _make(m)).sum(),
     jvp=_masked_fill_value_jvp,
-)
+), mask=_index_field(0))
 
 
 def masked_fill(input, mask, value):
@@ -1311,12 +1353,14 @@ def masked_fill(input, mask, value):
     return record(out, MaskedFillBackward0, (input,), (m,))
 
 
-def _masked_select_grad(g, shape, m):
+def _masked_select_grad(g, x, m):
+    shape = np.broadcast_shapes(x._data.shape, m.shape)
     zeros = _make(np.zeros(shape, g._data.dtype))
-    return index_put_values(zeros, (_ALL, (m,)), g, True)
+    return index_put_values(zeros, (_ALL, (np.broadcast_to(m, shape),)), g, True)
 
 
-MaskedSelectBackward0 = formula_node("MaskedSelectBackward0", _masked_select_grad)
+MaskedSelectBackward0 = name_saved(formula_node("MaskedSelectBackward0", _masked_select_grad),
+                                   self=0, mask=_index_field(1))
 
 
 def masked_select(input, mask):
@@ -1328,7 +1372,7 @@ def masked_select(input, mask):
         raise broadcast_shapes_error(d.shape, m.shape) from None
     mb = np.broadcast_to(m, shape)
     out = np.broadcast_to(d, shape)[mb]
-    return record(out, MaskedSelectBackward0, (input,), (shape, mb))
+    return record(out, MaskedSelectBackward0, (input,), (input, m))
 
 
 # -- flat indices: take, put ------------------------------------------------------------------
@@ -1340,27 +1384,29 @@ def _flat_index(d, idx):
     return idx
 
 
-def _take_grad(g, shape, idx):
+def _take_grad(g, x, idx):
+    shape = x._data.shape
     zeros = _make(np.zeros(int(np.prod(shape, dtype=np.int64)), g._data.dtype))
     return index_put_values(zeros, (_ALL, (idx,)), g, True).reshape(shape)
 
 
-TakeBackward0 = formula_node("TakeBackward0", _take_grad,
-                             jvp=linear(lambda t, shape, idx: take(t, _make(idx))))
+TakeBackward0 = name_saved(formula_node("TakeBackward0", _take_grad,
+                                        jvp=linear(lambda t, x, idx: take(t, _make(idx)))),
+                           self=0, index=_index_field(1))
 
 
 def take(input, index):
     d = input._data
     idx = _flat_index(d, _int_index(index, "take", "int64"))
-    return record(d.reshape(-1)[idx], TakeBackward0, (input,), (d.shape, idx))
+    return record(d.reshape(-1)[idx], TakeBackward0, (input,), (input, idx))
 
 
-PutBackward0 = formula_node(
+PutBackward0 = name_saved(formula_node(
     "PutBackward0",
-    lambda g, idx, acc: g if acc else put(g, _make(idx), _make(np.zeros(idx.shape,
-                                                                         g._data.dtype))),
-    lambda g, idx, acc: take(g, _make(idx)),
-)
+    lambda g, idx, acc, source: g if acc else put(g, _make(idx), _make(np.zeros(
+        idx.shape, g._data.dtype))),
+    lambda g, idx, acc, source: take(g, _make(idx)),
+), index=_index_field(0), accumulate=1, source=2)
 
 
 def put(input, index, source, accumulate=False):
@@ -1373,7 +1419,9 @@ def put(input, index, source, accumulate=False):
         np.add.at(flat, idx.reshape(-1), s)
     else:
         flat[idx.reshape(-1)] = s
-    return record(out, PutBackward0, (input, source), (idx, accumulate))
+    # the source is saved (as PyTorch) only when its gradient is needed
+    return record(out, PutBackward0, (input, source),
+                  (idx, accumulate, source if source._requires_grad else None))
 
 
 def index_put(input, indices, values, accumulate=False):
