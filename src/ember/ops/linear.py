@@ -4,6 +4,7 @@ and bilinear."""
 import numpy as np
 
 from .._tensor import Tensor
+from ..autograd.graph import name_saved
 from ._op import check_tensor, formula_node, record
 from .linalg import (
     _Addmm,
@@ -98,12 +99,15 @@ def _rows(x, wt, bias):
     return record(out, _Addmm, (bias, x, wt), (None, x, wt, 1, 1))
 
 
-_Trilinear = formula_node(
+_Trilinear = name_saved(formula_node(
     "TrilinearBackward0",
     lambda g, a, w, b: einsum("bo,oij,bj->bi", g, w, b),
     lambda g, a, w, b: einsum("bo,bi,bj->oij", g, a, b),
     lambda g, a, w, b: einsum("bo,oij,bi->bj", g, w, a),
-)
+), i1=0, i2=1, i3=2,
+    # PyTorch's bilinear calls _trilinear(input1, weight, input2) with these dims
+    expand1=lambda n: (1, 3), expand2=lambda n: (0,), expand3=lambda n: (1, 2),
+    sumdim=lambda n: (2, 3))
 
 
 def bilinear(input1, input2, weight, bias=None):
