@@ -17,7 +17,7 @@ from ..autograd import forward_ad as _fw
 from ..autograd.anomaly import record_bump
 from ..autograd.anomaly import state as _anomaly_state
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.graph import _op_name
+from ..autograd.graph import _op_name, name_saved
 from ._op import FormulaNode, formula_node, inplace_tangent, record
 
 
@@ -215,7 +215,22 @@ class CopySlices(FormulaNode):
         FormulaNode.release(self)
 
 
-_AsStrided = formula_node("AsStridedBackward0", _scatter_flat)
+def _geometry(base, view):
+    """The view's (size, stride, storage_offset) in elements of the base's memory, as
+    PyTorch's AsStridedBackward0 of a regenerated view shows them."""
+    item = view.itemsize
+    start = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    return view.shape, tuple(st // item for st in view.strides), start // item
+
+
+def _as_strided_saved(node_cls):
+    return name_saved(node_cls, size=lambda n: n._saved_field(2, False)[0],
+                      stride=lambda n: n._saved_field(2, False)[1],
+                      storage_offset=lambda n: n._saved_field(2, False)[2])
+
+
+_AsStrided = _as_strided_saved(formula_node(
+    "AsStridedBackward0", lambda g, shape, pos, geometry: _scatter_flat(g, shape, pos)))
 
 
 # A real view of a complex base (.real, .imag, view_as_real) is placed by positions in the
@@ -243,8 +258,9 @@ class ComplexCopySlices(CopySlices):
         return _as_real, _as_complex
 
 
-_AsStridedComplex = formula_node(
-    "AsStridedBackward0", lambda g, shape, pos: _as_complex(_scatter_flat(g, shape, pos)))
+_AsStridedComplex = _as_strided_saved(formula_node(
+    "AsStridedBackward0",
+    lambda g, shape, pos, geometry: _as_complex(_scatter_flat(g, shape, pos))))
 
 
 def _multi_output_error(fn, nr):
@@ -323,7 +339,7 @@ def inplace_on_view(view, op, args):
         _fw.state.active = False
     try:
         old = record(vd.copy(), _AsStridedComplex if through_real else _AsStrided, (base,),
-                     (shape, pos))
+                     (shape, pos, _geometry(bd, vd)))
         if fw:
             _fw.state.active = True
             _fw.set_tangent(old, _tangent_copy(view))
@@ -364,7 +380,7 @@ def _write_view(view, base, result, vd, bd, shape, pos, op, old=None):
         base._grad_fn = fn
         base._output_nr = 0
         base._requires_grad = True
-        _read_back(view, base, shape, pos, through_real)
+        _read_back(view, base, bd, vd, pos, through_real)
     view._vv = view._version[0]
     return view
 
@@ -379,12 +395,13 @@ def _region(base, view):
     return bd, vd, through_real, _flat_positions(bd, vd)
 
 
-def _read_back(view, base, shape, pos, through_real):
-    """The view's history: its region read back from the base (AsStridedBackward0)."""
+def _read_back(view, base, bd, vd, pos, through_real):
+    """The view's history: its region read back from the base (AsStridedBackward0); ``bd``,
+    ``vd``: the base's and the view's arrays (the base's as real pairs ``through_real``)."""
     enabled, _grad_state.enabled = _grad_state.enabled, True
     try:
         fn = record(view._data, _AsStridedComplex if through_real else _AsStrided, (base,),
-                    (shape, pos))._grad_fn
+                    (bd.shape, pos, _geometry(bd, vd)))._grad_fn
     finally:
         _grad_state.enabled = enabled
     view._grad_fn = fn
@@ -400,9 +417,9 @@ def refresh_view(view):
     base = view._base
     if not base._requires_grad:
         return
-    bd, _, through_real, pos = _region(base, view)
+    bd, vd, through_real, pos = _region(base, view)
     if pos is not None:  # (else the base no longer holds the view's memory: the old history)
-        _read_back(view, base, bd.shape, pos, through_real)
+        _read_back(view, base, bd, vd, pos, through_real)
 
 
 _tensor_mod.view_refresh = refresh_view
