@@ -24,6 +24,7 @@ import numpy as np
 from .. import _determinism, _names
 from .._dtype import complex32, from_np
 from .._tensor import InferenceVersion, Tensor, _init, _make, _type_name
+from ..autograd.graph import name_saved
 from ._inplace import check_inplace
 from ._op import formula_node, record, view_jvp
 from .creation import int_list
@@ -133,7 +134,7 @@ def _strided_array(flat, size, stride, offset, writeable):
 
 
 # -- as_strided -----------------------------------------------------------------------------------
-def _as_strided_grad(g, geometry):
+def _as_strided_grad(g, geometry, storage_offset):
     """The gradient summed into a zero storage at the view's positions, then read back at the
     input's (divided by the input's own overlap count)."""
     out_pos, in_pos, count, in_shape, n = _plan(*geometry)
@@ -151,6 +152,9 @@ def _as_strided_grad(g, geometry):
 _AsStrided = formula_node("AsStridedBackward0", _as_strided_grad, arrays=True)
 _AsStrided.jvp = staticmethod(view_jvp)  # the same view of the input's tangent
 _AsStrided1 = formula_node("AsStridedBackward1", _as_strided_grad, arrays=True)
+for _cls in (_AsStrided, _AsStrided1):  # storage_offset: as given (None without one)
+    name_saved(_cls, size=lambda n: n._saved_field(0, False)[3],
+               stride=lambda n: n._saved_field(0, False)[4], storage_offset=1)
 
 
 def _plan(in_shape, own_strides, own_offset, size, stride, offset):
@@ -169,7 +173,8 @@ def as_strided(input, size, stride, storage_offset=None):
     out = _strided_array(flat, size, stride, offset, d.flags.writeable)
     _, own_offset, own_strides = storage_of(d)
     return as_view(input, out, _AsStrided,
-                   ((d.shape, own_strides, own_offset, size, stride, offset),))
+                   ((d.shape, own_strides, own_offset, size, stride, offset),
+                    None if storage_offset is None else offset))
 
 
 def as_strided_(self, size, stride, storage_offset=None):
@@ -179,7 +184,8 @@ def as_strided_(self, size, stride, storage_offset=None):
     out = _strided_array(flat, size, stride, offset, d.flags.writeable)
     _, own_offset, own_strides = storage_of(d)
     return _view_inplace(self, out, _AsStrided1,
-                         ((d.shape, own_strides, own_offset, size, stride, offset),),
+                         ((d.shape, own_strides, own_offset, size, stride, offset),
+                          None if storage_offset is None else offset),
                          "as_strided_")
 
 
