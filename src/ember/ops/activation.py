@@ -6,6 +6,7 @@ Softmax-type ops subtract the row maximum first, so logits of +-1e4 give exact r
 inf or nan. Each backward is a formula in ember ops, so it can be differentiated again.
 """
 
+import inspect
 import math
 import warnings
 
@@ -14,7 +15,7 @@ import numpy as np
 from .._tensor import Tensor, _make, _wrap_dim
 from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
-from ..autograd.graph import name_saved
+from ..autograd.graph import FREED_MESSAGE, name_saved
 from . import elementwise as _ew
 from ._inplace import apply_inplace
 from ._nn_common import as_kernel, float_data, kernel_node
@@ -62,6 +63,39 @@ name_saved(_LogSoftmax, dim=0, result=-1)
 # attention's softmax: a slice of all -inf (a fully masked row) gives zeros, not nan
 _SafeSoftmax = formula_node("SafeSoftmaxBackward0", _softmax_grad, arrays=True,
                             jvp=_softmax_jvp)
+name_saved(_SafeSoftmax, dim=0, result=-1)
+
+
+# -- what a kernel node (ops/_nn_common.py as_kernel) shows as PyTorch's _saved_* ---------------
+def _kernel_inner(node):
+    inner = node._inner
+    if inner is None:
+        raise RuntimeError(FREED_MESSAGE)
+    return inner
+
+
+def kernel_input(i):
+    """A ``_saved_*`` field: the kernel node's tensor input i (None where absent)."""
+    return lambda node: _kernel_inner(node)[3][i]
+
+
+def kernel_arg(name):
+    """A ``_saved_*`` field: the argument ``name`` of the kernel's function as the op was
+    called (its default where not given)."""
+    return lambda node: kernel_args(node)[name]
+
+
+def kernel_args(node):
+    """The arguments of the kernel node's function by name, defaults filled in."""
+    fn, args, kwargs = _kernel_inner(node)[:3]
+    bound = inspect.signature(fn).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return bound.arguments
+
+
+def kernel_result(k=0):
+    """A ``_saved_*`` field: the kernel's output k (as a tensor outside its graph)."""
+    return lambda node: _kernel_inner(node)[5][k].detach()
 
 
 def _shifted(d, axis):
@@ -157,7 +191,8 @@ def _softplus_grad(g, x, beta, threshold):
     return where(z > threshold, g, g * z.sigmoid())
 
 
-_Softplus = formula_node("SoftplusBackward0", _softplus_grad, elementwise=True)
+_Softplus = name_saved(formula_node("SoftplusBackward0", _softplus_grad, elementwise=True),
+                       self=0, beta=1, threshold=2)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -202,6 +237,8 @@ _LeakyRelu = formula_node("LeakyReluBackward0", lambda g, x, s: where(x > 0, g, 
                           elementwise=True)
 _LeakyRelu1 = formula_node("LeakyReluBackward1", lambda g, s, y: where(y > 0, g, g * s),
                            elementwise=True)
+name_saved(_LeakyRelu, self=0, negative_slope=1)
+name_saved(_LeakyRelu1, negative_slope=0, result=-1)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
@@ -247,6 +284,10 @@ def _celu_grad_out(g, alpha, scale, input_scale, y):
 
 _Celu = formula_node("CeluBackward0", _celu_grad, elementwise=True)
 _Celu1 = formula_node("CeluBackward1", _celu_grad_out, elementwise=True)
+name_saved(_Elu, self=0, alpha=1, scale=2, input_scale=3)
+name_saved(_Elu1, alpha=0, scale=1, input_scale=2, result=-1)
+name_saved(_Celu, self=0, alpha=1)
+name_saved(_Celu1, alpha=0, result=-1)
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
@@ -286,9 +327,9 @@ def _hardtanh_grad(g, x, lo, hi):
     return g * ((x > lo) & (x < hi))
 
 
-_Hardtanh = formula_node("HardtanhBackward0", _hardtanh_grad, elementwise=True)
-_HardtanhOut = formula_node("HardtanhBackward0", lambda g, lo, hi, y: _hardtanh_grad(g, y, lo, hi),
-                            elementwise=True)
+# in place too, PyTorch's node reads the input (a snapshot of it), not the result
+_Hardtanh = name_saved(formula_node("HardtanhBackward0", _hardtanh_grad, elementwise=True),
+                       self=0, min_val=1, max_val=2)
 
 
 def _clip_np(d, lo, hi):
@@ -299,8 +340,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """x clipped to [min_val, max_val]."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    return _pointwise(input, "hardtanh", _clip_np, _Hardtanh, (min_val, max_val), inplace,
-                      _HardtanhOut)
+    return _pointwise(input, "hardtanh", _clip_np, _Hardtanh, (min_val, max_val), inplace)
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
@@ -368,7 +408,8 @@ def _gelu_grad(g, x, approximate):
     return g * (cdf + x * pdf)
 
 
-_Gelu = formula_node("GeluBackward0", _gelu_grad, elementwise=True)
+_Gelu = name_saved(formula_node("GeluBackward0", _gelu_grad, elementwise=True), self=0,
+                   approximate=1)
 
 
 def gelu(input, approximate="none"):
@@ -387,7 +428,7 @@ def _silu_grad(g, x):
     return g * (s * (1 + x * (1 - s)))
 
 
-_Silu = formula_node("SiluBackward0", _silu_grad, elementwise=True)
+_Silu = name_saved(formula_node("SiluBackward0", _silu_grad, elementwise=True), self=0)
 
 
 def _silu_complex_np(d):
@@ -408,7 +449,7 @@ def _mish_grad(g, x):
     return g * (t + x * x.sigmoid() * (1 - t * t))
 
 
-_Mish = formula_node("MishBackward0", _mish_grad, elementwise=True)
+_Mish = name_saved(formula_node("MishBackward0", _mish_grad, elementwise=True), self=0)
 
 
 def mish(input, inplace=False):
@@ -424,6 +465,7 @@ _ONE_SIXTH = float(np.float32(1.0) / np.float32(6.0))  # PyTorch's constant, in 
 _Hardsigmoid = formula_node("HardsigmoidBackward0",
                             lambda g, x: where((x > -3) & (x < 3), g * _ONE_SIXTH, 0.0),
                             elementwise=True)
+name_saved(_Hardsigmoid, self=0)
 
 
 def hardsigmoid(input, inplace=False):
@@ -438,6 +480,7 @@ def _hardswish_np(d):
 _Hardswish = formula_node(
     "HardswishBackward0",
     lambda g, x: where(x < -3, 0.0, where(x <= 3, g * (x / 3 + 0.5), g)), elementwise=True)
+name_saved(_Hardswish, self=0)
 
 
 def hardswish(input, inplace=False):
@@ -446,6 +489,9 @@ def hardswish(input, inplace=False):
 
 
 _LogSigmoid = formula_node("LogSigmoidBackward0", lambda g, x: g * (-x).sigmoid(), elementwise=True)
+# PyTorch's CPU kernel keeps exp(-|x|) (its buffer) for the backward; ember's reads x alone
+name_saved(_LogSigmoid, self=0,
+           buffer=lambda n: _make(np.exp(-np.abs(n._saved_field(0, False)._data))))
 
 
 def logsigmoid(input):
@@ -461,6 +507,8 @@ def _threshold_np(d, threshold, value):
 _Threshold = formula_node("ThresholdBackward0", lambda g, x, th, v: g * (x > th), elementwise=True)
 # in place, PyTorch still masks with the input (a snapshot of it), under another name
 _Threshold1 = formula_node("ThresholdBackward1", lambda g, x, th, v: g * (x > th), elementwise=True)
+name_saved(_Threshold, self=0, threshold=1)
+name_saved(_Threshold1, self=0, threshold=1)
 
 
 def threshold(input, threshold, value, inplace=False):
@@ -481,6 +529,8 @@ _Hardshrink = formula_node("HardshrinkBackward0", lambda g, x, lambd: g * (x.abs
                            elementwise=True)
 _Softshrink = formula_node("SoftshrinkBackward0", lambda g, x, lambd: g * (x.abs() > lambd),
                            elementwise=True)
+name_saved(_Hardshrink, self=0, lambd=1)
+name_saved(_Softshrink, self=0, lambd=1)
 
 
 def hardshrink(input, lambd=0.5):
@@ -519,7 +569,8 @@ def _glu(input, dim=-1):
     return a * b.sigmoid()
 
 
-_K_glu = kernel_node("GluBackward0")  # PyTorch's kernel: one node
+_K_glu = name_saved(kernel_node("GluBackward0"),  # PyTorch's kernel: one node
+                    self=kernel_input(0), dim=kernel_arg("dim"))
 
 
 def glu(input, *args, **kwargs):
@@ -553,8 +604,26 @@ def _prelu(input, w):
     return where(input > 0, input, w * input)
 
 
-_K_prelu = kernel_node("PreluKernelBackward0")
-_K_rrelu = kernel_node("RreluWithNoiseBackward0")
+_K_prelu = name_saved(kernel_node("PreluKernelBackward0"), self=kernel_input(0),
+                      weight=kernel_input(1))
+def _rrelu_noise(node):
+    noise = kernel_args(node)["noise"]
+    if noise is None:  # PyTorch's is uninitialized memory: its eval-mode kernel never writes it
+        return _make(np.empty_like(_kernel_inner(node)[3][0]._data))
+    return noise
+
+
+_K_rrelu = name_saved(kernel_node("RreluWithNoiseBackward0"), self=kernel_input(0),
+                      noise=_rrelu_noise, lower=kernel_arg("lower"), upper=kernel_arg("upper"),
+                      training=kernel_arg("training"))
+
+
+def _rrelu(input, noise, lower, upper, training):
+    """PyTorch's rrelu_with_noise: input * noise while training, else leaky_relu with the mean
+    slope."""
+    if training:
+        return _ew.mul(input, noise)
+    return leaky_relu(input, (lower + upper) / 2)
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
@@ -564,7 +633,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     if not training:
         if inplace:
             return leaky_relu(input, (lower + upper) / 2, True)
-        return as_kernel(_K_rrelu, (input,), leaky_relu, input, (lower + upper) / 2)
+        return as_kernel(_K_rrelu, (input,), _rrelu, input, None, lower, upper, False)
     # PyTorch draws one slope (a double) per element <= 0, in memory order
     neg = input._data <= 0
     slopes = uniform_(_make(np.empty(int(neg.sum()), np.float64)), lower, upper)._data
@@ -572,7 +641,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     noise[neg] = slopes
     if inplace:
         return input.copy_(input * _make(noise))
-    return as_kernel(_K_rrelu, (input,), _ew.mul, input, _make(noise))
+    return as_kernel(_K_rrelu, (input,), _rrelu, input, _make(noise), lower, upper, True)
 
 
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
