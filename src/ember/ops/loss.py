@@ -17,9 +17,18 @@ from .._tensor import Size, Tensor, _make
 from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
 from ..autograd.grad_mode import no_grad
+from ..autograd.graph import name_saved
 from ._nn_common import as_kernel, kernel_node
 from ._op import broadcast_shapes_error, check_tensor, formula_node, record, refuse_tangents
-from .activation import log_softmax, logsigmoid, softplus
+from .activation import (
+    kernel_arg,
+    kernel_args,
+    kernel_input,
+    kernel_result,
+    log_softmax,
+    logsigmoid,
+    softplus,
+)
 from .elementwise import add_scalar as _add_scalar
 from .elementwise import div_scalar as _div_scalar
 from .elementwise import sub_scalar as _sub_scalar
@@ -51,6 +60,24 @@ def legacy_reduction(size_average, reduce, emit_warning=True):
             stacklevel=3,
         )
     return ret
+
+
+# PyTorch's saved ``reduction``: the at::Reduction enum's value
+_REDUCTION_ENUM = {"none": 0, "mean": 1, "sum": 2}
+
+
+def _saved_reduction(i):
+    """A ``_saved_reduction`` field: the reduction saved at position i, as PyTorch's enum."""
+    return lambda node: _REDUCTION_ENUM[node._saved_field(i, False)]
+
+
+def _kernel_reduction(node):
+    """A kernel node's ``_saved_reduction`` (its function takes the legacy flags too)."""
+    a = kernel_args(node)
+    reduction = a["reduction"]
+    if a["size_average"] is not None or a["reduce"] is not None:
+        reduction = legacy_reduction(a["size_average"], a["reduce"], False)
+    return _REDUCTION_ENUM[reduction]
 
 
 def _check_reduction(reduction):
@@ -129,6 +156,7 @@ def _mse_jvp(ts, inputs, saved, out):
 
 
 _MseLoss = formula_node("MseLossBackward0", _mse_grad_x, _mse_grad_t, arrays=True, jvp=_mse_jvp)
+name_saved(_MseLoss, self=0, target=1, reduction=_saved_reduction(2))
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -164,16 +192,17 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
                   (input, target, reduction, n))
 
 
-def _pair_loss_node(name, deriv):
+def _pair_loss_node(name, deriv, param):
     """A loss of (input - target) elementwise: gradient deriv(d) for input, minus it for
-    target."""
+    target. ``param``: the name PyTorch gives deriv's parameter."""
     def grad_x(g, x, t, reduction, n, param):
         return _scaled(g, reduction, n) * deriv(x - t, param)
 
     def grad_t(g, x, t, reduction, n, param):
         return -(_scaled(g, reduction, n) * deriv(x - t, param))
 
-    return formula_node(name, grad_x, grad_t)
+    return name_saved(formula_node(name, grad_x, grad_t), self=0, target=1,
+                      reduction=_saved_reduction(2), **{param: 4})
 
 
 def _pair_loss(input, target, reduction, name, fwd, node, param):
@@ -197,8 +226,9 @@ def _huber_np(d, delta):
     return np.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
 
 
-_SmoothL1 = _pair_loss_node("SmoothL1LossBackward0", lambda d, beta: (d / beta).clamp(-1, 1))
-_Huber = _pair_loss_node("HuberLossBackward0", lambda d, delta: d.clamp(-delta, delta))
+_SmoothL1 = _pair_loss_node("SmoothL1LossBackward0", lambda d, beta: (d / beta).clamp(-1, 1),
+                            "beta")
+_Huber = _pair_loss_node("HuberLossBackward0", lambda d, delta: d.clamp(-delta, delta), "delta")
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -248,12 +278,15 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 # -- classification losses --------------------------------------------------------------------
 class _NllGrad:
     """The constant mask of nll_loss's gradient: -weight[target] / denominator at each target
-    class, zero elsewhere. Built on first use (in the backward), not in the forward."""
+    class, zero elsewhere. Built on first use (in the backward), not in the forward.
 
-    __slots__ = ("shape", "dtype", "index", "coef")
+    ``args``: the op's (input, target, weight, ignore_index, denominator), held only to show
+    them as PyTorch's node does (its ``_saved_*``); the gradient does not read them."""
 
-    def __init__(self, shape, dtype, index, coef):
-        self.shape, self.dtype, self.index, self.coef = shape, dtype, index, coef
+    __slots__ = ("shape", "dtype", "index", "coef", "args")
+
+    def __init__(self, shape, dtype, index, coef, args):
+        self.shape, self.dtype, self.index, self.coef, self.args = shape, dtype, index, coef, args
 
     def mask(self):
         m = np.zeros(self.shape, self.dtype)
@@ -289,8 +322,29 @@ def _nll_jvp(ts, inputs, saved, out):
     return picked.sum()
 
 
+def _nll_total_weight(node):
+    """PyTorch's total_weight: the weights summed over the targets not ignored (0 for
+    reduction 'none'), a 0-d tensor."""
+    spec, reduction = node._saved_field(0, False), node._saved_field(1, False)
+    if reduction == "none":
+        total = 0
+    elif reduction == "sum":
+        total = spec.coef.sum()
+    else:
+        total = spec.args[4]
+    return _make(np.asarray(total, spec.dtype))
+
+
+def _nll_arg(k):
+    return lambda node: node._saved_field(0, False).args[k]
+
+
 _NllLoss = formula_node("NllLossBackward0", _nll_grad, arrays=True, jvp=_nll_jvp)
 _NllLoss2d = formula_node("NllLoss2DBackward0", _nll_grad, arrays=True, jvp=_nll_jvp)
+for _cls in (_NllLoss, _NllLoss2d):
+    name_saved(_cls, self=_nll_arg(0), target=_nll_arg(1), weight=_nll_arg(2),
+               ignore_index=_nll_arg(3), reduction=_saved_reduction(1),
+               total_weight=_nll_total_weight)
 _NllLossView = formula_node("ViewBackward0", _nll_grad, arrays=True, jvp=_nll_jvp)
 
 
@@ -385,7 +439,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         denom = total
     if denom is not None:
         coef = coef / denom
-    spec = _NllGrad(xd.shape, dt, index, np.expand_dims(coef, 1).astype(dt, copy=False))
+    spec = _NllGrad(xd.shape, dt, index, np.expand_dims(coef, 1).astype(dt, copy=False),
+                    (input, target, weight, ignore_index, denom))
     if nd <= 2:
         node = _NllLoss
     elif nd == 4 or reduction != "none":
@@ -483,7 +538,17 @@ def _bce_grad_t(g, x, t, w, reduction, n):
     return gt if w is None else gt * w
 
 
-_BinaryCrossEntropy = formula_node("BinaryCrossEntropyBackward0", _bce_grad_x, _bce_grad_t)
+def _bce_weight(node):
+    # F.binary_cross_entropy expands the weight to the target's shape before the op
+    w = node._saved_field(2, False)
+    if w is None or tuple(w.shape) == tuple(node._saved_field(1, False).shape):
+        return w
+    return w.expand(tuple(node._saved_field(1, False).shape))
+
+
+_BinaryCrossEntropy = name_saved(
+    formula_node("BinaryCrossEntropyBackward0", _bce_grad_x, _bce_grad_t),
+    self=0, target=1, weight=_bce_weight, reduction=_saved_reduction(3))
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
@@ -541,8 +606,9 @@ def _bcel_grad_t(g, x, t, w, pw, reduction, n):
     return gt if w is None else gt * w
 
 
-_BCEWithLogits = formula_node("BinaryCrossEntropyWithLogitsBackward0", _bcel_grad_x,
-                              _bcel_grad_t)
+_BCEWithLogits = name_saved(
+    formula_node("BinaryCrossEntropyWithLogitsBackward0", _bcel_grad_x, _bcel_grad_t),
+    self=0, target=1, weight=2, pos_weight=3, reduction=_saved_reduction(4))
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
@@ -638,7 +704,9 @@ def _soft_margin_loss(input, target, size_average=None, reduce=None, reduction="
     return _reduce(softplus(-target * input), reduction)
 
 
-_K_soft_margin_loss = kernel_node("SoftMarginLossBackward0")  # PyTorch's kernel: one node
+_K_soft_margin_loss = name_saved(  # PyTorch's kernel: one node
+    kernel_node("SoftMarginLossBackward0"), self=kernel_input(0), target=kernel_arg("target"),
+    reduction=_kernel_reduction)
 
 
 def soft_margin_loss(input, *args, **kwargs):
@@ -728,7 +796,10 @@ def _multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average
     return _reduce(loss, reduction)
 
 
-_K_multi_margin_loss = kernel_node("MultiMarginLossBackward0")  # PyTorch's kernel: one node
+_K_multi_margin_loss = name_saved(  # PyTorch's kernel: one node
+    kernel_node("MultiMarginLossBackward0"), self=kernel_input(0), target=kernel_arg("target"),
+    p=kernel_arg("p"), margin=kernel_arg("margin"), weight=kernel_arg("weight"),
+    reduction=_kernel_reduction)
 
 
 def multi_margin_loss(input, *args, **kwargs):
@@ -737,6 +808,30 @@ def multi_margin_loss(input, *args, **kwargs):
 
 
 multi_margin_loss.__wrapped__ = _multi_margin_loss  # its signature (help, vmap's rules)
+
+
+def _is_target(td, n, c):
+    """(n, c) booleans: whether class j is among row i's targets (td (n, c), each row's
+    list ended by its first -1)."""
+    is_target = np.zeros((n, c), bool)
+    for row in range(n):
+        for k in td[row]:
+            if k < 0:
+                break
+            if k >= c:
+                raise RuntimeError(f"multilabel_margin_loss: target {int(k)} is out of range "
+                                   f"[0, {c})")  # PyTorch checks this only in debug builds
+            is_target[row, k] = True
+    return is_target
+
+
+def _multilabel_is_target(node):
+    """PyTorch's saved is_target: the target's shape, 1 at each target class, 0 elsewhere."""
+    x, target = kernel_input(0)(node), kernel_arg("target")(node)
+    c = x.shape[-1] if x.ndim else 1
+    td = target._data.reshape(-1, c)
+    flags = _is_target(td, td.shape[0], c).astype(x._data.dtype)
+    return _make(flags.reshape(target._data.shape))
 
 
 def _multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
@@ -751,15 +846,7 @@ def _multilabel_margin_loss(input, target, size_average=None, reduce=None, reduc
     if tuple(td.shape) != (n, c):
         raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: "
                            f"{list(input.shape)}")
-    is_target = np.zeros((n, c), bool)
-    for row in range(n):
-        for k in td[row]:
-            if k < 0:
-                break
-            if k >= c:
-                raise RuntimeError(f"multilabel_margin_loss: target {int(k)} is out of range "
-                                   f"[0, {c})")  # PyTorch checks this only in debug builds
-            is_target[row, k] = True
+    is_target = _is_target(td, n, c)
     # pairs (j, i): j a target, i not a target
     pair = is_target[:, :, None] & ~is_target[:, None, :]
     z = (1 - (x.unsqueeze(2) - x.unsqueeze(1))).clamp_min(0)
@@ -769,7 +856,9 @@ def _multilabel_margin_loss(input, target, size_average=None, reduce=None, reduc
     return _reduce(loss, reduction)
 
 
-_K_multilabel_margin_loss = kernel_node("MultilabelMarginLossBackward0")  # one node
+_K_multilabel_margin_loss = name_saved(  # PyTorch's kernel: one node
+    kernel_node("MultilabelMarginLossBackward0"), self=kernel_input(0),
+    target=kernel_arg("target"), is_target=_multilabel_is_target, reduction=_kernel_reduction)
 
 
 def multilabel_margin_loss(input, *args, **kwargs):
@@ -789,7 +878,10 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     return as_kernel(_K_norm, (diff,), _vector_norm, diff, p, -1, keepdim)
 
 
-_K_norm = kernel_node("NormBackward1")  # torch.norm's kernel with a dim: one node
+_K_norm = name_saved(  # torch.norm's kernel with a dim: one node
+    kernel_node("NormBackward1"), self=kernel_input(0), p=kernel_arg("p"),
+    dim=lambda n: (kernel_arg("dim")(n) % max(kernel_input(0)(n).ndim, 1),),
+    keepdim=kernel_arg("keepdim"), result=kernel_result())
 
 
 def _vector_norm(x, p, dim, keepdim):
@@ -828,7 +920,8 @@ def _pdist(input, p=2):
     return diff.norm(p, dim=1)
 
 
-_K_pdist = kernel_node("PdistBackward0")  # PyTorch's kernel: one node
+_K_pdist = name_saved(kernel_node("PdistBackward0"),  # PyTorch's kernel: one node
+                      self=kernel_input(0), p=kernel_arg("p"), result=kernel_result())
 
 
 def pdist(input, *args, **kwargs):
@@ -996,10 +1089,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     unbatched = log_probs.dim() == 2
     lp = log_probs.unsqueeze(1) if unbatched else log_probs
     in_len, tg_len = _lengths(input_lengths), _lengths(target_lengths)
-    td = targets._data
-    if unbatched:
-        td = td.reshape(1, -1)
-    loss = as_kernel(_K_ctc, (lp,), _ctc_losses, lp, td, in_len, tg_len, blank)
+    td = targets._data  # unbatched: one sample's labels, read as the concatenated form
+    loss = as_kernel(_K_ctc, (lp,), _ctc_losses, lp, td, in_len, tg_len, blank, zero_infinity)
     if zero_infinity:
         loss = where(_make(loss._data == math.inf), loss.new_zeros(()), loss)
     if reduction == "mean":
@@ -1009,23 +1100,67 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     return loss.squeeze(0) if unbatched else loss
 
 
-_K_ctc = kernel_node("CtcLossBackward0")
+def _ctc_rows(td, tg_len):
+    """Each sample's target labels (td: padded (N, S) or all of them concatenated)."""
+    if td.ndim == 1:
+        starts = np.concatenate([[0], np.cumsum(tg_len)[:-1]])
+        return [td[a:a + b] for a, b in zip(starts, tg_len)]
+    return [td[i, :tg_len[i]] for i in range(len(tg_len))]
 
 
-def _ctc_losses(lp, td, in_len, tg_len, blank):
+def _ctc_log_alpha(node):
+    """PyTorch's saved log_alpha (N, T, 2 * max target length + 1): the forward variables in
+    log space, -inf where unreachable (PyTorch leaves the entries past a sample's input or
+    target length unwritten; they are -inf here). ember's kernel keeps no such table: it is
+    computed again when read."""
+    a = kernel_args(node)
+    lp = a["lp"]._data.astype(np.float64)
+    t_max, n = lp.shape[:2]
+    tg_len, in_len, blank = a["tg_len"], a["in_len"], a["blank"]
+    out = np.full((n, t_max, 2 * int(tg_len.max(initial=0)) + 1), -np.inf)
+    for b, row in enumerate(_ctc_rows(a["td"], tg_len)):
+        labels = np.full(2 * len(row) + 1, blank, np.int64)
+        labels[1::2] = row
+        skip = np.zeros(len(labels), bool)
+        skip[3::2] = row[1:] != row[:-1]
+        alpha = np.full(len(labels), -np.inf)
+        if in_len[b] > 0:
+            alpha[:min(2, len(labels))] = lp[0, b, labels[:2]]
+            out[b, 0, :len(labels)] = alpha
+        for t in range(1, in_len[b]):
+            prev = np.full((3, len(labels)), -np.inf)
+            prev[0] = alpha
+            prev[1, 1:] = alpha[:-1]
+            prev[2, 2:] = np.where(skip[2:], alpha[:-2], -np.inf)
+            top = prev.max(0)
+            fin = np.isfinite(top)
+            lse = np.full_like(top, -np.inf)
+            lse[fin] = top[fin] + np.log(np.exp(prev[:, fin] - top[fin]).sum(0))
+            alpha = lse + lp[t, b, labels]
+            out[b, t, :len(labels)] = alpha
+    return _make(out.astype(a["lp"]._data.dtype))
+
+
+_K_ctc = name_saved(
+    kernel_node("CtcLossBackward0"), log_probs=kernel_input(0),
+    targets=lambda n: _make(kernel_args(n)["td"]),
+    input_lengths=lambda n: tuple(int(v) for v in kernel_args(n)["in_len"]),
+    target_lengths=lambda n: tuple(int(v) for v in kernel_args(n)["tg_len"]),
+    blank=kernel_arg("blank"), zero_infinity=kernel_arg("zero_infinity"),
+    result0=kernel_result(), result1=_ctc_log_alpha)
+
+
+def _ctc_losses(lp, td, in_len, tg_len, blank, zero_infinity=False):
     """The (N,) losses of log_probs lp (T, N, C) for targets td (padded (N, S) or
-    concatenated), inf where no alignment exists."""
+    concatenated), inf where no alignment exists. (``zero_infinity``: applied by the caller,
+    given here for the node to show, as PyTorch's.)"""
     t_max, n, _ = lp.shape
     for length in in_len:
         if length > t_max:
             raise RuntimeError(f"Expected input_lengths to have value at most {t_max}, but got "
                                f"value {length} (while checking arguments for "
                                "ctc_loss_allocate_outputs)")
-    if td.ndim == 1:  # the targets of all samples, concatenated
-        starts = np.concatenate([[0], np.cumsum(tg_len)[:-1]])
-        rows = [td[a:a + b] for a, b in zip(starts, tg_len)]
-    else:
-        rows = [td[i, :tg_len[i]] for i in range(n)]
+    rows = _ctc_rows(td, tg_len)
     width = 2 * int(tg_len.max(initial=0)) + 1
     labels = np.full((n, width), blank, np.int64)  # blank, l1, blank, l2, ..., blank
     skip = np.zeros((n, width), bool)  # s may come from s - 2 (a label unlike the one before)
