@@ -5,6 +5,7 @@ import numpy as np
 
 from .._errors import note
 from .._tensor import Size, _make
+from ..autograd.graph import name_saved
 from . import _out
 from ._nn_common import float_data, fused_node
 from ._op import record
@@ -51,7 +52,8 @@ def _check_norm_param(t, name, n):
         raise RuntimeError(f"{name} should contain {n} elements not {t._data.size}")
 
 
-def _batch_norm_grads(node, g, create_graph, x, w, mean, invstd, training, axes, eps):
+def _batch_norm_grads(node, g, create_graph, x, w, mean, invstd, training, axes, eps,
+                      running=None):
     need_x, need_w, need_b = (fn is not None for fn, _ in node.next_functions)
     shape = (1, -1) + (1,) * (len(axes) - 1)
     if create_graph:
@@ -75,7 +77,26 @@ def _batch_norm_grads(node, g, create_graph, x, w, mean, invstd, training, axes,
     return (gx, *_affine_grads_np(gd, xhat, axes, need_w, need_b))
 
 
-_NativeBatchNorm = fused_node("NativeBatchNormBackward0", _batch_norm_grads)
+def _stat(k, empty_unless=None):
+    """A ``_saved_result1`` / ``_saved_result2`` field: the statistic saved at k (the mean or
+    1/std, with size-1 dims), a copy (changing it must not change the gradient).
+    ``empty_unless``: batch_norm's, flattened to one value per channel, and empty where the
+    flag at that position (training) is false, as PyTorch's."""
+    def value(node):
+        stat = node._saved_field(k, False)
+        if empty_unless is None:
+            return _make(stat.copy())
+        if not node._saved_field(empty_unless, False):
+            return _make(np.empty(0, stat.dtype))
+        return _make(stat.reshape(-1).copy())
+    return value
+
+
+_NativeBatchNorm = name_saved(
+    fused_node("NativeBatchNormBackward0", _batch_norm_grads),
+    input=0, weight=1, training=4, eps=6, result1=_stat(2, 4), result2=_stat(3, 4),
+    running_mean=lambda n: n._saved_field(7, False)[0],
+    running_var=lambda n: n._saved_field(7, False)[1])
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
@@ -128,11 +149,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         out *= weight._data.reshape(shape)
     if bias is not None:
         out += bias._data.reshape(shape)
+    # the running statistics in a tuple: shown as PyTorch's node shows them, never read by the
+    # backward, so not version-checked (the next forward updates them in place)
     return record(out, _NativeBatchNorm, (input, weight, bias),
-                  (input, weight, mean, invstd, training, axes, eps))
+                  (input, weight, mean, invstd, training, axes, eps,
+                   (running_mean, running_var)))
 
 
-def _layer_norm_grads(node, g, create_graph, x, w, mean, invstd, axes, eps):
+def _layer_norm_grads(node, g, create_graph, x, w, mean, invstd, axes, eps, bias=None):
     need_x, need_w, need_b = (fn is not None for fn, _ in node.next_functions)
     lead = tuple(range(x.ndim - len(axes)))
     if create_graph:
@@ -152,7 +176,7 @@ def _layer_norm_grads(node, g, create_graph, x, w, mean, invstd, axes, eps):
 
 def _layer_norm_jvp(ts, inputs, saved, out):
     # d xhat = invstd * (t - mean(t) - xhat * mean(xhat * t)); y = xhat * w + b
-    x, w, _, _, axes, eps = saved
+    x, w, _, _, axes, eps = saved[:6]
     tx, tw, tb = ts
     xhat, inv = _normalized(x, axes, eps)
     total = None
@@ -166,7 +190,11 @@ def _layer_norm_jvp(ts, inputs, saved, out):
     return total
 
 
-_NativeLayerNorm = fused_node("NativeLayerNormBackward0", _layer_norm_grads)
+_NativeLayerNorm = name_saved(
+    fused_node("NativeLayerNormBackward0", _layer_norm_grads),
+    input=0, weight=1, bias=6, result1=_stat(2), result2=_stat(3),
+    normalized_shape=lambda n: tuple(n._saved_field(0, False).shape[a]
+                                     for a in n._saved_field(4, False)))
 _NativeLayerNorm.jvp = staticmethod(_layer_norm_jvp)
 
 
@@ -195,7 +223,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if bias is not None:
         out += bias._data
     return record(out, _NativeLayerNorm, (input, weight, bias),
-                  (input, weight, mean, invstd, axes, eps))
+                  (input, weight, mean, invstd, axes, eps, bias))  # bias: kept as PyTorch's
 
 
 def _group_norm_grads(node, g, create_graph, x, w, mean, invstd, groups, eps):
@@ -220,7 +248,21 @@ def _group_norm_grads(node, g, create_graph, x, w, mean, invstd, groups, eps):
     return (gx, *_affine_grads_np(gd, xhat_g.reshape(xd.shape), red, need_w, need_b))
 
 
-_NativeGroupNorm = fused_node("NativeGroupNormBackward0", _group_norm_grads)
+def _group_norm_sizes(node):
+    shape = node._saved_field(0, False).shape
+    return shape[0], shape[1], int(np.prod(shape[2:], dtype=np.int64))
+
+
+def _group_stat(k):
+    return lambda node: _make(
+        node._saved_field(k, False).reshape(_group_norm_sizes(node)[0], -1).copy())
+
+
+_NativeGroupNorm = name_saved(
+    fused_node("NativeGroupNormBackward0", _group_norm_grads),
+    input=0, weight=1, group=4, eps=5, result1=_group_stat(2), result2=_group_stat(3),
+    N=lambda n: _group_norm_sizes(n)[0], C=lambda n: _group_norm_sizes(n)[1],
+    HxW=lambda n: _group_norm_sizes(n)[2])
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
