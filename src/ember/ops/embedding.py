@@ -7,13 +7,16 @@ from .. import _names
 from .._errors import note
 from .._tensor import Tensor, _make
 from ..autograd.forward_ad import state as _fw_state
+from ..autograd.graph import name_saved
 from ._nn_common import as_kernel, fused_node, kernel_node
 from ._op import check_tensor, record, refuse_tangents
+from .activation import kernel_arg, kernel_args, kernel_input
 from .indexing import index_add
 from .shape import stack
 
 
-def _embedding_grads(node, g, create_graph, idx, num, padding_idx, by_freq):
+def _embedding_grads(node, g, create_graph, indices, num, padding_idx, by_freq, sparse):
+    idx = indices._data
     dim = g.shape[-1]
     flat = idx.reshape(-1)
     coef = None
@@ -40,9 +43,10 @@ def _embedding_grads(node, g, create_graph, idx, num, padding_idx, by_freq):
     return (_make(out),)
 
 
-_Embedding = fused_node("EmbeddingBackward0", _embedding_grads)
+_Embedding = name_saved(fused_node("EmbeddingBackward0", _embedding_grads), indices=0,
+                        weight_sym_argsize_0=1, padding_idx=2, scale_grad_by_freq=3, sparse=4)
 # forward rule: the rows of the weight's tangent
-_Embedding.jvp = staticmethod(lambda ts, inputs, saved, out: ts[0][_make(saved[0])])
+_Embedding.jvp = staticmethod(lambda ts, inputs, saved, out: ts[0][_make(saved[0]._data)])
 
 
 def _embedding_renorm(weight, idx, max_norm, norm_type):
@@ -90,7 +94,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         raise exc
     if max_norm is not None:
         _embedding_renorm(weight, idx, max_norm, norm_type)
-    return record(wd[idx], _Embedding, (weight,), (idx, num, padding_idx, scale_grad_by_freq))
+    return record(wd[idx], _Embedding, (weight,),
+                  (input, num, padding_idx, scale_grad_by_freq, sparse))
 
 
 def one_hot(tensor, num_classes=-1):
@@ -134,6 +139,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
                 f"{_type_name(offsets)}")
         b, n = input.shape
         starts = np.arange(b) * n
+        offsets = _make(starts)
         flat = input.reshape(-1)
         psw = None if per_sample_weights is None else per_sample_weights.reshape(-1)
     elif input.dim() == 1:
@@ -178,15 +184,68 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight.shape[0]
     return as_kernel(_K_bag, (weight, psw), _bags, weight, psw, flat, starts, ends, mode,
-                     padding_idx)
+                     padding_idx, offsets, sparse)
 
 
-_K_bag = kernel_node("EmbeddingBagBackward0")  # PyTorch's kernel: one node
+# what PyTorch's node shows besides the arguments: offset2bag (each index's bag, by the offsets
+# alone), bag_size (each bag's count of indices other than padding_idx; zeros for 'sum') and
+# max_indices (for 'max', the index whose row gives each bag's maximum per column; for 'mean'
+# bag_size again; zeros for 'sum')
+_BAG_MODES = {"sum": 0, "mean": 1, "max": 2}
 
 
-def _bags(weight, psw, flat, starts, ends, mode, padding_idx):
+def _bag_of(node):
+    a = kernel_args(node)
+    starts = np.asarray(a["starts"], np.int64)
+    k = np.arange(a["flat"].shape[0])
+    return np.searchsorted(starts, k, side="right") - 1 if len(starts) else np.zeros_like(k)
+
+
+def _bag_size(node):
+    a = kernel_args(node)
+    bags = len(a["starts"])
+    if a["mode"] == "sum":
+        return np.zeros(bags, np.int64)
+    keep = np.ones(a["flat"].shape[0], bool) if a["padding_idx"] is None else \
+        a["flat"]._data != a["padding_idx"]
+    return np.bincount(_bag_of(node)[keep], minlength=bags).astype(np.int64)
+
+
+def _max_indices(node):
+    a = kernel_args(node)
+    mode = a["mode"]
+    if mode != "max":
+        return _bag_size(node)
+    idx, rows = a["flat"]._data, a["weight"]._data
+    out = np.zeros((len(a["starts"]), rows.shape[1]), np.int64)
+    for i, (lo, hi) in enumerate(zip(a["starts"], a["ends"])):
+        sel = idx[lo:hi]
+        if a["padding_idx"] is not None:
+            sel = sel[sel != a["padding_idx"]]
+        if len(sel):
+            out[i] = sel[rows[sel].argmax(0)]
+    return out
+
+
+_K_bag = name_saved(  # PyTorch's kernel: one node
+    kernel_node("EmbeddingBagBackward0"),
+    indices=kernel_arg("flat"), offsets=kernel_arg("offsets"),
+    per_sample_weights=kernel_input(1),
+    mode=lambda n: _BAG_MODES[kernel_args(n)["mode"]],
+    padding_idx=lambda n: -1 if kernel_args(n)["padding_idx"] is None else
+    kernel_args(n)["padding_idx"],
+    scale_grad_by_freq=lambda n: False, sparse=kernel_arg("sparse"),
+    # the weight only where per_sample_weights' gradient needs it
+    weight=lambda n: kernel_input(0)(n) if n.next_functions[1][0] is not None else None,
+    weight_sym_argsize_0=lambda n: kernel_input(0)(n).shape[0],
+    result1=lambda n: _make(_bag_of(n)), result2=lambda n: _make(_bag_size(n)),
+    result3=lambda n: _make(_max_indices(n)))
+
+
+def _bags(weight, psw, flat, starts, ends, mode, padding_idx, offsets=None, sparse=False):
     """The bags' sums, means or maxima of weight's rows at the indices flat (the bag i:
-    flat[starts[i]:ends[i]]), each row scaled by its per-sample weight psw."""
+    flat[starts[i]:ends[i]]), each row scaled by its per-sample weight psw. ``offsets`` and
+    ``sparse``: the op's arguments, which the node shows (as PyTorch's)."""
     total = flat.shape[0]
     bags = len(starts)
     idx = flat._data
