@@ -18,7 +18,7 @@ from .._errors import note
 from .._tensor import Tensor, _make
 from ..autograd import forward_ad as _fw
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.graph import name_saved
+from ..autograd.graph import Packed, name_saved
 from . import _out, elementwise, reduction
 from ._op import bilinear, broadcast_shapes_error, check_tensor, formula_node, record
 from .copy import contiguous
@@ -155,18 +155,50 @@ def _bmm_grad_b(g, a, b):
     return bmm(_c(a).transpose(1, 2), g)
 
 
+# -- PyTorch's sym_sizes / sym_strides of a product's operands, read from what the node keeps ----
+def _saved_operand(n, i):
+    """The operand saved at position i (no version check: only its shape and strides are read,
+    which an in-place change keeps)."""
+    saved = n._saved
+    if saved is None or saved.__class__ is Packed:
+        return n._saved_field(i, False)
+    item = saved[i]
+    return item if isinstance(item, Tensor) else n._saved_field(i, False)
+
+
+def _sym_sizes(i):
+    """``<operand>_sym_sizes``: the shape of the operand saved at position i."""
+    def get(n):
+        m = n._meta[i]
+        return tuple(m[0]) if m is not None else tuple(_saved_operand(n, i)._data.shape)
+    return get
+
+
+def _sym_strides(i):
+    """``<operand>_sym_strides``: its strides when it needs a gradient, else () (PyTorch keeps
+    them only for that input's formula)."""
+    def get(n):
+        return () if n._meta[i] is None else _saved_operand(n, i).stride()
+    return get
+
+
 # forward rules: products are linear in each factor (one term per factor with a tangent)
-_Dot = formula_node("DotBackward0", _dot_grad_a, _dot_grad_b,
-                    jvp=bilinear(lambda a, b: dot(a, b)))
-_Mv = formula_node("MvBackward0", _mv_grad_mat, _mv_grad_vec, arrays=True,
-                   jvp=bilinear(lambda a, b: mv(a, b)))
+_Dot = name_saved(formula_node("DotBackward0", _dot_grad_a, _dot_grad_b,
+                               jvp=bilinear(lambda a, b: dot(a, b))),
+                  self=0, tensor=1, needed={"self": 1, "tensor": 0})
+_Mv = name_saved(formula_node("MvBackward0", _mv_grad_mat, _mv_grad_vec, arrays=True,
+                              jvp=bilinear(lambda a, b: mv(a, b))),
+                 self=0, vec=1, needed={"self": 1, "vec": 0})
 _Mm = name_saved(formula_node("MmBackward0", _mm_grad_a, _mm_grad_b, arrays=True,
                               jvp=bilinear(lambda a, b: mm(a, b))), self=0, mat2=1,
-                 needed={"self": 1, "mat2": 0})
+                 needed={"self": 1, "mat2": 0},
+                 self_sym_sizes=_sym_sizes(0), self_sym_strides=_sym_strides(0),
+                 mat2_sym_sizes=_sym_sizes(1), mat2_sym_strides=_sym_strides(1))
 _Bmm = formula_node("BmmBackward0", _bmm_grad_a, _bmm_grad_b,
                     jvp=bilinear(lambda a, b: bmm(a, b)))
 name_saved(_Bmm, self=0, mat2=1, needed={"self": 1, "mat2": 0})
-_SqueezeRow = formula_node("SqueezeBackward4", lambda g, shape: g.reshape(shape))
+_SqueezeRow = name_saved(formula_node("SqueezeBackward4", lambda g, shape: g.reshape(shape)),
+                         self_sym_sizes=0, dim=lambda n: 0)
 
 
 def _squeeze_row(m):
@@ -455,8 +487,9 @@ def dot(input, tensor, *, _node=_Dot):
     return record(_matmul(ad, bd), _node, (input, tensor), (input, tensor))
 
 
-_Vdot = formula_node("VdotBackward0", _vdot_grad_a, lambda g, a, b: g * a,
-                     jvp=bilinear(lambda a, b: vdot(a, b)))
+_Vdot = name_saved(formula_node("VdotBackward0", _vdot_grad_a, lambda g, a, b: g * a,
+                                jvp=bilinear(lambda a, b: vdot(a, b))),
+                   self=0, other=1, needed={"self": 1, "other": 0})
 
 
 def vdot(input, other):
@@ -541,6 +574,8 @@ _Addmm = name_saved(
     formula_node("AddmmBackward0", _addmm_grad_self, _addmm_grad_m1, _addmm_grad_m2,
                  arrays=True, jvp=_addmm_jvp(lambda a, b: mm(a, b))),
     mat1=1, mat2=2, beta=3, alpha=4, needed={"mat1": 2, "mat2": 1},
+    mat1_sym_sizes=_sym_sizes(1), mat1_sym_strides=_sym_strides(1),
+    mat2_sym_sizes=_sym_sizes(2), mat2_sym_strides=_sym_strides(2),
 )
 
 
@@ -584,8 +619,11 @@ def _baddbmm_grad_b2(g, s, b1, b2, beta, alpha):
     return r * alpha if alpha != 1 else r
 
 
-_Baddbmm = formula_node("BaddbmmBackward0", _addmm_grad_self, _baddbmm_grad_b1,
-                        _baddbmm_grad_b2, jvp=_addmm_jvp(lambda a, b: bmm(a, b)))
+_Baddbmm = name_saved(
+    formula_node("BaddbmmBackward0", _addmm_grad_self, _baddbmm_grad_b1, _baddbmm_grad_b2,
+                 jvp=_addmm_jvp(lambda a, b: bmm(a, b))),
+    batch1=1, batch2=2, beta=3, alpha=4, needed={"batch1": 2, "batch2": 1},
+)
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
@@ -593,7 +631,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     prod = bmm(batch1, batch2)._data
     out = _scaled_sum(input._data, prod, beta, alpha) if prod.dtype.char not in "eE" else \
         _low_scaled_sum(input._data, _bmm_arrays, batch1._data, batch2._data, beta, alpha)
-    return record(out, _Baddbmm, (input, batch1, batch2), (input, batch1, batch2, beta, alpha))
+    return record(out, _Baddbmm, (input, batch1, batch2), (None, batch1, batch2, beta, alpha))
 
 
 # -- einsum -------------------------------------------------------------------------------------
