@@ -18,6 +18,7 @@ import numpy as np
 from .. import _dtype
 from .._dtype import from_np
 from .._tensor import _make
+from ..autograd.graph import name_saved
 from . import _inplace
 from ._op import check_tensor, formula_node, linear, record
 from .elementwise import where
@@ -162,7 +163,7 @@ def _sgn_grad(g, x, y):
     return where(x == 0, 0.0, (g - (g * y.conj()).real * y) / x.abs())
 
 
-_Sgn = formula_node("SgnBackward0", _sgn_grad)
+_Sgn = name_saved(formula_node("SgnBackward0", _sgn_grad), self=0, result=-1)
 
 
 def sgn(input):
@@ -181,7 +182,7 @@ def _angle_grad(g, x):
     return where(x == 0, 0.0, g * (x * 1j) / (x.real * x.real + x.imag * x.imag))
 
 
-_Angle = formula_node("AngleBackward0", _angle_grad)
+_Angle = name_saved(formula_node("AngleBackward0", _angle_grad), self=0)
 
 
 def angle(input):
@@ -215,8 +216,12 @@ def _pair_check(a, b, name):
     return ad, bd
 
 
-_Complex = formula_node("ComplexBackward0", lambda g: g.real, lambda g: g.imag,
-                        jvp=lambda ts, inputs, saved, out: _complex_jvp(ts, out))
+# PyTorch keeps each part that needs a gradient (its formulas read neither)
+_Complex = name_saved(
+    formula_node("ComplexBackward0", lambda g, re, im: g.real, lambda g, re, im: g.imag,
+                 jvp=lambda ts, inputs, saved, out: _complex_jvp(ts, out)),
+    real=0, imag=1,
+)
 
 
 def _complex_jvp(ts, out):
@@ -232,12 +237,13 @@ def complex(real, imag):  # noqa: A001 (torch.complex)
     out = np.empty(rd.shape, _COMPLEX_OF[rd.dtype])
     out.real = rd
     out.imag = id_
-    return record(out, _Complex, (real, imag))
+    return record(out, _Complex, (real, imag), (real if real._requires_grad else None,
+                                                 imag if imag._requires_grad else None))
 
 
 # as PyTorch writes them: through sgn(result), so a negative abs turns its gradient around
-_Polar = formula_node("PolarBackward0", lambda g, y: (g.conj() * y.sgn()).real,
-                      lambda g, y: (g.conj() * (y * 1j)).real)
+_Polar = name_saved(formula_node("PolarBackward0", lambda g, y: (g.conj() * y.sgn()).real,
+                                 lambda g, y: (g.conj() * (y * 1j)).real), result=-1)
 
 
 def polar(abs, angle):  # noqa: A002 (PyTorch's argument names)
