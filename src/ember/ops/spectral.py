@@ -26,6 +26,7 @@ import numpy as np
 from .. import _dtype
 from .._dtype import from_np
 from .._tensor import Tensor, _make, _type_name
+from ..autograd.graph import name_saved
 from ._op import formula_node, linear, record
 from .complex import conj, conj_physical, real, view_as_complex, view_as_real
 from .copy import _cast
@@ -54,8 +55,11 @@ def _c2c_grad(g, dim, normalization, forward):
     return _fft_c2c(g, dim, normalization, not forward)
 
 
-_FftC2C = formula_node("FftC2CBackward0", _c2c_grad,
-                       jvp=linear(lambda t, dim, norm, fwd: _fft_c2c(t, dim, norm, fwd)))
+_FftC2C = name_saved(
+    formula_node("FftC2CBackward0", _c2c_grad,
+                 jvp=linear(lambda t, dim, norm, fwd: _fft_c2c(t, dim, norm, fwd))),
+    dim=0, normalization=1, forward=2,
+)
 
 
 def _fft_c2c(self, dim, normalization, forward):
@@ -73,17 +77,19 @@ def _fft_c2c(self, dim, normalization, forward):
                   (dim, normalization, forward))
 
 
-def _r2c_grad(g, dim, normalization, onesided, n):
+def _r2c_grad(g, x, dim, normalization, onesided):
     if onesided:
-        missing = n - g._data.shape[dim[-1]]
+        missing = x._data.shape[dim[-1]] - g._data.shape[dim[-1]]
         if missing > 0:
             g = constant_pad_nd(g, _pad_list(g._data.ndim, dim[-1], missing))
     return real(_fft_c2c(g, dim, normalization, False))
 
 
-_FftR2C = formula_node(
-    "FftR2CBackward0", _r2c_grad,
-    jvp=linear(lambda t, dim, norm, onesided, n: _fft_r2c(t, dim, norm, onesided)))
+_FftR2C = name_saved(
+    formula_node("FftR2CBackward0", _r2c_grad,
+                 jvp=linear(lambda t, x, dim, norm, onesided: _fft_r2c(t, dim, norm, onesided))),
+    self=0, dim=1, normalization=2, onesided=3,
+)
 
 
 def _fft_r2c(self, dim, normalization, onesided):
@@ -104,7 +110,7 @@ def _fft_r2c(self, dim, normalization, onesided):
     else:
         out = np.fft.fftn(d, axes=dim, norm=_NP_FORWARD[normalization])
     return record(out.astype(ct, copy=False), _FftR2C, (self,),
-                  (dim, normalization, onesided, n))
+                  (self, dim, normalization, onesided))
 
 
 def _pad_list(ndim, axis, amount):
@@ -125,9 +131,11 @@ def _c2r_grad(g, dim, normalization, last_dim_size):
     return gi
 
 
-_FftC2R = formula_node(
-    "FftC2RBackward0", _c2r_grad,
-    jvp=linear(lambda t, dim, norm, size: _fft_c2r(t, dim, norm, size)))
+_FftC2R = name_saved(
+    formula_node("FftC2RBackward0", _c2r_grad,
+                 jvp=linear(lambda t, dim, norm, size: _fft_c2r(t, dim, norm, size))),
+    dim=0, normalization=1,
+)
 
 
 def _fft_c2r(self, dim, normalization, last_dim_size):
