@@ -25,7 +25,7 @@ from ..autograd.engine import grad as _engine_grad
 from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import enable_grad
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.graph import Node, edge, pack, saved_hooks
+from ..autograd.graph import FREED_MESSAGE, Node, edge, name_saved, pack, saved_hooks
 from . import _out, random
 from ._op import broadcast_shapes_error, check_tensor, dual_multi, unsupported
 from .creation import eye, linspace, zeros
@@ -196,6 +196,17 @@ def _node(name, rule, n_outputs=1):
                                        "n_outputs": n_outputs})
 
 
+def _output(k):
+    """A ``_saved_<name>`` field showing a linalg node's output k (kept with the saved values,
+    as PyTorch keeps the outputs its formula reads), as a tensor of the node."""
+    def get(n):
+        saved = n._saved
+        if saved is None:
+            raise RuntimeError(FREED_MESSAGE)
+        return saved[-1].unpack(n, True)[k]
+    return get
+
+
 def _record(arrays, node_cls, inputs, saved=(), diff=None):
     """The tensors around ``arrays``; a ``node_cls`` for all of them when a gradient is needed.
 
@@ -340,7 +351,7 @@ def _inv_rule(grads, outs, A):
     return (-(_mT(Ainv) @ g @ _mT(Ainv)),)
 
 
-_InvNode = _node("LinalgInvExBackward0", _inv_rule, 2)
+_InvNode = name_saved(_node("LinalgInvExBackward0", _inv_rule, 2), inverse=_output(0))
 
 
 def _singular_inv(op, info, batched):
@@ -431,7 +442,20 @@ def _solve_rule(grads, outs, A, left, vector):
     return gA, gB
 
 
-_SolveNode = _node("LinalgSolveExBackward0", _solve_rule, 2)
+def _lu_field(k, transposed=False):
+    """PyTorch's LU (k=0) or pivots (k=1), which its solve and det keep from the factorization
+    they run, computed from the saved A when read (ember's solvers do not factor A). det
+    factors A^T when A is contiguous (``transposed``), as PyTorch does."""
+    def get(n):
+        d = n._saved_field(0, False)._data
+        if transposed and d.flags.c_contiguous:
+            d = np.swapaxes(d, -1, -2)
+        return _make(_lu_np(d)[k])
+    return get
+
+
+_SolveNode = name_saved(_node("LinalgSolveExBackward0", _solve_rule, 2), A=0, left=1,
+                        result=_output(0), LU=_lu_field(0), pivots=_lu_field(1))
 
 
 def _solve_shapes(A, B, op, left=True, vectors=True):
@@ -520,7 +544,8 @@ def _det_rule(grads, outs, A):
     return (gA,)
 
 
-_DetNode = _node("LinalgDetBackward0", _det_rule)
+_DetNode = name_saved(_node("LinalgDetBackward0", _det_rule), A=0, result=_output(0),
+                      LU=_lu_field(0, True), pivots=_lu_field(1, True))
 
 
 def linalg_det(A):
@@ -542,7 +567,8 @@ def _slogdet_rule(grads, outs, A):
     return (g.unsqueeze(-1).unsqueeze(-1) * _mT(linalg_inv_ex(A)[0]),)
 
 
-_SlogdetNode = _node("LinalgSlogdetBackward0", _slogdet_rule, 2)
+_SlogdetNode = name_saved(_node("LinalgSlogdetBackward0", _slogdet_rule, 2), A=0,
+                          sign=_output(0), LU=_lu_field(0, True), pivots=_lu_field(1, True))
 
 
 def _slogdet(A, op):
@@ -597,8 +623,10 @@ def _cholesky_rule(grads, outs, upper):
     return (_cholesky_grad(g, L),)
 
 
-_CholeskyNode = _node("LinalgCholeskyExBackward0", _cholesky_rule, 2)
-_CholeskyOldNode = _node("CholeskyBackward0", _cholesky_rule)
+_CholeskyNode = name_saved(_node("LinalgCholeskyExBackward0", _cholesky_rule, 2), upper=0,
+                           L=_output(0))
+_CholeskyOldNode = name_saved(_node("CholeskyBackward0", _cholesky_rule), upper=0,
+                              result=_output(0))
 _CholeskyOldNode.jvp = staticmethod(unsupported("cholesky"))  # none in PyTorch
 
 
@@ -681,7 +709,7 @@ def cholesky(input, upper=False):
     return L[0]
 
 
-def _cholesky_solve_rule(grads, outs, L, upper):
+def _cholesky_solve_rule(grads, outs, B, L, upper):
     g = grads[0]
     if g is None:
         return None, None
@@ -694,7 +722,8 @@ def _cholesky_solve_rule(grads, outs, L, upper):
     return gB, gL
 
 
-_CholeskySolveNode = _node("CholeskySolveBackward0", _cholesky_solve_rule)
+_CholeskySolveNode = name_saved(_node("CholeskySolveBackward0", _cholesky_solve_rule), self=0,
+                                input2=1, upper=2, result=_output(0))
 
 
 def cholesky_solve(input, input2, upper=False):
@@ -712,7 +741,7 @@ def cholesky_solve(input, input2, upper=False):
         x = np.full(np.broadcast_shapes(a.shape[:-2], B._data.shape[:-2]) + B._data.shape[-2:],
                     np.nan, B._data.dtype)
     return _record((x.astype(B._data.dtype, copy=False),), _CholeskySolveNode, (B, L),
-                   (L, upper))[0]
+                   (B, L, upper))[0]
 
 
 def _cholesky_inverse_rule(grads, outs, L, upper):
@@ -725,7 +754,8 @@ def _cholesky_inverse_rule(grads, outs, L, upper):
     return ((sym @ L) if not upper else (L @ sym),)
 
 
-_CholeskyInverseNode = _node("CholeskyInverseBackward0", _cholesky_inverse_rule)
+_CholeskyInverseNode = name_saved(_node("CholeskyInverseBackward0", _cholesky_inverse_rule),
+                                  self=0, upper=1, result=_output(0))
 
 
 def cholesky_inverse(input, upper=False):
@@ -757,7 +787,9 @@ def _solve_triangular_rule(grads, outs, A, upper, left, unit):
     return _tri_mask(gA, upper, unit), gB
 
 
-_SolveTriangularNode = _node("LinalgSolveTriangularBackward0", _solve_triangular_rule)
+_SolveTriangularNode = name_saved(
+    _node("LinalgSolveTriangularBackward0", _solve_triangular_rule),
+    self=0, upper=1, left=2, unitriangular=3, result=_output(0))
 
 
 def _triangle_np(a, upper, unit):
@@ -829,7 +861,8 @@ def _eigh_rule(grads, outs, uplo):
     return (V @ inner @ Vt,)
 
 
-_EighNode = _node("LinalgEighBackward0", _eigh_rule, 2)
+_EighNode = name_saved(_node("LinalgEighBackward0", _eigh_rule, 2), eigenvalues=_output(0),
+                       eigenvectors=_output(1))
 
 
 def _eigh(A, UPLO, vectors):
@@ -947,12 +980,20 @@ def _svd_grad(gU, gS, gVh, U, S, Vh):
     return gA
 
 
-def _svd_rule(grads, outs):
+def _svd_rule(grads, outs, full_matrices):
+    # (full_matrices shows in the shapes of U and Vh, which _svd_grad reads)
     U, S, Vh = outs
     return (_svd_grad(*grads, U, S, Vh),)
 
 
-_SvdNode = _node("LinalgSvdBackward0", _svd_rule, 3)
+def _s_size(n):
+    if n._saved is None:
+        raise RuntimeError(FREED_MESSAGE)
+    return n._saved[-1].items[1][0].shape[-1]
+
+
+_SvdNode = name_saved(_node("LinalgSvdBackward0", _svd_rule, 3), full_matrices=0,
+                      U=_output(0), S=_output(1), Vh=_output(2), S_sym_argsize_minus_1=_s_size)
 
 
 def _svd_check(A, op="linalg.svd"):
@@ -999,7 +1040,7 @@ def _no_driver(driver):
 def linalg_svd(A, full_matrices=True, *, driver=None):
     _no_driver(driver)
     _svd_check(A)
-    return _Svd(_record(_svd_np(A._data, full_matrices), _SvdNode, (A,)))
+    return _Svd(_record(_svd_np(A._data, full_matrices), _SvdNode, (A,), (full_matrices,)))
 
 
 def linalg_svdvals(A, *, driver=None):
@@ -1007,7 +1048,8 @@ def linalg_svdvals(A, *, driver=None):
     _svd_check(A)
     # svd's node, S its output 1 as in PyTorch; U and Vh are outputs too (not returned): a
     # second derivative reaches them
-    return _record(_svd_np(A._data, False), _SvdNode, (A,), diff=(False, True, False))[1]
+    return _record(_svd_np(A._data, False), _SvdNode, (A,), (False,),
+                   diff=(False, True, False))[1]
 
 
 def svd(input, some=True, compute_uv=True):
@@ -1062,7 +1104,8 @@ def _qr_rule(grads, outs, mode):
     return (cat([g1, Q @ gR2], -1),)
 
 
-_QrNode = _node("LinalgQrBackward0", _qr_rule, 2)
+_QrNode = name_saved(_node("LinalgQrBackward0", _qr_rule, 2), mode=0, Q=_output(0),
+                     R=_output(1))
 
 
 def _qr(A, mode):
@@ -1155,7 +1198,7 @@ def _unpack_lu(LU):
     return L, triu(LU)[..., :k, :]
 
 
-def _lu_factor_rule(grads, outs, P):
+def _lu_factor_rule(grads, outs, P, pivot):
     g = grads[0]
     if g is None:
         return (None,)
@@ -1166,13 +1209,16 @@ def _lu_factor_rule(grads, outs, P):
     return (_lu_grad(gL, gU, P, L, U),)
 
 
-def _lu_rule(grads, outs):
+def _lu_rule(grads, outs, pivot):
     P, L, U = outs
     return (_lu_grad(grads[1], grads[2], P, L, U),)
 
 
-_LuFactorNode = _node("LinalgLuFactorExBackward0", _lu_factor_rule, 3)
-_LuNode = _node("LinalgLuBackward0", _lu_rule, 3)
+# (pivot is always True: ember refuses LU without pivoting)
+_LuFactorNode = name_saved(_node("LinalgLuFactorExBackward0", _lu_factor_rule, 3), pivot=1,
+                           LU=_output(0), pivots=_output(1))
+_LuNode = name_saved(_node("LinalgLuBackward0", _lu_rule, 3), pivot=0, P=_output(0),
+                     L=_output(1), U=_output(2))
 
 
 def _lu_check(A, op):
@@ -1191,7 +1237,7 @@ def _lu_factor(A, pivot, op):
     d = A._data
     lu, piv, info = _lu_np(d)
     P, _, _ = _unpack_np(lu, piv, d.dtype)
-    LU, pv, inf = _record((lu, piv, info), _LuFactorNode, (A,), (_make(P),),
+    LU, pv, inf = _record((lu, piv, info), _LuFactorNode, (A,), (_make(P), pivot),
                           diff=(True, False, False))
     return LU, pv, inf
 
@@ -1227,7 +1273,7 @@ def linalg_lu(A, *, pivot=True):
     d = A._data
     lu, piv, _ = _lu_np(d)
     P, L, U = _unpack_np(lu, piv, d.dtype)
-    return _Lu(_record((P, L, U), _LuNode, (A,), diff=(False, True, True)))
+    return _Lu(_record((P, L, U), _LuNode, (A,), (pivot,), diff=(False, True, True)))
 
 
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
@@ -1281,7 +1327,8 @@ def _lu_solve_rule(grads, outs, LU, pivots, P, left, adjoint):
     return gLU, gB
 
 
-_LuSolveNode = _node("LinalgLuSolveBackward0", _lu_solve_rule)
+_LuSolveNode = name_saved(_node("LinalgLuSolveBackward0", _lu_solve_rule), LU=0, pivots=1,
+                          left=3, adjoint=4, result=_output(0))
 
 
 def linalg_lu_solve(LU, pivots, B, *, left=True, adjoint=False):
@@ -1330,7 +1377,7 @@ def _pinv_rule(grads, outs, A):
     return (_pinv_grad(g, A, outs[0]),)
 
 
-_PinvNode = _node("LinalgPinvBackward0", _pinv_rule)
+_PinvNode = name_saved(_node("LinalgPinvBackward0", _pinv_rule), self=0, result=_output(0))
 
 
 def _tol(t):
@@ -1419,7 +1466,8 @@ def _lstsq_rule(grads, outs, A, B, vector):
     return gA, gB
 
 
-_LstsqNode = _node("LinalgLstsqBackward0", _lstsq_rule, 4)
+_LstsqNode = name_saved(_node("LinalgLstsqBackward0", _lstsq_rule, 4), self=0, b=1,
+                        solution=_output(0))
 
 
 def linalg_lstsq(A, B, rcond=None, *, driver=None):
@@ -1518,7 +1566,7 @@ def _matrix_exp_rule(grads, outs, A):
     return (big[..., :n, n:],)
 
 
-_MatrixExpNode = _node("LinalgMatrixExpBackward0", _matrix_exp_rule)
+_MatrixExpNode = name_saved(_node("LinalgMatrixExpBackward0", _matrix_exp_rule), self=0)
 
 
 def linalg_matrix_exp(A):
@@ -1541,7 +1589,8 @@ def _cross_rule(grads, outs, a, b, dim):
     return linalg_cross(b, g, dim=dim), linalg_cross(g, a, dim=dim)
 
 
-_CrossNode = _node("LinalgCrossBackward0", _cross_rule)
+_CrossNode = name_saved(_node("LinalgCrossBackward0", _cross_rule), self=0, other=1, dim=2,
+                        needed={"self": 1, "other": 0})
 
 
 def linalg_cross(input, other, *, dim=-1):
@@ -1626,7 +1675,8 @@ def _householder_rule(grads, outs, A, tau):
     return _engine_grad(out, (a, t), g, create_graph=create, allow_unused=True)
 
 
-_HouseholderNode = _node("LinalgHouseholderProductBackward0", _householder_rule)
+_HouseholderNode = name_saved(_node("LinalgHouseholderProductBackward0", _householder_rule),
+                              input=0, tau=1, result=_output(0))
 
 
 def linalg_householder_product(A, tau):
@@ -1986,7 +2036,8 @@ def linalg_cond(A, p=None):
         return _make(np.zeros(A._data.shape[:-2], A._data.dtype))
     if p is None or p in (2, -2):
         s = linalg_svdvals(A)
-        first, last = s[..., :1], s[..., -1:]
+        k = s._data.shape[-1]
+        first, last = s.narrow(-1, 0, 1), s.narrow(-1, k - 1, 1)  # as PyTorch's cond
         return (first / last if p != -2 else last / first).squeeze(-1)
     # a singular matrix's condition number is inf, as in PyTorch (its inverse filled with inf
     # there; ember fills zeros and sets the result, so the nuclear norm's SVD stays finite)
@@ -2063,7 +2114,8 @@ def _ormqr_rule(grads, outs, A, tau, C, left, transpose):
     return _engine_grad(out, ins, g, create_graph=create, allow_unused=True)
 
 
-_OrmqrNode = _node("OrmqrBackward0", _ormqr_rule)
+_OrmqrNode = name_saved(_node("OrmqrBackward0", _ormqr_rule), self=0, input2=1, input3=2,
+                        left=3, transpose=4, result=_output(0))
 _OrmqrNode.jvp = staticmethod(unsupported("ormqr"))  # none in PyTorch
 
 
