@@ -928,15 +928,24 @@ _kernel_saved(_K_index_copy, _index_copy, needed={"source": 1}, dim="dim", index
 
 
 _K_index_fill = kernel_node("IndexFillBackward0")  # PyTorch's kernel: one node
+_K_index_fill_tensor = kernel_node("IndexFillBackward1")  # (the Tensor value's overload)
 
 
 def index_fill(input, dim, index, value):
+    if isinstance(value, Tensor):
+        return as_kernel(_K_index_fill_tensor, (input, value), _index_fill, input, dim, index,
+                         value)
     return as_kernel(_K_index_fill, (input,), _index_fill, input, dim, index, value)
 
 
 def _index_fill(input, dim, index, value):
     out = input.clone()
     idx = [slice(None)] * input.dim()
+    if isinstance(value, Tensor) and input.dim():
+        # each place once: the value's gradient sums a repeated index's slice once (PyTorch's)
+        n, a = input.shape[dim], index._data.reshape(-1)
+        if a.size and -n <= a.min() and a.max() < n:
+            index = _make(np.unique(a % n))
     idx[dim] = index
     if input.dim() == 0:
         idx = []
@@ -945,6 +954,7 @@ def _index_fill(input, dim, index, value):
 
 
 _kernel_saved(_K_index_fill, _index_fill, dim="dim", index="index")
+_kernel_saved(_K_index_fill_tensor, _index_fill, dim="dim", index="index")
 
 
 _K_masked_scatter = kernel_node("MaskedScatterBackward0")  # PyTorch's kernel: one node
