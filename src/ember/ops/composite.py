@@ -594,8 +594,7 @@ _BOOL = from_np[np.dtype(np.bool_)]
 
 
 def _slices(t, dim):
-    lead = (slice(None),) * dim
-    return t[lead + (slice(0, -1),)], t[lead + (slice(1, None),)]
+    return shape.slice_dim(t, dim, 0, -1), shape.slice_dim(t, dim, 1)
 
 
 def _spacings(y, x, dim, name):
@@ -1024,8 +1023,8 @@ def vander(x, N=None, increasing=False):
     elif n > 0:
         result.fill_(1)
         if n > 1:
-            result[:, 1:].copy_(x.unsqueeze(1))
-            result[:, 1:].copy_(result[:, 1:].cumprod(1))
+            shape.slice_dim(result, 1, 1).copy_(x.unsqueeze(1))
+            shape.slice_dim(result, 1, 1).copy_(shape.slice_dim(result, 1, 1).cumprod(1))
     return result if increasing else result.flip(1)
 
 

@@ -152,8 +152,15 @@ def unsafe_view(input, shape):
 # expand and its reverse, sum_to (the engine sums broadcast gradients back with it)
 _Expand = formula_node("ExpandBackward0", lambda g, shape: sum_to(g, shape), arrays=True)
 # PyTorch sums with keepdim and names the node as sum over dims does
-_SumTo = formula_node("SumBackward1", lambda g, shape: _expand_to(g, shape), arrays=True,
+_SumTo = formula_node("SumBackward1", lambda g, shape, size: _expand_to(g, shape), arrays=True,
                       jvp=lambda ts, inputs, saved, out: sum_to(ts[0], out._data.shape))
+
+
+def _summed_dims(shape, size):
+    """The dims sum_to sums over (PyTorch's: the leading ones, and those size keeps as 1)."""
+    lead = len(shape) - len(size)
+    return tuple(range(lead)) + tuple(i for i in range(lead, len(shape))
+                                      if size[i - lead] == 1 and shape[i] != 1)
 
 
 def _expand_to(g, shape):
@@ -167,7 +174,7 @@ def sum_to(g, shape):
     if g.__class__ is np.ndarray:  # a first-order backward (see FormulaNode.arrays)
         return sum_to_array(g, shape)
     d = g._data
-    return record(sum_to_array(d, shape), _SumTo, (g,), (d.shape,))
+    return record(sum_to_array(d, shape), _SumTo, (g,), (d.shape, shape))
 
 
 def _sum_to_size(self, *size):
@@ -243,8 +250,8 @@ def unsqueeze(input, dim):
 
 
 _Squeeze = formula_node("SqueezeBackward0", lambda g, shape: g.reshape(shape))
-_SqueezeDim = formula_node("SqueezeBackward1", lambda g, shape: g.reshape(shape))
-_SqueezeDims = formula_node("SqueezeBackward2", lambda g, shape: g.reshape(shape))
+_SqueezeDim = formula_node("SqueezeBackward1", lambda g, shape, dim: g.reshape(shape))
+_SqueezeDims = formula_node("SqueezeBackward2", lambda g, shape, dim: g.reshape(shape))
 
 
 def squeeze(input, dim=None):
@@ -252,13 +259,21 @@ def squeeze(input, dim=None):
     if dim is None:
         out = d.reshape(tuple(s for s in d.shape if s != 1))
         return as_view(input, out, _Squeeze, (d.shape,))
+    one, dims = _squeeze_dims(d, dim)
+    axes = set(dims) if d.ndim else set()
+    out = d.reshape(tuple(s for i, s in enumerate(d.shape) if not (i in axes and s == 1)))
+    if one:
+        return as_view(input, out, _SqueezeDim, (d.shape, dims[0]))
+    return as_view(input, out, _SqueezeDims, (d.shape, dims))
+
+
+def _squeeze_dims(d, dim):
+    """(whether dim is one int, the dims it names wrapped) for squeeze(dim) of the array d."""
     if not isinstance(dim, (int, tuple, list)):  # int or int list: a one-element tensor too
         v = as_int(dim)
         dim = _dim_int(dim) if v is None else v
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    axes = {_wrap_dim(x, d.ndim) for x in dims} if d.ndim else set()
-    out = d.reshape(tuple(s for i, s in enumerate(d.shape) if not (i in axes and s == 1)))
-    return as_view(input, out, _SqueezeDim if isinstance(dim, int) else _SqueezeDims, (d.shape,))
+    return isinstance(dim, int), tuple(_wrap_dim(x, d.ndim) for x in dims) if d.ndim else dims
 
 
 _Transpose = formula_node("TransposeBackward0", lambda g, a, b: g.transpose(a, b))
@@ -323,9 +338,53 @@ def key_view(input, key, view_cls):
     return as_view(input, d[key], view_cls, (d.shape, key, view_cls))
 
 
-def _key_view_grad(g, shape, key, view_cls):
+def _key_view_grad(g, shape, key, view_cls, args=None):
     return _embed(g, shape, key, view_cls)
 
+
+def _key_item(node):
+    """(dim, item) of the select or slice view ``node`` records: the int or the slice of its
+    key, and the input dim it applies to (a slice covering its whole dim counts only when the
+    key has nothing else, as PyTorch records x[0:n] as a slice)."""
+    shape, key = node._saved_field(0, False), node._saved_field(1, False)
+    pos, first = 0, None
+    for k in key:
+        if k is Ellipsis:
+            break
+        if k is None:
+            continue
+        if k.__class__ is not slice:
+            return pos, k
+        if first is None:
+            first = (pos, k)
+        if not (k.start in (None, 0) and k.step in (None, 1)
+                and (k.stop is None or k.stop >= shape[pos])):
+            return pos, k
+        pos += 1
+    return first
+
+
+def _key_none_dim(node):
+    """The output dim at which the unsqueeze view ``node`` records puts its new dim."""
+    pos = 0
+    for k in node._saved_field(1, False):
+        if k is None:
+            return pos
+        if k.__class__ is slice:
+            pos += 1
+    return pos
+
+
+_INT64_MAX = 2 ** 63 - 1  # PyTorch's end of a slice indexed without one
+
+
+def _slice_args(node):
+    """(dim, start, end, step) of the slice view ``node`` records, as PyTorch keeps them."""
+    saved = node.unpack_saved()
+    if len(saved) > 3:  # slice_dim's
+        return saved[3]
+    dim, k = _key_item(node)
+    return dim, k.start or 0, _INT64_MAX if k.stop is None else k.stop, k.step or 1
 
 _Embed = formula_node("SliceBackwardBackward0", lambda g, key, cls: key_view(g, key, cls))
 _Select = formula_node("SelectBackward0", _key_view_grad)
@@ -345,6 +404,16 @@ def select(input, dim, index):
             f"dimension {dim}"
         )
     return key_view(input, (slice(None),) * dim + (index % n,), _Select)
+
+
+def slice_dim(input, dim, start=None, end=None, step=1):
+    """PyTorch's aten::slice: input[start:end:step] along dim, a view, recorded as PyTorch's
+    own composite ops record it (their ``end`` None where they give none, which a Python
+    index shows as 2**63 - 1)."""
+    d = input._data
+    dim = _wrap_dim(dim, d.ndim)
+    key = (slice(None),) * dim + (slice(start, end, step), Ellipsis)
+    return as_view(input, d[key], _Slice, (d.shape, key, _Slice, (dim, start or 0, end, step)))
 
 
 def narrow(input, dim, start, length):
@@ -776,7 +845,7 @@ class _MultiView(Node):
     __slots__ = ("n_outputs",)
 
     def apply(self, grads, create_graph):
-        shape, dim, sizes = self.unpack_saved()
+        shape, dim, sizes = self.unpack_saved()[:3]
         dt = self._meta[0][1]
         filled = []
         for g, n in zip(grads, sizes):
@@ -820,8 +889,11 @@ _UNSAFE = {SplitBackward0: UnsafeSplitBackward0,
            SplitWithSizesBackward0: UnsafeSplitWithSizesBackward0}
 
 
-def _multi_view(input, arrays, node_cls, dim, sizes):
+def _multi_view(input, arrays, node_cls, dim, sizes, split_size=None):
+    """The parts ``arrays`` of input along dim as one node's outputs; the node saves (shape,
+    dim, sizes, split_size) (``split_size``: split's int argument, None otherwise)."""
     d = input._data
+    saved = (d.shape, dim, sizes, split_size)
     outs = [_make(a) for a in arrays]
     if node_cls not in _UNSAFE.values():  # unsafe_split's parts are not tracked as views
         root = input if input._base is None else input._base
@@ -830,14 +902,14 @@ def _multi_view(input, arrays, node_cls, dim, sizes):
             o._base = root
             o._vv = input._version[0]
     if _grad_state.enabled and input._requires_grad:
-        node = node_cls((edge(input),), [(d.shape, d.dtype)], (d.shape, dim, sizes))
+        node = node_cls((edge(input),), [(d.shape, d.dtype)], saved)
         node.n_outputs = len(outs)
         for i, o in enumerate(outs):
             o._requires_grad = True
             o._grad_fn = node
             o._output_nr = i
     if _fw.state.active:
-        _multi_view_tangents(input, outs, node_cls, (d.shape, dim, sizes))
+        _multi_view_tangents(input, outs, node_cls, saved)
     return tuple(outs)
 
 
@@ -895,7 +967,7 @@ def split(tensor, split_size_or_sections, dim=0, *, _unsafe=False):
         arrays.append(d[pre + (slice(start, start + s),)])
         start += s
     return _multi_view(tensor, arrays, _UNSAFE[node_cls] if _unsafe else node_cls, dim,
-                       tuple(sizes))
+                       tuple(sizes), size if node_cls is SplitBackward0 else None)
 
 
 def chunk(input, chunks, dim=0, *, _unsafe=False):
@@ -958,8 +1030,8 @@ _Transpose1 = formula_node("TransposeBackward1", lambda g, a, b: g.transpose(a, 
 _T1 = formula_node("TBackward1", lambda g: g.t())
 _Unsqueeze1 = formula_node("UnsqueezeBackward1", lambda g, dim: g.squeeze(dim))
 _Squeeze3 = formula_node("SqueezeBackward3", lambda g, shape: g.reshape(shape))
-_Squeeze4 = formula_node("SqueezeBackward4", lambda g, shape: g.reshape(shape))
-_Squeeze5 = formula_node("SqueezeBackward5", lambda g, shape: g.reshape(shape))
+_Squeeze4 = formula_node("SqueezeBackward4", lambda g, shape, dim: g.reshape(shape))
+_Squeeze5 = formula_node("SqueezeBackward5", lambda g, shape, dim: g.reshape(shape))
 
 
 # -- meshgrid, repeat_interleave, Tensor.unfold ---------------------------------------------
@@ -1263,8 +1335,11 @@ def unsqueeze_(self, dim):
 def squeeze_(self, dim=None):
     d = self._data
     out = squeeze(_make(d), dim)._data  # the same checks and shape as squeeze
-    node = _Squeeze3 if dim is None else _Squeeze4 if isinstance(dim, int) else _Squeeze5
-    return _view_inplace(self, out, node, (d.shape,), "squeeze_")
+    if dim is None:
+        return _view_inplace(self, out, _Squeeze3, (d.shape,), "squeeze_")
+    one, dims = _squeeze_dims(d, dim)
+    return _view_inplace(self, out, _Squeeze4 if one else _Squeeze5,
+                         (d.shape, dims[0] if one else dims), "squeeze_")
 
 
 TENSOR_METHODS = {
@@ -1299,12 +1374,45 @@ name_saved(_Transpose, dim0=0, dim1=1)
 name_saved(_Permute, dims=0)
 name_saved(CatBackward0, dim=0)
 name_saved(StackBackward0, dim=0)
+name_saved(_Reshape, self_sym_sizes=0)
+for _cls in (_SqueezeDim, _SqueezeDims, _Squeeze4, _Squeeze5):
+    name_saved(_cls, self_sym_sizes=0, dim=1)
+name_saved(_Squeeze3, self_sym_sizes=0)
+name_saved(_Transpose1, dim0=0, dim1=1)
+name_saved(_Unsqueeze1, dim=0)
+name_saved(_SumTo, self_sym_sizes=0, dim=lambda n: _summed_dims(*n._saved_field(slice(0, 2),
+                                                                             False)),
+           keepdim=lambda n: True)
+name_saved(_Repeat, self_sym_sizes=0, repeats=1)
+name_saved(_Flip, dims=0)
+name_saved(_Roll, shifts=0, dims=1)
+name_saved(_RollFlat, shifts=lambda n: (n._saved_field(0, False),), dims=lambda n: ())
+for _cls in (_Tril, _Triu):
+    name_saved(_cls, diagonal=0)
+for _cls in (_Diagonal, _DiagCopy):
+    name_saved(_cls, self_sym_sizes=0, offset=1, dim1=2, dim2=3)
+# diag of a vector is diag_embed(input, offset, -2, -1): the dims of the 2-d output, wrapped
+name_saved(_DiagEmbed, offset=0, dim1=lambda n: 0, dim2=lambda n: 1)
+name_saved(_Unfold, self_sym_sizes=0, dimension=1, size=2, step=3)
+name_saved(_UnfoldBackward, dim=0, size=1, step=2)
+name_saved(_Select, self_sym_sizes=0, dim=lambda n: _key_item(n)[0])
+name_saved(_Slice, self_sym_sizes=0, dim=lambda n: _slice_args(n)[0])
+name_saved(_Select, index=lambda n: _key_item(n)[1])
+name_saved(_UnsqueezeKey, dim=_key_none_dim)
+name_saved(_Slice, start=lambda n: _slice_args(n)[1], end=lambda n: _slice_args(n)[2],
+           step=lambda n: _slice_args(n)[3])
+for _cls in (SplitBackward0, UnsafeSplitBackward0):
+    name_saved(_cls, self_sym_sizes=0, dim=1, split_size=3)
+for _cls in (SplitWithSizesBackward0, UnsafeSplitWithSizesBackward0):
+    name_saved(_cls, self_sym_sizes=0, dim=1, split_sizes=2)
+name_saved(UnbindBackward0, dim=1)
 
 
 # -- constant padding (torch.constant_pad_nd; exported by ops/padding.py, used by conv) --
 _ConstantPad = formula_node("ConstantPadNdBackward0",
                             lambda g, pads: _constant_pad(g, tuple(-p for p in pads), 0),
                             jvp=linear(lambda t, pads: _constant_pad(t, pads, 0)))
+name_saved(_ConstantPad, pad=0)
 
 
 def _constant_pad(input, pads, value):
