@@ -169,6 +169,9 @@ _PADDING = ("zeros", "border", "reflection")
 _GridSampler2D = kernel_node("GridSampler2DBackward0")
 _GridSampler3D = kernel_node("GridSampler3DBackward0")
 _AffineGridGenerator = kernel_node("AffineGridGeneratorBackward0")
+for _cls in (_GridSampler2D, _GridSampler3D):
+    _nn_sampling.name_grid_sampler(_cls, _nn_sampling.grid_sample)
+_nn_sampling.name_affine_grid(_AffineGridGenerator, _nn_sampling.affine_grid)
 
 
 def _bool_arg(v, fname, name, pos):

@@ -19,10 +19,12 @@ from .._errors import note
 from .._tensor import Tensor
 from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import state as _grad_state
+from ..autograd.graph import name_saved
 from ._nn_common import as_kernel, kernel_node, shape_list
 from ._op import check_tensor, formula_node, record, refuse_tangents
 from .creation import zeros
 from .linalg import _cpp, _word
+from .pooling import kernel_ints, kernel_saved
 from .shape import cat, constant_pad_nd, narrow, permute, reshape, squeeze, unsqueeze
 
 # the ones PyTorch also has at the top level (torch.conv2d, ...)
@@ -297,6 +299,35 @@ _ConvWeightBackward = formula_node(
     lambda gw, x, g, sp: _conv_input(g, gw, None, sp),
     lambda gw, x, g, sp: _conv(x, gw, None, sp),
 )
+
+
+# what PyTorch's ConvolutionBackward0 shows as grad_fn._saved_*, read from the spec (per
+# spatial dim, as the op was given them; a 1-D convolution's plane has a height of 1)
+def _per_dim(node, h, w):
+    sp = node._saved_field(2, False)
+    return (getattr(sp, w),) if sp.nd == 1 else (getattr(sp, h), getattr(sp, w))
+
+
+def _output_padding(node):
+    """A transposed convolution's output_padding: what its output has beyond the size its
+    input, stride, padding and dilation give (its spec is the forward convolution's)."""
+    sp = node._saved_field(2, False)
+    return tuple(o - ((i - 1) * s - 2 * p + d * (k - 1) + 1) for o, i, s, p, d, k in
+                 ((sp.h, sp.ho, sp.sh, sp.ph0, sp.dh, sp.kh),
+                  (sp.w, sp.wo, sp.sw, sp.pw0, sp.dw, sp.kw))[2 - sp.nd:])
+
+
+for _cls, _transposed in ((_Convolution, False), (_ConvTranspose, True)):
+    name_saved(
+        _cls, input=0, weight=1,
+        stride=lambda n: _per_dim(n, "sh", "sw"), padding=lambda n: _per_dim(n, "ph0", "pw0"),
+        dilation=lambda n: _per_dim(n, "dh", "dw"),
+        groups=lambda n: n._saved_field(2, False).groups,
+        transposed=lambda n, t=_transposed: t,
+        output_padding=_output_padding if _transposed else
+        lambda n: (0,) * n._saved_field(2, False).nd,
+        # the bias's size, (0,) without one (ember knows it where the bias requires grad)
+        bias_sym_sizes_opt=lambda n: (0,) if n._meta[2] is None else n._meta[2][0])
 
 
 # -- planning -----------------------------------------------------------------------------------
@@ -693,3 +724,25 @@ def _conv_tbc(input, weight, bias, pad):
 
 
 _K_conv_tbc = kernel_node("ConvTbcBackward0")  # PyTorch's kernel: one node
+
+
+def _kernel_padding(node, a):
+    p = a["padding"]
+    return (0,) * 3 if isinstance(p, str) else kernel_ints("padding", 3)(node, a)
+
+
+def _kernel_bias_sizes(node, a):
+    b = a["bias"]
+    return (0,) if b is None else tuple(b.shape)
+
+
+for _cls, _fn, _transposed in ((_K_conv3d, _conv3d, False),
+                               (_K_conv_transpose3d, _conv_transpose3d, True)):
+    kernel_saved(
+        _cls, _fn, input="input", weight="weight", stride=kernel_ints("stride", 3),
+        padding=_kernel_padding, dilation=kernel_ints("dilation", 3), groups="groups",
+        transposed=lambda node, a, t=_transposed: t,
+        output_padding=kernel_ints("output_padding", 3) if _transposed else
+        lambda node, a: (0, 0, 0),
+        bias_sym_sizes_opt=_kernel_bias_sizes)
+kernel_saved(_K_conv_tbc, _conv_tbc, self="input", weight="weight", bias="bias", pad="pad")

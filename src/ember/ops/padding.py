@@ -4,6 +4,7 @@ local_response_norm (an average over zero-padded neighbouring channels)."""
 import numpy as np
 
 from .._tensor import Tensor
+from ..autograd.graph import name_saved
 from ._nn_common import linear_map, node_pair, shape_list
 from ._op import check_tensor
 from .pooling import avg_pool2d, avg_pool3d
@@ -18,7 +19,7 @@ class _GatherPlan:
     """reflect / replicate / circular padding: each padded axis reads the input at an index
     array; the adjoint adds the border gradients back onto the positions they came from."""
 
-    __slots__ = ("axes", "nodes")  # axes: (axis, index array, lo, size)
+    __slots__ = ("axes", "nodes", "pads")  # axes: (axis, index array, lo, size)
 
     def forward(self, a):
         for ax, idx, _, _ in self.axes:
@@ -56,7 +57,9 @@ def _pad_nodes(mode, n):
         if name is None:
             _PAD_NODES[key] = node_pair("CircularPad")  # PyTorch records CopySlices there
         else:
-            _PAD_NODES[key] = node_pair(f"{name}{n}D")
+            _PAD_NODES[key] = nodes = node_pair(f"{name}{n}D")
+            # PyTorch's grad_fn._saved_*: the input (kept by the node) and the pads given
+            name_saved(nodes[0], self=2, padding=lambda node: node._saved_field(0, False).pads)
     return _PAD_NODES[key]
 
 
@@ -117,8 +120,9 @@ def pad(input, pad, mode="constant", value=None):
             pos = pos % size
         axes.append((ax, pos, lo, size))
     plan.axes = axes
+    plan.pads = pads
     plan.nodes = _pad_nodes(mode, n)
-    return linear_map(input, plan, False)
+    return linear_map(input, plan, False, keep=input if mode != "circular" else None)
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):

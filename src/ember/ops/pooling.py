@@ -6,12 +6,15 @@ of 1. Pooling is linear in its input once the max positions are fixed: each plan
 forward array map and its adjoint (see ``linear_map``), so second derivatives work.
 """
 
+import inspect
 import math
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .._tensor import Tensor, _make
+from ..autograd.grad_mode import no_grad
+from ..autograd.graph import FREED_MESSAGE, name_saved
 from ._nn_common import as_kernel, kernel_node, linear_map, node_pair, shape_list
 from ._op import check_tensor, record
 from .linalg import _word
@@ -48,7 +51,7 @@ class _WindowPlan(_Planes):
     """Regular windows: kernel (kh, kw), stride, padding (ph, pw) plus the extra right/bottom
     border that ceil_mode windows reach (hi_h, hi_w), dilation."""
 
-    __slots__ = ("kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw", "hi_h", "hi_w")
+    __slots__ = ("kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw", "hi_h", "hi_w", "given")
 
     def _slices(self):
         he, we = self.sh * (self.ho - 1) + 1, self.sw * (self.wo - 1) + 1
@@ -220,6 +223,9 @@ class _IndexPlan(_Planes):
 
     __slots__ = ("flat",)
 
+    def flat_indices(self):
+        return self._out(self.flat, self.ho, self.wo)
+
     def forward(self, a):
         x3 = self._in3(a)
         b = x3.shape[0]
@@ -374,6 +380,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """The maximum over each kernel_size window (stride defaults to kernel_size)."""
     plan = _pool_plan(_MaxPlan, input, kernel_size, stride, padding, dilation, ceil_mode,
                       _MAX_NODES, "max_pool2d")
+    plan.given = (kernel_size, stride, padding, dilation, ceil_mode)  # as grad_fn shows them
     return _max_result(input, plan, return_indices)
 
 
@@ -440,6 +447,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     """The mean over each kernel_size window (stride defaults to kernel_size)."""
     plan = _pool_plan(_AvgPlan, input, kernel_size, stride, padding, None, ceil_mode,
                       _AVG_NODES, "avg_pool2d")
+    plan.given = (kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
     d = input._data
     div_dtype = d.dtype if d.dtype.kind in "fV" else np.dtype(np.float64)
     plan.div = _avg_divisor(plan, count_include_pad, divisor_override, div_dtype)
@@ -561,7 +569,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     out = _adaptive_max_arr(d.reshape(-1, h, w), plan)
     t = record(plan._out(out, ho, wo), plan.nodes[0], (input,), (plan, False, input))
     if return_indices:
-        return t, _make(plan._out(plan.flat, ho, wo))
+        return t, _make(plan.flat_indices())
     return t
 
 
@@ -1099,3 +1107,96 @@ def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, out
 
 FUNCTIONAL += ["fractional_max_pool2d", "fractional_max_pool2d_with_indices",
                "fractional_max_pool3d", "fractional_max_pool3d_with_indices"]
+
+
+# -- what the pooling nodes show as PyTorch's grad_fn._saved_* --------------------------------
+def _int_list(v, n):
+    """An int[n] argument as PyTorch's node keeps it: an int repeated n times, a sequence as
+    given, an omitted one (None) empty."""
+    if v is None:
+        return ()
+    return (v,) * n if isinstance(v, int) else tuple(v)
+
+
+def _plan_arg(i, ints=True):
+    """A field: the argument i of those a planned pooling op keeps on its plan (``ints``: an
+    int[2] argument, shown as PyTorch keeps it)."""
+    if ints:
+        return lambda node: _int_list(node._saved_field(0, False).given[i], 2)
+    return lambda node: node._saved_field(0, False).given[i]
+
+
+def _plan_indices(node):
+    return _make(node._saved_field(0, False).flat_indices())
+
+
+name_saved(_MAX_NODES[0], self=2, result1=_plan_indices, kernel_size=_plan_arg(0),
+           stride=_plan_arg(1), padding=_plan_arg(2), dilation=_plan_arg(3),
+           ceil_mode=_plan_arg(4, False))
+name_saved(_AVG_NODES[0], self=2, kernel_size=_plan_arg(0), stride=_plan_arg(1),
+           padding=_plan_arg(2), ceil_mode=_plan_arg(3, False),
+           count_include_pad=_plan_arg(4, False), divisor_override=_plan_arg(5, False))
+name_saved(_ADAPTIVE_AVG_NODES[0], self=2)
+name_saved(_ADAPTIVE_MAX_NODES[0], self=2, result1=_plan_indices)
+
+
+def kernel_saved(node_cls, fn, **fields):
+    """Name PyTorch's ``grad_fn._saved_<field>`` of a kernel node (``as_kernel``) from the
+    call it holds: each field is a parameter name of ``fn`` (the value it was called with, or
+    its default), or a function of the node and those arguments (a dict). Read after a
+    backward freed the call, a field raises, as PyTorch's saved tensors do."""
+    signature = inspect.signature(fn)
+
+    def arguments(node):
+        inner = node._inner
+        if inner is None:
+            raise RuntimeError(FREED_MESSAGE)
+        bound = signature.bind(*inner[1], **inner[2])
+        bound.apply_defaults()
+        return bound.arguments
+
+    def field(f):
+        if isinstance(f, str):
+            return lambda node: arguments(node)[f]
+        return lambda node: f(node, arguments(node))
+
+    return name_saved(node_cls, **{k: field(f) for k, f in fields.items()})
+
+
+def kernel_ints(name, n):
+    """A kernel field: the int[n] argument ``name`` as PyTorch's node keeps it."""
+    return lambda node, a: _int_list(a[name], n)
+
+
+def kernel_output(k):
+    """A kernel field: the kernel's output k (outside the graph)."""
+    return lambda node, a: node._inner[5][k].detach()
+
+
+def _pool_indices(node, a):
+    """result1 of a max pooling kernel: the indices it returned, or (when it was not asked
+    for them) the ones it finds again."""
+    if a["return_indices"]:
+        return node._inner[5][1]
+    with no_grad():
+        return node._inner[0](**{**a, "return_indices": True})[1]
+
+
+kernel_saved(_K_max_pool3d, _max_pool3d, self="input", result1=_pool_indices,
+             kernel_size=kernel_ints("kernel_size", 3), stride=kernel_ints("stride", 3),
+             padding=kernel_ints("padding", 3), dilation=kernel_ints("dilation", 3),
+             ceil_mode="ceil_mode")
+kernel_saved(_K_avg_pool3d, _avg_pool3d, self="input", kernel_size=kernel_ints("kernel_size", 3),
+             stride=kernel_ints("stride", 3), padding=kernel_ints("padding", 3),
+             ceil_mode="ceil_mode", count_include_pad="count_include_pad",
+             divisor_override="divisor_override")
+kernel_saved(_K_adaptive_avg_pool3d, _adaptive_avg_pool3d, self="input")
+kernel_saved(_K_adaptive_max_pool3d, _adaptive_max_pool3d, self="input",
+             result1=_pool_indices)
+for _cls in _K_max_unpool.values():
+    kernel_saved(_cls, _scatter_back,
+                 indices=lambda node, a: _make(a["idx"].reshape(a["input"]._data.shape)))
+for _cls in _K_fractional.values():
+    kernel_saved(_cls, _fractional_windows, self="input",
+                 kernel_size=lambda node, a: tuple(a["k"]),
+                 output_size=lambda node, a: tuple(a["outs"]), result1=kernel_output(1))

@@ -23,6 +23,7 @@ from .pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
     adaptive_avg_pool3d,
+    kernel_saved,
 )
 
 __all__ = ["channel_shuffle", "native_channel_shuffle", "pixel_shuffle", "pixel_unshuffle"]
@@ -608,3 +609,55 @@ def _grid_sample(input, grid, mode, padding_mode, align_corners):
         term = tap(idx) * w.unsqueeze(1)
         total = term if total is None else total + term
     return total
+
+
+# -- what the nodes show as PyTorch's grad_fn._saved_* (read from the call each node holds) --
+def _pair_arg(name):
+    return lambda node, a: _pair(a[name])
+
+
+kernel_saved(_K_pixel_shuffle, _pixel_shuffle, upscale_factor="upscale_factor")
+kernel_saved(_K_pixel_unshuffle, _pixel_unshuffle, downscale_factor="downscale_factor")
+kernel_saved(_K_channel_shuffle, _channel_shuffle, groups="groups")
+kernel_saved(_K_unfold, _unfold, kernel_size=_pair_arg("kernel_size"),
+             dilation=_pair_arg("dilation"), padding=_pair_arg("padding"),
+             stride=_pair_arg("stride"),
+             self_sym_argsize_minus_1=lambda node, a: a["input"].shape[-1],
+             self_sym_argsize_minus_2=lambda node, a: a["input"].shape[-2])
+kernel_saved(_K_fold, _fold, kernel_size=_pair_arg("kernel_size"),
+             dilation=_pair_arg("dilation"), padding=_pair_arg("padding"),
+             stride=_pair_arg("stride"))
+
+_SCALE_NAMES = {1: ("scales",), 2: ("scales_h", "scales_w"),
+                3: ("scales_d", "scales_h", "scales_w")}
+for (_mode, _nd), _cls in _K_upsample.items():
+    _fields = {"self_sym_sizes": lambda node, a: tuple(a["x"].shape),
+               "output_size": lambda node, a: tuple(a["outs"])}
+    for _i, _name in enumerate(_SCALE_NAMES[_nd]):
+        _fields[_name] = lambda node, a, i=_i: a["scales"][i]
+    if _mode not in ("nearest", "nearest-exact"):
+        _fields["align_corners"] = "align_corners"
+    kernel_saved(_cls, _resample, **_fields)
+
+
+def name_grid_sampler(node_cls, fn):
+    """The saved fields of a grid sampler node whose call is ``fn(input, grid, mode,
+    padding_mode, align_corners)`` (the modes as PyTorch's integer codes)."""
+    kernel_saved(node_cls, fn, input="input", grid="grid",
+                 interpolation_mode=lambda node, a: ("bilinear", "nearest",
+                                                     "bicubic").index(a["mode"]),
+                 padding_mode=lambda node, a: ("zeros", "border",
+                                               "reflection").index(a["padding_mode"]),
+                 align_corners="align_corners")
+
+
+def name_affine_grid(node_cls, fn):
+    """The saved fields of an affine grid node whose call is ``fn(theta, size,
+    align_corners)``."""
+    kernel_saved(node_cls, fn, size=lambda node, a: tuple(a["size"]),
+                 align_corners="align_corners")
+
+
+for _cls in _K_grid_sampler.values():
+    name_grid_sampler(_cls, _grid_sample)
+name_affine_grid(_K_affine_grid, _affine_grid)

@@ -1380,8 +1380,8 @@ for _cls in (_SqueezeDim, _SqueezeDims, _Squeeze4, _Squeeze5):
 name_saved(_Squeeze3, self_sym_sizes=0)
 name_saved(_Transpose1, dim0=0, dim1=1)
 name_saved(_Unsqueeze1, dim=0)
-name_saved(_SumTo, self_sym_sizes=0, dim=lambda n: _summed_dims(*n._saved_field(slice(0, 2),
-                                                                             False)),
+name_saved(_SumTo, self_sym_sizes=0,
+           dim=lambda n: _summed_dims(n._saved_field(0, False), n._saved_field(1, False)),
            keepdim=lambda n: True)
 name_saved(_Repeat, self_sym_sizes=0, repeats=1)
 name_saved(_Flip, dims=0)
@@ -1395,12 +1395,12 @@ for _cls in (_Diagonal, _DiagCopy):
 name_saved(_DiagEmbed, offset=0, dim1=lambda n: 0, dim2=lambda n: 1)
 name_saved(_Unfold, self_sym_sizes=0, dimension=1, size=2, step=3)
 name_saved(_UnfoldBackward, dim=0, size=1, step=2)
-name_saved(_Select, self_sym_sizes=0, dim=lambda n: _key_item(n)[0])
-name_saved(_Slice, self_sym_sizes=0, dim=lambda n: _slice_args(n)[0])
-name_saved(_Select, index=lambda n: _key_item(n)[1])
-name_saved(_UnsqueezeKey, dim=_key_none_dim)
-name_saved(_Slice, start=lambda n: _slice_args(n)[1], end=lambda n: _slice_args(n)[2],
+name_saved(_Select, self_sym_sizes=0, dim=lambda n: _key_item(n)[0],
+           index=lambda n: _key_item(n)[1])
+name_saved(_Slice, self_sym_sizes=0, dim=lambda n: _slice_args(n)[0],
+           start=lambda n: _slice_args(n)[1], end=lambda n: _slice_args(n)[2],
            step=lambda n: _slice_args(n)[3])
+name_saved(_UnsqueezeKey, dim=_key_none_dim)
 for _cls in (SplitBackward0, UnsafeSplitBackward0):
     name_saved(_cls, self_sym_sizes=0, dim=1, split_size=3)
 for _cls in (SplitWithSizesBackward0, UnsafeSplitWithSizesBackward0):
