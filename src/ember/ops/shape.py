@@ -409,7 +409,10 @@ def select(input, dim, index):
 def slice_dim(input, dim, start=None, end=None, step=1):
     """PyTorch's aten::slice: input[start:end:step] along dim, a view, recorded as PyTorch's
     own composite ops record it (their ``end`` None where they give none, which a Python
-    index shows as 2**63 - 1)."""
+    index shows as 2**63 - 1). Under a transform, the public indexing (which vmap batches)."""
+    if _dispatch.depth and input.__class__ is not Tensor:  # a batched input
+        dim = dim + input.dim() if dim < 0 else dim
+        return input[(slice(None),) * dim + (slice(start, end, step),)]
     d = input._data
     dim = _wrap_dim(dim, d.ndim)
     key = (slice(None),) * dim + (slice(start, end, step), Ellipsis)
