@@ -86,3 +86,62 @@ def graph_of(fn):
         return None
     name = fn.name().split("::")[-1]
     return (name, tuple(graph_of(f) for f, _ in fn.next_functions))
+
+
+# -- outcomes: what a call returns or raises, compared across CPUs -----------------------------
+def outcome(m, call, byte_view=False):
+    """What ``call()`` does on library ``m``: ("raises", "Type: first line") or ("returns",
+    [(dtype name, values as an array), or repr of a non-tensor, ...]).
+
+    ``byte_view``: one-byte floats (float8) are compared by their bytes.
+    """
+    try:
+        out = call()
+    except Exception as exc:  # noqa: BLE001 - the outcome compared is the exception
+        text = str(exc).splitlines()[0] if str(exc) else ""
+        return ("raises", f"{type(exc).__name__}: {text}".replace("ember", "torch"))
+    res = []
+    for o in out if isinstance(out, (tuple, list)) else (out,):
+        if isinstance(o, m.Tensor):
+            name = str(o.dtype).replace("ember", "torch")
+            if byte_view and o.dtype.itemsize == 1 and o.dtype.is_floating_point:
+                o = o.view(m.uint8)
+            res.append((name, np.array(o.tolist())))
+        else:
+            res.append(repr(o)[:80].replace("ember", "torch"))
+    return ("returns", res)
+
+
+def _values_agree(name, a, b):
+    if a.shape != b.shape:
+        return False
+    if a.dtype.kind not in "fc" or b.dtype.kind not in "fc":
+        return bool(np.array_equal(a, b))
+    # float results: the last bits of float32/float64 kernels vary with the CPU (NumPy's and
+    # PyTorch's SIMD code paths), so a few units in the last place of the result dtype
+    eps = {"float16": 2.0 ** -10, "bfloat16": 2.0 ** -7, "float32": 2.0 ** -23,
+           "complex64": 2.0 ** -23}.get(name.split(".")[-1], 2.0 ** -52)
+    return bool(np.allclose(a, b, rtol=16 * eps, atol=16 * eps, equal_nan=True))
+
+
+def same_outcome(e, t):
+    """Whether two outcomes agree: the same error text, or the same dtypes and values."""
+    if e[0] != t[0] or e[0] == "raises":
+        return e == t
+    if len(e[1]) != len(t[1]):
+        return False
+    for x, y in zip(e[1], t[1]):
+        if isinstance(x, tuple) and isinstance(y, tuple):
+            if x[0] != y[0] or not _values_agree(x[0], x[1], y[1]):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+def show_outcome(o, width=120):
+    """An outcome as a line of text, for failure messages."""
+    if o[0] == "raises":
+        return o[1][:width]
+    parts = [f"({x[0]}, {x[1].tolist()})" if isinstance(x, tuple) else x for x in o[1]]
+    return ("OK " + ", ".join(parts))[:width]

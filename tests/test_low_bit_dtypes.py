@@ -13,6 +13,7 @@ import torch
 
 import ember
 from opinfo import OP_DB, DType, NoGrad
+from parity import outcome, same_outcome, show_outcome
 
 F8 = ["float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu"]
 
@@ -284,25 +285,11 @@ def _convert(m, obj, name):
 
 
 def _outcome(m, op, name):
-    lib = "ember" if m is ember else "torch"
-    fn = op.resolve(lib)
+    fn = op.resolve("ember" if m is ember else "torch")
     sample = op.sample_list()[0]
     args = _convert(m, sample.args, name)
     kwargs = {k: _convert(m, v, name) for k, v in sample.kwargs.items()}
-    try:
-        out = fn(*args, **kwargs)
-    except Exception as exc:  # noqa: BLE001 - the outcome compared is the exception
-        text = str(exc).splitlines()[0] if str(exc) else ""
-        return f"{type(exc).__name__}: {text}".replace("ember", "torch")
-    res = []
-    for o in out if isinstance(out, (tuple, list)) else (out,):
-        if isinstance(o, m.Tensor):
-            v = o.view(m.uint8).tolist() if o.dtype.itemsize == 1 and o.dtype.is_floating_point \
-                else o.tolist()
-            res.append((str(o.dtype).replace("ember", "torch"), v))
-        else:
-            res.append(repr(o)[:80])
-    return "OK " + repr(res)
+    return outcome(m, lambda: fn(*args, **kwargs), byte_view=True)
 
 
 def _table():
@@ -318,8 +305,8 @@ def test_op_table(name):
         if key in KNOWN:
             continue
         e, t = _outcome(ember, op, name), _outcome(torch, op, name)
-        if e != t:
-            differ.append((key, t[:120], e[:120]))
+        if not same_outcome(e, t):
+            differ.append((key, show_outcome(t), show_outcome(e)))
     assert not differ, json.dumps(differ[:10], indent=1)
 
 
