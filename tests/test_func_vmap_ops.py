@@ -29,8 +29,8 @@ def _params():
 
 
 def _leaves(obj, found):
-    if isinstance(obj, np.ndarray) and obj.dtype.kind == "f":
-        found.append(obj)
+    if isinstance(obj, (np.ndarray, np.generic)) and obj.dtype.kind == "f":  # as tests/opinfo
+        found.append(np.asarray(obj))
     elif isinstance(obj, NoGrad) and np.asarray(obj.array).dtype.kind == "f":
         found.append(obj.array)
     elif isinstance(obj, (list, tuple)):
@@ -40,7 +40,7 @@ def _leaves(obj, found):
 
 def _build(obj, arrays, batched):
     """The sample's argument with float arrays replaced by tensors (from ``arrays``)."""
-    if isinstance(obj, np.ndarray) and obj.dtype.kind == "f" or (
+    if isinstance(obj, (np.ndarray, np.generic)) and obj.dtype.kind == "f" or (
             isinstance(obj, NoGrad) and np.asarray(obj.array).dtype.kind == "f"):
         return arrays.pop(0)
     if isinstance(obj, NoGrad):
