@@ -1536,19 +1536,24 @@ def _gradient_1d(f, dim, h, edge_order):
         inner = a * at(0, n - 2) + b * at(1, n - 2) + c * at(2, n - 2)
         first = (at(1) - at(0)) / (x[1] - x[0])
         last = (at(n - 1) - at(n - 2)) / (x[n - 1] - x[n - 2])
-    else:  # PyTorch's Scalar arithmetic: MulBackward1 and DivBackward1 nodes
+    else:  # PyTorch's steps: its slices (aten::slice), Scalar arithmetic (MulBackward1 and
+        # DivBackward1 nodes) and the central difference divided by the spacing, then by 2
         mul, div = elementwise.mul_scalar, elementwise.div_scalar
-        inner = div(div(at(2, n - 2) - at(0, n - 2), 2), h)
+
+        def part(start, end=None):
+            return shape.slice_dim(f, dim, start, end)
+
+        inner = div(div(part(2) - part(0, -2), h), 2)
         if edge_order == 1:
-            first = div(at(1) - at(0), h)
-            last = div(at(n - 1) - at(n - 2), h)
+            first = div(part(1, 2) - part(0, 1), h)
+            last = div(part(-1) - part(-2, -1), h)
         else:
-            first = div(mul(at(0), -1.5) + mul(at(1), 2) - mul(at(2), 0.5), h)
-            last = div(mul(at(n - 3), 0.5) - mul(at(n - 2), 2) + mul(at(n - 1), 1.5), h)
+            first = div(mul(part(0, 1), -1.5) + mul(part(1, 2), 2) - mul(part(2, 3), 0.5), h)
+            last = div(mul(part(-3, -2), 0.5) - mul(part(-2, -1), 2) + mul(part(-1), 1.5), h)
     return shape.cat([first, inner, last], dim)
 
 
-def gradient(input, *, spacing=1, dim=None, edge_order=1):
+def gradient(input, *, spacing=None, dim=None, edge_order=1):
     """Numerical derivatives along ``dim`` by central differences (one tensor per dim)."""
     if edge_order not in (1, 2):
         raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
@@ -1562,8 +1567,8 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
                                f"got a spacing argument of length {len(spacing)} and a dim "
                                f"argument of length {len(dims)}.")
         steps = list(spacing)
-    else:
-        steps = [spacing] * len(dims)
+    else:  # PyTorch's unit spacing is the float 1.0
+        steps = [1.0 if spacing is None else spacing] * len(dims)
     for d in dims:
         if input.shape[d] < edge_order + 1:
             raise RuntimeError("torch.gradient expected each dimension size to be at least "
