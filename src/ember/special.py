@@ -17,7 +17,8 @@ from .ops._nn_common import as_kernel, kernel_node
 from .ops._op import check_tensor
 from .ops.activation import log_softmax, softmax
 from .ops.creation import tensor as _tensor
-from .ops.elementwise import erf, erfc, exp2, expm1, log1p, logit, round, sinc, xlogy
+from .ops.elementwise import erf, erfc, exp2, expm1, log1p, logit, sinc, xlogy
+from .ops.elementwise import round as _round
 from .ops.elementwise import sigmoid as expit
 from .ops.gamma import call_arg, digamma, erfinv, mvlgamma, polygamma
 from .ops.gamma import digamma as psi
@@ -31,8 +32,13 @@ __all__ = ["digamma", "entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1",
 globals().update({n[len("special_"):]: getattr(_sf, n) for n in _sf.__all__
                   if n.startswith("special_")})
 
-_ = (erf, exp2, expm1, log1p, logit, round, sinc, xlogy, log_softmax, softmax, logsumexp,
+_ = (erf, exp2, expm1, log1p, logit, sinc, xlogy, log_softmax, softmax, logsumexp,
      digamma, erfinv, polygamma, psi, gammaln)
+
+
+def round(input, *, decimals=0, out=None):  # noqa: A001
+    """torch.special.round: torch.round with its decimals overload always (RoundBackward1)."""
+    return _round(input, decimals=decimals, out=out)
 
 
 def multigammaln(input, p):

@@ -556,8 +556,16 @@ def broadcast_shapes_error(sa, sb):
 def check_tensor(x, op, arg="input", pos=1):
     if not isinstance(x, Tensor):
         raise TypeError(
-            f"{op}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}"
-        )
+            f"{op}(): argument '{arg}' (position {pos}) must be Tensor, not {tp_name(x)}")
+
+
+def tp_name(obj):
+    """The name of obj's type as Python's C API prints it (tp_name): a class written in Python
+    by its name, one built in C outside the builtins with its module (numpy.float64)."""
+    cls = type(obj)
+    if cls.__flags__ & 512 or cls.__module__ == "builtins":  # Py_TPFLAGS_HEAPTYPE
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__name__}"
 
 
 def argname(a):

@@ -1748,7 +1748,7 @@ TENSOR_METHODS = {
                                                                       alpha=alpha)),
     "baddbmm_": _inplace(lambda s, b1, b2, *, beta=1, alpha=1: s.baddbmm(b1, b2, beta=beta,
                                                                           alpha=alpha)),
-    "xlogy_": _comparison_inplace("xlogy"), "hypot_": _comparison_inplace("hypot"),
+    "xlogy_": _comparison_inplace("xlogy"),
     "copysign_": _comparison_inplace("copysign"),
     "arctan2": lambda self, other: self.atan2(other),
     "arctan2_": _comparison_inplace("atan2"),

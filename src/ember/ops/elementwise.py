@@ -264,6 +264,16 @@ _ARITHMETIC = {
 }
 # ops that keep integer dtypes (the rest compute integers in the default float dtype)
 _KEEPS_INT = {"neg", "abs", "sign", "floor", "ceil", "round", "trunc", "relu", "frac"}
+# what PyTorch's kernels say of a bool tensor (sign, the one it takes, gives it back)
+_BOOL_REFUSED = {
+    "neg": (RuntimeError, "Negation, the `-` operator, on a bool tensor is not supported. If "
+            "you are trying to invert a mask, use the `~` or `logical_not()` operator instead."),
+    "relu": (RuntimeError, "Boolean inputs not supported for relu"),
+    **{n: (NotImplementedError, f'"{n}_cpu" not implemented for \'Bool\'')
+       for n in ("abs", "frac")},
+    **{n: (NotImplementedError, f'"{n}_vml_cpu" not implemented for \'Bool\'')
+       for n in ("floor", "ceil", "round", "trunc")},
+}
 _NODE_NAMES = {"log1p": "Log1PBackward0", "deg2rad": "Deg2RadBackward0",
                "rad2deg": "Rad2DegBackward0"}
 
@@ -406,11 +416,11 @@ def _make_unary(name, fwd, formula, reads):
                           (input,) if save_x else (), save_y)
         if not keeps_int and kind not in "fcV":
             d = d.astype(_dtype.get_default_dtype().np)
-        elif keeps_int and d.dtype.kind == "b" and name in ("neg", "frac"):
-            raise RuntimeError(
-                "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
-                "to invert a mask, use the `~` or `logical_not()` operator instead."
-            )
+        elif kind == "b":
+            refused = _BOOL_REFUSED.get(name)
+            if refused is not None:
+                raise refused[0](refused[1])
+            return _make(d.copy())
         if dt is _F32 or dt is _F64 or d.dtype.char not in _ODD_CHARS:
             out = silent.run(fwd, d)
         elif d.dtype.char in _WIDE_CHARS:
@@ -435,7 +445,39 @@ negative, absolute, arcsin, arccos, arctan = neg, abs, asin, acos, atan  # noqa:
 arcsinh, arccosh, arctanh, fix = asinh, acosh, atanh, trunc  # noqa: F821
 
 
+_round_integer = round  # noqa: F821 - the table's op (no decimals: RoundBackward0)
+_RoundDecimals = formula_node("RoundBackward1", lambda g, decimals: g * 0, elementwise=True)
+
+
+def round(input, *args, decimals=None):  # noqa: A001 - torch.round
+    """To the nearest integer (halves to even); with ``decimals`` (PyTorch's second overload)
+    to that many decimal places as PyTorch's kernel rounds them: ``rint(x * 10**d) / 10**d``,
+    or ``rint(x / 10**-d) * 10**-d`` for a negative d, in float32 for the 16-bit floats."""
+    if decimals is None and not args:
+        return _round_integer(input)
+    if args or decimals.__class__ is not int or not isinstance(input, Tensor):
+        got = ", ".join(["Tensor" if isinstance(input, Tensor) else type(input).__name__,
+                         *(type(a).__name__ for a in args),
+                         *([] if decimals is None else [f"decimals={type(decimals).__name__}"])])
+        raise TypeError(
+            f"round() received an invalid combination of arguments - got ({got}), but expected "
+            "one of:\n * (Tensor input, *, Tensor out = None)\n"
+            " * (Tensor input, *, int decimals, Tensor out = None)\n")
+    d = input._data
+    if d.dtype.kind != "f" and not _dtype.is_bfloat16(d.dtype):
+        word = _dtype.from_np[d.dtype].word
+        raise NotImplementedError(f'"round_cpu" not implemented for \'{word}\'')
+    x = d if d.dtype.itemsize >= 4 else d.astype(np.float32)
+    k = -decimals if decimals < 0 else decimals
+    scale = x.dtype.type(10.0 ** k if k <= 308 else math.inf)  # PyTorch's pow(10, k) (double)
+    with np.errstate(all="ignore"):
+        out = np.rint(x / scale) * scale if decimals < 0 else np.rint(x * scale) / scale
+    return record(out.astype(d.dtype, copy=False), _RoundDecimals, (input,), (decimals,))
+
+
 def positive(input):
+    if isinstance(input, Tensor) and input._data.dtype == np.bool_:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
     return input
 
 
@@ -549,8 +591,14 @@ BINARY = {
     "logaddexp2": (np.logaddexp2, "Logaddexp2Backward0", lambda g, a, b: g / (2 ** (b - a) + 1),
                    lambda g, a, b: g / (2 ** (a - b) + 1), ("ab", "ab"), True),
 }
-# PyTorch takes no Python number for these, nor integer operands (name: the Tensor method)
-_TENSORS_ONLY = {"logaddexp": None, "logaddexp2": None}
+# PyTorch takes no Python number for these (Tensor-only signatures): {name: whether integer
+# operands are refused too}; the Tensor methods get the same checks
+_TENSORS_ONLY = {"logaddexp": True, "logaddexp2": True, "atan2": False, "maximum": False,
+                 "minimum": False, "fmax": False, "fmin": False, "hypot": False}
+# ops whose Scalar overloads PyTorch records as their own nodes: {name: (node of tensor (op)
+# number, node of number (op) tensor, or None where PyTorch has no such overload)}
+_NUMBER_NODES = {"xlogy": ("XlogyBackward2", "XlogyBackward1"),
+                 "copysign": ("CopysignBackward1", None)}
 
 
 def binary_node(name, grad_a, grad_b, reads, arrays=False, holomorphic=False):
@@ -587,23 +635,45 @@ def _result_again(node):
 
 
 def _make_binary(name, fwd, node_name, grad_a, grad_b, reads, floating):
-    node_cls = binary_node(node_name, grad_a, grad_b, reads, name in _ARITHMETIC,
-                           name in _HOLOMORPHIC)
-    for cls in {node_cls, node_cls.complex_cls} - {None}:
-        if name == "pow":
-            name_saved(cls, self=0, exponent=1, result=_result_again)
-        elif name == "copysign":  # its backward reads self and the result, not other
-            name_saved(cls, numbers_as_tensors=True, needed={"self": 0}, self=0,
-                       result=_result_again)
-        elif name == "hypot":  # each input's gradient reads that input and the result
-            name_saved(cls, numbers_as_tensors=True, needed={"self": 0, "other": 1}, self=0,
-                       other=1)
-            cls._saved_result = property(_result_again)
-        elif name not in ("add", "sub"):  # PyTorch's add and sub save only alpha
-            name_saved(cls, numbers_as_tensors=True, self=0, other=1)
+    def node(node_name, numbers_as_tensors=True):
+        node_cls = binary_node(node_name, grad_a, grad_b, reads, name in _ARITHMETIC,
+                               name in _HOLOMORPHIC)
+        for cls in {node_cls, node_cls.complex_cls} - {None}:
+            if name == "pow":
+                name_saved(cls, self=0, exponent=1, result=_result_again)
+            elif name == "copysign":  # its backward reads self and the result, not other
+                name_saved(cls, numbers_as_tensors=numbers_as_tensors, needed={"self": 0},
+                           self=0, result=_result_again)
+            elif name == "hypot":  # each input's gradient reads that input and the result
+                name_saved(cls, numbers_as_tensors=True, needed={"self": 0, "other": 1},
+                           self=0, other=1)
+                cls._saved_result = property(_result_again)
+            elif name not in ("add", "sub"):  # PyTorch's add and sub save only alpha
+                name_saved(cls, numbers_as_tensors=numbers_as_tensors, self=0, other=1)
+        return node_cls
 
-    def op(input, other):
-        return _binary(fwd, node_cls, input, other, floating)
+    node_cls = node(node_name)
+    if name in _NUMBER_NODES:  # the Scalar overloads' own nodes, which show the number as given
+        number_b, number_a = (None if n is None else node(n, False) for n in _NUMBER_NODES[name])
+
+        def op(input, other):
+            if isinstance(other, _NUMBERS):  # a NumPy scalar counts as the number it holds
+                return _binary(fwd, number_b, input, _item(other), floating)
+            if isinstance(input, _NUMBERS):
+                if number_a is None:
+                    raise TypeError(
+                        f"{name}() received an invalid combination of arguments - got "
+                        f"({type(input).__name__}, Tensor), but expected one of:\n"
+                        " * (Tensor input, Tensor other, *, Tensor out = None)\n"
+                        " * (Tensor input, Number other, *, Tensor out = None)\n")
+                return _binary(fwd, number_a, _item(input), other, floating)
+            return _binary(fwd, node_cls, input, other, floating)
+
+        for cls in {number_a, number_b} - {None}:
+            cls.op = op
+    else:
+        def op(input, other):
+            return _binary(fwd, node_cls, input, other, floating)
 
     op.__name__ = name
     op.binary = (fwd, node_cls, floating)
@@ -611,8 +681,17 @@ def _make_binary(name, fwd, node_name, grad_a, grad_b, reads, floating):
     return mark_quiet(op)
 
 
-def _tensors_only(name, op, method=False):
-    """op for tensor operands whose result type is floating (PyTorch's checks and texts)."""
+_NUMBERS = (int, float, np.number, np.bool_)
+
+
+def _item(x):
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def _tensors_only(name, op, floating, method=False, label=None):
+    """op for tensor operands only, of a floating result type where ``floating`` (PyTorch's
+    checks and texts; ``label``: the name the errors give, when not ``name``)."""
+    label = label or name
 
     def checked(input, other):
         if _dispatch.depth:  # a transform (vmap) may own an argument
@@ -620,8 +699,10 @@ def _tensors_only(name, op, method=False):
             if out is not NotImplemented:
                 return out
         if not method:
-            check_tensor(input, name)
-        check_tensor(other, name, "other", 1 if method else 2)
+            check_tensor(input, label)
+        check_tensor(other, label, "other", 1 if method else 2)
+        if not floating:
+            return op(input, other)
         rt = result_type(input, other)
         if rt.is_complex:
             raise NotImplementedError(f"{name}() of complex tensors is not supported by ember yet")
@@ -635,9 +716,11 @@ def _tensors_only(name, op, method=False):
 
 for _name, _spec in BINARY.items():
     globals()[_name] = _make_binary(_name, *_spec)
-    if _name in _TENSORS_ONLY:  # the function and the method check their arguments
-        _TENSORS_ONLY[_name] = _tensors_only(_name, globals()[_name], method=True)
-        globals()[_name] = _tensors_only(_name, globals()[_name])
+    if _name in _TENSORS_ONLY:  # the function and the methods check their arguments
+        _floating, _raw = _TENSORS_ONLY[_name], globals()[_name]
+        _TENSORS_ONLY[_name] = _tensors_only(_name, _raw, _floating, method=True)
+        _TENSORS_ONLY[_name + "_"] = _tensors_only(_name, _raw, _floating, True, _name + "_")
+        globals()[_name] = _tensors_only(_name, _raw, _floating)
 
 multiply, subtract, divide, true_divide = mul, sub, div, div  # noqa: F821
 _PowScalar = formula_node("PowBackward0", _pow_base_grad, arrays=True,  # a number exponent
@@ -1047,9 +1130,9 @@ def where(condition, input=None, other=None):
         ad, bd = np.asarray(input, rt), np.asarray(other, rt)
     if ad.__class__ is not bd.__class__:  # a number takes the tensor's dtype (NumPy would
         if ad.__class__ is _ndarray:     # lift bfloat16 to float32 for a Python float)
-            bd = np.asarray(bd, ad.dtype)
+            bd = np.asarray(_dtype.low_fill_value(bd, ad.dtype), ad.dtype)
         else:
-            ad = np.asarray(ad, bd.dtype)
+            ad = np.asarray(_dtype.low_fill_value(ad, bd.dtype), bd.dtype)
     try:
         out = np.where(c, ad, bd)
     except ValueError:
@@ -1294,6 +1377,7 @@ def fill_(self, value):
     elif _dtype.is_float8(self._data.dtype):  # PyTorch's conversion, and its overflow check
         value = (_dtype.float8_fill_value(value, from_np[self._data.dtype])
                  if self._data.size != 1 else _dtype.cast(np.float64(value), self._data.dtype))
+    value = _dtype.low_fill_value(value, self._data.dtype)
     if _grad_state.enabled and self._requires_grad or _fw_state.active:
         return apply_inplace(self, lambda a: record(np.full_like(a._data, value), _Fill, (a,)))
     self._data.fill(value)
@@ -1310,8 +1394,9 @@ def copy_(self, src, non_blocking=False):
             (s.dtype,)), src)
     try:
         sd = src._data
-        if _dtype.is_float8(self._data.dtype) or _dtype.is_float8(sd.dtype):
-            sd = _dtype.cast(sd, self._data.dtype)  # PyTorch's float8 conversions
+        if _dtype.is_float8(self._data.dtype) or _dtype.is_float8(sd.dtype) or (
+                sd.dtype == np.float64 and _dtype.is_low(self._data.dtype)):
+            sd = _dtype.cast(sd, self._data.dtype)  # PyTorch's float8 and double conversions
         np.copyto(self._data, sd, casting="unsafe")
     except ValueError:
         raise RuntimeError(
@@ -1335,7 +1420,9 @@ def _method_table():
     """Tensor methods and operators this module provides."""
     g = globals()
     m = {name: g[name] for name in list(UNARY) + list(BINARY)}
-    m.update(_TENSORS_ONLY)
+    m.update((k, v) for k, v in _TENSORS_ONLY.items() if not k.endswith("_"))
+    for name in ("atan2_", "hypot_"):  # the in-place forms PyTorch has
+        m[name] = _inplace_of(_TENSORS_ONLY[name])
     m["square"] = square
     m.update(logit=logit, nan_to_num=nan_to_num)
     m.update(
@@ -1384,8 +1471,8 @@ def _method_table():
         __imod__=_inplace_of(remainder),
     )
     for name in list(UNARY) + ["square", "clamp", "clip", "clamp_min", "clamp_max", "pow",
-                               "remainder", "fmod", "atan2", "floor_divide", "lerp", "maximum",
-                               "minimum", "sigmoid", "relu", "where", "logit",
+                               "remainder", "fmod", "floor_divide", "lerp", "sigmoid", "relu",
+                               "where", "logit",
                                "nan_to_num", "bitwise_and", "bitwise_or", "bitwise_xor",
                                "bitwise_left_shift", "bitwise_right_shift"]:
         if name + "_" not in m:

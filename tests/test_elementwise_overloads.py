@@ -1,0 +1,119 @@
+"""The elementwise ops' overloads as PyTorch's: round(decimals=), Scalar overloads and their
+nodes, Tensor-only signatures, bool inputs."""
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from parity import outcome, same_outcome, show_outcome
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
+@pytest.mark.parametrize("decimals", [-400, -20, -3, -1, 0, 1, 2, 3, 5, 8, 20, 39, 46, 310])
+def test_round_decimals_values(dtype, decimals):
+    """The same values as PyTorch's kernel, bit for bit (x * 10**d rounded to even, / 10**d)."""
+    rng = np.random.default_rng(abs(decimals))
+    a = rng.standard_normal(4000) * 10.0 ** rng.integers(-3, 5, 4000)
+    a[:6] = [0.125, 2.5, -2.5, 1234.5, np.inf, np.nan]
+    t = torch.tensor(a).to(getattr(torch, dtype))
+    e = ember.tensor(a).to(getattr(ember, dtype))
+    want = torch.round(t, decimals=decimals)
+    got = ember.round(e, decimals=decimals)
+    assert str(got.dtype)[6:] == str(want.dtype)[6:]
+    np.testing.assert_array_equal(got.float().numpy(), want.float().numpy())
+
+
+def test_round_decimals_autograd_and_forms():
+    for lib in (torch, ember):
+        x = lib.tensor([1.26, -2.5], requires_grad=True)
+        assert type(lib.round(x).grad_fn).__name__ == "RoundBackward0"
+        for y in (lib.round(x, decimals=1), lib.round(x, decimals=0), x.round(decimals=1),
+                  lib.special.round(x), lib.special.round(x, decimals=1)):
+            assert type(y.grad_fn).__name__ == "RoundBackward1"
+        y = lib.round(x, decimals=1)
+        y.sum().backward()
+        assert x.grad.tolist() == [0.0, 0.0]
+        z = x.detach().clone()
+        z.round_(decimals=1)
+        assert z.tolist() == pytest.approx([1.3, -2.5])
+        out = lib.empty(2)
+        lib.round(x.detach(), decimals=1, out=out)
+        assert out.tolist() == pytest.approx([1.3, -2.5])
+
+
+@pytest.mark.parametrize("expr", [
+    "m.round(m.tensor([1, 2]), decimals=1)", "m.round(m.tensor([True]), decimals=1)",
+    "m.round(m.tensor([1 + 2j]), decimals=1)", "m.round(m.tensor([1.5]), decimals=1.5)",
+    "m.round(m.tensor([1.5]), 1)", "m.round(m.tensor([15, 25]))",
+])
+def test_round_decimals_refusals(expr):
+    e = outcome(ember, lambda: eval(expr, {"m": ember}))  # noqa: S307
+    t = outcome(torch, lambda: eval(expr, {"m": torch}))  # noqa: S307
+    assert same_outcome(e, t), (show_outcome(t), show_outcome(e))
+
+
+_UNARY_BOOL = ["neg", "negative", "abs", "absolute", "frac", "sign", "sgn", "floor", "ceil",
+               "round", "trunc", "fix", "relu", "positive", "square"]
+
+
+@pytest.mark.parametrize("name", _UNARY_BOOL)
+@pytest.mark.parametrize("form", ["function", "method", "inplace"])
+def test_unary_on_bool(name, form):
+    """What PyTorch's kernels do with a bool tensor: a copy (sign) or their own error."""
+    def call(m):
+        x = m.tensor([True, False])
+        if form == "function":
+            return getattr(m, name)(x)
+        return getattr(x, name + ("_" if form == "inplace" else ""))()
+
+    e, t = outcome(ember, lambda: call(ember)), outcome(torch, lambda: call(torch))
+    assert same_outcome(e, t), (show_outcome(t), show_outcome(e))
+
+
+@pytest.mark.parametrize("name", ["atan2", "maximum", "minimum", "fmax", "fmin", "hypot",
+                                  "xlogy", "copysign"])
+@pytest.mark.parametrize("form", ["t,float", "float,t", "t,int", "method", "inplace",
+                                  "t,np.float64"])
+def test_number_operands(name, form):
+    """Tensor-only signatures refuse numbers with PyTorch's TypeError; the Scalar overloads
+    of xlogy and copysign record their own nodes and saved values."""
+    def call(m):
+        x = m.tensor([1.5, -2.0], requires_grad=True)
+        f = getattr(m, name)
+        if form == "t,float":
+            y = f(x, 2.0)
+        elif form == "float,t":
+            y = f(2.0, x)
+        elif form == "t,int":
+            y = f(x, 2)
+        elif form == "t,np.float64":
+            y = f(x, np.float64(2.0))
+        elif form == "method":
+            y = getattr(x, name)(2.0)
+        else:
+            y = getattr(x.detach().clone(), name + "_")(2.0)
+        node = y.grad_fn
+        saved = {} if node is None else {
+            a: getattr(node, a) for a in ("_saved_self", "_saved_other") if hasattr(node, a)}
+        return (y, type(node).__name__, *(f"{k}={v!r}" if not isinstance(v, m.Tensor) else v
+                                          for k, v in sorted(saved.items())))
+
+    e, t = outcome(ember, lambda: call(ember)), outcome(torch, lambda: call(torch))
+    assert same_outcome(e, t), (show_outcome(t), show_outcome(e))
+
+
+def test_number_overload_gradients():
+    for name, args in [("xlogy", (2.0,)), ("copysign", (-1.0,))]:
+        grads = []
+        for lib in (torch, ember):
+            x = lib.tensor([1.5, 0.0, 2.0], requires_grad=True)
+            getattr(lib, name)(x, *args).sum().backward()
+            grads.append(x.grad.tolist())
+        assert grads[0] == pytest.approx(grads[1])
+    grads = []
+    for lib in (torch, ember):
+        x = lib.tensor([1.5, 0.5, 2.0], requires_grad=True)
+        lib.xlogy(2.0, x).sum().backward()
+        grads.append(x.grad.tolist())
+    assert grads[0] == pytest.approx(grads[1])
