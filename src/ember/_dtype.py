@@ -234,7 +234,19 @@ def cast(a, np_dtype):
     a = np.asarray(a)
     if is_float8(a.dtype):
         return float8_to_float32(a).astype(np_dtype, copy=False)
+    if a.dtype.itemsize == 8 and a.dtype.kind == "f" and is_low(np_dtype):
+        # PyTorch narrows a double to float16/bfloat16 through float (rounded twice)
+        return a.astype(np.float32).astype(np_dtype)
     return a.astype(np_dtype)
+
+
+def low_fill_value(value, np_dtype):
+    """A Python float as PyTorch writes it into a float16/bfloat16 tensor: through float
+    (rounded twice, as ``cast`` narrows a double); other values and dtypes as they are."""
+    if isinstance(value, builtins.float) and is_low(np_dtype):  # a float or np.float64
+        with np.errstate(over="ignore"):
+            return np.float32(value)
+    return value
 
 
 def is_bfloat16(np_dtype):

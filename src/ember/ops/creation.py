@@ -353,6 +353,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
     if _dtype.is_float8(dt):  # PyTorch's conversion of the value (fill_'s check past 1 element)
         fill_value = _dtype.float8_fill_value(fill_value, from_np[dt]) if math.prod(
             shape) != 1 else _dtype.cast(np.asarray(fill_value), dt)
+    fill_value = _dtype.low_fill_value(fill_value, dt)
     return _finish(np.full(shape, fill_value, dt), requires_grad)
 
 
@@ -493,7 +494,7 @@ def _convert(v, dt):
                                "without overflow")
     if dt.kind in "iu":
         return np.array(int(v), np.int64).astype(dt)[()] if -2**63 <= v < 2**63 else dt.type(0)
-    return dt.type(v)
+    return dt.type(_dtype.low_fill_value(v, dt))
 
 
 def _int_overflows(v, dt):
@@ -572,7 +573,8 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
 def _linspace(start, end, steps, dt):
     # start + step * i for the first half, end - step * (steps - 1 - i) for the second
     if steps <= 1:  # fill_(start): a half takes any double, overflowing to infinity
-        one = dt.type(start) if dt.kind in "b" or dt == np.float16 else _convert(start, dt)
+        one = dt.type(_dtype.low_fill_value(start, dt)) if dt.kind in "b" or dt == np.float16 \
+            else _convert(start, dt)
         return np.array([one] * steps, dt)
     if dt.kind == "c":
         s, e = _convert(start, dt), _convert(end, dt)
@@ -862,7 +864,7 @@ def _new_methods():
         if dt.kind in "iu" and isinstance(fill_value, float) and not (
                 np.iinfo(dt).min <= fill_value <= np.iinfo(dt).max):
             raise RuntimeError(f"value cannot be converted to type {dt.name}_t without overflow")
-        return _finish(np.full(shape, fill_value, dt), requires_grad)
+        return _finish(np.full(shape, _dtype.low_fill_value(fill_value, dt), dt), requires_grad)
 
     methods = {"new_tensor": new_tensor, "new_full": new_full,
                "new_zeros": _new("new_zeros", np.zeros), "new_ones": _new("new_ones", np.ones),

@@ -433,7 +433,7 @@ def _value_array(value, dtype):
         return v if v.dtype is dtype else _dtype.cast(v, dtype)
     if _dtype.is_float8(dtype):
         return _dtype.cast(np.asarray(value), dtype)
-    return np.asarray(value).astype(dtype, copy=False)
+    return np.asarray(_dtype.low_fill_value(value, dtype)).astype(dtype, copy=False)
 
 
 def _write(target, key, v, accumulate):
@@ -1341,9 +1341,9 @@ def masked_fill(input, mask, value):
                 "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value._data.ndim} dimension(s)."
             )
-        v = value._data.astype(d.dtype)
+        v = _dtype.cast(value._data, d.dtype)
     else:
-        v = np.asarray(value).astype(d.dtype)
+        v = np.asarray(_dtype.low_fill_value(value, d.dtype)).astype(d.dtype)
     try:
         out = np.where(m, v, d)
     except ValueError:
