@@ -2,6 +2,8 @@
 function computing every input's gradient) and the linear map with a plan (pooling, padding).
 """
 
+import inspect
+
 import numpy as np
 
 from .._dispatch import state as _dispatch
@@ -115,6 +117,37 @@ class _KernelNode(Node):
     def release(self):
         self._inner = None
         self._saved = None
+
+
+# -- what a kernel node shows as PyTorch's grad_fn._saved_* (read from the call it holds) ----
+def _held(node):
+    inner = node._inner
+    if inner is None:  # backward freed the call, as PyTorch frees its saved tensors
+        raise RuntimeError(FREED_MESSAGE)
+    return inner
+
+
+def kernel_args(node):
+    """The arguments of the call a kernel node holds, by name (defaults filled in)."""
+    fn, args, kwargs = _held(node)[:3]
+    bound = inspect.signature(fn).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return bound.arguments
+
+
+def kernel_input(i):
+    """A ``_saved_*`` field: the kernel node's tensor input i (None where absent)."""
+    return lambda node: _held(node)[3][i]
+
+
+def kernel_arg(name):
+    """A ``_saved_*`` field: the argument ``name`` of the call (its default where not given)."""
+    return lambda node: kernel_args(node)[name]
+
+
+def kernel_result(k=0):
+    """A ``_saved_*`` field: the kernel's output k (as a tensor outside its graph)."""
+    return lambda node: _held(node)[5][k].detach()
 
 
 def kernel_node(name, n_outputs=1):

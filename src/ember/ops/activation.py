@@ -6,7 +6,6 @@ Softmax-type ops subtract the row maximum first, so logits of +-1e4 give exact r
 inf or nan. Each backward is a formula in ember ops, so it can be differentiated again.
 """
 
-import inspect
 import math
 import warnings
 
@@ -15,10 +14,10 @@ import numpy as np
 from .._tensor import Tensor, _make, _wrap_dim
 from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
-from ..autograd.graph import FREED_MESSAGE, name_saved
+from ..autograd.graph import name_saved
 from . import elementwise as _ew
 from ._inplace import apply_inplace
-from ._nn_common import as_kernel, float_data, kernel_node
+from ._nn_common import as_kernel, float_data, kernel_arg, kernel_args, kernel_input, kernel_node
 from ._op import check_tensor, formula_node, record
 from .elementwise import _erf, where
 from .linalg import _word
@@ -64,38 +63,6 @@ name_saved(_LogSoftmax, dim=0, result=-1)
 _SafeSoftmax = formula_node("SafeSoftmaxBackward0", _softmax_grad, arrays=True,
                             jvp=_softmax_jvp)
 name_saved(_SafeSoftmax, dim=0, result=-1)
-
-
-# -- what a kernel node (ops/_nn_common.py as_kernel) shows as PyTorch's _saved_* ---------------
-def _kernel_inner(node):
-    inner = node._inner
-    if inner is None:
-        raise RuntimeError(FREED_MESSAGE)
-    return inner
-
-
-def kernel_input(i):
-    """A ``_saved_*`` field: the kernel node's tensor input i (None where absent)."""
-    return lambda node: _kernel_inner(node)[3][i]
-
-
-def kernel_arg(name):
-    """A ``_saved_*`` field: the argument ``name`` of the kernel's function as the op was
-    called (its default where not given)."""
-    return lambda node: kernel_args(node)[name]
-
-
-def kernel_args(node):
-    """The arguments of the kernel node's function by name, defaults filled in."""
-    fn, args, kwargs = _kernel_inner(node)[:3]
-    bound = inspect.signature(fn).bind(*args, **kwargs)
-    bound.apply_defaults()
-    return bound.arguments
-
-
-def kernel_result(k=0):
-    """A ``_saved_*`` field: the kernel's output k (as a tensor outside its graph)."""
-    return lambda node: _kernel_inner(node)[5][k].detach()
 
 
 def _shifted(d, axis):
@@ -609,7 +576,7 @@ _K_prelu = name_saved(kernel_node("PreluKernelBackward0"), self=kernel_input(0),
 def _rrelu_noise(node):
     noise = kernel_args(node)["noise"]
     if noise is None:  # PyTorch's is uninitialized memory: its eval-mode kernel never writes it
-        return _make(np.empty_like(_kernel_inner(node)[3][0]._data))
+        return _make(np.empty_like(kernel_input(0)(node)._data))
     return noise
 
 

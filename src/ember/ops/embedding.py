@@ -8,9 +8,8 @@ from .._errors import note
 from .._tensor import Tensor, _make
 from ..autograd.forward_ad import state as _fw_state
 from ..autograd.graph import name_saved
-from ._nn_common import as_kernel, fused_node, kernel_node
+from ._nn_common import as_kernel, fused_node, kernel_arg, kernel_args, kernel_input, kernel_node
 from ._op import check_tensor, record, refuse_tangents
-from .activation import kernel_arg, kernel_args, kernel_input
 from .indexing import index_add
 from .shape import stack
 

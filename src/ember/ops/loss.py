@@ -18,17 +18,9 @@ from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
 from ..autograd.grad_mode import no_grad
 from ..autograd.graph import name_saved
-from ._nn_common import as_kernel, kernel_node
+from ._nn_common import as_kernel, kernel_arg, kernel_args, kernel_input, kernel_node, kernel_result
 from ._op import broadcast_shapes_error, check_tensor, formula_node, record, refuse_tangents
-from .activation import (
-    kernel_arg,
-    kernel_args,
-    kernel_input,
-    kernel_result,
-    log_softmax,
-    logsigmoid,
-    softplus,
-)
+from .activation import log_softmax, logsigmoid, softplus
 from .elementwise import add_scalar as _add_scalar
 from .elementwise import div_scalar as _div_scalar
 from .elementwise import sub_scalar as _sub_scalar
