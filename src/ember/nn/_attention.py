@@ -14,8 +14,16 @@ import numpy as np
 
 from .._dispatch import state as _dispatch
 from .._tensor import _make
+from ..autograd.graph import name_saved
 from ..ops import creation as _creation
-from ..ops._nn_common import as_kernel, kernel_node
+from ..ops._nn_common import (
+    as_kernel,
+    kernel_arg,
+    kernel_args,
+    kernel_input,
+    kernel_node,
+    kernel_result,
+)
 from ..ops.activation import safe_softmax, softmax
 from ..ops.dropout import dropout
 from ..ops.elementwise import mul_scalar, where
@@ -121,7 +129,30 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return _math_attention(query, key, value, mask, dropout_p, is_causal, scale, enable_gqa)
 
 
-_FlashForCpu = kernel_node("ScaledDotProductFlashAttentionForCpuBackward0")
+def _flash_logsumexp(node):
+    """The fused kernel's saved logsumexp: log of the softmax's denominator per query row
+    (of the scaled scores plus the mask), computed again from the call when read."""
+    a = kernel_args(node)
+    q, k = a["query"]._data, a["key"]._data
+    if a["enable_gqa"] and k.shape[-3] != q.shape[-3]:
+        k = np.repeat(k, q.shape[-3] // k.shape[-3], axis=-3)
+    scale = a["scale"] if a["scale"] is not None else 1.0 / math.sqrt(q.shape[-1])
+    s = (q @ np.swapaxes(k, -1, -2)) * q.dtype.type(scale)
+    if a["mask"] is not None:
+        s = s + a["mask"]._data
+    if a["is_causal"]:
+        s = s + _causal_bias(s.shape[-2], s.shape[-1], s.dtype)._data
+    with np.errstate(all="ignore"):
+        top = s.max(-1, keepdims=True)
+        top = np.where(np.isfinite(top), top, 0)
+        return _make((np.log(np.exp(s - top).sum(-1)) + top[..., 0]).astype(q.dtype))
+
+
+_FlashForCpu = name_saved(
+    kernel_node("ScaledDotProductFlashAttentionForCpuBackward0"), query=kernel_input(0),
+    key=kernel_input(1), value=kernel_input(2), attn_mask=kernel_arg("mask"),
+    dropout_p=kernel_arg("dropout_p"), is_causal=kernel_arg("is_causal"),
+    scale=kernel_arg("scale"), output=kernel_result(), logsumexp=_flash_logsumexp)
 _FLASH_DTYPES = ("float32", "float64", "bfloat16", "float16")
 
 
