@@ -356,6 +356,11 @@ for _n, (_inp, _tgt) in _LOSSES.items():
     LAYER_CASES[_n] = _layer(
         lambda nn, _n=_n: getattr(nn, _n)(), _inp, _tgt,
         call=lambda m, x, y: m(x, y.detach()))
+_ignored = np.array([0, 2, -100, 1])  # a target PyTorch's label smoothing masks
+for _red in ("mean", "sum", "none"):
+    LAYER_CASES[f"CrossEntropyLoss_smoothing_{_red}"] = _layer(
+        lambda nn, _red=_red: nn.CrossEntropyLoss(label_smoothing=0.1, reduction=_red),
+        _x(4, 3), _ignored, call=lambda m, x, y: m(x, y))
 
 # Layers whose PyTorch graph ember does not reproduce, with the reason.
 LAYER_KNOWN = {}

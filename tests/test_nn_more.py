@@ -1015,3 +1015,22 @@ def test_lazy_modules_load_state_dict_and_errors():
     same_error(lambda: nn.LazyConv2d(4, 3, groups=2)(ember.zeros(1, 3, 5, 5)),
                lambda: tnn.LazyConv2d(4, 3, groups=2)(torch.zeros(1, 3, 5, 5)))
     assert repr(nn.UninitializedParameter()) == repr(tnn.UninitializedParameter())
+
+
+@pytest.mark.parametrize("fn, shape", [("nll_loss", (3, 4)), ("cross_entropy", (3, 4)),
+                                       ("nll_loss", (2, 4, 3, 3)), ("cross_entropy", (4,))])
+def test_class_weight_requiring_grad_is_refused(fn, shape):
+    """PyTorch's nll_loss kernels take no gradient for weight: an error, except under no_grad."""
+    target = [0, 1, 3][: shape[0]] if len(shape) == 2 else (
+        [[[0, 1, 2]] * 3] * 2 if len(shape) == 4 else 2)
+    got = []
+    for lib in (torch, ember):
+        x = lib.ones(shape, requires_grad=True)
+        w = lib.ones(4, requires_grad=True)
+        t = lib.tensor(target)
+        with pytest.raises(RuntimeError) as info:
+            getattr(lib.nn.functional, fn)(x, t, weight=w)
+        got.append(str(info.value))
+        with lib.no_grad():
+            getattr(lib.nn.functional, fn)(x, t, weight=w)
+    assert got[1] == got[0]

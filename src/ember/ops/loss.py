@@ -23,6 +23,7 @@ from ._op import broadcast_shapes_error, check_tensor, formula_node, record, ref
 from .activation import log_softmax, logsigmoid, softplus
 from .elementwise import add_scalar as _add_scalar
 from .elementwise import div_scalar as _div_scalar
+from .elementwise import mul_scalar as _mul_scalar
 from .elementwise import sub_scalar as _sub_scalar
 from .elementwise import where, xlogy
 from .linalg import _word
@@ -360,6 +361,13 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         note(exc, "input is (batch, classes, ...) and target (batch, ...): their first "
                      "dimensions must be equal.")
         raise exc
+    if weight is not None and weight._requires_grad and _grad_enabled():
+        exc = RuntimeError(
+            f"The function '{'nll_loss_forward' if nd <= 2 else 'nll_loss2d_forward'}' is not "
+            "differentiable with respect to argument 'weight'. This input cannot have "
+            "requires_grad True.")
+        note(exc, "Class weights are constants of the loss: pass weight.detach().")
+        raise exc
     if nd <= 2:
         if td.ndim > 1:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
@@ -466,6 +474,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     nll = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
     if label_smoothing <= 0.0:
         return nll
+    # PyTorch's composition: the smoothing term masked at ignored targets, each term scaled by
+    # its number (MulBackward1), a mean divided by a tensor (DivBackward0)
     n_classes = xd.shape[class_dim]
     ignore = td == ignore_index
     if weight is not None:
@@ -474,20 +484,16 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         smooth = -(logp * weight.reshape(shape)).sum(class_dim)
     else:
         smooth = -logp.sum(class_dim)
-    if ignore.any():
-        smooth = where(_make(ignore), 0.0, smooth)
+    smooth = smooth.masked_fill(_make(ignore), 0.0)
     if reduction == "mean":
         keep = ~ignore
-        if weight is not None:
-            denom = weight._data[td[keep]].sum()
-        else:
-            denom = keep.sum()
-        ret = smooth.sum() / float(denom)
+        denom = weight._data[td[keep]].sum() if weight is not None else keep.sum()
+        ret = smooth.sum() / _make(np.asarray(denom))
     elif reduction == "sum":
         ret = smooth.sum()
     else:
         ret = smooth
-    return (1 - label_smoothing) * nll + ret * (label_smoothing / n_classes)
+    return _mul_scalar(nll, 1 - label_smoothing) + _mul_scalar(ret, label_smoothing / n_classes)
 
 
 def _cross_entropy_probs(input, target, weight, ignore_index, reduction, label_smoothing,
