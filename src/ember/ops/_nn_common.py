@@ -11,7 +11,7 @@ from .._tensor import Tensor, _make
 from ..autograd.engine import grad as _engine_grad
 from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.graph import FREED_MESSAGE, Node, edge
+from ..autograd.graph import FREED_MESSAGE, Node, edge, name_saved
 from ._op import check_tensor, formula_node, linear, record
 from .linalg import _word
 
@@ -148,6 +148,28 @@ def kernel_arg(name):
 def kernel_result(k=0):
     """A ``_saved_*`` field: the kernel's output k (as a tensor outside its graph)."""
     return lambda node: _held(node)[5][k].detach()
+
+
+def kernel_saved(node_cls, needed=None, **fields):
+    """Name PyTorch's ``grad_fn._saved_<field>`` of a kernel node from the call it holds: each
+    field is a parameter name of the kernel's function (the value it was called with, or its
+    default), or a function of the node and those arguments (a dict). ``needed``: {field:
+    edge} for a tensor PyTorch saves only when that input's gradient is needed: None
+    otherwise. Read after a backward freed the call, a field raises, as PyTorch's saved
+    tensors do."""
+    def field(f, e):
+        if isinstance(f, str):
+            def value(node):
+                return kernel_args(node)[f]
+        else:
+            def value(node):
+                return f(node, kernel_args(node))
+        if e is None:
+            return value
+        return lambda node: None if node.next_functions[e][0] is None else value(node)
+
+    needed = needed or {}
+    return name_saved(node_cls, **{k: field(f, needed.get(k)) for k, f in fields.items()})
 
 
 def kernel_node(name, n_outputs=1):

@@ -25,7 +25,7 @@ from . import activation as _activation
 from . import complex as _complex_ops
 from . import creation, decomposition, elementwise, padding, shape
 from ._inplace import apply_inplace
-from ._nn_common import as_kernel, kernel_args, kernel_node, kernel_result
+from ._nn_common import as_kernel, kernel_node, kernel_result, kernel_saved
 from ._op import broadcast_shapes_error
 
 __all__ = [
@@ -47,28 +47,6 @@ __all__ = [
 ]
 
 e, pi, inf, nan, newaxis = math.e, math.pi, math.inf, math.nan, None
-
-
-def _kernel_saved(node_cls, needed=None, **fields):
-    """PyTorch's ``grad_fn._saved_<field>`` for a kernel node (``as_kernel``), read from the
-    call it holds: each field names a parameter of the kernel's function (the call's value, or
-    the default), or is a function of the node and those values (a dict). ``needed``:
-    {field: edge} for a tensor PyTorch saves only when that input's gradient is needed: None
-    otherwise. Read after backward freed the call, a field raises, as PyTorch's saved tensors
-    do."""
-    def field(f, e):
-        if isinstance(f, str):
-            def value(node):
-                return kernel_args(node)[f]
-        else:
-            def value(node):
-                return f(node, kernel_args(node))
-        if e is None:
-            return value
-        return lambda node: None if node.next_functions[e][0] is None else value(node)
-
-    needed = needed or {}
-    return name_saved(node_cls, **{k: field(f, needed.get(k)) for k, f in fields.items()})
 
 
 def _result(node, args):
@@ -262,7 +240,7 @@ def _diag_embed(input, offset=0, dim1=-2, dim2=-1):
     return _from_last_two(square, d1, d2)
 
 
-_kernel_saved(_K_diag_embed, dim1="dim1", dim2="dim2", offset="offset")
+kernel_saved(_K_diag_embed, dim1="dim1", dim2="dim2", offset="offset")
 
 
 def _from_last_two(x, d1, d2):
@@ -300,7 +278,7 @@ def _rot90(input, k=1, dims=(0, 1)):
     return input.clone()
 
 
-_kernel_saved(_K_rot90, dims=lambda n, a: tuple(a["dims"]), k="k")
+kernel_saved(_K_rot90, dims=lambda n, a: tuple(a["dims"]), k="k")
 
 
 def kron(input, other):
@@ -475,7 +453,7 @@ def _dist(input, other, p=2):
     return (input - other).norm(p)
 
 
-_kernel_saved(_K_dist, other="other", p="p", result=_result, self="input")
+kernel_saved(_K_dist, other="other", p="p", result=_result, self="input")
 
 
 def _long(n):
@@ -672,7 +650,7 @@ def _addcmul(input, tensor1, tensor2, *, value=1):
     return input + value * (tensor1 * tensor2) if value != 1 else input + tensor1 * tensor2
 
 
-_kernel_saved(_K_addcmul, needed={"tensor1": 2, "tensor2": 1}, tensor1="tensor1",
+kernel_saved(_K_addcmul, needed={"tensor1": 2, "tensor2": 1}, tensor1="tensor1",
               tensor2="tensor2", value="value")
 
 
@@ -698,7 +676,7 @@ def _addcdiv(input, tensor1, tensor2, *, value=1):
     return input + value * (tensor1 / tensor2) if value != 1 else input + tensor1 / tensor2
 
 
-_kernel_saved(_K_addcdiv, needed={"tensor1": 2}, tensor1="tensor1",
+kernel_saved(_K_addcdiv, needed={"tensor1": 2}, tensor1="tensor1",
               tensor2="tensor2", value="value")
 
 
@@ -713,7 +691,7 @@ def _addmv(input, mat, vec, *, beta=1, alpha=1):
     return _scaled(beta, input, alpha, mat.mv(vec))
 
 
-_kernel_saved(_K_addmv, needed={"mat": 2, "vec": 1}, alpha="alpha", beta="beta",
+kernel_saved(_K_addmv, needed={"mat": 2, "vec": 1}, alpha="alpha", beta="beta",
               mat="mat", vec="vec")
 
 
@@ -728,7 +706,7 @@ def _addr(input, vec1, vec2, *, beta=1, alpha=1):
     return _scaled(beta, input, alpha, vec1.outer(vec2))
 
 
-_kernel_saved(_K_addr, needed={"vec1": 2, "vec2": 1}, alpha="alpha", beta="beta",
+kernel_saved(_K_addr, needed={"vec1": 2, "vec2": 1}, alpha="alpha", beta="beta",
               vec1="vec1", vec2="vec2")
 
 
@@ -744,7 +722,7 @@ def _addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return _scaled(beta, input, alpha, batch1.bmm(batch2).sum(0))
 
 
-_kernel_saved(_K_addbmm, needed={"batch1": 2, "batch2": 1}, alpha="alpha",
+kernel_saved(_K_addbmm, needed={"batch1": 2, "batch2": 1}, alpha="alpha",
               beta="beta", batch1="batch1", batch2="batch2",
               batch1_sym_argsize_0=lambda n, a: a["batch1"].shape[0],
               batch1_sym_argsize_1=lambda n, a: a["batch1"].shape[1],
@@ -779,7 +757,7 @@ def _ldexp(input, other):
     return input * 2.0 ** other if isinstance(other, Tensor) else input * (2.0 ** other)
 
 
-_kernel_saved(_K_ldexp, other=lambda n, a: _number(a["other"]), result=_result)
+kernel_saved(_K_ldexp, other=lambda n, a: _number(a["other"]), result=_result)
 
 
 def rsub(input, other, *, alpha=1):
@@ -799,8 +777,8 @@ def _rsub(input, other, alpha):
 
 _K_rsub = kernel_node("RsubBackward0")
 _K_rsub_scalar = kernel_node("RsubBackward1")
-_kernel_saved(_K_rsub, alpha="alpha")
-_kernel_saved(_K_rsub_scalar, alpha="alpha")
+kernel_saved(_K_rsub, alpha="alpha")
+kernel_saved(_K_rsub_scalar, alpha="alpha")
 
 
 # -- scatters into copies (out of place: a mask and ``where``, so vmap and jvp see plain ops) ----
@@ -830,7 +808,7 @@ def _select_scatter(input, src, dim, index):
     return src.unsqueeze(dim).expand(*input.shape).where(mask, input)
 
 
-_kernel_saved(_K_select_scatter, dim="dim", index="index")
+kernel_saved(_K_select_scatter, dim="dim", index="index")
 
 
 _K_slice_scatter = kernel_node("SliceScatterBackward0")  # PyTorch's kernel: one node
@@ -855,7 +833,7 @@ def _slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     return spread.where(mask, input)
 
 
-_kernel_saved(_K_slice_scatter, dim="dim", end="end", start="start",
+kernel_saved(_K_slice_scatter, dim="dim", end="end", start="start",
               step="step")
 
 
@@ -890,7 +868,7 @@ def _diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
     return _from_last_two(out, d1, d2)
 
 
-_kernel_saved(_K_diagonal_scatter, dim1="dim1", dim2="dim2",
+kernel_saved(_K_diagonal_scatter, dim1="dim1", dim2="dim2",
               offset="offset")
 
 
@@ -911,7 +889,7 @@ def _index_copy(input, dim, index, source):
     return out
 
 
-_kernel_saved(_K_index_copy, needed={"source": 1}, dim="dim", index="index",
+kernel_saved(_K_index_copy, needed={"source": 1}, dim="dim", index="index",
               source="source", source_dim=lambda n, a: a["source"].dim())
 
 
@@ -941,8 +919,8 @@ def _index_fill(input, dim, index, value):
     return out
 
 
-_kernel_saved(_K_index_fill, dim="dim", index="index")
-_kernel_saved(_K_index_fill_tensor, dim="dim", index="index")
+kernel_saved(_K_index_fill, dim="dim", index="index")
+kernel_saved(_K_index_fill_tensor, dim="dim", index="index")
 
 
 _K_masked_scatter = kernel_node("MaskedScatterBackward0")  # PyTorch's kernel: one node
@@ -964,7 +942,7 @@ def _masked_scatter(input, mask, source):
     return spread.where(_make(np.broadcast_to(mask._data, shape).copy()), input)
 
 
-_kernel_saved(_K_masked_scatter, mask="mask",
+kernel_saved(_K_masked_scatter, mask="mask",
               source_sym_sizes=lambda n, a: tuple(a["source"].shape))
 
 
@@ -1356,7 +1334,7 @@ def _renorm(input, p, dim, maxnorm):
     return input * scale
 
 
-_kernel_saved(_K_renorm, dim="dim", maxnorm="maxnorm", p="p", self="input")
+kernel_saved(_K_renorm, dim="dim", maxnorm="maxnorm", p="p", self="input")
 
 
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
@@ -1503,7 +1481,7 @@ def _triangular_solve(input, A, upper, transpose, unitriangular):
     return solution, A.clone()
 
 
-_kernel_saved(_K_triangular_solve, A="A", self="input", solution=_result,
+kernel_saved(_K_triangular_solve, A="A", self="input", solution=_result,
               transpose="transpose", unitriangular="unitriangular", upper="upper")
 
 

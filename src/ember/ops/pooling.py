@@ -6,7 +6,6 @@ of 1. Pooling is linear in its input once the max positions are fixed: each plan
 forward array map and its adjoint (see ``linear_map``), so second derivatives work.
 """
 
-import inspect
 import math
 
 import numpy as np
@@ -14,8 +13,16 @@ from numpy.lib.stride_tricks import as_strided
 
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import no_grad
-from ..autograd.graph import FREED_MESSAGE, name_saved
-from ._nn_common import as_kernel, kernel_node, linear_map, node_pair, shape_list
+from ..autograd.graph import name_saved
+from ._nn_common import (
+    as_kernel,
+    kernel_node,
+    kernel_result,
+    kernel_saved,
+    linear_map,
+    node_pair,
+    shape_list,
+)
 from ._op import check_tensor, record
 from .linalg import _word
 from .random import rand as _rand
@@ -1140,37 +1147,9 @@ name_saved(_ADAPTIVE_AVG_NODES[0], self=2)
 name_saved(_ADAPTIVE_MAX_NODES[0], self=2, result1=_plan_indices)
 
 
-def kernel_saved(node_cls, fn, **fields):
-    """Name PyTorch's ``grad_fn._saved_<field>`` of a kernel node (``as_kernel``) from the
-    call it holds: each field is a parameter name of ``fn`` (the value it was called with, or
-    its default), or a function of the node and those arguments (a dict). Read after a
-    backward freed the call, a field raises, as PyTorch's saved tensors do."""
-    signature = inspect.signature(fn)
-
-    def arguments(node):
-        inner = node._inner
-        if inner is None:
-            raise RuntimeError(FREED_MESSAGE)
-        bound = signature.bind(*inner[1], **inner[2])
-        bound.apply_defaults()
-        return bound.arguments
-
-    def field(f):
-        if isinstance(f, str):
-            return lambda node: arguments(node)[f]
-        return lambda node: f(node, arguments(node))
-
-    return name_saved(node_cls, **{k: field(f) for k, f in fields.items()})
-
-
 def kernel_ints(name, n):
     """A kernel field: the int[n] argument ``name`` as PyTorch's node keeps it."""
     return lambda node, a: _int_list(a[name], n)
-
-
-def kernel_output(k):
-    """A kernel field: the kernel's output k (outside the graph)."""
-    return lambda node, a: node._inner[5][k].detach()
 
 
 def _pool_indices(node, a):
@@ -1182,21 +1161,22 @@ def _pool_indices(node, a):
         return node._inner[0](**{**a, "return_indices": True})[1]
 
 
-kernel_saved(_K_max_pool3d, _max_pool3d, self="input", result1=_pool_indices,
+kernel_saved(_K_max_pool3d, self="input", result1=_pool_indices,
              kernel_size=kernel_ints("kernel_size", 3), stride=kernel_ints("stride", 3),
              padding=kernel_ints("padding", 3), dilation=kernel_ints("dilation", 3),
              ceil_mode="ceil_mode")
-kernel_saved(_K_avg_pool3d, _avg_pool3d, self="input", kernel_size=kernel_ints("kernel_size", 3),
+kernel_saved(_K_avg_pool3d, self="input", kernel_size=kernel_ints("kernel_size", 3),
              stride=kernel_ints("stride", 3), padding=kernel_ints("padding", 3),
              ceil_mode="ceil_mode", count_include_pad="count_include_pad",
              divisor_override="divisor_override")
-kernel_saved(_K_adaptive_avg_pool3d, _adaptive_avg_pool3d, self="input")
-kernel_saved(_K_adaptive_max_pool3d, _adaptive_max_pool3d, self="input",
+kernel_saved(_K_adaptive_avg_pool3d, self="input")
+kernel_saved(_K_adaptive_max_pool3d, self="input",
              result1=_pool_indices)
 for _cls in _K_max_unpool.values():
-    kernel_saved(_cls, _scatter_back,
+    kernel_saved(_cls,
                  indices=lambda node, a: _make(a["idx"].reshape(a["input"]._data.shape)))
 for _cls in _K_fractional.values():
-    kernel_saved(_cls, _fractional_windows, self="input",
+    kernel_saved(_cls, self="input",
                  kernel_size=lambda node, a: tuple(a["k"]),
-                 output_size=lambda node, a: tuple(a["outs"]), result1=kernel_output(1))
+                 output_size=lambda node, a: tuple(a["outs"]),
+                 result1=lambda node, a: kernel_result(1)(node))

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._tensor import Tensor, _make
 from ..autograd.forward_ad import state as _fw_state
-from ._nn_common import as_kernel, kernel_node, shape_list
+from ._nn_common import as_kernel, kernel_node, kernel_saved, shape_list
 from ._op import check_tensor, refuse_tangents
 from .pooling import (
     _gather_windows,
@@ -23,7 +23,6 @@ from .pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
     adaptive_avg_pool3d,
-    kernel_saved,
 )
 
 __all__ = ["channel_shuffle", "native_channel_shuffle", "pixel_shuffle", "pixel_unshuffle"]
@@ -616,15 +615,15 @@ def _pair_arg(name):
     return lambda node, a: _pair(a[name])
 
 
-kernel_saved(_K_pixel_shuffle, _pixel_shuffle, upscale_factor="upscale_factor")
-kernel_saved(_K_pixel_unshuffle, _pixel_unshuffle, downscale_factor="downscale_factor")
-kernel_saved(_K_channel_shuffle, _channel_shuffle, groups="groups")
-kernel_saved(_K_unfold, _unfold, kernel_size=_pair_arg("kernel_size"),
+kernel_saved(_K_pixel_shuffle, upscale_factor="upscale_factor")
+kernel_saved(_K_pixel_unshuffle, downscale_factor="downscale_factor")
+kernel_saved(_K_channel_shuffle, groups="groups")
+kernel_saved(_K_unfold, kernel_size=_pair_arg("kernel_size"),
              dilation=_pair_arg("dilation"), padding=_pair_arg("padding"),
              stride=_pair_arg("stride"),
              self_sym_argsize_minus_1=lambda node, a: a["input"].shape[-1],
              self_sym_argsize_minus_2=lambda node, a: a["input"].shape[-2])
-kernel_saved(_K_fold, _fold, kernel_size=_pair_arg("kernel_size"),
+kernel_saved(_K_fold, kernel_size=_pair_arg("kernel_size"),
              dilation=_pair_arg("dilation"), padding=_pair_arg("padding"),
              stride=_pair_arg("stride"))
 
@@ -637,13 +636,13 @@ for (_mode, _nd), _cls in _K_upsample.items():
         _fields[_name] = lambda node, a, i=_i: a["scales"][i]
     if _mode not in ("nearest", "nearest-exact"):
         _fields["align_corners"] = "align_corners"
-    kernel_saved(_cls, _resample, **_fields)
+    kernel_saved(_cls, **_fields)
 
 
 def name_grid_sampler(node_cls, fn):
     """The saved fields of a grid sampler node whose call is ``fn(input, grid, mode,
     padding_mode, align_corners)`` (the modes as PyTorch's integer codes)."""
-    kernel_saved(node_cls, fn, input="input", grid="grid",
+    kernel_saved(node_cls, input="input", grid="grid",
                  interpolation_mode=lambda node, a: ("bilinear", "nearest",
                                                      "bicubic").index(a["mode"]),
                  padding_mode=lambda node, a: ("zeros", "border",
@@ -654,7 +653,7 @@ def name_grid_sampler(node_cls, fn):
 def name_affine_grid(node_cls, fn):
     """The saved fields of an affine grid node whose call is ``fn(theta, size,
     align_corners)``."""
-    kernel_saved(node_cls, fn, size=lambda node, a: tuple(a["size"]),
+    kernel_saved(node_cls, size=lambda node, a: tuple(a["size"]),
                  align_corners="align_corners")
 
 
