@@ -816,3 +816,24 @@ def test_double_backward_node_names():
         assert gt.grad_fn.name() == name
         assert type(ge.grad_fn).__name__ == name
         assert_same(ge, gt, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("nd, k", [(1, 3), (2, 3), (2, 4), (3, 3)])
+@pytest.mark.parametrize("padding", ["valid", "same", 0, 1])
+@pytest.mark.parametrize("bias", [None, "const", "grad"])
+def test_convolution_node_shows_padding_and_bias_as_pytorch(nd, k, padding, bias):
+    """ConvolutionBackward0's _saved_padding (PyTorch's (0,) for 'valid') and
+    _saved_bias_sym_sizes_opt (the bias's size, whether it requires grad or not)."""
+    shown = []
+    for lib in (torch, ember):
+        f = getattr(lib.nn.functional, f"conv{nd}d")
+        b = None if bias is None else lib.ones(1, requires_grad=bias == "grad")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # even kernels with padding='same'
+            y = f(lib.ones((1, 1) + (6,) * nd, requires_grad=True), lib.ones((1, 1) + (k,) * nd),
+                  b, padding=padding)
+        node = y.grad_fn
+        while node.name() != "ConvolutionBackward0":
+            node = node.next_functions[0][0]
+        shown.append((node._saved_padding, node._saved_bias_sym_sizes_opt))
+    assert shown[1] == shown[0]

@@ -20,11 +20,11 @@ from .._tensor import Tensor
 from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import name_saved
-from ._nn_common import as_kernel, kernel_node, shape_list
+from ._nn_common import as_kernel, kernel_node, kernel_saved, shape_list
 from ._op import check_tensor, formula_node, record, refuse_tangents
 from .creation import zeros
 from .linalg import _cpp, _word
-from .pooling import kernel_ints, kernel_saved
+from .pooling import kernel_ints
 from .shape import cat, constant_pad_nd, narrow, permute, reshape, squeeze, unsqueeze
 
 # the ones PyTorch also has at the top level (torch.conv2d, ...)
@@ -41,7 +41,7 @@ class _ConvSpec:
     number of spatial dims the tensors really have (1 for conv1d)."""
 
     __slots__ = ("sh", "sw", "dh", "dw", "ph0", "ph1", "pw0", "pw1", "groups", "h", "w", "ho",
-                 "wo", "kh", "kw", "nd")
+                 "wo", "kh", "kw", "nd", "bias", "valid")
 
     def padded(self):
         return self.ph0 or self.ph1 or self.pw0 or self.pw1
@@ -320,14 +320,14 @@ def _output_padding(node):
 for _cls, _transposed in ((_Convolution, False), (_ConvTranspose, True)):
     name_saved(
         _cls, input=0, weight=1,
-        stride=lambda n: _per_dim(n, "sh", "sw"), padding=lambda n: _per_dim(n, "ph0", "pw0"),
+        stride=lambda n: _per_dim(n, "sh", "sw"),
+        padding=lambda n: (0,) if n._saved_field(2, False).valid else _per_dim(n, "ph0", "pw0"),
         dilation=lambda n: _per_dim(n, "dh", "dw"),
         groups=lambda n: n._saved_field(2, False).groups,
         transposed=lambda n, t=_transposed: t,
         output_padding=_output_padding if _transposed else
         lambda n: (0,) * n._saved_field(2, False).nd,
-        # the bias's size, (0,) without one (ember knows it where the bias requires grad)
-        bias_sym_sizes_opt=lambda n: (0,) if n._meta[2] is None else n._meta[2][0])
+        bias_sym_sizes_opt=lambda n: n._saved_field(2, False).bias or (0,))
 
 
 # -- planning -----------------------------------------------------------------------------------
@@ -506,7 +506,8 @@ def _plan(input, weight, bias, stride, padding, dilation, groups, output_padding
                 f"output size per channel: ({' x '.join(map(str, outs))}). Output size is too "
                 "small"
             )
-        return input, _spec(stride, dilation, pads, groups, kernel, outs, sizes)
+        return input, _given(_spec(stride, dilation, pads, groups, kernel, outs, sizes), bias,
+                             False)
     if xd.shape[1] != wd.shape[1] * groups:
         raise _channels_error(xd, wd, groups, False)
     _check_bias(bias, wd, wd.shape[0], False)
@@ -519,7 +520,16 @@ def _plan(input, weight, bias, stride, padding, dilation, groups, output_padding
             "actual input size"
         )
     outs = [(p - e) // s + 1 for p, e, s in zip(padded, eff, stride)]
-    return input, _spec(stride, dilation, pads, groups, kernel, sizes, outs)
+    return input, _given(_spec(stride, dilation, pads, groups, kernel, sizes, outs), bias,
+                         is_str and padding == "valid")
+
+
+def _given(sp, bias, valid):
+    """The spec with what the node shows of the call: the bias's size (None without one),
+    whether the padding was 'valid' (PyTorch's node then shows a padding of (0,))."""
+    if isinstance(sp, _ConvSpec):
+        sp.bias, sp.valid = None if bias is None else tuple(bias.shape), valid
+    return sp
 
 
 def _spec(stride, dilation, pads, groups, kernel, sizes, outs):
@@ -728,7 +738,12 @@ _K_conv_tbc = kernel_node("ConvTbcBackward0")  # PyTorch's kernel: one node
 
 def _kernel_padding(node, a):
     p = a["padding"]
-    return (0,) * 3 if isinstance(p, str) else kernel_ints("padding", 3)(node, a)
+    if p == "valid":
+        return (0,)
+    if p == "same":  # the padding before each dim
+        return tuple(d * (k - 1) // 2 for d, k in
+                     zip(kernel_ints("dilation", 3)(node, a), a["weight"].shape[2:]))
+    return kernel_ints("padding", 3)(node, a)
 
 
 def _kernel_bias_sizes(node, a):
@@ -739,10 +754,10 @@ def _kernel_bias_sizes(node, a):
 for _cls, _fn, _transposed in ((_K_conv3d, _conv3d, False),
                                (_K_conv_transpose3d, _conv_transpose3d, True)):
     kernel_saved(
-        _cls, _fn, input="input", weight="weight", stride=kernel_ints("stride", 3),
+        _cls, input="input", weight="weight", stride=kernel_ints("stride", 3),
         padding=_kernel_padding, dilation=kernel_ints("dilation", 3), groups="groups",
         transposed=lambda node, a, t=_transposed: t,
         output_padding=kernel_ints("output_padding", 3) if _transposed else
         lambda node, a: (0, 0, 0),
         bias_sym_sizes_opt=_kernel_bias_sizes)
-kernel_saved(_K_conv_tbc, _conv_tbc, self="input", weight="weight", bias="bias", pad="pad")
+kernel_saved(_K_conv_tbc, self="input", weight="weight", bias="bias", pad="pad")
