@@ -327,14 +327,27 @@ def _adv_shape(view_shape, adv):
     return tuple(out[:where]) + tuple(lead) + tuple(out[where:])
 
 
+def _guards(*indices):
+    """The index tensors among an op's arguments. The op saves them after its own values (the
+    formulas ignore them) as PyTorch saves its index tensors: changing one in place before
+    backward is then PyTorch's error, not a gradient taken at the new indices."""
+    out = []
+    for k in indices:
+        if isinstance(k, Tensor) and k._data.ndim:
+            out.append(k)
+        elif isinstance(k, tuple):
+            out.extend(_guards(*k))
+    return tuple(out)
+
+
 # -- the two differentiable primitives: gather by key, put by key -----------------------------
-def _index_grad(g, shape, key):
+def _index_grad(g, shape, key, *guards):
     zeros = _make(np.zeros(shape, g._data.dtype))
     return index_put_values(zeros, key, g, True)
 
 
 IndexBackward0 = formula_node("IndexBackward0", _index_grad,
-                              jvp=linear(lambda t, shape, key: index_key(t, key)))
+                              jvp=linear(lambda t, shape, key, *guards: index_key(t, key)))
 
 
 def _index_field(i, edge=None):
@@ -377,20 +390,21 @@ def _take_key(d, key):
         raise
 
 
-def index_key(input, key):
-    """``input[key]`` for a parsed key pair, as a copy (IndexBackward0)."""
+def index_key(input, key, guards=()):
+    """``input[key]`` for a parsed key pair, as a copy (IndexBackward0); ``guards``: the index
+    tensors the key came from."""
     d = input._data
     out = _take_key(d, key)
     if key[1] is None:
         out = out.copy()  # advanced indexing copies already; a basic key gives a view
-    return record(out, IndexBackward0, (input,), (d.shape, key))
+    return record(out, IndexBackward0, (input,), (d.shape, key, *guards))
 
 
-def _put_self_grad(g, key, accumulate):
+def _put_self_grad(g, key, accumulate, *guards):
     return g if accumulate else index_put_values(g, key, 0, False)
 
 
-def _put_values_grad(g, key, accumulate):
+def _put_values_grad(g, key, accumulate, *guards):
     return index_key(g, key)
 
 
@@ -502,12 +516,12 @@ def _expand_error(vshape, target, dtype=None):
                         f"equal to the number of dimensions in the tensor ({len(vshape)})")
 
 
-def index_put_values(input, key, values, accumulate=False):
+def index_put_values(input, key, values, accumulate=False, guards=()):
     """A copy of input with values written (or added) at the parsed key, differentiable."""
     d = input._data
     out = d.copy()
     _write(out, key, _value_array(values, d.dtype), accumulate)
-    return record(out, IndexPutBackward0, (input, values), (key, accumulate))
+    return record(out, IndexPutBackward0, (input, values), (key, accumulate, *guards))
 
 
 # -- tensor[key] ------------------------------------------------------------------------------
@@ -526,12 +540,12 @@ def getitem(self, key):
     if self._requires_grad and node is not None and _grad_state.enabled and len(basic) > 2:
         t = _view_chain(self, basic)  # PyTorch's graph: one view node per item of the key
         if t is not None:
-            return t if adv is None else index_key(t, (_ALL, adv))
+            return t if adv is None else index_key(t, (_ALL, adv), _guards(key))
     if adv is None:
         return key_view(self, basic, node)
     t = self if node is None else key_view(self, basic, node)
     _check_adv(adv, t._data.shape)
-    return index_key(t, (_ALL, adv))
+    return index_key(t, (_ALL, adv), _guards(key))
 
 
 def _view_chain(self, basic):
@@ -710,8 +724,10 @@ def setitem(self, key, value):
         note(exc, "Assign into a clone (`y = x.clone(); y[i] = v`) or do the update under "
                      "`with torch.no_grad():`.")
         raise exc
+    guards = _guards(key) if adv is not None else ()
     if self._base is not None:
-        inplace_on_view(self, lambda old, v: index_put_values(old, key2, v, False), (value,))
+        inplace_on_view(self, lambda old, v: index_put_values(old, key2, v, False, guards),
+                        (value,))
         return
     if via:
         node_cls = _CopySlicesPut
@@ -721,9 +737,9 @@ def setitem(self, key, value):
             node_cls = _CopyBackwards if fill is None else FillBackward3
     if _fw_state.active:
         with _fw.suspended():
-            t = record(d, node_cls, (self, value), (key2, False))
+            t = record(d, node_cls, (self, value), (key2, False, *guards))
     else:
-        t = record(d, node_cls, (self, value), (key2, False))
+        t = record(d, node_cls, (self, value), (key2, False, *guards))
     _write(d, key2, _value_array(value, d.dtype), False)
     self._version[0] += 1
     self._grad_fn = t._grad_fn
@@ -755,14 +771,14 @@ def _dim(dim, ndim):
     return _wrap_dim(dim, ndim)
 
 
-def _index_select_grad(g, shape, dim, idx):
+def _index_select_grad(g, shape, dim, idx, *guards):
     zeros = _make(np.zeros(shape, g._data.dtype))
     return index_add(zeros, dim, _make(idx.reshape(-1)), g)
 
 
 IndexSelectBackward0 = name_saved(formula_node(
     "IndexSelectBackward0", _index_select_grad,
-    jvp=linear(lambda t, shape, dim, idx: index_select(t, dim, _make(idx)))),
+    jvp=linear(lambda t, shape, dim, idx, *guards: index_select(t, dim, _make(idx)))),
     self_sym_sizes=0, dim=1, index=_index_field(2))
 
 
@@ -777,19 +793,19 @@ def index_select(input, dim, index):
     if idx.size and (idx.min() < -n or idx.max() >= n):
         raise IndexError("index out of range in self")
     out = np.take(d, idx, axis=dim) if d.ndim else d.reshape(1)[idx].reshape(())
-    return record(out, IndexSelectBackward0, (input,), (d.shape, dim, given))
+    return record(out, IndexSelectBackward0, (input,), (d.shape, dim, given, *_guards(index)))
 
 
 IndexAddBackward0 = name_saved(formula_node(
     "IndexAddBackward0",
-    lambda g, dim, idx, alpha, source, source_dim: g,
-    lambda g, dim, idx, alpha, source, source_dim: index_select(g, dim, _make(idx)) * alpha
-    if alpha != 1 else index_select(g, dim, _make(idx)),
+    lambda g, dim, idx, alpha, source, source_dim, *guards: g,
+    lambda g, dim, idx, alpha, source, source_dim, *guards: index_select(
+        g, dim, _make(idx)) * alpha if alpha != 1 else index_select(g, dim, _make(idx)),
     jvp=lambda ts, inputs, saved, out: _index_add_jvp(ts, inputs, *saved),
 ), dim=0, index=_index_field(1, 1), alpha=2, source=3, source_dim=4)
 
 
-def _index_add_jvp(ts, inputs, dim, idx, alpha, source, source_dim):
+def _index_add_jvp(ts, inputs, dim, idx, alpha, source, source_dim, *guards):
     # linear in both: the source's tangent added into the input's
     tx, tsrc = zero_tangents(ts, inputs)
     return index_add(tx, dim, _make(idx), tsrc, alpha=alpha)
@@ -814,7 +830,8 @@ def index_add(input, dim, index, source, *, alpha=1):
     np.add.at(out, (slice(None),) * dim + (idx,), s * alpha if alpha != 1 else s)
     # the source is saved (as PyTorch) only when its gradient is needed
     return record(out, IndexAddBackward0, (input, source),
-                  (dim, idx, alpha, source if source._requires_grad else None, s.ndim))
+                  (dim, idx, alpha, source if source._requires_grad else None, s.ndim,
+                   *_guards(index)))
 
 
 # -- gather, scatter, scatter_add -------------------------------------------------------------
@@ -840,14 +857,15 @@ def _check_gather(d, idx, dim, op, other=None):
         raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
 
 
-def _gather_grad(g, x, dim, idx, sparse_grad):
+def _gather_grad(g, x, dim, idx, sparse_grad, *guards):
     zeros = _make(np.zeros(x._data.shape, g._data.dtype))
     return scatter_add(zeros, dim, _make(idx), g)
 
 
 GatherBackward0 = name_saved(
     formula_node("GatherBackward0", _gather_grad,
-                 jvp=linear(lambda t, x, dim, idx, sparse_grad: gather(t, dim, _make(idx)))),
+                 jvp=linear(lambda t, x, dim, idx, sparse_grad, *guards: gather(
+                     t, dim, _make(idx)))),
     self=0, dim=1, index=_index_field(2), sparse_grad=3)
 
 
@@ -860,10 +878,11 @@ def gather(input, dim, index, *, sparse_grad=False):
         out = d.reshape(1)[idx.reshape(-1)].reshape(idx.shape)
     else:
         out = d[_scatter_coords(idx, dim)]
-    return record(out, GatherBackward0, (input,), (input, dim, idx, sparse_grad))
+    return record(out, GatherBackward0, (input,), (input, dim, idx, sparse_grad,
+                                                   *_guards(index)))
 
 
-def _src_grad(g, dim, idx, src_shape):
+def _src_grad(g, dim, idx, src_shape, *guards):
     """g.gather(dim, idx), padded with zeros when src is larger than the index."""
     r = gather(g, dim, _make(idx))
     if r._data.shape != tuple(src_shape):
@@ -872,7 +891,7 @@ def _src_grad(g, dim, idx, src_shape):
     return r
 
 
-def _scatter_self_grad(g, dim, idx, src_shape):
+def _scatter_self_grad(g, dim, idx, src_shape, *guards):
     return scatter(g, dim, _make(idx), 0)
 
 
@@ -881,7 +900,7 @@ ScatterBackward0 = name_saved(formula_node("ScatterBackward0", _scatter_self_gra
 ScatterBackward1 = name_saved(formula_node("ScatterBackward1", _scatter_self_grad),
                               dim=0, index=_index_field(1))
 ScatterAddBackward0 = name_saved(
-    formula_node("ScatterAddBackward0", lambda g, dim, idx, s: g, _src_grad),
+    formula_node("ScatterAddBackward0", lambda g, dim, idx, s, *guards: g, _src_grad),
     dim=0, index=_index_field(1, 1))
 
 
@@ -946,8 +965,9 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     if reduce is not None:
         return record(out, _NotImplemented, (input, src), ("scatter",))
     if isinstance(src, Tensor):
-        return record(out, ScatterBackward0, (input, src), (dim, idx, src._data.shape))
-    return record(out, ScatterBackward1, (input,), (dim, idx, None))
+        return record(out, ScatterBackward0, (input, src),
+                      (dim, idx, src._data.shape, *_guards(index)))
+    return record(out, ScatterBackward1, (input,), (dim, idx, None, *_guards(index)))
 
 
 def scatter_add(input, dim, index, src):
@@ -960,7 +980,7 @@ def scatter_add(input, dim, index, src):
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     out = d.copy()
     np.add.at(out, _scatter_coords(idx, dim), s[tuple(slice(0, n) for n in idx.shape)])
-    return record(out, ScatterAddBackward0, (input, src), (dim, idx, s.shape))
+    return record(out, ScatterAddBackward0, (input, src), (dim, idx, s.shape, *_guards(index)))
 
 
 # -- scatter_reduce, index_reduce -------------------------------------------------------------
@@ -1049,7 +1069,7 @@ class _ReduceNode(Node):
     __slots__ = ()
 
     def apply(self, grads, create_graph):
-        saved = self.unpack_saved()
+        saved = self.unpack_saved()[:6]  # (then the index tensors, kept for their versions)
         out = self.unpack_out(create_graph)
         gx, gs = self.grads(grads[0], *saved, out)
         (fx, _), (fs, _) = self.next_functions
@@ -1082,7 +1102,7 @@ def _scatter_reduce_jvp(ts, inputs, saved, out):
     """amax/amin: the mean of the tangents of the values equal to the result (self's only
     where it takes part), as PyTorch's forward rule; the other reductions transpose their
     backward."""
-    x, src, dim, idx, reduce, include_self = saved
+    x, src, dim, idx, reduce, include_self = saved[:6]
     if reduce not in ("amax", "amin"):
         return NotImplemented
     tx, tsrc = zero_tangents(ts, inputs)
@@ -1172,7 +1192,7 @@ def _scatter_reduce(input, dim, index, src, reduce, include_self):
         v = s[tuple(slice(0, n) for n in idx.shape)]
         _reduce_into(out, _scatter_coords(idx, dim), v, reduce, include_self)
     return record(out, ScatterReduceBackward0, (input, src),
-                  (input, src, dim, idx, reduce, include_self), save_out=True)
+                  (input, src, dim, idx, reduce, include_self, *_guards(index)), save_out=True)
 
 
 class IndexReduceBackward0(_ReduceNode):
@@ -1250,7 +1270,8 @@ def _index_reduce(input, dim, index, source, reduce, include_self):
     if idx.size:
         _reduce_into(out, (slice(None),) * dim + (idx,), s, reduce, include_self)
     return record(out, IndexReduceBackward0, (input, source),
-                  (input, source, dim, idx, reduce, include_self), save_out=True)
+                  (input, source, dim, idx, reduce, include_self, *_guards(index)),
+                  save_out=True)
 
 
 def take_along_dim(input, indices, dim=None):
@@ -1271,7 +1292,8 @@ def take_along_dim(input, indices, dim=None):
     dim = _dim(dim, d.ndim)
     sizes = list(d.shape)
     sizes[dim] = idx.shape[dim]
-    index = indices.expand(_infer_size(sizes, idx.shape))
+    # (PyTorch's broadcast index is a new tensor: the op keeps it, not the one given)
+    index = _make(np.array(np.broadcast_to(idx, _infer_size(sizes, idx.shape))))
     sizes = list(idx.shape)
     sizes[dim] = d.shape[dim]
     return gather(input.expand(_infer_size(sizes, d.shape)), dim, index)
@@ -1309,7 +1331,7 @@ def _bool_mask(mask, op):
 
 
 MaskedFillBackward0 = name_saved(
-    formula_node("MaskedFillBackward0", lambda g, m: g.masked_fill(_make(m), 0),
+    formula_node("MaskedFillBackward0", lambda g, m, *guards: g.masked_fill(_make(m), 0),
                  elementwise=True), mask=_index_field(0))
 
 
@@ -1326,8 +1348,8 @@ def _masked_fill_value_jvp(ts, inputs, saved, out):
 
 MaskedFillBackward1 = name_saved(formula_node(
     "MaskedFillBackward1",
-    lambda g, m: g.masked_fill(_make(m), 0),
-    lambda g, m: (g * _make(m)).sum(),
+    lambda g, m, *guards: g.masked_fill(_make(m), 0),
+    lambda g, m, *guards: (g * _make(m)).sum(),
     jvp=_masked_fill_value_jvp,
 ), mask=_index_field(0))
 
@@ -1349,11 +1371,11 @@ def masked_fill(input, mask, value):
     except ValueError:
         raise broadcast_shapes_error(m.shape, d.shape) from None
     if isinstance(value, Tensor):
-        return record(out, MaskedFillBackward1, (input, value), (m,))
-    return record(out, MaskedFillBackward0, (input,), (m,))
+        return record(out, MaskedFillBackward1, (input, value), (m, *_guards(mask)))
+    return record(out, MaskedFillBackward0, (input,), (m, *_guards(mask)))
 
 
-def _masked_select_grad(g, x, m):
+def _masked_select_grad(g, x, m, *guards):
     shape = np.broadcast_shapes(x._data.shape, m.shape)
     zeros = _make(np.zeros(shape, g._data.dtype))
     return index_put_values(zeros, (_ALL, (np.broadcast_to(m, shape),)), g, True)
@@ -1372,7 +1394,7 @@ def masked_select(input, mask):
         raise broadcast_shapes_error(d.shape, m.shape) from None
     mb = np.broadcast_to(m, shape)
     out = np.broadcast_to(d, shape)[mb]
-    return record(out, MaskedSelectBackward0, (input,), (input, m))
+    return record(out, MaskedSelectBackward0, (input,), (input, m, *_guards(mask)))
 
 
 # -- flat indices: take, put ------------------------------------------------------------------
@@ -1384,28 +1406,29 @@ def _flat_index(d, idx):
     return idx
 
 
-def _take_grad(g, x, idx):
+def _take_grad(g, x, idx, *guards):
     shape = x._data.shape
     zeros = _make(np.zeros(int(np.prod(shape, dtype=np.int64)), g._data.dtype))
     return index_put_values(zeros, (_ALL, (idx,)), g, True).reshape(shape)
 
 
 TakeBackward0 = name_saved(formula_node("TakeBackward0", _take_grad,
-                                        jvp=linear(lambda t, x, idx: take(t, _make(idx)))),
+                                        jvp=linear(lambda t, x, idx, *guards: take(
+                                            t, _make(idx)))),
                            self=0, index=_index_field(1))
 
 
 def take(input, index):
     d = input._data
     idx = _flat_index(d, _int_index(index, "take", "int64"))
-    return record(d.reshape(-1)[idx], TakeBackward0, (input,), (input, idx))
+    return record(d.reshape(-1)[idx], TakeBackward0, (input,), (input, idx, *_guards(index)))
 
 
 PutBackward0 = name_saved(formula_node(
     "PutBackward0",
-    lambda g, idx, acc, source: g if acc else put(g, _make(idx), _make(np.zeros(
+    lambda g, idx, acc, source, *guards: g if acc else put(g, _make(idx), _make(np.zeros(
         idx.shape, g._data.dtype))),
-    lambda g, idx, acc, source: take(g, _make(idx)),
+    lambda g, idx, acc, source, *guards: take(g, _make(idx)),
 ), index=_index_field(0), accumulate=1, source=2)
 
 
@@ -1421,7 +1444,8 @@ def put(input, index, source, accumulate=False):
         flat[idx.reshape(-1)] = s
     # the source is saved (as PyTorch) only when its gradient is needed
     return record(out, PutBackward0, (input, source),
-                  (idx, accumulate, source if source._requires_grad else None))
+                  (idx, accumulate, source if source._requires_grad else None,
+                   *_guards(index)))
 
 
 def index_put(input, indices, values, accumulate=False):
@@ -1450,7 +1474,7 @@ def index_put(input, indices, values, accumulate=False):
                     "for the source.")
     if adv is not None:
         _check_adv(adv, d[basic].shape, value_shape=vshape)
-    return index_put_values(input, key, values, accumulate)
+    return index_put_values(input, key, values, accumulate, _guards(tuple(indices)))
 
 
 # -- nonzero, argwhere ------------------------------------------------------------------------

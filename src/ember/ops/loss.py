@@ -17,7 +17,7 @@ from .._tensor import Size, Tensor, _make
 from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
 from ..autograd.grad_mode import no_grad
-from ..autograd.graph import name_saved
+from ..autograd.graph import name_saved, raise_modified
 from ._nn_common import as_kernel, kernel_arg, kernel_args, kernel_input, kernel_node, kernel_result
 from ._op import broadcast_shapes_error, check_tensor, formula_node, record, refuse_tangents
 from .activation import log_softmax, logsigmoid, softplus
@@ -273,15 +273,21 @@ class _NllGrad:
     """The constant mask of nll_loss's gradient: -weight[target] / denominator at each target
     class, zero elsewhere. Built on first use (in the backward), not in the forward.
 
-    ``args``: the op's (input, target, weight, ignore_index, denominator), held only to show
-    them as PyTorch's node does (its ``_saved_*``); the gradient does not read them."""
+    ``args``: the op's (input, target, weight, ignore_index, denominator), held to show them
+    as PyTorch's node does (its ``_saved_*``) and to check that the target, whose values
+    ``index`` reads, was not changed in place since (PyTorch's error, as for a saved tensor)."""
 
-    __slots__ = ("shape", "dtype", "index", "coef", "args")
+    __slots__ = ("shape", "dtype", "index", "coef", "args", "version")
 
     def __init__(self, shape, dtype, index, coef, args):
         self.shape, self.dtype, self.index, self.coef, self.args = shape, dtype, index, coef, args
+        self.version = args[1]._version[0]
 
     def mask(self):
+        target = self.args[1]
+        if target._version[0] != self.version:
+            raise_modified(target._data, target._version[0], self.version, target._grad_fn,
+                           counter=target._version)
         m = np.zeros(self.shape, self.dtype)
         np.put_along_axis(m, self.index, -self.coef, axis=1)
         return _make(m)
