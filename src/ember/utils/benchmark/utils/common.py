@@ -28,9 +28,11 @@ _ENGLISH = {"ns": "nanosecond", "us": "microsecond", "ms": "millisecond", "s": "
 
 
 def _log10_f32(x):
-    """log10 of x as a float32 (PyTorch computes these on a 0-d float32 tensor)."""
+    """log10 of x as a float32 (PyTorch computes these on a 0-d float32 tensor): taken in
+    float64 and rounded once, so exact powers of ten stay exact whatever float32 kernel the CPU
+    has (NumPy's AVX-512 one gives log10(1e-6) as -6.0000005)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return float(np.log10(np.float32(x)))
+        return float(np.float32(np.log10(np.float64(np.float32(x)))))
 
 
 @dataclasses.dataclass(init=True, repr=False, eq=True, frozen=True)
