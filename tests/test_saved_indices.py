@@ -68,3 +68,27 @@ def test_index_changed_in_place_before_backward(name):
         except RuntimeError as exc:
             outcomes.append(str(exc).split(":")[0])
     assert outcomes[1] == outcomes[0]
+
+
+@pytest.mark.parametrize("name", ["max", "min", "median", "nanmedian", "mode", "kthvalue",
+                                  "sort", "topk", "cummax", "max_keepdim"])
+def test_returned_indices_changed_in_place_before_backward(name):
+    """The index tensor an op returns is the one its node saved (PyTorch's error if changed)."""
+    calls = {"max": lambda x: x.max(0), "min": lambda x: x.min(0),
+             "median": lambda x: x.median(0), "nanmedian": lambda x: x.nanmedian(0),
+             "mode": lambda x: x.mode(0), "kthvalue": lambda x: x.kthvalue(2),
+             "sort": lambda x: x.sort(), "topk": lambda x: x.topk(2),
+             "cummax": lambda x: x.cummax(0),
+             "max_keepdim": lambda x: x[None].max(1, keepdim=True)}
+    outcomes = []
+    for lib in (torch, ember):
+        x = lib.tensor([3.0, 1.0, 2.0, 5.0], requires_grad=True)
+        values, indices = calls[name](x)
+        with lib.no_grad():
+            indices.view(-1)[0] = 2
+        try:
+            values.sum().backward()
+            outcomes.append(x.grad.tolist())
+        except RuntimeError as exc:
+            outcomes.append(str(exc).split(":")[0])
+    assert outcomes[1] == outcomes[0]

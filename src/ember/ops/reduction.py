@@ -447,8 +447,10 @@ def _evenly_grad(g, x, y):
     return where(_make(mask), g / int(mask.sum()), 0.0)
 
 
-def _index_grad(g, shape, axis, idx, keepdim):
+def _index_grad(g, shape, axis, idx, keepdim, *indices):
     # the gradient of a reduction along axis that picks one element: it goes to that element
+    # (``indices``: the op's returned index tensor, saved for its version: PyTorch's error if
+    # it is changed in place before backward, where the gradient would move with it)
     onehot = np.zeros(shape, dtype=bool)
     if onehot.ndim:
         np.put_along_axis(onehot, idx, True, axis)
@@ -466,7 +468,7 @@ def _evenly_jvp(ts, inputs, saved, y):
 
 def _index_jvp(ts, inputs, saved, out):
     # the tangent of the picked element
-    shape, axis, idx, keepdim = saved
+    shape, axis, idx, keepdim = saved[:4]
     t = ts[0]
     if not len(shape):
         return t
@@ -542,8 +544,9 @@ def _minmax(name, input, dim, keepdim, other, npfn, argfn, all_node, dim_node, r
             "()" + why, "(Tensor other)" + why, "(int dim, bool keepdim = False)"))
     axis = _one_dim(dim, d.ndim)
     values, indices, idx = _select_along(d, axis, keepdim, argfn, name)
-    return result((record(values, dim_node, (input,), (d.shape, axis, idx, keepdim)),
-                   _make(indices)))
+    indices = _make(indices)
+    return result((record(values, dim_node, (input,), (d.shape, axis, idx, keepdim, indices)),
+                   indices))
 
 
 def max(input, dim=None, keepdim=False, *, other=None, axis=None):  # noqa: A001
@@ -1269,8 +1272,9 @@ def _median(op, input, dim, keepdim, skip_nan, all_node, dim_node, result):
         indices = idx
         if not keepdim:
             values, indices = values.squeeze(axis), idx.squeeze(axis)
-    return result((record(values, dim_node, (input,), (d.shape, axis, idx, keepdim)),
-                   _make(indices.astype(np.int64, copy=False))))
+    indices = _make(indices.astype(np.int64, copy=False))
+    return result((record(values, dim_node, (input,), (d.shape, axis, idx, keepdim, indices)),
+                   indices))
 
 
 def median(input, dim=None, keepdim=False, *, axis=None):
@@ -1316,8 +1320,9 @@ def mode(input, dim=-1, keepdim=False, *, axis=None):
     indices = idx
     if not keepdim:
         values, indices = values.squeeze(axis), idx.squeeze(axis)
-    return _ModeResult((record(values, _ModeDim, (input,), (d.shape, axis, idx, keepdim)),
-                        _make(indices)))
+    indices = _make(indices)
+    return _ModeResult((record(values, _ModeDim, (input,), (d.shape, axis, idx, keepdim, indices)),
+                        indices))
 
 
 TENSOR_METHODS = {
