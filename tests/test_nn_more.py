@@ -1034,3 +1034,23 @@ def test_class_weight_requiring_grad_is_refused(fn, shape):
         with lib.no_grad():
             getattr(lib.nn.functional, fn)(x, t, weight=w)
     assert got[1] == got[0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("inplace", [False, True])
+def test_rrelu_values_gradient_and_node_as_pytorch(dtype, training, inplace):
+    """rrelu under a seed: PyTorch's slopes (drawn between the bounds as its kernel holds them),
+    its values, gradient and node (RreluWithNoiseBackward1 in place)."""
+    got = []
+    for lib in (torch, ember):
+        lib.manual_seed(0)
+        x = lib.tensor(np.linspace(-3, 1, 64), dtype=getattr(lib, dtype), requires_grad=True)
+        y = x * 1
+        y = lib.nn.functional.rrelu(y, training=training, inplace=inplace)
+        node = type(y.grad_fn).__name__
+        y.sum().backward()
+        got.append((node, y.detach().numpy().copy(), x.grad.numpy().copy()))
+    assert got[1][0] == got[0][0]
+    np.testing.assert_array_equal(got[1][1], got[0][1])
+    np.testing.assert_array_equal(got[1][2], got[0][2])

@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from .. import _random
 from .._tensor import Tensor, _make, _wrap_dim
 from ..autograd.forward_ad import state as _fw_state
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
@@ -21,7 +22,7 @@ from ._nn_common import as_kernel, float_data, kernel_arg, kernel_args, kernel_i
 from ._op import check_tensor, formula_node, record
 from .elementwise import _erf, where
 from .linalg import _word
-from .random import exponential_, uniform_
+from .random import _mt, exponential_
 
 __all__ = [
     "celu", "celu_", "hardshrink", "log_softmax", "prelu", "rrelu", "rrelu_", "selu", "selu_",
@@ -585,6 +586,26 @@ _K_rrelu = name_saved(kernel_node("RreluWithNoiseBackward0"), self=kernel_input(
                       training=kernel_arg("training"))
 
 
+def _rrelu_inplace_grad(g, noise, lower, upper, training, y):
+    """rrelu_'s backward, from its result: the slopes drawn while training, else the mean."""
+    if training:
+        return g * noise
+    return where(y > 0, g, g * ((lower + upper) / 2))
+
+
+def _rrelu_inplace_noise(node):
+    noise = node._saved_field(0, False)
+    if noise is None:  # eval mode: PyTorch's uninitialized noise, never written
+        return _make(np.empty_like(node._saved_field(-1, False)._data))
+    return noise
+
+
+# in place, PyTorch records the in-place kernel's node, whose formula reads the result
+_Rrelu1 = name_saved(formula_node("RreluWithNoiseBackward1", _rrelu_inplace_grad,
+                                  elementwise=True),
+                     noise=_rrelu_inplace_noise, lower=1, upper=2, training=3, result=-1)
+
+
 def _rrelu(input, noise, lower, upper, training):
     """PyTorch's rrelu_with_noise: input * noise while training, else leaky_relu with the mean
     slope."""
@@ -599,15 +620,24 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     RreluWithNoiseBackward0 node."""
     if not training:
         if inplace:
-            return leaky_relu(input, (lower + upper) / 2, True)
+            slope = (lower + upper) / 2
+            return apply_inplace(input, lambda a: record(
+                _leaky_np(float_data(a, "rrelu_with_noise"), slope), _Rrelu1, (a,),
+                (None, lower, upper, False), True))
         return as_kernel(_K_rrelu, (input,), _rrelu, input, None, lower, upper, False)
-    # PyTorch draws one slope (a double) per element <= 0, in memory order
+    # PyTorch draws one slope (a double) per element <= 0, in memory order, between the bounds
+    # as its kernel holds them (float for the dtypes it computes in float), with its scalar
+    # uniform_real_distribution: u * (hi - lo) + lo, rounded twice (uniform_'s kernel fuses it)
     neg = input._data <= 0
-    slopes = uniform_(_make(np.empty(int(neg.sum()), np.float64)), lower, upper)._data
+    lo, hi = (lower, upper) if input._data.dtype == np.float64 else (
+        float(np.float32(lower)), float(np.float32(upper)))
+    slopes = _random.unit64(_mt(None), int(neg.sum())) * (hi - lo) + lo
     noise = np.ones(input.shape, input._data.dtype)
     noise[neg] = slopes
     if inplace:
-        return input.copy_(input * _make(noise))
+        noise = _make(noise)
+        return apply_inplace(input, lambda a: record(a._data * noise._data, _Rrelu1, (a,),
+                                                     (noise, lower, upper, True), True))
     return as_kernel(_K_rrelu, (input,), _rrelu, input, _make(noise), lower, upper, True)
 
 
