@@ -451,3 +451,35 @@ def test_snippet_graph(name):
     e_outs, e_leaves = build("ember")
     t_outs, t_leaves = build("torch")
     assert compare_graphs(e_outs, t_outs, e_leaves, t_leaves) == []
+
+
+# -- after backward: PyTorch frees the saved tensors but keeps the numbers readable ------------
+AFTER_BACKWARD = {
+    "pow": lambda m, x: x ** 2,
+    "softmax": lambda m, x: m.softmax(x, 1),
+    "cumsum": lambda m, x: x.cumsum(1),
+    "rot90": lambda m, x: m.rot90(x, 1, (0, 1)),
+    "renorm": lambda m, x: m.renorm(x, 2, 0, 1.0),
+    "pixel_shuffle": lambda m, x: m.nn.functional.pixel_shuffle(x.reshape(1, 4, 1, 2), 2),
+    "rrelu": lambda m, x: m.nn.functional.rrelu(x),
+    "slice_scatter": lambda m, x: m.slice_scatter(x, x[:, :1] * 2, 1, 0, 1),
+    "leaky_relu": lambda m, x: m.nn.functional.leaky_relu(x, 0.2),
+}
+
+
+@pytest.mark.parametrize("name", list(AFTER_BACKWARD))
+def test_saved_fields_after_backward(name):
+    """Each ``_saved_*`` field of the output's node, read after backward: the same number, or
+    the same error (a freed tensor), as PyTorch's."""
+    seen = []
+    for lib in (ember, torch):
+        x = lib.tensor(np.linspace(-1, 1, 8).reshape(2, 4), requires_grad=True)
+        y = AFTER_BACKWARD[name](lib, x)
+        y.sum().backward()
+        node, shown = y.grad_fn, {}
+        for attr in sorted(_saved_names(node)):
+            value, err = _read(node, attr)
+            shown[attr] = err or ("tensor" if isinstance(value, (torch.Tensor, ember.Tensor))
+                                  else value)
+        seen.append(shown)
+    assert seen[0] == seen[1]

@@ -47,10 +47,11 @@ class Node:
     """
 
     __slots__ = ("next_functions", "_saved", "_versions", "_out", "_meta", "_seq", "_hooks",
-                 "_pre_hooks", "_retain_hooks", "_state", "_fw_out", "__weakref__")
+                 "_pre_hooks", "_retain_hooks", "_state", "_fw_out", "_kept", "__weakref__")
 
     n_outputs = 1
     jvp = None
+    _number_fields = ()  # positions of saved values shown as fields that may be numbers
 
     def __init__(self, next_functions, meta, saved=None, versions=None, out=None):
         self.next_functions = next_functions
@@ -130,9 +131,15 @@ class Node:
     def release(self):
         """Free the tensors saved for backward (after a backward without retain_graph).
 
-        Nodes that saved only shapes or numbers keep them: PyTorch lets those run again.
+        Nodes that saved only shapes or numbers keep them: PyTorch lets those run again. The
+        numbers a node shows as ``_saved_*`` fields stay readable, as PyTorch's do.
         """
         if self._versions is not None or self._out is not None:
+            fields = self._number_fields
+            if fields:
+                saved = self._saved
+                if saved is not None and saved.__class__ is not Packed:
+                    self._kept = {i: saved[i] for i in fields if saved[i].__class__ in _KEPT}
             self._saved = None
             self._out = None
 
@@ -158,6 +165,9 @@ class Node:
             item = None if saved is None else saved[i]
             return item if item.__class__ is SavedTensor else SavedTensor(item, self, None)
         if saved is None:
+            kept = getattr(self, "_kept", None)  # what release() kept: numbers, not tensors
+            if kept is not None and i in kept:
+                return kept[i]
             raise RuntimeError(FREED_MESSAGE)
         item = saved[i]
         if item.__class__ is SavedTensor:
@@ -309,7 +319,22 @@ def name_saved(node_cls, numbers_as_tensors=False, needed=None, **fields):
         setattr(node_cls, "_saved_" + name, property(value))
         setattr(node_cls, "_raw_saved_" + name,
                 property(lambda self, i=i: self._saved_field(i, True)))
+        if i >= 0 and name not in _TENSOR_FIELDS and i not in node_cls._number_fields:
+            node_cls._number_fields += (i,)
     return node_cls
+
+
+# the names PyTorch gives saved tensors (a field not named so may hold a number, which a
+# backward does not free: release() keeps those, checking each value)
+_TENSOR_FIELDS = frozenset((
+    "self", "other", "result", "input", "weight", "bias", "mat1", "mat2", "mat", "vec",
+    "vec1", "vec2", "batch1", "batch2", "tensor1", "tensor2", "src", "source", "index",
+    "indices", "mask", "target", "values", "A", "B", "LU", "L", "U", "S", "Vh", "Q", "R",
+    "eigenvalues", "eigenvectors", "solution", "output", "noise", "query", "key", "value",
+    "logsumexp", "running_mean", "running_var", "result0", "result1", "result2", "result3",
+    "buffer", "end", "weight_", "grid", "log_probs", "targets", "pivots", "tau",
+))
+_KEPT = frozenset((int, float, bool, complex, str, tuple, list, type(None)))
 
 
 # -- saved-tensor hooks ---------------------------------------------------------------------------

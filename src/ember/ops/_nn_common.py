@@ -91,7 +91,7 @@ class _KernelNode(Node):
 
     def apply(self, grads, create_graph):
         inner = self._inner
-        if inner is None:
+        if inner is None or inner[3] is None:
             raise RuntimeError(FREED_MESSAGE)
         fn, args, kwargs, tensors, aliases, outs = inner
         wrt = [t for t, (nxt, _) in zip(tensors, self.next_functions) if nxt is not None]
@@ -115,21 +115,62 @@ class _KernelNode(Node):
                      for nxt, _ in self.next_functions)
 
     def release(self):
-        self._inner = None
+        """Free the call's tensors (and the inner graph); its other arguments stay, for the
+        ``_saved_*`` fields that show numbers, which PyTorch keeps readable."""
+        inner = self._inner
+        if inner is not None:
+            fn, args, kwargs = inner[:3]
+            self._inner = (fn, tuple(_freed(a) for a in args),
+                           {k: _freed(v) for k, v in kwargs.items()}, None, None, None)
         self._saved = None
+
+
+class _Freed:
+    """A tensor argument of a kernel node's call once backward freed it: reading it raises
+    PyTorch's error for a freed saved tensor."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name):
+        raise RuntimeError(FREED_MESSAGE)
+
+    def __iter__(self):
+        raise RuntimeError(FREED_MESSAGE)
+
+
+_FREED = _Freed()
+
+
+def _freed(v):
+    if isinstance(v, Tensor):
+        return _FREED
+    if isinstance(v, (list, tuple)) and any(isinstance(x, Tensor) for x in v):
+        return type(v)(_freed(x) for x in v)
+    return v
+
+
+def kept(v):
+    """A value read from a kernel node's call: PyTorch's error where backward freed it."""
+    if v is _FREED or isinstance(v, (list, tuple)) and any(x is _FREED for x in v):
+        raise RuntimeError(FREED_MESSAGE)
+    return v
 
 
 # -- what a kernel node shows as PyTorch's grad_fn._saved_* (read from the call it holds) ----
 def _held(node):
     inner = node._inner
-    if inner is None:  # backward freed the call, as PyTorch frees its saved tensors
+    if inner is None or inner[3] is None:  # backward freed the call's tensors
         raise RuntimeError(FREED_MESSAGE)
     return inner
 
 
 def kernel_args(node):
-    """The arguments of the call a kernel node holds, by name (defaults filled in)."""
-    fn, args, kwargs = _held(node)[:3]
+    """The arguments of the call a kernel node holds, by name (defaults filled in; a tensor
+    that backward freed stands as a value that raises when read)."""
+    inner = node._inner
+    if inner is None:
+        raise RuntimeError(FREED_MESSAGE)
+    fn, args, kwargs = inner[:3]
     bound = inspect.signature(fn).bind(*args, **kwargs)
     bound.apply_defaults()
     return bound.arguments
@@ -142,7 +183,7 @@ def kernel_input(i):
 
 def kernel_arg(name):
     """A ``_saved_*`` field: the argument ``name`` of the call (its default where not given)."""
-    return lambda node: kernel_args(node)[name]
+    return lambda node: kept(kernel_args(node)[name])
 
 
 def kernel_result(k=0):
@@ -160,10 +201,10 @@ def kernel_saved(node_cls, needed=None, **fields):
     def field(f, e):
         if isinstance(f, str):
             def value(node):
-                return kernel_args(node)[f]
+                return kept(kernel_args(node)[f])
         else:
             def value(node):
-                return f(node, kernel_args(node))
+                return kept(f(node, kernel_args(node)))
         if e is None:
             return value
         return lambda node: None if node.next_functions[e][0] is None else value(node)

@@ -13,7 +13,7 @@ from .._dtype import get_default_dtype
 from .._tensor import Tensor
 from ..autograd.graph import FREED_MESSAGE, name_saved
 from ._inplace import apply_inplace
-from ._nn_common import as_kernel, kernel_node
+from ._nn_common import as_kernel, kept, kernel_node
 from ._op import check_tensor, formula_node, record
 
 __all__ = ["digamma", "erfinv", "lgamma", "mvlgamma", "polygamma"]
@@ -176,7 +176,7 @@ def call_arg(i, number=False):
         inner = node._inner
         if inner is None:
             raise RuntimeError(FREED_MESSAGE)
-        v = inner[1][i]
+        v = kept(inner[1][i])
         return v.item() if number else v
 
     return value

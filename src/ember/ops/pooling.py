@@ -1156,7 +1156,7 @@ def _pool_indices(node, a):
     """result1 of a max pooling kernel: the indices it returned, or (when it was not asked
     for them) the ones it finds again."""
     if a["return_indices"]:
-        return node._inner[5][1]
+        return kernel_result(1)(node)
     with no_grad():
         return node._inner[0](**{**a, "return_indices": True})[1]
 
