@@ -23,12 +23,10 @@ def _name(node):
     return node.name().replace("torch::", "ember::")
 
 
-# ember's Node helpers whose names start like the saved fields (not saved values)
-_HELPERS = {"_saved_field", "_saved_tensors", "_saved_arrays"}
-
-
 def _saved_names(node):
-    return {a for a in dir(node) if a.startswith("_saved_") and a not in _HELPERS}
+    """The ``_saved_*`` names a node shows (ember's nodes have no other names so spelled:
+    tutorials list them with ``dir(grad_fn)``)."""
+    return {a for a in dir(node) if a.startswith("_saved")}
 
 
 def _same_value(e, t):

@@ -350,7 +350,7 @@ def _run(roots, grads, retain_graph, create_graph, targets, captured):
                     grads_in = fn.apply(buf, tensors)
                 if fn._hooks:
                     grads_in = _run_post_hooks(fn, grads_in, buf)
-                if not retain_graph and fn._saved is not None:
+                if not retain_graph and fn._store is not None:
                     fn.release()
             meta = fn._meta
             fn = None
@@ -456,7 +456,7 @@ def _run_arrays(root_edges, grads, deps, needed, retain_graph, targets, captured
                 if fn._hooks:
                     grads_in = _unwrap_all(_run_post_hooks(fn, tuple(_wrap_all(grads_in)),
                                                            _wrap_all(buf)))
-                if free and fn._saved is not None:
+                if free and fn._store is not None:
                     fn.release()
             meta = fn._meta
             fn = None

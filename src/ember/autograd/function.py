@@ -119,7 +119,7 @@ class BackwardCFunction(FunctionCtx, Node):
         # a plain ctx until apply() knows the edges; see Function.apply
         self.next_functions = ()
         self._meta = None
-        self._saved = self._versions = self._out = None
+        self._store = self._versions = self._out = None
         self._seq = 0
         self._hooks = self._pre_hooks = self._retain_hooks = self._state = None
 
@@ -129,7 +129,7 @@ class BackwardCFunction(FunctionCtx, Node):
     def saved_tensors(self):
         if self._in_jvp is not None:
             return self._in_jvp
-        saved = self._saved
+        saved = self._store
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
         out = []
@@ -153,7 +153,7 @@ class BackwardCFunction(FunctionCtx, Node):
 
     def release(self):
         # even with nothing saved, saved_tensors raises after a backward (as in PyTorch)
-        self._saved = None
+        self._store = None
 
     def apply(self, grads, create_graph):
         """Engine entry: one gradient (or None) per output in, one per edge out."""
@@ -318,7 +318,7 @@ class Function:
             _fw_state.active = fw
         if not recording:
             if ctx.to_save is not None:
-                ctx._saved = ctx.to_save
+                ctx._store = ctx.to_save
                 ctx._versions = tuple(_version_of(t) for t in ctx.to_save)
             return _forward_tangents(cls, ctx, args, output) if fw else output
         output = _connect(ctx, args, output)
@@ -429,7 +429,7 @@ def _connect(node, args, output):
     if node.non_differentiable is not None:
         node.non_differentiable = None
     if to_save is None:
-        node._saved = ()
+        node._store = ()
         node._versions = ()
     else:
         saved, versions = [], []
@@ -453,7 +453,7 @@ def _connect(node, args, output):
                     st._tensor = None
                     saved[i] = st
                     versions[i] = None
-        node._saved = saved
+        node._store = saved
         node._versions = versions
     return tuple(new_outs) if is_tuple else new_outs[0]
 

@@ -36,7 +36,7 @@ class Node:
     """Base of every grad_fn.
 
     ``next_functions``: one ``(node, output_nr)`` edge per differentiable input, ``(None, 0)``
-    for inputs that need no gradient. ``_saved``: the inputs the backward reads (tensors or
+    for inputs that need no gradient. ``_store``: the inputs the backward reads (tensors or
     Python numbers), ``_versions`` their version numbers when saved. ``_out``: (array, version
     counter, version) of the output when the backward reads it. ``_meta``: each input's
     (shape, numpy dtype), so the engine can sum a broadcast gradient back and cast it.
@@ -46,7 +46,7 @@ class Node:
     output (so a backward run on dual tensors sees it).
     """
 
-    __slots__ = ("next_functions", "_saved", "_versions", "_out", "_meta", "_seq", "_hooks",
+    __slots__ = ("next_functions", "_store", "_versions", "_out", "_meta", "_seq", "_hooks",
                  "_pre_hooks", "_retain_hooks", "_state", "_fw_out", "_kept", "__weakref__")
 
     n_outputs = 1
@@ -56,7 +56,7 @@ class Node:
     def __init__(self, next_functions, meta, saved=None, versions=None, out=None):
         self.next_functions = next_functions
         self._meta = meta
-        self._saved = saved
+        self._store = saved
         self._versions = versions
         self._out = out
         self._seq = next(_sequence)
@@ -101,7 +101,7 @@ class Node:
     # saved values -----------------------------------------------------------------------
     def unpack_saved(self):
         """The saved inputs, checked against in-place changes since they were saved."""
-        saved = self._saved
+        saved = self._store
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
         if saved.__class__ is Packed:
@@ -137,17 +137,13 @@ class Node:
         if self._versions is not None or self._out is not None:
             fields = self._number_fields
             if fields:
-                saved = self._saved
+                saved = self._store
                 if saved is not None and saved.__class__ is not Packed:
                     self._kept = {i: saved[i] for i in fields if saved[i].__class__ in _KEPT}
-            self._saved = None
+            self._store = None
             self._out = None
 
-    @property
-    def _saved_tensors(self):
-        return self.unpack_saved()
-
-    def _saved_field(self, i, raw):
+    def _field(self, i, raw):
         """PyTorch's ``_saved_<field>`` (the value) or ``_raw_saved_<field>`` (SavedTensor).
 
         ``i``: the position in the saved values, or -1 for the op's output.
@@ -160,7 +156,7 @@ class Node:
             if out is None:
                 raise RuntimeError(FREED_MESSAGE)
             return self.unpack_out(False)  # checked against in-place changes, as PyTorch
-        saved = self._saved
+        saved = self._store
         if raw:
             item = None if saved is None else saved[i]
             return item if item.__class__ is SavedTensor else SavedTensor(item, self, None)
@@ -260,7 +256,7 @@ class AccumulateGrad(Node):
         self.next_functions = ()
         self.variable = variable
         self._meta = None
-        self._saved = self._versions = self._out = None
+        self._store = self._versions = self._out = None
         self._seq = float("inf")  # runs as soon as it is ready
         self._hooks = self._pre_hooks = self._retain_hooks = self._state = None
 
@@ -308,17 +304,17 @@ def name_saved(node_cls, numbers_as_tensors=False, needed=None, **fields):
             continue
         if needed and name in needed:
             def value(self, i=i, e=needed[name]):
-                return None if self.next_functions[e][0] is None else self._saved_field(i, False)
+                return None if self.next_functions[e][0] is None else self._field(i, False)
         elif numbers_as_tensors:
             def value(self, i=i):
-                v = self._saved_field(i, False)
+                v = self._field(i, False)
                 return _make(np.asarray(v)) if isinstance(v, (int, float, complex)) else v
         else:
             def value(self, i=i):
-                return self._saved_field(i, False)
+                return self._field(i, False)
         setattr(node_cls, "_saved_" + name, property(value))
         setattr(node_cls, "_raw_saved_" + name,
-                property(lambda self, i=i: self._saved_field(i, True)))
+                property(lambda self, i=i: self._field(i, True)))
         if i >= 0 and name not in _TENSOR_FIELDS and i not in node_cls._number_fields:
             node_cls._number_fields += (i,)
     return node_cls
@@ -388,12 +384,12 @@ class SavedTensor:
         self._unpack_hook = unpack_hook
         self._tensor = None
         node = self._node
-        if node is not None and node._saved is not None and self._out is None:
-            saved = list(node._saved)
+        if node is not None and node._store is not None and self._out is None:
+            saved = list(node._store)
             for i, s in enumerate(saved):
                 if s is t:
                     saved[i] = self
-            node._saved = Packed(saved)
+            node._store = Packed(saved)
 
     def _value(self):
         if self._out is not None:

@@ -224,9 +224,9 @@ def _geometry(base, view):
 
 
 def _as_strided_saved(node_cls):
-    return name_saved(node_cls, size=lambda n: n._saved_field(2, False)[0],
-                      stride=lambda n: n._saved_field(2, False)[1],
-                      storage_offset=lambda n: n._saved_field(2, False)[2])
+    return name_saved(node_cls, size=lambda n: n._field(2, False)[0],
+                      stride=lambda n: n._field(2, False)[1],
+                      storage_offset=lambda n: n._field(2, False)[2])
 
 
 _AsStrided = _as_strided_saved(formula_node(

@@ -122,7 +122,7 @@ class _KernelNode(Node):
             fn, args, kwargs = inner[:3]
             self._inner = (fn, tuple(_freed(a) for a in args),
                            {k: _freed(v) for k, v in kwargs.items()}, None, None, None)
-        self._saved = None
+        self._store = None
 
 
 class _Freed:

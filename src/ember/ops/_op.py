@@ -164,7 +164,7 @@ class FormulaNode(Node):
         """The engine's first-order entry: the formulas on the arrays themselves when they
         allow it (``arrays``), else through Tensors (Node's adapter)."""
         if self.arrays:
-            args = self._saved_arrays(grads[0])
+            args = self._store_arrays(grads[0])
             if args is not None:
                 return [None if fn is None else vjp(*args)
                         for vjp, (fn, _) in zip(self.vjps, self.next_functions)]
@@ -188,10 +188,10 @@ class FormulaNode(Node):
             return self._out_array(args)
         return args
 
-    def _saved_arrays(self, gd):
+    def _store_arrays(self, gd):
         """_array_args of the saved values, checked against in-place changes on the way (one
         loop, for the engine's first-order pass)."""
-        saved = self._saved
+        saved = self._store
         if saved is None or saved.__class__ is Packed:
             return self._array_args(gd, self.unpack_saved())
         versions = self._versions
@@ -245,7 +245,7 @@ class UnaryFormulaNode(FormulaNode):
     __slots__ = ()
 
     def apply(self, grads, create_graph):
-        saved = self._saved
+        saved = self._store
         if saved is None:
             saved = self.unpack_saved()  # raises the freed-graph error
         elif self._versions is not None:
@@ -261,7 +261,7 @@ class UnaryFormulaNode(FormulaNode):
 
     def apply_arrays(self, grads):
         if self.arrays:
-            args = self._saved_arrays(grads[0])
+            args = self._store_arrays(grads[0])
             if args is not None:
                 return (self.vjps[0](*args),)
         return Node.apply_arrays(self, grads)
@@ -288,7 +288,7 @@ class BinaryFormulaNode(FormulaNode):
 
     def apply_arrays(self, grads):
         if self.arrays:
-            args = self._saved_arrays(grads[0])
+            args = self._store_arrays(grads[0])
             if args is not None:
                 (fa, _), (fb, _) = self.next_functions
                 va, vb = self.vjps

@@ -459,7 +459,7 @@ def hardswish(input, inplace=False):
 _LogSigmoid = formula_node("LogSigmoidBackward0", lambda g, x: g * (-x).sigmoid(), elementwise=True)
 # PyTorch's CPU kernel keeps exp(-|x|) (its buffer) for the backward; ember's reads x alone
 name_saved(_LogSigmoid, self=0,
-           buffer=lambda n: _make(np.exp(-np.abs(n._saved_field(0, False)._data))))
+           buffer=lambda n: _make(np.exp(-np.abs(n._field(0, False)._data))))
 
 
 def logsigmoid(input):
@@ -594,9 +594,9 @@ def _rrelu_inplace_grad(g, noise, lower, upper, training, y):
 
 
 def _rrelu_inplace_noise(node):
-    noise = node._saved_field(0, False)
+    noise = node._field(0, False)
     if noise is None:  # eval mode: PyTorch's uninitialized noise, never written
-        return _make(np.empty_like(node._saved_field(-1, False)._data))
+        return _make(np.empty_like(node._field(-1, False)._data))
     return noise
 
 

@@ -304,14 +304,14 @@ _ConvWeightBackward = formula_node(
 # what PyTorch's ConvolutionBackward0 shows as grad_fn._saved_*, read from the spec (per
 # spatial dim, as the op was given them; a 1-D convolution's plane has a height of 1)
 def _per_dim(node, h, w):
-    sp = node._saved_field(2, False)
+    sp = node._field(2, False)
     return (getattr(sp, w),) if sp.nd == 1 else (getattr(sp, h), getattr(sp, w))
 
 
 def _output_padding(node):
     """A transposed convolution's output_padding: what its output has beyond the size its
     input, stride, padding and dilation give (its spec is the forward convolution's)."""
-    sp = node._saved_field(2, False)
+    sp = node._field(2, False)
     return tuple(o - ((i - 1) * s - 2 * p + d * (k - 1) + 1) for o, i, s, p, d, k in
                  ((sp.h, sp.ho, sp.sh, sp.ph0, sp.dh, sp.kh),
                   (sp.w, sp.wo, sp.sw, sp.pw0, sp.dw, sp.kw))[2 - sp.nd:])
@@ -321,13 +321,13 @@ for _cls, _transposed in ((_Convolution, False), (_ConvTranspose, True)):
     name_saved(
         _cls, input=0, weight=1,
         stride=lambda n: _per_dim(n, "sh", "sw"),
-        padding=lambda n: (0,) if n._saved_field(2, False).valid else _per_dim(n, "ph0", "pw0"),
+        padding=lambda n: (0,) if n._field(2, False).valid else _per_dim(n, "ph0", "pw0"),
         dilation=lambda n: _per_dim(n, "dh", "dw"),
-        groups=lambda n: n._saved_field(2, False).groups,
+        groups=lambda n: n._field(2, False).groups,
         transposed=lambda n, t=_transposed: t,
         output_padding=_output_padding if _transposed else
-        lambda n: (0,) * n._saved_field(2, False).nd,
-        bias_sym_sizes_opt=lambda n: n._saved_field(2, False).bias or (0,))
+        lambda n: (0,) * n._field(2, False).nd,
+        bias_sym_sizes_opt=lambda n: n._field(2, False).bias or (0,))
 
 
 # -- planning -----------------------------------------------------------------------------------

@@ -200,7 +200,7 @@ def _output(k):
     """A ``_saved_<name>`` field showing a linalg node's output k (kept with the saved values,
     as PyTorch keeps the outputs its formula reads), as a tensor of the node."""
     def get(n):
-        saved = n._saved
+        saved = n._store
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
         return saved[-1].unpack(n, True)[k]
@@ -447,7 +447,7 @@ def _lu_field(k, transposed=False):
     they run, computed from the saved A when read (ember's solvers do not factor A). det
     factors A^T when A is contiguous (``transposed``), as PyTorch does."""
     def get(n):
-        d = n._saved_field(0, False)._data
+        d = n._field(0, False)._data
         if transposed and d.flags.c_contiguous:
             d = np.swapaxes(d, -1, -2)
         return _make(_lu_np(d)[k])
@@ -987,9 +987,9 @@ def _svd_rule(grads, outs, full_matrices):
 
 
 def _s_size(n):
-    if n._saved is None:
+    if n._store is None:
         raise RuntimeError(FREED_MESSAGE)
-    return n._saved[-1].items[1][0].shape[-1]
+    return n._store[-1].items[1][0].shape[-1]
 
 
 _SvdNode = name_saved(_node("LinalgSvdBackward0", _svd_rule, 3), full_matrices=0,

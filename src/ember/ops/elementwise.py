@@ -123,7 +123,7 @@ def _binary(fwd, node_cls, a, b, floating=False):
                 out = np.asarray(out)
             if node_cls is not None and _grad_state.enabled and (
                     a._requires_grad or bc is Tensor and b._requires_grad):
-                return attach_same_dtype(out, node_cls, a, b, _saved(node_cls, a, b))
+                return attach_same_dtype(out, node_cls, a, b, _store(node_cls, a, b))
             if _fw_state.active and node_cls is not None:
                 return record(out, node_cls, (a, b), (a, b))
             return _make(out)
@@ -160,7 +160,7 @@ def _binary(fwd, node_cls, a, b, floating=False):
         return _make(np.asarray(out))
     if out.dtype.kind == "c":
         node_cls = _complex_node(node_cls)
-    return record(out, node_cls, (a, b), _saved(node_cls, a, b))
+    return record(out, node_cls, (a, b), _store(node_cls, a, b))
 
 
 # float16, bfloat16 and the float8 types (NumPy type codes): computed in float32, rounded once
@@ -199,7 +199,7 @@ def _complex_node(node_cls):
     return cls
 
 
-def _saved(node_cls, a, b):
+def _store(node_cls, a, b):
     """Keep only the operands a backward formula will read (PyTorch saves no more).
 
     ``node_cls.reads`` says, for each input's formula, which operands it reads: add reads
@@ -625,7 +625,7 @@ def binary_node(name, grad_a, grad_b, reads, arrays=False, holomorphic=False):
 def _result_again(node):
     """``_saved_result`` of a binary op whose ember backward does not read its output (ember
     keeps the operands): the output computed again from them when read."""
-    a, b = node._saved_field(0, False), node._saved_field(1, False)
+    a, b = node._field(0, False), node._field(1, False)
     enabled, fw = _grad_state.enabled, _fw_state.active
     _grad_state.enabled = _fw_state.active = False
     try:

@@ -356,7 +356,7 @@ def _index_field(i, edge=None):
     def value(node):
         if edge is not None and node.next_functions[edge][0] is None:
             return None
-        return _make(node._saved_field(i, False))
+        return _make(node._field(i, False))
     return value
 
 
@@ -373,7 +373,7 @@ def _key_indices(key):
 
 
 name_saved(IndexBackward0, self_sym_sizes=0,
-           indices=lambda n: _key_indices(n._saved_field(1, False)))
+           indices=lambda n: _key_indices(n._field(1, False)))
 
 
 def _take_key(d, key):
@@ -410,7 +410,7 @@ def _put_values_grad(g, key, accumulate, *guards):
 
 IndexPutBackward0 = name_saved(
     formula_node("IndexPutBackward0", _put_self_grad, _put_values_grad), accumulate=1,
-    indices=lambda n: _key_indices(n._saved_field(0, False)))
+    indices=lambda n: _key_indices(n._field(0, False)))
 
 
 class _CopySlicesPut(FormulaNode):
@@ -913,7 +913,7 @@ class _NotImplemented(Node):
         return f"{_names.prefix}::autograd::NotImplemented"
 
     def apply(self, grads, create_graph):
-        raise RuntimeError(f"derivative for aten::{self._saved[0]} is not implemented")
+        raise RuntimeError(f"derivative for aten::{self._store[0]} is not implemented")
 
 
 _NotImplemented.__name__ = _NotImplemented.__qualname__ = "NotImplemented"

@@ -159,11 +159,11 @@ def _bmm_grad_b(g, a, b):
 def _saved_operand(n, i):
     """The operand saved at position i (no version check: only its shape and strides are read,
     which an in-place change keeps)."""
-    saved = n._saved
+    saved = n._store
     if saved is None or saved.__class__ is Packed:
-        return n._saved_field(i, False)
+        return n._field(i, False)
     item = saved[i]
-    return item if isinstance(item, Tensor) else n._saved_field(i, False)
+    return item if isinstance(item, Tensor) else n._field(i, False)
 
 
 def _sym_sizes(i):

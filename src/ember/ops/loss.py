@@ -61,7 +61,7 @@ _REDUCTION_ENUM = {"none": 0, "mean": 1, "sum": 2}
 
 def _saved_reduction(i):
     """A ``_saved_reduction`` field: the reduction saved at position i, as PyTorch's enum."""
-    return lambda node: _REDUCTION_ENUM[node._saved_field(i, False)]
+    return lambda node: _REDUCTION_ENUM[node._field(i, False)]
 
 
 def _kernel_reduction(node):
@@ -324,7 +324,7 @@ def _nll_jvp(ts, inputs, saved, out):
 def _nll_total_weight(node):
     """PyTorch's total_weight: the weights summed over the targets not ignored (0 for
     reduction 'none'), a 0-d tensor."""
-    spec, reduction = node._saved_field(0, False), node._saved_field(1, False)
+    spec, reduction = node._field(0, False), node._field(1, False)
     if reduction == "none":
         total = 0
     elif reduction == "sum":
@@ -335,7 +335,7 @@ def _nll_total_weight(node):
 
 
 def _nll_arg(k):
-    return lambda node: node._saved_field(0, False).args[k]
+    return lambda node: node._field(0, False).args[k]
 
 
 _NllLoss = formula_node("NllLossBackward0", _nll_grad, arrays=True, jvp=_nll_jvp)
@@ -544,10 +544,10 @@ def _bce_grad_t(g, x, t, w, reduction, n):
 
 def _bce_weight(node):
     # F.binary_cross_entropy expands the weight to the target's shape before the op
-    w = node._saved_field(2, False)
-    if w is None or tuple(w.shape) == tuple(node._saved_field(1, False).shape):
+    w = node._field(2, False)
+    if w is None or tuple(w.shape) == tuple(node._field(1, False).shape):
         return w
-    return w.expand(tuple(node._saved_field(1, False).shape))
+    return w.expand(tuple(node._field(1, False).shape))
 
 
 _BinaryCrossEntropy = name_saved(

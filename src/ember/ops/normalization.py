@@ -83,10 +83,10 @@ def _stat(k, empty_unless=None):
     ``empty_unless``: batch_norm's, flattened to one value per channel, and empty where the
     flag at that position (training) is false, as PyTorch's."""
     def value(node):
-        stat = node._saved_field(k, False)
+        stat = node._field(k, False)
         if empty_unless is None:
             return _make(stat.copy())
-        if not node._saved_field(empty_unless, False):
+        if not node._field(empty_unless, False):
             return _make(np.empty(0, stat.dtype))
         return _make(stat.reshape(-1).copy())
     return value
@@ -95,8 +95,8 @@ def _stat(k, empty_unless=None):
 _NativeBatchNorm = name_saved(
     fused_node("NativeBatchNormBackward0", _batch_norm_grads),
     input=0, weight=1, training=4, eps=6, result1=_stat(2, 4), result2=_stat(3, 4),
-    running_mean=lambda n: n._saved_field(7, False)[0],
-    running_var=lambda n: n._saved_field(7, False)[1])
+    running_mean=lambda n: n._field(7, False)[0],
+    running_var=lambda n: n._field(7, False)[1])
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
@@ -193,8 +193,8 @@ def _layer_norm_jvp(ts, inputs, saved, out):
 _NativeLayerNorm = name_saved(
     fused_node("NativeLayerNormBackward0", _layer_norm_grads),
     input=0, weight=1, bias=6, result1=_stat(2), result2=_stat(3),
-    normalized_shape=lambda n: tuple(n._saved_field(0, False).shape[a]
-                                     for a in n._saved_field(4, False)))
+    normalized_shape=lambda n: tuple(n._field(0, False).shape[a]
+                                     for a in n._field(4, False)))
 _NativeLayerNorm.jvp = staticmethod(_layer_norm_jvp)
 
 
@@ -249,13 +249,13 @@ def _group_norm_grads(node, g, create_graph, x, w, mean, invstd, groups, eps):
 
 
 def _group_norm_sizes(node):
-    shape = node._saved_field(0, False).shape
+    shape = node._field(0, False).shape
     return shape[0], shape[1], int(np.prod(shape[2:], dtype=np.int64))
 
 
 def _group_stat(k):
     return lambda node: _make(
-        node._saved_field(k, False).reshape(_group_norm_sizes(node)[0], -1).copy())
+        node._field(k, False).reshape(_group_norm_sizes(node)[0], -1).copy())
 
 
 _NativeGroupNorm = name_saved(

@@ -59,7 +59,7 @@ def _pad_nodes(mode, n):
         else:
             _PAD_NODES[key] = nodes = node_pair(f"{name}{n}D")
             # PyTorch's grad_fn._saved_*: the input (kept by the node) and the pads given
-            name_saved(nodes[0], self=2, padding=lambda node: node._saved_field(0, False).pads)
+            name_saved(nodes[0], self=2, padding=lambda node: node._field(0, False).pads)
     return _PAD_NODES[key]
 
 

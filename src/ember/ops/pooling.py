@@ -1129,12 +1129,12 @@ def _plan_arg(i, ints=True):
     """A field: the argument i of those a planned pooling op keeps on its plan (``ints``: an
     int[2] argument, shown as PyTorch keeps it)."""
     if ints:
-        return lambda node: _int_list(node._saved_field(0, False).given[i], 2)
-    return lambda node: node._saved_field(0, False).given[i]
+        return lambda node: _int_list(node._field(0, False).given[i], 2)
+    return lambda node: node._field(0, False).given[i]
 
 
 def _plan_indices(node):
-    return _make(node._saved_field(0, False).flat_indices())
+    return _make(node._field(0, False).flat_indices())
 
 
 name_saved(_MAX_NODES[0], self=2, result1=_plan_indices, kernel_size=_plan_arg(0),

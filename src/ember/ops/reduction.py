@@ -298,7 +298,7 @@ name_saved(_SumDim, self_sym_sizes=0, dim=1, keepdim=2)
 name_saved(_Mean, self_sym_sizes=0)
 name_saved(_MeanDim, self_sym_sizes=0, dim=1, keepdim=2)
 _Mean._saved_self_sym_numel = _MeanDim._saved_self_sym_numel = property(
-    lambda self: math.prod(self._saved_field(0, False)))
+    lambda self: math.prod(self._field(0, False)))
 
 
 def _mean_dtype(d, dtype, op="mean"):
@@ -402,7 +402,7 @@ _ProdDimC = formula_node("ProdBackward1", _conj_grad(_prod_grad))
 
 def _one_axis(node, i=1):
     """The dim of a one-dim reduction, from its saved axes (a 1-tuple; () for a 0-d input)."""
-    axes = node._saved_field(i, False)
+    axes = node._field(i, False)
     return axes[0] if axes else 0
 
 
@@ -485,8 +485,8 @@ _MinDim = formula_node("MinBackward0", _index_grad, jvp=_index_jvp)
 def _picked_indices(node):
     """The indices output of a reduction that picks one element along a dim (max(dim), median,
     mode): the saved positions (kept as size 1) without the reduced dim unless keepdim."""
-    shape, axis, idx, keepdim = node._saved_field(0, False), node._saved_field(1, False), \
-        node._saved_field(2, False), node._saved_field(3, False)
+    shape, axis, idx, keepdim = node._field(0, False), node._field(1, False), \
+        node._field(2, False), node._field(3, False)
     if idx is None or not len(shape):
         return _make(np.zeros((), np.int64))
     return _make(idx.astype(np.int64, copy=False) if keepdim else
@@ -587,7 +587,7 @@ _Amax = formula_node("AmaxBackward0", _amax_grad, jvp=_amax_jvp)
 _Amin = formula_node("AminBackward0", _amax_grad, jvp=_amax_jvp)
 for _cls in (_Amax, _Amin):  # amax's dim defaults to (): every dim
     name_saved(_cls, self=0, keepdim=2, result=-1,
-               dim=lambda n: n._saved_field(1, False) or ())
+               dim=lambda n: n._field(1, False) or ())
 
 
 def _check_nonempty(op, d, axes, dim):
@@ -667,9 +667,9 @@ def _aminmax_grad(self, grads, create_graph):
 AminmaxBackward0 = type("AminmaxBackward0", (Node,), {
     "__slots__": (), "n_outputs": 2, "apply": _aminmax_grad})
 name_saved(AminmaxBackward0, self=0, keepdim=2,
-           dim=lambda n: None if n._saved_field(1, False) is None else _one_axis(n),
-           min=lambda n: _make(n._saved_field(3, False)),
-           max=lambda n: _make(n._saved_field(4, False)))
+           dim=lambda n: None if n._field(1, False) is None else _one_axis(n),
+           min=lambda n: _make(n._field(3, False)),
+           max=lambda n: _make(n._field(4, False)))
 
 
 def aminmax(input, *, dim=None, keepdim=False):
@@ -844,7 +844,7 @@ def _lse_jvp(ts, inputs, saved, y):
 _Logsumexp = formula_node("LogsumexpBackward0", _lse_grad, jvp=_lse_jvp)
 _LogsumexpC = formula_node("LogsumexpBackward0", _conj_grad(_lse_grad), jvp=_lse_jvp)
 for _cls in (_Logsumexp, _LogsumexpC):
-    name_saved(_cls, self=0, keepdim=2, result=-1, dim=lambda n: n._saved_field(1, False) or ())
+    name_saved(_cls, self=0, keepdim=2, result=-1, dim=lambda n: n._field(1, False) or ())
 
 
 def logsumexp(input, dim=None, keepdim=False, *, axis=None):
@@ -965,7 +965,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 
 # -- cumulative ops --------------------------------------------------------------------------------
 _Flip = name_saved(formula_node("FlipBackward0", lambda g, axis: _flip(g, axis)),
-                   dims=lambda n: (n._saved_field(0, False),))
+                   dims=lambda n: (n._field(0, False),))
 
 
 def _flip(t, axis):

@@ -346,7 +346,7 @@ def _key_item(node):
     """(dim, item) of the select or slice view ``node`` records: the int or the slice of its
     key, and the input dim it applies to (a slice covering its whole dim counts only when the
     key has nothing else, as PyTorch records x[0:n] as a slice)."""
-    shape, key = node._saved_field(0, False), node._saved_field(1, False)
+    shape, key = node._field(0, False), node._field(1, False)
     pos, first = 0, None
     for k in key:
         if k is Ellipsis:
@@ -367,7 +367,7 @@ def _key_item(node):
 def _key_none_dim(node):
     """The output dim at which the unsqueeze view ``node`` records puts its new dim."""
     pos = 0
-    for k in node._saved_field(1, False):
+    for k in node._field(1, False):
         if k is None:
             return pos
         if k.__class__ is slice:
@@ -1384,12 +1384,12 @@ name_saved(_Squeeze3, self_sym_sizes=0)
 name_saved(_Transpose1, dim0=0, dim1=1)
 name_saved(_Unsqueeze1, dim=0)
 name_saved(_SumTo, self_sym_sizes=0,
-           dim=lambda n: _summed_dims(n._saved_field(0, False), n._saved_field(1, False)),
+           dim=lambda n: _summed_dims(n._field(0, False), n._field(1, False)),
            keepdim=lambda n: True)
 name_saved(_Repeat, self_sym_sizes=0, repeats=1)
 name_saved(_Flip, dims=0)
 name_saved(_Roll, shifts=0, dims=1)
-name_saved(_RollFlat, shifts=lambda n: (n._saved_field(0, False),), dims=lambda n: ())
+name_saved(_RollFlat, shifts=lambda n: (n._field(0, False),), dims=lambda n: ())
 for _cls in (_Tril, _Triu):
     name_saved(_cls, diagonal=0)
 for _cls in (_Diagonal, _DiagCopy):

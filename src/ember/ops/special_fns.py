@@ -1033,7 +1033,7 @@ _ZetaNode2 = formula_node("SpecialZetaBackward2", _no_derivative("zeta"),
                           jvp=unsupported("special_zeta"))
 for _node in (_IgammaNode, _IgammacNode, _ZetaNode):  # kept for other's gradient only
     name_saved(_node, needed={"self": 1, "other": 1}, self=0, other=1)
-name_saved(_ZetaNode1, other=1, self=lambda n: n._saved_field(0, False).item())  # a number
+name_saved(_ZetaNode1, other=1, self=lambda n: n._field(0, False).item())  # a number
 
 
 def _as_tensor(v, dt):

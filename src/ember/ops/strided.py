@@ -153,8 +153,8 @@ _AsStrided = formula_node("AsStridedBackward0", _as_strided_grad, arrays=True)
 _AsStrided.jvp = staticmethod(view_jvp)  # the same view of the input's tangent
 _AsStrided1 = formula_node("AsStridedBackward1", _as_strided_grad, arrays=True)
 for _cls in (_AsStrided, _AsStrided1):  # storage_offset: as given (None without one)
-    name_saved(_cls, size=lambda n: n._saved_field(0, False)[3],
-               stride=lambda n: n._saved_field(0, False)[4], storage_offset=1)
+    name_saved(_cls, size=lambda n: n._field(0, False)[3],
+               stride=lambda n: n._field(0, False)[4], storage_offset=1)
 
 
 def _plan(in_shape, own_strides, own_offset, size, stride, offset):

@@ -83,14 +83,14 @@ def _holders(tensors):
     if containers:
         for owner in gc.get_referrers(*containers.values()):
             if isinstance(owner, Node):
-                if owner._saved is not None and id(owner._saved) in containers:
-                    count_in(owner._saved)
+                if owner._store is not None and id(owner._store) in containers:
+                    count_in(owner._store)
             elif type(owner) in (tuple, list):
                 outer[id(owner)] = owner
     if outer:
         for owner in gc.get_referrers(*outer.values()):
-            if isinstance(owner, Node) and owner._saved is not None and id(owner._saved) in outer:
-                for inner in owner._saved:
+            if isinstance(owner, Node) and owner._store is not None and id(owner._store) in outer:
+                for inner in owner._store:
                     if id(inner) in containers:
                         count_in(inner)
     return found

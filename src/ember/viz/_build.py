@@ -1,7 +1,7 @@
 """make_dot: the autograd graph behind a tensor, written as torchviz writes it.
 
 The walk reads only what autograd exposes on a node: ``next_functions``, ``variable`` on an
-AccumulateGrad, the saved values (``_saved``, ``_out``, ``saved_tensors`` of a custom
+AccumulateGrad, the saved values (``_store``, ``_out``, ``saved_tensors`` of a custom
 Function), ``_retain_hooks`` and ``metadata``. It emits the statements torchviz's recursive
 ``add_nodes`` emits, in the same order, from an explicit stack.
 """
@@ -40,7 +40,7 @@ def saved_values(fn):
     """
     if isinstance(fn, (AccumulateGrad, BackwardCFunction)):
         return []
-    saved = fn._saved
+    saved = fn._store
     if saved is None:
         return None
     names = _SAVED_NAMES.get(type(fn).__name__)
@@ -180,7 +180,7 @@ class _Walk:
 
     def leave(self, fn, key):
         """The statements add_nodes makes after its inputs: a custom Function's saved tensors."""
-        if not isinstance(fn, BackwardCFunction) or fn._saved is None:
+        if not isinstance(fn, BackwardCFunction) or fn._store is None:
             return
         for t in fn.saved_tensors:
             if t is None:
@@ -313,7 +313,7 @@ def _finish(walk, outputs):
     info = dot._info
     freed = False
     for fn in walk.fns:
-        if not isinstance(fn, AccumulateGrad) and fn._saved is None:
+        if not isinstance(fn, AccumulateGrad) and fn._store is None:
             info[str(id(fn))]["freed"] = True
             freed = True
         for _, ref in fn._retain_hooks or ():

@@ -110,7 +110,7 @@ def _walk(root):
         if node.__class__ is AccumulateGrad:
             leaves.append(node.variable)
             continue
-        if node._saved is None and (node._versions is not None or node._out is not None):
+        if node._store is None and (node._versions is not None or node._out is not None):
             freed += 1
         for n, _ in node.next_functions:
             if n is not None and n not in seen:
