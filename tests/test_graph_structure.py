@@ -481,3 +481,19 @@ def test_saved_fields_after_backward(name):
                                   else value)
         seen.append(shown)
     assert seen[0] == seen[1]
+
+
+def test_saved_sizes_and_arguments_after_backward():
+    """Fields computed from saved tensors (mm's sizes and strides) or a plan (convolution's
+    arguments) stay readable after backward, as PyTorch's."""
+    seen = []
+    for lib in (ember, torch):
+        x = lib.tensor(np.ones((2, 3)), requires_grad=True)
+        w = lib.tensor(np.ones((4, 3)), requires_grad=True)
+        img = lib.tensor(np.ones((1, 1, 5, 5)), requires_grad=True)
+        y = x @ w.t()
+        c = lib.nn.functional.conv2d(img, lib.tensor(np.ones((1, 1, 3, 3))), padding=1)
+        (y.sum() + c.sum()).backward()
+        seen.append({a: _read(n, a) for n in (y.grad_fn, c.grad_fn) for a in _saved_names(n)
+                     if not isinstance(_read(n, a)[0], (torch.Tensor, ember.Tensor))})
+    assert seen[0] == seen[1]

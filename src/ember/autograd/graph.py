@@ -52,6 +52,7 @@ class Node:
     n_outputs = 1
     jvp = None
     _number_fields = ()  # positions of saved values shown as fields that may be numbers
+    _computed_fields = ()  # (name, function) of computed fields that may be numbers
 
     def __init__(self, next_functions, meta, saved=None, versions=None, out=None):
         self.next_functions = next_functions
@@ -135,13 +136,27 @@ class Node:
         numbers a node shows as ``_saved_*`` fields stay readable, as PyTorch's do.
         """
         if self._versions is not None or self._out is not None:
-            fields = self._number_fields
-            if fields:
-                saved = self._store
-                if saved is not None and saved.__class__ is not Packed:
-                    self._kept = {i: saved[i] for i in fields if saved[i].__class__ in _KEPT}
+            if self._number_fields or self._computed_fields:
+                self.keep_fields()
             self._store = None
             self._out = None
+
+    def keep_fields(self):
+        """Before the saved tensors are freed: keep the values of the ``_saved_*`` fields
+        that are numbers, sizes or flags (positions and computed fields alike)."""
+        saved = self._store
+        if saved is None or saved.__class__ is Packed:
+            return
+        kept = {i: saved[i] for i in self._number_fields if saved[i].__class__ in _KEPT}
+        for name, fn in self._computed_fields:
+            try:
+                v = fn(self)
+            except Exception:  # noqa: BLE001 - a field that raises is not kept
+                continue
+            if v.__class__ in _KEPT or isinstance(v, tuple) and not any(
+                    isinstance(x, (_Tensor, np.ndarray)) for x in v):
+                kept[name] = v
+        self._kept = kept
 
     def _field(self, i, raw):
         """PyTorch's ``_saved_<field>`` (the value) or ``_raw_saved_<field>`` (SavedTensor).
@@ -300,7 +315,11 @@ def name_saved(node_cls, numbers_as_tensors=False, needed=None, **fields):
     """
     for name, i in fields.items():
         if callable(i):
-            setattr(node_cls, "_saved_" + name, property(i))
+            if name in _TENSOR_FIELDS:
+                setattr(node_cls, "_saved_" + name, property(i))
+            else:  # a number: kept when backward frees the tensors it is computed from
+                setattr(node_cls, "_saved_" + name, property(_kept_or(name, i)))
+                node_cls._computed_fields += ((name, i),)
             continue
         if needed and name in needed:
             def value(self, i=i, e=needed[name]):
@@ -320,6 +339,16 @@ def name_saved(node_cls, numbers_as_tensors=False, needed=None, **fields):
     return node_cls
 
 
+def _kept_or(name, fn):
+    def value(self):
+        if self._store is None:
+            kept = getattr(self, "_kept", None)
+            if kept is not None and name in kept:
+                return kept[name]
+        return fn(self)
+    return value
+
+
 # the names PyTorch gives saved tensors (a field not named so may hold a number, which a
 # backward does not free: release() keeps those, checking each value)
 _TENSOR_FIELDS = frozenset((
@@ -329,6 +358,7 @@ _TENSOR_FIELDS = frozenset((
     "eigenvalues", "eigenvectors", "solution", "output", "noise", "query", "key", "value",
     "logsumexp", "running_mean", "running_var", "result0", "result1", "result2", "result3",
     "buffer", "end", "weight_", "grid", "log_probs", "targets", "pivots", "tau",
+    "total_weight", "cloned_coefficient", "self_", "other_", "is_target",
 ))
 _KEPT = frozenset((int, float, bool, complex, str, tuple, list, type(None)))
 

@@ -119,6 +119,8 @@ class _KernelNode(Node):
         ``_saved_*`` fields that show numbers, which PyTorch keeps readable."""
         inner = self._inner
         if inner is not None:
+            if self._computed_fields:
+                self.keep_fields()
             fn, args, kwargs = inner[:3]
             self._inner = (fn, tuple(_freed(a) for a in args),
                            {k: _freed(v) for k, v in kwargs.items()}, None, None, None)
@@ -171,9 +173,15 @@ def kernel_args(node):
     if inner is None:
         raise RuntimeError(FREED_MESSAGE)
     fn, args, kwargs = inner[:3]
-    bound = inspect.signature(fn).bind(*args, **kwargs)
+    signature = _SIGNATURES.get(fn)
+    if signature is None:
+        signature = _SIGNATURES[fn] = inspect.signature(fn)
+    bound = signature.bind(*args, **kwargs)
     bound.apply_defaults()
     return bound.arguments
+
+
+_SIGNATURES = {}  # the kernels' signatures (module-level functions: a small, fixed set)
 
 
 def kernel_input(i):

@@ -16,6 +16,7 @@ from ..autograd.grad_mode import no_grad
 from ..autograd.graph import name_saved
 from ._nn_common import (
     as_kernel,
+    kept,
     kernel_node,
     kernel_result,
     kernel_saved,
@@ -1157,6 +1158,7 @@ def _pool_indices(node, a):
     for them) the ones it finds again."""
     if a["return_indices"]:
         return kernel_result(1)(node)
+    kept(a["input"])  # PyTorch's error once backward freed the call
     with no_grad():
         return node._inner[0](**{**a, "return_indices": True})[1]
 
