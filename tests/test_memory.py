@@ -258,3 +258,18 @@ def test_backward_in_one_thread_does_not_disable_recording_in_another():
         t.join()
     assert not errors
     assert all(recorded)
+
+
+def test_nll_loss_frees_its_input_after_backward():
+    """NllLossBackward0 holds the op's input to show it (_saved_self); after backward it lets
+    it go, as PyTorch frees its saved tensors, while the loss itself is still alive."""
+    import weakref
+
+    x = ember.randn(4, 5, requires_grad=True)
+    logp = x * 2  # the input of nll_loss, referenced only by the graph once deleted here
+    ref = weakref.ref(logp)
+    loss = ember.nn.functional.nll_loss(logp, ember.tensor([0, 1, 2, 3]))
+    del logp
+    assert ref() is not None
+    loss.backward()
+    assert ref() is None and loss.grad_fn is not None

@@ -347,6 +347,17 @@ for _cls in (_NllLoss, _NllLoss2d):
 _NllLossView = formula_node("ViewBackward0", _nll_grad, arrays=True, jvp=_nll_jvp)
 
 
+def _nll_release(node):
+    """After backward: drop what the node holds (its mask and the op's tensors, which it keeps
+    to show them), keeping the numbers it shows, as PyTorch frees its saved tensors."""
+    if node._store is not None:
+        node.keep_fields()
+        node._store = None
+
+
+_NllLoss.release = _NllLoss2d.release = _NllLossView.release = _nll_release
+
+
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
     """-input[n, target[n]] (times weight[target[n]]), averaged over the batch by weight."""
