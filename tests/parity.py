@@ -1,5 +1,7 @@
 """Helpers for parity tests: run the same code on ember and on PyTorch and compare."""
 
+import warnings
+
 import numpy as np
 import torch
 
@@ -93,10 +95,13 @@ def outcome(m, call, byte_view=False):
     """What ``call()`` does on library ``m``: ("raises", "Type: first line") or ("returns",
     [(dtype name, values as an array), or repr of a non-tensor, ...]).
 
-    ``byte_view``: one-byte floats (float8) are compared by their bytes.
+    ``byte_view``: one-byte floats (float8) are compared by their bytes. Warnings are silenced:
+    the outcome is what the call returns or raises.
     """
     try:
-        out = call()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = call()
     except Exception as exc:  # noqa: BLE001 - the outcome compared is the exception
         text = str(exc).splitlines()[0] if str(exc) else ""
         return ("raises", f"{type(exc).__name__}: {text}".replace("ember", "torch"))
@@ -110,6 +115,32 @@ def outcome(m, call, byte_view=False):
         else:
             res.append(repr(o)[:80].replace("ember", "torch"))
     return ("returns", res)
+
+
+def sample_outcome(m, op, float_tensor, byte_view=False):
+    """``outcome`` of an op-table entry's first sample on library ``m``, each float array of
+    the sample made a tensor by ``float_tensor(m, float32 array)``."""
+    from opinfo import DType, NoGrad
+
+    def convert(obj):
+        if isinstance(obj, NoGrad):
+            obj = obj.array
+        if isinstance(obj, (np.ndarray, np.generic)):
+            a = np.asarray(obj)
+            if a.dtype.kind == "f":
+                return float_tensor(m, np.ascontiguousarray(a.astype(np.float32)))
+            return m.from_numpy(np.array(a))
+        if isinstance(obj, DType):
+            return getattr(m, obj.name)
+        if isinstance(obj, (list, tuple)):
+            return type(obj)(convert(x) for x in obj)
+        return obj
+
+    fn = op.resolve("ember" if m is ember else "torch")
+    sample = op.sample_list()[0]
+    args = convert(sample.args)
+    kwargs = {k: convert(v) for k, v in sample.kwargs.items()}
+    return outcome(m, lambda: fn(*args, **kwargs), byte_view)
 
 
 def _values_agree(name, a, b):

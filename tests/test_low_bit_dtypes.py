@@ -12,8 +12,8 @@ import pytest
 import torch
 
 import ember
-from opinfo import OP_DB, DType, NoGrad
-from parity import outcome, same_outcome, show_outcome
+from opinfo import OP_DB
+from parity import same_outcome, sample_outcome, show_outcome
 
 F8 = ["float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu"]
 
@@ -269,27 +269,9 @@ KNOWN = frozenset({
 })
 
 
-def _convert(m, obj, name):
-    if isinstance(obj, NoGrad):
-        obj = obj.array
-    if isinstance(obj, (np.ndarray, np.generic)):
-        a = np.asarray(obj)
-        if a.dtype.kind == "f":
-            return m.from_numpy(np.ascontiguousarray(a.astype(np.float32))).to(getattr(m, name))
-        return m.from_numpy(np.array(a))
-    if isinstance(obj, DType):
-        return getattr(m, obj.name)
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_convert(m, x, name) for x in obj)
-    return obj
-
-
 def _outcome(m, op, name):
-    fn = op.resolve("ember" if m is ember else "torch")
-    sample = op.sample_list()[0]
-    args = _convert(m, sample.args, name)
-    kwargs = {k: _convert(m, v, name) for k, v in sample.kwargs.items()}
-    return outcome(m, lambda: fn(*args, **kwargs), byte_view=True)
+    return sample_outcome(m, op, lambda m, a: m.from_numpy(a).to(getattr(m, name)),
+                          byte_view=True)
 
 
 def _table():

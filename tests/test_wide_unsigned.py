@@ -4,15 +4,13 @@ and raise its error where it has no kernel for these types.
 """
 
 import json
-import warnings
 
-import numpy as np
 import pytest
 import torch
 
 import ember
-from opinfo import OP_DB, DType, NoGrad
-from parity import outcome, same_outcome, show_outcome
+from opinfo import OP_DB
+from parity import outcome, same_outcome, sample_outcome, show_outcome
 
 WIDE = ["uint16", "uint32", "uint64"]
 
@@ -28,34 +26,9 @@ KNOWN["Tensor.new_tensor|uint64"] = ("PyTorch's new_tensor on a uint64 tensor ra
                                      "TypeError: an integer is required; ember builds it")
 
 
-def _convert(m, obj, name):
-    if isinstance(obj, NoGrad):
-        obj = obj.array
-    if isinstance(obj, (np.ndarray, np.generic)):
-        a = np.asarray(obj)
-        if a.dtype.kind == "f":  # small non-negative integers in the wide type
-            t = m.from_numpy(np.ascontiguousarray(a.astype(np.float32)))
-            return t.abs().mul(3).to(getattr(m, name))
-        return m.from_numpy(np.array(a))
-    if isinstance(obj, DType):
-        return getattr(m, obj.name)
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_convert(m, x, name) for x in obj)
-    return obj
-
-
 def _outcome(m, op, name):
-    fn = op.resolve("ember" if m is ember else "torch")
-    sample = op.sample_list()[0]
-    args = _convert(m, sample.args, name)
-    kwargs = {k: _convert(m, v, name) for k, v in sample.kwargs.items()}
-
-    def call():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return fn(*args, **kwargs)
-
-    return outcome(m, call)
+    # the floats as small non-negative integers in the wide type
+    return sample_outcome(m, op, lambda m, a: m.from_numpy(a).abs().mul(3).to(getattr(m, name)))
 
 
 @pytest.mark.parametrize("name", WIDE)
@@ -151,13 +124,7 @@ CASES = [
 def _case(m, name, expr):
     x = m.tensor([[1, 2, 3], [4, 0, 6]]).to(getattr(m, name))
     y = m.tensor([[3, 1, 2], [0, 5, 1]]).to(getattr(m, name))
-
-    def call():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return eval(expr, {"m": m, "x": x, "y": y})  # noqa: S307
-
-    return outcome(m, call)
+    return outcome(m, lambda: eval(expr, {"m": m, "x": x, "y": y}))  # noqa: S307
 
 
 # expressions whose outcome still differs from PyTorch's, with why

@@ -147,14 +147,13 @@ class Node:
         saved = self._store
         if saved is None or saved.__class__ is Packed:
             return
-        kept = {i: saved[i] for i in self._number_fields if saved[i].__class__ in _KEPT}
+        kept = {i: saved[i] for i in self._number_fields if _keeps(saved[i])}
         for name, fn in self._computed_fields:
             try:
                 v = fn(self)
             except Exception:  # noqa: BLE001 - a field that raises is not kept
                 continue
-            if v.__class__ in _KEPT or isinstance(v, tuple) and not any(
-                    isinstance(x, (_Tensor, np.ndarray)) for x in v):
+            if _keeps(v):
                 kept[name] = v
         self._kept = kept
 
@@ -357,10 +356,17 @@ _TENSOR_FIELDS = frozenset((
     "indices", "mask", "target", "values", "A", "B", "LU", "L", "U", "S", "Vh", "Q", "R",
     "eigenvalues", "eigenvectors", "solution", "output", "noise", "query", "key", "value",
     "logsumexp", "running_mean", "running_var", "result0", "result1", "result2", "result3",
-    "buffer", "end", "weight_", "grid", "log_probs", "targets", "pivots", "tau",
-    "total_weight", "cloned_coefficient", "self_", "other_", "is_target",
+    "buffer", "end", "grid", "log_probs", "targets", "pivots", "tau", "total_weight",
+    "is_target",
 ))
-_KEPT = frozenset((int, float, bool, complex, str, tuple, list, type(None)))
+_SCALARS = frozenset((int, float, bool, complex, str, type(None)))
+
+
+def _keeps(v):
+    """Whether a field's value outlives the freed tensors: a number, flag, string, None, or
+    a tuple of those (sizes, strides, dims)."""
+    return v.__class__ in _SCALARS or isinstance(v, (tuple, list)) and not any(
+        isinstance(x, (_Tensor, np.ndarray)) for x in v)
 
 
 # -- saved-tensor hooks ---------------------------------------------------------------------------

@@ -123,7 +123,7 @@ def _binary(fwd, node_cls, a, b, floating=False):
                 out = np.asarray(out)
             if node_cls is not None and _grad_state.enabled and (
                     a._requires_grad or bc is Tensor and b._requires_grad):
-                return attach_same_dtype(out, node_cls, a, b, _store(node_cls, a, b))
+                return attach_same_dtype(out, node_cls, a, b, _read_operands(node_cls, a, b))
             if _fw_state.active and node_cls is not None:
                 return record(out, node_cls, (a, b), (a, b))
             return _make(out)
@@ -160,7 +160,7 @@ def _binary(fwd, node_cls, a, b, floating=False):
         return _make(np.asarray(out))
     if out.dtype.kind == "c":
         node_cls = _complex_node(node_cls)
-    return record(out, node_cls, (a, b), _store(node_cls, a, b))
+    return record(out, node_cls, (a, b), _read_operands(node_cls, a, b))
 
 
 # float16, bfloat16 and the float8 types (NumPy type codes): computed in float32, rounded once
@@ -199,7 +199,7 @@ def _complex_node(node_cls):
     return cls
 
 
-def _store(node_cls, a, b):
+def _read_operands(node_cls, a, b):
     """Keep only the operands a backward formula will read (PyTorch saves no more).
 
     ``node_cls.reads`` says, for each input's formula, which operands it reads: add reads
@@ -646,8 +646,7 @@ def _make_binary(name, fwd, node_name, grad_a, grad_b, reads, floating):
                            self=0, result=_result_again)
             elif name == "hypot":  # each input's gradient reads that input and the result
                 name_saved(cls, numbers_as_tensors=True, needed={"self": 0, "other": 1},
-                           self=0, other=1)
-                cls._saved_result = property(_result_again)
+                           self=0, other=1, result=_result_again)
             elif name not in ("add", "sub"):  # PyTorch's add and sub save only alpha
                 name_saved(cls, numbers_as_tensors=numbers_as_tensors, self=0, other=1)
         return node_cls
@@ -714,13 +713,12 @@ def _tensors_only(name, op, floating, method=False, label=None):
     return mark_quiet(checked)
 
 
+_UNCHECKED = {}  # the ops of _TENSORS_ONLY before their checks (the methods wrap them too)
 for _name, _spec in BINARY.items():
     globals()[_name] = _make_binary(_name, *_spec)
     if _name in _TENSORS_ONLY:  # the function and the methods check their arguments
-        _floating, _raw = _TENSORS_ONLY[_name], globals()[_name]
-        _TENSORS_ONLY[_name] = _tensors_only(_name, _raw, _floating, method=True)
-        _TENSORS_ONLY[_name + "_"] = _tensors_only(_name, _raw, _floating, True, _name + "_")
-        globals()[_name] = _tensors_only(_name, _raw, _floating)
+        _UNCHECKED[_name] = globals()[_name]
+        globals()[_name] = _tensors_only(_name, _UNCHECKED[_name], _TENSORS_ONLY[_name])
 
 multiply, subtract, divide, true_divide = mul, sub, div, div  # noqa: F821
 _PowScalar = formula_node("PowBackward0", _pow_base_grad, arrays=True,  # a number exponent
@@ -1420,9 +1418,11 @@ def _method_table():
     """Tensor methods and operators this module provides."""
     g = globals()
     m = {name: g[name] for name in list(UNARY) + list(BINARY)}
-    m.update((k, v) for k, v in _TENSORS_ONLY.items() if not k.endswith("_"))
-    for name in ("atan2_", "hypot_"):  # the in-place forms PyTorch has
-        m[name] = _inplace_of(_TENSORS_ONLY[name])
+    for name, floating in _TENSORS_ONLY.items():
+        m[name] = _tensors_only(name, _UNCHECKED[name], floating, method=True)
+    for name in ("atan2", "hypot"):  # the in-place forms PyTorch has
+        m[name + "_"] = _inplace_of(
+            _tensors_only(name, _UNCHECKED[name], False, True, name + "_"))
     m["square"] = square
     m.update(logit=logit, nan_to_num=nan_to_num)
     m.update(
