@@ -9,14 +9,18 @@ Each function writes into its first argument and takes its temporaries from ``x`
 being updated (see ``_foreach.Block``): ``x.tmp()`` and ``x.wide()`` give scratch arrays of the
 block's shape, so that no step allocates arrays as large as the parameters.
 
-This rounding is most of an update's cost: a fused multiply-add takes four passes over a
-block (widen, multiply, add, narrow), two of them at float64 width. Adam over resnet18's
-11.7M floats spends about 55 ms a step this way against about 29 ms with float32 rounded at
-every operation; but rounded that way, after five steps 46% of exp_avg's elements and 0.4% of
-the parameters' differ from PyTorch's.
+Emulated, this rounding is most of an update's cost: a fused multiply-add takes four passes
+over a block (widen, multiply, add, narrow), two of them at float64 width; rounded at every
+operation instead, after five Adam steps 46% of exp_avg's elements and 0.4% of the parameters'
+differ from PyTorch's. Where the multiplier is a number, ``a * b + c`` is BLAS's axpy, which
+the x86 OpenBLAS that NumPy ships fuses: ``_blas.axpy`` runs it in one pass wherever it has
+been shown to round once on this machine (float32 and float64 alike), and the emulation serves
+everywhere else.
 """
 
 import numpy as np
+
+from .._blas import axpy, fuses
 
 _f32 = np.dtype(np.float32)
 
@@ -26,7 +30,10 @@ def fma_(out, a, b, c, x):
 
     The array ``b`` (``a`` too, when it is an array) is widened by a plain copy and the
     product taken in place: NumPy's mixed-type loops cast their operands buffer by buffer,
-    which costs more than one copy (a * a, a square, widens once)."""
+    which costs more than one copy (a * a, a square, widens once). A number ``a`` goes to BLAS's
+    axpy where it fuses (c copied into out first)."""
+    if not isinstance(a, np.ndarray) and axpy(a, b, out, c):
+        return out
     if out.dtype == _f32:
         r = x.wide()
         if isinstance(a, np.ndarray):
@@ -56,6 +63,10 @@ def lerp_(a, b, w, x):
     """a.lerp_(b, w): a + w * (b - a) for |w| < 0.5, else b - (1 - w) * (b - a).
 
     ``w`` is a scalar of a's dtype."""
+    if w and w != 1 and fuses(a.dtype):  # either branch: one axpy of b - a (rounded)
+        diff = np.subtract(b, a, out=x.tmp())
+        if axpy(w, diff, a) if abs(w) < 0.5 else axpy(w - w.dtype.type(1), diff, a, b):
+            return a
     if a.dtype == _f32:  # b - a rounded to float32, written straight into the float64 scratch
         r = np.subtract(b, a, out=x.wide(), dtype=_f32)
         if abs(w) < 0.5:
