@@ -623,18 +623,15 @@ def _perm_from_swaps(w, n):
     """
     m = n - 1
     idx, ar, div = _perm_aranges(n)
-    if n <= 1 << 16:  # targets and steps in 16 bits: (target, step) packed into 32
+    if n <= 1 << 16:  # targets in 16 bits: a stable radix sort of them orders the steps
         idx32, div32 = _perm_aranges32(n)
-        key = w.astype(np.uint32)
-        np.remainder(key, div32, out=key)
-        zero = np.flatnonzero(key == 0)  # the steps that swap a position with itself
-        key += idx32
-        key <<= np.uint32(16)
-        key |= idx32
-        key.sort()  # NumPy's SIMD sort: by target, then step
-        order = (key & np.uint32(0xFFFF)).astype(np.int64)
-        key >>= np.uint32(16)
-        st = key.astype(np.int64)
+        tgt = w.astype(np.uint32)
+        np.remainder(tgt, div32, out=tgt)
+        zero = np.flatnonzero(tgt == 0)  # the steps that swap a position with itself
+        tgt += idx32
+        tgt16 = tgt.astype(np.uint16)
+        order = np.argsort(tgt16, kind="stable")  # by target, then step
+        st = tgt16[order].astype(np.int64)
     else:
         np.remainder(w, div, out=w)
         zero = np.flatnonzero(w == 0)
