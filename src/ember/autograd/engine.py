@@ -948,7 +948,10 @@ def _accumulate_array(leaf, g):
         leaf._grad = old + _make(g)
     else:
         od = old._data
-        np.add(od, g, out=od, casting="unsafe")
+        if od.size == 1 and g.dtype is od.dtype:  # (out= costs a one-element array double)
+            od[...] = od + g
+        else:
+            np.add(od, g, out=od, casting="unsafe")
 
 
 # attached to Tensor by ember.ops, with every other Tensor method

@@ -1292,7 +1292,10 @@ def _fast_inplace(ufunc, op):
                                          or type(od) is np.ndarray and od.dtype is d.dtype)
                     and d.flags.writeable and (self._base is None or not _grad_state.enabled)):
                 try:
-                    silent.run(ufunc, d, od, out=d)
+                    if d.size == 1:  # NumPy's out= costs a one-element array twice the op
+                        d[...] = silent.run(ufunc, d, od)
+                    else:
+                        silent.run(ufunc, d, od, out=d)
                 except ValueError:
                     raise _inplace_shape_error(d, od) from None
                 self._version[0] += 1
