@@ -172,3 +172,26 @@ def _fused_block(p):
     from ember.optim._foreach import Block, _Scratch
 
     return Block(p, None, {}, _Scratch(1 << 10))
+
+
+ALPHA_OPS = [
+    ("add", lambda lib, a, b: a.add(b, alpha=-0.0123)),
+    ("sub", lambda lib, a, b: lib.sub(a, b, alpha=0.37)),
+    ("add_", lambda lib, a, b: a.clone().add_(b, alpha=-0.0123)),
+    ("sub_", lambda lib, a, b: a.clone().sub_(b, alpha=3)),
+    ("add, recorded", lambda lib, a, b: a.clone().requires_grad_().add(b, alpha=0.1).detach()),
+]
+
+
+@pytest.mark.parametrize("op", ALPHA_OPS, ids=lambda o: o[0])
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_add_with_alpha_is_pytorch_bit_for_bit(op, dt):
+    """x.add(y, alpha=a) is one fused multiply-add per element in PyTorch's kernel (the manual
+    SGD step p.add_(g, alpha=-lr)); ember's matches it where axpy fuses."""
+    if not FUSES[dt]:
+        pytest.skip("this machine's BLAS does not fuse axpy: alpha * y and the sum round apart")
+    x, y = _values(5000, dt, seed=7)
+    _, fn = op
+    got = fn(ember, ember.from_numpy(x.copy()), ember.from_numpy(y.copy())).numpy()
+    want = fn(torch, torch.from_numpy(x.copy()), torch.from_numpy(y.copy())).numpy()
+    np.testing.assert_array_equal(got, want)

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from .. import _dtype, _names
+from .._blas import axpy
 from .._dispatch import state as _dispatch
 from .._dtype import from_np, result_type
 from .._errstate import mark_quiet, silent
@@ -745,17 +746,40 @@ _SUB_ALPHA = _alpha_node("SubBackward0", -1)
 
 def _with_alpha(fwd, node_cls, alpha_cls, input, other, alpha):
     """input + alpha * other (or -): one node whose edges are input's and other's."""
+    fused = _fused_alpha(input, other, alpha if fwd is np.add else -alpha)
     if (_grad_state.enabled and isinstance(input, Tensor) and isinstance(other, Tensor)
             and (input._requires_grad or other._requires_grad)
             and not isinstance(alpha, complex) and not _dispatch.depth):
-        fw = _fw_state.active
-        _grad_state.enabled = _fw_state.active = False
-        try:
-            out = _binary(fwd, node_cls, input, other * alpha)
-        finally:
-            _grad_state.enabled, _fw_state.active = True, fw
-        return record(out._data, alpha_cls, (input, other), (alpha,))
+        if fused is None:
+            fw = _fw_state.active
+            _grad_state.enabled = _fw_state.active = False
+            try:
+                fused = _binary(fwd, node_cls, input, other * alpha)._data
+            finally:
+                _grad_state.enabled, _fw_state.active = True, fw
+        return record(fused, alpha_cls, (input, other), (alpha,))
+    if fused is not None:
+        return record(fused, alpha_cls, (input, other), (alpha,)) if _fw_state.active else \
+            _make(fused)
     return _binary(fwd, node_cls, input, other * alpha)
+
+
+_AXPY_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _fused_alpha(input, other, alpha):
+    """input + alpha * other rounded once, as PyTorch's kernel fuses it, for two C-contiguous
+    tensors of one shape and dtype (float32, float64) where BLAS's axpy fuses (``_blas``):
+    the result array, or None (then two roundings, alpha * other and the sum)."""
+    if (not isinstance(input, Tensor) or not isinstance(other, Tensor) or _dispatch.depth
+            or _dispatch.owner):
+        return None
+    a, b = input._data, other._data
+    if (a.dtype not in _AXPY_DTYPES or b.dtype is not a.dtype or b.shape != a.shape
+            or not b.flags.c_contiguous or alpha.__class__ not in (float, int)):
+        return None
+    out = a.copy()
+    return out if axpy(a.dtype.type(alpha), b, out) else None
 
 
 @mark_quiet
