@@ -195,3 +195,17 @@ def test_add_with_alpha_is_pytorch_bit_for_bit(op, dt):
     got = fn(ember, ember.from_numpy(x.copy()), ember.from_numpy(y.copy())).numpy()
     want = fn(torch, torch.from_numpy(x.copy()), torch.from_numpy(y.copy())).numpy()
     np.testing.assert_array_equal(got, want)
+
+
+def test_add_inplace_with_alpha_writes_through_views_and_counts_the_version():
+    base = ember.zeros(4, 5)
+    row = base[1]
+    v = base._version[0]
+    row.add_(ember.ones(5), alpha=0.25)
+    base.sub_(ember.ones(4, 5), alpha=0.5)
+    assert base._version[0] - v == 2
+    np.testing.assert_array_equal(base.numpy()[1], np.full(5, -0.25, np.float32))
+    np.testing.assert_array_equal(base.numpy()[0], np.full(5, -0.5, np.float32))
+    w = ember.ones(3, requires_grad=True)  # PyTorch's leaf rule still holds
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w.add_(ember.ones(3), alpha=2.0)

@@ -1359,13 +1359,35 @@ def div_(self, other, *, rounding_mode=None):  # noqa: F811
 def _add_inplace(self, other, *, alpha=1):
     if alpha == 1:
         return add_(self, other)
+    if _axpy_inplace(self, other, alpha):
+        return self
     return apply_inplace(self, lambda a, b: add(a, b, alpha=alpha), other)
 
 
 def _sub_inplace(self, other, *, alpha=1):
     if alpha == 1:
         return sub_(self, other)
+    if _axpy_inplace(self, other, -alpha):
+        return self
     return apply_inplace(self, lambda a, b: sub(a, b, alpha=alpha), other)
+
+
+def _axpy_inplace(self, other, alpha):
+    """self += alpha * other straight into self's array, rounded once as PyTorch's kernel
+    (``_fused_alpha``), when autograd has nothing to record; False where it cannot."""
+    if (_grad_state.enabled and (self._requires_grad or isinstance(other, Tensor)
+                                 and other._requires_grad)
+            or _fw_state.active or self._base is not None and _grad_state.enabled
+            or self.__class__ is not Tensor or not isinstance(other, Tensor)
+            or _dispatch.depth or _dispatch.owner or alpha.__class__ not in (float, int)):
+        return False
+    d = self._data
+    if d.dtype not in _AXPY_DTYPES or not axpy(d.dtype.type(alpha), other._data, d):
+        return False
+    self._version[0] += 1
+    if _anomaly_state.record:
+        record_bump(self._version, inplace_name(None, np.add))
+    return True
 
 
 _Zero = formula_node("ZeroBackward0", lambda g: g * 0)
