@@ -23,7 +23,7 @@ SRC = Path(ember.__file__).parent
 # modules of its own layer or of layers below; within a layer imports form no circle.
 LAYERS = [
     ("leaves", ("ember._dtype", "ember._device", "ember._tensor_str", "ember._random",
-                "ember._errors", "ember._errstate", "ember._hooks", "ember._malloc",
+                "ember._errors", "ember._errstate", "ember._hooks", "ember._malloc", "ember._blas",
                 "ember._import_hook", "ember._dispatch", "ember._names", "ember._determinism")),
     ("tensor", ("ember._tensor",)),
     ("autograd core", ("ember.autograd", "ember.autograd.grad_mode", "ember.autograd.graph",
