@@ -117,3 +117,57 @@ def test_number_overload_gradients():
         lib.xlogy(2.0, x).sum().backward()
         grads.append(x.grad.tolist())
     assert grads[0] == pytest.approx(grads[1])
+
+
+# -- PyTorch's older argument orders: the number first (old tutorials' p.add_(-lr, grad)) ------
+LEGACY = [
+    ("p.clone().add_(-0.1, g)", "add_(Number alpha, Tensor other)",
+     "add_(Tensor other, *, Number alpha = 1)"),
+    ("p.add(-0.1, g)", "add(Number alpha, Tensor other)",
+     "add(Tensor other, *, Number alpha = 1)"),
+    ("lib.add(p, -0.1, g)", "add(Tensor input, Number alpha, Tensor other, *, Tensor out = None)",
+     "add(Tensor input, Tensor other, *, Number alpha = 1, Tensor out = None)"),
+    ("p.clone().sub_(2, g)", "sub_(Number alpha, Tensor other)",
+     "sub_(Tensor other, *, Number alpha = 1)"),
+    ("lib.sub(p, 0.5, g)", "sub(Tensor input, Number alpha, Tensor other, *, Tensor out = None)",
+     "sub(Tensor input, Tensor other, *, Number alpha = 1, Tensor out = None)"),
+    ("p.clone().addcmul_(0.1, g, g)", "addcmul_(Number value, Tensor tensor1, Tensor tensor2)",
+     "addcmul_(Tensor tensor1, Tensor tensor2, *, Number value = 1)"),
+    ("p.addcdiv(0.3, g, g)", "addcdiv(Number value, Tensor tensor1, Tensor tensor2)",
+     "addcdiv(Tensor tensor1, Tensor tensor2, *, Number value = 1)"),
+    ("lib.addcmul(p, 0.1, g, g)", "addcmul(Tensor input, Number value, Tensor tensor1, "
+     "Tensor tensor2, *, Tensor out = None)", "addcmul(Tensor input, Tensor tensor1, "
+     "Tensor tensor2, *, Number value = 1, Tensor out = None)"),
+]
+
+
+@pytest.mark.parametrize("case", LEGACY, ids=lambda c: c[0])
+def test_number_first_overloads(case, monkeypatch):
+    """The value PyTorch computes, and PyTorch's deprecation text (the signatures as PyTorch
+    2.13 prints them), given once per process for all of these overloads together."""
+    code, old, new = case
+    want = eval(code, {"lib": torch, "p": torch.ones(3), "g": torch.full((3,), 0.5)})
+    from ember import _errors
+
+    monkeypatch.setattr(_errors, "_WARNED", set())
+    env = {"lib": ember, "p": ember.ones(3), "g": ember.full((3,), 0.5)}
+    with pytest.warns(UserWarning) as record:
+        got = eval(code, env)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    assert [str(w.message) for w in record] == [
+        f"This overload of {old.split('(')[0]} is deprecated:\n\t{old}\nConsider using one of "
+        f"the following signatures instead:\n\t{new}"]
+    assert record[0].filename == "<string>"  # the warning points at the caller (the eval)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        eval(code, env)  # once per process
+        eval(LEGACY[0][0], env)  # for any of them, as PyTorch's single flag
+
+
+def test_number_other_number_alpha():
+    for code in ("p.add(1, 2)", "p.sub(1, 2)", "p.clone().add_(1.5, 2)", "lib.add(p, 1, 2)"):
+        want = eval(code, {"lib": torch, "p": torch.ones(3)})
+        got = eval(code, {"lib": ember, "p": ember.ones(3)})
+        np.testing.assert_array_equal(got.numpy(), want.numpy())

@@ -4,11 +4,13 @@ An op computes its forward on arrays, then calls ``record`` with its output arra
 class holding its backward, the tensors it differentiates through and what the backward reads.
 """
 
+import functools
+
 import numpy as np
 
 from .. import _device, _dtype, _names
 from .. import _tensor as _tensor_mod
-from .._errors import note
+from .._errors import note, warn_once
 from .._tensor import Tensor, _make
 from ..autograd import forward_ad as _fw
 from ..autograd.engine import grad as _engine_grad
@@ -718,3 +720,36 @@ def bilinear(product):
         return total
 
     return jvp
+
+
+# -- PyTorch's older calling conventions ----------------------------------------------------
+def _number(x):
+    return x.__class__ in (int, float, bool, complex) or isinstance(x, np.number)
+
+
+def number_first(fn, name, kw, tensors, method):
+    """fn also under PyTorch's deprecated overload ``name(input, Number kw, Tensor, ...)``
+    (``tensors`` tensors after the number), as old scripts call it (``p.add_(-lr, grad)``):
+    the number becomes keyword ``kw``, with PyTorch's once-per-process warning. For add and
+    sub (``kw`` alpha), also PyTorch's ``name(input, Number other, Number alpha)``."""
+    names = ("other",) if tensors == 1 else ("tensor1", "tensor2")
+    head = "" if method else "Tensor input, "
+    tail = "" if method else ", *, Tensor out = None"
+    new_tail = ")" if method else ", Tensor out = None)"
+    old = f"{name}({head}Number {kw}, {', '.join(f'Tensor {n}' for n in names)}{tail})"
+    new = (f"{name}({head}{', '.join(f'Tensor {n}' for n in names)}, *, Number {kw} = 1"
+           f"{new_tail}")
+    text = (f"This overload of {name} is deprecated:\n\t{old}\nConsider using one of the "
+            f"following signatures instead:\n\t{new}")
+
+    @functools.wraps(fn)
+    def run(input, *args, **kwargs):
+        if len(args) == tensors + 1 and kw not in kwargs and _number(args[0]):
+            if all(isinstance(a, Tensor) for a in args[1:]):
+                warn_once("deprecated overload", text)  # PyTorch warns once, for any of them
+                return fn(input, *args[1:], **{kw: args[0]}, **kwargs)
+            if tensors == 1 and _number(args[1]):  # (Number other, Number alpha)
+                return fn(input, args[0], **{kw: args[1]}, **kwargs)
+        return fn(input, *args, **kwargs)
+
+    return run

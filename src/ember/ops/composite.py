@@ -26,7 +26,7 @@ from . import complex as _complex_ops
 from . import creation, decomposition, elementwise, padding, shape
 from ._inplace import apply_inplace
 from ._nn_common import as_kernel, kernel_node, kernel_result, kernel_saved
-from ._op import broadcast_shapes_error
+from ._op import broadcast_shapes_error, number_first
 
 __all__ = [
     "row_stack", "column_stack", "dstack", "atleast_3d", "hsplit", "vsplit", "dsplit",
@@ -1702,12 +1702,16 @@ TENSOR_METHODS = {
     "__dlpack__": lambda self, stream=None, **kw: self._data.__dlpack__(**kw),
     "__dlpack_device__": lambda self: (1, 0),
     "float_power": float_power, "dist": dist, "cov": cov, "corrcoef": corrcoef,
-    "addcmul": addcmul, "addcdiv": addcdiv, "addmv": addmv, "addr": addr, "addbmm": addbmm,
+    "addcmul": number_first(addcmul, "addcmul", "value", 2, True),
+    "addcdiv": number_first(addcdiv, "addcdiv", "value", 2, True), "addmv": addmv, "addr": addr,
+    "addbmm": addbmm,
     "ldexp": ldexp, "select_scatter": select_scatter, "slice_scatter": slice_scatter,
     "diagonal_scatter": diagonal_scatter, "index_copy": index_copy, "index_fill": index_fill,
     "masked_scatter": masked_scatter, "is_nonzero": is_nonzero, "is_same_size": is_same_size,
     "is_signed": is_signed, "is_neg": is_neg, "isreal": isreal,
-    "addcmul_": _inplace(addcmul), "addcdiv_": _inplace(addcdiv), "addmv_": _inplace(addmv),
+    "addcmul_": number_first(_inplace(addcmul), "addcmul_", "value", 2, True),
+    "addcdiv_": number_first(_inplace(addcdiv), "addcdiv_", "value", 2, True),
+    "addmv_": _inplace(addmv),
     "addr_": _inplace(addr), "addbmm_": _inplace(addbmm), "ldexp_": _inplace(ldexp),
     "index_copy_": _inplace(index_copy), "index_fill_": _inplace(index_fill),
     "masked_scatter_": _inplace(masked_scatter),
@@ -1748,3 +1752,6 @@ def _float_power_(self, exponent):
 
 
 TENSOR_METHODS["float_power_"] = _float_power_
+# ember.addcmul / ember.addcdiv also take PyTorch's older argument order (value first)
+addcmul = number_first(addcmul, "addcmul", "value", 2, False)
+addcdiv = number_first(addcdiv, "addcdiv", "value", 2, False)

@@ -12,13 +12,13 @@ gives them their public names.
 """
 
 import math
-import warnings
 
 import numpy as np
 
 from .. import _names
 from .._dtype import from_np
 from .._errors import note
+from .._errors import warn_once as _warn_once
 from .._tensor import Tensor, _make
 from ..autograd import forward_ad as _fw
 from ..autograd.engine import grad as _engine_grad
@@ -138,16 +138,6 @@ def _square_float(A, op):
 
 def _batch_prefix(idx, batched):
     return f"(Batch element {idx}): " if batched else ""
-
-
-_WARNED = set()
-
-
-def _warn_once(key, message):
-    """A deprecation warning given once per process, as PyTorch's TORCH_WARN_ONCE."""
-    if key not in _WARNED:
-        _WARNED.add(key)
-        warnings.warn(_names.spell(message), UserWarning, stacklevel=4)
 
 
 # -- recording a node with several outputs ------------------------------------------------------

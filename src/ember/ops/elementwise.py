@@ -27,6 +27,7 @@ from ._op import (
     check_tensor,
     elementwise_jvp,
     formula_node,
+    number_first,
     record,
 )
 from .creation import tensor
@@ -1475,7 +1476,9 @@ def _method_table():
     m["square"] = square
     m.update(logit=logit, nan_to_num=nan_to_num)
     m.update(
-        add=add, sub=sub, subtract=sub, mul=mul, multiply=mul, div=div, divide=div,
+        add=number_first(add, "add", "alpha", 1, True),
+        sub=number_first(sub, "sub", "alpha", 1, True), subtract=sub, mul=mul, multiply=mul,
+        div=div, divide=div,
         true_divide=div, pow=pow, floor_divide=floor_divide, where=lambda self, c, o: where(
             c, self, o), lerp=lerp, clamp=clamp, clip=clamp, clamp_min=clamp_min,
         clamp_max=clamp_max, eq=eq, ne=ne, lt=lt, le=le, gt=gt, ge=ge, greater=gt,
@@ -1487,7 +1490,9 @@ def _method_table():
         allclose=allclose, negative=neg, absolute=abs, arcsin=asin, arccos=acos, arctan=atan,
         arcsinh=asinh, arccosh=acosh, arctanh=atanh, fix=trunc, positive=positive,
         # in-place
-        add_=_add_inplace, sub_=_sub_inplace, subtract_=_sub_inplace, mul_=mul_,
+        add_=number_first(_add_inplace, "add_", "alpha", 1, True),
+        sub_=number_first(_sub_inplace, "sub_", "alpha", 1, True), subtract_=_sub_inplace,
+        mul_=mul_,
         multiply_=mul_, div_=div_, divide_=div_, true_divide_=div_, zero_=zero_, fill_=fill_,
         copy_=copy_,
         # operators
@@ -1580,3 +1585,6 @@ atan2 = globals()["atan2"]
 maximum = globals()["maximum"]
 minimum = globals()["minimum"]
 TENSOR_METHODS = _method_table()
+# ember.add / ember.sub also take PyTorch's older argument orders (the methods have theirs)
+add = number_first(add, "add", "alpha", 1, False)
+sub = number_first(sub, "sub", "alpha", 1, False)
