@@ -47,8 +47,8 @@ def axpy(alpha, x, y, c=None):
     if kernel is False:
         kernel = _load(dt)
     if (kernel is None or not alpha or x.dtype != dt or x.shape != y.shape
-            or not x.flags.c_contiguous or not y.flags.c_contiguous or not y.flags.writeable
-            or np.may_share_memory(x, y)):
+            or x.size > kernel.most or not x.flags.c_contiguous or not y.flags.c_contiguous
+            or not y.flags.writeable or np.may_share_memory(x, y)):
         return False
     if c is not None and c is not y:
         if c.__class__ is not np.ndarray or c.shape != y.shape or np.may_share_memory(c, y):
@@ -82,7 +82,8 @@ def _find(dt):
     try:
         with open("/proc/self/maps") as f:
             paths = sorted({line.split()[-1] for line in f
-                            if "blas" in line.lower() and ".so" in line.split()[-1]})
+                            if ("blas" in line.lower() or "mkl" in line.lower())
+                            and ".so" in line.split()[-1]})
     except OSError:
         return None
     for path in paths:
@@ -96,6 +97,7 @@ def _find(dt):
                 fn.restype = None
                 fn.argtypes = [int_type, _CTYPE[dt], ctypes.c_void_p, int_type,
                                ctypes.c_void_p, int_type]
+                fn.most = (1 << (8 * ctypes.sizeof(int_type) - 1)) - 1  # the largest length
                 return fn
     return None
 
