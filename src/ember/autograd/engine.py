@@ -551,14 +551,35 @@ def _capture(fn, buf, targets, captured, roots):
 
 def _sum_to_checked(g, shape):
     """Sum a broadcast gradient array back to its input's shape (PyTorch's sum_to)."""
-    gshape = g.shape
+    plan = _SUM_PLANS.get((g.shape, shape))
+    if plan is None:
+        gshape = g.shape
+        lead = len(gshape) - len(shape)
+        if lead < 0 or not all(s == 1 or s == gs for s, gs in zip(shape, gshape[lead:])):
+            raise RuntimeError(
+                f"Function backward returned an invalid gradient at index 0 - got "
+                f"{list(gshape)} but expected shape compatible with {list(shape)}"
+            )
+        plan = _sum_plan(gshape, shape)
+    axes, lead = plan
+    out = np.add.reduce(g, axis=axes, keepdims=True) if axes else g
+    return out.reshape(shape) if lead else out
+
+
+_SUM_PLANS = {}  # (gradient shape, input shape) -> (axes summed, whether dims lead)
+
+
+def _sum_plan(gshape, shape):
+    """The axes that broadcasting added to ``shape`` in ``gshape``, kept for the next time
+    (a training loop reduces the same shapes every step)."""
     lead = len(gshape) - len(shape)
-    if lead < 0 or not all(s == 1 or s == gs for s, gs in zip(shape, gshape[lead:])):
-        raise RuntimeError(
-            f"Function backward returned an invalid gradient at index 0 - got "
-            f"{list(gshape)} but expected shape compatible with {list(shape)}"
-        )
-    return sum_to_array(g, shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and gshape[lead + i] != 1
+    )
+    plan = (axes, lead)
+    if len(_SUM_PLANS) < 4096:
+        _SUM_PLANS[gshape, shape] = plan
+    return plan
 
 
 _FREED_NOTE = (
@@ -819,14 +840,12 @@ def _reduce_to(g, shape, create_graph):
 
 def sum_to_array(d, shape):
     """Sum the array ``d`` over the dimensions that broadcasting added to ``shape``."""
-    lead = d.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, s in enumerate(shape) if s == 1 and d.shape[lead + i] != 1
-    )
+    if shape.__class__ is not tuple:
+        shape = tuple(shape)  # a Size, or a list given to sum_to_size
+    plan = _SUM_PLANS.get((d.shape, shape))
+    axes, lead = plan if plan is not None else _sum_plan(d.shape, shape)
     out = np.add.reduce(d, axis=axes, keepdims=True) if axes else d
-    if lead:
-        out = out.reshape(shape)
-    return out
+    return out.reshape(shape) if lead else out
 
 
 def _run_tensor_hooks(fn, buf):
