@@ -289,7 +289,10 @@ class _NllGrad:
             raise_modified(target._data, target._version[0], self.version, target._grad_fn,
                            counter=target._version)
         m = np.zeros(self.shape, self.dtype)
-        np.put_along_axis(m, self.index, -self.coef, axis=1)
+        if m.ndim == 2:  # (batch, classes): one fancy assignment
+            m[np.arange(m.shape[0]), self.index[:, 0]] = -self.coef[:, 0]
+        else:
+            np.put_along_axis(m, self.index, -self.coef, axis=1)
         return _make(m)
 
 
@@ -356,6 +359,11 @@ def _nll_release(node):
 
 
 _NllLoss.release = _NllLoss2d.release = _NllLossView.release = _nll_release
+
+
+def _out_of_range(t, n_classes):
+    """Whether a target lies outside [0, n_classes) (negative ones read as huge unsigned)."""
+    return t.size and bool((t.view(np.uint64) >= n_classes).any())
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -425,6 +433,22 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         xd = xd[None]
         td = td.reshape(1)
     t = td.astype(np.int64, copy=False)
+    dt = xd.dtype
+    if (weight is None and xd.ndim == 2 and reduction != "none"
+            and not 0 <= ignore_index < n_classes and not _out_of_range(t, n_classes)):
+        # the common call (no weights, every target a class): one gather and one sum
+        n = t.size
+        picked = xd[np.arange(n), t]
+        out = -picked.sum(dtype=dt)
+        coef = np.ones((n, 1), dt)
+        denom = None
+        if reduction == "mean":
+            denom = dt.type(n)
+            out = out / denom
+            coef /= denom
+        spec = _NllGrad(xd.shape, dt, t[:, None], coef,
+                        (input, target, weight, ignore_index, denom))
+        return record(np.asarray(out, dt), _NllLoss, (input,), (spec, reduction, squeeze))
     ignored = t == ignore_index
     bad = (t < 0) | (t >= n_classes)
     bad &= ~ignored
@@ -436,7 +460,6 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     safe = np.where(ignored, 0, t) if ignored.any() else t
     index = np.expand_dims(safe, 1)
     picked = np.take_along_axis(xd, index, axis=1).squeeze(1)
-    dt = xd.dtype
     if weight is not None:
         coef = weight._data[safe]
         if ignored.any():
