@@ -760,8 +760,6 @@ _PATTERNS = [
 _PATTERN_SHAPES = [(3, 3), (3,), (2, 3, 3)]
 # (name, pattern): a difference kept
 _PATTERN_KNOWN = {
-    **{("add", i): "add(input, alpha, other): an overload PyTorch deprecates, ember has none"
-       for i in (4, 8)},
     **{(f"fft_{n}", i): "the FFTs of a real input: PyTorch's out requires grad (NotImplemented)"
        for n in ("ifft", "ihfft") for i in (0, 2, 9, 10, 11)},
 }
