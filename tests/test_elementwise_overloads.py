@@ -171,3 +171,23 @@ def test_number_other_number_alpha():
         want = eval(code, {"lib": torch, "p": torch.ones(3)})
         got = eval(code, {"lib": ember, "p": ember.ones(3)})
         np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+@pytest.mark.parametrize("op", ["addcmul", "addcdiv"])
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16", "float64"])
+@pytest.mark.parametrize("value", [0.3, 1, -2.5])
+def test_addcmul_addcdiv_round_as_pytorch(op, dtype, value):
+    """PyTorch's kernels: addcmul is one fused multiply-add of (value * t1) and t2 onto input
+    (in float32 for float16 and bfloat16, rounded back once), addcdiv input + (value * t1) / t2.
+    ember gives the same numbers bit for bit, except addcmul in float64, where NumPy has no
+    wider type to round from once (a difference kept, checked to stay small)."""
+    rng = np.random.default_rng(11)
+    arrays = [rng.standard_normal(s) for s in ((40, 25), (25,), (40, 1))]
+    got = getattr(ember, op)(*(ember.tensor(a, dtype=getattr(ember, dtype)) for a in arrays),
+                             value=value).double().numpy()
+    want = getattr(torch, op)(*(torch.tensor(a, dtype=getattr(torch, dtype)) for a in arrays),
+                              value=value).double().numpy()
+    if op == "addcmul" and dtype == "float64":
+        np.testing.assert_allclose(got, want, rtol=1e-15, atol=1e-15)
+    else:
+        np.testing.assert_array_equal(got, want)

@@ -647,7 +647,42 @@ def addcmul(input, tensor1, tensor2, *, value=1):
 
 
 def _addcmul(input, tensor1, tensor2, *, value=1):
-    return input + value * (tensor1 * tensor2) if value != 1 else input + tensor1 * tensor2
+    # PyTorch's order, (value * tensor1) * tensor2, rounded as its kernel rounds where ember can
+    out = input + (value * tensor1) * tensor2 if value != 1 else input + tensor1 * tensor2
+    fused = _fused_addcmul(input, tensor1, tensor2, value)
+    if fused is not None:
+        out._data[...] = fused  # the same graph (nothing in it reads the sum's value)
+    return out
+
+
+def _fused_addcmul(input, tensor1, tensor2, value):
+    """PyTorch's addcmul kernel computes input + (value * tensor1) * tensor2 with one fused
+    multiply-add in float32 (float16 and bfloat16 in float32 too, rounded back): the product
+    of two float32 numbers is exact in float64, so the sum is rounded once from there. None
+    where ember cannot round it so (float64: no wider type; mixed dtypes; vmap's tensors)."""
+    ops = _low_operands(input, tensor1, tensor2, value, np.dtype(np.float32))
+    if ops is None:
+        return None
+    a, t1, t2 = ops
+    scaled = t1 if value == 1 else np.float32(value) * t1
+    return (scaled.astype(np.float64) * t2 + a).astype(np.float32).astype(
+        input._data.dtype, copy=False)
+
+
+def _low_operands(input, tensor1, tensor2, value, also=None):
+    """The three arrays as float32 when they share a dtype PyTorch's kernel computes in float32
+    (float16, bfloat16, and ``also``); None otherwise, or under vmap, or for a value that is
+    not a real number."""
+    if _dispatch.depth or value.__class__ not in (int, float, bool):
+        return None
+    if not (isinstance(input, Tensor) and isinstance(tensor1, Tensor)
+            and isinstance(tensor2, Tensor)):
+        return None
+    dt = input._data.dtype
+    if tensor1._data.dtype != dt or tensor2._data.dtype != dt or not (
+            dt.char in "eE" or also is not None and dt == also):  # (dtype == None: float64)
+        return None
+    return tuple(t._data.astype(np.float32, copy=False) for t in (input, tensor1, tensor2))
 
 
 kernel_saved(_K_addcmul, needed={"tensor1": 2, "tensor2": 1}, tensor1="tensor1",
@@ -673,7 +708,14 @@ def _addcdiv(input, tensor1, tensor2, *, value=1):
                            "float inputs. The future addcdiv behavior is just the latter "
                            "implementation: (input + value * tensor1 / tensor2), for all "
                            "dtypes.")
-    return input + value * (tensor1 / tensor2) if value != 1 else input + tensor1 / tensor2
+    # PyTorch's order: (value * tensor1) / tensor2
+    out = input + (value * tensor1) / tensor2 if value != 1 else input + tensor1 / tensor2
+    low = _low_operands(input, tensor1, tensor2, value)
+    if low is not None:  # float16/bfloat16: PyTorch's kernel computes in float32, rounds once
+        a, t1, t2 = low
+        out._data[...] = (a + (t1 if value == 1 else np.float32(value) * t1) / t2).astype(
+            out._data.dtype)
+    return out
 
 
 kernel_saved(_K_addcdiv, needed={"tensor1": 2}, tensor1="tensor1",
