@@ -120,22 +120,32 @@ class _MaxPlan(_WindowPlan):
         else:
             fill = np.iinfo(x3.dtype).min if kind in "iu" else False
         cols = self._windows(x3, fill)
+        best, idx = self._argmax(cols, False)
+        # a nan anywhere in a window reaches its maximum (np.maximum propagates it): only then
+        # the indices go again by PyTorch's rule for nan (the last one in the window)
+        if kind in "fV" and best.size and np.isnan(best.sum()):
+            best, idx = self._argmax(cols, True)
+        self.idx = idx
+        return self._out(best, self.ho, self.wo)
+
+    @staticmethod
+    def _argmax(cols, nan_rule):
+        """Each window's maximum and the offset of its first maximum (of its last nan, with
+        ``nan_rule``)."""
         n_off = cols.shape[0]
         itype = np.uint8 if n_off <= 256 else np.int32
         best = cols[0].copy()
         idx = np.zeros(best.shape, itype)
-        has_nan = kind in "fV" and x3.size and np.isnan(x3.sum())
         # masked assignment (np.where, copyto(where=)) is slow in NumPy: update by arithmetic
         for k in range(1, n_off):
             v = cols[k]
             upd = v > best
-            if has_nan:
+            if nan_rule:
                 upd |= np.isnan(v)
             np.maximum(best, v, out=best)  # nan propagates, as in PyTorch
             idx *= ~upd
             idx += upd * itype(k)
-        self.idx = idx
-        return self._out(best, self.ho, self.wo)
+        return best, idx
 
     def flat_indices(self):
         """Each argmax as a flat index into its input plane (what return_indices gives)."""
