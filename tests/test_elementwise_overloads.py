@@ -123,6 +123,8 @@ def test_number_overload_gradients():
 LEGACY = [
     ("p.clone().add_(-0.1, g)", "add_(Number alpha, Tensor other)",
      "add_(Tensor other, *, Number alpha = 1)"),
+    ("p.clone().add_(-0.1, other=g)", "add_(Number alpha, Tensor other)",
+     "add_(Tensor other, *, Number alpha = 1)"),
     ("p.add(-0.1, g)", "add(Number alpha, Tensor other)",
      "add(Tensor other, *, Number alpha = 1)"),
     ("lib.add(p, -0.1, g)", "add(Tensor input, Number alpha, Tensor other, *, Tensor out = None)",

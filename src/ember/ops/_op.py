@@ -744,6 +744,9 @@ def number_first(fn, name, kw, tensors, method):
 
     @functools.wraps(fn)
     def run(input, *args, **kwargs):
+        if (len(args) == 1 and tensors == 1 and kw not in kwargs and _number(args[0])
+                and isinstance(kwargs.get("other"), Tensor)):  # p.add_(-lr, other=g)
+            args = (args[0], kwargs.pop("other"))
         if len(args) == tensors + 1 and kw not in kwargs and _number(args[0]):
             if all(isinstance(a, Tensor) for a in args[1:]):
                 warn_once("deprecated overload", text)  # PyTorch warns once, for any of them
