@@ -550,20 +550,17 @@ def _capture(fn, buf, targets, captured, roots):
 
 
 def _sum_to_checked(g, shape):
-    """Sum a broadcast gradient array back to its input's shape (PyTorch's sum_to)."""
-    plan = _SUM_PLANS.get((g.shape, shape))
-    if plan is None:
-        gshape = g.shape
+    """Sum a broadcast gradient array back to its input's shape (PyTorch's sum_to), checking
+    the shapes the first time they meet (a known pair has a plan)."""
+    gshape = g.shape
+    if (gshape, shape) not in _SUM_PLANS:
         lead = len(gshape) - len(shape)
         if lead < 0 or not all(s == 1 or s == gs for s, gs in zip(shape, gshape[lead:])):
             raise RuntimeError(
                 f"Function backward returned an invalid gradient at index 0 - got "
                 f"{list(gshape)} but expected shape compatible with {list(shape)}"
             )
-        plan = _sum_plan(gshape, shape)
-    axes, lead = plan
-    out = np.add.reduce(g, axis=axes, keepdims=True) if axes else g
-    return out.reshape(shape) if lead else out
+    return sum_to_array(g, shape)
 
 
 _SUM_PLANS = {}  # (gradient shape, input shape) -> (axes summed, whether dims lead)

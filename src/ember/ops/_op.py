@@ -744,6 +744,8 @@ def number_first(fn, name, kw, tensors, method):
 
     @functools.wraps(fn)
     def run(input, *args, **kwargs):
+        if len(args) == tensors and not kwargs:  # today's signature, positionally: the common call
+            return fn(input, *args)
         if (len(args) == 1 and tensors == 1 and kw not in kwargs and _number(args[0])
                 and isinstance(kwargs.get("other"), Tensor)):  # p.add_(-lr, other=g)
             args = (args[0], kwargs.pop("other"))

@@ -17,8 +17,7 @@ import numpy as np
 
 from .. import _names
 from .._dtype import from_np
-from .._errors import note
-from .._errors import warn_once as _warn_once
+from .._errors import note, warn_once
 from .._tensor import Tensor, _make
 from ..autograd import forward_ad as _fw
 from ..autograd.engine import grad as _engine_grad
@@ -691,7 +690,7 @@ _CHOLESKY_WARNING = (
 
 
 def cholesky(input, upper=False):
-    _warn_once("cholesky", _CHOLESKY_WARNING)
+    warn_once("cholesky", _CHOLESKY_WARNING)
     check_tensor(input, "cholesky")
     _square_check(input, "cholesky")
     _float_check(input, "cholesky", kernel="cholesky_cpu")
@@ -1124,7 +1123,7 @@ def linalg_qr(A, mode="reduced"):
 
 
 def qr(input, some=True):
-    _warn_once(
+    warn_once(
         "qr",
         "ember.qr is deprecated in favor of ember.linalg.qr and will be removed in a future "
         "PyTorch release.\nThe boolean parameter 'some' has been replaced with a string "
@@ -1283,7 +1282,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
 def lu(A, pivot=True, get_infos=False, out=None):
     if out is not None:
         return _write_out(lu(A, pivot, get_infos), out, "lu")
-    _warn_once(
+    warn_once(
         "lu",
         "ember.lu is deprecated in favor of ember.linalg.lu_factor / ember.linalg.lu_factor_ex "
         "and will be removed in a future PyTorch release.\nLU, pivots = ember.lu(A, "
@@ -1613,7 +1612,7 @@ def linalg_cross(input, other, *, dim=-1):
 
 def cross(input, other, dim=None):
     if dim is None:
-        _warn_once(
+        warn_once(
             "cross",
             "Using ember.cross without specifying the dim arg is deprecated.\nPlease either "
             "pass the dim explicitly or simply use ember.linalg.cross.\nThe default value of "

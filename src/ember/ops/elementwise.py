@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from .. import _dtype, _names
-from .._blas import axpy
+from .._blas import axpy, fuses
 from .._dispatch import state as _dispatch
 from .._dtype import from_np, result_type
 from .._errstate import mark_quiet, silent
@@ -765,9 +765,6 @@ def _with_alpha(fwd, node_cls, alpha_cls, input, other, alpha):
     return _binary(fwd, node_cls, input, other * alpha)
 
 
-_AXPY_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
 def _fused_alpha(input, other, alpha):
     """input + alpha * other rounded once, as PyTorch's kernel fuses it, for two C-contiguous
     tensors of one shape and dtype (float32, float64) where BLAS's axpy fuses (``_blas``):
@@ -776,8 +773,8 @@ def _fused_alpha(input, other, alpha):
             or _dispatch.owner):
         return None
     a, b = input._data, other._data
-    if (a.dtype not in _AXPY_DTYPES or b.dtype is not a.dtype or b.shape != a.shape
-            or not b.flags.c_contiguous or alpha.__class__ not in (float, int)):
+    if (b.dtype is not a.dtype or b.shape != a.shape or not b.flags.c_contiguous
+            or alpha.__class__ not in (float, int) or not fuses(a.dtype)):
         return None
     out = a.copy()
     return out if axpy(a.dtype.type(alpha), b, out) else None
@@ -1383,7 +1380,7 @@ def _axpy_inplace(self, other, alpha):
             or _dispatch.depth or _dispatch.owner or alpha.__class__ not in (float, int)):
         return False
     d = self._data
-    if d.dtype not in _AXPY_DTYPES or not axpy(d.dtype.type(alpha), other._data, d):
+    if not fuses(d.dtype) or not axpy(d.dtype.type(alpha), other._data, d):
         return False
     self._version[0] += 1
     if _anomaly_state.record:

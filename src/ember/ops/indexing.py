@@ -6,13 +6,12 @@ them) is applied to that view and copies. Both stages are kept as a pair ``(basi
 NumPy keys, so forward, backward and assignment all read one representation.
 """
 
-import warnings
 
 import numpy as np
 
 from .. import _dtype, _names
 from .._dtype import from_np
-from .._errors import note
+from .._errors import note, warn_once
 from .._tensor import Tensor, _make, _type_name, _wrap_dim
 from ..autograd import forward_ad as _fw
 from ..autograd.forward_ad import state as _fw_state
@@ -1213,9 +1212,6 @@ class IndexReduceBackward0(_ReduceNode):
 
 name_saved(IndexReduceBackward0, self=0, source=1, dim=2, index=_index_field(3), reduce=4,
            include_self=5, result=-1)
-_INDEX_REDUCE_WARNED = []
-
-
 def index_reduce(input, dim, index, source, reduce=_MISSING, *, include_self=True):
     _reduce_args("index_reduce", index, source, "source", reduce, include_self, 1)
     return _index_reduce(input, dim, index, source, reduce, include_self)
@@ -1227,10 +1223,7 @@ def _index_reduce_method(input, dim, index, source, reduce=_MISSING, *, include_
 
 
 def _index_reduce(input, dim, index, source, reduce, include_self):
-    if not _INDEX_REDUCE_WARNED:
-        _INDEX_REDUCE_WARNED.append(True)
-        warnings.warn("index_reduce() is in beta and the API may change at any time.",
-                      UserWarning, stacklevel=3)
+    warn_once("index_reduce", "index_reduce() is in beta and the API may change at any time.")
     d = input._data
     if reduce not in ("prod", "mean", "amax", "amin"):
         raise RuntimeError("index_reduce(): Expected reduce to be one of prod, mean, amax or "

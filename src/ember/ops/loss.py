@@ -366,6 +366,34 @@ def _out_of_range(t, n_classes):
     return t.size and bool((t.view(np.uint64) >= n_classes).any())
 
 
+def _nll_picked(xd, t, weight, ignore_index, n_classes, reduction, scalar):
+    """nll_loss's general case (weights, ignored targets, any rank): the target index, each
+    target's weight (0 where ignored), the loss (summed unless reduction is 'none') and the
+    mean's denominator (None for 'sum' and 'none')."""
+    dt = xd.dtype
+    ignored = t == ignore_index
+    bad = (t < 0) | (t >= n_classes)
+    bad &= ~ignored
+    if bad.any():
+        exc = IndexError(f"Target {t[bad].flat[0]} is out of bounds.")
+        note(exc, f"Class indices must lie in [0, {n_classes - 1}] (the input has "
+                     f"{n_classes} classes), or equal ignore_index ({ignore_index}).")
+        raise exc
+    safe = np.where(ignored, 0, t) if ignored.any() else t
+    index = np.expand_dims(safe, 1)
+    picked = np.take_along_axis(xd, index, axis=1).squeeze(1)
+    if weight is not None:
+        coef = weight._data[safe]
+        if ignored.any():
+            coef = np.where(ignored, dt.type(0), coef)
+    else:
+        coef = (~ignored).astype(dt)
+    loss = -picked * coef
+    if reduction == "none":
+        return index, coef, loss.reshape(()) if scalar else loss, None
+    return index, coef, loss.sum(), coef.sum() if reduction == "mean" else None
+
+
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
     """-input[n, target[n]] (times weight[target[n]]), averaged over the batch by weight."""
@@ -437,47 +465,15 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if (weight is None and xd.ndim == 2 and reduction != "none"
             and not 0 <= ignore_index < n_classes and not _out_of_range(t, n_classes)):
         # the common call (no weights, every target a class): one gather and one sum
-        n = t.size
-        picked = xd[np.arange(n), t]
-        out = -picked.sum(dtype=dt)
-        coef = np.ones((n, 1), dt)
-        denom = None
-        if reduction == "mean":
-            denom = dt.type(n)
-            out = out / denom
-            coef /= denom
-        spec = _NllGrad(xd.shape, dt, t[:, None], coef,
-                        (input, target, weight, ignore_index, denom))
-        return record(np.asarray(out, dt), _NllLoss, (input,), (spec, reduction, squeeze))
-    ignored = t == ignore_index
-    bad = (t < 0) | (t >= n_classes)
-    bad &= ~ignored
-    if bad.any():
-        exc = IndexError(f"Target {t[bad].flat[0]} is out of bounds.")
-        note(exc, f"Class indices must lie in [0, {n_classes - 1}] (the input has "
-                     f"{n_classes} classes), or equal ignore_index ({ignore_index}).")
-        raise exc
-    safe = np.where(ignored, 0, t) if ignored.any() else t
-    index = np.expand_dims(safe, 1)
-    picked = np.take_along_axis(xd, index, axis=1).squeeze(1)
-    if weight is not None:
-        coef = weight._data[safe]
-        if ignored.any():
-            coef = np.where(ignored, dt.type(0), coef)
+        index = t[:, None]
+        coef = np.ones(t.size, dt)
+        out = -xd[np.arange(t.size), t].sum(dtype=dt)
+        denom = dt.type(t.size) if reduction == "mean" else None
     else:
-        coef = (~ignored).astype(dt)
-    loss = -picked * coef
-    if reduction == "none":
-        out = loss.reshape(()) if squeeze and target._data.ndim == 0 else loss
-        denom = None
-    elif reduction == "sum":
-        out = loss.sum()
-        denom = None
-    else:
-        total = coef.sum()
-        out = loss.sum() / total
-        denom = total
+        index, coef, out, denom = _nll_picked(xd, t, weight, ignore_index, n_classes,
+                                              reduction, squeeze and target._data.ndim == 0)
     if denom is not None:
+        out = out / denom
         coef = coef / denom
     spec = _NllGrad(xd.shape, dt, index, np.expand_dims(coef, 1).astype(dt, copy=False),
                     (input, target, weight, ignore_index, denom))

@@ -7,7 +7,7 @@ import numpy as np
 from .. import _dtype, _names
 from .._dispatch import state as _dispatch
 from .._dtype import from_np, result_type
-from .._errors import note
+from .._errors import note, warn_once
 from .._tensor import Tensor, _dim_int, _make, _type_name, _wrap_dim
 from ..autograd import forward_ad as _fw
 from ..autograd.anomaly import record_bump
@@ -1038,17 +1038,12 @@ _Squeeze5 = formula_node("SqueezeBackward5", lambda g, shape, dim: g.reshape(sha
 
 
 # -- meshgrid, repeat_interleave, Tensor.unfold ---------------------------------------------
-_MESHGRID_WARNED = []
-
-
 def meshgrid(*tensors, indexing=None):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     if indexing is None:
-        if not _MESHGRID_WARNED:
-            _MESHGRID_WARNED.append(True)
-            warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass "
-                          "the indexing argument.", UserWarning, stacklevel=2)
+        warn_once("meshgrid", "torch.meshgrid: in an upcoming release, it will be required to "
+                  "pass the indexing argument.")
         indexing = "ij"
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):

@@ -12,6 +12,7 @@ import os
 import threading
 import warnings
 
+from .._errors import warn_once
 from . import _record
 from ._events import DeviceType, EventList, FunctionEvent, write_chrome_trace, write_stacks
 
@@ -320,9 +321,9 @@ class profile:
     # -- the recording cycle ---------------------------------------------------------------
     def prepare_trace(self):
         if self.profiler is not None and not self.acc_events:
-            _warn_once("Warning: Profiler clears events at the end of each cycle. Only events "
-                       "from the current cycle will be reported. To keep events across "
-                       "cycles, set acc_events=True.")
+            warn_once("profiler cycle", "Warning: Profiler clears events at the end of each "
+                      "cycle. Only events from the current cycle will be reported. To keep "
+                      "events across cycles, set acc_events=True.")
         if self.profiler is None or not self.acc_events:
             self.profiler = _Session(self.record_shapes, self.profile_memory,
                                      self.with_stack, self.with_flops)
@@ -445,15 +446,6 @@ class profile:
 def _require_events(events):
     if events is None:
         raise RuntimeError("Profiler didn't finish running")
-
-
-_WARNED = set()
-
-
-def _warn_once(message):
-    if message not in _WARNED:
-        _WARNED.add(message)
-        warnings.warn(message, stacklevel=3)
 
 
 class record_function:
