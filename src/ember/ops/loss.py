@@ -475,7 +475,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if denom is not None:
         out = out / denom
         coef = coef / denom
-    spec = _NllGrad(xd.shape, dt, index, np.expand_dims(coef, 1).astype(dt, copy=False),
+    spec = _NllGrad(xd.shape, dt, index, coef[:, None].astype(dt, copy=False),
                     (input, target, weight, ignore_index, denom))
     if nd <= 2:
         node = _NllLoss
